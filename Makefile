@@ -1,0 +1,44 @@
+# Every target bootstraps what it needs: a .venv with the project and its extras,
+# and Graphviz's `dot` (installed with apt-get when we are root, otherwise we say how).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+EXTRAS ?= test,plot,docs,bench
+
+.PHONY: test demo docs bench dot venv clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	@touch $@
+
+dot:
+	@if command -v dot >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Graphviz (dot) with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	else \
+		echo "Graphviz's 'dot' is missing. Install it with: sudo apt-get install graphviz  (macOS: brew install graphviz; conda: conda install -c conda-forge graphviz)"; \
+		exit 1; \
+	fi
+	@dot -V
+
+test: venv dot
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: venv dot
+	$(VENV)/bin/minigrad demo
+
+docs: venv dot
+	$(PY) docs/make_figures.py
+	$(VENV)/bin/mkdocs build --strict
+
+bench: venv
+	$(PY) benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis site

@@ -1,0 +1,21 @@
+"""minigrad: a small numpy reverse-mode autodiff engine for learning backpropagation.
+
+    import minigrad as mg
+    W = mg.tensor([[0.5, -0.3]], requires_grad=True, name="W[1]")
+    J = (W @ X + b).tanh().mean()
+    J.backward()      # W.grad now holds dJ/dW
+"""
+from minigrad.functional import binary_cross_entropy
+from minigrad.gradcheck import gradcheck, numerical_grad, relative_difference
+from minigrad.ops import (exp, identity, leaky_relu, log, matmul, mean, relu, sigmoid,
+                          tanh, transpose)
+from minigrad.ops import sum  # noqa: A004 - mg.sum mirrors np.sum on purpose
+from minigrad.tensor import (Tensor, detect_anomaly, is_grad_enabled, no_grad, tensor,
+                             topological_order)
+
+__version__ = "0.1.0"
+
+__all__ = ["Tensor", "tensor", "no_grad", "detect_anomaly", "is_grad_enabled",
+           "topological_order", "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu",
+           "identity", "matmul", "transpose", "sum", "mean", "binary_cross_entropy",
+           "numerical_grad", "gradcheck", "relative_difference"]

@@ -1,0 +1,240 @@
+"""Every differentiable op, written once: the forward value beside its
+vector-Jacobian products (VJPs).
+
+An op's forward takes numpy arrays and returns ``(value, vjps)``, where
+``vjps[i]`` maps the gradient of the output (same shape as ``value``) to the
+gradient of input ``i``. Each input gets its own VJP so the engine can skip
+inputs that need no gradient (X, Y). The VJPs close over arrays only, never
+over Tensors, so a graph is freed by reference counting alone. A VJP may
+return a broadcast-shaped gradient: the engine sums it back to the input's
+shape in one place (``tensor._unbroadcast``).
+"""
+from __future__ import annotations
+
+import functools
+from numbers import Number
+from typing import Any, Callable
+
+import numpy as np
+
+from minigrad.tensor import Tensor, as_tensor, describe
+
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
+
+
+def op(name: str, n_inputs: int = 1) -> Callable:
+    """Turn ``forward(*arrays, **options) -> (value, vjps)`` into a function on
+    Tensors (numbers and arrays are accepted as constant inputs).
+
+    A ``ValueError`` raised by the forward is re-raised naming the op and the
+    input nodes with their shapes.
+    """
+    def decorate(forward: Callable) -> Callable:
+        @functools.wraps(forward)
+        def apply(*args: Any, **options: Any) -> Tensor:
+            inputs = tuple(as_tensor(x) for x in args[:n_inputs])
+            try:
+                value, vjps = forward(*(t.data for t in inputs), *args[n_inputs:], **options)
+            except ValueError as error:
+                raise ValueError(f"{name}: {_describe_inputs(name, inputs)}: {error}") from None
+            return Tensor._from_op(value, inputs, name, vjps)
+        return apply
+    return decorate
+
+
+def _describe_inputs(name: str, inputs: tuple) -> str:
+    if len(inputs) == 2 and name in _SYMBOLS:
+        return f"{describe(inputs[0])} {_SYMBOLS[name]} {describe(inputs[1])}"
+    return ", ".join(describe(t) for t in inputs)
+
+
+def _check_broadcast(x: np.ndarray, y: np.ndarray) -> None:
+    try:
+        np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        raise ValueError(f"shapes {x.shape} and {y.shape} do not broadcast (each trailing "
+                         f"dimension must be equal, or 1 in one of them)") from None
+
+
+# --- elementwise arithmetic, with numpy broadcasting ------------------------
+@op("add", 2)
+def add(x, y):
+    """Z = X + Y. Shapes: broadcastable -> broadcast shape."""
+    _check_broadcast(x, y)
+    return x + y, (lambda g: g, lambda g: g)
+
+
+@op("sub", 2)
+def sub(x, y):
+    """Z = X - Y. Shapes: broadcastable -> broadcast shape."""
+    _check_broadcast(x, y)
+    return x - y, (lambda g: g, lambda g: -g)
+
+
+@op("mul", 2)
+def mul(x, y):
+    """Z = X * Y elementwise. Shapes: broadcastable -> broadcast shape."""
+    _check_broadcast(x, y)
+    return x * y, (lambda g: g * y, lambda g: g * x)
+
+
+@op("div", 2)
+def div(x, y):
+    """Z = X / Y elementwise. Shapes: broadcastable -> broadcast shape."""
+    _check_broadcast(x, y)
+    z = x / y
+    return z, (lambda g: g / y, lambda g: -g * z / y)
+
+
+@op("neg")
+def neg(x):
+    """Z = -X. Shapes: any -> same."""
+    return -x, (lambda g: -g,)
+
+
+def power(x: Any, exponent: Any) -> Tensor:
+    """Z = X ** p for a number p (a tensor exponent is not supported)."""
+    if isinstance(exponent, Tensor) or not isinstance(exponent, Number) or isinstance(exponent, bool):
+        raise TypeError(f"pow: the exponent must be a number; got {type(exponent).__name__}")
+    return _power(x, float(exponent))
+
+
+@op("pow")
+def _power(x, p):
+    z = x ** p
+    return z, (lambda g: g * p * x ** (p - 1),)
+
+
+# --- linear algebra and shapes ----------------------------------------------
+@op("matmul", 2)
+def matmul(a, b):
+    """Z = A @ B for 2-D and 1-D operands: (n, k) @ (k, m) -> (n, m),
+    (n, k) @ (k,) -> (n,), (k,) @ (k, m) -> (m,), (k,) @ (k,) -> ()."""
+    if a.ndim not in (1, 2) or b.ndim not in (1, 2):
+        raise ValueError(f"matmul takes 1-D and 2-D operands; got {a.ndim}-D and {b.ndim}-D")
+    if a.shape[-1] != b.shape[0]:
+        raise ValueError(f"inner dimensions {a.shape[-1]} and {b.shape[0]} differ")
+    # A vector is a row on the left and a column on the right; with that, one rule fits all.
+    a2 = a if a.ndim == 2 else a.reshape(1, -1)
+    b2 = b if b.ndim == 2 else b.reshape(-1, 1)
+    out_2d = (a2.shape[0], b2.shape[1])
+    return a @ b, (lambda g: (g.reshape(out_2d) @ b2.T).reshape(a.shape),
+                   lambda g: (a2.T @ g.reshape(out_2d)).reshape(b.shape))
+
+
+@op("transpose")
+def transpose(x, axes=None):
+    """Z = Xᵀ (axes reversed), or the axes permuted as given."""
+    try:
+        z = np.transpose(x, axes)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"bad axes {axes} for {x.ndim}-D data ({error})") from None
+    inverse = None if axes is None else tuple(np.argsort(axes))
+    return z, (lambda g: np.transpose(g, inverse),)
+
+
+@op("reshape")
+def reshape(x, shape):
+    """Z = X with a new shape holding the same number of entries."""
+    try:
+        z = x.reshape(shape)
+    except (ValueError, TypeError):
+        raise ValueError(f"cannot reshape {x.size} entries into shape {shape}") from None
+    return z, (lambda g: g.reshape(x.shape),)
+
+
+def _axes(x: np.ndarray, axis: Any) -> tuple:
+    """``axis`` (None, an int or a tuple, negatives allowed) as a tuple of axes."""
+    if axis is None:
+        return tuple(range(x.ndim))
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise ValueError(f"axis must be None, an int or a tuple of ints; got {axis!r}")
+        if not -x.ndim <= a < x.ndim:
+            raise ValueError(f"axis {a} is out of range for {x.ndim}-D data")
+    normalized = tuple(int(a) % x.ndim for a in axes)
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"repeated axis in {axis!r}")
+    return normalized
+
+
+def _expand_back(g: np.ndarray, shape: tuple, axes: tuple, keepdims: bool) -> np.ndarray:
+    # Put the summed-away axes back as 1s, then spread g over them.
+    if not keepdims:
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+@op("sum")
+def sum(x, axis=None, keepdims=False):
+    """Z = Σ X over ``axis`` (None: all). (n, m) -> (n, 1) with axis=1, keepdims=True."""
+    axes = _axes(x, axis)
+    return x.sum(axis=axes, keepdims=keepdims), \
+        (lambda g: _expand_back(g, x.shape, axes, keepdims),)
+
+
+@op("mean")
+def mean(x, axis=None, keepdims=False):
+    """Z = mean of X over ``axis`` (None: all); each entry gets 1/count of the gradient."""
+    axes = _axes(x, axis)
+    count = int(np.prod([x.shape[a] for a in axes]))
+    if count == 0:
+        raise ValueError("mean over zero entries")
+    return x.mean(axis=axes, keepdims=keepdims), \
+        (lambda g: _expand_back(g / count, x.shape, axes, keepdims),)
+
+
+# --- elementwise functions ---------------------------------------------------
+@op("exp")
+def exp(x):
+    """A = e^Z. Shapes: any -> same."""
+    a = np.exp(x)
+    return a, (lambda g: g * a,)
+
+
+@op("log")
+def log(x):
+    """A = ln Z (Z > 0). Shapes: any -> same."""
+    return np.log(x), (lambda g: g / x,)
+
+
+@op("tanh")
+def tanh(z):
+    """A = tanh(Z). Shapes: any -> same."""
+    a = np.tanh(z)
+    return a, (lambda g: g * (1.0 - a * a),)   # tanh' = 1 - a²
+
+
+def _stable_sigmoid(z: np.ndarray) -> np.ndarray:
+    # exp of -|z| never overflows, so z = ±1000 gives 0 and 1 without a warning.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+@op("sigmoid")
+def sigmoid(z):
+    """A = σ(Z) = 1 / (1 + e^-Z). Shapes: any -> same."""
+    a = _stable_sigmoid(z)
+    return a, (lambda g: g * a * (1.0 - a),)   # σ' = a(1 - a)
+
+
+@op("relu")
+def relu(z):
+    """A = max(0, Z). Shapes: any -> same."""
+    positive = z > 0
+    # 0 at z = 0: the notes' convention, and PyTorch's.
+    return np.where(positive, z, 0.0), (lambda g: g * positive,)
+
+
+@op("leaky_relu")
+def leaky_relu(z, alpha=0.01):
+    """A = Z where Z > 0, else alpha * Z. Shapes: any -> same."""
+    slope = np.where(z > 0, 1.0, alpha)   # alpha at z = 0, as relu takes the left slope
+    return z * slope, (lambda g: g * slope,)
+
+
+@op("identity")
+def identity(z):
+    """A = Z: the 'linear activation' of the notes."""
+    return z, (lambda g: g,)
