@@ -11,7 +11,7 @@ import numpy as np
 
 from minigrad.ops import identity, leaky_relu, op, relu, sigmoid, tanh
 
-__all__ = ["binary_cross_entropy", "activation", "ACTIVATIONS", "identity", "leaky_relu",
+__all__ = ["binary_cross_entropy", "activation", "ACTIVATIONS", "PROBABILITY_CLIP", "identity", "leaky_relu",
            "relu", "sigmoid", "tanh"]
 
 ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu,
@@ -29,7 +29,7 @@ def activation(name: str) -> Callable:
 
 # A probability of exactly 0 or 1 would make log() infinite; clipping this close
 # to them changes no value a float64 cost can show at the course's sizes.
-_EPS = 1e-15
+PROBABILITY_CLIP = 1e-15
 
 
 def _check_labels(a: np.ndarray, y: np.ndarray) -> None:
@@ -51,7 +51,7 @@ def binary_cross_entropy(a, y):
     """
     _check_labels(a, y)
     count = a.size
-    p = np.clip(a, _EPS, 1.0 - _EPS)
+    p = np.clip(a, PROBABILITY_CLIP, 1.0 - PROBABILITY_CLIP)
     loss = -np.mean(y * np.log(p) + (1.0 - y) * np.log1p(-p))
     return np.asarray(loss), (lambda g: g * (p - y) / (p * (1.0 - p)) / count,
                               lambda g: g * (np.log1p(-p) - np.log(p)) / count)

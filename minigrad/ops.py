@@ -224,7 +224,7 @@ def relu(z):
     """A = max(0, Z). Shapes: any -> same."""
     positive = z > 0
     # 0 at z = 0: the notes' convention, and PyTorch's.
-    return np.where(positive, z, 0.0), (lambda g: g * positive,)
+    return np.maximum(z, 0.0), (lambda g: g * positive,)   # maximum keeps NaN visible
 
 
 @op("leaky_relu")

@@ -1,0 +1,199 @@
+"""Activations g and their derivatives g', written by hand in numpy.
+
+These are the formulas the notes derive, used by the hand-written backprop
+(``dZ[1] = W[2]ᵀ dZ[2] * g[1]'(Z[1])``), kept apart from the engine's ops in
+``minigrad`` so that the two can be checked against each other. Every function works
+elementwise on an array of any shape and returns float64 of that shape.
+
+Each derivative comes in two forms:
+
+- ``g_prime(z)`` takes the **pre-activation** Z, like ``g[1]'(Z[1])`` above;
+- ``g_prime_from_a(a)`` takes the **activation** A = g(Z), as the notes write
+  ``σ' = a(1-a)`` and ``tanh' = 1-a²``, reusing A from the forward pass. For
+  relu and leaky relu, ``a > 0`` exactly when ``z > 0``, so both forms agree.
+
+At the kink z = 0 we pick one side, as the notes and PyTorch do:
+``relu'(0) = 0`` and ``leaky'(0) = α``.
+
+``ACTIVATIONS`` maps a name to an ``Activation(name, g, g_prime,
+g_prime_from_a)``; ``get(name)`` looks one up (``get("leaky_relu",
+alpha=0.1)`` for another slope).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Callable, Dict
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = [
+    "sigmoid", "sigmoid_prime", "sigmoid_prime_from_a",
+    "tanh", "tanh_prime", "tanh_prime_from_a",
+    "relu", "relu_prime", "relu_prime_from_a",
+    "leaky_relu", "leaky_relu_prime", "leaky_relu_prime_from_a",
+    "identity", "identity_prime",
+    "Activation", "ACTIVATIONS", "get",
+]
+
+Fn = Callable[[ArrayLike], np.ndarray]
+
+
+def _f64(x: ArrayLike) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
+# --- sigmoid --------------------------------------------------------------
+
+def sigmoid(z: ArrayLike) -> np.ndarray:
+    """σ(z) = 1 / (1 + e^(-z)), without overflow at any z.
+
+    e^(-z) overflows for z < -709, so we only ever exponentiate -|z| (<= 0):
+    σ(z) = 1 / (1 + e^(-|z|)) for z >= 0 and e^(-|z|) / (1 + e^(-|z|)) for
+    z < 0. This also keeps full relative precision for very negative z.
+    """
+    z = _f64(z)
+    with np.errstate(under="ignore"):  # e^(-1000) -> 0.0 is the right answer
+        e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_prime_from_a(a: ArrayLike) -> np.ndarray:
+    """σ' = a (1 - a), given a = σ(z)."""
+    a = _f64(a)
+    return a * (1.0 - a)
+
+
+def sigmoid_prime(z: ArrayLike) -> np.ndarray:
+    """σ'(z) = σ(z) (1 - σ(z)); 1/4 at z = 0, vanishing as |z| grows (saturation)."""
+    return sigmoid_prime_from_a(sigmoid(z))
+
+
+# --- tanh -------------------------------------------------------------------
+
+def tanh(z: ArrayLike) -> np.ndarray:
+    """tanh(z) = (e^z - e^(-z)) / (e^z + e^(-z)); numpy's is stable at any z."""
+    return np.tanh(_f64(z))
+
+
+def tanh_prime_from_a(a: ArrayLike) -> np.ndarray:
+    """tanh' = 1 - a², given a = tanh(z)."""
+    a = _f64(a)
+    return 1.0 - a * a
+
+
+def tanh_prime(z: ArrayLike) -> np.ndarray:
+    """tanh'(z) = 1 - tanh(z)²; 1 at z = 0, vanishing as |z| grows."""
+    return tanh_prime_from_a(tanh(z))
+
+
+# --- relu -------------------------------------------------------------------
+
+def relu(z: ArrayLike) -> np.ndarray:
+    """relu(z) = max(0, z). NaN stays NaN (np.maximum propagates it)."""
+    return np.maximum(_f64(z), 0.0)
+
+
+def relu_prime(z: ArrayLike) -> np.ndarray:
+    """relu'(z) = 1 if z > 0 else 0; 0 at z = 0 (the notes' choice, and PyTorch's)."""
+    return (_f64(z) > 0).astype(np.float64)
+
+
+def relu_prime_from_a(a: ArrayLike) -> np.ndarray:
+    """relu' from a = relu(z): a > 0 exactly when z > 0."""
+    return relu_prime(a)
+
+
+# --- leaky relu ---------------------------------------------------------------
+
+def _check_alpha(alpha: object) -> float:
+    # alpha >= 0 keeps sign(a) == sign(z), which g_prime_from_a relies on.
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) \
+            or not math.isfinite(alpha) or alpha < 0:
+        raise ValueError(f"leaky_relu: alpha must be a finite number >= 0; got {alpha!r}")
+    return float(alpha)
+
+
+def leaky_relu(z: ArrayLike, alpha: float = 0.01) -> np.ndarray:
+    """leaky_relu(z) = z if z > 0 else α z (α = 0.01: negative inputs keep a small slope)."""
+    alpha = _check_alpha(alpha)
+    z = _f64(z)
+    return np.where(z > 0, z, alpha * z)
+
+
+def leaky_relu_prime(z: ArrayLike, alpha: float = 0.01) -> np.ndarray:
+    """leaky'(z) = 1 if z > 0 else α; α at z = 0 (same side as relu'(0) = 0)."""
+    alpha = _check_alpha(alpha)
+    return np.where(_f64(z) > 0, 1.0, alpha)
+
+
+def leaky_relu_prime_from_a(a: ArrayLike, alpha: float = 0.01) -> np.ndarray:
+    """leaky' from a = leaky_relu(z): for α >= 0, a > 0 exactly when z > 0."""
+    return leaky_relu_prime(a, alpha)
+
+
+# --- identity -----------------------------------------------------------------
+
+def identity(z: ArrayLike) -> np.ndarray:
+    """g(z) = z, the "linear activation" whose layers collapse into one."""
+    return _f64(z).copy()
+
+
+def identity_prime(z: ArrayLike) -> np.ndarray:
+    """identity'(z) = 1 everywhere."""
+    return np.ones_like(_f64(z))
+
+
+# --- registry -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation by name: ``g(z)``, ``g_prime(z)`` and ``g_prime_from_a(a)``."""
+
+    name: str
+    g: Fn
+    g_prime: Fn
+    g_prime_from_a: Fn
+
+
+def _leaky(alpha: float) -> Activation:
+    alpha = _check_alpha(alpha)
+    return Activation(
+        "leaky_relu",
+        lambda z: leaky_relu(z, alpha),
+        lambda z: leaky_relu_prime(z, alpha),
+        lambda a: leaky_relu_prime_from_a(a, alpha),
+    )
+
+
+ACTIVATIONS: Dict[str, Activation] = {
+    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_prime, sigmoid_prime_from_a),
+    "tanh": Activation("tanh", tanh, tanh_prime, tanh_prime_from_a),
+    "relu": Activation("relu", relu, relu_prime, relu_prime_from_a),
+    "leaky_relu": _leaky(0.01),
+    "identity": Activation("identity", identity, identity_prime, identity_prime),
+}
+
+
+def get(name: "str | Activation", **params: float) -> Activation:
+    """The ``Activation`` called ``name``; an ``Activation`` is returned as is.
+
+    Only "leaky_relu" takes a parameter (``alpha``). An unknown name or an
+    unexpected parameter is a ``ValueError`` that lists what is valid.
+    """
+    if isinstance(name, Activation):
+        if params:
+            raise ValueError(f"get: pass parameters with a name, e.g. get('leaky_relu', "
+                             f"alpha=0.1); got an Activation and {', '.join(sorted(params))}")
+        return name
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; valid names: {', '.join(ACTIVATIONS)}")
+    if not params:
+        return ACTIVATIONS[name]
+    if name == "leaky_relu" and set(params) == {"alpha"}:
+        return _leaky(params["alpha"])
+    expected = "only alpha" if name == "leaky_relu" else "no parameters"
+    raise ValueError(f"activation {name!r} takes {expected}; "
+                     f"got {', '.join(sorted(params))}")

@@ -1,0 +1,256 @@
+"""What every network of the notes shares: layer sizes, parameters, the
+forward pass by hand, the computation graph for autograd, gradient descent,
+prediction. The backward pass by hand is the one thing each net writes
+itself (``DeepNet`` in general, ``TwoLayerNet`` and ``LogisticRegression``
+exactly as the notes write them), so that tests comparing them mean something.
+
+Conventions (DESIGN.md): samples are columns, ``X (n_x, m)``, ``Y (1, m)``;
+``W[l] (n[l], n[l-1])``, one row per neuron; ``b[l] (n[l], 1)``.
+The hand-derived ``dZ[l]`` and ``dA[l]`` stack per-sample derivatives
+∂L(i)/∂z(i), so autograd's ``Z[l].grad`` (∂J/∂Z) equals ``dZ[l] / m``;
+``dW[l]`` and ``db[l]`` are ∂J/∂W and ∂J/∂b exactly.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+import minigrad as mg
+from minigrad.functional import PROBABILITY_CLIP
+from minigrad.functional import activation as autograd_activation
+from nets import activations
+from nets.init import initialize
+
+Params = Dict[str, np.ndarray]
+Grads = Dict[str, np.ndarray]
+
+__all__ = ["Network", "DeepNet", "Graph", "accuracy", "cost", "check_data"]
+
+
+class Graph(Mapping):
+    """The computation graph of one forward pass: ``g["Z[1]"]`` is a node
+    (``g["A[0]"]`` is ``g["X"]``), ``g.loss`` is ``J``."""
+
+    def __init__(self, nodes: Dict[str, mg.Tensor], loss: mg.Tensor) -> None:
+        self.nodes, self.loss = nodes, loss
+
+    def __getitem__(self, name: str) -> mg.Tensor:
+        if name == "A[0]":
+            name = "X"
+        try:
+            return self.nodes[name]
+        except KeyError:
+            raise KeyError(f"no node {name!r} in this graph; nodes: "
+                           f"{', '.join(self.nodes)}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def grads(self) -> Grads:
+        """``{name: node.grad}`` for the nodes that have one (after backward)."""
+        return {k: t.grad for k, t in self.nodes.items() if t.grad is not None}
+
+    def __repr__(self) -> str:
+        return f"Graph({', '.join(f'{k} {t.shape}' for k, t in self.nodes.items())})"
+
+
+def check_data(X: np.ndarray, Y: Optional[np.ndarray] = None,
+               n_x: Optional[int] = None) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    """X as float64 (n_x, m) and Y as float64 (1, m) of 0/1, or a ValueError
+    naming the shapes. Samples are columns: a (m, n_x) X is the classic slip."""
+    X = _float_matrix(X, "X")
+    if n_x is not None and X.shape[0] != n_x:
+        hint = " (samples are columns: pass X.T)" if X.shape[1] == n_x else ""
+        raise ValueError(f"X has shape {X.shape}; expected ({n_x}, m), "
+                         f"one row per input feature{hint}")
+    if not np.isfinite(X).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+        raise ValueError(f"X {X.shape} holds {X[index]} at {index}; X must be finite")
+    if Y is None:
+        return X, None
+    Y = _float_matrix(Y, "Y")
+    if Y.shape != (1, X.shape[1]):
+        raise ValueError(f"Y has shape {Y.shape}; expected (1, {X.shape[1]}) "
+                         f"to match X {X.shape} (one label per column of X)")
+    bad = np.argwhere((Y != 0) & (Y != 1))
+    if bad.size:
+        index = tuple(int(i) for i in bad[0])
+        raise ValueError(f"Y must hold only 0 and 1; got {Y[index]} at {index}")
+    return X, Y
+
+
+def _float_matrix(a: np.ndarray, what: str) -> np.ndarray:
+    try:
+        a = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a 2-D array of numbers") from None
+    if a.ndim != 2 or a.shape[1] == 0:
+        raise ValueError(f"{what} has shape {a.shape}; expected a 2-D array with "
+                         f"one column per sample")
+    return a
+
+
+def cost(A: np.ndarray, Y: np.ndarray) -> float:
+    """J = -(1/m) Σ (Y log A + (1-Y) log(1-A)), with A clipped as in autograd."""
+    p = np.clip(A, PROBABILITY_CLIP, 1.0 - PROBABILITY_CLIP)
+    return float(-np.mean(Y * np.log(p) + (1.0 - Y) * np.log1p(-p)))
+
+
+def accuracy(Y_hat: np.ndarray, Y: np.ndarray) -> float:
+    """The fraction of columns where the prediction equals the label, in [0, 1]."""
+    Y_hat, Y = np.asarray(Y_hat), np.asarray(Y)
+    if Y_hat.shape != Y.shape:
+        raise ValueError(f"accuracy: Y_hat {Y_hat.shape} and Y {Y.shape} differ in shape")
+    if Y.size == 0:
+        raise ValueError("accuracy: no samples")
+    return float(np.mean(Y_hat == Y))
+
+
+class Network(ABC):
+    """L layers: hidden layers use ``activation``, the single output unit uses
+    sigmoid, the cost is the cross-entropy J. Subclasses write ``backprop``."""
+
+    def __init__(self, layer_dims: Sequence[int], activation: str = "tanh",
+                 init: str = "random", scale: float = 0.01, seed: int = 2) -> None:
+        self.params: Params = initialize(layer_dims, init, scale=scale, seed=seed)
+        self.layer_dims = [int(n) for n in layer_dims]
+        if self.layer_dims[-1] != 1:
+            raise ValueError(f"the output layer has one sigmoid unit (binary labels); "
+                             f"got layer_dims ending in {self.layer_dims[-1]}")
+        self.L = len(self.layer_dims) - 1
+        self.activation = activations.get(activation)
+        autograd_activation(self.activation.name)   # same names on both sides
+        self.init, self.scale, self.seed = init, scale, seed
+
+    @property
+    def n_x(self) -> int:
+        return self.layer_dims[0]
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(layer_dims={self.layer_dims}, "
+                f"activation={self.activation.name!r}, init={self.init!r})")
+
+    def _g(self, l: int) -> activations.Activation:
+        return self.activation if l < self.L else activations.get("sigmoid")
+
+    # --- forward by hand ------------------------------------------------------
+    def forward(self, X: np.ndarray) -> Dict[str, np.ndarray]:
+        """The notes' vectorised forward pass: ``{"A[0]": X, "Z[1]": ..., "A[L]": Ŷ}``."""
+        X, _ = check_data(X, n_x=self.n_x)
+        cache = {"A[0]": X}
+        A = X
+        for l in range(1, self.L + 1):
+            Z = self.params[f"W[{l}]"] @ A + self.params[f"b[{l}]"]
+            A = self._g(l).g(Z)
+            cache[f"Z[{l}]"], cache[f"A[{l}]"] = Z, A
+        return cache
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """A[L] = Ŷ (1, m): the probability of label 1 for each column of X."""
+        return self.forward(X)[f"A[{self.L}]"]
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """(1, m) of 0.0/1.0: 1 where Ŷ > 0.5."""
+        return (self.predict_proba(X) > 0.5).astype(np.float64)
+
+    def cost(self, X: np.ndarray, Y: np.ndarray) -> float:
+        X, Y = check_data(X, Y, self.n_x)
+        return cost(self.predict_proba(X), Y)
+
+    # --- the same forward pass as a computation graph ----------------------
+    def graph(self, X: np.ndarray, Y: np.ndarray) -> Graph:
+        """Build J as a minigrad graph with nodes named as in the notes
+        (X, Y, W[l], b[l], Z[l], A[l], J). Parameters require grad; the
+        tensors share the arrays in ``params`` (no copy)."""
+        X, Y = check_data(X, Y, self.n_x)
+        A = mg.tensor(X, name="X")
+        nodes = {"X": A, "Y": mg.tensor(Y, name="Y")}
+        for l in range(1, self.L + 1):
+            W = mg.tensor(self.params[f"W[{l}]"], requires_grad=True, name=f"W[{l}]")
+            b = mg.tensor(self.params[f"b[{l}]"], requires_grad=True, name=f"b[{l}]")
+            Z = (W @ A + b).named(f"Z[{l}]")
+            A = autograd_activation(self._g(l).name)(Z).named(f"A[{l}]")
+            nodes.update({f"W[{l}]": W, f"b[{l}]": b, f"Z[{l}]": Z, f"A[{l}]": A})
+        J = mg.binary_cross_entropy(A, nodes["Y"]).named("J")
+        nodes["J"] = J
+        return Graph(nodes, J)
+
+    def autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
+        """J and ``{"W[1]": ∂J/∂W[1], ...}`` for every parameter, by autograd."""
+        g = self.graph(X, Y)
+        g.loss.backward()
+        return g.loss.item(), {k: g[k].grad for k in self.params}
+
+    # --- backward by hand ----------------------------------------------------
+    @abstractmethod
+    def backprop(self, X: np.ndarray, Y: np.ndarray) -> Grads:
+        """The hand-derived gradients, keyed by node name (dZ, dA per sample)."""
+
+    def _hand(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
+        X, Y = check_data(X, Y, self.n_x)
+        return cost(self.predict_proba(X), Y), self.backprop(X, Y)
+
+    # --- training --------------------------------------------------------------
+    def fit(self, X: np.ndarray, Y: np.ndarray, iterations: int = 10_000,
+            learning_rate: float = 1.2, method: str = "autograd",
+            callback: Optional[Callable[[int, float], None]] = None) -> List[float]:
+        """Batch gradient descent; returns the cost before each update.
+
+        ``method`` picks where the gradients come from: ``"autograd"`` (the
+        graph) or ``"hand"`` (``backprop``); both give the same trajectory.
+        ``callback(i, cost)`` is called after each update's cost is known.
+        """
+        if method not in ("autograd", "hand"):
+            raise ValueError(f"fit: method must be 'autograd' or 'hand'; got {method!r}")
+        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) \
+                or iterations < 0:
+            raise ValueError(f"fit: iterations must be an int >= 0; got {iterations!r}")
+        if not np.isfinite(learning_rate) or learning_rate <= 0:
+            raise ValueError(f"fit: learning_rate must be a positive number; "
+                             f"got {learning_rate!r}")
+        X, Y = check_data(X, Y, self.n_x)
+        step = self.autograd if method == "autograd" else self._hand
+        costs = []
+        for i in range(iterations):
+            J, grads = step(X, Y)
+            costs.append(J)
+            # New arrays, not in-place updates: graphs built earlier keep their values.
+            for name in self.params:
+                self.params[name] = self.params[name] - learning_rate * grads[name]
+            if callback is not None:
+                callback(i, J)
+        return costs
+
+
+class DeepNet(Network):
+    """L layers, ``layer_dims = [n_x, n[1], ..., n[L-1], 1]``: the notes'
+    formulas generalised layer by layer."""
+
+    def backprop(self, X: np.ndarray, Y: np.ndarray) -> Grads:
+        """For l = L..1: dW[l] = (1/m) dZ[l] A[l-1]ᵀ, db[l] = (1/m) Σ dZ[l],
+        dA[l-1] = W[l]ᵀ dZ[l], dZ[l-1] = dA[l-1] * g'(Z[l-1]); dZ[L] = A[L] - Y."""
+        cache = self.forward(X)
+        X, Y = check_data(X, Y, self.n_x)
+        m = X.shape[1]
+        grads = {f"A[{self.L}]": _dA_output(cache[f"A[{self.L}]"], Y)}
+        dZ = cache[f"A[{self.L}]"] - Y
+        for l in range(self.L, 0, -1):
+            grads[f"Z[{l}]"] = dZ
+            grads[f"W[{l}]"] = dZ @ cache[f"A[{l - 1}]"].T / m
+            grads[f"b[{l}]"] = dZ.sum(axis=1, keepdims=True) / m
+            if l > 1:
+                dA = self.params[f"W[{l}]"].T @ dZ
+                grads[f"A[{l - 1}]"] = dA
+                dZ = dA * self._g(l - 1).g_prime(cache[f"Z[{l - 1}]"])
+        return grads
+
+
+def _dA_output(A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """dA[L] = -Y/A + (1-Y)/(1-A) = (A - Y) / (A (1 - A)), per sample."""
+    p = np.clip(A, PROBABILITY_CLIP, 1.0 - PROBABILITY_CLIP)
+    return (p - Y) / (p * (1.0 - p))
