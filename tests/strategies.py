@@ -1,0 +1,258 @@
+"""Hypothesis strategies shared by the test suite, and the one gradient check
+the engine tests build on.
+
+Arrays are float64, of small shapes (every side 1..4, 0-d and 1-d included,
+so broadcasting over 1s is exercised), with entries bounded to [-3, 3] and
+never NaN or infinite. Strategies that depend on a shape take it as an
+argument, so a test draws the shape first and the rest from it.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence, Tuple, Union
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigrad as mg
+
+MAX_SIDE = 4
+MAX_DIMS = 3
+LIMIT = 3.0
+
+Shape = Tuple[int, ...]
+ShapeOrStrategy = Union[Shape, st.SearchStrategy, None]
+
+
+def small_shapes(min_dims: int = 0, max_dims: int = MAX_DIMS,
+                 max_side: int = MAX_SIDE) -> st.SearchStrategy:
+    """Shapes such as (), (1,), (3, 1), (2, 1, 4): every side in 1..max_side."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1,
+                            max_side=max_side)
+
+
+def finite_floats(low: float = -LIMIT, high: float = LIMIT) -> st.SearchStrategy:
+    """float64 numbers in [low, high]: no NaN, no infinity, no subnormals."""
+    return st.floats(low, high, allow_nan=False, allow_infinity=False,
+                     allow_subnormal=False, width=64)
+
+
+def _shape(shape: ShapeOrStrategy) -> st.SearchStrategy:
+    if shape is None:
+        return small_shapes()
+    return shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
+
+
+def arrays(shape: ShapeOrStrategy = None, low: float = -LIMIT,
+           high: float = LIMIT) -> st.SearchStrategy:
+    """float64 arrays of ``shape`` (a tuple, a strategy, or None for
+    ``small_shapes()``) with entries in [low, high]."""
+    return hnp.arrays(np.float64, _shape(shape), elements=finite_floats(low, high))
+
+
+def positive_arrays(shape: ShapeOrStrategy = None, low: float = 0.5,
+                    high: float = LIMIT) -> st.SearchStrategy:
+    """float64 arrays with entries in [low, high], low > 0: the safe domain of
+    log, of a denominator, and of a non-integer power."""
+    assert low > 0, f"positive_arrays needs low > 0; got {low}"
+    return arrays(shape, low, high)
+
+
+def arrays_away_from_zero(shape: ShapeOrStrategy = None, margin: float = 0.1,
+                          high: float = LIMIT) -> st.SearchStrategy:
+    """float64 arrays whose entries have |x| in [margin, high], of either sign:
+    denominators, and the inputs of relu / leaky_relu kept off their kink at 0."""
+    elements = st.one_of(finite_floats(-high, -margin), finite_floats(margin, high))
+    return hnp.arrays(np.float64, _shape(shape), elements=elements)
+
+
+def probabilities(shape: ShapeOrStrategy = None, low: float = 0.05,
+                  high: float = 0.95) -> st.SearchStrategy:
+    """Activations A of a sigmoid output, kept inside (0, 1): the safe domain
+    of the cross-entropy's gradient."""
+    return arrays(shape, low, high)
+
+
+def labels(shape: ShapeOrStrategy = None) -> st.SearchStrategy:
+    """Labels Y: float64 arrays of 0.0 and 1.0."""
+    return hnp.arrays(np.float64, _shape(shape), elements=st.sampled_from([0.0, 1.0]))
+
+
+def broadcastable_shapes(num_shapes: int = 2, max_dims: int = MAX_DIMS,
+                         max_side: int = MAX_SIDE) -> st.SearchStrategy:
+    """Tuples of ``num_shapes`` shapes that numpy broadcasts together, such as
+    ((3, 1), (3, 4)), ((), (2, 3)) or ((4,), (2, 1, 4))."""
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=num_shapes, min_dims=0, max_dims=max_dims, min_side=1,
+        max_side=max_side).map(lambda shapes: shapes.input_shapes)
+
+
+ArrayMaker = Callable[..., st.SearchStrategy]
+
+
+@st.composite
+def broadcastable_pairs(draw: Callable, first: ArrayMaker = arrays,
+                        second: ArrayMaker = arrays) -> Tuple[np.ndarray, np.ndarray]:
+    """Two arrays of mutually broadcastable shapes; ``first`` and ``second``
+    make each one's strategy from its shape (e.g. ``second=arrays_away_from_zero``
+    for a denominator)."""
+    shape_x, shape_y = draw(broadcastable_shapes())
+    return draw(first(shape_x)), draw(second(shape_y))
+
+
+@st.composite
+def axis_and_keepdims(draw: Callable, shape: Shape) -> Tuple[object, bool]:
+    """``(axis, keepdims)`` for reducing an array of ``shape``: axis is None,
+    one axis (possibly negative) or a tuple of distinct axes (any order, each
+    possibly negative, the empty tuple included)."""
+    ndim = len(shape)
+    keepdims = draw(st.booleans())
+    kinds = ["none", "tuple"] + (["int"] if ndim else [])
+    kind = draw(st.sampled_from(kinds))
+    if kind == "none":
+        return None, keepdims
+    if kind == "int":
+        return draw(st.integers(-ndim, ndim - 1)), keepdims
+    chosen = draw(st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim)) if ndim else []
+    return tuple(a - ndim if draw(st.booleans()) else a for a in chosen), keepdims
+
+
+@st.composite
+def arrays_with_axis(draw: Callable, elements: ArrayMaker = arrays
+                     ) -> Tuple[np.ndarray, object, bool]:
+    """``(array, axis, keepdims)``: an array and a valid reduction over it."""
+    shape = draw(small_shapes())
+    axis, keepdims = draw(axis_and_keepdims(shape))
+    return draw(elements(shape)), axis, keepdims
+
+
+@st.composite
+def permutations_of_axes(draw: Callable, ndim: int) -> Tuple[int, ...]:
+    """A permutation of ``range(ndim)`` for transpose, each axis possibly
+    written as its negative alias (-1 for the last)."""
+    order = draw(st.permutations(range(ndim)))
+    return tuple(a - ndim if draw(st.booleans()) else a for a in order)
+
+
+@st.composite
+def reshape_targets(draw: Callable, shape: Shape) -> Tuple[int, ...]:
+    """A new shape with as many entries as ``shape``: its prime factors
+    regrouped into up to 3 sides, with 1s sprinkled in and possibly one -1."""
+    size = int(np.prod(shape))
+    factors, n, p = [], size, 2
+    while n > 1:
+        while n % p == 0:
+            factors.append(p)
+            n //= p
+        p += 1
+    factors = draw(st.permutations(factors))
+    n_sides = draw(st.integers(1 if factors else 0, 3))
+    sides = [1] * n_sides
+    for f in factors:
+        sides[draw(st.integers(0, n_sides - 1))] *= f
+    for _ in range(draw(st.integers(0, 1))):
+        sides.insert(draw(st.integers(0, len(sides))), 1)
+    if sides and draw(st.booleans()):
+        sides[draw(st.integers(0, len(sides) - 1))] = -1
+    return tuple(sides)
+
+
+MATMUL_KINDS = ("matrix @ matrix", "matrix @ vector", "vector @ matrix", "vector @ vector")
+
+
+@st.composite
+def matmul_pairs(draw: Callable, kinds: Sequence[str] = MATMUL_KINDS,
+                 max_side: int = MAX_SIDE) -> Tuple[np.ndarray, np.ndarray]:
+    """``(A, B)`` with ``A @ B`` defined: (n, k) @ (k, m), (n, k) @ (k,),
+    (k,) @ (k, m) or (k,) @ (k,); every side in 1..max_side, so n = 1 and
+    m = 1 (a row times a column) come up."""
+    kind = draw(st.sampled_from(kinds))
+    n, k, m = (draw(st.integers(1, max_side)) for _ in range(3))
+    left = (n, k) if kind.startswith("matrix") else (k,)
+    right = (k, m) if kind.endswith("matrix") else (k,)
+    return draw(arrays(left)), draw(arrays(right))
+
+
+def assert_grads_match_numerical(f: Callable[..., mg.Tensor], inputs: Sequence[np.ndarray],
+                                 eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-6,
+                                 allow_unused: bool = False,
+                                 weights: Optional[np.ndarray] = None) -> None:
+    """Check autograd against central differences for ``f(*tensors)``.
+
+    Each array in ``inputs`` becomes a leaf with ``requires_grad=True``. The
+    output is reduced to the scalar ``sum(f(...) * R)`` with a fixed random
+    weighting R (standard normal, seed 0, or ``weights``), so every entry of
+    every input's gradient matters. Autograd gets R as the seed of
+    ``backward``; the numerical side sums in numpy, so neither relies on the
+    ops under test to form the scalar. With ``allow_unused``, an input the
+    output does not depend on must get no gradient and a numerical zero.
+    """
+    leaves = [mg.tensor(np.array(a, dtype=np.float64), requires_grad=True, name=f"x{i}")
+              for i, a in enumerate(inputs)]
+    out = f(*leaves)
+    assert isinstance(out, mg.Tensor), f"f returned {type(out).__name__}, not a Tensor"
+    R = np.random.RandomState(0).standard_normal(out.shape) if weights is None else weights
+    out.backward(R)
+    numeric = mg.numerical_grad(lambda *ts: float(np.sum(f(*ts).data * R)), leaves, eps=eps)
+    for leaf, expected in zip(leaves, numeric):
+        if leaf.grad is None:
+            assert allow_unused, f"{leaf.name} {leaf.shape} got no gradient"
+            assert not expected.any(), (f"{leaf.name} got no gradient, but the numerical "
+                                        f"one is {expected}")
+            continue
+        assert leaf.grad.shape == leaf.shape, (
+            f"gradient of {leaf.name} has shape {leaf.grad.shape}, its data {leaf.shape}")
+        np.testing.assert_allclose(
+            leaf.grad, expected, rtol=rtol, atol=atol,
+            err_msg=f"gradient of {leaf.name} {leaf.shape}: autograd vs numerical; "
+                    f"inputs {[a.tolist() for a in inputs]}")
+
+
+# --- nets: networks and labelled data ------------------------------------------
+from hypothesis import strategies as _st  # noqa: E402
+from hypothesis.extra import numpy as _hnp  # noqa: E402
+
+ACTIVATION_NAMES = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+
+
+@_st.composite
+def labelled_data(draw, n_x: int, max_m: int = 8):
+    """X (n_x, m) with entries in [-2, 2] and Y (1, m) of 0/1, m from 1 (the
+    edge case the notes' 1/m formulas must survive) to ``max_m``."""
+    import numpy as np
+    m = draw(_st.integers(1, max_m))
+    X = draw(_hnp.arrays(np.float64, (n_x, m),
+                         elements=_st.floats(-2, 2, allow_nan=False, width=64)))
+    Y = draw(_hnp.arrays(np.float64, (1, m), elements=_st.sampled_from([0.0, 1.0])))
+    return X, Y
+
+
+@_st.composite
+def two_layer_nets(draw, activations=tuple(ACTIVATION_NAMES)):
+    """A TwoLayerNet of random sizes, hidden activation, initialiser, scale and seed."""
+    from nets import TwoLayerNet
+    return TwoLayerNet(n_x=draw(_st.integers(1, 4)), n_h=draw(_st.integers(1, 6)),
+                       activation=draw(_st.sampled_from(list(activations))),
+                       init=draw(_st.sampled_from(["random", "xavier", "he", "constant"])),
+                       scale=draw(_st.sampled_from([0.01, 0.3, 1.0, 2.0])),
+                       seed=draw(_st.integers(0, 1000)))
+
+
+# --- viz: tensor names as users write them, and worse ----------------------------
+# Characters that break DOT or HTML-like labels when not escaped, plus control
+# characters and a lone surrogate (which cannot even be encoded as UTF-8).
+_MARKUP = '<>&|{}"\'[]\\;=-:#%'
+
+
+def tensor_names() -> st.SearchStrategy:
+    """Names a user might give a tensor: any text, rich in markup characters."""
+    character = st.one_of(st.sampled_from(_MARKUP), st.characters(),
+                          st.sampled_from(["\x00", "\n", "\t", "\ud800", "\u200b", "\u2028"]))
+    return st.text(character, min_size=1, max_size=12)
+
+
+def layered_names() -> st.SearchStrategy:
+    """Names holding a layer index, such as ``W[1]``, ``dZ[12]ᵀ`` or ``<&[0]``."""
+    return st.builds(lambda before, layer, after: f"{before}[{layer}]{after}",
+                     st.sampled_from(["W", "b", "Z", "A", "dZ", "<&", ""]),
+                     st.integers(0, 12), tensor_names() | st.just(""))

@@ -1,0 +1,157 @@
+"""Every claim of the notes, as a test (most of them as a property)."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+import nets
+from nets import LogisticRegression, TwoLayerNet
+from tests.strategies import labelled_data
+
+
+def slope(f, z: float) -> float:
+    """dA/dZ at z, by autograd."""
+    Z = mg.tensor(z, requires_grad=True)
+    f(Z).backward()
+    return float(Z.grad)
+
+
+def test_sigmoid_slope_at_zero_is_a_quarter():
+    assert slope(mg.sigmoid, 0.0) == 0.25
+
+
+def test_tanh_slope_at_zero_is_one():
+    assert slope(mg.tanh, 0.0) == 1.0
+
+
+@given(st.floats(10, 700), st.sampled_from([1.0, -1.0]))
+def test_sigmoid_and_tanh_saturate_so_their_slope_vanishes_for_large_z(magnitude, sign):
+    z = sign * magnitude
+    assert slope(mg.sigmoid, z) < 5e-5, f"σ'({z}) = {slope(mg.sigmoid, z)}"
+    assert slope(mg.tanh, z) < 1e-8, f"tanh'({z}) = {slope(mg.tanh, z)}"
+
+
+@given(st.floats(-50, 50))
+def test_tanh_is_sigmoid_stretched_and_shifted_down_with_range_minus_one_to_one(z):
+    assert np.tanh(z) == pytest.approx(2 * nets.activations.sigmoid(2 * z) - 1, abs=1e-12)
+    assert -1.0 <= np.tanh(z) <= 1.0
+
+
+def test_relu_keeps_its_slope_where_sigmoid_has_lost_it():
+    assert slope(mg.relu, 30.0) == 1.0 and slope(mg.sigmoid, 30.0) < 1e-12
+    assert slope(mg.relu, 0.0) == 0.0 and slope(mg.leaky_relu, 0.0) == 0.01
+
+
+def test_saturated_hidden_units_learn_slowly():
+    # The notes' story: z far from 0 makes da/dz tiny, so dL/dw is tiny and w moves slowly.
+    X, Y = np.array([[1.0]]), np.array([[0.0]])
+    step = {}
+    for w in (0.5, 10.0):
+        net = TwoLayerNet(1, 1, activation="tanh")
+        net.params["W[1]"][:], net.params["W[2]"][:] = w, 1.0
+        step[w] = abs(net.backprop(X, Y)["W[1]"].item())
+    assert step[10.0] < 1e-7 < 0.1 < step[0.5], step
+
+
+def test_cross_entropy_cancels_the_output_sigmoids_saturation():
+    # dZ[2] = A[2] - Y: a confidently wrong output unit still gets a full-size gradient.
+    net = LogisticRegression(1)
+    net.params["W[1]"][:] = 10.0
+    grad = net.backprop(np.array([[1.0]]), np.array([[0.0]]))["W[1]"].item()
+    assert grad == pytest.approx(1.0, abs=1e-4)
+
+
+@given(st.integers(1, 3), st.integers(2, 6), st.sampled_from(["zeros", "constant"]),
+       st.sampled_from(["tanh", "sigmoid", "relu"]), st.data())
+def test_zero_or_constant_init_keeps_hidden_units_identical_through_training(
+        n_x, n_h, init, activation, data):
+    X, Y = data.draw(labelled_data(n_x))
+    net = TwoLayerNet(n_x, n_h, activation=activation, init=init, scale=0.3)
+    net.fit(X, Y, iterations=20, learning_rate=1.0, method="autograd")
+    # Identical in exact arithmetic; BLAS may round the entries of one matmul
+    # differently (1 ulp), so "identical" here means up to rounding.
+    W1, b1, W2 = net.params["W[1]"], net.params["b[1]"], net.params["W[2]"]
+    for name, p in [("W[1]", W1), ("b[1]", b1), ("W[2]ᵀ", W2.T)]:
+        spread = np.max(np.abs(p - p[0]))
+        assert spread <= 1e-12 * max(1.0, np.abs(p).max()), f"rows of {name} differ:\n{p}"
+
+
+@given(st.integers(1, 3), st.integers(2, 6), st.data())
+def test_a_symmetric_net_computes_what_one_hidden_unit_computes(n_x, n_h, data):
+    X, Y = data.draw(labelled_data(n_x))
+    net = TwoLayerNet(n_x, n_h, init="constant", scale=0.5)
+    net.fit(X, Y, iterations=10, learning_rate=1.0, method="hand")
+    one = TwoLayerNet(n_x, 1, init="zeros")
+    one.params.update({"W[1]": net.params["W[1]"][:1], "b[1]": net.params["b[1]"][:1],
+                       "W[2]": net.params["W[2]"].sum(keepdims=True),
+                       "b[2]": net.params["b[2]"]})
+    np.testing.assert_allclose(net.predict_proba(X), one.predict_proba(X), rtol=1e-12)
+
+
+def test_random_init_breaks_the_symmetry_and_zero_biases_train_fine():
+    X, Y = nets.data.flower(m=200, seed=3)
+    net = TwoLayerNet(2, 4, init="random", scale=0.01, seed=2)
+    assert not net.params["b[1]"].any()
+    costs = net.fit(X, Y, iterations=1500, learning_rate=1.2, method="hand")
+    W1 = net.params["W[1]"]
+    assert np.min([np.abs(W1[i] - W1[j]).max() for i in range(4) for j in range(i)]) > 0.1
+    assert costs[-1] < 0.45 < costs[0], (costs[0], costs[-1])
+
+
+@given(st.integers(1, 3), st.integers(1, 5), st.integers(0, 100), st.data())
+def test_identity_activations_collapse_to_one_linear_map(n_x, n_h, seed, data):
+    X, _ = data.draw(labelled_data(n_x))
+    net = TwoLayerNet(n_x, n_h, activation="identity", scale=1.0, seed=seed)
+    net.params["b[1]"] += 0.3
+    W1, b1, W2, b2 = (net.params[k] for k in ("W[1]", "b[1]", "W[2]", "b[2]"))
+    logistic = LogisticRegression(n_x)
+    logistic.params.update({"W[1]": W2 @ W1, "b[1]": W2 @ b1 + b2})
+    np.testing.assert_allclose(net.predict_proba(X), logistic.predict_proba(X),
+                               rtol=1e-10, atol=1e-14)
+
+
+def test_a_linear_net_does_no_better_than_logistic_regression_on_the_flower():
+    X, Y = nets.data.flower()
+    linear = TwoLayerNet(2, 4, activation="identity", seed=2)
+    linear.fit(X, Y, iterations=1500, learning_rate=1.2, method="hand")
+    logistic = LogisticRegression(2)
+    logistic.fit(X, Y, iterations=1500, learning_rate=1.2, method="hand")
+    tanh = TwoLayerNet(2, 4, activation="tanh", seed=2)
+    tanh.fit(X, Y, iterations=1500, learning_rate=1.2, method="hand")
+    acc = {name: nets.accuracy(net.predict(X), Y)
+           for name, net in [("linear", linear), ("logistic", logistic), ("tanh", tanh)]}
+    assert acc["linear"] <= acc["logistic"] + 0.02 and acc["tanh"] > acc["logistic"] + 0.3, acc
+
+
+@given(st.integers(1, 4), st.integers(1, 5), st.integers(0, 100), st.data())
+def test_w_has_one_row_per_neuron_and_vectorising_equals_the_loop_over_samples(
+        n_x, n_h, seed, data):
+    X, _ = data.draw(labelled_data(n_x))
+    net = TwoLayerNet(n_x, n_h, scale=1.0, seed=seed)
+    W1, b1 = net.params["W[1]"], net.params["b[1]"]
+    assert W1.shape == (n_h, n_x)
+    Z1 = net.forward(X)["Z[1]"]
+    for i in range(X.shape[1]):           # sample (i): one column
+        for j in range(n_h):              # neuron j: one row of W[1]
+            assert Z1[j, i] == pytest.approx(W1[j] @ X[:, i] + b1[j, 0], rel=1e-12, abs=1e-12)
+    per_sample = np.hstack([net.predict_proba(X[:, i:i + 1]) for i in range(X.shape[1])])
+    np.testing.assert_allclose(net.predict_proba(X), per_sample, rtol=1e-12)
+
+
+def test_the_cost_is_not_convex_in_the_weights():
+    # Swapping two hidden units gives the same cost; halfway between the two
+    # equally good weight settings the cost is higher, which a convex J forbids.
+    X, Y = nets.data.flower(m=200)
+    net = TwoLayerNet(2, 4, seed=2)
+    net.fit(X, Y, iterations=2000, learning_rate=1.2, method="hand")
+    swap = [1, 0, 2, 3]
+    swapped = {"W[1]": net.params["W[1]"][swap], "b[1]": net.params["b[1]"][swap],
+               "W[2]": net.params["W[2]"][:, swap], "b[2]": net.params["b[2]"]}
+    J = net.cost(X, Y)
+    original = dict(net.params)
+    net.params.update(swapped)
+    assert net.cost(X, Y) == pytest.approx(J, rel=1e-12)
+    net.params.update({k: (original[k] + swapped[k]) / 2 for k in original})
+    midpoint = net.cost(X, Y)
+    assert midpoint > J + 0.05, f"J = {J:.4f} at both ends, {midpoint:.4f} halfway"

@@ -1,0 +1,458 @@
+"""minigrad.viz: draw(), save_graph(), summary().
+
+The DOT text of the two-layer graph is compared with golden files in
+tests/golden/. After a deliberate change to the picture, regenerate them with
+
+    UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_viz.py
+
+then look at the diff (and at a PNG: ``mg.save_graph(J, "graph.png", grads=True)``)
+before committing. Rendering tests run Graphviz's ``dot``; CI installs it, so
+nothing here is skipped when it is missing.
+"""
+import difflib
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import warnings
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import minigrad as mg
+from minigrad.viz import GraphvizNotFoundError
+from tests.strategies import layered_names, tensor_names
+
+GOLDEN = Path(__file__).parent / "golden"
+SVG = "{http://www.w3.org/2000/svg}"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def two_layer_graph() -> dict:
+    """The graph nets.TwoLayerNet.graph builds, made by hand with minigrad ops,
+    after backward(): n_x = 2, n_h = 4, m = 3."""
+    rng = np.random.RandomState(0)
+    t = {"X": mg.tensor(rng.randn(2, 3), name="X"),
+         "Y": mg.tensor([[1.0, 0.0, 1.0]], name="Y"),
+         "W[1]": mg.tensor(rng.randn(4, 2) * 0.5, requires_grad=True, name="W[1]"),
+         "b[1]": mg.tensor(rng.randn(4, 1) * 0.1, requires_grad=True, name="b[1]"),
+         "W[2]": mg.tensor(rng.randn(1, 4) * 0.5, requires_grad=True, name="W[2]"),
+         "b[2]": mg.tensor(rng.randn(1, 1) * 0.1, requires_grad=True, name="b[2]")}
+    t["Z[1]"] = (t["W[1]"] @ t["X"] + t["b[1]"]).named("Z[1]")
+    t["A[1]"] = mg.tanh(t["Z[1]"]).named("A[1]")
+    t["Z[2]"] = (t["W[2]"] @ t["A[1]"] + t["b[2]"]).named("Z[2]")
+    t["A[2]"] = mg.sigmoid(t["Z[2]"]).named("A[2]")
+    t["J"] = mg.binary_cross_entropy(t["A[2]"], t["Y"]).named("J")
+    t["J"].backward()
+    return t
+
+
+def node_lines(source: str) -> dict:
+    """DOT node statements by node id: {"n0": 'n0 [label=<...> ...]', ...}."""
+    return {m.group(1): m.group(0) for m in re.finditer(r"^\t+(\w+) \[.*$", source, re.M)}
+
+
+def cluster_members(source: str) -> dict:
+    """node id -> name of the cluster subgraph its statement is in (None: top level)."""
+    members, cluster = {}, None
+    for line in source.splitlines():
+        opened = re.match(r"\tsubgraph (cluster_\w+) \{", line)
+        if opened:
+            cluster = opened.group(1)
+        elif line == "\t}":
+            cluster = None
+        else:
+            node = re.match(r"\t+(\w+) \[", line)
+            if node:
+                members[node.group(1)] = cluster
+    return members
+
+
+def node_ids(graph_tensors: dict, root: mg.Tensor) -> dict:
+    """name -> DOT node id, from the promised rule: n<i>, i in topological order."""
+    order = mg.topological_order(root)
+    return {name: f"n{[id(t) for t in order].index(id(t))}" for name, t in graph_tensors.items()}
+
+
+def html_label(statement: str) -> str:
+    """The inside of the HTML-like label of a node statement (brackets balanced)."""
+    start = statement.index("label=<") + len("label=<")
+    depth = 1
+    for end in range(start, len(statement)):
+        depth += {"<": 1, ">": -1}.get(statement[end], 0)
+        if depth == 0:
+            return statement[start:end]
+    raise AssertionError(f"unbalanced label in {statement}")
+
+
+def run_dot(source: str, fmt: str) -> bytes:
+    done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode("utf-8"),
+                          capture_output=True, check=False)
+    assert done.returncode == 0 and not done.stderr, (
+        f"dot -T{fmt} exited {done.returncode}: {done.stderr.decode(errors='replace')}")
+    return done.stdout
+
+
+def png_size(data: bytes) -> tuple:
+    assert data[:8] == PNG_MAGIC, f"not a PNG: starts with {data[:8]!r}"
+    assert data[12:16] == b"IHDR", f"first chunk is {data[12:16]!r}, not IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+# --- golden DOT text -----------------------------------------------------------------------
+@pytest.mark.parametrize("golden, options", [
+    ("two_layer.dot", {}),
+    ("two_layer_grads.dot", {"grads": True}),
+    ("two_layer_highlight.dot", {"values": True, "grads": True,
+                                 "highlight": ("Z[1]", "W[1]", "b[1]")}),
+])
+def test_two_layer_dot_matches_golden_file(golden, options):
+    source = mg.draw(two_layer_graph()["J"], **options).source
+    path = GOLDEN / golden
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_bytes(source.encode("utf-8"))   # bytes: the same newlines on every OS
+    expected = path.read_bytes().decode("utf-8")
+    diff = "".join(difflib.unified_diff(expected.splitlines(True), source.splitlines(True),
+                                        str(path), "draw()", n=1))
+    assert source == expected, f"DOT differs from {path} (UPDATE_GOLDEN=1 rewrites it):\n{diff}"
+
+
+def test_same_graph_built_twice_gives_identical_dot():
+    first = mg.draw(two_layer_graph()["J"], values=True, grads=True).source
+    second = mg.draw(two_layer_graph()["J"], values=True, grads=True).source
+    assert first == second, "\n".join(difflib.unified_diff(first.splitlines(),
+                                                           second.splitlines(), n=0))
+
+
+def test_node_ids_follow_topological_order():
+    t = two_layer_graph()
+    order = mg.topological_order(t["J"])
+    lines = node_lines(mg.draw(t["J"]).source)
+    tensor_ids = sorted((k for k in lines if re.fullmatch(r"n\d+", k)), key=lambda k: int(k[1:]))
+    assert tensor_ids == [f"n{i}" for i in range(len(order))], tensor_ids
+    for name, node_id in node_ids(t, t["J"]).items():
+        shown = re.sub(r"\[(\d)\]", r"<SUP>[\1]</SUP>", name)
+        assert f"<B>{shown}</B>" in lines[node_id], (name, node_id, lines[node_id])
+
+
+# --- what the picture says -----------------------------------------------------------------
+def test_layers_are_clusters_named_after_the_notes():
+    t = two_layer_graph()
+    members = cluster_members(mg.draw(t["J"]).source)
+    ids = node_ids(t, t["J"])
+    where = {name: members[ids[name]] for name in t}
+    assert where == {"X": "cluster_input", "W[1]": "cluster_layer1", "b[1]": "cluster_layer1",
+                     "Z[1]": "cluster_layer1", "A[1]": "cluster_layer1",
+                     "W[2]": "cluster_layer2", "b[2]": "cluster_layer2",
+                     "Z[2]": "cluster_layer2", "A[2]": "cluster_layer2",
+                     "Y": "cluster_loss", "J": "cluster_loss"}, where
+    # the unnamed W[l] @ A[l-1] and every op sit in the layer of the result they feed
+    order = mg.topological_order(t["J"])
+    for i, tensor in enumerate(order):
+        if tensor.parents:
+            assert members[f"n{i}_op"] == members[f"n{i}"], (i, tensor.op, members)
+    assert members["legend"] is None
+
+
+def test_unnamed_graph_has_no_clusters():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    source = mg.draw((x * x).sum()).source
+    assert "cluster" not in source, source
+
+
+@given(name=layered_names())
+def test_any_name_with_a_layer_index_makes_that_layer_a_cluster(name):
+    layer = int(re.search(r"\[([0-9]+)\]", name).group(1))
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name=name)
+    z = (w * 3.0).named("Z[99]")
+    loss = (z * 2.0).sum()
+    members = cluster_members(mg.draw(loss).source)
+    expected = "cluster_input" if layer == 0 else f"cluster_layer{layer}"
+    assert members["n0"] == expected, (name, members)
+    # constants and unnamed results follow their consumer; the unnamed root is the loss
+    assert [members[f"n{i}"] for i in range(1, 6)] == [
+        "cluster_layer99", "cluster_layer99", "cluster_loss", "cluster_loss",
+        "cluster_loss"], (name, members)
+
+
+def test_hand_written_loss_and_its_constants_sit_in_the_loss_cluster():
+    rng = np.random.RandomState(1)
+    X = mg.tensor(rng.randn(3, 5), name="X")
+    Y = mg.tensor((rng.rand(1, 5) > 0.5).astype(float), name="Y")
+    W = mg.tensor(rng.randn(1, 3), requires_grad=True, name="W[3]")
+    A = mg.sigmoid(W @ X).named("A[3]")
+    J = (-(Y * mg.log(A) + (1 - Y) * mg.log(1 - A))).mean().named("J")
+    order = mg.topological_order(J)
+    members = cluster_members(mg.draw(J).source)
+    for i, tensor in enumerate(order):
+        expected = ("cluster_layer3" if tensor.name in ("W[3]", "A[3]") or tensor.op == "matmul"
+                    else "cluster_input" if tensor is X else "cluster_loss")
+        assert members[f"n{i}"] == expected, (i, tensor.name, tensor.op, members[f"n{i}"])
+
+
+def test_kinds_differ_in_colour_and_shape():
+    t = two_layer_graph()
+    lines = node_lines(mg.draw(t["J"]).source)
+    ids = node_ids(t, t["J"])
+
+    def look(name):
+        attrs = dict(re.findall(r'(fillcolor|shape|style|peripheries)=("[^"]*"|\w+)',
+                                lines[ids[name]]))
+        return tuple(sorted(attrs.items()))
+    kinds = {"input": look("X"), "parameter": look("W[1]"), "intermediate": look("Z[1]"),
+             "loss": look("J")}
+    assert len(set(kinds.values())) == 4, kinds
+    assert look("Y") == look("X") and look("b[2]") == look("W[1]") and look("A[1]") == look("Z[1]")
+    assert all(look(name) == kinds["parameter"] for name in ("W[1]", "b[1]", "W[2]", "b[2]"))
+
+
+def test_labels_show_names_with_superscripts_and_shapes():
+    t = two_layer_graph()
+    lines = node_lines(mg.draw(t["J"]).source)
+    ids = node_ids(t, t["J"])
+    assert "<B>W<SUP>[1]</SUP></B>" in lines[ids["W[1]"]] and "(4, 2)" in lines[ids["W[1]"]]
+    assert "(2, 3)" in lines[ids["X"]]
+    assert "scalar" in lines[ids["J"]], lines[ids["J"]]
+    # the unnamed matmul result reads as the notes write it
+    matmul = [i for i, x in enumerate(mg.topological_order(t["J"])) if x.op == "matmul"][0]
+    assert "<I>W<SUP>[1]</SUP> X</I>" in lines[f"n{matmul}"], lines[f"n{matmul}"]
+    symbols = {re.search(r"label=<(.*?)>", line).group(1)
+               for key, line in lines.items() if key.endswith("_op")}
+    assert symbols == {"@", "+", "tanh", "σ", "BCE"}, symbols
+
+
+def test_values_and_grads_show_numbers_of_tiny_tensors_and_a_summary_of_larger():
+    t = two_layer_graph()
+    lines = node_lines(mg.draw(t["J"], values=True, grads=True).source)
+    ids = node_ids(t, t["J"])
+    b2, g2 = t["b[2]"].data.item(), t["b[2]"].grad.item()
+    assert f"value [{b2:.3g}]" in lines[ids["b[2]"]], (b2, lines[ids["b[2]"]])
+    assert f"grad [{g2:.3g}]" in lines[ids["b[2]"]], (g2, lines[ids["b[2]"]])
+    assert f"grad {t['J'].grad.item():.3g}" in lines[ids["J"]], lines[ids["J"]]
+    column = "<BR/>".join(f"[{v:.3g}]" for v in t["b[1]"].grad[:, 0])   # (4, 1): one per line
+    assert column in lines[ids["b[1]"]], (column, lines[ids["b[1]"]])
+    W1 = t["W[1]"].grad   # 8 entries: mean and max |x|
+    summary = f"mean {W1.mean():.3g}<BR/>max|x| {np.abs(W1).max():.3g}"
+    assert summary in lines[ids["W[1]"]], (summary, lines[ids["W[1]"]])
+    assert "grad" not in lines[ids["X"]], lines[ids["X"]]   # inputs need no gradient
+
+
+def test_grads_before_backward_say_not_computed():
+    w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
+    lines = node_lines(mg.draw((w * w).sum(), grads=True).source)
+    assert "grad not computed" in lines["n0"], lines["n0"]
+
+
+def test_plain_drawing_shows_no_numbers():
+    t = two_layer_graph()
+    labels = " ".join(node_lines(mg.draw(t["J"]).source).values())
+    for word in ("value", "grad", "mean", "max|x|"):
+        assert word not in labels, (word, labels)
+
+
+def test_constants_show_their_value():
+    A = mg.tensor([[0.25, 0.5]], requires_grad=True, name="A[1]")
+    lines = node_lines(mg.draw((1 - A).sum().named("J")).source)
+    assert "label=<1>" in lines["n0"], lines["n0"]
+
+
+# --- highlight -----------------------------------------------------------------------------
+def test_highlight_marks_only_the_chosen_nodes():
+    t = two_layer_graph()
+    lines = node_lines(mg.draw(t["J"], highlight=["Z[1]", "b[2]"]).source)
+    ids = node_ids(t, t["J"])
+    marked = {name for name in t if "penwidth=4" in lines[ids[name]]}
+    assert marked == {"Z[1]", "b[2]"}, marked
+    assert 'color="#dc2626"' in lines[ids["Z[1]"]], lines[ids["Z[1]"]]
+    assert "highlighted" in lines["legend"]
+
+
+def test_highlight_takes_tensors_or_a_single_name():
+    t = two_layer_graph()
+    by_name = mg.draw(t["J"], highlight=["Z[1]"]).source
+    assert mg.draw(t["J"], highlight=[t["Z[1]"]]).source == by_name
+    assert mg.draw(t["J"], highlight="Z[1]").source == by_name
+
+
+def test_highlight_of_an_unknown_name_lists_the_names_in_the_graph():
+    t = two_layer_graph()
+    with pytest.raises(ValueError) as error:
+        mg.draw(t["J"], highlight=["Z[1]", "Z[3]"])
+    message = str(error.value)
+    assert "'Z[3]'" in message and all(f"'{name}'" in message for name in t), message
+
+
+def test_highlight_of_a_tensor_outside_the_graph_is_an_error():
+    t = two_layer_graph()
+    stranger = mg.tensor([1.0], name="elsewhere")
+    with pytest.raises(ValueError, match="elsewhere"):
+        mg.draw(t["J"], highlight=[stranger])
+
+
+# --- options --------------------------------------------------------------------------------
+def test_rankdir_and_dpi_reach_the_graph_attributes():
+    J = two_layer_graph()["J"]
+    assert "rankdir=TB" in mg.draw(J, rankdir="TB").source
+    assert "dpi=150" in mg.draw(J, dpi=150).source
+    plain = re.search(r"^\tgraph \[.*$", mg.draw(J).source, re.M).group(0)
+    # no dpi unless asked, and no fixed size that would shrink the text of large graphs
+    assert "dpi" not in plain and " size=" not in plain, plain
+
+
+def test_unknown_rankdir_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="LR, RL, TB, BT"):
+        mg.draw(two_layer_graph()["J"], rankdir="left")
+
+
+def test_large_graph_warns_and_small_graph_does_not():
+    x = mg.tensor([0.5], requires_grad=True, name="x")
+    chain = x
+    for _ in range(299):
+        chain = chain.tanh()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mg.draw(chain)   # 300 tensors: at the limit, no warning
+    with pytest.warns(UserWarning, match="301 tensors"):
+        mg.draw(chain.tanh())
+
+
+# --- what dot makes of it -----------------------------------------------------------------
+def test_svg_has_one_group_per_node_and_one_per_layer_cluster():
+    t = two_layer_graph()
+    svg = ET.fromstring(run_dot(mg.draw(t["J"], grads=True).source, "svg"))
+    groups = {cls: [g.find(f"{SVG}title").text for g in svg.iter(f"{SVG}g")
+                    if g.get("class") == cls] for cls in ("node", "cluster")}
+    assert len(groups["node"]) == 13 + 7 + 1, groups["node"]   # tensors, ops, legend
+    assert groups["cluster"] == ["cluster_input", "cluster_layer1", "cluster_layer2",
+                                 "cluster_loss"], groups["cluster"]
+
+
+def test_layout_flows_left_to_right_with_layers_side_by_side():
+    t = two_layer_graph()
+    layout = json.loads(run_dot(mg.draw(t["J"], grads=True).source, "json"))
+    objects = {o["name"]: o for o in layout["objects"]}
+    x = {name: float(objects[node].get("pos").split(",")[0])
+         for name, node in node_ids(t, t["J"]).items()}
+    chain = ["X", "Z[1]", "A[1]", "Z[2]", "A[2]", "J"]
+    assert [x[n] for n in chain] == sorted(x[n] for n in chain), x
+    boxes = [[float(v) for v in objects[f"cluster_{c}"]["bb"].split(",")]
+             for c in ("input", "layer1", "layer2", "loss")]   # x0, y0, x1, y1
+    for left, right in zip(boxes, boxes[1:]):
+        assert left[2] <= right[0], f"clusters overlap left to right: {boxes}"
+
+
+def test_png_has_a_readable_size_and_dpi_scales_it(tmp_path):
+    J = two_layer_graph()["J"]
+    width, height = png_size(mg.save_graph(J, tmp_path / "g.png", grads=True).read_bytes())
+    assert 800 <= width <= 4000 and 150 <= height <= 1500, (width, height)
+    sharp, _ = png_size(mg.save_graph(J, tmp_path / "sharp.png", grads=True, dpi=192).read_bytes())
+    assert 1.8 <= sharp / width <= 2.2, (width, sharp)
+
+
+@given(name=tensor_names())
+def test_any_name_is_escaped_and_renders(name):
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name=name)
+    x = mg.tensor([[3.0, 4.0]], name=name)
+    loss = (w * x).sum().named(name)
+    loss.backward()
+    source = mg.draw(loss, values=True, grads=True, highlight=[name]).source
+    for node in ("n0", "n1", "n3"):
+        # a bare < or & in the label would make it malformed XML (and a dot syntax error)
+        label = ET.fromstring(f"<label>{html_label(node_lines(source)[node])}</label>")
+        shown = "".join(label.itertext())
+        if name.isprintable():   # what is drawn is the name itself
+            assert shown.startswith(name), (name, shown)
+    run_dot(source, "svg")   # dot accepts it, without a warning
+
+
+# --- save_graph ---------------------------------------------------------------------------
+@pytest.mark.parametrize("suffix, magic", [(".png", PNG_MAGIC), (".svg", b"<?xml"),
+                                           (".pdf", b"%PDF"), (".dot", b"digraph"),
+                                           (".gv", b"digraph"), (".PNG", PNG_MAGIC)])
+def test_save_graph_writes_exactly_that_file_and_prints_nothing(tmp_path, capfd, suffix, magic):
+    path = tmp_path / f"graph{suffix}"
+    written = mg.save_graph(two_layer_graph()["J"], str(path), grads=True)
+    assert written == path and isinstance(written, Path), written
+    assert sorted(tmp_path.iterdir()) == [path], sorted(tmp_path.iterdir())
+    assert path.read_bytes().startswith(magic), path.read_bytes()[:20]
+    assert capfd.readouterr() == ("", ""), capfd.readouterr()
+
+
+def test_save_graph_dot_is_the_source_of_draw(tmp_path):
+    J = two_layer_graph()["J"]
+    path = mg.save_graph(J, tmp_path / "graph.gv", grads=True, highlight="A[1]")
+    assert path.read_text(encoding="utf-8") == mg.draw(J, grads=True, highlight="A[1]").source
+
+
+def test_save_graph_rejects_an_unknown_suffix_listing_the_valid_ones(tmp_path):
+    with pytest.raises(ValueError, match=r"\.png, \.svg, \.pdf, \.dot, \.gv"):
+        mg.save_graph(two_layer_graph()["J"], tmp_path / "graph.jpg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_dot_saving_a_picture_says_how_to_install_graphviz(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert shutil.which("dot") is None
+    J = two_layer_graph()["J"]
+    for suffix in (".png", ".svg", ".pdf"):
+        with pytest.raises(RuntimeError) as error:
+            mg.save_graph(J, tmp_path / f"graph{suffix}")
+        message = str(error.value)
+        for hint in ("apt-get install graphviz", "brew install graphviz",
+                     "conda install -c conda-forge graphviz", ".dot"):
+            assert hint in message, (hint, message)
+        assert isinstance(error.value, GraphvizNotFoundError)
+        assert not (tmp_path / f"graph{suffix}").exists()
+    dot = mg.save_graph(J, tmp_path / "graph.dot")
+    assert dot.read_text(encoding="utf-8") == mg.draw(J).source
+
+
+# --- summary and the lazy import ------------------------------------------------------------
+def test_summary_has_one_row_per_tensor_in_topological_order():
+    t = two_layer_graph()
+    lines = mg.summary(t["J"]).splitlines()
+    assert lines[0].split() == ["name", "op", "kind", "shape", "grad", "norm"], lines[0]
+    rows = [re.split(r"\s{2,}", line) for line in lines[2:]]
+    order = mg.topological_order(t["J"])
+    assert len(rows) == len(order), lines
+    expected = {"X": ["X", "-", "input", "(2, 3)", "-"], "Y": ["Y", "-", "input", "(1, 3)", "-"],
+                "J": ["J", "binary_cross_entropy", "loss", "scalar", "1"]}
+    for row, tensor in zip(rows, order):
+        if tensor.name in expected:
+            assert row == expected[tensor.name], (row, expected[tensor.name])
+        elif not tensor.name:
+            assert row[:3] == ["<matmul>", "matmul", "intermediate"], row
+        else:
+            norm = float(row[4])
+            assert row[0] == tensor.name and row[3] == str(tensor.shape), row
+            assert abs(norm - np.linalg.norm(tensor.grad)) <= 1e-3 * norm, (row, tensor.grad)
+
+
+def test_summary_before_backward_shows_no_grad_norms():
+    x = mg.tensor([1.0, -2.0], requires_grad=True, name="x")
+    rows = mg.summary(mg.relu(x).sum()).splitlines()[2:]
+    assert [row.split()[-1] for row in rows] == ["-", "-", "-"], rows
+
+
+def test_summary_works_without_graphviz_and_draw_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "graphviz", None)   # import graphviz now fails
+    J = two_layer_graph()["J"]
+    assert "W[1]" in mg.summary(J)
+    with pytest.raises(ImportError, match="pip install graphviz"):
+        mg.draw(J)
+
+
+def test_import_minigrad_does_not_import_graphviz():
+    code = "import sys, minigrad; print('graphviz' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False", done.stdout + done.stderr
