@@ -5,11 +5,12 @@ notes and a lookup by name, which is how networks pick their ``g[l]``.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from minigrad.ops import identity, leaky_relu, op, relu, sigmoid, tanh
+from minigrad.ops import _sigmoid_and_slope, identity, leaky_relu, op, relu, sigmoid, tanh
+from minigrad.tensor import Tensor
 
 __all__ = ["binary_cross_entropy", "activation", "ACTIVATIONS", "PROBABILITY_CLIP", "identity", "leaky_relu",
            "relu", "sigmoid", "tanh"]
@@ -32,26 +33,59 @@ def activation(name: str) -> Callable:
 PROBABILITY_CLIP = 1e-15
 
 
-def _check_labels(a: np.ndarray, y: np.ndarray) -> None:
+def _check_labels(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """1 - Y, once Y is known to hold only 0 and 1 and to have A's shape."""
     if a.shape != y.shape:
         raise ValueError(f"A and Y must have the same shape; got {a.shape} and {y.shape}")
-    bad = np.argwhere((y != 0) & (y != 1))
-    if bad.size:
-        index = tuple(int(i) for i in bad[0])
+    one_minus_y = 1.0 - y
+    # Y (1 - Y) is 0 exactly when Y is 0 or 1 (NaN and inf give nonzero): two
+    # numpy calls on the hot path; argwhere, which is slow, only to name the culprit.
+    if np.count_nonzero(y * one_minus_y):
+        index = tuple(int(i) for i in np.argwhere((y != 0) & (y != 1))[0])
         raise ValueError(f"Y must hold only 0 and 1; got {y[index]} at {index}")
+    return one_minus_y
 
 
-@op("binary_cross_entropy", 2)
-def binary_cross_entropy(a, y):
+def binary_cross_entropy(A: Any, Y: Any) -> Tensor:
     """J = -mean(Y log A + (1 - Y) log(1 - A)) over all entries.
 
     Shapes: A (1, m) and Y (1, m) (any equal shapes) -> scalar ().
-    A is clipped to [1e-15, 1 - 1e-15], so J and its gradient stay finite at
-    A = 0 or 1. dJ/dA = (A - Y) / (A (1 - A)) / count.
+    ``ValueError`` when Y holds anything but 0 and 1 or the shapes differ.
+
+    When A was made by ``sigmoid`` (the notes' output layer), J and its
+    gradient are computed from the logits Z: A rounds to exactly 1 once
+    Z > 37, and log(1 - A) and dA/dZ would then be lost, giving a zero
+    gradient to a confidently wrong unit. Any other A is clipped to
+    [1e-15, 1 - 1e-15], so J and its gradient stay finite at A = 0 or 1.
     """
+    if isinstance(A, Tensor) and A.op == "sigmoid" and A.parents:
+        return _bce_of_sigmoid(A, Y, A.parents[0].data)
+    return _bce(A, Y)
+
+
+@op("binary_cross_entropy", 2)
+def _bce_of_sigmoid(a, y, z):
+    """J for A = σ(Z): log A = -softplus(-Z), log(1 - A) = -softplus(Z), so
+    J = mean(softplus(Z) - Y Z), exact for any Z."""
     _check_labels(a, y)
     count = a.size
-    p = np.clip(a, PROBABILITY_CLIP, 1.0 - PROBABILITY_CLIP)
-    loss = -np.mean(y * np.log(p) + (1.0 - y) * np.log1p(-p))
-    return np.asarray(loss), (lambda g: g * (p - y) / (p * (1.0 - p)) / count,
-                              lambda g: g * (np.log1p(-p) - np.log(p)) / count)
+    _, slope = _sigmoid_and_slope(z)
+    # dJ/dA = (A - Y) / σ'(Z) / count; sigmoid's VJP multiplies by the same σ'(Z),
+    # so Z gets (A - Y) / count, as in the notes. The floor only matters for |Z| > 708.
+    slope = np.maximum(slope, np.finfo(np.float64).tiny)
+    loss = (np.sum(np.logaddexp(0.0, z)) - np.vdot(y, z)) / count
+    return np.asarray(loss), (lambda g: (g / count) * (a - y) / slope,
+                              lambda g: -(g / count) * z)
+
+
+@op("binary_cross_entropy", 2)
+def _bce(a, y):
+    """J with A clipped to [1e-15, 1 - 1e-15]; dJ/dA = (A - Y) / (A (1 - A)) / count."""
+    one_minus_y = _check_labels(a, y)
+    count = a.size
+    # np.clip's numbers at a third of its cost; the two sums as dot products.
+    p = np.minimum(np.maximum(a, PROBABILITY_CLIP), 1.0 - PROBABILITY_CLIP)
+    loss = -(np.vdot(y, np.log(p)) + np.vdot(one_minus_y, np.log1p(-p))) / count
+    # As Y is 0 or 1, (A - Y) / (A (1 - A)) is 1 / (1 - Y - A): two numpy calls, not five.
+    return np.asarray(loss), (lambda g: (g / count) / (one_minus_y - p),
+                              lambda g: (np.log1p(-p) - np.log(p)) * (g / count))

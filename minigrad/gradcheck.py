@@ -42,11 +42,13 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
             grad = np.zeros_like(t.data)
             for index in np.ndindex(t.data.shape):
                 saved = t.data[index]
-                t.data[index] = saved + eps
-                plus = _scalar(f(*inputs), "numerical_grad")
-                t.data[index] = saved - eps
-                minus = _scalar(f(*inputs), "numerical_grad")
-                t.data[index] = saved
+                try:   # the data may be the caller's own array: never leave it nudged
+                    t.data[index] = saved + eps
+                    plus = _scalar(f(*inputs), "numerical_grad")
+                    t.data[index] = saved - eps
+                    minus = _scalar(f(*inputs), "numerical_grad")
+                finally:
+                    t.data[index] = saved
                 grad[index] = (plus - minus) / (2 * eps)
             grads.append(grad)
     return grads

@@ -29,16 +29,29 @@ def op(name: str, n_inputs: int = 1) -> Callable:
     A ``ValueError`` raised by the forward is re-raised naming the op and the
     input nodes with their shapes.
     """
+    # One wrapper per arity: this runs for every op of every step, and spelling
+    # the inputs out costs less than generators over *args (measured: ~1 µs an op).
     def decorate(forward: Callable) -> Callable:
-        @functools.wraps(forward)
-        def apply(*args: Any, **options: Any) -> Tensor:
-            inputs = tuple(as_tensor(x) for x in args[:n_inputs])
-            try:
-                value, vjps = forward(*(t.data for t in inputs), *args[n_inputs:], **options)
-            except ValueError as error:
-                raise ValueError(f"{name}: {_describe_inputs(name, inputs)}: {error}") from None
-            return Tensor._from_op(value, inputs, name, vjps)
-        return apply
+        if n_inputs == 1:
+            def apply(x: Any, *rest: Any, **options: Any) -> Tensor:
+                x = x if isinstance(x, Tensor) else as_tensor(x)
+                try:
+                    value, vjps = forward(x.data, *rest, **options)
+                except ValueError as error:
+                    raise ValueError(f"{name}: {_describe_inputs(name, (x,))}: {error}") from None
+                return Tensor._from_op(value, (x,), name, vjps)
+        elif n_inputs == 2:
+            def apply(x: Any, y: Any, *rest: Any, **options: Any) -> Tensor:
+                x = x if isinstance(x, Tensor) else as_tensor(x)
+                y = y if isinstance(y, Tensor) else as_tensor(y)
+                try:
+                    value, vjps = forward(x.data, y.data, *rest, **options)
+                except ValueError as error:
+                    raise ValueError(f"{name}: {_describe_inputs(name, (x, y))}: {error}") from None
+                return Tensor._from_op(value, (x, y), name, vjps)
+        else:
+            raise ValueError(f"op {name!r}: n_inputs must be 1 or 2; got {n_inputs}")
+        return functools.wraps(forward)(apply)
     return decorate
 
 
@@ -49,11 +62,11 @@ def _describe_inputs(name: str, inputs: tuple) -> str:
 
 
 def _check_broadcast(x: np.ndarray, y: np.ndarray) -> None:
-    try:
-        np.broadcast_shapes(x.shape, y.shape)
-    except ValueError:
-        raise ValueError(f"shapes {x.shape} and {y.shape} do not broadcast (each trailing "
-                         f"dimension must be equal, or 1 in one of them)") from None
+    # numpy's rule, in plain Python: np.broadcast_shapes costs 2-3 µs a call.
+    for n, k in zip(reversed(x.shape), reversed(y.shape)):
+        if n != k and n != 1 and k != 1:
+                raise ValueError(f"shapes {x.shape} and {y.shape} do not broadcast (each trailing "
+                             f"dimension must be equal, or 1 in one of them)")
 
 
 # --- elementwise arithmetic, with numpy broadcasting ------------------------
@@ -114,6 +127,8 @@ def matmul(a, b):
         raise ValueError(f"matmul takes 1-D and 2-D operands; got {a.ndim}-D and {b.ndim}-D")
     if a.shape[-1] != b.shape[0]:
         raise ValueError(f"inner dimensions {a.shape[-1]} and {b.shape[0]} differ")
+    if a.ndim == 2 and b.ndim == 2:   # the networks' case, with no reshaping
+        return a @ b, (lambda g: g @ b.T, lambda g: a.T @ g)
     # A vector is a row on the left and a column on the right; with that, one rule fits all.
     a2 = a if a.ndim == 2 else a.reshape(1, -1)
     b2 = b if b.ndim == 2 else b.reshape(-1, 1)
@@ -129,7 +144,8 @@ def transpose(x, axes=None):
         z = np.transpose(x, axes)
     except (ValueError, TypeError) as error:
         raise ValueError(f"bad axes {axes} for {x.ndim}-D data ({error})") from None
-    inverse = None if axes is None else tuple(np.argsort(axes))
+    # argsort of the axes as given would misread a negative alias (-1 for the last)
+    inverse = None if axes is None else tuple(np.argsort([a % x.ndim for a in axes]))
     return z, (lambda g: np.transpose(g, inverse),)
 
 
@@ -206,17 +222,22 @@ def tanh(z):
     return a, (lambda g: g * (1.0 - a * a),)   # tanh' = 1 - a²
 
 
-def _stable_sigmoid(z: np.ndarray) -> np.ndarray:
-    # exp of -|z| never overflows, so z = ±1000 gives 0 and 1 without a warning.
+def _sigmoid_and_slope(z: np.ndarray) -> tuple:
+    """σ(z) and σ'(z) = σ(z)(1 - σ(z)), from e = e^-|z|: that never overflows
+    (z = ±1000 gives 0 and 1 without a warning), and σ' = e / (1 + e)² keeps
+    its digits where 1 - σ(z) would round to 0 (z > 37)."""
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    d = 1.0 + e
+    a = np.where(z >= 0, 1.0, e)   # the numerator: 1 / (1 + e) or e / (1 + e)
+    a /= d
+    return a, e / (d * d)
 
 
 @op("sigmoid")
 def sigmoid(z):
     """A = σ(Z) = 1 / (1 + e^-Z). Shapes: any -> same."""
-    a = _stable_sigmoid(z)
-    return a, (lambda g: g * a * (1.0 - a),)   # σ' = a(1 - a)
+    a, slope = _sigmoid_and_slope(z)
+    return a, (lambda g: g * slope,)   # σ' = a(1 - a)
 
 
 @op("relu")

@@ -8,6 +8,8 @@ tensor that depends on a leaf with ``requires_grad=True``.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import threading
 from typing import Any, Iterator, Optional
 
@@ -24,6 +26,9 @@ class _Modes(threading.local):
 
 
 _modes = _Modes()
+# Every tensor gets the next number when it is made. Inputs exist before the
+# tensors made from them, so sorting by this number is a topological order.
+_creation_counter = itertools.count()
 
 
 def is_grad_enabled() -> bool:
@@ -71,7 +76,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "op", "parents", "_vjps",
-                 "__weakref__")
+                 "_seq", "__weakref__")
     # Makes numpy hand `array + tensor` to Tensor.__radd__ instead of looping over it.
     __array_ufunc__ = None
 
@@ -84,17 +89,24 @@ class Tensor:
         self.op: Optional[str] = None
         self.parents: tuple = ()
         self._vjps: Optional[tuple] = None
+        self._seq = next(_creation_counter)
 
     @classmethod
     def _from_op(cls, value: np.ndarray, parents: tuple, op: str, vjps: tuple) -> "Tensor":
+        # The hot path of every op: plain loops and stores, no generators.
         out = cls.__new__(cls)
+        # numpy hands back a scalar (np.float64) for 0-d results; keep data an ndarray
+        if not isinstance(value, np.ndarray):
+            value = np.asarray(value)
         out.data, out.grad, out.name, out.op = value, None, None, op
+        out._seq = next(_creation_counter)
+        out.parents, out.requires_grad, out._vjps = (), False, None
         if _modes.grad_enabled:
             out.parents = parents
-            out.requires_grad = any(p.requires_grad for p in parents)
-            out._vjps = vjps if out.requires_grad else None
-        else:
-            out.parents, out.requires_grad, out._vjps = (), False, None
+            for p in parents:
+                if p.requires_grad:
+                    out.requires_grad, out._vjps = True, vjps
+                    break
         if _modes.anomaly and not np.isfinite(value).all():
             raise FloatingPointError(
                 f"detect_anomaly: {op} made a non-finite value ({_first_bad(value)}) "
@@ -161,37 +173,49 @@ class Tensor:
                 raise ValueError(
                     f"backward() on non-scalar {describe(self)} needs a seed: pass "
                     f"grad= an array of shape {self.shape} (or reduce it first, e.g. .sum())")
-            seed = np.ones_like(self.data)
+            seed = np.array(1.0).reshape(self.data.shape)   # np.ones_like costs 4x more
         else:
             seed = _as_float64(grad)
             if seed.shape != self.shape:
                 raise ValueError(f"backward(): grad of shape {seed.shape} does not match "
                                  f"{describe(self)}")
         check = _modes.anomaly
-        order = topological_order(self)
         if check:
-            for node in order:
+            for node in topological_order(self):   # inputs first: name where the NaN started
                 if not np.isfinite(node.data).all():
                     raise FloatingPointError(
-                        f"detect_anomaly: value of {describe(node)} is not finite "
+                        f"detect_anomaly: value of {_anomaly_label(node)} is not finite "
                         f"({_first_bad(node.data)})")
-        pending = {id(self): seed}   # gradients of this call only: no double counting
-        for node in reversed(order):
-            g = pending.pop(id(node), None)
-            if g is None:
-                continue
+        # Newest node first: every consumer of a node was made after it, so a node
+        # leaves the heap only once all its gradient has arrived. Only nodes that
+        # receive a gradient enter it (X and Y never do), and no separate
+        # topological sort is needed.
+        pending = {self._seq: seed}   # gradients of this call only: no double counting
+        heap = [(-self._seq, self)]
+        while heap:
+            node = heapq.heappop(heap)[1]
+            g = pending.pop(node._seq)
             if check and not np.isfinite(g).all():
-                raise FloatingPointError(f"detect_anomaly: gradient of {describe(node)} "
+                raise FloatingPointError(f"detect_anomaly: gradient of {_anomaly_label(node)} "
                                          f"is not finite ({_first_bad(g)})")
-            node.grad = g if node.grad is None else node.grad + g
+            total = g if node.grad is None else node.grad + g
+            # a 0-d sum comes back from numpy as a scalar; .grad stays an ndarray
+            node.grad = total if isinstance(total, np.ndarray) else np.asarray(total)
             if node._vjps is None:
                 continue
             for parent, vjp in zip(node.parents, node._vjps):
                 if not parent.requires_grad:
                     continue   # nobody needs it: skip the work
-                pg = _unbroadcast(vjp(g), parent.data.shape)
-                key = id(parent)
-                pending[key] = pg if key not in pending else pending[key] + pg
+                pg = vjp(g)
+                shape = parent.data.shape
+                if pg.shape != shape:
+                    pg = _unbroadcast(pg, shape)
+                key = parent._seq
+                if key in pending:
+                    pending[key] = pending[key] + pg
+                else:
+                    pending[key] = pg
+                    heapq.heappush(heap, (-key, parent))
 
     # --- operators (each op lives once, in ops.py) --------------------------
     def __add__(self, other): return _ops.add(self, other)
@@ -250,6 +274,11 @@ def describe(t: Tensor) -> str:
     """How errors name a node: ``W[1] (4, 3)``, or ``<matmul> (4, 5)`` when unnamed."""
     label = t.name if t.name else (f"<{t.op}>" if t.op else "tensor")
     return f"{label} {t.data.shape}"
+
+
+def _anomaly_label(t: Tensor) -> str:
+    # describe() shows the op only when the node has no name; anomalies show both.
+    return f"{t.name or 'unnamed'} (op {t.op or 'leaf'}, shape {t.data.shape})"
 
 
 def _varargs(args: tuple) -> tuple:

@@ -6,8 +6,20 @@
     costs = net.fit(X, Y, iterations=10_000, learning_rate=1.2)
 """
 from nets import activations, data, init
+from nets.check import BackpropReport, check_backprop
 from nets.network import DeepNet, Graph, Network, accuracy, check_data, cost
 from nets.two_layer import LogisticRegression, TwoLayerNet
 
 __all__ = ["activations", "data", "init", "Network", "DeepNet", "TwoLayerNet",
-           "LogisticRegression", "Graph", "accuracy", "cost", "check_data"]
+           "LogisticRegression", "Graph", "accuracy", "cost", "check_data",
+           "check_backprop", "BackpropReport"]
+
+
+def __getattr__(name: str):
+    # nets.testing needs hypothesis, a test extra: it is imported on first use of
+    # nets.testing, so `import nets` works without hypothesis. It stays out of
+    # __all__ for the same reason (`from nets import *` must not need it).
+    if name == "testing":
+        import importlib
+        return importlib.import_module("nets.testing")
+    raise AttributeError(f"module 'nets' has no attribute {name!r}")

@@ -67,8 +67,15 @@ def sigmoid_prime_from_a(a: ArrayLike) -> np.ndarray:
 
 
 def sigmoid_prime(z: ArrayLike) -> np.ndarray:
-    """σ'(z) = σ(z) (1 - σ(z)); 1/4 at z = 0, vanishing as |z| grows (saturation)."""
-    return sigmoid_prime_from_a(sigmoid(z))
+    """σ'(z) = σ(z) (1 - σ(z)); 1/4 at z = 0, vanishing as |z| grows (saturation).
+
+    Computed as e / (1 + e)² with e = e^(-|z|): the same number, but it keeps
+    its digits where 1 - σ(z) rounds to 0 (z > 37) instead of becoming 0.
+    """
+    z = _f64(z)
+    with np.errstate(under="ignore"):
+        e = np.exp(-np.abs(z))
+    return e / ((1.0 + e) * (1.0 + e))
 
 
 # --- tanh -------------------------------------------------------------------

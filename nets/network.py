@@ -26,7 +26,7 @@ from nets.init import initialize
 Params = Dict[str, np.ndarray]
 Grads = Dict[str, np.ndarray]
 
-__all__ = ["Network", "DeepNet", "Graph", "accuracy", "cost", "check_data"]
+__all__ = ["Network", "DeepNet", "Graph", "accuracy", "cost", "cost_from_logits", "check_data"]
 
 
 class Graph(Mapping):
@@ -96,9 +96,17 @@ def _float_matrix(a: np.ndarray, what: str) -> np.ndarray:
 
 
 def cost(A: np.ndarray, Y: np.ndarray) -> float:
-    """J = -(1/m) Σ (Y log A + (1-Y) log(1-A)), with A clipped as in autograd."""
+    """J = -(1/m) Σ (Y log A + (1-Y) log(1-A)), with A clipped to [1e-15, 1 - 1e-15]
+    as in autograd. The networks compute the same J from their logits instead
+    (``cost_from_logits``), which stays exact where A rounds to 0 or 1."""
     p = np.clip(A, PROBABILITY_CLIP, 1.0 - PROBABILITY_CLIP)
     return float(-np.mean(Y * np.log(p) + (1.0 - Y) * np.log1p(-p)))
+
+
+def cost_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
+    """J for A = σ(Z): log A = -log(1 + e^-Z) and log(1 - A) = -log(1 + e^Z),
+    so J = (1/m) Σ (log(1 + e^Z) - Y Z)."""
+    return float(np.mean(np.logaddexp(0.0, Z) - Y * Z))
 
 
 def accuracy(Y_hat: np.ndarray, Y: np.ndarray) -> float:
@@ -160,7 +168,7 @@ class Network(ABC):
 
     def cost(self, X: np.ndarray, Y: np.ndarray) -> float:
         X, Y = check_data(X, Y, self.n_x)
-        return cost(self.predict_proba(X), Y)
+        return cost_from_logits(self.forward(X)[f"Z[{self.L}]"], Y)
 
     # --- the same forward pass as a computation graph ----------------------
     def graph(self, X: np.ndarray, Y: np.ndarray) -> Graph:
@@ -193,7 +201,7 @@ class Network(ABC):
 
     def _hand(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
         X, Y = check_data(X, Y, self.n_x)
-        return cost(self.predict_proba(X), Y), self.backprop(X, Y)
+        return cost_from_logits(self.forward(X)[f"Z[{self.L}]"], Y), self.backprop(X, Y)
 
     # --- training --------------------------------------------------------------
     def fit(self, X: np.ndarray, Y: np.ndarray, iterations: int = 10_000,
@@ -237,7 +245,7 @@ class DeepNet(Network):
         cache = self.forward(X)
         X, Y = check_data(X, Y, self.n_x)
         m = X.shape[1]
-        grads = {f"A[{self.L}]": _dA_output(cache[f"A[{self.L}]"], Y)}
+        grads = {f"A[{self.L}]": _dA_output(cache[f"Z[{self.L}]"], cache[f"A[{self.L}]"], Y)}
         dZ = cache[f"A[{self.L}]"] - Y
         for l in range(self.L, 0, -1):
             grads[f"Z[{l}]"] = dZ
@@ -250,7 +258,7 @@ class DeepNet(Network):
         return grads
 
 
-def _dA_output(A: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """dA[L] = -Y/A + (1-Y)/(1-A) = (A - Y) / (A (1 - A)), per sample."""
-    p = np.clip(A, PROBABILITY_CLIP, 1.0 - PROBABILITY_CLIP)
-    return (p - Y) / (p * (1.0 - p))
+def _dA_output(Z: np.ndarray, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """dA[L] = -Y/A + (1-Y)/(1-A) = (A - Y) / σ'(Z[L]), per sample (σ' from Z,
+    which keeps its digits where A rounds to 1)."""
+    return (A - Y) / np.maximum(activations.sigmoid_prime(Z), np.finfo(np.float64).tiny)

@@ -41,7 +41,7 @@ class TwoLayerNet(Network):
         dZ1 = dA1 * self.activation.g_prime(Z1)
         dW1 = (1 / m) * dZ1 @ X.T
         db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)
-        return {"A[2]": _dA_output(A2, Y), "Z[2]": dZ2, "W[2]": dW2, "b[2]": db2,
+        return {"A[2]": _dA_output(cache["Z[2]"], A2, Y), "Z[2]": dZ2, "W[2]": dW2, "b[2]": db2,
                 "A[1]": dA1, "Z[1]": dZ1, "W[1]": dW1, "b[1]": db1}
 
 
@@ -60,7 +60,8 @@ class LogisticRegression(Network):
         """dZ = A - Y, dW = (1/m) dZ Xᵀ, db = (1/m) Σ dZ."""
         X, Y = check_data(X, Y, self.n_x)
         m = X.shape[1]
-        A = self.predict_proba(X)
+        cache = self.forward(X)
+        A = cache["A[1]"]
         dZ = A - Y
-        return {"A[1]": _dA_output(A, Y), "Z[1]": dZ, "W[1]": (1 / m) * dZ @ X.T,
+        return {"A[1]": _dA_output(cache["Z[1]"], A, Y), "Z[1]": dZ, "W[1]": (1 / m) * dZ @ X.T,
                 "b[1]": (1 / m) * np.sum(dZ, axis=1, keepdims=True)}

@@ -1,0 +1,221 @@
+"""Property-test your own backprop, in your own pytest suite.
+
+Three lines check hand-derived formulas against autograd on many random
+networks and datasets (sizes, m = 1 included, parameters, labels)::
+
+    from nets.testing import assert_backprop_matches
+
+    def test_my_backprop():
+        assert_backprop_matches(my_backprop)   # my_backprop(params, X, Y) -> dict
+
+``my_backprop`` gets ``params`` (``{"W[1]": (n_h, n_x), "b[1]": (n_h, 1),
+"W[2]": (1, n_h), "b[2]": (1, 1)}``), ``X (n_x, m)`` and ``Y (1, m)``, and
+returns any of ``"Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]",
+"A[2]"`` in the notes' conventions (dZ, dA per sample; dW, db with the 1/m).
+The hidden activation is tanh unless you say which g your formulas use:
+``assert_backprop_matches(my_backprop, activation="relu")``; ``hidden_layers=3``
+checks L-layer formulas on a ``DeepNet``. On the first disagreement
+hypothesis shrinks the case to a small one and the test fails with
+``AssertionError``: the case, and ``check_backprop``'s table ("first wrong
+at Z[1]; W[1], b[1] follow from it").
+
+The strategies are here to build your own properties:
+``network_sizes()``, ``datasets()``, ``params(layer_dims)``, ``networks()``
+and ``cases()`` (a network with a dataset that fits it).
+
+Entries are bounded (X in [-2, 2], parameters in [-1, 1]) and cases whose
+output reaches |Z[L]| > 30 are set aside: past about 34 the cost clips A[L]
+to [1e-15, 1 - 1e-15] so that its log stays finite, and there autograd's
+gradient of the clipped cost is no longer the notes' A - Y.
+
+This module needs hypothesis (the ``test`` extra); ``import nets`` does not.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+try:
+    from hypothesis import HealthCheck, Phase, assume, given, settings
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as error:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError("nets.testing needs hypothesis: pip install hypothesis "
+                      "(or the project's test extra: pip install 'minigrad[test]')") from error
+
+from nets.check import Hand, check_backprop
+from nets.network import DeepNet, Network
+from nets.two_layer import LogisticRegression, TwoLayerNet
+
+__all__ = ["Sizes", "Case", "network_sizes", "datasets", "params", "networks", "cases",
+           "assert_backprop_matches", "ACTIVATION_NAMES", "X_LIMIT", "PARAM_LIMIT",
+           "Z_LIMIT"]
+
+ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+X_LIMIT = 2.0       # |X| entries
+PARAM_LIMIT = 1.0   # |W|, |b| entries
+Z_LIMIT = 30.0      # |Z[L]| of a case: below the cost's clip (about 34.5)
+
+Activations = Union[str, Sequence[str], None]
+
+
+class Sizes(NamedTuple):
+    """The sizes of a two-layer problem: inputs, hidden units, samples."""
+    n_x: int
+    n_h: int
+    m: int
+
+
+class Case(NamedTuple):
+    """A network and a dataset it fits: ``net, X, Y = case``. Its repr holds
+    every number, so a falsifying example can be rebuilt from it."""
+    net: Network
+    X: np.ndarray
+    Y: np.ndarray
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k!r}: np.array({v.tolist()!r})" for k, v in self.net.params.items())
+        return (f"Case(net={self.net!r} with params {{{params}}}, "
+                f"X=np.array({self.X.tolist()!r}), Y=np.array({self.Y.tolist()!r}))")
+
+
+def _floats(limit: float) -> st.SearchStrategy:
+    # no subnormals: some platforms flush them to zero, and they add nothing here
+    return st.floats(-limit, limit, allow_nan=False, allow_infinity=False,
+                     allow_subnormal=False, width=64)
+
+
+def network_sizes(max_n_x: int = 3, max_n_h: int = 4, max_m: int = 6) -> st.SearchStrategy:
+    """``Sizes(n_x, n_h, m)`` with each in 1..max; m = 1 (one sample, where a
+    missing or extra 1/m cannot show) is included."""
+    return st.builds(Sizes, st.integers(1, max_n_x), st.integers(1, max_n_h),
+                     st.integers(1, max_m))
+
+
+@st.composite
+def datasets(draw: Callable, n_x: Optional[int] = None, m: Optional[int] = None, *,
+             max_n_x: int = 3, max_m: int = 6) -> Tuple[np.ndarray, np.ndarray]:
+    """``(X, Y)``: X (n_x, m) float64 in [-2, 2], Y (1, m) of 0.0/1.0 holding
+    both classes whenever m >= 2. ``n_x`` and ``m`` are drawn when not given."""
+    n_x = draw(st.integers(1, max_n_x)) if n_x is None else n_x
+    m = draw(st.integers(1, max_m)) if m is None else m
+    X = draw(hnp.arrays(np.float64, (n_x, m), elements=_floats(X_LIMIT)))
+    Y = draw(hnp.arrays(np.float64, (1, m), elements=st.sampled_from([0.0, 1.0])))
+    if m >= 2 and np.all(Y == Y[0, 0]):
+        Y[0, -1] = 1.0 - Y[0, -1]   # one of each class at least, as real data has
+    return X, Y
+
+
+@st.composite
+def params(draw: Callable, layer_dims: Sequence[int]) -> Dict[str, np.ndarray]:
+    """``{"W[l]": (n[l], n[l-1]), "b[l]": (n[l], 1)}`` for ``layer_dims = [n_x,
+    ..., 1]``, entries in [-1, 1] (zeros and equal entries included: the
+    symmetric nets of the notes)."""
+    out = {}
+    for l in range(1, len(layer_dims)):
+        n, n_prev = layer_dims[l], layer_dims[l - 1]
+        out[f"W[{l}]"] = draw(hnp.arrays(np.float64, (n, n_prev), elements=_floats(PARAM_LIMIT)))
+        out[f"b[{l}]"] = draw(hnp.arrays(np.float64, (n, 1), elements=_floats(PARAM_LIMIT)))
+    return out
+
+
+def _activation_names(activation: Activations) -> list:
+    if activation is None:
+        return list(ACTIVATION_NAMES)
+    names = [activation] if isinstance(activation, str) else list(activation)
+    unknown = [a for a in names if a not in ACTIVATION_NAMES]
+    if unknown or not names:
+        raise ValueError(f"unknown activation {', '.join(map(repr, unknown)) or '(none)'}; "
+                         f"valid: {', '.join(ACTIVATION_NAMES)}")
+    return names
+
+
+def networks(activation: Activations = None, hidden_layers: int = 1, *,
+             n_x: Optional[int] = None, max_n_x: int = 3,
+             max_n_h: int = 4) -> st.SearchStrategy:
+    """Networks with drawn sizes and parameters (``params``).
+
+    ``activation``: a name, a list to draw from, or None for all five.
+    ``hidden_layers``: 1 gives a ``TwoLayerNet``, 0 a ``LogisticRegression``
+    (no hidden layer, so no activation to choose), more a ``DeepNet``.
+    ``n_x`` fixes the number of inputs; otherwise it is drawn from 1..max_n_x.
+    """
+    # checked here, not at the first draw, so a typo fails where it is written
+    names = _activation_names(activation)
+    if isinstance(hidden_layers, bool) or not isinstance(hidden_layers, int) \
+            or hidden_layers < 0:
+        raise ValueError(f"networks: hidden_layers must be an int >= 0; got {hidden_layers!r}")
+    return _networks(names, hidden_layers, n_x, max_n_x, max_n_h)
+
+
+@st.composite
+def _networks(draw: Callable, names: list, hidden_layers: int, n_x: Optional[int],
+              max_n_x: int, max_n_h: int) -> Network:
+    n_x = draw(st.integers(1, max_n_x)) if n_x is None else n_x
+    hidden = [draw(st.integers(1, max_n_h)) for _ in range(hidden_layers)]
+    if hidden_layers == 0:
+        net: Network = LogisticRegression(n_x)
+    elif hidden_layers == 1:
+        net = TwoLayerNet(n_x, hidden[0], activation=draw(st.sampled_from(names)),
+                          init="zeros")
+    else:
+        net = DeepNet([n_x, *hidden, 1], activation=draw(st.sampled_from(names)),
+                      init="zeros")
+    net.params = draw(params(net.layer_dims))
+    # the repr shows init=: "zeros" would mislead in a falsifying example
+    net.init = "drawn"
+    return net
+
+
+def cases(activation: Activations = None, hidden_layers: int = 1, *, max_n_x: int = 3,
+          max_n_h: int = 4, max_m: int = 6) -> st.SearchStrategy:
+    """``Case(net, X, Y)``: a network from ``networks`` and a dataset from
+    ``datasets`` that fits it, with |Z[L]| <= 30 (see the module docstring)."""
+    return _cases(networks(activation, hidden_layers, max_n_x=max_n_x, max_n_h=max_n_h),
+                  max_m)
+
+
+@st.composite
+def _cases(draw: Callable, nets: st.SearchStrategy, max_m: int) -> Case:
+    net = draw(nets)
+    X, Y = draw(datasets(net.n_x, max_m=max_m))
+    assume(np.abs(net.forward(X)[f"Z[{net.L}]"]).max() <= Z_LIMIT)
+    return Case(net, X, Y)
+
+
+def assert_backprop_matches(hand: Hand, activation: Activations = "tanh",
+                            hidden_layers: int = 1, *, max_examples: int = 100,
+                            tol: float = 2e-7, max_n_x: int = 3, max_n_h: int = 4,
+                            max_m: int = 6) -> None:
+    """Check ``hand(params, X, Y) -> dict`` against autograd with
+    ``check_backprop`` on ``max_examples`` random cases; raise
+    ``AssertionError`` with the shrunk case and the report's table when one
+    disagrees. Call it inside a test function (see the module docstring).
+
+    ``activation``: the hidden activation your formulas are written for (a
+    list or None, for all five, only suits a hand that does not use g' itself:
+    it cannot tell from params which one a case has); ``hidden_layers`` as in
+    ``networks``. Other hypothesis settings (derandomize, database) come from
+    the active profile.
+    """
+    if not callable(hand):
+        raise TypeError(f"assert_backprop_matches: hand must be a function "
+                        f"hand(params, X, Y) -> dict; got {type(hand).__name__}")
+    label = getattr(hand, "__name__", None) or repr(hand)
+    strategy = cases(activation, hidden_layers, max_n_x=max_n_x, max_n_h=max_n_h, max_m=max_m)
+
+    # given() on a function made here, then called: it runs as a plain call inside
+    # the caller's test, so no fixture or decorator is needed on their side.
+    # No "explain" phase: it traces every line while shrinking (slow), and the
+    # lines it would point at are check_backprop's, not the learner's.
+    @settings(max_examples=max_examples, deadline=None,
+              phases=[p for p in settings.default.phases if p is not Phase.explain],
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(strategy)
+    def hand_matches_autograd(case: Case) -> None:
+        report = check_backprop(case.net, case.X, case.Y, hand=hand, tol=tol)
+        if not report.ok:
+            raise AssertionError(f"{label} disagrees with autograd on\n{case!r}\n\n{report}")
+
+    hand_matches_autograd()

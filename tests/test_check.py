@@ -1,0 +1,389 @@
+"""check_backprop: the project's formulas pass, each of the notes' six formulas
+broken in turn is caught at its node (and the line "first wrong at ..." names
+it), shapes are never broadcast, and bad hands get clear errors."""
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import minigrad as mg
+import nets
+from nets import DeepNet, LogisticRegression, TwoLayerNet, activations, data
+from nets.check import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE,
+                        BackpropReport)
+from nets.testing import cases
+
+ALL_ACTIVATIONS = ["tanh", "relu", "sigmoid", "leaky_relu", "identity"]
+TWO_LAYER_ORDER = ["A[2]", "Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]"]
+
+
+def flower_net(activation="tanh", n_h=4, m=10):
+    """n_x = 2, n_h = 4 (so a transposed dW1 has another shape), weights big
+    enough (scale 0.5) that g and g' differ clearly."""
+    X, Y = data.flower(m=m, seed=1)
+    return TwoLayerNet(2, n_h, activation=activation, scale=0.5, seed=3), X, Y
+
+
+def notes_hand(activation="tanh", slip=None):
+    """The notes' six formulas written by a learner, with one ``slip`` if asked."""
+    g = activations.get(activation)
+
+    def hand(params, X, Y):
+        m = X.shape[1]
+        W1, b1, W2, b2 = params["W[1]"], params["b[1]"], params["W[2]"], params["b[2]"]
+        Z1 = W1 @ X + b1
+        A1 = g.g(Z1)
+        A2 = activations.sigmoid(W2 @ A1 + b2)
+        dZ2 = {"dZ2 = A2 + Y": A2 + Y, "dZ2 = A2": A2}.get(slip, A2 - Y)
+        dW2 = dZ2 @ A1.T if slip == "dW2 without 1/m" else (1 / m) * dZ2 @ A1.T
+        db2 = {"db2 without 1/m": np.sum(dZ2, axis=1, keepdims=True),
+               "db2 summed over samples' axis 0": np.sum(dZ2, axis=0, keepdims=True) / m,
+               }.get(slip, (1 / m) * np.sum(dZ2, axis=1, keepdims=True))
+        slope = g.g(Z1) if slip == "dZ1 with g instead of g'" else g.g_prime(Z1)
+        dZ1 = W2.T @ dZ2 if slip == "dZ1 without g'" else W2.T @ dZ2 * slope
+        dW1 = (1 / m) * dZ1 @ X.T
+        if slip == "dW1 transposed":
+            dW1 = dW1.T
+        db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=slip != "db1 without keepdims")
+        return {"Z[2]": dZ2, "W[2]": dW2, "b[2]": db2, "Z[1]": dZ1, "W[1]": dW1, "b[1]": db1}
+
+    return hand
+
+
+# --- the right formulas pass --------------------------------------------------------
+
+@pytest.mark.parametrize("activation", ALL_ACTIVATIONS)
+def test_two_layer_net_own_formulas_agree_at_every_node(activation):
+    net, X, Y = flower_net(activation)
+    report = nets.check_backprop(net, X, Y)
+    assert report.ok, str(report)
+    assert [r.name for r in report.rows] == TWO_LAYER_ORDER
+    assert [r.verdict for r in report.rows] == [OK] * 8, str(report)
+    assert report.mismatches == [] and bool(report)
+    assert str(report).splitlines()[-1] == "all 8 nodes agree with autograd"
+
+
+@pytest.mark.parametrize("activation", ALL_ACTIVATIONS)
+def test_learner_six_formulas_agree_and_the_rest_is_missing(activation):
+    net, X, Y = flower_net(activation)
+    report = nets.check_backprop(net, X, Y, hand=notes_hand(activation))
+    assert report.ok, str(report)
+    assert report.missing == ["A[2]", "A[1]"]
+    assert str(report).splitlines()[-1] == ("all 6 returned nodes agree with autograd "
+                                            "(not returned: A[2], A[1])")
+
+
+def test_logistic_regression_own_formulas_agree():
+    X, Y = data.moons(m=9, seed=4)
+    net = LogisticRegression(2, init="random", scale=0.5, seed=1)
+    report = nets.check_backprop(net, X, Y)
+    assert report.ok, str(report)
+    assert [r.name for r in report.rows] == ["A[1]", "Z[1]", "W[1]", "b[1]"]
+
+
+def test_deep_net_own_formulas_agree_layer_by_layer_in_backward_order():
+    X, Y = data.circles(m=8, seed=2)
+    net = DeepNet([2, 3, 4, 1], activation="relu", init="he", seed=5)
+    report = nets.check_backprop(net, X, Y)
+    assert report.ok, str(report)
+    assert [r.name for r in report.rows] == [f"{kind}[{l}]" for l in (3, 2, 1)
+                                             for kind in "AZWb"]
+
+
+@given(st.integers(0, 3).flatmap(lambda layers: cases(None, layers)))
+def test_own_formulas_agree_for_random_nets_data_and_depths(case):
+    report = nets.check_backprop(*case)
+    assert report.ok, f"{case!r}\n{report}"
+
+
+def test_a_gradient_that_cancels_to_round_off_agrees():
+    # Symmetric data through a linear net: db = (σ(z) + σ(-z) - 1) / 2 is 0 in
+    # exact arithmetic, and each side keeps a different 1e-17 of round-off.
+    net = TwoLayerNet(1, 3, "identity", scale=1.0, seed=2)
+    net.params["b[1]"][:], net.params["b[2]"][:] = 0.0, 0.0
+    report = nets.check_backprop(net, np.array([[1.3, -1.3]]), np.array([[0.0, 1.0]]))
+    row = report.row("b[2]")
+    assert row.difference >= 2e-7, f"not a cancelling case: difference {row.difference}"
+    assert abs(row.autograd - row.hand).max() < 1e-15, (row.autograd, row.hand)
+    assert row.verdict == OK and "round-off" in row.note, str(report)
+    assert report.ok, str(report)
+
+
+# --- each formula broken in turn ------------------------------------------------------
+
+BELOW_Z2 = ["W[2]", "b[2]", "Z[1]", "W[1]", "b[1]"]   # what backprop computes from dZ2
+SLIPS = {  # slip -> (first wrong node, its verdict, the nodes that follow from it)
+    "dZ2 = A2 + Y": ("Z[2]", WRONG, BELOW_Z2),
+    "dZ2 = A2": ("Z[2]", WRONG, BELOW_Z2),
+    "dW2 without 1/m": ("W[2]", WRONG, []),
+    "db2 without 1/m": ("b[2]", WRONG, []),
+    "db2 summed over samples' axis 0": ("b[2]", WRONG_SHAPE, []),
+    "dZ1 with g instead of g'": ("Z[1]", WRONG, ["W[1]", "b[1]"]),
+    "dZ1 without g'": ("Z[1]", WRONG, ["W[1]", "b[1]"]),
+    "dW1 transposed": ("W[1]", WRONG_SHAPE, []),
+    "db1 without keepdims": ("b[1]", WRONG_SHAPE, []),
+}
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu"])
+@pytest.mark.parametrize("slip", list(SLIPS))
+def test_each_broken_formula_is_reported_at_its_node(slip, activation):
+    net, X, Y = flower_net(activation)
+    first, verdict, followers = SLIPS[slip]
+    report = nets.check_backprop(net, X, Y, hand=notes_hand(activation, slip))
+    assert not report.ok, str(report)
+    assert report.mismatches == [first] + followers, str(report)
+    assert report.row(first).verdict == verdict, str(report)
+    assert report.origins() == [(first, followers)]
+    last = str(report).splitlines()[-1]
+    expected = f"first wrong at {first}"
+    if followers:
+        expected += f"; {', '.join(followers)} follow from it"
+    assert last == expected, str(report)
+
+
+def test_missing_keepdims_in_db1_is_a_shape_problem_named_b1():
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=notes_hand("tanh", "db1 without keepdims"))
+    row = report.row("b[1]")
+    assert (row.verdict, row.hand_shape, row.shape) == (WRONG_SHAPE, (4,), (4, 1)), str(report)
+    assert row.difference is None   # never broadcast (4,) against (4, 1)
+    line = next(l for l in str(report).splitlines() if l.startswith("b[1]"))
+    assert "WRONG SHAPE" in line and "(4,)" in line and "(4, 1)" in line \
+        and "keepdims" in line, line
+
+
+def test_transposed_dW1_shows_both_shapes_and_says_transposed():
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=notes_hand("tanh", "dW1 transposed"))
+    line = next(l for l in str(report).splitlines() if l.startswith("W[1]"))
+    assert "hand (2, 4), autograd (4, 2): transposed?" in line, line
+
+
+def test_a_scalar_db2_is_a_wrong_shape_not_broadcast():
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        "b[2]": float(right["b[2]"][0, 0])})
+    assert report.row("b[2]").verdict == WRONG_SHAPE and report.row("b[2]").hand_shape == ()
+
+
+def test_missing_one_over_m_is_named_in_the_row():
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=notes_hand("tanh", "dW2 without 1/m"))
+    line = next(l for l in str(report).splitlines() if l.startswith("W[2]"))
+    assert line.startswith("W[2]  (1, 4)"), line
+    assert line.endswith("WRONG  hand = 10 × autograd (m = 10: a missing 1/m?)"), line
+
+
+@given(cases(None), st.data())
+def test_any_node_doubled_is_caught_there_and_only_there(case, data):
+    right = case.net.backprop(case.X, case.Y)
+    name = data.draw(st.sampled_from(sorted(right)), label="doubled node")
+    # a zero (or nearly zero) gradient stays one when doubled: nothing to catch
+    assume(np.linalg.norm(right[name]) > 1e-6)
+    report = nets.check_backprop(*case, hand=lambda p, X, Y: {**right, name: 2 * right[name]})
+    assert report.mismatches == [name], f"{case!r}\n{report}"
+    assert report.row(name).note.startswith("hand = 2 × autograd"), str(report)
+
+
+def test_two_independent_errors_are_both_named():
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        **right, "b[2]": -right["b[2]"], "Z[1]": 3 * right["Z[1]"]})
+    assert report.mismatches == ["b[2]", "Z[1]"], str(report)
+    assert str(report).splitlines()[-2:] == ["first wrong at b[2]",
+                                             "also wrong at Z[1], independently"]
+    assert report.row("b[2]").note == "hand = -1 × autograd (a flipped sign?)"
+
+
+def test_a_saturated_wrong_output_still_agrees_with_the_notes():
+    # σ(40) rounds to 1: a cost computed from A would lose dZ[2] = A - Y = 1;
+    # minigrad computes J from the logits, so autograd agrees with the notes.
+    net = TwoLayerNet(1, 1, "identity", init="zeros")
+    net.params["b[2]"] = np.array([[40.0]])
+    report = nets.check_backprop(net, np.array([[1.0]]), np.array([[0.0]]))
+    assert report.ok, str(report)
+    assert report.row("Z[2]").autograd.item() == 1.0, str(report)
+
+
+# --- names: missing, unknown, data --------------------------------------------------
+
+def test_unknown_keys_are_failures_with_a_guess():
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        "W[1]": right["W[1]"], "dW1": right["W[1]"], "db[2]": right["b[2]"], 7: 0.0})
+    assert not report.ok
+    assert report.mismatches == [] and report.unknown == ["dW1", "db[2]", 7], str(report)
+    assert report.row("W[1]").verdict == OK and report.row("dW1").verdict == UNKNOWN
+    text = str(report)
+    assert "did you mean W[1]?" in report.row("dW1").note
+    assert "did you mean b[2]?" in report.row("db[2]").note
+    assert text.splitlines()[-1] == ("unknown names (not nodes of the graph): "
+                                     "'dW1', 'db[2]', 7"), text
+
+
+def test_data_nodes_are_not_compared_and_do_not_fail():
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        **right, "X": np.zeros_like(X), "J": 1.0})
+    assert report.ok, str(report)
+    assert [report.row(k).verdict for k in ("X", "J")] == [NOT_COMPARED] * 2
+
+
+def test_only_some_nodes_returned_is_fine_and_said():
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        "W[1]": net.backprop(X, Y)["W[1]"]})
+    assert report.ok, str(report)
+    assert report.row("Z[1]").verdict == MISSING
+    assert str(report).splitlines()[-1].startswith(
+        "the one returned node, W[1], agrees with autograd (not returned: A[2], Z[2]")
+
+
+def test_an_empty_dict_checks_nothing_and_is_not_ok():
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {})
+    assert not report.ok
+    assert str(report).splitlines()[-1].startswith("no node to compare")
+
+
+# --- what hand gets, and hands that misbehave -----------------------------------------
+
+def test_hand_gets_copies_and_cannot_change_the_net():
+    net, X, Y = flower_net()
+    before = {k: v.copy() for k, v in net.params.items()}
+    X_before = X.copy()
+
+    def vandal(params, X_, Y_):
+        grads = notes_hand()(params, X_, Y_)
+        for v in params.values():
+            v += 1.0
+        X_[:] = 0.0
+        return grads
+
+    report = nets.check_backprop(net, X, Y, hand=vandal)
+    assert report.ok, str(report)
+    for k in before:
+        assert np.array_equal(net.params[k], before[k]), f"{k} changed"
+    assert np.array_equal(X, X_before)
+
+
+@pytest.mark.parametrize("returned, expected", [
+    ([1, 2], "got list"), (None, "got NoneType"), (np.zeros(3), "got ndarray")])
+def test_hand_returning_a_non_dict_is_a_type_error(returned, expected):
+    net, X, Y = flower_net()
+    with pytest.raises(TypeError, match=f"must return a dict.*{expected}"):
+        nets.check_backprop(net, X, Y, hand=lambda p, X, Y: returned)
+
+
+def test_hand_raising_is_reported_with_its_error_and_shapes():
+    net, X, Y = flower_net()
+
+    def broken(params, X, Y):
+        return {"W[1]": params["W[2]"] @ X}   # (1, 4) @ (2, 10)
+
+    with pytest.raises(RuntimeError, match=r"broken raised ValueError: .*W\[1\] \(4, 2\).*"
+                                           r"X \(2, 10\), Y \(1, 10\)") as info:
+        nets.check_backprop(net, X, Y, hand=broken)
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+@pytest.mark.parametrize("value", [None, "0.5", {"a": 1}])
+def test_a_value_that_is_not_numbers_is_a_type_error_naming_the_key(value):
+    net, X, Y = flower_net()
+    with pytest.raises(TypeError, match=r"'b\[1\]'"):
+        nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {"b[1]": value})
+
+
+def test_hand_that_is_not_callable_is_a_type_error():
+    net, X, Y = flower_net()
+    with pytest.raises(TypeError, match="hand must be a function"):
+        nets.check_backprop(net, X, Y, hand={"W[1]": 0})
+
+
+def test_tensor_values_are_accepted():
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        k: mg.tensor(v) for k, v in right.items()})
+    assert report.ok, str(report)
+
+
+def test_nan_in_hand_is_wrong_and_located():
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    dW1 = right["W[1]"].copy()
+    dW1[1, 0] = np.inf
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {**right, "W[1]": dW1})
+    assert report.mismatches == ["W[1]"]
+    assert report.row("W[1]").note == "hand holds inf at (1, 0)"
+
+
+def test_bad_data_is_rejected_before_hand_is_called():
+    net, X, Y = flower_net()
+    with pytest.raises(ValueError, match="samples are columns"):
+        nets.check_backprop(net, X.T, Y, hand=lambda p, X, Y: pytest.fail("called"))
+
+
+# --- the report ------------------------------------------------------------------
+
+def test_rows_hold_gradients_in_the_notes_conventions():
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y)
+    g = net.graph(X, Y)
+    g.loss.backward()
+    m = X.shape[1]
+    for r in report.rows:
+        factor = m if r.name[0] in "ZA" else 1   # dZ, dA per sample
+        assert r.per_sample == (factor == m)
+        np.testing.assert_allclose(r.autograd, g[r.name].grad * factor, rtol=1e-12,
+                                   err_msg=r.name)
+
+
+def test_report_table_has_one_row_per_node_with_shape_difference_verdict():
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=notes_hand("tanh", "dZ1 with g instead of g'"))
+    lines = str(report).splitlines()
+    assert lines[1].split() == ["node", "shape", "hand", "vs", "autograd", "verdict"]
+    body = {l.split()[0]: l for l in lines[2:10]}
+    assert list(body) == TWO_LAYER_ORDER
+    for r in report.rows:
+        line = body[r.name]
+        assert str(r.shape) in line and r.verdict in line, line
+        if r.difference is not None:
+            assert f"{r.difference:.1e}" in line, line
+    assert body["A[1]"].split()[-1] == MISSING
+    assert body["Z[2]"].split()[-1] == OK
+    assert " WRONG" in body["Z[1]"]
+    assert lines[-1] == "first wrong at Z[1]; W[1], b[1] follow from it"
+    assert isinstance(report, BackpropReport)
+
+
+def test_numerical_column_for_parameters_agrees_with_autograd():
+    net, X, Y = flower_net()
+    before = {k: v.copy() for k, v in net.params.items()}
+    report = nets.check_backprop(net, X, Y, numerical=True)
+    for r in report.rows:
+        if r.name[0] in "Wb":
+            assert r.numerical_difference < 1e-6, f"{r.name}: {r.numerical_difference}"
+            assert r.numerical.shape == r.shape
+        else:
+            assert r.numerical is None and r.numerical_difference is None
+    assert "autograd vs numerical" in str(report).splitlines()[1]
+    for k in before:
+        assert np.array_equal(net.params[k], before[k]), f"{k} changed"
+
+
+def test_draw_highlights_the_mismatches():
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=notes_hand("tanh", "dZ1 with g instead of g'"))
+    picture = report.draw()
+    expected = mg.draw(report.graph.loss, grads=True, highlight=["Z[1]", "W[1]", "b[1]"])
+    assert picture.source == expected.source
+    assert picture.source != mg.draw(report.graph.loss, grads=True).source
+    assert report.draw(rankdir="TB").source == mg.draw(
+        report.graph.loss, grads=True, highlight=report.mismatches, rankdir="TB").source

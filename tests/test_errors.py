@@ -1,0 +1,110 @@
+"""Bad input gets an exception that names the nodes and shapes involved,
+never a bare numpy traceback and never a silently wrong answer."""
+import re
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+def test_matmul_inner_dimension_mismatch_names_both_nodes_and_shapes():
+    W = mg.tensor(np.ones((4, 3)), requires_grad=True, name="W[1]")
+    X = mg.tensor(np.ones((2, 5)), name="X")
+    with pytest.raises(ValueError) as error:
+        W @ X
+    message = str(error.value)
+    assert "W[1] (4, 3) @ X (2, 5)" in message, message
+    assert "inner dimensions 3 and 2" in message, message
+
+
+def test_matmul_with_an_unnamed_operand_names_its_op():
+    W = mg.tensor(np.ones((4, 3)), name="W[1]")
+    with pytest.raises(ValueError, match=r"W\[1\] \(4, 3\) @ <tanh> \(2, 5\)"):
+        W @ mg.tensor(np.ones((2, 5))).tanh()
+
+
+def test_matmul_of_a_numpy_array_with_a_bad_tensor_is_our_error():
+    X = mg.tensor(np.ones((2, 5)), name="X")
+    with pytest.raises(ValueError, match=r"tensor \(4, 3\) @ X \(2, 5\): inner dimensions"):
+        np.ones((4, 3)) @ X
+
+
+@pytest.mark.parametrize("ndim", [0, 3])
+def test_matmul_on_data_that_is_not_1_or_2_d_is_a_value_error(ndim):
+    A = mg.tensor(np.ones((2,) * ndim), name="A")
+    with pytest.raises(ValueError, match=re.escape(f"A {(2,) * ndim}") + f".*{ndim}-D"):
+        A @ mg.tensor(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("symbol, apply", [("+", lambda a, b: a + b), ("-", lambda a, b: a - b),
+                                           ("*", lambda a, b: a * b), ("/", lambda a, b: a / b)])
+def test_broadcasting_error_names_both_nodes_and_shapes(symbol, apply):
+    A = mg.tensor(np.ones((4, 5)), name="A[1]")
+    b = mg.tensor(np.ones((3, 1)), name="b[2]")
+    with pytest.raises(ValueError) as error:
+        apply(A, b)
+    message = str(error.value)
+    assert f"A[1] (4, 5) {symbol} b[2] (3, 1)" in message, message
+    assert "do not broadcast" in message, message
+
+
+def test_cross_entropy_with_a_label_that_is_not_0_or_1_names_value_and_index():
+    A = mg.tensor(np.full((1, 4), 0.5), name="A[2]")
+    Y = np.array([[0.0, 1.0, 1.0, 2.0]])
+    with pytest.raises(ValueError) as error:
+        mg.binary_cross_entropy(A, Y)
+    message = str(error.value)
+    assert "binary_cross_entropy" in message and "0 and 1" in message, message
+    assert "2.0 at (0, 3)" in message, message
+
+
+def test_cross_entropy_with_a_nan_label_is_a_value_error():
+    with pytest.raises(ValueError, match=r"nan at \(0, 1\)"):
+        mg.binary_cross_entropy(mg.tensor([[0.5, 0.5]]), np.array([[1.0, np.nan]]))
+
+
+@pytest.mark.parametrize("y_shape", [(4, 1), (4,), (1, 3), ()])
+def test_cross_entropy_with_shapes_that_differ_is_a_value_error_showing_both(y_shape):
+    A = mg.tensor(np.full((1, 4), 0.5), name="A[2]")
+    with pytest.raises(ValueError, match="same shape") as error:
+        mg.binary_cross_entropy(A, np.zeros(y_shape))
+    message = str(error.value)
+    assert "(1, 4)" in message and str(y_shape) in message, message
+
+
+@pytest.mark.parametrize("exponent", [mg.tensor(2.0), np.array([2.0]), "2", None])
+def test_pow_with_an_exponent_that_is_not_a_number_is_a_type_error(exponent):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="exponent must be a number"):
+        x ** exponent
+
+
+def test_a_tensor_as_the_base_of_a_number_power_is_a_type_error():
+    with pytest.raises(TypeError):
+        2 ** mg.tensor([1.0, 2.0])
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (7,), (-1, 4), (2, -1, -1)])
+def test_reshape_to_a_wrong_size_is_a_value_error_naming_sizes(shape):
+    x = mg.tensor(np.ones((2, 3)), name="Z[1]")
+    with pytest.raises(ValueError) as error:
+        x.reshape(*shape)
+    message = str(error.value)
+    assert "reshape" in message and "Z[1] (2, 3)" in message and "6" in message, message
+
+
+@pytest.mark.parametrize("name", ["sum", "mean"])
+@pytest.mark.parametrize("axis", [2, -3, (0, 2), (0, 0), (1, -1), 1.0, "0"])
+def test_reduction_over_a_bad_axis_is_a_value_error_naming_the_node(name, axis):
+    x = mg.tensor(np.ones((2, 3)), name="A[1]")
+    with pytest.raises(ValueError, match="axis") as error:
+        getattr(x, name)(axis=axis)
+    assert "A[1] (2, 3)" in str(error.value), str(error.value)
+
+
+@pytest.mark.parametrize("axes", [(0, 0), (0, 2), (0,), (0, 1, 2)])
+def test_transpose_with_bad_axes_is_a_value_error_naming_the_node(axes):
+    x = mg.tensor(np.ones((2, 3)), name="A[1]")
+    with pytest.raises(ValueError, match=r"transpose: A\[1\] \(2, 3\): bad axes"):
+        x.transpose(*axes)

@@ -1,0 +1,231 @@
+"""The networks of the notes: hand-derived backprop == autograd == numerical
+differences, node by node, for random sizes (m = 1 included), activations,
+init scales and seeds; fit by either method follows one trajectory."""
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import minigrad as mg
+import nets
+from nets import DeepNet, LogisticRegression, TwoLayerNet
+from tests.strategies import ACTIVATION_NAMES, labelled_data, two_layer_nets
+
+COURSE_TOL = 2e-7
+
+
+def autograd_vs_hand(net, X, Y):
+    """(name, autograd ∂J/∂node, hand value converted to ∂J/∂node) per hand node."""
+    g = net.graph(X, Y)
+    g.loss.backward()
+    m = X.shape[1]
+    rows = []
+    for name, hand in net.backprop(X, Y).items():
+        per_sample = name[0] in "ZA"   # dZ, dA stack per-sample derivatives: ∂J/∂Z = dZ / m
+        rows.append((name, g[name].grad, hand / m if per_sample else hand))
+    return rows
+
+
+def assert_hand_matches_autograd(net, X, Y, rtol=1e-9):
+    for name, auto, hand in autograd_vs_hand(net, X, Y):
+        assert auto.shape == hand.shape, f"{name}: autograd {auto.shape}, hand {hand.shape}"
+        np.testing.assert_allclose(hand, auto, rtol=rtol, atol=1e-15,
+                                   err_msg=f"{name}: hand != autograd")
+
+
+@given(two_layer_nets(), st.data())
+def test_two_layer_hand_formulas_equal_autograd_at_every_node(net, data):
+    X, Y = data.draw(labelled_data(net.n_x))
+    names = [name for name, _, _ in autograd_vs_hand(net, X, Y)]
+    assert names == ["A[2]", "Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]"]
+    assert_hand_matches_autograd(net, X, Y)
+
+
+@given(st.integers(1, 4), st.integers(1, 6), st.sampled_from(["zeros", "random"]),
+       st.data())
+def test_logistic_regression_hand_formulas_equal_autograd(n_x, seed, init, data):
+    net = LogisticRegression(n_x, init=init, scale=0.5, seed=seed)
+    X, Y = data.draw(labelled_data(n_x))
+    assert_hand_matches_autograd(net, X, Y)
+
+
+@given(st.lists(st.integers(1, 5), min_size=1, max_size=4), st.integers(1, 4),
+       st.sampled_from(ACTIVATION_NAMES), st.integers(0, 100), st.data())
+def test_deep_net_hand_formulas_equal_autograd_for_any_depth(hidden, n_x, activation,
+                                                             seed, data):
+    net = DeepNet([n_x, *hidden, 1], activation=activation, scale=0.7, seed=seed)
+    X, Y = data.draw(labelled_data(n_x))
+    assert_hand_matches_autograd(net, X, Y)
+
+
+@given(st.integers(1, 3), st.integers(1, 4), st.sampled_from(["tanh", "sigmoid", "identity"]),
+       st.integers(0, 100), st.data())
+def test_autograd_equals_numerical_differences_with_course_threshold(n_x, n_h, activation,
+                                                                     seed, data):
+    # Weights of order 1 so gradients are not tiny next to the rounding of J (eps = 1e-7).
+    net = TwoLayerNet(n_x, n_h, activation=activation, scale=1.0, seed=seed)
+    X, Y = data.draw(labelled_data(n_x))
+    # log(1 - A) computed from A = σ(Z) ≈ 1 keeps only 1e-16 / (1 - A) of its digits:
+    # past |Z| ≈ 5 that rounding in J, divided by eps, swamps the course's 2e-7.
+    assume(np.abs(net.forward(X)["Z[2]"]).max() < 5)
+    names = list(net.params)
+    tensors = [mg.tensor(net.params[k], name=k) for k in names]
+
+    def J(*ps):
+        A = mg.tensor(X)
+        for l in (1, 2):
+            Z = ps[names.index(f"W[{l}]")] @ A + ps[names.index(f"b[{l}]")]
+            A = mg.functional.activation(activation if l == 1 else "sigmoid")(Z)
+        return mg.binary_cross_entropy(A, Y)
+
+    report = mg.gradcheck(J, tensors)
+    hand = net.backprop(X, Y)
+    for row in report.inputs:
+        # Central differences carry ~1e-16 |J| / eps ≈ 1e-9 of rounding, so a
+        # gradient near 1e-3 cannot meet 2e-7 relatively; there, agreement
+        # within that rounding is all a check can ask.
+        within_rounding = np.abs(row.autograd - row.numerical).max() < 1e-8
+        assert row.ok or within_rounding, f"\n{report}"
+        hand_difference = mg.relative_difference(hand[row.name], row.numerical)
+        assert hand_difference < COURSE_TOL or within_rounding, (row.name, hand_difference)
+
+
+@given(two_layer_nets(), st.data())
+def test_fit_by_autograd_and_by_hand_follow_one_trajectory(net, data):
+    X, Y = data.draw(labelled_data(net.n_x))
+    twin = TwoLayerNet(net.n_x, net.n_h, net.activation.name, net.init, net.scale, net.seed)
+    auto = net.fit(X, Y, iterations=25, learning_rate=0.5, method="autograd")
+    hand = twin.fit(X, Y, iterations=25, learning_rate=0.5, method="hand")
+    np.testing.assert_allclose(auto, hand, rtol=1e-9, atol=1e-12)
+    for k in net.params:
+        np.testing.assert_allclose(net.params[k], twin.params[k], rtol=1e-8, atol=1e-12,
+                                   err_msg=k)
+
+
+@given(st.integers(1, 4), st.integers(1, 6), st.sampled_from(ACTIVATION_NAMES),
+       st.integers(0, 100), st.data())
+def test_deep_net_with_one_hidden_layer_is_the_two_layer_net(n_x, n_h, activation, seed,
+                                                              data):
+    X, Y = data.draw(labelled_data(n_x))
+    deep = DeepNet([n_x, n_h, 1], activation=activation, scale=0.5, seed=seed)
+    two = TwoLayerNet(n_x, n_h, activation=activation, scale=0.5, seed=seed)
+    for k in two.params:
+        np.testing.assert_array_equal(deep.params[k], two.params[k])
+    deep_grads, two_grads = deep.backprop(X, Y), two.backprop(X, Y)
+    assert deep_grads.keys() == two_grads.keys()
+    for k in two_grads:
+        np.testing.assert_allclose(deep_grads[k], two_grads[k], rtol=1e-12, atol=1e-15,
+                                   err_msg=k)
+    np.testing.assert_allclose(deep.fit(X, Y, 10, 0.8, method="hand"),
+                               two.fit(X, Y, 10, 0.8, method="hand"), rtol=1e-12)
+
+
+def test_graph_nodes_are_named_as_in_the_notes():
+    X, Y = nets.data.flower(m=6)
+    g = TwoLayerNet(2, 4).graph(X, Y)
+    assert list(g) == ["X", "Y", "W[1]", "b[1]", "Z[1]", "A[1]", "W[2]", "b[2]", "Z[2]",
+                       "A[2]", "J"]
+    assert g["A[0]"] is g["X"] and g.loss is g["J"] and g.loss.name == "J"
+    shapes = {k: g[k].shape for k in g}
+    assert shapes == {"X": (2, 6), "Y": (1, 6), "W[1]": (4, 2), "b[1]": (4, 1),
+                      "Z[1]": (4, 6), "A[1]": (4, 6), "W[2]": (1, 4), "b[2]": (1, 1),
+                      "Z[2]": (1, 6), "A[2]": (1, 6), "J": ()}
+    assert [g[k].op for k in ("Z[1]", "A[1]", "A[2]", "J")] == \
+        ["add", "tanh", "sigmoid", "binary_cross_entropy"]
+    with pytest.raises(KeyError, match="Z\\[3\\].*nodes: X, Y"):
+        g["Z[3]"]
+
+
+def test_after_backward_every_node_below_a_parameter_has_a_grad():
+    X, Y = nets.data.flower(m=8)
+    g = TwoLayerNet(2, 3).graph(X, Y)
+    g.loss.backward()
+    assert set(g.grads()) == {"W[1]", "b[1]", "Z[1]", "A[1]", "W[2]", "b[2]", "Z[2]",
+                              "A[2]", "J"}
+    assert g["X"].grad is None and g["Y"].grad is None
+
+
+def test_graph_shares_the_parameter_arrays_and_fit_does_not_rewrite_old_graphs():
+    X, Y = nets.data.flower(m=10)
+    net = TwoLayerNet(2, 3)
+    g = net.graph(X, Y)
+    assert g["W[1]"].data is net.params["W[1]"]
+    before = g["W[1]"].data.copy()
+    net.fit(X, Y, iterations=3, learning_rate=1.0)
+    np.testing.assert_array_equal(g["W[1]"].data, before)
+    assert not np.array_equal(net.params["W[1]"], before)
+
+
+def test_hand_forward_equals_the_graph_forward():
+    X, Y = nets.data.moons(m=20, seed=3)
+    net = DeepNet([2, 5, 3, 1], activation="relu", scale=0.5, seed=4)
+    g, cache = net.graph(X, Y), net.forward(X)
+    for name, value in cache.items():
+        np.testing.assert_array_equal(value, g[name].data, err_msg=name)
+    assert net.cost(X, Y) == pytest.approx(g.loss.item(), rel=1e-12)
+
+
+def test_predict_thresholds_at_one_half_and_accuracy_counts_matches():
+    net = LogisticRegression(1)
+    net.params["W[1]"][:] = 1.0
+    X = np.array([[-2.0, -0.1, 0.1, 3.0]])
+    np.testing.assert_array_equal(net.predict(X), [[0.0, 0.0, 1.0, 1.0]])
+    assert nets.accuracy(net.predict(X), np.array([[0.0, 1.0, 1.0, 1.0]])) == 0.75
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda n: n.fit(np.ones((3, 5)), np.ones((1, 5)), 1), r"X has shape \(3, 5\); expected \(2, m\)"),
+    (lambda n: n.fit(np.ones((5, 2)), np.ones((1, 5)), 1), r"samples are columns: pass X.T"),
+    (lambda n: n.graph(np.ones((2, 5)), np.ones((1, 4))), r"Y has shape \(1, 4\); expected \(1, 5\)"),
+    (lambda n: n.backprop(np.ones((2, 3)), np.array([[0.0, 2.0, 1.0]])), r"only 0 and 1; got 2.0 at \(0, 1\)"),
+    (lambda n: n.predict(np.array([[0.0, np.nan], [1.0, 1.0]])), r"X \(2, 2\) holds nan at \(0, 1\)"),
+    (lambda n: n.predict(np.ones(2)), r"expected a 2-D array"),
+    (lambda n: n.fit(np.ones((2, 3)), np.ones((1, 3)), 1, method="numeric"), r"'autograd' or 'hand'"),
+    (lambda n: n.fit(np.ones((2, 3)), np.ones((1, 3)), -1), r"iterations must be an int >= 0"),
+    (lambda n: n.fit(np.ones((2, 3)), np.ones((1, 3)), 1, learning_rate=0), r"positive"),
+])
+def test_bad_input_is_a_value_error_naming_the_shapes(make, message):
+    with pytest.raises(ValueError, match=message):
+        make(TwoLayerNet(2, 3))
+
+
+def test_unknown_activation_or_init_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="valid names: .*tanh"):
+        TwoLayerNet(2, 3, activation="softmax")
+    with pytest.raises(ValueError, match="valid methods: .*xavier"):
+        TwoLayerNet(2, 3, init="uniform")
+    with pytest.raises(ValueError, match="one sigmoid unit"):
+        DeepNet([2, 3, 2])
+
+
+# --- the course's published figures on the flower set --------------------------
+@pytest.fixture(scope="module")
+def flower():
+    return nets.data.flower(m=400, seed=1)
+
+
+def test_two_layer_net_reproduces_the_course_costs_and_accuracy(flower):
+    X, Y = flower
+    net = TwoLayerNet(n_x=2, n_h=4, activation="tanh", init="random", scale=0.01, seed=2)
+    costs = net.fit(X, Y, iterations=10_000, learning_rate=1.2, method="hand")
+    # The course prints these every 1000 iterations.
+    published = [0.693048, 0.288083, 0.254385, 0.233864, 0.226792, 0.222644, 0.219731,
+                 0.217504, 0.219456, 0.218607]
+    np.testing.assert_allclose(costs[::1000], published, atol=5e-7)
+    accuracy = nets.accuracy(net.predict(X), Y)
+    assert 0.90 <= accuracy <= 0.91, f"accuracy {accuracy:.4f}; the course reports 90%"
+
+
+def test_autograd_training_matches_the_course_too(flower):
+    X, Y = flower
+    net = TwoLayerNet(n_x=2, n_h=4, activation="tanh", scale=0.01, seed=2)
+    costs = net.fit(X, Y, iterations=2000, learning_rate=1.2, method="autograd")
+    np.testing.assert_allclose([costs[0], costs[1000]], [0.693048, 0.288083], atol=5e-7)
+
+
+def test_logistic_regression_on_the_flower_is_near_the_course_47_percent(flower):
+    X, Y = flower
+    net = LogisticRegression(n_x=2)
+    net.fit(X, Y, iterations=1000, learning_rate=1.2, method="hand")
+    accuracy = nets.accuracy(net.predict(X), Y)
+    assert abs(accuracy - 0.47) <= 0.02, f"accuracy {accuracy:.4f}; the course reports 47%"

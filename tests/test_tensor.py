@@ -1,0 +1,159 @@
+"""Tensor basics: float64 data (converted or refused), the promised
+attributes, and the ways out of the graph (detach, numpy, item, repr)."""
+import numpy as np
+import pytest
+from hypothesis import given
+
+import minigrad as mg
+from tests.strategies import arrays
+
+CONVERTED = {
+    "int": (3, np.array(3.0)),
+    "float": (2.5, np.array(2.5)),
+    "bool": (True, np.array(1.0)),
+    "list of ints": ([1, 2, 3], np.array([1.0, 2.0, 3.0])),
+    "nested list": ([[1, 2.5], [True, 0]], np.array([[1.0, 2.5], [1.0, 0.0]])),
+    "int array": (np.arange(4, dtype=np.int32), np.arange(4.0)),
+    "uint8 array": (np.array([0, 255], dtype=np.uint8), np.array([0.0, 255.0])),
+    "bool array": (np.array([True, False]), np.array([1.0, 0.0])),
+    "float32 array": (np.array([0.5, -1.25], dtype=np.float32), np.array([0.5, -1.25])),
+    "numpy float64 scalar": (np.float64(4.0), np.array(4.0)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONVERTED))
+def test_data_is_converted_to_a_float64_array(case):
+    given_data, expected = CONVERTED[case]
+    t = mg.tensor(given_data)
+    assert isinstance(t.data, np.ndarray), f"{case}: data is a {type(t.data).__name__}"
+    assert t.data.dtype == np.float64, f"{case}: dtype {t.data.dtype}"
+    assert t.shape == expected.shape, f"{case}: shape {t.shape}, expected {expected.shape}"
+    np.testing.assert_array_equal(t.data, expected, err_msg=case)
+
+
+REFUSED = {
+    "string": "abc",
+    "list of strings": ["1", "2"],
+    "object": object(),
+    "None": None,
+    "dict": {"a": 1},
+    "complex": 1 + 2j,
+    "complex array": np.array([1.0, 2.0], dtype=np.complex128),
+    "object array": np.array([1.0, "x"], dtype=object),
+    "datetime array": np.array(["2024-01-01"], dtype="datetime64[D]"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_non_numeric_data_is_a_type_error_naming_the_dtype(case):
+    with pytest.raises(TypeError, match="real numbers") as error:
+        mg.tensor(REFUSED[case])
+    assert "dtype" in str(error.value), str(error.value)
+
+
+def test_an_operand_that_is_not_a_number_is_a_type_error():
+    t = mg.tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match="real numbers"):
+        t + "a"
+    with pytest.raises(TypeError, match="real numbers"):
+        t * (1 + 1j)
+
+
+@given(x=arrays())
+def test_a_float64_array_is_used_without_a_copy(x):
+    t = mg.tensor(x)
+    assert t.data is x
+    assert mg.Tensor(x).data is x
+
+
+def test_a_tensor_made_from_a_tensor_shares_its_data_but_not_its_history():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = mg.Tensor(y)
+    assert z.data is y.data
+    assert z.parents == () and z.op is None and not z.requires_grad
+
+
+def test_leaf_attributes():
+    t = mg.tensor(np.zeros((2, 3)), requires_grad=True, name="W[1]")
+    assert (t.shape, t.ndim, t.name, t.requires_grad) == ((2, 3), 2, "W[1]", True)
+    assert t.op is None and t.parents == () and t.grad is None
+    plain = mg.tensor(1.0)
+    assert (plain.shape, plain.ndim, plain.name, plain.requires_grad) == ((), 0, None, False)
+
+
+def test_op_result_attributes_name_the_op_and_its_parents():
+    W = mg.tensor(np.ones((4, 3)), requires_grad=True, name="W[1]")
+    X = mg.tensor(np.ones((3, 5)), name="X")
+    Z = W @ X
+    assert Z.op == "matmul", Z.op
+    assert Z.parents == (W, X) and Z.parents[0] is W and Z.parents[1] is X
+    assert Z.requires_grad and Z.name is None and Z.grad is None
+    assert Z.shape == (4, 5) and Z.ndim == 2
+
+
+def test_a_constant_operand_becomes_a_parent_leaf():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x + 2
+    assert y.parents[0] is x
+    assert y.parents[1].data.tolist() == 2.0 and not y.parents[1].requires_grad
+
+
+def test_op_results_hold_ndarrays_even_when_0_d():
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    s = mg.tensor(2.0, requires_grad=True)
+    for out in (x.sum(), x.mean(), (s * 3).tanh(), s.exp(), s ** 2):
+        assert isinstance(out.data, np.ndarray), f"{out.op}: data is {type(out.data).__name__}"
+        out.backward()
+    assert isinstance(s.grad, np.ndarray), f"s.grad is {type(s.grad).__name__}"
+    assert isinstance(x.grad, np.ndarray), f"x.grad is {type(x.grad).__name__}"
+
+
+def test_a_misspelt_attribute_is_an_error_not_a_new_attribute():
+    t = mg.tensor([1.0], requires_grad=True)
+    with pytest.raises(AttributeError):
+        t.gard = np.zeros(1)   # __slots__: no silent typo
+
+
+def test_named_sets_the_name_and_returns_the_tensor_itself():
+    t = mg.tensor([1.0])
+    assert t.named("Z[1]") is t
+    assert t.name == "Z[1]"
+
+
+def test_detach_shares_data_and_drops_history():
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    y = (x * 2).named("y")
+    d = y.detach()
+    assert d.data is y.data, "detach copied the data"
+    assert d.parents == () and d.op is None and not d.requires_grad and d.grad is None
+    assert d.name == "y"
+
+
+def test_numpy_returns_the_data_array_itself():
+    arr = np.array([1.0, 2.0])
+    assert mg.tensor(arr).numpy() is arr
+
+
+@pytest.mark.parametrize("data", [3.5, [3.5], [[3.5]]])
+def test_item_returns_the_single_value_as_a_float(data):
+    value = mg.tensor(data).item()
+    assert type(value) is float and value == 3.5, repr(value)
+
+
+def test_item_on_a_tensor_of_several_values_is_a_value_error_naming_it():
+    with pytest.raises(ValueError, match=r"A\[1\] \(2, 3\).*has 6"):
+        mg.tensor(np.ones((2, 3)), name="A[1]").item()
+
+
+def test_repr_shows_values_name_op_and_requires_grad():
+    W = mg.tensor([[0.5, -1.25]], requires_grad=True, name="W[1]")
+    assert repr(W) == "tensor([[ 0.5 , -1.25]], name='W[1]', requires_grad=True)", repr(W)
+    Z = W * 2
+    assert repr(Z) == "tensor([[ 1. , -2.5]], op='mul', requires_grad=True)", repr(Z)
+    assert repr(mg.tensor(3.0)) == "tensor(3.)", repr(mg.tensor(3.0))
+
+
+def test_repr_of_a_large_tensor_is_summarised():
+    text = repr(mg.tensor(np.arange(1000.0)))
+    assert "..." in text and len(text) < 200, text

@@ -1,0 +1,227 @@
+"""nets.testing: the strategies draw what they promise, and
+assert_backprop_matches passes right formulas and fails wrong ones with the
+table, called from inside a plain pytest test as a learner would."""
+import ast
+import functools
+import re
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nets import DeepNet, LogisticRegression, TwoLayerNet, activations, testing
+from nets.testing import (PARAM_LIMIT, X_LIMIT, Z_LIMIT, assert_backprop_matches, cases,
+                          datasets, network_sizes, networks, params)
+
+
+def notes_backprop(activation):
+    """A learner's correct two-layer formulas for one hidden activation."""
+    g = activations.get(activation)
+
+    def my_backprop(params, X, Y):
+        m = X.shape[1]
+        Z1 = params["W[1]"] @ X + params["b[1]"]
+        A1 = g.g(Z1)
+        A2 = activations.sigmoid(params["W[2]"] @ A1 + params["b[2]"])
+        dZ2 = A2 - Y
+        dZ1 = params["W[2]"].T @ dZ2 * g.g_prime(Z1)
+        return {"Z[2]": dZ2, "W[2]": dZ2 @ A1.T / m, "b[2]": dZ2.sum(axis=1, keepdims=True) / m,
+                "Z[1]": dZ1, "W[1]": dZ1 @ X.T / m, "b[1]": dZ1.sum(axis=1, keepdims=True) / m}
+
+    return my_backprop
+
+
+def deep_backprop(params, X, Y):
+    """A learner's L-layer formulas for tanh hidden layers."""
+    L = len(params) // 2
+    A, cache = X, {0: X}
+    for l in range(1, L + 1):
+        Z = params[f"W[{l}]"] @ A + params[f"b[{l}]"]
+        A = activations.sigmoid(Z) if l == L else np.tanh(Z)
+        cache[l] = A
+    m, grads, dZ = X.shape[1], {}, A - Y
+    for l in range(L, 0, -1):
+        grads[f"Z[{l}]"] = dZ
+        grads[f"W[{l}]"] = dZ @ cache[l - 1].T / m
+        grads[f"b[{l}]"] = dZ.sum(axis=1, keepdims=True) / m
+        if l > 1:
+            dZ = params[f"W[{l}]"].T @ dZ * (1 - cache[l - 1] ** 2)
+    return grads
+
+
+# --- the strategies ----------------------------------------------------------------
+
+@given(network_sizes(max_n_x=2, max_n_h=3, max_m=4))
+def test_network_sizes_stay_in_their_bounds(sizes):
+    assert 1 <= sizes.n_x <= 2 and 1 <= sizes.n_h <= 3 and 1 <= sizes.m <= 4, sizes
+
+
+def test_network_sizes_include_a_single_sample():
+    from hypothesis import find
+    assert find(network_sizes(), lambda s: s.m == 1).m == 1
+
+
+@given(datasets(max_n_x=3, max_m=6))
+def test_datasets_are_float_columns_of_both_classes(dataset):
+    X, Y = dataset
+    n_x, m = X.shape
+    assert X.dtype == Y.dtype == np.float64
+    assert Y.shape == (1, m) and 1 <= n_x <= 3 and 1 <= m <= 6, (X.shape, Y.shape)
+    assert set(np.unique(Y)) <= {0.0, 1.0}, Y
+    if m >= 2:
+        assert set(np.unique(Y)) == {0.0, 1.0}, f"one class only: {Y}"
+    assert np.abs(X).max() <= X_LIMIT, X
+
+
+@given(st.lists(st.integers(1, 4), min_size=2, max_size=4).flatmap(
+    lambda dims: st.tuples(st.just(dims), params(dims))))
+def test_params_have_the_notes_shapes(dims_and_params):
+    dims, p = dims_and_params
+    assert list(p) == [f"{k}[{l}]" for l in range(1, len(dims)) for k in "Wb"]
+    for l in range(1, len(dims)):
+        assert p[f"W[{l}]"].shape == (dims[l], dims[l - 1]), (l, p[f"W[{l}]"].shape)
+        assert p[f"b[{l}]"].shape == (dims[l], 1), (l, p[f"b[{l}]"].shape)
+        assert np.abs(p[f"W[{l}]"]).max() <= PARAM_LIMIT
+
+
+@given(st.integers(0, 3).flatmap(
+    lambda layers: st.tuples(st.just(layers), networks("relu", layers, n_x=2))))
+def test_networks_have_the_asked_activation_depth_and_inputs(layers_and_net):
+    layers, net = layers_and_net
+    kind = {0: LogisticRegression, 1: TwoLayerNet}.get(layers, DeepNet)
+    assert type(net) is kind and net.L == layers + 1 and net.n_x == 2, repr(net)
+    if layers:
+        assert net.activation.name == "relu"
+    assert [net.params[f"W[{l}]"].shape[0] for l in range(1, net.L + 1)] == net.layer_dims[1:]
+
+
+@given(cases(["sigmoid", "identity"], max_m=3))
+def test_cases_fit_their_net_and_stay_below_the_clip(case):
+    net, X, Y = case
+    assert X.shape[0] == net.n_x and Y.shape == (1, X.shape[1]) and X.shape[1] <= 3
+    assert net.activation.name in ("sigmoid", "identity")
+    assert np.abs(net.forward(X)["Z[2]"]).max() <= Z_LIMIT
+    assert "W[1]" in repr(case) and "init='drawn'" in repr(case), repr(case)
+
+
+@given(cases(max_m=3))
+def test_case_repr_holds_every_number_exactly(case):
+    # a falsifying example is printed with this repr: it must rebuild the case
+    written = [np.array(ast.literal_eval(text))
+               for text in re.findall(r"np\.array\((\[[^()]*\])\)", repr(case))]
+    expected = [*case.net.params.values(), case.X, case.Y]
+    assert len(written) == len(expected), repr(case)
+    for got, want in zip(written, expected):
+        assert np.array_equal(got, want), f"{got} != {want} in {case!r}"
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(activation="tahn"), "unknown activation 'tahn'"),
+    (dict(activation=[]), "unknown activation"),
+    (dict(hidden_layers=-1), "hidden_layers must be an int >= 0"),
+    (dict(hidden_layers=1.5), "hidden_layers must be an int >= 0")])
+def test_bad_strategy_arguments_fail_where_they_are_written(bad, match):
+    with pytest.raises(ValueError, match=match):
+        networks(**bad)
+
+
+# --- assert_backprop_matches --------------------------------------------------------
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu", "identity"])
+def test_assert_backprop_matches_passes_right_formulas(activation):
+    calls = []
+
+    def counted(params, X, Y):
+        calls.append(X.shape)
+        return notes_backprop(activation)(params, X, Y)
+
+    assert_backprop_matches(counted, activation, max_examples=15)
+    assert 1 <= len(calls) <= 15, len(calls)
+
+
+def test_assert_backprop_matches_checks_deep_formulas():
+    assert_backprop_matches(deep_backprop, "tanh", hidden_layers=3, max_examples=15)
+
+
+def test_assert_backprop_matches_fails_wrong_formulas_with_the_table():
+    right = notes_backprop("tanh")
+
+    def g_not_g_prime(params, X, Y):
+        grads = right(params, X, Y)
+        Z1 = params["W[1]"] @ X + params["b[1]"]
+        grads["Z[1]"] = params["W[2]"].T @ grads["Z[2]"] * np.tanh(Z1)
+        return grads
+
+    with pytest.raises(AssertionError) as info:
+        assert_backprop_matches(g_not_g_prime, max_examples=30)
+    message = str(info.value)
+    assert message.startswith("g_not_g_prime disagrees with autograd on\nCase(net=TwoLayerNet"), \
+        message
+    assert re.search(r"^Z\[1\] .* WRONG", message, re.M), message
+    assert "\nfirst wrong at Z[1]" in message, message
+
+
+def test_assert_backprop_matches_fails_a_missing_keepdims():
+    right = notes_backprop("tanh")
+
+    def flat_db1(params, X, Y):
+        return {**right(params, X, Y), "b[1]": right(params, X, Y)["b[1]"].ravel()}
+
+    with pytest.raises(AssertionError, match=r"b\[1\] .*WRONG SHAPE  hand \(1,\), autograd "
+                                             r"\(1, 1\): a sum without keepdims=True\?"):
+        assert_backprop_matches(flat_db1, max_examples=10)
+
+
+def test_assert_backprop_matches_rejects_a_non_function():
+    with pytest.raises(TypeError, match="hand must be a function"):
+        assert_backprop_matches({"W[1]": 0})
+
+
+def test_module_docstring_example_runs_as_a_learner_writes_it(monkeypatch):
+    block = re.search(r"::\n\n((?:    .*\n|\n)+)", testing.__doc__).group(1)
+    source = textwrap.dedent(block)
+    assert "def test_my_backprop():" in source, source
+    namespace = {"my_backprop": notes_backprop("tanh")}
+    # the example as written, with fewer examples than the default 100 to stay fast
+    monkeypatch.setattr(testing, "assert_backprop_matches",
+                        functools.partial(assert_backprop_matches, max_examples=10))
+    exec(compile(source, "nets.testing docstring", "exec"), namespace)
+    namespace["test_my_backprop"]()
+
+
+# --- hypothesis stays a test extra ----------------------------------------------------
+
+def run_python(code):
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True)
+
+
+def test_import_nets_does_not_import_hypothesis():
+    done = run_python("""
+        import sys, nets
+        assert "hypothesis" not in sys.modules, "import nets imported hypothesis"
+        assert nets.testing.assert_backprop_matches
+        assert "hypothesis" in sys.modules
+    """)
+    assert done.returncode == 0, done.stderr
+
+
+def test_without_hypothesis_nets_works_and_nets_testing_says_what_to_install():
+    done = run_python("""
+        import sys
+        sys.modules["hypothesis"] = None   # as if it were not installed
+        import nets
+        nets.check_backprop
+        try:
+            nets.testing
+        except ImportError as error:
+            print(error)
+        else:
+            raise SystemExit("nets.testing imported without hypothesis")
+    """)
+    assert done.returncode == 0, done.stderr
+    assert "nets.testing needs hypothesis: pip install hypothesis" in done.stdout, done.stdout
