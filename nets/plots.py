@@ -1,0 +1,371 @@
+"""Pictures of the notes' results: decision boundaries, cost curves, and the
+four activations with their derivatives.
+
+    from nets import plots
+    plots.decision_boundary(net, X, Y, "boundary.png")     # -> Path("boundary.png")
+    plots.cost_curves({"tanh": costs}, "costs.png")
+    plots.activation_figure("activations.png")
+
+Every function draws one figure, saves it to ``path`` (the format comes from
+the suffix: .png, .svg, .pdf, ...) and returns the path as a ``Path``.
+Titles and axes use the notes' notation (``n[1]``, ``g[1]``, ``x₁``, ``J``).
+
+matplotlib is imported inside the functions, so ``import nets`` stays light
+and works without it. We draw on a bare ``Figure`` with the Agg canvas rather
+than through ``pyplot``: that touches no global backend or figure list, so
+plotting from a Jupyter session or a test leaves the caller's state alone,
+and nothing needs closing.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from nets import activations
+from nets.network import accuracy, check_data
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+__all__ = ["decision_boundary", "decision_boundaries", "cost_curves", "costs_and_boundaries",
+           "init_scale_figure", "activation_figure", "check_output", "describe"]
+
+# Class 0 and class 1: a red/blue pair that stays distinct for colour-blind readers.
+CLASS_COLOURS = ("#c0392b", "#2166ac")
+REGION_COLOURS = ("#f6d5d1", "#d4e3f3")
+DPI = 120
+
+
+# --- shared helpers ------------------------------------------------------------------
+
+def _matplotlib() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("plotting needs matplotlib: pip install 'minigrad[plot]'") from None
+    return matplotlib
+
+
+def _figure(width: float, height: float) -> "Figure":
+    _matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    # constrained_layout=, not layout=: the spelling matplotlib 3.5 (our minimum) knows
+    fig = Figure(figsize=(width, height), dpi=DPI, constrained_layout=True)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _formats() -> Tuple[str, ...]:
+    _matplotlib()
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return tuple(sorted(FigureCanvasBase.get_supported_filetypes()))
+
+
+def check_output(path: PathLike) -> Path:
+    """``path`` as a ``Path`` if a figure can be written there, else the error
+    that saving would raise, raised now (before a long training run):
+    ``ValueError`` for an unknown suffix, ``OSError`` for a missing or
+    unwritable directory."""
+    path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    formats = _formats()
+    if suffix not in formats:
+        raise ValueError(f"cannot tell the picture format of {str(path)!r}; the suffix "
+                         f"must be one of {', '.join('.' + f for f in formats)}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {str(path)!r}: no directory {str(folder)!r}")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {str(path)!r}: it is a directory")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise PermissionError(f"cannot write {str(path)!r}: permission denied")
+    return path
+
+
+def _save(fig: "Figure", path: PathLike) -> Path:
+    path = check_output(path)
+    fig.savefig(path, dpi=DPI, facecolor="white")
+    return path
+
+
+def describe(model: Any) -> str:
+    """A net in the notes' notation, as mathtext: ``$n^{[1]} = 4$, $g^{[1]} = \\tanh$``."""
+    dims = getattr(model, "layer_dims", None)
+    g = getattr(getattr(model, "activation", None), "name", None)
+    if dims is None:
+        return type(model).__name__
+    if len(dims) == 2:
+        return "logistic regression"
+    g_tex = {"tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}",
+             "leaky_relu": r"\mathrm{leaky\ ReLU}", "identity": r"\mathrm{id}"}.get(g, str(g))
+    if len(dims) == 3:
+        return f"$n^{{[1]}} = {dims[1]}$, $g^{{[1]}} = {g_tex}$"
+    hidden = ", ".join(str(n) for n in dims[1:-1])
+    return f"hidden sizes {hidden}, $g = {g_tex}$"
+
+
+def _draw_boundary(ax: "Axes", model: Any, X: np.ndarray, Y: np.ndarray,
+                   resolution: int) -> None:
+    """Shade where the model predicts each class, draw Ŷ = 0.5, scatter the data."""
+    from matplotlib.colors import ListedColormap
+
+    pad = 1.0   # the course's margin around the data
+    x1 = np.linspace(X[0].min() - pad, X[0].max() + pad, resolution)
+    x2 = np.linspace(X[1].min() - pad, X[1].max() + pad, resolution)
+    G1, G2 = np.meshgrid(x1, x2)
+    grid = np.vstack([G1.ravel(), G2.ravel()])          # (2, resolution²): columns
+    P = np.asarray(model.predict_proba(grid), dtype=np.float64).reshape(G1.shape)
+    ax.contourf(G1, G2, (P > 0.5).astype(float), levels=[-0.5, 0.5, 1.5],
+                cmap=ListedColormap(REGION_COLOURS))
+    if P.min() < 0.5 < P.max():       # a constant prediction has no boundary to draw
+        ax.contour(G1, G2, P, levels=[0.5], colors="#222222", linewidths=1.2)
+    for label in (0, 1):
+        mask = Y[0] == label
+        ax.scatter(X[0, mask], X[1, mask], s=9, c=CLASS_COLOURS[label],
+                   edgecolors="white", linewidths=0.3, label=f"y = {label}")
+    ax.set_xlim(x1[0], x1[-1])
+    ax.set_ylim(x2[0], x2[-1])
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_aspect("equal")
+
+
+def _check_planar(X: np.ndarray, Y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    X, Y = check_data(X, Y)
+    if X.shape[0] != 2:
+        raise ValueError(f"a decision boundary is drawn in the plane: X must have shape "
+                         f"(2, m); got {X.shape}")
+    return X, Y
+
+
+# --- the figures ---------------------------------------------------------------------
+
+def decision_boundary(model: Any, X: np.ndarray, Y: np.ndarray, path: PathLike, *,
+                      title: Optional[str] = None, resolution: int = 300) -> Path:
+    """The plane coloured by ``model``'s prediction, the line Ŷ = 0.5, and the data.
+
+    ``model`` has ``predict_proba(X) -> (1, m)`` and ``predict``, such as a
+    ``TwoLayerNet``; X (2, m), Y (1, m). The default title names the net and
+    its accuracy on (X, Y). Returns ``path``.
+    """
+    X, Y = _check_planar(X, Y)
+    path = check_output(path)
+    fig = _figure(6.0, 5.4)
+    ax = fig.add_subplot()
+    _draw_boundary(ax, model, X, Y, resolution)
+    if title is None:
+        acc = accuracy(model.predict(X), Y)
+        title = f"Decision boundary: {describe(model)}, accuracy {100 * acc:.2f}%"
+    ax.set_title(title, fontsize=11)
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    return _save(fig, path)
+
+
+def decision_boundaries(panels: Sequence[Tuple[str, Any]], X: np.ndarray, Y: np.ndarray,
+                        path: PathLike, *, ncols: int = 4, title: Optional[str] = None,
+                        resolution: int = 200) -> Path:
+    """A grid of decision boundaries, one panel per ``(caption, model)``, all on
+    the same data X (2, m), Y (1, m). Returns ``path``."""
+    X, Y = _check_planar(X, Y)
+    if not panels:
+        raise ValueError("decision_boundaries: no panels to draw")
+    path = check_output(path)
+    ncols = max(1, min(int(ncols), len(panels)))
+    nrows = -(-len(panels) // ncols)
+    fig = _figure(3.2 * ncols, 3.1 * nrows + (0.4 if title else 0.0))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax, (caption, model) in zip(axes.ravel(), panels):
+        _draw_boundary(ax, model, X, Y, resolution)
+        ax.set_title(caption, fontsize=10)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title, fontsize=12)
+    return _save(fig, path)
+
+
+def cost_curves(curves: Mapping[str, Sequence[float]], path: PathLike, *,
+                title: str = "Cost $J$ during gradient descent",
+                targets: Sequence[float] = (), log_x: bool = False,
+                log_y: bool = False) -> Path:
+    """One line per ``{label: costs}`` (the cost J before each update, as
+    ``fit`` returns it) against the iteration; a dashed line at each of
+    ``targets``. Returns ``path``."""
+    if not curves:
+        raise ValueError("cost_curves: no curves to draw")
+    path = check_output(path)
+    fig = _figure(7.0, 4.4)
+    ax = fig.add_subplot()
+    _draw_costs(ax, curves, targets, log_x, log_y)
+    ax.set_title(title, fontsize=11)
+    return _save(fig, path)
+
+
+def costs_and_boundaries(curves: Mapping[str, Sequence[float]],
+                         panels: Sequence[Tuple[str, Any]], X: np.ndarray, Y: np.ndarray,
+                         path: PathLike, *, title: str, targets: Sequence[float] = (),
+                         log_x: bool = False, log_y: bool = False,
+                         resolution: int = 200) -> Path:
+    """An experiment at a glance: the cost curves across the top, and below
+    them one decision boundary per ``(caption, model)`` on X (2, m), Y (1, m).
+    Returns ``path``."""
+    X, Y = _check_planar(X, Y)
+    if not curves or not panels:
+        raise ValueError("costs_and_boundaries: needs at least one curve and one panel")
+    path = check_output(path)
+    n = len(panels)
+    fig = _figure(max(7.0, 3.3 * n), 7.4)
+    grid = fig.add_gridspec(2, n, height_ratios=[1.0, 1.15])
+    _draw_costs(fig.add_subplot(grid[0, :]), curves, targets, log_x, log_y)
+    for i, (caption, model) in enumerate(panels):
+        ax = fig.add_subplot(grid[1, i])
+        _draw_boundary(ax, model, X, Y, resolution)
+        ax.set_title(caption, fontsize=9)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=12)
+    return _save(fig, path)
+
+
+def _draw_costs(ax: "Axes", curves: Mapping[str, Sequence[float]],
+                targets: Sequence[float], log_x: bool, log_y: bool) -> None:
+    for label, costs in curves.items():
+        costs = np.asarray(costs, dtype=np.float64)
+        # iteration 0 cannot sit on a log axis: plot iteration i at i + 1 there
+        it = np.arange(costs.size) + (1 if log_x else 0)
+        ax.plot(it, costs, label=label, linewidth=1.6)
+    for target in targets:
+        ax.axhline(target, color="#555555", linestyle="--", linewidth=0.9)
+        ax.annotate(f"$J = {target:g}$", (1.0, target), xycoords=("axes fraction", "data"),
+                    xytext=(-4, 3), textcoords="offset points", ha="right", fontsize=8,
+                    color="#555555")
+    if log_x:
+        ax.set_xscale("log")
+        ax.set_xlabel("iteration + 1 (log scale)")
+    else:
+        ax.set_xlabel("iteration")
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_ylabel("cost $J$")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=9)
+
+
+def init_scale_figure(Z1: Mapping[str, np.ndarray], curves: Mapping[str, Sequence[float]],
+                      path: PathLike, *, activation: str = "tanh",
+                      threshold: float = 3.0) -> Path:
+    """Why the course multiplies by 0.01: for each init (``{label: Z[1] at
+    init}``) the curve g(z) with the saturated tails
+    |z| > ``threshold`` shaded; below, the cost curves ``{label: costs}``.
+    Z[1] is shown as a histogram (share of entries per bin) under the curve;
+    values beyond the plotted range are counted in its end bins. Returns ``path``."""
+    if not Z1 or not curves:
+        raise ValueError("init_scale_figure: needs Z[1] values and cost curves")
+    path = check_output(path)
+    act = activations.get(activation)
+    n = len(Z1)
+    fig = _figure(max(7.0, 3.6 * n), 7.2)
+    grid = fig.add_gridspec(2, n, height_ratios=[1.0, 1.1])
+    z_max = 2 * threshold
+    z = np.linspace(-z_max, z_max, 401)
+    for i, (label, values) in enumerate(Z1.items()):
+        ax = fig.add_subplot(grid[0, i])
+        values = np.ravel(values)
+        shown = np.clip(values, -z_max, z_max)
+        ax.axvspan(-z_max, -threshold, color="#999999", alpha=0.15, lw=0)
+        ax.axvspan(threshold, z_max, color="#999999", alpha=0.15, lw=0)
+        ax.plot(z, act.g(z), color="#1f4e79", linewidth=1.5, zorder=3)
+        # a histogram, not points on the curve: thousands of saturated values
+        # would pile up on one spot at the edge and look like a few
+        counts = ax.twinx()
+        counts.hist(shown, bins=48, range=(-z_max, z_max),
+                    weights=np.full(shown.size, 1.0 / shown.size),
+                    color="#c0392b", alpha=0.45, zorder=1)
+        counts.set_ylim(0, 1)
+        counts.set_ylabel("share of $Z^{[1]}$ entries", fontsize=8, color="#c0392b")
+        counts.tick_params(labelsize=7, colors="#c0392b")
+        ax.set_zorder(counts.get_zorder() + 1)   # the curve in front of the bars
+        ax.patch.set_visible(False)
+        share = float(np.mean(np.abs(values) > threshold))
+        ax.set_title(f"W ~ randn {label}: {100 * share:.0f}% of $Z^{{[1]}}$ saturated",
+                     fontsize=10)
+        ax.set_xlim(-z_max, z_max)
+        ax.set_xlabel(f"$z$ (bars: $Z^{{[1]}}$ at init; $|z| > {z_max:g}$ counted at the edges)",
+                      fontsize=8)
+        ax.set_ylabel(r"$a = \tanh(z)$" if activation == "tanh" else f"$a = g(z)$ ({activation})")
+        ax.grid(True, alpha=0.3)
+    _draw_costs(fig.add_subplot(grid[1, :]), curves, (), log_x=True, log_y=True)
+    fig.suptitle("Large initial weights saturate the hidden units and start from a "
+                 "confidently wrong output", fontsize=12)
+    return _save(fig, path)
+
+
+def activation_figure(path: PathLike, *, z_max: float = 5.0) -> Path:
+    """sigmoid, tanh, ReLU and leaky ReLU: g(z) and g'(z) side by side, from
+    ``nets.activations``, marking σ'(0) = 1/4 and tanh'(0) = 1 and the flat,
+    saturated tails where g' ≈ 0. Returns ``path``."""
+    path = check_output(path)
+    z = np.linspace(-z_max, z_max, 1001)    # odd count: z = 0 is on the grid
+    fig = _figure(11.0, 7.2)
+    axes = fig.subplots(2, 4, sharex=True)
+    panels = [
+        ("sigmoid", r"$\sigma(z) = \frac{1}{1 + e^{-z}}$", r"$\sigma'(z) = a(1-a)$"),
+        ("tanh", r"$\tanh(z) = \frac{e^z - e^{-z}}{e^z + e^{-z}}$",
+         r"$\mathrm{tanh}'(z) = 1 - a^2$"),
+        ("relu", r"$\mathrm{ReLU}(z) = \max(0, z)$", r"$\mathrm{ReLU}'(z)$ (0 at $z = 0$)"),
+        ("leaky_relu", r"leaky ReLU $= \max(0.01z, z)$", r"leaky$'(z)$ (0.01 at $z = 0$)"),
+    ]
+    for col, (name, g_title, gp_title) in enumerate(panels):
+        act = activations.get(name)
+        top, bottom = axes[0, col], axes[1, col]
+        top.plot(z, act.g(z), color="#1f4e79", linewidth=2)
+        top.set_title(g_title, fontsize=11)
+        # g' is drawn as points for ReLU-like functions so the jump at 0 is not
+        # drawn as a vertical line, which would suggest a value in between
+        dg = act.g_prime(z)
+        if name in ("relu", "leaky_relu"):
+            left, right = z <= 0, z > 0
+            bottom.plot(z[left], dg[left], color="#9a3412", linewidth=2)
+            bottom.plot(z[right], dg[right], color="#9a3412", linewidth=2)
+            bottom.plot([0], act.g_prime(np.array([0.0])), "o", color="#9a3412", ms=5)
+            bottom.plot([0], [1.0], "o", mfc="white", mec="#9a3412", ms=5)
+        else:
+            bottom.plot(z, dg, color="#9a3412", linewidth=2)
+        bottom.set_title(gp_title, fontsize=11)
+        if name == "leaky_relu":
+            # at this scale a slope of 0.01 looks flat; say so where it happens
+            top.annotate("slope 0.01\nfor z < 0", (-0.6 * z_max, -0.006 * z_max),
+                         xytext=(-0.9 * z_max, 0.25 * z_max), fontsize=9,
+                         arrowprops=dict(arrowstyle="->", color="black", lw=0.8))
+        bottom.set_xlabel("$z$")
+        for ax in (top, bottom):
+            ax.axhline(0, color="#999999", linewidth=0.6)
+            ax.axvline(0, color="#999999", linewidth=0.6)
+            ax.grid(True, alpha=0.3)
+        if name in ("sigmoid", "tanh"):
+            slope0 = float(act.g_prime(np.array([0.0]))[0])
+            text = r"$\sigma'(0) = 1/4$" if name == "sigmoid" else r"$\mathrm{tanh}'(0) = 1$"
+            bottom.plot([0], [slope0], "o", color="black", ms=5, zorder=3)
+            bottom.annotate(text, (0, slope0), xytext=(0.2 * z_max, slope0 * 0.75),
+                            fontsize=10, ha="left",
+                            arrowprops=dict(arrowstyle="->", color="black", lw=0.8))
+            # where |z| > 3 the slope is below 0.1 (tanh) or 0.05 (sigmoid): saturation
+            for ax in (top, bottom):
+                ax.axvspan(-z_max, -3, color="#999999", alpha=0.12, lw=0)
+                ax.axvspan(3, z_max, color="#999999", alpha=0.12, lw=0)
+            bottom.text(-z_max + 0.15, slope0 * 0.5, "saturated:\n$g' \\approx 0$",
+                        fontsize=8, color="#444444")
+    axes[0, 0].set_ylabel("$a = g(z)$")
+    axes[1, 0].set_ylabel("$g'(z) = da/dz$")
+    fig.suptitle("The four activations of the notes and their derivatives "
+                 "(shaded: $|z| > 3$, where sigmoid and tanh saturate)", fontsize=12)
+    return _save(fig, path)

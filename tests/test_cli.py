@@ -1,0 +1,311 @@
+"""The `minigrad` command line: through a real process (exit codes, output,
+files) where that is the point, through `main([...])` in-process where faster."""
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import nets
+from nets import cli
+from tests.test_plots import png_size
+
+COMMANDS = ["demo", "train", "draw", "check", "experiment", "figure"]
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`python -m nets ARGS` with stdout and stderr as pipes (not a terminal)."""
+    return subprocess.run([sys.executable, "-m", "nets", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=None)
+
+
+def assert_one_error_line(err: str) -> None:
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("minigrad: error: "), err
+    assert "Traceback" not in err, err
+
+
+def cost_lines(out: str) -> dict:
+    return {int(i): float(J) for i, J in
+            re.findall(r"^Cost after iteration (\d+): (\d+\.\d{6})$", out, flags=re.M)}
+
+
+def accuracy_line(out: str) -> float:
+    found = re.findall(r"^Accuracy: (\d+\.\d\d)%$", out, flags=re.M)
+    assert len(found) == 1, out
+    return float(found[0])
+
+
+# --- help ------------------------------------------------------------------------------
+
+def test_help_lists_every_command(capsys):
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in COMMANDS:
+        assert re.search(rf"^\s+{command}\b", out, flags=re.M), (command, out)
+
+
+def _subparsers(parser):
+    action = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    return action.choices
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_flag_of_every_command_has_help_text_shown_by_help(command, capsys):
+    sub = _subparsers(cli.build_parser())[command]
+    assert cli.main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    for action in sub._actions:
+        assert action.help, f"{command}: {action.option_strings or action.dest} has no help"
+        for flag in action.option_strings:
+            assert flag in out, (command, flag)
+
+
+def test_the_console_script_and_python_dash_m_are_the_same_program(tmp_path):
+    script = Path(sys.executable).with_name("minigrad")
+    assert script.exists(), f"console script not installed next to {sys.executable}"
+    a = subprocess.run([str(script), "--help"], capture_output=True, text=True, cwd=tmp_path)
+    b = run("--help", cwd=tmp_path)
+    assert a.returncode == b.returncode == 0, (a.stderr, b.stderr)
+    assert a.stdout == b.stdout and a.stdout.startswith("usage: minigrad "), a.stdout
+
+
+# --- train -------------------------------------------------------------------------------
+
+def test_train_prints_the_courses_first_cost_every_1000_iterations_and_the_accuracy(
+        tmp_path):
+    result = run("train", "--iterations", "2000", "--method", "hand", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    costs = cost_lines(result.stdout)
+    assert list(costs) == [0, 1000, 2000], result.stdout
+    assert costs[0] == 0.693048, costs               # the course's "Cost after iteration 0"
+    assert costs[2000] < costs[1000] < costs[0], costs
+    assert 80 < accuracy_line(result.stdout) <= 100, result.stdout
+    assert result.stdout.rstrip().endswith("%"), result.stdout
+    # not a terminal: no progress bar, nothing at all on stderr
+    assert result.stderr == "", result.stderr
+
+
+def test_train_plot_writes_the_decision_boundary_and_prints_its_path(tmp_path):
+    result = run("train", "--iterations", "50", "--m", "60", "--print-every", "0",
+                 "--plot", "boundary.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert cost_lines(result.stdout) == {}, result.stdout
+    assert "Wrote boundary.png" in result.stdout, result.stdout
+    assert png_size(tmp_path / "boundary.png") == (720, 648)
+
+
+def test_train_shows_a_progress_bar_only_on_a_terminal(capsys, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert cli.main(["train", "--iterations", "300", "--m", "40", "--method", "hand"]) == 0
+    bar = terminal.getvalue()
+    # tqdm redraws at most every 0.1 s and clears the bar at the end (leave=False),
+    # so what is certain is the first frame
+    assert "training:" in bar and "/300 [" in bar, repr(bar[-300:])
+    out = capsys.readouterr().out
+    assert "Cost after iteration 0:" in out and "Accuracy:" in out, out
+    assert "/300 [" not in out, out                   # the bar stays off stdout
+
+
+def test_train_with_other_options_runs_the_requested_net(capsys):
+    argv = ["train", "--dataset", "moons", "--hidden", "3", "--activation", "leaky-relu",
+            "--init", "he", "--seed", "5", "--m", "50", "--data-seed", "3",
+            "--iterations", "200", "--lr", "0.5", "--print-every", "100"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert list(cost_lines(out)) == [0, 100, 200], out
+    assert accuracy_line(out) > 70, out
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    # 20,000 lines do not fit in a pipe's buffer, so writes after close must fail
+    proc = subprocess.Popen([sys.executable, "-m", "nets", "train", "--iterations", "20000",
+                             "--m", "20", "--method", "hand", "--print-every", "1"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().startswith("Cost after iteration 0:")
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait() == 1, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+# --- bad arguments ---------------------------------------------------------------------------
+
+BAD = [
+    (["train", "--hidden", "-3"], "--hidden"),
+    (["train", "--hidden", "0"], "--hidden"),
+    (["train", "--hidden", "four"], "--hidden"),
+    (["train", "--m", "1"], "--m"),
+    (["train", "--iterations", "-1"], "--iterations"),
+    (["train", "--lr", "0"], "--lr"),
+    (["train", "--lr", "-1.2"], "--lr"),
+    (["train", "--lr", "nan"], "--lr"),
+    (["train", "--seed", "-1"], "--seed"),
+    (["train", "--scale", "inf"], "--scale"),
+    (["train", "--activation", "softmax"], "sigmoid, tanh, relu, leaky_relu|'sigmoid', 'tanh'"),
+    (["train", "--dataset", "iris"], "flower"),
+    (["train", "--init", "ones"], "random"),
+    (["train", "--method", "numerical"], "autograd"),
+    (["experiment", "dropout"], "zero-init"),
+    (["figure", "relu"], "activations"),
+    (["draw", "--out", "graph.jpg"], r"\.png"),
+    (["train", "--plot", "boundary.txt"], r"\.png"),
+    (["train", "--plot", "missing/boundary.png"], "no directory"),
+    (["draw", "--out", "missing/graph.png"], "no directory"),
+    (["experiment", "linear", "--out", "missing/x.png"], "no directory"),
+    (["train", "--unknown-flag"], "unrecognized"),
+    ([], "COMMAND"),
+]
+
+
+@pytest.mark.parametrize("argv, names", BAD, ids=[" ".join(a) or "none" for a, _ in BAD])
+def test_bad_arguments_give_one_line_on_stderr_and_exit_code_2(argv, names, tmp_path,
+                                                               monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert_one_error_line(err)
+    assert re.search(names, err), (names, err)
+    assert out == "", out                        # checked before any work
+    assert list(tmp_path.iterdir()) == [], list(tmp_path.iterdir())
+
+
+def test_a_bad_argument_in_a_real_process_exits_2_without_a_traceback(tmp_path):
+    result = run("train", "--activation", "softmax", cwd=tmp_path)
+    assert result.returncode == 2, result
+    assert_one_error_line(result.stderr)
+    assert "valid" in result.stderr or "choose from" in result.stderr, result.stderr
+
+
+def test_an_output_path_that_is_a_directory_exits_2(tmp_path):
+    result = run("figure", "activations", "--out", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2, result
+    assert_one_error_line(result.stderr)
+
+
+@given(st.integers(max_value=0))
+def test_any_hidden_size_below_one_is_refused(n_h):
+    stderr = io.StringIO()
+    real, sys.stderr = sys.stderr, stderr
+    try:
+        code = cli.main(["train", "--hidden", str(n_h)])
+    finally:
+        sys.stderr = real
+    assert code == 2 and stderr.getvalue().count("\n") == 1, stderr.getvalue()
+
+
+@given(st.floats(max_value=0.0, allow_nan=False))
+def test_any_learning_rate_at_or_below_zero_is_refused(lr):
+    stderr = io.StringIO()
+    real, sys.stderr = sys.stderr, stderr
+    try:
+        code = cli.main(["train", "--lr", repr(lr)])
+    finally:
+        sys.stderr = real
+    assert code == 2 and "--lr" in stderr.getvalue(), stderr.getvalue()
+
+
+def test_a_value_error_from_the_library_is_one_line_and_exit_code_2(monkeypatch, capsys):
+    def refuse(name, **kwargs):
+        raise ValueError("flower: m must be >= 2,\nat least one point per class; got 1")
+
+    monkeypatch.setattr(nets.data, "load", refuse)
+    assert cli.main(["train", "--iterations", "1"]) == 2
+    err = capsys.readouterr().err
+    assert_one_error_line(err)
+    assert "m must be >= 2, at least one point per class" in err, err
+
+
+# --- draw and check ----------------------------------------------------------------------------
+
+def test_draw_writes_the_graph_and_prints_its_path(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["draw", "--hidden", "3", "--out", "g.png", "--values", "--grads"]) == 0
+    assert capsys.readouterr().out.strip() == "Wrote g.png"
+    width, height = png_size(tmp_path / "g.png")
+    assert width > 300 and height > 100, (width, height)
+
+
+def test_draw_grads_runs_backward_and_shows_the_gradients(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["draw", "--out", "plain.dot"]) == 0
+    assert cli.main(["draw", "--out", "grads.dot", "--grads"]) == 0
+    plain, grads = (tmp_path / "plain.dot").read_text(), (tmp_path / "grads.dot").read_text()
+    shown = re.compile(r"grad (\[|mean)")            # a node's gradient in its label
+    assert shown.search(grads) and not shown.search(plain), grads
+    assert "W<SUP>[1]</SUP>" in plain, plain
+
+
+def test_check_prints_hand_vs_autograd_vs_numerical_per_node(capsys):
+    assert cli.main(["check", "--activation", "relu", "--hidden", "5", "--m", "8"]) == 0
+    out = capsys.readouterr().out
+    for node in ("A[2]", "Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]"):
+        assert re.search(rf"^{re.escape(node)}\s", out, flags=re.M), (node, out)
+    assert "numerical" in out and "autograd" in out, out
+
+
+def test_check_exits_1_when_the_hand_formulas_are_wrong(monkeypatch, capsys):
+    right = nets.TwoLayerNet.backprop
+
+    def missing_the_one_over_m(self, X, Y):
+        grads = dict(right(self, X, Y))
+        grads["W[1]"] = grads["W[1]"] * X.shape[1]
+        return grads
+
+    monkeypatch.setattr(nets.TwoLayerNet, "backprop", missing_the_one_over_m)
+    assert cli.main(["check", "--m", "8"]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"^W\[1\].*WRONG", out, flags=re.M), out
+
+
+# --- experiment, figure, demo -------------------------------------------------------------------
+
+def test_experiment_prints_its_table_and_writes_its_figure(tmp_path):
+    result = run("experiment", "zero-init", "--iterations", "30", "--m", "40",
+                 "--out", "z.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "max |W[1] row i - row 0|" in result.stdout, result.stdout
+    assert result.stdout.rstrip().endswith("Wrote z.png"), result.stdout
+    assert png_size(tmp_path / "z.png")[0] > 500
+    assert result.stderr == "", result.stderr
+
+
+def test_experiment_writes_name_png_by_default(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["experiment", "init_scale", "--iterations", "3", "--m", "20"]) == 0
+    assert "Wrote init-scale.png" in capsys.readouterr().out
+    assert png_size(tmp_path / "init-scale.png")[0] > 500
+
+
+def test_figure_activations_writes_the_png_and_prints_its_path(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["figure", "activations"]) == 0
+    assert capsys.readouterr().out.strip() == "Wrote activations.png"
+    assert png_size(tmp_path / "activations.png") == (1320, 864)
+
+
+def test_demo_trains_the_course_net_to_about_90_percent_and_writes_both_pictures(tmp_path):
+    # the full course run, once: 10,000 iterations on the flower set
+    result = run("demo", "--out-dir", "pictures", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    costs = cost_lines(out)
+    assert costs[0] == 0.693048 and list(costs)[-1] == 10_000, costs
+    assert costs[10_000] == pytest.approx(0.2186, abs=0.003), costs   # the course's ≈ 0.2186
+    assert accuracy_line(out) > 88, out
+    for name in ("graph.png", "boundary.png"):
+        path = tmp_path / "pictures" / name
+        assert f"Wrote {os.path.join('pictures', name)}" in out, out
+        width, height = png_size(path)
+        assert width > 400 and height > 200, (name, width, height)

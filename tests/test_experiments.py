@@ -1,0 +1,204 @@
+"""nets.experiments: each of the notes' claims, asserted on the experiment's
+own numbers (small sizes, so the file runs in seconds)."""
+import math
+
+import numpy as np
+import pytest
+
+from nets import data
+from nets import experiments as E
+from tests.test_plots import png_size
+
+
+# --- zero-init --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def zero():
+    return E.zero_init(iterations=300, m=100)
+
+
+def test_zero_init_keeps_every_row_of_w1_exactly_equal(zero):
+    # W[2] = 0 gives dZ[1] = 0 exactly, so W[1] never leaves 0: no rounding can split it
+    assert zero.spread["zeros"] == 0.0, zero.spread
+    assert not zero.runs["zeros"].net.params["W[1]"].any()
+
+
+def test_constant_init_keeps_the_hidden_units_identical_up_to_rounding(zero):
+    W1 = zero.runs["constant"].net.params["W[1]"]
+    assert zero.identical_units("constant"), f"spread {zero.spread['constant']}:\n{W1}"
+    assert np.abs(W1).max() > 0.1, W1         # the units did learn: identical, not dead
+
+
+def test_a_symmetric_net_predicts_what_one_unit_predicts(zero):
+    assert zero.one_unit_gap["zeros"] == 0.0, zero.one_unit_gap
+    assert zero.one_unit_gap["constant"] < 1e-12, zero.one_unit_gap
+
+
+def test_random_init_breaks_the_symmetry_and_trains_better(zero):
+    assert zero.spread["random"] > 0.1, zero.spread
+    assert not zero.identical_units("random")
+    costs = {k: r.final_cost for k, r in zero.runs.items()}
+    assert costs["random"] < min(costs["zeros"], costs["constant"]) - 0.05, costs
+
+
+def test_zero_init_learns_nothing_and_constant_no_better_than_one_unit(zero):
+    runs = zero.runs
+    assert runs["zeros"].final_cost == pytest.approx(math.log(2), abs=1e-12)
+    assert runs["zeros"].accuracy == 0.5, runs["zeros"].accuracy
+    one = runs["random, n[1] = 1"]
+    assert runs["constant"].final_cost >= one.final_cost - 0.02, \
+        (runs["constant"].final_cost, one.final_cost)
+
+
+def test_the_zero_init_table_has_a_row_per_init_and_the_spread(zero):
+    table = zero.table()
+    for label in ("random", "zeros", "constant", "random, n[1] = 1"):
+        assert label in table, table
+    assert "max |W[1] row i - row 0|" in table and "yes" in table, table
+
+
+# --- linear -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def linear():
+    return E.linear(iterations=1500)         # the course's flower, m = 400
+
+
+def test_the_identity_net_is_one_linear_map(linear):
+    assert linear.collapse_error < 1e-12, linear.collapse_error
+
+
+def test_the_identity_nets_logit_is_an_affine_function_of_x(linear):
+    X, _ = data.flower()
+    net = linear.runs["n[1] = 4, g[1] = identity"].net
+    p = net.predict_proba(X)[0]
+    logit = np.log(p) - np.log1p(-p)
+    design = np.vstack([X, np.ones(X.shape[1])]).T          # (m, 3): x1, x2, 1
+    coef, *_ = np.linalg.lstsq(design, logit, rcond=None)
+    residual = np.max(np.abs(design @ coef - logit))
+    assert residual < 1e-9, residual
+    np.testing.assert_allclose(coef[:2], linear.W.ravel(), rtol=1e-9, atol=1e-12)
+
+
+def test_a_linear_net_does_no_better_than_logistic_regression_and_tanh_bends_it(linear):
+    acc = {k: r.accuracy for k, r in linear.runs.items()}
+    logistic = acc["logistic regression"]
+    assert acc["n[1] = 4, g[1] = identity"] <= logistic + 0.02, acc
+    assert 0.40 < logistic < 0.55, acc                       # the course: 47%
+    assert acc["n[1] = 4, g[1] = tanh"] > logistic + 0.3, acc
+
+
+# --- activations -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def acts():
+    return E.activations(iterations=2000, targets=(0.6,))
+
+
+def test_every_activation_gets_the_cost_below_0_6(acts):
+    assert set(acts.runs) == {"sigmoid", "tanh", "relu", "leaky_relu"}
+    for g, run in acts.runs.items():
+        assert acts.reached[g][0.6] is not None and run.final_cost < 0.6, \
+            (g, acts.reached[g], run.final_cost)
+
+
+def test_tanh_hidden_units_learn_faster_than_sigmoid_ones(acts):
+    assert acts.reached["tanh"][0.6] < acts.reached["sigmoid"][0.6], acts.reached
+
+
+def test_iterations_to_reach_agree_with_the_cost_curves(acts):
+    for g, run in acts.runs.items():
+        i = acts.reached[g][0.6]
+        assert run.costs[i] < 0.6 <= run.costs[:i].min(), (g, i)
+    assert "iterations to J < 0.6" in acts.table()
+
+
+def test_first_below_is_the_first_iteration_under_the_target_or_none():
+    assert E.first_below([0.7, 0.65, 0.5, 0.7, 0.4], 0.6) == 2
+    assert E.first_below([0.7, 0.65], 0.6) is None
+    assert E.first_below([], 0.6) is None
+
+
+# --- init-scale ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def scales():
+    return E.init_scale(iterations=20, m=100)
+
+
+def test_larger_initial_weights_saturate_more_hidden_units(scales):
+    s = scales.saturated
+    assert s[0.01] == 0.0 and s[1.0] > 0.2 and s[10.0] > 0.7, s
+    assert s[10.0] > s[1.0] > s[0.01], s
+
+
+def test_saturated_units_have_small_slopes_and_move_slowly(scales):
+    slope, relative = scales.mean_slope, scales.relative_grad
+    assert slope[0.01] > 0.99 > slope[1.0] > slope[10.0], slope
+    assert relative[0.01] > relative[1.0] > relative[10.0], relative
+
+
+def test_large_output_weights_start_confidently_wrong(scales):
+    start = {s: r.initial_cost for s, r in scales.runs.items()}
+    assert start[0.01] == pytest.approx(math.log(2), abs=1e-3), start
+    assert start[10.0] > 5 * math.log(2), start
+
+
+def test_the_init_scale_table_has_a_row_per_scale(scales):
+    table = scales.table()
+    assert all(f"\n{s}" in table for s in ("0.01", "1 ", "10 ")), table
+
+
+# --- hidden-sizes --------------------------------------------------------------------------
+
+def test_the_sweep_covers_the_courses_sizes_and_the_table_lists_them():
+    result = E.hidden_sizes(iterations=10, m=40)
+    assert list(result.runs) == [1, 2, 3, 4, 5, 20, 50]
+    rows = result.table().splitlines()[2:]
+    assert [int(r.split()[0]) for r in rows] == [1, 2, 3, 4, 5, 20, 50], rows
+
+
+def test_one_hidden_unit_cannot_draw_the_flower_and_three_can():
+    acc = {n: r.accuracy for n, r in E.hidden_sizes(iterations=1000, sizes=(1, 3)).runs.items()}
+    assert acc[1] < 0.70 < 0.85 < acc[3], acc              # the course: 67.5% and 90.75%
+
+
+# --- all of them ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", list(E.EXPERIMENTS))
+def test_each_experiment_calls_progress_once_per_step_of_each_run(name):
+    calls = []
+    E.EXPERIMENTS[name].run(iterations=3, m=20, progress=lambda i, J: calls.append(i))
+    assert len(calls) == E.EXPERIMENTS[name].runs * 3, (name, calls)
+
+
+@pytest.mark.parametrize("name", list(E.EXPERIMENTS))
+def test_each_experiment_writes_its_png_when_given_a_path(name, tmp_path):
+    result = E.EXPERIMENTS[name].run(iterations=2, m=20, out=tmp_path / f"{name}.png")
+    assert result.figure == tmp_path / f"{name}.png"
+    width, height = png_size(result.figure)
+    assert width > 500 and height > 400, (width, height)
+    assert result.table().count("\n") >= 2
+
+
+def test_without_a_path_no_file_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert E.linear(iterations=2, m=20).figure is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_path_fails_before_any_training(tmp_path):
+    calls = []
+    with pytest.raises(FileNotFoundError):
+        E.zero_init(iterations=5, m=20, out=tmp_path / "no" / "x.png",
+                    progress=lambda i, J: calls.append(i))
+    assert calls == []
+
+
+def test_method_picks_the_gradients_and_both_give_the_same_numbers():
+    hand = E.linear(iterations=30, m=40, method="hand")
+    auto = E.linear(iterations=30, m=40, method="autograd")
+    for label, run in hand.runs.items():
+        np.testing.assert_allclose(auto.runs[label].costs, run.costs, rtol=1e-9)
+    with pytest.raises(ValueError, match="method"):
+        E.linear(iterations=1, m=20, method="numerical")
