@@ -242,18 +242,7 @@ def _graph_path(path: Path) -> Path:
     if path.suffix.lower() not in mg.viz.FORMATS:
         raise ValueError(f"cannot tell the picture format of {str(path)!r}; the suffix must "
                          f"be one of {', '.join(mg.viz.FORMATS)}")
-    _writable(path)
-    return path
-
-
-def _writable(path: Path) -> None:
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"cannot write {str(path)!r}: no directory {str(folder)!r}")
-    if path.is_dir():
-        raise IsADirectoryError(f"cannot write {str(path)!r}: it is a directory")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise PermissionError(f"cannot write {str(path)!r}: permission denied")
+    return plots.check_writable(path)
 
 
 def _progress(total: int, desc: str):

@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
 PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = ["decision_boundary", "decision_boundaries", "cost_curves", "costs_and_boundaries",
-           "init_scale_figure", "activation_figure", "check_output", "describe"]
+           "init_scale_figure", "activation_figure", "check_output", "check_writable", "describe"]
 
 # Class 0 and class 1: a red/blue pair that stays distinct for colour-blind readers.
 CLASS_COLOURS = ("#c0392b", "#2166ac")
@@ -81,6 +81,14 @@ def check_output(path: PathLike) -> Path:
     if suffix not in formats:
         raise ValueError(f"cannot tell the picture format of {str(path)!r}; the suffix "
                          f"must be one of {', '.join('.' + f for f in formats)}")
+    return check_writable(path)
+
+
+def check_writable(path: PathLike) -> Path:
+    """``path`` as a ``Path`` if a file can be written there, else the
+    ``OSError`` that writing would raise (missing directory, a directory,
+    no permission), raised now."""
+    path = Path(path)
     folder = path.parent
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {str(path)!r}: no directory {str(folder)!r}")
