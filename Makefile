@@ -35,7 +35,7 @@ demo: venv dot
 
 docs: venv dot
 	$(PY) docs/make_figures.py
-	$(VENV)/bin/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 bench: venv
 	$(PY) benchmarks/bench.py
