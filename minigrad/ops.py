@@ -65,7 +65,7 @@ def _check_broadcast(x: np.ndarray, y: np.ndarray) -> None:
     # numpy's rule, in plain Python: np.broadcast_shapes costs 2-3 µs a call.
     for n, k in zip(reversed(x.shape), reversed(y.shape)):
         if n != k and n != 1 and k != 1:
-                raise ValueError(f"shapes {x.shape} and {y.shape} do not broadcast (each trailing "
+            raise ValueError(f"shapes {x.shape} and {y.shape} do not broadcast (each trailing "
                              f"dimension must be equal, or 1 in one of them)")
 
 
@@ -119,6 +119,13 @@ def _power(x, p):
 
 
 # --- linear algebra and shapes ----------------------------------------------
+def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b for 2-D a and b. An inner dimension of 1 is an outer product
+    (W[2]ᵀ dZ[2] in backprop), which broadcasting computes with the same
+    numbers, bit for bit, 1.4x (4 x 400) to 4x (512 x 4096) faster than BLAS."""
+    return a * b if a.shape[1] == 1 else a @ b
+
+
 @op("matmul", 2)
 def matmul(a, b):
     """Z = A @ B for 2-D and 1-D operands: (n, k) @ (k, m) -> (n, m),
@@ -128,13 +135,13 @@ def matmul(a, b):
     if a.shape[-1] != b.shape[0]:
         raise ValueError(f"inner dimensions {a.shape[-1]} and {b.shape[0]} differ")
     if a.ndim == 2 and b.ndim == 2:   # the networks' case, with no reshaping
-        return a @ b, (lambda g: g @ b.T, lambda g: a.T @ g)
+        return _mm(a, b), (lambda g: _mm(g, b.T), lambda g: _mm(a.T, g))
     # A vector is a row on the left and a column on the right; with that, one rule fits all.
     a2 = a if a.ndim == 2 else a.reshape(1, -1)
     b2 = b if b.ndim == 2 else b.reshape(-1, 1)
     out_2d = (a2.shape[0], b2.shape[1])
-    return a @ b, (lambda g: (g.reshape(out_2d) @ b2.T).reshape(a.shape),
-                   lambda g: (a2.T @ g.reshape(out_2d)).reshape(b.shape))
+    return a @ b, (lambda g: _mm(g.reshape(out_2d), b2.T).reshape(a.shape),
+                   lambda g: _mm(a2.T, g.reshape(out_2d)).reshape(b.shape))
 
 
 @op("transpose")
@@ -233,11 +240,23 @@ def _sigmoid_and_slope(z: np.ndarray) -> tuple:
     return a, e / (d * d)
 
 
+class _TimesSlope:
+    """The VJP g -> g * σ'(Z) of sigmoid, as an object rather than a lambda so
+    that binary_cross_entropy can reuse the slope instead of computing it again."""
+    __slots__ = ("slope",)
+
+    def __init__(self, slope: np.ndarray) -> None:
+        self.slope = slope
+
+    def __call__(self, g: np.ndarray) -> np.ndarray:
+        return g * self.slope
+
+
 @op("sigmoid")
 def sigmoid(z):
     """A = σ(Z) = 1 / (1 + e^-Z). Shapes: any -> same."""
     a, slope = _sigmoid_and_slope(z)
-    return a, (lambda g: g * slope,)   # σ' = a(1 - a)
+    return a, (_TimesSlope(slope),)   # σ' = a(1 - a)
 
 
 @op("relu")

@@ -296,12 +296,13 @@ def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     numpy broadcasting (b[1] (n, 1) used across m columns gets an (n, 1) gradient)."""
     if grad.shape == shape:
         return grad
+    # np.add.reduce is what .sum() calls, minus a Python layer (~0.5 µs a call)
     extra = grad.ndim - len(shape)
     if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        grad = np.add.reduce(grad, axis=tuple(range(extra)))
+    stretched = tuple([i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1])
     if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
+        grad = np.add.reduce(grad, axis=stretched, keepdims=True)
     return grad
 
 

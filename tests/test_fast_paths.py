@@ -1,0 +1,377 @@
+"""The engine's optimised paths give the numbers of the plain code they replace.
+
+Each fast path (benchmarks/README.md lists them with what they bought) is
+checked against a reference written the plain way, in numpy, for
+hypothesis-generated shapes and values: the backward pass's heap order against
+a textbook reverse sweep over ``topological_order``, the pure-Python broadcast
+check against ``np.broadcast_shapes``, ``np.add.reduce`` against ``.sum``, the
+cross-entropy's shortcuts against its textbook formulas, and the whole
+two-layer step against the notes' hand-derived backprop. No timing here.
+"""
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigrad as mg
+from minigrad import ops
+from minigrad.functional import PROBABILITY_CLIP
+from minigrad.tensor import _unbroadcast, topological_order
+from tests.strategies import arrays, broadcastable_pairs, finite_floats, labels, small_shapes
+
+
+# --- references: the plain code, as it would be written without a care for speed ----
+def reference_backward(root, seed):
+    """Reverse-mode sweep over the full depth-first topological order, keyed by
+    id(), unbroadcasting with np.sum; returns {id(node): dJ/dnode}."""
+    grads = {id(root): seed}
+    for node in reversed(topological_order(root)):
+        g = grads.get(id(node))
+        if g is None or node._vjps is None:
+            continue
+        for parent, vjp in zip(node.parents, node._vjps):
+            if not parent.requires_grad:
+                continue
+            pg = np.asarray(vjp(g))
+            extra = pg.ndim - parent.ndim
+            pg = np.sum(pg, axis=tuple(range(extra))) if extra else pg
+            axes = tuple(i for i, n in enumerate(parent.shape) if n == 1 and pg.shape[i] != 1)
+            pg = np.sum(pg, axis=axes, keepdims=True) if axes else pg
+            grads[id(parent)] = grads[id(parent)] + pg if id(parent) in grads else pg
+    return grads
+
+
+def reference_sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def reference_sigmoid_slope(z):
+    e = np.exp(-np.abs(z))
+    return e / (1.0 + e) ** 2
+
+
+# --- random graphs with shared nodes: the heap order against the textbook sweep -----
+STEPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b.tanh(),
+    "tanh": lambda a, b: a.tanh(),
+    "sigmoid": lambda a, b: a.sigmoid(),
+    "column sum": lambda a, b: a.sum(axis=-1, keepdims=True) if a.ndim else a,
+}
+
+
+@st.composite
+def graphs(draw):
+    """A program over the stack [x, y, c (a constant), results...]; operands are
+    drawn by index, so nodes get reused (diamonds, a node feeding many)."""
+    steps = [(draw(st.sampled_from(sorted(STEPS))), draw(st.integers(0, 20)),
+              draw(st.integers(0, 20))) for _ in range(draw(st.integers(1, 10)))]
+    return steps
+
+
+def build(steps, x, y, c):
+    values = [x, y, c]
+    for name, i, j in steps:
+        values.append(STEPS[name](values[i % len(values)], values[j % len(values)]))
+    return values
+
+
+@given(graphs(), broadcastable_pairs(), st.booleans())
+def test_heap_backward_matches_the_textbook_reverse_sweep_at_every_node(steps, pair, x_grad):
+    x = mg.tensor(pair[0], requires_grad=x_grad, name="x")
+    y = mg.tensor(pair[1], requires_grad=True, name="y")
+    c = mg.tensor(np.full(pair[1].shape, 0.5), name="c")   # a constant, as X and Y are
+    values = build(steps, x, y, c)
+    root = values[-1]
+    assume(root.requires_grad)
+    seed = np.random.RandomState(0).standard_normal(root.shape)
+    expected = reference_backward(root, seed)
+    root.backward(seed)
+    for t in values:
+        if id(t) in expected:
+            assert t.grad is not None, f"{t.op or t.name} {t.shape} got no gradient"
+            np.testing.assert_allclose(t.grad, expected[id(t)], rtol=1e-12, atol=1e-15,
+                                       err_msg=f"{t.op or t.name} {t.shape}")
+        else:   # the constant, and whatever does not depend on a requires_grad leaf
+            assert t.grad is None, f"{t.op or t.name} {t.shape} got a gradient: {t.grad}"
+
+
+@given(graphs(), broadcastable_pairs())
+def test_backward_twice_accumulates_exactly_as_the_reference_does(steps, pair):
+    x = mg.tensor(pair[0], requires_grad=True, name="x")
+    y = mg.tensor(pair[1], requires_grad=True, name="y")
+    values = build(steps, x, y, mg.tensor(np.ones(pair[1].shape)))
+    root = values[-1]
+    assume(root.requires_grad)
+    seed = np.ones(root.shape)
+    expected = reference_backward(root, seed)
+    root.backward(seed)
+    root.backward(seed)
+    for leaf in (x, y):
+        if id(leaf) in expected:
+            np.testing.assert_allclose(leaf.grad, 2 * expected[id(leaf)], rtol=1e-12,
+                                       atol=1e-15, err_msg=leaf.name)
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1), (1, 1, 1)])
+def test_the_default_seed_is_one_of_the_roots_shape(shape):
+    x = mg.tensor(np.full(shape, 3.0), requires_grad=True)
+    root = x * 1.0
+    root.backward()
+    assert isinstance(root.grad, np.ndarray) and root.grad.shape == shape
+    np.testing.assert_array_equal(root.grad, np.ones(shape))
+
+
+def test_a_long_chain_is_walked_newest_first_without_recursion():
+    x = mg.tensor(0.5, requires_grad=True)
+    t = x
+    for _ in range(20_000):
+        t = t * 1.0
+    t.backward()
+    assert x.grad == 1.0
+
+
+# --- the pieces ------------------------------------------------------------------
+@given(small_shapes(), small_shapes())
+def test_python_broadcast_check_agrees_with_numpy(shape_x, shape_y):
+    x, y = np.zeros(shape_x), np.zeros(shape_y)
+    try:
+        np.broadcast_shapes(shape_x, shape_y)
+    except ValueError:
+        with pytest.raises(ValueError, match="do not broadcast"):
+            ops._check_broadcast(x, y)
+    else:
+        ops._check_broadcast(x, y)
+
+
+@given(broadcastable_pairs())
+def test_unbroadcast_with_add_reduce_is_bit_identical_to_sum(pair):
+    small, big = pair[0], np.broadcast_to(pair[0], np.broadcast_shapes(*map(np.shape, pair)))
+    g = np.random.RandomState(1).standard_normal(big.shape)
+    got = np.asarray(_unbroadcast(g, small.shape))
+    extra = g.ndim - small.ndim
+    expected = g.sum(axis=tuple(range(extra))) if extra else g
+    axes = tuple(i for i, n in enumerate(small.shape) if n == 1 and expected.shape[i] != 1)
+    expected = np.asarray(expected.sum(axis=axes, keepdims=True) if axes else expected)
+    assert got.shape == small.shape
+    np.testing.assert_array_equal(got, expected)
+
+
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 5), st.data())
+def test_matrix_matmul_fast_path_gives_the_textbook_gradients(n, k, m, data):
+    A = data.draw(arrays((n, k)))
+    B = data.draw(arrays((k, m)))
+    G = data.draw(arrays((n, m)))
+    a, b = mg.tensor(A, requires_grad=True), mg.tensor(B, requires_grad=True)
+    out = a @ b
+    np.testing.assert_array_equal(out.data, A @ B)
+    out.backward(G)
+    np.testing.assert_array_equal(a.grad, G @ B.T)
+    np.testing.assert_array_equal(b.grad, A.T @ G)
+
+
+@given(hnp.arrays(np.float64, small_shapes(), elements=st.one_of(
+    finite_floats(-800, 800), st.sampled_from([0.0, -0.0, 36.9, 37.5, -745.2, 709.9]))))
+def test_sigmoid_and_its_slope_match_the_plain_formulas_bit_for_bit(z):
+    a, slope = ops._sigmoid_and_slope(z)
+    np.testing.assert_array_equal(a, reference_sigmoid(z))
+    np.testing.assert_allclose(slope, reference_sigmoid_slope(z), rtol=1e-15, atol=0)
+    t = mg.tensor(z, requires_grad=True)
+    s = mg.sigmoid(t)
+    assert isinstance(s.data, np.ndarray)
+    g = np.random.RandomState(2).standard_normal(z.shape)
+    s.backward(g)
+    np.testing.assert_array_equal(t.grad, g * slope)
+
+
+@given(st.data())
+def test_operands_that_are_numbers_or_arrays_give_what_tensors_give(data):
+    x_array, y_array = data.draw(broadcastable_pairs())
+    for op in (lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b):
+        as_tensors = op(mg.tensor(x_array), mg.tensor(y_array))
+        np.testing.assert_array_equal(op(mg.tensor(x_array), y_array).data, as_tensors.data)
+        np.testing.assert_array_equal(op(x_array, mg.tensor(y_array)).data, as_tensors.data)
+        number = float(y_array.reshape(-1)[0])
+        np.testing.assert_array_equal(op(mg.tensor(x_array), number).data,
+                                      op(x_array, number))
+
+
+@given(broadcastable_pairs(), st.booleans(), st.booleans())
+def test_an_op_needs_grad_exactly_when_an_input_does(pair, x_grad, y_grad):
+    x = mg.tensor(pair[0], requires_grad=x_grad)
+    y = mg.tensor(pair[1], requires_grad=y_grad)
+    out = x * y
+    assert out.requires_grad == (x_grad or y_grad)
+    assert (out._vjps is not None) == (x_grad or y_grad)
+    with mg.no_grad():
+        assert (x * y).requires_grad is False and (x * y).parents == ()
+
+
+# --- the cross-entropy's shortcuts ---------------------------------------------------
+@st.composite
+def probabilities_and_labels(draw):
+    shape = draw(small_shapes(min_dims=1))
+    edge = st.sampled_from([0.0, 1.0, 1e-17, 1 - 1e-16, 0.5])
+    a = draw(hnp.arrays(np.float64, shape, elements=st.one_of(
+        st.floats(0.0, 1.0, allow_subnormal=False, width=64), edge)))
+    return a, draw(labels(shape))
+
+
+@given(probabilities_and_labels())
+def test_clipped_cross_entropy_matches_the_textbook_formulas(case):
+    a, y = case
+    p = np.clip(a, PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)
+    expected_loss = -np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))
+    expected_grad = (p - y) / (p * (1 - p)) / a.size
+    A = mg.tensor(a, requires_grad=True)   # a leaf: not a sigmoid output
+    J = mg.binary_cross_entropy(A, y)
+    np.testing.assert_allclose(J.item(), expected_loss, rtol=1e-13, atol=1e-16)
+    J.backward()
+    np.testing.assert_allclose(A.grad, expected_grad, rtol=1e-13)
+
+
+@given(probabilities_and_labels())
+def test_clipped_cross_entropy_gradient_for_y_matches_the_textbook(case):
+    a, y = case
+    p = np.clip(a, PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)
+    Y = mg.tensor(y, requires_grad=True)
+    mg.binary_cross_entropy(mg.tensor(a), Y).backward()
+    np.testing.assert_allclose(Y.grad, (np.log1p(-p) - np.log(p)) / a.size, rtol=1e-13)
+
+
+@st.composite
+def logits_and_labels(draw):
+    shape = draw(small_shapes(min_dims=1))
+    z = draw(hnp.arrays(np.float64, shape, elements=st.one_of(
+        finite_floats(-60, 60), st.sampled_from([0.0, 36.9, 37.5, -40.0, 700.0, -700.0]))))
+    return z, draw(labels(shape))
+
+
+@given(logits_and_labels(), st.booleans())
+def test_cross_entropy_of_a_sigmoid_matches_the_formulas_in_the_logits(case, z_grad):
+    z, y = case
+    m = z.size
+    Z = mg.tensor(z, requires_grad=z_grad, name="Z")
+    A = mg.sigmoid(Z)
+    J = mg.binary_cross_entropy(A, y)
+    # J = mean(softplus(Z) - Y Z) = mean(softplus(±Z)), numpy's softplus as the reference
+    np.testing.assert_allclose(J.item(), np.mean(np.logaddexp(0.0, np.where(y == 1, -z, z))),
+                               rtol=1e-13, atol=1e-300)
+    if not z_grad:
+        assert not J.requires_grad
+        return
+    J.backward()
+    slope = np.maximum(reference_sigmoid_slope(z), np.finfo(np.float64).tiny)
+    a = reference_sigmoid(z)
+    np.testing.assert_allclose(A.grad, (a - y) / slope / m, rtol=1e-13)
+    # the notes' dZ[2] = A[2] - Y, per sample: the slope sigmoid kept cancels exactly
+    np.testing.assert_allclose(Z.grad, (a - y) / m, rtol=1e-13, atol=1e-300)
+
+
+@given(logits_and_labels())
+def test_the_slope_reused_from_sigmoid_gives_what_a_fresh_one_gives(case):
+    z, y = case
+    reused = mg.binary_cross_entropy(mg.sigmoid(mg.tensor(z, requires_grad=True)), y)
+    fresh = mg.binary_cross_entropy(mg.sigmoid(mg.tensor(z)), y)   # no VJP to reuse
+    assert reused.item() == fresh.item()
+
+
+@given(hnp.arrays(np.float64, st.integers(1, 6), elements=st.one_of(
+    st.sampled_from([0.0, 1.0, -0.0]),
+    st.floats(allow_nan=True, allow_infinity=True, width=64))))
+def test_label_check_rejects_exactly_what_is_not_0_or_1(y):
+    bad = ~((y == 0) | (y == 1))
+    a = np.full(y.shape, 0.5)
+    if bad.any():
+        first = int(np.argwhere(bad)[0][0])
+        with pytest.raises(ValueError, match=rf"Y must hold only 0 and 1; .* at \({first},\)"):
+            mg.binary_cross_entropy(a, y)
+    else:
+        assert mg.binary_cross_entropy(a, y).item() == pytest.approx(np.log(2.0))
+
+
+# --- the whole step, as the benchmark runs it ------------------------------------------
+@st.composite
+def two_layer_problems(draw):
+    n_x, n_h, m = draw(st.integers(1, 5)), draw(st.integers(1, 6)), draw(st.integers(1, 9))
+    rng = np.random.RandomState(draw(st.integers(0, 10_000)))
+    scale = draw(st.sampled_from([0.01, 0.5, 3.0]))
+    X = rng.randn(n_x, m)
+    Y = (rng.rand(1, m) > 0.5).astype(np.float64)
+    params = {"W1": rng.randn(n_h, n_x) * scale, "b1": rng.randn(n_h, 1) * scale,
+              "W2": rng.randn(1, n_h) * scale, "b2": rng.randn(1, 1) * scale}
+    return X, Y, params
+
+
+@given(two_layer_problems())
+def test_two_layer_autograd_equals_the_notes_formulas_at_every_node(problem):
+    X, Y, p = problem
+    m = X.shape[1]
+    # the notes, by hand
+    Z1 = p["W1"] @ X + p["b1"]
+    A1 = np.tanh(Z1)
+    Z2 = p["W2"] @ A1 + p["b2"]
+    A2 = reference_sigmoid(Z2)
+    dZ2 = A2 - Y
+    dW2, db2 = dZ2 @ A1.T / m, dZ2.sum(axis=1, keepdims=True) / m
+    dA1 = p["W2"].T @ dZ2
+    dZ1 = dA1 * (1 - A1 ** 2)
+    dW1, db1 = dZ1 @ X.T / m, dZ1.sum(axis=1, keepdims=True) / m
+    # the graph, from minigrad ops
+    W1, b1, W2, b2 = (mg.tensor(p[k], requires_grad=True, name=k) for k in ("W1", "b1", "W2", "b2"))
+    z1 = W1 @ mg.tensor(X) + b1
+    a1 = mg.tanh(z1)
+    z2 = W2 @ a1 + b2
+    a2 = mg.sigmoid(z2)
+    J = mg.binary_cross_entropy(a2, Y)
+    J.backward()
+    np.testing.assert_array_equal(a2.data, A2)
+    for name, got, expected in [("Z[2]", z2.grad, dZ2 / m), ("A[1]", a1.grad, dA1 / m),
+                                ("Z[1]", z1.grad, dZ1 / m), ("W[2]", W2.grad, dW2),
+                                ("b[2]", b2.grad, db2), ("W[1]", W1.grad, dW1),
+                                ("b[1]", b1.grad, db1)]:
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-15, err_msg=name)
+
+
+@given(st.integers(1, 70), st.integers(1, 70), st.data())
+def test_an_outer_product_by_broadcasting_is_bit_identical_to_blas(n, m, data):
+    # W[2]ᵀ dZ[2]: (n_h, 1) @ (1, m), the product that skips BLAS
+    a = data.draw(arrays((n, 1), -1e3, 1e3))
+    b = data.draw(arrays((1, m), -1e3, 1e3))
+    got = ops._mm(a, b)
+    assert got.flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(got, a @ b)
+    W = mg.tensor(b, requires_grad=True)            # (1, m) @ (m, k): the output layer's shape
+    A = mg.tensor(data.draw(arrays((m, n))), requires_grad=True)
+    G = data.draw(arrays((1, n)))
+    (W @ A).backward(G)
+    np.testing.assert_array_equal(A.grad, W.data.T @ G)
+    np.testing.assert_array_equal(W.grad, G @ A.data.T)
+
+
+# --- the benchmark itself: it compares equal computations, and writes its results -------
+def test_benchmark_checks_agreement_and_writes_json_and_chart(tmp_path, capsys):
+    import importlib.util
+    import json
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+    spec = importlib.util.spec_from_file_location("bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    X, Y, params = bench.make_problem(3, 5, 7, seed=4)
+    impls = [bench.HandNumpy(X, Y, params, 0.1), bench.Minigrad(X, Y, params, 0.1)]
+    bench.check_agreement(impls)                     # raises when they differ
+    impls[1].params["W1"].data[0, 0] += 1e-3         # a different computation must not pass
+    with pytest.raises(AssertionError):
+        bench.check_agreement(impls)
+    assert bench.main(["--quick", "--sizes", "S1", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "bench.json").read_text())
+    s1 = report["sizes"]["S1"]
+    assert report["threads"] == 1 and report["blas"], report
+    assert {"numpy", "minigrad"} <= set(s1["timings"]) and s1["ratio_to_numpy"]["numpy"] == 1.0
+    assert s1["peak_memory_bytes"]["numpy"] > 0 and s1["peak_memory_bytes"]["minigrad"] > 0
+    assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "S1" in capsys.readouterr().out
