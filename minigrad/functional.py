@@ -58,6 +58,8 @@ def binary_cross_entropy(A: Any, Y: Any) -> Tensor:
     Z > 37, and log(1 - A) and dA/dZ would then be lost, giving a zero
     gradient to a confidently wrong unit. Any other A is clipped to
     [1e-15, 1 - 1e-15], so J and its gradient stay finite at A = 0 or 1.
+    (Inside ``no_grad()`` A keeps no link to its logits, so the clipped
+    formula is used: the same J wherever A is not within 1e-15 of 0 or 1.)
     """
     if isinstance(A, Tensor) and A.op == "sigmoid" and A.parents:
         # σ'(Z) as sigmoid's VJP holds it (none when A needs no gradient)

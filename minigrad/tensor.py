@@ -199,8 +199,11 @@ class Tensor:
                 raise FloatingPointError(f"detect_anomaly: gradient of {_anomaly_label(node)} "
                                          f"is not finite ({_first_bad(g)})")
             total = g if node.grad is None else node.grad + g
-            # a 0-d sum comes back from numpy as a scalar; .grad stays an ndarray
-            node.grad = total if isinstance(total, np.ndarray) else np.asarray(total)
+            # .grad is a writable ndarray: not a read-only broadcast view (sum's
+            # VJP makes those), not the numpy scalar a 0-d sum comes back as.
+            if not isinstance(total, np.ndarray) or not total.flags.writeable:
+                total = np.array(total)
+            node.grad = total
             if node._vjps is None:
                 continue
             for parent, vjp in zip(node.parents, node._vjps):

@@ -288,3 +288,11 @@ def test_no_reference_cycles_for_any_single_op(x):
         assert alive == [], f"still alive without the cycle collector: {alive}"
     finally:
         gc.enable()
+
+
+def test_grad_of_a_summed_leaf_is_a_writable_array_the_user_may_scale_in_place():
+    # sum's VJP spreads the gradient with a read-only broadcast view.
+    x = mg.tensor(np.ones((2, 3)), requires_grad=True)
+    x.sum().backward()
+    x.grad *= 0.5
+    np.testing.assert_array_equal(x.grad, np.full((2, 3), 0.5))
