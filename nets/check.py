@@ -197,10 +197,13 @@ class BackpropReport:
 
     def draw(self, **options: Any) -> "graphviz.Digraph":
         """The graph of J with its gradients, the mismatching nodes highlighted.
-        ``options`` go to ``minigrad.draw`` (``values=True``, ``rankdir="TB"``, ...)."""
+        ``options`` go to ``minigrad.draw`` (``values=True``, ``rankdir="TB"``, ...);
+        a ``highlight`` of your own is added to the mismatches."""
         from minigrad.viz import draw   # graphviz only when a picture is asked for
         options.setdefault("grads", True)
-        return draw(self.graph.loss, highlight=self.mismatches, **options)
+        extra = options.pop("highlight", ())
+        extra = [extra] if isinstance(extra, (str, mg.Tensor)) else list(extra)
+        return draw(self.graph.loss, highlight=[*self.mismatches, *extra], **options)
 
 
 def _number(x: Optional[float]) -> str:

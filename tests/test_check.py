@@ -387,3 +387,11 @@ def test_draw_highlights_the_mismatches():
     assert picture.source != mg.draw(report.graph.loss, grads=True).source
     assert report.draw(rankdir="TB").source == mg.draw(
         report.graph.loss, grads=True, highlight=report.mismatches, rankdir="TB").source
+
+
+def test_draw_adds_a_highlight_of_your_own_to_the_mismatches():
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=notes_hand("tanh", "dW2 without 1/m"))
+    assert report.mismatches == ["W[2]"], str(report)
+    expected = mg.draw(report.graph.loss, grads=True, highlight=["W[2]", "A[1]"])
+    assert report.draw(highlight="A[1]").source == expected.source
