@@ -39,10 +39,16 @@ import threadpoolctl
 
 import minigrad as mg
 
-try:
-    import torch
-except ImportError:   # PyTorch is optional: its columns are left out
-    torch = None
+torch = None   # imported in main() unless --torch off: PyTorch is optional
+
+# glibc returns freed memory at the top of the heap to the system once more
+# than MALLOC_TRIM_THRESHOLD_ is free, and the step's 0.1-10 MB temporaries are
+# then faulted back in on every step. Whether that happens depends on the
+# process's history (importing PyTorch alone changes it), and it costs minigrad,
+# which allocates more arrays, more than hand numpy: S3 measured 1.35x without
+# PyTorch and 1.00x with it. "--malloc steady" (the default) fixes the
+# thresholds so the ratio measures the engines; "--malloc system" leaves them.
+STEADY_MALLOC = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(1 << 30)}
 
 SIZES = {"S1": (2, 4, 400), "S2": (2, 50, 400), "S3": (784, 128, 256), "S4": (784, 512, 4096)}
 # Targets from the issue: minigrad's time per step as a multiple of hand numpy's.
@@ -359,7 +365,22 @@ def main(argv=None) -> int:
                         help="wall-clock time (default), or the process's CPU time, "
                              "steadier when other programs share the machine")
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for bench.json/.png")
+    parser.add_argument("--torch", choices=["auto", "off"], default="auto",
+                        help="time PyTorch when it is installed (auto, the default) or not")
+    parser.add_argument("--malloc", choices=["steady", "system"], default="steady",
+                        help="steady (default): fixed glibc trim/mmap thresholds, so the "
+                             "ratios do not depend on the process's history; system: as is")
     args = parser.parse_args(argv)
+    if args.malloc == "steady" and sys.platform.startswith("linux") and argv is None \
+            and any(os.environ.get(k) != v for k, v in STEADY_MALLOC.items()):
+        # glibc reads these at start-up only: run again with them set.
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **STEADY_MALLOC})
+    global torch
+    if args.torch == "auto":
+        try:
+            import torch
+        except ImportError:   # its columns are left out
+            torch = None
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown or not sizes or args.threads < 1:
@@ -371,8 +392,8 @@ def main(argv=None) -> int:
             torch.set_num_threads(args.threads)
         blas = blas_info()
         print(f"python {platform.python_version()}, numpy {np.__version__}, "
-              f"torch {torch.__version__ if torch is not None else 'not installed'}, "
-              f"{os.cpu_count()} CPUs, {args.threads} BLAS thread(s)")
+              f"torch {torch.__version__ if torch is not None else 'off' if args.torch == 'off' else 'not installed'}, "
+              f"{os.cpu_count()} CPUs, {args.threads} BLAS thread(s), malloc {args.malloc}")
         for lib in blas:
             print(f"  {lib['internal_api']} {lib['version']} ({lib['architecture']}), "
                   f"{lib['num_threads']} thread(s): {lib['filepath']}")
@@ -386,7 +407,7 @@ def main(argv=None) -> int:
     report = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "python": platform.python_version(),
               "numpy": np.__version__, "torch": torch.__version__ if torch is not None else None,
               "cpus": os.cpu_count(), "threads": args.threads, "quick": args.quick,
-              "timer": args.timer,
+              "timer": args.timer, "malloc": args.malloc,
               "blas": blas, "learning_rate": LEARNING_RATE, "targets": TARGETS,
               "memory_target": {"size": MEMORY_TARGET[0], "ratio": MEMORY_TARGET[1]},
               "torch_over_minigrad_target": {"size": TORCH_OVER_MINIGRAD_TARGET[0],
