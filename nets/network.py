@@ -195,13 +195,19 @@ class Network(ABC):
         return g.loss.item(), {k: g[k].grad for k in self.params}
 
     # --- backward by hand ----------------------------------------------------
-    @abstractmethod
     def backprop(self, X: np.ndarray, Y: np.ndarray) -> Grads:
         """The hand-derived gradients, keyed by node name (dZ, dA per sample)."""
+        X, Y = check_data(X, Y, self.n_x)
+        return self._backprop(self.forward(X), Y)
+
+    @abstractmethod
+    def _backprop(self, cache: Dict[str, np.ndarray], Y: np.ndarray) -> Grads:
+        """The formulas, from the forward pass's ``cache`` ("A[0]" is X)."""
 
     def _hand(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
-        X, Y = check_data(X, Y, self.n_x)
-        return cost_from_logits(self.forward(X)[f"Z[{self.L}]"], Y), self.backprop(X, Y)
+        # One forward pass serves both the cost and the gradients.
+        cache = self.forward(X)
+        return cost_from_logits(cache[f"Z[{self.L}]"], Y), self._backprop(cache, Y)
 
     # --- training --------------------------------------------------------------
     def fit(self, X: np.ndarray, Y: np.ndarray, iterations: int = 10_000,
@@ -239,12 +245,10 @@ class DeepNet(Network):
     """L layers, ``layer_dims = [n_x, n[1], ..., n[L-1], 1]``: the notes'
     formulas generalised layer by layer."""
 
-    def backprop(self, X: np.ndarray, Y: np.ndarray) -> Grads:
+    def _backprop(self, cache: Dict[str, np.ndarray], Y: np.ndarray) -> Grads:
         """For l = L..1: dW[l] = (1/m) dZ[l] A[l-1]ᵀ, db[l] = (1/m) Σ dZ[l],
         dA[l-1] = W[l]ᵀ dZ[l], dZ[l-1] = dA[l-1] * g'(Z[l-1]); dZ[L] = A[L] - Y."""
-        cache = self.forward(X)
-        X, Y = check_data(X, Y, self.n_x)
-        m = X.shape[1]
+        m = Y.shape[1]
         grads = {f"A[{self.L}]": _dA_output(cache[f"Z[{self.L}]"], cache[f"A[{self.L}]"], Y)}
         dZ = cache[f"A[{self.L}]"] - Y
         for l in range(self.L, 0, -1):

@@ -4,9 +4,11 @@ the two-layer net. ``DeepNet`` derives the same formulas in a loop; the tests
 check that the three agree with each other and with autograd."""
 from __future__ import annotations
 
+from typing import Dict
+
 import numpy as np
 
-from nets.network import Grads, Network, _dA_output, check_data
+from nets.network import Grads, Network, _dA_output
 
 __all__ = ["TwoLayerNet", "LogisticRegression"]
 
@@ -27,12 +29,10 @@ class TwoLayerNet(Network):
         return (f"TwoLayerNet(n_x={self.n_x}, n_h={self.n_h}, "
                 f"activation={self.activation.name!r}, init={self.init!r})")
 
-    def backprop(self, X: np.ndarray, Y: np.ndarray) -> Grads:
+    def _backprop(self, cache: Dict[str, np.ndarray], Y: np.ndarray) -> Grads:
         """The notes' six formulas (dZ, dA per sample; dW, db are ∂J/∂W, ∂J/∂b)."""
-        X, Y = check_data(X, Y, self.n_x)
+        X, A1, A2, Z1 = cache["A[0]"], cache["A[1]"], cache["A[2]"], cache["Z[1]"]
         m = X.shape[1]
-        cache = self.forward(X)
-        A1, A2, Z1 = cache["A[1]"], cache["A[2]"], cache["Z[1]"]
         W2 = self.params["W[2]"]
         dZ2 = A2 - Y
         dW2 = (1 / m) * dZ2 @ A1.T
@@ -56,12 +56,10 @@ class LogisticRegression(Network):
     def __repr__(self) -> str:
         return f"LogisticRegression(n_x={self.n_x}, init={self.init!r})"
 
-    def backprop(self, X: np.ndarray, Y: np.ndarray) -> Grads:
+    def _backprop(self, cache: Dict[str, np.ndarray], Y: np.ndarray) -> Grads:
         """dZ = A - Y, dW = (1/m) dZ Xᵀ, db = (1/m) Σ dZ."""
-        X, Y = check_data(X, Y, self.n_x)
+        X, A = cache["A[0]"], cache["A[1]"]
         m = X.shape[1]
-        cache = self.forward(X)
-        A = cache["A[1]"]
         dZ = A - Y
         return {"A[1]": _dA_output(cache["Z[1]"], A, Y), "Z[1]": dZ, "W[1]": (1 / m) * dZ @ X.T,
                 "b[1]": (1 / m) * np.sum(dZ, axis=1, keepdims=True)}
