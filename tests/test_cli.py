@@ -1,5 +1,6 @@
 """The `minigrad` command line: through a real process (exit codes, output,
 files) where that is the point, through `main([...])` in-process where faster."""
+import contextlib
 import io
 import os
 import re
@@ -194,26 +195,25 @@ def test_an_output_path_that_is_a_directory_exits_2(tmp_path):
     assert_one_error_line(result.stderr)
 
 
+def main_with_stderr(argv: list) -> tuple:
+    """cli.main(argv) in-process: (exit code, what it wrote to stderr). Not capsys:
+    a function-scoped fixture is shared by every example of a hypothesis test."""
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        code = cli.main(argv)
+    return code, stderr.getvalue()
+
+
 @given(st.integers(max_value=0))
 def test_any_hidden_size_below_one_is_refused(n_h):
-    stderr = io.StringIO()
-    real, sys.stderr = sys.stderr, stderr
-    try:
-        code = cli.main(["train", "--hidden", str(n_h)])
-    finally:
-        sys.stderr = real
-    assert code == 2 and stderr.getvalue().count("\n") == 1, stderr.getvalue()
+    code, stderr = main_with_stderr(["train", "--hidden", str(n_h)])
+    assert code == 2 and stderr.count("\n") == 1, stderr
 
 
 @given(st.floats(max_value=0.0, allow_nan=False))
 def test_any_learning_rate_at_or_below_zero_is_refused(lr):
-    stderr = io.StringIO()
-    real, sys.stderr = sys.stderr, stderr
-    try:
-        code = cli.main(["train", "--lr", repr(lr)])
-    finally:
-        sys.stderr = real
-    assert code == 2 and "--lr" in stderr.getvalue(), stderr.getvalue()
+    code, stderr = main_with_stderr(["train", "--lr", repr(lr)])
+    assert code == 2 and "--lr" in stderr, stderr
 
 
 def test_a_value_error_from_the_library_is_one_line_and_exit_code_2(monkeypatch, capsys):
