@@ -16,7 +16,7 @@ hidden-sizes   the course's sweep n[1] = 1, 2, 3, 4, 5, 20, 50
 The defaults are the course's sizes (the flower set, m = 400, lr 1.2,
 10,000 iterations; 5,000 for the sweep). Tests pass small ``iterations`` and
 ``m``. Gradients come from the hand-derived formulas (``method="hand"``) by
-default: it is ~1.4× faster than building the graph, and that hand == autograd
+default: it is ~1.6× faster than building the graph, and that hand == autograd
 is tested on its own; pass ``method="autograd"`` to run on the engine. The two
 agree to rounding, except where the output saturates so far that A[2] reaches
 the cost's clip (1e-15 from 0 or 1; init-scale's ×10): there autograd
