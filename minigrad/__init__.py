@@ -12,7 +12,9 @@ from minigrad.ops import (exp, identity, leaky_relu, log, matmul, mean, relu, si
 from minigrad.ops import sum  # noqa: A004 - mg.sum mirrors np.sum on purpose
 from minigrad.tensor import (Tensor, detect_anomaly, is_grad_enabled, no_grad, tensor,
                              topological_order)
+from minigrad.steps import backward_steps, backward_trace
 from minigrad.viz import draw, save_graph, summary
+from minigrad.animation import backward_animation, save_backward_animation
 
 __version__ = "0.1.0"
 
@@ -20,4 +22,5 @@ __all__ = ["Tensor", "tensor", "no_grad", "detect_anomaly", "is_grad_enabled",
            "topological_order", "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu",
            "identity", "matmul", "transpose", "sum", "mean", "binary_cross_entropy",
            "numerical_grad", "gradcheck", "relative_difference",
-           "draw", "save_graph", "summary"]
+           "draw", "save_graph", "summary",
+           "backward_steps", "backward_trace", "backward_animation", "save_backward_animation"]

@@ -2,12 +2,15 @@
 
     minigrad demo                         train the flower net; write graph.png and boundary.png
     minigrad train --hidden 4 --lr 1.2    train a two-layer net, print the cost like the course
-    minigrad draw --hidden 4 --grads      draw the computation graph
+    minigrad draw --hidden 4 --grads      draw the computation graph (--animate: the backward pass)
     minigrad check --activation relu      hand-derived backprop vs autograd vs numerical
     minigrad experiment zero-init         run one of the notes' claims: a table and a PNG
     minigrad figure activations           the four activations and their derivatives
 
-Every command that makes a picture prints the path it wrote. Bad arguments
+Every command that makes a picture prints the path it wrote. Default output
+names differ between commands (DEFAULT_OUTPUTS) and never replace a file: when
+one exists the next free name (graph-2.png, ...) is written and the message
+says so; a file named with --out/--plot/--animate is replaced. Bad arguments
 give one line on stderr starting "minigrad: error: " and exit code 2, never a
 traceback; output paths are checked before any training starts. Exit code 1
 means the work could not be done (a backprop check failed, Graphviz or
@@ -183,14 +186,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "draw its computation graph (Graphviz's dot is needed for .png/.svg/"
                     ".pdf; .dot/.gv are written without it).")
     _add_net_options(draw, hidden=4, activation="tanh", m=5)
-    draw.add_argument("--out", type=Path, default=Path("graph.png"), metavar="FILE",
+    draw.add_argument("--out", type=Path, metavar="FILE",
                       help="the picture to write; the format comes from the suffix: "
-                           f"{', '.join(mg.viz.FORMATS)} (default: %(default)s)")
+                           f"{', '.join(mg.viz.FORMATS)} (default: {DEFAULT_OUTPUTS['draw'][0]}, "
+                           "or none when only --animate is given)")
     draw.add_argument("--values", action="store_true",
                       help="show each node's value (all numbers when it has at most 6, "
-                           "else its mean and max |x|)")
+                           "else its norm and first entries)")
     draw.add_argument("--grads", action="store_true",
                       help="run J.backward() and show each node's gradient ∂J/∂node")
+    draw.add_argument("--animate", type=Path, metavar="FILE",
+                      help="write the backward pass, one frame per step (the node of the "
+                           "step highlighted, the gradients so far shown), to FILE: an "
+                           "animated GIF (.gif) or a page with a slider (.html)")
 
     check = commands.add_parser(
         "check", help="check the hand-derived backprop against autograd and numerical",
@@ -213,7 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
                             choices=list(experiments.EXPERIMENTS), metavar="NAME",
                             help="one of: " + ", ".join(experiments.EXPERIMENTS))
     experiment.add_argument("--out", type=Path, metavar="FILE",
-                            help="the figure to write (default: NAME.png)")
+                            help="the figure to write (default: "
+                                 f"{DEFAULT_OUTPUTS['experiment'][0].format(name='NAME')})")
     experiment.add_argument("--iterations", type=_iterations,
                             help="gradient descent steps per net (default: the course's, "
                                  "10000; 5000 for hidden-sizes)")
@@ -231,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     figure.add_argument("name", choices=["activations"], metavar="NAME",
                         help="the figure: activations")
     figure.add_argument("--out", type=Path, metavar="FILE",
-                        help="the figure to write (default: NAME.png)")
+                        help="the figure to write (default: "
+                             f"{DEFAULT_OUTPUTS['figure'][0].format(name='NAME')})")
     return parser
 
 
@@ -239,10 +249,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _graph_path(path: Path) -> Path:
     """Fail before training if the graph picture cannot be written."""
-    if path.suffix.lower() not in mg.viz.FORMATS:
-        raise ValueError(f"cannot tell the picture format of {str(path)!r}; the suffix must "
-                         f"be one of {', '.join(mg.viz.FORMATS)}")
-    return plots.check_writable(path)
+    return plots.check_writable(mg.viz.check_suffix(path, mg.viz.FORMATS, "--out"))
+
+
+# Each command's default output names: no two commands share one, so that no command
+# overwrites another's picture ({name}: the experiment's or figure's name).
+DEFAULT_OUTPUTS = {"demo": ("graph.png", "boundary.png"), "draw": ("draw.png",),
+                   "experiment": ("{name}.png",), "figure": ("figure-{name}.png",)}
+
+
+def _default_out(template: str, folder: Path = Path("."), **names: str) -> Path:
+    """The default output path: ``template`` in ``folder``, or, when a file of that
+    name exists, the first free ``stem-2.png``, ``stem-3.png``, ...: a name the
+    user did not give never replaces their file (one given with --out does)."""
+    path = folder / template.format(**names)
+    stem, suffix, n = path.stem, path.suffix, 2
+    while path.exists() or path.is_symlink():
+        path = path.with_name(f"{stem}-{n}{suffix}")
+        n += 1
+    return path
+
+
+def _kept(path: Path, template: str, **names: str) -> str:
+    """What _wrote adds when a default name was taken: which file was kept."""
+    wanted = path.with_name(template.format(**names))
+    return "" if path == wanted else f"{wanted.name} exists and was kept"
 
 
 def _progress(total: int, desc: str):
@@ -297,8 +328,9 @@ def _wrote(path: Path, what: str = "") -> None:
 def _demo(args: argparse.Namespace) -> int:
     out_dir: Path = args.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    graph_png = _graph_path(out_dir / "graph.png")
-    boundary_png = plots.check_output(out_dir / "boundary.png")
+    graph_name, boundary_name = DEFAULT_OUTPUTS["demo"]
+    graph_png = _graph_path(_default_out(graph_name, out_dir))
+    boundary_png = plots.check_output(_default_out(boundary_name, out_dir))
     X, Y = data.flower()
     net = TwoLayerNet(X.shape[0], 4, "tanh", seed=2)
     print(f"Training on the flower set (m = {X.shape[1]}): n[1] = 4, g[1] = tanh, learning "
@@ -308,9 +340,12 @@ def _demo(args: argparse.Namespace) -> int:
     g = net.graph(X, Y)
     g.loss.backward()
     mg.save_graph(g.loss, graph_png, grads=True)
-    _wrote(graph_png, "the computation graph of J, with the gradients of the trained net")
+    _wrote(graph_png, "; ".join(filter(None, [
+        "the computation graph of J, with the gradients of the trained net",
+        _kept(graph_png, graph_name)])))
     plots.decision_boundary(net, X, Y, boundary_png)
-    _wrote(boundary_png, "the decision boundary")
+    _wrote(boundary_png, "; ".join(filter(None, ["the decision boundary",
+                                                 _kept(boundary_png, boundary_name)])))
     return 0
 
 
@@ -327,12 +362,25 @@ def _train_command(args: argparse.Namespace) -> int:
 
 
 def _draw(args: argparse.Namespace) -> int:
-    out = _graph_path(args.out)
+    animation = None
+    if args.animate is not None:
+        animation = plots.check_writable(mg.viz.check_suffix(
+            args.animate, mg.animation.ANIMATION_FORMATS, "--animate"))
+    out, template = args.out, DEFAULT_OUTPUTS["draw"][0]
+    if out is None and animation is None:
+        out = _default_out(template)
+    if out is not None:
+        out = _graph_path(out)
     X, Y = _data(args)
     g = _net(args, X).graph(X, Y)
-    if args.grads:
-        g.loss.backward()
-    _wrote(mg.save_graph(g.loss, out, values=args.values, grads=args.grads))
+    if animation is not None:   # before backward(): the frames show the gradients arriving
+        _wrote(mg.save_backward_animation(g.loss, animation, values=args.values),
+               "the backward pass, one frame per step")
+    if out is not None:
+        if args.grads:
+            g.loss.backward()
+        _wrote(mg.save_graph(g.loss, out, values=args.values, grads=args.grads),
+               "" if args.out is not None else _kept(out, template))
     return 0
 
 
@@ -347,19 +395,23 @@ def _check(args: argparse.Namespace) -> int:
 
 def _experiment(args: argparse.Namespace) -> int:
     spec = experiments.EXPERIMENTS[args.name]
-    out = plots.check_output(args.out if args.out is not None else Path(f"{args.name}.png"))
+    template = DEFAULT_OUTPUTS["experiment"][0]
+    out = plots.check_output(args.out if args.out is not None
+                             else _default_out(template, name=args.name))
     iterations = spec.iterations if args.iterations is None else args.iterations
     with _progress(spec.runs * iterations, args.name) as bar:
         result = spec.run(iterations=iterations, m=args.m, method=args.method, out=out,
                           progress=lambda i, J: bar.update(1))
     print(result.table())
-    _wrote(result.figure)
+    _wrote(result.figure, "" if args.out is not None else _kept(out, template, name=args.name))
     return 0
 
 
 def _figure(args: argparse.Namespace) -> int:
-    out = args.out if args.out is not None else Path(f"{args.name}.png")
-    _wrote(plots.activation_figure(out))
+    template = DEFAULT_OUTPUTS["figure"][0]
+    out = args.out if args.out is not None else _default_out(template, name=args.name)
+    _wrote(plots.activation_figure(out),
+           "" if args.out is not None else _kept(out, template, name=args.name))
     return 0
 
 
