@@ -303,10 +303,11 @@ def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes) -> Optional[st
 def _d(t: Tensor, notes: _Notes, own: bool = False) -> str:
     """The notes' name of t's gradient: dZ[2]; an unnamed W[2] A[1] that only feeds
     Z[2] = W[2] A[1] + b[2] carries dZ[2] itself (unless ``own``: d(W[2] A[1]))."""
-    if not own and node_name(t) is None:
+    while not own and node_name(t) is None:
         users = notes.consumers.get(id(t), [])
-        if len(users) == 1 and users[0].op == "add" and users[0].shape == t.shape:
-            return _d(users[0], notes)
+        if not (len(users) == 1 and users[0].op == "add" and users[0].shape == t.shape):
+            break
+        t = users[0]
     name = _display(t)
     return f"d{name}" if _SIMPLE_NAME.fullmatch(name) else f"d({name})"
 
@@ -349,8 +350,10 @@ _PRECEDENCE = {"add": 1, "sub": 1, "sum": 2, "mul": 3, "div": 3, "matmul": 3, "n
 _ATOM = 9
 
 
-def _expression(t: Tensor, limit: int) -> Optional[Tuple[str, int]]:
-    if not t.parents:
+def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, int]]:
+    # every op adds at least one character: deeper than ``limit`` is too long anyway,
+    # and stopping there keeps a chain of 100,000 ops from exhausting the stack
+    if not t.parents or depth > limit:
         return None
     rule = RULES.get(t.op)
     if rule is None or not rule.expression:
@@ -371,7 +374,7 @@ def _expression(t: Tensor, limit: int) -> Optional[Tuple[str, int]]:
         elif not p.parents and p.size == 1:
             operands.append(f"{float(p.data.reshape(())):.3g}")
         else:
-            inner = _expression(p, limit)
+            inner = _expression(p, limit, depth + 1)
             if inner is None:
                 return None
             text, inner_precedence = inner

@@ -8,11 +8,18 @@ How the picture is made, so that a reader can predict it:
 
 * one box per tensor, with ids ``n0, n1, ...`` in ``topological_order`` (inputs
   first), so the same graph always gives the same DOT text; a small oval for
-  each op (``@``, ``+``, ``tanh``, ``σ``, ``BCE``) sits between the op's inputs
-  and its result, and the arrows run from X to J; leaves (W, b, Y) sit beside
-  the op that uses them, so the line X -> Z -> A -> J runs straight;
-* an unnamed result is labelled by how it was made when its inputs are named or
-  one-number constants (``W[1] X``, ``1 − A[2]``, ``log(A[2])``), else by its shape only;
+  each op (``@``, ``+``, ``tanh``, ``σ``, ``**2``, ``BCE``: the symbols of
+  ``minigrad.steps.RULES``) sits between the op's inputs and its result, and
+  the arrows run from X to J; leaves (W, b, Y) sit beside the op that uses
+  them, so the line X -> Z -> A -> J runs straight;
+* the flow runs left to right while that fits a page column (at most 4 ops
+  on the longest path), else top to bottom (``rankdir="auto"``);
+* an unnamed result is labelled by how it was made (``W[1] X``, ``1 − A[2]``,
+  ``Σ (tanh(w × x) + 1)``) when that can be written in 40 characters, else by
+  its shape only;
+* numbers (``values``, ``grads``): all of a tensor of at most 6 entries; one
+  per row of a column (n, 1) (up to 8 rows); else the norm and the first 3
+  entries, since a mean of signed numbers near 0 says nothing;
 * kinds, told apart by colour and shape: *input* (a named leaf that needs no
   gradient: X, Y), *parameter* (a leaf with ``requires_grad``: W, b),
   *intermediate*, *loss* (the root), *constant* (an unnamed leaf, such as the
@@ -171,18 +178,19 @@ def save_graph(root: Tensor, path: Union[str, Path], **draw_options) -> Path:
 
 
 def check_suffix(path: Union[str, Path], formats: Sequence[str] = FORMATS,
-                 what: str = "picture") -> Path:
+                 what: str = "") -> Path:
     """``path`` as a ``Path`` when its suffix (any case) is one of ``formats``
     (``.png``-style), else a ``ValueError`` listing them, raised before any work.
     The one check of a picture's suffix: graphs here, figures in ``nets.plots``
-    (with matplotlib's formats)."""
+    (with matplotlib's formats). ``what`` starts the message (a function, a flag).
+    """
     if not isinstance(path, (str, Path)):
-        raise TypeError(f"{what}: path must be a str or a pathlib.Path; got "
+        raise TypeError(f"{what or 'picture'}: path must be a str or a pathlib.Path; got "
                         f"{type(path).__name__}")
     path = Path(path)
     if path.suffix.lower() not in formats:
-        raise ValueError(f"{what}: cannot tell the picture format of {str(path)!r}; the "
-                         f"suffix must be one of {', '.join(formats)}")
+        raise ValueError(f"{what + ': ' if what else ''}cannot tell the picture format of "
+                         f"{str(path)!r}; the suffix must be one of {', '.join(formats)}")
     return path
 
 

@@ -249,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _graph_path(path: Path) -> Path:
     """Fail before training if the graph picture cannot be written."""
-    return plots.check_writable(mg.viz.check_suffix(path, mg.viz.FORMATS, "--out"))
+    return plots.check_writable(mg.viz.check_suffix(path, mg.viz.FORMATS))
 
 
 # Each command's default output names: no two commands share one, so that no command

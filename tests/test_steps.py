@@ -220,3 +220,13 @@ def test_a_non_scalar_root_needs_a_seed_of_its_shape():
         mg.backward_steps(x * 2.0)
     with pytest.raises(ValueError, match=r"grad of shape \(3,\) does not match"):
         mg.backward_steps(x * 2.0, np.ones(3))
+
+
+def test_a_long_chain_needs_no_recursion():
+    x = mg.tensor([0.5], requires_grad=True, name="x")
+    chain = x
+    for _ in range(20_000):   # far past Python's recursion limit
+        chain = chain.tanh()
+    steps = mg.backward_steps(chain.sum())
+    assert len(steps) == 20_002 and steps[-1].node is x
+    assert steps[1].name == "<tanh>" and steps[1].rule == RULES["tanh"].general
