@@ -4,12 +4,15 @@
         print(step.name, step.grad.shape, step.rule)
     print(mg.backward_trace(J))        # the same as a table, one line per step
 
-``backward_steps`` does the work ``J.backward()`` does, with the same VJPs,
-in reverse topological order (every consumer of a node before the node, so a
-node's gradient is complete when its step comes), and records each step
-instead of storing ``.grad``: it leaves every ``.grad`` of the graph as it
-was. Each step's ``grad`` equals, bit for bit, what ``J.backward()`` would
-leave in that node's ``.grad`` on a fresh graph (a property test holds it to that).
+``backward_steps`` does the work ``J.backward()`` does, with the same VJPs
+and the same reduction of broadcast gradients, in reverse ``topological_order``
+(every consumer of a node before the node, so a node's gradient is complete
+when its step comes), and records each step instead of storing ``.grad``: it
+leaves every ``.grad`` of the graph as it was. Each step's ``grad`` is what
+``J.backward()`` leaves in that node's ``.grad`` on a fresh graph: bit for bit
+where no node receives more than two contributions (the course's nets). Where
+three or more arrive, ``backward()`` (which goes newest node first) may add
+them in another order, and the last bits can differ.
 
 The rule of each op is written once, in ``RULES``: its general form
 ("matmul: dA = dZ Bᵀ, dB = Aᵀ dZ") and, per input, the right-hand side as
