@@ -27,6 +27,9 @@ __all__ = ["BackwardAnimation", "backward_animation", "save_backward_animation",
 
 ANIMATION_FORMATS = (".gif", ".html")
 FRAME_MS = 1200          # how long a GIF shows each step
+# One dot run per frame, each over the whole graph: past this many steps an
+# animation takes minutes and no one watches it; the text trace still works.
+MAX_FRAMES = 120
 _ids = itertools.count()  # one id per HTML widget, so that two on a page never mix
 
 
@@ -108,6 +111,10 @@ def backward_animation(root: Tensor, grad: Any = None, **draw_options: Any) -> B
     _check_options(root, values=options["values"], grads=True, rankdir=options["rankdir"],
                    dpi=options["dpi"])
     steps = backward_steps(root, grad)
+    if len(steps) > MAX_FRAMES:
+        raise ValueError(f"backward_animation: the backward pass has {len(steps)} steps, more "
+                         f"than {MAX_FRAMES} frames; animate a smaller graph, or read "
+                         f"print(mg.backward_trace(root))")
     graphs, grads, edges = [], {}, set()
     for step in steps:
         node = step.node

@@ -147,6 +147,20 @@ def test_bad_arguments_are_refused_before_any_work(tmp_path, monkeypatch, kwargs
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_pass_with_too_many_steps_is_refused_before_drawing(tmp_path, monkeypatch):
+    from minigrad import animation
+
+    monkeypatch.setattr(animation, "_digraph", None)   # drawing would fail loudly
+    x = mg.tensor([0.5], requires_grad=True, name="x")
+    chain = x
+    for _ in range(animation.MAX_FRAMES - 1):
+        chain = chain.tanh()   # with x and the sum: MAX_FRAMES + 1 steps
+    with pytest.raises(ValueError, match=rf"{animation.MAX_FRAMES + 1} steps, more than "
+                                         rf"{animation.MAX_FRAMES} frames.*backward_trace"):
+        mg.save_backward_animation(chain.sum(), tmp_path / "b.gif")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_animation_of_a_non_tensor_is_a_type_error(tmp_path):
     with pytest.raises(TypeError, match="root must be a minigrad Tensor"):
         mg.save_backward_animation(np.ones(3), tmp_path / "b.gif")
