@@ -16,11 +16,11 @@ from __future__ import annotations
 import html
 import itertools
 from pathlib import Path
-from typing import Any, List, Optional, Union
+from typing import Any, List, Sequence, Union
 
 from minigrad.steps import BackwardSteps, backward_steps
 from minigrad.tensor import Tensor
-from minigrad.viz import Frame, _check_options, _digraph, _text, check_suffix, render
+from minigrad.viz import Frame, _check_options, _digraph, _text, check_roots, check_suffix, render
 
 __all__ = ["BackwardAnimation", "backward_animation", "save_backward_animation",
            "ANIMATION_FORMATS"]
@@ -98,9 +98,12 @@ class BackwardAnimation:
         return path
 
 
-def backward_animation(root: Tensor, grad: Any = None, **draw_options: Any) -> BackwardAnimation:
+def backward_animation(root: Union[Tensor, Sequence[Tensor]], grad: Any = None,
+                       **draw_options: Any) -> BackwardAnimation:
     """The frames of ``backward_steps(root, grad)``, drawn with ``draw_options``
     (``values``, ``highlight``, ``rankdir``, ``dpi``; gradients are always shown).
+    ``root`` may be a list, as for ``mg.draw``: the pass starts at the first (the
+    loss J), the others are drawn beside it (the nets' ``graph.roots``: J and A[2]).
     Displays in Jupyter as the frames with a slider."""
     options = dict(values=True, highlight=(), rankdir="auto", dpi=None)
     unknown = set(draw_options) - set(options)
@@ -108,29 +111,32 @@ def backward_animation(root: Tensor, grad: Any = None, **draw_options: Any) -> B
         raise TypeError(f"backward_animation: unknown option(s) {', '.join(sorted(unknown))}; "
                         f"valid: {', '.join(options)} (gradients are always shown)")
     options.update(draw_options)
-    _check_options(root, values=options["values"], grads=True, rankdir=options["rankdir"],
+    roots = check_roots(root, "backward_animation")
+    _check_options(values=options["values"], grads=True, rankdir=options["rankdir"],
                    dpi=options["dpi"])
-    steps = backward_steps(root, grad)
+    steps = backward_steps(roots[0], grad)
     if len(steps) > MAX_FRAMES:
         raise ValueError(f"backward_animation: the backward pass has {len(steps)} steps, more "
                          f"than {MAX_FRAMES} frames; animate a smaller graph, or read "
                          f"print(mg.backward_trace(root))")
     graphs, grads, edges = [], {}, set()
+    reached = frozenset(id(s.node) for s in steps)
     for step in steps:
         node = step.node
         grads[id(node)] = step.grad
         if step.sent:
             edges.add((id(node), id(node)))   # op -> result: the gradient leaves the node
             edges.update((id(s.input), id(node)) for s in step.sent)
-        frame = Frame(current=id(node), grads=dict(grads), edges=frozenset(edges))
-        g = _digraph(root, grads=True, frame=frame, **options)
+        frame = Frame(current=id(node), grads=dict(grads), edges=frozenset(edges),
+                      reached=reached)
+        g = _digraph(roots, grads=True, frame=frame, **options)
         g.attr(label=f"<{_text(_caption(step, len(steps)))}>", labelloc="t", labeljust="l",
                fontsize="14")
         graphs.append(g)
     return BackwardAnimation(steps, graphs)
 
 
-def save_backward_animation(root: Tensor, path: Union[str, Path], grad: Any = None,
+def save_backward_animation(root: Union[Tensor, Sequence[Tensor]], path: Union[str, Path], grad: Any = None,
                             duration: int = FRAME_MS, **draw_options: Any) -> Path:
     """Write the backward pass of ``root`` to ``path``: .gif (one frame per step)
     or .html (a slider). Every argument is checked before any drawing; Graphviz's

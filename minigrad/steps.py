@@ -107,6 +107,7 @@ LEAF_RULE = "leaf: the gradient stays here (.grad)"
 _CROSS_ENTROPY = ("binary_cross_entropy", "binary_cross_entropy_with_logits")
 _SIMPLE_NAME = re.compile(r"[A-Za-z]\w*(\[\d+\])?")
 _Z_NAME = re.compile(r"Z(\[\d+\])")
+_PARAMETER = re.compile(r"[Wb]\[\d+\]")
 
 
 @dataclass(frozen=True, eq=False)
@@ -294,13 +295,21 @@ def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes) -> Optional[st
     zero = node_name(node.parents[0]) or ""
     z = _Z_NAME.fullmatch(zero)
     rhs = rule.notes[s.position].format(*names, out=out, dout=_d(node, notes),
-                                        sigma0=f"A{z.group(1)}" if z else f"σ({names[0]})")
+                                        sigma0=f"A{z.group(1)}" if z else f"σ({_display(node.parents[0])})")
     if s.summed:
         rhs = f"Σ {rhs}"
-    if not s.input.parents and node_name(s.input) not in ("X", "A[0]"):
-        # a parameter: dW, db are ∂J/∂W, ∂J/∂b themselves, so the 1/m shows
+    if _is_parameter(s.input, notes):
+        # dW, db are ∂J/∂W, ∂J/∂b themselves, so the 1/m shows
         rhs = f"(1/m) {rhs}"
     return f"{_d(s.input, notes, own=True)} = {rhs}"
+
+
+def _is_parameter(t: Tensor, notes: _Notes) -> bool:
+    """W[l], b[l]: a leaf named so, or one without a column per sample (a leaf with
+    m columns, such as X, stacks per-sample values like dZ and dA do)."""
+    if t.parents:
+        return False
+    return bool(_PARAMETER.fullmatch(node_name(t) or "")) or t.ndim != 2 or t.shape[1] != notes.m
 
 
 def _d(t: Tensor, notes: _Notes, own: bool = False) -> str:

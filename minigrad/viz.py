@@ -95,7 +95,7 @@ class GraphvizNotFoundError(RuntimeError):
     """Graphviz's ``dot`` program is missing; it is needed for .png/.svg/.pdf files."""
 
 
-def draw(root: Tensor, *, values: bool = False, grads: bool = False,
+def draw(root: Union[Tensor, Sequence[Tensor]], *, values: bool = False, grads: bool = False,
          highlight: Union[str, Tensor, Iterable[Union[str, Tensor]]] = (),
          rankdir: str = "auto", dpi: Optional[float] = None) -> "graphviz.Digraph":
     """The graph that made ``root`` as a ``graphviz.Digraph`` (see the module docstring).
@@ -116,12 +116,12 @@ def draw(root: Tensor, *, values: bool = False, grads: bool = False,
                     dpi=dpi)
 
 
-def _digraph(root: Tensor, *, values: bool, grads: bool, highlight, rankdir: str,
+def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool, highlight, rankdir: str,
              dpi: Optional[float], frame: Optional["Frame"] = None) -> "graphviz.Digraph":
     """draw(), plus ``frame``: one moment of the backward pass (the animation's)."""
-    _check_options(root, values=values, grads=grads, rankdir=rankdir, dpi=dpi)
+    root, order = _graph_of(root, "draw")
+    _check_options(values=values, grads=grads, rankdir=rankdir, dpi=dpi)
     graphviz = _import_graphviz()
-    order = topological_order(root)
     if len(order) > LARGE_GRAPH:
         warnings.warn(f"draw: the graph has {len(order)} tensors (more than {LARGE_GRAPH}); "
                       f"the picture will be hard to read: draw a smaller part, or use "
@@ -163,7 +163,7 @@ def _digraph(root: Tensor, *, values: bool, grads: bool, highlight, rankdir: str
     return g
 
 
-def save_graph(root: Tensor, path: Union[str, Path], **draw_options) -> Path:
+def save_graph(root: Union[Tensor, Sequence[Tensor]], path: Union[str, Path], **draw_options) -> Path:
     """Draw ``root``'s graph into ``path``, the format taken from its suffix
     (.png .svg .pdf need Graphviz's ``dot``; .dot .gv are the DOT text and do not).
     Writes exactly that one file (replacing one of that name), prints nothing,
@@ -211,13 +211,13 @@ def render(graph: "graphviz.Digraph", fmt: str, what: str = "save_graph") -> byt
             f"Writing .dot or .gv needs no Graphviz: save_graph(root, 'graph.dot').") from error
 
 
-def summary(root: Tensor) -> str:
+def summary(root: Union[Tensor, Sequence[Tensor]]) -> str:
     """The graph of ``root`` as a text table, one row per tensor, inputs first:
     name (or ``<op>``), op, kind, shape, and the norm of ``.grad`` (``-`` if none).
     Columns line up in a terminal, wide (CJK) characters included."""
-    _check_root(root, "summary")
+    root, order = _graph_of(root, "summary")
     rows = []
-    for t in topological_order(root):
+    for t in order:
         kind = _kind(t, root)
         name = node_name(t)
         name = _visible(name) if name is not None else (f"<{t.op}>" if t.parents else f"<{kind}>")
@@ -231,16 +231,19 @@ def summary(root: Tensor) -> str:
 
 
 # --- the options, checked before any work ----------------------------------------------------
-def _check_root(root: object, what: str) -> None:
-    if not isinstance(root, Tensor):
+def check_roots(root: object, what: str) -> list:
+    """``root`` (a Tensor, or a list or tuple of them: the loss first) as a list,
+    else a ``TypeError`` that says what came."""
+    roots = [root] if isinstance(root, Tensor) else list(root) \
+        if isinstance(root, (list, tuple)) else None
+    if not roots or not all(isinstance(r, Tensor) for r in roots):
         hint = " (make it one: mg.tensor(...))" if isinstance(root, np.ndarray) else ""
-        raise TypeError(f"{what}: root must be a minigrad Tensor, the end of a graph; got "
-                        f"{type(root).__module__}.{type(root).__name__}{hint}")
+        raise TypeError(f"{what}: root must be a minigrad Tensor, the end of a graph, or a "
+                        f"list of them; got {type(root).__module__}.{type(root).__name__}{hint}")
+    return roots
 
 
-def _check_options(root: object, *, values: object, grads: object, rankdir: object,
-                   dpi: object) -> None:
-    _check_root(root, "draw")
+def _check_options(*, values: object, grads: object, rankdir: object, dpi: object) -> None:
     for flag, value in (("values", values), ("grads", grads)):
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"draw: {flag} must be True or False; got {value!r}")
@@ -264,6 +267,20 @@ def _ops_deep(order: list) -> int:
     for t in order:
         depth[id(t)] = 1 + max(depth[id(p)] for p in t.parents) if t.parents else 0
     return max(depth.values())
+
+
+def _graph_of(root: Union[Tensor, Sequence[Tensor]], where: str) -> tuple:
+    """The first root (the loss) and every tensor the roots depend on, inputs first.
+    More roots draw outputs made beside the loss (A[2] = σ(Z[2]) when J is
+    computed from the logits Z[2])."""
+    roots = check_roots(root, where)
+    order, seen = [], set()
+    for r in reversed(roots):   # the loss last: the outputs beside it come before it
+        for t in topological_order(r):
+            if id(t) not in seen:
+                seen.add(id(t))
+                order.append(t)
+    return roots[0], order
 
 
 # --- what each tensor is, and where it goes -----------------------------------------------
@@ -373,7 +390,7 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
     rows.append(small.format("#4b5563", _shape(t.shape)))
     if values:
         rows.append(small.format("black", _caption("value", _numbers(t.data))))
-    if grads and t.requires_grad:
+    if grads and t.requires_grad and (frame is None or id(t) in frame.reached):
         if frame is not None:
             arrived = frame.grads.get(id(t))
             grad = ["pending"] if arrived is None else _numbers(arrived)
@@ -465,10 +482,12 @@ def _legend(kinds: set, highlighted: bool, grad_of: Optional[str],
 class Frame:
     """One moment of the backward pass drawn over the graph (see minigrad.animation):
     the node whose step it is, the gradients complete so far (id -> ∂J/∂node),
-    and the edges (id(source), id(result)) that have carried a gradient back."""
+    the edges (id(source), id(result)) that have carried a gradient back, and the
+    nodes the pass reaches (others, such as A[2] beside J, get no gradient line)."""
     current: int
     grads: Mapping[int, np.ndarray]
     edges: frozenset
+    reached: frozenset
 
 
 def _edge_style(frame: Optional[Frame], source: Tensor, result: Tensor) -> dict:

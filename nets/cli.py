@@ -339,7 +339,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Accuracy: {100 * accuracy(net.predict(X), Y):.2f}%")
     g = net.graph(X, Y)
     g.loss.backward()
-    mg.save_graph(g.loss, graph_png, grads=True)
+    g.save(graph_png, grads=True)
     _wrote(graph_png, "; ".join(filter(None, [
         "the computation graph of J, with the gradients of the trained net",
         _kept(graph_png, graph_name)])))
@@ -374,12 +374,12 @@ def _draw(args: argparse.Namespace) -> int:
     X, Y = _data(args)
     g = _net(args, X).graph(X, Y)
     if animation is not None:   # before backward(): the frames show the gradients arriving
-        _wrote(mg.save_backward_animation(g.loss, animation, values=args.values),
+        _wrote(mg.save_backward_animation(g.roots, animation, values=args.values),
                "the backward pass, one frame per step")
     if out is not None:
         if args.grads:
             g.loss.backward()
-        _wrote(mg.save_graph(g.loss, out, values=args.values, grads=args.grads),
+        _wrote(g.save(out, values=args.values, grads=args.grads),
                "" if args.out is not None else _kept(out, template))
     return 0
 

@@ -175,8 +175,9 @@ def test_draw_animate_writes_one_frame_per_backward_step_and_says_so(tmp_path, m
     assert capsys.readouterr().out == "Wrote backward.gif (the backward pass, one frame per step)\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backward.gif"]   # only what was asked
     with Image.open(tmp_path / "backward.gif") as gif:
-        # the two-layer graph: J, A[2], Z[2], b[2], W[2]A[1], A[1], Z[1], b[1], W[1]X, W[1], W[2]
-        assert gif.n_frames == 11
+        # the nets' graph, J from the logits: J, Z[2], W[2]A[1], b[2], A[1], Z[1], W[1]X,
+        # b[1], W[1], W[2] (A[2] = σ(Z[2]) is drawn beside J, and no gradient reaches it)
+        assert gif.n_frames == 10
 
 
 def test_draw_animate_with_out_writes_both(tmp_path, monkeypatch, capsys):

@@ -166,12 +166,15 @@ def test_the_notes_formulas_hold_for_the_numbers_each_step_carries():
 
 
 def test_the_cross_entropy_of_logits_says_dZ_is_A_minus_Y():
-    if not hasattr(mg, "binary_cross_entropy_with_logits"):
-        pytest.xfail("binary_cross_entropy_with_logits has not landed in the engine yet")
-    Z = mg.tensor([[0.5, -1.0, 2.0]], requires_grad=True, name="Z[2]")
+    Z = mg.tensor([[0.5, -1.0, 2.0]], requires_grad=True, name="Z[2]")   # a column per sample
     Y = mg.tensor([[1.0, 0.0, 1.0]], name="Y")
     J = mg.binary_cross_entropy_with_logits(Z, Y).named("J")
     assert mg.backward_steps(J)[0].rule == "dZ[2] = A[2] − Y"
+    b = mg.tensor([[0.5]], requires_grad=True, name="b")   # one number for all samples
+    J = mg.binary_cross_entropy_with_logits(b + Y * 0.0, Y)
+    steps = mg.backward_steps(J)
+    assert [s.rule for s in steps[:2]] == ["d(b + Y × 0) = σ(b + Y × 0) − Y",
+                                           "db = (1/m) Σ d(b + Y × 0)"]
 
 
 def test_a_graph_that_is_not_the_notes_shows_each_ops_general_rule():
