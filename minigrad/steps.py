@@ -94,7 +94,8 @@ RULES: Dict[str, Rule] = {
     "binary_cross_entropy": Rule(
         "BCE", "BCE({0}, {1})",
         "binary_cross_entropy: J = −mean(Y log A + (1 − Y) log(1 − A)) over n entries; "
-        "dA = (A − Y) / (A(1 − A)) / n, dY = (log(1 − A) − log A) / n",
+        "dA = (A − Y) / (A(1 − A)) / n (0 where A is clipped to [1e-15, 1 − 1e-15]), "
+        "dY = (log(1 − A) − log A) / n",
         ("−{1}/{0} + (1 − {1})/(1 − {0})", "log(1 − {0}) − log {0}")),
     "binary_cross_entropy_with_logits": Rule(
         "BCE(σ)", "BCE(σ({0}), {1})",
