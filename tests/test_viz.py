@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 from minigrad.viz import GraphvizNotFoundError
@@ -634,3 +636,18 @@ def test_summary_columns_line_up_for_wide_names():
     # the op column starts at the same terminal cell on every line
     starts = {display_width(re.match(r"^\S+\s+", line).group(0)) for line in lines}
     assert len(starts) == 1, lines
+
+
+@given(data=hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, max_side=12),
+                       elements=st.floats(allow_nan=True, allow_infinity=True, width=64)))
+def test_any_numbers_are_shown_without_a_warning_and_render(data):
+    x = mg.tensor(data, requires_grad=True, name="x")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        source = mg.draw((x * 1.0).named("y"), values=True).source
+    label = html_label(node_lines(source)["n0"])
+    ET.fromstring(f"<label>{label}</label>")   # well-formed
+    if data.size > 6:
+        assert "norm " in label, label
+        column = data.ndim == 2 and data.shape[1] == 1
+        assert ("…" in label) == (not column or data.shape[0] > 8), label
