@@ -12,8 +12,9 @@ How the picture is made, so that a reader can predict it:
   ``minigrad.steps.RULES``) sits between the op's inputs and its result, and
   the arrows run from X to J; leaves (W, b, Y) sit beside the op that uses
   them, so the line X -> Z -> A -> J runs straight;
-* the flow runs left to right while that fits a page column (at most 4 ops
-  on the longest path), else top to bottom (``rankdir="auto"``);
+* the picture fits a page column (``rankdir="auto"``): the flow runs left to
+  right only while the longest path has at most 2 ops, else top to bottom, and
+  a drawing wider than 8.33 inches (800 px at 96 dpi) is scaled down to it;
 * an unnamed result is labelled by how it was made (``W[1] X``, ``1 − A[2]``,
   ``Σ (tanh(w × x) + 1)``) when that can be written in 40 characters, else by
   its shape only;
@@ -62,9 +63,12 @@ TINY = 6            # a tensor with at most this many entries shows every number
 COLUMN_ROWS = 8     # a larger (n, 1) column shows this many rows
 FIRST_ENTRIES = 3   # a larger array shows its norm and this many entries
 DPI_RANGE = (10, 1200)   # below: an empty picture; above: gigapixels and minutes of dot
-# "auto" draws left to right while the longest path has at most this many ops: a
-# wider picture shrinks its text below reading size in a page column.
-AUTO_LR_OPS = 4
+# "auto" fits a page column: left to right only while the longest path has at most
+# this many ops (each op with its labels takes ~250 px across), else top to bottom;
+# and at most COLUMN_INCHES wide (800 px at Graphviz's 96 dpi): a wider drawing is
+# scaled down to it, which for a top-to-bottom graph costs its text little.
+AUTO_LR_OPS = 2
+COLUMN_INCHES = 8.33
 
 _RANKDIRS = ("auto", "LR", "RL", "TB", "BT")
 _LAYER = re.compile(r"\[([0-9]+)\]")
@@ -106,9 +110,9 @@ def draw(root: Union[Tensor, Sequence[Tensor]], *, values: bool = False, grads: 
     its norm and its first entries. ``highlight`` names tensors (by name or as
     Tensor objects) to mark in red. ``rankdir`` is Graphviz's flow direction:
     "LR" (X on the left, J on the right), "TB" (top to bottom), "RL", "BT", or
-    "auto" (the default): left to right while the longest path from an input
-    to ``root`` has at most 4 ops, so that the picture fits a page column,
-    else top to bottom. ``dpi`` (10 to 1200) sets the resolution of PNG output.
+    "auto" (the default) fits a page column: left to right while the longest
+    path from an input to ``root`` has at most 2 ops, else top to bottom, and
+    at most 8.33 inches (800 px at 96 dpi) wide. ``dpi`` (10 to 1200) sets the resolution of PNG output.
     Every option is checked before any work: a wrong one is a ``TypeError`` or
     ``ValueError`` naming it.
     """
@@ -129,11 +133,11 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
     marked = _highlighted(order, highlight)
     where = _clusters(order, root)
     ids = {id(t): f"n{i}" for i, t in enumerate(order)}
-    if rankdir == "auto":
-        rankdir = "LR" if _ops_deep(order) <= AUTO_LR_OPS else "TB"
-
     graph_attr = dict(rankdir=rankdir, fontname=_FONT, bgcolor="white", nodesep="0.25",
                       ranksep="0.35", newrank="true")
+    if rankdir == "auto":
+        graph_attr["rankdir"] = "LR" if _ops_deep(order) <= AUTO_LR_OPS else "TB"
+        graph_attr["size"] = f"{COLUMN_INCHES:g},1000"   # width capped, height free
     if dpi is not None:
         graph_attr["dpi"] = f"{float(dpi):g}"
     g = graphviz.Digraph("minigrad", graph_attr=graph_attr,

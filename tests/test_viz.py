@@ -307,8 +307,10 @@ def test_rankdir_and_dpi_reach_the_graph_attributes():
     assert "rankdir=BT" in mg.draw(J, rankdir="BT").source
     assert "dpi=150" in mg.draw(J, dpi=150).source
     plain = re.search(r"^\tgraph \[.*$", mg.draw(J).source, re.M).group(0)
-    # no dpi unless asked, and no fixed size that would shrink the text of large graphs
-    assert "dpi" not in plain and " size=" not in plain, plain
+    # no dpi unless asked; a width cap only where the layout is chosen to fit a column
+    assert "dpi" not in plain and ' size="8.33,1000"' in plain, plain
+    chosen = re.search(r"^\tgraph \[.*$", mg.draw(J, rankdir="LR").source, re.M).group(0)
+    assert " size=" not in chosen, chosen
 
 
 def test_unknown_rankdir_lists_the_valid_ones():
@@ -474,9 +476,21 @@ def test_auto_layout_turns_top_to_bottom_when_left_to_right_would_be_too_wide():
     assert "rankdir=TB" in graph_attrs(mg.draw(J).source)
     assert mg.draw(J).source == mg.draw(J, rankdir="auto").source
     x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
-    shallow = ((x * x).sum() * 2.0).tanh()   # 4 ops deep: fits left to right
+    shallow = (x * x).sum()   # 2 ops deep: fits left to right
     assert "rankdir=LR" in graph_attrs(mg.draw(shallow).source)
-    assert "rankdir=TB" in graph_attrs(mg.draw(shallow.tanh()).source)   # 5 ops
+    assert "rankdir=TB" in graph_attrs(mg.draw(shallow.tanh()).source)   # 3 ops
+
+
+def test_a_wide_graph_is_scaled_to_a_page_column(tmp_path):
+    # 12 parallel branches side by side: wider than a column in any direction
+    x = mg.tensor([[1.0, 2.0, 3.0]], requires_grad=True, name="x")
+    J = sum(((x * float(k)).tanh().named(f"branch {k}") for k in range(12)),
+            mg.tensor(0.0)).sum()
+    width, _ = png_size(mg.save_graph(J, tmp_path / "wide.png", values=True).read_bytes())
+    assert width <= COLUMN_PX, width
+    wide, _ = png_size(mg.save_graph(J, tmp_path / "as_is.png", values=True,
+                                     rankdir="TB").read_bytes())
+    assert wide > COLUMN_PX, wide   # the cap did the work
 
 
 def test_top_to_bottom_layout_keeps_the_flow_and_stacks_the_layers():
