@@ -136,8 +136,9 @@ def backward_animation(root: Union[Tensor, Sequence[Tensor]], grad: Any = None,
     return BackwardAnimation(steps, graphs)
 
 
-def save_backward_animation(root: Union[Tensor, Sequence[Tensor]], path: Union[str, Path], grad: Any = None,
-                            duration: int = FRAME_MS, **draw_options: Any) -> Path:
+def save_backward_animation(root: Union[Tensor, Sequence[Tensor]], path: Union[str, Path],
+                            grad: Any = None, duration: int = FRAME_MS,
+                            **draw_options: Any) -> Path:
     """Write the backward pass of ``root`` to ``path``: .gif (one frame per step)
     or .html (a slider). Every argument is checked before any drawing; Graphviz's
     ``dot`` draws the frames and Pillow (``pip install 'minigrad[plot]'``) writes

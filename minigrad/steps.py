@@ -293,10 +293,9 @@ def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes) -> Optional[st
     out = _display(node, paren=True)
     if "?" in names or out == "?":
         return None
-    zero = node_name(node.parents[0]) or ""
-    z = _Z_NAME.fullmatch(zero)
-    rhs = rule.notes[s.position].format(*names, out=out, dout=_d(node, notes),
-                                        sigma0=f"A{z.group(1)}" if z else f"σ({_display(node.parents[0])})")
+    z = _Z_NAME.fullmatch(node_name(node.parents[0]) or "")
+    sigma0 = f"A{z.group(1)}" if z else f"σ({_display(node.parents[0])})"   # A[2] = σ(Z[2])
+    rhs = rule.notes[s.position].format(*names, out=out, dout=_d(node, notes), sigma0=sigma0)
     if s.summed:
         rhs = f"Σ {rhs}"
     if _is_parameter(s.input, notes):

@@ -112,7 +112,8 @@ def draw(root: Union[Tensor, Sequence[Tensor]], *, values: bool = False, grads: 
     "LR" (X on the left, J on the right), "TB" (top to bottom), "RL", "BT", or
     "auto" (the default) fits a page column: left to right while the longest
     path from an input to ``root`` has at most 2 ops, else top to bottom, and
-    at most 8.33 inches (800 px at 96 dpi) wide. ``dpi`` (10 to 1200) sets the resolution of PNG output.
+    at most 8.33 inches (800 px at 96 dpi) wide. ``dpi`` (10 to 1200) sets the
+    resolution of PNG output.
     Every option is checked before any work: a wrong one is a ``TypeError`` or
     ``ValueError`` naming it.
     """
@@ -120,8 +121,9 @@ def draw(root: Union[Tensor, Sequence[Tensor]], *, values: bool = False, grads: 
                     dpi=dpi)
 
 
-def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool, highlight, rankdir: str,
-             dpi: Optional[float], frame: Optional["Frame"] = None) -> "graphviz.Digraph":
+def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool, highlight,
+             rankdir: str, dpi: Optional[float],
+             frame: Optional["Frame"] = None) -> "graphviz.Digraph":
     """draw(), plus ``frame``: one moment of the backward pass (the animation's)."""
     root, order = _graph_of(root, "draw")
     _check_options(values=values, grads=grads, rankdir=rankdir, dpi=dpi)
@@ -167,7 +169,8 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
     return g
 
 
-def save_graph(root: Union[Tensor, Sequence[Tensor]], path: Union[str, Path], **draw_options) -> Path:
+def save_graph(root: Union[Tensor, Sequence[Tensor]], path: Union[str, Path],
+               **draw_options) -> Path:
     """Draw ``root``'s graph into ``path``, the format taken from its suffix
     (.png .svg .pdf need Graphviz's ``dot``; .dot .gv are the DOT text and do not).
     Writes exactly that one file (replacing one of that name), prints nothing,

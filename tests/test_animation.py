@@ -1,4 +1,5 @@
-"""minigrad.animation: the backward pass as frames (GIF, HTML slider) and `minigrad draw --animate`."""
+"""minigrad.animation: the backward pass as frames (GIF, HTML slider), and
+`minigrad draw --animate`."""
 import re
 import shutil
 
