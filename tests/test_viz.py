@@ -665,3 +665,11 @@ def test_any_numbers_are_shown_without_a_warning_and_render(data):
         assert "norm " in label, label
         column = data.ndim == 2 and data.shape[1] == 1
         assert ("…" in label) == (not column or data.shape[0] > 8), label
+
+
+def test_text_table_pads_by_terminal_cells():
+    from minigrad.table import display_width, text_table
+
+    assert [display_width(s) for s in ("W[1]", "权重", "ｗ", "e\u0301", "")] == [4, 4, 2, 1, 0]
+    table = text_table(("name", "n"), [("权重", 1), ("e\u0301", 22), ("W[1]", 3)])
+    assert table.splitlines() == ["name  n", "----  --", "权重  1", "e\u0301     22", "W[1]  3"]
