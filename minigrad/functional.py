@@ -1,32 +1,19 @@
-"""Activations and losses as functions of Tensors (or arrays).
+"""Losses as functions of Tensors (or arrays): the cross-entropy of the notes.
 
-The activations are the ops themselves; this module adds the loss of the
-notes and a lookup by name, which is how networks pick their ``g[l]``.
+The activations are the ops themselves (``minigrad.ops``), re-exported here;
+choosing one by name is the networks' concern (``nets.activations``).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from minigrad.ops import _sigmoid_and_slope, identity, leaky_relu, op, relu, sigmoid, tanh
 from minigrad.tensor import Tensor
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "activation", "ACTIVATIONS", "PROBABILITY_CLIP", "identity", "leaky_relu",
-           "relu", "sigmoid", "tanh"]
-
-ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu,
-               "leaky_relu": leaky_relu, "identity": identity}
-
-
-def activation(name: str) -> Callable:
-    """The activation op called ``name`` (``"tanh"``, ``"relu"``, ...)."""
-    try:
-        return ACTIVATIONS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown activation {name!r}; valid: "
-                         f"{', '.join(sorted(ACTIVATIONS))}") from None
-
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "PROBABILITY_CLIP",
+           "identity", "leaky_relu", "relu", "sigmoid", "tanh"]
 
 # A probability of exactly 0 or 1 would make log() infinite; clipping this close
 # to them changes no value a float64 cost can show at the course's sizes.

@@ -4,7 +4,8 @@ prediction. The backward pass by hand is the one thing each net writes
 itself (``DeepNet`` in general, ``TwoLayerNet`` and ``LogisticRegression``
 exactly as the notes write them), so that tests comparing them mean something.
 
-Conventions (DESIGN.md): samples are columns, ``X (n_x, m)``, ``Y (1, m)``;
+Conventions (the notes' notation, as the project's README and docs use it):
+samples are columns, ``X (n_x, m)``, ``Y (1, m)``;
 ``W[l] (n[l], n[l-1])``, one row per neuron; ``b[l] (n[l], 1)``.
 The hand-derived ``dZ[l]`` and ``dA[l]`` stack per-sample derivatives
 ∂L(i)/∂z(i), so autograd's ``Z[l].grad`` (∂J/∂Z) equals ``dZ[l] / m``;
@@ -12,6 +13,7 @@ The hand-derived ``dZ[l]`` and ``dA[l]`` stack per-sample derivatives
 """
 from __future__ import annotations
 
+import numbers
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional,
@@ -20,9 +22,8 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping,
 import numpy as np
 
 import minigrad as mg
-from minigrad.functional import PROBABILITY_CLIP
-from minigrad.functional import activation as autograd_activation
 from nets import activations
+from nets.activations import Activation
 from nets.init import initialize
 
 if TYPE_CHECKING:  # pragma: no cover - only for the annotations
@@ -45,8 +46,11 @@ class Graph(Mapping):
     """
 
     def __init__(self, nodes: Dict[str, mg.Tensor], loss: mg.Tensor,
-                 output: Optional[mg.Tensor] = None) -> None:
+                 output: Optional[mg.Tensor] = None,
+                 activations: Optional[Mapping[int, Activation]] = None) -> None:
         self.nodes, self.loss, self.output = nodes, loss, output
+        #: ``{l: g[l]}``, the ``Activation`` (with its parameters) that made A[l]
+        self.activations: Dict[int, Activation] = dict(activations or {})
 
     @property
     def roots(self) -> List[mg.Tensor]:
@@ -136,17 +140,18 @@ def _float_matrix(a: np.ndarray, what: str) -> np.ndarray:
 
 
 def cost(A: np.ndarray, Y: np.ndarray) -> float:
-    """J = -(1/m) Σ (Y log A + (1-Y) log(1-A)), with A clipped to [1e-15, 1 - 1e-15]
-    as in autograd. The networks compute the same J from their logits instead
+    """J = -(1/m) Σ (Y log A + (1-Y) log(1-A)): the engine's
+    ``mg.binary_cross_entropy`` (A clipped to [1e-15, 1 - 1e-15]) as a float.
+    The networks compute the same J from their logits instead
     (``cost_from_logits``), which stays exact where A rounds to 0 or 1."""
-    p = np.clip(A, PROBABILITY_CLIP, 1.0 - PROBABILITY_CLIP)
-    return float(-np.mean(Y * np.log(p) + (1.0 - Y) * np.log1p(-p)))
+    return mg.binary_cross_entropy(A, Y).item()
 
 
 def cost_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
-    """J for A = σ(Z): log A = -log(1 + e^-Z) and log(1 - A) = -log(1 + e^Z),
-    so J = (1/m) Σ (log(1 + e^Z) - Y Z)."""
-    return float(np.mean(np.logaddexp(0.0, Z) - Y * Z))
+    """J for A = σ(Z), from the logits: the engine's
+    ``mg.binary_cross_entropy_with_logits`` as a float (the one place the
+    formula lives), so the hand-derived training and the graph report one J."""
+    return mg.binary_cross_entropy_with_logits(Z, Y).item()
 
 
 def accuracy(Y_hat: np.ndarray, Y: np.ndarray) -> float:
@@ -163,7 +168,7 @@ class Network(ABC):
     """L layers: hidden layers use ``activation``, the single output unit uses
     sigmoid, the cost is the cross-entropy J. Subclasses write ``backprop``."""
 
-    def __init__(self, layer_dims: Sequence[int], activation: str = "tanh",
+    def __init__(self, layer_dims: Sequence[int], activation: Union[str, Activation] = "tanh",
                  init: str = "random", scale: float = 0.01, seed: int = 2) -> None:
         self.params: Params = initialize(layer_dims, init, scale=scale, seed=seed)
         self.layer_dims = [int(n) for n in layer_dims]
@@ -171,8 +176,8 @@ class Network(ABC):
             raise ValueError(f"the output layer has one sigmoid unit (binary labels); "
                              f"got layer_dims ending in {self.layer_dims[-1]}")
         self.L = len(self.layer_dims) - 1
+        # a name or an Activation (with its parameters: get("leaky_relu", alpha=0.3))
         self.activation = activations.get(activation)
-        autograd_activation(self.activation.name)   # same names on both sides
         self.init, self.scale, self.seed = init, scale, seed
 
     @property
@@ -181,7 +186,7 @@ class Network(ABC):
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(layer_dims={self.layer_dims}, "
-                f"activation={self.activation.name!r}, init={self.init!r})")
+                f"activation={_activation_repr(self.activation)}, init={self.init!r})")
 
     def _g(self, l: int) -> activations.Activation:
         return self.activation if l < self.L else activations.get("sigmoid")
@@ -222,11 +227,12 @@ class Network(ABC):
             W = mg.tensor(self.params[f"W[{l}]"], requires_grad=True, name=f"W[{l}]")
             b = mg.tensor(self.params[f"b[{l}]"], requires_grad=True, name=f"b[{l}]")
             Z = (W @ A + b).named(f"Z[{l}]")
-            A = autograd_activation(self._g(l).name)(Z).named(f"A[{l}]")
+            A = self._g(l).op(Z).named(f"A[{l}]")
             nodes.update({f"W[{l}]": W, f"b[{l}]": b, f"Z[{l}]": Z, f"A[{l}]": A})
         J = mg.binary_cross_entropy_with_logits(Z, nodes["Y"]).named("J")
         nodes["J"] = J
-        return Graph(nodes, J, output=A)
+        return Graph(nodes, J, output=A,
+                     activations={l: self._g(l) for l in range(1, self.L + 1)})
 
     def autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
         """J and ``{"W[1]": ∂J/∂W[1], ...}`` for every parameter, by autograd."""
@@ -264,6 +270,9 @@ class Network(ABC):
         if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) \
                 or iterations < 0:
             raise ValueError(f"fit: iterations must be an int >= 0; got {iterations!r}")
+        if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+            raise TypeError(f"fit: learning_rate must be a number; got {learning_rate!r} "
+                            f"of type {type(learning_rate).__name__}")
         if not np.isfinite(learning_rate) or learning_rate <= 0:
             raise ValueError(f"fit: learning_rate must be a positive number; "
                              f"got {learning_rate!r}")
@@ -300,6 +309,15 @@ class DeepNet(Network):
                 grads[f"A[{l - 1}]"] = dA
                 dZ = dA * self._g(l - 1).g_prime(cache[f"Z[{l - 1}]"])
         return grads
+
+
+def _activation_repr(act: Activation) -> str:
+    """How a net's repr shows g[1]: its name, or ``get(...)`` when it has parameters
+    other than the registry's (so a repr never hides a leaky ReLU's slope)."""
+    if act == activations.ACTIVATIONS[act.name]:
+        return repr(act.name)
+    params = ", ".join(f"{k}={v!r}" for k, v in act.params)
+    return f"activations.get({act.name!r}, {params})"
 
 
 def _dA_output(Z: np.ndarray, A: np.ndarray, Y: np.ndarray) -> np.ndarray:

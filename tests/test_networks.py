@@ -76,7 +76,7 @@ def test_autograd_equals_numerical_differences_with_course_threshold(n_x, n_h, a
         A = mg.tensor(X)
         for l in (1, 2):
             Z = ps[names.index(f"W[{l}]")] @ A + ps[names.index(f"b[{l}]")]
-            A = mg.functional.activation(activation if l == 1 else "sigmoid")(Z)
+            A = nets.activations.get(activation if l == 1 else "sigmoid").op(Z)
         return mg.binary_cross_entropy(A, Y)
 
     report = mg.gradcheck(J, tensors)
@@ -235,3 +235,59 @@ def test_logistic_regression_on_the_flower_is_near_the_course_47_percent(flower)
     net.fit(X, Y, iterations=1000, learning_rate=1.2, method="hand")
     accuracy = nets.accuracy(net.predict(X), Y)
     assert abs(accuracy - 0.47) <= 0.02, f"accuracy {accuracy:.4f}; the course reports 47%"
+
+
+# --- an activation's parameters reach the graph, the formulas and the repr ---------
+
+from nets import activations  # noqa: E402
+from tests.strategies import activations_with_params, datasets  # noqa: E402
+
+
+def test_a_leaky_slope_is_used_in_the_graph_the_formulas_and_the_repr():
+    X, Y = nets.data.flower(m=10)
+    leaky = activations.get("leaky_relu", alpha=0.3)
+    net = TwoLayerNet(2, 4, leaky, scale=1.0)
+    g = net.graph(X, Y)
+    Z1 = g["Z[1]"].data
+    assert (Z1 < 0).any()
+    np.testing.assert_array_equal(g["A[1]"].data, np.where(Z1 > 0, Z1, 0.3 * Z1))
+    assert g.activations[1].alpha == 0.3 and g.activations[2].name == "sigmoid"
+    np.testing.assert_array_equal(net.forward(X)["A[1]"], g["A[1]"].data)
+    report = nets.check_backprop(net, X, Y)
+    assert report.ok, str(report)
+    assert "activations.get('leaky_relu', alpha=0.3)" in repr(net), repr(net)
+    assert "activation='leaky_relu'" in repr(TwoLayerNet(2, 4, "leaky_relu"))
+
+
+@pytest.mark.parametrize("activation", [3, None, activations.get])
+def test_an_activation_that_is_neither_a_name_nor_an_activation_is_refused(activation):
+    with pytest.raises(ValueError, match="unknown activation"):
+        TwoLayerNet(2, 3, activation=activation)
+
+
+@given(activations_with_params(), st.integers(1, 2), st.integers(0, 100), st.data())
+def test_every_activation_with_its_parameters_hand_equals_autograd_equals_numerical(
+        act, hidden_layers, seed, data):
+    n_x = data.draw(st.integers(1, 3))
+    dims = [n_x] + [data.draw(st.integers(1, 4)) for _ in range(hidden_layers)] + [1]
+    net = DeepNet(dims, act, scale=1.0, seed=seed) if hidden_layers > 1 else \
+        TwoLayerNet(n_x, dims[1], act, scale=1.0, seed=seed)
+    X, Y = data.draw(datasets(n_x))
+    cache = net.forward(X)
+    # central differences step W by 1e-7: no Z may sit that close to a kink, and
+    # |Z[L]| stays where J's round-off (1e-16 / eps) is small next to the gradients
+    assume(all(np.abs(cache[f"Z[{l}]"]).min() > 1e-4 for l in range(1, net.L)))
+    assume(np.abs(cache[f"Z[{net.L}]"]).max() < 5)
+    report = nets.check_backprop(net, X, Y, numerical=True)
+    assert report.ok, f"{act}\n{report}"      # hand == autograd at every node
+    for row in report.rows:
+        if row.numerical is not None:           # autograd == numerical, to J's round-off
+            np.testing.assert_allclose(row.autograd, row.numerical, rtol=1e-5, atol=1e-7,
+                                       err_msg=f"{row.name} with {act}\n{report}")
+
+
+@pytest.mark.parametrize("learning_rate", ["1.2", None, [1.2], True])
+def test_a_learning_rate_that_is_not_a_number_is_a_type_error_naming_it(learning_rate):
+    X, Y = nets.data.flower(m=6)
+    with pytest.raises(TypeError, match="learning_rate must be a number"):
+        TwoLayerNet(2, 3).fit(X, Y, iterations=1, learning_rate=learning_rate)
