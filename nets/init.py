@@ -93,7 +93,12 @@ def initialize(layer_dims: Sequence[int], method: str = "random",
     params: Dict[str, np.ndarray] = {}
     for l in range(1, len(dims)):
         # W[l] before b[l], layer by layer: the draws happen in this order
-        W = weights(rng, dims[l], dims[l - 1], float(scale))
+        with np.errstate(over="raise", invalid="raise"):
+            try:
+                W = weights(rng, dims[l], dims[l - 1], float(scale))
+            except FloatingPointError:
+                raise ValueError(f"initialize: scale {scale:g} makes the weights of layer "
+                                 f"{l} overflow float64; use a smaller scale") from None
         params[f"W[{l}]"] = np.asarray(W, dtype=np.float64)
         params[f"b[{l}]"] = np.zeros((dims[l], 1), dtype=np.float64)
     return params

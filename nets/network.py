@@ -32,7 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover - only for the annotations
 Params = Dict[str, np.ndarray]
 Grads = Dict[str, np.ndarray]
 
-__all__ = ["Network", "DeepNet", "Graph", "accuracy", "cost", "cost_from_logits", "check_data"]
+__all__ = ["Network", "DeepNet", "Graph", "accuracy", "cost", "cost_from_logits", "check_data",
+           "graph_bytes"]
 
 
 class Graph(Mapping):
@@ -152,6 +153,20 @@ def cost_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
     ``mg.binary_cross_entropy_with_logits`` as a float (the one place the
     formula lives), so the hand-derived training and the graph report one J."""
     return mg.binary_cross_entropy_with_logits(Z, Y).item()
+
+
+def graph_bytes(layer_dims: Sequence[int], m: int) -> int:
+    """About how many bytes one training step of a net of ``layer_dims`` on m
+    samples holds at once: X and Y; per layer the parameters, their gradients
+    and the updated copies (3 (n[l] n[l-1] + n[l])), and eight (n[l], m)
+    arrays: W A, Z, A, the activation's saved slope, the three gradients and a
+    temporary of the backward pass. float64: 8 bytes an entry. An estimate to
+    refuse sizes no machine holds before allocating, not an exact count."""
+    dims = [int(n) for n in layer_dims]
+    entries = dims[0] * m + 2 * m
+    for n_prev, n in zip(dims, dims[1:]):
+        entries += 3 * (n * n_prev + n) + 8 * n * m
+    return 8 * entries
 
 
 def accuracy(Y_hat: np.ndarray, Y: np.ndarray) -> float:
