@@ -12,7 +12,8 @@ import numpy as np
 from minigrad.ops import _sigmoid_and_slope, identity, leaky_relu, op, relu, sigmoid, tanh
 from minigrad.tensor import Tensor
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "PROBABILITY_CLIP",
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "check_labels",
+           "PROBABILITY_CLIP",
            "identity", "leaky_relu", "relu", "sigmoid", "tanh"]
 
 # A probability of exactly 0 or 1 would make log() infinite; clipping this close
@@ -24,6 +25,12 @@ def _check_labels(a: np.ndarray, y: np.ndarray, what: str) -> np.ndarray:
     """The mask Y == 1, once Y is known to hold only 0 and 1 and to have A's shape."""
     if a.shape != y.shape:
         raise ValueError(f"{what} and Y must have the same shape; got {a.shape} and {y.shape}")
+    return check_labels(y)
+
+
+def check_labels(y: np.ndarray) -> np.ndarray:
+    """The mask Y == 1 of a float array Y, or a ``ValueError`` naming the first
+    entry that is not 0 or 1: the one label rule, for the losses and the nets."""
     # Y differs from (Y > 0.5) exactly where Y is neither 0 nor 1, NaN included;
     # argwhere only runs to name the culprit.
     is_one = y > 0.5

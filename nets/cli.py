@@ -27,7 +27,7 @@ from typing import Callable, List, NoReturn, Optional, Sequence
 import numpy as np
 
 import minigrad as mg
-from nets import activations, data, experiments, init, plots
+from nets import activations, data, experiments, init, plots, seeds
 from nets.network import accuracy, graph_bytes
 from nets.two_layer import TwoLayerNet
 
@@ -63,10 +63,10 @@ def _samples(text: str) -> int:
 
 
 def _seed(text: str) -> int:
-    value = _int(text, 0, "an int in [0, 2**32 - 1]")
-    if value >= 2**32:
-        raise argparse.ArgumentTypeError(f"expected an int in [0, 2**32 - 1]; got {value}")
-    return value
+    try:
+        return seeds.check_seed(_int(text, 0, seeds.SEED_RANGE), "seed")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {seeds.SEED_RANGE}; got {text}") from None
 
 
 def _float(text: str) -> float:

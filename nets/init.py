@@ -33,6 +33,8 @@ from typing import Callable, Dict, List, Sequence
 
 import numpy as np
 
+from nets.seeds import random_state
+
 __all__ = ["initialize", "INITIALIZERS"]
 
 # One layer's weights: (rng, n_out, n_in, scale) -> W (n_out, n_in).
@@ -84,12 +86,8 @@ def initialize(layer_dims: Sequence[int], method: str = "random",
     if isinstance(scale, bool) or not isinstance(scale, numbers.Real) \
             or not math.isfinite(scale):
         raise ValueError(f"initialize: scale must be a finite number; got {scale!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) \
-            or not 0 <= seed < 2**32:
-        raise ValueError(f"initialize: seed must be an int in [0, 2**32 - 1]; got {seed!r}")
-
+    rng = random_state(seed, "initialize")
     weights = INITIALIZERS[method]
-    rng = np.random.RandomState(int(seed))
     params: Dict[str, np.ndarray] = {}
     for l in range(1, len(dims)):
         # W[l] before b[l], layer by layer: the draws happen in this order

@@ -22,6 +22,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping,
 import numpy as np
 
 import minigrad as mg
+from minigrad.functional import check_labels
 from nets import activations
 from nets.activations import Activation
 from nets.init import initialize
@@ -122,10 +123,7 @@ def check_data(X: np.ndarray, Y: Optional[np.ndarray] = None,
     if Y.shape != (1, X.shape[1]):
         raise ValueError(f"Y has shape {Y.shape}; expected (1, {X.shape[1]}) "
                          f"to match X {X.shape} (one label per column of X)")
-    bad = np.argwhere((Y != 0) & (Y != 1))
-    if bad.size:
-        index = tuple(int(i) for i in bad[0])
-        raise ValueError(f"Y must hold only 0 and 1; got {Y[index]} at {index}")
+    check_labels(Y)   # the engine's rule, the one the cost applies
     return X, Y
 
 

@@ -291,3 +291,16 @@ def test_a_learning_rate_that_is_not_a_number_is_a_type_error_naming_it(learning
     X, Y = nets.data.flower(m=6)
     with pytest.raises(TypeError, match="learning_rate must be a number"):
         TwoLayerNet(2, 3).fit(X, Y, iterations=1, learning_rate=learning_rate)
+
+
+@given(st.integers(1, 6), st.data())
+def test_the_nets_and_the_engine_refuse_the_same_labels_with_the_same_words(m, data):
+    Y = np.zeros((1, m))
+    index = data.draw(st.integers(0, m - 1))
+    Y[0, index] = data.draw(st.sampled_from([2.0, -1.0, 0.5, np.nan, np.inf]))
+    with pytest.raises(ValueError) as by_nets:
+        nets.check_data(np.zeros((2, m)), Y)
+    with pytest.raises(ValueError) as by_engine:
+        mg.binary_cross_entropy_with_logits(np.zeros((1, m)), Y)
+    assert str(by_nets.value) == str(by_engine.value)
+    assert f"at (0, {index})" in str(by_nets.value)
