@@ -227,18 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "rounding in J, divided by ε, exceeds the course's 2e-7.")
     _add_net_options(check, hidden=4, activation="tanh", m=10, scale=1.0)
 
-    experiment = commands.add_parser(
-        "experiment", help="run one of the notes' claims: a table and a PNG",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Run one of the notes' claims on the flower set, print its table and "
-                    "write its figure:\n\n"
-                    + "\n".join(f"  {e.name:<13} {e.summary}"
-                                for e in experiments.EXPERIMENTS.values()))
-    experiment.add_argument("name", type=lambda s: _name(s).replace("_", "-"),
-                            choices=list(experiments.EXPERIMENTS), metavar="NAME",
-                            help="one of: " + ", ".join(experiments.EXPERIMENTS))
-    experiment.add_argument("--out", type=Path, metavar="FILE",
-                            help="the figure to write (default: NAME.png)")
+    experiment = _add_registry_command(
+        commands, "experiment", experiments.EXPERIMENTS,
+        help="run one of the notes' claims: a table and a PNG",
+        intro="Run one of the notes' claims on the flower set, print its table and "
+              "write its figure:")
     experiment.add_argument("--iterations", type=_positive_int,
                             help="gradient descent steps per net, >= 1 (default: the "
                                  "course's, 10000; 5000 for hidden-sizes)")
@@ -249,17 +242,26 @@ def build_parser() -> argparse.ArgumentParser:
                                  "formulas are ~1.6x faster than the graph "
                                  "(default: %(default)s)")
 
-    figure = commands.add_parser(
-        "figure", help=f"draw a figure of the notes ({', '.join(FIGURES)})",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Draw one of the notes' figures:\n\n"
-                    + "\n".join(f"  {f.name:<13} {f.summary}" for f in FIGURES.values()))
-    figure.add_argument("name", type=lambda s: _name(s).replace("_", "-"),
-                        choices=list(FIGURES), metavar="NAME",
-                        help="one of: " + ", ".join(FIGURES))
-    figure.add_argument("--out", type=Path, metavar="FILE",
-                        help="the figure to write (default: NAME.png)")
+    _add_registry_command(commands, "figure", FIGURES,
+                          help=f"draw a figure of the notes ({', '.join(FIGURES)})",
+                          intro="Draw one of the notes' figures:")
     return parser
+
+
+def _add_registry_command(commands: argparse._SubParsersAction, command: str,
+                          registry: dict, *, help: str, intro: str) -> argparse.ArgumentParser:
+    """A command that runs one entry of ``registry`` (``.name``, ``.summary``) by
+    name and writes its figure: NAME (its choices and their summaries from the
+    registry) and --out."""
+    p = commands.add_parser(
+        command, help=help, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=intro + "\n\n" + "\n".join(f"  {e.name:<13} {e.summary}"
+                                                 for e in registry.values()))
+    p.add_argument("name", type=lambda s: _name(s).replace("_", "-"), choices=list(registry),
+                   metavar="NAME", help="one of: " + ", ".join(registry))
+    p.add_argument("--out", type=Path, metavar="FILE",
+                   help="the figure to write (default: NAME.png)")
+    return p
 
 
 # --- helpers ------------------------------------------------------------------------------
