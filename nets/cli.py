@@ -293,18 +293,32 @@ def _say(bar, line: str) -> None:
 
 def _train(net: TwoLayerNet, X: np.ndarray, Y: np.ndarray, iterations: int, lr: float,
            method: str, print_every: int) -> List[float]:
-    """fit(), printing "Cost after iteration i: J" like the course, with a bar."""
+    """fit(), printing "Cost after iteration i: J" like the course, with a bar.
+
+    A step whose numbers overflow float64 (a learning rate or weights so large
+    that gradient descent diverges) stops the run with a one-line error naming
+    the iteration, instead of numpy's warnings and costs of inf or nan."""
+    done = 0
     with _progress(iterations, "training") as bar:
         def callback(i: int, J: float) -> None:
+            nonlocal done
+            done = i + 1
             if print_every and i % print_every == 0:
                 _say(bar, f"Cost after iteration {i}: {J:f}")
             bar.update(1)
 
-        costs = net.fit(X, Y, iterations=iterations, learning_rate=lr, method=method,
-                        callback=callback)
-        # the cost after the last update: "iteration N" in the same sense as above
-        if print_every and iterations and iterations % print_every == 0:
-            _say(bar, f"Cost after iteration {iterations}: {net.cost(X, Y):f}")
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                costs = net.fit(X, Y, iterations=iterations, learning_rate=lr, method=method,
+                                callback=callback)
+                # the cost after the last update: "iteration N" in the same sense as above
+                final = net.cost(X, Y) if print_every and iterations else None
+        except FloatingPointError as error:
+            raise ValueError(f"training diverged at iteration {done}: {error} (float64 "
+                             f"overflowed); try a smaller --lr (now {lr:g}) or "
+                             f"--scale") from None
+        if final is not None and iterations % print_every == 0:
+            _say(bar, f"Cost after iteration {iterations}: {final:f}")
     return costs
 
 
@@ -521,6 +535,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (ValueError, OSError) as error:
         # the library's own checks (sizes, names, paths) say what was wrong
         print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
+        return USAGE_ERROR
+    except MemoryError:
+        # sizes that pass the up-front estimate but not the memory free right now
+        print(f"{PROG}: error: out of memory; try a smaller --hidden or --m",
+              file=sys.stderr)
         return USAGE_ERROR
     except (ImportError, mg.viz.GraphvizNotFoundError) as error:
         # a missing tool: the message's later lines say how to install it

@@ -406,3 +406,23 @@ def test_check_explains_numerical_differences_that_are_only_round_off(capsys):
 def test_check_at_scale_1_needs_no_note(capsys):
     assert cli.main(["check"]) == 0
     assert "note:" not in capsys.readouterr().out
+
+
+def test_a_learning_rate_that_makes_training_diverge_stops_with_one_line(capsys):
+    # float64 overflows within a few steps: numpy would warn and print costs of inf
+    code, err = main_with_stderr(["train", "--lr", "1e308", "--iterations", "50", "--m", "10",
+                                  "--print-every", "0"])
+    assert code == 2, err
+    assert_one_error_line(err)
+    assert re.search(r"training diverged at iteration \d+: .*--lr \(now 1e\+308\)", err), err
+
+
+def test_running_out_of_memory_is_one_line_naming_the_size_flags(monkeypatch):
+    def exhausted(name, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(nets.data, "load", exhausted)
+    code, err = main_with_stderr(["train", "--iterations", "1"])
+    assert code == 2, err
+    assert_one_error_line(err)
+    assert "out of memory" in err and "--hidden" in err and "--m" in err, err
