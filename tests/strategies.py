@@ -235,11 +235,14 @@ def activations_with_params() -> st.SearchStrategy:
 
 
 @_st.composite
-def two_layer_nets(draw, activations=tuple(ACTIVATION_NAMES)):
-    """A TwoLayerNet of random sizes, hidden activation, initialiser, scale and seed."""
+def two_layer_nets(draw, activations=None):
+    """A TwoLayerNet of random sizes, hidden activation (by default any, with
+    drawn parameters: ``activations_with_params``), initialiser, scale and seed."""
     from nets import TwoLayerNet
+    hidden = activations_with_params() if activations is None else \
+        _st.sampled_from(list(activations))
     return TwoLayerNet(n_x=draw(_st.integers(1, 4)), n_h=draw(_st.integers(1, 6)),
-                       activation=draw(_st.sampled_from(list(activations))),
+                       activation=draw(hidden),
                        init=draw(_st.sampled_from(["random", "xavier", "he", "constant"])),
                        scale=draw(_st.sampled_from([0.01, 0.3, 1.0, 2.0])),
                        seed=draw(_st.integers(0, 1000)))

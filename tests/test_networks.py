@@ -94,7 +94,7 @@ def test_autograd_equals_numerical_differences_with_course_threshold(n_x, n_h, a
 @given(two_layer_nets(), st.data())
 def test_fit_by_autograd_and_by_hand_follow_one_trajectory(net, data):
     X, Y = data.draw(labelled_data(net.n_x))
-    twin = TwoLayerNet(net.n_x, net.n_h, net.activation.name, net.init, net.scale, net.seed)
+    twin = TwoLayerNet(net.n_x, net.n_h, net.activation, net.init, net.scale, net.seed)
     auto = net.fit(X, Y, iterations=25, learning_rate=0.5, method="autograd")
     hand = twin.fit(X, Y, iterations=25, learning_rate=0.5, method="hand")
     np.testing.assert_allclose(auto, hand, rtol=1e-9, atol=1e-12)
