@@ -9,9 +9,11 @@
 
 Every command that makes a picture prints the path it wrote. Bad arguments
 give one line on stderr starting "minigrad: error: " and exit code 2, never a
-traceback; output paths are checked before any training starts. Exit code 1
-means the work could not be done (a backprop check failed, Graphviz or
-matplotlib missing).
+traceback. Whatever can be known to fail is refused before any training
+starts: output paths (writable, Graphviz present), sizes this machine's
+memory cannot hold, weights that overflow float64; a run that diverges stops
+with one line too. Exit code 1 means the work could not be done (a backprop
+check failed, Graphviz or matplotlib missing).
 """
 from __future__ import annotations
 
