@@ -24,7 +24,6 @@ import numpy as np
 import minigrad as mg
 from minigrad.functional import check_labels
 from nets import activations
-from nets.activations import Activation
 from nets.init import initialize
 
 if TYPE_CHECKING:  # pragma: no cover - only for the annotations
@@ -32,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - only for the annotations
 
 Params = Dict[str, np.ndarray]
 Grads = Dict[str, np.ndarray]
+Activation = activations.Activation
 
 __all__ = ["Network", "DeepNet", "Graph", "accuracy", "cost", "cost_from_logits", "check_data",
            "graph_bytes"]
@@ -201,7 +201,7 @@ class Network(ABC):
         return (f"{type(self).__name__}(layer_dims={self.layer_dims}, "
                 f"activation={_activation_repr(self.activation)}, init={self.init!r})")
 
-    def _g(self, l: int) -> activations.Activation:
+    def _g(self, l: int) -> Activation:
         return self.activation if l < self.L else activations.get("sigmoid")
 
     # --- forward by hand ------------------------------------------------------
