@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import minigrad as mg
@@ -426,3 +426,24 @@ def test_running_out_of_memory_is_one_line_naming_the_size_flags(monkeypatch):
     assert code == 2, err
     assert_one_error_line(err)
     assert "out of memory" in err and "--hidden" in err and "--m" in err, err
+
+
+@given(st.integers(1, 10**30), st.integers(2, 10**30))
+def test_any_size_beyond_the_memory_is_refused_naming_both_flags(n_h, m):
+    memory = 8 * 10**9
+    assume(nets.network.graph_bytes([2, n_h, 1], m) > memory)
+    original = cli._physical_memory
+    cli._physical_memory = lambda: memory
+    try:
+        code, err = main_with_stderr(["train", "--hidden", str(n_h), "--m", str(m)])
+    finally:
+        cli._physical_memory = original
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"--hidden {n_h} with --m {m}" in err and "8.0 GB" in err, err
+
+
+@pytest.mark.parametrize("n, text", [(0, "0 bytes"), (999, "999 bytes"), (1000, "1.0 kB"),
+                                     (2_560_000_000_000, "2.6 TB"),
+                                     (10**18, "1.0 EB"), (2.6e24, "2.6e+24 bytes")])
+def test_memory_is_shown_in_decimal_units(n, text):
+    assert cli._bytes(int(n)) == text
