@@ -60,17 +60,28 @@ def test_an_operand_that_is_not_a_number_is_a_type_error():
 
 
 @given(x=arrays())
-def test_a_float64_array_is_used_without_a_copy(x):
-    t = mg.tensor(x)
-    assert t.data is x
-    assert mg.Tensor(x).data is x
+def test_tensor_copies_its_input_and_as_tensor_shares_it(x):
+    kept = x.copy()
+    t, shared = mg.tensor(x), mg.as_tensor(x)
+    assert shared.data is x, "as_tensor must share a float64 array"
+    assert mg.Tensor(x).data is not x and not np.shares_memory(t.data, x)
+    x += 1.0   # the caller edits its array afterwards
+    np.testing.assert_array_equal(t.data, kept, err_msg="mg.tensor kept the caller's array")
+    np.testing.assert_array_equal(shared.data, kept + 1.0)
 
 
-def test_a_tensor_made_from_a_tensor_shares_its_data_but_not_its_history():
+def test_as_tensor_converts_other_data_and_takes_requires_grad_and_name():
+    t = mg.as_tensor([1, 2], requires_grad=True, name="W")
+    assert t.data.dtype == np.float64 and t.requires_grad and t.name == "W" and t.op is None
+    assert mg.as_tensor(t).data is t.data and mg.as_tensor(t).op is None
+
+
+def test_a_tensor_made_from_a_tensor_copies_its_data_but_not_its_history():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
     z = mg.Tensor(y)
-    assert z.data is y.data
+    assert z.data is not y.data
+    np.testing.assert_array_equal(z.data, y.data)
     assert z.parents == () and z.op is None and not z.requires_grad
 
 
@@ -131,8 +142,8 @@ def test_detach_shares_data_and_drops_history():
 
 
 def test_numpy_returns_the_data_array_itself():
-    arr = np.array([1.0, 2.0])
-    assert mg.tensor(arr).numpy() is arr
+    t = mg.tensor([1.0, 2.0])
+    assert t.numpy() is t.data
 
 
 @pytest.mark.parametrize("data", [3.5, [3.5], [[3.5]]])
