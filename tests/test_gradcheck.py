@@ -108,7 +108,7 @@ def test_numerical_grad_of_sum_of_squares_is_twice_x(x):
 @given(x=arrays())
 def test_numerical_grad_restores_the_inputs_data_exactly(x):
     original = x.copy()
-    t = mg.tensor(x)
+    t = mg.as_tensor(x)
     mg.numerical_grad(lambda t: (t.exp() * 3).sum(), [t])
     assert t.data is x, "numerical_grad replaced the data array"
     np.testing.assert_array_equal(t.data, original)
