@@ -122,7 +122,11 @@ class GradcheckReport:
 
     @property
     def max_difference(self) -> float:
-        return max((row.difference for row in self.inputs), default=0.0)
+        """The largest difference; NaN when any difference is NaN."""
+        differences = [row.difference for row in self.inputs]
+        if any(np.isnan(d) for d in differences):
+            return float("nan")
+        return max(differences, default=0.0)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -131,7 +135,8 @@ class GradcheckReport:
         width = max([len(r.name) for r in self.inputs] + [5])
         lines = [f"{'input':<{width}}  {'shape':<12} {'difference':>12}  verdict"]
         for r in self.inputs:
-            verdict = "ok" if r.ok else f"WRONG (>= {self.tol:g})"
+            verdict = ("ok" if r.ok else "WRONG (not finite)" if np.isnan(r.difference)
+                       else f"WRONG (>= {self.tol:g})")
             lines.append(f"{r.name:<{width}}  {str(r.shape):<12} {r.difference:>12.3e}  {verdict}")
         if not self.depends_on_inputs:
             lines.append("f does not depend on any input: every gradient is 0")

@@ -11,7 +11,6 @@ import contextlib
 import heapq
 import itertools
 import threading
-import weakref
 from typing import Any, Iterator, Optional
 
 import numpy as np
@@ -33,28 +32,40 @@ _modes = _Modes()
 # unpickled tensor is a new object with a new number).
 _creation_counter = itertools.count()
 
-# Arrays of leaves that a recorded graph's VJPs read, made read-only by the
-# engine until a backward over a graph that used them: {id(array): weakref}.
-# A weak reference, so that a graph dropped without backward leaks nothing.
+# Arrays of leaves that recorded VJPs read are read-only while any node that
+# may still run backward over them is alive: {id(array): [array, holders]}.
+# Only arrays the engine itself made read-only are made writable again: a
+# user's read-only array (or a broadcast view) stays as it came.
 _frozen: dict = {}
 
 
-def _freeze(array: np.ndarray) -> None:
-    # Only arrays the engine itself made read-only are made writable again:
-    # a user's read-only array (or a broadcast view) stays as it came.
-    key = id(array)
-    if key in _frozen or not array.flags.writeable:
-        return
-    array.setflags(write=False)
-    _frozen[key] = weakref.ref(array, lambda _, key=key: _frozen.pop(key, None))
+class _Hold:
+    """Keeps the leaf arrays a recorded node reads read-only for as long as it
+    lives; backward drops it once the node's VJPs have run, and a graph that is
+    dropped without backward lets go by reference counting alone."""
+    __slots__ = ("arrays",)
 
+    def __init__(self, arrays: tuple) -> None:
+        self.arrays = arrays
+        for array in arrays:
+            entry = _frozen.get(id(array))
+            if entry is not None:
+                entry[1] += 1
+            elif array.flags.writeable:
+                array.setflags(write=False)
+                _frozen[id(array)] = [array, 1]
 
-def _thaw(array: np.ndarray) -> None:
-    if _frozen.pop(id(array), None) is not None:
-        try:
-            array.setflags(write=True)
-        except ValueError:   # a view whose base is still read-only: leave it
-            pass
+    def __del__(self, _frozen: dict = _frozen) -> None:   # bound: safe at interpreter exit
+        for array in self.arrays:
+            entry = _frozen.get(id(array))
+            if entry is not None:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del _frozen[id(array)]
+                    try:
+                        array.setflags(write=True)
+                    except ValueError:   # a view whose base is read-only: leave it
+                        pass
 
 
 def is_grad_enabled() -> bool:
@@ -137,7 +148,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "name", "op", "parents", "_vjps",
-                 "_versions", "_version", "_seq", "__weakref__")
+                 "_versions", "_version", "_hold", "_seq", "__weakref__")
     # Makes numpy hand `array + tensor` to Tensor.__radd__ instead of looping over it.
     __array_ufunc__ = None
 
@@ -157,6 +168,7 @@ class Tensor:
         self._vjps: Optional[tuple] = None
         self._versions: Optional[tuple] = None
         self._version = 0
+        self._hold: Optional[_Hold] = None
         self._seq = next(_creation_counter)
 
     @classmethod
@@ -177,6 +189,7 @@ class Tensor:
         out._seq = next(_creation_counter)
         out._version = 0
         out.parents, out.requires_grad, out._vjps, out._versions = (), False, None, None
+        out._hold = None
         if _modes.grad_enabled:
             out.parents = parents
             for p in parents:
@@ -184,9 +197,9 @@ class Tensor:
                     out.requires_grad, out._vjps = True, vjps
                     # What backward checks: no input changed between here and there.
                     out._versions = tuple([q._version for q in parents])
-                    for q in parents:
-                        if q.op is None:
-                            _freeze(q._data)
+                    leaves = tuple([q._data for q in parents if q.op is None])
+                    if leaves:
+                        out._hold = _Hold(leaves)
                     break
         if _modes.anomaly and not np.isfinite(value).all():
             raise FloatingPointError(
@@ -323,11 +336,11 @@ class Tensor:
             node.grad = total
             if node._vjps is None:
                 continue
-            for parent, vjp, version in zip(node.parents, node._vjps, node._versions):
+            for parent, version in zip(node.parents, node._versions):
                 if parent._version != version:
                     raise RuntimeError(_changed_message(parent, node))
-                if parent.op is None:
-                    _thaw(parent._data)
+            node._hold = None   # its VJPs have what they need: the leaves may change again
+            for parent, vjp in zip(node.parents, node._vjps):
                 if not parent.requires_grad:
                     continue   # nobody needs it: skip the work
                 pg = vjp(g)
