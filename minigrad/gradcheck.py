@@ -88,9 +88,9 @@ def relative_difference(g: Any, g_tilde: Any) -> float:
                          f"differ (gradients are compared entry by entry, not broadcast)")
     if g.size == 0:
         return 0.0
-    scale = max(np.max(np.abs(g)), np.max(np.abs(g_tilde)))
-    if not np.isfinite(scale):
+    if not (np.isfinite(g).all() and np.isfinite(g_tilde).all()):
         return float("nan")
+    scale = max(np.max(np.abs(g)), np.max(np.abs(g_tilde)))
     if scale == 0:
         return 0.0
     g, g_tilde = g / scale, g_tilde / scale
