@@ -24,7 +24,8 @@ _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
 
 def op(name: str, n_inputs: int = 1) -> Callable:
     """Turn ``forward(*arrays, **options) -> (value, vjps)`` into a function on
-    Tensors (numbers and arrays are accepted as constant inputs).
+    Tensors (numbers and arrays are accepted as constant inputs, shared as
+    ``mg.as_tensor`` shares them: read-only while a recorded graph reads them).
 
     A ``ValueError`` raised by the forward is re-raised naming the op and the
     input nodes with their shapes.
