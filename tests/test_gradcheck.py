@@ -321,3 +321,14 @@ def test_a_bad_eps_is_an_error_naming_eps(function, eps, error):
 def test_a_bad_tol_is_an_error_naming_tol(tol, error):
     with pytest.raises(error, match="gradcheck: tol must be"):
         mg.gradcheck(_cube, [mg.tensor([1.0])], tol=tol)
+
+
+# eps grows with z so that rounding z ± eps (ulp(z) / 2eps) stays far below tol
+@pytest.mark.parametrize("z, eps", [(40.0, 1e-7), (-40.0, 1e-7), (720.0, 1e-4), (1e4, 1e-3)])
+def test_gradcheck_agrees_on_a_saturated_cross_entropy(z, eps):
+    # issue 11: with grad on and in no_grad (numerical_grad) the value used to differ
+    y = mg.tensor([[0.0]])
+    for f in (lambda t: mg.binary_cross_entropy(t.sigmoid(), y),
+              lambda t: mg.binary_cross_entropy_with_logits(t, y)):
+        report = mg.gradcheck(f, [mg.tensor([[z]])], eps=eps)
+        assert report.ok, str(report)

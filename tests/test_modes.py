@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
-from tests.strategies import arrays_away_from_zero, broadcastable_pairs, programs, run_program
+from tests.strategies import (arrays, arrays_away_from_zero, broadcastable_pairs, labels, programs,
+                              run_program)
 
 
 # --- no_grad --------------------------------------------------------------------
@@ -278,3 +279,19 @@ def test_a_value_is_the_same_inside_and_outside_no_grad(program, pair):
     with mg.no_grad():
         without = run_program(program, x, y).data
     np.testing.assert_array_equal(with_grad, without, err_msg=str(program))
+
+
+@given(z=arrays((1, 3), -1e4, 1e4), y=labels((1, 3)), logits=st.booleans())
+def test_the_cross_entropy_of_a_sigmoid_is_the_same_inside_and_outside_no_grad(z, y, logits):
+    def cost(Z):
+        if logits:
+            return mg.binary_cross_entropy_with_logits(Z, y)
+        return mg.binary_cross_entropy(Z.sigmoid(), y)
+
+    Z = mg.tensor(z, requires_grad=True)
+    with_grad = cost(Z)
+    with mg.no_grad():
+        without = cost(Z)
+    assert with_grad.data == without.data, (z, y, with_grad.data, without.data)
+    with_grad.backward()   # and the gradient of the recorded one is finite
+    assert np.isfinite(Z.grad).all(), Z.grad
