@@ -22,7 +22,7 @@ from minigrad.tensor import Tensor, _constant, describe
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
 
 
-def op(name: str, n_inputs: int = 1) -> Callable:
+def op(name: str, n_inputs: int = 1) -> Callable:  # pragma: no mutate block (runs at import)
     """Turn ``forward(*arrays, **options) -> (value, vjps)`` into a function on
     Tensors (numbers and arrays are accepted as constant inputs, shared as
     ``mg.as_tensor`` shares them: read-only while a recorded graph reads them).

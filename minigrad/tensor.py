@@ -96,13 +96,11 @@ def detect_anomaly() -> Iterator[None]:
 
 def _as_float64(data: Any, copy: bool = False) -> np.ndarray:
     """``data`` as a float64 ndarray; a float64 ndarray itself unless ``copy``."""
-    try:
-        array = np.asarray(data)
-    except ValueError:   # numpy 2 refuses ragged lists with an "inhomogeneous shape"
-        array = None
-    if array is None or (array.dtype == object and _is_ragged(data)):
+    # Before numpy, whose message ("inhomogeneous shape") depends on its version.
+    if isinstance(data, (list, tuple)) and _is_ragged(data):
         raise ValueError(f"tensor data must be a rectangular array of numbers; got ragged "
                          f"nested lists (rows of different lengths): {_short(data)}")
+    array = np.asarray(data)
     kind = array.dtype.kind
     if kind == "f":
         if array.dtype == np.float64:
@@ -456,8 +454,9 @@ def _constant(x: Any) -> Tensor:
 
 def _unpickle(data: np.ndarray, grad: Optional[np.ndarray], requires_grad: bool,
               name: Optional[str]) -> Tensor:
-    out = Tensor._leaf(np.array(data, dtype=np.float64), requires_grad, name)
-    out.grad = None if grad is None else np.array(grad, dtype=np.float64)
+    # Copies: an array unpickled from protocol 5 may be read-only.
+    out = Tensor._leaf(np.array(data), requires_grad, name)
+    out.grad = None if grad is None else np.array(grad)
     return out
 
 

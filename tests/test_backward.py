@@ -551,3 +551,31 @@ def test_unbroadcast_gives_each_input_its_shape_and_the_sum_over_its_broadcast_a
                                 keepdims=True).reshape(small)
         assert got.shape == small, (big, small, got.shape)
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12, err_msg=f"{big} -> {small}")
+
+
+@pytest.mark.parametrize("how", sorted(COPIERS))
+def test_a_copy_keeps_the_name_and_requires_grad(how):
+    for requires_grad in (True, False):
+        W = mg.tensor([1.0, 2.0], requires_grad=requires_grad, name="W[1]")
+        V = COPIERS[how](W)
+        assert (V.name, V.requires_grad) == ("W[1]", requires_grad), how
+    assert COPIERS[how](mg.tensor(1.0)).name is None
+
+
+def test_deepcopy_of_a_structure_copies_each_tensor_once():
+    W = mg.tensor([1.0, 2.0], requires_grad=True)
+    first, second = copy.deepcopy([W, W])
+    assert first is second and first is not W
+
+
+def test_an_unpickled_tensor_owns_a_writable_array_also_from_protocol_5():
+    W = mg.tensor([1.0, 2.0], requires_grad=True, name="W")
+    W.grad = np.array([3.0, 4.0])
+    J = (W * W).sum()   # W's array is read-only while J waits
+    for protocol in (2, 5):
+        loaded = pickle.loads(pickle.dumps(W, protocol=protocol))
+        assert loaded.data.flags.writeable and loaded.grad.flags.writeable, protocol
+        loaded.data[0] = 7.0
+        loaded.grad[0] = 7.0
+        assert W.data[0] == 1.0 and W.grad[0] == 3.0
+    J.backward()

@@ -158,3 +158,27 @@ def test_leaky_relu_alpha_that_is_negative_or_not_finite_is_a_value_error(alpha)
 def test_leaky_relu_takes_any_real_alpha_at_least_zero(alpha):
     out = mg.tensor([2.0, -2.0]).leaky_relu(alpha)
     assert out.data.tolist() == [2.0, -2.0 * alpha]
+
+
+def test_the_ragged_message_shows_the_data_up_to_60_characters():
+    short = [[1.5, 2.5], [3.5]]
+    with pytest.raises(ValueError, match=re.escape(f"lengths): {short!r}") + "$"):
+        mg.tensor(short)
+    exactly_60 = [[0] * 17, [100]]          # repr is 60 characters
+    assert len(repr(exactly_60)) == 60
+    with pytest.raises(ValueError, match=re.escape(f"lengths): {exactly_60!r}") + "$"):
+        mg.tensor(exactly_60)
+    longer = [[0] * 18, [100]]              # 63 characters: the first 57 and "..."
+    with pytest.raises(ValueError, match=re.escape(f"lengths): {repr(longer)[:57]}...") + "$"):
+        mg.tensor(longer)
+
+
+def test_a_two_input_op_without_a_symbol_lists_its_inputs_with_commas():
+    from minigrad.ops import op
+
+    @op("pair", 2)
+    def pair(x, y):
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match=r"^pair: a \(2,\), b \(3,\): no$"):
+        pair(mg.tensor([1.0, 2.0], name="a"), mg.tensor([1.0, 2.0, 3.0], name="b"))

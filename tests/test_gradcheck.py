@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
+from minigrad.gradcheck import GradcheckReport, InputCheck
 from minigrad.ops import op
 from tests.strategies import arrays, small_shapes
 
@@ -332,3 +333,53 @@ def test_gradcheck_agrees_on_a_saturated_cross_entropy(z, eps):
               lambda t: mg.binary_cross_entropy_with_logits(t, y)):
         report = mg.gradcheck(f, [mg.tensor([[z]])], eps=eps)
         assert report.ok, str(report)
+
+
+# --- the report's exact text, and the edges of relative_difference ---------------------
+def _row(name, difference, ok):
+    return InputCheck(name, (2,), np.zeros(2), np.zeros(2), difference, ok)
+
+
+def test_gradcheck_report_str_is_an_aligned_table_with_one_verdict_per_row():
+    report = GradcheckReport([_row("x", 1e-9, True), _row("bias", 0.5, False),
+                              _row("W", float("nan"), False)], 2e-7, depends_on_inputs=False)
+    assert str(report).splitlines() == [
+        "input  shape          difference  verdict",
+        "x      (2,)            1.000e-09  ok",
+        "bias   (2,)            5.000e-01  WRONG (>= 2e-07)",
+        "W      (2,)                  nan  WRONG (not finite)",
+        "f does not depend on any input: every gradient is 0",
+    ], str(report)
+    assert np.isnan(report.max_difference) and not report.ok
+
+
+def test_gradcheck_report_max_difference_is_the_largest_and_0_when_empty():
+    report = GradcheckReport([_row("a", 0.25, False), _row("b", 0.5, False),
+                              _row("c", 0.125, True)], 2e-7)
+    assert report.max_difference == 0.5
+    assert GradcheckReport([], 2e-7).max_difference == 0.0 and GradcheckReport([], 2e-7).ok
+
+
+def test_gradcheck_needs_tensor_inputs_and_says_where():
+    with pytest.raises(TypeError, match="^gradcheck: inputs must be Tensors; got list$"):
+        mg.gradcheck(lambda x: x.sum(), [[1.0, 2.0]])
+
+
+def test_gradcheck_takes_a_single_tensor_as_its_inputs():
+    report = mg.gradcheck(lambda x: (x * x).sum(), mg.tensor([1.0, 2.0], name="x"))
+    assert [row.name for row in report.inputs] == ["x"] and report.ok
+
+
+def test_a_difference_equal_to_tol_fails():
+    x = mg.tensor([1.0])
+    difference = mg.gradcheck(_cube, [x], eps=1e-2).max_difference
+    assert not mg.gradcheck(_cube, [x], eps=1e-2, tol=difference).ok
+
+
+def test_relative_difference_of_empty_arrays_is_0():
+    assert mg.relative_difference(np.zeros((0, 3)), np.zeros((0, 3))) == 0.0
+
+
+def test_relative_difference_takes_lists_of_ints_and_bools():
+    assert abs(mg.relative_difference([True, False], [True, True]) - 1 / (1 + np.sqrt(2))) < 1e-15
+    assert mg.relative_difference([1, 0], [0, 1]) == mg.relative_difference([1.0, 0.0], [0.0, 1.0])

@@ -295,3 +295,33 @@ def test_the_cross_entropy_of_a_sigmoid_is_the_same_inside_and_outside_no_grad(z
     assert with_grad.data == without.data, (z, y, with_grad.data, without.data)
     with_grad.backward()   # and the gradient of the recorded one is finite
     assert np.isfinite(Z.grad).all(), Z.grad
+
+
+@pytest.mark.parametrize("symbol, op", [("-=", "sub"), ("+=", "add"), ("*=", "mul"), ("/=", "div")])
+def test_each_in_place_operator_on_an_op_result_makes_the_matching_op(symbol, op):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    Z = IN_PLACE[symbol][0](x * 4.0, 2.0)
+    assert Z.op == op and Z.data.tolist() == IN_PLACE[symbol][1](np.array([4.0, 8.0]), 2.0).tolist()
+
+
+def test_every_in_place_update_is_seen_by_a_later_graph_too():
+    W = mg.tensor([1.0, 2.0], requires_grad=True, name="W")
+    for _ in range(2):   # the second update must be caught as well as the first
+        J = (W * W).sum()
+        J.backward()
+        with mg.no_grad():
+            W -= 0.25 * W.grad
+        with pytest.raises(RuntimeError, match=r"W \(2,\) was changed"):
+            J.backward()
+
+
+def test_anomaly_messages_name_an_unnamed_leaf_and_the_first_bad_entry():
+    x = mg.tensor([1.0, np.nan, np.inf], requires_grad=True)
+    J = (x * 1.0).sum()
+    with mg.detect_anomaly(), pytest.raises(FloatingPointError) as error:
+        J.backward()
+    assert str(error.value) == ("detect_anomaly: value of unnamed (op leaf, shape (3,)) "
+                                "is not finite (nan at (1,))"), str(error.value)
+    with mg.detect_anomaly(), pytest.raises(FloatingPointError) as error:
+        mg.tensor(np.inf).exp()
+    assert "a non-finite value (inf) of shape ()" in str(error.value), str(error.value)

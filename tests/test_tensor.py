@@ -168,3 +168,17 @@ def test_repr_shows_values_name_op_and_requires_grad():
 def test_repr_of_a_large_tensor_is_summarised():
     text = repr(mg.tensor(np.arange(1000.0)))
     assert "..." in text and len(text) < 200, text
+
+
+def test_repr_rounds_to_4_digits_summarises_long_data_and_aligns_rows():
+    assert repr(mg.tensor([1.234567])) == "tensor([1.2346])"
+    assert repr(mg.tensor([[1.0, 2.0], [3.0, 4.0]])) == "tensor([[1., 2.],\n        [3., 4.]])"
+    assert repr(mg.tensor(np.arange(20.0))).count("...") == 0
+    assert repr(mg.tensor(np.arange(21.0))) == (
+        "tensor([ 0.,  1.,  2., ..., 18., 19., 20.])")
+
+
+def test_sum_and_mean_reduce_everything_to_a_scalar_by_default():
+    t = mg.tensor(np.ones((2, 3)))
+    assert t.sum().shape == () and t.mean().shape == ()
+    assert t.sum(axis=1).shape == (2,) and t.mean(axis=0).shape == (3,)
