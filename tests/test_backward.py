@@ -579,3 +579,19 @@ def test_an_unpickled_tensor_owns_a_writable_array_also_from_protocol_5():
         loaded.grad[0] = 7.0
         assert W.data[0] == 1.0 and W.grad[0] == 3.0
     J.backward()
+
+
+def test_a_scalar_that_collects_several_gradients_holds_an_array():
+    # 0-d gradients add up to a numpy scalar, which .grad must not become
+    x = mg.tensor(2.0, requires_grad=True)
+    (x * x + x).backward()
+    assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad == 5.0, repr(x.grad)
+
+
+def test_assigning_an_op_results_data_is_seen_by_backward():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    Z = (x * 2.0).named("Z")
+    J = (Z * Z).sum()
+    Z.data = Z.data + 1.0
+    with pytest.raises(RuntimeError, match=r"Z \(2,\) was changed"):
+        J.backward()
