@@ -194,10 +194,18 @@ class Tensor:
                 if p.requires_grad:
                     out.requires_grad, out._vjps = True, vjps
                     # What backward checks: no input changed between here and there.
-                    out._versions = tuple([q._version for q in parents])
-                    leaves = tuple([q._data for q in parents if q.op is None])
-                    if leaves:
-                        out._hold = _Hold(leaves)
+                    if len(parents) == 2:   # spelled out: this runs for every op
+                        x, y = parents
+                        out._versions = (x._version, y._version)
+                        if x.op is None:
+                            out._hold = _Hold((x._data, y._data) if y.op is None else (x._data,))
+                        elif y.op is None:
+                            out._hold = _Hold((y._data,))
+                    else:
+                        out._versions = tuple([q._version for q in parents])
+                        leaves = tuple([q._data for q in parents if q.op is None])
+                        if leaves:
+                            out._hold = _Hold(leaves)
                     break
         if _modes.anomaly and not np.isfinite(value).all():
             raise FloatingPointError(
@@ -313,20 +321,19 @@ class Tensor:
         # leaves the heap only once all its gradient has arrived. Only nodes that
         # receive a gradient enter it (X and Y never do), and no separate
         # topological sort is needed. Bookkeeping is keyed on the node itself.
-        pending = {id(self): seed}   # gradients of this call only: no double counting
-        # Keys whose pending gradient may be another node's array or a view of
-        # one (a VJP passing g through, a reshape): stored as .grad, they are copied.
+        pending = {self: seed}   # gradients of this call only: no double counting
+        # Nodes whose pending gradient may be another node's array or a view of
+        # one (a VJP passing g through, a reshape): stored as .grad, it is copied.
         borrowed = set()
         heap = [(-self._seq, self)]
         while heap:
             node = heapq.heappop(heap)[1]
-            key = id(node)
-            g = pending.pop(key)
+            g = pending.pop(node)
             if check and not np.isfinite(g).all():
                 raise FloatingPointError(f"detect_anomaly: gradient of {_anomaly_label(node)} "
                                          f"is not finite ({_first_bad(g)})")
             if node.grad is None:
-                total = np.array(g) if key in borrowed or type(g) is not np.ndarray else g
+                total = np.array(g) if node in borrowed or type(g) is not np.ndarray else g
             else:
                 total = node.grad + g
                 if type(total) is not np.ndarray:   # 0-d sums come back as numpy scalars
@@ -334,26 +341,24 @@ class Tensor:
             node.grad = total
             if node._vjps is None:
                 continue
-            for parent, version in zip(node.parents, node._versions):
+            for parent, vjp, version in zip(node.parents, node._vjps, node._versions):
                 if parent._version != version:
                     raise RuntimeError(_changed_message(parent, node))
-            node._hold = None   # its VJPs have what they need: the leaves may change again
-            for parent, vjp in zip(node.parents, node._vjps):
                 if not parent.requires_grad:
                     continue   # nobody needs it: skip the work
                 pg = vjp(g)
                 shape = parent._data.shape
                 if pg.shape != shape:
                     pg = _unbroadcast(pg, shape)
-                key = id(parent)
-                if key in pending:
-                    pending[key] = pending[key] + pg
-                    borrowed.discard(key)
+                if parent in pending:
+                    pending[parent] = pending[parent] + pg
+                    borrowed.discard(parent)
                 else:
-                    pending[key] = pg
+                    pending[parent] = pg
                     if pg is g or type(pg) is not np.ndarray or pg.base is not None:
-                        borrowed.add(key)
+                        borrowed.add(parent)
                     heapq.heappush(heap, (-parent._seq, parent))
+            node._hold = None   # its VJPs have run: the leaves it read may change again
 
     # --- in-place operators ---------------------------------------------------
     def __iadd__(self, other): return self._in_place(other, np.add, "add", "+=")
@@ -443,7 +448,10 @@ def as_tensor(data: Any, requires_grad: bool = False, name: Optional[str] = None
     ``torch.as_tensor`` does; other data is converted, hence copied). A Tensor's
     data is shared the same way. Changes to the array reach the tensor: while a
     recorded graph that used it waits for its backward, the array is read-only."""
-    array = data._data if isinstance(data, Tensor) else _as_float64(data)
+    if type(data) is np.ndarray and data.dtype == np.float64:   # the nets' every step
+        array = data
+    else:
+        array = data._data if isinstance(data, Tensor) else _as_float64(data)
     return Tensor._leaf(array, requires_grad, name)
 
 
