@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any, Callable, List, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
 
@@ -15,10 +15,10 @@ __all__ = ["numerical_grad", "gradcheck", "relative_difference", "GradcheckRepor
 
 
 def _scalar(value: Any, where: str) -> float:
-    array = value.data if isinstance(value, Tensor) else np.asarray(value, dtype=np.float64)
+    array = value.data if isinstance(value, Tensor) else np.asarray(value)
     if array.size != 1:
         raise ValueError(f"{where}: f must return a scalar; got shape {array.shape}")
-    return float(array.reshape(()))
+    return float(array.item())
 
 
 def _tensors(inputs: Sequence[Tensor], where: str) -> list:
@@ -39,10 +39,13 @@ def _positive(value: Any, argument: str, where: str) -> float:
     return float(value)
 
 
-def _private_copies(inputs: list, requires_grad: bool) -> list:
+def _private_copies(inputs: list, requires_grad: Optional[bool] = None) -> list:
     # Leaves with their own copy of the data: nudging one never moves another
     # input that shares its array, nor the caller's array (read-only ones included).
-    return [Tensor(t.data, requires_grad=requires_grad, name=t.name) for t in inputs]
+    # Each keeps its input's name and, unless told otherwise, its requires_grad.
+    return [Tensor(t.data, name=t.name,
+                   requires_grad=t.requires_grad if requires_grad is None else requires_grad)
+            for t in inputs]
 
 
 def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
@@ -50,13 +53,13 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
     """d f(*inputs) / d input for each input, by central differences
     ``(f(x + ε) - f(x - ε)) / 2ε``, one entry at a time. f must return a scalar.
 
-    f is called on private copies of the inputs (own data arrays), so inputs
-    that share an array are nudged independently and the caller's arrays are
-    never changed.
+    f is called on private copies of the inputs (own data arrays, the same
+    names and requires_grad), so inputs that share an array are nudged
+    independently and the caller's arrays are never changed.
     """
     inputs = _tensors(inputs, "numerical_grad")
     eps = _positive(eps, "eps", "numerical_grad")
-    copies = _private_copies(inputs, requires_grad=False)
+    copies = _private_copies(inputs)
     grads = []
     with no_grad():
         for t in copies:

@@ -223,8 +223,7 @@ class Tensor:
         return self._copy_as_leaf()
 
     def __deepcopy__(self, memo: dict) -> "Tensor":
-        out = memo[id(self)] = self._copy_as_leaf()
-        return out
+        return self._copy_as_leaf()   # copy.deepcopy itself records it in memo
 
     def __reduce__(self) -> tuple:
         return (_unpickle, (self._data, self.grad, self.requires_grad, self.name))

@@ -182,3 +182,10 @@ def test_a_two_input_op_without_a_symbol_lists_its_inputs_with_commas():
 
     with pytest.raises(ValueError, match=r"^pair: a \(2,\), b \(3,\): no$"):
         pair(mg.tensor([1.0, 2.0], name="a"), mg.tensor([1.0, 2.0, 3.0], name="b"))
+
+
+def test_a_61_character_excerpt_is_cut_too():
+    sixty_one = [[0] * 17, [1000]]
+    assert len(repr(sixty_one)) == 61
+    with pytest.raises(ValueError, match=re.escape(f"lengths): {repr(sixty_one)[:57]}...") + "$"):
+        mg.tensor(sixty_one)

@@ -1,6 +1,7 @@
 """Gradient checking as the course does it: numerical_grad by central
 differences, relative_difference, and gradcheck's per-input report."""
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -383,3 +384,49 @@ def test_relative_difference_of_empty_arrays_is_0():
 def test_relative_difference_takes_lists_of_ints_and_bools():
     assert abs(mg.relative_difference([True, False], [True, True]) - 1 / (1 + np.sqrt(2))) < 1e-15
     assert mg.relative_difference([1, 0], [0, 1]) == mg.relative_difference([1.0, 0.0], [0.0, 1.0])
+
+
+def test_relative_difference_computes_in_float64_whatever_the_input_dtype():
+    a, b = np.float32([1.0, 3.0]), np.float32([1 + 2 ** -20, 3.0 - 2 ** -21])
+    assert mg.relative_difference(a, b) == mg.relative_difference(a.astype(float), b.astype(float))
+    assert mg.relative_difference(b, a) == mg.relative_difference(b.astype(float), a.astype(float))
+
+
+@pytest.mark.parametrize("check", ["gradcheck", "numerical_grad"])
+def test_f_sees_copies_with_the_inputs_names_and_requires_grad(check):
+    a = mg.tensor([1.0, 2.0], requires_grad=True, name="a")
+    b = mg.tensor([3.0, 4.0], name="b")
+    seen = set()
+
+    def f(x, y):
+        seen.add((x.name, x.requires_grad, y.name, y.requires_grad))
+        return (x * y).sum()
+
+    getattr(mg, check)(f, [a, b])
+    # gradcheck's autograd pass asks every input for a gradient; numerical_grad
+    # (and gradcheck's numerical pass) keeps each input's own requires_grad
+    expected = {("a", True, "b", False)} | ({("a", True, "b", True)} if check == "gradcheck" else set())
+    assert seen == expected, seen
+
+
+def test_numerical_grad_checks_every_value_f_returns():
+    calls = []
+
+    def f(t):   # a scalar at x + eps, a vector at x - eps
+        calls.append(1)
+        return t.sum() if len(calls) % 2 else t * 2
+
+    with pytest.raises(ValueError, match=r"^numerical_grad: f must return a scalar; got shape \(2,\)$"):
+        mg.numerical_grad(f, [mg.tensor([1.0, 2.0])])
+    with pytest.raises(ValueError, match=r"^numerical_grad: f must return a scalar; got shape \(2,\)$"):
+        mg.numerical_grad(lambda t: t * 2, [mg.tensor([1.0, 2.0])])
+
+
+def test_numerical_grad_takes_f_returning_a_number_or_a_1_element_array():
+    x = mg.tensor([1.0, 2.0])
+    for f in (lambda t: float((t.data ** 2).sum()), lambda t: (t * t).sum().reshape(1, 1),
+              lambda t: int(round(float(t.data.sum()))) * 0 + (t.data ** 2).sum()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")   # no "array to scalar" deprecation either
+            (grad,) = mg.numerical_grad(f, [x], eps=1e-6)
+        np.testing.assert_allclose(grad, [2.0, 4.0], rtol=1e-6)

@@ -74,6 +74,8 @@ def test_as_tensor_converts_other_data_and_takes_requires_grad_and_name():
     t = mg.as_tensor([1, 2], requires_grad=True, name="W")
     assert t.data.dtype == np.float64 and t.requires_grad and t.name == "W" and t.op is None
     assert mg.as_tensor(t).data is t.data and mg.as_tensor(t).op is None
+    for dtype in (np.float32, np.int64, np.bool_):   # other dtypes are converted
+        assert mg.as_tensor(np.ones(2, dtype=dtype)).data.dtype == np.float64, dtype
 
 
 def test_a_tensor_made_from_a_tensor_copies_its_data_but_not_its_history():
