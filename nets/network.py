@@ -232,13 +232,16 @@ class Network(ABC):
     def graph(self, X: np.ndarray, Y: np.ndarray) -> Graph:
         """Build J as a minigrad graph with nodes named as in the notes
         (X, Y, W[l], b[l], Z[l], A[l], J). Parameters require grad; the
-        tensors share the arrays in ``params`` (no copy)."""
+        tensors share the arrays in ``params`` and X (``mg.as_tensor``: no copy),
+        which the engine keeps read-only until this graph's backward."""
         X, Y = check_data(X, Y, self.n_x)
-        A = mg.tensor(X, name="X")
-        nodes = {"X": A, "Y": mg.tensor(Y, name="Y")}
+        # as_tensor, not tensor (which copies): one graph a step must not copy every
+        # parameter, and g["W[1]"].data is net.params["W[1]"] for learners to compare
+        A = mg.as_tensor(X, name="X")
+        nodes = {"X": A, "Y": mg.as_tensor(Y, name="Y")}
         for l in range(1, self.L + 1):
-            W = mg.tensor(self.params[f"W[{l}]"], requires_grad=True, name=f"W[{l}]")
-            b = mg.tensor(self.params[f"b[{l}]"], requires_grad=True, name=f"b[{l}]")
+            W = mg.as_tensor(self.params[f"W[{l}]"], requires_grad=True, name=f"W[{l}]")
+            b = mg.as_tensor(self.params[f"b[{l}]"], requires_grad=True, name=f"b[{l}]")
             Z = (W @ A + b).named(f"Z[{l}]")
             A = self._g(l).op(Z).named(f"A[{l}]")
             nodes.update({f"W[{l}]": W, f"b[{l}]": b, f"Z[{l}]": Z, f"A[{l}]": A})
