@@ -220,7 +220,7 @@ COURSE_COSTS = {0: 0.693048, 1000: 0.288083, 2000: 0.254385, 3000: 0.233864, 400
 # printed decimals are exact. Then, between about 7900 and 7990, the cost jumps
 # (0.2159 -> 0.2199) and the jump amplifies round-off about 1e12-fold: after it
 # the 4th and 5th decimals depend on the machine (the course's own published
-# runs differ there). Measured over 358 runs, each with one initial weight, one
+# runs differ there). Measured over 508 runs, each with one initial weight, one
 # data coordinate, or every weight and coordinate moved by one ulp (either way),
 # and 8 OpenBLAS kernels: at 8000 the cost spreads over [0.21939, 0.21982] (up
 # to 3.6e-4 from the course's), at 9000 over [0.21854, 0.21868] (up to 6.8e-5),
