@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import html
 import math
+import os
 import re
 import unicodedata
 import warnings
@@ -184,14 +185,14 @@ def save_graph(root: Union[Tensor, Sequence[Tensor]], path: Union[str, Path],
     return path
 
 
-def check_suffix(path: Union[str, Path], formats: Sequence[str] = FORMATS,
+def check_suffix(path: Union[str, "os.PathLike[str]"], formats: Sequence[str] = FORMATS,
                  what: str = "") -> Path:
     """``path`` as a ``Path`` when its suffix (any case) is one of ``formats``
     (``.png``-style), else a ``ValueError`` listing them, raised before any work.
     The one check of a picture's suffix: graphs here, figures in ``nets.plots``
     (with matplotlib's formats). ``what`` starts the message (a function, a flag).
     """
-    if not isinstance(path, (str, Path)):
+    if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{what or 'picture'}: path must be a str or a pathlib.Path; got "
                         f"{type(path).__name__}")
     path = Path(path)
