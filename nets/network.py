@@ -214,7 +214,8 @@ class Network(ABC):
     def graph(self, X: np.ndarray, Y: np.ndarray) -> Graph:
         """Build J as a minigrad graph with nodes named as in the notes
         (X, Y, W[l], b[l], Z[l], A[l], J). Parameters require grad; the
-        tensors share the arrays in ``params`` (no copy)."""
+        tensors hold copies of the arrays in ``params`` (mg.tensor copies), so
+        a later update of ``params`` leaves this graph as it was."""
         X, Y = check_data(X, Y, self.n_x)
         A = mg.tensor(X, name="X")
         nodes = {"X": A, "Y": mg.tensor(Y, name="Y")}

@@ -152,11 +152,13 @@ def test_after_backward_every_node_below_a_parameter_has_a_grad():
     assert g["X"].grad is None and g["Y"].grad is None
 
 
-def test_graph_shares_the_parameter_arrays_and_fit_does_not_rewrite_old_graphs():
+def test_the_graph_holds_copies_of_the_parameters_so_fit_does_not_rewrite_old_graphs():
     X, Y = nets.data.flower(m=10)
     net = TwoLayerNet(2, 3)
     g = net.graph(X, Y)
-    assert g["W[1]"].data is net.params["W[1]"]
+    for k in net.params:   # mg.tensor copies its input, as torch.tensor does
+        np.testing.assert_array_equal(g[k].data, net.params[k], err_msg=k)
+        assert not np.shares_memory(g[k].data, net.params[k]), k
     before = g["W[1]"].data.copy()
     net.fit(X, Y, iterations=3, learning_rate=1.0)
     np.testing.assert_array_equal(g["W[1]"].data, before)
