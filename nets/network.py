@@ -21,6 +21,7 @@ import minigrad as mg
 from minigrad.functional import PROBABILITY_CLIP
 from minigrad.functional import activation as autograd_activation
 from nets import activations
+from nets.hand_step import HandStep
 from nets.init import initialize
 
 Params = Dict[str, np.ndarray]
@@ -216,7 +217,10 @@ class Network(ABC):
         """Batch gradient descent; returns the cost before each update.
 
         ``method`` picks where the gradients come from: ``"autograd"`` (the
-        graph) or ``"hand"`` (``backprop``); both give the same trajectory.
+        graph) or ``"hand"`` (the notes' formulas, run by ``nets.hand_step``);
+        both give the same trajectory. ``"hand"`` updates fresh copies of the
+        parameter arrays in place: arrays taken from ``params`` before the fit
+        keep their values.
         ``callback(i, cost)`` is called after each update's cost is known.
         """
         if method not in ("autograd", "hand"):
@@ -228,7 +232,9 @@ class Network(ABC):
             raise ValueError(f"fit: learning_rate must be a positive number; "
                              f"got {learning_rate!r}")
         X, Y = check_data(X, Y, self.n_x)
-        step = self.autograd if method == "autograd" else self._hand
+        if method == "hand":
+            return _fit_in_place(HandStep(self, X, Y, learning_rate).step, iterations, callback)
+        step = self.autograd
         costs = []
         for i in range(iterations):
             J, grads = step(X, Y)
@@ -239,6 +245,19 @@ class Network(ABC):
             if callback is not None:
                 callback(i, J)
         return costs
+
+
+def _fit_in_place(step: Callable[[], float], iterations: int,
+                  callback: Optional[Callable[[int, float], None]]) -> List[float]:
+    """Run ``step()`` (one update of the net's parameters in place, returning J
+    before it) ``iterations`` times; the costs, and ``callback`` after each."""
+    costs = []
+    for i in range(iterations):
+        J = step()
+        costs.append(J)
+        if callback is not None:
+            callback(i, J)
+    return costs
 
 
 class DeepNet(Network):
