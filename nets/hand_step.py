@@ -7,8 +7,8 @@ arranged for speed, which is all this module is about:
 
 - the data are validated once per ``fit`` (by the caller), not per step;
 - every array a step writes is allocated once, here, and reused (``out=``);
-- 1/m is folded into dZ[L] once, so each dZ[l] below is ∂J/∂Z[l] and dW, db
-  need no division;
+- the learning rate times 1/m is folded into dZ[L] once, so each dZ[l] below
+  is α ∂J/∂Z[l], and dW, db come out as the updates α ∂J/∂W, α ∂J/∂b;
 - g' comes from A (tanh: 1 - A², sigmoid: A(1 - A)) via the activation's
   ``g_prime_from_a``: no second tanh of Z;
 - W[2]ᵀ dZ[2] with one output unit is an outer product, done by broadcasting
@@ -42,7 +42,8 @@ class HandStep:
                  learning_rate: float) -> None:
         net.params = {k: np.array(v, dtype=np.float64) for k, v in net.params.items()}
         L, m = net.L, X.shape[1]
-        self.L, self.lr, self.inv_m = L, float(learning_rate), 1.0 / m
+        self.L, self.inv_m = L, 1.0 / m
+        self.lr_over_m = float(learning_rate) / m
         self.Y = Y
         # Y is 0 or 1, so the loss of a column is softplus(±Z[L]): + where Y = 0,
         # - where Y = 1. Multiplying by ±1 is exact.
@@ -67,9 +68,9 @@ class HandStep:
             np.add(Z[l], b[l], out=Z[l])
             A[l] = self.g[l].g(Z[l])
         J = self._output_and_cost(W, b, A, Z[L])
-        # backward: dZ[L] = (A[L] - Y) / m, then the notes' formulas layer by layer
+        # backward: dZ[L] = α (A[L] - Y) / m, then the notes' formulas layer by layer
         np.subtract(A[L], self.Y, out=dZ[L])
-        np.multiply(dZ[L], self.inv_m, out=dZ[L])
+        np.multiply(dZ[L], self.lr_over_m, out=dZ[L])
         for l in range(L, 0, -1):
             np.matmul(dZ[l], A[l - 1].T, out=self.dW[l])
             np.add.reduce(dZ[l], axis=1, keepdims=True, out=self.db[l])
@@ -80,11 +81,8 @@ class HandStep:
                     np.matmul(W[l].T, dZ[l], out=dZ[l - 1])
                 np.multiply(dZ[l - 1], self.g[l - 1].g_prime_from_a(A[l - 1]), out=dZ[l - 1])
         # update, in place, once every gradient is known (dA[l-1] used W[l] as it was)
-        lr = self.lr
         for l in range(1, L + 1):
-            np.multiply(self.dW[l], lr, out=self.dW[l])
             np.subtract(W[l], self.dW[l], out=W[l])
-            np.multiply(self.db[l], lr, out=self.db[l])
             np.subtract(b[l], self.db[l], out=b[l])
         return J
 
@@ -103,10 +101,9 @@ class HandStep:
         np.negative(e, out=e)
         np.exp(e, out=e)
         np.add(e, 1.0, out=d)
+        np.divide(e, d, out=AL)
         np.greater_equal(Z, 0.0, out=self.positive)
-        np.copyto(AL, e)
-        np.copyto(AL, 1.0, where=self.positive)
-        np.divide(AL, d, out=AL)
+        np.divide(1.0, d, out=AL, where=self.positive)
         np.log1p(e, out=e)
         np.multiply(Z, self.sign, out=d)
         np.maximum(d, 0.0, out=d)
