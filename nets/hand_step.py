@@ -53,7 +53,12 @@ class HandStep:
         self.g = [None] + [net._g(l) for l in range(1, L)]
         dims = net.layer_dims
         self.Z = [None] + [np.empty((dims[l], m)) for l in range(1, L + 1)]
-        self.A = [X] + [None] * (L - 1) + [np.empty((1, m))]   # hidden A: from g(Z)
+        self.A = [X] + [np.empty((dims[l], m)) for l in range(1, L + 1)]
+        self.G = [None] + [np.empty((dims[l], m)) for l in range(1, L)]   # g'(Z[l])
+        # tanh, the notes' hidden activation, runs in the buffers; the others
+        # allocate through nets.activations (fresh arrays of 128 KB and more
+        # are mmap'ed and page-faulted by glibc's default allocator each step).
+        self.in_place = [None] + [self.g[l].name == "tanh" for l in range(1, L)]
         self.dZ = [None] + [np.empty((dims[l], m)) for l in range(1, L + 1)]
         self.dW = [None] + [np.empty_like(w) for w in self.W[1:]]
         self.db = [None] + [np.empty_like(b) for b in self.b[1:]]
@@ -66,7 +71,10 @@ class HandStep:
         for l in range(1, L):
             np.matmul(W[l], A[l - 1], out=Z[l])
             np.add(Z[l], b[l], out=Z[l])
-            A[l] = self.g[l].g(Z[l])
+            if self.in_place[l]:
+                np.tanh(Z[l], out=A[l])
+            else:
+                A[l] = self.g[l].g(Z[l])
         J = self._output_and_cost(W, b, A, Z[L])
         # backward: dZ[L] = α (A[L] - Y) / m, then the notes' formulas layer by layer
         np.subtract(A[L], self.Y, out=dZ[L])
@@ -79,12 +87,22 @@ class HandStep:
                     np.multiply(W[l].T, dZ[l], out=dZ[l - 1])
                 else:
                     np.matmul(W[l].T, dZ[l], out=dZ[l - 1])
-                np.multiply(dZ[l - 1], self.g[l - 1].g_prime_from_a(A[l - 1]), out=dZ[l - 1])
+                np.multiply(dZ[l - 1], self._g_prime(l - 1), out=dZ[l - 1])
         # update, in place, once every gradient is known (dA[l-1] used W[l] as it was)
         for l in range(1, L + 1):
             np.subtract(W[l], self.dW[l], out=W[l])
             np.subtract(b[l], self.db[l], out=b[l])
         return J
+
+    def _g_prime(self, l: int) -> np.ndarray:
+        """g'(Z[l]) from A[l]: tanh' = 1 - A² in a buffer, else the activation's
+        own ``g_prime_from_a``."""
+        if not self.in_place[l]:
+            return self.g[l].g_prime_from_a(self.A[l])
+        G, A = self.G[l], self.A[l]
+        np.multiply(A, A, out=G)
+        np.subtract(1.0, G, out=G)
+        return G
 
     def _output_and_cost(self, W: list, b: list, A: list, Z: np.ndarray) -> float:
         """A[L] = σ(Z[L]) into A[L], and J from the logits.

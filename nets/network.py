@@ -25,6 +25,7 @@ from minigrad.functional import activation as autograd_activation
 from nets import activations
 from nets.hand_step import HandStep
 from nets.init import initialize
+from nets.replay_step import ReplayStep
 
 if TYPE_CHECKING:  # pragma: no cover - only for the annotations
     import graphviz
@@ -258,13 +259,15 @@ class Network(ABC):
 
         ``method`` picks where the gradients come from: ``"autograd"`` (the
         graph) or ``"hand"`` (the notes' formulas, run by ``nets.hand_step``);
-        both give the same trajectory. ``"hand"`` updates fresh copies of the
-        parameter arrays in place: arrays taken from ``params`` before the fit
-        keep their values.
+        both give the same trajectory; ``"replay"`` records the graph once and
+        replays it (``mg.record``), autograd's trajectory bit for bit. ``"hand"``
+        and ``"replay"`` update fresh copies of the parameter arrays in place:
+        arrays taken from ``params`` before the fit keep their values.
         ``callback(i, cost)`` is called after each update's cost is known.
         """
-        if method not in ("autograd", "hand"):
-            raise ValueError(f"fit: method must be 'autograd' or 'hand'; got {method!r}")
+        if method not in ("autograd", "hand", "replay"):
+            raise ValueError(f"fit: method must be 'replay', 'autograd' or 'hand'; "
+                             f"got {method!r}")
         if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) \
                 or iterations < 0:
             raise ValueError(f"fit: iterations must be an int >= 0; got {iterations!r}")
@@ -272,8 +275,9 @@ class Network(ABC):
             raise ValueError(f"fit: learning_rate must be a positive number; "
                              f"got {learning_rate!r}")
         X, Y = check_data(X, Y, self.n_x)
-        if method == "hand":
-            return _fit_in_place(HandStep(self, X, Y, learning_rate).step, iterations, callback)
+        if method in ("hand", "replay"):
+            make = HandStep if method == "hand" else ReplayStep
+            return _fit_in_place(make(self, X, Y, learning_rate).step, iterations, callback)
         step = self.autograd
         costs = []
         for i in range(iterations):

@@ -1,0 +1,39 @@
+"""``fit(method="replay")``: record the net's graph once with ``mg.record``,
+then replay it every step, bit-identical to ``fit(method="autograd")``."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+import minigrad as mg
+
+if TYPE_CHECKING:   # network.py imports this module
+    from nets.network import Network
+
+__all__ = ["ReplayStep"]
+
+
+class ReplayStep:
+    """``step()`` replays the recorded graph, updates the parameters in place
+    (the tape's own arrays, which ``net.params`` then holds) and returns J
+    before the update. The update is autograd's ``W - lr * dW``, the same
+    numbers, so the whole trajectory is autograd's bit for bit."""
+
+    def __init__(self, net: "Network", X: np.ndarray, Y: np.ndarray,
+                 learning_rate: float) -> None:
+        g = net.graph(X, Y)
+        names = list(net.params)
+        self.tape = mg.record(g.loss, [g[name] for name in names])
+        self.params = self.tape.inputs            # copies: earlier arrays keep their values
+        net.params = dict(zip(names, self.params))
+        self.grads = self.tape.grads
+        self.scaled = [np.empty_like(p) for p in self.params]
+        self.lr = float(learning_rate)
+
+    def step(self) -> float:
+        J = self.tape.replay()
+        for W, dW, scaled in zip(self.params, self.grads, self.scaled):
+            np.multiply(self.lr, dW, out=scaled)
+            np.subtract(W, scaled, out=W)
+        return J
