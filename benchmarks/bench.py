@@ -35,7 +35,6 @@ import platform
 import shutil
 import statistics
 import sys
-import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -68,7 +67,6 @@ TARGETS = {"hand": {"S1": 1.15, "S2": 1.15, "S3": 1.15},
            "replay": {"S1": 1.25, "S2": 1.1, "S3": 1.05},
            "autograd": {"S1": 2.0, "S2": 1.3, "S3": 1.15}}
 LEARNING_RATE = 0.01
-FOREVER = 10**12   # fit's iterations when the benchmark decides when to stop it
 BASE = "tuned"
 
 
@@ -143,16 +141,18 @@ class TunedStep:
 
 
 def run_tuned(X, Y, params, lr):
+    """``run(n, callback)`` runs n steps, as ``fit`` does (costs kept, callback
+    after each); ``current()`` gives the parameters."""
     step = TunedStep(X, Y, params, lr)
 
-    def start(callback):
+    def run(iterations, callback):
         costs = []
-        for i in range(FOREVER):      # the same per-step bookkeeping as fit's loop
+        for i in range(iterations):   # the same per-step bookkeeping as fit's loop
             J = step.step()
             costs.append(J)
             callback(i, J)
         return costs
-    return start, lambda: step.params
+    return run, lambda: step.params
 
 
 def run_fit(method: str):
@@ -161,10 +161,10 @@ def run_fit(method: str):
         net = TwoLayerNet(n_x, n_h, activation="tanh")
         net.params = {k: v.copy() for k, v in params.items()}
 
-        def start(callback):
-            return net.fit(X, Y, iterations=FOREVER, learning_rate=lr, method=method,
+        def run(iterations, callback):
+            return net.fit(X, Y, iterations=iterations, learning_rate=lr, method=method,
                            callback=callback)
-        return start, lambda: net.params
+        return run, lambda: net.params
     return make
 
 
@@ -174,9 +174,9 @@ def run_torch(X, Y, params, lr):
     Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
     p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
 
-    def start(callback):
+    def run(iterations, callback):
         costs = []
-        for i in range(FOREVER):
+        for i in range(iterations):
             Z1 = p["W[1]"] @ Xt + p["b[1]"]
             Z2 = p["W[2]"] @ torch.tanh(Z1) + p["b[2]"]
             J = F.binary_cross_entropy_with_logits(Z2, Yt)
@@ -188,7 +188,7 @@ def run_torch(X, Y, params, lr):
             costs.append(J.item())
             callback(i, costs[-1])
         return costs
-    return start, lambda: {k: t.detach().numpy() for k, t in p.items()}
+    return run, lambda: {k: t.detach().numpy() for k, t in p.items()}
 
 
 def fit_methods() -> List[str]:
@@ -215,23 +215,10 @@ def methods(use_torch: bool) -> Dict[str, Callable]:
 
 
 # --- agreement before timing -------------------------------------------------
-class _Stop(Exception):
-    """Raised from a callback to end a fit the benchmark is driving."""
-
-
 def first_steps(make, X, Y, params, steps: int = 3) -> tuple:
-    costs = []
-    start, current = make(X, Y, params, LEARNING_RATE)
-
-    def callback(i, J):
-        costs.append(J)
-        if len(costs) == steps:
-            raise _Stop
-    try:
-        start(callback)
-    except _Stop:
-        pass
-    return costs, {k: np.array(v) for k, v in current().items()}
+    run, current = make(X, Y, params, LEARNING_RATE)
+    costs = run(steps, lambda i, J: None)
+    return list(costs), {k: np.array(v) for k, v in current().items()}
 
 
 def check_agreement(table: dict, X, Y, params) -> dict:
@@ -267,101 +254,58 @@ def _rel(a, b) -> float:
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
 
 
-# --- timing: every method in its own thread, one running at a time ------------
+# --- timing: every method in the main thread, blocks interleaved -------------
 class Runner:
-    """Drives one method, started once, in a thread of its own. The method
-    calls ``callback(i, J)`` after each step (``fit``'s callback; the tuned
-    and torch loops do the same); the callback hands control back to the
-    benchmark every ``k`` steps. Only one thread runs at a time, so the
-    methods never compete; the per-step time leaves out ``fit``'s one-time
-    setup (validation, buffers, recording), which ``setup_s`` reports."""
+    """Times one method in blocks: each block is one call ``run(k + 1, callback)``
+    (for the fit methods, ``net.fit(X, Y, iterations=k + 1, ...)``, continuing
+    the same training); the clock starts at the callback after the first step
+    and stops at the callback after the last, so the k steps timed leave out
+    the call's one-time setup (validation, buffers, recording) and the first
+    step, whose buffers are new. ``setup_s`` is the time from the call to that
+    first callback (setup + one step). Everything runs in the main thread, as
+    a user's fit does: glibc gives other threads other arenas, which behave
+    differently."""
 
-    def __init__(self, name: str, start: Callable, clock: Callable) -> None:
-        self.name, self.start, self.clock = name, start, clock
-        self.turn, self.done = threading.Semaphore(0), threading.Semaphore(0)
-        self.k = self.remaining = 0
-        self.t0 = self.last = self.setup_s = 0.0
-        self.error: Optional[BaseException] = None
-        self.stopping = False
-        self.thread = threading.Thread(target=self._main, daemon=True, name=name)
-
-    def _main(self) -> None:
-        try:
-            self.start(self._callback)
-        except _Stop:
-            pass
-        except BaseException as error:   # reported by the benchmark's thread
-            self.error = error
-        self.done.release()
-
-    def _callback(self, i: int, J: float) -> None:
-        if self.remaining > 1:
-            self.remaining -= 1
-            return
-        now = self.clock()
-        if i == 0:
-            self.setup_s = now - self.t0          # setup + one step
-        else:
-            self.last = (now - self.t0) / self.k
-        self.done.release()
-        self.turn.acquire()
-        if self.stopping:
-            raise _Stop
-        self.remaining, self.t0 = self.k, self.clock()
-
-    def launch(self) -> None:
-        self.t0 = self.clock()
-        self.thread.start()
-        self._wait()
+    def __init__(self, name: str, run: Callable, clock: Callable) -> None:
+        self.name, self.run, self.clock = name, run, clock
+        self.setups: List[float] = []
 
     def block(self, k: int) -> float:
-        """Seconds per step over the next k steps."""
-        self.k = k
-        self.turn.release()
-        self._wait()
-        return self.last
+        """Seconds per step over k steps."""
+        marks = []
+        clock = self.clock
 
-    def stop(self) -> None:
-        self.stopping = True
-        self.turn.release()
-        self.thread.join()
-
-    def _wait(self) -> None:
-        self.done.acquire()
-        if self.error is not None:
-            raise RuntimeError(f"{self.name} failed") from self.error
+        def callback(i, J):
+            marks.append(clock())
+        start = clock()
+        self.run(k + 1, callback)
+        self.setups.append(marks[0] - start)
+        return (marks[-1] - marks[0]) / k
 
 
 def time_size(table: dict, X, Y, params, quick: bool, clock) -> dict:
     runners = [Runner(name, make(X, Y, params, LEARNING_RATE)[0], clock)
                for name, make in table.items()]
-    try:
-        for r in runners:
-            r.launch()
-        # warm-up, which also sizes the blocks
-        target = 0.01 if quick else 0.05
-        per_step = {}
-        for r in runners:
-            r.block(2)
-            per_step[r.name] = r.block(max(1, int(0.2 * target / max(r.block(1), 1e-7))))
-        slowest = max(per_step.values())
-        rounds = 3 if quick else (31 if slowest < 0.005 else 9 if slowest < 0.05 else 5)
-        counts = {n: max(1, int(target / max(s, 1e-7))) for n, s in per_step.items()}
-        samples = {r.name: [] for r in runners}
-        for i in range(rounds):
-            k = i % len(runners)
-            for r in runners[k:] + runners[:k]:   # rotate the order every round
-                samples[r.name].append(r.block(counts[r.name]))
-    finally:
-        for r in runners:
-            if r.thread.is_alive():
-                r.stop()
+    target = 0.01 if quick else 0.05
+    per_step = {}
+    for r in runners:   # warm-up, which also sizes the blocks
+        r.block(2)
+        per_step[r.name] = r.block(max(1, int(0.2 * target / max(r.block(1), 1e-7))))
+    slowest = max(per_step.values())
+    rounds = 3 if quick else (31 if slowest < 0.005 else 9 if slowest < 0.05 else 5)
+    counts = {n: max(1, int(target / max(s, 1e-7))) for n, s in per_step.items()}
+    samples = {r.name: [] for r in runners}
+    for i in range(rounds):
+        k = i % len(runners)
+        for r in runners[k:] + runners[:k]:   # rotate the order every round
+            samples[r.name].append(r.block(counts[r.name]))
     base = samples[BASE]
     out = {}
     for r in runners:
         s = samples[r.name]
         ratios = sorted(t / b for t, b in zip(s, base))
-        out[r.name] = {"median_s": statistics.median(s), "setup_s": r.setup_s,
+        out[r.name] = {"median_s": statistics.median(s),
+                       "setup_s": statistics.median(r.setups),
                        "steps_per_block": counts[r.name], "rounds": rounds,
                        "ratio": statistics.median(ratios), "ratio_min": ratios[0],
                        "ratio_max": ratios[-1], "ratio_q1": float(np.percentile(ratios, 25)),
@@ -609,6 +553,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="S1, S2 and a small sweep, 3 short rounds: a smoke run")
+    parser.add_argument("--sizes", default=None,
+                        help=f"a comma-separated subset of {', '.join(SIZES)} (default: all; "
+                             f"--quick: S1,S2)")
+    parser.add_argument("--no-sweep", action="store_true", help="leave out the m x n_h sweep")
     parser.add_argument("--timer", choices=sorted(TIMERS), default="wall",
                         help="wall-clock (default) or the process's CPU time")
     parser.add_argument("--torch", choices=["auto", "off"], default="auto",
@@ -619,6 +567,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="also put the tables and chart into benchmarks/README.md "
                              "and docs/performance.md")
     args = parser.parse_args(argv)
+    if args.sizes and not set(args.sizes.upper().split(",")) <= set(SIZES):
+        parser.error(f"--sizes takes names from {', '.join(SIZES)}; got {args.sizes!r}")
     argv_used = sys.argv[1:] if argv is None else list(argv)
     use_torch = False
     if args.torch == "auto":
@@ -643,7 +593,9 @@ def main(argv: Optional[List[str]] = None) -> int:
               f"1 BLAS thread, glibc malloc as it comes, {args.timer} time; methods: "
               f"{', '.join(table)}; minigrad from {Path(minigrad.__file__).parent}", flush=True)
         sizes = QUICK_SIZES if args.quick else SIZES
-        sweep = QUICK_SWEEP if args.quick else SWEEP
+        if args.sizes:
+            sizes = {k: SIZES[k] for k in args.sizes.upper().split(",")}
+        sweep = {} if args.no_sweep else QUICK_SWEEP if args.quick else SWEEP
         results = run_sizes(sizes, table, args.quick, clock, memory_up_to=10**9)
         sweep_results = run_sizes(sweep, table, args.quick, clock, memory_up_to=4 * 400_000)
         peak = matmul_peak(clock)
