@@ -214,6 +214,7 @@ def methods(use_torch: bool) -> Dict[str, Callable]:
     return table
 
 
+
 # --- agreement before timing -------------------------------------------------
 def first_steps(make, X, Y, params, steps: int = 3) -> tuple:
     run, current = make(X, Y, params, LEARNING_RATE)
@@ -451,10 +452,11 @@ def markdown(report: dict) -> str:
         "",
         time_table(report["sizes"], names),
         "",
-        "Scaling, n_x = 2:",
-        "",
-        time_table(report["sweep"], names),
-        "",
+        *(["Scaling, n_x = 2:", "", time_table(report["sweep"], names), ""]
+          if report["sweep"] else []),
+        *(["PyTorch ran in a process of its own (importing it changes glibc's allocator "
+           "thresholds for the process), timed against the tuned step there.", ""]
+          if report["torch"] else []),
         "Peak memory of setting up and running two steps, above the level before: "
         "tracemalloc's live bytes / RSS growth, as a multiple of the tuned step's "
         "(PyTorch's allocator is invisible to tracemalloc).",
@@ -549,6 +551,41 @@ def run_sizes(sizes: dict, table: dict, quick: bool, clock, memory_up_to: int) -
     return results
 
 
+def torch_in_a_child(args: argparse.Namespace) -> Optional[dict]:
+    """PyTorch's timings from a process of its own: importing torch changes
+    glibc's allocator thresholds for the whole process (its own allocations
+    raise them), and with them what the numpy methods pay. The child times
+    torch against the tuned step, interleaved, as here."""
+    import importlib.util
+    import subprocess
+    import tempfile
+    if args.torch == "off" or importlib.util.find_spec("torch") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, str(Path(__file__).resolve()), "--only-torch",
+                   "--timer", args.timer, "--out", tmp]
+        command += ["--quick"] if args.quick else []
+        command += ["--sizes", args.sizes] if args.sizes else []
+        command += ["--no-sweep"] if args.no_sweep else []
+        subprocess.run(command, check=True)
+        return json.loads((Path(tmp) / "bench.json").read_text())
+
+
+def merge_torch(report: dict, child: dict) -> None:
+    report["torch"] = child["torch"]
+    report["methods"].append("torch")
+    for part in ("sizes", "sweep"):
+        for label, entry in report[part].items():
+            theirs = child[part][label]
+            entry["timings"]["torch"] = theirs["timings"]["torch"]
+            entry["timings"]["torch"]["tuned_in_its_process_s"] = \
+                theirs["timings"][BASE]["median_s"]
+            entry["agreement"].update({k: v for k, v in theirs["agreement"].items()
+                                       if k.startswith("torch")})
+            if "memory" in entry:
+                entry["memory"]["torch"] = theirs["memory"]["torch"]
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
@@ -560,7 +597,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--timer", choices=sorted(TIMERS), default="wall",
                         help="wall-clock (default) or the process's CPU time")
     parser.add_argument("--torch", choices=["auto", "off"], default="auto",
-                        help="time PyTorch when it is installed (default) or not")
+                        help="time PyTorch, in a process of its own, when it is installed "
+                             "(default) or not")
+    parser.add_argument("--only-torch", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS,
                         help="directory for bench.json, bench.md and bench.png")
     parser.add_argument("--update-docs", action="store_true",
@@ -570,53 +609,58 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.sizes and not set(args.sizes.upper().split(",")) <= set(SIZES):
         parser.error(f"--sizes takes names from {', '.join(SIZES)}; got {args.sizes!r}")
     argv_used = sys.argv[1:] if argv is None else list(argv)
-    use_torch = False
-    if args.torch == "auto":
-        try:
-            import torch
-            use_torch = True
-        except ImportError:
-            torch = None
     clock = TIMERS[args.timer]
     load_before = os.getloadavg()[0]
+    torch_version = None
     with threadpoolctl.threadpool_limits(1):
-        if use_torch:
+        if args.only_torch:
+            import torch
             torch.set_num_threads(1)
+            torch_version = torch.__version__
+            table = {BASE: run_tuned, "torch": run_torch}
+        else:
+            table = methods(use_torch=False)
         blas = [{k: lib.get(k) for k in ("internal_api", "version", "num_threads",
                                          "architecture", "filepath")}
                 for lib in threadpoolctl.threadpool_info()]
         blas_summary = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})"
-                                 for b in blas if b["internal_api"] != "openmp") or "BLAS ?"
-        table = methods(use_torch)
+                                 for b in blas if b["internal_api"] not in ("openmp",)
+                                 and "torch" not in str(b["filepath"])) or "BLAS ?"
         print(f"python {platform.python_version()}, numpy {np.__version__}, {blas_summary}, "
-              f"torch {torch.__version__ if use_torch else 'absent'}, {os.cpu_count()} CPUs, "
-              f"1 BLAS thread, glibc malloc as it comes, {args.timer} time; methods: "
-              f"{', '.join(table)}; minigrad from {Path(minigrad.__file__).parent}", flush=True)
+              f"{os.cpu_count()} CPUs, 1 BLAS thread, glibc malloc as it comes, {args.timer} "
+              f"time; methods: {', '.join(table)}; minigrad from "
+              f"{Path(minigrad.__file__).parent}", flush=True)
         sizes = QUICK_SIZES if args.quick else SIZES
         if args.sizes:
             sizes = {k: SIZES[k] for k in args.sizes.upper().split(",")}
         sweep = {} if args.no_sweep else QUICK_SWEEP if args.quick else SWEEP
         results = run_sizes(sizes, table, args.quick, clock, memory_up_to=10**9)
         sweep_results = run_sizes(sweep, table, args.quick, clock, memory_up_to=4 * 400_000)
-        peak = matmul_peak(clock)
+        peak = None if args.only_torch else matmul_peak(clock)
     report = {"when": time.strftime("%Y-%m-%d %H:%M %Z"), "argv": argv_used,
               "python": platform.python_version(), "numpy": np.__version__,
-              "torch": torch.__version__ if use_torch else None, "cpus": os.cpu_count(),
+              "torch": torch_version, "cpus": os.cpu_count(),
               "blas": blas, "blas_summary": blas_summary, "timer": args.timer,
-              "quick": args.quick, "load_before": load_before, "load_after": os.getloadavg()[0],
+              "quick": args.quick, "load_before": load_before,
               "learning_rate": LEARNING_RATE, "targets": TARGETS, "methods": list(table),
               "peak_gflops": peak, "sizes": results, "sweep": sweep_results}
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.only_torch:
+        (args.out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+        return 0
+    child = torch_in_a_child(args)
+    if child is not None:
+        merge_torch(report, child)
+    report["load_after"] = os.getloadavg()[0]
     table_md = markdown(report)
     print("\n" + table_md)
-    agreement = {label: e["agreement"] for label, e in {**results, **sweep_results}.items()}
     worst = {}
-    for checks in agreement.values():
-        for k, v in checks.items():
+    for entry in {**results, **sweep_results}.values():
+        for k, v in entry["agreement"].items():
             worst[k] = max(worst.get(k, 0.0), v)
     print("agreement checked before timing (largest relative difference over all sizes):")
     for k, v in worst.items():
         print(f"  {k}: {v:.1e}")
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     (args.out / "bench.md").write_text(table_md)
     plot(report, args.out / "bench.png")
