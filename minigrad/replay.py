@@ -34,7 +34,12 @@ import numpy as np
 
 from minigrad.tensor import Tensor, describe, topological_order
 
-__all__ = ["record", "Tape"]
+__all__ = ["record", "Tape", "StaleTape"]
+
+
+class StaleTape(ValueError):
+    """A replay found values its recorded graph cannot serve (the slope of a
+    leaky_relu that the recording could not read): record again."""
 
 Kernel = Callable[[], None]
 
@@ -100,7 +105,8 @@ class Tape:
         """Run the recorded forward and backward pass; return the root's value.
 
         ``values``: one array per leaf (copied into the tape), or none to use
-        ``inputs`` as they are.
+        ``inputs`` as they are. When the structure changes and the tape records
+        again from its function, the leaves' ``data`` become the new values.
         """
         if values:
             if len(values) != len(self.leaves):
@@ -115,8 +121,15 @@ class Tape:
                     np.copyto(buffer, array)
         elif self._guard is not None and self._structure(self._inputs) != self._recorded_structure:
             self._record_again([a.copy() for a in self._inputs])
-        for kernel in self._forward:
-            kernel()
+        try:
+            for kernel in self._forward:
+                kernel()
+        except StaleTape:
+            if self._fn is None:
+                raise
+            self._record_again([a.copy() for a in self._inputs])
+            for kernel in self._forward:
+                kernel()
         for kernel in self._backward:
             kernel()
         return float(self._root_value)
@@ -436,26 +449,36 @@ def _leaky_relu(node, ins, listed):
 
     def forward():   # slope = where(z > 0, 1, alpha); value z * slope
         np.greater(z, 0, out=positive)
-        slope.fill(alpha)
-        np.copyto(slope, 1.0, where=positive)
+        if alpha is None:
+            if not positive.all():
+                raise StaleTape(f"replay: leaky_relu {describe(node)}: its slope alpha could "
+                                f"not be read from the recorded values (no input was below "
+                                f"0), and now an input is 0 or below: record again")
+            slope.fill(1.0)
+        else:
+            slope.fill(alpha)
+            np.copyto(slope, 1.0, where=positive)
         np.multiply(z, slope, out=out)
     return _Op(out, forward, [lambda g, o: np.multiply(g, slope, out=o)])
 
 
-def _infer_alpha(node: Tensor, z: np.ndarray) -> float:
+def _infer_alpha(node: Tensor, z: np.ndarray) -> Optional[float]:
     """leaky_relu keeps its slope to itself: find the one that reproduces the
-    recorded value (the default 0.01 first), or refuse."""
-    below = z <= 0
-    candidates = [0.01]
+    recorded value (the default 0.01 first); None when no input was below 0
+    (the forward then refuses inputs at or below 0 instead of guessing)."""
     negative = np.flatnonzero(z < 0)
-    if negative.size:
-        candidates.append(float(node.data.flat[negative[0]] / z.flat[negative[0]]))
-    if np.any(z < 0):
-        for alpha in candidates:
-            if np.array_equal(z[below] * alpha, node.data[below]):
-                return alpha
-    raise ValueError(f"record: cannot tell the slope alpha of leaky_relu {describe(node)} "
-                     f"from the recorded values (it needs an input below 0)")
+    if not negative.size:
+        if np.any(z == 0):   # the gradient there is alpha * g: it cannot wait
+            raise ValueError(f"record: cannot read the slope alpha of leaky_relu "
+                             f"{describe(node)}: no recorded input is below 0, and some are "
+                             f"0, where its gradient needs alpha; use the eager engine")
+        return None
+    below = z <= 0
+    for alpha in (0.01, float(node.data.flat[negative[0]] / z.flat[negative[0]])):
+        if np.array_equal(z[below] * alpha, node.data[below]):
+            return alpha
+    raise ValueError(f"record: cannot find the slope alpha that reproduces leaky_relu "
+                     f"{describe(node)}")
 
 
 def _sigmoid_into(z, e, d, a, positive) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import minigrad as mg
+from minigrad.replay import StaleTape
 
 if TYPE_CHECKING:   # network.py imports this module
     from nets.network import Network
@@ -22,17 +23,25 @@ class ReplayStep:
 
     def __init__(self, net: "Network", X: np.ndarray, Y: np.ndarray,
                  learning_rate: float) -> None:
-        g = net.graph(X, Y)
-        names = list(net.params)
+        self.net, self.X, self.Y = net, X, Y
+        self.lr = float(learning_rate)
+        self._record()
+
+    def _record(self) -> None:
+        g = self.net.graph(self.X, self.Y)
+        names = list(self.net.params)
         self.tape = mg.record(g.loss, [g[name] for name in names])
         self.params = self.tape.inputs            # copies: earlier arrays keep their values
-        net.params = dict(zip(names, self.params))
+        self.net.params = dict(zip(names, self.params))
         self.grads = self.tape.grads
         self.scaled = [np.empty_like(p) for p in self.params]
-        self.lr = float(learning_rate)
 
     def step(self) -> float:
-        J = self.tape.replay()
+        try:
+            J = self.tape.replay()
+        except StaleTape:   # the recording could not see everything these values need
+            self._record()
+            J = self.tape.replay()
         for W, dW, scaled in zip(self.params, self.grads, self.scaled):
             np.multiply(self.lr, dW, out=scaled)
             np.subtract(W, scaled, out=W)
