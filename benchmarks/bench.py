@@ -345,9 +345,11 @@ def _reset_rss_peak() -> bool:
 
 
 def memory(make, X, Y, params, traced: bool) -> dict:
-    """Peak memory of setting up a method and running two steps, above the
-    level before: tracemalloc's live bytes (numpy reports its buffers to it;
-    PyTorch does not) and the growth of the resident set (RSS)."""
+    """Memory of a method, above the level before it is set up: the peak while
+    it steps (steps 2 and 3; what it keeps from its setup, such as buffers, is
+    included) and the peak of setting up and running the first step, as
+    tracemalloc's live bytes (numpy reports its buffers to it; PyTorch does
+    not) and as growth of the resident set (RSS)."""
     result = {}
     if traced:
         _trim()
@@ -355,14 +357,31 @@ def memory(make, X, Y, params, traced: bool) -> dict:
         try:
             base = tracemalloc.get_traced_memory()[0]
             tracemalloc.reset_peak()
-            first_steps(make, X, Y, params, steps=2)
+            marks = []
+
+            def callback(i, J):
+                if i == 0:
+                    marks.append(tracemalloc.get_traced_memory()[1] - base)
+                    tracemalloc.reset_peak()
+            run, _ = make(X, Y, params, LEARNING_RATE)
+            run(3, callback)
+            result["traced_setup_bytes"] = marks[0]
             result["traced_bytes"] = tracemalloc.get_traced_memory()[1] - base
+            del run
         finally:
             tracemalloc.stop()
     _trim()
     rss = _status_kb("VmRSS")
     if rss is not None and _reset_rss_peak():
-        first_steps(make, X, Y, params, steps=2)
+        marks = []
+
+        def callback(i, J):
+            if i == 0:
+                marks.append(_status_kb("VmHWM"))
+                _reset_rss_peak()
+        run, _ = make(X, Y, params, LEARNING_RATE)
+        run(3, callback)
+        result["rss_setup_bytes"] = max(0, marks[0] - rss) * 1024
         result["rss_bytes"] = max(0, _status_kb("VmHWM") - rss) * 1024
     return result
 
@@ -457,9 +476,11 @@ def markdown(report: dict) -> str:
         *(["PyTorch ran in a process of its own (importing it changes glibc's allocator "
            "thresholds for the process), timed against the tuned step there.", ""]
           if report["torch"] else []),
-        "Peak memory of setting up and running two steps, above the level before: "
-        "tracemalloc's live bytes / RSS growth, as a multiple of the tuned step's "
-        "(PyTorch's allocator is invisible to tracemalloc).",
+        "Peak memory while stepping (steps 2 and 3, buffers kept from the setup "
+        "included), above the level before the method was set up: tracemalloc's live "
+        "bytes / RSS growth, as a multiple of the tuned step's (PyTorch's allocator is "
+        "invisible to tracemalloc). The JSON also holds the peak of the setup and first "
+        "step (for replay: the eager graph it records and the tape's buffers at once).",
         "",
         memory_table({**report["sizes"], **report["sweep"]}, names),
     ]

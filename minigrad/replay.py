@@ -28,6 +28,7 @@ copy what you keep, and do not write into them.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -45,7 +46,8 @@ Kernel = Callable[[], None]
 
 
 def record(f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
-           guard: Optional[Callable[..., Hashable]] = None) -> "Tape":
+           guard: Optional[Callable[..., Hashable]] = None,
+           keep_graph: bool = True) -> "Tape":
     """Record the graph of ``f()`` (a scalar Tensor, such as a loss), or of an
     already built root, for replay on new values of ``leaves``.
 
@@ -54,15 +56,21 @@ def record(f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
     record again. Raises ``ValueError`` for an op the tape cannot replay
     (the message lists the ones it can), and ``RuntimeError`` if a replay of
     the recorded values is not bit-identical to the eager engine.
+
+    ``keep_graph=False`` holds the recorded tensors weakly: a training loop
+    then keeps only the tape's buffers, not the eager graph's arrays too
+    (``nodes``, ``value`` and ``grad`` then know the tensors you still hold).
     """
-    return Tape(f, leaves, guard)
+    return Tape(f, leaves, guard, keep_graph)
 
 
 class Tape:
     """A recorded graph; see the module's docstring and ``record``."""
 
     def __init__(self, f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
-                 guard: Optional[Callable[..., Hashable]] = None) -> None:
+                 guard: Optional[Callable[..., Hashable]] = None,
+                 keep_graph: bool = True) -> None:
+        self._keep_graph = keep_graph
         self._fn = None if isinstance(f, Tensor) else f
         if self._fn is not None and not callable(f):
             raise TypeError(f"record: f must be a function returning a Tensor, or a Tensor; "
@@ -90,8 +98,9 @@ class Tape:
 
     @property
     def nodes(self) -> List[Tensor]:
-        """The recorded tensors, inputs before the nodes made from them."""
-        return list(self._order)
+        """The recorded tensors, inputs before the nodes made from them (with
+        ``keep_graph=False``, those still alive)."""
+        return [t for t in (ref() for ref in self._refs.values()) if t is not None]
 
     def value(self, node: Tensor) -> np.ndarray:
         """``node``'s value at the last replay."""
@@ -153,7 +162,8 @@ class Tape:
 
     def _key_of(self, node: Tensor) -> int:
         key = id(node)
-        if key not in self._value:
+        ref = self._refs.get(key)
+        if ref is None or ref() is not node:
             raise KeyError(f"{describe(node)} is not a node of this tape's graph")
         return key
 
@@ -169,7 +179,6 @@ class Tape:
             if id(leaf) not in keys:
                 raise ValueError(f"record: leaf {describe(leaf)} is not part of the graph")
         reference_grads = _eager_grads(root, order)
-        self._order, self._root = order, root
         self._recorded_structure = self._structure([leaf.data for leaf in self.leaves])
         self._value: Dict[int, np.ndarray] = {}
         self._grad: Dict[int, np.ndarray] = {}
@@ -199,6 +208,8 @@ class Tape:
         self._root_value = self._value[id(root)]
         self._compile_backward(root, order, compiled)
         self._verify(order, reference_grads)
+        self._refs = {id(t): (weakref.ref(t) if not self._keep_graph else _strong(t))
+                      for t in order}
 
     def _compile_backward(self, root: Tensor, order: list, compiled: dict) -> None:
         # How many gradient contributions each node receives: a node with one
@@ -279,6 +290,10 @@ class Tape:
                                    f"for bit; its kernel in minigrad/replay.py is out of date")
 
 
+def _strong(t: Tensor) -> Callable[[], Tensor]:
+    return lambda: t
+
+
 def _eager_grads(root: Tensor, order: list) -> Dict[int, Optional[np.ndarray]]:
     """Every node's gradient by the eager engine, leaving each node's ``.grad``
     as it was."""
@@ -287,7 +302,7 @@ def _eager_grads(root: Tensor, order: list) -> Dict[int, Optional[np.ndarray]]:
         for t in order:
             t.grad = None
         root.backward()
-        return {id(t): (None if t.grad is None else np.array(t.grad)) for t in order}
+        return {id(t): t.grad for t in order}
     finally:
         for t, grad in zip(order, saved):
             t.grad = grad

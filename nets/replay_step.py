@@ -30,7 +30,7 @@ class ReplayStep:
     def _record(self) -> None:
         g = self.net.graph(self.X, self.Y)
         names = list(self.net.params)
-        self.tape = mg.record(g.loss, [g[name] for name in names])
+        self.tape = mg.record(g.loss, [g[name] for name in names], keep_graph=False)
         self.params = self.tape.inputs            # copies: earlier arrays keep their values
         self.net.params = dict(zip(names, self.params))
         self.grads = self.tape.grads

@@ -218,3 +218,18 @@ def test_a_leaky_relu_whose_recorded_inputs_are_0_but_none_below_is_refused():
     W = mg.tensor(np.zeros((1, 2)), requires_grad=True, name="W")
     with pytest.raises(ValueError, match=r"cannot read the slope alpha of leaky_relu"):
         mg.record(lambda: mg.leaky_relu(W, alpha=0.2).sum(), [W])
+
+
+def test_a_tape_without_its_graph_keeps_only_its_buffers():
+    import gc
+    import weakref
+    W = mg.tensor(np.ones((2, 2)), requires_grad=True)
+    Z = mg.tanh(W * 2.0)
+    tape = mg.record(Z.sum(), [W], keep_graph=False)
+    watch = weakref.ref(Z)
+    np.testing.assert_array_equal(tape.value(Z), np.tanh(2.0 * np.ones((2, 2))))
+    del Z
+    gc.collect()
+    assert watch() is None
+    assert [t.op for t in tape.nodes] == [None]       # the leaf W, still held here
+    assert tape.replay(np.zeros((2, 2))) == 0.0
