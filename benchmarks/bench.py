@@ -518,12 +518,13 @@ def plot(report: dict, path: Path) -> None:
     left.set_title("fit(...) per step (median, min–max over rounds)")
     left.legend(fontsize=8)
     sweep = report["sweep"]
-    for n in names:
+    for i, n in enumerate(names):
         for n_h, style in ((4, "-"), (50, "--")):
             pts = [(e["shape"][2], e["timings"][n]["ratio"]) for e in sweep.values()
                    if e["shape"][1] == n_h]
             if pts:
-                right.plot(*zip(*pts), style, marker="o", label=f"{n}, n_h={n_h}")
+                right.plot(*zip(*pts), style, marker="o", color=f"C{i}",
+                           label=f"{n}, n_h={n_h}")
     right.axhline(1.0, color="gray", lw=1, ls="--")
     right.set_xscale("log")
     right.set_xlabel("m (samples), n_x = 2")
@@ -621,6 +622,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="time PyTorch, in a process of its own, when it is installed "
                              "(default) or not")
     parser.add_argument("--only-torch", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="time nothing: write the tables and chart (and, with "
+                             "--update-docs, the docs) from a bench.json of an earlier run")
     parser.add_argument("--out", type=Path, default=RESULTS,
                         help="directory for bench.json, bench.md and bench.png")
     parser.add_argument("--update-docs", action="store_true",
@@ -630,6 +634,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.sizes and not set(args.sizes.upper().split(",")) <= set(SIZES):
         parser.error(f"--sizes takes names from {', '.join(SIZES)}; got {args.sizes!r}")
     argv_used = sys.argv[1:] if argv is None else list(argv)
+    if args.from_json is not None:
+        write_outputs(json.loads(args.from_json.read_text()), args)
+        return 0
     clock = TIMERS[args.timer]
     load_before = os.getloadavg()[0]
     torch_version = None
@@ -673,15 +680,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     if child is not None:
         merge_torch(report, child)
     report["load_after"] = os.getloadavg()[0]
+    write_outputs(report, args)
+    return 0
+
+
+def write_outputs(report: dict, args: argparse.Namespace) -> None:
+    """The table (stdout, bench.md), the JSON, the chart, and the docs if asked."""
     table_md = markdown(report)
     print("\n" + table_md)
     worst = {}
-    for entry in {**results, **sweep_results}.values():
+    for entry in {**report["sizes"], **report["sweep"]}.values():
         for k, v in entry["agreement"].items():
             worst[k] = max(worst.get(k, 0.0), v)
     print("agreement checked before timing (largest relative difference over all sizes):")
     for k, v in worst.items():
         print(f"  {k}: {v:.1e}")
+    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     (args.out / "bench.md").write_text(table_md)
     plot(report, args.out / "bench.png")
@@ -690,7 +704,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         update_docs(table_md, args.out / "bench.png")
         print(f"updated {', '.join(str(p.relative_to(ROOT)) for p in DOC_PAGES)} and "
               f"{DOC_CHART.relative_to(ROOT)}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -36,6 +36,11 @@ def test_quick_run_checks_agreement_then_reports_every_method(tmp_path):
     assert all(f" {m} |" in header for m in methods), header
     assert "| S1 | (2, 4, 400) |" in table and "| S2 | (2, 50, 400) |" in table, table
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = tmp_path / "again"
+    replot = subprocess.run([sys.executable, str(BENCH), "--from-json", str(tmp_path / "bench.json"),
+                             "--out", str(again)], capture_output=True, text=True, timeout=300)
+    assert replot.returncode == 0, replot.stderr
+    assert (again / "bench.md").read_text() == table
 
 
 def test_tuned_baseline_matches_the_hand_formulas_and_autograd():

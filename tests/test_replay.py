@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import nets
-from nets import DeepNet, TwoLayerNet
+from nets import TwoLayerNet
 from tests.strategies import ACTIVATION_NAMES, labelled_data
 
 
@@ -180,10 +180,12 @@ def test_labels_of_a_replayed_y_are_checked_at_every_replay():
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda W: mg.record(lambda: (W ** 3).sum(), [W]), r"cannot replay op 'pow' .*ops a tape replays: add"),
+    (lambda W: mg.record(lambda: (W ** 3).sum(), [W]),
+     r"cannot replay op 'pow' .*ops a tape replays: add"),
     (lambda W: mg.record(lambda: W * 2.0, [W]), r"one-element tensor"),
     (lambda W: mg.record(lambda: W.sum(), [W * 2.0]), r"leaves must be leaf tensors"),
-    (lambda W: mg.record(lambda: W.sum(), [mg.tensor(1.0, name="V")]), r"V \(\) is not part of the graph"),
+    (lambda W: mg.record(lambda: W.sum(), [mg.tensor(1.0, name="V")]),
+     r"V \(\) is not part of the graph"),
     (lambda W: mg.record(lambda: W.sum(), [W]).replay(np.ones((2, 2)), np.ones(2)), r"2 values"),
 ])
 def test_what_a_tape_cannot_do_is_a_clear_error(make, message):
