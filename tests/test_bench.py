@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from nets import TwoLayerNet
 
@@ -66,3 +67,16 @@ def test_update_docs_replaces_only_the_text_between_the_markers(tmp_path, monkey
     bench.update_docs("new table\n", chart)
     assert page.read_text() == f"before\n{bench.BEGIN}\nnew table\n{bench.END}\nafter\n"
     assert (tmp_path / "img" / "bench.png").read_bytes() == b"png"
+
+
+def test_a_method_that_computes_something_else_stops_the_run():
+    X, Y, params = bench.make_problem(3, 5, 7, seed=4)
+
+    def off_by_a_little(X, Y, params, lr):   # the tuned step, from other parameters
+        moved = {k: v.copy() for k, v in params.items()}
+        moved["W[1]"][0, 0] += 1e-3
+        return bench.run_tuned(X, Y, moved, lr)
+    bench.check_agreement({"tuned": bench.run_tuned, "hand": bench.run_fit("hand")},
+                          X, Y, params)
+    with pytest.raises(SystemExit, match="off disagrees with the tuned step"):
+        bench.check_agreement({"tuned": bench.run_tuned, "off": off_by_a_little}, X, Y, params)
