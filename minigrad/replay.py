@@ -81,6 +81,8 @@ class Tape:
                 what = describe(leaf) if isinstance(leaf, Tensor) else type(leaf).__name__
                 raise ValueError(f"record: leaves must be leaf tensors (made by mg.tensor); "
                                  f"got {what}")
+        if len({id(leaf) for leaf in self.leaves}) != len(self.leaves):
+            raise ValueError("record: a leaf is listed twice in leaves")
         self._guard = guard
         self._build(self._fn() if self._fn is not None else f)
 

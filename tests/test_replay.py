@@ -187,6 +187,7 @@ def test_labels_of_a_replayed_y_are_checked_at_every_replay():
     (lambda W: mg.record(lambda: W.sum(), [mg.tensor(1.0, name="V")]),
      r"V \(\) is not part of the graph"),
     (lambda W: mg.record(lambda: W.sum(), [W]).replay(np.ones((2, 2)), np.ones(2)), r"2 values"),
+    (lambda W: mg.record(lambda: W.sum(), [W, W]), r"listed twice"),
 ])
 def test_what_a_tape_cannot_do_is_a_clear_error(make, message):
     W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
