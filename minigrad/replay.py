@@ -29,6 +29,7 @@ copy what you keep, and do not write into them.
 from __future__ import annotations
 
 import weakref
+from functools import partial
 from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -205,7 +206,8 @@ class Tape:
             op = compile_op(node, [self._value[id(p)] for p in node.parents],
                             [id(p) in listed for p in node.parents])
             self._value[id(node)] = op.value
-            self._forward.append(op.forward)
+            if op.forward is not None:   # None: a view, or the input itself
+                self._forward.append(op.forward)
             compiled[id(node)] = op
         self._root_value = self._value[id(root)]
         self._compile_backward(root, order, compiled)
@@ -250,6 +252,9 @@ class Tape:
         elif isinstance(vjp, _View):     # a view of g (made once), maybe of g / count
             source = vjp.make(g)
             kernels.extend(vjp.update(g))
+        elif isinstance(vjp, _Direct):   # one numpy call, bound once
+            source = np.empty(op.vjp_shapes[i])
+            kernels.append(vjp.bind(g, source))
         else:
             source = np.empty(op.vjp_shapes[i])
             kernels.append(_bind(vjp, g, source))
@@ -332,28 +337,36 @@ def _bind(vjp: Callable[[np.ndarray, np.ndarray], None], g: np.ndarray,
 
 
 def _reduce(source: np.ndarray, axes: tuple, keepdims: bool, out: np.ndarray) -> Kernel:
-    reduce = np.add.reduce
-    return lambda: reduce(source, axis=axes, keepdims=keepdims, out=out)
+    return partial(np.add.reduce, source, axis=axes, keepdims=keepdims, out=out)
 
 
 def _copy(source: np.ndarray, out: np.ndarray) -> Kernel:
-    return lambda: np.copyto(out, source)
+    return partial(np.copyto, out, source)
 
 
 def _accumulate(total: np.ndarray, source: np.ndarray) -> Kernel:
-    return lambda: np.add(total, source, out=total)   # eager: pending + new
+    return partial(np.add, total, source, out=total)   # eager: pending + new
 
 
 # --- the op table: each kernel makes the eager op's numpy calls, into buffers ---
 class _Op:
-    """A compiled node: ``forward()`` fills ``value``; ``vjps[i](g, out)``
-    writes input i's VJP (of shape ``vjp_shapes[i]``) into ``out``, None
-    meaning the VJP is g itself."""
+    """A compiled node: ``forward()`` fills ``value`` (None: nothing to do);
+    ``vjps[i](g, out)`` writes input i's VJP (of shape ``vjp_shapes[i]``) into
+    ``out``; None means the VJP is g itself, a ``_View`` a view of it, a
+    ``_Direct`` one numpy call."""
 
-    def __init__(self, value: np.ndarray, forward: Kernel, vjps: list,
+    def __init__(self, value: np.ndarray, forward: Optional[Kernel], vjps: list,
                  vjp_shapes: Optional[list] = None) -> None:
         self.value, self.forward, self.vjps = value, forward, vjps
         self.vjp_shapes = vjp_shapes or [value.shape] * len(vjps)
+
+
+class _Direct:
+    """A VJP that is one numpy call: ``bind(g, out)`` returns it as a kernel
+    (a ``functools.partial`` of the ufunc: no Python frame per replay)."""
+
+    def __init__(self, bind: Callable[[np.ndarray, np.ndarray], Kernel]) -> None:
+        self.bind = bind
 
 
 class _View:
@@ -374,7 +387,7 @@ def _elementwise(ufunc: np.ufunc) -> Callable:
     def compile_op(node, ins, listed):
         out = _buffer(node)
         x, y = ins
-        return _Op(out, lambda: ufunc(x, y, out=out), *_arith_vjps(node.op, ins, out))
+        return _Op(out, partial(ufunc, x, y, out=out), *_arith_vjps(node.op, ins, out))
     return compile_op
 
 
@@ -383,21 +396,22 @@ def _arith_vjps(name: str, ins: list, z: np.ndarray) -> tuple:
     if name == "add":
         return ([None, None],)
     if name == "sub":
-        return ([None, lambda g, out: np.negative(g, out=out)],)
+        return ([None, _Direct(lambda g, o: partial(np.negative, g, out=o))],)
     if name == "mul":
-        return ([lambda g, out: np.multiply(g, y, out=out),
-                 lambda g, out: np.multiply(g, x, out=out)],)
+        return ([_Direct(lambda g, o: partial(np.multiply, g, y, out=o)),
+                 _Direct(lambda g, o: partial(np.multiply, g, x, out=o))],)
 
     def div_y(g, out):   # -g * z / y
         np.negative(g, out=out)
         np.multiply(out, z, out=out)
         np.divide(out, y, out=out)
-    return ([lambda g, out: np.divide(g, y, out=out), div_y],)
+    return ([_Direct(lambda g, o: partial(np.divide, g, y, out=o)), div_y],)
 
 
 def _neg(node, ins, listed):
     out, (x,) = _buffer(node), ins
-    return _Op(out, lambda: np.negative(x, out=out), [lambda g, o: np.negative(g, out=o)])
+    return _Op(out, partial(np.negative, x, out=out),
+               [_Direct(lambda g, o: partial(np.negative, g, out=o))])
 
 
 def _matmul(node, ins, listed):
@@ -408,12 +422,11 @@ def _matmul(node, ins, listed):
     out = _buffer(node)
     aT, bT = a.T, b.T
     # ops._mm: an inner dimension of 1 is an outer product, by broadcasting
-    forward = (lambda: np.multiply(a, b, out=out)) if a.shape[1] == 1 else \
-        (lambda: np.matmul(a, b, out=out))
-    grad_a = (lambda g, o: np.multiply(g, bT, out=o)) if b.shape[1] == 1 else \
-        (lambda g, o: np.matmul(g, bT, out=o))
-    grad_b = (lambda g, o: np.multiply(aT, g, out=o)) if a.shape[0] == 1 else \
-        (lambda g, o: np.matmul(aT, g, out=o))
+    forward = partial(np.multiply if a.shape[1] == 1 else np.matmul, a, b, out=out)
+    mm_a = np.multiply if b.shape[1] == 1 else np.matmul
+    mm_b = np.multiply if a.shape[0] == 1 else np.matmul
+    grad_a = _Direct(lambda g, o: partial(mm_a, g, bT, out=o))
+    grad_b = _Direct(lambda g, o: partial(mm_b, aT, g, out=o))
     return _Op(out, forward, [grad_a, grad_b], [a.shape, b.shape])
 
 
@@ -425,13 +438,13 @@ def _transpose(node, ins, listed):
         # a symmetric matrix cannot show whether its axes were swapped
         raise ValueError(f"record: the tape replays the 2-D transpose W.T of a non-symmetric "
                          f"matrix only; got {describe(node)}")
-    return _Op(value, lambda: None, [_View(lambda g: g.T)], [x.shape])
+    return _Op(value, None, [_View(lambda g: g.T)], [x.shape])
 
 
 def _unary(forward_ufunc: np.ufunc, grad: Callable) -> Callable:
     def compile_op(node, ins, listed):
         out, (x,) = _buffer(node), ins
-        return _Op(out, lambda: forward_ufunc(x, out=out), [grad(x, out, node.shape)])
+        return _Op(out, partial(forward_ufunc, x, out=out), [grad(x, out, node.shape)])
     return compile_op
 
 
@@ -445,7 +458,7 @@ def _tanh_grad(x, a, shape):
 
 def _identity(node, ins, listed):
     (x,) = ins
-    return _Op(x, lambda: None, [None])   # the eager op returns its input array
+    return _Op(x, None, [None])   # the eager op returns its input array
 
 
 def _relu(node, ins, listed):
@@ -455,7 +468,7 @@ def _relu(node, ins, listed):
     def forward():
         np.greater(z, 0, out=positive)
         np.maximum(z, 0.0, out=out)
-    return _Op(out, forward, [lambda g, o: np.multiply(g, positive, out=o)])
+    return _Op(out, forward, [_Direct(lambda g, o: partial(np.multiply, g, positive, out=o))])
 
 
 def _leaky_relu(node, ins, listed):
@@ -476,7 +489,7 @@ def _leaky_relu(node, ins, listed):
             slope.fill(alpha)
             np.copyto(slope, 1.0, where=positive)
         np.multiply(z, slope, out=out)
-    return _Op(out, forward, [lambda g, o: np.multiply(g, slope, out=o)])
+    return _Op(out, forward, [_Direct(lambda g, o: partial(np.multiply, g, slope, out=o))])
 
 
 def _infer_alpha(node: Tensor, z: np.ndarray) -> Optional[float]:
@@ -500,8 +513,7 @@ def _infer_alpha(node: Tensor, z: np.ndarray) -> Optional[float]:
 
 def _sigmoid_into(z, e, d, a, positive) -> None:
     """ops._sigmoid_and_slope's σ: e = e^-|z|, d = 1 + e, a = where(z >= 0, 1, e) / d."""
-    np.abs(z, out=e)
-    np.negative(e, out=e)
+    np.copysign(z, -1.0, out=e)   # -|z|, the same bits as -np.abs(z), in one call
     np.exp(e, out=e)
     np.add(1.0, e, out=d)
     np.divide(e, d, out=a)
@@ -518,7 +530,7 @@ def _sigmoid(node, ins, listed):
         _sigmoid_into(z, e, d, out, positive)
         np.multiply(d, d, out=slope)      # σ' = e / (d * d)
         np.divide(e, slope, out=slope)
-    return _Op(out, forward, [lambda g, o: np.multiply(g, slope, out=o)])
+    return _Op(out, forward, [_Direct(lambda g, o: partial(np.multiply, g, slope, out=o))])
 
 
 def _reduction(mean: bool) -> Callable:
@@ -552,7 +564,7 @@ def _reduction(mean: bool) -> Callable:
             return np.broadcast_to(h if keepdims else np.expand_dims(h, axes), shape)
 
         def update(g):
-            return [lambda: np.true_divide(g, count, out=scaled)] if mean else []
+            return [partial(np.true_divide, g, count, out=scaled)] if mean else []
         return _Op(out, forward, [_View(make, update)], [shape])
     return compile_op
 
@@ -649,11 +661,11 @@ def _bce(node, ins, listed):
 
 
 def _exp_grad(x, a, shape):
-    return lambda g, o: np.multiply(g, a, out=o)
+    return _Direct(lambda g, o: partial(np.multiply, g, a, out=o))
 
 
 def _log_grad(x, a, shape):
-    return lambda g, o: np.divide(g, x, out=o)
+    return _Direct(lambda g, o: partial(np.divide, g, x, out=o))
 
 
 _OPS: Dict[str, Callable] = {

@@ -115,8 +115,7 @@ class HandStep:
         L, e, d, AL = self.L, self.e, self.d, A[self.L]
         np.matmul(W[L], A[L - 1], out=Z)
         np.add(Z, b[L], out=Z)
-        np.abs(Z, out=e)
-        np.negative(e, out=e)
+        np.copysign(Z, -1.0, out=e)   # -|Z| in one call
         np.exp(e, out=e)
         np.add(e, 1.0, out=d)
         np.divide(e, d, out=AL)

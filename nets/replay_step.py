@@ -2,6 +2,7 @@
 then replay it every step, bit-identical to ``fit(method="autograd")``."""
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,8 +34,12 @@ class ReplayStep:
         self.tape = mg.record(g.loss, [g[name] for name in names], keep_graph=False)
         self.params = self.tape.inputs            # copies: earlier arrays keep their values
         self.net.params = dict(zip(names, self.params))
-        self.grads = self.tape.grads
-        self.scaled = [np.empty_like(p) for p in self.params]
+        # W - lr * dW, as autograd's fit computes it, into the tape's own arrays
+        self.update = []
+        for W, dW in zip(self.params, self.tape.grads):
+            scaled = np.empty_like(W)
+            self.update += [partial(np.multiply, self.lr, dW, out=scaled),
+                            partial(np.subtract, W, scaled, out=W)]
 
     def step(self) -> float:
         try:
@@ -42,7 +47,6 @@ class ReplayStep:
         except StaleTape:   # the recording could not see everything these values need
             self._record()
             J = self.tape.replay()
-        for W, dW, scaled in zip(self.params, self.grads, self.scaled):
-            np.multiply(self.lr, dW, out=scaled)
-            np.subtract(W, scaled, out=W)
+        for kernel in self.update:
+            kernel()
         return J

@@ -236,3 +236,12 @@ def test_a_tape_without_its_graph_keeps_only_its_buffers():
     assert watch() is None
     assert [t.op for t in tape.nodes] == [None]       # the leaf W, still held here
     assert tape.replay(np.zeros((2, 2))) == 0.0
+
+
+def test_replay_is_eager_at_saturated_and_signed_zero_logits():
+    z = np.array([[-1000.0, -40.0, -0.0, 0.0, 40.0, 1000.0]])
+    y = mg.tensor([[1.0, 0.0, 1.0, 0.0, 0.0, 1.0]])
+
+    def build(Z):
+        return mg.binary_cross_entropy_with_logits(Z, y) + mg.sigmoid(Z).sum()
+    assert_replay_is_eager(build, [z[:, ::-1].copy()], [z])
