@@ -460,7 +460,8 @@ def markdown(report: dict) -> str:
     names = [n for n in report["methods"] if n != BASE]
     when = report["when"]
     lines = [
-        f"Run of {when} (`bench.py {' '.join(report['argv'])}`): Python {report['python']}, "
+        f"Run of {when} at commit {report.get('commit') or '?'} "
+        f"(`bench.py {' '.join(report['argv'])}`): Python {report['python']}, "
         f"numpy {report['numpy']}, {report['blas_summary']}, torch {report['torch'] or 'absent'}, "
         f"{report['cpus']} CPUs, load average {report['load_before']:.1f} before and "
         f"{report['load_after']:.1f} after the run, glibc's allocator as it comes, "
@@ -573,6 +574,19 @@ def run_sizes(sizes: dict, table: dict, quick: bool, clock, memory_up_to: int) -
     return results
 
 
+def _commit() -> Optional[str]:
+    """The checkout's commit, with "+" when it has uncommitted changes."""
+    import subprocess
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, text=True, capture_output=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+" if dirty else "")
+
+
 def torch_in_a_child(args: argparse.Namespace) -> Optional[dict]:
     """PyTorch's timings from a process of its own: importing torch changes
     glibc's allocator thresholds for the whole process (its own allocations
@@ -666,6 +680,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         sweep_results = run_sizes(sweep, table, args.quick, clock, memory_up_to=4 * 400_000)
         peak = None if args.only_torch else matmul_peak(clock)
     report = {"when": time.strftime("%Y-%m-%d %H:%M %Z"), "argv": argv_used,
+              "commit": _commit(),
               "python": platform.python_version(), "numpy": np.__version__,
               "torch": torch_version, "cpus": os.cpu_count(),
               "blas": blas, "blas_summary": blas_summary, "timer": args.timer,
