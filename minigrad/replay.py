@@ -24,7 +24,8 @@ are at each replay, and labels Y are checked when recorded (and at every
 replay when Y is a listed leaf).
 
 The arrays a tape returns are its own buffers, rewritten by the next replay:
-copy what you keep, and do not write into them.
+copy what you keep, and do not write into them. ``mg.detect_anomaly()`` does
+not look inside a replay: use the eager engine to find where a NaN starts.
 """
 from __future__ import annotations
 
