@@ -112,16 +112,19 @@ def test_a_gradient_that_cancels_to_round_off_agrees():
 # --- each formula broken in turn ------------------------------------------------------
 
 BELOW_Z2 = ["W[2]", "b[2]", "Z[1]", "W[1]", "b[1]"]   # what backprop computes from dZ2
-SLIPS = {  # slip -> (first wrong node, its verdict, the nodes that follow from it)
-    "dZ2 = A2 + Y": ("Z[2]", WRONG, BELOW_Z2),
-    "dZ2 = A2": ("Z[2]", WRONG, BELOW_Z2),
-    "dW2 without 1/m": ("W[2]", WRONG, []),
-    "db2 without 1/m": ("b[2]", WRONG, []),
-    "db2 summed over samples' axis 0": ("b[2]", WRONG_SHAPE, []),
-    "dZ1 with g instead of g'": ("Z[1]", WRONG, ["W[1]", "b[1]"]),
-    "dZ1 without g'": ("Z[1]", WRONG, ["W[1]", "b[1]"]),
-    "dW1 transposed": ("W[1]", WRONG_SHAPE, []),
-    "db1 without keepdims": ("b[1]", WRONG_SHAPE, []),
+SLIPS = {  # slip -> (first wrong node, its verdict, the nodes that follow from it, the
+    #         slip the diagnosis names, None when no classic slip gives the numbers)
+    "dZ2 = A2 + Y": ("Z[2]", WRONG, BELOW_Z2, None),
+    "dZ2 = A2": ("Z[2]", WRONG, BELOW_Z2, "Y left out of dZ[2] (dZ[2] = A[2])"),
+    "dW2 without 1/m": ("W[2]", WRONG, [], "dW[2] without the 1/m (dW[2] = dZ[2] A[1]ᵀ)"),
+    "db2 without 1/m": ("b[2]", WRONG, [], "db[2] without the 1/m"),
+    "db2 summed over samples' axis 0": ("b[2]", WRONG_SHAPE, [], None),
+    "dZ1 with g instead of g'": ("Z[1]", WRONG, ["W[1]", "b[1]"],
+                                 "A[1] in place of g′(Z[1]) (dZ[1] = W[2]ᵀ dZ[2] * A[1])"),
+    "dZ1 without g'": ("Z[1]", WRONG, ["W[1]", "b[1]"],
+                       "g′(Z[1]) left out (dZ[1] = W[2]ᵀ dZ[2])"),
+    "dW1 transposed": ("W[1]", WRONG_SHAPE, [], "dW[1] transposed (dW[1] = (1/m) X dZ[1]ᵀ)"),
+    "db1 without keepdims": ("b[1]", WRONG_SHAPE, [], "db[1] summed without keepdims=True"),
 }
 
 
@@ -129,17 +132,31 @@ SLIPS = {  # slip -> (first wrong node, its verdict, the nodes that follow from 
 @pytest.mark.parametrize("slip", list(SLIPS))
 def test_each_broken_formula_is_reported_at_its_node(slip, activation):
     net, X, Y = flower_net(activation)
-    first, verdict, followers = SLIPS[slip]
+    first, verdict, followers, named = SLIPS[slip]
     report = nets.check_backprop(net, X, Y, hand=notes_hand(activation, slip))
     assert not report.ok, str(report)
     assert report.mismatches == [first] + followers, str(report)
     assert report.row(first).verdict == verdict, str(report)
     assert report.origins() == [(first, followers)]
-    last = str(report).splitlines()[-1]
+    lines = report.diagnosis().splitlines()
     expected = f"first wrong at {first}"
     if followers:
         expected += f"; {', '.join(followers)} follow from it"
-    assert last == expected, str(report)
+    assert lines[0] == expected, str(report)
+    if named is None:
+        assert lines[1].startswith("no classic slip"), str(report)
+        assert report.likely_slips() == []
+    else:
+        assert lines[1].startswith(f"likely slip: {named.split(' (')[0]}"), str(report)
+        assert named.split(" (")[-1].rstrip(")") in lines[1], str(report)
+        assert lines[1].endswith(f"recomputed so, {_join([first] + followers)} "
+                                 f"come{'s' if not followers else ''} out as hand's"), \
+            str(report)
+        assert len(report.likely_slips()) == 1, str(report)
+
+
+def _join(names):
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def test_missing_keepdims_in_db1_is_a_shape_problem_named_b1():
@@ -193,8 +210,8 @@ def test_two_independent_errors_are_both_named():
     report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
         **right, "b[2]": -right["b[2]"], "Z[1]": 3 * right["Z[1]"]})
     assert report.mismatches == ["b[2]", "Z[1]"], str(report)
-    assert str(report).splitlines()[-2:] == ["first wrong at b[2]",
-                                             "also wrong at Z[1], independently"]
+    assert report.diagnosis().splitlines()[:2] == ["first wrong at b[2]",
+                                                   "also wrong at Z[1], independently"]
     assert report.row("b[2]").note == "hand = -1 × autograd (a flipped sign?)"
 
 
@@ -360,7 +377,8 @@ def test_report_table_has_one_row_per_node_with_shape_difference_verdict():
     assert body["A[1]"].split()[-1] == MISSING
     assert body["Z[2]"].split()[-1] == OK
     assert " WRONG" in body["Z[1]"]
-    assert lines[-1] == "first wrong at Z[1]; W[1], b[1] follow from it"
+    assert lines[-2] == "first wrong at Z[1]; W[1], b[1] follow from it"
+    assert lines[-1].startswith("likely slip: A[1] in place of g′(Z[1])"), lines[-1]
     assert isinstance(report, BackpropReport)
 
 
