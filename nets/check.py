@@ -445,7 +445,8 @@ def _norm(x: np.ndarray) -> float:
     """‖x‖₂ without overflow: scaled by the largest entry first."""
     top = float(np.max(np.abs(x))) if x.size else 0.0
     if top == 0.0 or not np.isfinite(top):
-        return top
+        return top   # 0, inf, or nan
+
     return top * float(np.linalg.norm(x / top))
 
 
@@ -555,15 +556,17 @@ def _term_sizes(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, float]:
     L = max((int(k[2:-1]) for k in g if re.match(r"^Z\[[0-9]+\]$", k)), default=0)
     sizes: Dict[str, float] = {}
     try:
-        dA = np.abs(grads[f"A[{L}]"])
-        for l in range(L, 0, -1):
-            A, Z = g[f"A[{l}]"], g[f"Z[{l}]"]
-            sizes[f"A[{l}]"] = float(np.linalg.norm(dA))
-            dZ = dA * np.abs(_g_prime(A.op, Z.data))
-            sizes[f"Z[{l}]"] = float(np.linalg.norm(dZ))
-            sizes[f"W[{l}]"] = float(np.linalg.norm(dZ @ np.abs(g[f"A[{l - 1}]"].data).T))
-            sizes[f"b[{l}]"] = float(np.linalg.norm(dZ.sum(axis=1)))
-            dA = np.abs(g[f"W[{l}]"].data).T @ dZ
+        # a size that overflows is inf: _agree then uses the plain difference alone
+        with np.errstate(over="ignore", invalid="ignore"):
+            dA = np.abs(grads[f"A[{L}]"])
+            for l in range(L, 0, -1):
+                A, Z = g[f"A[{l}]"], g[f"Z[{l}]"]
+                sizes[f"A[{l}]"] = _norm(dA)
+                dZ = dA * np.abs(_g_prime(A.op, Z.data))
+                sizes[f"Z[{l}]"] = _norm(dZ)
+                sizes[f"W[{l}]"] = _norm(dZ @ np.abs(g[f"A[{l - 1}]"].data).T)
+                sizes[f"b[{l}]"] = _norm(dZ.sum(axis=1))
+                dA = np.abs(g[f"W[{l}]"].data).T @ dZ
     except (KeyError, TypeError, ValueError):
         return {}   # a net not laid out as the notes: plain relative differences
     return sizes
@@ -603,4 +606,4 @@ def _add_numerical(rows: List[NodeCheck], net: Any, X: np.ndarray, Y: np.ndarray
     for r in rows:
         if r.name in names:
             r.numerical = grads[names.index(r.name)]
-            r.numerical_difference = mg.relative_difference(r.autograd, r.numerical)
+            r.numerical_difference = _difference(r.autograd, r.numerical)

@@ -414,3 +414,125 @@ def test_draw_adds_a_highlight_of_your_own_to_the_mismatches():
     assert report.mismatches == ["W[2]"], str(report)
     expected = mg.draw(report.graph.roots, grads=True, highlight=["W[2]", "A[1]"])
     assert report.draw(highlight="A[1]").source == expected.source
+
+
+# --- where an error enters: "follows" only along a wrong path -------------------------------
+
+def test_an_error_below_a_right_node_is_independent_not_a_follower():
+    # dZ[2] wrong, dA[1] and dZ[1] right, db[1] wrong: db[1] did not come from dZ[2]
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        **right, "Z[2]": 2 * right["Z[2]"], "b[1]": -right["b[1]"]})
+    assert report.mismatches == ["Z[2]", "b[1]"], str(report)
+    assert report.origins() == [("Z[2]", []), ("b[1]", [])]
+    assert report.diagnosis().splitlines()[:2] == ["first wrong at Z[2]",
+                                                   "also wrong at b[1], independently"]
+
+
+def test_an_error_below_unreturned_nodes_may_follow_and_is_said_to():
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        "Z[2]": 2 * right["Z[2]"], "W[2]": 2 * right["W[2]"], "b[1]": 2 * right["b[1]"]})
+    assert report.origins() == [("Z[2]", ["W[2]", "b[1]"])], str(report)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu"])
+def test_only_dW_db_returned_a_wrong_dZ1_is_traced_to_dZ1(activation):
+    net, X, Y = flower_net(activation)
+    full = notes_hand(activation, "dZ1 with g instead of g'")
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        k: v for k, v in full(p, X, Y).items() if k[0] in "Wb"})
+    assert report.mismatches == ["W[1]", "b[1]"], str(report)
+    assert report.origins() == [("Z[1]", ["W[1]", "b[1]"])], str(report)
+    lines = report.diagnosis().splitlines()
+    assert lines[0] == ("first wrong at Z[1] or above it (A[1]), not returned: W[1], b[1] "
+                        "follow from it"), str(report)
+    assert lines[1].startswith("likely slip: A[1] in place of g′(Z[1])") \
+        and lines[1].endswith("recomputed so, W[1] and b[1] come out as hand's"), str(report)
+
+
+def test_one_wrong_dW_alone_is_not_traced_above_itself():
+    # dW[1] wrong, db[1] right: dZ[1] is right, the error is in dW[1]'s own formula
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        "W[1]": 3 * right["W[1]"], "b[1]": right["b[1]"], "W[2]": right["W[2]"]})
+    assert report.origins() == [("W[1]", [])], str(report)
+    assert report.diagnosis().splitlines()[0] == "first wrong at W[1]"
+
+
+def test_two_independent_slips_are_each_named():
+    net, X, Y = flower_net()
+    dW2_slip, dZ1_slip = notes_hand("tanh", "dW2 without 1/m"), \
+        notes_hand("tanh", "dZ1 with g instead of g'")
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        **dZ1_slip(p, X, Y), "W[2]": dW2_slip(p, X, Y)["W[2]"]})
+    lines = report.diagnosis().splitlines()
+    assert lines[:2] == ["first wrong at W[2]",
+                         "also wrong at Z[1], independently; W[1], b[1] follow from it"], \
+        str(report)
+    assert lines[2].startswith("likely slip: dW[2] without the 1/m"), str(report)
+    assert lines[3].startswith("likely slip: A[1] in place of g′(Z[1])"), str(report)
+
+
+# --- NaN and overflow: never "ok" -------------------------------------------------------------
+
+def saturated_net(z):
+    """Z[2] = z at both samples, labels 0: dA[2] = 1/σ'(z) is about e^z."""
+    net = TwoLayerNet(1, 1, "identity", init="zeros")
+    net.params["b[2]"] = np.array([[z]])
+    return net, np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]])
+
+
+@pytest.mark.parametrize("z", [500.0, 800.0])
+@pytest.mark.parametrize("factor", [0.0, 2.0, -1.0])
+def test_a_wrong_huge_gradient_is_wrong_not_nan_ok(z, factor):
+    net, X, Y = saturated_net(z)
+    right = net.backprop(X, Y)
+    # (the suite turns warnings into errors: no RuntimeWarning on the way either)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        **right, "A[2]": factor * right["A[2]"]})
+    row = report.row("A[2]")
+    assert row.verdict == WRONG and not report.ok, str(report)
+    assert np.isfinite(row.difference) and row.difference > 0.3, str(report)
+
+
+@pytest.mark.parametrize("z", [500.0, 800.0])
+def test_a_right_huge_gradient_agrees(z):
+    net, X, Y = saturated_net(z)
+    report = nets.check_backprop(net, X, Y)
+    assert report.ok, str(report)
+
+
+@given(st.floats(-1e300, 1e300, allow_nan=False), st.sampled_from([np.nan, np.inf, -np.inf]),
+       st.integers(0, 3))
+def test_nan_or_inf_anywhere_in_hand_is_never_ok(value, bad, index):
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    dW1 = right["W[1]"].copy()
+    dW1.flat[index] = bad
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {**right, "W[1]": dW1})
+    assert report.row("W[1]").verdict == WRONG and not report.ok, str(report)
+
+
+def test_scale_100_a_zero_output_gradient_is_caught():
+    # issue 11, item 4: at scale 100 a zero dA[2] passed because nan < tol was "ok"
+    X, Y = data.flower(m=10, seed=1)
+    for seed in range(5):
+        net = TwoLayerNet(2, 4, scale=100.0, seed=seed)
+        right = net.backprop(X, Y)
+        report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+            **right, "A[2]": np.zeros_like(right["A[2]"])})
+        assert report.mismatches == ["A[2]"], str(report)
+        assert nets.check_backprop(net, X, Y).ok
+
+
+@given(st.floats(1e-300, 1e300), st.floats(0.5, 4.0))
+def test_the_difference_is_scale_free_and_never_overflows(size, ratio):
+    from nets.check import _difference
+    a = np.full((3, 2), size)
+    with np.errstate(all="raise"):
+        assert _difference(a, ratio * a) == pytest.approx(abs(ratio - 1) / (ratio + 1),
+                                                          rel=1e-9)
