@@ -41,7 +41,8 @@ import numpy as np
 
 import minigrad as mg
 from nets import activations, diagnosis, slips
-from nets.course import check_signature, course, course_name, course_text, is_course_function
+from nets.course import (CourseBackprop, check_signature, course, course_name, course_text,
+                         is_course_function)
 from nets.network import Graph, check_data
 
 if TYPE_CHECKING:  # pragma: no cover - only for the annotations
@@ -408,9 +409,11 @@ def _call(f: Callable, label: str, *args: Any, **kwargs: Any) -> Mapping[str, An
     try:
         out = f(*args, **kwargs)
     except Exception as error:
-        shapes = ", ".join(f"{k} {v.shape}" for k, v in args[0].items()) \
-            if isinstance(args[0], dict) else ""
-        given = f"params {{{shapes}}}, " if shapes else ""
+        # as the function names them: parameters {W1 (4, 2), ...} for the course's
+        course_style = isinstance(f, CourseBackprop)
+        shapes = ", ".join(f"{course_name(k)[1:] if course_style else k} {v.shape}"
+                           for k, v in args[0].items()) if isinstance(args[0], dict) else ""
+        given = f"{'parameters' if course_style else 'params'} {{{shapes}}}, " if shapes else ""
         X, Y = args[-2], args[-1]
         raise RuntimeError(f"check_backprop: {label} raised {type(error).__name__}: {error} "
                            f"(called with {given}X {X.shape}, Y {Y.shape}); see the "

@@ -201,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "scale 1: with the course's 0.01 the gradients are so small that the "
                     "rounding in J, divided by ε, exceeds the course's 2e-7.")
     _add_net_options(check, hidden=4, activation="tanh", m=10, scale=1.0)
+    check.add_argument("--hand", metavar="FILE.py:FUNC",
+                       help="check your own function instead of the notes' formulas: FUNC "
+                            "in FILE.py (default FUNC: backward_propagation), the course's "
+                            "backward_propagation(parameters, cache, X, Y) or "
+                            "hand(params, X, Y); exit code 1 if a gradient is wrong")
 
     experiment = commands.add_parser(
         "experiment", help="run one of the notes' claims: a table and a PNG",
@@ -338,9 +343,22 @@ def _draw(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from nets.check import check_backprop
+    from nets.course import load_function, where_it_failed
 
+    hand = None if args.hand is None else load_function(args.hand)
     X, Y = _data(args)
-    report = check_backprop(_net(args, X), X, Y, numerical=True)
+    try:
+        report = check_backprop(_net(args, X), X, Y, hand=hand, numerical=True)
+    except (RuntimeError, TypeError) as error:
+        # the learner's function raised or returned no dict: their line, not a traceback
+        if hand is None:
+            raise
+        cause = error.__cause__ or error
+        where = where_it_failed(cause, args.hand.rsplit(":", 1)[0]
+                                if not args.hand.endswith(".py") else args.hand)
+        print(f"{PROG}: error: {_one_line(error).split('; see the traceback')[0]}{where}",
+              file=sys.stderr)
+        return FAILURE
     print(report)
     return 0 if report.ok else FAILURE
 

@@ -29,7 +29,8 @@ from typing import Any, Callable, Dict, Mapping, Optional
 import numpy as np
 
 __all__ = ["course", "CourseBackprop", "is_course_function", "check_signature", "course_name",
-           "node_name", "course_text", "COURSE_SIGNATURE", "NOTES_SIGNATURE"]
+           "node_name", "course_text", "load_function", "where_it_failed", "COURSE_SIGNATURE",
+           "NOTES_SIGNATURE"]
 
 COURSE_SIGNATURE = "backward_propagation(parameters, cache, X, Y)"
 NOTES_SIGNATURE = "hand(params, X, Y)"
@@ -131,3 +132,69 @@ def check_signature(function: Callable, where: str) -> None:
     raise TypeError(f"{where}: {label}({', '.join(names)}) takes {len(names)} "
                     f"parameter{'s' if len(names) != 1 else ''}; expected {NOTES_SIGNATURE} "
                     f"or the course's {COURSE_SIGNATURE}")
+
+
+def load_function(spec: str, default: str = "backward_propagation") -> Callable:
+    """The function ``FUNC`` of the file in ``"path/to/file.py:FUNC"`` (``FUNC``
+    defaults to ``default``), its signature checked. Every way this can fail
+    (no such file, an error while importing it, no such function, another
+    signature) is a one-line ``ValueError`` saying which.
+
+    The file is imported by path, with its own folder first on ``sys.path``
+    for the time of the import, so that it finds the modules beside it (the
+    course's ``planar_utils``, ``testCases``).
+    """
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path_text, name = (spec, default) if spec.endswith(".py") or ":" not in spec \
+        else spec.rsplit(":", 1)
+    path = Path(path_text)
+    if not name.isidentifier():
+        raise ValueError(f"--hand {spec}: {name!r} is not a function name; "
+                         f"expected FILE.py:FUNC")
+    if not path.is_file():
+        raise ValueError(f"--hand {spec}: no such file {str(path)!r}")
+    module_name = f"_minigrad_hand_{abs(hash(str(path.resolve())))}"
+    loader = importlib.util.spec_from_file_location(module_name, path)
+    if loader is None or loader.loader is None:
+        raise ValueError(f"--hand {spec}: cannot import {str(path)!r}: not a Python file")
+    module = importlib.util.module_from_spec(loader)
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        loader.loader.exec_module(module)
+    except (Exception, SystemExit) as error:
+        where = f" (line {error.lineno})" if isinstance(error, SyntaxError) and \
+            error.lineno and str(error.lineno) not in str(error) else ""
+        raise ValueError(f"--hand {spec}: importing {str(path)!r} failed: "
+                         f"{type(error).__name__}: {error}{where}") from None
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+    function = getattr(module, name, None)
+    if not callable(function):
+        defined = sorted(k for k, v in vars(module).items()
+                         if inspect.isfunction(v) and v.__module__ == module_name)
+        raise ValueError(f"--hand {spec}: {str(path)!r} has no function {name!r}"
+                         + (f"; it defines {', '.join(defined)}" if defined else ""))
+    try:
+        check_signature(function, f"--hand {spec}")
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+    return function
+
+
+def where_it_failed(error: BaseException, path: str) -> str:
+    """" at FILE line N: CODE" for the deepest frame of ``error``'s traceback in
+    the file ``path`` (the learner's line), or "" when none is."""
+    import os
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if os.path.abspath(f.filename) == os.path.abspath(path)]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" at {os.path.basename(path)} line {f.lineno}" + (f": {f.line}" if f.line else "")
