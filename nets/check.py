@@ -292,7 +292,8 @@ class BackpropReport:
                  + "  " + row[-1] for row in table]
         convention = ("dZ per sample, as the course's dZ2 = A2 − Y" if self.labels
                       else "dZ, dA per sample")
-        title = (f"check_backprop: {self.hand_name} vs autograd on m = {self.m} samples "
+        who = self.hand_name if self.labels else "hand"   # the course's function by its name
+        title = (f"check_backprop: {who} vs autograd on m = {self.m} samples "
                  f"(agree below {self.tol:g}; {convention}"
                  + ("; numerical is shown, not judged)" if numerical else ")"))
         return "\n".join([title] + lines + [self.diagnosis()])

@@ -29,6 +29,8 @@ _G_PRIME = {"tanh": "1 − A[l]²", "sigmoid": "A[l](1 − A[l])", "relu": "1 wh
 # g' written for A, applied to Z: where the two forms differ
 _FROM_A_ON_Z = {"tanh": ("1 − Z[l]²", "1 − A[l]²"),
                 "sigmoid": ("Z[l](1 − Z[l])", "A[l](1 − A[l])")}
+# tanh' = 1 - A² with the square forgotten: np.power(A1, 2) dropped
+_SQUARE_FORGOTTEN = {"tanh": ("1 − A[l]", "1 − A[l]²")}
 
 
 @dataclass(frozen=True)
@@ -82,10 +84,12 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
             Slip("no g'", l, _text("g′(Z[l]) left out", l), _text(f"dZ[l] = {upstream}", l)),
             Slip("W not transposed", l, _text("W[l+1] in place of W[l+1]ᵀ", l),
                  _text("dA[l] = W[l+1] dZ[l+1]", l))]
-        if g in _FROM_A_ON_Z:
-            wrong, right = _FROM_A_ON_Z[g]
-            found.append(Slip("g' from A on Z", l, _text(f"{wrong} in place of {right}", l),
-                              _text(f"dZ[l] = {upstream} * ({wrong})", l)))
+        for kind, forms in (("g' from A on Z", _FROM_A_ON_Z), ("square forgotten",
+                                                                _SQUARE_FORGOTTEN)):
+            if g in forms:
+                wrong, right = forms[g]
+                found.append(Slip(kind, l, _text(f"{wrong} in place of {right}", l),
+                                  _text(f"dZ[l] = {upstream} * ({wrong})", l)))
     return found
 
 
@@ -126,6 +130,7 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
         else:
             slope = (A if on("g is A", l - 1) else g.g_prime(A) if on("g' of A", l - 1)
                      else g.g_prime_from_a(Z) if on("g' from A on Z", l - 1)
+                     else 1.0 - A if on("square forgotten", l - 1)
                      else g.g_prime(Z))
             dZ = dA * slope
     return grads
