@@ -123,8 +123,11 @@ def origins(wrong: Sequence[str], status: Mapping[str, str],
             groups.append(([name], chain))
     found = []
     for members, chain in groups:
-        # one wrong node alone is no evidence that anything above it is wrong
-        shared = [n for n in chain if set(members) <= set(fed(n))] if len(members) > 1 else []
+        # the members no other member explains; two or more of them meet in the
+        # chain: the error enters there (one alone is no evidence of anything above it)
+        roots = [n for n in members if not any(reaches(o, n) for o in members if o != n)]
+        shared = [c for c in chain if all(reaches(c, r) for r in roots)] \
+            if len(roots) > 1 else []
         if shared:
             low = shared[0]
             found.append(Origin(low, members, True, chain[chain.index(low) + 1:]))
