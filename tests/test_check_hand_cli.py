@@ -148,3 +148,19 @@ def test_a_function_that_returns_no_dict_is_one_line_and_exit_1(tmp_path):
     assert code == 1, out
     assert "backward_propagation must return a dict" in one_error_line(err) \
         and "got tuple" in err, err
+
+
+def test_scale_100_is_checked_without_warnings_and_a_zero_gradient_fails(tmp_path):
+    # issue 11: at scale 100 a hand returning 0 for dA2 passed, and warnings leaked
+    code, out, err = check("--scale", "100")
+    assert (code, err) == (0, ""), err
+    assert out.splitlines()[-1] == "all 8 nodes agree with autograd", out
+    path = write(tmp_path, textwrap.dedent('''\
+        import numpy as np
+
+        def hand(params, X, Y):
+            return {"A[2]": np.zeros((1, X.shape[1]))}
+        '''))
+    code, out, err = check("--scale", "100", "--hand", f"{path}:hand")
+    assert (code, err) == (1, ""), err
+    assert re.search(r"^A\[2\] .*WRONG", out, re.M), out

@@ -199,3 +199,30 @@ def test_a_course_function_that_raises_names_itself_and_the_shapes():
     exec(source, namespace)
     with pytest.raises(RuntimeError, match=r"backward_propagation raised ValueError"):
         nets.check_backprop(net, X, Y, hand=namespace["backward_propagation"])
+
+
+def test_course_names_reach_every_layer_of_a_deep_net():
+    X, Y = data.circles(m=8, seed=2)
+    net = nets.DeepNet([2, 3, 3, 1], activation="tanh", scale=0.8, seed=5)
+
+    def L_model_backward(parameters, cache, X, Y):   # the course's names, L layers
+        L, m = len(parameters) // 2, X.shape[1]
+        A = {0: X, **{l: cache[f"A{l}"] for l in range(1, L + 1)}}
+        grads, dZ = {}, A[L] - Y
+        for l in range(L, 0, -1):
+            grads[f"dW{l}"] = np.dot(dZ, A[l - 1].T)           # the 1/m forgotten
+            grads[f"db{l}"] = (1 / m) * np.sum(dZ, axis=1, keepdims=True)
+            if l > 1:
+                dZ = np.dot(parameters[f"W{l}"].T, dZ) * (1 - np.power(A[l - 1], 2))
+        return grads
+
+    report = nets.check_backprop(net, X, Y, hand=L_model_backward)
+    assert report.mismatches == ["W[3]", "W[2]", "W[1]"], str(report)
+    assert [line.split()[0] for line in str(report).splitlines()[2:14]] == [
+        f"d{k}{l}" for l in (3, 2, 1) for k in "AZWb"], str(report)
+    lines = report.diagnosis().splitlines()
+    assert lines[0] == "first wrong at dW3", str(report)
+    assert lines[1:3] == ["also wrong at dW2, independently",
+                          "also wrong at dW1, independently"], str(report)
+    assert [l.split(" (")[0] for l in lines[3:]] == [
+        f"likely slip: dW{l} without the 1/m" for l in (3, 2, 1)], str(report)
