@@ -164,7 +164,7 @@ def test_assert_backprop_matches_fails_wrong_formulas_with_the_table():
     message = str(info.value)
     assert message.startswith("g_not_g_prime disagrees with autograd.\n\nOn "
                               "nets.testing.informative_case('tanh') (n_x = 2, n[l] = 3, "
-                              "m = 6, X away from 0):\ncheck_backprop: g_not_g_prime"), message
+                              "m = 6, X away from 0):\ncheck_backprop: hand vs autograd"), message
     typical, smallest = message.split("\nThe smallest failing case found:\nCase(net=")
     assert re.search(r"^Z\[1\] .* WRONG", typical, re.M), message
     assert "\nfirst wrong at Z[1]; W[1], b[1] follow from it\nlikely slip: A[1] in place " \
