@@ -353,11 +353,10 @@ def _check(args: argparse.Namespace) -> int:
         # the learner's function raised or returned no dict: their line, not a traceback
         if hand is None:
             raise
-        cause = error.__cause__ or error
-        where = where_it_failed(cause, args.hand.rsplit(":", 1)[0]
-                                if not args.hand.endswith(".py") else args.hand)
-        print(f"{PROG}: error: {_one_line(error).split('; see the traceback')[0]}{where}",
-              file=sys.stderr)
+        where = where_it_failed(error.__cause__ or error, args.hand)
+        # no traceback is printed here: the learner's own line stands in for it
+        message = _one_line(error).replace("; see the traceback above", "")
+        print(f"{PROG}: error: {message}{where}", file=sys.stderr)
         return FAILURE
     print(report)
     return 0 if report.ok else FAILURE

@@ -29,8 +29,8 @@ from typing import Any, Callable, Dict, Mapping, Optional
 import numpy as np
 
 __all__ = ["course", "CourseBackprop", "is_course_function", "check_signature", "course_name",
-           "node_name", "course_text", "load_function", "where_it_failed", "COURSE_SIGNATURE",
-           "NOTES_SIGNATURE"]
+           "node_name", "course_text", "split_spec", "load_function", "where_it_failed",
+           "COURSE_SIGNATURE", "NOTES_SIGNATURE"]
 
 COURSE_SIGNATURE = "backward_propagation(parameters, cache, X, Y)"
 NOTES_SIGNATURE = "hand(params, X, Y)"
@@ -134,6 +134,15 @@ def check_signature(function: Callable, where: str) -> None:
                     f"or the course's {COURSE_SIGNATURE}")
 
 
+def split_spec(spec: str, default: str = "backward_propagation") -> tuple:
+    """``"path/to/file.py:FUNC"`` -> ``("path/to/file.py", "FUNC")``; without
+    ``:FUNC`` (or ending in ``.py``, as ``C:/work/file.py`` does) FUNC is ``default``."""
+    if spec.endswith(".py") or ":" not in spec:
+        return spec, default
+    path, name = spec.rsplit(":", 1)
+    return path, name
+
+
 def load_function(spec: str, default: str = "backward_propagation") -> Callable:
     """The function ``FUNC`` of the file in ``"path/to/file.py:FUNC"`` (``FUNC``
     defaults to ``default``), its signature checked. Every way this can fail
@@ -148,8 +157,7 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
     import sys
     from pathlib import Path
 
-    path_text, name = (spec, default) if spec.endswith(".py") or ":" not in spec \
-        else spec.rsplit(":", 1)
+    path_text, name = split_spec(spec, default)
     path = Path(path_text)
     if not name.isidentifier():
         raise ValueError(f"--hand {spec}: {name!r} is not a function name; "
@@ -186,12 +194,13 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
     return function
 
 
-def where_it_failed(error: BaseException, path: str) -> str:
+def where_it_failed(error: BaseException, spec: str) -> str:
     """" at FILE line N: CODE" for the deepest frame of ``error``'s traceback in
-    the file ``path`` (the learner's line), or "" when none is."""
+    the file of ``spec`` (``"file.py:FUNC"``: the learner's line), or "" when none is."""
     import os
     import traceback
 
+    path = split_spec(spec)[0]
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if os.path.abspath(f.filename) == os.path.abspath(path)]
     if not frames:
