@@ -56,7 +56,8 @@ def _text(template: str, l: int) -> str:
 
 def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
     """Every slip of an L-layer net, output layer first; ``hidden[l]`` is g[l]."""
-    every = ", ".join(_text("dW[l] = dZ[l] A[l-1]ᵀ, db[l] = Σ dZ[l]", l) for l in range(L, 0, -1))
+    every = ", ".join(_text("dW[l] = dZ[l] A[l-1]ᵀ, db[l] = Σ dZ[l]", l)
+                      for l in range(L, 0, -1))
     found = [Slip("no 1/m", 0, "no 1/m in any dW, db", every),
              Slip("sign", L, _text("the sign of dZ[l] flipped", L), _text("dZ[l] = Y − A[l]", L)),
              Slip("no Y", L, _text("Y left out of dZ[l]", L), _text("dZ[l] = A[l]", L)),
@@ -77,8 +78,9 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
         g = hidden[l].name
         upstream = "W[l+1]ᵀ dZ[l+1]"
         found += [
-            Slip("g is A", l, _text(f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}",
-                                    l), _text(f"dZ[l] = {upstream} * A[l]", l)),
+            Slip("g is A", l,
+                 _text(f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}", l),
+                 _text(f"dZ[l] = {upstream} * A[l]", l)),
             Slip("g' of A", l, _text("g′ evaluated on A[l] instead of Z[l]", l),
                  _text(f"dZ[l] = {upstream} * g′(A[l])", l)),
             Slip("no g'", l, _text("g′(Z[l]) left out", l), _text(f"dZ[l] = {upstream}", l)),
