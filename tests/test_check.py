@@ -536,3 +536,13 @@ def test_the_difference_is_scale_free_and_never_overflows(size, ratio):
     with np.errstate(all="raise"):
         assert _difference(a, ratio * a) == pytest.approx(abs(ratio - 1) / (ratio + 1),
                                                           rel=1e-9)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_a_non_finite_autograd_gradient_fails_with_a_note_never_ok(bad):
+    # no check is possible there: say so, rather than pass whatever hand says
+    from nets.check import _compare
+    auto = np.array([[1.0, bad]])
+    row = _compare("A[2]", auto, np.array([[1.0, 2.0]]), 2e-7, 2, None)
+    assert row.verdict == WRONG and row.note.startswith(f"autograd holds {bad} at (0, 1)"), row
+    assert row.note.endswith("no check is possible at this scale"), row
