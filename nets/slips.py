@@ -45,6 +45,8 @@ class Slip:
     def touches(self, kind: str, layer: int) -> bool:
         if self.kind == "no 1/m":    # every dW and db at once
             return kind in ("dW no 1/m", "db no 1/m")
+        if self.kind == "layer no 1/m":   # dW[l] and db[l]
+            return kind in ("dW no 1/m", "db no 1/m") and self.layer == layer
         return self.kind == kind and self.layer == layer
 
 
@@ -65,6 +67,8 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
                   _text("dZ[l] = (1/m)(A[l] − Y)", L))]
     for l in range(L, 0, -1):
         found += [
+            Slip("layer no 1/m", l, _text("no 1/m in dW[l] and db[l]", l),
+                 _text("dW[l] = dZ[l] A[l-1]ᵀ, db[l] = Σ dZ[l]", l)),
             Slip("dW no 1/m", l, _text("dW[l] without the 1/m", l),
                  _text("dW[l] = dZ[l] A[l-1]ᵀ", l)),
             Slip("db no 1/m", l, _text("db[l] without the 1/m", l),

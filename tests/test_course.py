@@ -226,3 +226,16 @@ def test_course_names_reach_every_layer_of_a_deep_net():
                           "also wrong at dW1, independently"], str(report)
     assert [l.split(" (")[0] for l in lines[3:]] == [
         f"likely slip: dW{l} without the 1/m" for l in (3, 2, 1)], str(report)
+
+
+def test_a_missing_1_over_m_in_one_layer_is_named_for_that_layer():
+    net, X, Y = flower_net()
+    source = course_code.source().replace("dW1 = (1 / m) * ", "dW1 = ") \
+        .replace("db1 = (1 / m) * ", "db1 = ")
+    namespace = {}
+    exec(source, namespace)
+    report = nets.check_backprop(net, X, Y, hand=namespace["backward_propagation"])
+    assert report.diagnosis().splitlines() == [
+        FROM_DZ1,
+        "likely slip: no 1/m in dW1 and db1 (dW1 = dZ1 Xᵀ, db1 = Σ dZ1): recomputed so, "
+        "dW1 and db1 come out as yours"], str(report)
