@@ -139,10 +139,9 @@ def _slip_context(net: Any, g: Graph, Y: np.ndarray,
         return None
     values = {n: g[n].data for n in names}
     values["A[0]"] = g["X"].data
-    hidden = {}
-    for l in range(1, L):
-        layer = getattr(net, "_g", None)
-        hidden[l] = layer(l) if callable(layer) else activations.get(g[f"A[{l}]"].op)
+    hidden = {l: _activation_of(g, l) for l in range(1, L)}
+    if any(act is None for act in hidden.values()):
+        return None   # an activation the registry does not know: no g' to recompute with
     return SlipContext(values, Y, hidden, L, agree)
 
 
@@ -308,9 +307,11 @@ def _term_sizes(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, float]:
         with np.errstate(over="ignore", invalid="ignore"):
             dA = np.abs(grads[f"A[{L}]"])
             for l in range(L, 0, -1):
-                A, Z = g[f"A[{l}]"], g[f"Z[{l}]"]
+                Z = g[f"Z[{l}]"]
                 sizes[f"A[{l}]"] = _norm(dA)
-                dZ = dA * np.abs(_g_prime(A.op, Z.data))
+                act = _activation_of(g, l)
+                # an activation we do not know: |g'| <= 1 for the usual ones
+                dZ = dA * (np.abs(act.g_prime(Z.data)) if act is not None else 1.0)
                 sizes[f"Z[{l}]"] = _norm(dZ)
                 sizes[f"W[{l}]"] = _norm(dZ @ np.abs(g[f"A[{l - 1}]"].data).T)
                 sizes[f"b[{l}]"] = _norm(dZ.sum(axis=1))
@@ -320,11 +321,17 @@ def _term_sizes(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, float]:
     return sizes
 
 
-def _g_prime(op: Optional[str], Z: np.ndarray) -> np.ndarray:
+def _activation_of(g: Graph, l: int) -> Optional[activations.Activation]:
+    """g[l] with its parameters as the graph was built (``Graph.activations``);
+    for a graph built without them, the registry's by the op's name; None
+    when the registry does not know it."""
+    act = getattr(g, "activations", {}).get(l)
+    if act is not None:
+        return act
     try:
-        return activations.get(op).g_prime(Z)
+        return activations.get(g[f"A[{l}]"].op)
     except ValueError:
-        return np.ones_like(Z)   # an activation we do not know: |g'| <= 1 for the usual ones
+        return None
 
 
 def _unknown_note(key: Any, names: Sequence[str], labels: Mapping[str, str]) -> str:

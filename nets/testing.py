@@ -47,6 +47,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
     raise ImportError("nets.testing needs hypothesis: pip install hypothesis "
                       "(or the project's test extra: pip install 'minigrad[test]')") from error
 
+from nets import activations
 from nets.check import Hand, check_backprop
 from nets.course import check_signature
 from nets.network import DeepNet, Network
@@ -56,7 +57,7 @@ __all__ = ["Sizes", "Case", "network_sizes", "datasets", "params", "networks", "
            "informative_case", "assert_backprop_matches", "ACTIVATION_NAMES", "X_LIMIT",
            "PARAM_LIMIT", "Z_LIMIT"]
 
-ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+ACTIVATION_NAMES = activations.NAMES   # the registry's, in its order
 X_LIMIT = 2.0       # |X| entries
 PARAM_LIMIT = 1.0   # |W|, |b| entries
 Z_LIMIT = 30.0      # |Z[L]| of a case: below the cost's clip (about 34.5)

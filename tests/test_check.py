@@ -13,7 +13,7 @@ from nets.check import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE,
                         BackpropReport)
 from nets.testing import cases
 
-ALL_ACTIVATIONS = ["tanh", "relu", "sigmoid", "leaky_relu", "identity"]
+ALL_ACTIVATIONS = list(activations.NAMES)
 TWO_LAYER_ORDER = ["A[2]", "Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]"]
 
 
@@ -566,3 +566,18 @@ def test_a_non_finite_autograd_gradient_fails_with_a_note_never_ok(bad):
     row = _compare("A[2]", auto, np.array([[1.0, 2.0]]), 2e-7, 2, None)
     assert row.verdict == WRONG and row.note.startswith(f"autograd holds {bad} at (0, 1)"), row
     assert row.note.endswith("no check is possible at this scale"), row
+
+
+def test_a_leaky_slope_of_its_own_is_checked_and_its_slips_named_with_it():
+    # issue 11 item 10: the graph, the hand and the slips' g' all use alpha = 0.3
+    X, Y = data.flower(m=10, seed=1)
+    net = TwoLayerNet(2, 4, activations.get("leaky_relu", alpha=0.3), scale=0.5, seed=3)
+    assert nets.check_backprop(net, X, Y).ok
+    right = net.backprop(X, Y)   # dZ[1] with leaky' = 0.3 where Z[1] <= 0
+    assert np.any(net.forward(X)["Z[1]"] < 0)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        "W[2]": right["W[2]"], "b[1]": right["b[1]"], "W[1]": right["W[1]"] * X.shape[1]})
+    assert report.mismatches == ["W[1]"], str(report)
+    # recomputed with alpha = 0.01, dZ[1] would differ and no slip would fit
+    assert report.diagnosis().splitlines()[1].startswith(
+        "likely slip: dW[1] without the 1/m"), str(report)

@@ -11,7 +11,7 @@ import nets
 from nets import slips
 from nets.testing import cases, informative_case
 
-HIDDEN = ["tanh", "relu", "sigmoid", "leaky_relu", "identity"]
+HIDDEN = list(nets.activations.NAMES)
 
 
 def forward_values(net, X):
