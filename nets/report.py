@@ -207,15 +207,17 @@ class BackpropReport:
         explained = self._explain(self._given())
         if explained:
             return self._slip_text(explained, self.mismatches)
-        lines = []
+        lines, named = [], False
         if len(found) > 1:   # independent errors: one slip each, right nodes kept right
             right = [r.name for r in self.rows if r.verdict == OK]
             for origin in found:
                 each = self._explain(self._given([*origin.members, *right]))
-                lines += self._slip_text(each, origin.members)
-        if not lines:
-            lines.append("no classic slip (a missing 1/m, A for g′(Z), 1 − Z² for 1 − A², "
-                         "a transpose, a lost keepdims, a sign) gives these numbers")
+                named = named or bool(each)
+                lines += self._slip_text(each, origin.members) or [
+                    f"no classic slip gives {diagnosis.join(map(self.label, origin.members))}"]
+        if not named:
+            lines = ["no classic slip (a missing 1/m, A for g′(Z), 1 − Z² for 1 − A², "
+                     "a transpose, a lost keepdims, a sign) gives these numbers"]
         return lines
 
     def _slip_text(self, explained: list, members: List[str]) -> List[str]:

@@ -581,3 +581,15 @@ def test_a_leaky_slope_of_its_own_is_checked_and_its_slips_named_with_it():
     # recomputed with alpha = 0.01, dZ[1] would differ and no slip would fit
     assert report.diagnosis().splitlines()[1].startswith(
         "likely slip: dW[1] without the 1/m"), str(report)
+
+
+def test_of_two_independent_errors_the_one_without_a_classic_slip_is_said_so():
+    net, X, Y = flower_net()
+    dW2_slip = notes_hand("tanh", "dW2 without 1/m")
+    right = net.backprop(X, Y)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        **right, "W[2]": dW2_slip(p, X, Y)["W[2]"], "b[1]": right["b[1]"] + 1.0})
+    assert report.diagnosis().splitlines()[2:] == [
+        "likely slip: dW[2] without the 1/m (dW[2] = dZ[2] A[1]ᵀ): recomputed so, W[2] comes "
+        "out as hand's",
+        "no classic slip gives b[1]"], str(report)
