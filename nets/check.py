@@ -197,23 +197,11 @@ def _norm(x: np.ndarray) -> float:
     return top * float(np.linalg.norm(x / top))
 
 
-def _difference(a: np.ndarray, b: np.ndarray) -> float:
-    """The course's ‖a - b‖ / (‖a‖ + ‖b‖), overflow-safe; nan when either holds
-    nan or inf (a difference that can never be "below tol")."""
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        return float("nan")
-    top = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
-    if top == 0.0:
-        return 0.0
-    a, b = a / top, b / top
-    return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
-
-
 def _agree(auto: np.ndarray, hand: np.ndarray, tol: float, scale: Optional[float],
            factor: int) -> tuple:
     """(agree, difference, note) for two finite arrays of one shape: below
     ``tol``, or both round-off of a sum that cancels. NaN never agrees."""
-    difference = _difference(auto, hand)
+    difference = mg.relative_difference(auto, hand)
     if difference < tol:
         return True, difference, ""
     if scale is not None and np.isfinite(scale) and np.isfinite(difference):
@@ -268,7 +256,9 @@ def _factor_note(auto: np.ndarray, hand: np.ndarray, m: int, per_sample: bool) -
     unit = auto / top   # scaled: no overflow in the dot products
     c = float(np.dot((hand / top).ravel(), unit.ravel())) / float(np.dot(unit.ravel(),
                                                                          unit.ravel()))
-    if not np.isfinite(c) or _difference(c * auto, hand) > 1e-6:
+    with np.errstate(over="ignore"):
+        scaled = c * auto
+    if not np.isfinite(c) or not mg.relative_difference(scaled, hand) <= 1e-6:   # nan: no
         return ""
     close = lambda a, b: abs(a - b) <= 1e-6 * abs(b)  # noqa: E731
     text = f"hand = {c:.4g} × autograd"
@@ -366,4 +356,4 @@ def _add_numerical(rows: List[NodeCheck], net: Any, X: np.ndarray, Y: np.ndarray
     for r in rows:
         if r.name in names:
             r.numerical = grads[names.index(r.name)]
-            r.numerical_difference = _difference(r.autograd, r.numerical)
+            r.numerical_difference = mg.relative_difference(r.autograd, r.numerical)
