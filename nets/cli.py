@@ -236,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "scale 1: with the course's 0.01 the gradients are so small that the "
                     "rounding in J, divided by ε, exceeds the course's 2e-7.")
     _add_net_options(check, hidden=4, activation="tanh", m=10, scale=1.0)
+    check.add_argument("--hand", metavar="FILE.py:FUNC",
+                       help="check your own function instead of the notes' formulas: FUNC "
+                            "in FILE.py (default FUNC: backward_propagation), the course's "
+                            "backward_propagation(parameters, cache, X, Y) or "
+                            "hand(params, X, Y); exit code 1 if a gradient is wrong")
 
     experiment = _add_registry_command(
         commands, "experiment", experiments.EXPERIMENTS,
@@ -506,9 +511,21 @@ def _draw(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from nets.check import check_backprop
+    from nets.course import load_function, where_it_failed
 
+    hand = None if args.hand is None else load_function(args.hand)
     X, Y = _data(args)
-    report = check_backprop(_net(args, X), X, Y, numerical=True)
+    try:
+        report = check_backprop(_net(args, X), X, Y, hand=hand, numerical=True)
+    except (RuntimeError, TypeError) as error:
+        # the learner's function raised or returned no dict: their line, not a traceback
+        if hand is None:
+            raise
+        where = where_it_failed(error.__cause__ or error, args.hand)
+        # no traceback is printed here: the learner's own line stands in for it
+        message = _one_line(error).replace("; see the traceback above", "")
+        print(f"{PROG}: error: {message}{where}", file=sys.stderr)
+        return FAILURE
     print(report)
     note = _round_off_note(report)
     if note:
