@@ -9,7 +9,7 @@ returns a result with the numbers, and draws a PNG when given a path.
 zero-init      zeros/constant init keep the hidden units identical; random breaks it
 linear         identity activations collapse to one linear map: logistic regression
 activations    sigmoid, tanh, ReLU, leaky ReLU hidden layers: speed and accuracy
-init-scale     weights ×0.01, ×1, ×10: saturated tanh units and the cost curves
+init-scale     weights ×0.01 to ×100, 5 init seeds: saturation, the plateau, the costs
 hidden-sizes   the course's sweep n[1] = 1, 2, 3, 4, 5, 20, 50
 =============  ==================================================================
 
@@ -269,11 +269,12 @@ def activations(iterations: int = 10_000, m: int = 400, n_h: int = 4,
     the cost curves, the first iteration each gets below each of ``targets``,
     the final cost and accuracy.
 
-    What comes out on the flower (n[1] = 4): tanh is fastest and best (≈ 90%);
-    sigmoid gets there too but more slowly, as the notes say; ReLU and leaky ReLU
-    stall near 70%: four ReLU units draw a boundary of straight pieces, which
-    fits the curved petals badly. Their advantage, slopes that do not vanish, is
-    a deep-network story that this small problem does not show.
+    What comes out on the flower (n[1] = 4, init seed 2): tanh is fastest
+    (≈ 90%); sigmoid gets there more slowly; ReLU and leaky ReLU stop near 70%.
+    Over 3 seeds × 2 learning rates × 2 inits ReLU ends at 56-75% with no dead
+    unit (docs/activations.md runs it); why four ReLU units do worse here is
+    described there, not proven. Their advantage, slopes that do not vanish,
+    is a deep-network story that this small problem does not show.
     """
     X, Y = _dataset(dataset, m, data_seed)
     out = plots.check_output(out) if out is not None else None
