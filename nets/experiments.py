@@ -96,6 +96,14 @@ def _iters(n: Optional[int]) -> str:
     return "never" if n is None else str(n)
 
 
+def _rounding(gap: float) -> str:
+    """A difference that should be 0: its value, or "< 1e-12 (rounding)" when it
+    is round-off, whose digits differ from one machine (BLAS, CPU) to another."""
+    if gap == 0:
+        return "0"
+    return "< 1e-12 (rounding)" if gap < 1e-12 else f"{gap:.2g}"
+
+
 def _dataset(dataset: str, m: int, data_seed: int) -> Tuple[np.ndarray, np.ndarray]:
     return data.load(dataset, m=m, seed=data_seed)
 
@@ -134,7 +142,7 @@ class ZeroInitResult:
                          _pct(run.accuracy)])
         note = ("\nzeros/constant: every hidden unit computes the same thing, so the net is "
                 "a one-unit net\n(max |Ŷ - Ŷ of one unit| = "
-                + ", ".join(f"{k}: {v:.2g}" for k, v in self.one_unit_gap.items())
+                + ", ".join(f"{k}: {_rounding(v)}" for k, v in self.one_unit_gap.items())
                 + "); random init breaks the symmetry.")
         return _table(["init", "n[1]", "max |W[1] row i - row 0|", "units identical",
                        "final J", "accuracy"], rows) + note
@@ -204,8 +212,9 @@ class LinearResult:
         return (_table(["model", "final J", "accuracy"], rows)
                 + f"\nidentity net = one linear map: W[2]W[1] = [{w}], "
                   f"W[2]b[1] + b[2] = {self.b:.4g};\n"
-                  f"max |Z[2] - (W[2]W[1] X + W[2]b[1] + b[2])| = {self.collapse_error:.2g}"
-                  " (rounding): a straight boundary, logistic regression's accuracy.")
+                  f"max |Z[2] - (W[2]W[1] X + W[2]b[1] + b[2])| = "
+                  f"{_rounding(self.collapse_error)}: a straight boundary, "
+                  f"logistic regression's accuracy.")
 
 
 def linear(iterations: int = 10_000, m: int = 400, n_h: int = 4, learning_rate: float = 1.2,
