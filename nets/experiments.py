@@ -18,10 +18,8 @@ The defaults are the course's sizes (the flower set, m = 400, lr 1.2,
 ``m``. Gradients come from the hand-derived formulas (``method="hand"``) by
 default: it is ~1.6× faster than building the graph, and that hand == autograd
 is tested on its own; pass ``method="autograd"`` to run on the engine. The two
-agree to rounding, except where the output saturates so far that A[2] reaches
-the cost's clip (1e-15 from 0 or 1; init-scale's ×10): there autograd
-differentiates the clipped cost and its gradient vanishes, while the notes'
-dZ[2] = A[2] - Y does not.
+agree to rounding, saturated outputs included (init-scale's ×100): the cost is
+computed from the logits Z[2], so autograd's dZ[2] is the notes' A[2] - Y there too.
 
 Every function takes ``progress``, called as ``progress(i, J)`` after each
 gradient step of each run (``fit``'s callback), so a caller can drive one

@@ -224,6 +224,28 @@ def test_a_bad_path_fails_before_any_training(tmp_path):
     assert calls == []
 
 
+def test_hand_and_autograd_agree_even_where_the_output_saturates():
+    # ×100: A[2] rounds to 0 or 1 for most points at init; the cost from the logits
+    # keeps autograd's dZ[2] = A[2] - Y, as the hand formulas have it
+    runs = {method: E.init_scale(iterations=30, m=100, scales=(100.0,), seeds=(2,),
+                                 method=method).runs[(100.0, 2)] for method in ("hand", "autograd")}
+    assert runs["hand"].initial_cost > 20, runs["hand"].initial_cost
+    np.testing.assert_allclose(runs["autograd"].costs, runs["hand"].costs, rtol=1e-9)
+
+
+def test_a_difference_that_should_be_zero_prints_the_same_on_every_machine():
+    assert E._rounding(0.0) == "0"
+    assert E._rounding(2.2e-16) == E._rounding(1e-13) == "< 1e-12 (rounding)"
+    assert E._rounding(0.25) == "0.25"         # a real gap is shown as it is
+
+
+def test_runs_and_iterations_come_from_the_defaults():
+    spec = E.EXPERIMENTS
+    assert {name: e.runs for name, e in spec.items()} == {
+        "zero-init": 4, "linear": 3, "activations": 4, "init-scale": 25, "hidden-sizes": 7}
+    assert spec["hidden-sizes"].iterations == 5000 and spec["init-scale"].iterations == 10_000
+
+
 def test_method_picks_the_gradients_and_both_give_the_same_numbers():
     hand = E.linear(iterations=30, m=40, method="hand")
     auto = E.linear(iterations=30, m=40, method="autograd")
