@@ -20,11 +20,15 @@ from typing import Callable, Dict
 
 import numpy as np
 
-import minigrad as mg
-import nets
-from nets import DeepNet, LogisticRegression, TwoLayerNet, data, experiments, plots
-
 DOCS = Path(__file__).resolve().parent
+# the checkout this script is in, not whichever copy is installed: run as a
+# script, Python puts docs/ (not the project) first on sys.path
+sys.path.insert(0, str(DOCS.parent))
+
+import minigrad as mg  # noqa: E402
+import nets  # noqa: E402
+from nets import DeepNet, LogisticRegression, TwoLayerNet, data, experiments, plots  # noqa: E402
+
 DPI = 110   # graph pictures: sharp enough on a screen, small enough for a page
 
 

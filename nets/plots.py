@@ -208,9 +208,11 @@ def decision_boundaries(panels: Sequence[Tuple[str, Any]], X: np.ndarray, Y: np.
     ncols = max(1, min(int(ncols), len(panels)))
     nrows = -(-len(panels) // ncols)
     spare = nrows * ncols > len(panels)      # the key goes into an empty cell if there is one
-    fig = _figure(3.3 * ncols, 3.3 * nrows + (0.4 if title else 0.0) + (0 if spare else 0.5))
+    key_cols = 5 if ncols >= 3 else 2        # a narrow figure stacks the key's five entries
+    key_rows = 0 if spare else -(-5 // key_cols)
+    fig = _figure(3.3 * ncols, 3.3 * nrows + (0.4 if title else 0.0) + 0.3 * key_rows)
     grid = fig.add_gridspec(nrows + (0 if spare else 1), ncols,
-                            height_ratios=[1.0] * nrows + ([] if spare else [0.12]))
+                            height_ratios=[1.0] * nrows + ([] if spare else [0.1 * key_rows]))
     for i, (caption, model) in enumerate(panels):
         ax = fig.add_subplot(grid[i // ncols, i % ncols])
         _draw_boundary(ax, model, X, Y, resolution)
@@ -219,7 +221,7 @@ def decision_boundaries(panels: Sequence[Tuple[str, Any]], X: np.ndarray, Y: np.
     if spare:
         _boundary_legend(fig.add_subplot(grid[nrows - 1, len(panels) % ncols:]), ncol=1)
     else:
-        _boundary_legend(fig.add_subplot(grid[nrows, :]), ncol=5)
+        _boundary_legend(fig.add_subplot(grid[nrows, :]), ncol=key_cols)
     if title:
         fig.suptitle(title, fontsize=12)
     return _save(fig, path)

@@ -81,7 +81,10 @@ def built_site(tmp_path_factory) -> dict:
     shutil.copytree(DOCS, docs, ignore=shutil.ignore_patterns("figures", "__pycache__"))
     figures = subprocess.run(
         [sys.executable, str(docs / "make_figures.py"), "--quick", "--out", str(docs / "figures")],
-        cwd=tmp, capture_output=True, text=True)
+        cwd=tmp, capture_output=True, text=True,
+        # this checkout's nets, not an installed copy (the script runs from the tmp copy)
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
     assert figures.returncode == 0, f"make_figures.py failed:\n{figures.stdout}\n{figures.stderr}"
 
     config = _config()
