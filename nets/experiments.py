@@ -328,7 +328,7 @@ class InitScaleResult:
     saturated: Dict[Tuple[float, int], float]        # share of entries with |z| > SATURATION
     mean_slope: Dict[Tuple[float, int], float]       # mean g'(Z[1]) at init
     grad_norm: Dict[Tuple[float, int], float]        # ‖dW[1]‖ at init
-    relative_grad: Dict[Tuple[float, int], float]    # ‖dW[1]‖ / ‖W[1]‖: how far a step moves it
+    relative_grad: Dict[Tuple[float, int], float]    # ‖dW[1]‖ / ‖W[1]‖ at init
     figure: Optional[Path] = None
 
     @property
