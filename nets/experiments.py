@@ -347,20 +347,24 @@ class InitScaleResult:
         """How many seeds ended at or above ``GOOD_ACCURACY``."""
         return sum(self.runs[(scale, s)].accuracy >= GOOD_ACCURACY for s in self.seeds)
 
+    def median(self, values: Dict[Tuple[float, int], float], scale: float) -> float:
+        """The median over the seeds of one scale's ``values``."""
+        return float(np.median(self.over_seeds(values, scale)))
+
     def table(self) -> str:
         rows = []
         for s in self.scales:
-            med = lambda values: float(np.median(self.over_seeds(values, s)))  # noqa: E731
             reached = [i for i in self.plateau(s) if i is not None]
             never = len(self.seeds) - len(reached)
             span = "never" if not reached else f"{min(reached)}-{max(reached)}" \
                 + (f" ({never} never)" if never else "")
-            rows.append([f"{s:g}", f"{100 * med(self.saturated):.0f}%",
-                         f"{med(self.mean_slope):.3f}", f"{med(self.grad_norm):.2g}",
-                         f"{med(self.relative_grad):.2g}",
-                         f"{np.median([self.runs[(s, k)].initial_cost for k in self.seeds]):.3f}",
-                         span,
-                         f"{np.median([self.runs[(s, k)].final_cost for k in self.seeds]):.2f}",
+            start = {k: r.initial_cost for k, r in self.runs.items()}
+            end = {k: r.final_cost for k, r in self.runs.items()}
+            rows.append([f"{s:g}", f"{100 * self.median(self.saturated, s):.0f}%",
+                         f"{self.median(self.mean_slope, s):.3f}",
+                         f"{self.median(self.grad_norm, s):.2g}",
+                         f"{self.median(self.relative_grad, s):.2g}",
+                         f"{self.median(start, s):.3f}", span, f"{self.median(end, s):.2f}",
                          f"{self.trained(s)} of {len(self.seeds)}"])
         header = ["scale", f"|Z[1]| > {SATURATION:g}", "mean g'(Z[1])", "‖dW[1]‖",
                   "‖dW[1]‖/‖W[1]‖", "J at init", f"iterations to J < {PLATEAU_COST:g}",
