@@ -208,6 +208,57 @@ def assert_grads_match_numerical(f: Callable[..., mg.Tensor], inputs: Sequence[n
                     f"inputs {[a.tolist() for a in inputs]}")
 
 
+# --- random programs of ops -------------------------------------------------------
+# Each step keeps values bounded (a tanh or a 1 + b² where a product or a
+# quotient could blow up), so central differences stay accurate.
+UNARY_STEPS = {
+    "neg": lambda a: -a,
+    "tanh": lambda a: a.tanh(),
+    "sigmoid": lambda a: a.sigmoid(),
+    "gaussian": lambda a: (-(a * a)).exp(),
+    "log(1 + a²)": lambda a: (1 + a ** 2).log(),
+    "sqrt(a² + 1)": lambda a: (a ** 2 + 1) ** 0.5,
+    "identity": mg.identity,
+    "half": lambda a: 0.5 * a,
+    "2 - a": lambda a: 2 - a,
+    "sum over last axis, keepdims": lambda a: a.sum(axis=tuple(range(a.ndim))[-1:], keepdims=True),
+    "mean over first axis, keepdims": lambda a: a.mean(axis=tuple(range(a.ndim))[:1],
+                                                       keepdims=True),
+}
+BINARY_STEPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b.tanh(),
+    "div": lambda a, b: a / (1 + b * b),
+}
+
+
+@st.composite
+def programs(draw: Callable) -> list:
+    """A list of steps ``(op name, i, j)``: apply the op to values i (and j)
+    of the stack [x, y, results so far]; indices are taken modulo its length."""
+    n_steps = draw(st.integers(1, 6))
+    steps = []
+    for _ in range(n_steps):
+        name = draw(st.sampled_from(sorted(UNARY_STEPS) + sorted(BINARY_STEPS)))
+        steps.append((name, draw(st.integers(0, 7)), draw(st.integers(0, 7))))
+    return steps
+
+
+def program_values(program: list, x, y) -> list:
+    """Every value a program makes: [x, y, the result of each step]."""
+    values = [x, y]
+    for name, i, j in program:
+        a, b = values[i % len(values)], values[j % len(values)]
+        values.append(UNARY_STEPS[name](a) if name in UNARY_STEPS else BINARY_STEPS[name](a, b))
+    return values
+
+
+def run_program(program: list, x, y):
+    """The program's result (its last value)."""
+    return program_values(program, x, y)[-1]
+
+
 # --- nets: networks and labelled data ------------------------------------------
 from hypothesis import strategies as _st  # noqa: E402
 from hypothesis.extra import numpy as _hnp  # noqa: E402
