@@ -440,7 +440,7 @@ def _add_numerical(rows: List[NodeCheck], net: Any, X: np.ndarray, Y: np.ndarray
     leaves = [mg.tensor(clone.params[k], name=k) for k in names]
 
     def J(*nudged: mg.Tensor) -> mg.Tensor:
-        # numerical_grad nudges private copies of the leaves: J must read its arguments
+        # numerical_grad nudges private copies of the leaves: J reads those
         clone.params.update({k: t.data for k, t in zip(names, nudged)})
         return clone.graph(X, Y).loss
 

@@ -261,29 +261,39 @@ def run_program(program: list, x, y):
 
 # --- nets: networks and labelled data ------------------------------------------
 from hypothesis import strategies as _st  # noqa: E402
-from hypothesis.extra import numpy as _hnp  # noqa: E402
 
-ACTIVATION_NAMES = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+from nets import activations as _activations  # noqa: E402
+from nets.testing import datasets  # noqa: E402  (the one strategy for X, Y)
+
+# every activation, from the one registry
+ACTIVATION_NAMES = list(_activations.NAMES)
+
+
+def labelled_data(n_x: int, max_m: int = 8) -> st.SearchStrategy:
+    """X (n_x, m) in [-2, 2] and Y (1, m) of 0/1, m from 1 (the edge case the
+    notes' 1/m formulas must survive) to ``max_m``: ``nets.testing.datasets``."""
+    return datasets(n_x, max_m=max_m)
+
+
+def activations_with_params() -> st.SearchStrategy:
+    """Every registered activation, each with parameters drawn for it (leaky
+    ReLU's α in [0, 1], 0 and 1 included), as ``Activation`` objects."""
+    def with_params(name: str) -> st.SearchStrategy:
+        act = _activations.ACTIVATIONS[name]
+        drawn = {k: _st.floats(0.0, 1.0, allow_subnormal=False) for k, _ in act.params}
+        return _st.fixed_dictionaries(drawn).map(lambda kw: act.with_params(**kw))
+    return _st.sampled_from(ACTIVATION_NAMES).flatmap(with_params)
 
 
 @_st.composite
-def labelled_data(draw, n_x: int, max_m: int = 8):
-    """X (n_x, m) with entries in [-2, 2] and Y (1, m) of 0/1, m from 1 (the
-    edge case the notes' 1/m formulas must survive) to ``max_m``."""
-    import numpy as np
-    m = draw(_st.integers(1, max_m))
-    X = draw(_hnp.arrays(np.float64, (n_x, m),
-                         elements=_st.floats(-2, 2, allow_nan=False, width=64)))
-    Y = draw(_hnp.arrays(np.float64, (1, m), elements=_st.sampled_from([0.0, 1.0])))
-    return X, Y
-
-
-@_st.composite
-def two_layer_nets(draw, activations=tuple(ACTIVATION_NAMES)):
-    """A TwoLayerNet of random sizes, hidden activation, initialiser, scale and seed."""
+def two_layer_nets(draw, activations=None):
+    """A TwoLayerNet of random sizes, hidden activation (by default any, with
+    drawn parameters: ``activations_with_params``), initialiser, scale and seed."""
     from nets import TwoLayerNet
+    hidden = activations_with_params() if activations is None else \
+        _st.sampled_from(list(activations))
     return TwoLayerNet(n_x=draw(_st.integers(1, 4)), n_h=draw(_st.integers(1, 6)),
-                       activation=draw(_st.sampled_from(list(activations))),
+                       activation=draw(hidden),
                        init=draw(_st.sampled_from(["random", "xavier", "he", "constant"])),
                        scale=draw(_st.sampled_from([0.01, 0.3, 1.0, 2.0])),
                        seed=draw(_st.integers(0, 1000)))
