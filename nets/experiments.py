@@ -16,8 +16,9 @@ hidden-sizes   the course's sweep n[1] = 1, 2, 3, 4, 5, 20, 50
 The defaults are the course's sizes (the flower set, m = 400, lr 1.2,
 10,000 iterations; 5,000 for the sweep). Tests pass small ``iterations`` and
 ``m``. Gradients come from the hand-derived formulas (``method="hand"``) by
-default: it is ~1.6× faster than building the graph, and that hand == autograd
-is tested on its own; pass ``method="autograd"`` to run on the engine. The two
+default: they skip building the graph (benchmarks/README.md measures what that
+saves), and hand == autograd is tested on its own; pass ``method="autograd"``
+to run on the engine. The two
 agree to rounding, saturated outputs included (init-scale's ×100): the cost is
 computed from the logits Z[2], so autograd's dZ[2] is the notes' A[2] - Y there too.
 
