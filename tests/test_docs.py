@@ -49,6 +49,18 @@ def test_every_page_is_in_the_nav_and_every_nav_entry_is_a_page():
     assert len(nav) == len(set(nav)), f"a page is listed twice in the nav: {nav}"
 
 
+SHELL_BLOCK = re.compile(r"```(?:bash|console|shell|sh)\n(.*?)```", re.S)
+
+
+def test_shell_blocks_list_commands_and_show_no_output():
+    # an output shown in a shell session is run by nobody and drifts (issue 10):
+    # outputs belong in ```python blocks, which Sybil runs and checks
+    sessions = [(page, line) for page in _pages()
+                for block in SHELL_BLOCK.findall((DOCS / page).read_text(encoding="utf-8"))
+                for line in block.splitlines() if line.startswith("$ ")]
+    assert sessions == [], f"shell sessions with outputs no test runs: {sessions}"
+
+
 def test_pages_are_flat_so_the_sybil_pattern_docs_star_md_runs_their_code():
     nested = [p for p in _pages() if "/" in p]
     assert nested == [], (f"{nested}: the root conftest.py runs the code of docs/*.md "
@@ -69,7 +81,10 @@ def built_site(tmp_path_factory) -> dict:
     shutil.copytree(DOCS, docs, ignore=shutil.ignore_patterns("figures", "__pycache__"))
     figures = subprocess.run(
         [sys.executable, str(docs / "make_figures.py"), "--quick", "--out", str(docs / "figures")],
-        cwd=tmp, capture_output=True, text=True)
+        cwd=tmp, capture_output=True, text=True,
+        # this checkout's nets, not an installed copy (the script runs from the tmp copy)
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
     assert figures.returncode == 0, f"make_figures.py failed:\n{figures.stdout}\n{figures.stderr}"
 
     config = _config()
