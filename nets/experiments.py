@@ -36,6 +36,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from minigrad.table import text_table
 from nets import data, plots
 from nets.network import Network, accuracy
 from nets.two_layer import LogisticRegression, TwoLayerNet
@@ -76,15 +77,6 @@ def first_below(costs: Sequence[float], target: float) -> Optional[int]:
     """The first iteration whose cost is below ``target``, or None if none is."""
     below = np.flatnonzero(np.asarray(costs) < target)
     return int(below[0]) if below.size else None
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A plain text table: left-aligned columns, a rule under the header."""
-    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def _pct(fraction: float) -> str:
@@ -143,7 +135,7 @@ class ZeroInitResult:
                 "a one-unit net\n(max |Ŷ - Ŷ of one unit| = "
                 + ", ".join(f"{k}: {_rounding(v)}" for k, v in self.one_unit_gap.items())
                 + "); random init breaks the symmetry.")
-        return _table(["init", "n[1]", "max |W[1] row i - row 0|", "units identical",
+        return text_table(["init", "n[1]", "max |W[1] row i - row 0|", "units identical",
                        "final J", "accuracy"], rows) + note
 
 
@@ -184,7 +176,7 @@ def _zero_init_plan(n_h: int, constant: float) -> List[Tuple[str, int, str, floa
 def _one_unit(net: TwoLayerNet) -> TwoLayerNet:
     """The one-unit net that computes what a net of identical units computes:
     unit 0's row, and the output weights summed (identical a's add up)."""
-    one = TwoLayerNet(net.n_x, 1, net.activation.name, init="zeros")
+    one = TwoLayerNet(net.n_x, 1, net.activation, init="zeros")
     one.params.update({"W[1]": net.params["W[1]"][:1], "b[1]": net.params["b[1]"][:1],
                        "W[2]": net.params["W[2]"].sum(axis=1, keepdims=True),
                        "b[2]": net.params["b[2]"]})
@@ -208,7 +200,7 @@ class LinearResult:
     def table(self) -> str:
         rows = [[label, f"{r.final_cost:.4f}", _pct(r.accuracy)] for label, r in self.runs.items()]
         w = ", ".join(f"{x:.4g}" for x in self.W.ravel())
-        return (_table(["model", "final J", "accuracy"], rows)
+        return (text_table(["model", "final J", "accuracy"], rows)
                 + f"\nidentity net = one linear map: W[2]W[1] = [{w}], "
                   f"W[2]b[1] + b[2] = {self.b:.4g};\n"
                   f"max |Z[2] - (W[2]W[1] X + W[2]b[1] + b[2])| = "
@@ -264,7 +256,7 @@ class ActivationsResult:
     def table(self) -> str:
         rows = [[g, *(_iters(self.reached[g][t]) for t in self.targets),
                  f"{r.final_cost:.4f}", _pct(r.accuracy)] for g, r in self.runs.items()]
-        return _table(["g[1]", *(f"iterations to J < {t:g}" for t in self.targets),
+        return text_table(["g[1]", *(f"iterations to J < {t:g}" for t in self.targets),
                        "final J", "accuracy"], rows)
 
 
@@ -370,7 +362,7 @@ class InitScaleResult:
         header = ["scale", f"|Z[1]| > {SATURATION:g}", "mean g'(Z[1])", "‖dW[1]‖",
                   "‖dW[1]‖/‖W[1]‖", "J at init", f"iterations to J < {PLATEAU_COST:g}",
                   f"J after {self.iterations}", f"seeds ≥ {100 * GOOD_ACCURACY:.0f}%"]
-        return (_table(header, rows)
+        return (text_table(header, rows)
                 + f"\nmedians over init seeds {', '.join(map(str, self.seeds))}, at init "
                   f"except the last three columns")
 
@@ -438,7 +430,7 @@ class HiddenSizesResult:
 
     def table(self) -> str:
         rows = [[n, f"{r.final_cost:.4f}", _pct(r.accuracy)] for n, r in self.runs.items()]
-        return _table(["n[1]", "final J", "accuracy"], rows)
+        return text_table(["n[1]", "final J", "accuracy"], rows)
 
 
 def hidden_sizes(iterations: int = 5000, m: int = 400,

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from minigrad.viz import check_suffix
 from nets import activations
 from nets.network import accuracy, check_data
 
@@ -75,13 +76,7 @@ def check_output(path: PathLike) -> Path:
     that saving would raise, raised now (before a long training run):
     ``ValueError`` for an unknown suffix, ``OSError`` for a missing or
     unwritable directory."""
-    path = Path(path)
-    suffix = path.suffix.lower().lstrip(".")
-    formats = _formats()
-    if suffix not in formats:
-        raise ValueError(f"cannot tell the picture format of {str(path)!r}; the suffix "
-                         f"must be one of {', '.join('.' + f for f in formats)}")
-    return check_writable(path)
+    return check_writable(check_suffix(path, tuple("." + f for f in _formats())))
 
 
 def check_writable(path: PathLike) -> Path:
