@@ -266,8 +266,7 @@ def test_hand_and_autograd_agree_even_where_the_output_saturates():
 
 
 def test_a_difference_that_should_be_zero_prints_the_same_on_every_machine():
-    assert E._rounding(0.0) == "0"
-    assert E._rounding(2.2e-16) == E._rounding(1e-13) == "< 1e-12 (rounding)"
+    assert E._rounding(0.0) == E._rounding(2.2e-16) == E._rounding(1e-13) == "< 1e-12"
     assert E._rounding(0.25) == "0.25"         # a real gap is shown as it is
 
 
