@@ -229,7 +229,15 @@ def log(x):
 def tanh(z):
     """A = tanh(Z). Shapes: any -> same."""
     a = np.tanh(z)
-    return a, (lambda g: g * (1.0 - a * a),)   # tanh' = 1 - a²
+    return a, (lambda g: _tanh_vjp(g, a),)
+
+
+def _tanh_vjp(g: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """g * (1 - a²) (tanh' = 1 - a²), the same three roundings in one fresh
+    array instead of three: fewer large allocations a step to page in."""
+    out = np.multiply(a, a, out=np.empty(a.shape))   # g has a's shape: the engine's rule
+    np.subtract(1.0, out, out=out)
+    return np.multiply(g, out, out=out)
 
 
 def _sigmoid_and_slope(z: np.ndarray) -> tuple:
