@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.ops import _sigmoid_and_slope, identity, leaky_relu, op, relu, sigmoid, tanh
+from minigrad.ops import _sigmoid, identity, leaky_relu, op, relu, sigmoid, tanh
 from minigrad.tensor import Tensor
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "check_labels",
@@ -79,8 +79,8 @@ def _bce_with_logits(z, y):
     # softplus(S) = max(S, 0) + log(1 + e^-|S|), with |S| = |Z|: never overflows
     softplus = np.maximum(signed, 0.0) + np.log1p(np.exp(-np.abs(z)))
     loss = np.add.reduce(softplus, axis=None) / count
-    a, _ = _sigmoid_and_slope(z)
-    return np.asarray(loss), (lambda g: (g / count) * (a - y),
+    # σ(Z) is made when backward needs it: no array of Z's size waits in the graph.
+    return np.asarray(loss), (lambda g: (g / count) * (_sigmoid(z) - y),
                               lambda g: -(g / count) * z)
 
 

@@ -237,6 +237,10 @@ class Network(ABC):
         tensors share the arrays in ``params`` and X (``mg.as_tensor``: no copy),
         which the engine keeps read-only until this graph's backward."""
         X, Y = check_data(X, Y, self.n_x)
+        return self._graph(X, Y)
+
+    def _graph(self, X: np.ndarray, Y: np.ndarray) -> Graph:
+        # ``graph`` for data check_data has passed: fit checks once, not every step.
         # as_tensor, not tensor (which copies): one graph a step must not copy every
         # parameter, and g["W[1]"].data is net.params["W[1]"] for learners to compare
         A = mg.as_tensor(X, name="X")
@@ -254,7 +258,11 @@ class Network(ABC):
 
     def autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
         """J and ``{"W[1]": ∂J/∂W[1], ...}`` for every parameter, by autograd."""
-        g = self.graph(X, Y)
+        X, Y = check_data(X, Y, self.n_x)
+        return self._autograd(X, Y)
+
+    def _autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
+        g = self._graph(X, Y)
         g.loss.backward()
         return g.loss.item(), {k: g[k].grad for k in self.params}
 
@@ -303,14 +311,17 @@ class Network(ABC):
         if method in ("hand", "replay"):
             make = HandStep if method == "hand" else ReplayStep
             return _fit_in_place(make(self, X, Y, learning_rate).step, iterations, callback)
-        step = self.autograd
         costs = []
         for i in range(iterations):
-            J, grads = step(X, Y)
+            J, grads = self._autograd(X, Y)   # X and Y were checked above, once
             costs.append(J)
             # New arrays, not in-place updates: graphs built earlier keep their values.
-            for name in self.params:
-                self.params[name] = self.params[name] - learning_rate * grads[name]
+            # The new array is the gradient's own: its graph is gone, so nothing else
+            # holds it, and W - lr dW computed as (-lr dW) + W rounds the same.
+            for name, grad in grads.items():
+                grad *= -learning_rate
+                grad += self.params[name]
+                self.params[name] = grad
             if callback is not None:
                 callback(i, J)
         return costs

@@ -377,3 +377,58 @@ def test_an_outer_product_by_broadcasting_is_bit_identical_to_blas(n, m, data):
     (W @ A).backward(G)
     np.testing.assert_array_equal(A.grad, W.data.T @ G)
     np.testing.assert_array_equal(W.grad, G @ A.data.T)
+
+
+@given(hnp.arrays(np.float64, small_shapes(), elements=finite_floats(-20, 20)), st.data())
+def test_tanh_gradient_in_one_buffer_is_the_plain_formula_bit_for_bit(z, data):
+    g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(-1e3, 1e3)))
+    t = mg.tensor(z, requires_grad=True)
+    a = mg.tanh(t)
+    a.backward(g)
+    np.testing.assert_array_equal(t.grad, g * (1.0 - a.data * a.data))
+    assert t.grad.shape == z.shape and isinstance(t.grad, np.ndarray)
+
+
+@given(hnp.arrays(np.float64, small_shapes(), elements=finite_floats(-800, 800)), st.data())
+def test_sigmoid_slope_made_in_backward_is_the_one_of_the_forward_value(z, data):
+    # The slope is computed from Z when backward reaches the node, not kept from the forward.
+    g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(-1e3, 1e3)))
+    t = mg.tensor(z, requires_grad=True)
+    mg.sigmoid(t).backward(g)
+    np.testing.assert_array_equal(t.grad, g * ops._sigmoid_slope(z))
+    np.testing.assert_allclose(t.grad, g * reference_sigmoid_slope(z), rtol=1e-14, atol=0)
+
+
+@given(logits_and_labels())
+def test_cross_entropy_with_logits_gradient_is_sigma_minus_y_bit_for_bit(case):
+    z, y = case
+    Z = mg.tensor(z, requires_grad=True)
+    mg.binary_cross_entropy_with_logits(Z, y).backward()
+    np.testing.assert_array_equal(Z.grad, (1.0 / z.size) * (ops._sigmoid(z) - y))
+
+
+@given(st.integers(1, 4), st.integers(1, 6), st.integers(1, 9), st.floats(0.01, 2.0),
+       st.integers(0, 2**16))
+def test_fit_by_autograd_is_the_plain_loop_bit_for_bit(n_x, n_h, m, learning_rate, seed):
+    """fit checks the data once and writes each update into the step's gradient
+    array: the same numbers as checking every step and computing W - lr dW anew."""
+    from nets import DeepNet
+    rng = np.random.RandomState(seed)
+    X, Y = rng.randn(n_x, m), (rng.rand(1, m) > 0.5).astype(np.float64)
+    fitted = DeepNet([n_x, n_h, 1], scale=1.0, seed=seed)
+    plain = DeepNet([n_x, n_h, 1], scale=1.0, seed=seed)
+    before = dict(fitted.params)
+    copies = {k: v.copy() for k, v in before.items()}
+    costs = fitted.fit(X, Y, iterations=4, learning_rate=learning_rate)
+    expected = []
+    for _ in range(4):
+        J, grads = plain.autograd(X, Y)
+        expected.append(J)
+        plain.params = {k: v - learning_rate * grads[k] for k, v in plain.params.items()}
+    assert costs == expected
+    for name, value in fitted.params.items():
+        np.testing.assert_array_equal(value, plain.params[name], err_msg=name)
+        np.testing.assert_array_equal(before[name], copies[name], err_msg=name)   # untouched
+        assert value.flags.writeable and value.flags.owndata
+    arrays_now = list(fitted.params.values())
+    assert len({id(a) for a in arrays_now + list(before.values())}) == 2 * len(arrays_now)
