@@ -194,3 +194,25 @@ def test_the_chinese_pages_are_in_chinese_and_the_others_fall_back_to_english(bu
             assert h1.search(zh).group(1) == h1.search(en).group(1), (
                 f"zh/{page} should be the English page (no {page[:-3]}.zh.md)")
             assert len(cjk.findall(zh)) == len(cjk.findall(en))
+
+
+# The notes' five open questions, in the notes' own words (their speech-to-text
+# slips included: "two函数" is 凸函数, "唯一" is 为一), in the notes' order.
+NOTES_TODOS = [
+    "TODO: 这里到底是列向量还是行向量",
+    "TODO: 不应当是映射为1个概率吗怎么可以映射为-1~1之间呢",
+    "TODO: 其他理由呢",
+    "TODO: 注意有些教程中说神经网络的损失函数其实未必是two函数，不过我们这里先简单这样理解",
+    "TODO: 这是直观理解，如果说将权重初始化为0会出现这种问题，那如果全部将权重初始化，唯一不会出现这种问题吗",
+]
+
+
+def test_the_chinese_answers_quote_each_open_question_verbatim_before_its_answer():
+    text = (DOCS / "answers.zh.md").read_text(encoding="utf-8")
+    quoted = [line[2:] for line in text.splitlines() if line.startswith("> TODO:")]
+    assert quoted == NOTES_TODOS, "each TODO of the notes, quoted exactly, once, in order"
+    sections = text.split("\n## ")[1:]
+    for todo in NOTES_TODOS:
+        section = next(s for s in sections if f"> {todo}" in s)
+        after = section.split(f"> {todo}", 1)[1]
+        assert "```python" in after, f"no executed evidence after {todo!r}"
