@@ -216,3 +216,21 @@ def test_the_chinese_answers_quote_each_open_question_verbatim_before_its_answer
         section = next(s for s in sections if f"> {todo}" in s)
         after = section.split(f"> {todo}", 1)[1]
         assert "```python" in after, f"no executed evidence after {todo!r}"
+
+
+def test_the_chinese_readme_and_pages_are_collected_by_the_suite():
+    # `pytest` with no arguments runs testpaths; Sybil collects the files its
+    # patterns match. Both must reach README.zh-CN.md and docs/*.zh.md.
+    import configparser
+    import fnmatch
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg", encoding="utf-8")
+    testpaths = setup["tool:pytest"]["testpaths"].split()
+    assert "README.zh-CN.md" in testpaths and "docs" in testpaths, testpaths
+    patterns = re.search(r"patterns=\[([^\]]*)\]", (ROOT / "conftest.py").read_text(encoding="utf-8"))
+    patterns = re.findall(r'"([^"]+)"', patterns.group(1))
+    files = ["README.zh-CN.md"] + [f"docs/{p}" for p in _all_pages() if p.endswith(ZH)]
+    uncollected = [f for f in files if not any(fnmatch.fnmatch(f, p) for p in patterns)]
+    assert uncollected == [], f"Sybil's patterns in conftest.py miss {uncollected}"
+    assert "README.zh-CN.md" in (ROOT / "README.md").read_text(encoding="utf-8").split("\n## ")[0], \
+        "README.md links to README.zh-CN.md at its top"
