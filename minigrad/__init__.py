@@ -5,7 +5,7 @@
     J = (W @ X + b).tanh().mean()
     J.backward()      # W.grad now holds dJ/dW
 """
-from minigrad.functional import binary_cross_entropy
+from minigrad.functional import binary_cross_entropy, binary_cross_entropy_with_logits
 from minigrad.gradcheck import gradcheck, numerical_grad, relative_difference
 from minigrad.ops import (exp, identity, leaky_relu, log, matmul, mean, relu, sigmoid,
                           tanh, transpose)
@@ -19,5 +19,6 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "no_grad", "detect_anomaly", "is_grad_enabled",
            "topological_order", "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu",
            "identity", "matmul", "transpose", "sum", "mean", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits",
            "numerical_grad", "gradcheck", "relative_difference",
            "draw", "save_graph", "summary"]

@@ -34,7 +34,7 @@ import unicodedata
 import warnings
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -89,7 +89,7 @@ class GraphvizNotFoundError(RuntimeError):
     """Graphviz's ``dot`` program is missing; it is needed for .png/.svg/.pdf files."""
 
 
-def draw(root: Tensor, *, values: bool = False, grads: bool = False,
+def draw(root: Union[Tensor, Sequence[Tensor]], *, values: bool = False, grads: bool = False,
          highlight: Union[str, Tensor, Iterable[Union[str, Tensor]]] = (),
          rankdir: str = "LR", dpi: Optional[float] = None) -> "graphviz.Digraph":
     """The graph that made ``root`` as a ``graphviz.Digraph`` (see the module docstring).
@@ -104,7 +104,7 @@ def draw(root: Tensor, *, values: bool = False, grads: bool = False,
     graphviz = _import_graphviz()
     if rankdir not in _RANKDIRS:
         raise ValueError(f"draw: rankdir must be one of {', '.join(_RANKDIRS)}; got {rankdir!r}")
-    order = topological_order(root)
+    root, order = _graph_of(root, "draw")
     if len(order) > LARGE_GRAPH:
         warnings.warn(f"draw: the graph has {len(order)} tensors (more than {LARGE_GRAPH}); "
                       f"the picture will be hard to read: draw a smaller part, or use "
@@ -143,7 +143,7 @@ def draw(root: Tensor, *, values: bool = False, grads: bool = False,
     return g
 
 
-def save_graph(root: Tensor, path: Union[str, Path], **draw_options) -> Path:
+def save_graph(root: Union[Tensor, Sequence[Tensor]], path: Union[str, Path], **draw_options) -> Path:
     """Draw ``root``'s graph into ``path``, the format taken from its suffix
     (.png .svg .pdf need Graphviz's ``dot``; .dot .gv are the DOT text and do not).
     Writes exactly that one file, prints nothing, and returns its path."""
@@ -172,10 +172,10 @@ def save_graph(root: Tensor, path: Union[str, Path], **draw_options) -> Path:
     return path
 
 
-def summary(root: Tensor) -> str:
+def summary(root: Union[Tensor, Sequence[Tensor]]) -> str:
     """The graph of ``root`` as a text table, one row per tensor, inputs first:
     name (or ``<op>``), op, kind, shape, and the norm of ``.grad`` (``-`` if none)."""
-    order = topological_order(root)
+    root, order = _graph_of(root, "summary")
     rows = [("name", "op", "kind", "shape", "grad norm")]
     for t in order:
         kind = _kind(t, root)
@@ -190,6 +190,24 @@ def summary(root: Tensor) -> str:
     rows.insert(1, tuple("-" * w for w in widths))
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
                      for row in rows)
+
+
+def _graph_of(root: Union[Tensor, Sequence[Tensor]], where: str) -> tuple:
+    """The first root (the loss) and every tensor the roots depend on, inputs first.
+    More roots draw outputs made beside the loss (A[2] = σ(Z[2]) when J is
+    computed from the logits Z[2])."""
+    roots = [root] if isinstance(root, Tensor) else list(root) \
+        if isinstance(root, (list, tuple)) else None
+    if not roots or not all(isinstance(r, Tensor) for r in roots):
+        raise TypeError(f"{where}: root must be a Tensor or a list of Tensors; "
+                        f"got {type(root).__name__}")
+    order, seen = [], set()
+    for r in reversed(roots):   # the loss last: the outputs beside it come before it
+        for t in topological_order(r):
+            if id(t) not in seen:
+                seen.add(id(t))
+                order.append(t)
+    return roots[0], order
 
 
 # --- what each tensor is, and where it goes -----------------------------------------------

@@ -203,7 +203,7 @@ class BackpropReport:
         options.setdefault("grads", True)
         extra = options.pop("highlight", ())
         extra = [extra] if isinstance(extra, (str, mg.Tensor)) else list(extra)
-        return draw(self.graph.loss, highlight=[*self.mismatches, *extra], **options)
+        return draw(self.graph.roots, highlight=[*self.mismatches, *extra], **options)
 
 
 def _number(x: Optional[float]) -> str:
@@ -251,13 +251,14 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
         returned = _call(hand, _fn_name(hand), params, X.copy(), Y.copy())
     g = net.graph(X, Y)
     g.loss.backward()
-    scales = _term_sizes(g)
-    order = _backward_order(g)
+    grads = g.grads()
+    scales = _term_sizes(g, grads)
+    order = _backward_order(g, grads)
     rows = []
     for name in order:
         node = g[name]
         factor = m if _PER_SAMPLE.match(name) else 1
-        auto = node.grad * factor
+        auto = grads[name] * factor
         if name not in returned:
             rows.append(NodeCheck(name, node.shape, None, auto, None, None, MISSING,
                                   factor != 1))
@@ -376,28 +377,28 @@ def _factor_note(auto: np.ndarray, hand: np.ndarray, m: int, per_sample: bool) -
     return text
 
 
-def _backward_order(g: Graph) -> List[str]:
+def _backward_order(g: Graph, grads: Mapping[str, np.ndarray]) -> List[str]:
     """A[L], Z[L], W[L], b[L], A[L-1], ..., b[1]; then any other node with a
     gradient (other nets), J side first."""
     L = max((int(k[2:-1]) for k in g if re.match(r"^Z\[[0-9]+\]$", k)), default=0)
     names = [f"{kind}[{l}]" for l in range(L, 0, -1) for kind in "AZWb"]
-    order = [n for n in names if n in g and g[n].grad is not None]
+    order = [n for n in names if n in grads]
     by_id = {id(t): k for k, t in g.items()}
     for t in reversed(mg.topological_order(g.loss)):
         k = by_id.get(id(t))
-        if k is not None and t is not g.loss and t.grad is not None and k not in order:
+        if k is not None and t is not g.loss and k in grads and k not in order:
             order.append(k)
     return order
 
 
-def _term_sizes(g: Graph) -> Dict[str, float]:
+def _term_sizes(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, float]:
     """For each node, the size ‖Σ|terms|‖ of the sum its gradient adds up, in
     ∂J units: backprop run on absolute values (|W|ᵀ, |A|, |g'|). A gradient far
     smaller than this has cancelled, and only round-off is left of it."""
     L = max((int(k[2:-1]) for k in g if re.match(r"^Z\[[0-9]+\]$", k)), default=0)
     sizes: Dict[str, float] = {}
     try:
-        dA = np.abs(g[f"A[{L}]"].grad)
+        dA = np.abs(grads[f"A[{L}]"])
         for l in range(L, 0, -1):
             A, Z = g[f"A[{l}]"], g[f"Z[{l}]"]
             sizes[f"A[{l}]"] = float(np.linalg.norm(dA))

@@ -307,7 +307,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"Accuracy: {100 * accuracy(net.predict(X), Y):.2f}%")
     g = net.graph(X, Y)
     g.loss.backward()
-    mg.save_graph(g.loss, graph_png, grads=True)
+    g.save(graph_png, grads=True)
     _wrote(graph_png, "the computation graph of J, with the gradients of the trained net")
     plots.decision_boundary(net, X, Y, boundary_png)
     _wrote(boundary_png, "the decision boundary")
@@ -332,7 +332,7 @@ def _draw(args: argparse.Namespace) -> int:
     g = _net(args, X).graph(X, Y)
     if args.grads:
         g.loss.backward()
-    _wrote(mg.save_graph(g.loss, out, values=args.values, grads=args.grads))
+    _wrote(g.save(out, values=args.values, grads=args.grads))
     return 0
 
 

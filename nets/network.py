@@ -13,7 +13,9 @@ The hand-derived ``dZ[l]`` and ``dA[l]`` stack per-sample derivatives
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from pathlib import Path
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional,
+                    Sequence, Tuple, Union)
 
 import numpy as np
 
@@ -23,6 +25,9 @@ from minigrad.functional import activation as autograd_activation
 from nets import activations
 from nets.init import initialize
 
+if TYPE_CHECKING:  # pragma: no cover - only for the annotations
+    import graphviz
+
 Params = Dict[str, np.ndarray]
 Grads = Dict[str, np.ndarray]
 
@@ -31,10 +36,34 @@ __all__ = ["Network", "DeepNet", "Graph", "accuracy", "cost", "cost_from_logits"
 
 class Graph(Mapping):
     """The computation graph of one forward pass: ``g["Z[1]"]`` is a node
-    (``g["A[0]"]`` is ``g["X"]``), ``g.loss`` is ``J``."""
+    (``g["A[0]"]`` is ``g["X"]``), ``g.loss`` is ``J``.
 
-    def __init__(self, nodes: Dict[str, mg.Tensor], loss: mg.Tensor) -> None:
-        self.nodes, self.loss = nodes, loss
+    J is computed from the logits Z[L] (``binary_cross_entropy_with_logits``),
+    which keeps dZ[L] = A[L] - Y exact where A[L] rounds to 0 or 1; the output
+    A[L] = σ(Z[L]) is made beside it. So ``J.backward()`` gives every node a
+    gradient but A[L] (J does not go through it), and ``g.draw()`` draws both.
+    """
+
+    def __init__(self, nodes: Dict[str, mg.Tensor], loss: mg.Tensor,
+                 output: Optional[mg.Tensor] = None) -> None:
+        self.nodes, self.loss, self.output = nodes, loss, output
+
+    @property
+    def roots(self) -> List[mg.Tensor]:
+        """J, and the output A[L] drawn beside it: what ``mg.draw`` takes to show both."""
+        return [self.loss] + ([self.output] if self.output is not None else [])
+
+    def draw(self, **options: Any) -> "graphviz.Digraph":
+        """``mg.draw`` of J and A[L] (``values=True``, ``grads=True``, ``highlight=...``)."""
+        return mg.draw(self.roots, **options)
+
+    def save(self, path: Union[str, Path], **options: Any) -> Path:
+        """``mg.save_graph`` of J and A[L]; the format comes from the suffix."""
+        return mg.save_graph(self.roots, path, **options)
+
+    def summary(self) -> str:
+        """``mg.summary`` of J and A[L]: one row per tensor, inputs first."""
+        return mg.summary(self.roots)
 
     def __getitem__(self, name: str) -> mg.Tensor:
         if name == "A[0]":
@@ -52,8 +81,19 @@ class Graph(Mapping):
         return len(self.nodes)
 
     def grads(self) -> Grads:
-        """``{name: node.grad}`` for the nodes that have one (after backward)."""
-        return {k: t.grad for k, t in self.nodes.items() if t.grad is not None}
+        """``{name: ∂J/∂node}`` after ``loss.backward()``, for the nodes that have one.
+
+        The output A[L] gets none from backward (J is computed from Z[L]); as
+        σ is invertible, its entry is ∂J/∂A[L] = ∂J/∂Z[L] / σ'(Z[L]), with σ'
+        taken from autograd too, floored at the smallest normal float."""
+        grads = {k: t.grad for k, t in self.nodes.items() if t.grad is not None}
+        A = self.output
+        if A is not None and A.grad is None and A.op == "sigmoid" and A.parents[0].grad is not None:
+            z = mg.tensor(A.parents[0].data, requires_grad=True)
+            mg.sigmoid(z).sum().backward()   # σ'(Z), entry by entry
+            name = next(k for k, t in self.nodes.items() if t is A)
+            grads[name] = A.parents[0].grad / np.maximum(z.grad, np.finfo(np.float64).tiny)
+        return grads
 
     def __repr__(self) -> str:
         return f"Graph({', '.join(f'{k} {t.shape}' for k, t in self.nodes.items())})"
@@ -184,9 +224,9 @@ class Network(ABC):
             Z = (W @ A + b).named(f"Z[{l}]")
             A = autograd_activation(self._g(l).name)(Z).named(f"A[{l}]")
             nodes.update({f"W[{l}]": W, f"b[{l}]": b, f"Z[{l}]": Z, f"A[{l}]": A})
-        J = mg.binary_cross_entropy(A, nodes["Y"]).named("J")
+        J = mg.binary_cross_entropy_with_logits(Z, nodes["Y"]).named("J")
         nodes["J"] = J
-        return Graph(nodes, J)
+        return Graph(nodes, J, output=A)
 
     def autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
         """J and ``{"W[1]": ∂J/∂W[1], ...}`` for every parameter, by autograd."""
