@@ -100,6 +100,12 @@ def test_the_chinese_nav_marks_exactly_the_pages_still_in_english():
                     wrong.append((page, titles[title]))
     assert wrong == [], (f"the Chinese nav title must end in {marked} exactly when the page "
                          f"has no .zh.md yet: {wrong}")
+    # and so must a Chinese page's link that says （英文）
+    stale = sorted({(page, target) for page in _all_pages() if page.endswith(ZH)
+                    for target in re.findall(r"\]\(([\w-]+\.md)[^)]*\)（英文）",
+                                             (DOCS / page).read_text(encoding="utf-8"))
+                    if target in _zh_pages()})
+    assert stale == [], f"links marked （英文） to pages that now have a Chinese page: {stale}"
 
 
 def test_pages_are_flat_so_the_sybil_pattern_docs_star_md_runs_their_code():
