@@ -1,32 +1,20 @@
-"""Activations and losses as functions of Tensors (or arrays).
+"""Losses as functions of Tensors (or arrays): the cross-entropy of the notes.
 
-The activations are the ops themselves; this module adds the loss of the
-notes and a lookup by name, which is how networks pick their ``g[l]``.
+The activations are the ops themselves (``minigrad.ops``), re-exported here;
+choosing one by name is the networks' concern (``nets.activations``).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from minigrad.ops import _sigmoid_and_slope, identity, leaky_relu, op, relu, sigmoid, tanh
 from minigrad.tensor import Tensor
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "activation", "ACTIVATIONS", "PROBABILITY_CLIP", "identity", "leaky_relu",
-           "relu", "sigmoid", "tanh"]
-
-ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu,
-               "leaky_relu": leaky_relu, "identity": identity}
-
-
-def activation(name: str) -> Callable:
-    """The activation op called ``name`` (``"tanh"``, ``"relu"``, ...)."""
-    try:
-        return ACTIVATIONS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown activation {name!r}; valid: "
-                         f"{', '.join(sorted(ACTIVATIONS))}") from None
-
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "check_labels",
+           "PROBABILITY_CLIP",
+           "identity", "leaky_relu", "relu", "sigmoid", "tanh"]
 
 # A probability of exactly 0 or 1 would make log() infinite; clipping this close
 # to them changes no value a float64 cost can show at the course's sizes.
@@ -37,6 +25,12 @@ def _check_labels(a: np.ndarray, y: np.ndarray, what: str) -> np.ndarray:
     """The mask Y == 1, once Y is known to hold only 0 and 1 and to have A's shape."""
     if a.shape != y.shape:
         raise ValueError(f"{what} and Y must have the same shape; got {a.shape} and {y.shape}")
+    return check_labels(y)
+
+
+def check_labels(y: np.ndarray) -> np.ndarray:
+    """The mask Y == 1 of a float array Y, or a ``ValueError`` naming the first
+    entry that is not 0 or 1: the one label rule, for the losses and the nets."""
     # Y differs from (Y > 0.5) exactly where Y is neither 0 nor 1, NaN included;
     # argwhere only runs to name the culprit.
     is_one = y > 0.5

@@ -3,7 +3,8 @@ relative difference ``‖g - g̃‖₂ / (‖g‖₂ + ‖g̃‖₂)`` against a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, List, Sequence
+from numbers import Real
+from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
 
@@ -14,10 +15,10 @@ __all__ = ["numerical_grad", "gradcheck", "relative_difference", "GradcheckRepor
 
 
 def _scalar(value: Any, where: str) -> float:
-    array = value.data if isinstance(value, Tensor) else np.asarray(value, dtype=np.float64)
+    array = value.data if isinstance(value, Tensor) else np.asarray(value)
     if array.size != 1:
         raise ValueError(f"{where}: f must return a scalar; got shape {array.shape}")
-    return float(array.reshape(()))
+    return float(array.item())
 
 
 def _tensors(inputs: Sequence[Tensor], where: str) -> list:
@@ -28,37 +29,75 @@ def _tensors(inputs: Sequence[Tensor], where: str) -> list:
     return inputs
 
 
+def _positive(value: Any, argument: str, where: str) -> float:
+    """A step or a threshold: a real number, finite and > 0."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{where}: {argument} must be a positive real number; got "
+                        f"{value!r} ({type(value).__name__})")
+    if not 0 < value < np.inf:
+        raise ValueError(f"{where}: {argument} must be finite and > 0; got {value!r}")
+    return float(value)
+
+
+def _private_copies(inputs: list, requires_grad: Optional[bool] = None) -> list:
+    # Leaves with their own copy of the data: nudging one never moves another
+    # input that shares its array, nor the caller's array (read-only ones included).
+    # Each keeps its input's name and, unless told otherwise, its requires_grad.
+    return [Tensor(t.data, name=t.name,
+                   requires_grad=t.requires_grad if requires_grad is None else requires_grad)
+            for t in inputs]
+
+
 def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
                    eps: float = 1e-7) -> List[np.ndarray]:
     """d f(*inputs) / d input for each input, by central differences
     ``(f(x + ε) - f(x - ε)) / 2ε``, one entry at a time. f must return a scalar.
 
-    The inputs' data is changed in place during the call and restored after.
+    f is called on private copies of the inputs (own data arrays, the same
+    names and requires_grad), so inputs that share an array are nudged
+    independently and the caller's arrays are never changed.
     """
     inputs = _tensors(inputs, "numerical_grad")
+    eps = _positive(eps, "eps", "numerical_grad")
+    copies = _private_copies(inputs)
     grads = []
     with no_grad():
-        for t in inputs:
-            grad = np.zeros_like(t.data)
-            for index in np.ndindex(t.data.shape):
-                saved = t.data[index]
-                try:   # the data may be the caller's own array: never leave it nudged
-                    t.data[index] = saved + eps
-                    plus = _scalar(f(*inputs), "numerical_grad")
-                    t.data[index] = saved - eps
-                    minus = _scalar(f(*inputs), "numerical_grad")
-                finally:
-                    t.data[index] = saved
+        for t in copies:
+            data = t.data
+            grad = np.zeros_like(data)
+            for index in np.ndindex(data.shape):
+                saved = data[index]
+                data[index] = saved + eps
+                plus = _scalar(f(*copies), "numerical_grad")
+                data[index] = saved - eps
+                minus = _scalar(f(*copies), "numerical_grad")
+                data[index] = saved
                 grad[index] = (plus - minus) / (2 * eps)
             grads.append(grad)
     return grads
 
 
-def relative_difference(g: np.ndarray, g_tilde: np.ndarray) -> float:
-    """‖g - g̃‖₂ / (‖g‖₂ + ‖g̃‖₂): 0 when both are zero."""
+def relative_difference(g: Any, g_tilde: Any) -> float:
+    """‖g - g̃‖₂ / (‖g‖₂ + ‖g̃‖₂): 0 when both are zero, in [0, 1] otherwise.
+
+    Both are scaled by their largest magnitude first, so 1e200 and 2e200 give
+    1/3 (not an overflow). A NaN or an infinity anywhere gives NaN, which no
+    threshold accepts: every comparison ``difference < tol`` then fails.
+    ``ValueError`` when the shapes differ (nothing is broadcast).
+    """
     g, g_tilde = np.asarray(g, dtype=np.float64), np.asarray(g_tilde, dtype=np.float64)
-    denominator = np.linalg.norm(g) + np.linalg.norm(g_tilde)
-    return 0.0 if denominator == 0 else float(np.linalg.norm(g - g_tilde) / denominator)
+    if g.shape != g_tilde.shape:
+        raise ValueError(f"relative_difference: the shapes {g.shape} and {g_tilde.shape} "
+                         f"differ (gradients are compared entry by entry, not broadcast)")
+    if g.size == 0:
+        return 0.0
+    if not (np.isfinite(g).all() and np.isfinite(g_tilde).all()):
+        return float("nan")
+    scale = max(np.max(np.abs(g)), np.max(np.abs(g_tilde)))
+    if scale == 0:
+        return 0.0
+    g, g_tilde = g / scale, g_tilde / scale
+    return float(np.linalg.norm(g - g_tilde) / (np.linalg.norm(g) + np.linalg.norm(g_tilde)))
 
 
 @dataclass
@@ -77,6 +116,8 @@ class GradcheckReport:
     """What ``gradcheck`` found, one row per input. Truthy when every input passes."""
     inputs: List[InputCheck]
     tol: float
+    #: False when f's value does not depend on any input (every gradient is 0)
+    depends_on_inputs: bool = True
 
     @property
     def ok(self) -> bool:
@@ -84,7 +125,11 @@ class GradcheckReport:
 
     @property
     def max_difference(self) -> float:
-        return max((row.difference for row in self.inputs), default=0.0)
+        """The largest difference; NaN when any difference is NaN."""
+        differences = [row.difference for row in self.inputs]
+        if any(np.isnan(d) for d in differences):
+            return float("nan")
+        return max(differences, default=0.0)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -93,8 +138,11 @@ class GradcheckReport:
         width = max([len(r.name) for r in self.inputs] + [5])
         lines = [f"{'input':<{width}}  {'shape':<12} {'difference':>12}  verdict"]
         for r in self.inputs:
-            verdict = "ok" if r.ok else f"WRONG (>= {self.tol:g})"
+            verdict = ("ok" if r.ok else "WRONG (not finite)" if np.isnan(r.difference)
+                       else f"WRONG (>= {self.tol:g})")
             lines.append(f"{r.name:<{width}}  {str(r.shape):<12} {r.difference:>12.3e}  {verdict}")
+        if not self.depends_on_inputs:
+            lines.append("f does not depend on any input: every gradient is 0")
         return "\n".join(lines)
 
 
@@ -103,25 +151,25 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     """Compare autograd's gradient of the scalar ``f(*inputs)`` with central
     differences, input by input; below ``tol`` (the course's 2e-7) is correct.
 
-    The inputs' ``.grad`` is left as it was before the call.
+    f runs on private copies of the inputs: the inputs (their data, ``.grad``
+    and ``requires_grad``) are left as they were. A difference that is NaN
+    (a NaN or infinite gradient) is WRONG. A function that does not depend on
+    any input has zero gradients both ways and passes; the report says so.
     """
     inputs = _tensors(inputs, "gradcheck")
-    saved = [(t.grad, t.requires_grad) for t in inputs]
-    try:
-        for t in inputs:
-            t.grad, t.requires_grad = None, True
-        out = f(*inputs)
-        if not isinstance(out, Tensor):
-            raise TypeError(f"gradcheck: f must return a Tensor; got {type(out).__name__}")
-        _scalar(out, "gradcheck")
+    eps = _positive(eps, "eps", "gradcheck")
+    tol = _positive(tol, "tol", "gradcheck")
+    leaves = _private_copies(inputs, requires_grad=True)
+    out = f(*leaves)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck: f must return a Tensor; got {type(out).__name__}")
+    _scalar(out, "gradcheck")
+    if out.requires_grad:
         out.backward()
-        analytic = [np.zeros_like(t.data) if t.grad is None else t.grad for t in inputs]
-    finally:
-        for t, (grad, requires) in zip(inputs, saved):
-            t.grad, t.requires_grad = grad, requires
+    analytic = [np.zeros_like(t.data) if t.grad is None else t.grad for t in leaves]
     numeric = numerical_grad(f, inputs, eps)
     rows = []
     for i, (t, g, n) in enumerate(zip(inputs, analytic, numeric)):
         d = relative_difference(g, n)
         rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol))
-    return GradcheckReport(rows, tol)
+    return GradcheckReport(rows, tol, depends_on_inputs=out.requires_grad)

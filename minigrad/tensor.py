@@ -28,7 +28,44 @@ class _Modes(threading.local):
 _modes = _Modes()
 # Every tensor gets the next number when it is made. Inputs exist before the
 # tensors made from them, so sorting by this number is a topological order.
+# It orders nodes only: a node's identity is the object itself (a copy or an
+# unpickled tensor is a new object with a new number).
 _creation_counter = itertools.count()
+
+# Arrays of leaves that recorded VJPs read are read-only while any node that
+# may still run backward over them is alive: {id(array): [array, holders]}.
+# Only arrays the engine itself made read-only are made writable again: a
+# user's read-only array (or a broadcast view) stays as it came.
+_frozen: dict = {}
+
+
+class _Hold:
+    """Keeps the leaf arrays a recorded node reads read-only for as long as it
+    lives; backward drops it once the node's VJPs have run, and a graph that is
+    dropped without backward lets go by reference counting alone."""
+    __slots__ = ("arrays",)
+
+    def __init__(self, arrays: tuple) -> None:
+        self.arrays = arrays
+        for array in arrays:
+            entry = _frozen.get(id(array))
+            if entry is not None:
+                entry[1] += 1
+            elif array.flags.writeable:
+                array.setflags(write=False)
+                _frozen[id(array)] = [array, 1]
+
+    def __del__(self, _frozen: dict = _frozen) -> None:   # bound: safe at interpreter exit
+        for array in self.arrays:
+            entry = _frozen.get(id(array))
+            if entry is not None:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del _frozen[id(array)]
+                    try:
+                        array.setflags(write=True)
+                    except ValueError:   # a view whose base is read-only: leave it
+                        pass
 
 
 def is_grad_enabled() -> bool:
@@ -57,39 +94,87 @@ def detect_anomaly() -> Iterator[None]:
         _modes.anomaly = previous
 
 
-def _as_float64(data: Any) -> np.ndarray:
+def _as_float64(data: Any, copy: bool = False) -> np.ndarray:
+    """``data`` as a float64 ndarray; a float64 ndarray itself unless ``copy``."""
+    # Before numpy, whose message ("inhomogeneous shape") depends on its version.
+    if isinstance(data, (list, tuple)) and _is_ragged(data):
+        raise ValueError(f"tensor data must be a rectangular array of numbers; got ragged "
+                         f"nested lists (rows of different lengths): {_short(data)}")
     array = np.asarray(data)
     kind = array.dtype.kind
     if kind == "f":
-        return array if array.dtype == np.float64 else array.astype(np.float64)
+        if array.dtype == np.float64:
+            return array.copy() if copy else array
+        return array.astype(np.float64)
     if kind in "iub":
         return array.astype(np.float64)
+    if kind == "O" and any(isinstance(x, Tensor) for x in array.flat):
+        raise TypeError("tensor data holds Tensors; a tensor is made from numbers: pass "
+                        "their data, e.g. np.stack([t.data for t in tensors])")
     raise TypeError(f"tensor data must be real numbers (float, int or bool); "
                     f"got dtype {array.dtype} from {type(data).__name__}")
+
+
+def _is_ragged(data: Any) -> bool:
+    if not isinstance(data, (list, tuple)):
+        return False
+    lengths = {len(x) if isinstance(x, (list, tuple)) else None for x in data}
+    return len(lengths) > 1 or any(_is_ragged(x) for x in data)
+
+
+def _short(data: Any) -> str:
+    text = repr(data)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_name(name: Any) -> Optional[str]:
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str (or None); got {name!r} "
+                        f"({type(name).__name__})")
+    return name
 
 
 class Tensor:
     """A node of the computation graph.
 
     ``data`` is a float64 array; ``grad`` is None until ``backward()``, then an
-    array of ``data``'s shape holding d(root)/d(self).
+    array of ``data``'s shape holding d(root)/d(self), owned by this tensor.
+
+    A tensor is its own node: ``copy.copy``, ``copy.deepcopy`` and pickling
+    give an independent leaf (own data array, ``grad`` copied, same name and
+    ``requires_grad``, no parents and no op).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "op", "parents", "_vjps",
-                 "_seq", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "name", "op", "parents", "_vjps",
+                 "_versions", "_version", "_hold", "_seq", "__weakref__")
     # Makes numpy hand `array + tensor` to Tensor.__radd__ instead of looping over it.
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False,
                  name: Optional[str] = None) -> None:
-        self.data = data.data if isinstance(data, Tensor) else _as_float64(data)
+        # A copy, as torch.tensor makes: the caller's later edits never reach the graph.
+        array = data._data.copy() if isinstance(data, Tensor) else _as_float64(data, copy=True)
+        self._init_leaf(array, requires_grad, name)
+
+    def _init_leaf(self, array: np.ndarray, requires_grad: Any, name: Any) -> None:
+        self.name = _check_name(name)
+        self._data = array
         self.grad: Optional[np.ndarray] = None
         self.requires_grad = bool(requires_grad)
-        self.name = name
         self.op: Optional[str] = None
         self.parents: tuple = ()
         self._vjps: Optional[tuple] = None
+        self._versions: Optional[tuple] = None
+        self._version = 0
+        self._hold: Optional[_Hold] = None
         self._seq = next(_creation_counter)
+
+    @classmethod
+    def _leaf(cls, array: np.ndarray, requires_grad: Any = False, name: Any = None) -> "Tensor":
+        """A leaf holding ``array`` itself (a float64 ndarray), not a copy."""
+        out = cls.__new__(cls)
+        out._init_leaf(array, requires_grad, name)
+        return out
 
     @classmethod
     def _from_op(cls, value: np.ndarray, parents: tuple, op: str, vjps: tuple) -> "Tensor":
@@ -98,14 +183,29 @@ class Tensor:
         # numpy hands back a scalar (np.float64) for 0-d results; keep data an ndarray
         if not isinstance(value, np.ndarray):
             value = np.asarray(value)
-        out.data, out.grad, out.name, out.op = value, None, None, op
+        out._data, out.grad, out.name, out.op = value, None, None, op
         out._seq = next(_creation_counter)
-        out.parents, out.requires_grad, out._vjps = (), False, None
+        out._version = 0
+        out.parents, out.requires_grad, out._vjps, out._versions = (), False, None, None
+        out._hold = None
         if _modes.grad_enabled:
             out.parents = parents
             for p in parents:
                 if p.requires_grad:
                     out.requires_grad, out._vjps = True, vjps
+                    # What backward checks: no input changed between here and there.
+                    if len(parents) == 2:   # spelled out: this runs for every op
+                        x, y = parents
+                        out._versions = (x._version, y._version)
+                        if x.op is None:
+                            out._hold = _Hold((x._data, y._data) if y.op is None else (x._data,))
+                        elif y.op is None:
+                            out._hold = _Hold((y._data,))
+                    else:
+                        out._versions = tuple([q._version for q in parents])
+                        leaves = tuple([q._data for q in parents if q.op is None])
+                        if leaves:
+                            out._hold = _Hold(leaves)
                     break
         if _modes.anomaly and not np.isfinite(value).all():
             raise FloatingPointError(
@@ -113,46 +213,74 @@ class Tensor:
                 f"of shape {value.shape} from {', '.join(describe(p) for p in parents)}")
         return out
 
+    # --- copies are new leaves ------------------------------------------------
+    def _copy_as_leaf(self) -> "Tensor":
+        out = Tensor._leaf(self._data.copy(), self.requires_grad, self.name)
+        out.grad = None if self.grad is None else np.array(self.grad)
+        return out
+
+    def __copy__(self) -> "Tensor":
+        return self._copy_as_leaf()
+
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        return self._copy_as_leaf()   # copy.deepcopy itself records it in memo
+
+    def __reduce__(self) -> tuple:
+        return (_unpickle, (self._data, self.grad, self.requires_grad, self.name))
+
     # --- attributes -------------------------------------------------------
     @property
+    def data(self) -> np.ndarray:
+        """The float64 array. While a recorded graph that used a leaf waits for its
+        backward, the leaf's array is read-only, so that nothing changes it under
+        the graph; assigning a new array (``W.data = ...``, or ``W.data -= ...``
+        after backward) is seen by that graph's backward, which then refuses."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = _as_float64(value)
+        self._version += 1
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def named(self, name: str) -> "Tensor":
         """Set the name (``"Z[1]"``) and return the tensor, for chaining."""
-        self.name = name
+        self.name = _check_name(name)
         return self
 
     def __repr__(self) -> str:
         extras = "".join([f", name={self.name!r}" if self.name else "",
                           f", op={self.op!r}" if self.op else "",
                           ", requires_grad=True" if self.requires_grad else ""])
-        body = np.array2string(self.data, precision=4, threshold=20, separator=", ",
+        body = np.array2string(self._data, precision=4, threshold=20, separator=", ",
                                prefix="tensor(")
         return f"tensor({body}{extras})"
 
     # --- leaving the graph -------------------------------------------------
     def detach(self) -> "Tensor":
         """The same data (not copied) as a new leaf with no history."""
-        return Tensor(self.data, name=self.name)
+        return Tensor._leaf(self._data, False, self.name)
 
     def numpy(self) -> np.ndarray:
         """The data array itself (not a copy)."""
-        return self.data
+        return self._data
 
     def item(self) -> float:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor of one element; {describe(self)} "
-                             f"has {self.data.size}")
-        return float(self.data.reshape(()))
+                             f"has {self._data.size}")
+        return float(self._data.reshape(()))
 
     def zero_grad(self) -> None:
         """Forget the gradient; without this, gradients add up over backward() calls."""
@@ -162,63 +290,108 @@ class Tensor:
     def backward(self, grad: Any = None) -> None:
         """Fill ``.grad`` of every tensor that depends on a ``requires_grad`` leaf.
 
-        ``grad`` is d(something)/d(self); it defaults to 1 for a one-element tensor.
-        Gradients accumulate: call ``zero_grad()`` (or make a new graph) between calls.
+        ``grad`` is d(something)/d(self); it defaults to 1 for a one-element tensor
+        (a given ``grad`` is copied, never kept). Gradients accumulate: call
+        ``zero_grad()`` (or make a new graph) between calls. A ``RuntimeError``
+        names any input whose data was changed after the graph used it.
         """
         if not self.requires_grad:
             raise ValueError(f"backward() on {describe(self)}, which does not depend on "
                              f"any tensor with requires_grad=True")
         if grad is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise ValueError(
                     f"backward() on non-scalar {describe(self)} needs a seed: pass "
                     f"grad= an array of shape {self.shape} (or reduce it first, e.g. .sum())")
-            seed = np.array(1.0).reshape(self.data.shape)   # np.ones_like costs 4x more
+            seed = np.array(1.0).reshape(self._data.shape)   # fresh: the root owns it
         else:
-            seed = _as_float64(grad)
+            seed = _as_float64(grad, copy=True)
             if seed.shape != self.shape:
                 raise ValueError(f"backward(): grad of shape {seed.shape} does not match "
                                  f"{describe(self)}")
         check = _modes.anomaly
         if check:
             for node in topological_order(self):   # inputs first: name where the NaN started
-                if not np.isfinite(node.data).all():
+                if not np.isfinite(node._data).all():
                     raise FloatingPointError(
                         f"detect_anomaly: value of {_anomaly_label(node)} is not finite "
-                        f"({_first_bad(node.data)})")
+                        f"({_first_bad(node._data)})")
         # Newest node first: every consumer of a node was made after it, so a node
         # leaves the heap only once all its gradient has arrived. Only nodes that
         # receive a gradient enter it (X and Y never do), and no separate
-        # topological sort is needed.
-        pending = {self._seq: seed}   # gradients of this call only: no double counting
+        # topological sort is needed. Bookkeeping is keyed on the node itself.
+        pending = {self: seed}   # gradients of this call only: no double counting
+        # Nodes whose pending gradient may be another node's array or a view of
+        # one (a VJP passing g through, a reshape): stored as .grad, it is copied.
+        borrowed = set()
         heap = [(-self._seq, self)]
         while heap:
             node = heapq.heappop(heap)[1]
-            g = pending.pop(node._seq)
+            g = pending.pop(node)
             if check and not np.isfinite(g).all():
                 raise FloatingPointError(f"detect_anomaly: gradient of {_anomaly_label(node)} "
                                          f"is not finite ({_first_bad(g)})")
-            total = g if node.grad is None else node.grad + g
-            # .grad is a writable ndarray: not a read-only broadcast view (sum's
-            # VJP makes those), not the numpy scalar a 0-d sum comes back as.
-            if not isinstance(total, np.ndarray) or not total.flags.writeable:
-                total = np.array(total)
+            if node.grad is None:
+                total = np.array(g) if node in borrowed or type(g) is not np.ndarray else g
+            else:
+                total = node.grad + g
+                if type(total) is not np.ndarray:   # 0-d sums come back as numpy scalars
+                    total = np.array(total)
             node.grad = total
             if node._vjps is None:
                 continue
-            for parent, vjp in zip(node.parents, node._vjps):
+            for parent, vjp, version in zip(node.parents, node._vjps, node._versions):
+                if parent._version != version:
+                    raise RuntimeError(_changed_message(parent, node))
                 if not parent.requires_grad:
                     continue   # nobody needs it: skip the work
                 pg = vjp(g)
-                shape = parent.data.shape
+                shape = parent._data.shape
                 if pg.shape != shape:
                     pg = _unbroadcast(pg, shape)
-                key = parent._seq
-                if key in pending:
-                    pending[key] = pending[key] + pg
+                if parent in pending:
+                    pending[parent] = pending[parent] + pg
+                    borrowed.discard(parent)
                 else:
-                    pending[key] = pg
-                    heapq.heappush(heap, (-key, parent))
+                    pending[parent] = pg
+                    if pg is g or type(pg) is not np.ndarray or pg.base is not None:
+                        borrowed.add(parent)
+                    heapq.heappush(heap, (-parent._seq, parent))
+            node._hold = None   # its VJPs have run: the leaves it read may change again
+
+    # --- in-place operators ---------------------------------------------------
+    def __iadd__(self, other): return self._in_place(other, np.add, "add", "+=")
+    def __isub__(self, other): return self._in_place(other, np.subtract, "sub", "-=")
+    def __imul__(self, other): return self._in_place(other, np.multiply, "mul", "*=")
+    def __itruediv__(self, other): return self._in_place(other, np.true_divide, "div", "/=")
+
+    def _in_place(self, other: Any, ufunc: Any, op: str, symbol: str) -> "Tensor":
+        """PyTorch's rules. A leaf that requires grad, with grad on: an error (the
+        parameter would silently become a graph node). A leaf otherwise: its data
+        is updated in place and it stays the same leaf. An op's result: a new
+        node, as ``Z = Z - 1`` would make (its VJP may read its old value)."""
+        other_grad = isinstance(other, Tensor) and other.requires_grad
+        if self.op is None and self.requires_grad and _modes.grad_enabled:
+            raise RuntimeError(
+                f"{symbol} on {describe(self)}, a leaf that requires grad, with grad "
+                f"enabled would make it a node of the graph. Update its data instead: "
+                f"`with mg.no_grad(): W {symbol} lr * W.grad` or `W.data {symbol} lr * W.grad`")
+        if self.op is not None or (other_grad and _modes.grad_enabled):
+            return getattr(_ops, op)(self, other)
+        value = other._data if isinstance(other, Tensor) else _as_float64(other)
+        if np.broadcast_shapes(self.shape, value.shape) != self.shape:
+            raise ValueError(f"{symbol} on {describe(self)}: a right side of shape "
+                             f"{value.shape} would change its shape")
+        if not self._data.flags.writeable:
+            if id(self._data) in _frozen:
+                raise RuntimeError(
+                    f"{symbol} on {describe(self)}: a recorded graph uses its data and has "
+                    f"not run backward yet. Run that backward first, or give the tensor a "
+                    f"new array (t.data = t.data {symbol[0]} ...), which that graph will refuse")
+            raise ValueError(f"{symbol} on {describe(self)}: its data array is read-only")
+        ufunc(self._data, value, out=self._data)
+        self._version += 1
+        return self
 
     # --- operators (each op lives once, in ops.py) --------------------------
     def __add__(self, other): return _ops.add(self, other)
@@ -264,24 +437,51 @@ class Tensor:
 
 
 def tensor(data: Any, requires_grad: bool = False, name: Optional[str] = None) -> Tensor:
-    """Make a leaf tensor: ``mg.tensor(W1, requires_grad=True, name="W[1]")``."""
+    """Make a leaf tensor holding a copy of ``data`` (as ``torch.tensor`` does):
+    ``mg.tensor(W1, requires_grad=True, name="W[1]")``."""
     return Tensor(data, requires_grad=requires_grad, name=name)
 
 
-def as_tensor(x: Any) -> Tensor:
-    """x itself if it is a Tensor, else a constant leaf holding it."""
-    return x if isinstance(x, Tensor) else Tensor(x)
+def as_tensor(data: Any, requires_grad: bool = False, name: Optional[str] = None) -> Tensor:
+    """Make a leaf tensor that shares ``data`` when it is a float64 ndarray (as
+    ``torch.as_tensor`` does; other data is converted, hence copied). A Tensor's
+    data is shared the same way. Changes to the array reach the tensor: while a
+    recorded graph that used it waits for its backward, the array is read-only."""
+    if type(data) is np.ndarray and data.dtype == np.float64:   # the nets' every step
+        array = data
+    else:
+        array = data._data if isinstance(data, Tensor) else _as_float64(data)
+    return Tensor._leaf(array, requires_grad, name)
+
+
+def _constant(x: Any) -> Tensor:
+    # A number or array an op meets beside a Tensor: shared, like as_tensor.
+    return Tensor._leaf(_as_float64(x))
+
+
+def _unpickle(data: np.ndarray, grad: Optional[np.ndarray], requires_grad: bool,
+              name: Optional[str]) -> Tensor:
+    # Copies: an array unpickled from protocol 5 may be read-only.
+    out = Tensor._leaf(np.array(data), requires_grad, name)
+    out.grad = None if grad is None else np.array(grad)
+    return out
+
+
+def _changed_message(parent: Tensor, node: Tensor) -> str:
+    return (f"backward(): the data of {describe(parent)} was changed after the graph used "
+            f"it (in {describe(node)}) and before this backward, which would mix old and "
+            f"new values. Build the graph again after changing data.")
 
 
 def describe(t: Tensor) -> str:
     """How errors name a node: ``W[1] (4, 3)``, or ``<matmul> (4, 5)`` when unnamed."""
     label = t.name if t.name else (f"<{t.op}>" if t.op else "tensor")
-    return f"{label} {t.data.shape}"
+    return f"{label} {t._data.shape}"
 
 
 def _anomaly_label(t: Tensor) -> str:
     # describe() shows the op only when the node has no name; anomalies show both.
-    return f"{t.name or 'unnamed'} (op {t.op or 'leaf'}, shape {t.data.shape})"
+    return f"{t.name or 'unnamed'} (op {t.op or 'leaf'}, shape {t._data.shape})"
 
 
 def _varargs(args: tuple) -> tuple:
@@ -299,7 +499,7 @@ def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     numpy broadcasting (b[1] (n, 1) used across m columns gets an (n, 1) gradient)."""
     if grad.shape == shape:
         return grad
-    # np.add.reduce is what .sum() calls, minus a Python layer (~0.5 µs a call)
+    # np.add.reduce is what .sum() calls, minus a Python layer
     extra = grad.ndim - len(shape)
     if extra:
         grad = np.add.reduce(grad, axis=tuple(range(extra)))

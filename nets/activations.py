@@ -15,19 +15,24 @@ Each derivative comes in two forms:
 At the kink z = 0 we pick one side, as the notes and PyTorch do:
 ``relu'(0) = 0`` and ``leaky'(0) = α``.
 
-``ACTIVATIONS`` maps a name to an ``Activation(name, g, g_prime,
-g_prime_from_a)``; ``get(name)`` looks one up (``get("leaky_relu",
-alpha=0.1)`` for another slope).
+This module is the one registry of activations: ``ACTIVATIONS`` maps a name
+to an ``Activation``, which knows its parameters, g, g' (from z and from a)
+and the engine op that computes it on a graph (``act.op(Z)``). The networks,
+the command line and the tests take their activations from here;
+``get(name, **params)`` looks one up (``get("leaky_relu", alpha=0.1)`` for
+another slope).
 """
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
-from typing import Callable, Dict
+from dataclasses import dataclass, field, replace
+from typing import Callable, Dict, Tuple
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+import minigrad as mg
 
 __all__ = [
     "sigmoid", "sigmoid_prime", "sigmoid_prime_from_a",
@@ -35,7 +40,7 @@ __all__ = [
     "relu", "relu_prime", "relu_prime_from_a",
     "leaky_relu", "leaky_relu_prime", "leaky_relu_prime_from_a",
     "identity", "identity_prime",
-    "Activation", "ACTIVATIONS", "get",
+    "Activation", "ACTIVATIONS", "NAMES", "get",
 ]
 
 Fn = Callable[[ArrayLike], np.ndarray]
@@ -157,50 +162,112 @@ def identity_prime(z: ArrayLike) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation by name: ``g(z)``, ``g_prime(z)`` and ``g_prime_from_a(a)``."""
+    """One activation, everything about it in one place.
+
+    ``name`` and ``params`` (leaky ReLU's ``alpha``; none for the others) say
+    which function it is; ``g(z)``, ``g_prime(z)`` and ``g_prime_from_a(a)``
+    are the hand formulas and ``op(Z)`` the engine's op, all with those
+    parameters bound: ``get("leaky_relu", alpha=0.3).op(Z)`` is
+    ``mg.leaky_relu(Z, alpha=0.3)``. A parameter reads as an attribute
+    (``act.alpha``). Build one with ``get``; the fields that start with
+    ``_`` hold the unbound functions, each taking the parameters as keywords.
+    """
 
     name: str
-    g: Fn
-    g_prime: Fn
-    g_prime_from_a: Fn
+    params: Tuple[Tuple[str, float], ...]
+    _g: Callable[..., np.ndarray] = field(repr=False, compare=False)
+    _g_prime: Callable[..., np.ndarray] = field(repr=False, compare=False)
+    _g_prime_from_a: Callable[..., np.ndarray] = field(repr=False, compare=False)
+    _op: Callable[..., mg.Tensor] = field(repr=False, compare=False)
+    _check: Callable[..., Dict[str, float]] = field(repr=False, compare=False)
+
+    @property
+    def kwargs(self) -> Dict[str, float]:
+        """The parameters as keywords: ``{"alpha": 0.3}``, or ``{}``."""
+        return dict(self.params)
+
+    def __getattr__(self, key: str) -> float:
+        # only reached when ordinary lookup fails: a parameter, by name
+        if not key.startswith("_"):
+            for name, value in object.__getattribute__(self, "params"):
+                if name == key:
+                    return value
+        raise AttributeError(f"activation has no attribute {key!r}")
+
+    def g(self, z: ArrayLike) -> np.ndarray:
+        """a = g(z), elementwise."""
+        return self._g(z, **self.kwargs)
+
+    def g_prime(self, z: ArrayLike) -> np.ndarray:
+        """g'(z), from the pre-activation z."""
+        return self._g_prime(z, **self.kwargs)
+
+    def g_prime_from_a(self, a: ArrayLike) -> np.ndarray:
+        """g' from the activation a = g(z), as the notes write σ' = a(1-a)."""
+        return self._g_prime_from_a(a, **self.kwargs)
+
+    def op(self, Z: mg.Tensor) -> mg.Tensor:
+        """The engine's op on a tensor, with this activation's parameters."""
+        return self._op(Z, **self.kwargs)
+
+    def with_params(self, **params: float) -> "Activation":
+        """The same activation with other parameters (checked, as ``get`` does)."""
+        unknown = sorted(set(params) - {k for k, _ in self.params})
+        if unknown:
+            takes = (f"only {', '.join(k for k, _ in self.params)}" if self.params
+                     else "no parameters")
+            raise ValueError(f"activation {self.name!r} takes {takes}; "
+                             f"got {', '.join(unknown)}")
+        checked = self._check(**{**self.kwargs, **params})
+        return replace(self, params=tuple(checked.items()))
+
+    def __str__(self) -> str:
+        """``tanh``, ``leaky_relu(alpha=0.3)``: the name, and the parameters if any."""
+        if not self.params:
+            return self.name
+        return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.params)})"
 
 
-def _leaky(alpha: float) -> Activation:
-    alpha = _check_alpha(alpha)
-    return Activation(
-        "leaky_relu",
-        lambda z: leaky_relu(z, alpha),
-        lambda z: leaky_relu_prime(z, alpha),
-        lambda a: leaky_relu_prime_from_a(a, alpha),
-    )
+def _no_params() -> Dict[str, float]:
+    return {}
 
 
-ACTIVATIONS: Dict[str, Activation] = {
-    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_prime, sigmoid_prime_from_a),
-    "tanh": Activation("tanh", tanh, tanh_prime, tanh_prime_from_a),
-    "relu": Activation("relu", relu, relu_prime, relu_prime_from_a),
-    "leaky_relu": _leaky(0.01),
-    "identity": Activation("identity", identity, identity_prime, identity_prime),
-}
+def _leaky_params(alpha: object = 0.01) -> Dict[str, float]:
+    return {"alpha": _check_alpha(alpha)}
+
+
+def _activation(name: str, g: Callable, g_prime: Callable, g_prime_from_a: Callable,
+                op: Callable, check: Callable = _no_params) -> Activation:
+    return Activation(name, tuple(check().items()), g, g_prime, g_prime_from_a, op, check)
+
+
+ACTIVATIONS: Dict[str, Activation] = {a.name: a for a in [
+    _activation("sigmoid", sigmoid, sigmoid_prime, sigmoid_prime_from_a, mg.sigmoid),
+    _activation("tanh", tanh, tanh_prime, tanh_prime_from_a, mg.tanh),
+    _activation("relu", relu, relu_prime, relu_prime_from_a, mg.relu),
+    _activation("leaky_relu", leaky_relu, leaky_relu_prime, leaky_relu_prime_from_a,
+                mg.leaky_relu, _leaky_params),
+    _activation("identity", identity, identity_prime, identity_prime, mg.identity),
+]}
+
+#: Every activation's name: what the command line, the test strategies and
+#: ``nets.testing`` offer.
+NAMES: Tuple[str, ...] = tuple(ACTIVATIONS)
 
 
 def get(name: "str | Activation", **params: float) -> Activation:
-    """The ``Activation`` called ``name``; an ``Activation`` is returned as is.
+    """The ``Activation`` called ``name``, with ``params`` (``get("leaky_relu",
+    alpha=0.3)``); an ``Activation`` is returned as is.
 
-    Only "leaky_relu" takes a parameter (``alpha``). An unknown name or an
-    unexpected parameter is a ``ValueError`` that lists what is valid.
+    An unknown name or a parameter the activation does not take is a
+    ``ValueError`` that lists what is valid.
     """
     if isinstance(name, Activation):
         if params:
             raise ValueError(f"get: pass parameters with a name, e.g. get('leaky_relu', "
-                             f"alpha=0.1); got an Activation and {', '.join(sorted(params))}")
+                             f"alpha=0.1), or use {name.name}.with_params(...); got an "
+                             f"Activation and {', '.join(sorted(params))}")
         return name
     if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; valid names: {', '.join(ACTIVATIONS)}")
-    if not params:
-        return ACTIVATIONS[name]
-    if name == "leaky_relu" and set(params) == {"alpha"}:
-        return _leaky(params["alpha"])
-    expected = "only alpha" if name == "leaky_relu" else "no parameters"
-    raise ValueError(f"activation {name!r} takes {expected}; "
-                     f"got {', '.join(sorted(params))}")
+    return ACTIVATIONS[name].with_params(**params) if params else ACTIVATIONS[name]

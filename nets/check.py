@@ -437,9 +437,14 @@ def _add_numerical(rows: List[NodeCheck], net: Any, X: np.ndarray, Y: np.ndarray
         return
     clone = copy.copy(net)
     clone.params = {k: np.array(v, dtype=np.float64) for k, v in net.params.items()}
-    # the tensors share clone.params' arrays: numerical_grad nudges them in place
     leaves = [mg.tensor(clone.params[k], name=k) for k in names]
-    grads = mg.numerical_grad(lambda *_: clone.graph(X, Y).loss, leaves)
+
+    def J(*nudged: mg.Tensor) -> mg.Tensor:
+        # numerical_grad nudges private copies of the leaves: J reads those
+        clone.params.update({k: t.data for k, t in zip(names, nudged)})
+        return clone.graph(X, Y).loss
+
+    grads = mg.numerical_grad(J, leaves)
     for r in rows:
         if r.name in names:
             r.numerical = grads[names.index(r.name)]

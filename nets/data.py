@@ -25,6 +25,8 @@ from typing import Callable, Dict, Tuple
 
 import numpy as np
 
+from nets.seeds import random_state
+
 Dataset = Tuple[np.ndarray, np.ndarray]
 
 __all__ = ["flower", "moons", "circles", "xor", "blobs", "gaussian_quantiles",
@@ -48,13 +50,6 @@ def _check_noise(name: str, noise: object, what: str = "noise") -> float:
             or not math.isfinite(noise) or noise < 0:
         raise ValueError(f"{name}: {what} must be a finite number >= 0; got {noise!r}")
     return float(noise)
-
-
-def _rng(name: str, seed: object) -> np.random.RandomState:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) \
-            or not 0 <= seed < 2**32:
-        raise ValueError(f"{name}: seed must be an int in [0, 2**32 - 1]; got {seed!r}")
-    return np.random.RandomState(int(seed))
 
 
 def _class_sizes(m: int) -> Tuple[int, int]:
@@ -85,7 +80,7 @@ def flower(m: int = 400, seed: int = 1, noise: float = 0.2) -> Dataset:
     """
     m = _check_m("flower", m)
     noise = _check_noise("flower", noise)
-    rng = _rng("flower", seed)
+    rng = random_state(seed, "flower")
     a = 4.0  # maximum ray length of a petal
     classes = []
     for j, n in enumerate(_class_sizes(m)):
@@ -105,7 +100,7 @@ def moons(m: int = 400, seed: int = 1, noise: float = 0.2) -> Dataset:
     """
     m = _check_m("moons", m)
     noise = _check_noise("moons", noise)
-    rng = _rng("moons", seed)
+    rng = random_state(seed, "moons")
     n0, n1 = _class_sizes(m)
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
     X0 = np.vstack([np.cos(t0), np.sin(t0)])
@@ -129,7 +124,7 @@ def circles(m: int = 400, seed: int = 1, noise: float = 0.05,
             or not 0 < factor < 1:
         raise ValueError(f"circles: factor (inner radius / outer radius) must be "
                          f"a number in (0, 1); got {factor!r}")
-    rng = _rng("circles", seed)
+    rng = random_state(seed, "circles")
     classes = []
     for radius, n in zip((1.0, float(factor)), _class_sizes(m)):
         t = np.linspace(0, 2 * np.pi, n, endpoint=False)
@@ -148,7 +143,7 @@ def xor(m: int = 400, seed: int = 1, noise: float = 0.1) -> Dataset:
     """
     m = _check_m("xor", m)
     noise = _check_noise("xor", noise)
-    rng = _rng("xor", seed)
+    rng = random_state(seed, "xor")
     classes = []
     for j, n in enumerate(_class_sizes(m)):
         u = rng.uniform(0.0, 1.0, size=(2, n))          # distances from the axes
@@ -168,7 +163,7 @@ def blobs(m: int = 400, seed: int = 1, noise: float = 1.0) -> Dataset:
     """
     m = _check_m("blobs", m)
     noise = _check_noise("blobs", noise)
-    rng = _rng("blobs", seed)
+    rng = random_state(seed, "blobs")
     centres = (np.array([[-1.5], [-1.5]]), np.array([[1.5], [1.5]]))
     classes = [c + noise * rng.randn(2, n) for c, n in zip(centres, _class_sizes(m))]
     return _stack(*classes)
@@ -184,7 +179,7 @@ def gaussian_quantiles(m: int = 400, seed: int = 1, noise: float = 0.0) -> Datas
     """
     m = _check_m("gaussian_quantiles", m)
     noise = _check_noise("gaussian_quantiles", noise)
-    rng = _rng("gaussian_quantiles", seed)
+    rng = random_state(seed, "gaussian_quantiles")
     X = rng.randn(2, m)
     n0, _ = _class_sizes(m)
     # stable sort: equal radii keep their order, so the split is reproducible

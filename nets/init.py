@@ -33,6 +33,8 @@ from typing import Callable, Dict, List, Sequence
 
 import numpy as np
 
+from nets.seeds import random_state
+
 __all__ = ["initialize", "INITIALIZERS"]
 
 # One layer's weights: (rng, n_out, n_in, scale) -> W (n_out, n_in).
@@ -84,16 +86,17 @@ def initialize(layer_dims: Sequence[int], method: str = "random",
     if isinstance(scale, bool) or not isinstance(scale, numbers.Real) \
             or not math.isfinite(scale):
         raise ValueError(f"initialize: scale must be a finite number; got {scale!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) \
-            or not 0 <= seed < 2**32:
-        raise ValueError(f"initialize: seed must be an int in [0, 2**32 - 1]; got {seed!r}")
-
+    rng = random_state(seed, "initialize")
     weights = INITIALIZERS[method]
-    rng = np.random.RandomState(int(seed))
     params: Dict[str, np.ndarray] = {}
     for l in range(1, len(dims)):
         # W[l] before b[l], layer by layer: the draws happen in this order
-        W = weights(rng, dims[l], dims[l - 1], float(scale))
+        with np.errstate(over="raise", invalid="raise"):
+            try:
+                W = weights(rng, dims[l], dims[l - 1], float(scale))
+            except FloatingPointError:
+                raise ValueError(f"initialize: scale {scale:g} makes the weights of layer "
+                                 f"{l} overflow float64; use a smaller scale") from None
         params[f"W[{l}]"] = np.asarray(W, dtype=np.float64)
         params[f"b[{l}]"] = np.zeros((dims[l], 1), dtype=np.float64)
     return params

@@ -4,7 +4,8 @@ prediction. The backward pass by hand is the one thing each net writes
 itself (``DeepNet`` in general, ``TwoLayerNet`` and ``LogisticRegression``
 exactly as the notes write them), so that tests comparing them mean something.
 
-Conventions (DESIGN.md): samples are columns, ``X (n_x, m)``, ``Y (1, m)``;
+Conventions (the notes' notation, as the project's README and docs use it):
+samples are columns, ``X (n_x, m)``, ``Y (1, m)``;
 ``W[l] (n[l], n[l-1])``, one row per neuron; ``b[l] (n[l], 1)``.
 The hand-derived ``dZ[l]`` and ``dA[l]`` stack per-sample derivatives
 ∂L(i)/∂z(i), so autograd's ``Z[l].grad`` (∂J/∂Z) equals ``dZ[l] / m``;
@@ -12,6 +13,7 @@ The hand-derived ``dZ[l]`` and ``dA[l]`` stack per-sample derivatives
 """
 from __future__ import annotations
 
+import numbers
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional,
@@ -20,8 +22,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping,
 import numpy as np
 
 import minigrad as mg
-from minigrad.functional import PROBABILITY_CLIP
-from minigrad.functional import activation as autograd_activation
+from minigrad.functional import check_labels
 from nets import activations
 from nets.init import initialize
 
@@ -30,8 +31,10 @@ if TYPE_CHECKING:  # pragma: no cover - only for the annotations
 
 Params = Dict[str, np.ndarray]
 Grads = Dict[str, np.ndarray]
+Activation = activations.Activation
 
-__all__ = ["Network", "DeepNet", "Graph", "accuracy", "cost", "cost_from_logits", "check_data"]
+__all__ = ["Network", "DeepNet", "Graph", "accuracy", "cost", "cost_from_logits", "check_data",
+           "graph_bytes"]
 
 
 class Graph(Mapping):
@@ -45,8 +48,11 @@ class Graph(Mapping):
     """
 
     def __init__(self, nodes: Dict[str, mg.Tensor], loss: mg.Tensor,
-                 output: Optional[mg.Tensor] = None) -> None:
+                 output: Optional[mg.Tensor] = None,
+                 activations: Optional[Mapping[int, Activation]] = None) -> None:
         self.nodes, self.loss, self.output = nodes, loss, output
+        #: ``{l: g[l]}``, the ``Activation`` (with its parameters) that made A[l]
+        self.activations: Dict[int, Activation] = dict(activations or {})
 
     @property
     def roots(self) -> List[mg.Tensor]:
@@ -117,10 +123,7 @@ def check_data(X: np.ndarray, Y: Optional[np.ndarray] = None,
     if Y.shape != (1, X.shape[1]):
         raise ValueError(f"Y has shape {Y.shape}; expected (1, {X.shape[1]}) "
                          f"to match X {X.shape} (one label per column of X)")
-    bad = np.argwhere((Y != 0) & (Y != 1))
-    if bad.size:
-        index = tuple(int(i) for i in bad[0])
-        raise ValueError(f"Y must hold only 0 and 1; got {Y[index]} at {index}")
+    check_labels(Y)   # the engine's rule, the one the cost applies
     return X, Y
 
 
@@ -136,17 +139,32 @@ def _float_matrix(a: np.ndarray, what: str) -> np.ndarray:
 
 
 def cost(A: np.ndarray, Y: np.ndarray) -> float:
-    """J = -(1/m) Σ (Y log A + (1-Y) log(1-A)), with A clipped to [1e-15, 1 - 1e-15]
-    as in autograd. The networks compute the same J from their logits instead
+    """J = -(1/m) Σ (Y log A + (1-Y) log(1-A)): the engine's
+    ``mg.binary_cross_entropy`` (A clipped to [1e-15, 1 - 1e-15]) as a float.
+    The networks compute the same J from their logits instead
     (``cost_from_logits``), which stays exact where A rounds to 0 or 1."""
-    p = np.clip(A, PROBABILITY_CLIP, 1.0 - PROBABILITY_CLIP)
-    return float(-np.mean(Y * np.log(p) + (1.0 - Y) * np.log1p(-p)))
+    return mg.binary_cross_entropy(A, Y).item()
 
 
 def cost_from_logits(Z: np.ndarray, Y: np.ndarray) -> float:
-    """J for A = σ(Z): log A = -log(1 + e^-Z) and log(1 - A) = -log(1 + e^Z),
-    so J = (1/m) Σ (log(1 + e^Z) - Y Z)."""
-    return float(np.mean(np.logaddexp(0.0, Z) - Y * Z))
+    """J for A = σ(Z), from the logits: the engine's
+    ``mg.binary_cross_entropy_with_logits`` as a float (the one place the
+    formula lives), so the hand-derived training and the graph report one J."""
+    return mg.binary_cross_entropy_with_logits(Z, Y).item()
+
+
+def graph_bytes(layer_dims: Sequence[int], m: int) -> int:
+    """About how many bytes one training step of a net of ``layer_dims`` on m
+    samples holds at once: X and Y; per layer the parameters, their gradients
+    and the updated copies (3 (n[l] n[l-1] + n[l])), and eight (n[l], m)
+    arrays: W A, Z, A, the activation's saved slope, the three gradients and a
+    temporary of the backward pass. float64: 8 bytes an entry. An estimate to
+    refuse sizes no machine holds before allocating, not an exact count."""
+    dims = [int(n) for n in layer_dims]
+    entries = dims[0] * m + 2 * m
+    for n_prev, n in zip(dims, dims[1:]):
+        entries += 3 * (n * n_prev + n) + 8 * n * m
+    return 8 * entries
 
 
 def accuracy(Y_hat: np.ndarray, Y: np.ndarray) -> float:
@@ -163,7 +181,7 @@ class Network(ABC):
     """L layers: hidden layers use ``activation``, the single output unit uses
     sigmoid, the cost is the cross-entropy J. Subclasses write ``backprop``."""
 
-    def __init__(self, layer_dims: Sequence[int], activation: str = "tanh",
+    def __init__(self, layer_dims: Sequence[int], activation: Union[str, Activation] = "tanh",
                  init: str = "random", scale: float = 0.01, seed: int = 2) -> None:
         self.params: Params = initialize(layer_dims, init, scale=scale, seed=seed)
         self.layer_dims = [int(n) for n in layer_dims]
@@ -171,8 +189,8 @@ class Network(ABC):
             raise ValueError(f"the output layer has one sigmoid unit (binary labels); "
                              f"got layer_dims ending in {self.layer_dims[-1]}")
         self.L = len(self.layer_dims) - 1
+        # a name or an Activation (with its parameters: get("leaky_relu", alpha=0.3))
         self.activation = activations.get(activation)
-        autograd_activation(self.activation.name)   # same names on both sides
         self.init, self.scale, self.seed = init, scale, seed
 
     @property
@@ -181,9 +199,9 @@ class Network(ABC):
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(layer_dims={self.layer_dims}, "
-                f"activation={self.activation.name!r}, init={self.init!r})")
+                f"activation={_activation_repr(self.activation)}, init={self.init!r})")
 
-    def _g(self, l: int) -> activations.Activation:
+    def _g(self, l: int) -> Activation:
         return self.activation if l < self.L else activations.get("sigmoid")
 
     # --- forward by hand ------------------------------------------------------
@@ -214,19 +232,23 @@ class Network(ABC):
     def graph(self, X: np.ndarray, Y: np.ndarray) -> Graph:
         """Build J as a minigrad graph with nodes named as in the notes
         (X, Y, W[l], b[l], Z[l], A[l], J). Parameters require grad; the
-        tensors share the arrays in ``params`` (no copy)."""
+        tensors share the arrays in ``params`` and X (``mg.as_tensor``: no copy),
+        which the engine keeps read-only until this graph's backward."""
         X, Y = check_data(X, Y, self.n_x)
-        A = mg.tensor(X, name="X")
-        nodes = {"X": A, "Y": mg.tensor(Y, name="Y")}
+        # as_tensor, not tensor (which copies): one graph a step must not copy every
+        # parameter, and g["W[1]"].data is net.params["W[1]"] for learners to compare
+        A = mg.as_tensor(X, name="X")
+        nodes = {"X": A, "Y": mg.as_tensor(Y, name="Y")}
         for l in range(1, self.L + 1):
-            W = mg.tensor(self.params[f"W[{l}]"], requires_grad=True, name=f"W[{l}]")
-            b = mg.tensor(self.params[f"b[{l}]"], requires_grad=True, name=f"b[{l}]")
+            W = mg.as_tensor(self.params[f"W[{l}]"], requires_grad=True, name=f"W[{l}]")
+            b = mg.as_tensor(self.params[f"b[{l}]"], requires_grad=True, name=f"b[{l}]")
             Z = (W @ A + b).named(f"Z[{l}]")
-            A = autograd_activation(self._g(l).name)(Z).named(f"A[{l}]")
+            A = self._g(l).op(Z).named(f"A[{l}]")
             nodes.update({f"W[{l}]": W, f"b[{l}]": b, f"Z[{l}]": Z, f"A[{l}]": A})
         J = mg.binary_cross_entropy_with_logits(Z, nodes["Y"]).named("J")
         nodes["J"] = J
-        return Graph(nodes, J, output=A)
+        return Graph(nodes, J, output=A,
+                     activations={l: self._g(l) for l in range(1, self.L + 1)})
 
     def autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
         """J and ``{"W[1]": ∂J/∂W[1], ...}`` for every parameter, by autograd."""
@@ -264,6 +286,9 @@ class Network(ABC):
         if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) \
                 or iterations < 0:
             raise ValueError(f"fit: iterations must be an int >= 0; got {iterations!r}")
+        if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real):
+            raise TypeError(f"fit: learning_rate must be a number; got {learning_rate!r} "
+                            f"of type {type(learning_rate).__name__}")
         if not np.isfinite(learning_rate) or learning_rate <= 0:
             raise ValueError(f"fit: learning_rate must be a positive number; "
                              f"got {learning_rate!r}")
@@ -300,6 +325,15 @@ class DeepNet(Network):
                 grads[f"A[{l - 1}]"] = dA
                 dZ = dA * self._g(l - 1).g_prime(cache[f"Z[{l - 1}]"])
         return grads
+
+
+def _activation_repr(act: Activation) -> str:
+    """How a net's repr shows g[1]: its name, or ``get(...)`` when it has parameters
+    other than the registry's (so a repr never hides a leaky ReLU's slope)."""
+    if act == activations.ACTIVATIONS[act.name]:
+        return repr(act.name)
+    params = ", ".join(f"{k}={v!r}" for k, v in act.params)
+    return f"activations.get({act.name!r}, {params})"
 
 
 def _dA_output(Z: np.ndarray, A: np.ndarray, Y: np.ndarray) -> np.ndarray:

@@ -4,11 +4,12 @@ the two-layer net. ``DeepNet`` derives the same formulas in a loop; the tests
 check that the three agree with each other and with autograd."""
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Union
 
 import numpy as np
 
-from nets.network import Grads, Network, _dA_output
+from nets.activations import Activation
+from nets.network import Grads, Network, _activation_repr, _dA_output
 
 __all__ = ["TwoLayerNet", "LogisticRegression"]
 
@@ -17,8 +18,8 @@ class TwoLayerNet(Network):
     """X (n_x, m) -> Z[1] = W[1] X + b[1], A[1] = g(Z[1]) (n_h, m)
     -> Z[2] = W[2] A[1] + b[2], A[2] = σ(Z[2]) (1, m) -> J."""
 
-    def __init__(self, n_x: int, n_h: int, activation: str = "tanh", init: str = "random",
-                 scale: float = 0.01, seed: int = 2) -> None:
+    def __init__(self, n_x: int, n_h: int, activation: Union[str, Activation] = "tanh",
+                 init: str = "random", scale: float = 0.01, seed: int = 2) -> None:
         super().__init__([n_x, n_h, 1], activation, init, scale, seed)
 
     @property
@@ -27,7 +28,7 @@ class TwoLayerNet(Network):
 
     def __repr__(self) -> str:
         return (f"TwoLayerNet(n_x={self.n_x}, n_h={self.n_h}, "
-                f"activation={self.activation.name!r}, init={self.init!r})")
+                f"activation={_activation_repr(self.activation)}, init={self.init!r})")
 
     def _backprop(self, cache: Dict[str, np.ndarray], Y: np.ndarray) -> Grads:
         """The notes' six formulas (dZ, dA per sample; dW, db are ∂J/∂W, ∂J/∂b)."""

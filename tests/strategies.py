@@ -208,31 +208,92 @@ def assert_grads_match_numerical(f: Callable[..., mg.Tensor], inputs: Sequence[n
                     f"inputs {[a.tolist() for a in inputs]}")
 
 
+# --- random programs of ops -------------------------------------------------------
+# Each step keeps values bounded (a tanh or a 1 + b² where a product or a
+# quotient could blow up), so central differences stay accurate.
+UNARY_STEPS = {
+    "neg": lambda a: -a,
+    "tanh": lambda a: a.tanh(),
+    "sigmoid": lambda a: a.sigmoid(),
+    "gaussian": lambda a: (-(a * a)).exp(),
+    "log(1 + a²)": lambda a: (1 + a ** 2).log(),
+    "sqrt(a² + 1)": lambda a: (a ** 2 + 1) ** 0.5,
+    "identity": mg.identity,
+    "half": lambda a: 0.5 * a,
+    "2 - a": lambda a: 2 - a,
+    "sum over last axis, keepdims": lambda a: a.sum(axis=tuple(range(a.ndim))[-1:], keepdims=True),
+    "mean over first axis, keepdims": lambda a: a.mean(axis=tuple(range(a.ndim))[:1],
+                                                       keepdims=True),
+}
+BINARY_STEPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b.tanh(),
+    "div": lambda a, b: a / (1 + b * b),
+}
+
+
+@st.composite
+def programs(draw: Callable) -> list:
+    """A list of steps ``(op name, i, j)``: apply the op to values i (and j)
+    of the stack [x, y, results so far]; indices are taken modulo its length."""
+    n_steps = draw(st.integers(1, 6))
+    steps = []
+    for _ in range(n_steps):
+        name = draw(st.sampled_from(sorted(UNARY_STEPS) + sorted(BINARY_STEPS)))
+        steps.append((name, draw(st.integers(0, 7)), draw(st.integers(0, 7))))
+    return steps
+
+
+def program_values(program: list, x, y) -> list:
+    """Every value a program makes: [x, y, the result of each step]."""
+    values = [x, y]
+    for name, i, j in program:
+        a, b = values[i % len(values)], values[j % len(values)]
+        values.append(UNARY_STEPS[name](a) if name in UNARY_STEPS else BINARY_STEPS[name](a, b))
+    return values
+
+
+def run_program(program: list, x, y):
+    """The program's result (its last value)."""
+    return program_values(program, x, y)[-1]
+
+
 # --- nets: networks and labelled data ------------------------------------------
 from hypothesis import strategies as _st  # noqa: E402
-from hypothesis.extra import numpy as _hnp  # noqa: E402
 
-ACTIVATION_NAMES = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+from nets import activations as _activations  # noqa: E402
+from nets.testing import datasets  # noqa: E402  (the one strategy for X, Y)
+
+# every activation, from the one registry
+ACTIVATION_NAMES = list(_activations.NAMES)
+
+
+def labelled_data(n_x: int, max_m: int = 8) -> st.SearchStrategy:
+    """X (n_x, m) in [-2, 2] and Y (1, m) of 0/1, m from 1 (the edge case the
+    notes' 1/m formulas must survive) to ``max_m``: ``nets.testing.datasets``."""
+    return datasets(n_x, max_m=max_m)
+
+
+def activations_with_params() -> st.SearchStrategy:
+    """Every registered activation, each with parameters drawn for it (leaky
+    ReLU's α in [0, 1], 0 and 1 included), as ``Activation`` objects."""
+    def with_params(name: str) -> st.SearchStrategy:
+        act = _activations.ACTIVATIONS[name]
+        drawn = {k: _st.floats(0.0, 1.0, allow_subnormal=False) for k, _ in act.params}
+        return _st.fixed_dictionaries(drawn).map(lambda kw: act.with_params(**kw))
+    return _st.sampled_from(ACTIVATION_NAMES).flatmap(with_params)
 
 
 @_st.composite
-def labelled_data(draw, n_x: int, max_m: int = 8):
-    """X (n_x, m) with entries in [-2, 2] and Y (1, m) of 0/1, m from 1 (the
-    edge case the notes' 1/m formulas must survive) to ``max_m``."""
-    import numpy as np
-    m = draw(_st.integers(1, max_m))
-    X = draw(_hnp.arrays(np.float64, (n_x, m),
-                         elements=_st.floats(-2, 2, allow_nan=False, width=64)))
-    Y = draw(_hnp.arrays(np.float64, (1, m), elements=_st.sampled_from([0.0, 1.0])))
-    return X, Y
-
-
-@_st.composite
-def two_layer_nets(draw, activations=tuple(ACTIVATION_NAMES)):
-    """A TwoLayerNet of random sizes, hidden activation, initialiser, scale and seed."""
+def two_layer_nets(draw, activations=None):
+    """A TwoLayerNet of random sizes, hidden activation (by default any, with
+    drawn parameters: ``activations_with_params``), initialiser, scale and seed."""
     from nets import TwoLayerNet
+    hidden = activations_with_params() if activations is None else \
+        _st.sampled_from(list(activations))
     return TwoLayerNet(n_x=draw(_st.integers(1, 4)), n_h=draw(_st.integers(1, 6)),
-                       activation=draw(_st.sampled_from(list(activations))),
+                       activation=draw(hidden),
                        init=draw(_st.sampled_from(["random", "xavier", "he", "constant"])),
                        scale=draw(_st.sampled_from([0.01, 0.3, 1.0, 2.0])),
                        seed=draw(_st.integers(0, 1000)))

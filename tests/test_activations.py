@@ -189,3 +189,58 @@ def test_bad_alpha_is_rejected(alpha):
         act.leaky_relu(1.0, alpha)
     with pytest.raises(ValueError, match="alpha must be a finite number >= 0"):
         get("leaky_relu", alpha=alpha)
+
+
+# --- one registry: each Activation carries its parameters to every use -------------
+
+import copy  # noqa: E402
+import pickle  # noqa: E402
+
+import minigrad as mg  # noqa: E402
+from tests.strategies import activations_with_params  # noqa: E402
+
+
+@given(act_=activations_with_params(), z=kinked_z)
+def test_the_engine_op_is_g_with_the_same_parameters_forward_and_backward(act_, z):
+    Z = mg.tensor(z, requires_grad=True)
+    A = act_.op(Z)
+    np.testing.assert_allclose(A.data, act_.g(z), rtol=1e-15, atol=0, err_msg=str(act_))
+    A.backward(np.ones_like(z))
+    np.testing.assert_allclose(Z.grad, act_.g_prime(z), rtol=1e-12, atol=1e-300,
+                               err_msg=str(act_))
+
+
+@given(alpha=alphas)
+def test_a_leaky_slope_is_kept_by_every_form_of_the_activation(alpha):
+    leaky = get("leaky_relu", alpha=alpha)
+    assert leaky.alpha == alpha and leaky.kwargs == {"alpha": alpha}
+    assert str(leaky) == f"leaky_relu(alpha={alpha!r})"
+    assert leaky.g(-1.0) == -alpha and leaky.g_prime(-1.0) == alpha
+    assert leaky.g_prime_from_a(-alpha) == alpha or alpha == 0.0
+    assert leaky.op(mg.tensor(-1.0)).item() == -alpha
+    for twin in (copy.copy(leaky), copy.deepcopy(leaky), pickle.loads(pickle.dumps(leaky))):
+        assert twin == leaky and twin.alpha == alpha
+
+
+def test_an_activation_without_parameters_has_none_to_read():
+    tanh = get("tanh")
+    assert tanh.params == () and tanh.kwargs == {} and str(tanh) == "tanh"
+    with pytest.raises(AttributeError, match="alpha"):
+        tanh.alpha
+    with pytest.raises(ValueError, match="'tanh' takes no parameters; got alpha"):
+        tanh.with_params(alpha=0.1)
+
+
+def test_with_params_checks_what_it_gets():
+    leaky = get("leaky_relu")
+    assert leaky.with_params(alpha=0.3) == get("leaky_relu", alpha=0.3) != leaky
+    with pytest.raises(ValueError, match="takes only alpha; got beta"):
+        leaky.with_params(beta=1.0)
+    with pytest.raises(ValueError, match="alpha must be a finite number >= 0"):
+        leaky.with_params(alpha=-1)
+
+
+def test_names_are_the_registry_and_the_engine_keeps_no_list_of_its_own():
+    assert act.NAMES == tuple(ACTIVATIONS)
+    assert not hasattr(mg.functional, "ACTIVATIONS")
+    assert not hasattr(mg.functional, "activation")

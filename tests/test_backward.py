@@ -1,7 +1,11 @@
 """backward(): random multi-op programs against numerical gradients,
 broadcasting undone, gradients on intermediates, accumulation, the seed, a
-100,000-op chain, and a graph freed by reference counting alone."""
+100,000-op chain, a graph freed by reference counting alone; a node is its
+own identity (copies and pickles are new leaves), each node owns its grad,
+and data changed under a pending graph is an error, never a mix."""
+import copy
 import gc
+import pickle
 import weakref
 
 import numpy as np
@@ -10,58 +14,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
-from tests.strategies import arrays, assert_grads_match_numerical, broadcastable_pairs
-
-# --- random programs ------------------------------------------------------------
-# Each step keeps values bounded (a tanh or a 1 + b² where a product or a
-# quotient could blow up), so central differences stay accurate.
-UNARY_STEPS = {
-    "neg": lambda a: -a,
-    "tanh": lambda a: a.tanh(),
-    "sigmoid": lambda a: a.sigmoid(),
-    "gaussian": lambda a: (-(a * a)).exp(),
-    "log(1 + a²)": lambda a: (1 + a ** 2).log(),
-    "sqrt(a² + 1)": lambda a: (a ** 2 + 1) ** 0.5,
-    "identity": mg.identity,
-    "half": lambda a: 0.5 * a,
-    "2 - a": lambda a: 2 - a,
-    "sum over last axis, keepdims": lambda a: a.sum(axis=tuple(range(a.ndim))[-1:], keepdims=True),
-    "mean over first axis, keepdims": lambda a: a.mean(axis=tuple(range(a.ndim))[:1],
-                                                       keepdims=True),
-}
-BINARY_STEPS = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b.tanh(),
-    "div": lambda a, b: a / (1 + b * b),
-}
-
-
-@st.composite
-def programs(draw):
-    """A list of steps ``(op name, i, j)``: apply the op to values i (and j)
-    of the stack [x, y, results so far]; indices are taken modulo its length."""
-    n_steps = draw(st.integers(1, 6))
-    steps = []
-    for _ in range(n_steps):
-        name = draw(st.sampled_from(sorted(UNARY_STEPS) + sorted(BINARY_STEPS)))
-        steps.append((name, draw(st.integers(0, 7)), draw(st.integers(0, 7))))
-    return steps
-
-
-def run(program, x, y):
-    values = [x, y]
-    for name, i, j in program:
-        a, b = values[i % len(values)], values[j % len(values)]
-        values.append(UNARY_STEPS[name](a) if name in UNARY_STEPS else BINARY_STEPS[name](a, b))
-    return values[-1]
+from minigrad.tensor import _unbroadcast
+from tests.strategies import (arrays, assert_grads_match_numerical, broadcastable_pairs,
+                              program_values, programs, run_program)
 
 
 @given(program=programs(), pair=broadcastable_pairs())
 def test_random_program_gradient_matches_numerical(program, pair):
-    out = run(program, mg.tensor(pair[0]), mg.tensor(pair[1]))
+    out = run_program(program, mg.tensor(pair[0]), mg.tensor(pair[1]))
     scale = max(1.0, float(np.abs(out.data).max()))   # rounding in f grows with its size
-    assert_grads_match_numerical(lambda x, y: run(program, x, y), pair, atol=1e-6 * scale,
+    assert_grads_match_numerical(lambda x, y: run_program(program, x, y), pair, atol=1e-6 * scale,
                                  allow_unused=True)
 
 
@@ -296,3 +258,340 @@ def test_grad_of_a_summed_leaf_is_a_writable_array_the_user_may_scale_in_place()
     x.sum().backward()
     x.grad *= 0.5
     np.testing.assert_array_equal(x.grad, np.full((2, 3), 0.5))
+
+
+# --- a node is the object itself: copies and pickles are independent leaves ------
+COPIERS = {"copy.copy": copy.copy, "copy.deepcopy": copy.deepcopy,
+           "pickle": lambda t: pickle.loads(pickle.dumps(t))}
+
+
+@given(program=programs(), pair=broadcastable_pairs(), data=st.data())
+def test_copies_of_random_graph_nodes_are_new_leaves_and_mixed_graphs_get_right_gradients(
+        program, pair, data):
+    x, y = (mg.tensor(a, requires_grad=True, name=n) for a, n in zip(pair, "xy"))
+    values = program_values(program, x, y)
+    picks = data.draw(st.lists(st.tuples(st.integers(0, len(values) - 1),
+                                         st.sampled_from(sorted(COPIERS))), min_size=1, max_size=4))
+    copies = [COPIERS[how](values[i]) for i, how in picks]
+    for (i, how), c in zip(picks, copies):
+        v = values[i]
+        assert c is not v and c.op is None and c.parents == (), f"{how} of {v!r} is {c!r}"
+        assert (c.requires_grad, c.name) == (v.requires_grad, v.name), how
+        assert not np.shares_memory(c.data, v.data), f"{how} shares the data array"
+        np.testing.assert_array_equal(c.data, v.data, err_msg=how)
+
+    def mixed(xt, yt, *cs):   # each picked original beside its copy
+        vals = program_values(program, xt, yt)
+        total = 0.0
+        for k, ((i, _), c) in enumerate(zip(picks, cs)):
+            total = total + (vals[i].tanh() * (k + 2.0) + c * c * (k + 1.0)).sum()
+        return total
+
+    J = mixed(x, y, *copies)
+    J.backward()
+    numeric = mg.numerical_grad(mixed, [x, y, *copies], eps=1e-6)
+    for t, expected in zip([x, y, *copies], numeric):
+        got = np.zeros(t.shape) if t.grad is None else t.grad
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6,
+                                   err_msg=f"{t.name} (op {t.op}) in {program}, picks {picks}")
+
+
+@pytest.mark.parametrize("how", sorted(COPIERS))
+def test_a_copy_of_a_leaf_gets_its_own_gradient(how):
+    # The reproducer of issue 11: the copy used to share the original's gradient.
+    W = mg.tensor([1.0, 2.0], requires_grad=True, name="W")
+    V = COPIERS[how](W)
+    (W * 10 + V).sum().backward()
+    assert W.grad.tolist() == [10.0, 10.0] and V.grad.tolist() == [1.0, 1.0], (W.grad, V.grad)
+
+
+@pytest.mark.parametrize("how", sorted(COPIERS))
+def test_a_copy_keeps_a_copy_of_the_grad_and_is_made_after_its_original(how):
+    W = mg.tensor([1.0, 2.0], requires_grad=True, name="W")
+    (W * W).sum().backward()
+    V = COPIERS[how](W)
+    np.testing.assert_array_equal(V.grad, W.grad)
+    assert not np.shares_memory(V.grad, W.grad), how
+    V.grad *= 0
+    assert W.grad.tolist() == [2.0, 4.0]
+    fresh = mg.tensor(0.0)
+    order = mg.topological_order(V + fresh)
+    assert order.index(V) < order.index(fresh), "a copy must take a new place in creation order"
+
+
+def test_a_copy_of_a_leaf_under_a_pending_graph_is_writable_and_apart_from_it():
+    W = mg.tensor([1.0, 2.0], requires_grad=True, name="W")
+    J = (W * W).sum()
+    V = copy.deepcopy(W)
+    V.data[0] = 5.0   # the copy's own array: the graph does not see it
+    J.backward()
+    assert W.grad.tolist() == [2.0, 4.0]
+
+
+def test_an_unpickled_tensor_does_not_collide_with_the_next_new_one():
+    W = mg.tensor([1.0, 2.0], requires_grad=True)
+    loaded = pickle.loads(pickle.dumps(W))
+    U = mg.tensor([3.0, 4.0], requires_grad=True)
+    (loaded * 2 + U * 3).sum().backward()
+    assert loaded.grad.tolist() == [2.0, 2.0] and U.grad.tolist() == [3.0, 3.0]
+
+
+# --- each node owns its gradient ----------------------------------------------------
+@given(program=programs(), pair=broadcastable_pairs(), twice=st.booleans())
+def test_every_grad_is_owned_by_its_node_and_the_seed_is_never_kept(program, pair, twice):
+    x, y = (mg.tensor(a, requires_grad=True, name=n) for a, n in zip(pair, "xy"))
+    out = run_program(program, x, y)
+    seed = np.random.RandomState(0).standard_normal(out.shape)
+    kept = seed.copy()
+    out.backward(seed)
+    if twice:
+        out.backward(seed)
+    nodes = [n for n in mg.topological_order(out) if n.grad is not None]
+    for n in nodes:
+        assert type(n.grad) is np.ndarray and n.grad.dtype == np.float64, type(n.grad)
+        assert n.grad.shape == n.shape and n.grad.flags.writeable, (n.op, n.grad.flags)
+    saved = [n.grad.copy() for n in nodes]
+    for k, n in enumerate(nodes):
+        n.grad += 1000.0 * (k + 1)   # a user's in-place edit of one gradient
+        for j, other in enumerate(nodes):
+            if j != k:
+                np.testing.assert_array_equal(
+                    other.grad, saved[j],
+                    err_msg=f"editing the grad of {n.name or n.op} changed {other.name or other.op}")
+        np.testing.assert_array_equal(seed, kept, err_msg=f"editing {n.name or n.op} changed the seed")
+        n.grad[...] = saved[k]
+
+
+def test_the_reproducers_of_shared_grads_are_fixed():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    u = w + 1
+    (u * u).sum().backward()
+    w.grad *= 0
+    assert u.grad.tolist() == [4.0, 6.0]
+    G = np.array([1.0, 1.0])
+    v = w * 3
+    v.backward(grad=G)
+    assert v.grad is not G
+    v.grad += 1
+    assert G.tolist() == [1.0, 1.0]
+
+
+# --- data changed under a pending graph ---------------------------------------------
+def _pending_layer():
+    W = mg.as_tensor(np.array([[0.5, -1.0], [2.0, 0.25]]), requires_grad=True, name="W")
+    X = mg.as_tensor(np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]]), name="X")
+    return W, X, (W @ X).tanh().sum()
+
+
+def _layer_grad(W0, X0):
+    return (1 - np.tanh(W0 @ X0) ** 2) @ X0.T
+
+
+@pytest.mark.parametrize("which", ["W", "X"])
+def test_writing_into_a_leafs_array_while_its_graph_waits_is_refused(which):
+    W, X, J = _pending_layer()
+    W0, X0 = W.data.copy(), X.data.copy()
+    leaf = {"W": W, "X": X}[which]
+    with pytest.raises(ValueError, match="read-only"):
+        leaf.data[0, 0] = 10.0
+    with pytest.raises(ValueError, match="read-only"):
+        leaf.data -= 1.0
+    J.backward()
+    np.testing.assert_allclose(W.grad, _layer_grad(W0, X0), rtol=1e-12)
+    leaf.data[0, 0] = 10.0   # after backward the array is the caller's again
+    assert leaf.data[0, 0] == 10.0
+
+
+@pytest.mark.parametrize("which", ["W", "X"])
+def test_assigning_a_leafs_data_between_forward_and_backward_makes_backward_name_it(which):
+    W, X, J = _pending_layer()
+    leaf = {"W": W, "X": X}[which]
+    leaf.data = leaf.data + 1.0
+    with pytest.raises(RuntimeError, match=rf"{which} \(2, [23]\) was changed after the graph"):
+        J.backward()
+
+
+def test_the_course_update_after_backward_works_in_place_on_the_shared_array():
+    params = {"W": np.array([[0.5, -1.0], [2.0, 0.25]])}
+    X0 = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]])
+    expected = params["W"].copy()
+    W = mg.as_tensor(params["W"], requires_grad=True, name="W")
+    for _ in range(3):
+        W.zero_grad()
+        (W @ mg.as_tensor(X0)).tanh().sum().backward()
+        W.data -= 0.1 * W.grad
+        expected -= 0.1 * _layer_grad(expected, X0)
+    assert W.data is params["W"], "the update must stay in the shared array"
+    np.testing.assert_allclose(params["W"], expected, rtol=1e-12)
+
+
+def test_backward_again_after_the_course_update_is_refused():
+    W, X, J = _pending_layer()
+    J.backward()
+    W.data -= 0.1 * W.grad
+    with pytest.raises(RuntimeError, match=r"W \(2, 2\) was changed"):
+        J.backward()
+
+
+MODIFICATIONS = {
+    "t.data = t.data + 1": lambda t: setattr(t, "data", t.data + 1.0),
+    "t.data[...] = 1": lambda t: t.data.__setitem__(Ellipsis, 1.0),
+    "t.data += 1": lambda t: t.data.__iadd__(1.0),
+    "with no_grad(): t += 1": lambda t: _no_grad_iadd(t),
+}
+
+
+def _no_grad_iadd(t):
+    with mg.no_grad():
+        t += 1.0
+
+
+@given(program=programs(), pair=broadcastable_pairs(), which=st.sampled_from("xy"),
+       how=st.sampled_from(sorted(MODIFICATIONS)), data=st.data())
+def test_data_changed_between_forward_and_backward_is_an_error_never_a_mix(
+        program, pair, which, how, data):
+    x = mg.as_tensor(pair[0].copy(), requires_grad=True, name="x")
+    y = mg.as_tensor(pair[1].copy(), requires_grad=data.draw(st.booleans()), name="y")
+    out = run_program(program, x, y)
+    if not out.requires_grad:
+        return
+    leaf = {"x": x, "y": y}[which]
+    used = any(node is leaf for node in mg.topological_order(out))
+    seed = np.ones(out.shape)
+    try:
+        MODIFICATIONS[how](leaf)
+    except ValueError as error:   # numpy refuses to write into the frozen array
+        assert used and "read-only" in str(error), (how, str(error))
+        return
+    except RuntimeError as error:
+        assert used and f"{which} {leaf.shape}" in str(error), (how, str(error))
+        return
+    if used:
+        with pytest.raises(RuntimeError, match=f"{which} "):
+            out.backward(seed)
+    else:
+        out.backward(seed)
+
+
+@given(program=programs(), pair=broadcastable_pairs())
+def test_after_backward_every_leaf_array_is_writable_again(program, pair):
+    arrays_ = [a.copy() for a in pair]
+    x = mg.as_tensor(arrays_[0], requires_grad=True)
+    y = mg.as_tensor(arrays_[1])
+    out = run_program(program, x, y)
+    if out.requires_grad:
+        out.backward(np.ones(out.shape))
+    assert all(a.flags.writeable for a in arrays_)
+
+
+def test_a_users_read_only_array_stays_read_only():
+    frozen = np.array([1.0, 2.0])
+    frozen.setflags(write=False)
+    x = mg.as_tensor(frozen, requires_grad=True)
+    (x * x).sum().backward()
+    assert not frozen.flags.writeable and x.grad.tolist() == [2.0, 4.0]
+
+
+def test_a_graph_dropped_without_backward_gives_the_arrays_back():
+    from minigrad.tensor import _frozen
+    arr = np.ones(3)
+    x = mg.as_tensor(arr, requires_grad=True)
+    J = (x * 2).sum()
+    assert not arr.flags.writeable
+    del J
+    assert arr.flags.writeable and id(arr) not in _frozen
+
+
+def test_an_array_stays_read_only_while_any_pending_graph_reads_it():
+    arr = np.array([1.0, 2.0])
+    J1 = (mg.as_tensor(arr, requires_grad=True, name="a") * 3).sum()
+    x2 = mg.as_tensor(arr, requires_grad=True, name="b")
+    J2 = (x2 * x2).sum()
+    J2.backward()
+    with pytest.raises(ValueError, match="read-only"):
+        arr[0] = 10.0   # J1 still waits for its backward
+    J1.backward()
+    arr[0] = 10.0
+    assert x2.grad.tolist() == [2.0, 4.0]
+
+
+# --- _unbroadcast: the one place that undoes broadcasting -----------------------------
+UNBROADCAST_CASES = {
+    "(3, 1) + (1, 4) -> (3, 1)": ((3, 4), (3, 1)),
+    "(3, 1) + (1, 4) -> (1, 4)": ((3, 4), (1, 4)),
+    "(2, 1, 3) in (4, 2, 5, 3)": ((4, 2, 5, 3), (2, 1, 3)),
+    "(5, 1) in (4, 2, 5, 3)": ((4, 2, 5, 3), (5, 1)),
+    "() in (2, 3)": ((2, 3), ()),
+    "(1, 1) in (2, 3)": ((2, 3), (1, 1)),
+    "(3,) in (2, 3)": ((2, 3), (3,)),
+    "(2, 1) in (2, 3), keepdims": ((2, 3), (2, 1)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNBROADCAST_CASES))
+def test_unbroadcast_sums_exactly_the_broadcast_axes(case):
+    big, small = UNBROADCAST_CASES[case]
+    g = np.arange(float(np.prod(big))).reshape(big) + 1.0
+    got = _unbroadcast(g, small)
+    assert got.shape == small, f"{case}: {got.shape}"
+    # the reference: sum the leading axes, then every axis where small has a 1
+    expected = g.sum(axis=tuple(range(len(big) - len(small))))
+    expected = expected.sum(axis=tuple(i for i, n in enumerate(small) if n == 1), keepdims=True)
+    np.testing.assert_array_equal(got, expected, err_msg=case)
+
+
+@given(shapes=broadcastable_pairs().map(lambda pair: (pair[0].shape, pair[1].shape)))
+def test_unbroadcast_gives_each_input_its_shape_and_the_sum_over_its_broadcast_axes(shapes):
+    big = np.broadcast_shapes(*shapes)
+    g = np.random.RandomState(0).standard_normal(big)
+    for small in shapes:
+        got = np.asarray(_unbroadcast(g, small))
+        expected = g.sum(axis=tuple(range(len(big) - len(small))))
+        expected = expected.sum(axis=tuple(i for i, n in enumerate(small) if n == 1),
+                                keepdims=True).reshape(small)
+        assert got.shape == small, (big, small, got.shape)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12, err_msg=f"{big} -> {small}")
+
+
+@pytest.mark.parametrize("how", sorted(COPIERS))
+def test_a_copy_keeps_the_name_and_requires_grad(how):
+    for requires_grad in (True, False):
+        W = mg.tensor([1.0, 2.0], requires_grad=requires_grad, name="W[1]")
+        V = COPIERS[how](W)
+        assert (V.name, V.requires_grad) == ("W[1]", requires_grad), how
+    assert COPIERS[how](mg.tensor(1.0)).name is None
+
+
+def test_deepcopy_of_a_structure_copies_each_tensor_once():
+    W = mg.tensor([1.0, 2.0], requires_grad=True)
+    first, second = copy.deepcopy([W, W])
+    assert first is second and first is not W
+
+
+def test_an_unpickled_tensor_owns_a_writable_array_also_from_protocol_5():
+    W = mg.tensor([1.0, 2.0], requires_grad=True, name="W")
+    W.grad = np.array([3.0, 4.0])
+    J = (W * W).sum()   # W's array is read-only while J waits
+    for protocol in (2, 5):
+        loaded = pickle.loads(pickle.dumps(W, protocol=protocol))
+        assert loaded.data.flags.writeable and loaded.grad.flags.writeable, protocol
+        loaded.data[0] = 7.0
+        loaded.grad[0] = 7.0
+        assert W.data[0] == 1.0 and W.grad[0] == 3.0
+    J.backward()
+
+
+def test_a_scalar_that_collects_several_gradients_holds_an_array():
+    # 0-d gradients add up to a numpy scalar, which .grad must not become
+    x = mg.tensor(2.0, requires_grad=True)
+    (x * x + x).backward()
+    assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad == 5.0, repr(x.grad)
+
+
+def test_assigning_an_op_results_data_is_seen_by_backward():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    Z = (x * 2.0).named("Z")
+    J = (Z * Z).sum()
+    Z.data = Z.data + 1.0
+    with pytest.raises(RuntimeError, match=r"Z \(2,\) was changed"):
+        J.backward()

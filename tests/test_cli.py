@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
+import minigrad as mg
 import nets
 from nets import cli
 from tests.test_plots import png_size
@@ -166,6 +167,19 @@ BAD = [
     (["draw", "--out", "missing/graph.png"], "no directory"),
     (["experiment", "linear", "--out", "missing/x.png"], "no directory"),
     (["train", "--unknown-flag"], "unrecognized"),
+    (["experiment", "activations", "--iterations", "0"], "--iterations.*>= 1"),
+    (["experiment", "init-scale", "--iterations", "0"], "--iterations.*>= 1"),
+    (["experiment", "hidden-sizes", "--m", "100000000000"], "--m 100000000000.*TB"),
+    (["train", "--hidden", "99999999999999999999"],
+     r"--hidden 99999999999999999999 .*needs about 2\.6e\+24 bytes"),
+    (["check", "--m", str(10**18)], r"--m 1000000000000000000.*needs about"),
+    (["train", "--scale", "1e308"], r"scale 1e\+308 .*overflow"),
+    (["train", "--scale", "1e200", "--activation", "relu"], r"--scale 1e\+200.*overflows"),
+    (["train", "--plot", "/proc/x.png"], "cannot write '/proc/x.png'"),
+    (["demo", "--out-dir", "/dev/null"], "--out-dir '/dev/null' is not a directory"),
+    (["train", "--alpha", "0.3"], "--alpha .*leaky_relu"),
+    (["train", "--activation", "leaky_relu", "--alpha", "-1"], "--alpha: expected a number >= 0"),
+    (["figure", "activation"], "activations"),
     ([], "COMMAND"),
 ]
 
@@ -309,3 +323,127 @@ def test_demo_trains_the_course_net_to_about_90_percent_and_writes_both_pictures
         assert f"Wrote {os.path.join('pictures', name)}" in out, out
         width, height = png_size(path)
         assert width > 400 and height > 200, (name, width, height)
+
+
+# --- refused before any work: sizes, scales, outputs ---------------------------------------
+
+def test_a_hidden_layer_the_machine_cannot_hold_is_refused_naming_flag_and_memory(
+        monkeypatch):
+    monkeypatch.setattr(cli, "_physical_memory", lambda: 8 * 10**9)
+    code, err = main_with_stderr(["train", "--hidden", "100000000", "--iterations", "1"])
+    assert code == 2, err
+    assert_one_error_line(err)
+    assert "--hidden 100000000 with --m 400" in err and "2.6 TB" in err, err
+    assert "8.0 GB of memory" in err, err
+
+
+def test_sizes_that_fit_are_accepted(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_physical_memory", lambda: 8 * 10**9)
+    assert cli.main(["train", "--hidden", "50", "--iterations", "1", "--m", "10"]) == 0
+    assert "Accuracy" in capsys.readouterr().out
+
+
+def test_the_size_estimate_covers_the_arrays_a_training_step_holds():
+    X, Y = nets.data.flower(m=40)
+    net = nets.TwoLayerNet(2, 6)
+    g = net.graph(X, Y)
+    g.loss.backward()
+    nodes = {id(t): t for root in g.roots for t in mg.topological_order(root)}.values()
+    held = sum(t.data.nbytes + (0 if t.grad is None else t.grad.nbytes) for t in nodes) \
+        + sum(p.nbytes for p in net.params.values())
+    estimate = nets.network.graph_bytes(net.layer_dims, 40)
+    assert held <= estimate <= 4 * held, (held, estimate)
+
+
+def test_version_prints_the_package_version(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"minigrad {mg.__version__}"
+
+
+def test_demo_without_graphviz_fails_before_training_and_writes_nothing(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))    # no `dot` anywhere
+    assert cli.main(["demo", "--out-dir", str(tmp_path / "out")]) == cli.FAILURE
+    out, err = capsys.readouterr()
+    assert out == "", out                                  # no training started
+    assert "Graphviz" in err and "Traceback" not in err, err
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_alpha_reaches_the_net_of_the_command_line():
+    args = cli.build_parser().parse_args(
+        ["check", "--activation", "leaky-relu", "--alpha", "0.3", "--m", "6"])
+    X, Y = cli._data(args)
+    net = cli._net(args, X)
+    assert net.activation.alpha == 0.3 and net.graph(X, Y).activations[1].alpha == 0.3
+
+
+def test_the_figure_command_offers_the_figure_registry(capsys):
+    parser = _subparsers(cli.build_parser())["figure"]
+    name = next(a for a in parser._actions if a.dest == "name")
+    assert list(name.choices) == list(cli.FIGURES)
+    assert cli.main(["figure", "--help"]) == 0
+    out = capsys.readouterr().out
+    for figure in cli.FIGURES.values():
+        assert figure.name in out and figure.summary[:30] in out, out
+
+
+def test_check_explains_numerical_differences_that_are_only_round_off(capsys):
+    # the course's scale 0.01: gradients of b[1], b[2] near 1e-7, J's rounding / 2ε near 1e-9
+    assert cli.main(["check", "--scale", "0.01"]) == 0
+    out = capsys.readouterr().out
+    over = [line.split()[0] for line in out.splitlines()
+            if re.match(r"^[AZWb]\[\d\]\s", line) and line.split()[-2] != "-"
+            and float(line.split()[-2]) >= 2e-7]
+    notes = [line for line in out.splitlines() if line.startswith("note:")]
+    if over:
+        assert len(notes) == 1 and all(name in notes[0] for name in over), out
+        assert "round-off" in notes[0] and "--scale" in notes[0], notes
+    else:
+        assert notes == [], out
+
+
+def test_check_at_scale_1_needs_no_note(capsys):
+    assert cli.main(["check"]) == 0
+    assert "note:" not in capsys.readouterr().out
+
+
+def test_a_learning_rate_that_makes_training_diverge_stops_with_one_line(capsys):
+    # float64 overflows within a few steps: numpy would warn and print costs of inf
+    code, err = main_with_stderr(["train", "--lr", "1e308", "--iterations", "50", "--m", "10",
+                                  "--print-every", "0"])
+    assert code == 2, err
+    assert_one_error_line(err)
+    assert re.search(r"training diverged at iteration \d+: .*--lr \(now 1e\+308\)", err), err
+
+
+def test_running_out_of_memory_is_one_line_naming_the_size_flags(monkeypatch):
+    def exhausted(name, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(nets.data, "load", exhausted)
+    code, err = main_with_stderr(["train", "--iterations", "1"])
+    assert code == 2, err
+    assert_one_error_line(err)
+    assert "out of memory" in err and "--hidden" in err and "--m" in err, err
+
+
+@given(st.integers(1, 10**30), st.integers(2, 10**30))
+def test_any_size_beyond_the_memory_is_refused_naming_both_flags(n_h, m):
+    memory = 8 * 10**9
+    assume(nets.network.graph_bytes([2, n_h, 1], m) > memory)
+    original = cli._physical_memory
+    cli._physical_memory = lambda: memory
+    try:
+        code, err = main_with_stderr(["train", "--hidden", str(n_h), "--m", str(m)])
+    finally:
+        cli._physical_memory = original
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"--hidden {n_h} with --m {m}" in err and "8.0 GB" in err, err
+
+
+@pytest.mark.parametrize("n, text", [(0, "0 bytes"), (999, "999 bytes"), (1000, "1.0 kB"),
+                                     (2_560_000_000_000, "2.6 TB"),
+                                     (10**18, "1.0 EB"), (2.6e24, "2.6e+24 bytes")])
+def test_memory_is_shown_in_decimal_units(n, text):
+    assert cli._bytes(int(n)) == text

@@ -1,9 +1,13 @@
 """nets.data: the planar datasets, their shapes, seeds and errors."""
+import contextlib
+import io
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+import nets
 from nets import data
 
 NAMES = sorted(data.DATASETS)
@@ -215,3 +219,32 @@ def test_load_unknown_name_lists_the_valid_ones(name):
 def test_datasets_holds_every_documented_name():
     assert set(data.DATASETS) == {"flower", "moons", "circles", "xor", "blobs",
                                   "gaussian_quantiles"}
+
+
+# --- one seed rule for the datasets, the initialisers and the command line ---------
+
+from nets import cli, seeds  # noqa: E402
+from nets.init import initialize  # noqa: E402
+
+
+@given(st.one_of(st.integers(max_value=-1), st.integers(min_value=2**32), st.booleans(),
+                 st.floats(0, 10), st.just("1"), st.none()))
+def test_every_seed_the_rule_refuses_is_refused_everywhere_with_its_words(seed):
+    for make, where in [(lambda: nets.data.flower(m=4, seed=seed), "flower"),
+                        (lambda: nets.data.xor(m=4, seed=seed), "xor"),
+                        (lambda: initialize([2, 3, 1], seed=seed), "initialize")]:
+        with pytest.raises(ValueError, match=f"^{where}: seed must be an int in "
+                                             r"\[0, 2\*\*32 - 1\]"):
+            make()
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            assert cli.main(["train", "--seed", str(seed)]) == 2
+        assert seeds.SEED_RANGE in stderr.getvalue(), stderr.getvalue()
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_every_seed_the_rule_accepts_is_accepted_everywhere(seed):
+    assert seeds.check_seed(seed, "x") == seed
+    assert nets.data.flower(m=4, seed=seed)[0].shape == (2, 4)
+    assert initialize([2, 3, 1], seed=seed)["W[1]"].shape == (3, 2)

@@ -37,6 +37,13 @@ def test_matmul_on_data_that_is_not_1_or_2_d_is_a_value_error(ndim):
         A @ mg.tensor(np.ones((2, 2)))
 
 
+@pytest.mark.parametrize("ndim", [0, 3])
+def test_matmul_with_a_right_operand_that_is_not_1_or_2_d_is_a_value_error(ndim):
+    B = mg.tensor(np.ones((2,) * ndim), name="B")
+    with pytest.raises(ValueError, match=re.escape(f"B {(2,) * ndim}") + f".*2-D and {ndim}-D"):
+        mg.tensor(np.ones((2, 2)), name="A") @ B
+
+
 @pytest.mark.parametrize("symbol, apply", [("+", lambda a, b: a + b), ("-", lambda a, b: a - b),
                                            ("*", lambda a, b: a * b), ("/", lambda a, b: a / b)])
 def test_broadcasting_error_names_both_nodes_and_shapes(symbol, apply):
@@ -108,3 +115,77 @@ def test_transpose_with_bad_axes_is_a_value_error_naming_the_node(axes):
     x = mg.tensor(np.ones((2, 3)), name="A[1]")
     with pytest.raises(ValueError, match=r"transpose: A\[1\] \(2, 3\): bad axes"):
         x.transpose(*axes)
+
+
+# --- tensor construction and arguments -------------------------------------------------
+@pytest.mark.parametrize("name", [5, 1.5, b"W", ["W"]])
+def test_a_name_that_is_not_a_str_is_a_type_error(name):
+    with pytest.raises(TypeError, match="name must be a str"):
+        mg.tensor([1.0], requires_grad=True, name=name)
+    with pytest.raises(TypeError, match="name must be a str"):
+        mg.as_tensor([1.0], name=name)
+    with pytest.raises(TypeError, match="name must be a str"):
+        mg.tensor([1.0]).named(name)
+
+
+@pytest.mark.parametrize("data", [[[1, 2], [3]], [[1.0], [2.0, 3.0]], [1, [2, 3]],
+                                  [[[1, 2], [3, 4]], [[5, 6], [7]]]])
+def test_ragged_nested_lists_are_a_value_error_saying_so(data):
+    with pytest.raises(ValueError, match="ragged nested lists") as error:
+        mg.tensor(data)
+    assert "inhomogeneous" not in str(error.value)
+
+
+@pytest.mark.parametrize("make", [mg.tensor, mg.as_tensor])
+def test_a_list_of_tensors_is_a_type_error_saying_to_use_their_data(make):
+    with pytest.raises(TypeError, match=r"holds Tensors.*t\.data"):
+        make([mg.tensor(1.0), mg.tensor(2.0)])
+
+
+@pytest.mark.parametrize("alpha", ["x", None, 1j, True, [0.1]])
+def test_leaky_relu_alpha_that_is_not_a_real_number_is_a_type_error(alpha):
+    with pytest.raises(TypeError, match=r"leaky_relu: alpha must be a real number >= 0"):
+        mg.tensor([1.0, -1.0]).leaky_relu(alpha)
+
+
+@pytest.mark.parametrize("alpha", [-0.01, np.nan, np.inf])
+def test_leaky_relu_alpha_that_is_negative_or_not_finite_is_a_value_error(alpha):
+    with pytest.raises(ValueError, match=r"leaky_relu: .*alpha must be a real number >= 0"):
+        mg.tensor([1.0, -1.0], name="Z").leaky_relu(alpha)
+
+
+@pytest.mark.parametrize("alpha", [0, 0.3, np.float64(0.2), 1])
+def test_leaky_relu_takes_any_real_alpha_at_least_zero(alpha):
+    out = mg.tensor([2.0, -2.0]).leaky_relu(alpha)
+    assert out.data.tolist() == [2.0, -2.0 * alpha]
+
+
+def test_the_ragged_message_shows_the_data_up_to_60_characters():
+    short = [[1.5, 2.5], [3.5]]
+    with pytest.raises(ValueError, match=re.escape(f"lengths): {short!r}") + "$"):
+        mg.tensor(short)
+    exactly_60 = [[0] * 17, [100]]          # repr is 60 characters
+    assert len(repr(exactly_60)) == 60
+    with pytest.raises(ValueError, match=re.escape(f"lengths): {exactly_60!r}") + "$"):
+        mg.tensor(exactly_60)
+    longer = [[0] * 18, [100]]              # 63 characters: the first 57 and "..."
+    with pytest.raises(ValueError, match=re.escape(f"lengths): {repr(longer)[:57]}...") + "$"):
+        mg.tensor(longer)
+
+
+def test_a_two_input_op_without_a_symbol_lists_its_inputs_with_commas():
+    from minigrad.ops import op
+
+    @op("pair", 2)
+    def pair(x, y):
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match=r"^pair: a \(2,\), b \(3,\): no$"):
+        pair(mg.tensor([1.0, 2.0], name="a"), mg.tensor([1.0, 2.0, 3.0], name="b"))
+
+
+def test_a_61_character_excerpt_is_cut_too():
+    sixty_one = [[0] * 17, [1000]]
+    assert len(repr(sixty_one)) == 61
+    with pytest.raises(ValueError, match=re.escape(f"lengths): {repr(sixty_one)[:57]}...") + "$"):
+        mg.tensor(sixty_one)

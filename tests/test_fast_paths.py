@@ -6,7 +6,11 @@ hypothesis-generated shapes and values: the backward pass's heap order against
 a textbook reverse sweep over ``topological_order``, the pure-Python broadcast
 check against ``np.broadcast_shapes``, ``np.add.reduce`` against ``.sum``, the
 cross-entropy's shortcuts against its textbook formulas, and the whole
-two-layer step against the notes' hand-derived backprop. No timing here.
+two-layer step against the notes' hand-derived backprop. Each test compares
+what its fast path itself produces (a gradient, not a value computed without
+it), so breaking a fast path fails a test here. Replacing one by the plain code
+it stands for gives the same numbers by design: only the benchmark sees that.
+No timing here.
 """
 import numpy as np
 import pytest
@@ -52,6 +56,24 @@ def reference_sigmoid_slope(z):
     return e / (1.0 + e) ** 2
 
 
+def count_vjp_calls(nodes):
+    """Wrap each VJP of ``nodes``; returns {(id(node), input index): calls}."""
+    calls = {}
+
+    def counted(key, vjp):
+        def wrapper(g):
+            calls[key] += 1
+            return vjp(g)
+        return wrapper
+
+    for node in {id(t): t for t in nodes}.values():
+        if node._vjps is not None:
+            for i, vjp in enumerate(node._vjps):
+                calls[(id(node), i)] = 0
+            node._vjps = tuple(counted((id(node), i), vjp) for i, vjp in enumerate(node._vjps))
+    return calls
+
+
 # --- random graphs with shared nodes: the heap order against the textbook sweep -----
 STEPS = {
     "add": lambda a, b: a + b,
@@ -89,6 +111,7 @@ def test_heap_backward_matches_the_textbook_reverse_sweep_at_every_node(steps, p
     assume(root.requires_grad)
     seed = np.random.RandomState(0).standard_normal(root.shape)
     expected = reference_backward(root, seed)
+    calls = count_vjp_calls(values)
     root.backward(seed)
     for t in values:
         if id(t) in expected:
@@ -97,6 +120,13 @@ def test_heap_backward_matches_the_textbook_reverse_sweep_at_every_node(steps, p
                                        err_msg=f"{t.op or t.name} {t.shape}")
         else:   # the constant, and whatever does not depend on a requires_grad leaf
             assert t.grad is None, f"{t.op or t.name} {t.shape} got a gradient: {t.grad}"
+    # The heap's promise: a node leaves it once all its gradient has arrived, so
+    # each VJP runs once. (Any order gives the right sums, by linearity; a wrong
+    # one sends partial gradients down twice and does the work again.)
+    for (node_id, i), n in calls.items():
+        node = next(t for t in values if id(t) == node_id)
+        wanted = int(node_id in expected and node.parents[i].requires_grad)
+        assert n == wanted, f"{node.op} {node.shape}: VJP {i} ran {n} times, not {wanted}"
 
 
 @given(graphs(), broadcastable_pairs())
@@ -245,9 +275,12 @@ def test_clipped_cross_entropy_gradient_for_y_matches_the_textbook(case):
 
 @st.composite
 def logits_and_labels(draw):
+    """Logits where σ is steep, where σ(z) rounds to 0 or 1 (|z| > 37), where
+    σ'(z) underflows (|z| > 745), up to |z| = 1e4; labels 0 and 1."""
     shape = draw(small_shapes(min_dims=1))
     z = draw(hnp.arrays(np.float64, shape, elements=st.one_of(
-        finite_floats(-60, 60), st.sampled_from([0.0, 36.9, 37.5, -40.0, 700.0, -700.0]))))
+        finite_floats(-60, 60), finite_floats(-1e4, 1e4),
+        st.sampled_from([0.0, 36.9, 37.5, -40.0, 700.0, -700.0, 745.2, -800.0, 1e4, -1e4]))))
     return z, draw(labels(shape))
 
 
@@ -256,16 +289,19 @@ def test_cross_entropy_with_logits_matches_the_formulas_in_the_logits(case, z_gr
     z, y = case
     m = z.size
     Z = mg.tensor(z, requires_grad=z_grad, name="Z")
-    J = mg.binary_cross_entropy_with_logits(Z, y)
+    Y = mg.tensor(y, requires_grad=True)
+    J = mg.binary_cross_entropy_with_logits(Z, Y)
     # J = mean(softplus(Z) - Y Z) = mean(softplus(±Z)), numpy's softplus as the reference
     np.testing.assert_allclose(J.item(), np.mean(np.logaddexp(0.0, np.where(y == 1, -z, z))),
                                rtol=1e-13, atol=1e-300)
     with mg.no_grad():   # the value never depends on the grad mode
         assert mg.binary_cross_entropy_with_logits(mg.tensor(z), y).item() == J.item()
-    if not z_grad:
-        assert not J.requires_grad
-        return
     J.backward()
+    # J = mean(softplus(Z) - Y Z): ∂J/∂Y = -Z / m
+    np.testing.assert_allclose(Y.grad, -z / m, rtol=1e-15, atol=0)
+    if not z_grad:
+        assert Z.grad is None
+        return
     # the notes' dZ[2] = A[2] - Y, per sample, at every logit
     np.testing.assert_allclose(Z.grad, (reference_sigmoid(z) - y) / m, rtol=1e-13, atol=1e-300)
 
@@ -284,7 +320,7 @@ def test_label_check_rejects_exactly_what_is_not_0_or_1(y):
         assert mg.binary_cross_entropy(a, y).item() == pytest.approx(np.log(2.0))
 
 
-# --- the whole step, as the benchmark runs it ------------------------------------------
+# --- the whole step, as the nets run it ---------------------------------------------------
 @st.composite
 def two_layer_problems(draw):
     n_x, n_h, m = draw(st.integers(1, 5)), draw(st.integers(1, 6)), draw(st.integers(1, 9))
@@ -316,8 +352,8 @@ def test_two_layer_autograd_equals_the_notes_formulas_at_every_node(problem):
     z1 = W1 @ mg.tensor(X) + b1
     a1 = mg.tanh(z1)
     z2 = W2 @ a1 + b2
-    a2 = mg.sigmoid(z2)
-    J = mg.binary_cross_entropy(a2, Y)
+    a2 = mg.sigmoid(z2)                              # ŷ, beside the cost
+    J = mg.binary_cross_entropy_with_logits(z2, Y)   # the cost from the logits
     J.backward()
     np.testing.assert_array_equal(a2.data, A2)
     for name, got, expected in [("Z[2]", z2.grad, dZ2 / m), ("A[1]", a1.grad, dA1 / m),

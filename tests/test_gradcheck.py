@@ -1,12 +1,17 @@
 """Gradient checking as the course does it: numerical_grad by central
 differences, relative_difference, and gradcheck's per-input report."""
+import re
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
+from minigrad.gradcheck import GradcheckReport, InputCheck
 from minigrad.ops import op
-from tests.strategies import arrays
+from tests.strategies import arrays, small_shapes
 
 
 def _layer_inputs():
@@ -108,7 +113,7 @@ def test_numerical_grad_of_sum_of_squares_is_twice_x(x):
 @given(x=arrays())
 def test_numerical_grad_restores_the_inputs_data_exactly(x):
     original = x.copy()
-    t = mg.tensor(x)
+    t = mg.as_tensor(x)
     mg.numerical_grad(lambda t: (t.exp() * 3).sum(), [t])
     assert t.data is x, "numerical_grad replaced the data array"
     np.testing.assert_array_equal(t.data, original)
@@ -144,3 +149,284 @@ def test_numerical_grad_needs_f_to_return_a_scalar():
 def test_gradcheck_needs_tensor_inputs():
     with pytest.raises(TypeError, match="Tensors"):
         mg.gradcheck(lambda x: x.sum(), [np.ones(2)])
+
+
+def test_numerical_grad_needs_tensor_inputs():
+    with pytest.raises(TypeError, match="numerical_grad: inputs must be Tensors; got ndarray"):
+        mg.numerical_grad(lambda x: x.sum(), [np.ones(2)])
+
+
+def test_gradcheck_needs_f_to_return_a_scalar_tensor():
+    x = mg.tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"gradcheck: f must return a scalar; got shape \(2,\)"):
+        mg.gradcheck(lambda t: t * 2, [x])
+    with pytest.raises(TypeError, match="gradcheck: f must return a Tensor; got float"):
+        mg.gradcheck(lambda t: 3.0, [x])
+
+
+# --- relative_difference: overflow-safe, no broadcasting, NaN fails -----------------
+@pytest.mark.parametrize("scale", [1e200, 1e-300, 1e300, 5e-324])
+def test_relative_difference_of_huge_and_tiny_values_is_a_third(scale):
+    value = mg.relative_difference([scale], [2 * scale])
+    assert abs(value - 1 / 3) < 1e-15, f"difference {value} at scale {scale}"
+
+
+@given(g=arrays((3,), -10, 10), delta=arrays((3,), -1, 1), exponent=st.integers(-290, 290))
+def test_relative_difference_does_not_depend_on_the_scale(g, delta, exponent):
+    g_tilde = g + delta
+    unscaled = mg.relative_difference(g, g_tilde)
+    scaled = mg.relative_difference(g * 10.0 ** exponent, g_tilde * 10.0 ** exponent)
+    assert 0.0 <= scaled <= 1.0 and abs(scaled - unscaled) <= 1e-9 * unscaled + 1e-12, (
+        f"{scaled} at 1e{exponent}, {unscaled} at 1")
+
+
+@given(shapes=st.tuples(small_shapes(), small_shapes()).filter(lambda s: s[0] != s[1]))
+def test_relative_difference_of_arrays_of_different_shapes_is_a_value_error_naming_both(shapes):
+    first, second = shapes
+    with pytest.raises(ValueError, match=re.escape(f"shapes {first} and {second} differ")):
+        mg.relative_difference(np.full(first, 0.1), np.full(second, 0.1))
+
+
+@given(g=arrays((4,)), where=st.integers(0, 3), bad=st.sampled_from([np.nan, np.inf, -np.inf]),
+       side=st.booleans())
+def test_a_nan_or_infinity_anywhere_makes_the_difference_nan_which_fails(g, where, bad, side):
+    broken = g.copy()
+    broken[where] = bad
+    pair = (broken, g) if side else (g, broken)
+    value = mg.relative_difference(*pair)
+    assert np.isnan(value) and not value < 2e-7, value
+
+
+@op("nan_slope")
+def nan_slope(x):
+    """x, whose VJP says NaN."""
+    return x * 1.0, (lambda g: g * np.nan,)
+
+
+def test_gradcheck_reports_a_nan_gradient_as_wrong():
+    report = mg.gradcheck(lambda t: nan_slope(t).sum(), [mg.tensor([1.0, 2.0])])
+    assert not report.ok and np.isnan(report.max_difference), str(report)
+    assert "WRONG (not finite)" in str(report)
+
+
+# --- gradcheck on private copies ---------------------------------------------------
+def test_gradcheck_of_inputs_that_share_an_array_passes_and_leaves_it_alone():
+    t = mg.tensor([1.0, 2.0])
+    report = mg.gradcheck(lambda a, b: (a * b).sum(), [t, t.detach()])
+    assert report.ok, str(report)
+    np.testing.assert_array_equal(report.inputs[0].autograd, [1.0, 2.0])
+    np.testing.assert_allclose(report.inputs[1].numerical, [1.0, 2.0], rtol=1e-6)
+    assert t.data.tolist() == [1.0, 2.0]
+
+
+def test_gradcheck_leaves_the_callers_arrays_unchanged_even_when_f_raises():
+    arr = np.array([1.0, 2.0])
+    x = mg.as_tensor(arr)
+    calls = []
+
+    def f(t):
+        calls.append(t.data.copy())
+        if len(calls) == 2:   # inside numerical_grad, at x + eps
+            raise RuntimeError("f failed")
+        return (t * t).sum()
+
+    with pytest.raises(RuntimeError, match="f failed"):
+        mg.gradcheck(f, [x])
+    assert x.data is arr and arr.tolist() == [1.0, 2.0] and arr.flags.writeable
+    assert calls[1][0] != 1.0, "f must have been called on a nudged copy"
+
+
+def test_gradcheck_works_on_read_only_data():
+    arr = np.array([1.0, 2.0])
+    arr.setflags(write=False)
+    report = mg.gradcheck(lambda t: (t * t).sum(), [mg.as_tensor(arr, name="x")])
+    assert report.ok and report.inputs[0].name == "x", str(report)
+    assert not arr.flags.writeable and arr.tolist() == [1.0, 2.0]
+
+
+def test_gradcheck_of_a_constant_function_passes_with_zero_gradients_and_says_so():
+    x = mg.tensor([1.0, 2.0])
+    report = mg.gradcheck(lambda t: mg.tensor(3.0), [x])
+    assert report.ok and not report.depends_on_inputs, str(report)
+    assert report.inputs[0].autograd.tolist() == [0.0, 0.0]
+    assert report.inputs[0].numerical.tolist() == [0.0, 0.0]
+    assert "does not depend on any input" in str(report)
+    assert "does not depend" not in str(mg.gradcheck(lambda t: t.sum(), [x]))
+
+
+def test_an_input_f_does_not_use_gets_a_zero_gradient_row():
+    a, b = mg.tensor([1.0, 2.0], name="a"), mg.tensor([[3.0], [4.0], [5.0]], name="b")
+    report = mg.gradcheck(lambda a, b: (a * a).sum(), [a, b])
+    row = report.inputs[1]
+    assert row.ok and row.name == "b" and row.shape == (3, 1), str(report)
+    assert row.autograd.shape == (3, 1) and not row.autograd.any(), row.autograd
+    assert row.numerical.shape == (3, 1) and not row.numerical.any(), row.numerical
+    assert report.depends_on_inputs
+
+
+# --- eps and tol are used, with the course's defaults ---------------------------------
+def _cube(t):
+    return (t * t * t).sum()
+
+
+def test_gradcheck_uses_its_eps_the_central_difference_error_is_eps_squared():
+    # (f(1 + ε) - f(1 - ε)) / 2ε = 3 + ε² for f = x³: the truncation error shows ε.
+    for eps in (1e-2, 1e-3):
+        report = mg.gradcheck(_cube, [mg.tensor([1.0])], eps=eps, tol=1.0)
+        numerical = report.inputs[0].numerical[0]
+        assert abs(numerical - (3 + eps ** 2)) < 1e-9, f"eps {eps}: numerical {numerical}"
+        assert report.inputs[0].autograd[0] == 3.0
+
+
+def test_gradcheck_uses_its_tol_strictly():
+    x = mg.tensor([1.0])
+    difference = mg.gradcheck(_cube, [x], eps=1e-2).max_difference   # ε² / (6 + ε²)
+    assert abs(difference - 1e-4 / (6 + 1e-4)) < 1e-12, difference
+    assert mg.gradcheck(_cube, [x], eps=1e-2, tol=difference * (1 + 1e-9)).ok
+    assert not mg.gradcheck(_cube, [x], eps=1e-2, tol=difference * (1 - 1e-9)).ok
+    assert not mg.gradcheck(_cube, [x], eps=1e-2, tol=1e-30).ok
+
+
+def test_gradcheck_defaults_are_the_courses_eps_1e_7_and_tol_2e_7():
+    x = mg.tensor([0.0, 0.01])
+    f = lambda t: (t * 100.0).exp().sum()   # noqa: E731
+    report = mg.gradcheck(f, [x])
+    assert report.tol == 2e-7
+    np.testing.assert_array_equal(report.inputs[0].numerical,
+                                  mg.numerical_grad(f, [x], eps=1e-7)[0])
+
+
+def test_numerical_grad_default_eps_is_1e_7_accurate_where_1e_4_is_not():
+    # exp(100 x): the truncation error ε² · 100² / 6 is 2e-5 relative at ε = 1e-4
+    # and 2e-11 at 1e-7; the round-off at 1e-7 is near 1e-11.
+    x = mg.tensor([0.0, 0.01])
+    f = lambda t: (t * 100.0).exp().sum()   # noqa: E731
+    exact = 100.0 * np.exp(100.0 * x.data)
+    (default,) = mg.numerical_grad(f, [x])
+    np.testing.assert_array_equal(default, mg.numerical_grad(f, [x], eps=1e-7)[0])
+    assert np.max(np.abs(default / exact - 1)) < 1e-7, default / exact - 1
+    (coarse,) = mg.numerical_grad(f, [x], eps=1e-4)
+    assert np.max(np.abs(coarse / exact - 1)) > 1e-6, "the test must tell 1e-4 from 1e-7"
+
+
+@pytest.mark.parametrize("function", ["gradcheck", "numerical_grad"])
+@pytest.mark.parametrize("eps, error", [(0, ValueError), (-1e-7, ValueError), (np.nan, ValueError),
+                                        (np.inf, ValueError), ("1e-7", TypeError),
+                                        (True, TypeError), (None, TypeError)])
+def test_a_bad_eps_is_an_error_naming_eps(function, eps, error):
+    with pytest.raises(error, match=f"{function}: eps must be"):
+        getattr(mg, function)(_cube, [mg.tensor([1.0])], eps=eps)
+
+
+@pytest.mark.parametrize("tol, error", [(0, ValueError), (-1.0, ValueError), (np.nan, ValueError),
+                                        ("2e-7", TypeError)])
+def test_a_bad_tol_is_an_error_naming_tol(tol, error):
+    with pytest.raises(error, match="gradcheck: tol must be"):
+        mg.gradcheck(_cube, [mg.tensor([1.0])], tol=tol)
+
+
+# eps grows with z so that rounding z ± eps (ulp(z) / 2eps) stays far below tol
+@pytest.mark.parametrize("z, eps", [(40.0, 1e-7), (-40.0, 1e-7), (720.0, 1e-4), (1e4, 1e-3)])
+def test_gradcheck_agrees_on_a_saturated_cross_entropy(z, eps):
+    # issue 11: with grad on and in no_grad (numerical_grad) the value used to differ
+    y = mg.tensor([[0.0]])
+    for f in (lambda t: mg.binary_cross_entropy(t.sigmoid(), y),
+              lambda t: mg.binary_cross_entropy_with_logits(t, y)):
+        report = mg.gradcheck(f, [mg.tensor([[z]])], eps=eps)
+        assert report.ok, str(report)
+
+
+# --- the report's exact text, and the edges of relative_difference ---------------------
+def _row(name, difference, ok):
+    return InputCheck(name, (2,), np.zeros(2), np.zeros(2), difference, ok)
+
+
+def test_gradcheck_report_str_is_an_aligned_table_with_one_verdict_per_row():
+    report = GradcheckReport([_row("x", 1e-9, True), _row("bias", 0.5, False),
+                              _row("W", float("nan"), False)], 2e-7, depends_on_inputs=False)
+    assert str(report).splitlines() == [
+        "input  shape          difference  verdict",
+        "x      (2,)            1.000e-09  ok",
+        "bias   (2,)            5.000e-01  WRONG (>= 2e-07)",
+        "W      (2,)                  nan  WRONG (not finite)",
+        "f does not depend on any input: every gradient is 0",
+    ], str(report)
+    assert np.isnan(report.max_difference) and not report.ok
+
+
+def test_gradcheck_report_max_difference_is_the_largest_and_0_when_empty():
+    report = GradcheckReport([_row("a", 0.25, False), _row("b", 0.5, False),
+                              _row("c", 0.125, True)], 2e-7)
+    assert report.max_difference == 0.5
+    assert GradcheckReport([], 2e-7).max_difference == 0.0 and GradcheckReport([], 2e-7).ok
+
+
+def test_gradcheck_needs_tensor_inputs_and_says_where():
+    with pytest.raises(TypeError, match="^gradcheck: inputs must be Tensors; got list$"):
+        mg.gradcheck(lambda x: x.sum(), [[1.0, 2.0]])
+
+
+def test_gradcheck_takes_a_single_tensor_as_its_inputs():
+    report = mg.gradcheck(lambda x: (x * x).sum(), mg.tensor([1.0, 2.0], name="x"))
+    assert [row.name for row in report.inputs] == ["x"] and report.ok
+
+
+def test_a_difference_equal_to_tol_fails():
+    x = mg.tensor([1.0])
+    difference = mg.gradcheck(_cube, [x], eps=1e-2).max_difference
+    assert not mg.gradcheck(_cube, [x], eps=1e-2, tol=difference).ok
+
+
+def test_relative_difference_of_empty_arrays_is_0():
+    assert mg.relative_difference(np.zeros((0, 3)), np.zeros((0, 3))) == 0.0
+
+
+def test_relative_difference_takes_lists_of_ints_and_bools():
+    assert abs(mg.relative_difference([True, False], [True, True]) - 1 / (1 + np.sqrt(2))) < 1e-15
+    assert mg.relative_difference([1, 0], [0, 1]) == mg.relative_difference([1.0, 0.0], [0.0, 1.0])
+
+
+def test_relative_difference_computes_in_float64_whatever_the_input_dtype():
+    a, b = np.float32([1.0, 3.0]), np.float32([1 + 2 ** -20, 3.0 - 2 ** -21])
+    assert mg.relative_difference(a, b) == mg.relative_difference(a.astype(float), b.astype(float))
+    assert mg.relative_difference(b, a) == mg.relative_difference(b.astype(float), a.astype(float))
+
+
+@pytest.mark.parametrize("check", ["gradcheck", "numerical_grad"])
+def test_f_sees_copies_with_the_inputs_names_and_requires_grad(check):
+    a = mg.tensor([1.0, 2.0], requires_grad=True, name="a")
+    b = mg.tensor([3.0, 4.0], name="b")
+    seen = set()
+
+    def f(x, y):
+        seen.add((x.name, x.requires_grad, y.name, y.requires_grad))
+        return (x * y).sum()
+
+    getattr(mg, check)(f, [a, b])
+    # gradcheck's autograd pass asks every input for a gradient; numerical_grad
+    # (and gradcheck's numerical pass) keeps each input's own requires_grad
+    expected = {("a", True, "b", False)} | ({("a", True, "b", True)} if check == "gradcheck" else set())
+    assert seen == expected, seen
+
+
+def test_numerical_grad_checks_every_value_f_returns():
+    calls = []
+
+    def f(t):   # a scalar at x + eps, a vector at x - eps
+        calls.append(1)
+        return t.sum() if len(calls) % 2 else t * 2
+
+    with pytest.raises(ValueError, match=r"^numerical_grad: f must return a scalar; got shape \(2,\)$"):
+        mg.numerical_grad(f, [mg.tensor([1.0, 2.0])])
+    with pytest.raises(ValueError, match=r"^numerical_grad: f must return a scalar; got shape \(2,\)$"):
+        mg.numerical_grad(lambda t: t * 2, [mg.tensor([1.0, 2.0])])
+
+
+def test_numerical_grad_takes_f_returning_a_number_or_a_1_element_array():
+    x = mg.tensor([1.0, 2.0])
+    for f in (lambda t: float((t.data ** 2).sum()), lambda t: (t * t).sum().reshape(1, 1),
+              lambda t: int(round(float(t.data.sum()))) * 0 + (t.data ** 2).sum()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")   # no "array to scalar" deprecation either
+            (grad,) = mg.numerical_grad(f, [x], eps=1e-6)
+        np.testing.assert_allclose(grad, [2.0, 4.0], rtol=1e-6)

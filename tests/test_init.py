@@ -1,4 +1,6 @@
 """nets.init: parameter names, shapes, the course's draw order, variances, errors."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -142,3 +144,11 @@ def test_bad_scale_is_rejected(scale):
 def test_bad_seed_is_rejected(seed):
     with pytest.raises(ValueError, match="seed must be an int"):
         initialize([2, 4, 1], seed=seed)
+
+
+@pytest.mark.parametrize("scale", [1e308, -1e308])
+def test_a_scale_whose_weights_overflow_is_refused_without_a_warning(scale):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="scale .* overflow float64"):
+            initialize([2, 4, 1], "random", scale=scale)

@@ -1,11 +1,18 @@
 """The two modes: no_grad() records no graph (in this thread only), and
-detect_anomaly() names the first node whose value or gradient is not finite."""
+detect_anomaly() names the first node whose value or gradient is not finite;
+in-place operators in both modes (PyTorch's rules), and values that never
+depend on the mode."""
+import contextlib
 import threading
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
+from tests.strategies import (arrays, arrays_away_from_zero, broadcastable_pairs, labels, programs,
+                              run_program)
 
 
 # --- no_grad --------------------------------------------------------------------
@@ -151,3 +158,170 @@ def test_detect_anomaly_lets_finite_graphs_through_unchanged():
         J = (x.log() * x).sum()
         J.backward()
     np.testing.assert_allclose(x.grad, np.log(x.data) + 1, rtol=1e-15)
+
+
+# --- in-place operators: PyTorch's rules ---------------------------------------------
+IN_PLACE = {
+    "-=": (lambda t, u: t.__isub__(u), np.subtract),
+    "+=": (lambda t, u: t.__iadd__(u), np.add),
+    "*=": (lambda t, u: t.__imul__(u), np.multiply),
+    "/=": (lambda t, u: t.__itruediv__(u), np.divide),
+}
+
+
+@pytest.mark.parametrize("symbol", sorted(IN_PLACE))
+def test_in_place_on_a_leaf_that_requires_grad_with_grad_on_is_an_error_showing_the_fix(symbol):
+    W = mg.tensor([1.0, 2.0], requires_grad=True, name="W[1]")
+    with pytest.raises(RuntimeError, match=r"W\[1\] \(2,\), a leaf that requires grad") as error:
+        IN_PLACE[symbol][0](W, 0.5)
+    assert "with mg.no_grad(): W" in str(error.value) and f"W.data {symbol}" in str(error.value)
+    assert W.data.tolist() == [1.0, 2.0] and W.op is None and W.parents == ()
+
+
+@pytest.mark.parametrize("symbol", sorted(IN_PLACE))
+@given(pair=broadcastable_pairs(second=lambda shape: arrays_away_from_zero(shape, margin=0.5)),
+       requires_grad=st.booleans(), operand=st.sampled_from(["array", "tensor", "number"]))
+def test_in_place_under_no_grad_updates_the_same_leaf_in_place(symbol, pair, requires_grad,
+                                                               operand):
+    x, u = pair
+    if np.broadcast_shapes(x.shape, u.shape) != x.shape:
+        u = u.reshape(-1)[:1].reshape(())   # a right side that keeps x's shape
+    right = {"array": u, "tensor": mg.tensor(u, requires_grad=True), "number": float(u.flat[0])}
+    right = right[operand]
+    W = mg.tensor(x, requires_grad=requires_grad, name="W")
+    array, version = W.data, W._version
+    with mg.no_grad():
+        result = IN_PLACE[symbol][0](W, right)
+    assert result is W and W.data is array, "the same leaf, updated in its own array"
+    assert W.op is None and W.parents == () and W.requires_grad == requires_grad
+    expected = IN_PLACE[symbol][1](x, right.data if isinstance(right, mg.Tensor) else right)
+    np.testing.assert_array_equal(W.data, expected)
+    assert W._version == version + 1, "an in-place update must be visible to pending graphs"
+
+
+def test_the_course_update_under_no_grad_keeps_the_graph_the_same_size_every_step():
+    W = mg.tensor([[0.5, -0.3]], requires_grad=True, name="W")
+    X = mg.tensor([[1.0, 2.0], [0.5, -1.0]])
+    sizes = []
+    for _ in range(3):
+        W.zero_grad()
+        J = (W @ X).tanh().sum()
+        J.backward()
+        with mg.no_grad():
+            W -= 0.1 * W.grad
+        sizes.append(len(mg.topological_order(J)))
+    assert sizes == [sizes[0]] * 3 and W.op is None and W.requires_grad, sizes
+
+
+def test_in_place_on_a_constant_with_grad_on_updates_it_in_place():
+    c = mg.tensor([1.0, 2.0], name="c")
+    array = c.data
+    c += 1
+    c *= mg.tensor([2.0, 3.0])
+    assert c.data is array and c.data.tolist() == [4.0, 9.0] and c.op is None
+
+
+def test_in_place_on_a_constant_with_a_right_side_that_requires_grad_makes_a_node():
+    c = mg.tensor([1.0, 2.0], name="c")
+    before = c
+    W = mg.tensor([3.0, 4.0], requires_grad=True, name="W")
+    c += W * W
+    assert c is not before and c.op == "add" and before.data.tolist() == [1.0, 2.0]
+    c.sum().backward()
+    assert W.grad.tolist() == [6.0, 8.0]
+
+
+@pytest.mark.parametrize("grad_on", [True, False])
+def test_in_place_on_an_op_result_makes_a_new_node_and_keeps_the_old_one(grad_on):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    Z = x * x
+    old = Z
+    with contextlib.ExitStack() as stack:
+        if not grad_on:
+            stack.enter_context(mg.no_grad())
+        Z -= 1.0
+    assert Z is not old and old.data.tolist() == [1.0, 4.0] and Z.data.tolist() == [0.0, 3.0]
+    old.sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
+def test_in_place_that_would_change_the_shape_is_a_value_error_naming_the_tensor():
+    c = mg.tensor([1.0, 2.0], name="c")
+    with pytest.raises(ValueError, match=r"c \(2,\).*\(2, 2\)"):
+        c += np.ones((2, 2))
+
+
+def test_in_place_on_a_leaf_a_pending_graph_reads_is_an_error_naming_it():
+    W = mg.tensor([1.0, 2.0], requires_grad=True, name="W")
+    J = (W * W).sum()
+    with mg.no_grad():
+        with pytest.raises(RuntimeError, match=r"W \(2,\): a recorded graph uses its data"):
+            W -= 1.0
+    J.backward()
+    with mg.no_grad():
+        W -= 0.5 * W.grad
+    assert W.data.tolist() == [0.0, 0.0]
+
+
+def test_in_place_on_a_users_read_only_array_is_a_value_error():
+    frozen = np.array([1.0, 2.0])
+    frozen.setflags(write=False)
+    c = mg.as_tensor(frozen, name="c")
+    with pytest.raises(ValueError, match=r"c \(2,\): its data array is read-only"):
+        c += 1
+
+
+# --- a value never depends on the grad mode ------------------------------------------
+@given(program=programs(), pair=broadcastable_pairs())
+def test_a_value_is_the_same_inside_and_outside_no_grad(program, pair):
+    x, y = (mg.tensor(a, requires_grad=True) for a in pair)
+    with_grad = run_program(program, x, y).data
+    with mg.no_grad():
+        without = run_program(program, x, y).data
+    np.testing.assert_array_equal(with_grad, without, err_msg=str(program))
+
+
+@given(z=arrays((1, 3), -1e4, 1e4), y=labels((1, 3)), logits=st.booleans())
+def test_the_cross_entropy_of_a_sigmoid_is_the_same_inside_and_outside_no_grad(z, y, logits):
+    def cost(Z):
+        if logits:
+            return mg.binary_cross_entropy_with_logits(Z, y)
+        return mg.binary_cross_entropy(Z.sigmoid(), y)
+
+    Z = mg.tensor(z, requires_grad=True)
+    with_grad = cost(Z)
+    with mg.no_grad():
+        without = cost(Z)
+    assert with_grad.data == without.data, (z, y, with_grad.data, without.data)
+    with_grad.backward()   # and the gradient of the recorded one is finite
+    assert np.isfinite(Z.grad).all(), Z.grad
+
+
+@pytest.mark.parametrize("symbol, op", [("-=", "sub"), ("+=", "add"), ("*=", "mul"), ("/=", "div")])
+def test_each_in_place_operator_on_an_op_result_makes_the_matching_op(symbol, op):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    Z = IN_PLACE[symbol][0](x * 4.0, 2.0)
+    assert Z.op == op and Z.data.tolist() == IN_PLACE[symbol][1](np.array([4.0, 8.0]), 2.0).tolist()
+
+
+def test_every_in_place_update_is_seen_by_a_later_graph_too():
+    W = mg.tensor([1.0, 2.0], requires_grad=True, name="W")
+    for _ in range(2):   # the second update must be caught as well as the first
+        J = (W * W).sum()
+        J.backward()
+        with mg.no_grad():
+            W -= 0.25 * W.grad
+        with pytest.raises(RuntimeError, match=r"W \(2,\) was changed"):
+            J.backward()
+
+
+def test_anomaly_messages_name_an_unnamed_leaf_and_the_first_bad_entry():
+    x = mg.tensor([1.0, np.nan, np.inf], requires_grad=True)
+    J = (x * 1.0).sum()
+    with mg.detect_anomaly(), pytest.raises(FloatingPointError) as error:
+        J.backward()
+    assert str(error.value) == ("detect_anomaly: value of unnamed (op leaf, shape (3,)) "
+                                "is not finite (nan at (1,))"), str(error.value)
+    with mg.detect_anomaly(), pytest.raises(FloatingPointError) as error:
+        mg.tensor(np.inf).exp()
+    assert "a non-finite value (inf) of shape ()" in str(error.value), str(error.value)

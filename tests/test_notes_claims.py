@@ -62,25 +62,29 @@ def test_cross_entropy_cancels_the_output_sigmoids_saturation():
     assert grad == pytest.approx(1.0, abs=1e-4)
 
 
+@pytest.mark.numerics
 @given(st.integers(1, 3), st.integers(2, 6), st.sampled_from(["zeros", "constant"]),
        st.sampled_from(["tanh", "sigmoid", "relu"]), st.data())
 def test_zero_or_constant_init_keeps_hidden_units_identical_through_training(
-        n_x, n_h, init, activation, data):
+        nudge, n_x, n_h, init, activation, data):
     X, Y = data.draw(labelled_data(n_x))
-    net = TwoLayerNet(n_x, n_h, activation=activation, init=init, scale=0.3)
-    net.fit(X, Y, iterations=20, learning_rate=1.0, method="autograd")
+    net = nudge.weights(TwoLayerNet(n_x, n_h, activation=activation, init=init, scale=0.3))
+    net.fit(nudge.data(X), Y, iterations=20, learning_rate=1.0, method="autograd")
     # Identical in exact arithmetic; BLAS may round the entries of one matmul
-    # differently (1 ulp), so "identical" here means up to rounding.
+    # differently (1 ulp), so "identical" here means up to rounding. The nudge
+    # of the weights starts the rows one ulp apart, as such a kernel would make them.
     W1, b1, W2 = net.params["W[1]"], net.params["b[1]"], net.params["W[2]"]
     for name, p in [("W[1]", W1), ("b[1]", b1), ("W[2]ᵀ", W2.T)]:
         spread = np.max(np.abs(p - p[0]))
         assert spread <= 1e-12 * max(1.0, np.abs(p).max()), f"rows of {name} differ:\n{p}"
 
 
+@pytest.mark.numerics
 @given(st.integers(1, 3), st.integers(2, 6), st.data())
-def test_a_symmetric_net_computes_what_one_hidden_unit_computes(n_x, n_h, data):
+def test_a_symmetric_net_computes_what_one_hidden_unit_computes(nudge, n_x, n_h, data):
     X, Y = data.draw(labelled_data(n_x))
-    net = TwoLayerNet(n_x, n_h, init="constant", scale=0.5)
+    X = nudge.data(X)
+    net = nudge.weights(TwoLayerNet(n_x, n_h, init="constant", scale=0.5))
     net.fit(X, Y, iterations=10, learning_rate=1.0, method="hand")
     one = TwoLayerNet(n_x, 1, init="zeros")
     one.params.update({"W[1]": net.params["W[1]"][:1], "b[1]": net.params["b[1]"][:1],
@@ -89,9 +93,11 @@ def test_a_symmetric_net_computes_what_one_hidden_unit_computes(n_x, n_h, data):
     np.testing.assert_allclose(net.predict_proba(X), one.predict_proba(X), rtol=1e-12)
 
 
-def test_random_init_breaks_the_symmetry_and_zero_biases_train_fine():
+@pytest.mark.numerics
+def test_random_init_breaks_the_symmetry_and_zero_biases_train_fine(nudge):
     X, Y = nets.data.flower(m=200, seed=3)
-    net = TwoLayerNet(2, 4, init="random", scale=0.01, seed=2)
+    X = nudge.data(X)
+    net = nudge.weights(TwoLayerNet(2, 4, init="random", scale=0.01, seed=2))
     assert not net.params["b[1]"].any()
     costs = net.fit(X, Y, iterations=1500, learning_rate=1.2, method="hand")
     W1 = net.params["W[1]"]
@@ -111,13 +117,15 @@ def test_identity_activations_collapse_to_one_linear_map(n_x, n_h, seed, data):
                                rtol=1e-10, atol=1e-14)
 
 
-def test_a_linear_net_does_no_better_than_logistic_regression_on_the_flower():
+@pytest.mark.numerics
+def test_a_linear_net_does_no_better_than_logistic_regression_on_the_flower(nudge):
     X, Y = nets.data.flower()
-    linear = TwoLayerNet(2, 4, activation="identity", seed=2)
+    X = nudge.data(X)
+    linear = nudge.weights(TwoLayerNet(2, 4, activation="identity", seed=2))
     linear.fit(X, Y, iterations=1500, learning_rate=1.2, method="hand")
     logistic = LogisticRegression(2)
     logistic.fit(X, Y, iterations=1500, learning_rate=1.2, method="hand")
-    tanh = TwoLayerNet(2, 4, activation="tanh", seed=2)
+    tanh = nudge.weights(TwoLayerNet(2, 4, activation="tanh", seed=2))
     tanh.fit(X, Y, iterations=1500, learning_rate=1.2, method="hand")
     acc = {name: nets.accuracy(net.predict(X), Y)
            for name, net in [("linear", linear), ("logistic", logistic), ("tanh", tanh)]}
@@ -139,11 +147,13 @@ def test_w_has_one_row_per_neuron_and_vectorising_equals_the_loop_over_samples(
     np.testing.assert_allclose(net.predict_proba(X), per_sample, rtol=1e-12)
 
 
-def test_the_cost_is_not_convex_in_the_weights():
+@pytest.mark.numerics
+def test_the_cost_is_not_convex_in_the_weights(nudge):
     # Swapping two hidden units gives the same cost; halfway between the two
     # equally good weight settings the cost is higher, which a convex J forbids.
     X, Y = nets.data.flower(m=200)
-    net = TwoLayerNet(2, 4, seed=2)
+    X = nudge.data(X)
+    net = nudge.weights(TwoLayerNet(2, 4, seed=2))
     net.fit(X, Y, iterations=2000, learning_rate=1.2, method="hand")
     swap = [1, 0, 2, 3]
     swapped = {"W[1]": net.params["W[1]"][swap], "b[1]": net.params["b[1]"][swap],

@@ -338,3 +338,31 @@ def test_every_op_passes_the_course_gradient_check(name):
     report = mg.gradcheck(lambda *ts: (f(*ts) * weights).sum(), inputs)
     assert report.ok, f"{name}:\n{report}"
     assert report.max_difference < 2e-7, f"{name}: difference {report.max_difference:.3e}"
+
+
+# --- powers at 0 ------------------------------------------------------------------
+@pytest.mark.parametrize("p, slope_at_0", [(0, 0.0), (1, 1.0), (2, 0.0), (3, 0.0)])
+def test_pow_has_the_exact_gradient_at_zero(p, slope_at_0):
+    x = mg.tensor([0.0, 0.0], requires_grad=True)
+    (x ** p).sum().backward()
+    assert x.grad.tolist() == [slope_at_0] * 2, f"d(x ** {p})/dx at 0 is {x.grad}"
+
+
+@given(x=arrays(), p=st.integers(0, 4), zeros=st.lists(st.booleans(), min_size=1))
+def test_pow_by_a_natural_number_has_the_formula_gradient_everywhere_zero_included(x, p, zeros):
+    mask = np.array([zeros[i % len(zeros)] for i in range(x.size)], dtype=bool).reshape(x.shape)
+    x = np.where(mask, 0.0, x)
+    t = mg.tensor(x, requires_grad=True)
+    (t ** p).backward(np.ones(x.shape))
+    expected = np.zeros(x.shape) if p == 0 else p * x ** (p - 1)
+    # atol=0: an exact 0 stays exactly 0 (and NaN never passes)
+    np.testing.assert_allclose(t.grad, expected, rtol=1e-12, atol=0, err_msg=f"p = {p}, x = {x}")
+
+
+def test_relu_of_minus_infinity_is_zero_not_nan():
+    a = mg.tensor([-np.inf, np.inf, -1.0]).relu()
+    assert a.data.tolist() == [0.0, np.inf, 0.0], a.data
+
+
+def test_leaky_relu_of_minus_infinity_is_minus_infinity_times_alpha():
+    assert mg.tensor([-np.inf]).leaky_relu(0.5).data.tolist() == [-np.inf]

@@ -60,17 +60,30 @@ def test_an_operand_that_is_not_a_number_is_a_type_error():
 
 
 @given(x=arrays())
-def test_a_float64_array_is_used_without_a_copy(x):
-    t = mg.tensor(x)
-    assert t.data is x
-    assert mg.Tensor(x).data is x
+def test_tensor_copies_its_input_and_as_tensor_shares_it(x):
+    kept = x.copy()
+    t, shared = mg.tensor(x), mg.as_tensor(x)
+    assert shared.data is x, "as_tensor must share a float64 array"
+    assert mg.Tensor(x).data is not x and not np.shares_memory(t.data, x)
+    x += 1.0   # the caller edits its array afterwards
+    np.testing.assert_array_equal(t.data, kept, err_msg="mg.tensor kept the caller's array")
+    np.testing.assert_array_equal(shared.data, kept + 1.0)
 
 
-def test_a_tensor_made_from_a_tensor_shares_its_data_but_not_its_history():
+def test_as_tensor_converts_other_data_and_takes_requires_grad_and_name():
+    t = mg.as_tensor([1, 2], requires_grad=True, name="W")
+    assert t.data.dtype == np.float64 and t.requires_grad and t.name == "W" and t.op is None
+    assert mg.as_tensor(t).data is t.data and mg.as_tensor(t).op is None
+    for dtype in (np.float32, np.int64, np.bool_):   # other dtypes are converted
+        assert mg.as_tensor(np.ones(2, dtype=dtype)).data.dtype == np.float64, dtype
+
+
+def test_a_tensor_made_from_a_tensor_copies_its_data_but_not_its_history():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
     z = mg.Tensor(y)
-    assert z.data is y.data
+    assert z.data is not y.data
+    np.testing.assert_array_equal(z.data, y.data)
     assert z.parents == () and z.op is None and not z.requires_grad
 
 
@@ -131,8 +144,8 @@ def test_detach_shares_data_and_drops_history():
 
 
 def test_numpy_returns_the_data_array_itself():
-    arr = np.array([1.0, 2.0])
-    assert mg.tensor(arr).numpy() is arr
+    t = mg.tensor([1.0, 2.0])
+    assert t.numpy() is t.data
 
 
 @pytest.mark.parametrize("data", [3.5, [3.5], [[3.5]]])
@@ -157,3 +170,17 @@ def test_repr_shows_values_name_op_and_requires_grad():
 def test_repr_of_a_large_tensor_is_summarised():
     text = repr(mg.tensor(np.arange(1000.0)))
     assert "..." in text and len(text) < 200, text
+
+
+def test_repr_rounds_to_4_digits_summarises_long_data_and_aligns_rows():
+    assert repr(mg.tensor([1.234567])) == "tensor([1.2346])"
+    assert repr(mg.tensor([[1.0, 2.0], [3.0, 4.0]])) == "tensor([[1., 2.],\n        [3., 4.]])"
+    assert repr(mg.tensor(np.arange(20.0))).count("...") == 0
+    assert repr(mg.tensor(np.arange(21.0))) == (
+        "tensor([ 0.,  1.,  2., ..., 18., 19., 20.])")
+
+
+def test_sum_and_mean_reduce_everything_to_a_scalar_by_default():
+    t = mg.tensor(np.ones((2, 3)))
+    assert t.sum().shape == () and t.mean().shape == ()
+    assert t.sum(axis=1).shape == (2,) and t.mean(axis=0).shape == (3,)
