@@ -37,8 +37,10 @@ docs: venv dot
 	$(PY) docs/make_figures.py
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
+# BENCH_ARGS=--quick for a smoke run; BENCH_ARGS=--update-docs to refresh the
+# tables and chart of benchmarks/README.md and docs/performance.md from this run.
 bench: venv
-	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 # Mutation testing of the engine (not in CI, not in `make test`; tens of minutes
 # on 2 cores). Configured in setup.cfg's [mutmut] section; survivors are listed

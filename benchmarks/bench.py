@@ -1,425 +1,724 @@
-"""What does autograd cost? One training step of the course's two-layer net,
-three ways, timed side by side in one process.
+"""What does a training step cost? ``net.fit(...)`` by every method, against a
+tuned hand-written numpy step, timed as a sceptic would.
 
-One step = forward + backward + gradient-descent update of W[1], b[1], W[2], b[2]
-for the tanh / sigmoid net with the cross-entropy cost J, samples as columns:
+One step = forward + backward + gradient-descent update of W[1], b[1], W[2],
+b[2] of the course's two-layer net (tanh hidden layer, sigmoid output, the
+cross-entropy J; samples are columns). Compared:
 
-    numpy     the notes' formulas, written by hand (dZ2 = A2 - Y, ...)
-    minigrad  the same graph built from minigrad ops, gradients by J.backward()
-    torch     PyTorch eager autograd in float64, when ``import torch`` works
+    tuned numpy   the baseline: the notes' formulas as a competent person writes
+                  them for speed (below, ``TunedStep``)
+    autograd      net.fit(X, Y, method="autograd"): the graph and J.backward()
+    hand          net.fit(X, Y, method="hand"): the notes' formulas
+    replay        net.fit(X, Y, method="replay"), when fit offers it
+    torch         PyTorch eager autograd in float64, when ``import torch`` works
 
-    .venv/bin/python benchmarks/bench.py                 # all sizes, one BLAS thread
-    .venv/bin/python benchmarks/bench.py --quick --sizes S1,S2
-    .venv/bin/python benchmarks/bench.py --threads 2 --timer cpu
+    .venv/bin/python benchmarks/bench.py                  # everything, ~3 minutes
+    .venv/bin/python benchmarks/bench.py --quick          # a smoke run, seconds
+    .venv/bin/python benchmarks/bench.py --update-docs    # and refresh the docs' tables
 
-First every implementation must give the same cost and gradients from the same
-parameters; then the steps are timed in interleaved rounds (each round runs a
-block of steps of every implementation, in a rotating order) after a warm-up.
-Reported: the median time per step, the median over rounds of its ratio to hand
-numpy's in the same round, and the peak memory of one step (tracemalloc).
-Results go to benchmarks/results/bench.json and bench.png; benchmarks/README.md
-explains the method. Absolute times depend on the machine; the ratios are what
-this measures.
+Method (benchmarks/README.md has the details): every method must first give
+the same costs and parameters as the tuned step over three steps (and autograd
+the same gradients), or the run stops; glibc's allocator as it comes (no
+tuning); one BLAS thread; interleaved rounds; the median and the min-max of
+the per-round ratios to the tuned step; peak memory (tracemalloc's live numpy
+bytes, and RSS) against the tuned step's; GFLOP/s against one core's measured
+matrix-product peak.
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 import threadpoolctl
 
-import minigrad as mg
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# Measure the checkout this script lives in, not whichever minigrad is installed.
+sys.path.insert(0, str(ROOT))
 
-torch = None   # imported in main() unless --torch off: PyTorch is optional
+import minigrad  # noqa: E402
+from nets import TwoLayerNet  # noqa: E402
 
-# glibc returns freed memory at the top of the heap to the system once more
-# than MALLOC_TRIM_THRESHOLD_ is free, and the step's 0.1-10 MB temporaries are
-# then faulted back in on every step. Whether that happens depends on the
-# process's history (importing PyTorch alone changes it), and it costs minigrad,
-# which allocates more arrays, more than hand numpy: S3 measured 1.35x without
-# PyTorch and 1.00x with it. "--malloc steady" (the default) fixes the
-# thresholds so the ratio measures the engines; "--malloc system" leaves them.
-STEADY_MALLOC = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(1 << 30)}
+RESULTS = HERE / "results"
+DOC_PAGES = [HERE / "README.md", ROOT / "docs" / "performance.md"]
+DOC_CHART = ROOT / "docs" / "img" / "bench.png"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
-SIZES = {"S1": (2, 4, 400), "S2": (2, 50, 400), "S3": (784, 128, 256), "S4": (784, 512, 4096)}
-# Targets from the issue: minigrad's time per step as a multiple of hand numpy's.
-TARGETS = {"S1": 1.3, "S2": 1.1, "S3": 1.1, "S4": 1.05}
-MEMORY_TARGET = ("S3", 1.2)      # peak memory at S3 within 1.2x of hand numpy
-TORCH_OVER_MINIGRAD_TARGET = ("S1", 2.5)
+SIZES = {"S1": (2, 4, 400), "S2": (2, 50, 400), "S3": (784, 128, 256),
+         "S4": (784, 512, 4096)}
+SWEEP = {f"m={m:g} n_h={n_h}": (2, n_h, m) for n_h in (4, 50)
+         for m in (400, 4_000, 40_000, 400_000)}
+QUICK_SIZES = {"S1": SIZES["S1"], "S2": SIZES["S2"]}
+QUICK_SWEEP = {"m=400 n_h=4": (2, 4, 400), "m=4000 n_h=4": (2, 4, 4000)}
+# Issue 12's targets: time per step / the tuned step's.
+TARGETS = {"hand": {"S1": 1.15, "S2": 1.15, "S3": 1.15},
+           "replay": {"S1": 1.25, "S2": 1.1, "S3": 1.05},
+           "autograd": {"S1": 2.0, "S2": 1.3, "S3": 1.15}}
 LEARNING_RATE = 0.01
-RESULTS = Path(__file__).resolve().parent / "results"
+BASE = "tuned"
 
 
+# --- the problem --------------------------------------------------------------
 def make_problem(n_x: int, n_h: int, m: int, seed: int = 0) -> tuple:
-    """Random X (n_x, m), labels Y (1, m) in {0, 1}, and the course's "random"
-    initialisation (weights randn * 0.01, zero biases)."""
+    """X (n_x, m) standard normal, labels Y (1, m) in {0, 1}, and the course's
+    "random" initialisation (weights randn * 0.01, zero biases)."""
     rng = np.random.RandomState(seed)
     X = rng.randn(n_x, m)
     Y = (rng.rand(1, m) > 0.5).astype(np.float64)
-    params = {"W1": rng.randn(n_h, n_x) * 0.01, "b1": np.zeros((n_h, 1)),
-              "W2": rng.randn(1, n_h) * 0.01, "b2": np.zeros((1, 1))}
+    params = {"W[1]": rng.randn(n_h, n_x) * 0.01, "b[1]": np.zeros((n_h, 1)),
+              "W[2]": rng.randn(1, n_h) * 0.01, "b[2]": np.zeros((1, 1))}
     return X, Y, params
 
 
-class HandNumpy:
-    """The notes' forward pass and hand-derived backprop, in plain numpy."""
-    name = "numpy"
+class TunedStep:
+    """The baseline: the notes' formulas with preallocated ``out=`` buffers, 1/m
+    folded into dZ[2] once, the (n_h, 1) x (1, m) outer product W[2]ᵀ dZ[2]
+    by broadcasting, ``ufunc.reduce`` for the sums, in-place updates. The cost
+    is the course's -(1/m)(Y·log A + (1 - Y)·log(1 - A)), as two dot products."""
 
-    def __init__(self, X, Y, params, lr):
+    def __init__(self, X: np.ndarray, Y: np.ndarray, params: dict, lr: float) -> None:
         self.X, self.Y, self.lr = X, Y, lr
         self.params = {k: v.copy() for k, v in params.items()}
+        n_h, m = self.params["W[1]"].shape[0], X.shape[1]
+        self.one_minus_Y = (1.0 - Y).ravel()
+        self.y = Y.ravel()
+        self.inv_m = 1.0 / m
+        self.Z1, self.A1 = np.empty((n_h, m)), np.empty((n_h, m))
+        self.dZ1, self.G = np.empty((n_h, m)), np.empty((n_h, m))
+        self.Z2, self.A2, self.T, self.dZ2 = (np.empty((1, m)) for _ in range(4))
+        self.grads = {k: np.empty_like(v) for k, v in self.params.items()}
 
-    def cost_and_grads(self):
-        X, Y, p = self.X, self.Y, self.params
-        W1, b1, W2, b2 = p["W1"], p["b1"], p["W2"], p["b2"]
-        m = X.shape[1]
-        Z1 = W1 @ X + b1
-        A1 = np.tanh(Z1)
-        Z2 = W2 @ A1 + b2
-        A2 = 1.0 / (1.0 + np.exp(-Z2))
-        cost = -np.mean(Y * np.log(A2) + (1.0 - Y) * np.log(1.0 - A2))
-        dZ2 = A2 - Y
-        dW2 = dZ2 @ A1.T / m
-        db2 = np.sum(dZ2, axis=1, keepdims=True) / m
-        dZ1 = (W2.T @ dZ2) * (1.0 - A1 ** 2)
-        dW1 = dZ1 @ X.T / m
-        db1 = np.sum(dZ1, axis=1, keepdims=True) / m
-        return float(cost), {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+    def cost_and_grads(self) -> float:
+        """J, and ∂J/∂W, ∂J/∂b into ``self.grads``."""
+        p, g, X = self.params, self.grads, self.X
+        Z1, A1, Z2, A2, T, dZ2, dZ1, G = (self.Z1, self.A1, self.Z2, self.A2, self.T,
+                                          self.dZ2, self.dZ1, self.G)
+        np.matmul(p["W[1]"], X, out=Z1)
+        np.add(Z1, p["b[1]"], out=Z1)
+        np.tanh(Z1, out=A1)
+        np.matmul(p["W[2]"], A1, out=Z2)
+        np.add(Z2, p["b[2]"], out=Z2)
+        np.negative(Z2, out=A2)             # A2 = 1 / (1 + e^-Z2)
+        np.exp(A2, out=A2)
+        np.add(A2, 1.0, out=A2)
+        np.reciprocal(A2, out=A2)
+        np.log(A2, out=T)
+        J = np.dot(self.y, T.ravel())
+        np.negative(A2, out=T)
+        np.log1p(T, out=T)
+        J = -(J + np.dot(self.one_minus_Y, T.ravel())) * self.inv_m
+        np.subtract(A2, self.Y, out=dZ2)    # dZ2 = (A2 - Y) / m: 1/m once, here
+        np.multiply(dZ2, self.inv_m, out=dZ2)
+        np.matmul(dZ2, A1.T, out=g["W[2]"])
+        np.add.reduce(dZ2, axis=1, keepdims=True, out=g["b[2]"])
+        np.multiply(p["W[2]"].T, dZ2, out=dZ1)   # W2ᵀ dZ2: an outer product
+        np.multiply(A1, A1, out=G)               # tanh' = 1 - A1²
+        np.subtract(1.0, G, out=G)
+        np.multiply(dZ1, G, out=dZ1)
+        np.matmul(dZ1, X.T, out=g["W[1]"])
+        np.add.reduce(dZ1, axis=1, keepdims=True, out=g["b[1]"])
+        return float(J)
 
-    def step(self):
-        _, grads = self.cost_and_grads()
+    def step(self) -> float:
+        J = self.cost_and_grads()
         for key, value in self.params.items():
-            value -= self.lr * grads[key]
-
-    def release(self):
-        pass   # keeps nothing between steps
-
-
-class Minigrad:
-    """The same net as a minigrad graph; gradients from J.backward()."""
-    name = "minigrad"
-
-    def __init__(self, X, Y, params, lr):
-        self.X, self.Y, self.lr = mg.tensor(X, name="X"), mg.tensor(Y, name="Y"), lr
-        self.params = {k: mg.tensor(v.copy(), requires_grad=True, name=k)
-                       for k, v in params.items()}
-
-    def cost_and_grads(self):
-        p = self.params
-        for t in p.values():
-            t.zero_grad()
-        Z1 = p["W1"] @ self.X + p["b1"]
-        A1 = mg.tanh(Z1)
-        Z2 = p["W2"] @ A1 + p["b2"]
-        A2 = mg.sigmoid(Z2)
-        J = mg.binary_cross_entropy(A2, self.Y)
-        J.backward()
-        return J.item(), {k: t.grad for k, t in p.items()}
-
-    def step(self):
-        self.cost_and_grads()
-        for t in self.params.values():
-            t.data -= self.lr * t.grad
-
-    def release(self):
-        for t in self.params.values():
-            t.zero_grad()
+            grad = self.grads[key]
+            np.multiply(grad, self.lr, out=grad)
+            np.subtract(value, grad, out=value)
+        return J
 
 
-class Torch:
-    """PyTorch eager autograd, float64, the idiomatic step."""
-    name = "torch"
+def run_tuned(X, Y, params, lr):
+    """``run(n, callback)`` runs n steps, as ``fit`` does (costs kept, callback
+    after each); ``current()`` gives the parameters."""
+    step = TunedStep(X, Y, params, lr)
 
-    def __init__(self, X, Y, params, lr):
-        self.X, self.Y, self.lr = torch.from_numpy(X), torch.from_numpy(Y), lr
-        self.params = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
-
-    def cost_and_grads(self):
-        p = self.params
-        for t in p.values():
-            t.grad = None
-        Z1 = p["W1"] @ self.X + p["b1"]
-        A1 = torch.tanh(Z1)
-        Z2 = p["W2"] @ A1 + p["b2"]
-        A2 = torch.sigmoid(Z2)
-        J = torch.nn.functional.binary_cross_entropy(A2, self.Y)
-        J.backward()
-        return J.item(), {k: t.grad for k, t in p.items()}
-
-    def step(self):
-        self.cost_and_grads()
-        with torch.no_grad():
-            for t in self.params.values():
-                t -= self.lr * t.grad
-
-    def release(self):
-        for t in self.params.values():
-            t.grad = None
+    def run(iterations, callback):
+        costs = []
+        for i in range(iterations):   # the same per-step bookkeeping as fit's loop
+            J = step.step()
+            costs.append(J)
+            callback(i, J)
+        return costs
+    return run, lambda: step.params
 
 
-def as_numpy(a):
-    return a.detach().numpy() if torch is not None and isinstance(a, torch.Tensor) else a
+def run_fit(method: str):
+    def make(X, Y, params, lr):
+        n_x, n_h = params["W[1]"].shape[1], params["W[1]"].shape[0]
+        net = TwoLayerNet(n_x, n_h, activation="tanh")
+        net.params = {k: v.copy() for k, v in params.items()}
+
+        def run(iterations, callback):
+            return net.fit(X, Y, iterations=iterations, learning_rate=lr, method=method,
+                           callback=callback)
+        return run, lambda: net.params
+    return make
 
 
-def check_agreement(impls: list) -> None:
-    """Same parameters in, same cost and gradients out, or stop here."""
-    reference_cost, reference = impls[0].cost_and_grads()
-    for impl in impls[1:]:
-        cost, grads = impl.cost_and_grads()
-        np.testing.assert_allclose(cost, reference_cost, rtol=1e-10,
-                                   err_msg=f"cost: {impl.name} vs numpy")
-        for key, expected in reference.items():
-            got = as_numpy(grads[key])
-            scale = np.abs(expected).max()
-            np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-12 * scale,
-                                       err_msg=f"d{key}: {impl.name} vs numpy")
+def run_torch(X, Y, params, lr):
+    import torch
+    F = torch.nn.functional
+    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+
+    def run(iterations, callback):
+        costs = []
+        for i in range(iterations):
+            Z1 = p["W[1]"] @ Xt + p["b[1]"]
+            Z2 = p["W[2]"] @ torch.tanh(Z1) + p["b[2]"]
+            J = F.binary_cross_entropy_with_logits(Z2, Yt)
+            J.backward()
+            with torch.no_grad():
+                for t in p.values():
+                    t -= lr * t.grad
+                    t.grad = None
+            costs.append(J.item())
+            callback(i, costs[-1])
+        return costs
+    return run, lambda: {k: t.detach().numpy() for k, t in p.items()}
 
 
-# "wall": time.perf_counter, what a user waits. "cpu": the CPU time of this
-# process (all its threads, BLAS's included), which leaves out the time the OS
-# gave to other processes: steadier on a busy machine.
-TIMERS = {"wall": time.perf_counter, "cpu": time.process_time}
+def fit_methods() -> List[str]:
+    """The methods ``fit`` accepts (replay only once it exists)."""
+    X, Y, params = make_problem(2, 2, 3)
+    found = []
+    for method in ("autograd", "hand", "replay"):
+        try:
+            TwoLayerNet(2, 2).fit(X, Y, iterations=1, method=method)
+        except ValueError as error:
+            if "method" not in str(error):
+                raise
+            continue
+        found.append(method)
+    return found
 
 
-def steps_per_block(impl, target_seconds: float, clock) -> int:
-    """How many steps make one timed block last about target_seconds."""
-    start = clock()
-    impl.step()
-    once = clock() - start
-    return max(1, int(target_seconds / max(once, 1e-7)))
+def methods(use_torch: bool) -> Dict[str, Callable]:
+    table = {BASE: run_tuned}
+    table.update({m: run_fit(m) for m in fit_methods()})
+    if use_torch:
+        table["torch"] = run_torch
+    return table
 
 
-def time_interleaved(impls: list, rounds: int, block_seconds: float, warmup: int,
-                     clock) -> dict:
-    """Seconds per step for each implementation over `rounds` rounds.
 
-    Every round times one block of steps of each implementation, rotating the
-    order, so that a slow spell of the machine hits all of them alike. The
-    ratio to numpy is the median over rounds of the ratio within a round: the
-    blocks it compares ran seconds apart, under the same load.
-    """
-    for impl in impls:
-        for _ in range(warmup):
-            impl.step()
-    counts = {impl.name: steps_per_block(impl, block_seconds, clock) for impl in impls}
-    samples = {impl.name: [] for impl in impls}
-    for r in range(rounds):
-        k = r % len(impls)
-        for impl in impls[k:] + impls[:k]:
-            n = counts[impl.name]
-            start = clock()
-            for _ in range(n):
-                impl.step()
-            samples[impl.name].append((clock() - start) / n)
-    base = samples["numpy"]
-    return {name: {"median_s": statistics.median(s), "min_s": min(s),
-                   "q1_s": float(np.percentile(s, 25)), "q3_s": float(np.percentile(s, 75)),
-                   "ratio_to_numpy": statistics.median(t / b for t, b in zip(s, base)),
-                   "steps_per_block": counts[name], "rounds": rounds, "samples_s": s}
-            for name, s in samples.items()}
+# --- agreement before timing -------------------------------------------------
+def first_steps(make, X, Y, params, steps: int = 3) -> tuple:
+    run, current = make(X, Y, params, LEARNING_RATE)
+    costs = run(steps, lambda i, J: None)
+    return list(costs), {k: np.array(v) for k, v in current().items()}
 
 
-def peak_memory(impl) -> int:
-    """Bytes allocated above the starting level at the peak of one step, as
-    tracemalloc sees them: numpy arrays' buffers and Python objects. The
-    gradients a previous step left on the parameters are dropped first, so
-    that freeing them does not hide part of the step's own peak. PyTorch's
-    allocator is invisible to tracemalloc, so torch gets no number."""
-    impl.release()
+def check_agreement(table: dict, X, Y, params) -> dict:
+    """The tuned step's cost and gradients equal autograd's (minigrad's eager
+    engine) from the same parameters; then every method's first three costs
+    and the parameters after them equal the tuned step's. Stops the run otherwise."""
+    tuned = TunedStep(X, Y, params, LEARNING_RATE)
+    J = tuned.cost_and_grads()
+    net = TwoLayerNet(params["W[1]"].shape[1], params["W[1]"].shape[0])
+    net.params = {k: v.copy() for k, v in params.items()}
+    J_auto, grads = net.autograd(X, Y)
+    report = {"tuned vs autograd: cost": _rel(J, J_auto),
+              "tuned vs autograd: gradients": max(_rel(tuned.grads[k], grads[k]) for k in grads)}
+    if report["tuned vs autograd: cost"] > 1e-10 or report["tuned vs autograd: gradients"] > 1e-8:
+        raise SystemExit(f"the tuned step disagrees with autograd: {report}")
+    base_costs, base_params = first_steps(table[BASE], X, Y, params)
+    for name, make in table.items():
+        if name == BASE:
+            continue
+        costs, after = first_steps(make, X, Y, params)
+        cost_rel = _rel(np.array(costs), np.array(base_costs))
+        param_rel = max(_rel(after[k], base_params[k]) for k in base_params)
+        report[f"{name}: 3 costs"], report[f"{name}: parameters after 3 steps"] = \
+            cost_rel, param_rel
+        if cost_rel > 1e-10 or param_rel > 1e-10:
+            raise SystemExit(f"{name} disagrees with the tuned step: costs {costs} vs "
+                             f"{base_costs}; parameters differ by {param_rel:.2e} (relative)")
+    return report
+
+
+def _rel(a, b) -> float:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+# --- timing: every method in the main thread, blocks interleaved -------------
+class Runner:
+    """Times one method in blocks: each block is one call ``run(k + 1, callback)``
+    (for the fit methods, ``net.fit(X, Y, iterations=k + 1, ...)``, continuing
+    the same training); the clock starts at the callback after the first step
+    and stops at the callback after the last, so the k steps timed leave out
+    the call's one-time setup (validation, buffers, recording) and the first
+    step, whose buffers are new. ``setup_s`` is the time from the call to that
+    first callback (setup + one step). Everything runs in the main thread, as
+    a user's fit does: glibc gives other threads other arenas, which behave
+    differently."""
+
+    def __init__(self, name: str, run: Callable, clock: Callable) -> None:
+        self.name, self.run, self.clock = name, run, clock
+        self.setups: List[float] = []
+
+    def block(self, k: int) -> float:
+        """Seconds per step over k steps."""
+        marks = []
+        clock = self.clock
+
+        def callback(i, J):
+            marks.append(clock())
+        start = clock()
+        self.run(k + 1, callback)
+        self.setups.append(marks[0] - start)
+        return (marks[-1] - marks[0]) / k
+
+
+def time_size(table: dict, X, Y, params, quick: bool, clock) -> dict:
+    runners = [Runner(name, make(X, Y, params, LEARNING_RATE)[0], clock)
+               for name, make in table.items()]
+    target = 0.01 if quick else 0.05
+    per_step = {}
+    for r in runners:   # warm-up, which also sizes the blocks
+        r.block(2)
+        per_step[r.name] = r.block(max(1, int(0.2 * target / max(r.block(1), 1e-7))))
+    slowest = max(per_step.values())
+    rounds = 3 if quick else (31 if slowest < 0.005 else 9 if slowest < 0.05 else 5)
+    counts = {n: max(1, int(target / max(s, 1e-7))) for n, s in per_step.items()}
+    samples = {r.name: [] for r in runners}
+    for i in range(rounds):
+        k = i % len(runners)
+        for r in runners[k:] + runners[:k]:   # rotate the order every round
+            samples[r.name].append(r.block(counts[r.name]))
+    base = samples[BASE]
+    out = {}
+    for r in runners:
+        s = samples[r.name]
+        ratios = sorted(t / b for t, b in zip(s, base))
+        out[r.name] = {"median_s": statistics.median(s),
+                       "setup_s": statistics.median(r.setups),
+                       "steps_per_block": counts[r.name], "rounds": rounds,
+                       "ratio": statistics.median(ratios), "ratio_min": ratios[0],
+                       "ratio_max": ratios[-1], "ratio_q1": float(np.percentile(ratios, 25)),
+                       "ratio_q3": float(np.percentile(ratios, 75)), "samples_s": s}
+    return out
+
+
+# --- memory --------------------------------------------------------------------
+_LIBC = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
+
+
+def _trim() -> None:
+    # Give freed heap memory back to the system, so that one method's RSS peak
+    # is not hidden by pages a previous one left in the allocator.
     gc.collect()
-    tracemalloc.start()
+    if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
+        _LIBC.malloc_trim(0)
+
+
+def _status_kb(key: str) -> Optional[int]:
     try:
-        base = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        impl.step()
-        return tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
 
 
-def blas_info() -> list:
-    keys = ("user_api", "internal_api", "version", "num_threads", "architecture",
-            "threading_layer", "filepath")
-    return [{k: lib.get(k) for k in keys} for lib in threadpoolctl.threadpool_info()]
+def _reset_rss_peak() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")   # resets VmHWM (Linux >= 4.0)
+        return True
+    except OSError:
+        return False
 
 
-def run(sizes: list, quick: bool, clock) -> dict:
-    classes = [HandNumpy, Minigrad] + ([Torch] if torch is not None else [])
-    results = {}
-    for label in sizes:
-        n_x, n_h, m = SIZES[label]
-        X, Y, params = make_problem(n_x, n_h, m)
-        impls = [cls(X, Y, params, LEARNING_RATE) for cls in classes]
-        check_agreement(impls)
-        big = n_x * n_h * m > 10**8
-        rounds = (5 if big else 9) if quick else (15 if big else 41)
-        block = 0.0 if big else (0.02 if quick else 0.05)
-        timings = time_interleaved(impls, rounds, block, 2 if big else 20, clock)
-        memory = {impl.name: peak_memory(impl) for impl in impls if impl.name != "torch"}
-        data = X.nbytes + Y.nbytes + sum(v.nbytes for v in params.values())
-        entry = {"shape": {"n_x": n_x, "n_h": n_h, "m": m}, "timings": timings,
-                 "ratio_to_numpy": {k: v["ratio_to_numpy"] for k, v in timings.items()},
-                 "target_ratio": TARGETS[label],
-                 "peak_memory_bytes": memory,
-                 "memory_ratio_to_numpy": memory["minigrad"] / memory["numpy"],
-                 "data_and_params_bytes": data,
-                 "memory_ratio_with_data": (memory["minigrad"] + data) / (memory["numpy"] + data)}
-        if "torch" in timings:
-            entry["torch_over_minigrad"] = statistics.median(
-                t / g for t, g in zip(_samples(timings, "torch"), _samples(timings, "minigrad")))
-        results[label] = entry
-        print_row(label, entry, first=label == sizes[0])
-    return results
+def memory(make, X, Y, params, traced: bool) -> dict:
+    """Memory of a method, above the level before it is set up: the peak while
+    it steps (steps 2 and 3; what it keeps from its setup, such as buffers, is
+    included) and the peak of setting up and running the first step, as
+    tracemalloc's live bytes (numpy reports its buffers to it; PyTorch does
+    not) and as growth of the resident set (RSS)."""
+    result = {}
+    if traced:
+        _trim()
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            marks = []
+
+            def callback(i, J):
+                if i == 0:
+                    marks.append(tracemalloc.get_traced_memory()[1] - base)
+                    tracemalloc.reset_peak()
+            run, _ = make(X, Y, params, LEARNING_RATE)
+            run(3, callback)
+            result["traced_setup_bytes"] = marks[0]
+            result["traced_bytes"] = tracemalloc.get_traced_memory()[1] - base
+            del run
+        finally:
+            tracemalloc.stop()
+    _trim()
+    rss = _status_kb("VmRSS")
+    if rss is not None and _reset_rss_peak():
+        marks = []
+
+        def callback(i, J):
+            if i == 0:
+                marks.append(_status_kb("VmHWM"))
+                _reset_rss_peak()
+        run, _ = make(X, Y, params, LEARNING_RATE)
+        run(3, callback)
+        result["rss_setup_bytes"] = max(0, marks[0] - rss) * 1024
+        result["rss_bytes"] = max(0, _status_kb("VmHWM") - rss) * 1024
+    return result
 
 
-def _samples(timings: dict, name: str) -> list:
-    return timings[name]["samples_s"]
+# --- GFLOP/s ---------------------------------------------------------------------
+def matmul_flops(n_x: int, n_h: int, m: int) -> int:
+    """FLOPs of a step's matrix products: W[1]X and dZ[1]Xᵀ (2 n_h n_x m each),
+    W[2]A[1] and dZ[2]A[1]ᵀ (2 n_h m each). The elementwise work adds O(n_h m)."""
+    return 4 * n_h * n_x * m + 4 * n_h * m
 
 
-def _us(seconds: float) -> str:
-    return f"{seconds * 1e6:,.0f}" if seconds < 0.1 else f"{seconds * 1e3:,.1f}ms"
+def matmul_peak(clock) -> float:
+    """One thread's best GFLOP/s on float64 matrix products: S3's shape and 1024²."""
+    best = 0.0
+    for (a, b, c), repeats in (((128, 784, 256), 30), ((1024, 1024, 1024), 4)):
+        A, B = np.random.rand(a, b), np.random.rand(b, c)
+        out = np.empty((a, c))
+        for _ in range(repeats):
+            t = clock()
+            np.matmul(A, B, out=out)
+            best = max(best, 2 * a * b * c / max(clock() - t, 1e-9) / 1e9)
+    return best
 
 
-def print_row(label: str, e: dict, first: bool) -> None:
-    t, r = e["timings"], e["ratio_to_numpy"]
-    if first:
-        head = (f"{'size':4} {'(n_x, n_h, m)':>16} {'numpy µs':>10} {'minigrad µs':>12} "
-                f"{'ratio':>6} {'target':>11}")
-        if "torch" in t:
-            head += f" {'torch µs':>10} {'ratio':>6} {'torch/mg':>8}"
-        head += f" {'mem numpy':>10} {'mem mg':>9} {'ratio':>6} {'+data':>6}"
-        print(head)
-    shape = "({n_x}, {n_h}, {m})".format(**e["shape"])
-    verdict = "ok" if r["minigrad"] <= e["target_ratio"] else "MISS"
-    line = (f"{label:4} {shape:>16} {_us(t['numpy']['median_s']):>10} "
-            f"{_us(t['minigrad']['median_s']):>12} {r['minigrad']:6.2f} "
-            f"{'≤' + format(e['target_ratio'], '.2f'):>6} {verdict:4}")
-    if "torch" in t:
-        line += (f" {_us(t['torch']['median_s']):>10} {r['torch']:6.2f} "
-                 f"{e['torch_over_minigrad']:8.2f}")
-    mem = e["peak_memory_bytes"]
-    line += (f" {mem['numpy'] / 2**20:8.2f}MB {mem['minigrad'] / 2**20:7.2f}MB "
-             f"{e['memory_ratio_to_numpy']:6.2f} {e['memory_ratio_with_data']:6.2f}")
-    print(line, flush=True)
+# --- output ------------------------------------------------------------------------
+def _t(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def print_targets(results: dict) -> None:
-    """The two targets that are not a time ratio to numpy."""
-    size, limit = MEMORY_TARGET
-    if size in results:
-        ratio = results[size]["memory_ratio_to_numpy"]
-        print(f"\nmemory at {size}: minigrad / numpy = {ratio:.2f} (target ≤ {limit}): "
-              f"{'ok' if ratio <= limit else 'MISS'}")
-    size, limit = TORCH_OVER_MINIGRAD_TARGET
-    if size in results and "torch_over_minigrad" in results[size]:
-        ratio = results[size]["torch_over_minigrad"]
-        print(f"torch at {size}: torch / minigrad = {ratio:.2f} (target ≥ {limit}): "
-              f"{'ok' if ratio >= limit else 'MISS'}")
+def _shape(shape: tuple) -> str:
+    return "({}, {}, {})".format(*shape)
 
 
-def plot(results: dict, path: Path) -> None:
+def time_table(results: dict, names: List[str]) -> str:
+    head = ["size", "(n_x, n_h, m)", f"{BASE} numpy"] + names
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, e in results.items():
+        t = e["timings"]
+        cells = [label, _shape(e["shape"]), _t(t[BASE]["median_s"])]
+        for n in names:
+            r = t[n]
+            target = TARGETS.get(n, {}).get(label)
+            mark = "" if target is None else (" ✓" if r["ratio"] <= target else " ✗")
+            cells.append(f"{r['ratio']:.2f}× ({r['ratio_min']:.2f}–{r['ratio_max']:.2f}){mark}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def memory_table(results: dict, names: List[str]) -> str:
+    head = ["size", f"{BASE} numpy: traced / RSS"] + [f"{n}" for n in names]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, e in results.items():
+        mem = e.get("memory")
+        if not mem:
+            continue
+        b = mem[BASE]
+        cells = [label, f"{_mb(b.get('traced_bytes'))} / {_mb(b.get('rss_bytes'))}"]
+        for n in names:
+            cells.append(f"{_ratio(mem[n].get('traced_bytes'), b.get('traced_bytes'))} / "
+                         f"{_ratio(mem[n].get('rss_bytes'), b.get('rss_bytes'))}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _mb(n: Optional[int]) -> str:
+    return "–" if n is None else f"{n / 1e6:.2f} MB"
+
+
+def _ratio(a: Optional[int], b: Optional[int]) -> str:
+    return "–" if a is None or not b else f"{a / b:.2f}×"
+
+
+def markdown(report: dict) -> str:
+    names = [n for n in report["methods"] if n != BASE]
+    when = report["when"]
+    lines = [
+        f"Run of {when} at commit {report.get('commit') or '?'} "
+        f"(`bench.py {' '.join(report['argv'])}`): Python {report['python']}, "
+        f"numpy {report['numpy']}, {report['blas_summary']}, torch {report['torch'] or 'absent'}, "
+        f"{report['cpus']} CPUs, load average {report['load_before']:.1f} before and "
+        f"{report['load_after']:.1f} after the run, glibc's allocator as it comes, "
+        f"one BLAS thread, {report['timer']} time.",
+        "",
+        f"Time per step as a multiple of the tuned numpy step's: the median of the "
+        f"per-round ratios (min–max over rounds); ✓/✗: the issue's target met or not.",
+        "",
+        time_table(report["sizes"], names),
+        "",
+        *(["Scaling, n_x = 2:", "", time_table(report["sweep"], names), ""]
+          if report["sweep"] else []),
+        *(["PyTorch ran in a process of its own (importing it changes glibc's allocator "
+           "thresholds for the process), timed against the tuned step there.", ""]
+          if report["torch"] else []),
+        "Peak memory while stepping (steps 2 and 3, buffers kept from the setup "
+        "included), above the level before the method was set up: tracemalloc's live "
+        "bytes / RSS growth, as a multiple of the tuned step's (PyTorch's allocator is "
+        "invisible to tracemalloc). The JSON also holds the peak of the setup and first "
+        "step (for replay: the eager graph it records and the tape's buffers at once).",
+        "",
+        memory_table({**report["sizes"], **report["sweep"]}, names),
+    ]
+    s3 = report["sizes"].get("S3")
+    if s3 and report.get("peak_gflops"):
+        flops = matmul_flops(*s3["shape"])
+        rates = ", ".join(f"{n} {flops / s3['timings'][n]['median_s'] / 1e9:.1f}"
+                          for n in report["methods"])
+        lines += ["", f"At S3 a step's matrix products are {flops / 1e6:.0f} M FLOPs; "
+                      f"one core's measured peak is {report['peak_gflops']:.1f} GFLOP/s; "
+                      f"achieved GFLOP/s: {rates}."]
+    return "\n".join(lines) + "\n"
+
+
+def plot(report: dict, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = list(results)
-    names = [n for n in ("minigrad", "torch") if n in results[labels[0]]["ratio_to_numpy"]]
-    x = np.arange(len(labels))
-    width = 0.8 / len(names)
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for i, name in enumerate(names):
-        values = [results[s]["ratio_to_numpy"][name] for s in labels]
-        bars = ax.bar(x + (i - (len(names) - 1) / 2) * width, values, width, label=name)
-        ax.bar_label(bars, fmt="%.2f", fontsize=8, padding=2)
-    ax.scatter(x - (len(names) - 1) / 2 * width, [results[s]["target_ratio"] for s in labels],
-               marker="_", s=500, linewidths=2, color="crimson", zorder=3,
-               label="minigrad target")
-    ax.axhline(1.0, color="gray", lw=1, ls="--")
-    ax.set_xticks(x, [f"{s}\n" + "({n_x}, {n_h}, {m})".format(**results[s]["shape"])
-                      for s in labels])
-    ax.set_ylabel("time per step / hand-written numpy")
-    ax.set_title("One training step of the two-layer net (lower is better)")
-    ax.legend()
+    names = [n for n in report["methods"] if n != BASE]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    sizes = report["sizes"]
+    x = np.arange(len(sizes))
+    width = 0.8 / max(len(names), 1)
+    for i, n in enumerate(names):
+        med = np.array([sizes[s]["timings"][n]["ratio"] for s in sizes])
+        lo = med - [sizes[s]["timings"][n]["ratio_min"] for s in sizes]
+        hi = np.array([sizes[s]["timings"][n]["ratio_max"] for s in sizes]) - med
+        bars = left.bar(x + (i - (len(names) - 1) / 2) * width, med, width, label=n,
+                        yerr=[lo, hi], capsize=2)
+        left.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
+    left.axhline(1.0, color="gray", lw=1, ls="--")
+    left.set_xticks(x, [f"{s}\n{_shape(sizes[s]['shape'])}" for s in sizes])
+    left.set_ylabel("time per step / tuned numpy step")
+    left.set_title("fit(...) per step (median, min–max over rounds)")
+    left.legend(fontsize=8)
+    sweep = report["sweep"]
+    for i, n in enumerate(names):
+        for n_h, style in ((4, "-"), (50, "--")):
+            pts = [(e["shape"][2], e["timings"][n]["ratio"]) for e in sweep.values()
+                   if e["shape"][1] == n_h]
+            if pts:
+                right.plot(*zip(*pts), style, marker="o", color=f"C{i}",
+                           label=f"{n}, n_h={n_h}")
+    right.axhline(1.0, color="gray", lw=1, ls="--")
+    right.set_xscale("log")
+    right.set_xlabel("m (samples), n_x = 2")
+    right.set_ylabel("time per step / tuned numpy step")
+    right.set_title("Scaling")
+    right.legend(fontsize=7, ncol=2)
+    fig.suptitle(f"One training step of the two-layer net (lower is better); run {report['when']}",
+                 fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def main(argv=None) -> int:
+def update_docs(table_md: str, chart: Path) -> None:
+    """Put the run's tables between the bench markers of the README and the
+    Performance page, and its chart where the pages show it."""
+    for page in DOC_PAGES:
+        text = page.read_text()
+        if BEGIN not in text or END not in text:
+            raise SystemExit(f"{page}: no {BEGIN} ... {END} markers to put the results between")
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        page.write_text(f"{head}{BEGIN}\n{table_md}{END}{tail}")
+    DOC_CHART.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(chart, DOC_CHART)
+
+
+# --- main ---------------------------------------------------------------------------
+TIMERS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def run_sizes(sizes: dict, table: dict, quick: bool, clock, memory_up_to: int) -> dict:
+    results = {}
+    for label, shape in sizes.items():
+        X, Y, params = make_problem(*shape)
+        agreement = check_agreement(table, X, Y, params)
+        timings = time_size(table, X, Y, params, quick, clock)
+        entry = {"shape": list(shape), "agreement": agreement, "timings": timings}
+        if shape[1] * shape[2] <= memory_up_to:
+            entry["memory"] = {n: memory(make, X, Y, params, traced=n != "torch")
+                               for n, make in table.items()}
+        results[label] = entry
+        line = "  ".join(f"{n} {v['ratio']:.2f}×" for n, v in timings.items() if n != BASE)
+        print(f"{label:>16} {_shape(shape):>18}  {BASE} {_t(timings[BASE]['median_s'])}  "
+              f"{line}", flush=True)
+    return results
+
+
+def _commit() -> Optional[str]:
+    """The checkout's commit, with "+" when it has uncommitted changes."""
+    import subprocess
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, text=True, capture_output=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+" if dirty else "")
+
+
+def torch_in_a_child(args: argparse.Namespace) -> Optional[dict]:
+    """PyTorch's timings from a process of its own: importing torch changes
+    glibc's allocator thresholds for the whole process (its own allocations
+    raise them), and with them what the numpy methods pay. The child times
+    torch against the tuned step, interleaved, as here."""
+    import importlib.util
+    import subprocess
+    import tempfile
+    if args.torch == "off" or importlib.util.find_spec("torch") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, str(Path(__file__).resolve()), "--only-torch",
+                   "--timer", args.timer, "--out", tmp]
+        command += ["--quick"] if args.quick else []
+        command += ["--sizes", args.sizes] if args.sizes else []
+        command += ["--no-sweep"] if args.no_sweep else []
+        subprocess.run(command, check=True)
+        return json.loads((Path(tmp) / "bench.json").read_text())
+
+
+def merge_torch(report: dict, child: dict) -> None:
+    report["torch"] = child["torch"]
+    report["methods"].append("torch")
+    for part in ("sizes", "sweep"):
+        for label, entry in report[part].items():
+            theirs = child[part][label]
+            entry["timings"]["torch"] = theirs["timings"]["torch"]
+            entry["timings"]["torch"]["tuned_in_its_process_s"] = \
+                theirs["timings"][BASE]["median_s"]
+            entry["agreement"].update({k: v for k, v in theirs["agreement"].items()
+                                       if k.startswith("torch")})
+            if "memory" in entry:
+                entry["memory"]["torch"] = theirs["memory"]["torch"]
+
+
+def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default=",".join(SIZES),
-                        help=f"comma-separated subset of {', '.join(SIZES)} (default: all)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS (and torch) threads; default 1, for stable ratios")
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
+    parser.add_argument("--quick", action="store_true",
+                        help="S1, S2 and a small sweep, 3 short rounds: a smoke run")
+    parser.add_argument("--sizes", default=None,
+                        help=f"a comma-separated subset of {', '.join(SIZES)} (default: all; "
+                             f"--quick: S1,S2)")
+    parser.add_argument("--no-sweep", action="store_true", help="leave out the m x n_h sweep")
     parser.add_argument("--timer", choices=sorted(TIMERS), default="wall",
-                        help="wall-clock time (default), or the process's CPU time, "
-                             "steadier when other programs share the machine")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="directory for bench.json/.png")
+                        help="wall-clock (default) or the process's CPU time")
     parser.add_argument("--torch", choices=["auto", "off"], default="auto",
-                        help="time PyTorch when it is installed (auto, the default) or not")
-    parser.add_argument("--malloc", choices=["steady", "system"], default="steady",
-                        help="steady (default): fixed glibc trim/mmap thresholds, so the "
-                             "ratios do not depend on the process's history; system: as is")
+                        help="time PyTorch, in a process of its own, when it is installed "
+                             "(default) or not")
+    parser.add_argument("--only-torch", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="time nothing: write the tables and chart (and, with "
+                             "--update-docs, the docs) from a bench.json of an earlier run")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="directory for bench.json, bench.md and bench.png")
+    parser.add_argument("--update-docs", action="store_true",
+                        help="also put the tables and chart into benchmarks/README.md "
+                             "and docs/performance.md")
     args = parser.parse_args(argv)
-    if args.malloc == "steady" and sys.platform.startswith("linux") and argv is None \
-            and any(os.environ.get(k) != v for k, v in STEADY_MALLOC.items()):
-        # glibc reads these at start-up only: run again with them set.
-        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **STEADY_MALLOC})
-    global torch
-    if args.torch == "auto":
-        try:
+    if args.sizes and not set(args.sizes.upper().split(",")) <= set(SIZES):
+        parser.error(f"--sizes takes names from {', '.join(SIZES)}; got {args.sizes!r}")
+    argv_used = sys.argv[1:] if argv is None else list(argv)
+    if args.from_json is not None:
+        write_outputs(json.loads(args.from_json.read_text()), args)
+        return 0
+    clock = TIMERS[args.timer]
+    load_before = os.getloadavg()[0]
+    torch_version = None
+    with threadpoolctl.threadpool_limits(1):
+        if args.only_torch:
             import torch
-        except ImportError:   # its columns are left out
-            torch = None
-    sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
-    unknown = [s for s in sizes if s not in SIZES]
-    if unknown or not sizes or args.threads < 1:
-        parser.error(f"--sizes takes names from {', '.join(SIZES)}; got {args.sizes!r}"
-                     if unknown or not sizes else "--threads must be at least 1")
+            torch.set_num_threads(1)
+            torch_version = torch.__version__
+            table = {BASE: run_tuned, "torch": run_torch}
+        else:
+            table = methods(use_torch=False)
+        blas = [{k: lib.get(k) for k in ("internal_api", "version", "num_threads",
+                                         "architecture", "filepath")}
+                for lib in threadpoolctl.threadpool_info()]
+        blas_summary = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})"
+                                 for b in blas if b["internal_api"] not in ("openmp",)
+                                 and "torch" not in str(b["filepath"])) or "BLAS ?"
+        print(f"python {platform.python_version()}, numpy {np.__version__}, {blas_summary}, "
+              f"{os.cpu_count()} CPUs, 1 BLAS thread, glibc malloc as it comes, {args.timer} "
+              f"time; methods: {', '.join(table)}; minigrad from "
+              f"{Path(minigrad.__file__).parent}", flush=True)
+        sizes = QUICK_SIZES if args.quick else SIZES
+        if args.sizes:
+            sizes = {k: SIZES[k] for k in args.sizes.upper().split(",")}
+        sweep = {} if args.no_sweep else QUICK_SWEEP if args.quick else SWEEP
+        results = run_sizes(sizes, table, args.quick, clock, memory_up_to=10**9)
+        sweep_results = run_sizes(sweep, table, args.quick, clock, memory_up_to=4 * 400_000)
+        peak = None if args.only_torch else matmul_peak(clock)
+    report = {"when": time.strftime("%Y-%m-%d %H:%M %Z"), "argv": argv_used,
+              "commit": _commit(),
+              "python": platform.python_version(), "numpy": np.__version__,
+              "torch": torch_version, "cpus": os.cpu_count(),
+              "blas": blas, "blas_summary": blas_summary, "timer": args.timer,
+              "quick": args.quick, "load_before": load_before,
+              "learning_rate": LEARNING_RATE, "targets": TARGETS, "methods": list(table),
+              "peak_gflops": peak, "sizes": results, "sweep": sweep_results}
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.only_torch:
+        (args.out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+        return 0
+    child = torch_in_a_child(args)
+    if child is not None:
+        merge_torch(report, child)
+    report["load_after"] = os.getloadavg()[0]
+    write_outputs(report, args)
+    return 0
 
-    with threadpoolctl.threadpool_limits(args.threads):
-        if torch is not None:
-            torch.set_num_threads(args.threads)
-        blas = blas_info()
-        print(f"python {platform.python_version()}, numpy {np.__version__}, "
-              f"torch {torch.__version__ if torch is not None else 'off' if args.torch == 'off' else 'not installed'}, "
-              f"{os.cpu_count()} CPUs, {args.threads} BLAS thread(s), malloc {args.malloc}")
-        for lib in blas:
-            print(f"  {lib['internal_api']} {lib['version']} ({lib['architecture']}), "
-                  f"{lib['num_threads']} thread(s): {lib['filepath']}")
-        print(f"time ({args.timer}): median per step over interleaved rounds; ratio: median "
-              f"of the per-round ratios to hand numpy\nmemory: tracemalloc peak above the "
-              f"level before one step (numpy buffers + Python objects); +data: the same "
-              f"ratio counting X, Y and the parameters\n")
-        results = run(sizes, args.quick, TIMERS[args.timer])
-    print_targets(results)
 
-    report = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "python": platform.python_version(),
-              "numpy": np.__version__, "torch": torch.__version__ if torch is not None else None,
-              "cpus": os.cpu_count(), "threads": args.threads, "quick": args.quick,
-              "timer": args.timer, "malloc": args.malloc,
-              "blas": blas, "learning_rate": LEARNING_RATE, "targets": TARGETS,
-              "memory_target": {"size": MEMORY_TARGET[0], "ratio": MEMORY_TARGET[1]},
-              "torch_over_minigrad_target": {"size": TORCH_OVER_MINIGRAD_TARGET[0],
-                                             "ratio": TORCH_OVER_MINIGRAD_TARGET[1]},
-              "memory_note": "tracemalloc peak above the level before one step; "
-                             "torch's allocator is not traced",
-              "sizes": results}
+def write_outputs(report: dict, args: argparse.Namespace) -> None:
+    """The table (stdout, bench.md), the JSON, the chart, and the docs if asked."""
+    table_md = markdown(report)
+    print("\n" + table_md)
+    worst = {}
+    for entry in {**report["sizes"], **report["sweep"]}.values():
+        for k, v in entry["agreement"].items():
+            worst[k] = max(worst.get(k, 0.0), v)
+    print("agreement checked before timing (largest relative difference over all sizes):")
+    for k, v in worst.items():
+        print(f"  {k}: {v:.1e}")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
-    plot(results, args.out / "bench.png")
-    print(f"\nwrote {args.out / 'bench.json'} and {args.out / 'bench.png'}")
-    return 0
+    (args.out / "bench.md").write_text(table_md)
+    plot(report, args.out / "bench.png")
+    print(f"wrote {args.out / 'bench.json'}, bench.md and bench.png")
+    if args.update_docs:
+        update_docs(table_md, args.out / "bench.png")
+        print(f"updated {', '.join(str(p.relative_to(ROOT)) for p in DOC_PAGES)} and "
+              f"{DOC_CHART.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ import numpy as np
 import minigrad as mg
 from minigrad.functional import check_labels
 from nets import activations
+from nets.hand_step import HandStep
 from nets.init import initialize
+from nets.replay_step import ReplayStep
 
 if TYPE_CHECKING:  # pragma: no cover - only for the annotations
     import graphviz
@@ -278,11 +280,16 @@ class Network(ABC):
         """Batch gradient descent; returns the cost before each update.
 
         ``method`` picks where the gradients come from: ``"autograd"`` (the
-        graph) or ``"hand"`` (``backprop``); both give the same trajectory.
+        graph) or ``"hand"`` (the notes' formulas, run by ``nets.hand_step``);
+        both give the same trajectory; ``"replay"`` records the graph once and
+        replays it (``mg.record``), autograd's trajectory bit for bit. ``"hand"``
+        and ``"replay"`` update fresh copies of the parameter arrays in place:
+        arrays taken from ``params`` before the fit keep their values.
         ``callback(i, cost)`` is called after each update's cost is known.
         """
-        if method not in ("autograd", "hand"):
-            raise ValueError(f"fit: method must be 'autograd' or 'hand'; got {method!r}")
+        if method not in ("autograd", "hand", "replay"):
+            raise ValueError(f"fit: method must be 'replay', 'autograd' or 'hand'; "
+                             f"got {method!r}")
         if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) \
                 or iterations < 0:
             raise ValueError(f"fit: iterations must be an int >= 0; got {iterations!r}")
@@ -293,7 +300,10 @@ class Network(ABC):
             raise ValueError(f"fit: learning_rate must be a positive number; "
                              f"got {learning_rate!r}")
         X, Y = check_data(X, Y, self.n_x)
-        step = self.autograd if method == "autograd" else self._hand
+        if method in ("hand", "replay"):
+            make = HandStep if method == "hand" else ReplayStep
+            return _fit_in_place(make(self, X, Y, learning_rate).step, iterations, callback)
+        step = self.autograd
         costs = []
         for i in range(iterations):
             J, grads = step(X, Y)
@@ -304,6 +314,19 @@ class Network(ABC):
             if callback is not None:
                 callback(i, J)
         return costs
+
+
+def _fit_in_place(step: Callable[[], float], iterations: int,
+                  callback: Optional[Callable[[int, float], None]]) -> List[float]:
+    """Run ``step()`` (one update of the net's parameters in place, returning J
+    before it) ``iterations`` times; the costs, and ``callback`` after each."""
+    costs = []
+    for i in range(iterations):
+        J = step()
+        costs.append(J)
+        if callback is not None:
+            callback(i, J)
+    return costs
 
 
 class DeepNet(Network):

@@ -595,3 +595,17 @@ def test_assigning_an_op_results_data_is_seen_by_backward():
     Z.data = Z.data + 1.0
     with pytest.raises(RuntimeError, match=r"Z \(2,\) was changed"):
         J.backward()
+
+
+@pytest.mark.parametrize("order", ["leaf second", "leaf first"])
+def test_a_leaf_beside_an_op_result_is_read_only_while_pending_and_the_op_result_is_not(order):
+    # Leaves are frozen (their arrays may be the caller's, shared through as_tensor);
+    # an op result's array belongs to the graph alone and stays as numpy made it.
+    W = mg.tensor([1.0, 2.0], requires_grad=True, name="W")
+    Z = mg.tensor([3.0, 4.0], requires_grad=True) * 2.0
+    J = ((Z * W) if order == "leaf second" else (W * Z)).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        W.data[0] = 10.0
+    assert Z.data.flags.writeable
+    J.backward()
+    assert W.data.flags.writeable and W.grad.tolist() == [6.0, 8.0]

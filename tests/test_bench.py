@@ -1,20 +1,82 @@
-"""The benchmark runs and records its result (no timing is asserted: speed is
-measured by `make bench`, not by the tests)."""
+"""The benchmark runs: it checks every method against the tuned step before
+timing and reports every method (no timing is asserted: speed is measured by
+`make bench`, not by the tests)."""
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
+
+from nets import TwoLayerNet
+
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
+sys.path.insert(0, str(BENCH.parent))
+import bench  # noqa: E402
 
 
-def test_bench_checks_agreement_then_writes_its_table_json_and_chart(tmp_path):
-    run = subprocess.run([sys.executable, str(BENCH), "--quick", "--sizes", "S1",
-                          "--torch", "off", "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=300)
+def test_quick_run_checks_agreement_then_reports_every_method(tmp_path):
+    run = subprocess.run([sys.executable, str(BENCH), "--quick", "--torch", "off",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
-    assert "malloc steady" in run.stdout and "S1" in run.stdout, run.stdout
     result = json.loads((tmp_path / "bench.json").read_text())
-    assert list(result["sizes"]) == ["S1"] and result["malloc"] == "steady"
-    assert result["sizes"]["S1"]["ratio_to_numpy"]["minigrad"] > 0, result["sizes"]["S1"]
+    methods = bench.fit_methods()
+    assert {"autograd", "hand"} <= set(methods)
+    assert result["methods"] == ["tuned", *methods]
+    for label, entry in {**result["sizes"], **result["sweep"]}.items():
+        checks = entry["agreement"]
+        assert checks["tuned vs autograd: gradients"] <= 1e-8, (label, checks)
+        for method in methods:
+            assert checks[f"{method}: 3 costs"] <= 1e-10, (label, method, checks)
+            assert checks[f"{method}: parameters after 3 steps"] <= 1e-10, (label, checks)
+        assert set(entry["timings"]) == set(result["methods"]), label
+        assert set(entry["memory"]) == set(result["methods"]), label
+    table = (tmp_path / "bench.md").read_text()
+    header = next(line for line in table.splitlines() if line.startswith("| size | (n_x"))
+    assert all(f" {m} |" in header for m in methods), header
+    assert "| S1 | (2, 4, 400) |" in table and "| S2 | (2, 50, 400) |" in table, table
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = tmp_path / "again"
+    replot = subprocess.run([sys.executable, str(BENCH), "--from-json", str(tmp_path / "bench.json"),
+                             "--out", str(again)], capture_output=True, text=True, timeout=300)
+    assert replot.returncode == 0, replot.stderr
+    assert (again / "bench.md").read_text() == table
+
+
+def test_tuned_baseline_matches_the_hand_formulas_and_autograd():
+    X, Y, params = bench.make_problem(3, 5, 17, seed=4)
+    tuned = bench.TunedStep(X, Y, params, 0.1)
+    J = tuned.cost_and_grads()
+    net = TwoLayerNet(3, 5)
+    net.params = {k: v.copy() for k, v in params.items()}
+    J_auto, grads = net.autograd(X, Y)
+    assert abs(J - J_auto) <= 1e-12 * J_auto
+    for name, expected in grads.items():
+        np.testing.assert_allclose(tuned.grads[name], expected, rtol=1e-10, atol=1e-17,
+                                   err_msg=name)
+
+
+def test_update_docs_replaces_only_the_text_between_the_markers(tmp_path, monkeypatch):
+    page = tmp_path / "page.md"
+    page.write_text(f"before\n{bench.BEGIN}\nold table\n{bench.END}\nafter\n")
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(b"png")
+    monkeypatch.setattr(bench, "DOC_PAGES", [page])
+    monkeypatch.setattr(bench, "DOC_CHART", tmp_path / "img" / "bench.png")
+    bench.update_docs("new table\n", chart)
+    assert page.read_text() == f"before\n{bench.BEGIN}\nnew table\n{bench.END}\nafter\n"
+    assert (tmp_path / "img" / "bench.png").read_bytes() == b"png"
+
+
+def test_a_method_that_computes_something_else_stops_the_run():
+    X, Y, params = bench.make_problem(3, 5, 7, seed=4)
+
+    def off_by_a_little(X, Y, params, lr):   # the tuned step, from other parameters
+        moved = {k: v.copy() for k, v in params.items()}
+        moved["W[1]"][0, 0] += 1e-3
+        return bench.run_tuned(X, Y, moved, lr)
+    bench.check_agreement({"tuned": bench.run_tuned, "hand": bench.run_fit("hand")},
+                          X, Y, params)
+    with pytest.raises(SystemExit, match="off disagrees with the tuned step"):
+        bench.check_agreement({"tuned": bench.run_tuned, "off": off_by_a_little}, X, Y, params)

@@ -377,28 +377,3 @@ def test_an_outer_product_by_broadcasting_is_bit_identical_to_blas(n, m, data):
     (W @ A).backward(G)
     np.testing.assert_array_equal(A.grad, W.data.T @ G)
     np.testing.assert_array_equal(W.grad, G @ A.data.T)
-
-
-# --- the benchmark itself: it compares equal computations, and writes its results -------
-def test_benchmark_checks_agreement_and_writes_json_and_chart(tmp_path, capsys):
-    import importlib.util
-    import json
-    from pathlib import Path
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
-    spec = importlib.util.spec_from_file_location("bench", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    X, Y, params = bench.make_problem(3, 5, 7, seed=4)
-    impls = [bench.HandNumpy(X, Y, params, 0.1), bench.Minigrad(X, Y, params, 0.1)]
-    bench.check_agreement(impls)                     # raises when they differ
-    impls[1].params["W1"].data[0, 0] += 1e-3         # a different computation must not pass
-    with pytest.raises(AssertionError):
-        bench.check_agreement(impls)
-    assert bench.main(["--quick", "--sizes", "S1", "--out", str(tmp_path)]) == 0
-    report = json.loads((tmp_path / "bench.json").read_text())
-    s1 = report["sizes"]["S1"]
-    assert report["threads"] == 1 and report["blas"], report
-    assert {"numpy", "minigrad"} <= set(s1["timings"]) and s1["ratio_to_numpy"]["numpy"] == 1.0
-    assert s1["peak_memory_bytes"]["numpy"] > 0 and s1["peak_memory_bytes"]["minigrad"] > 0
-    assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "S1" in capsys.readouterr().out

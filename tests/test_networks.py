@@ -156,7 +156,7 @@ def test_graph_shares_the_parameter_arrays_and_fit_does_not_rewrite_old_graphs()
     X, Y = nets.data.flower(m=10)
     net = TwoLayerNet(2, 3)
     g = net.graph(X, Y)
-    assert g["W[1]"].data is net.params["W[1]"]
+    assert g["W[1]"].data is net.params["W[1]"]   # mg.as_tensor: no copy a step
     before = g["W[1]"].data.copy()
     net.fit(X, Y, iterations=3, learning_rate=1.0)
     np.testing.assert_array_equal(g["W[1]"].data, before)
