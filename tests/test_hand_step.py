@@ -34,7 +34,7 @@ def assert_same_steps(a, b, X, Y, iterations=50, learning_rate=0.5):
 @given(two_layer_nets(), st.sampled_from([0.1, 0.5, 1.2]), st.data())
 def test_hand_steps_equal_autograd_steps_two_layers(net, learning_rate, data):
     X, Y = data.draw(labelled_data(net.n_x, max_m=12))
-    twin = TwoLayerNet(net.n_x, net.n_h, net.activation.name, net.init, net.scale, net.seed)
+    twin = TwoLayerNet(net.n_x, net.n_h, net.activation, net.init, net.scale, net.seed)
     assert_same_steps(twin, net, X, Y, learning_rate=learning_rate)
 
 

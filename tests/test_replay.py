@@ -47,7 +47,7 @@ def net_loss(layer_dims, activation, X, Y):
         for l in range(1, L + 1):
             Z = params[2 * l - 2] @ A + params[2 * l - 1]
             if l < L:
-                A = mg.functional.activation(activation)(Z)
+                A = nets.activations.get(activation).op(Z)
         return mg.binary_cross_entropy_with_logits(Z, mg.tensor(Y))
     return build
 
