@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS ?= test,plot,docs,bench
 
-.PHONY: test demo docs bench dot venv clean mutants
+.PHONY: test demo docs bench notebook mutants dot venv clean
 
 venv: $(STAMP)
 
@@ -36,6 +36,10 @@ demo: venv dot
 docs: venv dot
 	$(PY) docs/make_figures.py
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+notebook: venv dot
+	$(PY) -m pip install --quiet -e '.[notebook]'
+	$(VENV)/bin/jupyter notebook notebooks/planar_classification.ipynb
 
 # BENCH_ARGS=--quick for a smoke run; BENCH_ARGS=--update-docs to refresh the
 # tables and chart of benchmarks/README.md and docs/performance.md from this run.

@@ -20,11 +20,15 @@ from typing import Callable, Dict
 
 import numpy as np
 
-import minigrad as mg
-import nets
-from nets import DeepNet, LogisticRegression, TwoLayerNet, data, experiments, plots
-
 DOCS = Path(__file__).resolve().parent
+# the checkout this script is in, not whichever copy is installed: run as a
+# script, Python puts docs/ (not the project) first on sys.path
+sys.path.insert(0, str(DOCS.parent))
+
+import minigrad as mg  # noqa: E402
+import nets  # noqa: E402
+from nets import DeepNet, LogisticRegression, TwoLayerNet, data, experiments, plots  # noqa: E402
+
 DPI = 110   # graph pictures: sharp enough on a screen, small enough for a page
 
 
@@ -112,8 +116,9 @@ def plots_and_experiments(out: Path, iterations: Callable[[int], int]) -> None:
                            ("hidden-sizes", experiments.hidden_sizes)]:
         spec = experiments.EXPERIMENTS[name]
         function(iterations=iterations(spec.iterations), out=out / f"experiment_{name}.png")
-    experiments.init_scale(iterations=iterations(10_000), scales=(0.01, 1.0, 100.0),
-                           out=out / "init_scale.png")
+    # the command line's defaults (scales 0.01 to 100, init seeds 1 to 5), as the pages say
+    spec = experiments.EXPERIMENTS["init-scale"]
+    experiments.init_scale(iterations=iterations(spec.iterations), out=out / "init_scale.png")
 
 
 def main(argv=None) -> int:

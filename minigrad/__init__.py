@@ -13,7 +13,9 @@ from minigrad.ops import sum  # noqa: A004 - mg.sum mirrors np.sum on purpose
 from minigrad.replay import Tape, record
 from minigrad.tensor import (Tensor, as_tensor, detect_anomaly, is_grad_enabled, no_grad, tensor,
                              topological_order)
+from minigrad.steps import backward_steps, backward_trace
 from minigrad.viz import draw, save_graph, summary
+from minigrad.animation import backward_animation, save_backward_animation
 
 __version__ = "0.1.0"
 
@@ -22,4 +24,5 @@ __all__ = ["Tensor", "tensor", "as_tensor", "no_grad", "detect_anomaly", "is_gra
            "identity", "matmul", "transpose", "sum", "mean", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "record", "Tape",
            "numerical_grad", "gradcheck", "relative_difference",
-           "draw", "save_graph", "summary"]
+           "draw", "save_graph", "summary",
+           "backward_steps", "backward_trace", "backward_animation", "save_backward_animation"]

@@ -494,9 +494,11 @@ def _leaky_relu(node, ins, listed):
 
 
 def _infer_alpha(node: Tensor, z: np.ndarray) -> Optional[float]:
-    """leaky_relu keeps its slope to itself: find the one that reproduces the
-    recorded value (the default 0.01 first); None when no input was below 0
-    (the forward then refuses inputs at or below 0 instead of guessing)."""
+    """leaky_relu keeps its slope to itself, so the tape reads it from the
+    recorded values: the shortest decimal (at most 15 significant digits: 0.01,
+    0.2, ...) that reproduces every recorded entry, or a ``ValueError``. None
+    when no input was below 0 (the forward then refuses inputs at or below 0
+    instead of guessing)."""
     negative = np.flatnonzero(z < 0)
     if not negative.size:
         if np.any(z == 0):   # the gradient there is alpha * g: it cannot wait
@@ -505,11 +507,14 @@ def _infer_alpha(node: Tensor, z: np.ndarray) -> Optional[float]:
                              f"0, where its gradient needs alpha; use the eager engine")
         return None
     below = z <= 0
-    for alpha in (0.01, float(node.data.flat[negative[0]] / z.flat[negative[0]])):
+    quotient = float(node.data.flat[negative[0]] / z.flat[negative[0]])
+    for digits in range(1, 16):
+        alpha = abs(float(f"{quotient:.{digits}g}"))   # alpha >= 0; never -0.0
         if np.array_equal(z[below] * alpha, node.data[below]):
             return alpha
-    raise ValueError(f"record: cannot find the slope alpha that reproduces leaky_relu "
-                     f"{describe(node)}")
+    raise ValueError(f"record: cannot read the slope alpha of leaky_relu {describe(node)} "
+                     f"exactly from the recorded values (the tape reads it as a decimal of "
+                     f"at most 15 significant digits); use the eager engine")
 
 
 def _sigmoid_into(z, e, d, a, positive) -> None:

@@ -8,11 +8,19 @@ How the picture is made, so that a reader can predict it:
 
 * one box per tensor, with ids ``n0, n1, ...`` in ``topological_order`` (inputs
   first), so the same graph always gives the same DOT text; a small oval for
-  each op (``@``, ``+``, ``tanh``, ``σ``, ``BCE``) sits between the op's inputs
-  and its result, and the arrows run from X to J; leaves (W, b, Y) sit beside
-  the op that uses them, so the line X -> Z -> A -> J runs straight;
-* an unnamed result is labelled by how it was made when its inputs are named or
-  one-number constants (``W[1] X``, ``1 − A[2]``, ``log(A[2])``), else by its shape only;
+  each op (``@``, ``+``, ``tanh``, ``σ``, ``**2``, ``BCE``: the symbols of
+  ``minigrad.steps.RULES``) sits between the op's inputs and its result, and
+  the arrows run from X to J; leaves (W, b, Y) sit beside the op that uses
+  them, so the line X -> Z -> A -> J runs straight;
+* the picture fits a page column (``rankdir="auto"``): the flow runs left to
+  right only while the longest path has at most 2 ops, else top to bottom, and
+  a drawing wider than 8.33 inches (800 px at 96 dpi) is scaled down to it;
+* an unnamed result is labelled by how it was made (``W[1] X``, ``1 − A[2]``,
+  ``Σ (tanh(w × x) + 1)``) when that can be written in 40 characters, else by
+  its shape only;
+* numbers (``values``, ``grads``): all of a tensor of at most 6 entries; one
+  per row of a column (n, 1) (up to 8 rows); else the norm and the first 3
+  entries, since a mean of signed numbers near 0 says nothing;
 * kinds, told apart by colour and shape: *input* (a named leaf that needs no
   gradient: X, Y), *parameter* (a leaf with ``requires_grad``: W, b),
   *intermediate*, *loss* (the root), *constant* (an unnamed leaf, such as the
@@ -29,42 +37,44 @@ from __future__ import annotations
 
 import html
 import math
+import os
 import re
 import unicodedata
 import warnings
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
+from minigrad.steps import expression, node_name, op_symbol
+from minigrad.table import text_table
 from minigrad.tensor import Tensor, describe, topological_order
 
 if TYPE_CHECKING:  # pragma: no cover - only for the annotations
     import graphviz
 
-__all__ = ["draw", "save_graph", "summary", "GraphvizNotFoundError", "FORMATS"]
+__all__ = ["draw", "save_graph", "summary", "GraphvizNotFoundError", "FORMATS", "check_suffix",
+           "render", "DPI_RANGE"]
 
 FORMATS = (".png", ".svg", ".pdf", ".dot", ".gv")
 LARGE_GRAPH = 300   # tensors; past this a picture is rarely readable: warn
 TINY = 6            # a tensor with at most this many entries shows every number
+COLUMN_ROWS = 8     # a larger (n, 1) column shows this many rows
+FIRST_ENTRIES = 3   # a larger array shows its norm and this many entries
+DPI_RANGE = (10, 1200)   # below: an empty picture; above: gigapixels and minutes of dot
+# "auto" fits a page column: left to right only while the longest path has at most
+# this many ops (each op with its labels takes ~250 px across), else top to bottom;
+# and at most COLUMN_INCHES wide (800 px at Graphviz's 96 dpi): a wider drawing is
+# scaled down to it, which for a top-to-bottom graph costs its text little.
+AUTO_LR_OPS = 2
+COLUMN_INCHES = 8.33
 
-_RANKDIRS = ("LR", "RL", "TB", "BT")
+_RANKDIRS = ("auto", "LR", "RL", "TB", "BT")
 _LAYER = re.compile(r"\[([0-9]+)\]")
 _LOSS = math.inf    # cluster key of the loss: after every layer
 _FONT = "Helvetica,Arial,sans-serif"
-
-# How an op is drawn (an op not listed here is drawn by its name: exp, log, tanh, mean).
-_SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "pow": "**", "neg": "−x",
-            "matmul": "@", "transpose": "·ᵀ", "sum": "Σ", "sigmoid": "σ", "relu": "ReLU",
-            "leaky_relu": "leaky ReLU", "identity": "id", "binary_cross_entropy": "BCE"}
-# How an unnamed result is labelled, from its inputs' names.
-
-_EXPRESSIONS = {"matmul": "{0} {1}", "add": "{0} + {1}", "sub": "{0} − {1}",
-                "mul": "{0} × {1}", "div": "{0} ÷ {1}", "neg": "−{0}", "transpose": "{0}ᵀ",
-                "exp": "exp({0})", "log": "log({0})", "tanh": "tanh({0})",
-                "sigmoid": "σ({0})", "relu": "ReLU({0})", "leaky_relu": "leaky ReLU({0})",
-                "sum": "Σ {0}", "mean": "mean({0})"}
 
 _KINDS = {  # kind -> (legend text, node attributes)
     "input": ("input / label", dict(shape="box", style="filled", fillcolor="#dbeafe",
@@ -82,6 +92,7 @@ _OP_NODE = dict(shape="ellipse", style="filled", fillcolor="#f3f4f6", color="#9c
                 fontsize="11", margin="0.04,0.02", width="0.3", height="0.25")
 _CLUSTER = dict(style="rounded,filled", color="#d1d5db", fillcolor="#f9fafb",
                 fontcolor="#4b5563", fontsize="12", labeljust="l")
+_CURRENT = dict(color="#ea580c", fillcolor="#fed7aa", penwidth="4", fontcolor="black")
 _GRAD_COLOR = "#9a3412"
 
 
@@ -91,30 +102,45 @@ class GraphvizNotFoundError(RuntimeError):
 
 def draw(root: Union[Tensor, Sequence[Tensor]], *, values: bool = False, grads: bool = False,
          highlight: Union[str, Tensor, Iterable[Union[str, Tensor]]] = (),
-         rankdir: str = "LR", dpi: Optional[float] = None) -> "graphviz.Digraph":
+         rankdir: str = "auto", dpi: Optional[float] = None) -> "graphviz.Digraph":
     """The graph that made ``root`` as a ``graphviz.Digraph`` (see the module docstring).
 
-    Each tensor shows its name (``W<SUP>[1]</SUP>``) and shape (``(4, 400)``,
-    ``scalar``); ``values``/``grads`` add its numbers when it has at most 6
-    entries, else their mean and max |x|. ``highlight`` names tensors (by name
-    or as Tensor objects) to mark in red. ``rankdir`` is Graphviz's flow
-    direction ("LR": X on the left, J on the right); ``dpi`` sets the
+    Each tensor shows its name (``W<SUP>[1]</SUP>``) or how it was made, and its
+    shape (``(4, 400)``, ``scalar``); ``values``/``grads`` add its numbers: every
+    number when it has at most 6 entries, one per row for a column (n, 1), else
+    its norm and its first entries. ``highlight`` names tensors (by name or as
+    Tensor objects) to mark in red. ``rankdir`` is Graphviz's flow direction:
+    "LR" (X on the left, J on the right), "TB" (top to bottom), "RL", "BT", or
+    "auto" (the default) fits a page column: left to right while the longest
+    path from an input to ``root`` has at most 2 ops, else top to bottom, and
+    at most 8.33 inches (800 px at 96 dpi) wide. ``dpi`` (10 to 1200) sets the
     resolution of PNG output.
+    Every option is checked before any work: a wrong one is a ``TypeError`` or
+    ``ValueError`` naming it.
     """
-    graphviz = _import_graphviz()
-    if rankdir not in _RANKDIRS:
-        raise ValueError(f"draw: rankdir must be one of {', '.join(_RANKDIRS)}; got {rankdir!r}")
+    return _digraph(root, values=values, grads=grads, highlight=highlight, rankdir=rankdir,
+                    dpi=dpi)
+
+
+def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool, highlight,
+             rankdir: str, dpi: Optional[float],
+             frame: Optional["Frame"] = None) -> "graphviz.Digraph":
+    """draw(), plus ``frame``: one moment of the backward pass (the animation's)."""
     root, order = _graph_of(root, "draw")
+    _check_options(values=values, grads=grads, rankdir=rankdir, dpi=dpi)
+    graphviz = _import_graphviz()
     if len(order) > LARGE_GRAPH:
         warnings.warn(f"draw: the graph has {len(order)} tensors (more than {LARGE_GRAPH}); "
                       f"the picture will be hard to read: draw a smaller part, or use "
-                      f"summary()", stacklevel=2)
+                      f"summary()", stacklevel=3)
     marked = _highlighted(order, highlight)
     where = _clusters(order, root)
     ids = {id(t): f"n{i}" for i, t in enumerate(order)}
-
     graph_attr = dict(rankdir=rankdir, fontname=_FONT, bgcolor="white", nodesep="0.25",
                       ranksep="0.35", newrank="true")
+    if rankdir == "auto":
+        graph_attr["rankdir"] = "LR" if _ops_deep(order) <= AUTO_LR_OPS else "TB"
+        graph_attr["size"] = f"{COLUMN_INCHES:g},1000"   # width capped, height free
     if dpi is not None:
         graph_attr["dpi"] = f"{float(dpi):g}"
     g = graphviz.Digraph("minigrad", graph_attr=graph_attr,
@@ -129,78 +155,133 @@ def draw(root: Union[Tensor, Sequence[Tensor]], *, values: bool = False, grads: 
             if key is not None:
                 sub.attr(label=cluster.replace("layer", "layer "), **_CLUSTER)
             for t in members:
-                _add_tensor(sub, t, ids[id(t)], _kind(t, root), id(t) in marked, values, grads)
+                _add_tensor(sub, t, ids[id(t)], _kind(t, root), id(t) in marked, values, grads,
+                            frame)
             _pin_leaves(sub, members, ids)
     for t in order:
         if t.parents:
             for p in t.parents:
-                g.edge(ids[id(p)], f"{ids[id(t)]}_op")
-            g.edge(f"{ids[id(t)]}_op", ids[id(t)])
+                g.edge(ids[id(p)], f"{ids[id(t)]}_op", **_edge_style(frame, p, t))
+            g.edge(f"{ids[id(t)]}_op", ids[id(t)], **_edge_style(frame, t, t))
     kinds = {_kind(t, root) for t in order}
-    grad_of = (_name(root.name) if root.name else "root") if grads else None
-    g.node("legend", label=_legend(kinds, bool(marked), grad_of), shape="plaintext",
+    grad_of = _plain_name(root) if grads else None
+    g.node("legend", label=_legend(kinds, bool(marked), grad_of, frame), shape="plaintext",
            fontsize="10")
     return g
 
 
-def save_graph(root: Union[Tensor, Sequence[Tensor]], path: Union[str, Path], **draw_options) -> Path:
+def save_graph(root: Union[Tensor, Sequence[Tensor]], path: Union[str, Path],
+               **draw_options) -> Path:
     """Draw ``root``'s graph into ``path``, the format taken from its suffix
     (.png .svg .pdf need Graphviz's ``dot``; .dot .gv are the DOT text and do not).
-    Writes exactly that one file, prints nothing, and returns its path."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise ValueError(f"save_graph: cannot tell the format of {str(path)!r}; the suffix "
-                         f"must be one of {', '.join(FORMATS)}")
+    Writes exactly that one file (replacing one of that name), prints nothing,
+    and returns its path. The options are draw()'s, checked before any work."""
+    path = check_suffix(path, FORMATS, "save_graph")
     graph = draw(root, **draw_options)
-    if suffix in (".dot", ".gv"):
+    if path.suffix.lower() in (".dot", ".gv"):
         path.write_text(graph.source, encoding="utf-8")
         return path
+    path.write_bytes(render(graph, path.suffix.lower()[1:], "save_graph"))
+    return path
+
+
+def check_suffix(path: Union[str, "os.PathLike[str]"], formats: Sequence[str] = FORMATS,
+                 what: str = "") -> Path:
+    """``path`` as a ``Path`` when its suffix (any case) is one of ``formats``
+    (``.png``-style), else a ``ValueError`` listing them, raised before any work.
+    The one check of a picture's suffix: graphs here, figures in ``nets.plots``
+    (with matplotlib's formats). ``what`` starts the message (a function, a flag).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{what or 'picture'}: path must be a str or a pathlib.Path; got "
+                        f"{type(path).__name__}")
+    path = Path(path)
+    if path.suffix.lower() not in formats:
+        raise ValueError(f"{what + ': ' if what else ''}cannot tell the picture format of "
+                         f"{str(path)!r}; the suffix must be one of {', '.join(formats)}")
+    return path
+
+
+def render(graph: "graphviz.Digraph", fmt: str, what: str = "save_graph") -> bytes:
+    """The picture ``dot`` makes of ``graph`` in format ``fmt`` ("png", "svg", ...);
+    ``GraphvizNotFoundError`` saying how to install Graphviz when ``dot`` is missing."""
     import graphviz
     try:
         # pipe(), not render("x.png"): render writes the DOT text under the name given.
-        picture = graph.pipe(format=suffix[1:], quiet=True)
+        return graph.pipe(format=fmt, quiet=True)
     except graphviz.ExecutableNotFound as error:
         raise GraphvizNotFoundError(
-            f"save_graph: Graphviz's `dot` program was not found on PATH; it is needed "
-            f"to write {suffix} files. Install Graphviz with one of\n"
+            f"{what}: Graphviz's `dot` program was not found on PATH; it is needed "
+            f"to write .{fmt} files. Install Graphviz with one of\n"
             f"    apt-get install graphviz                 (Debian, Ubuntu; with sudo)\n"
             f"    brew install graphviz                    (macOS)\n"
             f"    conda install -c conda-forge graphviz    (conda)\n"
             f"Writing .dot or .gv needs no Graphviz: save_graph(root, 'graph.dot').") from error
-    path.write_bytes(picture)
-    return path
 
 
 def summary(root: Union[Tensor, Sequence[Tensor]]) -> str:
     """The graph of ``root`` as a text table, one row per tensor, inputs first:
-    name (or ``<op>``), op, kind, shape, and the norm of ``.grad`` (``-`` if none)."""
+    name (or ``<op>``), op, kind, shape, and the norm of ``.grad`` (``-`` if none).
+    Columns line up in a terminal, wide (CJK) characters included."""
     root, order = _graph_of(root, "summary")
-    rows = [("name", "op", "kind", "shape", "grad norm")]
+    rows = []
     for t in order:
         kind = _kind(t, root)
-        name = _visible(t.name) if t.name else (f"<{t.op}>" if t.parents else f"<{kind}>")
+        name = node_name(t)
+        name = _visible(name) if name is not None else (f"<{t.op}>" if t.parents else f"<{kind}>")
         if t.grad is None:
             norm = "-"
         else:
             with np.errstate(all="ignore"):   # inf/nan grads are shown, not warned about
                 norm = f"{np.linalg.norm(t.grad):.4g}"
         rows.append((name, t.op or "-", kind, _shape(t.shape), norm))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    rows.insert(1, tuple("-" * w for w in widths))
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
-                     for row in rows)
+    return text_table(("name", "op", "kind", "shape", "grad norm"), rows)
+
+
+# --- the options, checked before any work ----------------------------------------------------
+def check_roots(root: object, what: str) -> list:
+    """``root`` (a Tensor, or a list or tuple of them: the loss first) as a list,
+    else a ``TypeError`` that says what came."""
+    roots = [root] if isinstance(root, Tensor) else list(root) \
+        if isinstance(root, (list, tuple)) else None
+    if not roots or not all(isinstance(r, Tensor) for r in roots):
+        hint = " (make it one: mg.tensor(...))" if isinstance(root, np.ndarray) else ""
+        raise TypeError(f"{what}: root must be a minigrad Tensor, the end of a graph, or a "
+                        f"list of them; got {type(root).__module__}.{type(root).__name__}{hint}")
+    return roots
+
+
+def _check_options(*, values: object, grads: object, rankdir: object, dpi: object) -> None:
+    for flag, value in (("values", values), ("grads", grads)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"draw: {flag} must be True or False; got {value!r}")
+    if not isinstance(rankdir, str) or rankdir not in _RANKDIRS:
+        raise ValueError(f"draw: rankdir must be one of {', '.join(_RANKDIRS)}; "
+                         f"got {rankdir!r}")
+    if dpi is not None:
+        low, high = DPI_RANGE
+        if isinstance(dpi, (bool, np.bool_)) or not isinstance(dpi, (int, float, np.integer,
+                                                                    np.floating)):
+            raise TypeError(f"draw: dpi must be a number from {low} to {high} (or None); "
+                            f"got {dpi!r} ({type(dpi).__name__})")
+        if not low <= float(dpi) <= high:   # NaN fails this too
+            raise ValueError(f"draw: dpi must be from {low} to {high} (or None: Graphviz's "
+                             f"96); got {dpi!r}")
+
+
+def _ops_deep(order: list) -> int:
+    """The most ops on a path from an input to the root."""
+    depth: dict = {}
+    for t in order:
+        depth[id(t)] = 1 + max(depth[id(p)] for p in t.parents) if t.parents else 0
+    return max(depth.values())
 
 
 def _graph_of(root: Union[Tensor, Sequence[Tensor]], where: str) -> tuple:
     """The first root (the loss) and every tensor the roots depend on, inputs first.
     More roots draw outputs made beside the loss (A[2] = σ(Z[2]) when J is
     computed from the logits Z[2])."""
-    roots = [root] if isinstance(root, Tensor) else list(root) \
-        if isinstance(root, (list, tuple)) else None
-    if not roots or not all(isinstance(r, Tensor) for r in roots):
-        raise TypeError(f"{where}: root must be a Tensor or a list of Tensors; "
-                        f"got {type(root).__name__}")
+    roots = check_roots(root, where)
     order, seen = [], set()
     for r in reversed(roots):   # the loss last: the outputs beside it come before it
         for t in topological_order(r):
@@ -216,13 +297,13 @@ def _kind(t: Tensor, root: Tensor) -> str:
         return "loss" if t is root else "intermediate"
     if t.requires_grad:
         return "parameter"
-    return "input" if t.name else "constant"
+    return "input" if node_name(t) is not None else "constant"
 
 
 def _clusters(order: list, root: Tensor) -> dict:
     """id(tensor) -> cluster key (0 input, l for layer l, _LOSS) or None; the rule is
     in the module docstring. Walks from the root back, so consumers are placed first."""
-    if not any(t.name and _LAYER.search(t.name) for t in order):
+    if not any(_LAYER.search(node_name(t) or "") for t in order):
         return {}
     consumers: dict = {}
     for t in order:
@@ -231,12 +312,12 @@ def _clusters(order: list, root: Tensor) -> dict:
     where: dict = {}
     for t in reversed(order):
         used_by = [where[id(c)] for c in consumers.get(id(t), [])]
-        layer = _LAYER.search(t.name) if t.name else None
+        layer = _LAYER.search(node_name(t) or "")
         if layer:
             where[id(t)] = int(layer.group(1))
         elif t is root:
             where[id(t)] = _LOSS
-        elif t.name and not t.parents and not t.requires_grad:
+        elif node_name(t) is not None and not t.parents and not t.requires_grad:
             only_loss = used_by and all(c == _LOSS for c in used_by)
             where[id(t)] = _LOSS if only_loss else 0
         else:
@@ -266,8 +347,8 @@ def _highlighted(order: list, highlight) -> set:
     in_graph = {id(t) for t in order}
     names: dict = {}
     for t in order:
-        if t.name:
-            names.setdefault(t.name, []).append(id(t))
+        if node_name(t) is not None:
+            names.setdefault(node_name(t), []).append(id(t))
     marked, unknown = set(), []
     for item in highlight:
         if isinstance(item, Tensor):
@@ -289,44 +370,47 @@ def _highlighted(order: list, highlight) -> set:
 
 # --- labels (HTML-like: every piece of user text goes through _text) ------------------------
 def _add_tensor(g, t: Tensor, node_id: str, kind: str, marked: bool,
-                values: bool, grads: bool) -> None:
+                values: bool, grads: bool, frame: Optional["Frame"] = None) -> None:
     attrs = dict(_KINDS[kind][1])
-    if marked:
+    current = frame is not None and id(t) == frame.current
+    if marked or current:
         style = attrs.get("style", "")
-        attrs.update(_HIGHLIGHT, style=style if "filled" in style else "filled")
+        attrs.update(_CURRENT if current else _HIGHLIGHT,
+                     style=style if "filled" in style else "filled")
         if kind == "constant":
             attrs["shape"] = "box"   # a plaintext node has no border to thicken
-    g.node(node_id, label=_tensor_label(t, kind, values, grads), **attrs)
+    g.node(node_id, label=_tensor_label(t, kind, values, grads, frame), **attrs)
     if t.parents:
-        g.node(f"{node_id}_op", label=f"<{_text(_SYMBOLS.get(t.op, t.op or '?'))}>", **_OP_NODE)
+        g.node(f"{node_id}_op", label=f"<{_text(op_symbol(t))}>", **_OP_NODE)
 
 
-def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool) -> str:
+def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
+                  frame: Optional["Frame"] = None) -> str:
     if kind == "constant":   # the 1 in 1 - A: its value says it all
         return "<" + ("<BR/>".join(_numbers(t.data)) if t.size <= TINY else _shape(t.shape)) + ">"
-    if t.name:
-        rows = [f"<B>{_name(t.name)}</B>"]
+    name = node_name(t)
+    if name is not None:
+        rows = [f"<B>{_name(name)}</B>"]
     else:
-        expression = _expression(t)
-        rows = [f"<I>{expression}</I>"] if expression else []
+        made = expression(t)
+        rows = [f"<I>{_name(made)}</I>"] if made else []
     small = '<FONT POINT-SIZE="10" COLOR="{}">{}</FONT>'
     rows.append(small.format("#4b5563", _shape(t.shape)))
     if values:
         rows.append(small.format("black", _caption("value", _numbers(t.data))))
-    if grads and t.requires_grad:
-        grad = ["not computed"] if t.grad is None else _numbers(t.grad)
+    if grads and t.requires_grad and (frame is None or id(t) in frame.reached):
+        if frame is not None:
+            arrived = frame.grads.get(id(t))
+            grad = ["pending"] if arrived is None else _numbers(arrived)
+        else:
+            grad = ["not computed"] if t.grad is None else _numbers(t.grad)
         rows.append(small.format(_GRAD_COLOR, _caption("grad", grad)))
     return "<" + "<BR/>".join(rows) + ">"
 
 
-def _expression(t: Tensor) -> Optional[str]:
-    """How an unnamed result was made, in the notes' writing (``W[1] X``, ``1 − A[2]``,
-    ``tanh(Z[1])``), when each input is named or a one-number constant; else None."""
-    operands = [_name(p.name) if p.name else
-                _num(p.data) if not p.parents and not p.requires_grad and p.data.size == 1
-                else None for p in t.parents]
-    form = _EXPRESSIONS.get(t.op)
-    return None if form is None or not operands or None in operands else form.format(*operands)
+def _plain_name(t: Tensor) -> str:
+    name = node_name(t)
+    return _name(name) if name is not None else "root"
 
 
 def _name(name: str) -> str:
@@ -353,16 +437,23 @@ def _shape(shape: tuple) -> str:
 
 
 def _numbers(a: np.ndarray) -> list:
-    """Lines of text: every number of a tiny array, one row per line (so b (4, 1)
-    stands as a column); the mean and max |x| of a larger one."""
+    """Lines of text for an array's numbers: every number of a tiny one, one row
+    per line (so b (4, 1) stands as a column); a column (n, 1) one row per line,
+    up to 8; a larger array its norm and first entries (the shape is on the label)."""
     if a.size == 0:
         return ["empty"]
-    if a.size > TINY:
-        with np.errstate(all="ignore"):   # inf - inf in the mean: show nan, do not warn
-            return [f"mean {_num(a.mean())}", f"max|x| {_num(np.abs(a).max())}"]
     if a.ndim == 0:
         return [_num(a)]
-    return [f"[{', '.join(_num(x) for x in row)}]" for row in a.reshape(-1, a.shape[-1])]
+    if a.size <= TINY:
+        return [f"[{', '.join(_num(x) for x in row)}]" for row in a.reshape(-1, a.shape[-1])]
+    with np.errstate(all="ignore"):   # inf in the norm: show inf, do not warn
+        norm = f"norm {_num(np.linalg.norm(a))}"
+    if a.ndim == 2 and a.shape[1] == 1:
+        rows = [f"[{_num(x)}]" for x in a[:COLUMN_ROWS, 0]]
+        more = a.shape[0] - COLUMN_ROWS
+        return [norm] + rows + ([f"… {more} more"] if more > 0 else [])
+    first = ", ".join(_num(x) for x in a.reshape(-1)[:FIRST_ENTRIES])
+    return [norm, f"[{first}, …]"]
 
 
 def _caption(caption: str, lines: list) -> str:
@@ -375,18 +466,42 @@ def _num(x) -> str:
     return f"{float(x):.3g}"
 
 
-def _legend(kinds: set, highlighted: bool, grad_of: Optional[str]) -> str:
+def _legend(kinds: set, highlighted: bool, grad_of: Optional[str],
+            frame: Optional["Frame"] = None) -> str:
     rows = [(text, attrs) for k, (text, attrs) in _KINDS.items() if k in kinds and k != "constant"]
     rows.append(("op", _OP_NODE))
     if highlighted:
         rows.append(("highlighted", _HIGHLIGHT))
+    if frame is not None:
+        rows.append(("this step", _CURRENT))
     cells = "".join(f'<TR><TD BGCOLOR="{a["fillcolor"]}" COLOR="{a["color"]}">{text}</TD></TR>'
                     for text, a in rows)
+    if frame is not None:
+        cells += (f'<TR><TD BORDER="0"><FONT COLOR="{_GRAD_COLOR}">━ gradient sent back'
+                  f'</FONT></TD></TR>')
     if grad_of is not None:   # what "grad" means, in the notes' words
         cells += (f'<TR><TD BORDER="0"><FONT COLOR="{_GRAD_COLOR}">grad = '
                   f'∂{grad_of}/∂(that tensor)</FONT></TD></TR>')
     return (f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="3" CELLPADDING="3">'
             f'<TR><TD BORDER="0"><B>legend</B></TD></TR>{cells}</TABLE>>')
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One moment of the backward pass drawn over the graph (see minigrad.animation):
+    the node whose step it is, the gradients complete so far (id -> ∂J/∂node),
+    the edges (id(source), id(result)) that have carried a gradient back, and the
+    nodes the pass reaches (others, such as A[2] beside J, get no gradient line)."""
+    current: int
+    grads: Mapping[int, np.ndarray]
+    edges: frozenset
+    reached: frozenset
+
+
+def _edge_style(frame: Optional[Frame], source: Tensor, result: Tensor) -> dict:
+    if frame is not None and (id(source), id(result)) in frame.edges:
+        return dict(color=_GRAD_COLOR, penwidth="2.5")
+    return {}
 
 
 def _import_graphviz():

@@ -7,12 +7,13 @@
 """
 from nets import activations, data, init
 from nets.check import BackpropReport, check_backprop
+from nets.course import course
 from nets.network import DeepNet, Graph, Network, accuracy, check_data, cost
 from nets.two_layer import LogisticRegression, TwoLayerNet
 
 __all__ = ["activations", "data", "init", "Network", "DeepNet", "TwoLayerNet",
            "LogisticRegression", "Graph", "accuracy", "cost", "check_data",
-           "check_backprop", "BackpropReport"]
+           "check_backprop", "BackpropReport", "course"]
 
 
 def __getattr__(name: str):

@@ -6,6 +6,10 @@
     print(report)      # one row per node, and "first wrong at Z[1]; W[1], b[1] follow from it"
     report.draw()      # the graph, wrong nodes in red
 
+``hand`` may also be the course's own ``backward_propagation(parameters,
+cache, X, Y)`` returning ``dW1, db1, ...`` (see ``nets.course``): the report
+then names each gradient as it does (``dW1``, node ``W[1]``).
+
 ``hand(params, X, Y)`` returns any subset of the node names ``"A[L]", "Z[L]",
 "W[L]", "b[L]", ..., "b[1]"`` in the notes' conventions: ``dZ[l]`` and
 ``dA[l]`` stack the per-sample derivatives ∂L(i)/∂z(i), so autograd's
@@ -18,208 +22,39 @@ Two nodes agree when the course's relative difference
 is a sum of terms cancels to round-off on both sides (its size is below
 1e-10 of the sum of the terms' sizes): then the relative difference of two
 round-off residues means nothing. A hand value of another shape is never
-broadcast: it is "WRONG SHAPE", named, with both shapes.
+broadcast: it is "WRONG SHAPE", named, with both shapes. NaN or inf on
+either side is never "ok", and the comparison does not overflow at any size.
+
+Under the table, the diagnosis says where each error enters (``nets.diagnosis``:
+"follows from" only along a path that is wrong, and dZ[1] inferred when only
+dW[1], db[1] came back) and which classic slip reproduces the numbers
+(``nets.slips``: "likely slip: A1 in place of g′(Z1) = 1 − A1²").
 """
 from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
 import minigrad as mg
 from nets import activations
+from nets.course import CourseBackprop, check_signature, course, course_name, is_course_function
 from nets.network import Graph, check_data
-
-if TYPE_CHECKING:  # pragma: no cover - only for the annotations
-    import graphviz
+from nets.report import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE, BackpropReport,
+                         NodeCheck, SlipContext)
 
 __all__ = ["check_backprop", "BackpropReport", "NodeCheck", "OK", "WRONG", "WRONG_SHAPE",
            "MISSING", "UNKNOWN", "NOT_COMPARED"]
 
 Hand = Callable[[Dict[str, np.ndarray], np.ndarray, np.ndarray], Mapping[str, Any]]
 
-# Verdicts. Only WRONG, WRONG SHAPE and unknown names are failures.
-OK = "ok"
-WRONG = "WRONG"
-WRONG_SHAPE = "WRONG SHAPE"
-MISSING = "missing"             # a node hand did not return: neutral
-UNKNOWN = "unknown name"        # a key that is no node of the graph (a typo such as "dW1")
-NOT_COMPARED = "not compared"   # a node autograd gives no gradient: the data X, Y, and J
-
 # A gradient whose size is below this share of the sum of its terms' sizes has
 # cancelled: what is left on either side is round-off (about 1e-16 per term).
 ROUNDOFF = 1e-10
 
 _PER_SAMPLE = re.compile(r"^[ZA]\[[0-9]+\]$")
-
-
-@dataclass
-class NodeCheck:
-    """One node: autograd's gradient and the hand one, in the notes' conventions.
-
-    ``autograd`` is ∂J/∂node for W and b, and m ∂J/∂node for Z and A
-    (``per_sample``); ``hand`` is the value hand returned (None when missing).
-    ``numerical`` is the central-difference gradient (parameters, with
-    ``numerical=True``), ``numerical_difference`` its difference with autograd.
-    """
-    name: str
-    shape: Optional[tuple]
-    hand_shape: Optional[tuple]
-    autograd: Optional[np.ndarray]
-    hand: Optional[np.ndarray]
-    difference: Optional[float]
-    verdict: str
-    per_sample: bool = False
-    numerical: Optional[np.ndarray] = None
-    numerical_difference: Optional[float] = None
-    note: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.verdict in (WRONG, WRONG_SHAPE, UNKNOWN)
-
-    @property
-    def compared(self) -> bool:
-        return self.verdict in (OK, WRONG, WRONG_SHAPE)
-
-
-@dataclass
-class BackpropReport:
-    """What ``check_backprop`` found: ``rows`` in backward order (J side first),
-    then the keys that name no node. Truthy when ``ok``."""
-    rows: List[NodeCheck]
-    graph: Graph
-    tol: float
-    m: int
-
-    @property
-    def ok(self) -> bool:
-        """Every returned node agrees, no key is unknown, and at least one node
-        was compared (a hand that returns nothing checks nothing)."""
-        return any(r.compared for r in self.rows) and not any(r.failed for r in self.rows)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __repr__(self) -> str:
-        return (f"BackpropReport(ok={self.ok}, mismatches={self.mismatches}, "
-                f"unknown={self.unknown}, missing={self.missing}, m={self.m})")
-
-    @property
-    def mismatches(self) -> List[str]:
-        """Nodes whose hand gradient is wrong (in value or shape), in backward order."""
-        return [r.name for r in self.rows if r.verdict in (WRONG, WRONG_SHAPE)]
-
-    @property
-    def unknown(self) -> List[Any]:
-        """Keys hand returned that are no node of the graph."""
-        return [r.name for r in self.rows if r.verdict == UNKNOWN]
-
-    @property
-    def missing(self) -> List[str]:
-        """Nodes with a gradient that hand did not return."""
-        return [r.name for r in self.rows if r.verdict == MISSING]
-
-    def row(self, name: str) -> NodeCheck:
-        """The row of node ``name``."""
-        for r in self.rows:
-            if r.name == name:
-                return r
-        raise KeyError(f"no row {name!r}; rows: {', '.join(str(r.name) for r in self.rows)}")
-
-    def origins(self) -> List[tuple]:
-        """``[(wrong node, [nodes that follow from it]), ...]`` in backward order.
-
-        A later mismatch "follows from" an earlier one when its gradient is
-        computed from it: it is an ancestor of it in the forward graph (its
-        value flows into it), so backprop reaches it through the wrong node.
-        """
-        groups: List[tuple] = []
-        for name in self.mismatches:
-            node = self.graph[name]
-            for root, followers, ancestors in groups:
-                if id(node) in ancestors:
-                    followers.append(name)
-                    break
-            else:
-                groups.append((name, [], _ancestor_ids(self.graph[name])))
-        return [(root, followers) for root, followers, _ in groups]
-
-    def diagnosis(self) -> str:
-        """The last line of the table: where the error enters, or that all agree."""
-        lines = []
-        for i, (root, followers) in enumerate(self.origins()):
-            text = f"first wrong at {root}" if i == 0 else f"also wrong at {root}, independently"
-            if followers:
-                verb = "follows" if len(followers) == 1 else "follow"
-                text += f"; {', '.join(followers)} {verb} from it"
-            lines.append(text)
-        if self.unknown:
-            lines.append("unknown names (not nodes of the graph): "
-                         + ", ".join(repr(k) for k in self.unknown))
-        if lines:
-            return "\n".join(lines)
-        compared = [r.name for r in self.rows if r.compared]
-        if not compared:
-            return "no node to compare: hand returned no gradient for any node of the graph"
-        if self.missing:
-            agree = (f"all {len(compared)} returned nodes agree" if len(compared) > 1
-                     else f"the one returned node, {compared[0]}, agrees")
-            return f"{agree} with autograd (not returned: {', '.join(self.missing)})"
-        return f"all {len(compared)} nodes agree with autograd"
-
-    def __str__(self) -> str:
-        numerical = any(r.numerical_difference is not None for r in self.rows)
-        header = ["node", "shape", "hand vs autograd"]
-        if numerical:
-            header.append("autograd vs numerical")
-        header.append("verdict")
-        table = [header]
-        for r in self.rows:
-            cells = [str(r.name), "-" if r.shape is None else str(r.shape),
-                     _number(r.difference)]
-            if numerical:
-                cells.append(_number(r.numerical_difference))
-            cells.append(f"{r.verdict}  {r.note}" if r.note else r.verdict)
-            table.append(cells)
-        widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
-        # names and shapes left-aligned, numbers right-aligned, the verdict free
-        aligns = ["<", "<"] + [">"] * (len(header) - 3)
-        lines = ["  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(row, aligns, widths))
-                 + "  " + row[-1] for row in table]
-        title = (f"check_backprop: hand vs autograd on m = {self.m} samples "
-                 f"(agree below {self.tol:g}; dZ, dA per sample"
-                 + ("; numerical is shown, not judged)" if numerical else ")"))
-        return "\n".join([title] + lines + [self.diagnosis()])
-
-    def draw(self, **options: Any) -> "graphviz.Digraph":
-        """The graph of J with its gradients, the mismatching nodes highlighted.
-        ``options`` go to ``minigrad.draw`` (``values=True``, ``rankdir="TB"``, ...);
-        a ``highlight`` of your own is added to the mismatches."""
-        from minigrad.viz import draw   # graphviz only when a picture is asked for
-        options.setdefault("grads", True)
-        extra = options.pop("highlight", ())
-        extra = [extra] if isinstance(extra, (str, mg.Tensor)) else list(extra)
-        return draw(self.graph.roots, highlight=[*self.mismatches, *extra], **options)
-
-
-def _number(x: Optional[float]) -> str:
-    return "-" if x is None else f"{x:.1e}"
-
-
-def _ancestor_ids(node: mg.Tensor) -> set:
-    """ids of every tensor ``node`` is computed from (not ``node`` itself)."""
-    seen: set = set()
-    stack = list(node.parents)
-    while stack:
-        t = stack.pop()
-        if id(t) not in seen:
-            seen.add(id(t))
-            stack.extend(t.parents)
-    return seen
 
 
 # --- the check ------------------------------------------------------------------
@@ -231,34 +66,46 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
     ``net`` is a ``nets`` network (``params``, ``graph(X, Y)``, ``backprop``);
     X (n_x, m), Y (1, m) of 0/1. ``hand(params, X, Y)`` returns a dict keyed
     by node names (``"Z[1]"``, ``"W[2]"``, ...; any subset), dZ and dA per
-    sample; it gets copies, so it cannot change the net. ``hand=None`` checks
-    the net's own ``backprop``. With ``numerical=True`` each parameter row also
+    sample; it gets copies, so it cannot change the net. ``hand`` may be the
+    course's ``backward_propagation(parameters, cache, X, Y)`` instead (told
+    by its four parameters, or wrapped in ``nets.course``): it gets ``W1, b1,
+    ...`` and the cache ``Z1, A1, ...`` of this net's forward pass, and the
+    report names its gradients ``dW1, db1, ...``. ``hand=None`` checks the
+    net's own ``backprop``. With ``numerical=True`` each parameter row also
     gets central differences of J (ε = 1e-7), shown beside autograd; they are
     noisier (round-off in J over 2ε), so they do not decide ``ok``.
 
     A hand that raises, or returns something other than a dict, or a value
     that is not an array of numbers, is an error naming what came.
     """
+    if hand is not None:
+        check_signature(hand, "check_backprop")
     X, Y = check_data(X, Y, getattr(net, "n_x", None))
     m = X.shape[1]
-    if hand is None:
-        returned = _call(net.backprop, "net.backprop", X, Y)
-    else:
-        if not callable(hand):
-            raise TypeError(f"check_backprop: hand must be a function hand(params, X, Y) "
-                            f"-> dict; got {type(hand).__name__}")
-        params = {k: np.array(v, dtype=np.float64) for k, v in net.params.items()}
-        returned = _call(hand, _fn_name(hand), params, X.copy(), Y.copy())
     g = net.graph(X, Y)
     g.loss.backward()
     grads = g.grads()
+    labels: Dict[str, str] = {}
+    if hand is None:
+        label = "hand"
+        returned = _call(net.backprop, "net.backprop", X, Y)
+    else:
+        label = _fn_name(hand)
+        params = {k: np.array(v, dtype=np.float64) for k, v in net.params.items()}
+        if is_course_function(hand):
+            cache = {k: g[k].data for k in g if k[:2] in ("Z[", "A[")}
+            returned = _call(course(hand), label, params, X.copy(), Y.copy(), cache=cache)
+            labels = {k: course_name(k) for k in (*g, *returned) if isinstance(k, str)}
+        else:
+            returned = _call(hand, label, params, X.copy(), Y.copy())
     scales = _term_sizes(g, grads)
     order = _backward_order(g, grads)
     rows = []
     for name in order:
         node = g[name]
         factor = m if _PER_SAMPLE.match(name) else 1
-        auto = grads[name] * factor
+        with np.errstate(over="ignore"):
+            auto = grads[name] * factor
         if name not in returned:
             rows.append(NodeCheck(name, node.shape, None, auto, None, None, MISSING,
                                   factor != 1))
@@ -274,23 +121,43 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
                                   NOT_COMPARED, note="data or the loss: no gradient to compare"))
         else:
             rows.append(NodeCheck(key, None, _shape_of(value), None, None, None, UNKNOWN,
-                                  note=_unknown_note(key, order)))
+                                  note=_unknown_note(key, order, labels)))
     if numerical:
         _add_numerical(rows, net, X, Y)
-    return BackpropReport(rows, g, tol, m)
+    context = _slip_context(net, g, Y, lambda name, expected, given: _agree(
+        expected, given, tol, scales.get(name), m if _PER_SAMPLE.match(name) else 1)[0])
+    return BackpropReport(rows, g, tol, m, labels, label, context)
+
+
+def _slip_context(net: Any, g: Graph, Y: np.ndarray,
+                  agree: Callable[[str, np.ndarray, np.ndarray], bool]) -> Optional[SlipContext]:
+    """The forward values and g[l] of a net laid out as the notes (Z[l], A[l],
+    W[l], b[l], a sigmoid output); None for any other graph."""
+    L = getattr(net, "L", None)
+    names = [f"{k}[{l}]" for l in range(1, (L or 0) + 1) for k in "WbZA"]
+    if not L or not all(n in g for n in names) or g[f"A[{L}]"].op != "sigmoid":
+        return None
+    values = {n: g[n].data for n in names}
+    values["A[0]"] = g["X"].data
+    hidden = {l: _activation_of(g, l) for l in range(1, L)}
+    if any(act is None for act in hidden.values()):
+        return None   # an activation the registry does not know: no g' to recompute with
+    return SlipContext(values, Y, hidden, L, agree)
 
 
 def _fn_name(f: Callable) -> str:
     return getattr(f, "__name__", None) or repr(f)
 
 
-def _call(f: Callable, label: str, *args: Any) -> Mapping[str, Any]:
+def _call(f: Callable, label: str, *args: Any, **kwargs: Any) -> Mapping[str, Any]:
     try:
-        out = f(*args)
+        out = f(*args, **kwargs)
     except Exception as error:
-        shapes = ", ".join(f"{k} {v.shape}" for k, v in args[0].items()) \
-            if isinstance(args[0], dict) else ""
-        given = f"params {{{shapes}}}, " if shapes else ""
+        # as the function names them: parameters {W1 (4, 2), ...} for the course's
+        course_style = isinstance(f, CourseBackprop)
+        shapes = ", ".join(f"{course_name(k)[1:] if course_style else k} {v.shape}"
+                           for k, v in args[0].items()) if isinstance(args[0], dict) else ""
+        given = f"{'parameters' if course_style else 'params'} {{{shapes}}}, " if shapes else ""
         X, Y = args[-2], args[-1]
         raise RuntimeError(f"check_backprop: {label} raised {type(error).__name__}: {error} "
                            f"(called with {given}X {X.shape}, Y {Y.shape}); see the "
@@ -321,6 +188,29 @@ def _shape_of(value: Any) -> Optional[tuple]:
     return getattr(value, "shape", None)
 
 
+def _norm(x: np.ndarray) -> float:
+    """‖x‖₂ without overflow: scaled by the largest entry first."""
+    top = float(np.max(np.abs(x))) if x.size else 0.0
+    if top == 0.0 or not np.isfinite(top):
+        return top   # 0, inf, or nan
+
+    return top * float(np.linalg.norm(x / top))
+
+
+def _agree(auto: np.ndarray, hand: np.ndarray, tol: float, scale: Optional[float],
+           factor: int) -> tuple:
+    """(agree, difference, note) for two finite arrays of one shape: below
+    ``tol``, or both round-off of a sum that cancels. NaN never agrees."""
+    difference = mg.relative_difference(auto, hand)
+    if difference < tol:
+        return True, difference, ""
+    if scale is not None and np.isfinite(scale) and np.isfinite(difference):
+        gap = _norm(auto - hand) if np.isfinite(auto - hand).all() else float("inf")
+        if gap <= ROUNDOFF * scale * factor:
+            return True, difference, "(the sum cancels: both sides are round-off)"
+    return False, difference, ""
+
+
 def _compare(name: str, auto: np.ndarray, hand: np.ndarray, tol: float, m: int,
              scale: Optional[float]) -> NodeCheck:
     """One node's verdict; ``auto`` is already in the notes' conventions."""
@@ -329,18 +219,19 @@ def _compare(name: str, auto: np.ndarray, hand: np.ndarray, tol: float, m: int,
     if hand.shape != auto.shape:
         row.verdict, row.note = WRONG_SHAPE, _shape_note(name, hand.shape, auto.shape)
         return row
-    bad = np.argwhere(~np.isfinite(hand))
-    if bad.size:
-        index = tuple(int(i) for i in bad[0])
-        row.difference = float("nan")
-        row.verdict, row.note = WRONG, f"hand holds {hand[index]} at {index}"
-        return row
-    row.difference = mg.relative_difference(auto, hand)
-    if row.difference < tol:
-        return row
-    gap = float(np.linalg.norm(auto - hand))
-    if scale is not None and gap <= ROUNDOFF * scale * factor:
-        row.note = "(the sum cancels: both sides are round-off)"
+    for side, values in (("hand", hand), ("autograd", auto)):
+        bad = np.argwhere(~np.isfinite(values))
+        if bad.size:
+            index = tuple(int(i) for i in bad[0])
+            row.difference = float("nan")
+            row.verdict = WRONG
+            row.note = f"{side} holds {values[index]} at {index}" + (
+                "" if side == "hand" else ": no check is possible at this scale")
+            return row
+    with np.errstate(over="ignore", invalid="ignore"):
+        agree, row.difference, note = _agree(auto, hand, tol, scale, factor)
+    if agree:
+        row.note = note
         return row
     row.verdict, row.note = WRONG, _factor_note(auto, hand, m, factor != 1)
     return row
@@ -359,11 +250,15 @@ def _shape_note(name: str, hand: tuple, auto: tuple) -> str:
 
 def _factor_note(auto: np.ndarray, hand: np.ndarray, m: int, per_sample: bool) -> str:
     """Name the classic slips when hand is a multiple of autograd."""
-    norm2 = float(np.dot(auto.ravel(), auto.ravel()))
-    if norm2 == 0:
+    top = float(np.max(np.abs(auto), initial=0.0))
+    if top == 0.0:
         return ""
-    c = float(np.dot(hand.ravel(), auto.ravel())) / norm2
-    if mg.relative_difference(c * auto, hand) > 1e-6:
+    unit = auto / top   # scaled: no overflow in the dot products
+    c = float(np.dot((hand / top).ravel(), unit.ravel())) / float(np.dot(unit.ravel(),
+                                                                         unit.ravel()))
+    with np.errstate(over="ignore"):
+        scaled = c * auto
+    if not np.isfinite(c) or not mg.relative_difference(scaled, hand) <= 1e-6:   # nan: no
         return ""
     close = lambda a, b: abs(a - b) <= 1e-6 * abs(b)  # noqa: E731
     text = f"hand = {c:.4g} × autograd"
@@ -398,36 +293,49 @@ def _term_sizes(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, float]:
     L = max((int(k[2:-1]) for k in g if re.match(r"^Z\[[0-9]+\]$", k)), default=0)
     sizes: Dict[str, float] = {}
     try:
-        dA = np.abs(grads[f"A[{L}]"])
-        for l in range(L, 0, -1):
-            A, Z = g[f"A[{l}]"], g[f"Z[{l}]"]
-            sizes[f"A[{l}]"] = float(np.linalg.norm(dA))
-            dZ = dA * np.abs(_g_prime(A.op, Z.data))
-            sizes[f"Z[{l}]"] = float(np.linalg.norm(dZ))
-            sizes[f"W[{l}]"] = float(np.linalg.norm(dZ @ np.abs(g[f"A[{l - 1}]"].data).T))
-            sizes[f"b[{l}]"] = float(np.linalg.norm(dZ.sum(axis=1)))
-            dA = np.abs(g[f"W[{l}]"].data).T @ dZ
+        # a size that overflows is inf: _agree then uses the plain difference alone
+        with np.errstate(over="ignore", invalid="ignore"):
+            dA = np.abs(grads[f"A[{L}]"])
+            for l in range(L, 0, -1):
+                Z = g[f"Z[{l}]"]
+                sizes[f"A[{l}]"] = _norm(dA)
+                act = _activation_of(g, l)
+                # an activation we do not know: |g'| <= 1 for the usual ones
+                dZ = dA * (np.abs(act.g_prime(Z.data)) if act is not None else 1.0)
+                sizes[f"Z[{l}]"] = _norm(dZ)
+                sizes[f"W[{l}]"] = _norm(dZ @ np.abs(g[f"A[{l - 1}]"].data).T)
+                sizes[f"b[{l}]"] = _norm(dZ.sum(axis=1))
+                dA = np.abs(g[f"W[{l}]"].data).T @ dZ
     except (KeyError, TypeError, ValueError):
         return {}   # a net not laid out as the notes: plain relative differences
     return sizes
 
 
-def _g_prime(op: Optional[str], Z: np.ndarray) -> np.ndarray:
+def _activation_of(g: Graph, l: int) -> Optional[activations.Activation]:
+    """g[l] with its parameters as the graph was built (``Graph.activations``);
+    for a graph built without them, the registry's by the op's name; None
+    when the registry does not know it."""
+    act = getattr(g, "activations", {}).get(l)
+    if act is not None:
+        return act
     try:
-        return activations.get(op).g_prime(Z)
+        return activations.get(g[f"A[{l}]"].op)
     except ValueError:
-        return np.ones_like(Z)   # an activation we do not know: |g'| <= 1 for the usual ones
+        return None
 
 
-def _unknown_note(key: Any, names: Sequence[str]) -> str:
+def _unknown_note(key: Any, names: Sequence[str], labels: Mapping[str, str]) -> str:
+    """Why ``key`` names no node, with the node (as the hand names it) it may mean."""
     text = "not a node of the graph"
+    named = [labels.get(n, n) for n in names]
     if not isinstance(key, str):
-        return f"{text}: keys are node names such as 'W[1]'; got a {type(key).__name__}"
+        return f"{text}: keys are node names such as {named[-1]!r}; got a {type(key).__name__}"
     simple = lambda s: re.sub(r"[^0-9a-z]", "", s.lower())  # noqa: E731
-    candidates = {simple(n): n for n in names}
+    # "dW1", "dw1", "W1", "db[2]" all simplify to the node's "w1"
+    candidates = {simple(n): labels.get(n, n) for n in names}
     core = simple(key)
     guess = candidates.get(core) or (candidates.get(core[1:]) if core.startswith("d") else None)
-    return f"{text}; did you mean {guess}?" if guess else f"{text} ({', '.join(names)})"
+    return f"{text}; did you mean {guess}?" if guess else f"{text} ({', '.join(named)})"
 
 
 def _add_numerical(rows: List[NodeCheck], net: Any, X: np.ndarray, Y: np.ndarray) -> None:

@@ -2,12 +2,15 @@
 
     minigrad demo                         train the flower net; write graph.png and boundary.png
     minigrad train --hidden 4 --lr 1.2    train a two-layer net, print the cost like the course
-    minigrad draw --hidden 4 --grads      draw the computation graph
+    minigrad draw --hidden 4 --grads      draw the computation graph (--animate: the backward pass)
     minigrad check --activation relu      hand-derived backprop vs autograd vs numerical
     minigrad experiment zero-init         run one of the notes' claims: a table and a PNG
     minigrad figure activations           the four activations and their derivatives
 
-Every command that makes a picture prints the path it wrote. Bad arguments
+Every command that makes a picture prints the path it wrote. Default output
+names differ between commands (DEFAULT_OUTPUTS) and never replace a file: when
+one exists the next free name (graph-2.png, ...) is written and the message
+says so; a file named with --out/--plot/--animate is replaced. Bad arguments
 give one line on stderr starting "minigrad: error: " and exit code 2, never a
 traceback. Whatever can be known to fail is refused before any training
 starts: output paths (writable, Graphviz present), sizes this machine's
@@ -210,14 +213,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "draw its computation graph (Graphviz's dot is needed for .png/.svg/"
                     ".pdf; .dot/.gv are written without it).")
     _add_net_options(draw, hidden=4, activation="tanh", m=5)
-    draw.add_argument("--out", type=Path, default=Path("graph.png"), metavar="FILE",
+    draw.add_argument("--out", type=Path, metavar="FILE",
                       help="the picture to write; the format comes from the suffix: "
-                           f"{', '.join(mg.viz.FORMATS)} (default: %(default)s)")
+                           f"{', '.join(mg.viz.FORMATS)} (default: {DEFAULT_OUTPUTS['draw'][0]}, "
+                           "or none when only --animate is given)")
     draw.add_argument("--values", action="store_true",
                       help="show each node's value (all numbers when it has at most 6, "
-                           "else its mean and max |x|)")
+                           "else its norm and first entries)")
     draw.add_argument("--grads", action="store_true",
                       help="run J.backward() and show each node's gradient ∂J/∂node")
+    draw.add_argument("--animate", type=Path, metavar="FILE",
+                      help="write the backward pass, one frame per step (the node of the "
+                           "step highlighted, the gradients so far shown), to FILE: an "
+                           "animated GIF (.gif) or a page with a slider (.html)")
 
     check = commands.add_parser(
         "check", help="check the hand-derived backprop against autograd and numerical",
@@ -228,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "scale 1: with the course's 0.01 the gradients are so small that the "
                     "rounding in J, divided by ε, exceeds the course's 2e-7.")
     _add_net_options(check, hidden=4, activation="tanh", m=10, scale=1.0)
+    check.add_argument("--hand", metavar="FILE.py:FUNC",
+                       help="check your own function instead of the notes' formulas: FUNC "
+                            "in FILE.py (default FUNC: backward_propagation), the course's "
+                            "backward_propagation(parameters, cache, X, Y) or "
+                            "hand(params, X, Y); exit code 1 if a gradient is wrong")
 
     experiment = _add_registry_command(
         commands, "experiment", experiments.EXPERIMENTS,
@@ -241,8 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
                             help="number of samples of the flower set (default: %(default)s)")
     experiment.add_argument("--method", choices=["hand", "autograd"], default="hand",
                             help="where the gradients come from; the hand-derived "
-                                 "formulas are ~1.6x faster than the graph "
-                                 "(default: %(default)s)")
+                                 "formulas run faster than the graph, with the same "
+                                 "numbers (make bench measures it) (default: %(default)s)")
 
     _add_registry_command(commands, "figure", FIGURES,
                           help=f"draw a figure of the notes ({', '.join(FIGURES)})",
@@ -262,7 +275,8 @@ def _add_registry_command(commands: argparse._SubParsersAction, command: str,
     p.add_argument("name", type=lambda s: _name(s).replace("_", "-"), choices=list(registry),
                    metavar="NAME", help="one of: " + ", ".join(registry))
     p.add_argument("--out", type=Path, metavar="FILE",
-                   help="the figure to write (default: NAME.png)")
+                   help="the figure to write (default: "
+                        f"{DEFAULT_OUTPUTS[command][0].format(name='NAME')})")
     return p
 
 
@@ -270,10 +284,31 @@ def _add_registry_command(commands: argparse._SubParsersAction, command: str,
 
 def _graph_path(path: Path) -> Path:
     """Fail before training if the graph picture cannot be written."""
-    if path.suffix.lower() not in mg.viz.FORMATS:
-        raise ValueError(f"cannot tell the picture format of {str(path)!r}; the suffix must "
-                         f"be one of {', '.join(mg.viz.FORMATS)}")
-    return plots.check_writable(path)
+    return plots.check_writable(mg.viz.check_suffix(path, mg.viz.FORMATS))
+
+
+# Each command's default output names: no two commands share one, so that no command
+# overwrites another's picture ({name}: the experiment's or figure's name).
+DEFAULT_OUTPUTS = {"demo": ("graph.png", "boundary.png"), "draw": ("draw.png",),
+                   "experiment": ("{name}.png",), "figure": ("figure-{name}.png",)}
+
+
+def _default_out(template: str, folder: Path = Path("."), **names: str) -> Path:
+    """The default output path: ``template`` in ``folder``, or, when a file of that
+    name exists, the first free ``stem-2.png``, ``stem-3.png``, ...: a name the
+    user did not give never replaces their file (one given with --out does)."""
+    path = folder / template.format(**names)
+    stem, suffix, n = path.stem, path.suffix, 2
+    while path.exists() or path.is_symlink():
+        path = path.with_name(f"{stem}-{n}{suffix}")
+        n += 1
+    return path
+
+
+def _kept(path: Path, template: str, **names: str) -> str:
+    """What _wrote adds when a default name was taken: which file was kept."""
+    wanted = path.with_name(template.format(**names))
+    return "" if path == wanted else f"{wanted.name} exists and was kept"
 
 
 def _progress(total: int, desc: str):
@@ -418,8 +453,9 @@ def _out_dir(path: Path) -> Path:
 
 def _demo(args: argparse.Namespace) -> int:
     out_dir = _out_dir(args.out_dir)
-    graph_png = _check_graphviz(_graph_path(out_dir / "graph.png"))
-    boundary_png = plots.check_output(out_dir / "boundary.png")
+    graph_name, boundary_name = DEFAULT_OUTPUTS["demo"]
+    graph_png = _check_graphviz(_graph_path(_default_out(graph_name, out_dir)))
+    boundary_png = plots.check_output(_default_out(boundary_name, out_dir))
     X, Y = data.flower()
     net = TwoLayerNet(X.shape[0], 4, "tanh", seed=2)
     print(f"Training on the flower set (m = {X.shape[1]}): n[1] = 4, g[1] = tanh, learning "
@@ -429,9 +465,12 @@ def _demo(args: argparse.Namespace) -> int:
     g = net.graph(X, Y)
     g.loss.backward()
     g.save(graph_png, grads=True)
-    _wrote(graph_png, "the computation graph of J, with the gradients of the trained net")
+    _wrote(graph_png, "; ".join(filter(None, [
+        "the computation graph of J, with the gradients of the trained net",
+        _kept(graph_png, graph_name)])))
     plots.decision_boundary(net, X, Y, boundary_png)
-    _wrote(boundary_png, "the decision boundary")
+    _wrote(boundary_png, "; ".join(filter(None, ["the decision boundary",
+                                                 _kept(boundary_png, boundary_name)])))
     return 0
 
 
@@ -448,20 +487,45 @@ def _train_command(args: argparse.Namespace) -> int:
 
 
 def _draw(args: argparse.Namespace) -> int:
-    out = _graph_path(args.out)
+    animation = None
+    if args.animate is not None:
+        animation = plots.check_writable(mg.viz.check_suffix(
+            args.animate, mg.animation.ANIMATION_FORMATS, "--animate"))
+    out, template = args.out, DEFAULT_OUTPUTS["draw"][0]
+    if out is None and animation is None:
+        out = _default_out(template)
+    if out is not None:
+        out = _graph_path(out)
     X, Y = _data(args)
     g = _net(args, X).graph(X, Y)
-    if args.grads:
-        g.loss.backward()
-    _wrote(g.save(out, values=args.values, grads=args.grads))
+    if animation is not None:   # before backward(): the frames show the gradients arriving
+        _wrote(mg.save_backward_animation(g.roots, animation, values=args.values),
+               "the backward pass, one frame per step")
+    if out is not None:
+        if args.grads:
+            g.loss.backward()
+        _wrote(g.save(out, values=args.values, grads=args.grads),
+               "" if args.out is not None else _kept(out, template))
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
     from nets.check import check_backprop
+    from nets.course import load_function, where_it_failed
 
+    hand = None if args.hand is None else load_function(args.hand)
     X, Y = _data(args)
-    report = check_backprop(_net(args, X), X, Y, numerical=True)
+    try:
+        report = check_backprop(_net(args, X), X, Y, hand=hand, numerical=True)
+    except (RuntimeError, TypeError) as error:
+        # the learner's function raised or returned no dict: their line, not a traceback
+        if hand is None:
+            raise
+        where = where_it_failed(error.__cause__ or error, args.hand)
+        # no traceback is printed here: the learner's own line stands in for it
+        message = _one_line(error).replace("; see the traceback above", "")
+        print(f"{PROG}: error: {message}{where}", file=sys.stderr)
+        return FAILURE
     print(report)
     note = _round_off_note(report)
     if note:
@@ -493,19 +557,23 @@ def _experiment(args: argparse.Namespace) -> int:
     spec = experiments.EXPERIMENTS[args.name]
     # the widest net of any experiment: hidden-sizes' n[1] = 50
     _check_fits(f"--m {args.m}", [2, 50, 1], args.m)
-    out = plots.check_output(args.out if args.out is not None else Path(f"{args.name}.png"))
+    template = DEFAULT_OUTPUTS["experiment"][0]
+    out = plots.check_output(args.out if args.out is not None
+                             else _default_out(template, name=args.name))
     iterations = spec.iterations if args.iterations is None else args.iterations
     with _progress(spec.runs * iterations, args.name) as bar:
         result = spec.run(iterations=iterations, m=args.m, method=args.method, out=out,
                           progress=lambda i, J: bar.update(1))
     print(result.table())
-    _wrote(result.figure)
+    _wrote(result.figure, "" if args.out is not None else _kept(out, template, name=args.name))
     return 0
 
 
 def _figure(args: argparse.Namespace) -> int:
-    out = args.out if args.out is not None else Path(f"{args.name}.png")
-    _wrote(FIGURES[args.name].draw(out))
+    template = DEFAULT_OUTPUTS["figure"][0]
+    out = args.out if args.out is not None else _default_out(template, name=args.name)
+    _wrote(FIGURES[args.name].draw(out),
+           "" if args.out is not None else _kept(out, template, name=args.name))
     return 0
 
 

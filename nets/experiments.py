@@ -9,19 +9,18 @@ returns a result with the numbers, and draws a PNG when given a path.
 zero-init      zeros/constant init keep the hidden units identical; random breaks it
 linear         identity activations collapse to one linear map: logistic regression
 activations    sigmoid, tanh, ReLU, leaky ReLU hidden layers: speed and accuracy
-init-scale     weights ×0.01, ×1, ×10: saturated tanh units and the cost curves
+init-scale     weights ×0.01 to ×100, 5 init seeds: saturation, the plateau, the costs
 hidden-sizes   the course's sweep n[1] = 1, 2, 3, 4, 5, 20, 50
 =============  ==================================================================
 
 The defaults are the course's sizes (the flower set, m = 400, lr 1.2,
 10,000 iterations; 5,000 for the sweep). Tests pass small ``iterations`` and
 ``m``. Gradients come from the hand-derived formulas (``method="hand"``) by
-default: it is ~1.6× faster than building the graph, and that hand == autograd
-is tested on its own; pass ``method="autograd"`` to run on the engine. The two
-agree to rounding, except where the output saturates so far that A[2] reaches
-the cost's clip (1e-15 from 0 or 1; init-scale's ×10): there autograd
-differentiates the clipped cost and its gradient vanishes, while the notes'
-dZ[2] = A[2] - Y does not.
+default: they skip building the graph (benchmarks/README.md measures what that
+saves), and hand == autograd is tested on its own; pass ``method="autograd"``
+to run on the engine. The two
+agree to rounding, saturated outputs included (init-scale's ×100): the cost is
+computed from the logits Z[2], so autograd's dZ[2] is the notes' A[2] - Y there too.
 
 Every function takes ``progress``, called as ``progress(i, J)`` after each
 gradient step of each run (``fit``'s callback), so a caller can drive one
@@ -29,13 +28,15 @@ progress bar over ``EXPERIMENTS[name].runs × iterations`` steps.
 """
 from __future__ import annotations
 
+import inspect
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from minigrad.table import text_table
 from nets import data, plots
 from nets.network import Network, accuracy
 from nets.two_layer import LogisticRegression, TwoLayerNet
@@ -46,9 +47,6 @@ __all__ = ["Run", "ZeroInitResult", "LinearResult", "ActivationsResult", "InitSc
 
 PathLike = Union[str, "os.PathLike[str]"]
 Progress = Optional[Callable[[int, float], None]]
-
-# |z| > 3: tanh'(z) < 0.01 and σ'(z) < 0.05, the flat tails of the notes' pictures
-SATURATION = 3.0
 
 
 # --- pieces every experiment uses -------------------------------------------------------
@@ -81,21 +79,20 @@ def first_below(costs: Sequence[float], target: float) -> Optional[int]:
     return int(below[0]) if below.size else None
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A plain text table: left-aligned columns, a rule under the header."""
-    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def _pct(fraction: float) -> str:
     return f"{100 * fraction:.2f}%"
 
 
 def _iters(n: Optional[int]) -> str:
     return "never" if n is None else str(n)
+
+
+def _rounding(gap: float) -> str:
+    """A difference that should be 0: its value, or "< 1e-12 (rounding)" when it
+    is round-off, whose digits differ from one machine (BLAS, CPU) to another."""
+    if gap == 0:
+        return "0"
+    return "< 1e-12 (rounding)" if gap < 1e-12 else f"{gap:.2g}"
 
 
 def _dataset(dataset: str, m: int, data_seed: int) -> Tuple[np.ndarray, np.ndarray]:
@@ -136,9 +133,9 @@ class ZeroInitResult:
                          _pct(run.accuracy)])
         note = ("\nzeros/constant: every hidden unit computes the same thing, so the net is "
                 "a one-unit net\n(max |Ŷ - Ŷ of one unit| = "
-                + ", ".join(f"{k}: {v:.2g}" for k, v in self.one_unit_gap.items())
+                + ", ".join(f"{k}: {_rounding(v)}" for k, v in self.one_unit_gap.items())
                 + "); random init breaks the symmetry.")
-        return _table(["init", "n[1]", "max |W[1] row i - row 0|", "units identical",
+        return text_table(["init", "n[1]", "max |W[1] row i - row 0|", "units identical",
                        "final J", "accuracy"], rows) + note
 
 
@@ -152,10 +149,8 @@ def zero_init(iterations: int = 10_000, m: int = 400, n_h: int = 4,
     units act as one, so they train no better than the one-unit net."""
     X, Y = _dataset(dataset, m, data_seed)
     out = plots.check_output(out) if out is not None else None
-    setups = [("random", n_h, "random", 0.01), ("zeros", n_h, "zeros", 0.0),
-              ("constant", n_h, "constant", constant), ("random, n[1] = 1", 1, "random", 0.01)]
     runs, spread, gap = {}, {}, {}
-    for label, n, init, scale in setups:
+    for label, n, init, scale in _zero_init_plan(n_h, constant):
         net = TwoLayerNet(X.shape[0], n, "tanh", init=init, scale=scale, seed=seed)
         runs[label] = _train(label, net, X, Y, iterations, learning_rate, method, progress)
         spread[label] = _row_spread(net.params["W[1]"])
@@ -172,10 +167,16 @@ def zero_init(iterations: int = 10_000, m: int = 400, n_h: int = 4,
     return result
 
 
+def _zero_init_plan(n_h: int, constant: float) -> List[Tuple[str, int, str, float]]:
+    """(label, n[1], init, scale) of each net zero_init trains."""
+    return [("random", n_h, "random", 0.01), ("zeros", n_h, "zeros", 0.0),
+            ("constant", n_h, "constant", constant), ("random, n[1] = 1", 1, "random", 0.01)]
+
+
 def _one_unit(net: TwoLayerNet) -> TwoLayerNet:
     """The one-unit net that computes what a net of identical units computes:
     unit 0's row, and the output weights summed (identical a's add up)."""
-    one = TwoLayerNet(net.n_x, 1, net.activation.name, init="zeros")
+    one = TwoLayerNet(net.n_x, 1, net.activation, init="zeros")
     one.params.update({"W[1]": net.params["W[1]"][:1], "b[1]": net.params["b[1]"][:1],
                        "W[2]": net.params["W[2]"].sum(axis=1, keepdims=True),
                        "b[2]": net.params["b[2]"]})
@@ -199,11 +200,12 @@ class LinearResult:
     def table(self) -> str:
         rows = [[label, f"{r.final_cost:.4f}", _pct(r.accuracy)] for label, r in self.runs.items()]
         w = ", ".join(f"{x:.4g}" for x in self.W.ravel())
-        return (_table(["model", "final J", "accuracy"], rows)
+        return (text_table(["model", "final J", "accuracy"], rows)
                 + f"\nidentity net = one linear map: W[2]W[1] = [{w}], "
                   f"W[2]b[1] + b[2] = {self.b:.4g};\n"
-                  f"max |Z[2] - (W[2]W[1] X + W[2]b[1] + b[2])| = {self.collapse_error:.2g}"
-                  " (rounding): a straight boundary, logistic regression's accuracy.")
+                  f"max |Z[2] - (W[2]W[1] X + W[2]b[1] + b[2])| = "
+                  f"{_rounding(self.collapse_error)}: a straight boundary, "
+                  f"logistic regression's accuracy.")
 
 
 def linear(iterations: int = 10_000, m: int = 400, n_h: int = 4, learning_rate: float = 1.2,
@@ -215,12 +217,11 @@ def linear(iterations: int = 10_000, m: int = 400, n_h: int = 4, learning_rate: 
     regression's (≈ 47% on the flower); tanh bends the boundary (≈ 90%)."""
     X, Y = _dataset(dataset, m, data_seed)
     out = plots.check_output(out) if out is not None else None
-    runs = {"logistic regression": _train("logistic regression", LogisticRegression(X.shape[0]),
-                                          X, Y, iterations, learning_rate, method, progress)}
-    for g in ("identity", "tanh"):
-        label = f"n[1] = {n_h}, g[1] = {g}"
-        runs[label] = _train(label, TwoLayerNet(X.shape[0], n_h, g, seed=seed), X, Y,
-                             iterations, learning_rate, method, progress)
+    runs = {}
+    for label, g in _linear_plan(n_h):
+        model = LogisticRegression(X.shape[0]) if g is None \
+            else TwoLayerNet(X.shape[0], n_h, g, seed=seed)
+        runs[label] = _train(label, model, X, Y, iterations, learning_rate, method, progress)
     p = runs[f"n[1] = {n_h}, g[1] = identity"].net.params
     W = p["W[2]"] @ p["W[1]"]
     b = p["W[2]"] @ p["b[1]"] + p["b[2]"]
@@ -233,6 +234,12 @@ def linear(iterations: int = 10_000, m: int = 400, n_h: int = 4, learning_rate: 
             X, Y, out, title="Without a non-linear activation the net is logistic regression",
             log_x=True)
     return result
+
+
+def _linear_plan(n_h: int) -> List[Tuple[str, Optional[str]]]:
+    """(label, hidden activation) of each model linear trains; None: logistic regression."""
+    return [("logistic regression", None)] + [(f"n[1] = {n_h}, g[1] = {g}", g)
+                                              for g in ("identity", "tanh")]
 
 
 # --- activations ----------------------------------------------------------------------------
@@ -249,7 +256,7 @@ class ActivationsResult:
     def table(self) -> str:
         rows = [[g, *(_iters(self.reached[g][t]) for t in self.targets),
                  f"{r.final_cost:.4f}", _pct(r.accuracy)] for g, r in self.runs.items()]
-        return _table(["g[1]", *(f"iterations to J < {t:g}" for t in self.targets),
+        return text_table(["g[1]", *(f"iterations to J < {t:g}" for t in self.targets),
                        "final J", "accuracy"], rows)
 
 
@@ -262,17 +269,18 @@ def activations(iterations: int = 10_000, m: int = 400, n_h: int = 4,
     the cost curves, the first iteration each gets below each of ``targets``,
     the final cost and accuracy.
 
-    What comes out on the flower (n[1] = 4): tanh is fastest and best (≈ 90%);
-    sigmoid gets there too but more slowly, as the notes say; ReLU and leaky ReLU
-    stall near 70%: four ReLU units draw a boundary of straight pieces, which
-    fits the curved petals badly. Their advantage, slopes that do not vanish, is
-    a deep-network story that this small problem does not show.
+    What comes out on the flower (n[1] = 4, init seed 2): tanh is fastest
+    (≈ 90%); sigmoid gets there more slowly; ReLU and leaky ReLU stop near 70%.
+    Over 3 seeds × 2 learning rates × 2 inits ReLU ends at 56-75% with no dead
+    unit (docs/activations.md runs it); why four ReLU units do worse here is
+    described there, not proven. Their advantage, slopes that do not vanish,
+    is a deep-network story that this small problem does not show.
     """
     X, Y = _dataset(dataset, m, data_seed)
     out = plots.check_output(out) if out is not None else None
     targets = tuple(float(t) for t in targets)
     runs, reached = {}, {}
-    for g in ("sigmoid", "tanh", "relu", "leaky_relu"):
+    for g in _activations_plan():
         runs[g] = _train(g, TwoLayerNet(X.shape[0], n_h, g, seed=seed), X, Y, iterations,
                          learning_rate, method, progress)
         reached[g] = {t: first_below(runs[g].costs, t) for t in targets}
@@ -286,65 +294,132 @@ def activations(iterations: int = 10_000, m: int = 400, n_h: int = 4,
     return result
 
 
+def _activations_plan() -> Tuple[str, ...]:
+    return ("sigmoid", "tanh", "relu", "leaky_relu")
+
+
 # --- init-scale ---------------------------------------------------------------------------
+
+# |z| > 2: tanh'(z) < 0.071, under a fourteenth of its slope at 0: the flat tails
+SATURATION = 2.0
+# a run "trains" when it ends at or above this accuracy (the flower's good runs: ≈ 90%,
+# the stuck ones: 55-75%)
+GOOD_ACCURACY = 0.85
+PLATEAU_COST = 0.6
+
 
 @dataclass
 class InitScaleResult:
-    """Per scale of the random init: the hidden pre-activations Z[1] at init,
-    how many are saturated, how big the first gradient is, and the run."""
+    """Per (scale, init seed) of the random init ``randn × scale``: the hidden
+    pre-activations Z[1] at init, how many are saturated, the first gradient,
+    and the run. ``table()`` sums each scale up over the seeds."""
 
-    runs: Dict[float, Run]
-    Z1: Dict[float, np.ndarray]          # Z[1] at init
-    saturated: Dict[float, float]        # share of entries of Z[1] with |z| > 3 at init
-    mean_slope: Dict[float, float]       # mean g'(Z[1]) at init
-    grad_norm: Dict[float, float]        # ‖dW[1]‖ at init
-    relative_grad: Dict[float, float]    # ‖dW[1]‖ / ‖W[1]‖ at init: how far a step moves it
+    scales: Tuple[float, ...]
+    seeds: Tuple[int, ...]
+    runs: Dict[Tuple[float, int], Run]
+    Z1: Dict[Tuple[float, int], np.ndarray]          # Z[1] at init
+    saturated: Dict[Tuple[float, int], float]        # share of entries with |z| > SATURATION
+    mean_slope: Dict[Tuple[float, int], float]       # mean g'(Z[1]) at init
+    grad_norm: Dict[Tuple[float, int], float]        # ‖dW[1]‖ at init
+    relative_grad: Dict[Tuple[float, int], float]    # ‖dW[1]‖ / ‖W[1]‖ at init
     figure: Optional[Path] = None
 
+    @property
+    def iterations(self) -> int:
+        return len(next(iter(self.runs.values())).costs) if self.runs else 0
+
+    def over_seeds(self, values: Dict[Tuple[float, int], float], scale: float) -> np.ndarray:
+        """``values`` of one scale, one per seed (in the order of ``seeds``)."""
+        return np.array([values[(scale, seed)] for seed in self.seeds], dtype=np.float64)
+
+    def plateau(self, scale: float) -> List[Optional[int]]:
+        """Per seed, the first iteration with J < 0.6 (None: never)."""
+        return [first_below(self.runs[(scale, s)].costs, PLATEAU_COST) for s in self.seeds]
+
+    def trained(self, scale: float) -> int:
+        """How many seeds ended at or above ``GOOD_ACCURACY``."""
+        return sum(self.runs[(scale, s)].accuracy >= GOOD_ACCURACY for s in self.seeds)
+
+    def median(self, values: Dict[Tuple[float, int], float], scale: float) -> float:
+        """The median over the seeds of one scale's ``values``."""
+        return float(np.median(self.over_seeds(values, scale)))
+
     def table(self) -> str:
-        rows = [[f"{s:g}", _pct(self.saturated[s]), f"{self.mean_slope[s]:.3f}",
-                 f"{self.grad_norm[s]:.3g}", f"{self.relative_grad[s]:.3g}",
-                 f"{r.initial_cost:.4f}", f"{r.final_cost:.4f}", _pct(r.accuracy)]
-                for s, r in self.runs.items()]
-        header = ["scale", f"|Z[1]| > {SATURATION:g} at init", "mean g'(Z[1])", "‖dW[1]‖",
-                  "‖dW[1]‖/‖W[1]‖", "J at init", "final J", "accuracy"]
-        return _table(header, rows)
+        rows = []
+        for s in self.scales:
+            reached = [i for i in self.plateau(s) if i is not None]
+            never = len(self.seeds) - len(reached)
+            span = "never" if not reached else f"{min(reached)}-{max(reached)}" \
+                + (f" ({never} never)" if never else "")
+            start = {k: r.initial_cost for k, r in self.runs.items()}
+            end = {k: r.final_cost for k, r in self.runs.items()}
+            rows.append([f"{s:g}", f"{100 * self.median(self.saturated, s):.0f}%",
+                         f"{self.median(self.mean_slope, s):.3f}",
+                         f"{self.median(self.grad_norm, s):.2g}",
+                         f"{self.median(self.relative_grad, s):.2g}",
+                         f"{self.median(start, s):.3f}", span, f"{self.median(end, s):.2f}",
+                         f"{self.trained(s)} of {len(self.seeds)}"])
+        header = ["scale", f"|Z[1]| > {SATURATION:g}", "mean g'(Z[1])", "‖dW[1]‖",
+                  "‖dW[1]‖/‖W[1]‖", "J at init", f"iterations to J < {PLATEAU_COST:g}",
+                  f"J after {self.iterations}", f"seeds ≥ {100 * GOOD_ACCURACY:.0f}%"]
+        return (text_table(header, rows)
+                + f"\nmedians over init seeds {', '.join(map(str, self.seeds))}, at init "
+                  f"except the last three columns")
 
 
 def init_scale(iterations: int = 10_000, m: int = 400, n_h: int = 4,
-               learning_rate: float = 1.2, scales: Sequence[float] = (0.01, 1.0, 10.0),
-               activation: str = "tanh", seed: int = 2, dataset: str = "flower",
-               data_seed: int = 1, method: str = "hand", out: Optional[PathLike] = None,
-               progress: Progress = None) -> InitScaleResult:
-    """Random init ``randn × scale`` for each of ``scales``. Large weights put
-    Z[1] in the flat tails of tanh (saturated: g' ≈ 0), so each step moves
-    W[1] by a tiny fraction of its size; and large output weights make the
-    first predictions confidently wrong (J far above log 2 ≈ 0.693). The
-    course's ×0.01 starts every unit in tanh's steep middle."""
+               learning_rate: float = 1.2,
+               scales: Sequence[float] = (0.01, 0.1, 1.0, 10.0, 100.0),
+               seeds: Sequence[int] = (1, 2, 3, 4, 5), activation: str = "tanh",
+               dataset: str = "flower", data_seed: int = 1, method: str = "hand",
+               out: Optional[PathLike] = None, progress: Progress = None) -> InitScaleResult:
+    """Random init ``randn × scale`` for each of ``scales`` and each init seed.
+
+    Large weights put Z[1] in the flat tails of tanh (g' ≈ 0), so each step
+    moves W[1] by a tiny fraction of its size, and large output weights make
+    the first predictions confidently wrong (J far above log 2 ≈ 0.693); on
+    the flower, some seeds then stall far below 90%. Tiny weights cost a
+    plateau instead: with W[1] and W[2] both near 0, each one's gradient is
+    proportional to the other, and J stays near log 2 for the first ~100
+    iterations (``iterations to J < 0.6``)."""
     X, Y = _dataset(dataset, m, data_seed)
     out = plots.check_output(out) if out is not None else None
-    result = InitScaleResult({}, {}, {}, {}, {}, {})
-    for s in scales:
-        s = float(s)
+    scales = tuple(float(s) for s in scales)
+    seeds = tuple(int(s) for s in seeds)
+    result = InitScaleResult(scales, seeds, {}, {}, {}, {}, {}, {})
+    for s, seed in _init_scale_plan(scales, seeds):
         net = TwoLayerNet(X.shape[0], n_h, activation, scale=s, seed=seed)
         Z1 = net.forward(X)["Z[1]"]
         dW1 = net.backprop(X, Y)["W[1]"]
-        result.Z1[s] = Z1
-        result.saturated[s] = float(np.mean(np.abs(Z1) > SATURATION))
-        result.mean_slope[s] = float(np.mean(net.activation.g_prime(Z1)))
-        result.grad_norm[s] = float(np.linalg.norm(dW1))
-        result.relative_grad[s] = float(np.linalg.norm(dW1) / np.linalg.norm(net.params["W[1]"]))
-        result.runs[s] = _train(f"scale {s:g}", net, X, Y, iterations, learning_rate, method,
-                                progress)
+        key = (s, seed)
+        result.Z1[key] = Z1
+        result.saturated[key] = float(np.mean(np.abs(Z1) > SATURATION))
+        result.mean_slope[key] = float(np.mean(net.activation.g_prime(Z1)))
+        result.grad_norm[key] = float(np.linalg.norm(dW1))
+        result.relative_grad[key] = float(np.linalg.norm(dW1)
+                                          / np.linalg.norm(net.params["W[1]"]))
+        result.runs[key] = _train(f"scale {s:g}, seed {seed}", net, X, Y, iterations,
+                                  learning_rate, method, progress)
     if out is not None:
         result.figure = plots.init_scale_figure(
-            {f"×{s:g}": result.Z1[s] for s in result.runs},
-            {f"×{s:g}": r.costs for s, r in result.runs.items()}, out, activation=activation,
-            threshold=SATURATION)
+            {f"×{s:g}": np.concatenate([result.Z1[(s, k)].ravel() for k in seeds])
+             for s in scales},
+            {f"×{s:g}": [result.runs[(s, k)].costs for k in seeds] for s in scales}, out,
+            activation=activation, threshold=SATURATION,
+            title=f"Initial weights randn × scale, {n_h} {activation} units, "
+                  f"init seeds {', '.join(map(str, seeds))}")
     return result
 
 
+def _init_scale_plan(scales: Sequence[float], seeds: Sequence[int]) -> List[Tuple[float, int]]:
+    return [(float(s), int(seed)) for s in scales for seed in seeds]
+
+
 # --- hidden-sizes ---------------------------------------------------------------------------
+
+def _sizes_plan(sizes: Sequence[int]) -> List[int]:
+    return [int(n) for n in sizes]
+
 
 @dataclass
 class HiddenSizesResult:
@@ -355,7 +430,7 @@ class HiddenSizesResult:
 
     def table(self) -> str:
         rows = [[n, f"{r.final_cost:.4f}", _pct(r.accuracy)] for n, r in self.runs.items()]
-        return _table(["n[1]", "final J", "accuracy"], rows)
+        return text_table(["n[1]", "final J", "accuracy"], rows)
 
 
 def hidden_sizes(iterations: int = 5000, m: int = 400,
@@ -368,15 +443,16 @@ def hidden_sizes(iterations: int = 5000, m: int = 400,
     mostly fit the noise. Table of accuracies and a grid of decision boundaries."""
     X, Y = _dataset(dataset, m, data_seed)
     out = plots.check_output(out) if out is not None else None
-    runs = {int(n): _train(f"n[1] = {n}", TwoLayerNet(X.shape[0], int(n), activation, seed=seed),
-                           X, Y, iterations, learning_rate, method, progress) for n in sizes}
+    runs = {n: _train(f"n[1] = {n}", TwoLayerNet(X.shape[0], n, activation, seed=seed),
+                      X, Y, iterations, learning_rate, method, progress)
+            for n in _sizes_plan(sizes)}
     result = HiddenSizesResult(runs)
     if out is not None:
         result.figure = plots.decision_boundaries(
-            [(f"$n^{{[1]}} = {n}$: accuracy {_pct(r.accuracy)}", r.net) for n, r in runs.items()],
+            [(f"$n^{{[1]}} = {n}$\naccuracy {_pct(r.accuracy)}", r.net) for n, r in runs.items()],
             X, Y, out, ncols=4,
-            title=f"Decision boundaries for hidden layers of different sizes "
-                  f"({iterations} iterations, learning rate {learning_rate:g})")
+            title=f"Hidden layers of n[1] {activation} units: decision boundaries after "
+                  f"{iterations} iterations (learning rate {learning_rate:g})")
     return result
 
 
@@ -384,25 +460,42 @@ def hidden_sizes(iterations: int = 5000, m: int = 400,
 
 @dataclass(frozen=True)
 class Experiment:
-    """An experiment by name: its function, how many nets it trains with the
-    defaults (for a progress bar), its default iterations, and one line on what it shows."""
+    """An experiment by name: its function, the function that lists what it
+    trains (``plan``, called with the same parameters), and one line on what
+    it shows. ``runs`` and ``iterations`` are read from the function's
+    defaults, so they cannot drift from what a default run does."""
 
     name: str
     run: Callable[..., object]
-    runs: int
-    iterations: int
+    plan: Callable[..., Sequence[object]]
     summary: str = field(default="")
+
+    def _defaults(self) -> Dict[str, object]:
+        return {k: p.default for k, p in inspect.signature(self.run).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+
+    @property
+    def runs(self) -> int:
+        """How many nets a run with the defaults trains (for a progress bar)."""
+        defaults = self._defaults()
+        return len(self.plan(**{k: defaults[k]
+                                for k in inspect.signature(self.plan).parameters}))
+
+    @property
+    def iterations(self) -> int:
+        """The default number of gradient steps per net."""
+        return int(self._defaults()["iterations"])
 
 
 EXPERIMENTS: Dict[str, Experiment] = {e.name: e for e in [
-    Experiment("zero-init", zero_init, 4, 10_000,
+    Experiment("zero-init", zero_init, _zero_init_plan,
                "zeros/constant init keep the hidden units identical; random init breaks it"),
-    Experiment("linear", linear, 3, 10_000,
+    Experiment("linear", linear, _linear_plan,
                "identity activations collapse to one linear map: logistic regression's accuracy"),
-    Experiment("activations", activations, 4, 10_000,
+    Experiment("activations", activations, _activations_plan,
                "sigmoid, tanh, relu, leaky_relu hidden layers: cost curves and accuracy"),
-    Experiment("init-scale", init_scale, 3, 10_000,
-               "init scales 0.01, 1, 10: saturated tanh units, gradients, cost curves"),
-    Experiment("hidden-sizes", hidden_sizes, 7, 5000,
+    Experiment("init-scale", init_scale, _init_scale_plan,
+               "init scales 0.01 to 100 over 5 seeds: saturated tanh units, plateaus, accuracy"),
+    Experiment("hidden-sizes", hidden_sizes, _sizes_plan,
                "the course's sweep n[1] = 1, 2, 3, 4, 5, 20, 50: accuracies and boundaries"),
 ]}

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from minigrad.viz import check_suffix
 from nets import activations
 from nets.network import accuracy, check_data
 
@@ -75,13 +76,7 @@ def check_output(path: PathLike) -> Path:
     that saving would raise, raised now (before a long training run):
     ``ValueError`` for an unknown suffix, ``OSError`` for a missing or
     unwritable directory."""
-    path = Path(path)
-    suffix = path.suffix.lower().lstrip(".")
-    formats = _formats()
-    if suffix not in formats:
-        raise ValueError(f"cannot tell the picture format of {str(path)!r}; the suffix "
-                         f"must be one of {', '.join('.' + f for f in formats)}")
-    return check_writable(path)
+    return check_writable(check_suffix(path, tuple("." + f for f in _formats())))
 
 
 def check_writable(path: PathLike) -> Path:
@@ -157,6 +152,24 @@ def _draw_boundary(ax: "Axes", model: Any, X: np.ndarray, Y: np.ndarray,
     ax.set_aspect("equal")
 
 
+def _boundary_legend(ax: "Axes", ncol: int) -> None:
+    """The key to every boundary panel, in ``ax`` (an axis of its own, drawn
+    bare): regions, the line Ŷ = 0.5, and the two classes of points."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=REGION_COLOURS[0], label="predicted class 0"),
+               Patch(color=REGION_COLOURS[1], label="predicted class 1"),
+               Line2D([], [], color="#222222", linewidth=1.2,
+                      label=r"decision boundary $\hat{y} = 0.5$"),
+               Line2D([], [], marker="o", linestyle="", color=CLASS_COLOURS[0],
+                      markeredgecolor="white", label="data, y = 0"),
+               Line2D([], [], marker="o", linestyle="", color=CLASS_COLOURS[1],
+                      markeredgecolor="white", label="data, y = 1")]
+    ax.set_axis_off()
+    ax.legend(handles=handles, loc="center", ncol=ncol, fontsize=9, frameon=False)
+
+
 def _check_planar(X: np.ndarray, Y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     X, Y = check_data(X, Y)
     if X.shape[0] != 2:
@@ -199,14 +212,21 @@ def decision_boundaries(panels: Sequence[Tuple[str, Any]], X: np.ndarray, Y: np.
     path = check_output(path)
     ncols = max(1, min(int(ncols), len(panels)))
     nrows = -(-len(panels) // ncols)
-    fig = _figure(3.2 * ncols, 3.1 * nrows + (0.4 if title else 0.0))
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    for ax, (caption, model) in zip(axes.ravel(), panels):
+    spare = nrows * ncols > len(panels)      # the key goes into an empty cell if there is one
+    key_cols = 5 if ncols >= 3 else 2        # a narrow figure stacks the key's five entries
+    key_rows = 0 if spare else -(-5 // key_cols)
+    fig = _figure(3.3 * ncols, 3.3 * nrows + (0.4 if title else 0.0) + 0.3 * key_rows)
+    grid = fig.add_gridspec(nrows + (0 if spare else 1), ncols,
+                            height_ratios=[1.0] * nrows + ([] if spare else [0.1 * key_rows]))
+    for i, (caption, model) in enumerate(panels):
+        ax = fig.add_subplot(grid[i // ncols, i % ncols])
         _draw_boundary(ax, model, X, Y, resolution)
         ax.set_title(caption, fontsize=10)
         ax.tick_params(labelsize=7)
-    for ax in axes.ravel()[len(panels):]:
-        ax.set_axis_off()
+    if spare:
+        _boundary_legend(fig.add_subplot(grid[nrows - 1, len(panels) % ncols:]), ncol=1)
+    else:
+        _boundary_legend(fig.add_subplot(grid[nrows, :]), ncol=key_cols)
     if title:
         fig.suptitle(title, fontsize=12)
     return _save(fig, path)
@@ -242,25 +262,30 @@ def costs_and_boundaries(curves: Mapping[str, Sequence[float]],
         raise ValueError("costs_and_boundaries: needs at least one curve and one panel")
     path = check_output(path)
     n = len(panels)
-    fig = _figure(max(7.0, 3.3 * n), 7.4)
-    grid = fig.add_gridspec(2, n, height_ratios=[1.0, 1.15])
+    fig = _figure(max(7.0, 3.3 * n), 8.0)
+    grid = fig.add_gridspec(3, n, height_ratios=[1.0, 1.15, 0.1])
     _draw_costs(fig.add_subplot(grid[0, :]), curves, targets, log_x, log_y)
     for i, (caption, model) in enumerate(panels):
         ax = fig.add_subplot(grid[1, i])
         _draw_boundary(ax, model, X, Y, resolution)
         ax.set_title(caption, fontsize=9)
         ax.tick_params(labelsize=7)
+    _boundary_legend(fig.add_subplot(grid[2, :]), ncol=5)
     fig.suptitle(title, fontsize=12)
     return _save(fig, path)
 
 
 def _draw_costs(ax: "Axes", curves: Mapping[str, Sequence[float]],
                 targets: Sequence[float], log_x: bool, log_y: bool) -> None:
-    for label, costs in curves.items():
-        costs = np.asarray(costs, dtype=np.float64)
+    for k, (label, costs) in enumerate(curves.items()):
+        # one curve, or one row per run (e.g. per init seed) drawn in one colour
+        runs = np.atleast_2d(np.asarray(costs, dtype=np.float64))
         # iteration 0 cannot sit on a log axis: plot iteration i at i + 1 there
-        it = np.arange(costs.size) + (1 if log_x else 0)
-        ax.plot(it, costs, label=label, linewidth=1.6)
+        it = np.arange(runs.shape[1]) + (1 if log_x else 0)
+        colour = f"C{k % 10}"
+        for r, run in enumerate(runs):
+            ax.plot(it, run, color=colour, label=label if r == 0 else None,
+                    linewidth=1.6 if len(runs) == 1 else 1.1, alpha=1.0 if len(runs) == 1 else 0.7)
     for target in targets:
         ax.axhline(target, color="#555555", linestyle="--", linewidth=0.9)
         ax.annotate(f"$J = {target:g}$", (1.0, target), xycoords=("axes fraction", "data"),
@@ -278,25 +303,32 @@ def _draw_costs(ax: "Axes", curves: Mapping[str, Sequence[float]],
     ax.legend(fontsize=9)
 
 
-def init_scale_figure(Z1: Mapping[str, np.ndarray], curves: Mapping[str, Sequence[float]],
-                      path: PathLike, *, activation: str = "tanh",
-                      threshold: float = 3.0) -> Path:
-    """Why the course multiplies by 0.01: for each init (``{label: Z[1] at
-    init}``) the curve g(z) with the saturated tails
-    |z| > ``threshold`` shaded; below, the cost curves ``{label: costs}``.
-    Z[1] is shown as a histogram (share of entries per bin) under the curve;
-    values beyond the plotted range are counted in its end bins. Returns ``path``."""
+def init_scale_figure(Z1: Mapping[str, np.ndarray],
+                      curves: Mapping[str, Union[Sequence[float], Sequence[Sequence[float]]]],
+                      path: PathLike, *, activation: str = "tanh", threshold: float = 2.0,
+                      title: str = "Initial weights randn × scale") -> Path:
+    """Why the course multiplies by 0.01, and what it costs: for each init
+    (``{label: Z[1] at init}``) the curve g(z) with the saturated tails
+    |z| > ``threshold`` shaded and Z[1] as a histogram (share of entries per
+    bin; values beyond the plotted range are counted in its end bins); below,
+    the cost curves ``{label: costs}`` (one run, or one row per run, e.g. per
+    init seed). Returns ``path``."""
     if not Z1 or not curves:
         raise ValueError("init_scale_figure: needs Z[1] values and cost curves")
     path = check_output(path)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     act = activations.get(activation)
     n = len(Z1)
-    fig = _figure(max(7.0, 3.6 * n), 7.2)
+    fig = _figure(max(7.0, 3.0 * n), 7.6)
     grid = fig.add_gridspec(2, n, height_ratios=[1.0, 1.1])
-    z_max = 2 * threshold
+    z_max = 3 * threshold
     z = np.linspace(-z_max, z_max, 401)
+    first = counts_first = None
     for i, (label, values) in enumerate(Z1.items()):
-        ax = fig.add_subplot(grid[0, i])
+        ax = fig.add_subplot(grid[0, i], sharey=first)
+        first = first or ax
         values = np.ravel(values)
         shown = np.clip(values, -z_max, z_max)
         ax.axvspan(-z_max, -threshold, color="#999999", alpha=0.15, lw=0)
@@ -305,25 +337,42 @@ def init_scale_figure(Z1: Mapping[str, np.ndarray], curves: Mapping[str, Sequenc
         # a histogram, not points on the curve: thousands of saturated values
         # would pile up on one spot at the edge and look like a few
         counts = ax.twinx()
+        if counts_first is not None:
+            counts.sharey(counts_first)
+        counts_first = counts_first or counts
         counts.hist(shown, bins=48, range=(-z_max, z_max),
                     weights=np.full(shown.size, 1.0 / shown.size),
                     color="#c0392b", alpha=0.45, zorder=1)
         counts.set_ylim(0, 1)
-        counts.set_ylabel("share of $Z^{[1]}$ entries", fontsize=8, color="#c0392b")
-        counts.tick_params(labelsize=7, colors="#c0392b")
+        # one label per side, on the outer panels only: inner ones would collide
+        if i == n - 1:
+            counts.set_ylabel("share of $Z^{[1]}$ entries (bars)", fontsize=8, color="#c0392b")
+            counts.tick_params(labelsize=7, colors="#c0392b")
+        else:
+            counts.tick_params(labelright=False, colors="#c0392b")
+        if i == 0:
+            ax.set_ylabel(r"$a = \tanh(z)$" if activation == "tanh"
+                          else f"$a = g(z)$ ({activation})")
+        else:
+            ax.tick_params(labelleft=False)
         ax.set_zorder(counts.get_zorder() + 1)   # the curve in front of the bars
         ax.patch.set_visible(False)
         share = float(np.mean(np.abs(values) > threshold))
-        ax.set_title(f"W ~ randn {label}: {100 * share:.0f}% of $Z^{{[1]}}$ saturated",
+        ax.set_title(f"randn {label}\n{100 * share:.0f}% of $Z^{{[1]}}$ with $|z| > {threshold:g}$",
                      fontsize=10)
         ax.set_xlim(-z_max, z_max)
-        ax.set_xlabel(f"$z$ (bars: $Z^{{[1]}}$ at init; $|z| > {z_max:g}$ counted at the edges)",
-                      fontsize=8)
-        ax.set_ylabel(r"$a = \tanh(z)$" if activation == "tanh" else f"$a = g(z)$ ({activation})")
+        ax.set_xlabel("$z$", fontsize=9)
         ax.grid(True, alpha=0.3)
-    _draw_costs(fig.add_subplot(grid[1, :]), curves, (), log_x=True, log_y=True)
-    fig.suptitle("Large initial weights saturate the hidden units and start from a "
-                 "confidently wrong output", fontsize=12)
+    first.legend(handles=[Line2D([], [], color="#1f4e79", label=f"$a = g(z)$, g = {activation}"),
+                          Patch(color="#c0392b", alpha=0.45,
+                                label=f"$Z^{{[1]}}$ at init (|z| > {z_max:g}: end bins)"),
+                          Patch(color="#999999", alpha=0.3,
+                                label=f"$|z| > {threshold:g}$: g' small")],
+                 loc="lower right", fontsize=7, framealpha=0.9)
+    costs_ax = fig.add_subplot(grid[1, :])
+    _draw_costs(costs_ax, curves, (), log_x=True, log_y=True)
+    costs_ax.set_title("cost $J$ of each run (one line per init seed)", fontsize=10)
+    fig.suptitle(title, fontsize=12)
     return _save(fig, path)
 
 
@@ -382,8 +431,12 @@ def activation_figure(path: PathLike, *, z_max: float = 5.0) -> Path:
                 ax.axvspan(3, z_max, color="#999999", alpha=0.12, lw=0)
             bottom.text(-z_max + 0.15, slope0 * 0.5, "saturated:\n$g' \\approx 0$",
                         fontsize=8, color="#444444")
+    # one y-scale for every derivative, so σ' peaking at a quarter of tanh' shows
+    for ax in axes[1]:
+        ax.set_ylim(-0.08, 1.12)
+        ax.axhline(0.25, color="#9a3412", linestyle=":", linewidth=0.8, alpha=0.6)
     axes[0, 0].set_ylabel("$a = g(z)$")
     axes[1, 0].set_ylabel("$g'(z) = da/dz$")
-    fig.suptitle("The four activations of the notes and their derivatives "
-                 "(shaded: $|z| > 3$, where sigmoid and tanh saturate)", fontsize=12)
+    fig.suptitle("The four activations and their derivatives (every $g'$ on one scale, "
+                 "dotted at 1/4; shaded: $|z| > 3$, where σ and tanh saturate)", fontsize=11)
     return _save(fig, path)

@@ -15,9 +15,12 @@ returns any of ``"Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]",
 The hidden activation is tanh unless you say which g your formulas use:
 ``assert_backprop_matches(my_backprop, activation="relu")``; ``hidden_layers=3``
 checks L-layer formulas on a ``DeepNet``. On the first disagreement
-hypothesis shrinks the case to a small one and the test fails with
-``AssertionError``: the case, and ``check_backprop``'s table ("first wrong
-at Z[1]; W[1], b[1] follow from it").
+the test fails with ``AssertionError``: ``check_backprop``'s table on
+``informative_case()`` (m = 6, X away from 0, where every wrong node and the
+likely slip show: "first wrong at Z[1]; W[1], b[1] follow from it", "likely
+slip: A[1] in place of g′(Z[1]) ..."), then the smallest case hypothesis
+shrank the failure to, with its table. The course's own
+``backward_propagation(parameters, cache, X, Y)`` is taken as it is.
 
 The strategies are here to build your own properties:
 ``network_sizes()``, ``datasets()``, ``params(layer_dims)``, ``networks()``
@@ -44,15 +47,17 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
     raise ImportError("nets.testing needs hypothesis: pip install hypothesis "
                       "(or the project's test extra: pip install 'minigrad[test]')") from error
 
+from nets import activations
 from nets.check import Hand, check_backprop
+from nets.course import check_signature
 from nets.network import DeepNet, Network
 from nets.two_layer import LogisticRegression, TwoLayerNet
 
 __all__ = ["Sizes", "Case", "network_sizes", "datasets", "params", "networks", "cases",
-           "assert_backprop_matches", "ACTIVATION_NAMES", "X_LIMIT", "PARAM_LIMIT",
-           "Z_LIMIT"]
+           "informative_case", "assert_backprop_matches", "ACTIVATION_NAMES", "X_LIMIT",
+           "PARAM_LIMIT", "Z_LIMIT"]
 
-ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+ACTIVATION_NAMES = activations.NAMES   # the registry's, in its order
 X_LIMIT = 2.0       # |X| entries
 PARAM_LIMIT = 1.0   # |W|, |b| entries
 Z_LIMIT = 30.0      # |Z[L]| of a case: below the cost's clip (about 34.5)
@@ -184,14 +189,42 @@ def _cases(draw: Callable, nets: st.SearchStrategy, max_m: int) -> Case:
     return Case(net, X, Y)
 
 
+def informative_case(activation: str = "tanh", hidden_layers: int = 1) -> Case:
+    """A fixed case where every classic slip shows, whatever it is: m = 6 (a
+    missing 1/m makes a gradient 6 ×, not 1 ×), n_x = 2 and n[l] = 3 (a
+    transposed dW has another shape), no entry of X near 0 (|x| in [0.5, 2],
+    so dW[1] = (1/m) dZ[1] Xᵀ is not 0 whatever dZ[1] is), both labels, and
+    weights of either sign big enough that g(Z) and g'(Z) differ."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0.5, X_LIMIT, (2, 6)) * rng.choice([-1.0, 1.0], (2, 6))
+    Y = np.array([[0.0, 1.0, 0.0, 1.0, 1.0, 0.0]])
+    dims = [2] + [3] * hidden_layers + [1]
+    if hidden_layers == 0:
+        net: Network = LogisticRegression(2)
+    elif hidden_layers == 1:
+        net = TwoLayerNet(2, 3, activation=activation, init="zeros")
+    else:
+        net = DeepNet(dims, activation=activation, init="zeros")
+    net.params = {k: rng.uniform(-PARAM_LIMIT, PARAM_LIMIT, v.shape)
+                  for k, v in net.params.items()}
+    net.init = "drawn"
+    return Case(net, X, Y)
+
+
 def assert_backprop_matches(hand: Hand, activation: Activations = "tanh",
                             hidden_layers: int = 1, *, max_examples: int = 100,
                             tol: float = 2e-7, max_n_x: int = 3, max_n_h: int = 4,
                             max_m: int = 6) -> None:
-    """Check ``hand(params, X, Y) -> dict`` against autograd with
+    """Check ``hand(params, X, Y) -> dict`` (or the course's
+    ``backward_propagation(parameters, cache, X, Y)``) against autograd with
     ``check_backprop`` on ``max_examples`` random cases; raise
-    ``AssertionError`` with the shrunk case and the report's table when one
-    disagrees. Call it inside a test function (see the module docstring).
+    ``AssertionError`` when one disagrees. Call it inside a test function (see
+    the module docstring).
+
+    The message leads with ``check_backprop``'s report on ``informative_case``
+    (m = 6, X away from 0: every wrong node and the likely slip show), then
+    the smallest failing case hypothesis found (where a missing 1/m or a
+    wrong g' can hide: m = 1, X = 0), with its report.
 
     ``activation``: the hidden activation your formulas are written for (a
     list or None, for all five, only suits a hand that does not use g' itself:
@@ -199,11 +232,26 @@ def assert_backprop_matches(hand: Hand, activation: Activations = "tanh",
     ``networks``. Other hypothesis settings (derandomize, database) come from
     the active profile.
     """
-    if not callable(hand):
-        raise TypeError(f"assert_backprop_matches: hand must be a function "
-                        f"hand(params, X, Y) -> dict; got {type(hand).__name__}")
+    check_signature(hand, "assert_backprop_matches")
     label = getattr(hand, "__name__", None) or repr(hand)
     strategy = cases(activation, hidden_layers, max_n_x=max_n_x, max_n_h=max_n_h, max_m=max_m)
+    typical: list = []   # the informative case's text, made once at the first failure
+
+    def informative() -> str:
+        if not typical:
+            case = informative_case(_activation_names(activation)[0], hidden_layers)
+            try:
+                report = check_backprop(*case, hand=hand, tol=tol)
+            except Exception as error:   # the hand fails there: the case below says how
+                text = f"{type(error).__name__}: {error}"
+            else:
+                text = str(report) if not report.ok else \
+                    "every node agrees: only the smaller case below shows the error"
+            name = "" if hidden_layers == 0 else repr(case.net.activation.name)
+            layers = "" if hidden_layers == 1 else f", hidden_layers={hidden_layers}"
+            typical.append(f"On nets.testing.informative_case({name}{layers}) (n_x = 2, "
+                           f"n[l] = 3, m = 6, X away from 0):\n{text}")
+        return typical[0]
 
     # given() on a function made here, then called: it runs as a plain call inside
     # the caller's test, so no fixture or decorator is needed on their side.
@@ -216,6 +264,7 @@ def assert_backprop_matches(hand: Hand, activation: Activations = "tanh",
     def hand_matches_autograd(case: Case) -> None:
         report = check_backprop(case.net, case.X, case.Y, hand=hand, tol=tol)
         if not report.ok:
-            raise AssertionError(f"{label} disagrees with autograd on\n{case!r}\n\n{report}")
+            raise AssertionError(f"{label} disagrees with autograd.\n\n{informative()}\n\n"
+                                 f"The smallest failing case found:\n{case!r}\n\n{report}")
 
     hand_matches_autograd()

@@ -317,3 +317,70 @@ def layered_names() -> st.SearchStrategy:
     return st.builds(lambda before, layer, after: f"{before}[{layer}]{after}",
                      st.sampled_from(["W", "b", "Z", "A", "dZ", "<&", ""]),
                      st.integers(0, 12), tensor_names() | st.just(""))
+
+
+# --- steps: random computation graphs --------------------------------------------
+_UNARY = ("neg", "tanh", "sigmoid", "relu", "leaky_relu", "identity", "square",
+          "sum_rows", "mean_columns", "transpose_twice")
+_BINARY = ("add", "sub", "mul", "matmul")
+
+
+@st.composite
+def computation_graphs(draw: Callable, max_ops: int = 8) -> Callable[[], mg.Tensor]:
+    """A random graph of minigrad ops, as a function that builds it afresh and
+    returns its scalar root. Leaves are (n, m), (n, 1), (1, m) or 0-d arrays, some
+    requiring grad (at least one), plus a square W (n, n); each op takes any
+    earlier node, so nodes get several consumers and gradients accumulate, and
+    broadcasting is undone (b (n, 1) across m columns). Values stay bounded."""
+    n, m = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    shapes = [(n, m), (n, 1), (1, m), ()]
+    leaves = [(draw(arrays(draw(st.sampled_from(shapes)))), draw(st.booleans()))
+              for _ in range(draw(st.integers(1, 3)))]
+    leaves[0] = (draw(arrays((n, m))), True)
+    square = (draw(arrays((n, n), -1.0, 1.0)), draw(st.booleans()))
+    node_shapes = [a.shape for a, _ in leaves] + [(n, n)]
+    recipe = []
+    for _ in range(draw(st.integers(1, max_ops))):
+        candidates = [i for i, s in enumerate(node_shapes) if len(s) == 2 and s[0] == n]
+        kind = draw(st.sampled_from(_UNARY + _BINARY))
+        if kind == "matmul":
+            args = (len(leaves), draw(st.sampled_from(candidates)))
+            shape = (n, node_shapes[args[1]][1])
+        elif kind in _BINARY:
+            args = tuple(draw(st.integers(0, len(node_shapes) - 1)) for _ in range(2))
+            a, b = (node_shapes[i] for i in args)
+            try:
+                shape = np.broadcast_shapes(a, b)
+            except ValueError:   # (n, n) against (n, m): use the first operand twice
+                args, shape = (args[0], args[0]), a
+        else:
+            args = (draw(st.integers(0, len(node_shapes) - 1)),)
+            shape = node_shapes[args[0]]
+            if kind == "sum_rows" and len(shape) == 2:
+                shape = (shape[0], 1)
+            elif kind == "mean_columns" and len(shape) == 2:
+                shape = (1, shape[1])
+        recipe.append((kind, args))
+        node_shapes.append(shape)
+
+    def build() -> mg.Tensor:
+        nodes = [mg.tensor(a, requires_grad=rg) for a, rg in leaves]
+        nodes.append(mg.tensor(square[0], requires_grad=square[1], name="W"))
+        for kind, args in recipe:
+            x = nodes[args[0]]
+            y = nodes[args[-1]]
+            nodes.append({
+                "neg": lambda: -x, "tanh": lambda: x.tanh(), "sigmoid": lambda: x.sigmoid(),
+                "relu": lambda: x.relu(), "leaky_relu": lambda: x.leaky_relu(0.2),
+                "identity": lambda: mg.identity(x), "square": lambda: x ** 2,
+                "sum_rows": lambda: x.sum(axis=-1, keepdims=True) if x.ndim == 2 else x.sum(),
+                "mean_columns": lambda: x.mean(axis=0, keepdims=True) if x.ndim == 2 else x.mean(),
+                "transpose_twice": lambda: x.T.T,
+                "add": lambda: x + y, "sub": lambda: x - y, "mul": lambda: x * y,
+                "matmul": lambda: x @ y}[kind]())
+        # every node feeds the root, so that each one's gradient counts
+        root = nodes[0].sum()
+        for node in nodes[1:]:
+            root = root + node.sum()
+        return root
+    return build

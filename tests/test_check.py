@@ -13,7 +13,7 @@ from nets.check import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE,
                         BackpropReport)
 from nets.testing import cases
 
-ALL_ACTIVATIONS = ["tanh", "relu", "sigmoid", "leaky_relu", "identity"]
+ALL_ACTIVATIONS = list(activations.NAMES)
 TWO_LAYER_ORDER = ["A[2]", "Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]"]
 
 
@@ -132,16 +132,19 @@ def test_a_cancelling_gradient_off_by_more_than_round_off_is_wrong():
 # --- each formula broken in turn ------------------------------------------------------
 
 BELOW_Z2 = ["W[2]", "b[2]", "Z[1]", "W[1]", "b[1]"]   # what backprop computes from dZ2
-SLIPS = {  # slip -> (first wrong node, its verdict, the nodes that follow from it)
-    "dZ2 = A2 + Y": ("Z[2]", WRONG, BELOW_Z2),
-    "dZ2 = A2": ("Z[2]", WRONG, BELOW_Z2),
-    "dW2 without 1/m": ("W[2]", WRONG, []),
-    "db2 without 1/m": ("b[2]", WRONG, []),
-    "db2 summed over samples' axis 0": ("b[2]", WRONG_SHAPE, []),
-    "dZ1 with g instead of g'": ("Z[1]", WRONG, ["W[1]", "b[1]"]),
-    "dZ1 without g'": ("Z[1]", WRONG, ["W[1]", "b[1]"]),
-    "dW1 transposed": ("W[1]", WRONG_SHAPE, []),
-    "db1 without keepdims": ("b[1]", WRONG_SHAPE, []),
+SLIPS = {  # slip -> (first wrong node, its verdict, the nodes that follow from it, the
+    #         slip the diagnosis names, None when no classic slip gives the numbers)
+    "dZ2 = A2 + Y": ("Z[2]", WRONG, BELOW_Z2, None),
+    "dZ2 = A2": ("Z[2]", WRONG, BELOW_Z2, "Y left out of dZ[2] (dZ[2] = A[2])"),
+    "dW2 without 1/m": ("W[2]", WRONG, [], "dW[2] without the 1/m (dW[2] = dZ[2] A[1]ᵀ)"),
+    "db2 without 1/m": ("b[2]", WRONG, [], "db[2] without the 1/m"),
+    "db2 summed over samples' axis 0": ("b[2]", WRONG_SHAPE, [], None),
+    "dZ1 with g instead of g'": ("Z[1]", WRONG, ["W[1]", "b[1]"],
+                                 "A[1] in place of g′(Z[1]) (dZ[1] = W[2]ᵀ dZ[2] * A[1])"),
+    "dZ1 without g'": ("Z[1]", WRONG, ["W[1]", "b[1]"],
+                       "g′(Z[1]) left out (dZ[1] = W[2]ᵀ dZ[2])"),
+    "dW1 transposed": ("W[1]", WRONG_SHAPE, [], "dW[1] transposed (dW[1] = (1/m) X dZ[1]ᵀ)"),
+    "db1 without keepdims": ("b[1]", WRONG_SHAPE, [], "db[1] summed without keepdims=True"),
 }
 
 
@@ -149,17 +152,31 @@ SLIPS = {  # slip -> (first wrong node, its verdict, the nodes that follow from 
 @pytest.mark.parametrize("slip", list(SLIPS))
 def test_each_broken_formula_is_reported_at_its_node(slip, activation):
     net, X, Y = flower_net(activation)
-    first, verdict, followers = SLIPS[slip]
+    first, verdict, followers, named = SLIPS[slip]
     report = nets.check_backprop(net, X, Y, hand=notes_hand(activation, slip))
     assert not report.ok, str(report)
     assert report.mismatches == [first] + followers, str(report)
     assert report.row(first).verdict == verdict, str(report)
     assert report.origins() == [(first, followers)]
-    last = str(report).splitlines()[-1]
+    lines = report.diagnosis().splitlines()
     expected = f"first wrong at {first}"
     if followers:
         expected += f"; {', '.join(followers)} follow from it"
-    assert last == expected, str(report)
+    assert lines[0] == expected, str(report)
+    if named is None:
+        assert lines[1].startswith("no classic slip"), str(report)
+        assert report.likely_slips() == []
+    else:
+        assert lines[1].startswith(f"likely slip: {named.split(' (')[0]}"), str(report)
+        assert named.split(" (")[-1].rstrip(")") in lines[1], str(report)
+        assert lines[1].endswith(f"recomputed so, {_join([first] + followers)} "
+                                 f"come{'s' if not followers else ''} out as hand's"), \
+            str(report)
+        assert len(report.likely_slips()) == 1, str(report)
+
+
+def _join(names):
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def test_missing_keepdims_in_db1_is_a_shape_problem_named_b1():
@@ -213,8 +230,8 @@ def test_two_independent_errors_are_both_named():
     report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
         **right, "b[2]": -right["b[2]"], "Z[1]": 3 * right["Z[1]"]})
     assert report.mismatches == ["b[2]", "Z[1]"], str(report)
-    assert str(report).splitlines()[-2:] == ["first wrong at b[2]",
-                                             "also wrong at Z[1], independently"]
+    assert report.diagnosis().splitlines()[:2] == ["first wrong at b[2]",
+                                                   "also wrong at Z[1], independently"]
     assert report.row("b[2]").note == "hand = -1 × autograd (a flipped sign?)"
 
 
@@ -380,7 +397,8 @@ def test_report_table_has_one_row_per_node_with_shape_difference_verdict():
     assert body["A[1]"].split()[-1] == MISSING
     assert body["Z[2]"].split()[-1] == OK
     assert " WRONG" in body["Z[1]"]
-    assert lines[-1] == "first wrong at Z[1]; W[1], b[1] follow from it"
+    assert lines[-2] == "first wrong at Z[1]; W[1], b[1] follow from it"
+    assert lines[-1].startswith("likely slip: A[1] in place of g′(Z[1])"), lines[-1]
     assert isinstance(report, BackpropReport)
 
 
@@ -416,3 +434,153 @@ def test_draw_adds_a_highlight_of_your_own_to_the_mismatches():
     assert report.mismatches == ["W[2]"], str(report)
     expected = mg.draw(report.graph.roots, grads=True, highlight=["W[2]", "A[1]"])
     assert report.draw(highlight="A[1]").source == expected.source
+
+
+# --- where an error enters: "follows" only along a wrong path -------------------------------
+
+def test_an_error_below_a_right_node_is_independent_not_a_follower():
+    # dZ[2] wrong, dA[1] and dZ[1] right, db[1] wrong: db[1] did not come from dZ[2]
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        **right, "Z[2]": 2 * right["Z[2]"], "b[1]": -right["b[1]"]})
+    assert report.mismatches == ["Z[2]", "b[1]"], str(report)
+    assert report.origins() == [("Z[2]", []), ("b[1]", [])]
+    assert report.diagnosis().splitlines()[:2] == ["first wrong at Z[2]",
+                                                   "also wrong at b[1], independently"]
+
+
+def test_an_error_below_unreturned_nodes_may_follow_and_is_said_to():
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        "Z[2]": 2 * right["Z[2]"], "W[2]": 2 * right["W[2]"], "b[1]": 2 * right["b[1]"]})
+    assert report.origins() == [("Z[2]", ["W[2]", "b[1]"])], str(report)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu"])
+def test_only_dW_db_returned_a_wrong_dZ1_is_traced_to_dZ1(activation):
+    net, X, Y = flower_net(activation)
+    full = notes_hand(activation, "dZ1 with g instead of g'")
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        k: v for k, v in full(p, X, Y).items() if k[0] in "Wb"})
+    assert report.mismatches == ["W[1]", "b[1]"], str(report)
+    assert report.origins() == [("Z[1]", ["W[1]", "b[1]"])], str(report)
+    lines = report.diagnosis().splitlines()
+    assert lines[0] == ("first wrong at Z[1] or above it (A[1]), not returned: W[1], b[1] "
+                        "follow from it"), str(report)
+    assert lines[1].startswith("likely slip: A[1] in place of g′(Z[1])") \
+        and lines[1].endswith("recomputed so, W[1] and b[1] come out as hand's"), str(report)
+
+
+def test_one_wrong_dW_alone_is_not_traced_above_itself():
+    # dW[1] wrong, db[1] right: dZ[1] is right, the error is in dW[1]'s own formula
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        "W[1]": 3 * right["W[1]"], "b[1]": right["b[1]"], "W[2]": right["W[2]"]})
+    assert report.origins() == [("W[1]", [])], str(report)
+    assert report.diagnosis().splitlines()[0] == "first wrong at W[1]"
+
+
+def test_two_independent_slips_are_each_named():
+    net, X, Y = flower_net()
+    dW2_slip, dZ1_slip = notes_hand("tanh", "dW2 without 1/m"), \
+        notes_hand("tanh", "dZ1 with g instead of g'")
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        **dZ1_slip(p, X, Y), "W[2]": dW2_slip(p, X, Y)["W[2]"]})
+    lines = report.diagnosis().splitlines()
+    assert lines[:2] == ["first wrong at W[2]",
+                         "also wrong at Z[1], independently; W[1], b[1] follow from it"], \
+        str(report)
+    assert lines[2].startswith("likely slip: dW[2] without the 1/m"), str(report)
+    assert lines[3].startswith("likely slip: A[1] in place of g′(Z[1])"), str(report)
+
+
+# --- NaN and overflow: never "ok" -------------------------------------------------------------
+
+def saturated_net(z):
+    """Z[2] = z at both samples, labels 0: dA[2] = 1/σ'(z) is about e^z."""
+    net = TwoLayerNet(1, 1, "identity", init="zeros")
+    net.params["b[2]"] = np.array([[z]])
+    return net, np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]])
+
+
+@pytest.mark.parametrize("z", [500.0, 800.0])
+@pytest.mark.parametrize("factor", [0.0, 2.0, -1.0])
+def test_a_wrong_huge_gradient_is_wrong_not_nan_ok(z, factor):
+    net, X, Y = saturated_net(z)
+    right = net.backprop(X, Y)
+    # (the suite turns warnings into errors: no RuntimeWarning on the way either)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        **right, "A[2]": factor * right["A[2]"]})
+    row = report.row("A[2]")
+    assert row.verdict == WRONG and not report.ok, str(report)
+    assert np.isfinite(row.difference) and row.difference > 0.3, str(report)
+
+
+@pytest.mark.parametrize("z", [500.0, 800.0])
+def test_a_right_huge_gradient_agrees(z):
+    net, X, Y = saturated_net(z)
+    report = nets.check_backprop(net, X, Y)
+    assert report.ok, str(report)
+
+
+@given(st.floats(-1e300, 1e300, allow_nan=False), st.sampled_from([np.nan, np.inf, -np.inf]),
+       st.integers(0, 3))
+def test_nan_or_inf_anywhere_in_hand_is_never_ok(value, bad, index):
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    dW1 = right["W[1]"].copy()
+    dW1.flat[index] = bad
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {**right, "W[1]": dW1})
+    assert report.row("W[1]").verdict == WRONG and not report.ok, str(report)
+
+
+def test_scale_100_a_zero_output_gradient_is_caught():
+    # issue 11, item 4: at scale 100 a zero dA[2] passed because nan < tol was "ok"
+    X, Y = data.flower(m=10, seed=1)
+    for seed in range(5):
+        net = TwoLayerNet(2, 4, scale=100.0, seed=seed)
+        right = net.backprop(X, Y)
+        report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+            **right, "A[2]": np.zeros_like(right["A[2]"])})
+        assert report.mismatches == ["A[2]"], str(report)
+        assert nets.check_backprop(net, X, Y).ok
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_a_non_finite_autograd_gradient_fails_with_a_note_never_ok(bad):
+    # no check is possible there: say so, rather than pass whatever hand says
+    from nets.check import _compare
+    auto = np.array([[1.0, bad]])
+    row = _compare("A[2]", auto, np.array([[1.0, 2.0]]), 2e-7, 2, None)
+    assert row.verdict == WRONG and row.note.startswith(f"autograd holds {bad} at (0, 1)"), row
+    assert row.note.endswith("no check is possible at this scale"), row
+
+
+def test_a_leaky_slope_of_its_own_is_checked_and_its_slips_named_with_it():
+    # issue 11 item 10: the graph, the hand and the slips' g' all use alpha = 0.3
+    X, Y = data.flower(m=10, seed=1)
+    net = TwoLayerNet(2, 4, activations.get("leaky_relu", alpha=0.3), scale=0.5, seed=3)
+    assert nets.check_backprop(net, X, Y).ok
+    right = net.backprop(X, Y)   # dZ[1] with leaky' = 0.3 where Z[1] <= 0
+    assert np.any(net.forward(X)["Z[1]"] < 0)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        "W[2]": right["W[2]"], "b[1]": right["b[1]"], "W[1]": right["W[1]"] * X.shape[1]})
+    assert report.mismatches == ["W[1]"], str(report)
+    # recomputed with alpha = 0.01, dZ[1] would differ and no slip would fit
+    assert report.diagnosis().splitlines()[1].startswith(
+        "likely slip: dW[1] without the 1/m"), str(report)
+
+
+def test_of_two_independent_errors_the_one_without_a_classic_slip_is_said_so():
+    net, X, Y = flower_net()
+    dW2_slip = notes_hand("tanh", "dW2 without 1/m")
+    right = net.backprop(X, Y)
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {
+        **right, "W[2]": dW2_slip(p, X, Y)["W[2]"], "b[1]": right["b[1]"] + 1.0})
+    assert report.diagnosis().splitlines()[2:] == [
+        "likely slip: dW[2] without the 1/m (dW[2] = dZ[2] A[1]ᵀ): recomputed so, W[2] comes "
+        "out as hand's",
+        "no classic slip gives b[1]"], str(report)

@@ -305,8 +305,8 @@ def test_experiment_writes_name_png_by_default(tmp_path, monkeypatch, capsys):
 def test_figure_activations_writes_the_png_and_prints_its_path(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["figure", "activations"]) == 0
-    assert capsys.readouterr().out.strip() == "Wrote activations.png"
-    assert png_size(tmp_path / "activations.png") == (1320, 864)
+    assert capsys.readouterr().out.strip() == "Wrote figure-activations.png"
+    assert png_size(tmp_path / "figure-activations.png") == (1320, 864)
 
 
 def test_demo_trains_the_course_net_to_about_90_percent_and_writes_both_pictures(tmp_path):

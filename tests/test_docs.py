@@ -108,6 +108,18 @@ def test_the_chinese_nav_marks_exactly_the_pages_still_in_english():
     assert stale == [], f"links marked （英文） to pages that now have a Chinese page: {stale}"
 
 
+SHELL_BLOCK = re.compile(r"```(?:bash|console|shell|sh)\n(.*?)```", re.S)
+
+
+def test_shell_blocks_list_commands_and_show_no_output():
+    # an output shown in a shell session is run by nobody and drifts (issue 10):
+    # outputs belong in ```python blocks, which Sybil runs and checks
+    sessions = [(page, line) for page in _all_pages()
+                for block in SHELL_BLOCK.findall((DOCS / page).read_text(encoding="utf-8"))
+                for line in block.splitlines() if line.startswith("$ ")]
+    assert sessions == [], f"shell sessions with outputs no test runs: {sessions}"
+
+
 def test_pages_are_flat_so_the_sybil_pattern_docs_star_md_runs_their_code():
     nested = [p for p in _all_pages() if "/" in p]
     assert nested == [], (f"{nested}: the root conftest.py runs the code of docs/*.md "
@@ -128,7 +140,10 @@ def built_site(tmp_path_factory) -> dict:
     shutil.copytree(DOCS, docs, ignore=shutil.ignore_patterns("figures", "__pycache__"))
     figures = subprocess.run(
         [sys.executable, str(docs / "make_figures.py"), "--quick", "--out", str(docs / "figures")],
-        cwd=tmp, capture_output=True, text=True)
+        cwd=tmp, capture_output=True, text=True,
+        # this checkout's nets, not an installed copy (the script runs from the tmp copy)
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
     assert figures.returncode == 0, f"make_figures.py failed:\n{figures.stdout}\n{figures.stderr}"
 
     config = _config()
@@ -194,8 +209,9 @@ def test_the_chinese_pages_are_in_chinese_and_the_others_fall_back_to_english(bu
         zh = article.search((site / "zh" / _html(page)).read_text(encoding="utf-8")).group(1)
         en = article.search((site / _html(page)).read_text(encoding="utf-8")).group(1)
         if page in _zh_pages():
-            assert len(cjk.findall(zh)) > 300, f"zh/{page} is hardly Chinese"
-            assert len(cjk.findall(en)) < 50, f"{page}: the English page is Chinese"
+            # the English pages quote the notes in Chinese, so compare, not count
+            assert len(cjk.findall(zh)) > max(300, 5 * len(cjk.findall(en))), (
+                f"zh/{page} is hardly Chinese, or {page} hardly English")
         else:
             assert h1.search(zh).group(1) == h1.search(en).group(1), (
                 f"zh/{page} should be the English page (no {page[:-3]}.zh.md)")

@@ -115,7 +115,63 @@ def test_a_grid_of_boundaries_has_one_panel_per_model_and_hides_the_rest(trained
     out = plots.decision_boundaries([("a", net), ("b", net), ("c", net)], X, Y,
                                     tmp_path / "grid.png", ncols=2, resolution=20)
     width, height = png_size(out)
-    assert (width, height) == (768, 744), (width, height)    # 2 x 3.2 by 2 x 3.1 inches
+    assert (width, height) == (792, 792), (width, height)    # 2 x 3.3 by 2 x 3.3 inches
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The matplotlib Figures the plots save, to look inside them."""
+    saved = []
+    real = plots._save
+
+    def keep(fig, path):
+        saved.append(fig)
+        return real(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    return saved
+
+
+def _legend_texts(fig) -> set:
+    return {t.get_text() for ax in fig.axes if ax.get_legend() is not None
+            for t in ax.get_legend().get_texts()}
+
+
+KEY = {"predicted class 0", "predicted class 1", "data, y = 0", "data, y = 1"}
+
+
+def test_every_multi_panel_boundary_figure_has_a_key(trained, tmp_path, figures):
+    net, X, Y, costs = trained
+    plots.decision_boundaries([("a", net), ("b", net), ("c", net)], X, Y, tmp_path / "g.png",
+                              ncols=2, resolution=20)                    # a spare cell
+    plots.decision_boundaries([("a", net), ("b", net)], X, Y, tmp_path / "h.png",
+                              ncols=2, resolution=20)                    # a row of its own
+    plots.costs_and_boundaries({"tanh": costs}, [("net", net)], X, Y, tmp_path / "a.png",
+                               title="t", resolution=20)
+    for fig in figures:
+        assert KEY <= _legend_texts(fig), _legend_texts(fig)
+
+
+def test_the_activation_derivatives_share_one_y_scale(tmp_path, figures):
+    plots.activation_figure(tmp_path / "a.png")
+    bottom = [ax for ax in figures[0].axes if "'" in ax.get_title()]
+    assert len(bottom) == 4, [ax.get_title() for ax in figures[0].axes]
+    limits = {ax.get_ylim() for ax in bottom}
+    assert len(limits) == 1 and limits.pop()[1] > 1.0, limits   # tanh'(0) = 1 fits: σ' = 1/4 of it
+
+
+def test_the_init_scale_figure_labels_only_its_outer_axes(trained, tmp_path, figures):
+    net, X, Y, costs = trained
+    plots.init_scale_figure({"×1": net.forward(X)["Z[1]"], "×10": 10 * X, "×100": 100 * X},
+                            {"×1": [costs, costs[::-1]], "×10": costs}, tmp_path / "b.png")
+    fig = figures[0]
+    right = [ax for ax in fig.axes if ax.yaxis.get_label_position() == "right"]
+    assert [bool(ax.get_ylabel()) for ax in right] == [False, False, True], \
+        [ax.get_ylabel() for ax in right]
+    assert "$Z^{[1]}$ at init" in " ".join(_legend_texts(fig))
+    costs_ax = fig.axes[-1]
+    assert len(costs_ax.get_lines()) == 3      # two runs of ×1 in one colour, one of ×10
+    assert costs_ax.get_lines()[0].get_color() == costs_ax.get_lines()[1].get_color()
 
 
 def test_costs_and_boundaries_and_the_init_scale_figure_write_pngs(trained, tmp_path):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 import nets
 from nets import TwoLayerNet
-from tests.strategies import ACTIVATION_NAMES, labelled_data
+from tests.strategies import activations_with_params, labelled_data
 
 
 def eager(build, values):
@@ -60,16 +60,19 @@ def random_params(layer_dims, rng, scale):
 
 
 @given(st.lists(st.integers(1, 6), min_size=1, max_size=3), st.integers(1, 3),
-       st.sampled_from(ACTIVATION_NAMES), st.integers(0, 10**6), st.data())
+       activations_with_params(), st.integers(0, 10**6), st.data())
 def test_replaying_a_network_equals_eager_bit_for_bit(hidden, n_x, activation, seed, data):
     X, Y = data.draw(labelled_data(n_x, max_m=12))
     dims = [n_x, *hidden, 1]
     rng = np.random.RandomState(seed)
     first, second = random_params(dims, rng, 1.0), random_params(dims, rng, 1.0)
-    assert_replay_is_eager(net_loss(dims, activation, X, Y), first, second)
+    try:
+        assert_replay_is_eager(net_loss(dims, activation, X, Y), first, second)
+    except ValueError as error:   # an alpha the recording cannot pin down: refused, said why
+        assert activation.name == "leaky_relu" and "alpha" in str(error), error
 
 
-@given(st.sampled_from(ACTIVATION_NAMES), st.integers(1, 6), st.integers(0, 1000),
+@given(activations_with_params(), st.integers(1, 6), st.integers(0, 1000),
        st.sampled_from([0.1, 1.2]), st.data())
 def test_fit_replay_is_fit_autograd_bit_for_bit(activation, n_h, seed, learning_rate, data):
     X, Y = data.draw(labelled_data(2, max_m=12))
@@ -79,7 +82,7 @@ def test_fit_replay_is_fit_autograd_bit_for_bit(activation, n_h, seed, learning_
     try:
         replay = a.fit(X, Y, iterations=50, learning_rate=learning_rate, method="replay")
     except ValueError as error:   # the one graph a tape refuses: see the next tests
-        assert activation == "leaky_relu" and "alpha" in str(error), error
+        assert activation.name == "leaky_relu" and "alpha" in str(error), error
         return
     assert np.array_equal(replay, auto)
     for name in a.params:
@@ -245,3 +248,10 @@ def test_replay_is_eager_at_saturated_and_signed_zero_logits():
     def build(Z):
         return mg.binary_cross_entropy_with_logits(Z, y) + mg.sigmoid(Z).sum()
     assert_replay_is_eager(build, [z[:, ::-1].copy()], [z])
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.2, 0.3, 0.05, 1e-3, 0.0])
+def test_a_leaky_relu_slope_written_as_a_short_decimal_replays_bit_for_bit(alpha):
+    rng = np.random.RandomState(0)
+    first, second = [rng.randn(3, 5)], [rng.randn(3, 5)]
+    assert_replay_is_eager(lambda a: mg.leaky_relu(a * 1.7, alpha=alpha).sum(), first, second)

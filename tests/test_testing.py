@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from nets import DeepNet, LogisticRegression, TwoLayerNet, activations, testing
 from nets.testing import (PARAM_LIMIT, X_LIMIT, Z_LIMIT, assert_backprop_matches, cases,
                           datasets, network_sizes, networks, params)
+from tests import course_code
 
 
 def notes_backprop(activation):
@@ -154,15 +155,81 @@ def test_assert_backprop_matches_fails_wrong_formulas_with_the_table():
         grads = right(params, X, Y)
         Z1 = params["W[1]"] @ X + params["b[1]"]
         grads["Z[1]"] = params["W[2]"].T @ grads["Z[2]"] * np.tanh(Z1)
+        grads["W[1]"] = grads["Z[1]"] @ X.T / X.shape[1]
+        grads["b[1]"] = grads["Z[1]"].sum(axis=1, keepdims=True) / X.shape[1]
         return grads
 
     with pytest.raises(AssertionError) as info:
         assert_backprop_matches(g_not_g_prime, max_examples=30)
     message = str(info.value)
-    assert message.startswith("g_not_g_prime disagrees with autograd on\nCase(net=TwoLayerNet"), \
-        message
-    assert re.search(r"^Z\[1\] .* WRONG", message, re.M), message
-    assert "\nfirst wrong at Z[1]" in message, message
+    assert message.startswith("g_not_g_prime disagrees with autograd.\n\nOn "
+                              "nets.testing.informative_case('tanh') (n_x = 2, n[l] = 3, "
+                              "m = 6, X away from 0):\ncheck_backprop: hand vs autograd"), message
+    typical, smallest = message.split("\nThe smallest failing case found:\nCase(net=")
+    assert re.search(r"^Z\[1\] .* WRONG", typical, re.M), message
+    assert "\nfirst wrong at Z[1]; W[1], b[1] follow from it\nlikely slip: A[1] in place " \
+           "of g′(Z[1]) = 1 − A[1]²" in typical, message
+    assert "\nfirst wrong at" in smallest, message
+
+
+# slip -> (the wrong gradients, the likely slip) on the informative case
+COURSE_SLIP_MESSAGES = {
+    "missing 1/m": (["dW2", "db2", "dW1", "db1"], "no 1/m in any dW, db"),
+    "A1 for g'(Z1)": (["dW1", "db1"], "A1 in place of g′(Z1) = 1 − A1²"),
+    "1 - Z1^2 for 1 - A1^2": (["dW1", "db1"], "1 − Z1² in place of 1 − A1²"),
+    "transposed dW1": (["dW1"], "dW1 transposed"),
+    "dropped keepdims": (["db1"], "db1 summed without keepdims=True"),
+}
+
+
+@pytest.mark.parametrize("slip", list(COURSE_SLIP_MESSAGES))
+def test_a_failure_message_names_every_wrong_node_and_the_slip(slip):
+    # the course's function as written, with one classic slip: however far
+    # hypothesis shrinks, the message leads with a case where all of it shows
+    with pytest.raises(AssertionError) as info:
+        assert_backprop_matches(course_code.load(slip)["backward_propagation"],
+                                max_examples=30)
+    typical = str(info.value).split("\nThe smallest failing case found:")[0]
+    wrong, named = COURSE_SLIP_MESSAGES[slip]
+    rows = {line.split()[0]: line for line in typical.splitlines()
+            if re.match(r"^d[WbZA][0-9] ", line)}
+    assert sorted(n for n, line in rows.items() if "WRONG" in line) == sorted(wrong), typical
+    assert f"\nlikely slip: {named} (" in typical, typical
+
+
+def test_the_course_function_as_written_passes():
+    assert_backprop_matches(course_code.load()["backward_propagation"], max_examples=20)
+
+
+def test_a_hand_right_on_the_informative_case_still_shows_its_small_case():
+    right = notes_backprop("tanh")
+
+    def wrong_for_one_sample(params, X, Y):
+        grads = right(params, X, Y)
+        if X.shape[1] == 1:
+            grads["W[2]"] = 2 * grads["W[2]"]
+        return grads
+
+    with pytest.raises(AssertionError) as info:
+        assert_backprop_matches(wrong_for_one_sample, max_examples=50)
+    message = str(info.value)
+    assert "every node agrees: only the smaller case below shows the error" in message, message
+    assert re.search(r"^W\[2\] .*WRONG", message.split("smallest")[1], re.M), message
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu", "identity"])
+@pytest.mark.parametrize("hidden_layers", [0, 1, 2])
+def test_the_informative_case_shows_every_slip(activation, hidden_layers):
+    net, X, Y = testing.informative_case(activation, hidden_layers)
+    m = X.shape[1]
+    assert m >= 2 and np.abs(X).min() >= 0.5 and set(Y.ravel()) == {0.0, 1.0}, (X, Y)
+    assert net.L == hidden_layers + 1 and net.n_x == 2
+    assert all(n != net.n_x for n in net.layer_dims[1:-1]), net.layer_dims   # transposes show
+    assert np.abs(net.forward(X)[f"Z[{net.L}]"]).max() <= Z_LIMIT
+    if hidden_layers:
+        Z1 = net.forward(X)["Z[1]"]   # g(Z) and g'(Z) differ: the A-for-g' slip shows
+        g = net.activation
+        assert np.abs(g.g(Z1) - g.g_prime(Z1)).max() > 0.1, Z1
 
 
 def test_assert_backprop_matches_fails_a_missing_keepdims():
@@ -179,6 +246,12 @@ def test_assert_backprop_matches_fails_a_missing_keepdims():
 def test_assert_backprop_matches_rejects_a_non_function():
     with pytest.raises(TypeError, match="hand must be a function"):
         assert_backprop_matches({"W[1]": 0})
+
+
+def test_assert_backprop_matches_rejects_another_signature_before_any_case():
+    with pytest.raises(TypeError, match=r"takes 2 parameters; expected hand\(params, X, Y\) "
+                                        r"or the course's backward_propagation"):
+        assert_backprop_matches(lambda params, X: {})
 
 
 def test_module_docstring_example_runs_as_a_learner_writes_it(monkeypatch):

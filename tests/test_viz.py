@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 from minigrad.viz import GraphvizNotFoundError
@@ -32,6 +34,7 @@ from tests.strategies import layered_names, tensor_names
 GOLDEN = Path(__file__).parent / "golden"
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+COLUMN_PX = 800   # the width of a page column of the documentation, in pixels at 96 dpi
 
 
 def two_layer_graph() -> dict:
@@ -238,8 +241,9 @@ def test_values_and_grads_show_numbers_of_tiny_tensors_and_a_summary_of_larger()
     assert f"grad {t['J'].grad.item():.3g}" in lines[ids["J"]], lines[ids["J"]]
     column = "<BR/>".join(f"[{v:.3g}]" for v in t["b[1]"].grad[:, 0])   # (4, 1): one per line
     assert column in lines[ids["b[1]"]], (column, lines[ids["b[1]"]])
-    W1 = t["W[1]"].grad   # 8 entries: mean and max |x|
-    summary = f"mean {W1.mean():.3g}<BR/>max|x| {np.abs(W1).max():.3g}"
+    W1 = t["W[1]"].grad   # 8 entries: the norm and the first entries
+    first = ", ".join(f"{v:.3g}" for v in W1.ravel()[:3])
+    summary = f"grad norm {np.linalg.norm(W1):.3g}<BR/>[{first}, …]"
     assert summary in lines[ids["W[1]"]], (summary, lines[ids["W[1]"]])
     assert "grad" not in lines[ids["X"]], lines[ids["X"]]   # inputs need no gradient
 
@@ -253,7 +257,7 @@ def test_grads_before_backward_say_not_computed():
 def test_plain_drawing_shows_no_numbers():
     t = two_layer_graph()
     labels = " ".join(node_lines(mg.draw(t["J"]).source).values())
-    for word in ("value", "grad", "mean", "max|x|"):
+    for word in ("value", "grad", "norm", "…"):
         assert word not in labels, (word, labels)
 
 
@@ -299,15 +303,18 @@ def test_highlight_of_a_tensor_outside_the_graph_is_an_error():
 # --- options --------------------------------------------------------------------------------
 def test_rankdir_and_dpi_reach_the_graph_attributes():
     J = two_layer_graph()["J"]
-    assert "rankdir=TB" in mg.draw(J, rankdir="TB").source
+    assert "rankdir=LR" in mg.draw(J, rankdir="LR").source
+    assert "rankdir=BT" in mg.draw(J, rankdir="BT").source
     assert "dpi=150" in mg.draw(J, dpi=150).source
     plain = re.search(r"^\tgraph \[.*$", mg.draw(J).source, re.M).group(0)
-    # no dpi unless asked, and no fixed size that would shrink the text of large graphs
-    assert "dpi" not in plain and " size=" not in plain, plain
+    # no dpi unless asked; a width cap only where the layout is chosen to fit a column
+    assert "dpi" not in plain and ' size="8.33,1000"' in plain, plain
+    chosen = re.search(r"^\tgraph \[.*$", mg.draw(J, rankdir="LR").source, re.M).group(0)
+    assert " size=" not in chosen, chosen
 
 
 def test_unknown_rankdir_lists_the_valid_ones():
-    with pytest.raises(ValueError, match="LR, RL, TB, BT"):
+    with pytest.raises(ValueError, match="auto, LR, RL, TB, BT"):
         mg.draw(two_layer_graph()["J"], rankdir="left")
 
 
@@ -336,7 +343,7 @@ def test_svg_has_one_group_per_node_and_one_per_layer_cluster():
 
 def test_layout_flows_left_to_right_with_layers_side_by_side():
     t = two_layer_graph()
-    layout = json.loads(run_dot(mg.draw(t["J"], grads=True).source, "json"))
+    layout = json.loads(run_dot(mg.draw(t["J"], grads=True, rankdir="LR").source, "json"))
     objects = {o["name"]: o for o in layout["objects"]}
     x = {name: float(objects[node].get("pos").split(",")[0])
          for name, node in node_ids(t, t["J"]).items()}
@@ -348,10 +355,11 @@ def test_layout_flows_left_to_right_with_layers_side_by_side():
         assert left[2] <= right[0], f"clusters overlap left to right: {boxes}"
 
 
-def test_png_has_a_readable_size_and_dpi_scales_it(tmp_path):
+def test_png_fits_a_page_column_and_dpi_scales_it(tmp_path):
     J = two_layer_graph()["J"]
     width, height = png_size(mg.save_graph(J, tmp_path / "g.png", grads=True).read_bytes())
-    assert 800 <= width <= 4000 and 150 <= height <= 1500, (width, height)
+    # a documentation column is ~800 px: the default layout turns top to bottom to fit it
+    assert 300 <= width <= COLUMN_PX and 800 <= height <= 4000, (width, height)
     sharp, _ = png_size(mg.save_graph(J, tmp_path / "sharp.png", grads=True, dpi=192).read_bytes())
     assert 1.8 <= sharp / width <= 2.2, (width, sharp)
 
@@ -456,3 +464,212 @@ def test_import_minigrad_does_not_import_graphviz():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "False", done.stdout + done.stderr
+
+
+# --- where pictures are read: layout, labels at the course's m ------------------------------
+def graph_attrs(source: str) -> str:
+    return re.search(r"^\tgraph \[.*$", source, re.M).group(0)
+
+
+def test_auto_layout_turns_top_to_bottom_when_left_to_right_would_be_too_wide():
+    J = two_layer_graph()["J"]   # X -> @ -> + -> tanh -> @ -> + -> σ -> BCE: 7 ops deep
+    assert "rankdir=TB" in graph_attrs(mg.draw(J).source)
+    assert mg.draw(J).source == mg.draw(J, rankdir="auto").source
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    shallow = (x * x).sum()   # 2 ops deep: fits left to right
+    assert "rankdir=LR" in graph_attrs(mg.draw(shallow).source)
+    assert "rankdir=TB" in graph_attrs(mg.draw(shallow.tanh()).source)   # 3 ops
+
+
+def test_a_wide_graph_is_scaled_to_a_page_column(tmp_path):
+    # 12 parallel branches side by side: wider than a column in any direction
+    x = mg.tensor([[1.0, 2.0, 3.0]], requires_grad=True, name="x")
+    J = sum(((x * float(k)).tanh().named(f"branch {k}") for k in range(12)),
+            mg.tensor(0.0)).sum()
+    width, _ = png_size(mg.save_graph(J, tmp_path / "wide.png", values=True).read_bytes())
+    assert width <= COLUMN_PX, width
+    wide, _ = png_size(mg.save_graph(J, tmp_path / "as_is.png", values=True,
+                                     rankdir="TB").read_bytes())
+    assert wide > COLUMN_PX, wide   # the cap did the work
+
+
+def test_top_to_bottom_layout_keeps_the_flow_and_stacks_the_layers():
+    t = two_layer_graph()
+    layout = json.loads(run_dot(mg.draw(t["J"], grads=True).source, "json"))
+    objects = {o["name"]: o for o in layout["objects"]}
+    y = {name: float(objects[node].get("pos").split(",")[1])
+         for name, node in node_ids(t, t["J"]).items()}
+    chain = ["X", "Z[1]", "A[1]", "Z[2]", "A[2]", "J"]   # dot's y grows upwards
+    assert [y[n] for n in chain] == sorted((y[n] for n in chain), reverse=True), y
+    boxes = [[float(v) for v in objects[f"cluster_{c}"]["bb"].split(",")]
+             for c in ("input", "layer1", "layer2", "loss")]   # x0, y0, x1, y1
+    for upper, lower in zip(boxes, boxes[1:]):
+        assert upper[1] >= lower[3], f"clusters overlap top to bottom: {boxes}"
+
+
+def course_sized_graph(m: int = 400, n_h: int = 4) -> dict:
+    """The two-layer graph at the course's m, after backward()."""
+    rng = np.random.RandomState(3)
+    X = mg.tensor(rng.randn(2, m), name="X")
+    Y = mg.tensor((rng.rand(1, m) > 0.5) * 1.0, name="Y")
+    W1 = mg.tensor(rng.randn(n_h, 2), requires_grad=True, name="W[1]")
+    b1 = mg.tensor(rng.randn(n_h, 1) * 0.1, requires_grad=True, name="b[1]")
+    W2 = mg.tensor(rng.randn(1, n_h), requires_grad=True, name="W[2]")
+    b2 = mg.tensor([[0.1]], requires_grad=True, name="b[2]")
+    Z1 = (W1 @ X + b1).named("Z[1]")
+    A2 = mg.sigmoid(W2 @ mg.tanh(Z1).named("A[1]") + b2).named("A[2]")
+    J = mg.binary_cross_entropy(A2, Y).named("J")
+    J.backward()
+    return {"J": J, "Z[1]": Z1, "b[1]": b1, "W[1]": W1}
+
+
+def test_labels_at_large_m_show_the_norm_and_first_entries_not_a_mean():
+    t = course_sized_graph()
+    J = t["J"]
+    lines = node_lines(mg.draw(J, values=True, grads=True).source)
+    ids = node_ids(t, J)
+    Z1 = t["Z[1]"]
+    label = lines[ids["Z[1]"]]
+    assert "mean" not in " ".join(lines.values()), label
+    for caption, a in (("value", Z1.data), ("grad", Z1.grad)):
+        first = ", ".join(f"{v:.3g}" for v in a.ravel()[:3])
+        expected = f"{caption} norm {np.linalg.norm(a):.3g}<BR/>[{first}, …]"
+        assert expected in label, (expected, label)
+    assert "(4, 400)" in label, label
+    # b[1] (4, 1): one line per row, every unit's gradient visible
+    column = "<BR/>".join(f"[{v:.3g}]" for v in t["b[1]"].grad[:, 0])
+    assert column in lines[ids["b[1]"]], (column, lines[ids["b[1]"]])
+
+
+def test_a_long_column_shows_its_first_rows_and_how_many_more():
+    t = course_sized_graph(m=10, n_h=20)
+    J = t["J"]
+    label = node_lines(mg.draw(J, grads=True).source)[node_ids(t, J)["b[1]"]]
+    g = t["b[1]"].grad[:, 0]
+    rows = "<BR/>".join(f"[{v:.3g}]" for v in g[:8])
+    assert f"grad norm {np.linalg.norm(g):.3g}<BR/>{rows}<BR/>… 12 more" in label, label
+    assert f"[{g[8]:.3g}]" not in label.split("… 12 more")[1], label
+
+
+@pytest.mark.parametrize("p, symbol, written", [(2, "**2", "x²"), (3, "**3", "x³"),
+                                                (0.5, "**0.5", "x^0.5"), (-1, "**-1", "x⁻¹"),
+                                                (0, "**0", "x⁰")])
+def test_a_power_shows_its_exponent(p, symbol, written):
+    x = mg.tensor([1.5, -2.0, 3.0] if p in (2, 3, -1, 0) else [1.5, 2.0, 3.0],
+                  requires_grad=True, name="x")
+    lines = node_lines(mg.draw((x ** p).sum()).source)
+    assert f"label=<{symbol}>" in lines["n1_op"], lines["n1_op"]
+    assert f"<I>{written}</I>" in lines["n1"], lines["n1"]
+
+
+def test_a_power_whose_exponent_cannot_be_told_shows_the_bare_operator():
+    # the exponent is read back through pow's gradient: from zeros it cannot be
+    x = mg.tensor([0.0, 0.0], requires_grad=True, name="x")
+    lines = node_lines(mg.draw((x ** 2).sum()).source)
+    assert "label=<**>" in lines["n1_op"], lines["n1_op"]
+
+
+def test_unnamed_results_are_labelled_by_their_expression():
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    x = mg.tensor([[3.0, 4.0]], name="x")
+    J = ((w * x).tanh() + 1.0).sum()
+    lines = node_lines(mg.draw(J).source)
+    labels = {k: re.search(r"<I>(.*?)</I>", v).group(1) for k, v in lines.items()
+              if "<I>" in v}
+    assert sorted(labels.values()) == sorted(["w × x", "tanh(w × x)", "tanh(w × x) + 1",
+                                              "Σ (tanh(w × x) + 1)"]), labels
+    # past 40 characters an expression helps no one: the shape alone
+    long = w
+    for _ in range(12):
+        long = long.tanh()
+    assert "<I>" not in node_lines(mg.draw(long.sum()).source)["n13"]
+
+
+# --- options are checked before any work (issue: dpi=-1 ran 147 s) ----------------------------
+@pytest.mark.parametrize("dpi", [-1, 0, 1e-3, 9.99, 1200.5, 1e6, float("nan"), float("inf")])
+def test_a_dpi_out_of_range_is_a_value_error_naming_dpi(dpi, tmp_path):
+    J = two_layer_graph()["J"]
+    with pytest.raises(ValueError, match=r"dpi must be from 10 to 1200"):
+        mg.save_graph(J, tmp_path / "g.png", dpi=dpi)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("dpi", ["abc", "150", True, [150], 1j])
+def test_a_dpi_that_is_not_a_number_is_a_type_error_naming_dpi(dpi):
+    with pytest.raises(TypeError, match=r"draw: dpi must be a number"):
+        mg.draw(two_layer_graph()["J"], dpi=dpi)
+
+
+@pytest.mark.parametrize("dpi", [10, 96, 150.5, np.float64(300), np.int64(1200)])
+def test_a_dpi_in_range_is_accepted(dpi):
+    assert f"dpi={float(dpi):g}" in mg.draw(two_layer_graph()["J"], dpi=dpi).source
+
+
+@pytest.mark.parametrize("option", ["values", "grads"])
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_values_and_grads_must_be_booleans(option, value):
+    with pytest.raises(TypeError, match=rf"draw: {option} must be True or False"):
+        mg.draw(two_layer_graph()["J"], **{option: value})
+
+
+@pytest.mark.parametrize("root", [np.ones(3), [1.0, 2.0], 3.0, None])
+def test_a_root_that_is_not_a_tensor_is_a_type_error(root, tmp_path):
+    for call in (lambda: mg.draw(root), lambda: mg.summary(root),
+                 lambda: mg.save_graph(root, tmp_path / "g.png")):
+        with pytest.raises(TypeError, match=r"root must be a minigrad Tensor"):
+            call()
+
+
+def test_a_path_that_is_not_a_path_is_a_type_error():
+    with pytest.raises(TypeError, match=r"path must be a str or a pathlib.Path"):
+        mg.save_graph(two_layer_graph()["J"], 5)
+
+
+def test_a_name_that_is_not_a_str_is_drawn_as_its_text():
+    t = mg.tensor([[1.0, 2.0]], requires_grad=True)
+    try:
+        t.name = 5
+    except TypeError:   # the engine may refuse such a name: then nothing can break
+        return
+    J = (t * 2.0).sum()
+    assert re.search(r"^5\s+-\s+parameter", mg.summary(J), re.M), mg.summary(J)
+    assert "<B>5</B>" in node_lines(mg.draw(J).source)["n0"]
+
+
+# --- summary in a terminal ---------------------------------------------------------------------
+def display_width(text: str) -> int:
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def test_summary_columns_line_up_for_wide_names():
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="权重[1]")
+    x = mg.tensor([[3.0, 4.0]], name="输入")
+    J = (w * x).sum().named("J")
+    lines = mg.summary(J).splitlines()
+    # the op column starts at the same terminal cell on every line
+    starts = {display_width(re.match(r"^\S+\s+", line).group(0)) for line in lines}
+    assert len(starts) == 1, lines
+
+
+@given(data=hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, max_side=12),
+                       elements=st.floats(allow_nan=True, allow_infinity=True, width=64)))
+def test_any_numbers_are_shown_without_a_warning_and_render(data):
+    x = mg.tensor(data, requires_grad=True, name="x")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        source = mg.draw((x * 1.0).named("y"), values=True).source
+    label = html_label(node_lines(source)["n0"])
+    ET.fromstring(f"<label>{label}</label>")   # well-formed
+    if data.size > 6:
+        assert "norm " in label, label
+        column = data.ndim == 2 and data.shape[1] == 1
+        assert ("…" in label) == (not column or data.shape[0] > 8), label
+
+
+def test_text_table_pads_by_terminal_cells():
+    from minigrad.table import display_width, text_table
+
+    assert [display_width(s) for s in ("W[1]", "权重", "ｗ", "e\u0301", "")] == [4, 4, 2, 1, 0]
+    table = text_table(("name", "n"), [("权重", 1), ("e\u0301", 22), ("W[1]", 3)])
+    assert table.splitlines() == ["name  n", "----  --", "权重  1", "e\u0301     22", "W[1]  3"]

@@ -1,0 +1,426 @@
+"""The backward pass, one node at a time: what arrived, which rule, what was sent.
+
+    for step in mg.backward_steps(J):
+        print(step.name, step.grad.shape, step.rule)
+    print(mg.backward_trace(J))        # the same as a table, one line per step
+
+``backward_steps`` does the work ``J.backward()`` does, with the same VJPs
+and the same reduction of broadcast gradients, in reverse ``topological_order``
+(every consumer of a node before the node, so a node's gradient is complete
+when its step comes), and records each step instead of storing ``.grad``: it
+leaves every ``.grad`` of the graph as it was. Each step's ``grad`` is what
+``J.backward()`` leaves in that node's ``.grad`` on a fresh graph: bit for bit
+where no node receives more than two contributions (the course's nets). Where
+three or more arrive, ``backward()`` (which goes newest node first) may add
+them in another order, and the last bits can differ.
+
+The rule of each op is written once, in ``RULES``: its general form
+("matmul: dA = dZ Bᵀ, dB = Aᵀ dZ") and, per input, the right-hand side as
+the notes write it. When the graph is the notes' (the root is a
+cross-entropy of a (1, m) row), a step's rule is written in the notes'
+notation with the nodes' names: ``dW[2] = (1/m) dZ[2] A[1]ᵀ``,
+``db[2] = (1/m) Σ dZ[2]``, ``dZ[1] = dA[1] * g′(Z[1]) = dA[1] * (1 − A[1]²)``.
+There, as in the notes, ``dZ`` and ``dA`` stack per-sample derivatives
+(∂J/∂Z = dZ / m) while ``dW`` and ``db`` are ∂J/∂W and ∂J/∂b themselves.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, Iterator, Optional, Sequence, Tuple, overload
+
+import numpy as np
+
+from minigrad.tensor import Tensor, _unbroadcast, describe, topological_order
+from minigrad.table import text_table
+
+__all__ = ["Rule", "RULES", "Sent", "BackwardStep", "BackwardSteps", "backward_steps",
+           "backward_trace", "expression", "exponent", "op_symbol", "node_name"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How an op is written: in the picture, as an expression, and its backward rule.
+
+    ``symbol``: the op's oval in the picture (``@``, ``σ``). ``expression``: how
+    an unnamed result reads, with ``{0}``, ``{1}`` its inputs (``{0} {1}`` gives
+    ``W[1] X``); empty: no expression. ``general``: the backward rule in the op's
+    own letters (Z the output, A and B the inputs). ``notes``: per input, the
+    right-hand side in the notes' writing, with ``{0}``, ``{1}`` the inputs'
+    names, ``{out}`` the output's name, ``{dout}`` the output's gradient
+    (``dZ[2]``) and ``{sigma0}`` σ of input 0 (``A[2]`` when input 0 is
+    ``Z[2]``); empty: the step shows the general rule.
+    """
+    symbol: str
+    expression: str
+    general: str
+    notes: Tuple[str, ...] = ()
+
+
+_G = "{dout} * g′({0}) = {dout} * "   # the notes' dZ[l] = dA[l] * g′(Z[l]), then g′ spelled out
+
+# Every op of minigrad/ops.py and minigrad/functional.py, by the name it gives its
+# nodes (a test holds this table to that). ``pow`` gets its exponent where drawn.
+RULES: Dict[str, Rule] = {
+    "add": Rule("+", "{0} + {1}", "add: Z = A + B; dA = dZ, dB = dZ", ("{dout}", "{dout}")),
+    "sub": Rule("−", "{0} − {1}", "sub: Z = A − B; dA = dZ, dB = −dZ", ("{dout}", "−{dout}")),
+    "mul": Rule("×", "{0} × {1}", "mul: Z = A * B; dA = dZ * B, dB = dZ * A",
+                ("{dout} * {1}", "{dout} * {0}")),
+    "div": Rule("÷", "{0} ÷ {1}", "div: Z = A / B; dA = dZ / B, dB = −dZ * A / B²",
+                ("{dout} / {1}", "−{dout} * {0} / {1}²")),
+    "neg": Rule("−x", "−{0}", "neg: Z = −A; dA = −dZ", ("−{dout}",)),
+    "pow": Rule("**", "{0}^p", "pow: Z = A ** p; dA = dZ * p A^(p−1)", ("{dout} * p {0}^(p−1)",)),
+    "matmul": Rule("@", "{0} {1}", "matmul: Z = A B; dA = dZ Bᵀ, dB = Aᵀ dZ",
+                   ("{dout} {1}ᵀ", "{0}ᵀ {dout}")),
+    "transpose": Rule("·ᵀ", "{0}ᵀ", "transpose: Z = Aᵀ; dA = dZᵀ", ("{dout}ᵀ",)),
+    "reshape": Rule("reshape", "reshape({0})",
+                    "reshape: Z = A reshaped; dA = dZ reshaped back to A's shape"),
+    "sum": Rule("Σ", "Σ {0}", "sum: Z = Σ A; dA = dZ copied back over the summed axes"),
+    "mean": Rule("mean", "mean({0})",
+                 "mean: Z = mean of n entries of A; dA = dZ / n copied back over them"),
+    "exp": Rule("exp", "exp({0})", "exp: Z = e^A; dA = dZ * Z", ("{dout} * {out}",)),
+    "log": Rule("log", "log({0})", "log: Z = ln A; dA = dZ / A", ("{dout} / {0}",)),
+    "tanh": Rule("tanh", "tanh({0})", "tanh: Z = tanh(A); dA = dZ * (1 − Z²)",
+                 (_G + "(1 − {out}²)",)),
+    "sigmoid": Rule("σ", "σ({0})", "sigmoid: Z = σ(A); dA = dZ * Z(1 − Z)",
+                    (_G + "{out}(1 − {out})",)),
+    "relu": Rule("ReLU", "ReLU({0})", "relu: Z = max(0, A); dA = dZ * (1 where A > 0, else 0)",
+                 (_G + "(1 where {0} > 0, else 0)",)),
+    "leaky_relu": Rule("leaky ReLU", "leaky ReLU({0})",
+                       "leaky_relu: Z = A where A > 0, else αA; "
+                       "dA = dZ * (1 where A > 0, else α)",
+                       (_G + "(1 where {0} > 0, else α)",)),
+    "identity": Rule("id", "{0}", "identity: Z = A; dA = dZ", (_G + "1",)),
+    "binary_cross_entropy": Rule(
+        "BCE", "BCE({0}, {1})",
+        "binary_cross_entropy: J = −mean(Y log A + (1 − Y) log(1 − A)) over n entries; "
+        "dA = (A − Y) / (A(1 − A)) / n (0 where A is clipped to [1e-15, 1 − 1e-15]), "
+        "dY = (log(1 − A) − log A) / n",
+        ("−{1}/{0} + (1 − {1})/(1 − {0})", "log(1 − {0}) − log {0}")),
+    "binary_cross_entropy_with_logits": Rule(
+        "BCE(σ)", "BCE(σ({0}), {1})",
+        "binary_cross_entropy_with_logits: J = mean(log(1 + e^Z) − Y Z) over n entries; "
+        "dZ = (σ(Z) − Y) / n, dY = −Z / n",
+        ("{sigma0} − {1}", "−{0}")),
+}
+
+LEAF_RULE = "leaf: the gradient stays here (.grad)"
+_CROSS_ENTROPY = ("binary_cross_entropy", "binary_cross_entropy_with_logits")
+_SIMPLE_NAME = re.compile(r"[A-Za-z]\w*(\[\d+\])?")
+_Z_NAME = re.compile(r"Z(\[\d+\])")
+_PARAMETER = re.compile(r"[Wb]\[\d+\]")
+
+
+@dataclass(frozen=True, eq=False)
+class Sent:
+    """What one step sent to one input: ``grad`` is that input's share of ∂J/∂input,
+    already summed to the input's shape (``summed``: the engine had to, because
+    the input was broadcast in the forward pass, as b[l] across the m columns)."""
+    input: Tensor
+    position: int          # which input of the op (0, 1)
+    grad: np.ndarray
+    summed: bool
+
+
+@dataclass(frozen=True, eq=False)
+class BackwardStep:
+    """One node of the backward pass: ``grad`` (= ∂J/∂node, complete) arrived,
+    ``rule`` was applied, ``sent`` went to the inputs that need a gradient."""
+    index: int
+    node: Tensor
+    grad: np.ndarray
+    rule: str
+    sent: Tuple[Sent, ...]
+
+    @property
+    def name(self) -> str:
+        """The node's name, else how it was made (``W[1] X``), else ``<op>``."""
+        return _display(self.node)
+
+    def __str__(self) -> str:
+        return f"step {self.index}: {self.name} {_shape(self.node)}: {self.rule}"
+
+
+class BackwardSteps(Sequence):
+    """The steps of one backward pass, in order; ``str()`` is a table."""
+
+    def __init__(self, root: Tensor, steps: Sequence[BackwardStep], m: Optional[int]) -> None:
+        self.root = root
+        self._steps = tuple(steps)
+        self.m = m   # the number of samples when the graph is the notes' (else None)
+
+    @overload
+    def __getitem__(self, i: int) -> BackwardStep: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[BackwardStep]: ...
+
+    def __getitem__(self, i):
+        return self._steps[i]
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def __iter__(self) -> Iterator[BackwardStep]:
+        return iter(self._steps)
+
+    def __repr__(self) -> str:
+        return f"<BackwardSteps of {describe(self.root)}: {len(self)} steps>"
+
+    def __str__(self) -> str:
+        root = _display(self.root)
+        rows = [(str(s.index), s.name, s.node.op or "leaf", _shape(s.node),
+                 f"{_norm(s.grad):.4g}", s.rule) for s in self]
+        table = text_table(("step", "node", "op", "shape", f"‖∂{root}/∂node‖", "rule"), rows)
+        if self.m is None:
+            return table
+        return (table + f"\nThe notes' convention (m = {self.m}): dZ, dA stack the per-sample "
+                f"derivatives (∂{root}/∂Z = dZ / m); dW, db are ∂{root}/∂W, ∂{root}/∂b.")
+
+
+def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
+    """The backward pass from ``root``, one step per node that receives a gradient,
+    in the order the gradients are complete (see the module docstring).
+
+    ``grad`` is the seed, as for ``root.backward(grad)``. Changes no ``.grad``.
+    """
+    if not isinstance(root, Tensor):
+        raise TypeError(f"backward_steps: root must be a minigrad Tensor; "
+                        f"got {type(root).__name__}")
+    if not root.requires_grad:
+        raise ValueError(f"backward_steps: {describe(root)} does not depend on any tensor "
+                         f"with requires_grad=True")
+    seed = _seed(root, grad)
+    order = [t for t in reversed(topological_order(root)) if t.requires_grad]
+    notes = _notes_context(root, order)
+    pending = {id(root): seed}
+    steps = []
+    for node in order:
+        g = pending.pop(id(node), None)
+        if g is None:   # pragma: no cover - every node here is reached by a gradient
+            continue
+        sent = []
+        if node._vjps is not None:
+            for position, (parent, vjp) in enumerate(zip(node.parents, node._vjps)):
+                if not parent.requires_grad:
+                    continue   # as backward(): nothing is sent where nothing is needed
+                pg = vjp(g)
+                summed = pg.shape != parent.data.shape
+                if summed:
+                    pg = _unbroadcast(pg, parent.data.shape)
+                key = id(parent)
+                pending[key] = pending[key] + pg if key in pending else pg
+                sent.append(Sent(parent, position, _frozen(pg), summed))
+        sent_t = tuple(sent)
+        steps.append(BackwardStep(len(steps), node, _frozen(g), _rule(node, sent_t, notes),
+                                  sent_t))
+    return BackwardSteps(root, steps, notes.m if notes else None)
+
+
+def backward_trace(root: Tensor, grad: Any = None) -> str:
+    """``str(backward_steps(root, grad))``: the backward pass as a table."""
+    return str(backward_steps(root, grad))
+
+
+# --- the seed and the arrays a step keeps ------------------------------------------------------
+def _seed(root: Tensor, grad: Any) -> np.ndarray:
+    if grad is None:
+        if root.data.size != 1:
+            raise ValueError(f"backward_steps: non-scalar {describe(root)} needs a seed: pass "
+                             f"grad= an array of shape {root.shape}")
+        return np.ones(root.shape)
+    seed = np.array(grad, dtype=np.float64)
+    if seed.shape != root.shape:
+        raise ValueError(f"backward_steps: grad of shape {seed.shape} does not match "
+                         f"{describe(root)}")
+    return seed
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    # A step owns its numbers: later steps, or the caller, cannot change them.
+    a = np.array(a, dtype=np.float64)
+    a.flags.writeable = False
+    return a
+
+
+def _norm(a: np.ndarray) -> float:
+    with np.errstate(all="ignore"):
+        return float(np.linalg.norm(a))
+
+
+def _shape(t: Tensor) -> str:
+    return "scalar" if t.shape == () else str(t.shape)
+
+
+# --- the rule of a step, in the notes' writing where the graph is the notes' ---------------------
+@dataclass
+class _Notes:
+    m: int
+    consumers: Dict[int, list]
+
+
+def _notes_context(root: Tensor, order: list) -> Optional[_Notes]:
+    """The notes' convention applies when the root is a cross-entropy over one row
+    of m samples (the per-sample d's are then m · ∂J/∂)."""
+    if root.op not in _CROSS_ENTROPY or not root.parents or root.parents[0].ndim != 2 \
+            or root.parents[0].shape[0] != 1:
+        return None
+    consumers: Dict[int, list] = {}
+    for t in order:
+        for p in t.parents:
+            consumers.setdefault(id(p), []).append(t)
+    return _Notes(root.parents[0].shape[1], consumers)
+
+
+def _rule(node: Tensor, sent: Tuple[Sent, ...], notes: Optional[_Notes]) -> str:
+    if node.op is None:
+        return LEAF_RULE
+    rule = RULES.get(node.op)
+    if rule is None:
+        return f"{node.op}: (no rule text)"
+    if notes is None or not rule.notes or not sent:
+        return rule.general
+    lines = []
+    for s in sent:
+        text = _notes_line(node, s, rule, notes)
+        if text is None:
+            return rule.general
+        lines.append(text)
+    return "; ".join(lines)
+
+
+def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes) -> Optional[str]:
+    names = [_display(p, paren=True) for p in node.parents]
+    out = _display(node, paren=True)
+    if "?" in names or out == "?":
+        return None
+    z = _Z_NAME.fullmatch(node_name(node.parents[0]) or "")
+    sigma0 = f"A{z.group(1)}" if z else f"σ({_display(node.parents[0])})"   # A[2] = σ(Z[2])
+    rhs = rule.notes[s.position].format(*names, out=out, dout=_d(node, notes), sigma0=sigma0)
+    if s.summed:
+        rhs = f"Σ {rhs}"
+    if _is_parameter(s.input, notes):
+        # dW, db are ∂J/∂W, ∂J/∂b themselves, so the 1/m shows
+        rhs = f"(1/m) {rhs}"
+    return f"{_d(s.input, notes, own=True)} = {rhs}"
+
+
+def _is_parameter(t: Tensor, notes: _Notes) -> bool:
+    """W[l], b[l]: a leaf named so, or one without a column per sample (a leaf with
+    m columns, such as X, stacks per-sample values like dZ and dA do)."""
+    if t.parents:
+        return False
+    return bool(_PARAMETER.fullmatch(node_name(t) or "")) or t.ndim != 2 or t.shape[1] != notes.m
+
+
+def _d(t: Tensor, notes: _Notes, own: bool = False) -> str:
+    """The notes' name of t's gradient: dZ[2]; an unnamed W[2] A[1] that only feeds
+    Z[2] = W[2] A[1] + b[2] carries dZ[2] itself (unless ``own``: d(W[2] A[1]))."""
+    while not own and node_name(t) is None:
+        users = notes.consumers.get(id(t), [])
+        if not (len(users) == 1 and users[0].op == "add" and users[0].shape == t.shape):
+            break
+        t = users[0]
+    name = _display(t)
+    return f"d{name}" if _SIMPLE_NAME.fullmatch(name) else f"d({name})"
+
+
+def _display(t: Tensor, paren: bool = False) -> str:
+    """A node in plain text: its name, else its expression (``W[1] X``), else a
+    one-number constant's value, else ``<op>`` (``?`` with ``paren``: unusable in a formula)."""
+    if node_name(t) is not None:
+        return node_name(t)
+    made = expression(t)
+    if made is None:
+        if not t.parents and t.size == 1:
+            return f"{float(t.data.reshape(())):.3g}"
+        return "?" if paren else (f"<{t.op}>" if t.op else "<leaf>")
+    return f"({made})" if paren and not _SIMPLE_NAME.fullmatch(made) else made
+
+
+# --- how a node is written: shared with the pictures (minigrad.viz) -------------------------------
+EXPRESSION_LIMIT = 40   # characters; a longer expression is no help as a label
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def node_name(t: Tensor) -> Optional[str]:
+    """t's name as text (a name that is not a str is shown as its str()), None if unnamed."""
+    return None if t.name is None or t.name == "" else str(t.name)
+
+
+def expression(t: Tensor, limit: int = EXPRESSION_LIMIT) -> Optional[str]:
+    """How an unnamed result was made, in the notes' writing: ``W[1] X``,
+    ``1 − A[2]``, ``tanh(Z[1])``, ``Σ (W[1] X + b[1])²``; unnamed inputs are
+    written by their own expressions, in parentheses where precedence needs
+    them. None when an input cannot be written (a constant array, an op with
+    no expression) or the text would be longer than ``limit`` characters."""
+    made = _expression(t, limit)
+    return None if made is None else made[0]
+
+
+# How tightly an op's written form binds its operands (a name or f(x) binds tightest).
+_PRECEDENCE = {"add": 1, "sub": 1, "sum": 2, "mul": 3, "div": 3, "matmul": 3, "neg": 4}
+_ATOM = 9
+
+
+def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, int]]:
+    # every op adds at least one character: deeper than ``limit`` is too long anyway,
+    # and stopping there keeps a chain of 100,000 ops from exhausting the stack
+    if not t.parents or depth > limit:
+        return None
+    rule = RULES.get(t.op)
+    if rule is None or not rule.expression:
+        return None
+    form = rule.expression
+    if t.op == "pow":
+        p = exponent(t)
+        if p is None:
+            return None
+        power = f"{p:g}"
+        form = "{0}" + (power.translate(_SUPERSCRIPTS) if power.lstrip("-").isdigit()
+                        else f"^{power}")
+    precedence = _PRECEDENCE.get(t.op, _ATOM)
+    operands = []
+    for i, p in enumerate(t.parents):
+        if node_name(p) is not None:
+            operands.append(node_name(p))
+        elif not p.parents and p.size == 1:
+            operands.append(f"{float(p.data.reshape(())):.3g}")
+        else:
+            inner = _expression(p, limit, depth + 1)
+            if inner is None:
+                return None
+            text, inner_precedence = inner
+            bracketed = "({%d})" % i in form   # f(x): the form brings its own
+            # a − (b − c), a ÷ (b × c): the right operand of sub and div binds at equal rank too
+            weaker = inner_precedence < precedence or (
+                i == 1 and t.op in ("sub", "div") and inner_precedence == precedence)
+            operands.append(f"({text})" if weaker and not bracketed else text)
+    text = form.format(*operands)
+    return (text, precedence) if len(text) <= limit else None
+
+
+def exponent(t: Tensor) -> Optional[float]:
+    """The exponent p of a ``pow`` node (``x ** 2`` gives 2.0), or None when it
+    cannot be told. The graph keeps p only inside pow's backward function, so it
+    is read back through it: that VJP maps 1 to p x^(p−1), and p = that · x / x^p
+    wherever x and x^p are non-zero and finite (no state is added to the engine
+    for a label). None for a node made without gradients or from zeros only."""
+    if t.op != "pow" or not t._vjps or not t.parents:
+        return None
+    x, z = t.parents[0].data, t.data
+    with np.errstate(all="ignore"):
+        slope = np.broadcast_to(t._vjps[0](np.ones(z.shape)), z.shape)
+        p = slope * x / z
+    usable = np.isfinite(p) & np.isfinite(z) & (x != 0) & (z != 0)
+    if not usable.any():
+        return None
+    return float(f"{float(np.median(p[usable])):.10g}")   # drop the last bits of round-off
+
+
+def op_symbol(t: Tensor) -> str:
+    """The op's oval in the picture: ``@``, ``σ``, ``**2`` (pow with its exponent)."""
+    if t.op == "pow":
+        p = exponent(t)
+        return "**" if p is None else f"**{p:g}"
+    rule = RULES.get(t.op)
+    return rule.symbol if rule else str(t.op)

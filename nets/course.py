@@ -1,0 +1,209 @@
+"""The course's own ``backward_propagation``, checked as the assignment writes it.
+
+The course ("Planar data classification with one hidden layer") writes::
+
+    def backward_propagation(parameters, cache, X, Y):
+        m = X.shape[1]
+        W1, W2 = parameters["W1"], parameters["W2"]
+        A1, A2 = cache["A1"], cache["A2"]
+        dZ2 = A2 - Y
+        ...
+        return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+
+``check_backprop`` and ``assert_backprop_matches`` take such a function as it
+is: they tell it from a ``hand(params, X, Y)`` by its four parameters, hand
+it ``parameters`` (``W1, b1, W2, b2``) and the forward pass's ``cache``
+(``Z1, A1, Z2, A2``), and read back ``dW1, db1, dW2, db2`` (and ``dZ1``,
+``dZ2``, ``dA1`` when present). ``course(f)`` says so explicitly. The
+report then names each gradient as the function does: ``dW1`` (node W[1]).
+
+The two conventions agree on what the numbers mean: the course's ``dZ2 = A2 - Y``
+is per sample, like the notes' dZ; its ``dW``, ``db`` carry the 1/m.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any, Callable, Dict, Mapping, Optional
+
+import numpy as np
+
+__all__ = ["course", "CourseBackprop", "is_course_function", "check_signature", "course_name",
+           "node_name", "course_text", "split_spec", "load_function", "where_it_failed",
+           "COURSE_SIGNATURE", "NOTES_SIGNATURE"]
+
+COURSE_SIGNATURE = "backward_propagation(parameters, cache, X, Y)"
+NOTES_SIGNATURE = "hand(params, X, Y)"
+
+_NODE = re.compile(r"^([A-Za-z]+)\[([0-9]+)\]$")       # W[1]
+_COURSE_KEY = re.compile(r"^d([WbZA])([0-9]+)$")        # dW1
+
+
+def course_name(node: str) -> str:
+    """The course's name for a node's gradient: ``"W[1]"`` -> ``"dW1"``."""
+    found = _NODE.match(node)
+    return f"d{found.group(1)}{found.group(2)}" if found else node
+
+
+def node_name(key: Any) -> Any:
+    """The node a course key names: ``"dW1"`` -> ``"W[1]"``; other keys as they are."""
+    found = _COURSE_KEY.match(key) if isinstance(key, str) else None
+    return f"{found.group(1)}[{found.group(2)}]" if found else key
+
+
+def course_text(text: str) -> str:
+    """Notes notation written the course's way: ``dZ[1] = W[2]ᵀ dZ[2]`` ->
+    ``dZ1 = W2ᵀ dZ2``; ``A[0]`` is ``X``."""
+    return re.sub(r"([A-Za-z])\[([0-9]+)\]", r"\1\2", text.replace("A[0]", "X"))
+
+
+class CourseBackprop:
+    """``backward_propagation(parameters, cache, X, Y)`` seen as a
+    ``hand(params, X, Y)``: made by ``course(f)``; ``check_backprop`` gives
+    it the forward pass's cache (``set_cache``) before each call."""
+
+    def __init__(self, function: Callable) -> None:
+        if not callable(function):
+            raise TypeError(f"course: expected the function {COURSE_SIGNATURE}; "
+                            f"got {type(function).__name__}")
+        self.function = function
+        self.__name__ = getattr(function, "__name__", None) or repr(function)
+
+    def __repr__(self) -> str:
+        return f"course({self.__name__})"
+
+    def __call__(self, params: Mapping[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                 cache: Optional[Mapping[str, np.ndarray]] = None) -> Dict[Any, Any]:
+        """Call the course's function with ``W1, b1, ...`` and ``Z1, A1, ...``
+        (copies); return its gradients keyed by node name (``"W[1]"``)."""
+        parameters = {course_name(k)[1:]: np.array(v, dtype=np.float64)
+                      for k, v in params.items()}
+        forward = {course_name(k)[1:]: np.array(v, dtype=np.float64)
+                   for k, v in (cache or {}).items()}
+        out = self.function(parameters, forward, X, Y)
+        if not isinstance(out, Mapping):
+            return out   # check_backprop says what came instead of a dict
+        return {node_name(k): v for k, v in out.items()}
+
+
+def course(function: Callable) -> CourseBackprop:
+    """The course's ``backward_propagation(parameters, cache, X, Y)`` as a hand
+    for ``check_backprop`` (which also recognises it by its four parameters)."""
+    if isinstance(function, CourseBackprop):
+        return function
+    return CourseBackprop(function)
+
+
+def _positional(function: Callable) -> Optional[list]:
+    """The names of the parameters a positional call fills, or None when the
+    signature cannot be read (a builtin) or takes ``*args``."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return None
+    names = []
+    for p in signature.parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            return None
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty:
+            names.append(p.name)
+    return names
+
+
+def is_course_function(function: Callable) -> bool:
+    """True for ``course(f)`` and for a function of four positional parameters,
+    ``(parameters, cache, X, Y)`` as the course writes them."""
+    if isinstance(function, CourseBackprop):
+        return True
+    names = _positional(function)
+    return names is not None and len(names) == 4
+
+
+def check_signature(function: Callable, where: str) -> None:
+    """A ``TypeError`` naming both accepted signatures when ``function`` takes
+    neither three (``hand(params, X, Y)``) nor four (the course's) parameters."""
+    if not callable(function):
+        raise TypeError(f"{where}: hand must be a function {NOTES_SIGNATURE} -> dict or "
+                        f"the course's {COURSE_SIGNATURE}; got {type(function).__name__}")
+    names = _positional(function)
+    if names is None or len(names) in (3, 4) or isinstance(function, CourseBackprop):
+        return
+    label = getattr(function, "__name__", None) or repr(function)
+    raise TypeError(f"{where}: {label}({', '.join(names)}) takes {len(names)} "
+                    f"parameter{'s' if len(names) != 1 else ''}; expected {NOTES_SIGNATURE} "
+                    f"or the course's {COURSE_SIGNATURE}")
+
+
+def split_spec(spec: str, default: str = "backward_propagation") -> tuple:
+    """``"path/to/file.py:FUNC"`` -> ``("path/to/file.py", "FUNC")``; without
+    ``:FUNC`` (or ending in ``.py``, as ``C:/work/file.py`` does) FUNC is ``default``."""
+    if spec.endswith(".py") or ":" not in spec:
+        return spec, default
+    path, name = spec.rsplit(":", 1)
+    return path, name
+
+
+def load_function(spec: str, default: str = "backward_propagation") -> Callable:
+    """The function ``FUNC`` of the file in ``"path/to/file.py:FUNC"`` (``FUNC``
+    defaults to ``default``), its signature checked. Every way this can fail
+    (no such file, an error while importing it, no such function, another
+    signature) is a one-line ``ValueError`` saying which.
+
+    The file is imported by path, with its own folder first on ``sys.path``
+    for the time of the import, so that it finds the modules beside it (the
+    course's ``planar_utils``, ``testCases``).
+    """
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path_text, name = split_spec(spec, default)
+    path = Path(path_text)
+    if not name.isidentifier():
+        raise ValueError(f"--hand {spec}: {name!r} is not a function name; "
+                         f"expected FILE.py:FUNC")
+    if not path.is_file():
+        raise ValueError(f"--hand {spec}: no such file {str(path)!r}")
+    module_name = f"_minigrad_hand_{abs(hash(str(path.resolve())))}"
+    loader = importlib.util.spec_from_file_location(module_name, path)
+    if loader is None or loader.loader is None:
+        raise ValueError(f"--hand {spec}: cannot import {str(path)!r}: not a Python file")
+    module = importlib.util.module_from_spec(loader)
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        loader.loader.exec_module(module)
+    except (Exception, SystemExit) as error:
+        where = f" (line {error.lineno})" if isinstance(error, SyntaxError) and \
+            error.lineno and str(error.lineno) not in str(error) else ""
+        raise ValueError(f"--hand {spec}: importing {str(path)!r} failed: "
+                         f"{type(error).__name__}: {error}{where}") from None
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+    function = getattr(module, name, None)
+    if not callable(function):
+        defined = sorted(k for k, v in vars(module).items()
+                         if inspect.isfunction(v) and v.__module__ == module_name)
+        raise ValueError(f"--hand {spec}: {str(path)!r} has no function {name!r}"
+                         + (f"; it defines {', '.join(defined)}" if defined else ""))
+    try:
+        check_signature(function, f"--hand {spec}")
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+    return function
+
+
+def where_it_failed(error: BaseException, spec: str) -> str:
+    """" at FILE line N: CODE" for the deepest frame of ``error``'s traceback in
+    the file of ``spec`` (``"file.py:FUNC"``: the learner's line), or "" when none is."""
+    import os
+    import traceback
+
+    path = split_spec(spec)[0]
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if os.path.abspath(f.filename) == os.path.abspath(path)]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" at {os.path.basename(path)} line {f.lineno}" + (f": {f.line}" if f.line else "")

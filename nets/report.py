@@ -1,0 +1,278 @@
+"""What ``check_backprop`` found, and how it is told: one ``NodeCheck`` per
+node, and the ``BackpropReport`` that prints them as a table with the
+diagnosis under it (where each error enters, ``nets.diagnosis``; the likely
+slip, ``nets.slips``), in the hand's own names (``dW1`` for the course's
+``backward_propagation``, ``W[1]`` otherwise).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+import minigrad as mg
+from nets import activations, diagnosis, slips
+from nets.course import course_text
+from nets.network import Graph
+
+if TYPE_CHECKING:  # pragma: no cover - only for the annotations
+    import graphviz
+
+__all__ = ["BackpropReport", "NodeCheck", "SlipContext", "OK", "WRONG", "WRONG_SHAPE",
+           "MISSING", "UNKNOWN", "NOT_COMPARED"]
+
+# Verdicts. Only WRONG, WRONG SHAPE and unknown names are failures.
+OK = "ok"
+WRONG = "WRONG"
+WRONG_SHAPE = "WRONG SHAPE"
+MISSING = "missing"             # a node hand did not return: neutral
+UNKNOWN = "unknown name"        # a key that is no node of the graph (a typo such as "dW1")
+NOT_COMPARED = "not compared"   # a node autograd gives no gradient: the data X, Y, and J
+
+
+@dataclass
+class NodeCheck:
+    """One node: autograd's gradient and the hand one, in the notes' conventions.
+
+    ``autograd`` is ∂J/∂node for W and b, and m ∂J/∂node for Z and A
+    (``per_sample``); ``hand`` is the value hand returned (None when missing).
+    ``numerical`` is the central-difference gradient (parameters, with
+    ``numerical=True``), ``numerical_difference`` its difference with autograd.
+    """
+    name: str
+    shape: Optional[tuple]
+    hand_shape: Optional[tuple]
+    autograd: Optional[np.ndarray]
+    hand: Optional[np.ndarray]
+    difference: Optional[float]
+    verdict: str
+    per_sample: bool = False
+    numerical: Optional[np.ndarray] = None
+    numerical_difference: Optional[float] = None
+    note: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict in (WRONG, WRONG_SHAPE, UNKNOWN)
+
+    @property
+    def compared(self) -> bool:
+        return self.verdict in (OK, WRONG, WRONG_SHAPE)
+
+
+@dataclass
+class SlipContext:
+    """What ``nets.slips`` needs to recompute the gradients with a slip made:
+    the forward values (``"A[0]"`` is X), Y, the hidden activations g[l], L,
+    and the agreement rule of the check (``agree(name, expected, given)``)."""
+    values: Dict[str, np.ndarray]
+    Y: np.ndarray
+    hidden: Dict[int, activations.Activation]
+    L: int
+    agree: Callable[[str, np.ndarray, np.ndarray], bool]
+
+
+@dataclass
+class BackpropReport:
+    """What ``check_backprop`` found: ``rows`` in backward order (J side first),
+    then the keys that name no node. Truthy when ``ok``.
+
+    ``labels`` maps a node to the name the hand gave its gradient (``"W[1]"``
+    -> ``"dW1"`` for the course's function; empty: the node names)."""
+    rows: List[NodeCheck]
+    graph: Graph
+    tol: float
+    m: int
+    labels: Dict[str, str] = field(default_factory=dict)
+    hand_name: str = "hand"
+    context: Optional[SlipContext] = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """Every returned node agrees, no key is unknown, and at least one node
+        was compared (a hand that returns nothing checks nothing)."""
+        return any(r.compared for r in self.rows) and not any(r.failed for r in self.rows)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __repr__(self) -> str:
+        return (f"BackpropReport(ok={self.ok}, mismatches={self.mismatches}, "
+                f"unknown={self.unknown}, missing={self.missing}, m={self.m})")
+
+    @property
+    def mismatches(self) -> List[str]:
+        """Nodes whose hand gradient is wrong (in value or shape), in backward order."""
+        return [r.name for r in self.rows if r.verdict in (WRONG, WRONG_SHAPE)]
+
+    @property
+    def unknown(self) -> List[Any]:
+        """Keys hand returned that are no node of the graph."""
+        return [r.name for r in self.rows if r.verdict == UNKNOWN]
+
+    @property
+    def missing(self) -> List[str]:
+        """Nodes with a gradient that hand did not return."""
+        return [r.name for r in self.rows if r.verdict == MISSING]
+
+    def row(self, name: str) -> NodeCheck:
+        """The row of node ``name`` (``"W[1]"``; the hand's own name, ``"dW1"``, too)."""
+        for r in self.rows:
+            if r.name == name or self.labels.get(r.name) == name:
+                return r
+        raise KeyError(f"no row {name!r}; rows: {', '.join(str(r.name) for r in self.rows)}")
+
+    def label(self, name: Any) -> str:
+        """The hand's name for node ``name``: ``dW1`` for the course, else ``W[1]``."""
+        return self.labels.get(name, str(name))
+
+    def text(self, notes: str) -> str:
+        """A formula in the notes' notation, written as the hand names things."""
+        return course_text(notes) if self.labels else notes
+
+    def origins(self) -> List[tuple]:
+        """``[(wrong node, [nodes that follow from it]), ...]`` in backward order.
+
+        A later mismatch follows from an earlier one when backprop computes it
+        from it along a path with nothing right in between. Wrong nodes whose
+        sources were not returned are traced to the lowest node they all come
+        from (not returned itself), when every returned node it feeds is wrong.
+        """
+        return [(o.node, o.followers) for o in self._origins()]
+
+    def _origins(self) -> List[diagnosis.Origin]:
+        status = {r.name: (diagnosis.WRONG if r.verdict in (WRONG, WRONG_SHAPE)
+                           else diagnosis.RIGHT if r.verdict == OK else diagnosis.UNSEEN)
+                  for r in self.rows if isinstance(r.name, str)}
+        flow = diagnosis.sources(self.graph.nodes, self.graph.roots, self.graph.loss)
+        return diagnosis.origins(self.mismatches, status, flow)
+
+    def diagnosis(self) -> str:
+        """The lines under the table: where each error enters and the likely
+        slip, or that all agree."""
+        lines = []
+        found = self._origins()
+        for i, origin in enumerate(found):
+            where = self.label(origin.node)
+            if origin.inferred:
+                above = (f" or above it ({', '.join(map(self.label, origin.above))})"
+                         if origin.above else "")
+                text = f"first wrong at {where}{above}, not returned" if i == 0 else \
+                    f"also wrong at {where}{above}, not returned, independently"
+            else:
+                text = f"first wrong at {where}" if i == 0 else \
+                    f"also wrong at {where}, independently"
+            if origin.followers:
+                verb = "follows" if len(origin.followers) == 1 else "follow"
+                text += (":" if origin.inferred else ";") + \
+                    f" {', '.join(map(self.label, origin.followers))} {verb} from it"
+            lines.append(text)
+        lines += self._slip_lines(found)
+        if self.unknown:
+            lines.append("unknown names (not nodes of the graph): "
+                         + ", ".join(repr(k) for k in self.unknown))
+        if lines:
+            return "\n".join(lines)
+        compared = [self.label(r.name) for r in self.rows if r.compared]
+        if not compared:
+            return "no node to compare: hand returned no gradient for any node of the graph"
+        if self.missing:
+            agree = (f"all {len(compared)} returned nodes agree" if len(compared) > 1
+                     else f"the one returned node, {compared[0]}, agrees")
+            return (f"{agree} with autograd (not returned: "
+                    f"{', '.join(map(self.label, self.missing))})")
+        return f"all {len(compared)} nodes agree with autograd"
+
+    def likely_slips(self) -> List[slips.Slip]:
+        """The classic slips that reproduce the hand's numbers at every returned
+        node (``nets.slips``): one, several the case cannot tell apart, or none."""
+        return [slip for slip, _ in self._explain(self._given())]
+
+    def _given(self, names: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
+        return {r.name: r.hand for r in self.rows if r.hand is not None and r.compared
+                and (names is None or r.name in names)}
+
+    def _explain(self, given: Dict[str, np.ndarray]) -> list:
+        if self.context is None or not self.mismatches:
+            return []
+        c = self.context
+        return slips.explain(c.values, c.Y, c.hidden, c.L, given, c.agree)
+
+    def _slip_lines(self, found: List[diagnosis.Origin]) -> List[str]:
+        """"likely slip: ..." with its evidence: recomputed with the slip, the
+        wrong nodes equal the hand's (and the right ones stay right)."""
+        if self.context is None or not found:
+            return []
+        explained = self._explain(self._given())
+        if explained:
+            return self._slip_text(explained, self.mismatches)
+        lines, named = [], False
+        if len(found) > 1:   # independent errors: one slip each, right nodes kept right
+            right = [r.name for r in self.rows if r.verdict == OK]
+            for origin in found:
+                each = self._explain(self._given([*origin.members, *right]))
+                named = named or bool(each)
+                lines += self._slip_text(each, origin.members) or [
+                    f"no classic slip gives {diagnosis.join(map(self.label, origin.members))}"]
+        if not named:
+            lines = ["no classic slip (a missing 1/m, A for g′(Z), 1 − Z² for 1 − A², "
+                     "a transpose, a lost keepdims, a sign) gives these numbers"]
+        return lines
+
+    def _slip_text(self, explained: list, members: List[str]) -> List[str]:
+        if not explained:
+            return []
+        wrong = diagnosis.join([self.label(n) for n in members])
+        whose = "yours" if self.labels else "hand's"
+        if len(explained) == 1:
+            slip = explained[0][0]
+            return [f"likely slip: {self.text(slip.what)} ({self.text(slip.formula)}): "
+                    f"recomputed so, {wrong} come{'s' if len(members) == 1 else ''} out "
+                    f"as {whose}"]
+        return [f"{wrong} come{'s' if len(members) == 1 else ''} out as {whose} with any of "
+                f"{len(explained)} slips (this case cannot tell them apart):"] + \
+            [f"  - {self.text(s.what)}: {self.text(s.formula)}" for s, _ in explained]
+
+    def __str__(self) -> str:
+        numerical = any(r.numerical_difference is not None for r in self.rows)
+        header = (["gradient", "node"] if self.labels else ["node"]) + \
+            ["shape", "hand vs autograd"]
+        if numerical:
+            header.append("autograd vs numerical")
+        header.append("verdict")
+        table = [header]
+        for r in self.rows:
+            names = [self.label(r.name), str(r.name)] if self.labels else [str(r.name)]
+            cells = names + ["-" if r.shape is None else str(r.shape), _number(r.difference)]
+            if numerical:
+                cells.append(_number(r.numerical_difference))
+            cells.append(f"{r.verdict}  {r.note}" if r.note else r.verdict)
+            table.append(cells)
+        widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+        # names and shapes left-aligned, numbers right-aligned, the verdict free
+        text_columns = len(header) - (3 if numerical else 2)
+        aligns = ["<"] * text_columns + [">"] * (len(header) - 1 - text_columns)
+        lines = ["  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(row, aligns, widths))
+                 + "  " + row[-1] for row in table]
+        convention = ("dZ per sample, as the course's dZ2 = A2 − Y" if self.labels
+                      else "dZ, dA per sample")
+        who = self.hand_name if self.labels else "hand"   # the course's function by its name
+        title = (f"check_backprop: {who} vs autograd on m = {self.m} samples "
+                 f"(agree below {self.tol:g}; {convention}"
+                 + ("; numerical is shown, not judged)" if numerical else ")"))
+        return "\n".join([title] + lines + [self.diagnosis()])
+
+    def draw(self, **options: Any) -> "graphviz.Digraph":
+        """The graph of J with its gradients, the mismatching nodes highlighted.
+        ``options`` go to ``minigrad.draw`` (``values=True``, ``rankdir="TB"``, ...);
+        a ``highlight`` of your own is added to the mismatches."""
+        from minigrad.viz import draw   # graphviz only when a picture is asked for
+        options.setdefault("grads", True)
+        extra = options.pop("highlight", ())
+        extra = [extra] if isinstance(extra, (str, mg.Tensor)) else list(extra)
+        return draw(self.graph.roots, highlight=[*self.mismatches, *extra], **options)
+
+
+def _number(x: Optional[float]) -> str:
+    return "-" if x is None else f"{x:.1e}"

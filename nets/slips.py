@@ -1,0 +1,158 @@
+"""The classic slips of hand-written backprop, as hypotheses to test.
+
+A wrong gradient says where an error is, not what it is. Each ``Slip`` here
+is one way learners get the notes' formulas wrong (a missing 1/m, A[1] in
+place of g'(Z[1]), 1 - Z² for 1 - A², a transpose, a lost keepdims, ...);
+``backward`` recomputes every gradient of a net laid out as the notes (Z[l],
+A[l], W[l], b[l], sigmoid output) with one slip made, and ``explain`` keeps
+the slips whose numbers are the learner's at every node the learner
+returned: the evidence ``check_backprop`` reports ("likely slip: ...").
+
+Gradients are in the notes' conventions: dZ, dA per sample; dW, db with 1/m.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
+
+import numpy as np
+
+from nets import activations
+
+__all__ = ["Slip", "slips", "backward", "explain"]
+
+Values = Mapping[str, np.ndarray]   # "A[0]" (X), "W[l]", "b[l]", "Z[l]", "A[l]"
+
+# g'(Z[l]) as the notes write it, for the slip texts
+_G_PRIME = {"tanh": "1 − A[l]²", "sigmoid": "A[l](1 − A[l])", "relu": "1 where Z[l] > 0",
+            "leaky_relu": "1 where Z[l] > 0, else α", "identity": "1"}
+# g' written for A, applied to Z: where the two forms differ
+_FROM_A_ON_Z = {"tanh": ("1 − Z[l]²", "1 − A[l]²"),
+                "sigmoid": ("Z[l](1 − Z[l])", "A[l](1 − A[l])")}
+# tanh' = 1 - A² with the square forgotten: np.power(A1, 2) dropped
+_SQUARE_FORGOTTEN = {"tanh": ("1 − A[l]", "1 − A[l]²")}
+
+
+@dataclass(frozen=True)
+class Slip:
+    """One slip at one layer: ``what`` went wrong and the ``formula`` as the
+    learner's numbers have it, in the notes' notation (W[l], dZ[l])."""
+    kind: str
+    layer: int
+    what: str
+    formula: str
+
+    def touches(self, kind: str, layer: int) -> bool:
+        if self.kind == "no 1/m":    # every dW and db at once
+            return kind in ("dW no 1/m", "db no 1/m")
+        if self.kind == "layer no 1/m":   # dW[l] and db[l]
+            return kind in ("dW no 1/m", "db no 1/m") and self.layer == layer
+        return self.kind == kind and self.layer == layer
+
+
+def _text(template: str, l: int) -> str:
+    text = (template.replace("[l+1]", f"[{l + 1}]").replace("[l-1]", f"[{l - 1}]")
+            .replace("[l]", f"[{l}]"))
+    return text.replace("A[0]", "X")
+
+
+def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
+    """Every slip of an L-layer net, output layer first; ``hidden[l]`` is g[l]."""
+    every = ", ".join(_text("dW[l] = dZ[l] A[l-1]ᵀ, db[l] = Σ dZ[l]", l)
+                      for l in range(L, 0, -1))
+    found = [Slip("no 1/m", 0, "no 1/m in any dW, db", every),
+             Slip("sign", L, _text("the sign of dZ[l] flipped", L), _text("dZ[l] = Y − A[l]", L)),
+             Slip("no Y", L, _text("Y left out of dZ[l]", L), _text("dZ[l] = A[l]", L)),
+             Slip("dZ with 1/m", L, _text("a 1/m in dZ[l], which is per sample", L),
+                  _text("dZ[l] = (1/m)(A[l] − Y)", L))]
+    for l in range(L, 0, -1):
+        found += [
+            Slip("layer no 1/m", l, _text("no 1/m in dW[l] and db[l]", l),
+                 _text("dW[l] = dZ[l] A[l-1]ᵀ, db[l] = Σ dZ[l]", l)),
+            Slip("dW no 1/m", l, _text("dW[l] without the 1/m", l),
+                 _text("dW[l] = dZ[l] A[l-1]ᵀ", l)),
+            Slip("db no 1/m", l, _text("db[l] without the 1/m", l),
+                 _text("db[l] = np.sum(dZ[l], axis=1, keepdims=True)", l)),
+            Slip("dW transposed", l, _text("dW[l] transposed", l),
+                 _text("dW[l] = (1/m) A[l-1] dZ[l]ᵀ", l)),
+            Slip("db flat", l, _text("db[l] summed without keepdims=True", l),
+                 _text("db[l] = (1/m) np.sum(dZ[l], axis=1)", l))]
+        if l == L:
+            continue
+        g = hidden[l].name
+        upstream = "W[l+1]ᵀ dZ[l+1]"
+        found += [
+            Slip("g is A", l,
+                 _text(f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}", l),
+                 _text(f"dZ[l] = {upstream} * A[l]", l)),
+            Slip("g' of A", l, _text("g′ evaluated on A[l] instead of Z[l]", l),
+                 _text(f"dZ[l] = {upstream} * g′(A[l])", l)),
+            Slip("no g'", l, _text("g′(Z[l]) left out", l), _text(f"dZ[l] = {upstream}", l)),
+            Slip("W not transposed", l, _text("W[l+1] in place of W[l+1]ᵀ", l),
+                 _text("dA[l] = W[l+1] dZ[l+1]", l))]
+        for kind, forms in (("g' from A on Z", _FROM_A_ON_Z), ("square forgotten",
+                                                                _SQUARE_FORGOTTEN)):
+            if g in forms:
+                wrong, right = forms[g]
+                found.append(Slip(kind, l, _text(f"{wrong} in place of {right}", l),
+                                  _text(f"dZ[l] = {upstream} * ({wrong})", l)))
+    return found
+
+
+def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Activation],
+             L: int, slip: Optional[Slip] = None) -> Optional[Dict[str, np.ndarray]]:
+    """The notes' backward pass, with ``slip`` made (None: the right one).
+    None when the slip cannot be made on these shapes (W[l] in place of
+    W[l]ᵀ where W[l] is not square)."""
+    on = (lambda kind, l: slip.touches(kind, l)) if slip else (lambda kind, l: False)
+    m = Y.shape[1]
+    Z_L, A_L = values[f"Z[{L}]"], values[f"A[{L}]"]
+    dZ = Y - A_L if on("sign", L) else A_L if on("no Y", L) else A_L - Y
+    if on("dZ with 1/m", L):
+        dZ = dZ / m
+    # dA[L] = (A - Y) / σ'(Z[L]) per sample (σ' from Z keeps its digits where A rounds to 1)
+    grads = {f"A[{L}]": dZ / np.maximum(activations.sigmoid_prime(Z_L),
+                                        np.finfo(np.float64).tiny)}
+    for l in range(L, 0, -1):
+        grads[f"Z[{l}]"] = dZ
+        A_prev = values[f"A[{l - 1}]"]
+        dW = A_prev @ dZ.T if on("dW transposed", l) else dZ @ A_prev.T
+        grads[f"W[{l}]"] = dW if on("dW no 1/m", l) else dW / m
+        db = np.sum(dZ, axis=1, keepdims=not on("db flat", l))
+        grads[f"b[{l}]"] = db if on("db no 1/m", l) else db / m
+        if l == 1:
+            break
+        W = values[f"W[{l}]"]
+        if on("W not transposed", l - 1):
+            if W.shape[0] != W.shape[1]:
+                return None
+            dA = W @ dZ
+        else:
+            dA = W.T @ dZ
+        grads[f"A[{l - 1}]"] = dA
+        g, Z, A = hidden[l - 1], values[f"Z[{l - 1}]"], values[f"A[{l - 1}]"]
+        if on("no g'", l - 1):
+            dZ = dA
+        else:
+            slope = (A if on("g is A", l - 1) else g.g_prime(A) if on("g' of A", l - 1)
+                     else g.g_prime_from_a(Z) if on("g' from A on Z", l - 1)
+                     else 1.0 - A if on("square forgotten", l - 1)
+                     else g.g_prime(Z))
+            dZ = dA * slope
+    return grads
+
+
+def explain(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Activation],
+            L: int, given: Mapping[str, np.ndarray],
+            agree: Callable[[str, np.ndarray, np.ndarray], bool]) -> List[Tuple[Slip, Dict]]:
+    """The slips whose gradients ``agree`` with ``given`` (the learner's, by
+    node name) at every node of ``given``, with those gradients."""
+    found = []
+    with np.errstate(all="ignore"):   # a slip may overflow where the right formula does not
+        for slip in slips(L, hidden):
+            grads = backward(values, Y, hidden, L, slip)
+            if grads is not None and all(
+                    name in grads and grads[name].shape == value.shape
+                    and agree(name, grads[name], value) for name, value in given.items()):
+                found.append((slip, grads))
+    return found

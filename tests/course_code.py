@@ -1,0 +1,95 @@
+"""The course's assignment code ("Planar data classification with one hidden
+layer"), exactly as the assignment writes it: the reference learner's code the
+tests hand to check_backprop, assert_backprop_matches and `minigrad check --hand`.
+
+``SOURCE`` is the file a learner would have; ``SLIPS`` the classic slips as
+edits of that text (what a learner types instead), so that every test checks
+code as written, not a paraphrase of it. ``load(slip)`` runs the text and
+returns its namespace.
+"""
+import textwrap
+
+SOURCE = textwrap.dedent('''\
+    import numpy as np
+
+
+    def sigmoid(x):
+        s = 1 / (1 + np.exp(-x))
+        return s
+
+
+    def forward_propagation(X, parameters):
+        # Retrieve each parameter from the dictionary "parameters"
+        W1 = parameters["W1"]
+        b1 = parameters["b1"]
+        W2 = parameters["W2"]
+        b2 = parameters["b2"]
+
+        # Implement Forward Propagation to calculate A2 (probabilities)
+        Z1 = np.dot(W1, X) + b1
+        A1 = np.tanh(Z1)
+        Z2 = np.dot(W2, A1) + b2
+        A2 = sigmoid(Z2)
+
+        assert(A2.shape == (1, X.shape[1]))
+
+        cache = {"Z1": Z1,
+                 "A1": A1,
+                 "Z2": Z2,
+                 "A2": A2}
+
+        return A2, cache
+
+
+    def backward_propagation(parameters, cache, X, Y):
+        m = X.shape[1]
+
+        # First, retrieve W1 and W2 from the dictionary "parameters".
+        W1 = parameters["W1"]
+        W2 = parameters["W2"]
+
+        # Retrieve also A1 and A2 from dictionary "cache".
+        A1 = cache["A1"]
+        A2 = cache["A2"]
+
+        # Backward propagation: calculate dW1, db1, dW2, db2.
+        dZ2 = A2 - Y
+        dW2 = (1 / m) * np.dot(dZ2, A1.T)
+        db2 = (1 / m) * np.sum(dZ2, axis=1, keepdims=True)
+        dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))
+        dW1 = (1 / m) * np.dot(dZ1, X.T)
+        db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)
+
+        grads = {"dW1": dW1,
+                 "db1": db1,
+                 "dW2": dW2,
+                 "db2": db2}
+
+        return grads
+    ''')
+
+# slip -> [(text as the assignment has it, text as the learner wrote it), ...]
+SLIPS = {
+    "missing 1/m": [("(1 / m) * ", "")],
+    "A1 for g'(Z1)": [("* (1 - np.power(A1, 2))", "* A1")],
+    "1 - Z1^2 for 1 - A1^2": [('A2 = cache["A2"]', 'A2 = cache["A2"]\n    Z1 = cache["Z1"]'),
+                              ("(1 - np.power(A1, 2))", "(1 - np.power(Z1, 2))")],
+    "transposed dW1": [("np.dot(dZ1, X.T)", "np.dot(X, dZ1.T)")],
+    "dropped keepdims": [("np.sum(dZ1, axis=1, keepdims=True)", "np.sum(dZ1, axis=1)")],
+}
+
+
+def source(slip=None):
+    """The assignment's file, with one classic ``slip`` made (None: as written)."""
+    text = SOURCE
+    for old, new in SLIPS[slip] if slip else []:
+        assert old in text, (slip, old)
+        text = text.replace(old, new)
+    return text
+
+
+def load(slip=None):
+    """The namespace of ``source(slip)``: its ``backward_propagation`` and the rest."""
+    namespace = {}
+    exec(compile(source(slip), f"course_code[{slip}]", "exec"), namespace)
+    return namespace

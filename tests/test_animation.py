@@ -1,0 +1,197 @@
+"""minigrad.animation: the backward pass as frames (GIF, HTML slider), and
+`minigrad draw --animate`."""
+import re
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import minigrad as mg
+from minigrad.viz import GraphvizNotFoundError
+from tests.test_cli import main_with_stderr
+from tests.test_viz import node_lines, two_layer_graph
+
+
+def fresh_two_layer():
+    """The two-layer graph before any backward()."""
+    t = two_layer_graph()
+    for x in t.values():
+        x.zero_grad()
+    return t
+
+
+# --- one frame per step ------------------------------------------------------------------------
+def test_each_frame_highlights_its_step_and_colours_the_edges_so_far():
+    t = fresh_two_layer()
+    animation = mg.backward_animation(t["J"])
+    steps = mg.backward_steps(t["J"])
+    assert len(animation) == len(steps) == 11
+    order = mg.topological_order(t["J"])
+    ids = {id(x): f"n{i}" for i, x in enumerate(order)}
+    coloured_before, pending_before = -1, None
+    for step, graph in zip(steps, animation.graphs):
+        lines = node_lines(graph.source)
+        current = [k for k, line in lines.items() if 'fillcolor="#fed7aa"' in line
+                   and k != "legend"]
+        assert current == [ids[id(step.node)]], (step, current)
+        coloured = graph.source.count("penwidth=2.5")
+        assert coloured >= coloured_before, "an edge lost its colour"
+        coloured_before = coloured
+        pending = graph.source.count("grad pending")
+        assert pending_before is None or pending == pending_before - 1, (step, pending)
+        pending_before = pending
+        assert f"step {step.index + 1} of 11: " in graph.source
+    # 19 edges (7 ops: their inputs and their result); all but X -> @ and Y -> BCE carry one
+    assert pending_before == 0 and coloured_before == 19 - 2
+    assert all(x.grad is None for x in t.values()), "the animation wrote a .grad"
+
+
+def test_a_frame_shows_each_gradient_that_has_arrived():
+    t = fresh_two_layer()
+    steps = mg.backward_steps(t["J"])
+    graph = mg.backward_animation(t["J"]).graphs[2]   # after J, A[2], Z[2]
+    by_name = {s.name: s for s in steps}
+    b2 = by_name["b[2]"].grad.item()   # sent at step 2 (Z[2]), its own step is later
+    Z2 = ", ".join(f"{v:.3g}" for v in by_name["Z[2]"].grad.ravel())
+    assert f"grad [{Z2}]" in graph.source
+    assert f"grad [{b2:.3g}]" not in graph.source   # b[2]'s step has not come yet
+
+
+def test_the_gif_has_one_frame_per_step_of_one_size(tmp_path):
+    J = fresh_two_layer()["J"]
+    path = mg.save_backward_animation(J, tmp_path / "backward.gif", duration=500)
+    assert path == tmp_path / "backward.gif" and list(tmp_path.iterdir()) == [path]
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.n_frames == len(mg.backward_steps(J)) == 11
+        assert gif.info.get("duration") == 500 and gif.info.get("loop") == 0
+        sizes = set()
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            sizes.add(gif.size)
+            assert gif.convert("RGB").getbbox() is not None
+        assert len(sizes) == 1 and min(next(iter(sizes))) > 100, sizes
+
+
+def test_frames_of_different_sizes_are_padded_to_the_largest(monkeypatch):
+    from minigrad import animation
+
+    small, large = Image.new("RGB", (30, 20), "red"), Image.new("RGB", (50, 10), "blue")
+    pngs = []
+    for im in (small, large):
+        import io
+        buffer = io.BytesIO()
+        im.save(buffer, format="PNG")
+        pngs.append(buffer.getvalue())
+    padded = animation._padded(pngs)
+    assert [im.size for im in padded] == [(50, 20), (50, 20)]
+    assert padded[0].getpixel((0, 0)) == (255, 255, 255)     # white margin
+    assert padded[0].getpixel((10, 0)) == (255, 0, 0)        # centred left to right
+
+
+def test_the_html_steps_with_a_slider_one_frame_per_step(tmp_path):
+    J = fresh_two_layer()["J"]
+    animation = mg.backward_animation(J)
+    page = animation._repr_html_()
+    n = len(animation)
+    assert page.count('class="minigrad-frame"') == n == 11
+    assert re.search(rf'<input type="range" min="0" max="{n - 1}" value="0"', page), page[:400]
+    assert page.count("<svg") == n and "<?xml" not in page and "<script src" not in page
+    assert page.count('style="display:none"') == n - 1   # one frame shown at a time
+    assert "dZ[1] = dA[1] * g′(Z[1])" in page
+    path = mg.save_backward_animation(J, tmp_path / "backward.html")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.count('class="minigrad-frame"') == n
+
+
+def test_two_animations_on_one_page_do_not_share_an_id():
+    J = fresh_two_layer()["J"]
+    first, second = (re.search(r'<div id="([^"]+)"', mg.backward_animation(J).html()).group(1)
+                     for _ in range(2))
+    assert first != second
+
+
+# --- errors, before any drawing --------------------------------------------------------------
+def test_without_dot_the_animation_says_how_to_install_graphviz(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert shutil.which("dot") is None
+    J = fresh_two_layer()["J"]
+    for name in ("backward.gif", "backward.html"):
+        with pytest.raises(GraphvizNotFoundError) as error:
+            mg.save_backward_animation(J, tmp_path / name)
+        for hint in ("apt-get install graphviz", "brew install graphviz",
+                     "conda install -c conda-forge graphviz"):
+            assert hint in str(error.value), (hint, str(error.value))
+        assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(path="backward.mp4"), ValueError, r"suffix must be one of \.gif, \.html"),
+    (dict(dpi=-1), ValueError, "dpi must be from 10 to 1200"),
+    (dict(dpi="abc"), TypeError, "dpi must be a number"),
+    (dict(grads=False), TypeError, "unknown option.*grads"),
+    (dict(duration=0), ValueError, "duration must be an int of milliseconds >= 20"),
+    (dict(rankdir="up"), ValueError, "rankdir must be one of"),
+])
+def test_bad_arguments_are_refused_before_any_work(tmp_path, monkeypatch, kwargs, error, match):
+    from minigrad import animation
+
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("dot ran before the arguments were checked")
+
+    monkeypatch.setattr(animation, "render", no_drawing)
+    path = tmp_path / kwargs.pop("path", "backward.gif")
+    with pytest.raises(error, match=match):
+        mg.save_backward_animation(fresh_two_layer()["J"], path, **kwargs)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_pass_with_too_many_steps_is_refused_before_drawing(tmp_path, monkeypatch):
+    from minigrad import animation
+
+    monkeypatch.setattr(animation, "_digraph", None)   # drawing would fail loudly
+    x = mg.tensor([0.5], requires_grad=True, name="x")
+    chain = x
+    for _ in range(animation.MAX_FRAMES - 1):
+        chain = chain.tanh()   # with x and the sum: MAX_FRAMES + 1 steps
+    with pytest.raises(ValueError, match=rf"{animation.MAX_FRAMES + 1} steps, more than "
+                                         rf"{animation.MAX_FRAMES} frames.*backward_trace"):
+        mg.save_backward_animation(chain.sum(), tmp_path / "b.gif")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_animation_of_a_non_tensor_is_a_type_error(tmp_path):
+    with pytest.raises(TypeError, match="root must be a minigrad Tensor"):
+        mg.save_backward_animation(np.ones(3), tmp_path / "b.gif")
+
+
+# --- minigrad draw --animate -------------------------------------------------------------------
+def test_draw_animate_writes_one_frame_per_backward_step_and_says_so(tmp_path, monkeypatch,
+                                                                     capsys):
+    monkeypatch.chdir(tmp_path)
+    code, stderr = main_with_stderr(["draw", "--animate", "backward.gif", "--hidden", "3"])
+    assert code == 0 and stderr == "", stderr
+    assert capsys.readouterr().out == "Wrote backward.gif (the backward pass, one frame per step)\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backward.gif"]   # only what was asked
+    with Image.open(tmp_path / "backward.gif") as gif:
+        # the nets' graph, J from the logits: J, Z[2], W[2]A[1], b[2], A[1], Z[1], W[1]X,
+        # b[1], W[1], W[2] (A[2] = σ(Z[2]) is drawn beside J, and no gradient reaches it)
+        assert gif.n_frames == 10
+
+
+def test_draw_animate_with_out_writes_both(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main_with_stderr(["draw", "--animate", "b.html", "--out", "g.dot", "--grads"])[0] == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["Wrote b.html (the backward pass, one frame per step)", "Wrote g.dot"], out
+    assert "grad [" in (tmp_path / "g.dot").read_text(encoding="utf-8")
+
+
+def test_draw_animate_with_a_bad_suffix_is_one_line_and_exit_2(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, stderr = main_with_stderr(["draw", "--animate", "backward.png"])
+    assert code == 2 and stderr.startswith("minigrad: error: --animate: ") and \
+        stderr.count("\n") == 1, stderr
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,166 @@
+"""`minigrad check --hand FILE.py:FUNC`: a learner's own file, checked from the
+command line (in-process through cli.main, as tests/test_cli.py does, and once
+through a real process for the exit code). The course's file as written passes;
+each classic slip exits 1 with the slip named; a file that cannot be used is
+one line on stderr and exit code 2."""
+import contextlib
+import io
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import nets
+from nets import cli
+from tests import course_code
+from tests.test_course import COURSE_SLIPS
+
+
+def check(*args: str) -> tuple:
+    """cli.main(["check", *args]) in-process: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["check", *args])
+    return code, out.getvalue(), err.getvalue()
+
+
+def one_error_line(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("minigrad: error: "), err
+    assert "Traceback" not in err, err
+    return lines[0]
+
+
+def write(tmp_path, text: str, name: str = "mywork.py"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# --- the course's file -----------------------------------------------------------------
+
+def test_the_course_file_as_written_passes_with_exit_0(tmp_path):
+    path = write(tmp_path, course_code.source())
+    code, out, err = check("--hand", f"{path}:backward_propagation")
+    assert (code, err) == (0, ""), err
+    lines = out.splitlines()
+    assert lines[0].startswith("check_backprop: backward_propagation vs autograd on m = 10"), out
+    assert lines[1].split()[:2] == ["gradient", "node"] and "numerical" in lines[1], out
+    assert lines[-1] == ("all 4 returned nodes agree with autograd "
+                         "(not returned: dA2, dZ2, dA1, dZ1)"), out
+
+
+def test_the_function_name_defaults_to_backward_propagation(tmp_path):
+    path = write(tmp_path, course_code.source())
+    assert check("--hand", str(path))[0] == 0
+
+
+@pytest.mark.parametrize("slip", list(COURSE_SLIPS))
+def test_each_classic_slip_exits_1_naming_the_wrong_gradients_and_the_slip(tmp_path, slip):
+    path = write(tmp_path, course_code.source(slip))
+    code, out, err = check("--hand", f"{path}:backward_propagation")
+    wrong, diagnosis, _ = COURSE_SLIPS[slip]
+    assert (code, err) == (1, ""), err
+    # the default net of `check` has the course's sizes (n_x = 2, n_h = 4, m = 10)
+    assert out.splitlines()[-2:] == diagnosis, out
+
+
+def test_a_hand_in_the_notes_convention_is_checked_too(tmp_path):
+    path = write(tmp_path, textwrap.dedent('''\
+        import numpy as np
+
+        def my_backprop(params, X, Y):
+            m = X.shape[1]
+            A1 = np.tanh(params["W[1]"] @ X + params["b[1]"])
+            A2 = 1 / (1 + np.exp(-(params["W[2]"] @ A1 + params["b[2]"])))
+            dZ2 = A2 - Y
+            return {"Z[2]": dZ2, "W[2]": dZ2 @ A1.T,   # the 1/m forgotten
+                    "b[2]": np.sum(dZ2, axis=1, keepdims=True) / m}
+        '''))
+    code, out, _ = check("--hand", f"{path}:my_backprop")
+    assert code == 1, out
+    assert "first wrong at W[2]\nlikely slip: dW[2] without the 1/m" in out, out
+
+
+def test_the_file_finds_the_modules_beside_it(tmp_path):
+    # the course's notebook imports planar_utils and testCases from its folder
+    write(tmp_path, "def tanh_prime(A1):\n    return 1 - A1 ** 2\n", "planar_utils.py")
+    source = course_code.source().replace(
+        "import numpy as np", "import numpy as np\nfrom planar_utils import tanh_prime")
+    path = write(tmp_path, source.replace("(1 - np.power(A1, 2))", "tanh_prime(A1)"))
+    assert check("--hand", str(path))[0] == 0
+    assert str(tmp_path) not in sys.path
+
+
+def test_a_real_process_exits_1_for_a_slip(tmp_path):
+    path = write(tmp_path, course_code.source("missing 1/m"))
+    # this checkout's nets, whatever another one installed
+    env = {**os.environ, "PYTHONPATH": str(Path(nets.__file__).parent.parent)}
+    done = subprocess.run([sys.executable, "-m", "nets", "check", "--hand", str(path)],
+                          capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert done.returncode == 1 and done.stderr == "", done.stderr
+    assert "likely slip: no 1/m in any dW, db" in done.stdout, done.stdout
+
+
+# --- files that cannot be used: exit 2, one line ----------------------------------------------
+
+@pytest.mark.parametrize("text, spec, expected", [
+    (None, "missing.py", "no such file"),
+    ("def backward_propagation(:\n", "", "importing .* failed: SyntaxError"),
+    ("import planar_utils_not_here\n", "", "failed: ModuleNotFoundError: No module named "
+                                           "'planar_utils_not_here'"),
+    ("raise SystemExit('bye')\n", "", "failed: SystemExit: bye"),
+    (course_code.SOURCE, ":backprop", "has no function 'backprop'; it defines "
+                                      "backward_propagation, forward_propagation, sigmoid"),
+    (course_code.SOURCE, ":forward_propagation",
+     r"forward_propagation\(X, parameters\) takes 2 parameters; expected hand\(params, X, Y\) "
+     r"or the course's backward_propagation\(parameters, cache, X, Y\)"),
+    (course_code.SOURCE, ":not a name", "'not a name' is not a function name"),
+])
+def test_a_file_that_cannot_be_used_is_one_line_and_exit_2(tmp_path, text, spec, expected):
+    path = tmp_path / "mywork.py" if text is None else write(tmp_path, text)
+    target = str(tmp_path / "missing.py") if spec == "missing.py" else f"{path}{spec}"
+    code, out, err = check("--hand", target)
+    assert code == 2 and out == "", (out, err)
+    line = one_error_line(err)
+    assert line.startswith(f"minigrad: error: --hand {target}: "), line
+    assert re.search(expected, line), line
+
+
+def test_a_function_that_raises_is_one_line_with_its_own_line_and_exit_1(tmp_path):
+    path = write(tmp_path, course_code.source().replace("np.dot(W2.T, dZ2)", "np.dot(W2, dZ2)"))
+    code, out, err = check("--hand", str(path))
+    assert code == 1 and out == "", out
+    line = one_error_line(err)
+    assert "backward_propagation raised ValueError" in line, line
+    assert "parameters {W1 (4, 2), b1 (4, 1), W2 (1, 4), b2 (1, 1)}" in line, line
+    assert line.endswith("at mywork.py line 47: dZ1 = np.dot(W2, dZ2) * "
+                         "(1 - np.power(A1, 2))"), line
+
+
+def test_a_function_that_returns_no_dict_is_one_line_and_exit_1(tmp_path):
+    source = course_code.source().replace("    return grads", "    return dW1, db1, dW2, db2")
+    code, out, err = check("--hand", str(write(tmp_path, source)))
+    assert code == 1, out
+    assert "backward_propagation must return a dict" in one_error_line(err) \
+        and "got tuple" in err, err
+
+
+def test_scale_100_is_checked_without_warnings_and_a_zero_gradient_fails(tmp_path):
+    # issue 11: at scale 100 a hand returning 0 for dA2 passed, and warnings leaked
+    code, out, err = check("--scale", "100")
+    assert (code, err) == (0, ""), err
+    assert "all 8 nodes agree with autograd" in out.splitlines(), out
+    path = write(tmp_path, textwrap.dedent('''\
+        import numpy as np
+
+        def hand(params, X, Y):
+            return {"A[2]": np.zeros((1, X.shape[1]))}
+        '''))
+    code, out, err = check("--scale", "100", "--hand", f"{path}:hand")
+    assert (code, err) == (1, ""), err
+    assert re.search(r"^A\[2\] .*WRONG", out, re.M), out

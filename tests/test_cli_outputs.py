@@ -1,0 +1,55 @@
+"""Default output names of the `minigrad` commands: distinct between commands, and never
+replacing a file (a name given with --out is replaced, as matplotlib and PyTorch do)."""
+import argparse
+
+from nets import cli, experiments
+from tests.test_cli import main_with_stderr
+
+
+def figure_names() -> list:
+    sub = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    figure = sub.choices["figure"]
+    return list(next(a for a in figure._actions if a.dest == "name").choices)
+
+
+def test_no_two_commands_share_a_default_output_name():
+    names = {"demo": list(cli.DEFAULT_OUTPUTS["demo"]), "draw": list(cli.DEFAULT_OUTPUTS["draw"])}
+    for experiment in experiments.EXPERIMENTS:
+        names[f"experiment {experiment}"] = [cli.DEFAULT_OUTPUTS["experiment"][0].format(
+            name=experiment)]
+    for figure in figure_names():
+        names[f"figure {figure}"] = [cli.DEFAULT_OUTPUTS["figure"][0].format(name=figure)]
+    every = [name for files in names.values() for name in files]
+    assert len(every) == len(set(every)), names
+    # the collision that was reported: both wrote activations.png
+    assert names["figure activations"] != names["experiment activations"]
+
+
+def test_a_default_name_that_exists_is_kept_and_the_next_free_name_written(tmp_path, monkeypatch,
+                                                                           capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "draw.png").write_bytes(b"mine")
+    (tmp_path / "draw-2.png").write_bytes(b"mine too")
+    assert main_with_stderr(["draw", "--hidden", "2"])[0] == 0
+    assert capsys.readouterr().out == "Wrote draw-3.png (draw.png exists and was kept)\n"
+    assert (tmp_path / "draw.png").read_bytes() == b"mine"
+    assert (tmp_path / "draw-2.png").read_bytes() == b"mine too"
+    assert (tmp_path / "draw-3.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_figure_default_name_that_exists_is_kept(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "figure-activations.png").write_bytes(b"mine")
+    assert main_with_stderr(["figure", "activations"])[0] == 0
+    assert capsys.readouterr().out == ("Wrote figure-activations-2.png "
+                                       "(figure-activations.png exists and was kept)\n")
+    assert (tmp_path / "figure-activations.png").read_bytes() == b"mine"
+
+
+def test_a_name_given_with_out_is_replaced(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.dot").write_text("old", encoding="utf-8")
+    assert main_with_stderr(["draw", "--out", "mine.dot"])[0] == 0
+    assert capsys.readouterr().out == "Wrote mine.dot\n"
+    assert (tmp_path / "mine.dot").read_text(encoding="utf-8").startswith("digraph")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.dot"]

@@ -1,0 +1,241 @@
+"""The course's own backward_propagation(parameters, cache, X, Y), checked as
+the assignment writes it (tests/course_code.py): right as written, and each
+classic slip named in the course's names (dW1, not W[1]) with the slip the
+numbers point to. The pinned texts are words and node names, not round-off."""
+import numpy as np
+import pytest
+
+import nets
+from nets import TwoLayerNet, data
+from nets.check import MISSING, OK, UNKNOWN, WRONG, WRONG_SHAPE
+from nets.course import course_name, course_text, node_name
+from tests import course_code
+
+COURSE_ROWS = ["dA2", "dZ2", "dW2", "db2", "dA1", "dZ1", "dW1", "db1"]
+FROM_DZ1 = "first wrong at dZ1 or above it (dA1), not returned: dW1, db1 follow from it"
+# slip -> (wrong nodes, the diagnosis as printed, a note every wrong row carries)
+COURSE_SLIPS = {
+    "missing 1/m": (
+        ["W[2]", "b[2]", "W[1]", "b[1]"],
+        ["first wrong at dZ2 or above it (dA2), not returned: dW2, db2, dW1, db1 follow "
+         "from it",
+         "likely slip: no 1/m in any dW, db (dW2 = dZ2 A1ᵀ, db2 = Σ dZ2, dW1 = dZ1 Xᵀ, "
+         "db1 = Σ dZ1): recomputed so, dW2, db2, dW1 and db1 come out as yours"],
+        "hand = 10 × autograd (m = 10: a missing 1/m?)"),
+    "A1 for g'(Z1)": (
+        ["W[1]", "b[1]"],
+        [FROM_DZ1,
+         "likely slip: A1 in place of g′(Z1) = 1 − A1² (dZ1 = W2ᵀ dZ2 * A1): recomputed "
+         "so, dW1 and db1 come out as yours"], ""),
+    "1 - Z1^2 for 1 - A1^2": (
+        ["W[1]", "b[1]"],
+        [FROM_DZ1,
+         "likely slip: 1 − Z1² in place of 1 − A1² (dZ1 = W2ᵀ dZ2 * (1 − Z1²)): "
+         "recomputed so, dW1 and db1 come out as yours"], ""),
+    "transposed dW1": (
+        ["W[1]"],
+        ["first wrong at dW1",
+         "likely slip: dW1 transposed (dW1 = (1/m) X dZ1ᵀ): recomputed so, dW1 comes out "
+         "as yours"],
+        "hand (2, 4), autograd (4, 2): transposed?"),
+    "dropped keepdims": (
+        ["b[1]"],
+        ["first wrong at db1",
+         "likely slip: db1 summed without keepdims=True (db1 = (1/m) np.sum(dZ1, axis=1)): "
+         "recomputed so, db1 comes out as yours"],
+        "hand (4,), autograd (4, 1): a sum without keepdims=True?"),
+}
+
+
+def flower_net(m=10):
+    """The course's shapes: n_x = 2, n_h = 4, tanh; weights at scale 0.5 so that
+    A1 and 1 - A1² differ clearly."""
+    X, Y = data.flower(m=m, seed=1)
+    return TwoLayerNet(2, 4, "tanh", scale=0.5, seed=3), X, Y
+
+
+def backward_propagation(slip=None):
+    return course_code.load(slip)["backward_propagation"]
+
+
+# --- names -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("node, name", [("W[1]", "dW1"), ("b[2]", "db2"), ("Z[1]", "dZ1"),
+                                        ("A[12]", "dA12")])
+def test_course_names_and_node_names_map_both_ways(node, name):
+    assert course_name(node) == name and node_name(name) == node
+
+
+@pytest.mark.parametrize("key", ["dw1", "W1", "grads", "dX1", 3])
+def test_keys_that_name_no_gradient_stay_as_they_are(key):
+    assert node_name(key) == key
+
+
+def test_notes_formulas_are_written_in_the_course_notation():
+    assert course_text("dZ[1] = W[2]ᵀ dZ[2] * g′(Z[1]), dW[1] = (1/m) dZ[1] A[0]ᵀ") == \
+        "dZ1 = W2ᵀ dZ2 * g′(Z1), dW1 = (1/m) dZ1 Xᵀ"
+
+
+# --- as written -------------------------------------------------------------------------
+
+def test_the_course_function_as_written_agrees_and_is_named_as_it_names_things():
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=backward_propagation())
+    assert report.ok, str(report)
+    lines = str(report).splitlines()
+    assert lines[0].startswith("check_backprop: backward_propagation vs autograd on m = 10"), \
+        lines[0]
+    assert lines[1].split()[:2] == ["gradient", "node"], lines[1]
+    assert [line.split()[:2] for line in lines[2:10]] == [
+        [name, node] for name, node in zip(COURSE_ROWS, [r.name for r in report.rows])]
+    assert lines[-1] == ("all 4 returned nodes agree with autograd "
+                         "(not returned: dA2, dZ2, dA1, dZ1)"), str(report)
+    assert report.row("dW1") is report.row("W[1]") and report.row("dW1").verdict == OK
+
+
+def test_the_explicit_adapter_gives_the_same_report():
+    net, X, Y = flower_net()
+    f = backward_propagation("A1 for g'(Z1)")
+    assert str(nets.check_backprop(net, X, Y, hand=nets.course(f))) == \
+        str(nets.check_backprop(net, X, Y, hand=f))
+    assert nets.course(nets.course(f)).function is f
+
+
+def test_the_course_function_gets_the_forward_cache_and_copies_only():
+    net, X, Y = flower_net()
+    before = {k: v.copy() for k, v in net.params.items()}
+    seen = {}
+
+    def backward_propagation(parameters, cache, X, Y):
+        seen.update(parameters=sorted(parameters), cache=sorted(cache))
+        grads = course_code.load()["backward_propagation"](parameters, cache, X, Y)
+        for v in [*parameters.values(), *cache.values(), X]:
+            v += 1.0
+        return grads
+
+    report = nets.check_backprop(net, X, Y, hand=backward_propagation)
+    assert report.ok, str(report)
+    assert seen == {"parameters": ["W1", "W2", "b1", "b2"], "cache": ["A1", "A2", "Z1", "Z2"]}
+    for k in before:
+        assert np.array_equal(net.params[k], before[k]), f"{k} changed"
+    g = net.graph(X, Y)
+    np.testing.assert_array_equal(report.graph["A[1]"].data, g["A[1]"].data)
+
+
+def test_dZ_returned_too_are_checked_per_sample_like_the_course_dZ2():
+    net, X, Y = flower_net()
+    f = backward_propagation("A1 for g'(Z1)")
+
+    def with_dZ(parameters, cache, X, Y):
+        grads = f(parameters, cache, X, Y)
+        dZ2 = cache["A2"] - Y
+        return {**grads, "dZ2": dZ2, "dZ1": parameters["W2"].T @ dZ2 * cache["A1"]}
+
+    report = nets.check_backprop(net, X, Y, hand=with_dZ)
+    assert report.row("dZ2").verdict == OK and report.row("dZ1").verdict == WRONG, str(report)
+    assert report.diagnosis().splitlines()[0] == "first wrong at dZ1; dW1, db1 follow from it"
+
+
+# --- each classic slip ------------------------------------------------------------------
+
+@pytest.mark.parametrize("slip", list(COURSE_SLIPS))
+def test_each_classic_slip_names_the_wrong_gradients_and_the_slip(slip):
+    net, X, Y = flower_net()
+    wrong, diagnosis, note = COURSE_SLIPS[slip]
+    report = nets.check_backprop(net, X, Y, hand=backward_propagation(slip))
+    assert not report.ok and report.mismatches == wrong, str(report)
+    assert report.diagnosis().splitlines() == diagnosis, str(report)
+    for name in wrong:
+        assert report.row(name).note == note, str(report)
+        line = next(l for l in str(report).splitlines()
+                    if l.split()[:2] == [course_name(name), name])
+        assert (WRONG_SHAPE if "shape" in slip or "transposed" in slip else WRONG) in line, \
+            line
+    assert [r.name for r in report.rows if r.verdict == MISSING] == [
+        "A[2]", "Z[2]", "A[1]", "Z[1]"]
+
+
+@pytest.mark.parametrize("slip", list(COURSE_SLIPS))
+def test_each_slip_is_named_at_every_size_where_it_shows(slip):
+    # another net and m: the words stay, only the numbers change
+    X, Y = data.moons(m=7, seed=3)
+    net = TwoLayerNet(2, 3, "tanh", scale=0.7, seed=8)
+    report = nets.check_backprop(net, X, Y, hand=backward_propagation(slip))
+    wrong, diagnosis, _ = COURSE_SLIPS[slip]
+    assert report.mismatches == wrong, str(report)
+    assert report.diagnosis().splitlines()[1].split(":")[0] == \
+        diagnosis[1].split(":")[0], str(report)
+
+
+def test_a_misspelled_key_is_unknown_with_the_course_name_guessed():
+    net, X, Y = flower_net()
+    f = backward_propagation()
+
+    def lower_case(parameters, cache, X, Y):
+        grads = f(parameters, cache, X, Y)
+        return {"dw1": grads["dW1"], "db1": grads["db1"]}
+
+    report = nets.check_backprop(net, X, Y, hand=lower_case)
+    assert report.unknown == ["dw1"] and report.row("dw1").verdict == UNKNOWN, str(report)
+    assert report.row("dw1").note == "not a node of the graph; did you mean dW1?"
+
+
+@pytest.mark.parametrize("function, shown", [
+    (lambda parameters, cache: {}, "<lambda>(parameters, cache) takes 2 parameters"),
+    (lambda a, b, c, d, e: {}, "<lambda>(a, b, c, d, e) takes 5 parameters")])
+def test_a_function_of_another_signature_is_a_type_error_naming_both(function, shown):
+    net, X, Y = flower_net()
+    with pytest.raises(TypeError, match=r"check_backprop: .*") as info:
+        nets.check_backprop(net, X, Y, hand=function)
+    message = str(info.value)
+    assert shown in message and "hand(params, X, Y)" in message \
+        and "backward_propagation(parameters, cache, X, Y)" in message, message
+
+
+def test_a_course_function_that_raises_names_itself_and_the_shapes():
+    net, X, Y = flower_net()
+    source = course_code.source().replace("np.dot(W2.T, dZ2)", "np.dot(W2, dZ2)")
+    namespace = {}
+    exec(source, namespace)
+    with pytest.raises(RuntimeError, match=r"backward_propagation raised ValueError"):
+        nets.check_backprop(net, X, Y, hand=namespace["backward_propagation"])
+
+
+def test_course_names_reach_every_layer_of_a_deep_net():
+    X, Y = data.circles(m=8, seed=2)
+    net = nets.DeepNet([2, 3, 3, 1], activation="tanh", scale=0.8, seed=5)
+
+    def L_model_backward(parameters, cache, X, Y):   # the course's names, L layers
+        L, m = len(parameters) // 2, X.shape[1]
+        A = {0: X, **{l: cache[f"A{l}"] for l in range(1, L + 1)}}
+        grads, dZ = {}, A[L] - Y
+        for l in range(L, 0, -1):
+            grads[f"dW{l}"] = np.dot(dZ, A[l - 1].T)           # the 1/m forgotten
+            grads[f"db{l}"] = (1 / m) * np.sum(dZ, axis=1, keepdims=True)
+            if l > 1:
+                dZ = np.dot(parameters[f"W{l}"].T, dZ) * (1 - np.power(A[l - 1], 2))
+        return grads
+
+    report = nets.check_backprop(net, X, Y, hand=L_model_backward)
+    assert report.mismatches == ["W[3]", "W[2]", "W[1]"], str(report)
+    assert [line.split()[0] for line in str(report).splitlines()[2:14]] == [
+        f"d{k}{l}" for l in (3, 2, 1) for k in "AZWb"], str(report)
+    lines = report.diagnosis().splitlines()
+    assert lines[0] == "first wrong at dW3", str(report)
+    assert lines[1:3] == ["also wrong at dW2, independently",
+                          "also wrong at dW1, independently"], str(report)
+    assert [l.split(" (")[0] for l in lines[3:]] == [
+        f"likely slip: dW{l} without the 1/m" for l in (3, 2, 1)], str(report)
+
+
+def test_a_missing_1_over_m_in_one_layer_is_named_for_that_layer():
+    net, X, Y = flower_net()
+    source = course_code.source().replace("dW1 = (1 / m) * ", "dW1 = ") \
+        .replace("db1 = (1 / m) * ", "db1 = ")
+    namespace = {}
+    exec(source, namespace)
+    report = nets.check_backprop(net, X, Y, hand=namespace["backward_propagation"])
+    assert report.diagnosis().splitlines() == [
+        FROM_DZ1,
+        "likely slip: no 1/m in dW1 and db1 (dW1 = dZ1 Xᵀ, db1 = Σ dZ1): recomputed so, "
+        "dW1 and db1 come out as yours"], str(report)

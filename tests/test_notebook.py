@@ -1,0 +1,76 @@
+"""The tutorial notebook runs, top to bottom, in a real Jupyter kernel: once as
+committed (it must stop at the first YOUR CODE cell with a clear message) and
+once with the solutions filled in (every cell runs, the pictures appear)."""
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "planar_classification.ipynb"
+sys.path.insert(0, str(NOTEBOOK.parent))
+from solutions import SOLUTIONS  # noqa: E402
+
+_BLANK = re.compile(r"^( *)### YOUR CODE \((\w+)\).*?\n.*?^ *### END\n", re.M | re.S)
+
+
+def _fill(source: str) -> str:
+    def solve(match: re.Match) -> str:
+        indent, name = match.group(1), match.group(2)
+        return "".join(indent + line + "\n" for line in SOLUTIONS[name].splitlines())
+    return _BLANK.sub(solve, source)
+
+
+def _run(nb, cwd: Path):
+    # the kernel must import this checkout's minigrad and nets, wherever pytest runs
+    env_path = f"{ROOT}"
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        f"import sys; sys.path.insert(0, {env_path!r})"))
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(cwd)}}).execute()
+    nb.cells.pop(0)
+    return nb
+
+
+def test_the_committed_notebook_has_no_outputs_and_blank_exercises():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+    exercises = [c for c in nb.cells if "exercise" in c.metadata.get("tags", [])]
+    names = [_BLANK.search(c.source).group(2) for c in exercises]
+    assert names == list(SOLUTIONS), names
+    for cell in exercises:
+        assert "raise NotImplementedError" in cell.source
+
+
+def test_the_notebook_stops_at_the_first_blank_with_a_clear_message(tmp_path):
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    first = next(i for i, c in enumerate(nb.cells) if "exercise" in c.metadata.get("tags", []))
+    after = next(i for i, c in enumerate(nb.cells) if i > first and c.cell_type == "code")
+    nb.cells = nb.cells[:after + 1]
+    with pytest.raises(CellExecutionError, match="fill in forward_propagation"):
+        _run(nb, tmp_path)
+
+
+def test_the_notebook_runs_with_the_solutions_and_shows_its_pictures(tmp_path):
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    for cell in nb.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = _fill(cell.source)
+    nb = _run(nb, tmp_path)
+    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                     for o in c.outputs)
+    kinds = [k for c in nb.cells if c.cell_type == "code" for o in c.outputs
+             for k in o.get("data", {})]
+    # the checks the learner reads, with the course's numbers
+    assert text.count(": ok") == 4, text
+    assert "yours 0.693048, minigrad's J 0.693048" in text
+    assert "accuracy: 9" in text and "logistic regression accuracy: 4" in text
+    # pictures inline: the graph (SVG from graphviz), plots and the boundary (PNG)
+    assert "image/svg+xml" in kinds and kinds.count("image/png") >= 4, kinds
+    assert (tmp_path / "boundary.png").exists() and (tmp_path / "hidden_sizes.png").exists()

@@ -1,0 +1,133 @@
+"""nets.slips and nets.diagnosis: the slip hypotheses are sound (the right
+formulas are autograd's; a slip made is always among the slips the report
+names, whatever the net, depth, activation and data) and the diagnosis traces
+errors along the graph."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import nets
+from nets import slips
+from nets.testing import cases, informative_case
+
+HIDDEN = list(nets.activations.NAMES)
+
+
+def forward_values(net, X):
+    return {**net.forward(X), **net.params}
+
+
+def hidden_of(net):
+    return {l: net._g(l) for l in range(1, net.L)}
+
+
+def slipped_hand(slip, only_parameters=False):
+    """A hand that makes ``slip`` (None: none) on whatever net it is given."""
+    def hand_for(net):
+        def hand(params, X, Y):
+            grads = slips.backward(forward_values(net, X), Y, hidden_of(net), net.L, slip)
+            return {k: v for k, v in grads.items()
+                    if not only_parameters or k[0] in "Wb"}
+        return hand
+    return hand_for
+
+
+@given(st.integers(1, 3).flatmap(lambda layers: cases(HIDDEN, layers)))
+def test_the_formulas_without_a_slip_are_autograds(case):
+    report = nets.check_backprop(*case, hand=slipped_hand(None)(case.net))
+    assert report.ok, f"{case!r}\n{report}"
+
+
+@given(st.integers(1, 2).flatmap(lambda layers: cases(HIDDEN, layers)), st.data(),
+       st.booleans())
+def test_a_slip_made_is_among_the_slips_named(case, data, only_parameters):
+    net = case.net
+    slip = data.draw(st.sampled_from(slips.slips(net.L, hidden_of(net))), label="slip")
+    made = slips.backward(forward_values(net, case.X), case.Y, hidden_of(net), net.L, slip)
+    if made is None:
+        assert slip.kind == "W not transposed", slip
+        return   # W[l] for W[l]ᵀ cannot be written with a W[l] that is not square
+    report = nets.check_backprop(*case, hand=slipped_hand(slip, only_parameters)(net))
+    if report.ok:
+        return   # the slip does not show on this case (m = 1 hides a 1/m, ...)
+    assert slip in report.likely_slips(), f"{slip}\n{case!r}\n{report}"
+
+
+@pytest.mark.parametrize("activation", HIDDEN)
+@pytest.mark.parametrize("layers", [1, 2])
+def test_on_the_informative_case_every_slip_shows_and_is_named_alone(activation, layers):
+    net, X, Y = informative_case(activation, layers)
+    values, hidden = forward_values(net, X), hidden_of(net)
+    right = slips.backward(values, Y, hidden, net.L)
+    for slip in slips.slips(net.L, hidden):
+        made = slips.backward(values, Y, hidden, net.L, slip)
+        if made is None:
+            continue   # W[L] (1, 3) is not square: W[L] for W[L]ᵀ cannot be written
+        if all(made[k].shape == right[k].shape and np.allclose(made[k], right[k], rtol=1e-12)
+               for k in right):
+            # no slip at all here: relu'(A) = relu'(Z) (A > 0 exactly where Z > 0),
+            # and identity' = 1 changes nothing when left out
+            assert (slip.kind, activation) in {("g' of A", "relu"), ("g' of A", "leaky_relu"),
+                                               ("g' of A", "identity"),
+                                               ("no g'", "identity")}, slip
+            continue
+        report = nets.check_backprop(net, X, Y, hand=slipped_hand(slip, True)(net))
+        assert not report.ok, f"{slip} does not show:\n{report}"
+        assert slip in report.likely_slips(), f"{slip}\n{report}"
+
+
+def test_a_slip_that_cannot_be_made_on_these_shapes_gives_none():
+    net, X, Y = informative_case("tanh", 2)   # W[2] is (3, 3): square
+    square = next(s for s in slips.slips(3, hidden_of(net))
+                  if s.kind == "W not transposed" and s.layer == 1)
+    assert slips.backward(forward_values(net, X), Y, hidden_of(net), 3, square) is not None
+    net2, X2, Y2 = informative_case("tanh", 1)   # W[2] is (1, 3)
+    wide = next(s for s in slips.slips(2, hidden_of(net2)) if s.kind == "W not transposed")
+    assert slips.backward(forward_values(net2, X2), Y2, hidden_of(net2), 2, wide) is None
+
+
+def test_slip_texts_name_layers_and_write_X_for_A0():
+    texts = {(s.kind, s.layer): (s.what, s.formula)
+             for s in slips.slips(2, {1: nets.activations.get("tanh")})}
+    assert texts[("dW no 1/m", 1)] == ("dW[1] without the 1/m", "dW[1] = dZ[1] Xᵀ")
+    assert texts[("g is A", 1)] == ("A[1] in place of g′(Z[1]) = 1 − A[1]²",
+                                    "dZ[1] = W[2]ᵀ dZ[2] * A[1]")
+    assert texts[("g' from A on Z", 1)][0] == "1 − Z[1]² in place of 1 − A[1]²"
+    assert texts[("square forgotten", 1)][0] == "1 − A[1] in place of 1 − A[1]²"
+    assert texts[("no 1/m", 0)][1] == ("dW[2] = dZ[2] A[1]ᵀ, db[2] = Σ dZ[2], "
+                                      "dW[1] = dZ[1] Xᵀ, db[1] = Σ dZ[1]")
+
+
+def notes_up(name, L):
+    """The node whose gradient ``name``'s is computed from, in the notes' layout."""
+    kind, l = name[0], int(name[2:-1])
+    if kind in "Wb":
+        return f"Z[{l}]"
+    if kind == "Z":
+        return f"A[{l}]"
+    return None if l == L else f"Z[{l + 1}]"   # dA[l] = W[l+1]ᵀ dZ[l+1]
+
+
+@given(st.integers(1, 2).flatmap(lambda layers: cases(HIDDEN, layers)), st.data())
+def test_a_node_follows_only_along_a_path_with_nothing_right_in_between(case, data):
+    net = case.net
+    right = net.backprop(case.X, case.Y)
+    names = sorted(right)
+    returned = data.draw(st.lists(st.sampled_from(names), min_size=1, unique=True),
+                         label="returned")
+    spoiled = data.draw(st.lists(st.sampled_from(returned), min_size=1, unique=True),
+                        label="made wrong")
+    hand = {k: (right[k] + 1.0 if k in spoiled else right[k]) for k in returned}
+    report = nets.check_backprop(*case, hand=lambda p, X, Y: hand)
+    assert set(report.mismatches) == set(spoiled), str(report)
+    status = {r.name: r.verdict for r in report.rows}
+    for origin, followers in report.origins():
+        for name in followers:
+            node, path = name, []
+            while node != origin:
+                node = notes_up(node, net.L)
+                assert node is not None, f"{name} is no follower of {origin}:\n{report}"
+                path.append(node)
+            assert all(status.get(n) != "ok" for n in path[:-1]), \
+                f"{name} follows {origin} through a right node {path}:\n{report}"

@@ -1,0 +1,235 @@
+"""minigrad.steps: the backward pass one node at a time (mg.backward_steps, mg.backward_trace)."""
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import minigrad as mg
+from minigrad.steps import LEAF_RULE, RULES
+from tests.strategies import computation_graphs
+from tests.test_viz import two_layer_graph
+
+ENGINE = Path(mg.__file__).parent
+
+
+def graph_nodes(root):
+    return mg.topological_order(root)
+
+
+# --- the one table of rules ---------------------------------------------------------------------
+def engine_op_names() -> set:
+    """Every op name the engine gives its nodes: the @op("name") decorators."""
+    names = set()
+    for source in ENGINE.glob("*.py"):
+        names.update(re.findall(r'@op\("(\w+)"', source.read_text(encoding="utf-8")))
+    return names
+
+
+def test_every_op_of_the_engine_has_a_rule():
+    names = engine_op_names()
+    assert {"add", "matmul", "pow", "sigmoid", "binary_cross_entropy"} <= names, names
+    missing = names - set(RULES)
+    assert not missing, f"ops with no entry in minigrad.steps.RULES: {sorted(missing)}"
+    assert "binary_cross_entropy_with_logits" in RULES
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_each_rule_names_its_op_and_writes_one_notes_form_per_input(name):
+    rule = RULES[name]
+    assert rule.general.startswith(f"{name}: "), rule.general
+    assert rule.symbol and "=" in rule.general, rule
+    for form in rule.notes:   # the notes' right-hand sides format without a KeyError
+        form.format("A", "B", out="Z", dout="dZ", sigma0="σ(A)")
+
+
+# --- the gradients are backward()'s, and backward_steps changes nothing -------------------------
+@given(build=computation_graphs())
+def test_each_step_carries_the_gradient_backward_leaves(build):
+    """Bit for bit wherever no node receives more than two contributions (a + b is
+    b + a exactly); with three or more, backward() adds them newest consumer first
+    and backward_steps in reverse topological order, so the last bits may differ."""
+    root = build()
+    steps = mg.backward_steps(root)
+    assert all(t.grad is None for t in graph_nodes(root)), "backward_steps wrote a .grad"
+    root.backward()
+    stepped = {id(s.node) for s in steps}
+    assert len(stepped) == len(steps), "a node has two steps"
+    for t in graph_nodes(root):
+        assert (id(t) in stepped) == (t.grad is not None), (t, t.grad)
+    arrivals: dict = {}
+    for s in steps:
+        for sent in s.sent:
+            arrivals[id(sent.input)] = arrivals.get(id(sent.input), 0) + 1
+            assert sent.grad.shape == sent.input.shape, (s, sent.input, sent.grad.shape)
+            assert sent.input.requires_grad
+    exact = max(arrivals.values(), default=0) <= 2
+    for s in steps:
+        assert s.grad.shape == s.node.shape, (s, s.grad.shape)
+        if exact:
+            np.testing.assert_array_equal(s.grad, s.node.grad, err_msg=str(s))
+        else:
+            np.testing.assert_allclose(s.grad, s.node.grad, rtol=1e-9, atol=1e-9,
+                                       err_msg=str(s))
+
+
+def test_the_two_layer_graph_steps_carry_exactly_backwards_gradients():
+    t = two_layer_graph()   # after backward()
+    steps = mg.backward_steps(t["J"])
+    assert len(steps) == 11
+    for s in steps:
+        np.testing.assert_array_equal(s.grad, s.node.grad, err_msg=str(s))
+
+
+@given(build=computation_graphs())
+def test_a_node_comes_after_every_node_that_sends_it_a_gradient(build):
+    steps = mg.backward_steps(build())
+    position = {id(s.node): s.index for s in steps}
+    for s in steps:
+        for sent in s.sent:
+            assert position[id(sent.input)] > s.index, (s, sent.input)
+    assert [s.index for s in steps] == list(range(len(steps)))
+    assert steps[0].node is steps.root and float(steps[0].grad) == 1.0
+
+
+@given(build=computation_graphs())
+def test_the_gradient_of_a_node_is_the_sum_of_what_was_sent_to_it(build):
+    steps = mg.backward_steps(build())
+    received: dict = {}
+    for s in steps:
+        for sent in s.sent:
+            received.setdefault(id(sent.input), []).append(sent.grad)
+    for s in steps[1:]:
+        total = sum(received[id(s.node)][1:], received[id(s.node)][0].copy())
+        np.testing.assert_allclose(s.grad, total, rtol=1e-12, atol=1e-300, err_msg=str(s))
+
+
+def test_backward_steps_leaves_existing_gradients_as_they_were():
+    t = two_layer_graph()   # backward() already ran
+    before = {name: (x.grad, x.grad.copy()) for name, x in t.items() if x.grad is not None}
+    steps = mg.backward_steps(t["J"])
+    for name, (array, values) in before.items():
+        assert t[name].grad is array, f"{name}.grad was replaced"
+        np.testing.assert_array_equal(array, values, err_msg=name)
+    # a step's numbers are its own: not the .grad arrays, and not writable
+    for s in steps:
+        assert not np.shares_memory(s.grad, s.node.grad)
+        with pytest.raises(ValueError):
+            s.grad[...] = 0.0
+
+
+def test_a_seed_for_a_non_scalar_root_is_used_as_backward_uses_it():
+    x = mg.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True, name="x")
+    y = (x * x).tanh()
+    seed = np.array([[1.0, 2.0], [3.0, 4.0]])
+    steps = mg.backward_steps(y, seed)
+    y.backward(seed)
+    np.testing.assert_array_equal(steps[-1].grad, x.grad)
+    np.testing.assert_array_equal(steps[0].grad, seed)
+
+
+# --- the rules as the notes write them ------------------------------------------------------------
+NOTES_RULES = {
+    "J": "dA[2] = −Y/A[2] + (1 − Y)/(1 − A[2])",
+    "A[2]": "dZ[2] = dA[2] * g′(Z[2]) = dA[2] * A[2](1 − A[2])",
+    "Z[2]": "d(W[2] A[1]) = dZ[2]; db[2] = (1/m) Σ dZ[2]",
+    "W[2] A[1]": "dW[2] = (1/m) dZ[2] A[1]ᵀ; dA[1] = W[2]ᵀ dZ[2]",
+    "A[1]": "dZ[1] = dA[1] * g′(Z[1]) = dA[1] * (1 − A[1]²)",
+    "Z[1]": "d(W[1] X) = dZ[1]; db[1] = (1/m) Σ dZ[1]",
+    "W[1] X": "dW[1] = (1/m) dZ[1] Xᵀ",
+    "b[2]": LEAF_RULE, "b[1]": LEAF_RULE, "W[1]": LEAF_RULE, "W[2]": LEAF_RULE,
+}
+
+
+def test_the_two_layer_graph_is_explained_in_the_notes_formulas():
+    steps = mg.backward_steps(two_layer_graph()["J"])
+    assert {s.name: s.rule for s in steps} == NOTES_RULES
+    assert steps.m == 3
+
+
+def test_the_notes_formulas_hold_for_the_numbers_each_step_carries():
+    """dZ[2] = A[2] − Y, dW[2] = (1/m) dZ[2] A[1]ᵀ, ...: with the notes' dZ = m ∂J/∂Z."""
+    t = two_layer_graph()
+    by_name = {s.name: s for s in mg.backward_steps(t["J"])}
+    m = 3
+    dZ2 = m * by_name["Z[2]"].grad
+    np.testing.assert_allclose(dZ2, t["A[2]"].data - t["Y"].data, rtol=1e-12)
+    np.testing.assert_allclose(by_name["W[2]"].grad, dZ2 @ t["A[1]"].data.T / m, rtol=1e-12)
+    np.testing.assert_allclose(by_name["b[2]"].grad, dZ2.sum(axis=1, keepdims=True) / m,
+                               rtol=1e-12)
+    dA1 = t["W[2]"].data.T @ dZ2
+    dZ1 = dA1 * (1 - t["A[1]"].data ** 2)
+    np.testing.assert_allclose(m * by_name["Z[1]"].grad, dZ1, rtol=1e-12)
+    sent = {id(x.input): x for x in by_name["Z[1]"].sent}
+    assert sent[id(t["b[1]"])].summed and not sent[id(by_name["W[1] X"].node)].summed
+
+
+def test_the_cross_entropy_of_logits_says_dZ_is_A_minus_Y():
+    Z = mg.tensor([[0.5, -1.0, 2.0]], requires_grad=True, name="Z[2]")   # a column per sample
+    Y = mg.tensor([[1.0, 0.0, 1.0]], name="Y")
+    J = mg.binary_cross_entropy_with_logits(Z, Y).named("J")
+    assert mg.backward_steps(J)[0].rule == "dZ[2] = A[2] − Y"
+    b = mg.tensor([[0.5]], requires_grad=True, name="b")   # one number for all samples
+    J = mg.binary_cross_entropy_with_logits(b + Y * 0.0, Y)
+    steps = mg.backward_steps(J)
+    assert [s.rule for s in steps[:2]] == ["d(b + Y × 0) = σ(b + Y × 0) − Y",
+                                           "db = (1/m) Σ d(b + Y × 0)"]
+
+
+def test_a_graph_that_is_not_the_notes_shows_each_ops_general_rule():
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True, name="x")
+    w = mg.tensor([[3.0], [4.0]], requires_grad=True, name="w")
+    L = ((x @ w).tanh() * 2.0).sum()
+    rules = [s.rule for s in mg.backward_steps(L)]
+    assert rules == [RULES["sum"].general, RULES["mul"].general, RULES["tanh"].general,
+                     RULES["matmul"].general, LEAF_RULE, LEAF_RULE], rules
+    assert RULES["matmul"].general == "matmul: Z = A B; dA = dZ Bᵀ, dB = Aᵀ dZ"
+
+
+# --- the text trace -----------------------------------------------------------------------------
+def test_the_trace_has_a_header_and_one_line_per_step():
+    J = two_layer_graph()["J"]
+    steps = mg.backward_steps(J)
+    trace = mg.backward_trace(J)
+    assert trace == str(steps)
+    lines = trace.splitlines()
+    assert lines[0].split()[:5] == ["step", "node", "op", "shape", "‖∂J/∂node‖"], lines[0]
+    assert set(lines[1]) <= {"-", " "}
+    body = lines[2:2 + len(steps)]
+    for line, s in zip(body, steps):
+        assert line.startswith(f"{s.index} ") and line.endswith(s.rule), (line, s.rule)
+        assert f"{np.linalg.norm(s.grad):.4g}" in line, line
+    assert lines[2 + len(steps):] == [
+        "The notes' convention (m = 3): dZ, dA stack the per-sample derivatives "
+        "(∂J/∂Z = dZ / m); dW, db are ∂J/∂W, ∂J/∂b."]
+    assert str(steps[4]) == f"step 4: W[2] A[1] (1, 3): {NOTES_RULES['W[2] A[1]']}"
+
+
+# --- bad input ------------------------------------------------------------------------------------
+def test_a_root_that_is_not_a_tensor_is_a_type_error():
+    with pytest.raises(TypeError, match="backward_steps: root must be a minigrad Tensor"):
+        mg.backward_steps(np.ones(3))
+
+
+def test_a_root_that_needs_no_gradient_is_refused_naming_it():
+    with pytest.raises(ValueError, match=r"backward_steps: c \(2,\) does not depend"):
+        mg.backward_steps(mg.tensor([1.0, 2.0], name="c"))
+
+
+def test_a_non_scalar_root_needs_a_seed_of_its_shape():
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    with pytest.raises(ValueError, match=r"needs a seed: pass grad= an array of shape \(2,\)"):
+        mg.backward_steps(x * 2.0)
+    with pytest.raises(ValueError, match=r"grad of shape \(3,\) does not match"):
+        mg.backward_steps(x * 2.0, np.ones(3))
+
+
+def test_a_long_chain_needs_no_recursion():
+    x = mg.tensor([0.5], requires_grad=True, name="x")
+    chain = x
+    for _ in range(20_000):   # far past Python's recursion limit
+        chain = chain.tanh()
+    steps = mg.backward_steps(chain.sum())
+    assert len(steps) == 20_002 and steps[-1].node is x
+    assert steps[1].name == "<tanh>" and steps[1].rule == RULES["tanh"].general
