@@ -1,4 +1,5 @@
-"""Docs are code: every ```python block in README.md and docs/ runs as a test
+"""Docs are code: every ```python block in README.md, README.zh-CN.md and docs/
+(docs/*.md matches the Chinese pages, page.zh.md, too) runs as a test
 (Sybil; blocks of one file share a namespace, `>>>` lines check their output)."""
 from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
 
@@ -8,5 +9,5 @@ from sybil.parsers.markdown import PythonCodeBlockParser, SkipParser
 pytest_collect_file = Sybil(
     parsers=[PythonCodeBlockParser(doctest_optionflags=ELLIPSIS | NORMALIZE_WHITESPACE),
              SkipParser()],
-    patterns=["README.md", "docs/*.md"],
+    patterns=["README.md", "README.zh-CN.md", "docs/*.md"],
 ).pytest()

@@ -2,6 +2,12 @@
 shows is made by docs/make_figures.py, and `mkdocs build --strict` passes (a
 broken link or anchor, a missing figure or a bad mkdocstrings reference fails).
 
+The site has two languages (mkdocs-static-i18n, suffix layout): ``page.md`` is
+English, ``page.zh.md`` beside it is its Chinese page, built under ``site/zh/``;
+a page without a ``.zh.md`` appears in the Chinese site in English. Every
+built page carries material's language switch, linking to the same page in
+the other language.
+
 The code blocks of the pages are run by Sybil (the root conftest.py); this file
 checks the site around them. The build runs on a copy of docs/ in tmp_path,
 with the figures made there by ``make_figures.py --quick`` (the same files as
@@ -21,6 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 CONFIG = ROOT / "mkdocs.yml"
 FIGURE = re.compile(r"\]\((figures/[^)\s]+)\)")
+ZH = ".zh.md"
+# The pages the Chinese site must have in Chinese (issue 14): the rest may
+# fall back to English.
+ZH_REQUIRED = ["index.md", "tutorial.md", "backprop.md", "notation.md",
+               "initialisation.md", "activations.md", "answers.md"]
 
 
 def _config() -> dict:
@@ -36,9 +47,28 @@ def _nav_pages(nav) -> list:
     return pages
 
 
-def _pages() -> list:
+def _all_pages() -> list:
     return sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")
                   if "figures" not in p.relative_to(DOCS).parts)
+
+
+def _pages() -> list:
+    """The English pages: the ones the nav lists."""
+    return [p for p in _all_pages() if not p.endswith(ZH)]
+
+
+def _zh_pages() -> list:
+    """The English pages that have a Chinese page beside them."""
+    return [p[:-len(ZH)] + ".md" for p in _all_pages() if p.endswith(ZH)]
+
+
+def _html(page: str) -> str:
+    """Where mkdocs writes a page (directory URLs)."""
+    return page.replace(".md", "/index.html").replace("index/index.html", "index.html")
+
+
+def _i18n() -> dict:
+    return next(p["i18n"] for p in _config()["plugins"] if isinstance(p, dict) and "i18n" in p)
 
 
 def test_every_page_is_in_the_nav_and_every_nav_entry_is_a_page():
@@ -49,20 +79,49 @@ def test_every_page_is_in_the_nav_and_every_nav_entry_is_a_page():
     assert len(nav) == len(set(nav)), f"a page is listed twice in the nav: {nav}"
 
 
+def test_every_chinese_page_translates_an_english_page():
+    zh = _zh_pages()
+    assert sorted(set(zh) - set(_pages())) == [], "a .zh.md page with no English page beside it"
+    missing = sorted(set(ZH_REQUIRED) - set(zh))
+    assert missing == [], f"pages the Chinese site must have in Chinese: {missing} (add X.zh.md)"
+
+
+def test_the_chinese_nav_marks_exactly_the_pages_still_in_english():
+    zh = next(lang for lang in _i18n()["languages"] if lang["locale"] == "zh")
+    titles = zh["nav_translations"]
+    marked, wrong = "（英文）", []
+    for entry in _config()["nav"]:
+        for section, value in entry.items():
+            assert section in titles, f"nav title {section!r} has no Chinese title"
+            for item in value if isinstance(value, list) else [{section: value}]:
+                (title, page), = item.items()
+                assert title in titles, f"nav title {title!r} has no Chinese title"
+                if isinstance(page, str) and titles[title].endswith(marked) == (page in _zh_pages()):
+                    wrong.append((page, titles[title]))
+    assert wrong == [], (f"the Chinese nav title must end in {marked} exactly when the page "
+                         f"has no .zh.md yet: {wrong}")
+    # and so must a Chinese page's link that says （英文）
+    stale = sorted({(page, target) for page in _all_pages() if page.endswith(ZH)
+                    for target in re.findall(r"\]\(([\w-]+\.md)[^)]*\)（英文）",
+                                             (DOCS / page).read_text(encoding="utf-8"))
+                    if target in _zh_pages()})
+    assert stale == [], f"links marked （英文） to pages that now have a Chinese page: {stale}"
+
+
 SHELL_BLOCK = re.compile(r"```(?:bash|console|shell|sh)\n(.*?)```", re.S)
 
 
 def test_shell_blocks_list_commands_and_show_no_output():
     # an output shown in a shell session is run by nobody and drifts (issue 10):
     # outputs belong in ```python blocks, which Sybil runs and checks
-    sessions = [(page, line) for page in _pages()
+    sessions = [(page, line) for page in _all_pages()
                 for block in SHELL_BLOCK.findall((DOCS / page).read_text(encoding="utf-8"))
                 for line in block.splitlines() if line.startswith("$ ")]
     assert sessions == [], f"shell sessions with outputs no test runs: {sessions}"
 
 
 def test_pages_are_flat_so_the_sybil_pattern_docs_star_md_runs_their_code():
-    nested = [p for p in _pages() if "/" in p]
+    nested = [p for p in _all_pages() if "/" in p]
     assert nested == [], (f"{nested}: the root conftest.py runs the code of docs/*.md "
                           f"only; widen its pattern before nesting pages")
 
@@ -102,7 +161,7 @@ def built_site(tmp_path_factory) -> dict:
 
 
 def test_make_figures_makes_every_figure_a_page_shows(built_site):
-    shown = {(page, match) for page in _pages()
+    shown = {(page, match) for page in _all_pages()
              for match in FIGURE.findall((DOCS / page).read_text(encoding="utf-8"))}
     assert shown, "no page shows a figure: the pattern is broken"
     missing = sorted((page, f) for page, f in shown
@@ -115,18 +174,85 @@ def test_mkdocs_build_strict_passes(built_site):
     assert build.returncode == 0, f"mkdocs build --strict failed:\n{build.stderr}"
     site = built_site["site"]
     for page in _pages():
-        html = site / page.replace(".md", "/index.html").replace("index/index.html", "index.html")
-        assert html.is_file(), f"{page} was not built ({html} missing)"
+        for html in (site / _html(page), site / "zh" / _html(page)):
+            assert html.is_file(), f"{page} was not built ({html} missing)"
 
 
-def test_the_api_reference_renders_the_promised_names(built_site):
-    html = (built_site["site"] / "api" / "index.html").read_text(encoding="utf-8")
-    promised = ["minigrad.tensor.tensor", "minigrad.tensor.Tensor", "minigrad.tensor.no_grad",
-                "minigrad.tensor.detect_anomaly", "minigrad.gradcheck.gradcheck",
-                "minigrad.gradcheck.numerical_grad", "minigrad.viz.draw",
-                "minigrad.viz.save_graph", "minigrad.viz.summary",
-                "minigrad.functional.binary_cross_entropy", "nets.TwoLayerNet",
-                "nets.LogisticRegression", "nets.DeepNet", "nets.check_backprop",
-                "nets.accuracy", "nets.data.flower", "nets.testing.assert_backprop_matches"]
-    absent = [name for name in promised if f'id="{name}"' not in html]
-    assert absent == [], f"the API reference lacks {absent}"
+SWITCH = re.compile(r'<a href="([^"]*)" hreflang="(en|zh)" class="md-select__link"')
+
+
+def test_both_languages_are_built_and_every_page_links_to_its_other_language(built_site):
+    site = built_site["site"]
+    assert built_site["build"].returncode == 0, built_site["build"].stderr
+    for page in _pages():
+        for lang, html in (("en", site / _html(page)), ("zh", site / "zh" / _html(page))):
+            text = html.read_text(encoding="utf-8")
+            assert f'<html lang="{lang}"' in text, f"{html} is not marked as {lang}"
+            links = dict((code, href) for href, code in SWITCH.findall(text))
+            assert set(links) == {"en", "zh"}, f"{html}: no language switch (found {links})"
+            for code, href in links.items():
+                # relative links must land on the same page in that language; the
+                # home pages link to the languages' roots, / and /zh/
+                target = (site / ("zh" if code == "zh" else "") if href.startswith("/")
+                          else (html.parent / href).resolve())
+                expected = site / ("zh" if code == "zh" else "") / _html(page)
+                assert (target / "index.html").resolve() == expected.resolve(), (
+                    f"{html}: the {code} switch goes to {href}, not to {page} in {code}")
+
+
+def test_the_chinese_pages_are_in_chinese_and_the_others_fall_back_to_english(built_site):
+    site = built_site["site"]
+    article = re.compile(r"<article[^>]*>(.*?)</article>", re.S)
+    h1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for page in _pages():
+        zh = article.search((site / "zh" / _html(page)).read_text(encoding="utf-8")).group(1)
+        en = article.search((site / _html(page)).read_text(encoding="utf-8")).group(1)
+        if page in _zh_pages():
+            # the English pages quote the notes in Chinese, so compare, not count
+            assert len(cjk.findall(zh)) > max(300, 5 * len(cjk.findall(en))), (
+                f"zh/{page} is hardly Chinese, or {page} hardly English")
+        else:
+            assert h1.search(zh).group(1) == h1.search(en).group(1), (
+                f"zh/{page} should be the English page (no {page[:-3]}.zh.md)")
+            assert len(cjk.findall(zh)) == len(cjk.findall(en))
+
+
+# The notes' five open questions, in the notes' own words (their speech-to-text
+# slips included: "two函数" is 凸函数, "唯一" is 为一), in the notes' order.
+NOTES_TODOS = [
+    "TODO: 这里到底是列向量还是行向量",
+    "TODO: 不应当是映射为1个概率吗怎么可以映射为-1~1之间呢",
+    "TODO: 其他理由呢",
+    "TODO: 注意有些教程中说神经网络的损失函数其实未必是two函数，不过我们这里先简单这样理解",
+    "TODO: 这是直观理解，如果说将权重初始化为0会出现这种问题，那如果全部将权重初始化，唯一不会出现这种问题吗",
+]
+
+
+def test_the_chinese_answers_quote_each_open_question_verbatim_before_its_answer():
+    text = (DOCS / "answers.zh.md").read_text(encoding="utf-8")
+    quoted = [line[2:] for line in text.splitlines() if line.startswith("> TODO:")]
+    assert quoted == NOTES_TODOS, "each TODO of the notes, quoted exactly, once, in order"
+    sections = text.split("\n## ")[1:]
+    for todo in NOTES_TODOS:
+        section = next(s for s in sections if f"> {todo}" in s)
+        after = section.split(f"> {todo}", 1)[1]
+        assert "```python" in after, f"no executed evidence after {todo!r}"
+
+
+def test_the_chinese_readme_and_pages_are_collected_by_the_suite():
+    # `pytest` with no arguments runs testpaths; Sybil collects the files its
+    # patterns match. Both must reach README.zh-CN.md and docs/*.zh.md.
+    import configparser
+    import fnmatch
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg", encoding="utf-8")
+    testpaths = setup["tool:pytest"]["testpaths"].split()
+    assert "README.zh-CN.md" in testpaths and "docs" in testpaths, testpaths
+    patterns = re.search(r"patterns=\[([^\]]*)\]", (ROOT / "conftest.py").read_text(encoding="utf-8"))
+    patterns = re.findall(r'"([^"]+)"', patterns.group(1))
+    files = ["README.zh-CN.md"] + [f"docs/{p}" for p in _all_pages() if p.endswith(ZH)]
+    uncollected = [f for f in files if not any(fnmatch.fnmatch(f, p) for p in patterns)]
+    assert uncollected == [], f"Sybil's patterns in conftest.py miss {uncollected}"
+    assert "README.zh-CN.md" in (ROOT / "README.md").read_text(encoding="utf-8").split("\n## ")[0], \
+        "README.md links to README.zh-CN.md at its top"
