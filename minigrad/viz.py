@@ -134,6 +134,7 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
                       f"the picture will be hard to read: draw a smaller part, or use "
                       f"summary()", stacklevel=3)
     marked = _highlighted(order, highlight)
+    used = {id(t) for t in topological_order(root)}   # what the loss is computed from
     where = _clusters(order, root)
     ids = {id(t): f"n{i}" for i, t in enumerate(order)}
     graph_attr = dict(rankdir=rankdir, fontname=_FONT, bgcolor="white", nodesep="0.25",
@@ -156,7 +157,7 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
                 sub.attr(label=cluster.replace("layer", "layer "), **_CLUSTER)
             for t in members:
                 _add_tensor(sub, t, ids[id(t)], _kind(t, root), id(t) in marked, values, grads,
-                            frame)
+                            frame, used=id(t) in used)
             _pin_leaves(sub, members, ids)
     for t in order:
         if t.parents:
@@ -370,7 +371,8 @@ def _highlighted(order: list, highlight) -> set:
 
 # --- labels (HTML-like: every piece of user text goes through _text) ------------------------
 def _add_tensor(g, t: Tensor, node_id: str, kind: str, marked: bool,
-                values: bool, grads: bool, frame: Optional["Frame"] = None) -> None:
+                values: bool, grads: bool, frame: Optional["Frame"] = None,
+                used: bool = True) -> None:
     attrs = dict(_KINDS[kind][1])
     current = frame is not None and id(t) == frame.current
     if marked or current:
@@ -379,13 +381,13 @@ def _add_tensor(g, t: Tensor, node_id: str, kind: str, marked: bool,
                      style=style if "filled" in style else "filled")
         if kind == "constant":
             attrs["shape"] = "box"   # a plaintext node has no border to thicken
-    g.node(node_id, label=_tensor_label(t, kind, values, grads, frame), **attrs)
+    g.node(node_id, label=_tensor_label(t, kind, values, grads, frame, used), **attrs)
     if t.parents:
         g.node(f"{node_id}_op", label=f"<{_text(op_symbol(t))}>", **_OP_NODE)
 
 
 def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
-                  frame: Optional["Frame"] = None) -> str:
+                  frame: Optional["Frame"] = None, used: bool = True) -> str:
     if kind == "constant":   # the 1 in 1 - A: its value says it all
         return "<" + ("<BR/>".join(_numbers(t.data)) if t.size <= TINY else _shape(t.shape)) + ">"
     name = node_name(t)
@@ -403,7 +405,9 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
             arrived = frame.grads.get(id(t))
             grad = ["pending"] if arrived is None else _numbers(arrived)
         else:
-            grad = ["not computed"] if t.grad is None else _numbers(t.grad)
+            # an output drawn beside the loss (A[2] when J is computed from Z[2])
+            missing = "not computed" if used else "none: the loss does not use it"
+            grad = [missing] if t.grad is None else _numbers(t.grad)
         rows.append(small.format(_GRAD_COLOR, _caption("grad", grad)))
     return "<" + "<BR/>".join(rows) + ">"
 

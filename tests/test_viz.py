@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
+import nets
 from minigrad.viz import GraphvizNotFoundError
 from tests.strategies import layered_names, tensor_names
 
@@ -673,3 +674,15 @@ def test_text_table_pads_by_terminal_cells():
     assert [display_width(s) for s in ("W[1]", "权重", "ｗ", "e\u0301", "")] == [4, 4, 2, 1, 0]
     table = text_table(("name", "n"), [("权重", 1), ("e\u0301", 22), ("W[1]", 3)])
     assert table.splitlines() == ["name  n", "----  --", "权重  1", "e\u0301     22", "W[1]  3"]
+
+
+def test_an_output_beside_the_loss_says_the_loss_does_not_use_it():
+    # J is computed from the logits Z[2]; A[2] = σ(Z[2]) is drawn beside it
+    X, Y = nets.data.flower(m=5)
+    g = nets.TwoLayerNet(2, 3).graph(X, Y)
+    g.loss.backward()
+    source = g.draw(grads=True).source
+    a2 = next(line for line in source.splitlines() if "A<SUP>[2]</SUP>" in line)
+    assert "none: the loss does not use it" in a2, a2
+    assert "not computed" not in source and "the loss does not use it" not in \
+        source.replace(a2, "")
