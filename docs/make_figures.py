@@ -29,7 +29,7 @@ import minigrad as mg  # noqa: E402
 import nets  # noqa: E402
 from nets import DeepNet, LogisticRegression, TwoLayerNet, data, experiments, plots  # noqa: E402
 
-DPI = 110   # graph pictures: sharp enough on a screen, small enough for a page
+# Graphs are SVG: zoomable, their text selectable; each page links to the full size.
 
 
 def graphs(out: Path, iterations: Callable[[int], int]) -> None:
@@ -40,25 +40,25 @@ def graphs(out: Path, iterations: Callable[[int], int]) -> None:
     net = TwoLayerNet(n_x=2, n_h=4, activation="tanh", seed=2)
     g = net.graph(X, Y)
     g.loss.backward()
-    mg.save_graph(g.loss, out / "graph_two_layer.png", grads=True, dpi=DPI)
+    g.save(out / "graph_two_layer.svg", grads=True)
 
     # A tiny net, every number visible: the forward pass, then with gradients.
     X3, Y3 = data.flower(m=3, seed=1)
     small = TwoLayerNet(n_x=2, n_h=2, activation="tanh", seed=2)
     g3 = small.graph(X3, Y3)
-    mg.save_graph(g3.loss, out / "forward_values.png", values=True, dpi=DPI)
+    g3.save(out / "forward_values.svg", values=True)
     g3.loss.backward()
-    mg.save_graph(g3.loss, out / "graph_values_grads.png", values=True, grads=True, dpi=DPI)
+    g3.save(out / "graph_values_grads.svg", values=True, grads=True)
 
     # Logistic regression, where the notes start, drawn top to bottom.
     logistic = LogisticRegression(n_x=2)
     gl = logistic.graph(X, Y)
     gl.loss.backward()
-    mg.save_graph(gl.loss, out / "graph_logistic.png", grads=True, rankdir="TB", dpi=DPI)
+    gl.save(out / "graph_logistic.svg", grads=True, rankdir="TB")
 
     # An L-layer net.
     deep = DeepNet([2, 3, 3, 1], activation="relu", seed=2)
-    mg.save_graph(deep.graph(X, Y).loss, out / "graph_deep.png", dpi=DPI)
+    deep.graph(X, Y).save(out / "graph_deep.svg")
 
     # The README's first example: one layer and a made-up cost, any graph at all.
     Xe = mg.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]], name="X")
@@ -68,11 +68,11 @@ def graphs(out: Path, iterations: Callable[[int], int]) -> None:
     A = mg.tanh(Z).named("A[1]")
     J = (A ** 2).mean().named("J")
     J.backward()
-    mg.save_graph(J, out / "graph_first_example.png", values=True, grads=True, dpi=DPI)
+    mg.save_graph(J, out / "graph_first_example.svg", values=True, grads=True)
 
     # A wrong hand-derived backprop, found node by node (testing page).
     report = nets.check_backprop(net, X, Y, hand=_backprop_with_wrong_derivative)
-    (out / "check_mismatch.png").write_bytes(report.draw(dpi=DPI).pipe(format="png"))
+    (out / "check_mismatch.svg").write_bytes(report.draw().pipe(format="svg"))
 
 
 def _backprop_with_wrong_derivative(params: Dict[str, np.ndarray], X: np.ndarray,
@@ -133,7 +133,7 @@ def main(argv=None) -> int:
     start, started = time.perf_counter(), time.time()
     for make in (graphs, plots_and_experiments):
         make(args.out, iterations)
-    written = sorted(p for p in args.out.glob("*.png") if p.stat().st_mtime >= started - 1)
+    written = sorted(p for p in args.out.glob("*.*") if p.stat().st_mtime >= started - 1)
     for path in written:
         print(f"Wrote {path}")
     print(f"{len(written)} figures in {time.perf_counter() - start:.1f} s")
