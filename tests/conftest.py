@@ -13,6 +13,7 @@ machine's last bits. (To see a real other kernel, run the suite once with e.g.
 OPENBLAS_CORETYPE=Prescott; the tests never set it.)
 """
 import contextlib
+import shutil
 import os
 from dataclasses import dataclass
 from typing import Iterator
@@ -104,3 +105,12 @@ def pytest_collection_modifyitems(config, items):
             raise pytest.UsageError(
                 f"{item.nodeid}: " + ("marked numerics but takes no nudge fixture" if marked
                                       else "takes the nudge fixture but is not marked numerics"))
+
+
+@pytest.fixture
+def without_dot(tmp_path, monkeypatch) -> None:
+    """A PATH with no Graphviz `dot` on it, as on a machine that never installed it."""
+    empty = tmp_path / "no-dot-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert shutil.which("dot") is None

@@ -1,7 +1,6 @@
 """minigrad.animation: the backward pass as frames (GIF, HTML slider), and
 `minigrad draw --animate`."""
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -112,11 +111,7 @@ def test_two_animations_on_one_page_do_not_share_an_id():
 
 
 # --- errors, before any drawing --------------------------------------------------------------
-def test_without_dot_the_animation_says_how_to_install_graphviz(tmp_path, monkeypatch):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    assert shutil.which("dot") is None
+def test_without_dot_the_animation_says_how_to_install_graphviz(tmp_path, without_dot):
     J = fresh_two_layer()["J"]
     for name in ("backward.gif", "backward.html"):
         with pytest.raises(GraphvizNotFoundError) as error:

@@ -361,8 +361,7 @@ def test_version_prints_the_package_version(capsys):
 
 
 def test_demo_without_graphviz_fails_before_training_and_writes_nothing(
-        tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))    # no `dot` anywhere
+        tmp_path, without_dot, capsys):
     assert cli.main(["demo", "--out-dir", str(tmp_path / "out")]) == cli.FAILURE
     out, err = capsys.readouterr()
     assert out == "", out                                  # no training started
