@@ -287,13 +287,18 @@ class Tensor:
         self.grad = None
 
     # --- the backward pass --------------------------------------------------
-    def backward(self, grad: Any = None) -> None:
+    def backward(self, grad: Any = None, inputs: Optional[Any] = None) -> None:
         """Fill ``.grad`` of every tensor that depends on a ``requires_grad`` leaf.
 
         ``grad`` is d(something)/d(self); it defaults to 1 for a one-element tensor
         (a given ``grad`` is copied, never kept). Gradients accumulate: call
         ``zero_grad()`` (or make a new graph) between calls. A ``RuntimeError``
         names any input whose data was changed after the graph used it.
+
+        ``inputs`` (a tensor or a sequence of them, as in PyTorch): only these
+        get a ``.grad``; every other node's gradient is dropped once it has been
+        passed on. The numbers are the same; a training step that needs only
+        ∂J/∂W and ∂J/∂b (``fit``) then holds about half the memory.
         """
         if not self.requires_grad:
             raise ValueError(f"backward() on {describe(self)}, which does not depend on "
@@ -309,6 +314,7 @@ class Tensor:
             if seed.shape != self.shape:
                 raise ValueError(f"backward(): grad of shape {seed.shape} does not match "
                                  f"{describe(self)}")
+        keep = None if inputs is None else _inputs_to_keep(inputs)
         check = _modes.anomaly
         if check:
             for node in topological_order(self):   # inputs first: name where the NaN started
@@ -331,13 +337,14 @@ class Tensor:
             if check and not np.isfinite(g).all():
                 raise FloatingPointError(f"detect_anomaly: gradient of {_anomaly_label(node)} "
                                          f"is not finite ({_first_bad(g)})")
-            if node.grad is None:
-                total = np.array(g) if node in borrowed or type(g) is not np.ndarray else g
-            else:
-                total = node.grad + g
-                if type(total) is not np.ndarray:   # 0-d sums come back as numpy scalars
-                    total = np.array(total)
-            node.grad = total
+            if keep is None or node in keep:
+                if node.grad is None:
+                    total = np.array(g) if node in borrowed or type(g) is not np.ndarray else g
+                else:
+                    total = node.grad + g
+                    if type(total) is not np.ndarray:   # 0-d sums come back as numpy scalars
+                        total = np.array(total)
+                node.grad = total
             if node._vjps is None:
                 continue
             for parent, vjp, version in zip(node.parents, node._vjps, node._versions):
@@ -434,6 +441,20 @@ class Tensor:
 
     def leaky_relu(self, alpha: float = 0.01) -> "Tensor":
         return _ops.leaky_relu(self, alpha=alpha)
+
+
+def _inputs_to_keep(inputs: Any) -> set:
+    """``backward(inputs=...)`` as a set of tensors that require grad, or a clear error."""
+    items = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for t in items:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward(inputs=...) takes tensors; got {type(t).__name__}")
+        if not t.requires_grad:
+            raise ValueError(f"backward(inputs=...): {describe(t)} does not require grad, "
+                             f"so it can have no gradient")
+    if not items:
+        raise ValueError("backward(inputs=...) is empty: no tensor would get a gradient")
+    return set(items)
 
 
 def tensor(data: Any, requires_grad: bool = False, name: Optional[str] = None) -> Tensor:

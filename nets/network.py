@@ -263,8 +263,11 @@ class Network(ABC):
 
     def _autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
         g = self._graph(X, Y)
-        g.loss.backward()
-        return g.loss.item(), {k: g[k].grad for k in self.params}
+        # Nobody sees this graph: only the parameters need a .grad (same numbers,
+        # about half the memory of every node keeping its own)
+        parameters = [g[k] for k in self.params]
+        g.loss.backward(inputs=parameters)
+        return g.loss.item(), {k: t.grad for k, t in zip(self.params, parameters)}
 
     # --- backward by hand ----------------------------------------------------
     def backprop(self, X: np.ndarray, Y: np.ndarray) -> Grads:

@@ -609,3 +609,56 @@ def test_a_leaf_beside_an_op_result_is_read_only_while_pending_and_the_op_result
     assert Z.data.flags.writeable
     J.backward()
     assert W.data.flags.writeable and W.grad.tolist() == [6.0, 8.0]
+
+
+# --- backward(inputs=...): only the named tensors keep a gradient -------------------
+@given(program=programs(), pair=broadcastable_pairs(), which=st.sampled_from(["x", "y", "xy"]),
+       twice=st.booleans())
+def test_backward_with_inputs_gives_them_the_full_backwards_gradients_and_nobody_else_any(
+        program, pair, which, twice):
+    full = [mg.tensor(a, requires_grad=True, name=n) for a, n in zip(pair, "xy")]
+    some = [mg.tensor(a, requires_grad=True, name=n) for a, n in zip(pair, "xy")]
+    out_full, out_some = run_program(program, *full), run_program(program, *some)
+    if not out_full.requires_grad:
+        return   # a program that ignores both inputs: nothing to compare
+    seed = np.random.RandomState(1).standard_normal(out_full.shape)
+    chosen = [t for t in some if t.name in which]
+    for _ in range(1 + twice):
+        out_full.backward(seed)
+        out_some.backward(seed, inputs=chosen)
+    for f, s in zip(full, some):
+        if s in chosen:
+            # the same VJPs in the same order: the same bits
+            assert (f.grad is None) == (s.grad is None)
+            if f.grad is not None:
+                np.testing.assert_array_equal(s.grad, f.grad)
+                assert s.grad.flags.writeable and s.grad.shape == s.shape
+        else:
+            assert s.grad is None
+    kept = set(map(id, chosen))
+    assert all(n.grad is None for n in mg.topological_order(out_some) if id(n) not in kept)
+
+
+def test_backward_with_inputs_accepts_one_tensor_and_keeps_its_grad_owned():
+    W = mg.tensor([[1.0, 2.0]], requires_grad=True, name="W")
+    x = mg.tensor([[3.0], [4.0]], name="x")
+    Z = (W @ x).named("Z")
+    seed = np.array([[2.0]])
+    Z.backward(seed, inputs=W)
+    assert W.grad.tolist() == [[6.0, 8.0]] and Z.grad is None
+    W.grad += 1
+    assert seed.tolist() == [[2.0]]
+
+
+@pytest.mark.parametrize("inputs, error, message", [
+    ([], ValueError, "empty"),
+    ([np.ones(2)], TypeError, "takes tensors; got ndarray"),
+    ("x", ValueError, "x \\(2,\\) does not require grad"),
+])
+def test_backward_with_bad_inputs_is_an_error_naming_them(inputs, error, message):
+    x = mg.tensor([1.0, 2.0], name="x")
+    w = mg.tensor([1.0, 1.0], requires_grad=True, name="w")
+    out = (w * x).sum()
+    with pytest.raises(error, match=message):
+        out.backward(inputs=[x] if inputs == "x" else inputs)
+    assert w.grad is None
