@@ -75,12 +75,13 @@ def _bce_with_logits(z, y):
     Y = 0: softplus(Z) - Z would cancel away every digit of a tiny cost."""
     is_one = _check_labels(z, y, "Z")
     count = z.size
-    signed = np.where(is_one, -z, z)
+    e = np.exp(-np.abs(z))   # e^-|Z|: softplus's now, σ's in backward
     # softplus(S) = max(S, 0) + log(1 + e^-|S|), with |S| = |Z|: never overflows
-    softplus = np.maximum(signed, 0.0) + np.log1p(np.exp(-np.abs(z)))
+    softplus = np.where(is_one, -z, z)
+    np.maximum(softplus, 0.0, out=softplus)
+    softplus += np.log1p(e)
     loss = np.add.reduce(softplus, axis=None) / count
-    # σ(Z) is made when backward needs it: no array of Z's size waits in the graph.
-    return np.asarray(loss), (lambda g: (g / count) * (_sigmoid(z) - y),
+    return np.asarray(loss), (lambda g: (g / count) * (_sigmoid(z, e) - y),
                               lambda g: -(g / count) * z)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from numbers import Number, Real
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -240,10 +240,12 @@ def _tanh_vjp(g: np.ndarray, a: np.ndarray) -> np.ndarray:
     return np.multiply(g, out, out=out)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) from e = e^-|z|, which never overflows (z = ±1000 gives 0 and 1
-    without a warning): 1 / (1 + e) where z >= 0, e / (1 + e) below."""
-    e = np.exp(-np.abs(z))
+def _sigmoid(z: np.ndarray, e: Optional[np.ndarray] = None) -> np.ndarray:
+    """σ(z) from e = e^-|z| (given, or computed here), which never overflows
+    (z = ±1000 gives 0 and 1 without a warning): 1 / (1 + e) where z >= 0,
+    e / (1 + e) below."""
+    if e is None:
+        e = np.exp(-np.abs(z))
     a = np.where(z >= 0, 1.0, e)
     a /= 1.0 + e
     return a

@@ -240,20 +240,26 @@ class Network(ABC):
         return self._graph(X, Y)
 
     def _graph(self, X: np.ndarray, Y: np.ndarray) -> Graph:
-        # ``graph`` for data check_data has passed: fit checks once, not every step.
-        # as_tensor, not tensor (which copies): one graph a step must not copy every
-        # parameter, and g["W[1]"].data is net.params["W[1]"] for learners to compare
-        A = mg.as_tensor(X, name="X")
-        nodes = {"X": A, "Y": mg.as_tensor(Y, name="Y")}
+        # ``graph`` for data check_data has passed.
+        # as_tensor, not tensor (which copies): g["W[1]"].data is net.params["W[1]"]
+        # for learners to compare, and nothing is copied
+        leaves = {k: mg.as_tensor(v, requires_grad=True, name=k) for k, v in self.params.items()}
+        return self._graph_on(mg.as_tensor(X, name="X"), mg.as_tensor(Y, name="Y"), leaves)
+
+    def _graph_on(self, X: mg.Tensor, Y: mg.Tensor, leaves: Mapping[str, mg.Tensor],
+                  output: bool = True) -> Graph:
+        """The graph on the given leaves (X, Y and ``leaves["W[1]"]``, ...).
+        output=False leaves out A[L], which J does not use (fit's private graph)."""
+        A = X
+        nodes = {"X": X, "Y": Y}
         for l in range(1, self.L + 1):
-            W = mg.as_tensor(self.params[f"W[{l}]"], requires_grad=True, name=f"W[{l}]")
-            b = mg.as_tensor(self.params[f"b[{l}]"], requires_grad=True, name=f"b[{l}]")
+            W, b = leaves[f"W[{l}]"], leaves[f"b[{l}]"]
             Z = (W @ A + b).named(f"Z[{l}]")
-            A = self._g(l).op(Z).named(f"A[{l}]")
-            nodes.update({f"W[{l}]": W, f"b[{l}]": b, f"Z[{l}]": Z, f"A[{l}]": A})
-        J = mg.binary_cross_entropy_with_logits(Z, nodes["Y"]).named("J")
-        nodes["J"] = J
-        return Graph(nodes, J, output=A,
+            nodes[f"W[{l}]"], nodes[f"b[{l}]"], nodes[f"Z[{l}]"] = W, b, Z
+            if l < self.L or output:
+                A = nodes[f"A[{l}]"] = self._g(l).op(Z).named(f"A[{l}]")
+        J = nodes["J"] = mg.binary_cross_entropy_with_logits(Z, Y).named("J")
+        return Graph(nodes, J, output=A if output else None,
                      activations={l: self._g(l) for l in range(1, self.L + 1)})
 
     def autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
@@ -262,12 +268,17 @@ class Network(ABC):
         return self._autograd(X, Y)
 
     def _autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
-        g = self._graph(X, Y)
-        # Nobody sees this graph: only the parameters need a .grad (same numbers,
-        # about half the memory of every node keeping its own)
-        parameters = [g[k] for k in self.params]
-        g.loss.backward(inputs=parameters)
-        return g.loss.item(), {k: t.grad for k, t in zip(self.params, parameters)}
+        leaves = {k: mg.as_tensor(v, requires_grad=True, name=k) for k, v in self.params.items()}
+        J = self._cost_graph(mg.as_tensor(X, name="X"), mg.as_tensor(Y, name="Y"), leaves)
+        return J.item(), {k: t.grad for k, t in leaves.items()}
+
+    def _cost_graph(self, X: mg.Tensor, Y: mg.Tensor, leaves: Mapping[str, mg.Tensor]) -> mg.Tensor:
+        """J, after J.backward(inputs=the parameters): a graph nobody else sees, so
+        only the parameters keep a .grad (same numbers, half the memory), and
+        A[L], which J does not use, is not made."""
+        J = self._graph_on(X, Y, leaves, output=False).loss
+        J.backward(inputs=list(leaves.values()))
+        return J
 
     # --- backward by hand ----------------------------------------------------
     def backprop(self, X: np.ndarray, Y: np.ndarray) -> Grads:
@@ -314,19 +325,25 @@ class Network(ABC):
         if method in ("hand", "replay"):
             make = HandStep if method == "hand" else ReplayStep
             return _fit_in_place(make(self, X, Y, learning_rate).step, iterations, callback)
+        # A PyTorch training loop: the parameters are leaves kept across steps, and
+        # each step builds a fresh graph on them. They hold fresh copies, updated in
+        # place, so that arrays (and graphs) taken from params before the fit keep
+        # their values; X and Y were checked above, once.
+        self.params = {k: v.copy() for k, v in self.params.items()}
+        leaves = {k: mg.as_tensor(v, requires_grad=True, name=k) for k, v in self.params.items()}
+        X_t, Y_t = mg.as_tensor(X, name="X"), mg.as_tensor(Y, name="Y")
         costs = []
         for i in range(iterations):
-            J, grads = self._autograd(X, Y)   # X and Y were checked above, once
-            costs.append(J)
-            # New arrays, not in-place updates: graphs built earlier keep their values.
-            # The new array is the gradient's own: its graph is gone, so nothing else
-            # holds it, and W - lr dW computed as (-lr dW) + W rounds the same.
-            for name, grad in grads.items():
-                grad *= -learning_rate
-                grad += self.params[name]
-                self.params[name] = grad
+            J = self._cost_graph(X_t, Y_t, leaves)
+            cost = J.item()
+            del J   # the graph goes, and with it the read-only hold on the parameters
+            costs.append(cost)
+            for t in leaves.values():
+                grad, t.grad = t.grad, None
+                grad *= -learning_rate   # W + (-lr dW) rounds as W - lr dW does
+                np.add(t.data, grad, out=t.data)
             if callback is not None:
-                callback(i, J)
+                callback(i, cost)
         return costs
 
 

@@ -157,10 +157,18 @@ def test_graph_shares_the_parameter_arrays_and_fit_does_not_rewrite_old_graphs()
     net = TwoLayerNet(2, 3)
     g = net.graph(X, Y)
     assert g["W[1]"].data is net.params["W[1]"]   # mg.as_tensor: no copy a step
-    before = g["W[1]"].data.copy()
-    net.fit(X, Y, iterations=3, learning_rate=1.0)
+    held = net.params["W[1]"]
+    before = held.copy()
+    seen = []
+    net.fit(X, Y, iterations=3, learning_rate=1.0,
+            callback=lambda i, J: seen.append(net.params["W[1]"].copy()))
     np.testing.assert_array_equal(g["W[1]"].data, before)
+    np.testing.assert_array_equal(held, before)
     assert not np.array_equal(net.params["W[1]"], before)
+    # the callback sees each update as it is made, and the graph still runs
+    assert not np.array_equal(seen[0], seen[1]) and np.array_equal(seen[2], net.params["W[1]"])
+    g.loss.backward()
+    np.testing.assert_array_equal(g["W[1]"].grad, TwoLayerNet(2, 3).autograd(X, Y)[1]["W[1]"])
 
 
 def test_hand_forward_equals_the_graph_forward():
