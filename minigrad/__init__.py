@@ -10,6 +10,7 @@ from minigrad.gradcheck import gradcheck, numerical_grad, relative_difference
 from minigrad.ops import (exp, identity, leaky_relu, log, matmul, mean, relu, sigmoid,
                           tanh, transpose)
 from minigrad.ops import sum  # noqa: A004 - mg.sum mirrors np.sum on purpose
+from minigrad.buffers import recycling
 from minigrad.replay import Tape, record
 from minigrad.tensor import (Tensor, as_tensor, detect_anomaly, is_grad_enabled, no_grad, tensor,
                              topological_order)
@@ -22,7 +23,7 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "as_tensor", "no_grad", "detect_anomaly", "is_grad_enabled",
            "topological_order", "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu",
            "identity", "matmul", "transpose", "sum", "mean", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "record", "Tape",
+           "binary_cross_entropy_with_logits", "record", "Tape", "recycling",
            "numerical_grad", "gradcheck", "relative_difference",
            "draw", "save_graph", "summary",
            "backward_steps", "backward_trace", "backward_animation", "save_backward_animation"]

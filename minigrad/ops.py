@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from minigrad.buffers import empty
 from minigrad.tensor import Tensor, _constant, describe
 
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
@@ -62,41 +63,52 @@ def _describe_inputs(name: str, inputs: tuple) -> str:
     return ", ".join(describe(t) for t in inputs)
 
 
-def _check_broadcast(x: np.ndarray, y: np.ndarray) -> None:
-    # numpy's rule, in plain Python: cheaper than np.broadcast_shapes per op.
-    for n, k in zip(reversed(x.shape), reversed(y.shape)):
-        if n != k and n != 1 and k != 1:
+def _broadcast_shape(x: np.ndarray, y: np.ndarray) -> tuple:
+    """numpy's broadcast rule, in plain Python: cheaper than np.broadcast_shapes per op."""
+    if x.shape == y.shape:
+        return x.shape
+    extra = x.ndim - y.ndim
+    a, b = ((1,) * -extra + x.shape, y.shape) if extra < 0 else (x.shape, (1,) * extra + y.shape)
+    shape = []
+    for n, k in zip(a, b):
+        if n == k or k == 1:
+            shape.append(n)
+        elif n == 1:
+            shape.append(k)
+        else:
             raise ValueError(f"shapes {x.shape} and {y.shape} do not broadcast (each trailing "
                              f"dimension must be equal, or 1 in one of them)")
+    return tuple(shape)
+
+
+def _elementwise(ufunc: np.ufunc, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    # Into recycling's array: the same bits as x + y, without asking malloc.
+    return ufunc(x, y, out=empty(_broadcast_shape(x, y)))
 
 
 # --- elementwise arithmetic, with numpy broadcasting ------------------------
 @op("add", 2)
 def add(x, y):
     """Z = X + Y. Shapes: broadcastable -> broadcast shape."""
-    _check_broadcast(x, y)
-    return x + y, (lambda g: g, lambda g: g)
+    return _elementwise(np.add, x, y), (lambda g: g, lambda g: g)
 
 
 @op("sub", 2)
 def sub(x, y):
     """Z = X - Y. Shapes: broadcastable -> broadcast shape."""
-    _check_broadcast(x, y)
-    return x - y, (lambda g: g, lambda g: -g)
+    return _elementwise(np.subtract, x, y), (lambda g: g, lambda g: -g)
 
 
 @op("mul", 2)
 def mul(x, y):
     """Z = X * Y elementwise. Shapes: broadcastable -> broadcast shape."""
-    _check_broadcast(x, y)
-    return x * y, (lambda g: g * y, lambda g: g * x)
+    return _elementwise(np.multiply, x, y), (lambda g: g * y, lambda g: g * x)
 
 
 @op("div", 2)
 def div(x, y):
     """Z = X / Y elementwise. Shapes: broadcastable -> broadcast shape."""
-    _check_broadcast(x, y)
-    z = x / y
+    z = _elementwise(np.true_divide, x, y)
     return z, (lambda g: g / y, lambda g: -g * z / y)
 
 
@@ -126,7 +138,8 @@ def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b for 2-D a and b. An inner dimension of 1 is an outer product
     (W[2]ᵀ dZ[2] in backprop), which broadcasting computes with the same
     numbers, bit for bit, and faster than BLAS (see benchmarks/README.md)."""
-    return a * b if a.shape[1] == 1 else a @ b
+    out = empty((a.shape[0], b.shape[1]))
+    return np.multiply(a, b, out=out) if a.shape[1] == 1 else np.matmul(a, b, out=out)
 
 
 @op("matmul", 2)
@@ -228,14 +241,14 @@ def log(x):
 @op("tanh")
 def tanh(z):
     """A = tanh(Z). Shapes: any -> same."""
-    a = np.tanh(z)
+    a = np.tanh(z, out=empty(z.shape))
     return a, (lambda g: _tanh_vjp(g, a),)
 
 
 def _tanh_vjp(g: np.ndarray, a: np.ndarray) -> np.ndarray:
     """g * (1 - a²) (tanh' = 1 - a²), the same three roundings in one fresh
     array instead of three: fewer large allocations a step to page in."""
-    out = np.multiply(a, a, out=np.empty(a.shape))   # g has a's shape: the engine's rule
+    out = np.multiply(a, a, out=empty(a.shape))   # g has a's shape: the engine's rule
     np.subtract(1.0, out, out=out)
     return np.multiply(g, out, out=out)
 
@@ -276,7 +289,7 @@ def relu(z):
     """A = max(0, Z). Shapes: any -> same."""
     positive = z > 0
     # 0 at z = 0: the notes' convention, and PyTorch's.
-    return np.maximum(z, 0.0), (lambda g: g * positive,)   # maximum keeps NaN visible
+    return np.maximum(z, 0.0, out=empty(z.shape)), (lambda g: g * positive,)   # keeps NaN
 
 
 @op("leaky_relu")

@@ -332,18 +332,21 @@ class Network(ABC):
         self.params = {k: v.copy() for k, v in self.params.items()}
         leaves = {k: mg.as_tensor(v, requires_grad=True, name=k) for k, v in self.params.items()}
         X_t, Y_t = mg.as_tensor(X, name="X"), mg.as_tensor(Y, name="Y")
+        # mg.recycling: each step's large arrays reuse those of the step before,
+        # whose graph is gone, instead of being faulted in again (same bits)
         costs = []
-        for i in range(iterations):
-            J = self._cost_graph(X_t, Y_t, leaves)
-            cost = J.item()
-            del J   # the graph goes, and with it the read-only hold on the parameters
-            costs.append(cost)
-            for t in leaves.values():
-                grad, t.grad = t.grad, None
-                grad *= -learning_rate   # W + (-lr dW) rounds as W - lr dW does
-                np.add(t.data, grad, out=t.data)
-            if callback is not None:
-                callback(i, cost)
+        with mg.recycling():
+            for i in range(iterations):
+                J = self._cost_graph(X_t, Y_t, leaves)
+                cost = J.item()
+                del J   # the graph goes, and with it the read-only hold on the parameters
+                costs.append(cost)
+                for t in leaves.values():
+                    grad, t.grad = t.grad, None
+                    grad *= -learning_rate   # W + (-lr dW) rounds as W - lr dW does
+                    np.add(t.data, grad, out=t.data)
+                if callback is not None:
+                    callback(i, cost)
         return costs
 
 

@@ -166,15 +166,15 @@ def test_a_long_chain_is_walked_newest_first_without_recursion():
 
 # --- the pieces ------------------------------------------------------------------
 @given(small_shapes(), small_shapes())
-def test_python_broadcast_check_agrees_with_numpy(shape_x, shape_y):
+def test_python_broadcast_shape_agrees_with_numpy(shape_x, shape_y):
     x, y = np.zeros(shape_x), np.zeros(shape_y)
     try:
-        np.broadcast_shapes(shape_x, shape_y)
+        expected = np.broadcast_shapes(shape_x, shape_y)
     except ValueError:
         with pytest.raises(ValueError, match="do not broadcast"):
-            ops._check_broadcast(x, y)
+            ops._broadcast_shape(x, y)
     else:
-        ops._check_broadcast(x, y)
+        assert ops._broadcast_shape(x, y) == expected
 
 
 @given(broadcastable_pairs())
