@@ -32,7 +32,7 @@ ZH = ".zh.md"
 # pages): the rest may fall back to English.
 ZH_REQUIRED = ["index.md", "tutorial.md", "backprop.md", "notation.md",
                "initialisation.md", "activations.md", "answers.md",
-               "testing.md", "gradcheck.md", "cli.md", "gallery.md"]
+               "testing.md", "gradcheck.md", "cli.md", "gallery.md", "engine.md"]
 
 
 def _config() -> dict:
