@@ -28,10 +28,11 @@ DOCS = ROOT / "docs"
 CONFIG = ROOT / "mkdocs.yml"
 FIGURE = re.compile(r"\]\((figures/[^)\s]+)\)")
 ZH = ".zh.md"
-# The pages the Chinese site must have in Chinese (issue 14): the rest may
-# fall back to English.
+# The pages the Chinese site must have in Chinese (issue 14, then the tools
+# pages): the rest may fall back to English.
 ZH_REQUIRED = ["index.md", "tutorial.md", "backprop.md", "notation.md",
-               "initialisation.md", "activations.md", "answers.md"]
+               "initialisation.md", "activations.md", "answers.md",
+               "testing.md", "gradcheck.md", "cli.md", "gallery.md", "engine.md"]
 
 
 def _config() -> dict:
