@@ -22,10 +22,11 @@ from typing import Iterator
 
 import numpy as np
 
-__all__ = ["recycling", "empty"]
+__all__ = ["recycling", "empty", "pooled"]
 
-# Smaller arrays come from malloc's free lists, which costs less than a lookup here.
-MIN_BYTES = 1 << 16
+# Smaller arrays (under 64 KiB of float64) come from malloc's free lists, which
+# costs less than a lookup here.
+MIN_ENTRIES = 1 << 13
 
 
 class _State(threading.local):
@@ -56,12 +57,19 @@ def _take(bucket: list) -> "np.ndarray | None":
     return None
 
 
+def pooled(entries: int) -> bool:
+    """Whether a result of (at most) ``entries`` entries should come from
+    ``empty``: inside ``recycling()`` and large. Ops ask first, and otherwise
+    let numpy allocate, which costs less for small results."""
+    return entries >= MIN_ENTRIES and _state.pool is not None
+
+
 def empty(shape: tuple) -> np.ndarray:
     """A float64 array of ``shape`` with any contents, for an op to write its
     result into: inside ``recycling()``, a large one may be a pooled array
     that nothing refers to any more."""
     pool = _state.pool
-    if pool is None or math.prod(shape) * 8 < MIN_BYTES:
+    if pool is None or math.prod(shape) < MIN_ENTRIES:
         return np.empty(shape)
     bucket = pool.get(shape)
     if bucket is None:

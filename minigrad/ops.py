@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from minigrad.buffers import empty
+from minigrad.buffers import empty, pooled
 from minigrad.tensor import Tensor, _constant, describe
 
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
@@ -82,8 +82,20 @@ def _broadcast_shape(x: np.ndarray, y: np.ndarray) -> tuple:
 
 
 def _elementwise(ufunc: np.ufunc, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    # Into recycling's array: the same bits as x + y, without asking malloc.
-    return ufunc(x, y, out=empty(_broadcast_shape(x, y)))
+    """ufunc(x, y) with broadcasting; a large result goes into a recycled array
+    (``minigrad.buffers``; the same bits). x.size * y.size bounds its size."""
+    if pooled(x.size * y.size):
+        return ufunc(x, y, out=empty(_broadcast_shape(x, y)))
+    try:
+        return ufunc(x, y)
+    except ValueError:
+        _broadcast_shape(x, y)   # raises the message that names both shapes
+        raise
+
+
+def _unary(ufunc: np.ufunc, z: np.ndarray) -> np.ndarray:
+    # ufunc(z); a large result into a recycled array, as _elementwise does
+    return ufunc(z, out=empty(z.shape)) if pooled(z.size) else ufunc(z)
 
 
 # --- elementwise arithmetic, with numpy broadcasting ------------------------
@@ -138,8 +150,11 @@ def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b for 2-D a and b. An inner dimension of 1 is an outer product
     (W[2]ᵀ dZ[2] in backprop), which broadcasting computes with the same
     numbers, bit for bit, and faster than BLAS (see benchmarks/README.md)."""
-    out = empty((a.shape[0], b.shape[1]))
-    return np.multiply(a, b, out=out) if a.shape[1] == 1 else np.matmul(a, b, out=out)
+    outer = a.shape[1] == 1
+    if pooled(a.shape[0] * b.shape[1]):   # a large result: into a recycled array
+        out = empty((a.shape[0], b.shape[1]))
+        return np.multiply(a, b, out=out) if outer else np.matmul(a, b, out=out)
+    return a * b if outer else a @ b
 
 
 @op("matmul", 2)
@@ -241,7 +256,7 @@ def log(x):
 @op("tanh")
 def tanh(z):
     """A = tanh(Z). Shapes: any -> same."""
-    a = np.tanh(z, out=empty(z.shape))
+    a = _unary(np.tanh, z)
     return a, (lambda g: _tanh_vjp(g, a),)
 
 
@@ -289,7 +304,9 @@ def relu(z):
     """A = max(0, Z). Shapes: any -> same."""
     positive = z > 0
     # 0 at z = 0: the notes' convention, and PyTorch's.
-    return np.maximum(z, 0.0, out=empty(z.shape)), (lambda g: g * positive,)   # keeps NaN
+    # maximum, not where: it keeps NaN visible
+    value = np.maximum(z, 0.0, out=empty(z.shape)) if pooled(z.size) else np.maximum(z, 0.0)
+    return value, (lambda g: g * positive,)
 
 
 @op("leaky_relu")

@@ -243,24 +243,38 @@ class Network(ABC):
         # ``graph`` for data check_data has passed.
         # as_tensor, not tensor (which copies): g["W[1]"].data is net.params["W[1]"]
         # for learners to compare, and nothing is copied
-        leaves = {k: mg.as_tensor(v, requires_grad=True, name=k) for k, v in self.params.items()}
-        return self._graph_on(mg.as_tensor(X, name="X"), mg.as_tensor(Y, name="Y"), leaves)
-
-    def _graph_on(self, X: mg.Tensor, Y: mg.Tensor, leaves: Mapping[str, mg.Tensor],
-                  output: bool = True) -> Graph:
-        """The graph on the given leaves (X, Y and ``leaves["W[1]"]``, ...).
-        output=False leaves out A[L], which J does not use (fit's private graph)."""
-        A = X
-        nodes = {"X": X, "Y": Y}
-        for l in range(1, self.L + 1):
-            W, b = leaves[f"W[{l}]"], leaves[f"b[{l}]"]
-            Z = (W @ A + b).named(f"Z[{l}]")
-            nodes[f"W[{l}]"], nodes[f"b[{l}]"], nodes[f"Z[{l}]"] = W, b, Z
-            if l < self.L or output:
-                A = nodes[f"A[{l}]"] = self._g(l).op(Z).named(f"A[{l}]")
-        J = nodes["J"] = mg.binary_cross_entropy_with_logits(Z, Y).named("J")
-        return Graph(nodes, J, output=A if output else None,
+        nodes = self._build(mg.as_tensor(X, name="X"), mg.as_tensor(Y, name="Y"),
+                            self._leaves(), self._layers(), output=True)
+        return Graph(nodes, nodes["J"], output=nodes[f"A[{self.L}]"],
                      activations={l: self._g(l) for l in range(1, self.L + 1)})
+
+    def _leaves(self) -> Dict[str, mg.Tensor]:
+        """The parameters as leaves that require grad, sharing ``params``' arrays."""
+        return {k: mg.as_tensor(v, requires_grad=True, name=k) for k, v in self.params.items()}
+
+    def _layers(self) -> List[Tuple[str, str, str, str, Callable[[mg.Tensor], mg.Tensor]]]:
+        """Per layer l: the names W[l], b[l], Z[l], A[l] and the op making A[l]."""
+        return [(f"W[{l}]", f"b[{l}]", f"Z[{l}]", f"A[{l}]", self._g(l).op)
+                for l in range(1, self.L + 1)]
+
+    @staticmethod
+    def _build(X: mg.Tensor, Y: mg.Tensor, leaves: Mapping[str, mg.Tensor],
+               layers: Sequence[tuple], output: bool) -> Dict[str, mg.Tensor]:
+        """The forward pass as a graph on the given leaves: ``{name: node}``, J
+        included. output=False leaves out A[L], which J does not use (fit's
+        private graph). Names are set directly: they are the notes' own."""
+        nodes = {"X": X, "Y": Y}
+        A, last = X, len(layers) - 1
+        for l, (w, b, z, a, g) in enumerate(layers):
+            W, B = nodes[w], nodes[b] = leaves[w], leaves[b]
+            Z = nodes[z] = W @ A + B
+            Z.name = z
+            if l < last or output:
+                A = nodes[a] = g(Z)
+                A.name = a
+        J = nodes["J"] = mg.binary_cross_entropy_with_logits(Z, Y)
+        J.name = "J"
+        return nodes
 
     def autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
         """J and ``{"W[1]": ∂J/∂W[1], ...}`` for every parameter, by autograd."""
@@ -268,16 +282,18 @@ class Network(ABC):
         return self._autograd(X, Y)
 
     def _autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
-        leaves = {k: mg.as_tensor(v, requires_grad=True, name=k) for k, v in self.params.items()}
-        J = self._cost_graph(mg.as_tensor(X, name="X"), mg.as_tensor(Y, name="Y"), leaves)
+        leaves = self._leaves()
+        J = self._cost(mg.as_tensor(X, name="X"), mg.as_tensor(Y, name="Y"), leaves,
+                       list(leaves.values()), self._layers())
         return J.item(), {k: t.grad for k, t in leaves.items()}
 
-    def _cost_graph(self, X: mg.Tensor, Y: mg.Tensor, leaves: Mapping[str, mg.Tensor]) -> mg.Tensor:
-        """J, after J.backward(inputs=the parameters): a graph nobody else sees, so
+    def _cost(self, X: mg.Tensor, Y: mg.Tensor, leaves: Mapping[str, mg.Tensor],
+              parameters: List[mg.Tensor], layers: Sequence[tuple]) -> mg.Tensor:
+        """J, after J.backward(inputs=parameters): a graph nobody else sees, so
         only the parameters keep a .grad (same numbers, half the memory), and
         A[L], which J does not use, is not made."""
-        J = self._graph_on(X, Y, leaves, output=False).loss
-        J.backward(inputs=list(leaves.values()))
+        J = self._build(X, Y, leaves, layers, output=False)["J"]
+        J.backward(inputs=parameters)
         return J
 
     # --- backward by hand ----------------------------------------------------
@@ -330,18 +346,19 @@ class Network(ABC):
         # place, so that arrays (and graphs) taken from params before the fit keep
         # their values; X and Y were checked above, once.
         self.params = {k: v.copy() for k, v in self.params.items()}
-        leaves = {k: mg.as_tensor(v, requires_grad=True, name=k) for k, v in self.params.items()}
+        leaves, layers = self._leaves(), self._layers()
+        parameters = list(leaves.values())
         X_t, Y_t = mg.as_tensor(X, name="X"), mg.as_tensor(Y, name="Y")
         # mg.recycling: each step's large arrays reuse those of the step before,
         # whose graph is gone, instead of being faulted in again (same bits)
         costs = []
         with mg.recycling():
             for i in range(iterations):
-                J = self._cost_graph(X_t, Y_t, leaves)
+                J = self._cost(X_t, Y_t, leaves, parameters, layers)
                 cost = J.item()
                 del J   # the graph goes, and with it the read-only hold on the parameters
                 costs.append(cost)
-                for t in leaves.values():
+                for t in parameters:
                     grad, t.grad = t.grad, None
                     grad *= -learning_rate   # W + (-lr dW) rounds as W - lr dW does
                     np.add(t.data, grad, out=t.data)

@@ -15,7 +15,7 @@ BIG = (64, 128)   # 64 KiB of float64: large enough to be pooled
 
 
 def _everything_pooled():
-    return mock.patch.object(buffers, "MIN_BYTES", 0)
+    return mock.patch.object(buffers, "MIN_ENTRIES", 0)
 
 
 def _values_and_grads(program, pair):
