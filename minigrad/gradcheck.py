@@ -8,6 +8,7 @@ from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
 
+from minigrad.table import text_table
 from minigrad.tensor import Tensor, no_grad
 
 __all__ = ["numerical_grad", "gradcheck", "relative_difference", "GradcheckReport",
@@ -135,12 +136,11 @@ class GradcheckReport:
         return self.ok
 
     def __str__(self) -> str:
-        width = max([len(r.name) for r in self.inputs] + [5])
-        lines = [f"{'input':<{width}}  {'shape':<12} {'difference':>12}  verdict"]
-        for r in self.inputs:
-            verdict = ("ok" if r.ok else "WRONG (not finite)" if np.isnan(r.difference)
-                       else f"WRONG (>= {self.tol:g})")
-            lines.append(f"{r.name:<{width}}  {str(r.shape):<12} {r.difference:>12.3e}  {verdict}")
+        rows = [[r.name, r.shape, f"{r.difference:.3e}",
+                 "ok" if r.ok else "WRONG (not finite)" if np.isnan(r.difference)
+                 else f"WRONG (>= {self.tol:g})"] for r in self.inputs]
+        lines = [text_table(["input", "shape", "difference", "verdict"], rows, align="<<>",
+                            rule=False)]
         if not self.depends_on_inputs:
             lines.append("f does not depend on any input: every gradient is 0")
         return "\n".join(lines)

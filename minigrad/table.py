@@ -4,6 +4,7 @@
 
 Columns are padded by *display* width: a wide (East Asian) character takes
 two terminal cells, a combining mark none, so ``len()`` would misalign them.
+Numbers read best right-aligned: ``align="<<>"`` puts the third column on the right.
 """
 from __future__ import annotations
 
@@ -24,11 +25,29 @@ def display_width(text: str) -> int:
     return width
 
 
-def text_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A header, a rule of dashes, and one line per row; cells are ``str()``-ed,
-    columns separated by two spaces, trailing spaces stripped."""
+def _pad(cell: str, width: int, align: str) -> str:
+    space = " " * (width - display_width(cell))
+    return space + cell if align == ">" else cell + space
+
+
+def text_table(header: Sequence[str], rows: Iterable[Sequence[object]],
+               align: Sequence[str] = "", rule: bool = True) -> str:
+    """A header, a rule of dashes (unless ``rule=False``), and one line per row;
+    cells are ``str()``-ed, columns separated by two spaces, trailing spaces
+    stripped. ``align`` has one ``"<"`` (left) or ``">"`` (right) per column,
+    the header's cell included; columns it does not reach are left-aligned."""
+    align = list(align)
+    if len(align) > len(header) or any(a not in ("<", ">") for a in align):
+        raise ValueError(f"text_table: align must hold at most {len(header)} of '<' and "
+                         f"'>' (one per column); got {''.join(map(str, align))!r}")
+    align += ["<"] * (len(header) - len(align))
     cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    for i, row in enumerate(cells[1:], start=1):
+        if len(row) != len(header):
+            raise ValueError(f"text_table: row {i} has {len(row)} cells; the header has "
+                             f"{len(header)}: {row!r}")
     widths = [max(display_width(row[i]) for row in cells) for i in range(len(header))]
-    cells.insert(1, ["-" * w for w in widths])
-    return "\n".join("  ".join(c + " " * (w - display_width(c)) for c, w in zip(row, widths))
-                     .rstrip() for row in cells)
+    if rule:
+        cells.insert(1, ["-" * w for w in widths])
+    return "\n".join("  ".join(_pad(c, w, a) for c, w, a in zip(row, widths, align)).rstrip()
+                     for row in cells)

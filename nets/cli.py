@@ -16,7 +16,7 @@ traceback. Whatever can be known to fail is refused before any training
 starts: output paths (writable, Graphviz present), sizes this machine's
 memory cannot hold, weights that overflow float64; a run that diverges stops
 with one line too. Exit code 1 means the work could not be done (a backprop
-check failed, Graphviz or matplotlib missing).
+check failed, Graphviz or matplotlib missing: one line, saying how to install it).
 """
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ __all__ = ["main", "build_parser"]
 PROG = "minigrad"
 USAGE_ERROR = 2     # bad arguments, as argparse itself exits
 FAILURE = 1         # the arguments were fine but the work failed
+MISSING_DOT = ("Graphviz's `dot` is not on PATH (it draws the .png/.svg/.pdf graphs and the "
+               "--animate frames): install Graphviz (apt-get install graphviz, brew install "
+               "graphviz or conda install -c conda-forge graphviz), or write DOT text: "
+               "minigrad draw --out graph.dot")
 
 
 # --- argument types: each says what it expected and what it got ---------------------------
@@ -611,9 +615,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{PROG}: error: out of memory; try a smaller --hidden or --m",
               file=sys.stderr)
         return USAGE_ERROR
-    except (ImportError, mg.viz.GraphvizNotFoundError) as error:
-        # a missing tool: the message's later lines say how to install it
-        print(f"{PROG}: error: {error}", file=sys.stderr)
+    except mg.viz.GraphvizNotFoundError:
+        # a missing tool: the work failed (1), the arguments were fine; one line, as
+        # every error here, naming it and how to install it (the library's message
+        # lists the installers on lines of their own and speaks of save_graph)
+        print(f"{PROG}: error: {MISSING_DOT}", file=sys.stderr)
+        return FAILURE
+    except ImportError as error:
+        # matplotlib or Pillow missing: their messages say what to pip install
+        print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
         return FAILURE
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

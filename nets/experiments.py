@@ -41,9 +41,10 @@ from nets import data, plots
 from nets.network import Network, accuracy
 from nets.two_layer import LogisticRegression, TwoLayerNet
 
-__all__ = ["Run", "ZeroInitResult", "LinearResult", "ActivationsResult", "InitScaleResult",
-           "HiddenSizesResult", "zero_init", "linear", "activations", "init_scale",
-           "hidden_sizes", "Experiment", "EXPERIMENTS", "first_below"]
+__all__ = ["Run", "ZeroInitResult", "ROUND_OFF", "FIRST_UPDATES", "LinearResult",
+           "ActivationsResult", "InitScaleResult", "HiddenSizesResult", "zero_init", "linear",
+           "activations", "init_scale", "hidden_sizes", "Experiment", "EXPERIMENTS",
+           "first_below"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 Progress = Optional[Callable[[int, float], None]]
@@ -105,37 +106,93 @@ def _row_spread(P: np.ndarray) -> float:
 
 # --- zero-init ----------------------------------------------------------------------------
 
+# Rows of W[1] closer than this, relative to the weights' size, are equal up to rounding:
+# float64 rounds at ~1e-16 of a value, and a rounding difference needs hundreds of updates
+# to grow to 1e-12 (on the flower at lr 1.2, n[1] = 3 to 6: 500 to 800).
+ROUND_OFF = 1e-12
+# Rows that started equal and are apart after this few updates were split by the training
+# itself, not by rounding: no rounding difference grows past ROUND_OFF that fast.
+FIRST_UPDATES = 10
+
+
+def _relative_spread(W1: np.ndarray) -> float:
+    """max |W[1][i] - W[1][0]| in units of the weights' size, max(1, max |W[1]|)."""
+    return _row_spread(W1) / max(1.0, float(np.abs(W1).max()))
+
+
 @dataclass
 class ZeroInitResult:
     """Per init ("random", "zeros", "constant", and a one-unit net for
-    comparison): the run, and how far apart the hidden units ended up."""
+    comparison): the run, and how far apart the hidden units were at init,
+    after each update and at the end.
+
+    In exact arithmetic rows of W[1] that start equal stay equal. In float64 a
+    kernel may round one row's sums differently from another's (which rows, and
+    whether at all, depends on the BLAS kernel and on n[1]), and training at a
+    large learning rate amplifies such a difference: the symmetric state is
+    unstable. So ``symmetry`` tells three cases apart, from the spread history."""
 
     runs: Dict[str, Run]
     spread: Dict[str, float]        # max |W[1][i] - W[1][0]| after training
     one_unit_gap: Dict[str, float]  # max |Ŷ - Ŷ of the equivalent one-unit net|
+    # max |W[1][i] - W[1][0]| / max(1, max |W[1]|): [0] at init, [k] after update k
+    spread_history: Dict[str, np.ndarray]
     figure: Optional[Path] = None
 
+    def split_after(self, label: str) -> Optional[int]:
+        """The first k whose rows of W[1] were further apart than round-off
+        after update k (0: at init), or None if they never were."""
+        over = np.flatnonzero(self.spread_history[label] > ROUND_OFF)
+        return int(over[0]) if over.size else None
+
+    def symmetry(self, label: str) -> str:
+        """Are the hidden units identical? ``"yes"``: the rows of W[1] were equal
+        up to round-off at init and after every update. ``"split by rounding"``:
+        equal at init and through the first ``FIRST_UPDATES`` updates, so exact
+        arithmetic keeps them equal; apart later, so rounding, amplified by
+        training, split them (see ``split_after``). ``"no"``: apart at init
+        (random init), or split at once. ``"-"``: one unit, nothing to compare."""
+        if self.runs[label].net.layer_dims[1] == 1:
+            return "-"
+        k = self.split_after(label)
+        if k is None:
+            return "yes"
+        return "split by rounding" if k > FIRST_UPDATES else "no"
+
     def identical_units(self, label: str) -> bool:
-        """The rows of W[1] are equal, up to the last bit BLAS may round
-        differently in one row than another (observed: ≤ 1e-13 for odd n[1])."""
-        W1 = self.runs[label].net.params["W[1]"]
-        return self.spread[label] <= 1e-12 * max(1.0, float(np.abs(W1).max()))
+        """The rows of W[1] stayed equal up to round-off from init to the end."""
+        return self.symmetry(label) == "yes"
+
+    def _identical_cell(self, label: str) -> str:
+        verdict = self.symmetry(label)
+        return f"{verdict} at update {self.split_after(label)}" \
+            if verdict == "split by rounding" else verdict
 
     def table(self) -> str:
-        rows = []
-        for label, run in self.runs.items():
-            n_h = run.net.layer_dims[1]
-            spread = self.spread[label]
-            same = "yes" if n_h > 1 and self.identical_units(label) else \
-                ("-" if n_h == 1 else "no")
-            rows.append([label, n_h, f"{spread:.3g}", same, f"{run.final_cost:.4f}",
-                         _pct(run.accuracy)])
-        note = ("\nzeros/constant: every hidden unit computes the same thing, so the net is "
-                "a one-unit net\n(max |Ŷ - Ŷ of one unit| = "
+        rows = [[label, run.net.layer_dims[1],
+                 "-" if run.net.layer_dims[1] == 1 else _spread(self.spread[label]),
+                 self._identical_cell(label), f"{run.final_cost:.4f}", _pct(run.accuracy)]
+                for label, run in self.runs.items()]
+        note = (f"\n{', '.join(self.one_unit_gap)}: the rows of W[1] start equal and exact "
+                f"arithmetic keeps them equal, so the net\ncomputes what one unit does "
+                f"(max |Ŷ - Ŷ of one unit| = "
                 + ", ".join(f"{k}: {_rounding(v)}" for k, v in self.one_unit_gap.items())
-                + "); random init breaks the symmetry.")
+                + ");\nrandom init breaks the symmetry.")
+        for k in self.one_unit_gap:
+            if self.symmetry(k) == "split by rounding":
+                at = self.split_after(k)
+                note += (f"\n{k}: rows equal up to round-off ({ROUND_OFF:g} of the weights) "
+                         f"through update {at - 1}, apart after update {at}:\nfloat64 rounded "
+                         f"one row differently from another (it depends on the BLAS kernel and "
+                         f"n[1]),\nand training amplified the difference.")
         return text_table(["init", "n[1]", "max |W[1] row i - row 0|", "units identical",
-                       "final J", "accuracy"], rows) + note
+                           "final J", "accuracy"], rows) + note
+
+
+def _spread(spread: float) -> str:
+    """A row spread: 3 digits, or "< 1e-12" for one that is 0 or round-off (so both
+    print alike on every machine)."""
+    return _rounding(spread) if spread < 1e-12 else f"{spread:.3g}"
 
 
 def zero_init(iterations: int = 10_000, m: int = 400, n_h: int = 4,
@@ -144,26 +201,46 @@ def zero_init(iterations: int = 10_000, m: int = 400, n_h: int = 4,
               out: Optional[PathLike] = None, progress: Progress = None) -> ZeroInitResult:
     """Train n[1] = ``n_h`` tanh nets from random (×0.01), zero and constant
     (every weight = ``constant``) weights, and a one-unit net from random
-    weights. Zeros and constant keep the rows of W[1] identical: their n[1]
-    units act as one, so they train no better than the one-unit net."""
+    weights. Zeros and constant keep the rows of W[1] identical (in exact
+    arithmetic): their n[1] units act as one, so they train no better than
+    the one-unit net. The
+    spread of the rows is recorded after every update, so the result can tell
+    rows that rounding split late in training from rows that were never equal."""
     X, Y = _dataset(dataset, m, data_seed)
     out = plots.check_output(out) if out is not None else None
-    runs, spread, gap = {}, {}, {}
+    runs, spread, gap, history = {}, {}, {}, {}
     for label, n, init, scale in _zero_init_plan(n_h, constant):
         net = TwoLayerNet(X.shape[0], n, "tanh", init=init, scale=scale, seed=seed)
-        runs[label] = _train(label, net, X, Y, iterations, learning_rate, method, progress)
+        spreads = [_relative_spread(net.params["W[1]"])]
+        runs[label] = _train(label, net, X, Y, iterations, learning_rate, method,
+                             _watching_rows(net, spreads, progress))
+        history[label] = np.array(spreads, dtype=np.float64)
         spread[label] = _row_spread(net.params["W[1]"])
         if init in ("zeros", "constant"):
             gap[label] = float(np.max(np.abs(net.predict_proba(X)
                                              - _one_unit(net).predict_proba(X))))
-    result = ZeroInitResult(runs, spread, gap)
+    result = ZeroInitResult(runs, spread, gap, history)
     if out is not None:
+        split = [k for k in gap if result.symmetry(k) == "split by rounding"]
+        title = f"Zero and constant init keep the {n_h} hidden units identical" + (
+            f" (until rounding split {', '.join(split)})" if split else "")
         result.figure = plots.costs_and_boundaries(
             {k: r.costs for k, r in runs.items()},
             [(f"{k} ({_pct(r.accuracy)})", r.net) for k, r in runs.items()], X, Y, out,
-            title=f"Zero and constant init keep the {n_h} hidden units identical",
-            log_x=True)
+            title=title, log_x=True)
     return result
+
+
+def _watching_rows(net: TwoLayerNet, spreads: List[float], progress: Progress
+                   ) -> Callable[[int, float], None]:
+    """A ``fit`` callback that appends the relative row spread of W[1] after each
+    update to ``spreads`` (read from ``net.params``: each method updates it), then
+    calls ``progress``."""
+    def callback(i: int, J: float) -> None:
+        spreads.append(_relative_spread(net.params["W[1]"]))
+        if progress is not None:
+            progress(i, J)
+    return callback
 
 
 def _zero_init_plan(n_h: int, constant: float) -> List[Tuple[str, int, str, float]]:

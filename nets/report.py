@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 import minigrad as mg
+from minigrad.table import text_table
 from nets import activations, diagnosis, slips
 from nets.course import course_text
 from nets.network import Graph
@@ -241,27 +242,25 @@ class BackpropReport:
         if numerical:
             header.append("autograd vs numerical")
         header.append("verdict")
-        table = [header]
+        rows = []
         for r in self.rows:
             names = [self.label(r.name), str(r.name)] if self.labels else [str(r.name)]
             cells = names + ["-" if r.shape is None else str(r.shape), _number(r.difference)]
             if numerical:
                 cells.append(_number(r.numerical_difference))
             cells.append(f"{r.verdict}  {r.note}" if r.note else r.verdict)
-            table.append(cells)
-        widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
-        # names and shapes left-aligned, numbers right-aligned, the verdict free
-        text_columns = len(header) - (3 if numerical else 2)
-        aligns = ["<"] * text_columns + [">"] * (len(header) - 1 - text_columns)
-        lines = ["  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(row, aligns, widths))
-                 + "  " + row[-1] for row in table]
+            rows.append(cells)
+        # names and shapes left-aligned, the differences right-aligned, the verdict last
+        numbers = 2 if numerical else 1
+        align = "<" * (len(header) - 1 - numbers) + ">" * numbers
+        table = text_table(header, rows, align=align, rule=False)
         convention = ("dZ per sample, as the course's dZ2 = A2 − Y" if self.labels
                       else "dZ, dA per sample")
         who = self.hand_name if self.labels else "hand"   # the course's function by its name
         title = (f"check_backprop: {who} vs autograd on m = {self.m} samples "
                  f"(agree below {self.tol:g}; {convention}"
                  + ("; numerical is shown, not judged)" if numerical else ")"))
-        return "\n".join([title] + lines + [self.diagnosis()])
+        return "\n".join([title, table, self.diagnosis()])
 
     def draw(self, **options: Any) -> "graphviz.Digraph":
         """The graph of J with its gradients, the mismatching nodes highlighted.

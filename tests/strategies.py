@@ -319,6 +319,14 @@ def layered_names() -> st.SearchStrategy:
                      st.integers(0, 12), tensor_names() | st.just(""))
 
 
+# --- text tables: cells as a terminal shows them ---------------------------------
+def terminal_cells(max_size: int = 6) -> st.SearchStrategy:
+    """Table cells mixing one-cell characters (ASCII) and two-cell ones (汉字,
+    fullwidth ｗ): no spaces and no combining marks, so each character takes
+    one or two terminal cells, and a cell may be empty."""
+    return st.text(st.sampled_from("aZ0.-[]()权重梯度ｗ＋"), max_size=max_size)
+
+
 # --- steps: random computation graphs --------------------------------------------
 _UNARY = ("neg", "tanh", "sigmoid", "relu", "leaky_relu", "identity", "square",
           "sum_rows", "mean_columns", "transpose_twice")

@@ -1,6 +1,9 @@
 """check_backprop: the project's formulas pass, each of the notes' six formulas
 broken in turn is caught at its node (and the line "first wrong at ..." names
 it), shapes are never broadcast, and bad hands get clear errors."""
+import dataclasses
+import re
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -8,6 +11,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import nets
+from minigrad.table import display_width
 from nets import DeepNet, LogisticRegression, TwoLayerNet, activations, data
 from nets.check import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE,
                         BackpropReport)
@@ -400,6 +404,20 @@ def test_report_table_has_one_row_per_node_with_shape_difference_verdict():
     assert lines[-2] == "first wrong at Z[1]; W[1], b[1] follow from it"
     assert lines[-1].startswith("likely slip: A[1] in place of g′(Z[1])"), lines[-1]
     assert isinstance(report, BackpropReport)
+
+
+def test_report_columns_line_up_for_wide_gradient_names():
+    # the hand's own names head the table (the course's dW1, ...); a learner's may be 汉字
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, numerical=True)
+    report = dataclasses.replace(report, labels={"W[1]": "梯度W1", "b[2]": "偏置的梯度b2"})
+    lines = str(report).splitlines()[1:10]       # the header and the 8 nodes
+    node_at = {display_width(re.match(r"^\S+\s+", line).group(0)) for line in lines}
+    # both difference columns right-aligned: each ends at one cell on every line
+    ends = {tuple(display_width(line[:m.end()])
+                  for m in re.finditer(r"(?<=\s)(-|\d\.\de[-+]\d\d|vs autograd|vs numerical)"
+                                       r"(?=\s)", line)) for line in lines}
+    assert len(node_at) == 1 and len(ends) == 1 and len(next(iter(ends))) == 2, lines
 
 
 def test_numerical_column_for_parameters_agrees_with_autograd():

@@ -360,13 +360,48 @@ def test_version_prints_the_package_version(capsys):
     assert capsys.readouterr().out.strip() == f"minigrad {mg.__version__}"
 
 
+def _says_install_graphviz_in_one_line(err: str) -> None:
+    # DESIGN: the CLI fails with one clear line; a missing tool is a failed run (exit 1),
+    # not a bad argument (2): the line names the tool and how to install it
+    assert err.count("\n") == 1 and err.startswith("minigrad: error: "), err
+    assert "Graphviz's `dot` is not on PATH" in err and "apt-get install graphviz" in err, err
+    assert "save_graph" not in err, err                    # the CLI's words, not the API's
+
+
 def test_demo_without_graphviz_fails_before_training_and_writes_nothing(
         tmp_path, without_dot, capsys):
     assert cli.main(["demo", "--out-dir", str(tmp_path / "out")]) == cli.FAILURE
     out, err = capsys.readouterr()
     assert out == "", out                                  # no training started
-    assert "Graphviz" in err and "Traceback" not in err, err
+    _says_install_graphviz_in_one_line(err)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("outputs", [["--out", "g.png"], ["--out", "g.svg"],
+                                     ["--animate", "b.gif"], ["--animate", "b.html"]])
+def test_draw_without_graphviz_says_so_in_one_line_and_writes_nothing(
+        outputs, tmp_path, without_dot, capsys):
+    assert cli.main(["draw", "--m", "5", *[str(tmp_path / a) if "." in a else a
+                                            for a in outputs]]) == cli.FAILURE
+    _says_install_graphviz_in_one_line(capsys.readouterr().err)
+    assert list(p.name for p in tmp_path.iterdir()) == ["no-dot-bin"]
+
+
+def test_draw_writes_dot_text_without_graphviz(tmp_path, without_dot, capsys):
+    assert cli.main(["draw", "--m", "5", "--out", str(tmp_path / "g.dot")]) == 0
+    assert (tmp_path / "g.dot").read_text().startswith("digraph"), capsys.readouterr()
+
+
+def test_a_missing_python_package_is_one_line_too(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+
+    def no_matplotlib(*args, **kwargs):
+        raise ImportError("plotting needs matplotlib:\n    pip install 'minigrad[plot]'")
+
+    monkeypatch.setattr(cli.plots, "decision_boundary", no_matplotlib)
+    assert cli.main(["train", "--iterations", "1", "--m", "5", "--plot", "b.png"]) == cli.FAILURE
+    err = capsys.readouterr().err
+    assert err == "minigrad: error: plotting needs matplotlib: pip install 'minigrad[plot]'\n"
 
 
 def test_alpha_reaches_the_net_of_the_command_line():

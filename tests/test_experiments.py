@@ -2,11 +2,13 @@
 own numbers (small sizes, so the file runs in seconds). The experiments train:
 their tests are ``numerics`` ones, run also with every net's initial weights,
 or every dataset, moved by one ulp (tests/conftest.py)."""
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
+import nets.network
 from nets import data
 from nets import experiments as E
 from tests.test_plots import png_size
@@ -68,6 +70,87 @@ def test_the_zero_init_table_has_a_row_per_init_and_the_spread(zero):
     for label in ("random", "zeros", "constant", "random, n[1] = 1"):
         assert label in table, table
     assert "max |W[1] row i - row 0|" in table and "yes" in table, table
+
+
+def _cell(table: str, label: str) -> str:
+    """The "units identical" cell of ``label``'s row of a zero-init table."""
+    header, *lines = table.splitlines()
+    start = header.index("units identical")
+    row = next(line for line in lines if line.startswith(label + "  "))
+    return row[start:header.index("final J")].strip()
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize("n_h", [2, 3, 4, 5])
+def test_zeros_and_constant_are_never_called_different_whatever_n1(n_h, nudge):
+    # Odd n[1] is where a BLAS kernel may round one row differently: "identical" must
+    # then be "yes" or "split by rounding", never "no", on any machine
+    with nudge.everywhere():
+        result = E.zero_init(iterations=300, m=100, n_h=n_h)
+    table = result.table()
+    assert result.symmetry("zeros") == "yes", table        # exact zeros: nothing to round
+    assert result.symmetry("constant") in ("yes", "split by rounding"), table
+    assert _cell(table, "zeros") == "yes" and _cell(table, "constant") != "no", table
+    assert result.symmetry("random") == _cell(table, "random") == "no", table
+    assert result.symmetry("random, n[1] = 1") == "-", table
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize("n_h", [2, 3, 4, 5])
+def test_rows_that_rounding_splits_late_are_called_split_by_rounding(n_h, nudge):
+    # Plant in one row of the constant init a difference of 1e-13 of its value:
+    # below round-off (ROUND_OFF), so the rows start "equal", yet ~500 ulps, so its
+    # growth is the training's (the symmetric state is unstable), not this machine's
+    # rounding. It passes ROUND_OFF after ~90-360 updates here (n[1] = 5 ... 2).
+    # (inner patch undone first, so the nudge's undo restores the real initialize)
+    with nudge.everywhere(), pytest.MonkeyPatch.context() as patch:
+        initialize = nets.network.initialize      # nudged when nudging weights
+
+        def planted(layer_dims, init, **kwargs):
+            params = initialize(layer_dims, init, **kwargs)
+            if init == "constant":
+                params["W[1]"][-1] *= 1 + 1e-13
+            return params
+
+        patch.setattr(nets.network, "initialize", planted)
+        result = E.zero_init(iterations=1000, m=100, n_h=n_h)
+    k = result.split_after("constant")
+    history = result.spread_history["constant"]
+    table = result.table()
+    assert result.symmetry("constant") == "split by rounding", (k, history[[0, -1]])
+    assert E.FIRST_UPDATES < k < 1000 and history[0] <= E.ROUND_OFF < history[-1], k
+    assert _cell(table, "constant") == f"split by rounding at update {k}", table
+    assert f"through update {k - 1}, apart after update {k}" in table, table
+    assert result.symmetry("zeros") == "yes" and result.symmetry("random") == "no", table
+
+
+def test_the_row_spread_is_recorded_at_init_and_after_every_update():
+    result = E.zero_init(iterations=25, m=30, n_h=3)
+    for label, run in result.runs.items():
+        history = result.spread_history[label]
+        W1 = run.net.params["W[1]"]
+        assert len(history) == 26, (label, len(history))
+        assert history[-1] == E._row_spread(W1) / max(1.0, np.abs(W1).max()), label
+    assert result.spread_history["zeros"][0] == result.spread_history["constant"][0] == 0.0
+    assert result.spread_history["random"][0] > E.ROUND_OFF
+
+
+@pytest.mark.parametrize("history, verdict, split", [
+    ([0.0] * 30, "yes", None),
+    ([0.0] * 20 + [1e-12] * 10, "yes", None),                     # at round-off: still equal
+    ([0.0] * 15 + [2e-12] * 15, "split by rounding", 15),         # apart after update 15
+    ([0.0] * 5 + [1e-3] * 25, "no", 5),                           # apart at once: not rounding
+    ([1e-12 * (1 + 1e-9)] + [1.0] * 29, "no", 0),                 # apart at init
+])
+def test_the_verdict_reads_the_spread_history(history, verdict, split):
+    # the same small run, its constant net given each spread history
+    result = E.zero_init(iterations=29, m=20, n_h=2)
+    result = dataclasses.replace(result, spread_history={
+        **result.spread_history, "constant": np.array(history)})
+    assert (result.symmetry("constant"), result.split_after("constant")) == (verdict, split)
+    cell = _cell(result.table(), "constant")
+    assert cell == (verdict if split is None or verdict == "no"
+                    else f"split by rounding at update {split}"), cell
 
 
 # --- linear -------------------------------------------------------------------------------

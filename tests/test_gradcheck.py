@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.gradcheck import GradcheckReport, InputCheck
+from minigrad.table import display_width
 from minigrad.ops import op
 from tests.strategies import arrays, small_shapes
 
@@ -344,14 +345,26 @@ def _row(name, difference, ok):
 def test_gradcheck_report_str_is_an_aligned_table_with_one_verdict_per_row():
     report = GradcheckReport([_row("x", 1e-9, True), _row("bias", 0.5, False),
                               _row("W", float("nan"), False)], 2e-7, depends_on_inputs=False)
+    # minigrad.table's layout: columns as wide as their widest cell, two spaces apart
     assert str(report).splitlines() == [
-        "input  shape          difference  verdict",
-        "x      (2,)            1.000e-09  ok",
-        "bias   (2,)            5.000e-01  WRONG (>= 2e-07)",
-        "W      (2,)                  nan  WRONG (not finite)",
+        "input  shape  difference  verdict",
+        "x      (2,)    1.000e-09  ok",
+        "bias   (2,)    5.000e-01  WRONG (>= 2e-07)",
+        "W      (2,)          nan  WRONG (not finite)",
         "f does not depend on any input: every gradient is 0",
     ], str(report)
     assert np.isnan(report.max_difference) and not report.ok
+
+
+def test_gradcheck_report_columns_line_up_for_wide_names_and_long_shapes():
+    report = GradcheckReport([_row("权重", 1e-9, True), _row("x", 0.5, False),
+                              InputCheck("b", (400, 400, 3), np.zeros(1), np.zeros(1), 0.0,
+                                         True)], 2e-7)
+    lines = str(report).splitlines()
+    shape_at = {display_width(re.match(r"^\S+\s+", line).group(0)) for line in lines}
+    number_ends = {display_width(line[:re.search(r"difference|\d\.\d{3}e[-+]\d\d", line).end()])
+                   for line in lines}
+    assert len(shape_at) == 1 and len(number_ends) == 1, lines
 
 
 def test_gradcheck_report_max_difference_is_the_largest_and_0_when_empty():

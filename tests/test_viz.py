@@ -663,14 +663,6 @@ def test_any_numbers_are_shown_without_a_warning_and_render(data):
         assert ("…" in label) == (not column or data.shape[0] > 8), label
 
 
-def test_text_table_pads_by_terminal_cells():
-    from minigrad.table import display_width, text_table
-
-    assert [display_width(s) for s in ("W[1]", "权重", "ｗ", "e\u0301", "")] == [4, 4, 2, 1, 0]
-    table = text_table(("name", "n"), [("权重", 1), ("e\u0301", 22), ("W[1]", 3)])
-    assert table.splitlines() == ["name  n", "----  --", "权重  1", "e\u0301     22", "W[1]  3"]
-
-
 def test_an_output_beside_the_loss_says_the_loss_does_not_use_it():
     # J is computed from the logits Z[2]; A[2] = σ(Z[2]) is drawn beside it
     X, Y = nets.data.flower(m=5)

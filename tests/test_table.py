@@ -1,0 +1,75 @@
+"""minigrad.table: columns line up by terminal cells, left- or right-aligned."""
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minigrad.table import display_width, text_table
+from tests.strategies import terminal_cells
+
+
+def test_text_table_pads_by_terminal_cells():
+    assert [display_width(s) for s in ("W[1]", "权重", "ｗ", "e\u0301", "")] == [4, 4, 2, 1, 0]
+    table = text_table(("name", "n"), [("权重", 1), ("e\u0301", 22), ("W[1]", 3)])
+    assert table.splitlines() == ["name  n", "----  --", "权重  1", "e\u0301     22", "W[1]  3"]
+
+
+def test_a_right_aligned_column_ends_at_the_same_cell_wide_characters_included():
+    table = text_table(("name", "difference", "verdict"),
+                       [("权重", "1.0e-09", "ok"), ("b", "nan", "WRONG")], align="<>",
+                       rule=False)
+    assert table.splitlines() == ["name  difference  verdict",
+                                  "权重     1.0e-09  ok",
+                                  "b            nan  WRONG"]
+
+
+def _cut(line: str, start: int, end: int) -> str:
+    """The characters of ``line`` between terminal cells ``start`` and ``end``
+    (characters of one or two cells, as ``terminal_cells`` draws them)."""
+    out, at = [], 0
+    for c in line:
+        if start <= at < end:
+            out.append(c)
+        at += display_width(c)
+    return "".join(out)
+
+
+@st.composite
+def tables(draw):
+    columns = draw(st.integers(1, 4))
+    header = draw(st.lists(terminal_cells(), min_size=columns, max_size=columns))
+    rows = draw(st.lists(st.lists(terminal_cells(), min_size=columns, max_size=columns),
+                         max_size=5))
+    align = draw(st.lists(st.sampled_from("<>"), max_size=columns))
+    return header, rows, "".join(align), draw(st.booleans())
+
+
+@given(tables())
+def test_every_cell_sits_in_its_column_padded_on_the_side_align_says(table):
+    header, rows, align, rule = table
+    lines = text_table(header, rows, align=align, rule=rule).split("\n")
+    cells = [header] + rows
+    assert len(lines) == len(cells) + rule, lines
+    if rule:
+        del lines[1]
+    sides = list(align) + ["<"] * (len(header) - len(align))
+    widths = [max(display_width(row[i]) for row in cells) for i in range(len(header))]
+    for line, row in zip(lines, cells):
+        start = 0
+        for cell, width, side in zip(row, widths, sides):
+            column = _cut(line, start, start + width)
+            padded = column.rstrip(" ") if side == "<" else column.lstrip(" ")
+            assert padded == cell, (line, cell, side)
+            assert _cut(line, start + width, start + width + 2).strip(" ") == "", line
+            start += width + 2
+        assert line == line.rstrip(), line
+
+
+@pytest.mark.parametrize("align", ["<><", "^", "l", [">", 1]])
+def test_a_bad_align_names_what_is_allowed(align):
+    with pytest.raises(ValueError, match=r"text_table: align must hold at most 2 of '<' and '>'"):
+        text_table(("a", "b"), [("1", "2")], align=align)
+
+
+def test_a_row_of_the_wrong_length_is_refused_with_its_number():
+    with pytest.raises(ValueError, match=r"row 2 has 1 cells; the header has 2"):
+        text_table(("a", "b"), [("1", "2"), ("3",)])
