@@ -13,6 +13,7 @@ from minigrad.ops import _sigmoid, identity, leaky_relu, op, relu, sigmoid, tanh
 from minigrad.tensor import Tensor
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "check_labels",
+           "CheckedLabels",
            "PROBABILITY_CLIP",
            "identity", "leaky_relu", "relu", "sigmoid", "tanh"]
 
@@ -68,21 +69,52 @@ def binary_cross_entropy_with_logits(Z: Any, Y: Any) -> Tensor:
     return _bce_with_logits(Z, Y)
 
 
+class CheckedLabels:
+    """Labels Y checked once, for a loop that takes the cost of the same Y at
+    every step (``fit``): ``y`` is a read-only copy nobody else holds, so it
+    cannot change after the check, and ``loss(Z, Y)`` on a tensor of that very
+    array skips checking it again. Any other Y is checked as always."""
+
+    __slots__ = ("y", "signs")
+
+    def __init__(self, Y: Any) -> None:
+        y = np.array(Y, dtype=np.float64)   # a copy: the caller's array may change
+        self.signs = np.where(check_labels(y), -1.0, 1.0)
+        y.flags.writeable = False
+        self.y = y
+
+    def loss(self, Z: Any, Y: Any) -> Tensor:
+        """``binary_cross_entropy_with_logits(Z, Y)``, the same bits."""
+        return _bce_with_logits(Z, Y, labels=self)
+
+
 @op("binary_cross_entropy_with_logits", 2)
-def _bce_with_logits(z, y):
+def _bce_with_logits(z, y, labels=None):
     """log σ(Z) = -softplus(-Z), log(1 - σ(Z)) = -softplus(Z), so each entry is
     softplus(Z) - Y Z, summed as softplus(-Z) where Y = 1 and softplus(Z) where
     Y = 0: softplus(Z) - Z would cancel away every digit of a tiny cost."""
-    is_one = _check_labels(z, y, "Z")
     count = z.size
     e = np.exp(-np.abs(z))   # e^-|Z|: softplus's now, σ's in backward
-    # softplus(S) = max(S, 0) + log(1 + e^-|S|), with |S| = |Z|: never overflows
-    softplus = np.where(is_one, -z, z)
+    # softplus(S) = max(S, 0) + log(1 + e^-|S|), with |S| = |Z|: never overflows.
+    # S = -Z where Y = 1, else Z; Z times ±1 is the same, exactly.
+    if labels is not None and labels.y is y and z.shape == y.shape:
+        softplus = z * labels.signs
+    else:
+        softplus = np.where(_check_labels(z, y, "Z"), -z, z)
     np.maximum(softplus, 0.0, out=softplus)
     softplus += np.log1p(e)
     loss = np.add.reduce(softplus, axis=None) / count
-    return np.asarray(loss), (lambda g: (g / count) * (_sigmoid(z, e) - y),
+    return np.asarray(loss), (lambda g: _bce_with_logits_vjp(g, z, e, y, count),
                               lambda g: -(g / count) * z)
+
+
+def _bce_with_logits_vjp(g: np.ndarray, z: np.ndarray, e: np.ndarray, y: np.ndarray,
+                         count: int) -> np.ndarray:
+    """(g / count) * (σ(Z) - Y): the notes' dZ[2] = A[2] - Y, scaled; computed in
+    σ's own fresh array (the same roundings as the expression, fewer arrays)."""
+    out = _sigmoid(z, e)
+    np.subtract(out, y, out=out)
+    return np.multiply(g / count, out, out=out)
 
 
 @op("binary_cross_entropy", 2)

@@ -331,8 +331,9 @@ class Tensor:
         # one (a VJP passing g through, a reshape): stored as .grad, it is copied.
         borrowed = set()
         heap = [(-self._seq, self)]
+        pop, push = heapq.heappop, heapq.heappush
         while heap:
-            node = heapq.heappop(heap)[1]
+            node = pop(heap)[1]
             g = pending.pop(node)
             if check and not np.isfinite(g).all():
                 raise FloatingPointError(f"detect_anomaly: gradient of {_anomaly_label(node)} "
@@ -345,9 +346,10 @@ class Tensor:
                     if type(total) is not np.ndarray:   # 0-d sums come back as numpy scalars
                         total = np.array(total)
                 node.grad = total
-            if node._vjps is None:
+            vjps = node._vjps
+            if vjps is None:
                 continue
-            for parent, vjp, version in zip(node.parents, node._vjps, node._versions):
+            for parent, vjp, version in zip(node.parents, vjps, node._versions):
                 if parent._version != version:
                     raise RuntimeError(_changed_message(parent, node))
                 if not parent.requires_grad:
@@ -356,14 +358,15 @@ class Tensor:
                 shape = parent._data.shape
                 if pg.shape != shape:
                     pg = _unbroadcast(pg, shape)
-                if parent in pending:
-                    pending[parent] = pending[parent] + pg
+                earlier = pending.get(parent)
+                if earlier is not None:
+                    pending[parent] = earlier + pg
                     borrowed.discard(parent)
                 else:
                     pending[parent] = pg
                     if pg is g or type(pg) is not np.ndarray or pg.base is not None:
                         borrowed.add(parent)
-                    heapq.heappush(heap, (-parent._seq, parent))
+                    push(heap, (-parent._seq, parent))
             node._hold = None   # its VJPs have run: the leaves it read may change again
 
     # --- in-place operators ---------------------------------------------------

@@ -22,7 +22,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping,
 import numpy as np
 
 import minigrad as mg
-from minigrad.functional import check_labels
+from minigrad.functional import CheckedLabels, check_labels
 from nets import activations
 from nets.hand_step import HandStep
 from nets.init import initialize
@@ -259,10 +259,14 @@ class Network(ABC):
 
     @staticmethod
     def _build(X: mg.Tensor, Y: mg.Tensor, leaves: Mapping[str, mg.Tensor],
-               layers: Sequence[tuple], output: bool) -> Dict[str, mg.Tensor]:
+               layers: Sequence[tuple], output: bool,
+               loss: Callable[..., mg.Tensor] = mg.binary_cross_entropy_with_logits
+               ) -> Dict[str, mg.Tensor]:
         """The forward pass as a graph on the given leaves: ``{name: node}``, J
         included. output=False leaves out A[L], which J does not use (fit's
-        private graph). Names are set directly: they are the notes' own."""
+        private graph); ``loss`` is the cross-entropy from the logits (fit's
+        skips checking its labels again). Names are set directly: they are the
+        notes' own."""
         nodes = {"X": X, "Y": Y}
         A, last = X, len(layers) - 1
         for l, (w, b, z, a, g) in enumerate(layers):
@@ -272,7 +276,7 @@ class Network(ABC):
             if l < last or output:
                 A = nodes[a] = g(Z)
                 A.name = a
-        J = nodes["J"] = mg.binary_cross_entropy_with_logits(Z, Y)
+        J = nodes["J"] = loss(Z, Y)
         J.name = "J"
         return nodes
 
@@ -284,15 +288,17 @@ class Network(ABC):
     def _autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
         leaves = self._leaves()
         J = self._cost(mg.as_tensor(X, name="X"), mg.as_tensor(Y, name="Y"), leaves,
-                       list(leaves.values()), self._layers())
+                       list(leaves.values()), self._layers(),
+                       mg.binary_cross_entropy_with_logits)
         return J.item(), {k: t.grad for k, t in leaves.items()}
 
     def _cost(self, X: mg.Tensor, Y: mg.Tensor, leaves: Mapping[str, mg.Tensor],
-              parameters: List[mg.Tensor], layers: Sequence[tuple]) -> mg.Tensor:
+              parameters: List[mg.Tensor], layers: Sequence[tuple],
+              loss: Callable[..., mg.Tensor]) -> mg.Tensor:
         """J, after J.backward(inputs=parameters): a graph nobody else sees, so
         only the parameters keep a .grad (same numbers, half the memory), and
         A[L], which J does not use, is not made."""
-        J = self._build(X, Y, leaves, layers, output=False)["J"]
+        J = self._build(X, Y, leaves, layers, False, loss)["J"]
         J.backward(inputs=parameters)
         return J
 
@@ -348,13 +354,14 @@ class Network(ABC):
         self.params = {k: v.copy() for k, v in self.params.items()}
         leaves, layers = self._leaves(), self._layers()
         parameters = list(leaves.values())
-        X_t, Y_t = mg.as_tensor(X, name="X"), mg.as_tensor(Y, name="Y")
+        labels = CheckedLabels(Y)   # checked once here, not at every step's cost
+        X_t, Y_t = mg.as_tensor(X, name="X"), mg.as_tensor(labels.y, name="Y")
         # mg.recycling: each step's large arrays reuse those of the step before,
         # whose graph is gone, instead of being faulted in again (same bits)
         costs = []
         with mg.recycling():
             for i in range(iterations):
-                J = self._cost(X_t, Y_t, leaves, parameters, layers)
+                J = self._cost(X_t, Y_t, leaves, parameters, layers, labels.loss)
                 cost = J.item()
                 del J   # the graph goes, and with it the read-only hold on the parameters
                 costs.append(cost)

@@ -20,7 +20,7 @@ from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 from minigrad import ops
-from minigrad.functional import PROBABILITY_CLIP
+from minigrad.functional import PROBABILITY_CLIP, CheckedLabels
 from minigrad.tensor import _unbroadcast, topological_order
 from tests.strategies import arrays, broadcastable_pairs, finite_floats, labels, small_shapes
 
@@ -405,6 +405,31 @@ def test_cross_entropy_with_logits_gradient_is_sigma_minus_y_bit_for_bit(case):
     Z = mg.tensor(z, requires_grad=True)
     mg.binary_cross_entropy_with_logits(Z, y).backward()
     np.testing.assert_array_equal(Z.grad, (1.0 / z.size) * (ops._sigmoid(z) - y))
+
+
+@given(logits_and_labels())
+def test_labels_checked_once_give_the_same_cost_and_gradient_bit_for_bit(case):
+    z, y = case
+    labels = CheckedLabels(y)
+    y[...] = 1.0 - y   # the caller's array changes; the checked copy does not
+    assert not labels.y.flags.writeable and labels.y.base is None
+    Z1, Z2 = mg.tensor(z, requires_grad=True), mg.tensor(z, requires_grad=True)
+    J1 = mg.binary_cross_entropy_with_logits(Z1, 1.0 - y)
+    J2 = labels.loss(Z2, mg.as_tensor(labels.y))
+    assert J2.op == J1.op and J2.data.tobytes() == J1.data.tobytes()
+    J1.backward()
+    J2.backward()
+    assert Z2.grad.tobytes() == Z1.grad.tobytes()
+
+
+def test_checked_labels_refuse_bad_labels_and_check_any_other_y():
+    with pytest.raises(ValueError, match="only 0 and 1; got 0.5"):
+        CheckedLabels([[0.0, 0.5]])
+    labels = CheckedLabels([[0.0, 1.0]])
+    with pytest.raises(ValueError, match="only 0 and 1; got 2.0"):
+        labels.loss(mg.tensor([[1.0, 2.0]]), mg.tensor([[0.0, 2.0]]))
+    with pytest.raises(ValueError, match="same shape"):
+        labels.loss(mg.tensor([[1.0, 2.0, 3.0]]), mg.tensor([[0.0, 1.0]]))
 
 
 @given(st.integers(1, 4), st.integers(1, 6), st.integers(1, 9), st.floats(0.01, 2.0),
