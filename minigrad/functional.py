@@ -114,7 +114,8 @@ def _bce_with_logits_vjp(g: np.ndarray, z: np.ndarray, e: np.ndarray, y: np.ndar
     σ's own fresh array (the same roundings as the expression, fewer arrays)."""
     out = _sigmoid(z, e)
     np.subtract(out, y, out=out)
-    return np.multiply(g / count, out, out=out)
+    # g is 0-d (J is a scalar): a Python float divides it with the same rounding, faster
+    return np.multiply(float(g) / count, out, out=out)
 
 
 @op("binary_cross_entropy", 2)

@@ -33,6 +33,8 @@ def op(name: str, n_inputs: int = 1) -> Callable:  # pragma: no mutate block (ru
     """
     # One wrapper per arity: this runs for every op of every step, and spelling
     # the inputs out costs less than generators over *args.
+    from_op = Tensor._from_op
+
     def decorate(forward: Callable) -> Callable:
         if n_inputs == 1:
             def apply(x: Any, *rest: Any, **options: Any) -> Tensor:
@@ -41,7 +43,7 @@ def op(name: str, n_inputs: int = 1) -> Callable:  # pragma: no mutate block (ru
                     value, vjps = forward(x._data, *rest, **options)
                 except ValueError as error:
                     raise ValueError(f"{name}: {_describe_inputs(name, (x,))}: {error}") from None
-                return Tensor._from_op(value, (x,), name, vjps)
+                return from_op(value, (x,), name, vjps)
         elif n_inputs == 2:
             def apply(x: Any, y: Any, *rest: Any, **options: Any) -> Tensor:
                 x = x if isinstance(x, Tensor) else _constant(x)
@@ -50,7 +52,7 @@ def op(name: str, n_inputs: int = 1) -> Callable:  # pragma: no mutate block (ru
                     value, vjps = forward(x._data, y._data, *rest, **options)
                 except ValueError as error:
                     raise ValueError(f"{name}: {_describe_inputs(name, (x, y))}: {error}") from None
-                return Tensor._from_op(value, (x, y), name, vjps)
+                return from_op(value, (x, y), name, vjps)
         else:
             raise ValueError(f"op {name!r}: n_inputs must be 1 or 2; got {n_inputs}")
         return functools.wraps(forward)(apply)
@@ -150,23 +152,23 @@ def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b for 2-D a and b. An inner dimension of 1 is an outer product
     (W[2]ᵀ dZ[2] in backprop), which broadcasting computes with the same
     numbers, bit for bit, and faster than BLAS (see benchmarks/README.md)."""
-    outer = a.shape[1] == 1
-    if pooled(a.shape[0] * b.shape[1]):   # a large result: into a recycled array
-        out = empty((a.shape[0], b.shape[1]))
-        return np.multiply(a, b, out=out) if outer else np.matmul(a, b, out=out)
-    return a * b if outer else a @ b
+    n, m = a.shape[0], b.shape[1]
+    if pooled(n * m):   # a large result: into a recycled array
+        out = empty((n, m))
+        return np.multiply(a, b, out=out) if a.shape[1] == 1 else np.matmul(a, b, out=out)
+    return a * b if a.shape[1] == 1 else a @ b
 
 
 @op("matmul", 2)
 def matmul(a, b):
     """Z = A @ B for 2-D and 1-D operands: (n, k) @ (k, m) -> (n, m),
     (n, k) @ (k,) -> (n,), (k,) @ (k, m) -> (m,), (k,) @ (k,) -> ()."""
+    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]:   # the networks' case
+        return _mm(a, b), (lambda g: _mm(g, b.T), lambda g: _mm(a.T, g))
     if a.ndim not in (1, 2) or b.ndim not in (1, 2):
         raise ValueError(f"matmul takes 1-D and 2-D operands; got {a.ndim}-D and {b.ndim}-D")
     if a.shape[-1] != b.shape[0]:
         raise ValueError(f"inner dimensions {a.shape[-1]} and {b.shape[0]} differ")
-    if a.ndim == 2 and b.ndim == 2:   # the networks' case, with no reshaping
-        return _mm(a, b), (lambda g: _mm(g, b.T), lambda g: _mm(a.T, g))
     # A vector is a row on the left and a column on the right; with that, one rule fits all.
     a2 = a if a.ndim == 2 else a.reshape(1, -1)
     b2 = b if b.ndim == 2 else b.reshape(-1, 1)

@@ -186,9 +186,10 @@ class Tensor:
         out._data, out.grad, out.name, out.op = value, None, None, op
         out._seq = next(_creation_counter)
         out._version = 0
-        out.parents, out.requires_grad, out._vjps, out._versions = (), False, None, None
-        out._hold = None
-        if _modes.grad_enabled:
+        out.requires_grad, out._vjps, out._versions, out._hold = False, None, None, None
+        if not _modes.grad_enabled:
+            out.parents = ()
+        else:
             out.parents = parents
             for p in parents:
                 if p.requires_grad:
@@ -450,7 +451,7 @@ def _inputs_to_keep(inputs: Any) -> set:
     """``backward(inputs=...)`` as a set of tensors that require grad, or a clear error."""
     items = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     for t in items:
-        if not isinstance(t, Tensor):
+        if type(t) is not Tensor and not isinstance(t, Tensor):
             raise TypeError(f"backward(inputs=...) takes tensors; got {type(t).__name__}")
         if not t.requires_grad:
             raise ValueError(f"backward(inputs=...): {describe(t)} does not require grad, "
@@ -524,13 +525,30 @@ def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     if grad.shape == shape:
         return grad
     # np.add.reduce is what .sum() calls, minus a Python layer
-    extra = grad.ndim - len(shape)
-    if extra:
-        grad = np.add.reduce(grad, axis=tuple(range(extra)))
-    stretched = tuple([i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1])
+    axes = _unbroadcast_axes.get((grad.shape, shape))
+    if axes is None:
+        if len(_unbroadcast_axes) >= 4096:   # a program of ever new shapes: start again
+            _unbroadcast_axes.clear()
+        axes = _unbroadcast_axes[grad.shape, shape] = _axes_to_sum(grad.shape, shape)
+    leading, stretched = axes
+    if leading:
+        grad = np.add.reduce(grad, axis=leading)
     if stretched:
         grad = np.add.reduce(grad, axis=stretched, keepdims=True)
     return grad
+
+
+def _axes_to_sum(big: tuple, shape: tuple) -> tuple:
+    """The axes ``_unbroadcast`` sums: the leading ones broadcasting added, then
+    (keeping them) those where ``shape`` has a 1 that was stretched."""
+    extra = len(big) - len(shape)
+    stretched = tuple([i for i, n in enumerate(shape) if n == 1 and big[extra + i] != 1])
+    return tuple(range(extra)), stretched
+
+
+# (gradient's shape, input's shape) -> _axes_to_sum: a training loop meets the same
+# few pairs at every step.
+_unbroadcast_axes: dict = {}
 
 
 def topological_order(root: Tensor) -> list:

@@ -348,30 +348,42 @@ class Network(ABC):
             make = HandStep if method == "hand" else ReplayStep
             return _fit_in_place(make(self, X, Y, learning_rate).step, iterations, callback)
         # A PyTorch training loop: the parameters are leaves kept across steps, and
-        # each step builds a fresh graph on them. They hold fresh copies, updated in
-        # place, so that arrays (and graphs) taken from params before the fit keep
-        # their values; X and Y were checked above, once.
+        # each step builds a fresh graph on them. params gets fresh copies, updated
+        # in place, so that arrays (and graphs) taken from it before the fit keep
+        # their values. The leaves hold read-only views of them, as X's and Y's are:
+        # nothing writes them while a graph is alive (the update comes after the
+        # step's graph is gone), so the engine need not lock them at every step.
+        # X and Y were checked above, once.
         self.params = {k: v.copy() for k, v in self.params.items()}
-        leaves, layers = self._leaves(), self._layers()
-        parameters = list(leaves.values())
+        leaves = {k: mg.as_tensor(_read_only(v), requires_grad=True, name=k)
+                  for k, v in self.params.items()}
+        updates = [(t, self.params[k]) for k, t in leaves.items()]
+        parameters, layers = list(leaves.values()), self._layers()
         labels = CheckedLabels(Y)   # checked once here, not at every step's cost
-        X_t, Y_t = mg.as_tensor(X, name="X"), mg.as_tensor(labels.y, name="Y")
+        X_t, Y_t = mg.as_tensor(_read_only(X), name="X"), mg.as_tensor(labels.y, name="Y")
         # mg.recycling: each step's large arrays reuse those of the step before,
         # whose graph is gone, instead of being faulted in again (same bits)
         costs = []
         with mg.recycling():
             for i in range(iterations):
                 J = self._cost(X_t, Y_t, leaves, parameters, layers, labels.loss)
-                cost = J.item()
-                del J   # the graph goes, and with it the read-only hold on the parameters
+                cost = float(J.data)   # J is 0-d
+                del J   # the step's graph goes before its parameters change
                 costs.append(cost)
-                for t in parameters:
+                for t, value in updates:
                     grad, t.grad = t.grad, None
                     grad *= -learning_rate   # W + (-lr dW) rounds as W - lr dW does
-                    np.add(t.data, grad, out=t.data)
+                    np.add(value, grad, out=value)
                 if callback is not None:
                     callback(i, cost)
         return costs
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a``: it sees ``a``'s changes, and makes none."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 def _fit_in_place(step: Callable[[], float], iterations: int,
