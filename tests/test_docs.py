@@ -257,3 +257,15 @@ def test_the_chinese_readme_and_pages_are_collected_by_the_suite():
     assert uncollected == [], f"Sybil's patterns in conftest.py miss {uncollected}"
     assert "README.zh-CN.md" in (ROOT / "README.md").read_text(encoding="utf-8").split("\n## ")[0], \
         "README.md links to README.zh-CN.md at its top"
+
+
+def test_the_engine_pages_quote_ops_tanh_as_ops_py_has_it():
+    # The pages show tanh "as minigrad/ops.py has it"; an op rewritten for
+    # speed once left them showing code that was no longer there.
+    import inspect
+    from minigrad import ops
+    for source in (inspect.getsource(ops.tanh.__wrapped__), inspect.getsource(ops._tanh_vjp)):
+        for page in ("engine.md", "engine.zh.md"):
+            text = (DOCS / page).read_text(encoding="utf-8")
+            assert source in text, (f"docs/{page} no longer quotes minigrad/ops.py verbatim; "
+                                    f"it should show:\n{source}")
