@@ -299,7 +299,7 @@ class Tensor:
         ``inputs`` (a tensor or a sequence of them, as in PyTorch): only these
         get a ``.grad``; every other node's gradient is dropped once it has been
         passed on. The numbers are the same; a training step that needs only
-        ∂J/∂W and ∂J/∂b (``fit``) then holds about half the memory.
+        ∂J/∂W and ∂J/∂b (``fit``) keeps no gradient of an intermediate.
         """
         if not self.requires_grad:
             raise ValueError(f"backward() on {describe(self)}, which does not depend on "

@@ -296,7 +296,7 @@ class Network(ABC):
               parameters: List[mg.Tensor], layers: Sequence[tuple],
               loss: Callable[..., mg.Tensor]) -> mg.Tensor:
         """J, after J.backward(inputs=parameters): a graph nobody else sees, so
-        only the parameters keep a .grad (same numbers, half the memory), and
+        only the parameters keep a .grad (same numbers, less memory), and
         A[L], which J does not use, is not made."""
         J = self._build(X, Y, leaves, layers, False, loss)["J"]
         J.backward(inputs=parameters)
