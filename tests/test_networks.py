@@ -169,6 +169,9 @@ def test_graph_shares_the_parameter_arrays_and_fit_does_not_rewrite_old_graphs()
     assert not np.array_equal(seen[0], seen[1]) and np.array_equal(seen[2], net.params["W[1]"])
     g.loss.backward()
     np.testing.assert_array_equal(g["W[1]"].grad, TwoLayerNet(2, 3).autograd(X, Y)[1]["W[1]"])
+    # fit's read-only views leave the arrays it was given, and params, writable
+    assert X.flags.writeable and Y.flags.writeable
+    assert all(a.flags.writeable for a in net.params.values())
 
 
 def test_hand_forward_equals_the_graph_forward():
