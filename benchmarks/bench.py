@@ -7,7 +7,7 @@ cross-entropy J; samples are columns). Compared:
 
     tuned numpy   the baseline: the notes' formulas as a competent person writes
                   them for speed (below, ``TunedStep``)
-    autograd      net.fit(X, Y, method="autograd"): the graph and J.backward()
+    autograd      net.fit(X, Y, method="autograd"): a new graph each step, J.backward()
     hand          net.fit(X, Y, method="hand"): the notes' formulas
     replay        net.fit(X, Y, method="replay"), when fit offers it
     torch         PyTorch eager autograd in float64, when ``import torch`` works
