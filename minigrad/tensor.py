@@ -39,6 +39,14 @@ _creation_counter = itertools.count()
 _frozen: dict = {}
 
 
+def _hold(arrays: tuple) -> "Optional[_Hold]":
+    """A ``_Hold`` of the arrays among ``arrays`` that the engine locks (writable
+    ones, and those it locked already); None when there is none: an array that
+    came read-only needs no lock (fit's leaves, a user's read-only data)."""
+    held = tuple([a for a in arrays if a.flags.writeable or id(a) in _frozen])
+    return _Hold(held) if held else None
+
+
 class _Hold:
     """Keeps the leaf arrays a recorded node reads read-only for as long as it
     lives; backward drops it once the node's VJPs have run, and a graph that is
@@ -199,14 +207,14 @@ class Tensor:
                         x, y = parents
                         out._versions = (x._version, y._version)
                         if x.op is None:
-                            out._hold = _Hold((x._data, y._data) if y.op is None else (x._data,))
+                            out._hold = _hold((x._data, y._data) if y.op is None else (x._data,))
                         elif y.op is None:
-                            out._hold = _Hold((y._data,))
+                            out._hold = _hold((y._data,))
                     else:
                         out._versions = tuple([q._version for q in parents])
                         leaves = tuple([q._data for q in parents if q.op is None])
                         if leaves:
-                            out._hold = _Hold(leaves)
+                            out._hold = _hold(leaves)
                     break
         if _modes.anomaly and not np.isfinite(value).all():
             raise FloatingPointError(

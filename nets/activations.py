@@ -24,6 +24,7 @@ another slope).
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from dataclasses import dataclass, field, replace
@@ -209,6 +210,11 @@ class Activation:
     def op(self, Z: mg.Tensor) -> mg.Tensor:
         """The engine's op on a tensor, with this activation's parameters."""
         return self._op(Z, **self.kwargs)
+
+    def bound_op(self) -> Callable[[mg.Tensor], mg.Tensor]:
+        """``op`` as one function with the parameters bound, for a loop that calls
+        it at every step (``mg.tanh`` itself when there are none)."""
+        return functools.partial(self._op, **self.kwargs) if self.params else self._op
 
     def with_params(self, **params: float) -> "Activation":
         """The same activation with other parameters (checked, as ``get`` does)."""

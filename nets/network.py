@@ -254,7 +254,7 @@ class Network(ABC):
 
     def _layers(self) -> List[Tuple[str, str, str, str, Callable[[mg.Tensor], mg.Tensor]]]:
         """Per layer l: the names W[l], b[l], Z[l], A[l] and the op making A[l]."""
-        return [(f"W[{l}]", f"b[{l}]", f"Z[{l}]", f"A[{l}]", self._g(l).op)
+        return [(f"W[{l}]", f"b[{l}]", f"Z[{l}]", f"A[{l}]", self._g(l).bound_op())
                 for l in range(1, self.L + 1)]
 
     @staticmethod

@@ -205,6 +205,8 @@ def test_the_engine_op_is_g_with_the_same_parameters_forward_and_backward(act_, 
     Z = mg.tensor(z, requires_grad=True)
     A = act_.op(Z)
     np.testing.assert_allclose(A.data, act_.g(z), rtol=1e-15, atol=0, err_msg=str(act_))
+    bound = act_.bound_op()(Z)   # fit's form: the same op, the same parameters
+    assert bound.op == A.op and bound.data.tobytes() == A.data.tobytes()
     A.backward(np.ones_like(z))
     np.testing.assert_allclose(Z.grad, act_.g_prime(z), rtol=1e-12, atol=1e-300,
                                err_msg=str(act_))
