@@ -231,7 +231,10 @@ class Tape:
         # the eager engine passes a sum's broadcast view on and keeps a copy as
         # .grad, and numpy's matmul takes another path for a stride-0 operand.
         self._g_in = {id(root): seed}
-        for node in reversed(order):
+        # The eager engine's order: newest node first (Tensor.backward's heap on the
+        # creation count), so that three or more contributions to one node are
+        # added in its order; a reversed depth-first order may add them otherwise.
+        for node in sorted(order, key=lambda t: t._seq, reverse=True):
             if node.op is None or not node.requires_grad:
                 continue
             g = self._g_in[id(node)]

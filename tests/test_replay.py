@@ -255,3 +255,19 @@ def test_a_leaky_relu_slope_written_as_a_short_decimal_replays_bit_for_bit(alpha
     rng = np.random.RandomState(0)
     first, second = [rng.randn(3, 5)], [rng.randn(3, 5)]
     assert_replay_is_eager(lambda a: mg.leaky_relu(a * 1.7, alpha=alpha).sum(), first, second)
+
+
+def test_three_gradients_reaching_one_node_are_added_in_the_eager_order():
+    # the graph's depth-first order would add -1 (from -x), 1/3 (the mean), then 1
+    # (the sum); backward() goes newest node first: 1 - 1, then 1/3, which rounds otherwise
+    x = mg.tensor(np.zeros((3, 1)), requires_grad=True)
+
+    def loss():
+        mean, negated = x.mean(axis=0, keepdims=True), -x
+        return (x.sum() + mean.sum()) + negated.sum()
+    J = loss()
+    J.backward()
+    assert x.grad[0, 0] == (1 - 1) + 1 / 3 != (-1 + 1 / 3) + 1
+    tape = mg.record(loss, [x])
+    tape.replay(np.ones((3, 1)))
+    np.testing.assert_array_equal(tape.grads[0], x.grad)
