@@ -24,7 +24,10 @@ are at each replay, and labels Y are checked when recorded (and at every
 replay when Y is a listed leaf).
 
 The arrays a tape returns are its own buffers, rewritten by the next replay:
-copy what you keep, and do not write into them. ``mg.detect_anomaly()`` does
+copy what you keep, and do not write into them. ``intermediates=False``
+keeps only the root's value and the leaves' gradients; other nodes' values
+and gradients then take turns in shared buffers (``minigrad.buffer_plan``),
+so a training step holds less than its eager graph, or a hand-written step. ``mg.detect_anomaly()`` does
 not look inside a replay: use the eager engine to find where a NaN starts.
 """
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tupl
 
 import numpy as np
 
+from minigrad.buffer_plan import Allocator, owner, plan
 from minigrad.tensor import Tensor, describe, topological_order
 
 __all__ = ["record", "Tape", "StaleTape"]
@@ -49,7 +53,7 @@ Kernel = Callable[[], None]
 
 def record(f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
            guard: Optional[Callable[..., Hashable]] = None,
-           keep_graph: bool = True) -> "Tape":
+           keep_graph: bool = True, intermediates: bool = True) -> "Tape":
     """Record the graph of ``f()`` (a scalar Tensor, such as a loss), or of an
     already built root, for replay on new values of ``leaves``.
 
@@ -62,8 +66,14 @@ def record(f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
     ``keep_graph=False`` holds the recorded tensors weakly: a training loop
     then keeps only the tape's buffers, not the eager graph's arrays too
     (``nodes``, ``value`` and ``grad`` then know the tensors you still hold).
+
+    ``intermediates=False`` keeps only what a training step reads: the root's
+    value and the leaves' gradients. The tape then lets a buffer hold several
+    nodes' values and gradients in turn, once the pass no longer reads the
+    earlier one (for the two-layer net: three arrays of Z[1]'s size instead of
+    five), and ``value``/``grad`` of any other node raise ``KeyError``.
     """
-    return Tape(f, leaves, guard, keep_graph)
+    return Tape(f, leaves, guard, keep_graph, intermediates)
 
 
 class Tape:
@@ -71,8 +81,8 @@ class Tape:
 
     def __init__(self, f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
                  guard: Optional[Callable[..., Hashable]] = None,
-                 keep_graph: bool = True) -> None:
-        self._keep_graph = keep_graph
+                 keep_graph: bool = True, intermediates: bool = True) -> None:
+        self._keep_graph, self._intermediates = keep_graph, intermediates
         self._fn = None if isinstance(f, Tensor) else f
         if self._fn is not None and not callable(f):
             raise TypeError(f"record: f must be a function returning a Tensor, or a Tensor; "
@@ -101,6 +111,26 @@ class Tape:
         return [self._grad.get(id(leaf)) for leaf in self.leaves]
 
     @property
+    def flat_inputs(self) -> np.ndarray:
+        """One 1-D array holding ``inputs`` end to end (they are views of it):
+        one numpy call updates every leaf."""
+        return self._flat_inputs
+
+    @property
+    def flat_grads(self) -> Optional[np.ndarray]:
+        """One 1-D array holding ``grads`` end to end, in the layout of
+        ``flat_inputs`` (they are views of it); None when a leaf needs no gradient."""
+        return self._flat_grads
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays the tape replays into: inputs, values, gradients
+        and scratch (each shared array once; not the constants it reads)."""
+        owners = {id(owner(a)): owner(a).nbytes for a in self._buffers}
+        owners[id(self._flat_inputs)] = self._flat_inputs.nbytes
+        return sum(owners.values())
+
+    @property
     def nodes(self) -> List[Tensor]:
         """The recorded tensors, inputs before the nodes made from them (with
         ``keep_graph=False``, those still alive)."""
@@ -108,11 +138,11 @@ class Tape:
 
     def value(self, node: Tensor) -> np.ndarray:
         """``node``'s value at the last replay."""
-        return self._value[self._key_of(node)]
+        return self._value[self._kept_key(node)]
 
     def grad(self, node: Tensor) -> Optional[np.ndarray]:
         """∂root/∂node at the last replay, as ``node.grad`` after ``backward()``."""
-        return self._grad.get(self._key_of(node))
+        return self._grad.get(self._kept_key(node))
 
     def replay(self, *values: Any) -> float:
         """Run the recorded forward and backward pass; return the root's value.
@@ -164,11 +194,16 @@ class Tape:
             leaf.data = np.array(array, dtype=np.float64)
         self._build(self._fn())
 
-    def _key_of(self, node: Tensor) -> int:
+    def _kept_key(self, node: Tensor) -> int:
         key = id(node)
         ref = self._refs.get(key)
         if ref is None or ref() is not node:
             raise KeyError(f"{describe(node)} is not a node of this tape's graph")
+        if key not in self._kept:
+            raise KeyError(f"{describe(node)}: this tape was recorded with "
+                           f"intermediates=False and keeps only its root's value and its "
+                           f"leaves' gradients; record with intermediates=True to read "
+                           f"the others")
         return key
 
     def _build(self, root: Tensor) -> None:
@@ -184,15 +219,40 @@ class Tape:
                 raise ValueError(f"record: leaf {describe(leaf)} is not part of the graph")
         reference_grads = _eager_grads(root, order)
         self._recorded_structure = self._structure([leaf.data for leaf in self.leaves])
+        self._flat_inputs = np.empty(sum(leaf.data.size for leaf in self.leaves))
+        self._inputs, offset = [], 0
+        for leaf in self.leaves:
+            buffer = self._flat_inputs[offset:offset + leaf.data.size].reshape(leaf.shape)
+            np.copyto(buffer, leaf.data)
+            self._inputs.append(buffer)
+            offset += leaf.data.size
+        # Compile twice: the first compile's buffers show how long each is live,
+        # the second gets arrays shared by buffers that are never live together.
+        first = Allocator()
+        self._compile(root, order, first)
+        self._kept = {id(t) for t in order if self._intermediates or t is root
+                      or t.op is None}
+        kept = [a for key, a in self._value.items() if key in self._kept]
+        kept += [a for key, a in self._grad.items() if key in self._kept]
+        leaf_grads = [self._grad.get(id(leaf)) for leaf in self.leaves]
+        flat = leaf_grads if all(g is not None for g in leaf_grads) else []
+        second = Allocator(plan(first.arrays, self._forward + self._backward, kept, flat))
+        self._compile(root, order, second)
+        del first
+        self._buffers = second.arrays
+        self._flat_grads = owner(self._grad[id(self.leaves[0])]) if flat else None
+        self._verify(order, reference_grads)
+        self._refs = {id(t): (weakref.ref(t) if not self._keep_graph else _strong(t))
+                      for t in order}
+
+    def _compile(self, root: Tensor, order: list, alloc: Allocator) -> None:
+        """The kernels of the forward and backward pass, writing into ``alloc``'s buffers."""
         self._value: Dict[int, np.ndarray] = {}
         self._grad: Dict[int, np.ndarray] = {}
         self._forward: List[Kernel] = []
         self._backward: List[Kernel] = []
-        listed = {id(leaf) for leaf in self.leaves}
-        self._inputs = []
-        for leaf in self.leaves:
-            buffer = np.array(leaf.data, dtype=np.float64)
-            self._inputs.append(buffer)
+        self._listed = listed = {id(leaf) for leaf in self.leaves}
+        for leaf, buffer in zip(self.leaves, self._inputs):
             self._value[id(leaf)] = buffer
         compiled = {}
         for node in order:
@@ -205,18 +265,16 @@ class Tape:
                 raise ValueError(f"record: cannot replay op {node.op!r} ({describe(node)}); "
                                  f"ops a tape replays: {', '.join(sorted(_OPS))}")
             op = compile_op(node, [self._value[id(p)] for p in node.parents],
-                            [id(p) in listed for p in node.parents])
+                            [id(p) in listed for p in node.parents], alloc)
             self._value[id(node)] = op.value
             if op.forward is not None:   # None: a view, or the input itself
                 self._forward.append(op.forward)
             compiled[id(node)] = op
         self._root_value = self._value[id(root)]
-        self._compile_backward(root, order, compiled)
-        self._verify(order, reference_grads)
-        self._refs = {id(t): (weakref.ref(t) if not self._keep_graph else _strong(t))
-                      for t in order}
+        self._compile_backward(root, order, compiled, alloc)
 
-    def _compile_backward(self, root: Tensor, order: list, compiled: dict) -> None:
+    def _compile_backward(self, root: Tensor, order: list, compiled: dict,
+                          alloc: Allocator) -> None:
         # How many gradient contributions each node receives: a node with one
         # takes what its consumer's VJP gives, as the eager engine does.
         incoming: Dict[int, int] = {}
@@ -242,10 +300,10 @@ class Tape:
             for i, parent in enumerate(node.parents):
                 if not parent.requires_grad:
                     continue
-                self._backward.extend(self._contribution(op, i, g, parent, incoming))
+                self._backward.extend(self._contribution(op, i, g, parent, incoming, alloc))
 
     def _contribution(self, op: "_Op", i: int, g: np.ndarray, parent: Tensor,
-                      incoming: Dict[int, int]) -> List[Kernel]:
+                      incoming: Dict[int, int], alloc: Allocator) -> List[Kernel]:
         """Kernels adding op's VJP for input i to parent's gradient."""
         key = id(parent)
         first = key not in self._grad
@@ -257,13 +315,13 @@ class Tape:
             source = vjp.make(g)
             kernels.extend(vjp.update(g))
         elif isinstance(vjp, _Direct):   # one numpy call, bound once
-            source = np.empty(op.vjp_shapes[i])
+            source = alloc(op.vjp_shapes[i])
             kernels.append(vjp.bind(g, source))
         else:
-            source = np.empty(op.vjp_shapes[i])
+            source = alloc(op.vjp_shapes[i])
             kernels.append(_bind(vjp, g, source))
         for axes, keepdims, shape in _unbroadcast_steps(source.shape, parent.shape):
-            out = np.empty(shape)
+            out = alloc(shape)
             kernels.append(_reduce(source, axes, keepdims, out))
             source = out
         if not first:
@@ -271,23 +329,32 @@ class Tape:
             return kernels
         if incoming[key] == 1:
             self._g_in[key] = source
-            if source.flags.writeable:
+            # a listed leaf's gradient is an array of the tape's own, and no other
+            # leaf's: flat_grads lays them end to end
+            own = key not in self._listed or (alloc.made(source) and not any(
+                source is self._grad.get(id(leaf)) for leaf in self.leaves))
+            if source.flags.writeable and own:
                 self._grad[key] = source
                 return kernels
         # .grad is a writable array of its own: copy a read-only view, or the first
         # of several contributions (the others are added to it in place)
-        self._grad[key] = target = np.empty(parent.shape)
+        self._grad[key] = target = alloc(parent.shape)
         kernels.append(_copy(source, target))
         self._g_in.setdefault(key, target)
         return kernels
 
     def _verify(self, order: list, reference_grads: Dict[int, Optional[np.ndarray]]) -> None:
+        """Replay the recorded values: every kept value and gradient must be
+        the eager engine's, bit for bit (with ``intermediates=False``, that is
+        the root's value and the leaves' gradients, which the others feed)."""
         for kernel in self._forward:
             kernel()
         for kernel in self._backward:
             kernel()
         for node in order:
             key = id(node)
+            if key not in self._kept:
+                continue
             value, expected = self._value[key], node.data
             if not np.array_equal(value, expected, equal_nan=True):
                 raise RuntimeError(f"record: replaying {describe(node)} (op {node.op}) does not "
@@ -383,13 +450,9 @@ class _View:
         self.make, self.update = make, update
 
 
-def _buffer(node: Tensor) -> np.ndarray:
-    return np.empty(node.shape)
-
-
 def _elementwise(ufunc: np.ufunc) -> Callable:
-    def compile_op(node, ins, listed):
-        out = _buffer(node)
+    def compile_op(node, ins, listed, alloc):
+        out = alloc(node.shape)
         x, y = ins
         return _Op(out, partial(ufunc, x, y, out=out), *_arith_vjps(node.op, ins, out))
     return compile_op
@@ -412,18 +475,18 @@ def _arith_vjps(name: str, ins: list, z: np.ndarray) -> tuple:
     return ([_Direct(lambda g, o: partial(np.divide, g, y, out=o)), div_y],)
 
 
-def _neg(node, ins, listed):
-    out, (x,) = _buffer(node), ins
+def _neg(node, ins, listed, alloc):
+    out, (x,) = alloc(node.shape), ins
     return _Op(out, partial(np.negative, x, out=out),
                [_Direct(lambda g, o: partial(np.negative, g, out=o))])
 
 
-def _matmul(node, ins, listed):
+def _matmul(node, ins, listed, alloc):
     a, b = ins
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"record: the tape replays 2-D matmul only; got {describe(node)} "
                          f"from {a.ndim}-D @ {b.ndim}-D")
-    out = _buffer(node)
+    out = alloc(node.shape)
     aT, bT = a.T, b.T
     # ops._mm: an inner dimension of 1 is an outer product, by broadcasting
     forward = partial(np.multiply if a.shape[1] == 1 else np.matmul, a, b, out=out)
@@ -434,7 +497,7 @@ def _matmul(node, ins, listed):
     return _Op(out, forward, [grad_a, grad_b], [a.shape, b.shape])
 
 
-def _transpose(node, ins, listed):
+def _transpose(node, ins, listed, alloc):
     (x,), recorded = ins, node.parents[0].data
     value = x.T   # a view of the input's buffer, as the eager op returns one
     if x.ndim != 2 or value.shape != node.shape or not np.array_equal(recorded.T, node.data) \
@@ -446,8 +509,8 @@ def _transpose(node, ins, listed):
 
 
 def _unary(forward_ufunc: np.ufunc, grad: Callable) -> Callable:
-    def compile_op(node, ins, listed):
-        out, (x,) = _buffer(node), ins
+    def compile_op(node, ins, listed, alloc):
+        out, (x,) = alloc(node.shape), ins
         return _Op(out, partial(forward_ufunc, x, out=out), [grad(x, out, node.shape)])
     return compile_op
 
@@ -460,14 +523,14 @@ def _tanh_grad(x, a, shape):
     return vjp
 
 
-def _identity(node, ins, listed):
+def _identity(node, ins, listed, alloc):
     (x,) = ins
     return _Op(x, None, [None])   # the eager op returns its input array
 
 
-def _relu(node, ins, listed):
-    out, (z,) = _buffer(node), ins
-    positive = np.empty(node.shape, dtype=bool)
+def _relu(node, ins, listed, alloc):
+    out, (z,) = alloc(node.shape), ins
+    positive = alloc(node.shape, bool)
 
     def forward():
         np.greater(z, 0, out=positive)
@@ -475,11 +538,11 @@ def _relu(node, ins, listed):
     return _Op(out, forward, [_Direct(lambda g, o: partial(np.multiply, g, positive, out=o))])
 
 
-def _leaky_relu(node, ins, listed):
-    out, (z,) = _buffer(node), ins
+def _leaky_relu(node, ins, listed, alloc):
+    out, (z,) = alloc(node.shape), ins
     alpha = _infer_alpha(node, node.parents[0].data)   # the recorded values: z is a buffer
-    slope = np.empty(node.shape)
-    positive = np.empty(node.shape, dtype=bool)
+    slope = alloc(node.shape)
+    positive = alloc(node.shape, bool)
 
     def forward():   # slope = where(z > 0, 1, alpha); value z * slope
         np.greater(z, 0, out=positive)
@@ -530,10 +593,10 @@ def _sigmoid_into(z, e, d, a, positive) -> None:
     np.divide(1.0, d, out=a, where=positive)
 
 
-def _sigmoid(node, ins, listed):
-    out, (z,) = _buffer(node), ins
-    e, d, slope = _buffer(node), _buffer(node), _buffer(node)
-    positive = np.empty(node.shape, dtype=bool)
+def _sigmoid(node, ins, listed, alloc):
+    out, (z,) = alloc(node.shape), ins
+    e, d, slope = alloc(node.shape), alloc(node.shape), alloc(node.shape)
+    positive = alloc(node.shape, bool)
 
     def forward():
         _sigmoid_into(z, e, d, out, positive)
@@ -543,7 +606,7 @@ def _sigmoid(node, ins, listed):
 
 
 def _reduction(mean: bool) -> Callable:
-    def compile_op(node, ins, listed):
+    def compile_op(node, ins, listed, alloc):
         (x,) = ins
         if node.ndim == 0:
             axes, keepdims = tuple(range(x.ndim)), False
@@ -555,7 +618,7 @@ def _reduction(mean: bool) -> Callable:
         else:
             raise ValueError(f"record: the tape replays sum/mean over all axes, or with "
                              f"keepdims=True; got {describe(node)} from shape {x.shape}")
-        out = np.empty(node.shape)
+        out = alloc(node.shape)
         count = int(np.prod([x.shape[a] for a in axes]))
         shape = x.shape
 
@@ -566,7 +629,7 @@ def _reduction(mean: bool) -> Callable:
 
         # ops._expand_back: g (g / count for the mean) with the summed axes put
         # back as 1s, broadcast to the input's shape: a read-only view
-        scaled = np.empty(node.shape)
+        scaled = alloc(node.shape) if mean else None
 
         def make(g):
             h = scaled if mean else g
@@ -597,7 +660,7 @@ def _labels(node: Tensor, y: np.ndarray, is_one: np.ndarray, listed: list) -> Ke
     return lambda: None
 
 
-def _bce_with_logits(node, ins, listed):
+def _bce_with_logits(node, ins, listed, alloc):
     z, y = ins
     if z.shape != y.shape:
         raise ValueError(f"record: Z {z.shape} and Y {y.shape} differ in shape")
@@ -607,9 +670,9 @@ def _bce_with_logits(node, ins, listed):
     # S = where(Y, -Z, Z) is Z times ±1 (exact): one call when Y is a constant
     sign = np.where(is_one, -1.0, 1.0) if constant_y else None
     count = z.size
-    out = np.empty(())
-    t, e, d, a = (np.empty(z.shape) for _ in range(4))
-    positive = np.empty(z.shape, dtype=bool)
+    out = alloc(())
+    t, e, d, a = (alloc(z.shape) for _ in range(4))
+    positive = alloc(z.shape, bool)
 
     def forward():
         check()
@@ -637,16 +700,16 @@ def _bce_with_logits(node, ins, listed):
 _CLIP = 1e-15   # functional.PROBABILITY_CLIP
 
 
-def _bce(node, ins, listed):
+def _bce(node, ins, listed, alloc):
     a, y = ins
     if a.shape != y.shape:
         raise ValueError(f"record: A {a.shape} and Y {y.shape} differ in shape")
     is_one = np.empty(a.shape, dtype=bool)
     check = _labels(node, y, is_one, listed)
     count = a.size
-    out = np.empty(())
-    one_minus_y, p, lp, l1p = (np.empty(a.shape) for _ in range(4))
-    inside = np.empty(a.shape, dtype=bool)
+    out = alloc(())
+    one_minus_y, p, lp, l1p = (alloc(a.shape) for _ in range(4))
+    inside = alloc(a.shape, bool)
 
     def forward():
         check()
