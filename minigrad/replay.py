@@ -164,17 +164,15 @@ class Tape:
                     np.copyto(buffer, array)
         elif self._guard is not None and self._structure(self._inputs) != self._recorded_structure:
             self._record_again([a.copy() for a in self._inputs])
-        try:
-            for kernel in self._forward:
+        try:   # forward then backward, in one list: a StaleTape comes from the forward
+            for kernel in self._kernels:
                 kernel()
         except StaleTape:
             if self._fn is None:
                 raise
             self._record_again([a.copy() for a in self._inputs])
-            for kernel in self._forward:
+            for kernel in self._kernels:
                 kernel()
-        for kernel in self._backward:
-            kernel()
         return float(self._root_value)
 
     # --- recording ----------------------------------------------------------------
@@ -236,7 +234,7 @@ class Tape:
         kept += [a for key, a in self._grad.items() if key in self._kept]
         leaf_grads = [self._grad.get(id(leaf)) for leaf in self.leaves]
         flat = leaf_grads if all(g is not None for g in leaf_grads) else []
-        second = Allocator(plan(first.arrays, self._forward + self._backward, kept, flat))
+        second = Allocator(plan(first.arrays, self._kernels, kept, flat))
         self._compile(root, order, second)
         del first
         self._buffers = second.arrays
@@ -267,11 +265,11 @@ class Tape:
             op = compile_op(node, [self._value[id(p)] for p in node.parents],
                             [id(p) in listed for p in node.parents], alloc)
             self._value[id(node)] = op.value
-            if op.forward is not None:   # None: a view, or the input itself
-                self._forward.append(op.forward)
+            self._forward.extend(op.forward)
             compiled[id(node)] = op
         self._root_value = self._value[id(root)]
         self._compile_backward(root, order, compiled, alloc)
+        self._kernels = self._forward + self._backward
 
     def _compile_backward(self, root: Tensor, order: list, compiled: dict,
                           alloc: Allocator) -> None:
@@ -314,12 +312,9 @@ class Tape:
         elif isinstance(vjp, _View):     # a view of g (made once), maybe of g / count
             source = vjp.make(g)
             kernels.extend(vjp.update(g))
-        elif isinstance(vjp, _Direct):   # one numpy call, bound once
+        else:                            # numpy calls writing into a buffer
             source = alloc(op.vjp_shapes[i])
-            kernels.append(vjp.bind(g, source))
-        else:
-            source = alloc(op.vjp_shapes[i])
-            kernels.append(_bind(vjp, g, source))
+            kernels.extend(vjp(g, source))
         for axes, keepdims, shape in _unbroadcast_steps(source.shape, parent.shape):
             out = alloc(shape)
             kernels.append(_reduce(source, axes, keepdims, out))
@@ -347,9 +342,7 @@ class Tape:
         """Replay the recorded values: every kept value and gradient must be
         the eager engine's, bit for bit (with ``intermediates=False``, that is
         the root's value and the leaves' gradients, which the others feed)."""
-        for kernel in self._forward:
-            kernel()
-        for kernel in self._backward:
+        for kernel in self._kernels:
             kernel()
         for node in order:
             key = id(node)
@@ -402,13 +395,11 @@ def _unbroadcast_steps(shape: tuple, target: tuple) -> List[Tuple[tuple, bool, t
     return steps
 
 
-def _bind(vjp: Callable[[np.ndarray, np.ndarray], None], g: np.ndarray,
-          out: np.ndarray) -> Kernel:
-    return lambda: vjp(g, out)
-
-
+# Kernels are partials of numpy calls, ``out`` passed by position: no Python
+# frame per call, and numpy reads a positional ``out`` faster than a keyword
+# (except np.maximum and np.minimum, which deprecate it).
 def _reduce(source: np.ndarray, axes: tuple, keepdims: bool, out: np.ndarray) -> Kernel:
-    return partial(np.add.reduce, source, axis=axes, keepdims=keepdims, out=out)
+    return partial(np.add.reduce, source, axes, None, out, keepdims)
 
 
 def _copy(source: np.ndarray, out: np.ndarray) -> Kernel:
@@ -416,28 +407,23 @@ def _copy(source: np.ndarray, out: np.ndarray) -> Kernel:
 
 
 def _accumulate(total: np.ndarray, source: np.ndarray) -> Kernel:
-    return partial(np.add, total, source, out=total)   # eager: pending + new
+    return partial(np.add, total, source, total)   # eager: pending + new
 
 
 # --- the op table: each kernel makes the eager op's numpy calls, into buffers ---
-class _Op:
-    """A compiled node: ``forward()`` fills ``value`` (None: nothing to do);
-    ``vjps[i](g, out)`` writes input i's VJP (of shape ``vjp_shapes[i]``) into
-    ``out``; None means the VJP is g itself, a ``_View`` a view of it, a
-    ``_Direct`` one numpy call."""
+Bind = Callable[[np.ndarray, np.ndarray], List[Kernel]]
 
-    def __init__(self, value: np.ndarray, forward: Optional[Kernel], vjps: list,
+
+class _Op:
+    """A compiled node: the ``forward`` kernels fill ``value`` (none: a view,
+    or the input itself). ``vjps[i]``, input i's VJP: None when it is g
+    itself, a ``_View`` when it is a view of g, else ``bind(g, out)`` listing
+    the kernels that write it (of shape ``vjp_shapes[i]``) into ``out``."""
+
+    def __init__(self, value: np.ndarray, forward: List[Kernel], vjps: list,
                  vjp_shapes: Optional[list] = None) -> None:
         self.value, self.forward, self.vjps = value, forward, vjps
         self.vjp_shapes = vjp_shapes or [value.shape] * len(vjps)
-
-
-class _Direct:
-    """A VJP that is one numpy call: ``bind(g, out)`` returns it as a kernel
-    (a ``functools.partial`` of the ufunc: no Python frame per replay)."""
-
-    def __init__(self, bind: Callable[[np.ndarray, np.ndarray], Kernel]) -> None:
-        self.bind = bind
 
 
 class _View:
@@ -450,35 +436,39 @@ class _View:
         self.make, self.update = make, update
 
 
+def _times(y: np.ndarray) -> Bind:
+    return lambda g, o: [partial(np.multiply, g, y, o)]
+
+
+def _negated(g: np.ndarray, o: np.ndarray) -> List[Kernel]:
+    return [partial(np.negative, g, o)]
+
+
 def _elementwise(ufunc: np.ufunc) -> Callable:
     def compile_op(node, ins, listed, alloc):
         out = alloc(node.shape)
         x, y = ins
-        return _Op(out, partial(ufunc, x, y, out=out), *_arith_vjps(node.op, ins, out))
+        return _Op(out, [partial(ufunc, x, y, out)], _arith_vjps(node.op, x, y, out))
     return compile_op
 
 
-def _arith_vjps(name: str, ins: list, z: np.ndarray) -> tuple:
-    x, y = ins
+def _arith_vjps(name: str, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> list:
     if name == "add":
-        return ([None, None],)
+        return [None, None]
     if name == "sub":
-        return ([None, _Direct(lambda g, o: partial(np.negative, g, out=o))],)
+        return [None, _negated]
     if name == "mul":
-        return ([_Direct(lambda g, o: partial(np.multiply, g, y, out=o)),
-                 _Direct(lambda g, o: partial(np.multiply, g, x, out=o))],)
+        return [_times(y), _times(x)]
 
-    def div_y(g, out):   # -g * z / y
-        np.negative(g, out=out)
-        np.multiply(out, z, out=out)
-        np.divide(out, y, out=out)
-    return ([_Direct(lambda g, o: partial(np.divide, g, y, out=o)), div_y],)
+    def div_y(g, o):   # -g * z / y
+        return [partial(np.negative, g, o), partial(np.multiply, o, z, o),
+                partial(np.divide, o, y, o)]
+    return [lambda g, o: [partial(np.divide, g, y, o)], div_y]
 
 
 def _neg(node, ins, listed, alloc):
     out, (x,) = alloc(node.shape), ins
-    return _Op(out, partial(np.negative, x, out=out),
-               [_Direct(lambda g, o: partial(np.negative, g, out=o))])
+    return _Op(out, [partial(np.negative, x, out)], [_negated])
 
 
 def _matmul(node, ins, listed, alloc):
@@ -489,12 +479,11 @@ def _matmul(node, ins, listed, alloc):
     out = alloc(node.shape)
     aT, bT = a.T, b.T
     # ops._mm: an inner dimension of 1 is an outer product, by broadcasting
-    forward = partial(np.multiply if a.shape[1] == 1 else np.matmul, a, b, out=out)
+    forward = partial(np.multiply if a.shape[1] == 1 else np.matmul, a, b, out)
     mm_a = np.multiply if b.shape[1] == 1 else np.matmul
     mm_b = np.multiply if a.shape[0] == 1 else np.matmul
-    grad_a = _Direct(lambda g, o: partial(mm_a, g, bT, out=o))
-    grad_b = _Direct(lambda g, o: partial(mm_b, aT, g, out=o))
-    return _Op(out, forward, [grad_a, grad_b], [a.shape, b.shape])
+    return _Op(out, [forward], [lambda g, o: [partial(mm_a, g, bT, o)],
+                                lambda g, o: [partial(mm_b, aT, g, o)]], [a.shape, b.shape])
 
 
 def _transpose(node, ins, listed, alloc):
@@ -505,37 +494,40 @@ def _transpose(node, ins, listed, alloc):
         # a symmetric matrix cannot show whether its axes were swapped
         raise ValueError(f"record: the tape replays the 2-D transpose W.T of a non-symmetric "
                          f"matrix only; got {describe(node)}")
-    return _Op(value, None, [_View(lambda g: g.T)], [x.shape])
+    return _Op(value, [], [_View(lambda g: g.T)], [x.shape])
 
 
-def _unary(forward_ufunc: np.ufunc, grad: Callable) -> Callable:
+def _unary(forward_ufunc: np.ufunc, grad: Callable[[np.ndarray, np.ndarray], Bind]) -> Callable:
     def compile_op(node, ins, listed, alloc):
         out, (x,) = alloc(node.shape), ins
-        return _Op(out, partial(forward_ufunc, x, out=out), [grad(x, out, node.shape)])
+        return _Op(out, [partial(forward_ufunc, x, out)], [grad(x, out)])
     return compile_op
 
 
-def _tanh_grad(x, a, shape):
-    def vjp(g, out):   # g * (1 - a * a), built in out: one buffer less to stream
-        np.multiply(a, a, out=out)
-        np.subtract(1.0, out, out=out)
-        np.multiply(g, out, out=out)
-    return vjp
+def _tanh_grad(x: np.ndarray, a: np.ndarray) -> Bind:
+    # g * (1 - a * a), built in out: one buffer less to stream
+    return lambda g, o: [partial(np.multiply, a, a, o), partial(np.subtract, 1.0, o, o),
+                         partial(np.multiply, g, o, o)]
+
+
+def _exp_grad(x: np.ndarray, a: np.ndarray) -> Bind:
+    return _times(a)
+
+
+def _log_grad(x: np.ndarray, a: np.ndarray) -> Bind:
+    return lambda g, o: [partial(np.divide, g, x, o)]
 
 
 def _identity(node, ins, listed, alloc):
     (x,) = ins
-    return _Op(x, None, [None])   # the eager op returns its input array
+    return _Op(x, [], [None])   # the eager op returns its input array
 
 
 def _relu(node, ins, listed, alloc):
     out, (z,) = alloc(node.shape), ins
     positive = alloc(node.shape, bool)
-
-    def forward():
-        np.greater(z, 0, out=positive)
-        np.maximum(z, 0.0, out=out)
-    return _Op(out, forward, [_Direct(lambda g, o: partial(np.multiply, g, positive, out=o))])
+    return _Op(out, [partial(np.greater, z, 0, positive), partial(np.maximum, z, 0.0, out=out)],
+               [_times(positive)])
 
 
 def _leaky_relu(node, ins, listed, alloc):
@@ -545,7 +537,7 @@ def _leaky_relu(node, ins, listed, alloc):
     positive = alloc(node.shape, bool)
 
     def forward():   # slope = where(z > 0, 1, alpha); value z * slope
-        np.greater(z, 0, out=positive)
+        np.greater(z, 0, positive)
         if alpha is None:
             if not positive.all():
                 raise StaleTape(f"replay: leaky_relu {describe(node)}: its slope alpha could "
@@ -555,8 +547,8 @@ def _leaky_relu(node, ins, listed, alloc):
         else:
             slope.fill(alpha)
             np.copyto(slope, 1.0, where=positive)
-        np.multiply(z, slope, out=out)
-    return _Op(out, forward, [_Direct(lambda g, o: partial(np.multiply, g, slope, out=o))])
+        np.multiply(z, slope, out)
+    return _Op(out, [forward], [_times(slope)])
 
 
 def _infer_alpha(node: Tensor, z: np.ndarray) -> Optional[float]:
@@ -583,26 +575,21 @@ def _infer_alpha(node: Tensor, z: np.ndarray) -> Optional[float]:
                      f"at most 15 significant digits); use the eager engine")
 
 
-def _sigmoid_into(z, e, d, a, positive) -> None:
-    """ops._sigmoid_and_slope's σ: e = e^-|z|, d = 1 + e, a = where(z >= 0, 1, e) / d."""
-    np.copysign(z, -1.0, out=e)   # -|z|, the same bits as -np.abs(z), in one call
-    np.exp(e, out=e)
-    np.add(1.0, e, out=d)
-    np.divide(e, d, out=a)
-    np.greater_equal(z, 0, out=positive)
-    np.divide(1.0, d, out=a, where=positive)
+def _sigmoid_kernels(z, e, d, a, positive) -> List[Kernel]:
+    """ops._sigmoid's σ: e = e^-|z|, d = 1 + e, a = where(z >= 0, 1, e) / d."""
+    return [partial(np.copysign, z, -1.0, e),   # -|z|, the same bits as -np.abs(z), in one call
+            partial(np.exp, e, e), partial(np.add, 1.0, e, d), partial(np.divide, e, d, a),
+            partial(np.greater_equal, z, 0, positive),
+            partial(np.divide, 1.0, d, a, where=positive)]
 
 
 def _sigmoid(node, ins, listed, alloc):
     out, (z,) = alloc(node.shape), ins
     e, d, slope = alloc(node.shape), alloc(node.shape), alloc(node.shape)
     positive = alloc(node.shape, bool)
-
-    def forward():
-        _sigmoid_into(z, e, d, out, positive)
-        np.multiply(d, d, out=slope)      # σ' = e / (d * d)
-        np.divide(e, slope, out=slope)
-    return _Op(out, forward, [_Direct(lambda g, o: partial(np.multiply, g, slope, out=o))])
+    forward = _sigmoid_kernels(z, e, d, out, positive) + [
+        partial(np.multiply, d, d, slope), partial(np.divide, e, slope, slope)]   # σ' = e / d²
+    return _Op(out, forward, [_times(slope)])
 
 
 def _reduction(mean: bool) -> Callable:
@@ -621,11 +608,9 @@ def _reduction(mean: bool) -> Callable:
         out = alloc(node.shape)
         count = int(np.prod([x.shape[a] for a in axes]))
         shape = x.shape
-
-        def forward():
-            np.add.reduce(x, axis=axes, keepdims=keepdims, out=out)
-            if mean:
-                np.true_divide(out, count, out=out)
+        forward = [_reduce(x, axes, keepdims, out)]
+        if mean:
+            forward.append(partial(np.true_divide, out, count, out))
 
         # ops._expand_back: g (g / count for the mean) with the summed axes put
         # back as 1s, broadcast to the input's shape: a read-only view
@@ -636,28 +621,30 @@ def _reduction(mean: bool) -> Callable:
             return np.broadcast_to(h if keepdims else np.expand_dims(h, axes), shape)
 
         def update(g):
-            return [partial(np.true_divide, g, count, out=scaled)] if mean else []
+            return [partial(np.true_divide, g, count, scaled)] if mean else []
         return _Op(out, forward, [_View(make, update)], [shape])
     return compile_op
 
 
-def _label_check(y: np.ndarray, is_one: np.ndarray) -> Kernel:
-    def check():   # functional._check_labels: Y differs from (Y > 0.5) where Y is not 0 or 1
-        np.greater(y, 0.5, out=is_one)
+def _labels(node: Tensor, y: np.ndarray, is_one: np.ndarray, listed: list) -> List[Kernel]:
+    """The label check to run at each replay (functional.check_labels' rule: Y
+    differs from Y > 0.5 where Y is not 0 or 1): none when Y is a constant,
+    which is checked (and its mask made) once, here."""
+    def check():
+        np.greater(y, 0.5, is_one)
         if np.count_nonzero(y != is_one):
             index = tuple(int(i) for i in np.argwhere((y != 0) & (y != 1))[0])
             raise ValueError(f"Y must hold only 0 and 1; got {y[index]} at {index}")
-    return check
-
-
-def _labels(node: Tensor, y: np.ndarray, is_one: np.ndarray, listed: list) -> Kernel:
-    """The label check to run at each replay: none when Y is a constant, which is
-    checked (and its mask made) once, here."""
-    check = _label_check(y, is_one)
     if listed[1] or node.parents[1].op is not None:
-        return check
+        return [check]
     check()
-    return lambda: None
+    return []
+
+
+def _scaled_g(g: np.ndarray, count: int, alloc: Callable) -> Tuple[np.ndarray, Kernel]:
+    """g / count, the eager losses' first rounding of the seed, into a 0-d buffer."""
+    gc = alloc(())
+    return gc, partial(np.true_divide, g, count, gc)
 
 
 def _bce_with_logits(node, ins, listed, alloc):
@@ -666,34 +653,26 @@ def _bce_with_logits(node, ins, listed, alloc):
         raise ValueError(f"record: Z {z.shape} and Y {y.shape} differ in shape")
     is_one = np.empty(z.shape, dtype=bool)
     check = _labels(node, y, is_one, listed)
-    constant_y = not (listed[1] or node.parents[1].op is not None)
-    # S = where(Y, -Z, Z) is Z times ±1 (exact): one call when Y is a constant
-    sign = np.where(is_one, -1.0, 1.0) if constant_y else None
     count = z.size
     out = alloc(())
     t, e, d, a = (alloc(z.shape) for _ in range(4))
     positive = alloc(z.shape, bool)
-
-    def forward():
-        check()
-        # softplus(S) = max(S, 0) + log(1 + e^-|Z|), as the eager op
-        if sign is not None:
-            np.multiply(z, sign, out=t)
-        else:
-            np.copyto(t, z)
-            np.negative(z, out=t, where=is_one)
-        np.maximum(t, 0.0, out=t)
-        _sigmoid_into(z, e, d, a, positive)   # e = e^-|Z| serves both
-        np.log1p(e, out=d)
-        np.add(t, d, out=t)
-        out[()] = np.add.reduce(t, axis=None) / count
+    # softplus(S) = max(S, 0) + log(1 + e^-|Z|), S = where(Y, -Z, Z), as the eager op;
+    # S is Z times ±1 (exact): one call when Y is a constant
+    signed = [partial(np.multiply, z, np.where(is_one, -1.0, 1.0), t)] if not check else \
+        [partial(np.copyto, t, z), partial(np.negative, z, t, where=is_one)]
+    forward = check + signed + [partial(np.maximum, t, 0.0, out=t)] \
+        + _sigmoid_kernels(z, e, d, a, positive) \
+        + [partial(np.log1p, e, d), partial(np.add, t, d, t),   # e = e^-|Z| serves both
+           _reduce(t, None, False, out), partial(np.true_divide, out, count, out)]
 
     def grad_z(g, o):   # (g / count) * (A - Y): the notes' dZ = A - Y, fused
-        np.subtract(a, y, out=o)
-        np.multiply(g / count, o, out=o)
+        gc, scale = _scaled_g(g, count, alloc)
+        return [scale, partial(np.subtract, a, y, o), partial(np.multiply, gc, o, o)]
 
     def grad_y(g, o):   # -(g / count) * Z
-        np.multiply(-(g / count), z, out=o)
+        gc, scale = _scaled_g(g, count, alloc)
+        return [scale, partial(np.negative, gc, gc), partial(np.multiply, gc, z, o)]
     return _Op(out, forward, [grad_z, grad_y], [z.shape, y.shape])
 
 
@@ -705,39 +684,29 @@ def _bce(node, ins, listed, alloc):
     if a.shape != y.shape:
         raise ValueError(f"record: A {a.shape} and Y {y.shape} differ in shape")
     is_one = np.empty(a.shape, dtype=bool)
-    check = _labels(node, y, is_one, listed)
     count = a.size
     out = alloc(())
     one_minus_y, p, lp, l1p = (alloc(a.shape) for _ in range(4))
     inside = alloc(a.shape, bool)
 
-    def forward():
-        check()
-        np.subtract(1.0, y, out=one_minus_y)
-        np.maximum(a, _CLIP, out=p)
-        np.minimum(p, 1.0 - _CLIP, out=p)
-        np.equal(p, a, out=inside)
-        np.log(p, out=lp)
-        np.negative(p, out=l1p)
-        np.log1p(l1p, out=l1p)
+    def cost():
         out[()] = -(np.vdot(y, lp) + np.vdot(one_minus_y, l1p)) / count
+    forward = _labels(node, y, is_one, listed) + [
+        partial(np.subtract, 1.0, y, one_minus_y), partial(np.maximum, a, _CLIP, out=p),
+        partial(np.minimum, p, 1.0 - _CLIP, out=p), partial(np.equal, p, a, inside),
+        partial(np.log, p, lp), partial(np.negative, p, l1p), partial(np.log1p, l1p, l1p),
+        cost]
 
     def grad_a(g, o):   # (g / count) * inside / (one_minus_y - p)
-        np.multiply(g / count, inside, out=o)
-        np.divide(o, np.subtract(one_minus_y, p), out=o)
+        gc, scale = _scaled_g(g, count, alloc)
+        gap = alloc(a.shape)
+        return [scale, partial(np.multiply, gc, inside, o),
+                partial(np.subtract, one_minus_y, p, gap), partial(np.divide, o, gap, o)]
 
     def grad_y(g, o):   # (log1p(-p) - log(p)) * (g / count)
-        np.subtract(l1p, lp, out=o)
-        np.multiply(o, g / count, out=o)
+        gc, scale = _scaled_g(g, count, alloc)
+        return [partial(np.subtract, l1p, lp, o), scale, partial(np.multiply, o, gc, o)]
     return _Op(out, forward, [grad_a, grad_y], [a.shape, y.shape])
-
-
-def _exp_grad(x, a, shape):
-    return _Direct(lambda g, o: partial(np.multiply, g, a, out=o))
-
-
-def _log_grad(x, a, shape):
-    return _Direct(lambda g, o: partial(np.divide, g, x, out=o))
 
 
 _OPS: Dict[str, Callable] = {
