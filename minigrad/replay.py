@@ -575,19 +575,21 @@ def _infer_alpha(node: Tensor, z: np.ndarray) -> Optional[float]:
                      f"at most 15 significant digits); use the eager engine")
 
 
-def _sigmoid_kernels(z, e, d, a, positive) -> List[Kernel]:
-    """ops._sigmoid's σ: e = e^-|z|, d = 1 + e, a = where(z >= 0, 1, e) / d."""
+def _sigmoid_kernels(z, e, d, a) -> List[Kernel]:
+    """ops._sigmoid's σ: e = e^-|z|, d = 1 + e, a = where(z >= 0, 1, e) / d.
+
+    The numerator where(z >= 0, 1, e) is maximum(e, sign(z)) for every float64
+    (z > 0: e < 1 against 1; z < 0: e >= 0 against -1; z = ±0: e = 1; NaN: NaN):
+    two fast calls, where a divide masked by ``where=`` is slow. Built in a."""
     return [partial(np.copysign, z, -1.0, e),   # -|z|, the same bits as -np.abs(z), in one call
-            partial(np.exp, e, e), partial(np.add, 1.0, e, d), partial(np.divide, e, d, a),
-            partial(np.greater_equal, z, 0, positive),
-            partial(np.divide, 1.0, d, a, where=positive)]
+            partial(np.exp, e, e), partial(np.add, 1.0, e, d),
+            partial(np.sign, z, a), partial(np.maximum, e, a, out=a), partial(np.divide, a, d, a)]
 
 
 def _sigmoid(node, ins, listed, alloc):
     out, (z,) = alloc(node.shape), ins
     e, d, slope = alloc(node.shape), alloc(node.shape), alloc(node.shape)
-    positive = alloc(node.shape, bool)
-    forward = _sigmoid_kernels(z, e, d, out, positive) + [
+    forward = _sigmoid_kernels(z, e, d, out) + [
         partial(np.multiply, d, d, slope), partial(np.divide, e, slope, slope)]   # σ' = e / d²
     return _Op(out, forward, [_times(slope)])
 
@@ -656,13 +658,12 @@ def _bce_with_logits(node, ins, listed, alloc):
     count = z.size
     out = alloc(())
     t, e, d, a = (alloc(z.shape) for _ in range(4))
-    positive = alloc(z.shape, bool)
     # softplus(S) = max(S, 0) + log(1 + e^-|Z|), S = where(Y, -Z, Z), as the eager op;
     # S is Z times ±1 (exact): one call when Y is a constant
     signed = [partial(np.multiply, z, np.where(is_one, -1.0, 1.0), t)] if not check else \
         [partial(np.copyto, t, z), partial(np.negative, z, t, where=is_one)]
     forward = check + signed + [partial(np.maximum, t, 0.0, out=t)] \
-        + _sigmoid_kernels(z, e, d, a, positive) \
+        + _sigmoid_kernels(z, e, d, a) \
         + [partial(np.log1p, e, d), partial(np.add, t, d, t),   # e = e^-|Z| serves both
            _reduce(t, None, False, out), partial(np.true_divide, out, count, out)]
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 import minigrad as mg
 import nets
 from nets import TwoLayerNet
-from tests.strategies import activations_with_params, computation_graphs, labelled_data
+from tests.strategies import (activations_with_params, computation_graphs, every_float_arrays,
+                              labelled_data, labels)
 
 
 def eager(build, values):
@@ -364,3 +365,21 @@ def test_three_gradients_reaching_one_node_are_added_in_the_eager_order():
         tape = mg.record(loss, [x], intermediates=intermediates)
         tape.replay(np.ones((3, 1)))
         np.testing.assert_array_equal(tape.grads[0], x.grad)
+
+
+@given(every_float_arrays(st.tuples(st.just(1), st.integers(1, 12))), st.data())
+def test_replayed_sigmoid_and_logit_loss_are_eager_at_every_float(z, data):
+    # the tape builds σ's numerator where(Z >= 0, 1, e^-|Z|) as maximum(e^-|Z|, sign Z)
+    y = data.draw(labels(z.shape))
+    Z = mg.tensor(np.zeros(z.shape), requires_grad=True)
+    tape = mg.record(lambda: mg.binary_cross_entropy_with_logits(Z, y) + mg.sigmoid(Z).sum(), [Z])
+    sigmoid = next(t for t in tape.nodes if t.op == "sigmoid")
+    with np.errstate(all="ignore"):   # inf - inf and the like: NaN, as eager makes them
+        J = tape.replay(z)
+        Ze = mg.tensor(z, requires_grad=True)
+        Je = mg.binary_cross_entropy_with_logits(Ze, y) + mg.sigmoid(Ze).sum()
+        Je.backward()
+        A = mg.sigmoid(z).data
+    assert np.array_equal(tape.value(sigmoid), A, equal_nan=True), (tape.value(sigmoid), A)
+    assert np.array_equal(J, Je.item(), equal_nan=True), (J, Je.item())
+    assert np.array_equal(tape.grads[0], Ze.grad, equal_nan=True), (tape.grads[0], Ze.grad)
