@@ -553,10 +553,10 @@ def _leaky_relu(node, ins, listed, alloc):
 
 def _infer_alpha(node: Tensor, z: np.ndarray) -> Optional[float]:
     """leaky_relu keeps its slope to itself, so the tape reads it from the
-    recorded values: the shortest decimal (at most 15 significant digits: 0.01,
-    0.2, ...) that reproduces every recorded entry, or a ``ValueError``. None
-    when no input was below 0 (the forward then refuses inputs at or below 0
-    instead of guessing)."""
+    recorded values: the shortest decimal (0.01, 0.2, ...; 17 digits name any
+    float) that reproduces every recorded entry, accepted only when no other
+    float does (else a ``ValueError``). None when no input was below 0 (the
+    forward then refuses inputs at or below 0 instead of guessing)."""
     negative = np.flatnonzero(z < 0)
     if not negative.size:
         if np.any(z == 0):   # the gradient there is alpha * g: it cannot wait
@@ -565,14 +565,30 @@ def _infer_alpha(node: Tensor, z: np.ndarray) -> Optional[float]:
                              f"0, where its gradient needs alpha; use the eager engine")
         return None
     below = z <= 0
-    quotient = float(node.data.flat[negative[0]] / z.flat[negative[0]])
-    for digits in range(1, 16):
+    products, inputs = node.data.flat[negative], z.flat[negative]
+    i = int(np.argmax(np.abs(products)))   # the product that holds the most digits
+    quotient = float(products[i] / inputs[i])
+
+    def fits(alpha: float) -> bool:
+        return np.array_equal(z[below] * alpha, node.data[below])
+    for digits in range(1, 18):
         alpha = abs(float(f"{quotient:.{digits}g}"))   # alpha >= 0; never -0.0
-        if np.array_equal(z[below] * alpha, node.data[below]):
-            return alpha
-    raise ValueError(f"record: cannot read the slope alpha of leaky_relu {describe(node)} "
-                     f"exactly from the recorded values (the tape reads it as a decimal of "
-                     f"at most 15 significant digits); use the eager engine")
+        if fits(alpha):
+            break
+    else:
+        raise ValueError(f"record: cannot read the slope alpha of leaky_relu {describe(node)} "
+                         f"exactly from the recorded values; use the eager engine")
+    # alpha Z rounds monotonically in alpha: when neither neighbouring float fits,
+    # no other float does, and alpha is the op's own (a wrong one would show later)
+    neighbours = [float(np.nextafter(alpha, np.inf))]
+    neighbours += [float(np.nextafter(alpha, 0.0))] if alpha > 0 else []
+    other = next((b for b in neighbours if fits(b)), None)
+    if other is not None:
+        raise ValueError(f"record: cannot read the slope alpha of leaky_relu {describe(node)} "
+                         f"exactly: the recorded values fit {alpha!r} and {other!r} alike "
+                         f"(too few inputs below 0, or alpha Z underflows); use the eager "
+                         f"engine")
+    return alpha
 
 
 def _sigmoid_kernels(z, e, d, a) -> List[Kernel]:

@@ -383,3 +383,21 @@ def test_replayed_sigmoid_and_logit_loss_are_eager_at_every_float(z, data):
     assert np.array_equal(tape.value(sigmoid), A, equal_nan=True), (tape.value(sigmoid), A)
     assert np.array_equal(J, Je.item(), equal_nan=True), (J, Je.item())
     assert np.array_equal(tape.grads[0], Ze.grad, equal_nan=True), (tape.grads[0], Ze.grad)
+
+
+@pytest.mark.parametrize("alpha, z", [
+    (1e-200, -1e-200),                 # alpha Z rounds to 0, as for every tiny alpha
+    (0.09735316728105328, -3.0),       # one input: 3 alpha rounds as 3 times its neighbour
+])
+def test_a_leaky_relu_slope_the_values_cannot_pin_is_refused_not_guessed(alpha, z):
+    W = mg.tensor(np.full((1, 1), z), requires_grad=True, name="W")
+    with pytest.raises(ValueError, match=r"cannot read the slope alpha .* fit .* alike"):
+        mg.record(lambda: mg.leaky_relu(W, alpha=alpha).sum(), [W])
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.09735316728105328, 0.01])
+def test_a_leaky_relu_slope_the_values_pin_replays_bit_for_bit(alpha):
+    # many inputs below 0 leave one float that fits, also for a 17-digit alpha
+    rng = np.random.RandomState(1)
+    first, second = [-np.abs(rng.randn(4, 25)) - 1.0], [rng.randn(4, 25)]
+    assert_replay_is_eager(lambda a: mg.leaky_relu(a, alpha=alpha).sum(), first, second)
