@@ -8,12 +8,13 @@ A training step of a fixed graph does the same work every time; the eager
 engine still builds a Tensor per op, closures per VJP, and walks a heap of
 nodes. A tape does that walk once: it keeps, per node, a preallocated buffer
 for its value and one for its gradient, the unbroadcast axes worked out in
-advance, and two lists of small functions (forward, backward) that write
-into those buffers with ``out=``. The numbers are the eager engine's, bit
+advance, and one list of numpy calls (forward, then backward) that write
+into those buffers with ``out``. The numbers are the eager engine's, bit
 for bit: each kernel below makes the same numpy calls on the same operands as
-the op in ``ops.py`` / ``functional.py``, and ``record`` proves it on the
-recorded values (every node's value and gradient must equal the eager
-engine's exactly, or it refuses to make a tape).
+the op in ``ops.py`` / ``functional.py`` (σ's numerator excepted: another
+call, shown to give the same bits for every float64), and ``record`` checks
+it on the recorded values (every kept value and gradient must equal the
+eager engine's exactly, or it refuses to make a tape).
 
 What a tape does not see: Python. It replays the ops it recorded. A shape
 change, or a ``guard`` (a function of the leaf values naming the branch the
