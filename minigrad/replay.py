@@ -64,9 +64,11 @@ def record(f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
     (the message lists the ones it can), and ``RuntimeError`` if a replay of
     the recorded values is not bit-identical to the eager engine.
 
-    ``keep_graph=False`` holds the recorded tensors weakly: a training loop
-    then keeps only the tape's buffers, not the eager graph's arrays too
-    (``nodes``, ``value`` and ``grad`` then know the tensors you still hold).
+    ``keep_graph=False`` holds the recorded tensors weakly (the leaves too,
+    unless ``f`` is a function, which records again with them): a training
+    loop then keeps only the tape's buffers, not the eager graph's arrays too
+    (``nodes``, ``leaves``, ``value`` and ``grad`` then know the tensors you
+    still hold).
 
     ``intermediates=False`` keeps only what a training step reads: the root's
     value and the leaves' gradients. The tape then lets a buffer hold several
@@ -88,18 +90,33 @@ class Tape:
         if self._fn is not None and not callable(f):
             raise TypeError(f"record: f must be a function returning a Tensor, or a Tensor; "
                             f"got {type(f).__name__}")
-        self.leaves: List[Tensor] = list(leaves)
-        for leaf in self.leaves:
+        self._leaves: Optional[List[Tensor]] = list(leaves)
+        for leaf in self._leaves:
             if not isinstance(leaf, Tensor) or leaf.op is not None:
                 what = describe(leaf) if isinstance(leaf, Tensor) else type(leaf).__name__
                 raise ValueError(f"record: leaves must be leaf tensors (made by mg.tensor); "
                                  f"got {what}")
-        if len({id(leaf) for leaf in self.leaves}) != len(self.leaves):
+        if len({id(leaf) for leaf in self._leaves}) != len(self._leaves):
             raise ValueError("record: a leaf is listed twice in leaves")
         self._guard = guard
         self._build(self._fn() if self._fn is not None else f)
+        self._leaf_keys = [id(leaf) for leaf in self._leaves]
+        self._leaf_names = [describe(leaf) for leaf in self._leaves]
+        self._leaf_refs = [weakref.ref(leaf) for leaf in self._leaves]
+        if not keep_graph and self._fn is None:
+            # nor the leaves (their arrays may be old values the caller has let go);
+            # a tape that can record again keeps them, for its function to use
+            self._leaves = None
 
     # --- public ---------------------------------------------------------------
+    @property
+    def leaves(self) -> List[Tensor]:
+        """The leaves, as listed (with ``keep_graph=False`` and a built graph,
+        those still alive)."""
+        if self._leaves is not None:
+            return list(self._leaves)
+        return [t for t in (ref() for ref in self._leaf_refs) if t is not None]
+
     @property
     def inputs(self) -> List[np.ndarray]:
         """The tape's own arrays of the leaves' values, in the order of ``leaves``:
@@ -109,7 +126,7 @@ class Tape:
     @property
     def grads(self) -> List[Optional[np.ndarray]]:
         """The gradient of each leaf after the last replay (None where it needs none)."""
-        return [self._grad.get(id(leaf)) for leaf in self.leaves]
+        return [self._grad.get(key) for key in self._leaf_keys]
 
     @property
     def flat_inputs(self) -> np.ndarray:
@@ -153,9 +170,9 @@ class Tape:
         again from its function, the leaves' ``data`` become the new values.
         """
         if values:
-            if len(values) != len(self.leaves):
-                raise ValueError(f"replay: {len(self.leaves)} leaves were recorded "
-                                 f"({', '.join(describe(t) for t in self.leaves)}); "
+            if len(values) != len(self._leaf_keys):
+                raise ValueError(f"replay: {len(self._leaf_keys)} leaves were recorded "
+                                 f"({', '.join(self._leaf_names)}); "
                                  f"got {len(values)} values")
             arrays = [np.asarray(v, dtype=np.float64) for v in values]
             if self._structure(arrays) != self._recorded_structure:
@@ -186,10 +203,10 @@ class Tape:
             new = tuple(a.shape for a in arrays)
             raise ValueError(
                 f"replay: the graph's structure would change (leaf shapes "
-                f"{[t.shape for t in self.leaves]} -> {list(new)}, or the guard's answer) "
+                f"{[a.shape for a in self._inputs]} -> {list(new)}, or the guard's answer) "
                 f"and this tape was recorded from a built graph, not a function: record "
                 f"the new graph with mg.record(...)")
-        for leaf, array in zip(self.leaves, arrays):
+        for leaf, array in zip(self._leaves, arrays):
             leaf.data = np.array(array, dtype=np.float64)
         self._build(self._fn())
 
@@ -213,14 +230,14 @@ class Tape:
                              f"(a loss); got {describe(root)}")
         order = topological_order(root)
         keys = {id(t) for t in order}
-        for leaf in self.leaves:
+        for leaf in self._leaves:
             if id(leaf) not in keys:
                 raise ValueError(f"record: leaf {describe(leaf)} is not part of the graph")
         reference_grads = _eager_grads(root, order)
-        self._recorded_structure = self._structure([leaf.data for leaf in self.leaves])
-        self._flat_inputs = np.empty(sum(leaf.data.size for leaf in self.leaves))
+        self._recorded_structure = self._structure([leaf.data for leaf in self._leaves])
+        self._flat_inputs = np.empty(sum(leaf.data.size for leaf in self._leaves))
         self._inputs, offset = [], 0
-        for leaf in self.leaves:
+        for leaf in self._leaves:
             buffer = self._flat_inputs[offset:offset + leaf.data.size].reshape(leaf.shape)
             np.copyto(buffer, leaf.data)
             self._inputs.append(buffer)
@@ -233,13 +250,13 @@ class Tape:
                       or t.op is None}
         kept = [a for key, a in self._value.items() if key in self._kept]
         kept += [a for key, a in self._grad.items() if key in self._kept]
-        leaf_grads = [self._grad.get(id(leaf)) for leaf in self.leaves]
+        leaf_grads = [self._grad.get(id(leaf)) for leaf in self._leaves]
         flat = leaf_grads if all(g is not None for g in leaf_grads) else []
         second = Allocator(plan(first.arrays, self._kernels, kept, flat))
         self._compile(root, order, second)
         del first
         self._buffers = second.arrays
-        self._flat_grads = owner(self._grad[id(self.leaves[0])]) if flat else None
+        self._flat_grads = owner(self._grad[id(self._leaves[0])]) if flat else None
         self._verify(order, reference_grads)
         self._refs = {id(t): (weakref.ref(t) if not self._keep_graph else _strong(t))
                       for t in order}
@@ -250,8 +267,8 @@ class Tape:
         self._grad: Dict[int, np.ndarray] = {}
         self._forward: List[Kernel] = []
         self._backward: List[Kernel] = []
-        self._listed = listed = {id(leaf) for leaf in self.leaves}
-        for leaf, buffer in zip(self.leaves, self._inputs):
+        self._listed = listed = {id(leaf) for leaf in self._leaves}
+        for leaf, buffer in zip(self._leaves, self._inputs):
             self._value[id(leaf)] = buffer
         compiled = {}
         for node in order:
@@ -328,7 +345,7 @@ class Tape:
             # a listed leaf's gradient is an array of the tape's own, and no other
             # leaf's: flat_grads lays them end to end
             own = key not in self._listed or (alloc.made(source) and not any(
-                source is self._grad.get(id(leaf)) for leaf in self.leaves))
+                source is self._grad.get(id(leaf)) for leaf in self._leaves))
             if source.flags.writeable and own:
                 self._grad[key] = source
                 return kernels

@@ -401,3 +401,34 @@ def test_a_leaky_relu_slope_the_values_pin_replays_bit_for_bit(alpha):
     rng = np.random.RandomState(1)
     first, second = [-np.abs(rng.randn(4, 25)) - 1.0], [rng.randn(4, 25)]
     assert_replay_is_eager(lambda a: mg.leaky_relu(a, alpha=alpha).sum(), first, second)
+
+
+def test_a_tape_of_a_built_graph_without_it_lets_the_leaves_go():
+    import gc
+    import weakref
+    W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
+    tape = mg.record(mg.tanh(W).sum(), [W], keep_graph=False)
+    array = weakref.ref(W.data)
+    assert tape.leaves == [W]
+    del W
+    gc.collect()
+    assert array() is None and tape.leaves == []
+    assert tape.replay(np.zeros((2, 2))) == 0.0
+    np.testing.assert_array_equal(tape.grads[0], np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"1 leaves were recorded \(W \(2, 2\)\); got 2 values"):
+        tape.replay(np.zeros((2, 2)), np.zeros((2, 2)))
+
+
+def test_fit_replay_does_not_hold_the_parameter_arrays_it_started_from():
+    import gc
+    import weakref
+    X, Y = nets.data.flower(m=40, seed=1)
+    net = TwoLayerNet(2, 4, seed=2)
+    first = weakref.ref(net.params["W[1]"])
+    alive = []
+
+    def callback(i, J):   # while the fit and its tape run
+        gc.collect()
+        alive.append(first() is not None)
+    net.fit(X, Y, iterations=3, method="replay", callback=callback)
+    assert alive == [False] * 3
