@@ -233,7 +233,11 @@ class Tape:
         for leaf in self._leaves:
             if id(leaf) not in keys:
                 raise ValueError(f"record: leaf {describe(leaf)} is not part of the graph")
-        reference_grads = _eager_grads(root, order)
+        self._kept = {id(t) for t in order if self._intermediates or t is root
+                      or t.op is None}
+        # the eager gradients the check needs: the others go before the buffers come
+        reference_grads = {key: grad for key, grad in _eager_grads(root, order).items()
+                           if key in self._kept}
         self._recorded_structure = self._structure([leaf.data for leaf in self._leaves])
         self._flat_inputs = np.empty(sum(leaf.data.size for leaf in self._leaves))
         self._inputs, offset = [], 0
@@ -246,8 +250,6 @@ class Tape:
         # the second gets arrays shared by buffers that are never live together.
         first = Allocator()
         self._compile(root, order, first)
-        self._kept = {id(t) for t in order if self._intermediates or t is root
-                      or t.op is None}
         kept = [a for key, a in self._value.items() if key in self._kept]
         kept += [a for key, a in self._grad.items() if key in self._kept]
         leaf_grads = [self._grad.get(id(leaf)) for leaf in self._leaves]
