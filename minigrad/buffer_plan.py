@@ -1,11 +1,13 @@
 """Which buffers of a tape may share memory (``mg.record``'s memory plan).
 
-A tape is compiled twice. The first time, ``Allocator()`` hands out a fresh
-array for each buffer a kernel writes and remembers them in order. ``plan``
-then reads, for each buffer, its live range: from the first to the last
-kernel (in the order a replay runs them) that refers to it or to a view of
-it. Buffers of one shape whose ranges do not overlap get one array; the
-second compile, ``Allocator(planned)``, hands those out in the same order.
+A tape is compiled twice. The first time, ``Allocator()`` hands out a
+placeholder for each buffer a kernel writes (one element seen through zero
+strides: no memory, as none of that compile's kernels ever runs) and
+remembers them in order. ``plan`` then reads, for each buffer, its live
+range: from the first to the last kernel (in the order a replay runs them)
+that refers to it or to a view of it. Buffers of one shape whose ranges do
+not overlap get one new array; the second compile, ``Allocator(planned)``,
+hands those out in the same order.
 A kernel's arrays are found by walking what it holds (a ``functools.partial``'s
 arguments, a function's closure), so a kernel that reached a buffer some other
 way would make the plan wrong: the tape's check against the eager engine
@@ -27,8 +29,8 @@ __all__ = ["Allocator", "plan", "owner"]
 
 class Allocator:
     """``alloc(shape, dtype)``: the buffers a tape's kernels write into.
-    Without ``planned``, a new uninitialised array per call (``arrays`` keeps
-    them in order); with it, the call's planned array."""
+    Without ``planned``, a placeholder per call (``arrays`` keeps them in
+    order); with it, the call's planned array."""
 
     def __init__(self, planned: Optional[Sequence[np.ndarray]] = None) -> None:
         self.planned = planned
@@ -38,7 +40,7 @@ class Allocator:
     def __call__(self, shape: Tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
         shape, dtype = tuple(shape), np.dtype(dtype)
         if self.planned is None:
-            array = np.empty(shape, dtype)
+            array = np.lib.stride_tricks.as_strided(np.empty(1, dtype), shape, (0,) * len(shape))
         else:
             i = len(self.arrays)
             if i >= len(self.planned) or self.planned[i].shape != shape \
@@ -64,7 +66,7 @@ def owner(array: np.ndarray) -> np.ndarray:
 
 def plan(arrays: Sequence[np.ndarray], kernels: Sequence[Callable[[], None]],
          kept: Iterable[np.ndarray], flat: Sequence[np.ndarray] = ()) -> List[np.ndarray]:
-    """One array per entry of ``arrays`` (a first compile's buffers, in order).
+    """One array per entry of ``arrays`` (a first compile's placeholders, in order).
 
     ``kept``: arrays read after a replay (the root's value, the gradients a
     caller reads): each keeps a memory of its own. ``flat``: kept buffers to
@@ -73,7 +75,7 @@ def plan(arrays: Sequence[np.ndarray], kernels: Sequence[Callable[[], None]],
     Every other buffer takes a shared array (one per shape and dtype) that no
     buffer live at the same time uses.
     """
-    index = {id(a): i for i, a in enumerate(arrays)}
+    index = {id(owner(a)): i for i, a in enumerate(arrays)}   # each owns a memory
     first: List[Optional[int]] = [None] * len(arrays)
     last: List[int] = [-1] * len(arrays)
     for k, kernel in enumerate(kernels):
@@ -89,7 +91,7 @@ def plan(arrays: Sequence[np.ndarray], kernels: Sequence[Callable[[], None]],
         whole = np.empty(sum(a.size for a in flat))
         offset = 0
         for a in flat:
-            out[index[id(a)]] = whole[offset:offset + a.size].reshape(a.shape)
+            out[index[id(owner(a))]] = whole[offset:offset + a.size].reshape(a.shape)
             offset += a.size
     # interval colouring, by start: a slot is free once its last user has run
     slots: Dict[tuple, List[list]] = {}
@@ -97,8 +99,8 @@ def plan(arrays: Sequence[np.ndarray], kernels: Sequence[Callable[[], None]],
         if out[i] is not None:
             continue
         a = arrays[i]
-        if id(a) in keep:
-            out[i] = a
+        if id(owner(a)) in keep:
+            out[i] = np.empty(a.shape, a.dtype)
             continue
         start = -1 if first[i] is None else first[i]   # never referred to: free at once
         pool = slots.setdefault((a.shape, a.dtype.str), [])
@@ -108,8 +110,8 @@ def plan(arrays: Sequence[np.ndarray], kernels: Sequence[Callable[[], None]],
                 out[i] = slot[0]
                 break
         else:
-            pool.append([a, last[i]])
-            out[i] = a
+            out[i] = np.empty(a.shape, a.dtype)
+            pool.append([out[i], last[i]])
     return out   # type: ignore[return-value]
 
 

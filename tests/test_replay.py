@@ -432,3 +432,26 @@ def test_fit_replay_does_not_hold_the_parameter_arrays_it_started_from():
         alive.append(first() is not None)
     net.fit(X, Y, iterations=3, method="replay", callback=callback)
     assert alive == [False] * 3
+
+
+def test_recording_holds_no_more_than_an_eager_backward_and_the_tapes_buffers():
+    # the planning compile uses placeholders, not arrays: recording a tape costs
+    # the eager pass it checks against, plus the buffers the tape keeps
+    import tracemalloc
+
+    def traced_peak(run):
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            result = run()
+            return tracemalloc.get_traced_memory()[1] - base, result
+        finally:
+            tracemalloc.stop()
+    n_h, m = 50, 4000
+    X, Y = np.random.RandomState(0).randn(2, m), (np.arange(m) % 2).reshape(1, m)
+    net = TwoLayerNet(2, n_h, seed=1)
+    eager, _ = traced_peak(net.graph(X, Y).loss.backward)
+    g = net.graph(X, Y)
+    params = [g[name] for name in ("W[1]", "b[1]", "W[2]", "b[2]")]
+    peak, tape = traced_peak(lambda: mg.record(g.loss, params, intermediates=False))
+    assert peak <= eager + tape.nbytes, (peak / 1e6, eager / 1e6, tape.nbytes / 1e6)
