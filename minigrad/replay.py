@@ -644,7 +644,8 @@ def _reduction(mean: bool) -> Callable:
             raise ValueError(f"record: the tape replays sum/mean over all axes, or with "
                              f"keepdims=True; got {describe(node)} from shape {x.shape}")
         out = alloc(node.shape)
-        count = int(np.prod([x.shape[a] for a in axes]))
+        # a float: numpy converts an int each call (exactly: counts are below 2**53)
+        count = float(np.prod([x.shape[a] for a in axes]))
         shape = x.shape
         forward = [_reduce(x, axes, keepdims, out)]
         if mean:
@@ -691,7 +692,7 @@ def _bce_with_logits(node, ins, listed, alloc):
         raise ValueError(f"record: Z {z.shape} and Y {y.shape} differ in shape")
     is_one = np.empty(z.shape, dtype=bool)
     check = _labels(node, y, is_one, listed)
-    count = z.size
+    count = float(z.size)   # as an int, numpy would convert it at each call
     out = alloc(())
     t, e, d, a = (alloc(z.shape) for _ in range(4))
     # softplus(S) = max(S, 0) + log(1 + e^-|Z|), S = where(Y, -Z, Z), as the eager op;
@@ -721,7 +722,7 @@ def _bce(node, ins, listed, alloc):
     if a.shape != y.shape:
         raise ValueError(f"record: A {a.shape} and Y {y.shape} differ in shape")
     is_one = np.empty(a.shape, dtype=bool)
-    count = a.size
+    count = float(a.size)
     out = alloc(())
     one_minus_y, p, lp, l1p = (alloc(a.shape) for _ in range(4))
     inside = alloc(a.shape, bool)
