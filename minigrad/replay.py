@@ -3,6 +3,7 @@
     tape = mg.record(lambda: loss_of(W, b), [W, b])   # runs the eager engine once
     J = tape.replay(W_new, b_new)                     # same ops, same order, new values
     tape.grad(W), tape.value(some_node)               # every node's value and gradient
+    mg.record(loss, [W, b], intermediates=False)      # the root and the leaves' grads only
 
 A training step of a fixed graph does the same work every time; the eager
 engine still builds a Tensor per op, closures per VJP, and walks a heap of
@@ -29,8 +30,9 @@ The arrays a tape returns are its own buffers, rewritten by the next replay:
 copy what you keep, and do not write into them. ``intermediates=False``
 keeps only the root's value and the leaves' gradients; other nodes' values
 and gradients then take turns in shared buffers (``minigrad.buffer_plan``),
-so a training step holds less than its eager graph, or a hand-written step. ``mg.detect_anomaly()`` does
-not look inside a replay: use the eager engine to find where a NaN starts.
+so a training step holds less than its eager graph, or a hand-written step.
+``mg.detect_anomaly()`` does not look inside a replay: use the eager engine
+to find where a NaN starts.
 """
 from __future__ import annotations
 
@@ -44,8 +46,6 @@ from minigrad.replay_kernels import OPS, Kernel, StaleTape, _accumulate, _copy, 
 from minigrad.tensor import Tensor, describe, topological_order
 
 __all__ = ["record", "Tape", "StaleTape"]
-
-
 
 
 def record(f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
@@ -374,7 +374,8 @@ class Tape:
                     want is not None and not np.array_equal(got, want, equal_nan=True)):
                 raise RuntimeError(f"record: replaying the gradient of {describe(node)} "
                                    f"(op {node.op}) does not reproduce the eager engine's bit "
-                                   f"for bit; its kernel in minigrad/replay_kernels.py is out of date")
+                                   f"for bit; its kernel in minigrad/replay_kernels.py is out "
+                                   f"of date")
 
 
 def _strong(t: Tensor) -> Callable[[], Tensor]:
