@@ -3,17 +3,20 @@
     tape = mg.record(lambda: loss_of(W, b), [W, b])   # runs the eager engine once
     J = tape.replay(W_new, b_new)                     # same ops, same order, new values
     tape.grad(W), tape.value(some_node)               # every node's value and gradient
+    mg.record(loss, [W, b], intermediates=False)      # the root and the leaves' grads only
 
 A training step of a fixed graph does the same work every time; the eager
 engine still builds a Tensor per op, closures per VJP, and walks a heap of
 nodes. A tape does that walk once: it keeps, per node, a preallocated buffer
 for its value and one for its gradient, the unbroadcast axes worked out in
-advance, and two lists of small functions (forward, backward) that write
-into those buffers with ``out=``. The numbers are the eager engine's, bit
-for bit: each kernel below makes the same numpy calls on the same operands as
-the op in ``ops.py`` / ``functional.py``, and ``record`` proves it on the
-recorded values (every node's value and gradient must equal the eager
-engine's exactly, or it refuses to make a tape).
+advance, and one list of numpy calls (forward, then backward) that write
+into those buffers with ``out``. The numbers are the eager engine's, bit
+for bit: each op's kernels (``minigrad.replay_kernels``) make the same numpy
+calls on the same operands as the op in ``ops.py`` / ``functional.py`` (σ's
+numerator excepted: another call, shown to give the same bits for every
+float64), and ``record`` checks it on the recorded values (every kept value
+and gradient must equal the eager engine's exactly, or it refuses to make a
+tape).
 
 What a tape does not see: Python. It replays the ops it recorded. A shape
 change, or a ``guard`` (a function of the leaf values naming the branch the
@@ -24,32 +27,30 @@ are at each replay, and labels Y are checked when recorded (and at every
 replay when Y is a listed leaf).
 
 The arrays a tape returns are its own buffers, rewritten by the next replay:
-copy what you keep, and do not write into them. ``mg.detect_anomaly()`` does
-not look inside a replay: use the eager engine to find where a NaN starts.
+copy what you keep, and do not write into them. ``intermediates=False``
+keeps only the root's value and the leaves' gradients; other nodes' values
+and gradients then take turns in shared buffers (``minigrad.buffer_plan``),
+so a training step holds less than its eager graph, or a hand-written step.
+``mg.detect_anomaly()`` does not look inside a replay: use the eager engine
+to find where a NaN starts.
 """
 from __future__ import annotations
 
 import weakref
-from functools import partial
 from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from minigrad.buffer_plan import Allocator, owner, plan
+from minigrad.replay_kernels import OPS, Kernel, StaleTape, _accumulate, _copy, _Op, _reduce, _View
 from minigrad.tensor import Tensor, describe, topological_order
 
 __all__ = ["record", "Tape", "StaleTape"]
 
 
-class StaleTape(ValueError):
-    """A replay found values its recorded graph cannot serve (the slope of a
-    leaky_relu that the recording could not read): record again."""
-
-Kernel = Callable[[], None]
-
-
 def record(f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
            guard: Optional[Callable[..., Hashable]] = None,
-           keep_graph: bool = True) -> "Tape":
+           keep_graph: bool = True, intermediates: bool = True) -> "Tape":
     """Record the graph of ``f()`` (a scalar Tensor, such as a loss), or of an
     already built root, for replay on new values of ``leaves``.
 
@@ -59,11 +60,19 @@ def record(f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
     (the message lists the ones it can), and ``RuntimeError`` if a replay of
     the recorded values is not bit-identical to the eager engine.
 
-    ``keep_graph=False`` holds the recorded tensors weakly: a training loop
-    then keeps only the tape's buffers, not the eager graph's arrays too
-    (``nodes``, ``value`` and ``grad`` then know the tensors you still hold).
+    ``keep_graph=False`` holds the recorded tensors weakly (the leaves too,
+    unless ``f`` is a function, which records again with them): a training
+    loop then keeps only the tape's buffers, not the eager graph's arrays too
+    (``nodes``, ``leaves``, ``value`` and ``grad`` then know the tensors you
+    still hold).
+
+    ``intermediates=False`` keeps only what a training step reads: the root's
+    value and the leaves' gradients. The tape then lets a buffer hold several
+    nodes' values and gradients in turn, once the pass no longer reads the
+    earlier one (for the two-layer net: three arrays of Z[1]'s size instead of
+    five), and ``value``/``grad`` of any other node raise ``KeyError``.
     """
-    return Tape(f, leaves, guard, keep_graph)
+    return Tape(f, leaves, guard, keep_graph, intermediates)
 
 
 class Tape:
@@ -71,24 +80,39 @@ class Tape:
 
     def __init__(self, f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
                  guard: Optional[Callable[..., Hashable]] = None,
-                 keep_graph: bool = True) -> None:
-        self._keep_graph = keep_graph
+                 keep_graph: bool = True, intermediates: bool = True) -> None:
+        self._keep_graph, self._intermediates = keep_graph, intermediates
         self._fn = None if isinstance(f, Tensor) else f
         if self._fn is not None and not callable(f):
             raise TypeError(f"record: f must be a function returning a Tensor, or a Tensor; "
                             f"got {type(f).__name__}")
-        self.leaves: List[Tensor] = list(leaves)
-        for leaf in self.leaves:
+        self._leaves: Optional[List[Tensor]] = list(leaves)
+        for leaf in self._leaves:
             if not isinstance(leaf, Tensor) or leaf.op is not None:
                 what = describe(leaf) if isinstance(leaf, Tensor) else type(leaf).__name__
                 raise ValueError(f"record: leaves must be leaf tensors (made by mg.tensor); "
                                  f"got {what}")
-        if len({id(leaf) for leaf in self.leaves}) != len(self.leaves):
+        if len({id(leaf) for leaf in self._leaves}) != len(self._leaves):
             raise ValueError("record: a leaf is listed twice in leaves")
         self._guard = guard
         self._build(self._fn() if self._fn is not None else f)
+        self._leaf_keys = [id(leaf) for leaf in self._leaves]
+        self._leaf_names = [describe(leaf) for leaf in self._leaves]
+        self._leaf_refs = [weakref.ref(leaf) for leaf in self._leaves]
+        if not keep_graph and self._fn is None:
+            # nor the leaves (their arrays may be old values the caller has let go);
+            # a tape that can record again keeps them, for its function to use
+            self._leaves = None
 
     # --- public ---------------------------------------------------------------
+    @property
+    def leaves(self) -> List[Tensor]:
+        """The leaves, as listed (with ``keep_graph=False`` and a built graph,
+        those still alive)."""
+        if self._leaves is not None:
+            return list(self._leaves)
+        return [t for t in (ref() for ref in self._leaf_refs) if t is not None]
+
     @property
     def inputs(self) -> List[np.ndarray]:
         """The tape's own arrays of the leaves' values, in the order of ``leaves``:
@@ -98,7 +122,27 @@ class Tape:
     @property
     def grads(self) -> List[Optional[np.ndarray]]:
         """The gradient of each leaf after the last replay (None where it needs none)."""
-        return [self._grad.get(id(leaf)) for leaf in self.leaves]
+        return [self._grad.get(key) for key in self._leaf_keys]
+
+    @property
+    def flat_inputs(self) -> np.ndarray:
+        """One 1-D array holding ``inputs`` end to end (they are views of it):
+        one numpy call updates every leaf."""
+        return self._flat_inputs
+
+    @property
+    def flat_grads(self) -> Optional[np.ndarray]:
+        """One 1-D array holding ``grads`` end to end, in the layout of
+        ``flat_inputs`` (they are views of it); None when a leaf needs no gradient."""
+        return self._flat_grads
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays the tape replays into: inputs, values, gradients
+        and scratch (each shared array once; not the constants it reads)."""
+        owners = {id(owner(a)): owner(a).nbytes for a in self._buffers}
+        owners[id(self._flat_inputs)] = self._flat_inputs.nbytes
+        return sum(owners.values())
 
     @property
     def nodes(self) -> List[Tensor]:
@@ -108,11 +152,11 @@ class Tape:
 
     def value(self, node: Tensor) -> np.ndarray:
         """``node``'s value at the last replay."""
-        return self._value[self._key_of(node)]
+        return self._value[self._kept_key(node)]
 
     def grad(self, node: Tensor) -> Optional[np.ndarray]:
         """∂root/∂node at the last replay, as ``node.grad`` after ``backward()``."""
-        return self._grad.get(self._key_of(node))
+        return self._grad.get(self._kept_key(node))
 
     def replay(self, *values: Any) -> float:
         """Run the recorded forward and backward pass; return the root's value.
@@ -122,9 +166,9 @@ class Tape:
         again from its function, the leaves' ``data`` become the new values.
         """
         if values:
-            if len(values) != len(self.leaves):
-                raise ValueError(f"replay: {len(self.leaves)} leaves were recorded "
-                                 f"({', '.join(describe(t) for t in self.leaves)}); "
+            if len(values) != len(self._leaf_keys):
+                raise ValueError(f"replay: {len(self._leaf_keys)} leaves were recorded "
+                                 f"({', '.join(self._leaf_names)}); "
                                  f"got {len(values)} values")
             arrays = [np.asarray(v, dtype=np.float64) for v in values]
             if self._structure(arrays) != self._recorded_structure:
@@ -134,17 +178,15 @@ class Tape:
                     np.copyto(buffer, array)
         elif self._guard is not None and self._structure(self._inputs) != self._recorded_structure:
             self._record_again([a.copy() for a in self._inputs])
-        try:
-            for kernel in self._forward:
+        try:   # forward then backward, in one list: a StaleTape comes from the forward
+            for kernel in self._kernels:
                 kernel()
         except StaleTape:
             if self._fn is None:
                 raise
             self._record_again([a.copy() for a in self._inputs])
-            for kernel in self._forward:
+            for kernel in self._kernels:
                 kernel()
-        for kernel in self._backward:
-            kernel()
         return float(self._root_value)
 
     # --- recording ----------------------------------------------------------------
@@ -157,18 +199,23 @@ class Tape:
             new = tuple(a.shape for a in arrays)
             raise ValueError(
                 f"replay: the graph's structure would change (leaf shapes "
-                f"{[t.shape for t in self.leaves]} -> {list(new)}, or the guard's answer) "
+                f"{[a.shape for a in self._inputs]} -> {list(new)}, or the guard's answer) "
                 f"and this tape was recorded from a built graph, not a function: record "
                 f"the new graph with mg.record(...)")
-        for leaf, array in zip(self.leaves, arrays):
+        for leaf, array in zip(self._leaves, arrays):
             leaf.data = np.array(array, dtype=np.float64)
         self._build(self._fn())
 
-    def _key_of(self, node: Tensor) -> int:
+    def _kept_key(self, node: Tensor) -> int:
         key = id(node)
         ref = self._refs.get(key)
         if ref is None or ref() is not node:
             raise KeyError(f"{describe(node)} is not a node of this tape's graph")
+        if key not in self._kept:
+            raise KeyError(f"{describe(node)}: this tape was recorded with "
+                           f"intermediates=False and keeps only its root's value and its "
+                           f"leaves' gradients; record with intermediates=True to read "
+                           f"the others")
         return key
 
     def _build(self, root: Tensor) -> None:
@@ -179,20 +226,47 @@ class Tape:
                              f"(a loss); got {describe(root)}")
         order = topological_order(root)
         keys = {id(t) for t in order}
-        for leaf in self.leaves:
+        for leaf in self._leaves:
             if id(leaf) not in keys:
                 raise ValueError(f"record: leaf {describe(leaf)} is not part of the graph")
-        reference_grads = _eager_grads(root, order)
-        self._recorded_structure = self._structure([leaf.data for leaf in self.leaves])
+        self._kept = {id(t) for t in order if self._intermediates or t is root
+                      or t.op is None}
+        # the eager gradients the check needs: the others go before the buffers come
+        reference_grads = {key: grad for key, grad in _eager_grads(root, order).items()
+                           if key in self._kept}
+        self._recorded_structure = self._structure([leaf.data for leaf in self._leaves])
+        self._flat_inputs = np.empty(sum(leaf.data.size for leaf in self._leaves))
+        self._inputs, offset = [], 0
+        for leaf in self._leaves:
+            buffer = self._flat_inputs[offset:offset + leaf.data.size].reshape(leaf.shape)
+            np.copyto(buffer, leaf.data)
+            self._inputs.append(buffer)
+            offset += leaf.data.size
+        # Compile twice: the first compile's buffers show how long each is live,
+        # the second gets arrays shared by buffers that are never live together.
+        first = Allocator()
+        self._compile(root, order, first)
+        kept = [a for key, a in self._value.items() if key in self._kept]
+        kept += [a for key, a in self._grad.items() if key in self._kept]
+        leaf_grads = [self._grad.get(id(leaf)) for leaf in self._leaves]
+        flat = leaf_grads if all(g is not None for g in leaf_grads) else []
+        second = Allocator(plan(first.arrays, self._kernels, kept, flat))
+        self._compile(root, order, second)
+        del first
+        self._buffers = second.arrays
+        self._flat_grads = owner(self._grad[id(self._leaves[0])]) if flat else None
+        self._verify(order, reference_grads)
+        self._refs = {id(t): (weakref.ref(t) if not self._keep_graph else _strong(t))
+                      for t in order}
+
+    def _compile(self, root: Tensor, order: list, alloc: Allocator) -> None:
+        """The kernels of the forward and backward pass, writing into ``alloc``'s buffers."""
         self._value: Dict[int, np.ndarray] = {}
         self._grad: Dict[int, np.ndarray] = {}
         self._forward: List[Kernel] = []
         self._backward: List[Kernel] = []
-        listed = {id(leaf) for leaf in self.leaves}
-        self._inputs = []
-        for leaf in self.leaves:
-            buffer = np.array(leaf.data, dtype=np.float64)
-            self._inputs.append(buffer)
+        self._listed = listed = {id(leaf) for leaf in self._leaves}
+        for leaf, buffer in zip(self._leaves, self._inputs):
             self._value[id(leaf)] = buffer
         compiled = {}
         for node in order:
@@ -200,23 +274,21 @@ class Tape:
                 if id(node) not in listed:
                     self._value[id(node)] = node.data   # a constant
                 continue
-            compile_op = _OPS.get(node.op)
+            compile_op = OPS.get(node.op)
             if compile_op is None:
                 raise ValueError(f"record: cannot replay op {node.op!r} ({describe(node)}); "
-                                 f"ops a tape replays: {', '.join(sorted(_OPS))}")
+                                 f"ops a tape replays: {', '.join(sorted(OPS))}")
             op = compile_op(node, [self._value[id(p)] for p in node.parents],
-                            [id(p) in listed for p in node.parents])
+                            [id(p) in listed for p in node.parents], alloc)
             self._value[id(node)] = op.value
-            if op.forward is not None:   # None: a view, or the input itself
-                self._forward.append(op.forward)
+            self._forward.extend(op.forward)
             compiled[id(node)] = op
         self._root_value = self._value[id(root)]
-        self._compile_backward(root, order, compiled)
-        self._verify(order, reference_grads)
-        self._refs = {id(t): (weakref.ref(t) if not self._keep_graph else _strong(t))
-                      for t in order}
+        self._compile_backward(root, order, compiled, alloc)
+        self._kernels = self._forward + self._backward
 
-    def _compile_backward(self, root: Tensor, order: list, compiled: dict) -> None:
+    def _compile_backward(self, root: Tensor, order: list, compiled: dict,
+                          alloc: Allocator) -> None:
         # How many gradient contributions each node receives: a node with one
         # takes what its consumer's VJP gives, as the eager engine does.
         incoming: Dict[int, int] = {}
@@ -231,7 +303,10 @@ class Tape:
         # the eager engine passes a sum's broadcast view on and keeps a copy as
         # .grad, and numpy's matmul takes another path for a stride-0 operand.
         self._g_in = {id(root): seed}
-        for node in reversed(order):
+        # The eager engine's order: newest node first (Tensor.backward's heap on the
+        # creation count), so that three or more contributions to one node are
+        # added in its order; a reversed depth-first order may add them otherwise.
+        for node in sorted(order, key=lambda t: t._seq, reverse=True):
             if node.op is None or not node.requires_grad:
                 continue
             g = self._g_in[id(node)]
@@ -239,10 +314,10 @@ class Tape:
             for i, parent in enumerate(node.parents):
                 if not parent.requires_grad:
                     continue
-                self._backward.extend(self._contribution(op, i, g, parent, incoming))
+                self._backward.extend(self._contribution(op, i, g, parent, incoming, alloc))
 
     def _contribution(self, op: "_Op", i: int, g: np.ndarray, parent: Tensor,
-                      incoming: Dict[int, int]) -> List[Kernel]:
+                      incoming: Dict[int, int], alloc: Allocator) -> List[Kernel]:
         """Kernels adding op's VJP for input i to parent's gradient."""
         key = id(parent)
         first = key not in self._grad
@@ -253,14 +328,11 @@ class Tape:
         elif isinstance(vjp, _View):     # a view of g (made once), maybe of g / count
             source = vjp.make(g)
             kernels.extend(vjp.update(g))
-        elif isinstance(vjp, _Direct):   # one numpy call, bound once
-            source = np.empty(op.vjp_shapes[i])
-            kernels.append(vjp.bind(g, source))
-        else:
-            source = np.empty(op.vjp_shapes[i])
-            kernels.append(_bind(vjp, g, source))
+        else:                            # numpy calls writing into a buffer
+            source = alloc(op.vjp_shapes[i])
+            kernels.extend(vjp(g, source))
         for axes, keepdims, shape in _unbroadcast_steps(source.shape, parent.shape):
-            out = np.empty(shape)
+            out = alloc(shape)
             kernels.append(_reduce(source, axes, keepdims, out))
             source = out
         if not first:
@@ -268,34 +340,42 @@ class Tape:
             return kernels
         if incoming[key] == 1:
             self._g_in[key] = source
-            if source.flags.writeable:
+            # a listed leaf's gradient is an array of the tape's own, and no other
+            # leaf's: flat_grads lays them end to end
+            own = key not in self._listed or (alloc.made(source) and not any(
+                source is self._grad.get(id(leaf)) for leaf in self._leaves))
+            if source.flags.writeable and own:
                 self._grad[key] = source
                 return kernels
         # .grad is a writable array of its own: copy a read-only view, or the first
         # of several contributions (the others are added to it in place)
-        self._grad[key] = target = np.empty(parent.shape)
+        self._grad[key] = target = alloc(parent.shape)
         kernels.append(_copy(source, target))
         self._g_in.setdefault(key, target)
         return kernels
 
     def _verify(self, order: list, reference_grads: Dict[int, Optional[np.ndarray]]) -> None:
-        for kernel in self._forward:
-            kernel()
-        for kernel in self._backward:
+        """Replay the recorded values: every kept value and gradient must be
+        the eager engine's, bit for bit (with ``intermediates=False``, that is
+        the root's value and the leaves' gradients, which the others feed)."""
+        for kernel in self._kernels:
             kernel()
         for node in order:
             key = id(node)
+            if key not in self._kept:
+                continue
             value, expected = self._value[key], node.data
             if not np.array_equal(value, expected, equal_nan=True):
                 raise RuntimeError(f"record: replaying {describe(node)} (op {node.op}) does not "
                                    f"reproduce the eager engine's value bit for bit; its kernel "
-                                   f"in minigrad/replay.py is out of date with ops.py")
+                                   f"in minigrad/replay_kernels.py is out of date with ops.py")
             want, got = reference_grads.get(key), self._grad.get(key)
             if (want is None) != (got is None) or (
                     want is not None and not np.array_equal(got, want, equal_nan=True)):
                 raise RuntimeError(f"record: replaying the gradient of {describe(node)} "
                                    f"(op {node.op}) does not reproduce the eager engine's bit "
-                                   f"for bit; its kernel in minigrad/replay.py is out of date")
+                                   f"for bit; its kernel in minigrad/replay_kernels.py is out "
+                                   f"of date")
 
 
 def _strong(t: Tensor) -> Callable[[], Tensor]:
@@ -330,357 +410,3 @@ def _unbroadcast_steps(shape: tuple, target: tuple) -> List[Tuple[tuple, bool, t
     if stretched:
         steps.append((stretched, True, target))
     return steps
-
-
-def _bind(vjp: Callable[[np.ndarray, np.ndarray], None], g: np.ndarray,
-          out: np.ndarray) -> Kernel:
-    return lambda: vjp(g, out)
-
-
-def _reduce(source: np.ndarray, axes: tuple, keepdims: bool, out: np.ndarray) -> Kernel:
-    return partial(np.add.reduce, source, axis=axes, keepdims=keepdims, out=out)
-
-
-def _copy(source: np.ndarray, out: np.ndarray) -> Kernel:
-    return partial(np.copyto, out, source)
-
-
-def _accumulate(total: np.ndarray, source: np.ndarray) -> Kernel:
-    return partial(np.add, total, source, out=total)   # eager: pending + new
-
-
-# --- the op table: each kernel makes the eager op's numpy calls, into buffers ---
-class _Op:
-    """A compiled node: ``forward()`` fills ``value`` (None: nothing to do);
-    ``vjps[i](g, out)`` writes input i's VJP (of shape ``vjp_shapes[i]``) into
-    ``out``; None means the VJP is g itself, a ``_View`` a view of it, a
-    ``_Direct`` one numpy call."""
-
-    def __init__(self, value: np.ndarray, forward: Optional[Kernel], vjps: list,
-                 vjp_shapes: Optional[list] = None) -> None:
-        self.value, self.forward, self.vjps = value, forward, vjps
-        self.vjp_shapes = vjp_shapes or [value.shape] * len(vjps)
-
-
-class _Direct:
-    """A VJP that is one numpy call: ``bind(g, out)`` returns it as a kernel
-    (a ``functools.partial`` of the ufunc: no Python frame per replay)."""
-
-    def __init__(self, bind: Callable[[np.ndarray, np.ndarray], Kernel]) -> None:
-        self.bind = bind
-
-
-class _View:
-    """A VJP that is a view of g, as the eager op returns one: ``make(g)`` builds
-    it once from the gradient buffer; ``update(g)`` lists the kernels that
-    refresh what it views (g / count for a mean)."""
-
-    def __init__(self, make: Callable[[np.ndarray], np.ndarray],
-                 update: Callable[[np.ndarray], List[Kernel]] = lambda g: []) -> None:
-        self.make, self.update = make, update
-
-
-def _buffer(node: Tensor) -> np.ndarray:
-    return np.empty(node.shape)
-
-
-def _elementwise(ufunc: np.ufunc) -> Callable:
-    def compile_op(node, ins, listed):
-        out = _buffer(node)
-        x, y = ins
-        return _Op(out, partial(ufunc, x, y, out=out), *_arith_vjps(node.op, ins, out))
-    return compile_op
-
-
-def _arith_vjps(name: str, ins: list, z: np.ndarray) -> tuple:
-    x, y = ins
-    if name == "add":
-        return ([None, None],)
-    if name == "sub":
-        return ([None, _Direct(lambda g, o: partial(np.negative, g, out=o))],)
-    if name == "mul":
-        return ([_Direct(lambda g, o: partial(np.multiply, g, y, out=o)),
-                 _Direct(lambda g, o: partial(np.multiply, g, x, out=o))],)
-
-    def div_y(g, out):   # -g * z / y
-        np.negative(g, out=out)
-        np.multiply(out, z, out=out)
-        np.divide(out, y, out=out)
-    return ([_Direct(lambda g, o: partial(np.divide, g, y, out=o)), div_y],)
-
-
-def _neg(node, ins, listed):
-    out, (x,) = _buffer(node), ins
-    return _Op(out, partial(np.negative, x, out=out),
-               [_Direct(lambda g, o: partial(np.negative, g, out=o))])
-
-
-def _matmul(node, ins, listed):
-    a, b = ins
-    if a.ndim != 2 or b.ndim != 2:
-        raise ValueError(f"record: the tape replays 2-D matmul only; got {describe(node)} "
-                         f"from {a.ndim}-D @ {b.ndim}-D")
-    out = _buffer(node)
-    aT, bT = a.T, b.T
-    # ops._mm: an inner dimension of 1 is an outer product, by broadcasting
-    forward = partial(np.multiply if a.shape[1] == 1 else np.matmul, a, b, out=out)
-    mm_a = np.multiply if b.shape[1] == 1 else np.matmul
-    mm_b = np.multiply if a.shape[0] == 1 else np.matmul
-    grad_a = _Direct(lambda g, o: partial(mm_a, g, bT, out=o))
-    grad_b = _Direct(lambda g, o: partial(mm_b, aT, g, out=o))
-    return _Op(out, forward, [grad_a, grad_b], [a.shape, b.shape])
-
-
-def _transpose(node, ins, listed):
-    (x,), recorded = ins, node.parents[0].data
-    value = x.T   # a view of the input's buffer, as the eager op returns one
-    if x.ndim != 2 or value.shape != node.shape or not np.array_equal(recorded.T, node.data) \
-            or (x.shape[0] == x.shape[1] > 1 and np.array_equal(recorded, recorded.T)):
-        # a symmetric matrix cannot show whether its axes were swapped
-        raise ValueError(f"record: the tape replays the 2-D transpose W.T of a non-symmetric "
-                         f"matrix only; got {describe(node)}")
-    return _Op(value, None, [_View(lambda g: g.T)], [x.shape])
-
-
-def _unary(forward_ufunc: np.ufunc, grad: Callable) -> Callable:
-    def compile_op(node, ins, listed):
-        out, (x,) = _buffer(node), ins
-        return _Op(out, partial(forward_ufunc, x, out=out), [grad(x, out, node.shape)])
-    return compile_op
-
-
-def _tanh_grad(x, a, shape):
-    def vjp(g, out):   # g * (1 - a * a), built in out: one buffer less to stream
-        np.multiply(a, a, out=out)
-        np.subtract(1.0, out, out=out)
-        np.multiply(g, out, out=out)
-    return vjp
-
-
-def _identity(node, ins, listed):
-    (x,) = ins
-    return _Op(x, None, [None])   # the eager op returns its input array
-
-
-def _relu(node, ins, listed):
-    out, (z,) = _buffer(node), ins
-    positive = np.empty(node.shape, dtype=bool)
-
-    def forward():
-        np.greater(z, 0, out=positive)
-        np.maximum(z, 0.0, out=out)
-    return _Op(out, forward, [_Direct(lambda g, o: partial(np.multiply, g, positive, out=o))])
-
-
-def _leaky_relu(node, ins, listed):
-    out, (z,) = _buffer(node), ins
-    alpha = _infer_alpha(node, node.parents[0].data)   # the recorded values: z is a buffer
-    slope = np.empty(node.shape)
-    positive = np.empty(node.shape, dtype=bool)
-
-    def forward():   # slope = where(z > 0, 1, alpha); value z * slope
-        np.greater(z, 0, out=positive)
-        if alpha is None:
-            if not positive.all():
-                raise StaleTape(f"replay: leaky_relu {describe(node)}: its slope alpha could "
-                                f"not be read from the recorded values (no input was below "
-                                f"0), and now an input is 0 or below: record again")
-            slope.fill(1.0)
-        else:
-            slope.fill(alpha)
-            np.copyto(slope, 1.0, where=positive)
-        np.multiply(z, slope, out=out)
-    return _Op(out, forward, [_Direct(lambda g, o: partial(np.multiply, g, slope, out=o))])
-
-
-def _infer_alpha(node: Tensor, z: np.ndarray) -> Optional[float]:
-    """leaky_relu keeps its slope to itself, so the tape reads it from the
-    recorded values: the shortest decimal (at most 15 significant digits: 0.01,
-    0.2, ...) that reproduces every recorded entry, or a ``ValueError``. None
-    when no input was below 0 (the forward then refuses inputs at or below 0
-    instead of guessing)."""
-    negative = np.flatnonzero(z < 0)
-    if not negative.size:
-        if np.any(z == 0):   # the gradient there is alpha * g: it cannot wait
-            raise ValueError(f"record: cannot read the slope alpha of leaky_relu "
-                             f"{describe(node)}: no recorded input is below 0, and some are "
-                             f"0, where its gradient needs alpha; use the eager engine")
-        return None
-    below = z <= 0
-    quotient = float(node.data.flat[negative[0]] / z.flat[negative[0]])
-    for digits in range(1, 16):
-        alpha = abs(float(f"{quotient:.{digits}g}"))   # alpha >= 0; never -0.0
-        if np.array_equal(z[below] * alpha, node.data[below]):
-            return alpha
-    raise ValueError(f"record: cannot read the slope alpha of leaky_relu {describe(node)} "
-                     f"exactly from the recorded values (the tape reads it as a decimal of "
-                     f"at most 15 significant digits); use the eager engine")
-
-
-def _sigmoid_into(z, e, d, a, positive) -> None:
-    """ops._sigmoid_and_slope's σ: e = e^-|z|, d = 1 + e, a = where(z >= 0, 1, e) / d."""
-    np.copysign(z, -1.0, out=e)   # -|z|, the same bits as -np.abs(z), in one call
-    np.exp(e, out=e)
-    np.add(1.0, e, out=d)
-    np.divide(e, d, out=a)
-    np.greater_equal(z, 0, out=positive)
-    np.divide(1.0, d, out=a, where=positive)
-
-
-def _sigmoid(node, ins, listed):
-    out, (z,) = _buffer(node), ins
-    e, d, slope = _buffer(node), _buffer(node), _buffer(node)
-    positive = np.empty(node.shape, dtype=bool)
-
-    def forward():
-        _sigmoid_into(z, e, d, out, positive)
-        np.multiply(d, d, out=slope)      # σ' = e / (d * d)
-        np.divide(e, slope, out=slope)
-    return _Op(out, forward, [_Direct(lambda g, o: partial(np.multiply, g, slope, out=o))])
-
-
-def _reduction(mean: bool) -> Callable:
-    def compile_op(node, ins, listed):
-        (x,) = ins
-        if node.ndim == 0:
-            axes, keepdims = tuple(range(x.ndim)), False
-        elif node.ndim == x.ndim:   # keepdims; the axes that shrank (all, for axis=None)
-            axes = tuple(i for i, (n, k) in enumerate(zip(x.shape, node.shape)) if k != n)
-            if node.size == 1:
-                axes = tuple(range(x.ndim))
-            keepdims = True
-        else:
-            raise ValueError(f"record: the tape replays sum/mean over all axes, or with "
-                             f"keepdims=True; got {describe(node)} from shape {x.shape}")
-        out = np.empty(node.shape)
-        count = int(np.prod([x.shape[a] for a in axes]))
-        shape = x.shape
-
-        def forward():
-            np.add.reduce(x, axis=axes, keepdims=keepdims, out=out)
-            if mean:
-                np.true_divide(out, count, out=out)
-
-        # ops._expand_back: g (g / count for the mean) with the summed axes put
-        # back as 1s, broadcast to the input's shape: a read-only view
-        scaled = np.empty(node.shape)
-
-        def make(g):
-            h = scaled if mean else g
-            return np.broadcast_to(h if keepdims else np.expand_dims(h, axes), shape)
-
-        def update(g):
-            return [partial(np.true_divide, g, count, out=scaled)] if mean else []
-        return _Op(out, forward, [_View(make, update)], [shape])
-    return compile_op
-
-
-def _label_check(y: np.ndarray, is_one: np.ndarray) -> Kernel:
-    def check():   # functional._check_labels: Y differs from (Y > 0.5) where Y is not 0 or 1
-        np.greater(y, 0.5, out=is_one)
-        if np.count_nonzero(y != is_one):
-            index = tuple(int(i) for i in np.argwhere((y != 0) & (y != 1))[0])
-            raise ValueError(f"Y must hold only 0 and 1; got {y[index]} at {index}")
-    return check
-
-
-def _labels(node: Tensor, y: np.ndarray, is_one: np.ndarray, listed: list) -> Kernel:
-    """The label check to run at each replay: none when Y is a constant, which is
-    checked (and its mask made) once, here."""
-    check = _label_check(y, is_one)
-    if listed[1] or node.parents[1].op is not None:
-        return check
-    check()
-    return lambda: None
-
-
-def _bce_with_logits(node, ins, listed):
-    z, y = ins
-    if z.shape != y.shape:
-        raise ValueError(f"record: Z {z.shape} and Y {y.shape} differ in shape")
-    is_one = np.empty(z.shape, dtype=bool)
-    check = _labels(node, y, is_one, listed)
-    constant_y = not (listed[1] or node.parents[1].op is not None)
-    # S = where(Y, -Z, Z) is Z times ±1 (exact): one call when Y is a constant
-    sign = np.where(is_one, -1.0, 1.0) if constant_y else None
-    count = z.size
-    out = np.empty(())
-    t, e, d, a = (np.empty(z.shape) for _ in range(4))
-    positive = np.empty(z.shape, dtype=bool)
-
-    def forward():
-        check()
-        # softplus(S) = max(S, 0) + log(1 + e^-|Z|), as the eager op
-        if sign is not None:
-            np.multiply(z, sign, out=t)
-        else:
-            np.copyto(t, z)
-            np.negative(z, out=t, where=is_one)
-        np.maximum(t, 0.0, out=t)
-        _sigmoid_into(z, e, d, a, positive)   # e = e^-|Z| serves both
-        np.log1p(e, out=d)
-        np.add(t, d, out=t)
-        out[()] = np.add.reduce(t, axis=None) / count
-
-    def grad_z(g, o):   # (g / count) * (A - Y): the notes' dZ = A - Y, fused
-        np.subtract(a, y, out=o)
-        np.multiply(g / count, o, out=o)
-
-    def grad_y(g, o):   # -(g / count) * Z
-        np.multiply(-(g / count), z, out=o)
-    return _Op(out, forward, [grad_z, grad_y], [z.shape, y.shape])
-
-
-_CLIP = 1e-15   # functional.PROBABILITY_CLIP
-
-
-def _bce(node, ins, listed):
-    a, y = ins
-    if a.shape != y.shape:
-        raise ValueError(f"record: A {a.shape} and Y {y.shape} differ in shape")
-    is_one = np.empty(a.shape, dtype=bool)
-    check = _labels(node, y, is_one, listed)
-    count = a.size
-    out = np.empty(())
-    one_minus_y, p, lp, l1p = (np.empty(a.shape) for _ in range(4))
-    inside = np.empty(a.shape, dtype=bool)
-
-    def forward():
-        check()
-        np.subtract(1.0, y, out=one_minus_y)
-        np.maximum(a, _CLIP, out=p)
-        np.minimum(p, 1.0 - _CLIP, out=p)
-        np.equal(p, a, out=inside)
-        np.log(p, out=lp)
-        np.negative(p, out=l1p)
-        np.log1p(l1p, out=l1p)
-        out[()] = -(np.vdot(y, lp) + np.vdot(one_minus_y, l1p)) / count
-
-    def grad_a(g, o):   # (g / count) * inside / (one_minus_y - p)
-        np.multiply(g / count, inside, out=o)
-        np.divide(o, np.subtract(one_minus_y, p), out=o)
-
-    def grad_y(g, o):   # (log1p(-p) - log(p)) * (g / count)
-        np.subtract(l1p, lp, out=o)
-        np.multiply(o, g / count, out=o)
-    return _Op(out, forward, [grad_a, grad_y], [a.shape, y.shape])
-
-
-def _exp_grad(x, a, shape):
-    return _Direct(lambda g, o: partial(np.multiply, g, a, out=o))
-
-
-def _log_grad(x, a, shape):
-    return _Direct(lambda g, o: partial(np.divide, g, x, out=o))
-
-
-_OPS: Dict[str, Callable] = {
-    "add": _elementwise(np.add), "sub": _elementwise(np.subtract),
-    "mul": _elementwise(np.multiply), "div": _elementwise(np.divide),
-    "neg": _neg, "matmul": _matmul, "transpose": _transpose,
-    "tanh": _unary(np.tanh, _tanh_grad), "exp": _unary(np.exp, _exp_grad),
-    "log": _unary(np.log, _log_grad), "sigmoid": _sigmoid, "relu": _relu,
-    "leaky_relu": _leaky_relu, "identity": _identity,
-    "sum": _reduction(mean=False), "mean": _reduction(mean=True),
-    "binary_cross_entropy_with_logits": _bce_with_logits, "binary_cross_entropy": _bce,
-}

@@ -31,15 +31,18 @@ class ReplayStep:
     def _record(self) -> None:
         g = self.net.graph(self.X, self.Y)
         names = list(self.net.params)
-        self.tape = mg.record(g.loss, [g[name] for name in names], keep_graph=False)
+        # A step reads J and the parameters' gradients only: the tape may reuse
+        # the other nodes' buffers (less memory than a hand-written step).
+        self.tape = mg.record(g.loss, [g[name] for name in names], keep_graph=False,
+                              intermediates=False)
         self.params = self.tape.inputs            # copies: earlier arrays keep their values
         self.net.params = dict(zip(names, self.params))
-        # W - lr * dW, as autograd's fit computes it, into the tape's own arrays
-        self.update = []
-        for W, dW in zip(self.params, self.tape.grads):
-            scaled = np.empty_like(W)
-            self.update += [partial(np.multiply, self.lr, dW, out=scaled),
-                            partial(np.subtract, W, scaled, out=W)]
+        # W - lr * dW, as autograd's fit computes it ((-lr dW) + W rounds the same),
+        # for every parameter at once (the tape lays them end to end, and their
+        # gradients likewise); lr * dW overwrites dW, which the next replay rewrites.
+        W, dW = self.tape.flat_inputs, self.tape.flat_grads
+        self.update = [partial(np.multiply, self.lr, dW, out=dW),
+                       partial(np.subtract, W, dW, out=W)]
 
     def step(self) -> float:
         try:

@@ -50,6 +50,12 @@ def arrays(shape: ShapeOrStrategy = None, low: float = -LIMIT,
     return hnp.arrays(np.float64, _shape(shape), elements=finite_floats(low, high))
 
 
+def every_float_arrays(shape: ShapeOrStrategy = None) -> st.SearchStrategy:
+    """float64 arrays whose entries may be any float64: huge, subnormal, ±0,
+    ±inf, NaN (for kernels that must agree with the eager engine everywhere)."""
+    return hnp.arrays(np.float64, _shape(shape), elements=st.floats(width=64))
+
+
 def positive_arrays(shape: ShapeOrStrategy = None, low: float = 0.5,
                     high: float = LIMIT) -> st.SearchStrategy:
     """float64 arrays with entries in [low, high], low > 0: the safe domain of

@@ -4,13 +4,14 @@ for random sizes, depths, activations and expressions; a changed structure is
 recorded again or refused, never replayed stale."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import minigrad as mg
 import nets
 from nets import TwoLayerNet
-from tests.strategies import activations_with_params, labelled_data
+from tests.strategies import (activations_with_params, computation_graphs, every_float_arrays,
+                              labelled_data, labels)
 
 
 def eager(build, values):
@@ -21,10 +22,12 @@ def eager(build, values):
     return root, {id_: t for id_, t in enumerate(mg.topological_order(root))}
 
 
-def assert_replay_is_eager(build, first, second):
-    """Record build(*leaves) at ``first``, replay at ``second``: equal to eager at ``second``."""
+def assert_replay_is_eager(build, first, second, intermediates=True):
+    """Record build(*leaves) at ``first``, replay at ``second``: equal to eager at
+    ``second`` (every node; without intermediates the root and the leaves, and
+    the other nodes' values and gradients are refused)."""
     leaves = [mg.tensor(v.copy(), requires_grad=True, name=f"x{i}") for i, v in enumerate(first)]
-    tape = mg.record(lambda: build(*leaves), leaves)
+    tape = mg.record(lambda: build(*leaves), leaves, intermediates=intermediates)
     J = tape.replay(*second)
     root, nodes = eager(build, second)
     assert J == root.item(), (J, root.item())
@@ -32,6 +35,12 @@ def assert_replay_is_eager(build, first, second):
     assert [t.op for t in recorded] == [t.op for t in nodes.values()]
     for mine, theirs in zip(recorded, nodes.values()):
         label = f"{theirs.op or 'leaf'} {theirs.shape}"
+        if not intermediates and theirs.op is not None and mine is not recorded[-1]:
+            with pytest.raises(KeyError, match="intermediates=False"):
+                tape.value(mine)
+            with pytest.raises(KeyError, match="intermediates=False"):
+                tape.grad(mine)
+            continue
         assert np.array_equal(tape.value(mine), theirs.data, equal_nan=True), label
         if theirs.grad is None:
             assert tape.grad(mine) is None, label
@@ -59,15 +68,17 @@ def random_params(layer_dims, rng, scale):
     return out
 
 
+@pytest.mark.parametrize("intermediates", [True, False])
 @given(st.lists(st.integers(1, 6), min_size=1, max_size=3), st.integers(1, 3),
        activations_with_params(), st.integers(0, 10**6), st.data())
-def test_replaying_a_network_equals_eager_bit_for_bit(hidden, n_x, activation, seed, data):
+def test_replaying_a_network_equals_eager_bit_for_bit(intermediates, hidden, n_x, activation,
+                                                      seed, data):
     X, Y = data.draw(labelled_data(n_x, max_m=12))
     dims = [n_x, *hidden, 1]
     rng = np.random.RandomState(seed)
     first, second = random_params(dims, rng, 1.0), random_params(dims, rng, 1.0)
     try:
-        assert_replay_is_eager(net_loss(dims, activation, X, Y), first, second)
+        assert_replay_is_eager(net_loss(dims, activation, X, Y), first, second, intermediates)
     except ValueError as error:   # an alpha the recording cannot pin down: refused, said why
         assert activation.name == "leaky_relu" and "alpha" in str(error), error
 
@@ -114,9 +125,10 @@ EXPRESSIONS = {
 }
 
 
+@pytest.mark.parametrize("intermediates", [True, False])
 @pytest.mark.parametrize("name", list(EXPRESSIONS))
 @given(st.integers(1, 4), st.integers(1, 5), st.integers(0, 10**6))
-def test_replaying_expressions_equals_eager_bit_for_bit(name, n, m, seed):
+def test_replaying_expressions_equals_eager_bit_for_bit(name, intermediates, n, m, seed):
     rng = np.random.RandomState(seed)
     shapes = [(n, m), (n, m)] if name != "relu, identity, transpose, matmul" else [(n, m), (n, 3)]
     if name == "broadcast add, mul, sub":
@@ -125,7 +137,7 @@ def test_replaying_expressions_equals_eager_bit_for_bit(name, n, m, seed):
     second = [rng.randn(*s) for s in shapes]
     if name == "relu, identity, transpose, matmul" and n == m:   # a symmetric relu(a)
         first[0] = np.abs(first[0]) + np.arange(n * m).reshape(n, m)   # would be refused
-    assert_replay_is_eager(EXPRESSIONS[name], first, second)
+    assert_replay_is_eager(EXPRESSIONS[name], first, second, intermediates)
 
 
 # --- never a stale graph -------------------------------------------------------------
@@ -255,3 +267,191 @@ def test_a_leaky_relu_slope_written_as_a_short_decimal_replays_bit_for_bit(alpha
     rng = np.random.RandomState(0)
     first, second = [rng.randn(3, 5)], [rng.randn(3, 5)]
     assert_replay_is_eager(lambda a: mg.leaky_relu(a * 1.7, alpha=alpha).sum(), first, second)
+
+
+# --- intermediates=False: buffers shared, the numbers a step reads still eager's ----------
+@given(computation_graphs(), st.integers(0, 10**6))
+def test_a_tape_sharing_buffers_gives_eager_root_and_leaf_grads_on_random_graphs(build, seed):
+    root = build()
+    order = mg.topological_order(root)
+    assume("pow" not in {t.op for t in order})   # x ** 2: an op the tape does not replay
+    leaves = [t for t in order if t.op is None and t.requires_grad]
+    root.backward()
+    want = [t.grad.copy() for t in leaves]
+    try:
+        tape = mg.record(root, leaves, intermediates=False)
+    except ValueError as error:   # what a tape refuses (a symmetric W.T, a leaky_relu
+        assert str(error).startswith("record: "), error   # slope no value shows), said why
+        return
+    rng = np.random.RandomState(seed)
+    try:   # other values first, so that a buffer shared too early would hold stale numbers
+        tape.replay(*[rng.randn(*t.shape) for t in leaves])
+    except mg.replay.StaleTape:
+        pass
+    J = tape.replay(*[t.data for t in leaves])
+    assert J == root.item(), (J, root.item())
+    for leaf, got, expected in zip(leaves, tape.grads, want):
+        assert np.array_equal(got, expected, equal_nan=True), (leaf.shape, got, expected)
+
+
+def two_layer_tape(n_h, m, intermediates):
+    X, Y = np.random.RandomState(0).randn(2, m), (np.arange(m) % 2).reshape(1, m)
+    g = TwoLayerNet(2, n_h, seed=1).graph(X, Y)
+    params = [g[name] for name in ("W[1]", "b[1]", "W[2]", "b[2]")]
+    return mg.record(g.loss, params, intermediates=intermediates)
+
+
+def test_a_two_layer_tape_without_intermediates_holds_three_arrays_of_z1s_size():
+    n_h, m = 50, 400
+    big = n_h * m * 8   # bytes of Z[1], A[1], their gradients, W[1] X
+    every = two_layer_tape(n_h, m, intermediates=True).nbytes
+    shared = two_layer_tape(n_h, m, intermediates=False).nbytes
+    # W[1] X and Z[1] (forward), then A[1]'s and Z[1]'s gradients (backward), take
+    # turns in two arrays; A[1] lives from its tanh to tanh's VJP. What is left:
+    # arrays of shape (1, m) and the parameters and their gradients.
+    assert every >= 5 * big, every / big
+    assert shared < 3.5 * big, shared / big
+
+
+def test_flat_inputs_and_grads_hold_every_leaf_end_to_end():
+    W = mg.tensor(np.ones((2, 3)), requires_grad=True)
+    b = mg.tensor(np.ones((2, 1)), requires_grad=True)
+    tape = mg.record(lambda: (mg.tanh(W * 0.5 + b) + b).sum(), [W, b], intermediates=False)
+    tape.flat_inputs[:] = np.arange(8.0) / 8
+    np.testing.assert_array_equal(tape.inputs[0], np.arange(6.0).reshape(2, 3) / 8)
+    np.testing.assert_array_equal(tape.inputs[1], [[0.75], [0.875]])
+    J = tape.replay()
+    Wn, bn = (mg.tensor(a.copy(), requires_grad=True) for a in tape.inputs)
+    eager_J = (mg.tanh(Wn * 0.5 + bn) + bn).sum()
+    eager_J.backward()
+    assert J == eager_J.item()
+    np.testing.assert_array_equal(tape.flat_grads, np.concatenate([Wn.grad.ravel(),
+                                                                     bn.grad.ravel()]))
+    tape.flat_grads[:] = 7.0   # views, not copies
+    assert all((g == 7.0).all() for g in tape.grads)
+
+
+def test_leaves_sharing_one_gradient_array_each_get_their_own():
+    # x + y hands both leaves the same array as eager's VJP; the tape copies the second
+    x = mg.tensor(np.ones((1, 3)), requires_grad=True)
+    y = mg.tensor(np.ones((1, 3)), requires_grad=True)
+    tape = mg.record(lambda: mg.tanh(x + y).sum(), [x, y])
+    tape.replay()
+    gx, gy = tape.grads
+    assert not np.shares_memory(gx, gy)
+    np.testing.assert_array_equal(gx, 1 - np.tanh(2.0) ** 2)
+    np.testing.assert_array_equal(gy, gx)
+
+
+def test_flat_grads_is_none_when_a_leaf_needs_no_gradient():
+    x = mg.tensor(np.ones((1, 3)), requires_grad=True)
+    c = mg.tensor(np.ones((1, 3)))
+    tape = mg.record(lambda: (x * c).sum(), [x, c])
+    assert tape.grads[1] is None and tape.flat_grads is None
+
+
+def test_three_gradients_reaching_one_node_are_added_in_the_eager_order():
+    # the graph's depth-first order would add -1 (from -x), 1/3 (the mean), then 1
+    # (the sum); backward() goes newest node first: 1 - 1, then 1/3, which rounds otherwise
+    x = mg.tensor(np.zeros((3, 1)), requires_grad=True)
+
+    def loss():
+        mean, negated = x.mean(axis=0, keepdims=True), -x
+        return (x.sum() + mean.sum()) + negated.sum()
+    J = loss()
+    J.backward()
+    assert x.grad[0, 0] == (1 - 1) + 1 / 3 != (-1 + 1 / 3) + 1
+    for intermediates in (True, False):
+        tape = mg.record(loss, [x], intermediates=intermediates)
+        tape.replay(np.ones((3, 1)))
+        np.testing.assert_array_equal(tape.grads[0], x.grad)
+
+
+@given(every_float_arrays(st.tuples(st.just(1), st.integers(1, 12))), st.data())
+def test_replayed_sigmoid_and_logit_loss_are_eager_at_every_float(z, data):
+    # the tape builds σ's numerator where(Z >= 0, 1, e^-|Z|) as maximum(e^-|Z|, sign Z)
+    y = data.draw(labels(z.shape))
+    Z = mg.tensor(np.zeros(z.shape), requires_grad=True)
+    tape = mg.record(lambda: mg.binary_cross_entropy_with_logits(Z, y) + mg.sigmoid(Z).sum(), [Z])
+    sigmoid = next(t for t in tape.nodes if t.op == "sigmoid")
+    with np.errstate(all="ignore"):   # inf - inf and the like: NaN, as eager makes them
+        J = tape.replay(z)
+        Ze = mg.tensor(z, requires_grad=True)
+        Je = mg.binary_cross_entropy_with_logits(Ze, y) + mg.sigmoid(Ze).sum()
+        Je.backward()
+        A = mg.sigmoid(z).data
+    assert np.array_equal(tape.value(sigmoid), A, equal_nan=True), (tape.value(sigmoid), A)
+    assert np.array_equal(J, Je.item(), equal_nan=True), (J, Je.item())
+    assert np.array_equal(tape.grads[0], Ze.grad, equal_nan=True), (tape.grads[0], Ze.grad)
+
+
+@pytest.mark.parametrize("alpha, z", [
+    (1e-200, -1e-200),                 # alpha Z rounds to 0, as for every tiny alpha
+    (0.09735316728105328, -3.0),       # one input: 3 alpha rounds as 3 times its neighbour
+])
+def test_a_leaky_relu_slope_the_values_cannot_pin_is_refused_not_guessed(alpha, z):
+    W = mg.tensor(np.full((1, 1), z), requires_grad=True, name="W")
+    with pytest.raises(ValueError, match=r"cannot read the slope alpha .* fit .* alike"):
+        mg.record(lambda: mg.leaky_relu(W, alpha=alpha).sum(), [W])
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.09735316728105328, 0.01])
+def test_a_leaky_relu_slope_the_values_pin_replays_bit_for_bit(alpha):
+    # many inputs below 0 leave one float that fits, also for a 17-digit alpha
+    rng = np.random.RandomState(1)
+    first, second = [-np.abs(rng.randn(4, 25)) - 1.0], [rng.randn(4, 25)]
+    assert_replay_is_eager(lambda a: mg.leaky_relu(a, alpha=alpha).sum(), first, second)
+
+
+def test_a_tape_of_a_built_graph_without_it_lets_the_leaves_go():
+    import gc
+    import weakref
+    W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
+    tape = mg.record(mg.tanh(W).sum(), [W], keep_graph=False)
+    array = weakref.ref(W.data)
+    assert tape.leaves == [W]
+    del W
+    gc.collect()
+    assert array() is None and tape.leaves == []
+    assert tape.replay(np.zeros((2, 2))) == 0.0
+    np.testing.assert_array_equal(tape.grads[0], np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"1 leaves were recorded \(W \(2, 2\)\); got 2 values"):
+        tape.replay(np.zeros((2, 2)), np.zeros((2, 2)))
+
+
+def test_fit_replay_does_not_hold_the_parameter_arrays_it_started_from():
+    import gc
+    import weakref
+    X, Y = nets.data.flower(m=40, seed=1)
+    net = TwoLayerNet(2, 4, seed=2)
+    first = weakref.ref(net.params["W[1]"])
+    alive = []
+
+    def callback(i, J):   # while the fit and its tape run
+        gc.collect()
+        alive.append(first() is not None)
+    net.fit(X, Y, iterations=3, method="replay", callback=callback)
+    assert alive == [False] * 3
+
+
+def test_recording_holds_no_more_than_an_eager_backward_and_the_tapes_buffers():
+    # the planning compile uses placeholders, not arrays: recording a tape costs
+    # the eager pass it checks against, plus the buffers the tape keeps
+    import tracemalloc
+
+    def traced_peak(run):
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            result = run()
+            return tracemalloc.get_traced_memory()[1] - base, result
+        finally:
+            tracemalloc.stop()
+    n_h, m = 50, 4000
+    X, Y = np.random.RandomState(0).randn(2, m), (np.arange(m) % 2).reshape(1, m)
+    net = TwoLayerNet(2, n_h, seed=1)
+    eager, _ = traced_peak(net.graph(X, Y).loss.backward)
+    g = net.graph(X, Y)
+    params = [g[name] for name in ("W[1]", "b[1]", "W[2]", "b[2]")]
+    peak, tape = traced_peak(lambda: mg.record(g.loss, params, intermediates=False))
+    assert peak <= eager + tape.nbytes, (peak / 1e6, eager / 1e6, tape.nbytes / 1e6)
