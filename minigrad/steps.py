@@ -4,15 +4,13 @@
         print(step.name, step.grad.shape, step.rule)
     print(mg.backward_trace(J))        # the same as a table, one line per step
 
-``backward_steps`` does the work ``J.backward()`` does, with the same VJPs
-and the same reduction of broadcast gradients, in reverse ``topological_order``
-(every consumer of a node before the node, so a node's gradient is complete
-when its step comes), and records each step instead of storing ``.grad``: it
+``backward_steps`` does the work ``J.backward()`` does, with the same VJPs,
+the same reduction of broadcast gradients and the same order of additions
+where gradients meet, and records each step instead of storing ``.grad``: it
 leaves every ``.grad`` of the graph as it was. Each step's ``grad`` is what
-``J.backward()`` leaves in that node's ``.grad`` on a fresh graph: bit for bit
-where no node receives more than two contributions (the course's nets). Where
-three or more arrive, ``backward()`` (which goes newest node first) may add
-them in another order, and the last bits can differ.
+``J.backward()`` leaves in that node's ``.grad`` on a fresh graph, bit for
+bit. The steps are listed in reverse ``topological_order``: every consumer of
+a node before the node, and a node's inputs soon after it, layer by layer.
 
 The rule of each op is written once, in ``RULES``: its general form
 ("matmul: dA = dZ Bᵀ, dB = Aᵀ dZ") and, per input, the right-hand side as
@@ -179,7 +177,7 @@ class BackwardSteps(Sequence):
 
 def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
     """The backward pass from ``root``, one step per node that receives a gradient,
-    in the order the gradients are complete (see the module docstring).
+    listed in reverse topological order (see the module docstring).
 
     ``grad`` is the seed, as for ``root.backward(grad)``. Changes no ``.grad``.
     """
@@ -190,14 +188,14 @@ def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
         raise ValueError(f"backward_steps: {describe(root)} does not depend on any tensor "
                          f"with requires_grad=True")
     seed = _seed(root, grad)
-    order = [t for t in reversed(topological_order(root)) if t.requires_grad]
-    notes = _notes_context(root, order)
+    nodes = [t for t in reversed(topological_order(root)) if t.requires_grad]
+    notes = _notes_context(root, nodes)
+    # The work in backward()'s order, newest node first, so that the gradients
+    # that meet at a node are added in the same order: the same bits.
     pending = {id(root): seed}
-    steps = []
-    for node in order:
-        g = pending.pop(id(node), None)
-        if g is None:   # pragma: no cover - every node here is reached by a gradient
-            continue
+    done = {}
+    for node in sorted(nodes, key=lambda t: t._seq, reverse=True):
+        g = pending.pop(id(node))
         sent = []
         if node._vjps is not None:
             for position, (parent, vjp) in enumerate(zip(node.parents, node._vjps)):
@@ -210,7 +208,12 @@ def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
                 key = id(parent)
                 pending[key] = pending[key] + pg if key in pending else pg
                 sent.append(Sent(parent, position, _frozen(pg), summed))
-        sent_t = tuple(sent)
+        done[id(node)] = (g, tuple(sent))
+    # Shown in reverse topological order: each node's inputs right after it,
+    # layer by layer (W[2] and b[2] before A[1]), as the notes go back.
+    steps = []
+    for node in nodes:
+        g, sent_t = done[id(node)]
         steps.append(BackwardStep(len(steps), node, _frozen(g), _rule(node, sent_t, notes),
                                   sent_t))
     return BackwardSteps(root, steps, notes.m if notes else None)
