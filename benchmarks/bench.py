@@ -467,7 +467,7 @@ def markdown(report: dict) -> str:
         f"{report['load_after']:.1f} after the run, glibc's allocator as it comes, "
         f"one BLAS thread, {report['timer']} time.",
         "",
-        f"Time per step as a multiple of the tuned numpy step's: the median of the "
+        "Time per step as a multiple of the tuned numpy step's: the median of the "
         f"per-round ratios (min–max over rounds); ✓/✗: the issue's target met or not.",
         "",
         time_table(report["sizes"], names),

@@ -9,7 +9,7 @@ from hypothesis import given
 
 import minigrad as mg
 from minigrad import buffers
-from tests.strategies import broadcastable_pairs, programs, run_program, program_values
+from tests.strategies import broadcastable_pairs, program_values, programs
 
 BIG = (64, 128)   # 64 KiB of float64: large enough to be pooled
 
