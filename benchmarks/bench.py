@@ -468,7 +468,7 @@ def markdown(report: dict) -> str:
         f"one BLAS thread, {report['timer']} time.",
         "",
         "Time per step as a multiple of the tuned numpy step's: the median of the "
-        f"per-round ratios (min–max over rounds); ✓/✗: the issue's target met or not.",
+        "per-round ratios (min–max over rounds); ✓/✗: the issue's target met or not.",
         "",
         time_table(report["sizes"], names),
         "",
