@@ -85,11 +85,11 @@ class CheckedLabels:
 
     def loss(self, Z: Any, Y: Any) -> Tensor:
         """``binary_cross_entropy_with_logits(Z, Y)``, the same bits."""
-        return _bce_with_logits(Z, Y, labels=self)
+        return _bce_with_logits(Z, Y, _labels=self)
 
 
 @op("binary_cross_entropy_with_logits", 2)
-def _bce_with_logits(z, y, labels=None):
+def _bce_with_logits(z, y, _labels=None):
     """log σ(Z) = -softplus(-Z), log(1 - σ(Z)) = -softplus(Z), so each entry is
     softplus(Z) - Y Z, summed as softplus(-Z) where Y = 1 and softplus(Z) where
     Y = 0: softplus(Z) - Z would cancel away every digit of a tiny cost."""
@@ -97,8 +97,8 @@ def _bce_with_logits(z, y, labels=None):
     e = np.exp(-np.abs(z))   # e^-|Z|: softplus's now, σ's in backward
     # softplus(S) = max(S, 0) + log(1 + e^-|S|), with |S| = |Z|: never overflows.
     # S = -Z where Y = 1, else Z; Z times ±1 is the same, exactly.
-    if labels is not None and labels.y is y and z.shape == y.shape:
-        softplus = z * labels.signs
+    if _labels is not None and _labels.y is y and z.shape == y.shape:
+        softplus = z * _labels.signs
     else:
         softplus = np.where(_check_labels(z, y, "Z"), -z, z)
     np.maximum(softplus, 0.0, out=softplus)

@@ -12,6 +12,7 @@ shape in one place (``tensor._unbroadcast``).
 from __future__ import annotations
 
 import functools
+import inspect
 from numbers import Number, Real
 from typing import Any, Callable, Optional
 
@@ -36,6 +37,20 @@ def op(name: str, n_inputs: int = 1) -> Callable:  # pragma: no mutate block (ru
     from_op = Tensor._from_op
 
     def decorate(forward: Callable) -> Callable:
+        # The op's parameters (after its array inputs; a leading _ marks a private
+        # shortcut, not a parameter), with their defaults: each result keeps them
+        # as called (op_params), for the tape, the trace and the picture.
+        signature = inspect.signature(forward).parameters
+        names = [k for k in list(signature)[n_inputs:] if not k.startswith("_")]
+        defaults = {k: signature[k].default for k in names
+                    if signature[k].default is not inspect.Parameter.empty}
+
+        def params(rest: tuple, options: dict) -> dict:
+            given = dict(defaults)
+            given.update(zip(names, rest))
+            given.update((k, v) for k, v in options.items() if k in names)
+            return given
+
         if n_inputs == 1:
             def apply(x: Any, *rest: Any, **options: Any) -> Tensor:
                 x = x if isinstance(x, Tensor) else _constant(x)
@@ -43,7 +58,7 @@ def op(name: str, n_inputs: int = 1) -> Callable:  # pragma: no mutate block (ru
                     value, vjps = forward(x._data, *rest, **options)
                 except ValueError as error:
                     raise ValueError(f"{name}: {_describe_inputs(name, (x,))}: {error}") from None
-                return from_op(value, (x,), name, vjps)
+                return from_op(value, (x,), name, vjps, params(rest, options) if names else None)
         elif n_inputs == 2:
             def apply(x: Any, y: Any, *rest: Any, **options: Any) -> Tensor:
                 x = x if isinstance(x, Tensor) else _constant(x)
@@ -52,7 +67,7 @@ def op(name: str, n_inputs: int = 1) -> Callable:  # pragma: no mutate block (ru
                     value, vjps = forward(x._data, y._data, *rest, **options)
                 except ValueError as error:
                     raise ValueError(f"{name}: {_describe_inputs(name, (x, y))}: {error}") from None
-                return from_op(value, (x, y), name, vjps)
+                return from_op(value, (x, y), name, vjps, params(rest, options) if names else None)
         else:
             raise ValueError(f"op {name!r}: n_inputs must be 1 or 2; got {n_inputs}")
         return functools.wraps(forward)(apply)

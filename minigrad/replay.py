@@ -42,10 +42,10 @@ from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tupl
 import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, plan
-from minigrad.replay_kernels import OPS, Kernel, StaleTape, _accumulate, _copy, _Op, _reduce, _View
+from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
 from minigrad.tensor import Tensor, describe, topological_order
 
-__all__ = ["record", "Tape", "StaleTape"]
+__all__ = ["record", "Tape"]
 
 
 def record(f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
@@ -178,15 +178,8 @@ class Tape:
                     np.copyto(buffer, array)
         elif self._guard is not None and self._structure(self._inputs) != self._recorded_structure:
             self._record_again([a.copy() for a in self._inputs])
-        try:   # forward then backward, in one list: a StaleTape comes from the forward
-            for kernel in self._kernels:
-                kernel()
-        except StaleTape:
-            if self._fn is None:
-                raise
-            self._record_again([a.copy() for a in self._inputs])
-            for kernel in self._kernels:
-                kernel()
+        for kernel in self._kernels:   # forward then backward, in one list
+            kernel()
         return float(self._root_value)
 
     # --- recording ----------------------------------------------------------------

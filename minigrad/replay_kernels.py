@@ -21,11 +21,6 @@ from minigrad.tensor import Tensor, describe
 Kernel = Callable[[], None]
 
 
-class StaleTape(ValueError):
-    """A replay found values its recorded graph cannot serve (the slope of a
-    leaky_relu that the recording could not read): record again."""
-
-
 # Kernels are partials of numpy calls, ``out`` passed by position: no Python
 # frame per call, and numpy reads a positional ``out`` faster than a keyword
 # (except np.maximum and np.minimum, which deprecate it).
@@ -163,63 +158,13 @@ def _relu(node, ins, listed, alloc):
 
 def _leaky_relu(node, ins, listed, alloc):
     out, (z,) = alloc(node.shape), ins
-    alpha = _infer_alpha(node, node.parents[0].data)   # the recorded values: z is a buffer
+    alpha = float(node.op_params["alpha"])   # the slope the op was called with
     slope = alloc(node.shape)
     positive = alloc(node.shape, bool)
-
-    def forward():   # slope = where(z > 0, 1, alpha); value z * slope
-        np.greater(z, 0, positive)
-        if alpha is None:
-            if not positive.all():
-                raise StaleTape(f"replay: leaky_relu {describe(node)}: its slope alpha could "
-                                f"not be read from the recorded values (no input was below "
-                                f"0), and now an input is 0 or below: record again")
-            slope.fill(1.0)
-        else:
-            slope.fill(alpha)
-            np.copyto(slope, 1.0, where=positive)
-        np.multiply(z, slope, out)
-    return _Op(out, [forward], [_times(slope)])
-
-
-def _infer_alpha(node: Tensor, z: np.ndarray) -> Optional[float]:
-    """leaky_relu keeps its slope to itself, so the tape reads it from the
-    recorded values: the shortest decimal (0.01, 0.2, ...; 17 digits name any
-    float) that reproduces every recorded entry, accepted only when no other
-    float does (else a ``ValueError``). None when no input was below 0 (the
-    forward then refuses inputs at or below 0 instead of guessing)."""
-    negative = np.flatnonzero(z < 0)
-    if not negative.size:
-        if np.any(z == 0):   # the gradient there is alpha * g: it cannot wait
-            raise ValueError(f"record: cannot read the slope alpha of leaky_relu "
-                             f"{describe(node)}: no recorded input is below 0, and some are "
-                             f"0, where its gradient needs alpha; use the eager engine")
-        return None
-    below = z <= 0
-    products, inputs = node.data.flat[negative], z.flat[negative]
-    i = int(np.argmax(np.abs(products)))   # the product that holds the most digits
-    quotient = float(products[i] / inputs[i])
-
-    def fits(alpha: float) -> bool:
-        return np.array_equal(z[below] * alpha, node.data[below])
-    for digits in range(1, 18):
-        alpha = abs(float(f"{quotient:.{digits}g}"))   # alpha >= 0; never -0.0
-        if fits(alpha):
-            break
-    else:
-        raise ValueError(f"record: cannot read the slope alpha of leaky_relu {describe(node)} "
-                         f"exactly from the recorded values; use the eager engine")
-    # alpha Z rounds monotonically in alpha: when neither neighbouring float fits,
-    # no other float does, and alpha is the op's own (a wrong one would show later)
-    neighbours = [float(np.nextafter(alpha, np.inf))]
-    neighbours += [float(np.nextafter(alpha, 0.0))] if alpha > 0 else []
-    other = next((b for b in neighbours if fits(b)), None)
-    if other is not None:
-        raise ValueError(f"record: cannot read the slope alpha of leaky_relu {describe(node)} "
-                         f"exactly: the recorded values fit {alpha!r} and {other!r} alike "
-                         f"(too few inputs below 0, or alpha Z underflows); use the eager "
-                         f"engine")
-    return alpha
+    # slope = where(z > 0, 1, alpha); value z * slope, as the eager op computes it
+    return _Op(out, [partial(np.greater, z, 0, positive), partial(slope.fill, alpha),
+                     partial(np.copyto, slope, 1.0, where=positive),
+                     partial(np.multiply, z, slope, out)], [_times(slope)])
 
 
 def _sigmoid_kernels(z, e, d, a) -> List[Kernel]:

@@ -403,21 +403,11 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
 
 
 def exponent(t: Tensor) -> Optional[float]:
-    """The exponent p of a ``pow`` node (``x ** 2`` gives 2.0), or None when it
-    cannot be told. The graph keeps p only inside pow's backward function, so it
-    is read back through it: that VJP maps 1 to p x^(p−1), and p = that · x / x^p
-    wherever x and x^p are non-zero and finite (no state is added to the engine
-    for a label). None for a node made without gradients or from zeros only."""
-    if t.op != "pow" or not t._vjps or not t.parents:
+    """The exponent p of a ``pow`` node (``x ** 2`` gives 2.0), as the op kept it
+    (``t.op_params``); None for any other node."""
+    if t.op != "pow" or not t.op_params:
         return None
-    x, z = t.parents[0].data, t.data
-    with np.errstate(all="ignore"):
-        slope = np.broadcast_to(t._vjps[0](np.ones(z.shape)), z.shape)
-        p = slope * x / z
-    usable = np.isfinite(p) & np.isfinite(z) & (x != 0) & (z != 0)
-    if not usable.any():
-        return None
-    return float(f"{float(np.median(p[usable])):.10g}")   # drop the last bits of round-off
+    return float(t.op_params["p"])
 
 
 def op_symbol(t: Tensor) -> str:

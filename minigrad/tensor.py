@@ -1,7 +1,7 @@
 """Tensor: a float64 numpy array that remembers how it was made.
 
 A Tensor made by an op keeps its inputs (``parents``), the op's name (``op``)
-and one vector-Jacobian product per input (``_vjps``). ``backward()`` walks
+and parameters (``op_params``) and one vector-Jacobian product per input (``_vjps``). ``backward()`` walks
 that graph once, in reverse topological order, and leaves ``.grad`` on every
 tensor that depends on a leaf with ``requires_grad=True``.
 """
@@ -147,14 +147,17 @@ class Tensor:
 
     ``data`` is a float64 array; ``grad`` is None until ``backward()``, then an
     array of ``data``'s shape holding d(root)/d(self), owned by this tensor.
+    ``op`` names the op that made it (None for a leaf); ``op_params`` holds
+    that op's parameters as called, defaults included (``{"alpha": 0.3}`` for
+    ``leaky_relu``, ``{"p": 2.0}`` for ``**``), or None for an op without any.
 
     A tensor is its own node: ``copy.copy``, ``copy.deepcopy`` and pickling
     give an independent leaf (own data array, ``grad`` copied, same name and
     ``requires_grad``, no parents and no op).
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "name", "op", "parents", "_vjps",
-                 "_versions", "_version", "_hold", "_seq", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "name", "op", "op_params", "parents",
+                 "_vjps", "_versions", "_version", "_hold", "_seq", "__weakref__")
     # Makes numpy hand `array + tensor` to Tensor.__radd__ instead of looping over it.
     __array_ufunc__ = None
 
@@ -170,6 +173,7 @@ class Tensor:
         self.grad: Optional[np.ndarray] = None
         self.requires_grad = bool(requires_grad)
         self.op: Optional[str] = None
+        self.op_params: Optional[dict] = None
         self.parents: tuple = ()
         self._vjps: Optional[tuple] = None
         self._versions: Optional[tuple] = None
@@ -185,13 +189,14 @@ class Tensor:
         return out
 
     @classmethod
-    def _from_op(cls, value: np.ndarray, parents: tuple, op: str, vjps: tuple) -> "Tensor":
+    def _from_op(cls, value: np.ndarray, parents: tuple, op: str, vjps: tuple,
+                 params: Optional[dict] = None) -> "Tensor":
         # The hot path of every op: plain loops and stores, no generators.
         out = cls.__new__(cls)
         # numpy hands back a scalar (np.float64) for 0-d results; keep data an ndarray
         if not isinstance(value, np.ndarray):
             value = np.asarray(value)
-        out._data, out.grad, out.name, out.op = value, None, None, op
+        out._data, out.grad, out.name, out.op, out.op_params = value, None, None, op, params
         out._seq = next(_creation_counter)
         out._version = 0
         out.requires_grad, out._vjps, out._versions, out._hold = False, None, None, None

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import minigrad as mg
-from minigrad.replay import StaleTape
 
 if TYPE_CHECKING:   # network.py imports this module
     from nets.network import Network
@@ -45,11 +44,7 @@ class ReplayStep:
                        partial(np.subtract, W, dW, out=W)]
 
     def step(self) -> float:
-        try:
-            J = self.tape.replay()
-        except StaleTape:   # the recording could not see everything these values need
-            self._record()
-            J = self.tape.replay()
+        J = self.tape.replay()
         for kernel in self.update:
             kernel()
         return J

@@ -90,7 +90,7 @@ def test_a_tensor_made_from_a_tensor_copies_its_data_but_not_its_history():
 def test_leaf_attributes():
     t = mg.tensor(np.zeros((2, 3)), requires_grad=True, name="W[1]")
     assert (t.shape, t.ndim, t.name, t.requires_grad) == ((2, 3), 2, "W[1]", True)
-    assert t.op is None and t.parents == () and t.grad is None
+    assert t.op is None and t.op_params is None and t.parents == () and t.grad is None
     plain = mg.tensor(1.0)
     assert (plain.shape, plain.ndim, plain.name, plain.requires_grad) == ((), 0, None, False)
 
@@ -103,6 +103,26 @@ def test_op_result_attributes_name_the_op_and_its_parents():
     assert Z.parents == (W, X) and Z.parents[0] is W and Z.parents[1] is X
     assert Z.requires_grad and Z.name is None and Z.grad is None
     assert Z.shape == (4, 5) and Z.ndim == 2
+    assert Z.op_params is None   # matmul has no parameters
+
+
+@pytest.mark.parametrize("make, params", [
+    (lambda x: mg.leaky_relu(x), {"alpha": 0.01}),                 # the default, kept
+    (lambda x: mg.leaky_relu(x, 0.3), {"alpha": 0.3}),             # positional
+    (lambda x: x.leaky_relu(alpha=0.2), {"alpha": 0.2}),
+    (lambda x: x ** 3, {"p": 3.0}),
+    (lambda x: x.sum(axis=1, keepdims=True), {"axis": 1, "keepdims": True}),
+    (lambda x: mg.mean(x, 0), {"axis": 0, "keepdims": False}),
+    (lambda x: x.transpose(1, 0), {"axes": (1, 0)}),
+    (lambda x: x.reshape(3, 2), {"shape": (3, 2)}),
+    (lambda x: x.tanh() + 1.0, None),
+])
+def test_an_op_result_keeps_the_parameters_it_was_called_with(make, params):
+    x = mg.tensor(np.arange(6.0).reshape(2, 3) - 2.5, requires_grad=True)
+    assert make(x).op_params == params
+    with mg.no_grad():   # kept without a graph too: they describe the value
+        assert make(x).op_params == params
+    assert mg.tensor(make(x)).op_params is None   # a copy is a leaf
 
 
 def test_a_constant_operand_becomes_a_parent_leaf():
