@@ -1,9 +1,10 @@
 """Tensor: a float64 numpy array that remembers how it was made.
 
 A Tensor made by an op keeps its inputs (``parents``), the op's name (``op``)
-and parameters (``op_params``) and one vector-Jacobian product per input (``_vjps``). ``backward()`` walks
-that graph once, in reverse topological order, and leaves ``.grad`` on every
-tensor that depends on a leaf with ``requires_grad=True``.
+and parameters (``op_params``), and one vector-Jacobian product per input
+(``_vjps``). ``backward()`` walks that graph once, in reverse topological
+order, and leaves ``.grad`` on every tensor that depends on a leaf with
+``requires_grad=True``.
 """
 from __future__ import annotations
 
