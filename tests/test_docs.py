@@ -29,10 +29,11 @@ CONFIG = ROOT / "mkdocs.yml"
 FIGURE = re.compile(r"\]\((figures/[^)\s]+)\)")
 ZH = ".zh.md"
 # The pages the Chinese site must have in Chinese (issue 14, then the tools
-# pages): the rest may fall back to English.
+# pages, then the performance page): the rest may fall back to English.
 ZH_REQUIRED = ["index.md", "tutorial.md", "backprop.md", "notation.md",
                "initialisation.md", "activations.md", "answers.md",
-               "testing.md", "gradcheck.md", "cli.md", "gallery.md", "engine.md"]
+               "testing.md", "gradcheck.md", "cli.md", "gallery.md", "engine.md",
+               "performance.md"]
 
 
 def _config() -> dict:
