@@ -52,7 +52,9 @@ import minigrad  # noqa: E402
 from nets import TwoLayerNet  # noqa: E402
 
 RESULTS = HERE / "results"
-DOC_PAGES = [HERE / "README.md", ROOT / "docs" / "performance.md"]
+# Every page with the bench markers: the README and both languages of the Performance page.
+DOC_PAGES = [HERE / "README.md", ROOT / "docs" / "performance.md",
+             ROOT / "docs" / "performance.zh.md"]
 DOC_CHART = ROOT / "docs" / "img" / "bench.png"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
@@ -541,14 +543,14 @@ def plot(report: dict, path: Path) -> None:
 
 def update_docs(table_md: str, chart: Path) -> None:
     """Put the run's tables between the bench markers of the README and the
-    Performance page, and its chart where the pages show it."""
+    Performance pages (English and Chinese), and its chart where the pages show it."""
     for page in DOC_PAGES:
-        text = page.read_text()
+        text = page.read_text(encoding="utf-8")   # not the locale's: the Chinese page
         if BEGIN not in text or END not in text:
             raise SystemExit(f"{page}: no {BEGIN} ... {END} markers to put the results between")
         head, rest = text.split(BEGIN, 1)
         tail = rest.split(END, 1)[1]
-        page.write_text(f"{head}{BEGIN}\n{table_md}{END}{tail}")
+        page.write_text(f"{head}{BEGIN}\n{table_md}{END}{tail}", encoding="utf-8")
     DOC_CHART.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(chart, DOC_CHART)
 
@@ -643,7 +645,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="directory for bench.json, bench.md and bench.png")
     parser.add_argument("--update-docs", action="store_true",
                         help="also put the tables and chart into benchmarks/README.md "
-                             "and docs/performance.md")
+                             "and docs/performance.md (and .zh.md)")
     args = parser.parse_args(argv)
     if args.sizes and not set(args.sizes.upper().split(",")) <= set(SIZES):
         parser.error(f"--sizes takes names from {', '.join(SIZES)}; got {args.sizes!r}")

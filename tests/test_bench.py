@@ -80,3 +80,17 @@ def test_a_method_that_computes_something_else_stops_the_run():
                           X, Y, params)
     with pytest.raises(SystemExit, match="off disagrees with the tuned step"):
         bench.check_agreement({"tuned": bench.run_tuned, "off": off_by_a_little}, X, Y, params)
+
+
+def test_update_docs_writes_every_page_with_the_markers_and_the_pages_show_one_run():
+    # a page with the markers that DOC_PAGES misses (the Chinese performance
+    # page, say) would keep showing an older run than the others
+    root = BENCH.parent.parent
+    candidates = [*root.glob("README*.md"), *(root / "benchmarks").glob("*.md"),
+                  *(root / "docs").glob("*.md")]
+    marked = {p for p in candidates if bench.BEGIN in p.read_text(encoding="utf-8")}
+    assert sorted(marked) == sorted(bench.DOC_PAGES)
+    blocks = {p.relative_to(root).as_posix():
+              p.read_text(encoding="utf-8").split(bench.BEGIN, 1)[1].split(bench.END, 1)[0]
+              for p in bench.DOC_PAGES}
+    assert len(set(blocks.values())) == 1, f"these pages show different runs: {sorted(blocks)}"
