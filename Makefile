@@ -42,7 +42,7 @@ notebook: venv dot
 	$(VENV)/bin/jupyter notebook notebooks/planar_classification.ipynb
 
 # BENCH_ARGS=--quick for a smoke run; BENCH_ARGS=--update-docs to refresh the
-# tables and chart of benchmarks/README.md and docs/performance.md from this run.
+# tables and chart of benchmarks/README.md and docs/performance(.zh).md from this run.
 bench: venv
 	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 

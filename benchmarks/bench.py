@@ -12,7 +12,7 @@ cross-entropy J; samples are columns). Compared:
     replay        net.fit(X, Y, method="replay"), when fit offers it
     torch         PyTorch eager autograd in float64, when ``import torch`` works
 
-    .venv/bin/python benchmarks/bench.py                  # everything, ~3 minutes
+    .venv/bin/python benchmarks/bench.py                  # everything, 3 to 7 minutes
     .venv/bin/python benchmarks/bench.py --quick          # a smoke run, seconds
     .venv/bin/python benchmarks/bench.py --update-docs    # and refresh the docs' tables
 
