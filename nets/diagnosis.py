@@ -9,7 +9,13 @@ use it (W[1]'s from Z[1]'s, Z[1]'s from A[1]'s, ...): its *sources*. So
 - wrong nodes whose sources were not returned (the course returns only dW,
   db) are traced up to the lowest node they all come from, as long as every
   returned node that node feeds is wrong: wrong dW[1] and db[1] with right
-  dW[2] and db[2] mean dZ[1] is wrong, not two independent errors.
+  dW[2] and db[2] may come from one wrong dZ[1] (an ``inferred`` origin).
+
+An inferred origin is where ONE error would enter, not a finding: two slips
+(one in dW[1], one in db[1]) give the same statuses. The report tells them
+apart with the numbers (``nets.report``): one error when one slip gives all
+the members, more than one when no single gradient at the node gives them
+(``nets.slips.one_error_fits``), else it says the numbers cannot tell.
 """
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ slip, ``nets.slips``), in the hand's own names (``dW1`` for the course's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -138,7 +139,9 @@ class BackpropReport:
         A later mismatch follows from an earlier one when backprop computes it
         from it along a path with nothing right in between. Wrong nodes whose
         sources were not returned are traced to the lowest node they all come
-        from (not returned itself), when every returned node it feeds is wrong.
+        from (not returned itself), when every returned node it feeds is wrong:
+        where one error WOULD enter; ``diagnosis()`` says whether the numbers
+        show one error there, rule it out, or cannot tell.
         """
         return [(o.node, o.followers) for o in self._origins()]
 
@@ -156,9 +159,20 @@ class BackpropReport:
         found = self._origins()
         for i, origin in enumerate(found):
             where = self.label(origin.node)
+            above = (f" or above it ({', '.join(map(self.label, origin.above))})"
+                     if origin.above else "")
+            shared = self._shared(origin)
+            if shared is not None:   # one error at the unreturned node is not shown
+                wrong = diagnosis.join(map(self.label, origin.members))
+                head = (f"first wrong at {wrong}" if i == 0
+                        else f"also wrong at {wrong}, independently")
+                lines.append(
+                    f"{head}: one error at {where}{above}, not returned, or more than one; "
+                    f"these numbers cannot tell (return {where} to see)" if shared else
+                    f"{head}: more than one error, as no single {where} (not returned) "
+                    f"gives {'both' if len(origin.members) == 2 else 'them all'}")
+                continue
             if origin.inferred:
-                above = (f" or above it ({', '.join(map(self.label, origin.above))})"
-                         if origin.above else "")
                 text = f"first wrong at {where}{above}, not returned" if i == 0 else \
                     f"also wrong at {where}{above}, not returned, independently"
             else:
@@ -200,6 +214,27 @@ class BackpropReport:
         c = self.context
         return slips.explain(c.values, c.Y, c.hidden, c.L, given, c.agree)
 
+    def _shared(self, origin: diagnosis.Origin) -> Optional[bool]:
+        """For wrong nodes traced to a node they share that was not returned:
+        None when one error there is shown (one slip, made there or in every
+        node it feeds, gives all of them); else whether one error there could
+        give them (True: it could, and so could several; False: no single
+        gradient at that node gives them, ``slips.one_error_fits``)."""
+        if not origin.inferred or self._explain(self._given([*origin.members,
+                                                             *self._right()])):
+            return None
+        if any(self.row(n).verdict == WRONG_SHAPE for n in origin.members):
+            return False   # the right formulas below a node keep every shape right
+        if self.context is None:
+            return True
+        c = self.context
+        fits = slips.one_error_fits(c.values, c.hidden, c.L, origin.node,
+                                    self._given(origin.members))
+        return fits is not False
+
+    def _right(self) -> List[str]:
+        return [r.name for r in self.rows if r.verdict == OK]
+
     def _slip_lines(self, found: List[diagnosis.Origin]) -> List[str]:
         """"likely slip: ..." with its evidence: recomputed with the slip, the
         wrong nodes equal the hand's (and the right ones stay right)."""
@@ -209,17 +244,47 @@ class BackpropReport:
         if explained:
             return self._slip_text(explained, self.mismatches)
         lines, named = [], False
-        if len(found) > 1:   # independent errors: one slip each, right nodes kept right
-            right = [r.name for r in self.rows if r.verdict == OK]
-            for origin in found:
-                each = self._explain(self._given([*origin.members, *right]))
-                named = named or bool(each)
-                lines += self._slip_text(each, origin.members) or [
-                    f"no classic slip gives {diagnosis.join(map(self.label, origin.members))}"]
+        parts: List[tuple] = []   # (wrong nodes, the slips that give them)
+        for origin in found:
+            if self._shared(origin) is not None:   # not shown to be one error: by parts
+                parts += self._parts(origin.members)
+            elif len(found) > 1:   # independent errors: one slip each, right nodes kept right
+                parts.append((origin.members,
+                               self._explain(self._given([*origin.members, *self._right()]))))
+        for members, each in parts:
+            named = named or bool(each)
+            lines += self._slip_text(each, members) or [
+                f"no classic slip gives {diagnosis.join(map(self.label, members))}"]
         if not named:
             lines = ["no classic slip (a missing 1/m, A for g′(Z), 1 − Z² for 1 − A², "
                      "a transpose, a lost keepdims, a sign) gives these numbers"]
         return lines
+
+    def _parts(self, members: List[str]) -> List[tuple]:
+        """Split wrong nodes that need not share one error into parts each
+        given by one slip (the largest first), right nodes kept right: ``[(part,
+        slips)]``, and the nodes no slip gives one by one. Of the slips that
+        give a part, those that leave the group's other nodes right are kept
+        when there are any (the other nodes' own slips then give them)."""
+        left, parts = list(members), []
+        while left:
+            for size in range(len(left) if len(left) <= 8 else 1, 0, -1):
+                hit = next(((list(part), each) for part in combinations(left, size)
+                            if (each := self._explain(self._given([*part, *self._right()])))),
+                           None)
+                if hit:
+                    break
+            else:
+                parts += [([n], []) for n in left]
+                break
+            part, each = hit
+            others = [n for n in members if n not in part]
+            clean = [(slip, grads) for slip, grads in each if all(
+                self.context.agree(n, self.row(n).autograd, grads[n]) for n in others
+                if n in grads and grads[n].shape == self.row(n).autograd.shape)]
+            parts.append((part, clean or each))
+            left = [n for n in left if n not in part]
+        return sorted(parts, key=lambda p: members.index(p[0][0]))
 
     def _slip_text(self, explained: list, members: List[str]) -> List[str]:
         if not explained:

@@ -19,7 +19,7 @@ import numpy as np
 
 from nets import activations
 
-__all__ = ["Slip", "slips", "backward", "explain"]
+__all__ = ["Slip", "slips", "backward", "explain", "one_error_fits"]
 
 Values = Mapping[str, np.ndarray]   # "A[0]" (X), "W[l]", "b[l]", "Z[l]", "A[l]"
 
@@ -156,3 +156,78 @@ def explain(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Acti
                     and agree(name, grads[name], value) for name, value in given.items()):
                 found.append((slip, grads))
     return found
+
+
+def one_error_fits(values: Values, hidden: Mapping[int, activations.Activation], L: int,
+                   node: str, given: Mapping[str, np.ndarray], rtol: float = 1e-6,
+                   budget: int = 20_000_000) -> Optional[bool]:
+    """Could ONE wrong gradient at ``node`` (``"Z[l]"`` or ``"A[l]"``, not
+    returned), with the notes' right formulas below it, give every value of
+    ``given`` (wrong nodes below ``node``)?
+
+    The gradients below ``node`` are linear in its gradient E: dW[l] = (1/m)
+    E A[l-1]ᵀ, db[l] = (1/m) Σ E, dA[l-1] = W[l]ᵀ E, dZ[l-1] = dA[l-1] * g′(Z[l-1]),
+    ... So the question is whether the given values lie in the range of that
+    linear map F: a least-squares residual, relative to the values' size.
+    False when no E gives them (they need more than one error), True when
+    one does, None when this cannot say (a node not below ``node``, values
+    that are not finite, or an F too big to build: more than ``budget`` entries).
+    A value of another shape than the node's never fits (no E gives it).
+
+    With many samples this rarely says False: E has n[l]·m entries, and when
+    m > n[l-1] + 1 any dW[l], db[l] whatsoever come from some E.
+    """
+    kind, l = node[0], int(node[2:-1])
+    if kind not in "ZA" or not 1 <= l <= L:
+        return None
+    m = values["A[0]"].shape[1]
+
+    def slope(k: int) -> np.ndarray:   # g'(Z[k]) per sample, the output's σ' for k = L
+        Z = values[f"Z[{k}]"]
+        return activations.sigmoid_prime(Z) if k == L else hidden[k].g_prime(Z)
+
+    shape = {}
+    for k in range(1, l + 1):
+        shape.update({f"W[{k}]": values[f"W[{k}]"].shape, f"b[{k}]": values[f"b[{k}]"].shape,
+                      f"Z[{k}]": values[f"Z[{k}]"].shape})
+        if k < l:
+            shape[f"A[{k}]"] = values[f"A[{k}]"].shape
+    shape.pop(node, None)   # Z[l] is E itself; A[l], when E is dA[l], is not in shape
+    if any(name not in shape for name in given):
+        return None
+    if any(np.shape(value) != shape[name] for name, value in given.items()):
+        return False
+    target = np.concatenate([np.ravel(given[n]) for n in given]) if given else np.zeros(0)
+    unknowns = values[f"Z[{l}]"].size
+    if target.size * unknowns > budget:
+        return None
+    if not np.isfinite(target).all():
+        return None
+    rows = []
+    for name in given:   # F's rows: F's adjoint applied to each unit value of name
+        k = int(name[2:-1])
+        n = int(np.prod(shape[name]))
+        unit = np.eye(n).reshape((n, *shape[name]))
+        if name[0] == "W":             # dW[k] = (1/m) dZ[k] A[k-1]ᵀ
+            adj = unit @ values[f"A[{k - 1}]"] / m
+        elif name[0] == "b":           # db[k] = (1/m) Σ dZ[k]
+            adj = np.broadcast_to(unit, (n, shape[name][0], m)) / m
+        elif name[0] == "Z":
+            adj = unit
+        else:                          # dA[k] = W[k+1]ᵀ dZ[k+1]
+            k += 1
+            adj = values[f"W[{k}]"] @ unit
+        for j in range(k, l):          # dZ[j+1] feeds dZ[j] = (W[j+1]ᵀ dZ[j+1]) * g'(Z[j])
+            adj = values[f"W[{j + 1}]"] @ (adj * slope(j))
+        rows.append(adj.reshape(n, -1))
+    F = np.concatenate(rows)
+    if kind == "A":   # E is dA[l]: dZ[l] = E * g'(Z[l])
+        F = F * slope(l).ravel()
+    size = float(np.linalg.norm(target))
+    if size == 0.0:
+        return True
+    u, s, _ = np.linalg.svd(F, full_matrices=False)
+    # directions F reaches only by an E ~1e10 times too big count as not reached
+    u = u[:, s > 1e-10 * s[0]] if s.size and s[0] > 0 else u[:, :0]
+    residual = float(np.linalg.norm(target - u @ (u.T @ target)))
+    return residual <= rtol * size
