@@ -6,6 +6,7 @@ slip, ``nets.slips``), in the hand's own names (``dW1`` for the course's
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
@@ -146,17 +147,73 @@ class BackpropReport:
         return [(o.node, o.followers) for o in self._origins()]
 
     def _origins(self) -> List[diagnosis.Origin]:
-        status = {r.name: (diagnosis.WRONG if r.verdict in (WRONG, WRONG_SHAPE)
-                           else diagnosis.RIGHT if r.verdict == OK else diagnosis.UNSEEN)
-                  for r in self.rows if isinstance(r.name, str)}
-        flow = diagnosis.sources(self.graph.nodes, self.graph.roots, self.graph.loss)
-        return diagnosis.origins(self.mismatches, status, flow)
+        status, flow = self._status(), self._flow()
+
+        def follows(top: str, node: str) -> Optional[bool]:
+            above = self._returned_above(node, top)
+            return None if above is None else self._follows(above, node)
+
+        return diagnosis.origins(self.mismatches, status, flow, follows)
+
+    def _status(self) -> Dict[str, str]:
+        return {r.name: (diagnosis.WRONG if r.verdict in (WRONG, WRONG_SHAPE)
+                         else diagnosis.RIGHT if r.verdict == OK else diagnosis.UNSEEN)
+                for r in self.rows if isinstance(r.name, str)}
+
+    @functools.cached_property
+    def _flow_map(self) -> Dict[str, List[str]]:
+        return diagnosis.sources(self.graph.nodes, self.graph.roots, self.graph.loss)
+
+    def _flow(self) -> Dict[str, List[str]]:
+        return self._flow_map
+
+    def _returned_above(self, node: str, top: Optional[str] = None) -> Optional[str]:
+        """The nearest returned node above ``node`` along its one source at a
+        time, up to ``top``; None when there is none (or a node has two sources)."""
+        flow, status = self._flow(), self._status()
+        above = node
+        while len(flow.get(above, [])) == 1 and above != top:
+            above = flow[above][0]
+            if status.get(above, diagnosis.UNSEEN) != diagnosis.UNSEEN:
+                return above
+        return None
+
+    def _follows(self, above: str, node: str) -> Optional[bool]:
+        """Is the hand's ``node`` what the notes' right formulas give from the
+        hand's ``above``? None when this cannot say: no notes' layout, no
+        usable ``above``, values not finite, or a difference within round-off
+        of the terms the formulas add up."""
+        source, c = self.row(above), self.context
+        mine = self.row(node).hand
+        if c is None or source.hand is None or source.hand.shape != source.shape \
+                or mine is None:
+            return None
+        with np.errstate(all="ignore"):
+            grads = slips.backward(c.values, c.Y, c.hidden, c.L, start=(above, source.hand))
+            if grads is None or node not in grads:
+                return None
+            if mine.shape != grads[node].shape:
+                return False   # the right formulas keep every shape right
+            if c.agree(node, grads[node], mine):
+                return True
+            # the same pass on |values|: the size of the terms each sum adds up
+            sizes = slips.backward({k: np.abs(v) for k, v in c.values.items()}, c.Y,
+                                   {l: _AbsSlope(g, c.values[f"Z[{l}]"])
+                                    for l, g in c.hidden.items()},
+                                   c.L, start=(above, np.abs(source.hand)))
+            gap = float(np.linalg.norm(mine - grads[node]))
+            bound = float(np.linalg.norm(sizes[node]))
+        from nets.check import ROUNDOFF   # lazily: nets.check imports this module
+        if not (np.isfinite(gap) and np.isfinite(bound)) or gap <= ROUNDOFF * bound:
+            return None   # a residue of a sum that cancels: no evidence either way
+        return False
 
     def diagnosis(self) -> str:
         """The lines under the table: where each error enters and the likely
         slip, or that all agree."""
         lines = []
         found = self._origins()
+        whose = "your" if self.labels else "hand's"
         for i, origin in enumerate(found):
             where = self.label(origin.node)
             above = (f" or above it ({', '.join(map(self.label, origin.above))})"
@@ -178,6 +235,10 @@ class BackpropReport:
             else:
                 text = f"first wrong at {where}" if i == 0 else \
                     f"also wrong at {where}, independently"
+                above = self._returned_above(origin.node)
+                if above is not None and self.row(above).verdict in (WRONG, WRONG_SHAPE) \
+                        and self._follows(above, origin.node) is False:
+                    text += f" (not what the right formula gives from {whose} {self.label(above)})"
             if origin.followers:
                 verb = "follows" if len(origin.followers) == 1 else "follow"
                 text += (":" if origin.inferred else ";") + \
@@ -336,6 +397,17 @@ class BackpropReport:
         extra = options.pop("highlight", ())
         extra = [extra] if isinstance(extra, (str, mg.Tensor)) else list(extra)
         return draw(self.graph.roots, highlight=[*self.mismatches, *extra], **options)
+
+
+class _AbsSlope:
+    """|g′(Z[l])| at the net's own Z[l] whatever Z ``slips.backward`` passes:
+    with |W|, |A| it bounds the terms of each sum of the backward pass."""
+
+    def __init__(self, activation: activations.Activation, Z: np.ndarray):
+        self.activation, self.Z = activation, Z
+
+    def g_prime(self, _: np.ndarray) -> np.ndarray:
+        return np.abs(self.activation.g_prime(self.Z))
 
 
 def _number(x: Optional[float]) -> str:

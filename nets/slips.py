@@ -100,20 +100,49 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
 
 
 def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Activation],
-             L: int, slip: Optional[Slip] = None) -> Optional[Dict[str, np.ndarray]]:
+             L: int, slip: Optional[Slip] = None,
+             start: Optional[Tuple[str, np.ndarray]] = None) -> Optional[Dict[str, np.ndarray]]:
     """The notes' backward pass, with ``slip`` made (None: the right one).
     None when the slip cannot be made on these shapes (W[l] in place of
-    W[l]ᵀ where W[l] is not square)."""
+    W[l]ᵀ where W[l] is not square). ``start``: ``(node, gradient)`` to run
+    the pass from a node (``"Z[l]"`` or ``"A[l]"``, per sample) down, instead
+    of from the loss: the gradients that follow from that one."""
     on = (lambda kind, l: slip.touches(kind, l)) if slip else (lambda kind, l: False)
     m = Y.shape[1]
     Z_L, A_L = values[f"Z[{L}]"], values[f"A[{L}]"]
-    dZ = Y - A_L if on("sign", L) else A_L if on("no Y", L) else A_L - Y
-    if on("dZ with 1/m", L):
-        dZ = dZ / m
-    # dA[L] = (A - Y) / σ'(Z[L]) per sample (σ' from Z keeps its digits where A rounds to 1)
-    grads = {f"A[{L}]": dZ / np.maximum(activations.sigmoid_prime(Z_L),
-                                        np.finfo(np.float64).tiny)}
-    for l in range(L, 0, -1):
+    grads: Dict[str, np.ndarray] = {}
+
+    def through_g(l: int, dA: np.ndarray) -> np.ndarray:
+        """dZ[l] = dA[l] * g'(Z[l]) of a hidden layer, with the slip made."""
+        grads[f"A[{l}]"] = dA
+        g, Z, A = hidden[l], values[f"Z[{l}]"], values[f"A[{l}]"]
+        if on("no g'", l):
+            return dA
+        slope = (A if on("g is A", l) else g.g_prime(A) if on("g' of A", l)
+                 else g.g_prime_from_a(Z) if on("g' from A on Z", l)
+                 else 1.0 - A if on("square forgotten", l)
+                 else g.g_prime(Z))
+        return dA * slope
+
+    if start is None:
+        top = L
+        dZ = Y - A_L if on("sign", L) else A_L if on("no Y", L) else A_L - Y
+        if on("dZ with 1/m", L):
+            dZ = dZ / m
+        # dA[L] = (A - Y) / σ'(Z[L]) per sample (σ' from Z keeps its digits where A rounds to 1)
+        grads[f"A[{L}]"] = dZ / np.maximum(activations.sigmoid_prime(Z_L),
+                                           np.finfo(np.float64).tiny)
+    else:
+        node, gradient = start
+        top = int(node[2:-1])
+        if node[0] == "Z":
+            dZ = gradient
+        elif top == L:   # dZ[L] = dA[L] * σ'(Z[L])
+            grads[node] = gradient
+            dZ = gradient * activations.sigmoid_prime(Z_L)
+        else:
+            dZ = through_g(top, gradient)
+    for l in range(top, 0, -1):
         grads[f"Z[{l}]"] = dZ
         A_prev = values[f"A[{l - 1}]"]
         dW = A_prev @ dZ.T if on("dW transposed", l) else dZ @ A_prev.T
@@ -129,16 +158,7 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
             dA = W @ dZ
         else:
             dA = W.T @ dZ
-        grads[f"A[{l - 1}]"] = dA
-        g, Z, A = hidden[l - 1], values[f"Z[{l - 1}]"], values[f"A[{l - 1}]"]
-        if on("no g'", l - 1):
-            dZ = dA
-        else:
-            slope = (A if on("g is A", l - 1) else g.g_prime(A) if on("g' of A", l - 1)
-                     else g.g_prime_from_a(Z) if on("g' from A on Z", l - 1)
-                     else 1.0 - A if on("square forgotten", l - 1)
-                     else g.g_prime(Z))
-            dZ = dA * slope
+        dZ = through_g(l - 1, dA)
     return grads
 
 

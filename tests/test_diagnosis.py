@@ -161,3 +161,37 @@ def test_one_wrong_dZ_is_never_called_more_than_one_error(m, layer, seed, size):
         if origin.inferred:
             assert slips.one_error_fits(c.values, c.hidden, c.L, origin.node, given), \
                 str(report)
+
+
+# --- a returned source: a follower must be what the right formula gives from it -------------
+
+def with_dZ1(net, X, Y, extra=None):
+    """dZ[2], dZ[1] and every dW, db returned; dZ[1] with A[1] for g′(Z[1]) (one
+    error), and ``extra`` a second one of dW[1] or db[1]'s own."""
+    returned = hand(net, X, Y, slips_made=("A1 for g'",))
+    g = net.graph(X, Y)
+    returned["Z[2]"] = g["A[2]"].data - Y
+    returned["Z[1]"] = net.params["W[2]"].T @ returned["Z[2]"] * g["A[1]"].data
+    if extra == "dW1 no 1/m":
+        returned["W[1]"] = X.shape[1] * returned["W[1]"]
+    if extra == "db1 flat":
+        returned["b[1]"] = returned["b[1]"].ravel()
+    return nets.check_backprop(net, X, Y, hand=lambda p, X, Y: returned)
+
+
+def test_a_follower_that_is_what_the_formula_gives_from_a_wrong_dZ1_follows():
+    report = with_dZ1(*flower_net())
+    assert report.origins() == [("Z[1]", ["W[1]", "b[1]"])], str(report)
+    assert report.diagnosis().splitlines()[0] == "first wrong at Z[1]; W[1], b[1] follow from it"
+
+
+@pytest.mark.parametrize("extra, node", [("dW1 no 1/m", "W[1]"), ("db1 flat", "b[1]")])
+def test_a_second_error_below_a_returned_wrong_dZ1_is_its_own(extra, node):
+    report = with_dZ1(*flower_net(), extra=extra)
+    other = "b[1]" if node == "W[1]" else "W[1]"
+    assert report.origins() == [("Z[1]", [other]), (node, [])], str(report)
+    lines = report.diagnosis().splitlines()
+    assert lines[:2] == [f"first wrong at Z[1]; {other} follows from it",
+                         f"also wrong at {node}, independently (not what the right formula "
+                         f"gives from hand's Z[1])"], str(report)
+    assert lines[2].startswith("likely slip: A[1] in place of g′(Z[1])"), str(report)
