@@ -33,6 +33,9 @@ MISSING = "missing"             # a node hand did not return: neutral
 UNKNOWN = "unknown name"        # a key that is no node of the graph (a typo such as "dW1")
 NOT_COMPARED = "not compared"   # a node autograd gives no gradient: the data X, Y, and J
 
+# What the numbers say of wrong nodes traced to a node they share, not returned
+SHOWN, POSSIBLE, RULED_OUT = "one error shown", "one error or more", "more than one error"
+
 
 @dataclass
 class NodeCheck:
@@ -218,15 +221,15 @@ class BackpropReport:
             where = self.label(origin.node)
             above = (f" or above it ({', '.join(map(self.label, origin.above))})"
                      if origin.above else "")
-            shared = self._shared(origin)
-            if shared is not None:   # one error at the unreturned node is not shown
+            one = self._one_error(origin)
+            if one != SHOWN:   # the wrong nodes, not an error at the node they share
                 wrong = diagnosis.join(map(self.label, origin.members))
                 head = (f"first wrong at {wrong}" if i == 0
                         else f"also wrong at {wrong}, independently")
                 lines.append(
                     f"{head}: one error at {where}{above}, not returned, or more than one; "
-                    f"these numbers cannot tell (return {where} to see)" if shared else
-                    f"{head}: more than one error, as no single {where} (not returned) "
+                    f"these numbers cannot tell (return {where} to see)" if one == POSSIBLE
+                    else f"{head}: more than one error, as no single {where} (not returned) "
                     f"gives {'both' if len(origin.members) == 2 else 'them all'}")
                 continue
             if origin.inferred:
@@ -275,23 +278,24 @@ class BackpropReport:
         c = self.context
         return slips.explain(c.values, c.Y, c.hidden, c.L, given, c.agree)
 
-    def _shared(self, origin: diagnosis.Origin) -> Optional[bool]:
-        """For wrong nodes traced to a node they share that was not returned:
-        None when one error there is shown (one slip, made there or in every
-        node it feeds, gives all of them); else whether one error there could
-        give them (True: it could, and so could several; False: no single
-        gradient at that node gives them, ``slips.one_error_fits``)."""
+    def _one_error(self, origin: diagnosis.Origin) -> str:
+        """Whether the numbers show the wrong nodes of an inferred origin (traced
+        to a node they share, not returned) come from one error there: SHOWN
+        when one slip, made there or in every node it feeds, gives all of them
+        (and for an origin that was returned); RULED_OUT when no single gradient
+        at that node gives them (``slips.one_error_fits``, or a shape no right
+        formula gives); else POSSIBLE (and so are several errors)."""
         if not origin.inferred or self._explain(self._given([*origin.members,
                                                              *self._right()])):
-            return None
+            return SHOWN
         if any(self.row(n).verdict == WRONG_SHAPE for n in origin.members):
-            return False   # the right formulas below a node keep every shape right
+            return RULED_OUT   # the right formulas below a node keep every shape right
         if self.context is None:
-            return True
+            return POSSIBLE
         c = self.context
         fits = slips.one_error_fits(c.values, c.hidden, c.L, origin.node,
                                     self._given(origin.members))
-        return fits is not False
+        return RULED_OUT if fits is False else POSSIBLE
 
     def _right(self) -> List[str]:
         return [r.name for r in self.rows if r.verdict == OK]
@@ -307,7 +311,7 @@ class BackpropReport:
         lines, named = [], False
         parts: List[tuple] = []   # (wrong nodes, the slips that give them)
         for origin in found:
-            if self._shared(origin) is not None:   # not shown to be one error: by parts
+            if self._one_error(origin) != SHOWN:   # not shown to be one error: by parts
                 parts += self._parts(origin.members)
             elif len(found) > 1:   # independent errors: one slip each, right nodes kept right
                 parts.append((origin.members,
