@@ -9,12 +9,18 @@ use it (W[1]'s from Z[1]'s, Z[1]'s from A[1]'s, ...): its *sources*. So
 - wrong nodes whose sources were not returned (the course returns only dW,
   db) are traced up to the lowest node they all come from, as long as every
   returned node that node feeds is wrong: wrong dW[1] and db[1] with right
-  dW[2] and db[2] mean dZ[1] is wrong, not two independent errors.
+  dW[2] and db[2] may come from one wrong dZ[1] (an ``inferred`` origin).
+
+An inferred origin is where ONE error would enter, not a finding: two slips
+(one in dW[1], one in db[1]) give the same statuses. The report tells them
+apart with the numbers (``nets.report``): one error when one slip gives all
+the members, more than one when no single gradient at the node gives them
+(``nets.slips.one_error_fits``), else it says the numbers cannot tell.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Sequence
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import minigrad as mg
 
@@ -68,13 +74,18 @@ def sources(named: Mapping[str, mg.Tensor], roots: Sequence[mg.Tensor],
 
 
 def origins(wrong: Sequence[str], status: Mapping[str, str],
-            flow: Mapping[str, List[str]]) -> List[Origin]:
+            flow: Mapping[str, List[str]],
+            follows: Optional[Callable[[str, str], Optional[bool]]] = None) -> List[Origin]:
     """Group the ``wrong`` nodes (in backward order) by where their error enters.
 
     ``status[node]`` is WRONG, RIGHT or UNSEEN (not returned, or no gradient);
-    ``flow`` is ``sources``.
+    ``flow`` is ``sources``. ``follows(top, node)``, when given, checks the
+    numbers: False when ``node``'s value is not what the right formulas give
+    from the values above it (it has an error of its own, and starts a group
+    of its own), None when it cannot tell.
     """
     state = lambda n: status.get(n, UNSEEN)  # noqa: E731
+    check = follows or (lambda top, node: None)
     users_of: Dict[str, List[str]] = {}
     for node, ups in flow.items():
         for up in ups:
@@ -104,10 +115,13 @@ def origins(wrong: Sequence[str], status: Mapping[str, str],
                 (stack if state(n) == UNSEEN else out).append(n)
         return out
 
+    def explains(top: str, node: str) -> bool:
+        return reaches(top, node) and check(top, node) is not False
+
     groups: List[tuple] = []   # (members, unseen chain above the first member)
     for name in wrong:
         for members, chain in groups:
-            if any(reaches(top, name) for top in [*members, *chain]):
+            if any(explains(top, name) for top in [*members, *chain]):
                 members.append(name)
                 break
         else:
@@ -125,8 +139,8 @@ def origins(wrong: Sequence[str], status: Mapping[str, str],
     for members, chain in groups:
         # the members no other member explains; two or more of them meet in the
         # chain: the error enters there (one alone is no evidence of anything above it)
-        roots = [n for n in members if not any(reaches(o, n) for o in members if o != n)]
-        shared = [c for c in chain if all(reaches(c, r) for r in roots)] \
+        roots = [n for n in members if not any(explains(o, n) for o in members if o != n)]
+        shared = [c for c in chain if all(explains(c, r) for r in roots)] \
             if len(roots) > 1 else []
         if shared:
             low = shared[0]

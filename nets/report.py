@@ -6,7 +6,9 @@ slip, ``nets.slips``), in the hand's own names (``dW1`` for the course's
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -30,6 +32,9 @@ WRONG_SHAPE = "WRONG SHAPE"
 MISSING = "missing"             # a node hand did not return: neutral
 UNKNOWN = "unknown name"        # a key that is no node of the graph (a typo such as "dW1")
 NOT_COMPARED = "not compared"   # a node autograd gives no gradient: the data X, Y, and J
+
+# What the numbers say of wrong nodes traced to a node they share, not returned
+SHOWN, POSSIBLE, RULED_OUT = "one error shown", "one error or more", "more than one error"
 
 
 @dataclass
@@ -138,32 +143,105 @@ class BackpropReport:
         A later mismatch follows from an earlier one when backprop computes it
         from it along a path with nothing right in between. Wrong nodes whose
         sources were not returned are traced to the lowest node they all come
-        from (not returned itself), when every returned node it feeds is wrong.
+        from (not returned itself), when every returned node it feeds is wrong:
+        where one error WOULD enter; ``diagnosis()`` says whether the numbers
+        show one error there, rule it out, or cannot tell.
         """
         return [(o.node, o.followers) for o in self._origins()]
 
     def _origins(self) -> List[diagnosis.Origin]:
-        status = {r.name: (diagnosis.WRONG if r.verdict in (WRONG, WRONG_SHAPE)
-                           else diagnosis.RIGHT if r.verdict == OK else diagnosis.UNSEEN)
-                  for r in self.rows if isinstance(r.name, str)}
-        flow = diagnosis.sources(self.graph.nodes, self.graph.roots, self.graph.loss)
-        return diagnosis.origins(self.mismatches, status, flow)
+        status, flow = self._status(), self._flow()
+
+        def follows(top: str, node: str) -> Optional[bool]:
+            above = self._returned_above(node, top)
+            return None if above is None else self._follows(above, node)
+
+        return diagnosis.origins(self.mismatches, status, flow, follows)
+
+    def _status(self) -> Dict[str, str]:
+        return {r.name: (diagnosis.WRONG if r.verdict in (WRONG, WRONG_SHAPE)
+                         else diagnosis.RIGHT if r.verdict == OK else diagnosis.UNSEEN)
+                for r in self.rows if isinstance(r.name, str)}
+
+    @functools.cached_property
+    def _flow_map(self) -> Dict[str, List[str]]:
+        return diagnosis.sources(self.graph.nodes, self.graph.roots, self.graph.loss)
+
+    def _flow(self) -> Dict[str, List[str]]:
+        return self._flow_map
+
+    def _returned_above(self, node: str, top: Optional[str] = None) -> Optional[str]:
+        """The nearest returned node above ``node`` along its one source at a
+        time, up to ``top``; None when there is none (or a node has two sources)."""
+        flow, status = self._flow(), self._status()
+        above = node
+        while len(flow.get(above, [])) == 1 and above != top:
+            above = flow[above][0]
+            if status.get(above, diagnosis.UNSEEN) != diagnosis.UNSEEN:
+                return above
+        return None
+
+    def _follows(self, above: str, node: str) -> Optional[bool]:
+        """Is the hand's ``node`` what the notes' right formulas give from the
+        hand's ``above``? None when this cannot say: no notes' layout, no
+        usable ``above``, values not finite, or a difference within round-off
+        of the terms the formulas add up."""
+        source, c = self.row(above), self.context
+        mine = self.row(node).hand
+        if c is None or source.hand is None or source.hand.shape != source.shape \
+                or mine is None:
+            return None
+        with np.errstate(all="ignore"):
+            grads = slips.backward(c.values, c.Y, c.hidden, c.L, start=(above, source.hand))
+            if grads is None or node not in grads:
+                return None
+            if mine.shape != grads[node].shape:
+                return False   # the right formulas keep every shape right
+            if c.agree(node, grads[node], mine):
+                return True
+            # the same pass on |values|: the size of the terms each sum adds up
+            sizes = slips.backward({k: np.abs(v) for k, v in c.values.items()}, c.Y,
+                                   {l: _AbsSlope(g, c.values[f"Z[{l}]"])
+                                    for l, g in c.hidden.items()},
+                                   c.L, start=(above, np.abs(source.hand)))
+            gap = float(np.linalg.norm(mine - grads[node]))
+            bound = float(np.linalg.norm(sizes[node]))
+        from nets.check import ROUNDOFF   # lazily: nets.check imports this module
+        if not (np.isfinite(gap) and np.isfinite(bound)) or gap <= ROUNDOFF * bound:
+            return None   # a residue of a sum that cancels: no evidence either way
+        return False
 
     def diagnosis(self) -> str:
         """The lines under the table: where each error enters and the likely
         slip, or that all agree."""
         lines = []
         found = self._origins()
+        whose = "your" if self.labels else "hand's"
         for i, origin in enumerate(found):
             where = self.label(origin.node)
+            above = (f" or above it ({', '.join(map(self.label, origin.above))})"
+                     if origin.above else "")
+            one = self._one_error(origin)
+            if one != SHOWN:   # the wrong nodes, not an error at the node they share
+                wrong = diagnosis.join(map(self.label, origin.members))
+                head = (f"first wrong at {wrong}" if i == 0
+                        else f"also wrong at {wrong}, independently")
+                lines.append(
+                    f"{head}: one error at {where}{above}, not returned, or more than one; "
+                    f"these numbers cannot tell (return {where} to see)" if one == POSSIBLE
+                    else f"{head}: more than one error, as no single {where} (not returned) "
+                    f"gives {'both' if len(origin.members) == 2 else 'them all'}")
+                continue
             if origin.inferred:
-                above = (f" or above it ({', '.join(map(self.label, origin.above))})"
-                         if origin.above else "")
                 text = f"first wrong at {where}{above}, not returned" if i == 0 else \
                     f"also wrong at {where}{above}, not returned, independently"
             else:
                 text = f"first wrong at {where}" if i == 0 else \
                     f"also wrong at {where}, independently"
+                above = self._returned_above(origin.node)
+                if above is not None and self.row(above).verdict in (WRONG, WRONG_SHAPE) \
+                        and self._follows(above, origin.node) is False:
+                    text += f" (not what the right formula gives from {whose} {self.label(above)})"
             if origin.followers:
                 verb = "follows" if len(origin.followers) == 1 else "follow"
                 text += (":" if origin.inferred else ";") + \
@@ -200,6 +278,28 @@ class BackpropReport:
         c = self.context
         return slips.explain(c.values, c.Y, c.hidden, c.L, given, c.agree)
 
+    def _one_error(self, origin: diagnosis.Origin) -> str:
+        """Whether the numbers show the wrong nodes of an inferred origin (traced
+        to a node they share, not returned) come from one error there: SHOWN
+        when one slip, made there or in every node it feeds, gives all of them
+        (and for an origin that was returned); RULED_OUT when no single gradient
+        at that node gives them (``slips.one_error_fits``, or a shape no right
+        formula gives); else POSSIBLE (and so are several errors)."""
+        if not origin.inferred or self._explain(self._given([*origin.members,
+                                                             *self._right()])):
+            return SHOWN
+        if any(self.row(n).verdict == WRONG_SHAPE for n in origin.members):
+            return RULED_OUT   # the right formulas below a node keep every shape right
+        if self.context is None:
+            return POSSIBLE
+        c = self.context
+        fits = slips.one_error_fits(c.values, c.hidden, c.L, origin.node,
+                                    self._given(origin.members))
+        return RULED_OUT if fits is False else POSSIBLE
+
+    def _right(self) -> List[str]:
+        return [r.name for r in self.rows if r.verdict == OK]
+
     def _slip_lines(self, found: List[diagnosis.Origin]) -> List[str]:
         """"likely slip: ..." with its evidence: recomputed with the slip, the
         wrong nodes equal the hand's (and the right ones stay right)."""
@@ -209,17 +309,47 @@ class BackpropReport:
         if explained:
             return self._slip_text(explained, self.mismatches)
         lines, named = [], False
-        if len(found) > 1:   # independent errors: one slip each, right nodes kept right
-            right = [r.name for r in self.rows if r.verdict == OK]
-            for origin in found:
-                each = self._explain(self._given([*origin.members, *right]))
-                named = named or bool(each)
-                lines += self._slip_text(each, origin.members) or [
-                    f"no classic slip gives {diagnosis.join(map(self.label, origin.members))}"]
+        parts: List[tuple] = []   # (wrong nodes, the slips that give them)
+        for origin in found:
+            if self._one_error(origin) != SHOWN:   # not shown to be one error: by parts
+                parts += self._parts(origin.members)
+            elif len(found) > 1:   # independent errors: one slip each, right nodes kept right
+                parts.append((origin.members,
+                               self._explain(self._given([*origin.members, *self._right()]))))
+        for members, each in parts:
+            named = named or bool(each)
+            lines += self._slip_text(each, members) or [
+                f"no classic slip gives {diagnosis.join(map(self.label, members))}"]
         if not named:
             lines = ["no classic slip (a missing 1/m, A for g′(Z), 1 − Z² for 1 − A², "
                      "a transpose, a lost keepdims, a sign) gives these numbers"]
         return lines
+
+    def _parts(self, members: List[str]) -> List[tuple]:
+        """Split wrong nodes that need not share one error into parts each
+        given by one slip (the largest first), right nodes kept right: ``[(part,
+        slips)]``, and the nodes no slip gives one by one. Of the slips that
+        give a part, those that leave the group's other nodes right are kept
+        when there are any (the other nodes' own slips then give them)."""
+        left, parts = list(members), []
+        while left:
+            for size in range(len(left) if len(left) <= 8 else 1, 0, -1):
+                hit = next(((list(part), each) for part in combinations(left, size)
+                            if (each := self._explain(self._given([*part, *self._right()])))),
+                           None)
+                if hit:
+                    break
+            else:
+                parts += [([n], []) for n in left]
+                break
+            part, each = hit
+            others = [n for n in members if n not in part]
+            clean = [(slip, grads) for slip, grads in each if all(
+                self.context.agree(n, self.row(n).autograd, grads[n]) for n in others
+                if n in grads and grads[n].shape == self.row(n).autograd.shape)]
+            parts.append((part, clean or each))
+            left = [n for n in left if n not in part]
+        return sorted(parts, key=lambda p: members.index(p[0][0]))
 
     def _slip_text(self, explained: list, members: List[str]) -> List[str]:
         if not explained:
@@ -271,6 +401,17 @@ class BackpropReport:
         extra = options.pop("highlight", ())
         extra = [extra] if isinstance(extra, (str, mg.Tensor)) else list(extra)
         return draw(self.graph.roots, highlight=[*self.mismatches, *extra], **options)
+
+
+class _AbsSlope:
+    """|g′(Z[l])| at the net's own Z[l] whatever Z ``slips.backward`` passes:
+    with |W|, |A| it bounds the terms of each sum of the backward pass."""
+
+    def __init__(self, activation: activations.Activation, Z: np.ndarray):
+        self.activation, self.Z = activation, Z
+
+    def g_prime(self, _: np.ndarray) -> np.ndarray:
+        return np.abs(self.activation.g_prime(self.Z))
 
 
 def _number(x: Optional[float]) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 
 from nets import activations
 
-__all__ = ["Slip", "slips", "backward", "explain"]
+__all__ = ["Slip", "slips", "backward", "explain", "one_error_fits"]
 
 Values = Mapping[str, np.ndarray]   # "A[0]" (X), "W[l]", "b[l]", "Z[l]", "A[l]"
 
@@ -100,20 +100,49 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
 
 
 def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Activation],
-             L: int, slip: Optional[Slip] = None) -> Optional[Dict[str, np.ndarray]]:
+             L: int, slip: Optional[Slip] = None,
+             start: Optional[Tuple[str, np.ndarray]] = None) -> Optional[Dict[str, np.ndarray]]:
     """The notes' backward pass, with ``slip`` made (None: the right one).
     None when the slip cannot be made on these shapes (W[l] in place of
-    W[l]ᵀ where W[l] is not square)."""
+    W[l]ᵀ where W[l] is not square). ``start``: ``(node, gradient)`` to run
+    the pass from a node (``"Z[l]"`` or ``"A[l]"``, per sample) down, instead
+    of from the loss: the gradients that follow from that one."""
     on = (lambda kind, l: slip.touches(kind, l)) if slip else (lambda kind, l: False)
     m = Y.shape[1]
     Z_L, A_L = values[f"Z[{L}]"], values[f"A[{L}]"]
-    dZ = Y - A_L if on("sign", L) else A_L if on("no Y", L) else A_L - Y
-    if on("dZ with 1/m", L):
-        dZ = dZ / m
-    # dA[L] = (A - Y) / σ'(Z[L]) per sample (σ' from Z keeps its digits where A rounds to 1)
-    grads = {f"A[{L}]": dZ / np.maximum(activations.sigmoid_prime(Z_L),
-                                        np.finfo(np.float64).tiny)}
-    for l in range(L, 0, -1):
+    grads: Dict[str, np.ndarray] = {}
+
+    def through_g(l: int, dA: np.ndarray) -> np.ndarray:
+        """dZ[l] = dA[l] * g'(Z[l]) of a hidden layer, with the slip made."""
+        grads[f"A[{l}]"] = dA
+        g, Z, A = hidden[l], values[f"Z[{l}]"], values[f"A[{l}]"]
+        if on("no g'", l):
+            return dA
+        slope = (A if on("g is A", l) else g.g_prime(A) if on("g' of A", l)
+                 else g.g_prime_from_a(Z) if on("g' from A on Z", l)
+                 else 1.0 - A if on("square forgotten", l)
+                 else g.g_prime(Z))
+        return dA * slope
+
+    if start is None:
+        top = L
+        dZ = Y - A_L if on("sign", L) else A_L if on("no Y", L) else A_L - Y
+        if on("dZ with 1/m", L):
+            dZ = dZ / m
+        # dA[L] = (A - Y) / σ'(Z[L]) per sample (σ' from Z keeps its digits where A rounds to 1)
+        grads[f"A[{L}]"] = dZ / np.maximum(activations.sigmoid_prime(Z_L),
+                                           np.finfo(np.float64).tiny)
+    else:
+        node, gradient = start
+        top = int(node[2:-1])
+        if node[0] == "Z":
+            dZ = gradient
+        elif top == L:   # dZ[L] = dA[L] * σ'(Z[L])
+            grads[node] = gradient
+            dZ = gradient * activations.sigmoid_prime(Z_L)
+        else:
+            dZ = through_g(top, gradient)
+    for l in range(top, 0, -1):
         grads[f"Z[{l}]"] = dZ
         A_prev = values[f"A[{l - 1}]"]
         dW = A_prev @ dZ.T if on("dW transposed", l) else dZ @ A_prev.T
@@ -129,16 +158,7 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
             dA = W @ dZ
         else:
             dA = W.T @ dZ
-        grads[f"A[{l - 1}]"] = dA
-        g, Z, A = hidden[l - 1], values[f"Z[{l - 1}]"], values[f"A[{l - 1}]"]
-        if on("no g'", l - 1):
-            dZ = dA
-        else:
-            slope = (A if on("g is A", l - 1) else g.g_prime(A) if on("g' of A", l - 1)
-                     else g.g_prime_from_a(Z) if on("g' from A on Z", l - 1)
-                     else 1.0 - A if on("square forgotten", l - 1)
-                     else g.g_prime(Z))
-            dZ = dA * slope
+        dZ = through_g(l - 1, dA)
     return grads
 
 
@@ -156,3 +176,78 @@ def explain(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Acti
                     and agree(name, grads[name], value) for name, value in given.items()):
                 found.append((slip, grads))
     return found
+
+
+def one_error_fits(values: Values, hidden: Mapping[int, activations.Activation], L: int,
+                   node: str, given: Mapping[str, np.ndarray], rtol: float = 1e-6,
+                   budget: int = 20_000_000) -> Optional[bool]:
+    """Could ONE wrong gradient at ``node`` (``"Z[l]"`` or ``"A[l]"``, not
+    returned), with the notes' right formulas below it, give every value of
+    ``given`` (wrong nodes below ``node``)?
+
+    The gradients below ``node`` are linear in its gradient E: dW[l] = (1/m)
+    E A[l-1]ᵀ, db[l] = (1/m) Σ E, dA[l-1] = W[l]ᵀ E, dZ[l-1] = dA[l-1] * g′(Z[l-1]),
+    ... So the question is whether the given values lie in the range of that
+    linear map F: a least-squares residual, relative to the values' size.
+    False when no E gives them (they need more than one error), True when
+    one does, None when this cannot say (a node not below ``node``, values
+    that are not finite, or an F too big to build: more than ``budget`` entries).
+    A value of another shape than the node's never fits (no E gives it).
+
+    With many samples this rarely says False: E has n[l]·m entries, and when
+    m > n[l-1] + 1 any dW[l], db[l] whatsoever come from some E.
+    """
+    kind, l = node[0], int(node[2:-1])
+    if kind not in "ZA" or not 1 <= l <= L:
+        return None
+    m = values["A[0]"].shape[1]
+
+    def slope(k: int) -> np.ndarray:   # g'(Z[k]) per sample, the output's σ' for k = L
+        Z = values[f"Z[{k}]"]
+        return activations.sigmoid_prime(Z) if k == L else hidden[k].g_prime(Z)
+
+    shape = {}
+    for k in range(1, l + 1):
+        shape.update({f"W[{k}]": values[f"W[{k}]"].shape, f"b[{k}]": values[f"b[{k}]"].shape,
+                      f"Z[{k}]": values[f"Z[{k}]"].shape})
+        if k < l:
+            shape[f"A[{k}]"] = values[f"A[{k}]"].shape
+    shape.pop(node, None)   # Z[l] is E itself; A[l], when E is dA[l], is not in shape
+    if any(name not in shape for name in given):
+        return None
+    if any(np.shape(value) != shape[name] for name, value in given.items()):
+        return False
+    target = np.concatenate([np.ravel(given[n]) for n in given]) if given else np.zeros(0)
+    unknowns = values[f"Z[{l}]"].size
+    if target.size * unknowns > budget:
+        return None
+    if not np.isfinite(target).all():
+        return None
+    rows = []
+    for name in given:   # F's rows: F's adjoint applied to each unit value of name
+        k = int(name[2:-1])
+        n = int(np.prod(shape[name]))
+        unit = np.eye(n).reshape((n, *shape[name]))
+        if name[0] == "W":             # dW[k] = (1/m) dZ[k] A[k-1]ᵀ
+            adj = unit @ values[f"A[{k - 1}]"] / m
+        elif name[0] == "b":           # db[k] = (1/m) Σ dZ[k]
+            adj = np.broadcast_to(unit, (n, shape[name][0], m)) / m
+        elif name[0] == "Z":
+            adj = unit
+        else:                          # dA[k] = W[k+1]ᵀ dZ[k+1]
+            k += 1
+            adj = values[f"W[{k}]"] @ unit
+        for j in range(k, l):          # dZ[j+1] feeds dZ[j] = (W[j+1]ᵀ dZ[j+1]) * g'(Z[j])
+            adj = values[f"W[{j + 1}]"] @ (adj * slope(j))
+        rows.append(adj.reshape(n, -1))
+    F = np.concatenate(rows)
+    if kind == "A":   # E is dA[l]: dZ[l] = E * g'(Z[l])
+        F = F * slope(l).ravel()
+    size = float(np.linalg.norm(target))
+    if size == 0.0:
+        return True
+    u, s, _ = np.linalg.svd(F, full_matrices=False)
+    # directions F reaches only by an E ~1e10 times too big count as not reached
+    u = u[:, s > 1e-10 * s[0]] if s.size and s[0] > 0 else u[:, :0]
+    residual = float(np.linalg.norm(target - u @ (u.T @ target)))
+    return residual <= rtol * size
