@@ -254,9 +254,10 @@ def _factor_note(auto: np.ndarray, hand: np.ndarray, m: int, per_sample: bool) -
     if top == 0.0:
         return ""
     unit = auto / top   # scaled: no overflow in the dot products
-    c = float(np.dot((hand / top).ravel(), unit.ravel())) / float(np.dot(unit.ravel(),
-                                                                         unit.ravel()))
-    with np.errstate(over="ignore"):
+    # hand / top may still overflow (hand 1e10, autograd 1e-300): c is then inf, no factor
+    with np.errstate(over="ignore", invalid="ignore"):
+        c = float(np.dot((hand / top).ravel(), unit.ravel())) / float(np.dot(unit.ravel(),
+                                                                             unit.ravel()))
         scaled = c * auto
     if not np.isfinite(c) or not mg.relative_difference(scaled, hand) <= 1e-6:   # nan: no
         return ""

@@ -3,6 +3,7 @@ broken in turn is caught at its node (and the line "first wrong at ..." names
 it), shapes are never broadcast, and bad hands get clear errors."""
 import dataclasses
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -602,3 +603,14 @@ def test_of_two_independent_errors_the_one_without_a_classic_slip_is_said_so():
         "likely slip: dW[2] without the 1/m (dW[2] = dZ[2] A[1]ᵀ): recomputed so, W[2] comes "
         "out as hand's",
         "no classic slip gives b[1]"], str(report)
+
+
+def test_a_huge_hand_value_against_a_tiny_autograd_one_is_wrong_without_a_warning():
+    # "hand = c × autograd" divided 1e10 by 1e-300: an overflow warning (an error under -W error)
+    net = TwoLayerNet(1, 1, "identity", init="zeros")
+    net.params["W[2]"], net.params["W[1]"] = np.array([[1e-300]]), np.array([[1.0]])
+    X, Y = np.array([[1.0, 2.0]]), np.array([[0.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {"W[1]": np.array([[1e10]])})
+    assert not report.ok and "× autograd" not in str(report)
