@@ -326,10 +326,12 @@ class Network(ABC):
         ``method`` picks where the gradients come from: ``"autograd"`` (the
         graph) or ``"hand"`` (the notes' formulas, run by ``nets.hand_step``);
         both give the same trajectory; ``"replay"`` records the graph once and
-        replays it (``mg.record``), autograd's trajectory bit for bit. ``"hand"``
-        and ``"replay"`` update fresh copies of the parameter arrays in place:
-        arrays taken from ``params`` before the fit keep their values.
-        ``callback(i, cost)`` is called after each update's cost is known.
+        replays it (``mg.record``), autograd's trajectory bit for bit. Every
+        method updates fresh copies of the parameter arrays in place: arrays
+        (and graphs) taken from ``params`` before the fit keep their values,
+        and ``params`` holds the same arrays from step to step (copy one to
+        keep a step's values). ``callback(i, cost)`` is called after each
+        update's cost is known.
         """
         if method not in ("autograd", "hand", "replay"):
             raise ValueError(f"fit: method must be 'replay', 'autograd' or 'hand'; "
