@@ -36,7 +36,7 @@ class _State(threading.local):
 _state = _State()
 
 
-def _reference_count_when_free() -> int:
+def _reference_count_when_free() -> int:  # pragma: no mutate block (runs at import)
     # What getrefcount says, in _take's loop, of an array only the pool holds.
     # Measured, not assumed: interpreters differ in the references they count.
     bucket = [np.empty(1)]

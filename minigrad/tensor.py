@@ -465,7 +465,7 @@ def _inputs_to_keep(inputs: Any) -> set:
     """``backward(inputs=...)`` as a set of tensors that require grad, or a clear error."""
     items = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     for t in items:
-        if type(t) is not Tensor and not isinstance(t, Tensor):
+        if not isinstance(t, Tensor):
             raise TypeError(f"backward(inputs=...) takes tensors; got {type(t).__name__}")
         if not t.requires_grad:
             raise ValueError(f"backward(inputs=...): {describe(t)} does not require grad, "

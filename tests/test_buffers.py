@@ -82,16 +82,35 @@ def test_a_nested_block_shares_the_pool_and_only_the_outer_one_lets_it_go():
     assert buffers._state.pool is None
 
 
+def _two_layer_steps(steps: int, sizes: list = None) -> list:
+    """Gradient steps on a two-layer graph whose large results take every pooled
+    path: W X (matmul), + b (broadcast add), tanh, W2ᵀ dZ2 (an outer product),
+    tanh's VJP. Returns the costs; ``sizes`` gets the pool's size after each step."""
+    rng = np.random.RandomState(0)
+    W = mg.tensor(rng.randn(64, 2) * 0.1, requires_grad=True, name="W")
+    b = mg.tensor(rng.randn(64, 1) * 0.1, requires_grad=True, name="b")
+    W2 = mg.tensor(rng.randn(1, 64), requires_grad=True, name="W2")
+    X = mg.tensor(rng.randn(2, 256), name="X")
+    costs = []
+    for _ in range(steps):
+        J = (W2 @ (W @ X + b).tanh()).mean()
+        J.backward(inputs=[W, b, W2])
+        costs.append(J.item())
+        del J   # as fit does: the step's graph goes
+        with mg.no_grad():
+            for t in (W, b, W2):
+                t -= 0.5 * t.grad
+                t.grad = None
+        if sizes is not None:
+            sizes.append(len(buffers._state.pool[(64, 256)]))
+    return costs
+
+
 def test_a_training_step_in_the_block_reuses_the_step_befores_arrays():
-    W = mg.tensor(np.full((64, 2), 0.1), requires_grad=True, name="W")
-    X = mg.tensor(np.ones((2, 256)), name="X")
+    plain = _two_layer_steps(5)
     sizes = []
     with mg.recycling():
-        for _ in range(5):
-            J = (W @ X).tanh().mean()
-            J.backward(inputs=W)
-            del J   # as fit does: the step's graph goes
-            W.grad = None
-            sizes.append(len(buffers._state.pool[(64, 256)]))
-    # W X, its tanh and tanh's VJP: made once, then reused step after step
-    assert sizes == [3] * 5
+        recycled = _two_layer_steps(5, sizes)
+    assert recycled == plain   # the same bits
+    # W X, + b, tanh, W2ᵀ dZ2 and tanh's VJP: made once, then reused step after step
+    assert sizes == [5] * 5

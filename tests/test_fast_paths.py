@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 import minigrad as mg
 from minigrad import ops
 from minigrad.functional import PROBABILITY_CLIP, CheckedLabels
-from minigrad.tensor import _unbroadcast, topological_order
+from minigrad.tensor import _unbroadcast, _unbroadcast_axes, topological_order
 from tests.strategies import arrays, broadcastable_pairs, finite_floats, labels, small_shapes
 
 
@@ -179,6 +179,7 @@ def test_python_broadcast_shape_agrees_with_numpy(shape_x, shape_y):
 
 @given(broadcastable_pairs())
 def test_unbroadcast_with_add_reduce_is_bit_identical_to_sum(pair):
+    _unbroadcast_axes.clear()   # work the axes out, not just read them back
     small, big = pair[0], np.broadcast_to(pair[0], np.broadcast_shapes(*map(np.shape, pair)))
     g = np.random.RandomState(1).standard_normal(big.shape)
     got = np.asarray(_unbroadcast(g, small.shape))
@@ -423,6 +424,8 @@ def test_labels_checked_once_give_the_same_cost_and_gradient_bit_for_bit(case):
 
 
 def test_checked_labels_refuse_bad_labels_and_check_any_other_y():
+    from_ints = CheckedLabels([[0, 1, 1]])
+    assert from_ints.y.dtype == np.float64 and from_ints.y.tolist() == [[0.0, 1.0, 1.0]]
     with pytest.raises(ValueError, match="only 0 and 1; got 0.5"):
         CheckedLabels([[0.0, 0.5]])
     labels = CheckedLabels([[0.0, 1.0]])
@@ -457,3 +460,23 @@ def test_fit_by_autograd_is_the_plain_loop_bit_for_bit(n_x, n_h, m, learning_rat
         assert value.flags.writeable and value.flags.owndata
     arrays_now = list(fitted.params.values())
     assert len({id(a) for a in arrays_now + list(before.values())}) == 2 * len(arrays_now)
+
+
+@given(broadcastable_pairs())
+def test_unbroadcast_remembers_the_axes_of_each_shape_pair_and_forgets_them_all_when_full(pair):
+    small = pair[0]
+    big_shape = np.broadcast_shapes(*map(np.shape, pair))
+    cache = _unbroadcast_axes
+    cache.clear()
+    g = np.ones(big_shape)
+    first = _unbroadcast(g, small.shape)
+    if big_shape != small.shape:
+        extra = len(big_shape) - small.ndim
+        leading, stretched = cache[big_shape, small.shape]
+        assert leading == tuple(range(extra))
+        assert stretched == tuple(i for i, n in enumerate(small.shape)
+                                  if n == 1 and big_shape[extra + i] != 1)
+    np.testing.assert_array_equal(_unbroadcast(g, small.shape), first)   # from the cache
+    cache.update({((i,), ()): ((0,), ()) for i in range(5000)})
+    _unbroadcast(np.ones((2, 3)), (3,))
+    assert len(cache) == 1   # a program of ever new shapes starts again, bounded
