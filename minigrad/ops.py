@@ -110,9 +110,9 @@ def _elementwise(ufunc: np.ufunc, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         raise
 
 
-def _unary(ufunc: np.ufunc, z: np.ndarray) -> np.ndarray:
-    # ufunc(z); a large result into a recycled array, as _elementwise does
-    return ufunc(z, out=empty(z.shape)) if pooled(z.size) else ufunc(z)
+def _unary(ufunc: np.ufunc, z: np.ndarray, *constants: float) -> np.ndarray:
+    # ufunc(z, *constants); a large result into a recycled array, as _elementwise does
+    return ufunc(z, *constants, out=empty(z.shape)) if pooled(z.size) else ufunc(z, *constants)
 
 
 # --- elementwise arithmetic, with numpy broadcasting ------------------------
@@ -322,8 +322,7 @@ def relu(z):
     positive = z > 0
     # 0 at z = 0: the notes' convention, and PyTorch's.
     # maximum, not where: it keeps NaN visible
-    value = np.maximum(z, 0.0, out=empty(z.shape)) if pooled(z.size) else np.maximum(z, 0.0)
-    return value, (lambda g: g * positive,)
+    return _unary(np.maximum, z, 0.0), (lambda g: g * positive,)
 
 
 @op("leaky_relu")

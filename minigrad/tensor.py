@@ -55,12 +55,13 @@ class _Hold:
     __slots__ = ("arrays",)
 
     def __init__(self, arrays: tuple) -> None:
+        # _hold passes only arrays locked already or writable ones
         self.arrays = arrays
         for array in arrays:
             entry = _frozen.get(id(array))
             if entry is not None:
                 entry[1] += 1
-            elif array.flags.writeable:
+            else:
                 array.setflags(write=False)
                 _frozen[id(array)] = [array, 1]
 
