@@ -24,7 +24,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tupl
 
 import numpy as np
 
-__all__ = ["Allocator", "plan", "owner"]
+__all__ = ["Allocator", "plan", "owner", "pack"]
 
 
 class Allocator:
@@ -64,14 +64,29 @@ def owner(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def pack(shapes: Sequence[Tuple[int, ...]]) -> Tuple[np.ndarray, List[np.ndarray]]:
+    """One zeroed 1-D float64 array, and a view of it for each shape, end to end
+    in order. Each view starts on a 16-byte boundary, as a freshly allocated
+    array does: some BLAS kernels (OpenBLAS's Prescott ddot) add in another
+    order for data that is not, which would break bit-identity with the eager
+    engine. The gaps (one float at most) stay 0."""
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    offsets, total = [], 0
+    for n in sizes:
+        offsets.append(total)
+        total += n + n % 2
+    whole = np.zeros(total)
+    return whole, [whole[o:o + n].reshape(shape) for o, n, shape in zip(offsets, sizes, shapes)]
+
+
 def plan(arrays: Sequence[np.ndarray], kernels: Sequence[Callable[[], None]],
          kept: Iterable[np.ndarray], flat: Sequence[np.ndarray] = ()) -> List[np.ndarray]:
     """One array per entry of ``arrays`` (a first compile's placeholders, in order).
 
     ``kept``: arrays read after a replay (the root's value, the gradients a
     caller reads): each keeps a memory of its own. ``flat``: kept buffers to
-    lay end to end, in this order, as views of one 1-D array (its first
-    element's ``base``), so that one numpy call can update them all.
+    lay end to end, in this order, as views of one 1-D array (``pack``; its
+    first element's ``base``), so that one numpy call can update them all.
     Every other buffer takes a shared array (one per shape and dtype) that no
     buffer live at the same time uses.
     """
@@ -88,11 +103,8 @@ def plan(arrays: Sequence[np.ndarray], kernels: Sequence[Callable[[], None]],
     keep = {id(owner(a)) for a in kept}
     out: List[Optional[np.ndarray]] = [None] * len(arrays)
     if flat:
-        whole = np.empty(sum(a.size for a in flat))
-        offset = 0
-        for a in flat:
-            out[index[id(owner(a))]] = whole[offset:offset + a.size].reshape(a.shape)
-            offset += a.size
+        for a, view in zip(flat, pack([a.shape for a in flat])[1]):
+            out[index[id(owner(a))]] = view
     # interval colouring, by start: a slot is free once its last user has run
     slots: Dict[tuple, List[list]] = {}
     for i in sorted(range(len(arrays)), key=lambda i: -1 if first[i] is None else first[i]):

@@ -41,7 +41,7 @@ from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tupl
 
 import numpy as np
 
-from minigrad.buffer_plan import Allocator, owner, plan
+from minigrad.buffer_plan import Allocator, owner, pack, plan
 from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
 from minigrad.tensor import Tensor, describe, topological_order
 
@@ -126,8 +126,8 @@ class Tape:
 
     @property
     def flat_inputs(self) -> np.ndarray:
-        """One 1-D array holding ``inputs`` end to end (they are views of it):
-        one numpy call updates every leaf."""
+        """One 1-D array holding ``inputs`` end to end (they are views of it,
+        each 16-byte aligned, the gaps 0): one numpy call updates every leaf."""
         return self._flat_inputs
 
     @property
@@ -228,13 +228,11 @@ class Tape:
         reference_grads = {key: grad for key, grad in _eager_grads(root, order).items()
                            if key in self._kept}
         self._recorded_structure = self._structure([leaf.data for leaf in self._leaves])
-        self._flat_inputs = np.empty(sum(leaf.data.size for leaf in self._leaves))
-        self._inputs, offset = [], 0
-        for leaf in self._leaves:
-            buffer = self._flat_inputs[offset:offset + leaf.data.size].reshape(leaf.shape)
+        # in the layout plan() gives the leaves' gradients (flat_grads): W - lr dW
+        # is one call over both
+        self._flat_inputs, self._inputs = pack([leaf.shape for leaf in self._leaves])
+        for buffer, leaf in zip(self._inputs, self._leaves):
             np.copyto(buffer, leaf.data)
-            self._inputs.append(buffer)
-            offset += leaf.data.size
         # Compile twice: the first compile's buffers show how long each is live,
         # the second gets arrays shared by buffers that are never live together.
         first = Allocator()
