@@ -432,8 +432,9 @@ def _visible(s: str) -> str:
 
 
 def _text(s: str) -> str:
-    """User text made safe inside an HTML-like label (a bare < or & is a syntax error)."""
-    return html.escape(_visible(s), quote=True)
+    """User text made safe inside an HTML-like label (a bare < or & is a syntax
+    error, and so is a ] right before a tag or the label's end: Graphviz's lexer)."""
+    return html.escape(_visible(s), quote=True).replace("]", "&#93;")
 
 
 def _shape(shape: tuple) -> str:
