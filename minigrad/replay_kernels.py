@@ -168,11 +168,8 @@ def _leaky_relu(node, ins, listed, alloc):
 
 
 def _sigmoid_kernels(z, e, d, a) -> List[Kernel]:
-    """ops._sigmoid's σ: e = e^-|z|, d = 1 + e, a = where(z >= 0, 1, e) / d.
-
-    The numerator where(z >= 0, 1, e) is maximum(e, sign(z)) for every float64
-    (z > 0: e < 1 against 1; z < 0: e >= 0 against -1; z = ±0: e = 1; NaN: NaN):
-    two fast calls, where a divide masked by ``where=`` is slow. Built in a."""
+    """ops._sigmoid's σ, the same bits: e = e^-|z|, d = 1 + e,
+    a = maximum(e, sign(z)) / d (that numerator is where(z >= 0, 1, e)). Built in a."""
     return [partial(np.copysign, z, -1.0, e),   # -|z|, the same bits as -np.abs(z), in one call
             partial(np.exp, e, e), partial(np.add, 1.0, e, d),
             partial(np.sign, z, a), partial(np.maximum, e, a, out=a), partial(np.divide, a, d, a)]
