@@ -479,6 +479,7 @@ def markdown(report: dict) -> str:
         *(["PyTorch ran in a process of its own (importing it changes glibc's allocator "
            "thresholds for the process), timed against the tuned step there.", ""]
           if report["torch"] else []),
+        *without_avx512_section(report, names),
         "Peak memory while stepping (steps 2 and 3, buffers kept from the setup "
         "included), above the level before the method was set up: tracemalloc's live "
         "bytes / RSS growth, as a multiple of the tuned step's (PyTorch's allocator is "
@@ -496,6 +497,22 @@ def markdown(report: dict) -> str:
                       f"one core's measured peak is {report['peak_gflops']:.1f} GFLOP/s; "
                       f"achieved GFLOP/s: {rates}."]
     return "\n".join(lines) + "\n"
+
+
+def without_avx512_section(report: dict, names: List[str]) -> List[str]:
+    """The second, labelled table: the same methods where numpy ran without its
+    AVX-512 kernels. The table above, this machine as it comes, is the headline."""
+    other = report.get("without_avx512")
+    if not other:
+        return []
+    here, there = report["tanh_s"], other["tanh_s"]
+    return [f"The same methods without numpy's AVX-512 kernels, in a process of their own "
+            f"(`NPY_DISABLE_CPU_FEATURES=\"{' '.join(other['disabled'])}\"`): the code numpy "
+            f"runs on a CPU without AVX-512. np.tanh of a (50, 400) array takes "
+            f"{_t(there)} there against {_t(here)} above, so the tuned step's time, and "
+            f"every ratio to it, moves. This table shows how much; the one above is this "
+            f"machine as it comes.",
+            "", time_table(other["sizes"], [n for n in names if n != "torch"]), ""]
 
 
 def plot(report: dict, path: Path) -> None:
@@ -624,6 +641,58 @@ def merge_torch(report: dict, child: dict) -> None:
                 entry["memory"]["torch"] = theirs["memory"]["torch"]
 
 
+def avx512_targets() -> List[str]:
+    """numpy's AVX-512 dispatch targets that this CPU runs (X86_V4, AVX512_ICL, ...
+    in numpy 2.4; AVX512F, AVX512_SKX, ... before): empty on a CPU without AVX-512."""
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    return [f for f in __cpu_dispatch__
+            if ("AVX512" in f or f == "X86_V4") and __cpu_features__.get(f)]
+
+
+def check_avx512_left_out() -> None:
+    """In the child: stop unless numpy really left out what it was asked to."""
+    from numpy._core._multiarray_umath import __cpu_features__
+    asked = os.environ.get("NPY_DISABLE_CPU_FEATURES", "").split()
+    kept = [f for f in asked if __cpu_features__.get(f)]
+    if not asked or kept:
+        raise SystemExit(f"numpy still runs {kept or 'every kernel'}: "
+                         f"NPY_DISABLE_CPU_FEATURES={' '.join(asked)!r} was not applied")
+
+
+def tanh_seconds(clock) -> float:
+    """np.tanh on a (50, 400) array (S2's A[1]), best of 200: the kernel that
+    differs most between CPUs with and without AVX-512."""
+    z = np.random.RandomState(0).randn(50, 400)
+    out = np.empty_like(z)
+    best = float("inf")
+    for _ in range(200):
+        t = clock()
+        np.tanh(z, out=out)
+        best = min(best, clock() - t)
+    return best
+
+
+def without_avx512_in_a_child(args: argparse.Namespace) -> Optional[dict]:
+    """The numpy methods at S1 to S3 again, in a process where numpy leaves out
+    its AVX-512 kernels (NPY_DISABLE_CPU_FEATURES, read when numpy is imported):
+    the code a CPU without AVX-512 runs. np.tanh there is several times slower,
+    and a ratio to the tuned step moves with it. None on a CPU without AVX-512."""
+    import subprocess
+    import tempfile
+    targets = avx512_targets()
+    if args.without_avx512 == "off" or not targets:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, str(Path(__file__).resolve()), "--only-without-avx512",
+                   "--timer", args.timer, "--out", tmp, "--no-sweep", "--torch", "off"]
+        command += ["--quick"] if args.quick else []
+        command += ["--sizes", args.sizes] if args.sizes else []
+        env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(targets)}
+        subprocess.run(command, check=True, env=env)
+        child = json.loads((Path(tmp) / "bench.json").read_text())
+    return {"disabled": targets, "tanh_s": child["tanh_s"], "sizes": child["sizes"]}
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
@@ -638,6 +707,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="time PyTorch, in a process of its own, when it is installed "
                              "(default) or not")
     parser.add_argument("--only-torch", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--without-avx512", choices=["auto", "off"], default="auto",
+                        help="on a CPU with AVX-512, also time S1 to S3 in a process where "
+                             "numpy leaves its AVX-512 kernels out, as a second, labelled "
+                             "table (default) or not")
+    parser.add_argument("--only-without-avx512", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--from-json", type=Path, default=None,
                         help="time nothing: write the tables and chart (and, with "
                              "--update-docs, the docs) from a bench.json of an earlier run")
@@ -677,10 +751,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         sizes = QUICK_SIZES if args.quick else SIZES
         if args.sizes:
             sizes = {k: SIZES[k] for k in args.sizes.upper().split(",")}
+        if args.only_without_avx512:   # the kernels change the time, not the memory
+            sizes = {k: v for k, v in sizes.items() if k in ("S1", "S2", "S3")}
+            check_avx512_left_out()
         sweep = {} if args.no_sweep else QUICK_SWEEP if args.quick else SWEEP
-        results = run_sizes(sizes, table, args.quick, clock, memory_up_to=10**9)
+        results = run_sizes(sizes, table, args.quick, clock,
+                            memory_up_to=-1 if args.only_without_avx512 else 10**9)
         sweep_results = run_sizes(sweep, table, args.quick, clock, memory_up_to=4 * 400_000)
-        peak = None if args.only_torch else matmul_peak(clock)
+        peak = None if args.only_torch or args.only_without_avx512 else matmul_peak(clock)
+        tanh_s = tanh_seconds(clock)
     report = {"when": time.strftime("%Y-%m-%d %H:%M %Z"), "argv": argv_used,
               "commit": _commit(),
               "python": platform.python_version(), "numpy": np.__version__,
@@ -688,14 +767,15 @@ def main(argv: Optional[List[str]] = None) -> int:
               "blas": blas, "blas_summary": blas_summary, "timer": args.timer,
               "quick": args.quick, "load_before": load_before,
               "learning_rate": LEARNING_RATE, "targets": TARGETS, "methods": list(table),
-              "peak_gflops": peak, "sizes": results, "sweep": sweep_results}
+              "peak_gflops": peak, "tanh_s": tanh_s, "sizes": results, "sweep": sweep_results}
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.only_torch:
+    if args.only_torch or args.only_without_avx512:
         (args.out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
         return 0
     child = torch_in_a_child(args)
     if child is not None:
         merge_torch(report, child)
+    report["without_avx512"] = without_avx512_in_a_child(args)
     report["load_after"] = os.getloadavg()[0]
     write_outputs(report, args)
     return 0

@@ -37,11 +37,35 @@ def test_quick_run_checks_agreement_then_reports_every_method(tmp_path):
     assert all(f" {m} |" in header for m in methods), header
     assert "| S1 | (2, 4, 400) |" in table and "| S2 | (2, 50, 400) |" in table, table
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # On a CPU with AVX-512, the sizes again without numpy's AVX-512 kernels,
+    # checked for agreement too, as a second labelled table; on one without, none.
+    other = result["without_avx512"]
+    if bench.avx512_targets():
+        assert other["disabled"] == bench.avx512_targets()
+        assert set(other["sizes"]) == {"S1", "S2"}
+        for label, entry in other["sizes"].items():
+            assert set(entry["timings"]) == set(result["methods"]), label
+            assert all(v <= 1e-8 for v in entry["agreement"].values()), (label, entry)
+        assert "without numpy's AVX-512 kernels" in table
+        assert table.count("| S2 | (2, 50, 400) |") == 2, table
+    else:
+        assert other is None and "AVX-512" not in table
     again = tmp_path / "again"
     replot = subprocess.run([sys.executable, str(BENCH), "--from-json", str(tmp_path / "bench.json"),
                              "--out", str(again)], capture_output=True, text=True, timeout=300)
     assert replot.returncode == 0, replot.stderr
     assert (again / "bench.md").read_text() == table
+
+
+def test_the_run_without_avx512_stops_unless_numpy_left_the_kernels_out(monkeypatch):
+    from numpy._core._multiarray_umath import __cpu_features__
+    running = next(f for f, on in __cpu_features__.items() if on)   # a feature still in use
+    monkeypatch.setenv("NPY_DISABLE_CPU_FEATURES", running)
+    with pytest.raises(SystemExit, match=f"numpy still runs \\['{running}'\\]"):
+        bench.check_avx512_left_out()
+    monkeypatch.delenv("NPY_DISABLE_CPU_FEATURES")
+    with pytest.raises(SystemExit, match="was not applied"):
+        bench.check_avx512_left_out()
 
 
 def test_tuned_baseline_matches_the_hand_formulas_and_autograd():
