@@ -16,6 +16,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from minigrad.ops import _axes
 from minigrad.tensor import Tensor, describe
 
 Kernel = Callable[[], None]
@@ -149,6 +150,29 @@ def _identity(node, ins, listed, alloc):
     return _Op(x, [], [None])   # the eager op returns its input array
 
 
+def _power(node, ins, listed, alloc):
+    out, (x,) = alloc(node.shape), ins
+    p = node.op_params["p"]   # the exponent the op was called with
+    # ``x ** p`` itself, as the eager op writes it: numpy computes some exponents
+    # (2, 0.5, -1) with other calls than np.power, and a tape gives eager's bits
+    forward = [lambda: np.copyto(out, x ** p)]
+    if p == 0:
+        return _Op(out, forward, [lambda g, o: [partial(o.fill, 0.0)]])
+
+    def grad(g, o):   # (g * p) * x ** (p - 1), in the eager VJP's order
+        return [partial(np.multiply, g, p, o), lambda: np.multiply(o, x ** (p - 1), o)]
+    return _Op(out, forward, [grad])
+
+
+def _reshape(node, ins, listed, alloc):
+    # Copies, where the eager op may return views: a reshape moves no number, so
+    # the values are the same, and a copy is right whatever the strides of x or g
+    # (a reshape of a strided view would be a copy made once, then stale).
+    out, (x,) = alloc(node.shape), ins
+    return _Op(out, [lambda: np.copyto(out, x.reshape(out.shape))],
+               [lambda g, o: [lambda: np.copyto(o, g.reshape(o.shape))]], [x.shape])
+
+
 def _relu(node, ins, listed, alloc):
     out, (z,) = alloc(node.shape), ins
     positive = alloc(node.shape, bool)
@@ -186,16 +210,8 @@ def _sigmoid(node, ins, listed, alloc):
 def _reduction(mean: bool) -> Callable:
     def compile_op(node, ins, listed, alloc):
         (x,) = ins
-        if node.ndim == 0:
-            axes, keepdims = tuple(range(x.ndim)), False
-        elif node.ndim == x.ndim:   # keepdims; the axes that shrank (all, for axis=None)
-            axes = tuple(i for i, (n, k) in enumerate(zip(x.shape, node.shape)) if k != n)
-            if node.size == 1:
-                axes = tuple(range(x.ndim))
-            keepdims = True
-        else:
-            raise ValueError(f"record: the tape replays sum/mean over all axes, or with "
-                             f"keepdims=True; got {describe(node)} from shape {x.shape}")
+        # the axes and keepdims the op was called with, normalised as the op does
+        axes, keepdims = _axes(x, node.op_params["axis"]), node.op_params["keepdims"]
         out = alloc(node.shape)
         # a float: numpy converts an int each call (exactly: counts are below 2**53)
         count = float(np.prod([x.shape[a] for a in axes]))
@@ -303,7 +319,8 @@ def _bce(node, ins, listed, alloc):
 OPS: Dict[str, Callable] = {
     "add": _elementwise(np.add), "sub": _elementwise(np.subtract),
     "mul": _elementwise(np.multiply), "div": _elementwise(np.divide),
-    "neg": _neg, "matmul": _matmul, "transpose": _transpose,
+    "neg": _neg, "pow": _power, "matmul": _matmul, "transpose": _transpose,
+    "reshape": _reshape,
     "tanh": _unary(np.tanh, _tanh_grad), "exp": _unary(np.exp, _exp_grad),
     "log": _unary(np.log, _log_grad), "sigmoid": _sigmoid, "relu": _relu,
     "leaky_relu": _leaky_relu, "identity": _identity,
