@@ -641,19 +641,27 @@ def merge_torch(report: dict, child: dict) -> None:
                 entry["memory"]["torch"] = theirs["memory"]["torch"]
 
 
+def _numpy_cpu() -> tuple:
+    """numpy's (dispatch targets it was built with, {feature: this process runs it})."""
+    try:
+        from numpy._core import _multiarray_umath as umath   # numpy 2
+    except ImportError:
+        from numpy.core import _multiarray_umath as umath    # numpy 1
+    return getattr(umath, "__cpu_dispatch__", []), getattr(umath, "__cpu_features__", {})
+
+
 def avx512_targets() -> List[str]:
     """numpy's AVX-512 dispatch targets that this CPU runs (X86_V4, AVX512_ICL, ...
     in numpy 2.4; AVX512F, AVX512_SKX, ... before): empty on a CPU without AVX-512."""
-    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
-    return [f for f in __cpu_dispatch__
-            if ("AVX512" in f or f == "X86_V4") and __cpu_features__.get(f)]
+    dispatch, features = _numpy_cpu()
+    return [f for f in dispatch if ("AVX512" in f or f == "X86_V4") and features.get(f)]
 
 
 def check_avx512_left_out() -> None:
     """In the child: stop unless numpy really left out what it was asked to."""
-    from numpy._core._multiarray_umath import __cpu_features__
+    features = _numpy_cpu()[1]
     asked = os.environ.get("NPY_DISABLE_CPU_FEATURES", "").split()
-    kept = [f for f in asked if __cpu_features__.get(f)]
+    kept = [f for f in asked if features.get(f)]
     if not asked or kept:
         raise SystemExit(f"numpy still runs {kept or 'every kernel'}: "
                          f"NPY_DISABLE_CPU_FEATURES={' '.join(asked)!r} was not applied")
