@@ -156,16 +156,21 @@ def _add_net_options(p: argparse.ArgumentParser, *, hidden: int, activation: str
                    help="seed of the dataset (default: %(default)s, the course's flower)")
 
 
+# fit's methods: the graph each step, the graph recorded once and replayed, the formulas
+METHODS = ["autograd", "replay", "hand"]
+
+
 def _add_training_options(p: argparse.ArgumentParser, *, iterations: int) -> None:
     p.add_argument("--iterations", type=_iterations, default=iterations,
                    help="gradient descent steps (default: %(default)s)")
     p.add_argument("--lr", type=_positive_float, default=1.2, metavar="LEARNING_RATE",
                    help="learning rate α, > 0 (default: %(default)s)")
-    p.add_argument("--method", choices=["autograd", "hand"], default="autograd",
-                   help="where the gradients come from: the computation graph (autograd) "
-                        "or the notes' hand-derived formulas (the same formulas; over "
-                        "thousands of steps rounding can make them drift apart a "
-                        "little) (default: %(default)s)")
+    p.add_argument("--method", choices=METHODS, default="autograd",
+                   help="where the gradients come from: the computation graph (autograd), "
+                        "the same graph recorded once and replayed (replay: autograd's "
+                        "numbers bit for bit, faster), or the notes' hand-derived formulas "
+                        "(hand: the same formulas; over thousands of steps rounding can "
+                        "make them drift apart a little) (default: %(default)s)")
     p.add_argument("--print-every", type=_iterations, default=1000, metavar="K",
                    help="print the cost every K iterations, like the course; 0: never "
                         "(default: %(default)s)")
@@ -196,9 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default: the current directory)")
     demo.add_argument("--iterations", type=_iterations, default=10_000,
                       help="gradient descent steps (default: %(default)s)")
-    demo.add_argument("--method", choices=["autograd", "hand"], default="autograd",
-                      help="gradients from the graph or the hand-derived formulas "
-                           "(default: %(default)s)")
+    demo.add_argument("--method", choices=METHODS, default="autograd",
+                      help="gradients from the graph, the graph recorded once and replayed, "
+                           "or the hand-derived formulas (default: %(default)s)")
 
     train = commands.add_parser(
         "train", help="train a two-layer net and print the cost and accuracy",

@@ -93,6 +93,17 @@ def test_train_prints_the_courses_first_cost_every_1000_iterations_and_the_accur
     assert result.stderr == "", result.stderr
 
 
+def test_train_by_replay_prints_autograds_run_exactly(tmp_path):
+    # fit(method="replay") is autograd's trajectory bit for bit: the same lines
+    args = ["train", "--iterations", "400", "--m", "60", "--print-every", "100",
+            "--activation", "relu"]
+    replay = run(*args, "--method", "replay", cwd=tmp_path)
+    autograd = run(*args, "--method", "autograd", cwd=tmp_path)
+    assert replay.returncode == autograd.returncode == 0, (replay.stderr, autograd.stderr)
+    assert list(cost_lines(replay.stdout)) == [0, 100, 200, 300, 400], replay.stdout
+    assert replay.stdout == autograd.stdout
+
+
 def test_train_plot_writes_the_decision_boundary_and_prints_its_path(tmp_path):
     result = run("train", "--iterations", "50", "--m", "60", "--print-every", "0",
                  "--plot", "boundary.png", cwd=tmp_path)
