@@ -261,10 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
                                  "course's, 10000; 5000 for hidden-sizes)")
     experiment.add_argument("--m", type=_samples, default=400,
                             help="number of samples of the flower set (default: %(default)s)")
-    experiment.add_argument("--method", choices=["hand", "autograd"], default="hand",
+    experiment.add_argument("--method", choices=METHODS, default="hand",
                             help="where the gradients come from; the hand-derived "
-                                 "formulas run faster than the graph, with the same "
-                                 "numbers (make bench measures it) (default: %(default)s)")
+                                 "formulas and the graph recorded once and replayed run "
+                                 "faster than a new graph each step (autograd), with the "
+                                 "same numbers (make bench measures it) (default: %(default)s)")
 
     _add_registry_command(commands, "figure", FIGURES,
                           help=f"draw a figure of the notes ({', '.join(FIGURES)})",

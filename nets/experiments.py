@@ -18,7 +18,7 @@ The defaults are the course's sizes (the flower set, m = 400, lr 1.2,
 ``m``. Gradients come from the hand-derived formulas (``method="hand"``) by
 default: they skip building the graph (benchmarks/README.md measures what that
 saves), and hand == autograd is tested on its own; pass ``method="autograd"``
-to run on the engine. The two
+to run on the engine (or ``method="replay"``: its numbers, recorded once). The two
 agree to rounding, saturated outputs included (init-scale's ×100): the cost is
 computed from the logits Z[2], so autograd's dZ[2] is the notes' A[2] - Y there too.
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import nets
-from nets import cli
+from nets import cli, experiments
 from tests.test_plots import png_size
 
 COMMANDS = ["demo", "train", "draw", "check", "experiment", "figure"]
@@ -304,6 +304,18 @@ def test_experiment_prints_its_table_and_writes_its_figure(tmp_path):
     assert result.stdout.rstrip().endswith("Wrote z.png"), result.stdout
     assert png_size(tmp_path / "z.png")[0] > 500
     assert result.stderr == "", result.stderr
+
+
+@pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
+def test_an_experiment_by_replay_prints_what_autograd_prints(name, tmp_path, monkeypatch,
+                                                             capsys):
+    monkeypatch.chdir(tmp_path)
+    printed = []
+    for method in ("replay", "autograd"):
+        assert cli.main(["experiment", name, "--iterations", "20", "--m", "40",
+                         "--method", method, "--out", "figure.png"]) == 0
+        printed.append(capsys.readouterr().out)
+    assert printed[0] == printed[1]
 
 
 def test_experiment_writes_name_png_by_default(tmp_path, monkeypatch, capsys):
