@@ -122,6 +122,25 @@ def test_shell_blocks_list_commands_and_show_no_output():
     assert sessions == [], f"shell sessions with outputs no test runs: {sessions}"
 
 
+PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+# numpy 2 shows a scalar with its type (np.float64(1.0), np.False_), numpy 1 as
+# a plain number (1.0, False); setup.cfg allows both
+NUMPY2_SCALAR = re.compile(r"\bnp\.(?:True_|False_|(?:float|int|uint|complex|bool|str)\w*\()")
+
+
+def test_shown_outputs_are_the_same_under_numpy_1_and_2():
+    # CI installs the newest numpy only, so this is what keeps a learner on
+    # numpy 1.26 from seeing a page's example fail (float(...), int(...) or
+    # np.count_nonzero(...) show the same under both)
+    texts = {p: (DOCS / p).read_text(encoding="utf-8") for p in _all_pages()}
+    texts.update({r: (ROOT / r).read_text(encoding="utf-8")
+                  for r in ("README.md", "README.zh-CN.md")})
+    shown = [(page, line) for page, text in texts.items()
+             for block in PYTHON_BLOCK.findall(text) for line in block.splitlines()
+             if not line.startswith((">>>", "...")) and NUMPY2_SCALAR.search(line)]
+    assert shown == [], f"outputs only numpy 2 prints: {shown}"
+
+
 def test_pages_are_flat_so_the_sybil_pattern_docs_star_md_runs_their_code():
     nested = [p for p in _all_pages() if "/" in p]
     assert nested == [], (f"{nested}: the root conftest.py runs the code of docs/*.md "
