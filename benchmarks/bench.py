@@ -576,14 +576,17 @@ def update_docs(table_md: str, chart: Path) -> None:
 TIMERS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
-def run_sizes(sizes: dict, table: dict, quick: bool, clock, memory_up_to: int) -> dict:
+def run_sizes(sizes: dict, table: dict, quick: bool, clock,
+              memory_up_to: Optional[int]) -> dict:
+    """Agreement and timings of each size; peak memory too up to ``memory_up_to``
+    entries of A[1] (n_h * m), or at no size when None."""
     results = {}
     for label, shape in sizes.items():
         X, Y, params = make_problem(*shape)
         agreement = check_agreement(table, X, Y, params)
         timings = time_size(table, X, Y, params, quick, clock)
         entry = {"shape": list(shape), "agreement": agreement, "timings": timings}
-        if shape[1] * shape[2] <= memory_up_to:
+        if memory_up_to is not None and shape[1] * shape[2] <= memory_up_to:
             entry["memory"] = {n: memory(make, X, Y, params, traced=n != "torch")
                                for n, make in table.items()}
         results[label] = entry
@@ -764,10 +767,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             check_avx512_left_out()
         sweep = {} if args.no_sweep else QUICK_SWEEP if args.quick else SWEEP
         results = run_sizes(sizes, table, args.quick, clock,
-                            memory_up_to=-1 if args.only_without_avx512 else 10**9)
+                            memory_up_to=None if args.only_without_avx512 else 10**9)
         sweep_results = run_sizes(sweep, table, args.quick, clock, memory_up_to=4 * 400_000)
         peak = None if args.only_torch or args.only_without_avx512 else matmul_peak(clock)
-        tanh_s = tanh_seconds(clock)
+        tanh_s = None if args.only_torch else tanh_seconds(clock)   # nobody reads torch's
     report = {"when": time.strftime("%Y-%m-%d %H:%M %Z"), "argv": argv_used,
               "commit": _commit(),
               "python": platform.python_version(), "numpy": np.__version__,
