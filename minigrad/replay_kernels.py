@@ -194,8 +194,10 @@ def _leaky_relu(node, ins, listed, alloc):
 def _sigmoid_kernels(z, e, d, a) -> List[Kernel]:
     """ops._sigmoid's σ, the same bits: e = e^-|z|, d = 1 + e,
     a = maximum(e, sign(z)) / d (that numerator is where(z >= 0, 1, e)). Built in a."""
-    return [partial(np.copysign, z, -1.0, e),   # -|z|, the same bits as -np.abs(z), in one call
-            partial(np.exp, e, e), partial(np.add, 1.0, e, d),
+    # -|z| (the same bits as -np.abs(z), in one call) goes into d for a moment:
+    # e^x computed in place may take another kernel than eager's np.exp(x), which
+    # numpy 1.22 does for one element (1 ulp apart); d is written right after
+    return [partial(np.copysign, z, -1.0, d), partial(np.exp, d, e), partial(np.add, 1.0, e, d),
             partial(np.sign, z, a), partial(np.maximum, e, a, out=a), partial(np.divide, a, d, a)]
 
 
@@ -293,7 +295,7 @@ def _bce(node, ins, listed, alloc):
     is_one = np.empty(a.shape, dtype=bool)
     count = float(a.size)
     out = alloc(())
-    one_minus_y, p, lp, l1p = (alloc(a.shape) for _ in range(4))
+    one_minus_y, p, lp, minus_p, l1p = (alloc(a.shape) for _ in range(5))
     inside = alloc(a.shape, bool)
 
     def cost():
@@ -301,7 +303,7 @@ def _bce(node, ins, listed, alloc):
     forward = _labels(node, y, is_one, listed) + [
         partial(np.subtract, 1.0, y, one_minus_y), partial(np.maximum, a, _CLIP, out=p),
         partial(np.minimum, p, 1.0 - _CLIP, out=p), partial(np.equal, p, a, inside),
-        partial(np.log, p, lp), partial(np.negative, p, l1p), partial(np.log1p, l1p, l1p),
+        partial(np.log, p, lp), partial(np.negative, p, minus_p), partial(np.log1p, minus_p, l1p),
         cost]
 
     def grad_a(g, o):   # (g / count) * inside / (one_minus_y - p)
