@@ -130,8 +130,8 @@ NUMPY2_SCALAR = re.compile(r"\bnp\.(?:True_|False_|(?:float|int|uint|complex|boo
 
 def test_shown_outputs_are_the_same_under_numpy_1_and_2():
     # CI installs the newest numpy only, so this is what keeps a learner on
-    # numpy 1.26 from seeing a page's example fail (float(...), int(...) or
-    # np.count_nonzero(...) show the same under both)
+    # numpy 1.26 from seeing a page's example fail (float(...), bool(...) and
+    # int(...) show the same under both)
     texts = {p: (DOCS / p).read_text(encoding="utf-8") for p in _all_pages()}
     texts.update({r: (ROOT / r).read_text(encoding="utf-8")
                   for r in ("README.md", "README.zh-CN.md")})
