@@ -21,7 +21,11 @@ Two nodes agree when the course's relative difference
 ``‖g - g̃‖ / (‖g‖ + ‖g̃‖)`` is below ``tol`` (2e-7), or when a gradient that
 is a sum of terms cancels to round-off on both sides (its size is below
 1e-10 of the sum of the terms' sizes): then the relative difference of two
-round-off residues means nothing. A hand value of another shape is never
+round-off residues means nothing. Near 0, float64 has subnormal numbers with
+fewer digits (1e-319 has about five), so each operation may be off by up to
+their spacing, 2^-1074, whatever the size of its operands: a difference within
+that spacing, carried through the backward pass as the terms are, agrees too.
+A hand value of another shape is never
 broadcast: it is "WRONG SHAPE", named, with both shapes. NaN or inf on
 either side is never "ok", and the comparison does not overflow at any size.
 
@@ -53,6 +57,11 @@ Hand = Callable[[Dict[str, np.ndarray], np.ndarray, np.ndarray], Mapping[str, An
 # A gradient whose size is below this share of the sum of its terms' sizes has
 # cancelled: what is left on either side is round-off (about 1e-16 per term).
 ROUNDOFF = 1e-10
+# The spacing of float64 next to 0 (the smallest subnormal number): how far any
+# operation may round a result that small, on top of its relative 1e-16.
+UNDERFLOW = 2.0 ** -1074
+# A few such roundings per operation, on either side (hand's and autograd's).
+UNDERFLOW_ROUNDINGS = 4.0
 
 _PER_SAMPLE = re.compile(r"^[ZA]\[[0-9]+\]$")
 
@@ -98,7 +107,7 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
             labels = {k: course_name(k) for k in (*g, *returned) if isinstance(k, str)}
         else:
             returned = _call(hand, label, params, X.copy(), Y.copy())
-    scales = _term_sizes(g, grads)
+    scales, floors = _term_sizes(g, grads), _underflow_floors(g, grads)
     order = _backward_order(g, grads)
     rows = []
     for name in order:
@@ -111,7 +120,7 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
                                   factor != 1))
             continue
         value = _as_array(returned[name], name)
-        rows.append(_compare(name, auto, value, tol, m, scales.get(name)))
+        rows.append(_compare(name, auto, value, tol, m, scales.get(name), floors.get(name)))
     for key in returned:
         if any(r.name == key for r in rows):
             continue
@@ -125,7 +134,8 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
     if numerical:
         _add_numerical(rows, net, X, Y)
     context = _slip_context(net, g, Y, lambda name, expected, given: _agree(
-        expected, given, tol, scales.get(name), m if _PER_SAMPLE.match(name) else 1)[0])
+        expected, given, tol, scales.get(name), floors.get(name),
+        m if _PER_SAMPLE.match(name) else 1)[0])
     return BackpropReport(rows, g, tol, m, labels, label, context)
 
 
@@ -198,21 +208,26 @@ def _norm(x: np.ndarray) -> float:
 
 
 def _agree(auto: np.ndarray, hand: np.ndarray, tol: float, scale: Optional[float],
-           factor: int) -> tuple:
+           floor: Optional[float], factor: int) -> tuple:
     """(agree, difference, note) for two finite arrays of one shape: below
-    ``tol``, or both round-off of a sum that cancels. NaN never agrees."""
+    ``tol``, or both round-off of a sum that cancels (``scale``: the size of
+    its terms), or apart by no more than underflow's rounding (``floor``). NaN
+    never agrees."""
     difference = mg.relative_difference(auto, hand)
     if difference < tol:
         return True, difference, ""
-    if scale is not None and np.isfinite(scale) and np.isfinite(difference):
-        gap = _norm(auto - hand) if np.isfinite(auto - hand).all() else float("inf")
-        if gap <= ROUNDOFF * scale * factor:
-            return True, difference, "(the sum cancels: both sides are round-off)"
+    if not np.isfinite(difference):
+        return False, difference, ""
+    gap = _norm(auto - hand) if np.isfinite(auto - hand).all() else float("inf")
+    if scale is not None and np.isfinite(scale) and gap <= ROUNDOFF * scale * factor:
+        return True, difference, "(the sum cancels: both sides are round-off)"
+    if floor is not None and np.isfinite(floor) and gap <= floor * factor:
+        return True, difference, "(near 0, where float64 keeps few digits: both sides are round-off)"
     return False, difference, ""
 
 
 def _compare(name: str, auto: np.ndarray, hand: np.ndarray, tol: float, m: int,
-             scale: Optional[float]) -> NodeCheck:
+             scale: Optional[float], floor: Optional[float]) -> NodeCheck:
     """One node's verdict; ``auto`` is already in the notes' conventions."""
     factor = m if _PER_SAMPLE.match(name) else 1
     row = NodeCheck(name, auto.shape, hand.shape, auto, hand, None, OK, factor != 1)
@@ -229,7 +244,7 @@ def _compare(name: str, auto: np.ndarray, hand: np.ndarray, tol: float, m: int,
                 "" if side == "hand" else ": no check is possible at this scale")
             return row
     with np.errstate(over="ignore", invalid="ignore"):
-        agree, row.difference, note = _agree(auto, hand, tol, scale, factor)
+        agree, row.difference, note = _agree(auto, hand, tol, scale, floor, factor)
     if agree:
         row.note = note
         return row
@@ -291,25 +306,49 @@ def _term_sizes(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, float]:
     """For each node, the size ‖Σ|terms|‖ of the sum its gradient adds up, in
     ∂J units: backprop run on absolute values (|W|ᵀ, |A|, |g'|). A gradient far
     smaller than this has cancelled, and only round-off is left of it."""
-    L = max((int(k[2:-1]) for k in g if re.match(r"^Z\[[0-9]+\]$", k)), default=0)
-    sizes: Dict[str, float] = {}
+    L = _layers(g)
+    return _abs_backprop(g, L, lambda: np.abs(grads[f"A[{L}]"]), 0.0)
+
+
+def _underflow_floors(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, float]:
+    """For each node, how far underflow alone may move its gradient, in ∂J units:
+    every operation of the backward pass may round by ``UNDERFLOW`` (a few
+    times), and what it rounds is carried on as the terms are (|W|ᵀ, |A|, |g'|).
+    About 1e-322 for the usual nets: it decides only where a gradient is that small."""
+    L = _layers(g)
+    added = UNDERFLOW_ROUNDINGS * UNDERFLOW
+    return _abs_backprop(g, L, lambda: np.full(grads[f"A[{L}]"].shape, added), added)
+
+
+def _layers(g: Graph) -> int:
+    return max((int(k[2:-1]) for k in g if re.match(r"^Z\[[0-9]+\]$", k)), default=0)
+
+
+def _abs_backprop(g: Graph, L: int, seed: Callable[[], np.ndarray],
+                  added: float) -> Dict[str, float]:
+    """The norms of backprop run on absolute values from ``seed()`` (dA[L]),
+    ``added`` to each entry every time an operation makes it. {} for a net
+    not laid out as the notes (then plain relative differences decide)."""
+    out: Dict[str, float] = {}
     try:
-        # a size that overflows is inf: _agree then uses the plain difference alone
+        # a norm that overflows is inf: _agree then uses the plain difference alone
         with np.errstate(over="ignore", invalid="ignore"):
-            dA = np.abs(grads[f"A[{L}]"])
+            dA = seed()
             for l in range(L, 0, -1):
-                Z = g[f"Z[{l}]"]
-                sizes[f"A[{l}]"] = _norm(dA)
+                Z, A_prev = g[f"Z[{l}]"].data, np.abs(g[f"A[{l - 1}]"].data)
+                out[f"A[{l}]"] = _norm(dA)
                 act = _activation_of(g, l)
                 # an activation we do not know: |g'| <= 1 for the usual ones
-                dZ = dA * (np.abs(act.g_prime(Z.data)) if act is not None else 1.0)
-                sizes[f"Z[{l}]"] = _norm(dZ)
-                sizes[f"W[{l}]"] = _norm(dZ @ np.abs(g[f"A[{l - 1}]"].data).T)
-                sizes[f"b[{l}]"] = _norm(dZ.sum(axis=1))
-                dA = np.abs(g[f"W[{l}]"].data).T @ dZ
+                dZ = dA * (np.abs(act.g_prime(Z)) if act is not None else 1.0) + added
+                out[f"Z[{l}]"] = _norm(dZ)
+                # a sum of k products rounds k times
+                out[f"W[{l}]"] = _norm(dZ @ A_prev.T + added * (A_prev.shape[1] + 1))
+                out[f"b[{l}]"] = _norm(dZ.sum(axis=1) + added * (dZ.shape[1] + 1))
+                W = np.abs(g[f"W[{l}]"].data)
+                dA = W.T @ dZ + added * (W.shape[0] + 1)
     except (KeyError, TypeError, ValueError):
-        return {}   # a net not laid out as the notes: plain relative differences
-    return sizes
+        return {}
+    return out
 
 
 def _activation_of(g: Graph, l: int) -> Optional[activations.Activation]:

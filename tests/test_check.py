@@ -134,6 +134,36 @@ def test_a_cancelling_gradient_off_by_more_than_round_off_is_wrong():
     assert report.mismatches == ["b[2]"], str(report)
 
 
+def underflow_case():
+    """W[2] just above float64's smallest normal number (4.5e-308; hypothesis found
+    this net): dA[1] = W[2]ᵀ dZ[2] and what follows from it are subnormal, where a
+    number keeps a few digits only. Returns the net, X, Y and autograd's db[1]."""
+    net = DeepNet([1, 1, 1, 1], activation="sigmoid", init="zeros")
+    net.params["W[2]"][:], net.params["W[3]"][:] = 4.461012335982225e-308, 1.1444091796875e-05
+    X, Y = np.array([[0.0, 0.0]]), np.array([[0.0, 1.0]])
+    g = net.graph(X, Y)
+    g.loss.backward()
+    return net, X, Y, g["b[1]"].grad
+
+
+def test_a_gradient_near_underflow_agrees_within_its_rounding():
+    net, X, Y, auto = underflow_case()
+    assert 0 < abs(auto).max() < np.finfo(np.float64).tiny, f"not subnormal: db[1] = {auto}"
+    # the same formulas rounded elsewhere: one subnormal spacing away, which is
+    # relatively far more than 2e-7 at this size
+    nudged = auto + 2.0 ** -1074
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {"b[1]": nudged})
+    row = report.row("b[1]")
+    assert row.difference >= 2e-7 and row.verdict == OK and "near 0" in row.note, str(report)
+    assert nets.check_backprop(net, X, Y).ok   # the net's own formulas, as hypothesis drew it
+
+
+def test_a_gradient_near_underflow_off_by_a_factor_is_still_wrong():
+    net, X, Y, auto = underflow_case()
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {"b[1]": 2 * auto})
+    assert report.mismatches == ["b[1]"], str(report)
+
+
 # --- each formula broken in turn ------------------------------------------------------
 
 BELOW_Z2 = ["W[2]", "b[2]", "Z[1]", "W[1]", "b[1]"]   # what backprop computes from dZ2
@@ -573,7 +603,7 @@ def test_a_non_finite_autograd_gradient_fails_with_a_note_never_ok(bad):
     # no check is possible there: say so, rather than pass whatever hand says
     from nets.check import _compare
     auto = np.array([[1.0, bad]])
-    row = _compare("A[2]", auto, np.array([[1.0, 2.0]]), 2e-7, 2, None)
+    row = _compare("A[2]", auto, np.array([[1.0, 2.0]]), 2e-7, 2, None, None)
     assert row.verdict == WRONG and row.note.startswith(f"autograd holds {bad} at (0, 1)"), row
     assert row.note.endswith("no check is possible at this scale"), row
 
