@@ -172,6 +172,15 @@ def test_relative_difference_of_huge_and_tiny_values_is_a_third(scale):
     assert abs(value - 1 / 3) < 1e-15, f"difference {value} at scale {scale}"
 
 
+@given(arrays((3,), -10, 10), st.floats(0.0, 10.0, exclude_min=True))
+def test_relative_difference_of_opposite_vectors_is_at_most_one(g, c):
+    # exactly 1 in exact arithmetic: [-0.59277344] * 3 against [0.15722656] * 3
+    # gave 1.0000000000000002 before the bound
+    assume(np.any(g != 0))
+    assert mg.relative_difference(g, -c * g) <= 1.0
+    assert mg.relative_difference([-0.59277344] * 3, [0.15722656] * 3) <= 1.0
+
+
 @given(g=arrays((3,), -10, 10), delta=arrays((3,), -1, 1), exponent=st.integers(-290, 290))
 def test_relative_difference_does_not_depend_on_the_scale(g, delta, exponent):
     g_tilde = g + delta
