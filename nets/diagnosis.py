@@ -10,6 +10,8 @@ use it (W[1]'s from Z[1]'s, Z[1]'s from A[1]'s, ...): its *sources*. So
   db) are traced up to the lowest node they all come from, as long as every
   returned node that node feeds is wrong: wrong dW[1] and db[1] with right
   dW[2] and db[2] may come from one wrong dZ[1] (an ``inferred`` origin).
+  A right node whose gradient cannot move with that node's (a zero weight or
+  slope on the way) does not count: any error there would leave it right.
 
 An inferred origin is where ONE error would enter, not a finding: two slips
 (one in dW[1], one in db[1]) give the same statuses. The report tells them
@@ -75,17 +77,22 @@ def sources(named: Mapping[str, mg.Tensor], roots: Sequence[mg.Tensor],
 
 def origins(wrong: Sequence[str], status: Mapping[str, str],
             flow: Mapping[str, List[str]],
-            follows: Optional[Callable[[str, str], Optional[bool]]] = None) -> List[Origin]:
+            follows: Optional[Callable[[str, str], Optional[bool]]] = None,
+            blind: Optional[Callable[[str, str], bool]] = None) -> List[Origin]:
     """Group the ``wrong`` nodes (in backward order) by where their error enters.
 
     ``status[node]`` is WRONG, RIGHT or UNSEEN (not returned, or no gradient);
     ``flow`` is ``sources``. ``follows(top, node)``, when given, checks the
     numbers: False when ``node``'s value is not what the right formulas give
     from the values above it (it has an error of its own, and starts a group
-    of its own), None when it cannot tell.
+    of its own), None when it cannot tell. ``blind(up, node)``, when given:
+    True when ``node``'s gradient does not move with ``up``'s at all (a zero
+    weight or slope in between), so that a right ``node`` rules out no error at
+    ``up``.
     """
     state = lambda n: status.get(n, UNSEEN)  # noqa: E731
     check = follows or (lambda top, node: None)
+    unmoved = blind or (lambda up, node: False)
     users_of: Dict[str, List[str]] = {}
     for node, ups in flow.items():
         for up in ups:
@@ -130,7 +137,7 @@ def origins(wrong: Sequence[str], status: Mapping[str, str],
                 up = flow[node][0]
                 reached = fed(up)
                 if state(up) != UNSEEN or not reached or \
-                        any(state(n) != WRONG for n in reached):
+                        any(state(n) != WRONG and not unmoved(up, n) for n in reached):
                     break
                 chain.append(up)
                 node = up

@@ -143,7 +143,8 @@ class BackpropReport:
         A later mismatch follows from an earlier one when backprop computes it
         from it along a path with nothing right in between. Wrong nodes whose
         sources were not returned are traced to the lowest node they all come
-        from (not returned itself), when every returned node it feeds is wrong:
+        from (not returned itself), when every returned node it feeds is wrong
+        (or cut off from it by a zero weight or slope, so right whatever it is):
         where one error WOULD enter; ``diagnosis()`` says whether the numbers
         show one error there, rule it out, or cannot tell.
         """
@@ -156,7 +157,20 @@ class BackpropReport:
             above = self._returned_above(node, top)
             return None if above is None else self._follows(above, node)
 
-        return diagnosis.origins(self.mismatches, status, flow, follows)
+        return diagnosis.origins(self.mismatches, status, flow, follows, self._blind)
+
+    def _blind(self, up: str, node: str) -> bool:
+        """Whether ``node``'s gradient stays 0 whatever ``up``'s is (``"Z[l]"`` or
+        ``"A[l]"``): the right formulas map it linearly, so one random gradient
+        at ``up`` that gives exactly 0 at ``node`` means a zero weight or slope
+        on the way. False when this cannot say (no notes' layout)."""
+        c = self.context
+        if c is None or up[:2] not in ("Z[", "A[") or up not in c.values:
+            return False
+        probe = np.random.RandomState(0).standard_normal(c.values[up].shape)
+        with np.errstate(all="ignore"):
+            grads = slips.backward(c.values, c.Y, c.hidden, c.L, start=(up, probe))
+        return grads is not None and node in grads and not np.any(grads[node])
 
     def _status(self) -> Dict[str, str]:
         return {r.name: (diagnosis.WRONG if r.verdict in (WRONG, WRONG_SHAPE)

@@ -231,6 +231,31 @@ def test_one_error_entering_at_any_node_is_told_as_one(case, data):
     assert "independently" not in text and "more than one error" not in text, f"{P}:\n{report}"
 
 
+class Drawn:
+    """Stands in for hypothesis' ``data``: hands out the given draws in order."""
+    def __init__(self, *draws):
+        self.draws = list(draws)
+
+    def draw(self, strategy, label=None):
+        return self.draws.pop(0)
+
+
+@pytest.mark.parametrize("W3, returned", [
+    (1.0, ["A[1]", "b[3]", "b[2]"]),   # W[2] = 0: dA[1] is 0 whatever dZ[2] is
+    (0.0, ["W[3]", "b[3]", "A[1]"]),   # W[3] = 0: nothing below Z[3] moves
+])
+def test_a_right_node_a_zero_weight_cuts_off_rules_out_no_error_above_it(W3, returned):
+    # hypothesis found both (at 600 and 1000 examples): one error at dA[3], told
+    # as two independent ones because A[1], right, hangs below a zero weight
+    net = nets.DeepNet([1, 1, 1, 1], activation="sigmoid", init="zeros")
+    net.params["W[3]"][:] = W3
+    case = nets.testing.Case(net, np.array([[0.0]]), np.array([[0.0]]))
+    hand, P, _ = one_error_hand(case, Drawn("A[3]", 0, returned))
+    report = nets.check_backprop(*case, hand=lambda p, X, Y: hand)
+    assert [origin for origin, _ in report.origins()] == ["Z[3]"], str(report)
+    assert "independently" not in report.diagnosis(), str(report)
+
+
 @given(st.integers(1, 2).flatmap(lambda layers: cases(HIDDEN, layers)), st.data())
 def test_a_second_error_below_a_returned_first_one_is_never_said_to_follow(case, data):
     returned, P, Q = one_error_hand(case, data, second=True)
