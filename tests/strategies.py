@@ -305,6 +305,29 @@ def two_layer_nets(draw, activations=None):
                        seed=draw(_st.integers(0, 1000)))
 
 
+# Hidden activations whose slope jumps at 0.
+KINKED = ("relu", "leaky_relu")
+
+
+def at_a_kink(net, X: np.ndarray) -> bool:
+    """Whether some entry of Z[1] = W[1] X + b[1] is 0 up to the rounding of its
+    sum (and not an exact 0 of zero terms, which every row computes alike). At a
+    kink (``KINKED``) one ulp picks the slope, so rows or nets that start one ulp
+    apart (X = [1, -1] with equal weights) part for real: a property that holds
+    up to round-off needs trajectories that stay off it."""
+    W1, b1 = net.params["W[1]"], net.params["b[1]"]
+    size = np.abs(W1) @ np.abs(X) + np.abs(b1)
+    return bool(np.any((np.abs(W1 @ X + b1) <= 1e-9 * size) & (size > 0)))
+
+
+def fit_watching_kinks(net, X: np.ndarray, Y: np.ndarray, **fit_args) -> Tuple[list, bool]:
+    """``net.fit(X, Y, **fit_args)``'s costs, and whether Z[1] was at a kink
+    (``at_a_kink``) before it or after any update."""
+    seen = [at_a_kink(net, X)]
+    costs = net.fit(X, Y, callback=lambda i, cost: seen.append(at_a_kink(net, X)), **fit_args)
+    return costs, any(seen)
+
+
 # --- viz: tensor names as users write them, and worse ----------------------------
 # Characters that break DOT or HTML-like labels when not escaped, plus control
 # characters and a lone surrogate (which cannot even be encoded as UTF-8).

@@ -10,7 +10,8 @@ import minigrad as mg
 import nets
 from nets import DeepNet, LogisticRegression, TwoLayerNet
 from tests.conftest import Nudge, one_ulp
-from tests.strategies import ACTIVATION_NAMES, labelled_data, two_layer_nets
+from tests.strategies import (ACTIVATION_NAMES, KINKED, fit_watching_kinks, labelled_data,
+                              two_layer_nets)
 
 COURSE_TOL = 2e-7
 
@@ -104,8 +105,13 @@ def test_fit_by_autograd_and_by_hand_follow_one_trajectory(nudge, net, data):
     # anyway, so "one trajectory" must mean "up to round-off", whichever side it falls.
     twin = nudge.weights(TwoLayerNet(net.n_x, net.n_h, net.activation, net.init,
                                      net.scale, net.seed))
-    auto = net.fit(X, Y, iterations=25, learning_rate=0.5, method="autograd")
-    hand = twin.fit(nudge.data(X), Y, iterations=25, learning_rate=0.5, method="hand")
+    auto, kinked = fit_watching_kinks(net, X, Y, iterations=25, learning_rate=0.5,
+                                      method="autograd")
+    hand, twin_kinked = fit_watching_kinks(twin, nudge.data(X), Y, iterations=25,
+                                           learning_rate=0.5, method="hand")
+    # at relu's kink one ulp picks the slope and the twins part for real (hypothesis
+    # found X = [1, -1] with constant weights): the claim is for paths off it
+    assume(net.activation.name not in KINKED or not (kinked or twin_kinked))
     np.testing.assert_allclose(auto, hand, rtol=1e-9, atol=1e-12)
     for k in net.params:
         np.testing.assert_allclose(net.params[k], twin.params[k], rtol=1e-8, atol=1e-12,
