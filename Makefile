@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS ?= test,plot,docs,bench
 
-.PHONY: test demo docs bench notebook mutants dot venv clean
+.PHONY: test stress demo docs bench notebook mutants dot venv clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,11 @@ dot:
 
 test: venv dot
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The property tests with 1000 examples each instead of 60 (not in CI; about
+# 15 minutes on 2 cores): rare inputs that the everyday run does not reach.
+stress: venv dot
+	HYPOTHESIS_PROFILE=stress $(PY) -m pytest $(PYTEST_ARGS) tests
 
 demo: venv dot
 	$(VENV)/bin/minigrad demo
