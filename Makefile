@@ -31,7 +31,7 @@ test: venv dot
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The property tests with 1000 examples each instead of 60 (not in CI; about
-# 15 minutes on 2 cores): rare inputs that the everyday run does not reach.
+# 10 minutes on 2 cores): rare inputs that the everyday run does not reach.
 stress: venv dot
 	HYPOTHESIS_PROFILE=stress $(PY) -m pytest $(PYTEST_ARGS) tests
 
