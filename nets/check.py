@@ -291,7 +291,7 @@ def _factor_note(auto: np.ndarray, hand: np.ndarray, m: int, per_sample: bool) -
 def _backward_order(g: Graph, grads: Mapping[str, np.ndarray]) -> List[str]:
     """A[L], Z[L], W[L], b[L], A[L-1], ..., b[1]; then any other node with a
     gradient (other nets), J side first."""
-    L = max((int(k[2:-1]) for k in g if re.match(r"^Z\[[0-9]+\]$", k)), default=0)
+    L = _layers(g)
     names = [f"{kind}[{l}]" for l in range(L, 0, -1) for kind in "AZWb"]
     order = [n for n in names if n in grads]
     by_id = {id(t): k for k, t in g.items()}
@@ -306,8 +306,7 @@ def _term_sizes(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, float]:
     """For each node, the size ‖Σ|terms|‖ of the sum its gradient adds up, in
     ∂J units: backprop run on absolute values (|W|ᵀ, |A|, |g'|). A gradient far
     smaller than this has cancelled, and only round-off is left of it."""
-    L = _layers(g)
-    return _abs_backprop(g, L, lambda: np.abs(grads[f"A[{L}]"]), 0.0)
+    return _abs_backprop(g, grads, np.abs, 0.0)
 
 
 def _underflow_floors(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, float]:
@@ -315,25 +314,25 @@ def _underflow_floors(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, fl
     every operation of the backward pass may round by ``UNDERFLOW`` (a few
     times), and what it rounds is carried on as the terms are (|W|ᵀ, |A|, |g'|).
     About 1e-322 for the usual nets: it decides only where a gradient is that small."""
-    L = _layers(g)
     added = UNDERFLOW_ROUNDINGS * UNDERFLOW
-    return _abs_backprop(g, L, lambda: np.full(grads[f"A[{L}]"].shape, added), added)
+    return _abs_backprop(g, grads, lambda dA: np.full(dA.shape, added), added)
 
 
 def _layers(g: Graph) -> int:
+    """L: the highest l of a node Z[l] (0 when there is none)."""
     return max((int(k[2:-1]) for k in g if re.match(r"^Z\[[0-9]+\]$", k)), default=0)
 
 
-def _abs_backprop(g: Graph, L: int, seed: Callable[[], np.ndarray],
-                  added: float) -> Dict[str, float]:
-    """The norms of backprop run on absolute values from ``seed()`` (dA[L]),
+def _abs_backprop(g: Graph, grads: Mapping[str, np.ndarray],
+                  seed: Callable[[np.ndarray], np.ndarray], added: float) -> Dict[str, float]:
+    """The norms of backprop run on absolute values from ``seed(dA[L])``,
     ``added`` to each entry every time an operation makes it. {} for a net
     not laid out as the notes (then plain relative differences decide)."""
-    out: Dict[str, float] = {}
+    L, out = _layers(g), {}
     try:
         # a norm that overflows is inf: _agree then uses the plain difference alone
         with np.errstate(over="ignore", invalid="ignore"):
-            dA = seed()
+            dA = seed(grads[f"A[{L}]"])
             for l in range(L, 0, -1):
                 Z, A_prev = g[f"Z[{l}]"].data, np.abs(g[f"A[{l - 1}]"].data)
                 out[f"A[{l}]"] = _norm(dA)
