@@ -521,7 +521,11 @@ def plot(report: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = [n for n in report["methods"] if n != BASE]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    sweep = report["sweep"]
+    # --no-sweep: one panel, not an empty "Scaling" beside it
+    fig, axes = plt.subplots(1, 2 if sweep else 1, figsize=(12 if sweep else 6.5, 4.5),
+                             squeeze=False)
+    left = axes[0, 0]
     sizes = report["sizes"]
     x = np.arange(len(sizes))
     width = 0.8 / max(len(names), 1)
@@ -537,7 +541,17 @@ def plot(report: dict, path: Path) -> None:
     left.set_ylabel("time per step / tuned numpy step")
     left.set_title("fit(...) per step (median, min–max over rounds)")
     left.legend(fontsize=8)
-    sweep = report["sweep"]
+    if sweep:
+        _plot_sweep(axes[0, 1], sweep, names)
+    fig.suptitle(f"One training step of the two-layer net (lower is better); run {report['when']}",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_sweep(right, sweep: dict, names: List[str]) -> None:
+    """Each method's ratio against m, a line per n_h."""
     for i, n in enumerate(names):
         for n_h, style in ((4, "-"), (50, "--")):
             pts = [(e["shape"][2], e["timings"][n]["ratio"]) for e in sweep.values()
@@ -551,11 +565,6 @@ def plot(report: dict, path: Path) -> None:
     right.set_ylabel("time per step / tuned numpy step")
     right.set_title("Scaling")
     right.legend(fontsize=7, ncol=2)
-    fig.suptitle(f"One training step of the two-layer net (lower is better); run {report['when']}",
-                 fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def update_docs(table_md: str, chart: Path) -> None:

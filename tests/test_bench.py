@@ -117,3 +117,23 @@ def test_update_docs_writes_every_page_with_the_markers_and_the_pages_show_one_r
               p.read_text(encoding="utf-8").split(bench.BEGIN, 1)[1].split(bench.END, 1)[0]
               for p in bench.DOC_PAGES}
     assert len(set(blocks.values())) == 1, f"these pages show different runs: {sorted(blocks)}"
+
+
+def _report(sweep: dict) -> dict:
+    timing = {"ratio": 1.5, "ratio_min": 1.4, "ratio_max": 1.6}
+    entry = {"shape": [2, 4, 400], "timings": {"tuned": timing, "autograd": timing}}
+    return {"methods": ["tuned", "autograd"], "sizes": {"S1": entry}, "when": "now",
+            "sweep": {"m=400 n_h=4": entry} if sweep else {}}
+
+
+def _png_width(path: Path) -> int:
+    return int.from_bytes(path.read_bytes()[16:20], "big")   # the IHDR chunk's width
+
+
+def test_a_run_without_the_sweep_draws_one_panel_and_no_empty_one(tmp_path):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # matplotlib warns of an empty legend
+        bench.plot(_report(sweep=False), tmp_path / "one.png")
+    bench.plot(_report(sweep=True), tmp_path / "two.png")
+    assert _png_width(tmp_path / "one.png") < 0.6 * _png_width(tmp_path / "two.png")
