@@ -47,7 +47,7 @@ from nets import activations
 from nets.course import CourseBackprop, check_signature, course, course_name, is_course_function
 from nets.network import Graph, check_data
 from nets.report import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE, BackpropReport,
-                         NodeCheck, SlipContext)
+                         NodeCheck, SlipContext, _digits)
 
 __all__ = ["check_backprop", "BackpropReport", "NodeCheck", "OK", "WRONG", "WRONG_SHAPE",
            "MISSING", "UNKNOWN", "NOT_COMPARED"]
@@ -119,8 +119,13 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
             rows.append(NodeCheck(name, node.shape, None, auto, None, None, MISSING,
                                   factor != 1))
             continue
-        value = _as_array(returned[name], name)
-        rows.append(_compare(name, auto, value, tol, m, scales.get(name), floors.get(name)))
+        value, dtype = _as_array(returned[name], labels.get(name, name), label)
+        row = _compare(name, auto, value, tol, m, scales.get(name), floors.get(name))
+        if row.verdict == WRONG and dtype.kind == "f" and dtype.itemsize < 8:
+            # the formulas may be right: the digits are missing (float32 keeps about 7)
+            row.hand_dtype = dtype.name
+            row.note = f"hand is {dtype.name}: {_digits(dtype.name)} digits"
+        rows.append(row)
     for key in returned:
         if any(r.name == key for r in rows):
             continue
@@ -160,38 +165,55 @@ def _fn_name(f: Callable) -> str:
 
 
 def _call(f: Callable, label: str, *args: Any, **kwargs: Any) -> Mapping[str, Any]:
+    # as the function names them: parameters {W1 (4, 2), ...} for the course's
+    course_style = isinstance(f, CourseBackprop)
     try:
         out = f(*args, **kwargs)
     except Exception as error:
-        # as the function names them: parameters {W1 (4, 2), ...} for the course's
-        course_style = isinstance(f, CourseBackprop)
         shapes = ", ".join(f"{course_name(k)[1:] if course_style else k} {v.shape}"
                            for k, v in args[0].items()) if isinstance(args[0], dict) else ""
         given = f"{'parameters' if course_style else 'params'} {{{shapes}}}, " if shapes else ""
         X, Y = args[-2], args[-1]
         raise RuntimeError(f"check_backprop: {label} raised {type(error).__name__}: {error} "
-                           f"(called with {given}X {X.shape}, Y {Y.shape}); see the "
-                           f"traceback above") from error
+                           f"(called with {given}X {X.shape}, Y {Y.shape}){_key_hint(error)}; "
+                           f"see the traceback above") from error
     if not isinstance(out, Mapping):
+        example = "{'dW1': dW1, 'db1': db1, ...}" if course_style else \
+            "{'W[1]': dW1, 'b[1]': db1}"
         raise TypeError(f"check_backprop: {label} must return a dict of gradients keyed by "
-                        f"node name, such as {{'W[1]': dW1, 'b[1]': db1}}; got "
+                        f"{'name' if course_style else 'node name'}, such as {example}; got "
                         f"{type(out).__name__}")
     return out
 
 
-def _as_array(value: Any, name: str) -> np.ndarray:
+def _key_hint(error: Exception) -> str:
+    """For a KeyError of the course's names (``params["W1"]``) in a hand(params,
+    X, Y), which gets the notes' names: where the course's names come from."""
+    key = error.args[0] if isinstance(error, KeyError) and error.args else None
+    if not isinstance(key, str) or not re.fullmatch(r"[WbZA][0-9]+", key):
+        return ""
+    return (f". A function of three parameters is called as hand(params, X, Y), with "
+            f"params keyed as the notes name them ('{key[0]}[{key[1:]}]'); the course's "
+            f"names ('{key}') come with its four parameters, "
+            f"backward_propagation(parameters, cache, X, Y)")
+
+
+def _as_array(value: Any, name: str, who: str = "hand") -> tuple:
+    """``value`` as a float64 array, and the dtype it came in; ``name`` as the
+    hand names it (``dW1`` for the course's function, whose name is ``who``)."""
     data = value.data if isinstance(value, mg.Tensor) else value
     if data is None:
-        raise TypeError(f"check_backprop: hand returned None for {name!r}; expected an array")
+        raise TypeError(f"check_backprop: {who} returned None for {name!r}; expected an array")
     try:
         array = np.asarray(data)
     except Exception:   # ragged lists and the like
         array = np.asarray(None)
     if array.dtype.kind not in "fiub":
-        raise TypeError(f"check_backprop: hand's value for {name!r} must be an array of "
+        raise TypeError(f"check_backprop: {who}'s value for {name!r} must be an array of "
                         f"real numbers; got {type(value).__name__}"
                         + (f" of dtype {array.dtype}" if array.dtype != object else ""))
-    return array.astype(np.float64)
+    return array.astype(np.float64), array.dtype
+
 
 
 def _shape_of(value: Any) -> Optional[tuple]:
@@ -256,6 +278,8 @@ def _shape_note(name: str, hand: tuple, auto: tuple) -> str:
     text = f"hand {hand}, autograd {auto}"
     if len(auto) == 2 and hand == auto[::-1]:
         return text + ": transposed?"
+    if hand == () and len(auto) == 2:   # np.sum(dZ) with no axis: one number
+        return text + ": a sum over every axis (no axis=1)?"
     if len(hand) < len(auto) and np.prod(hand) == np.prod(auto):
         # the classic: np.sum(dZ, axis=1) gives (n,), not the (n, 1) of b
         return text + (": a sum without keepdims=True?" if name.startswith("b[")
@@ -277,6 +301,8 @@ def _factor_note(auto: np.ndarray, hand: np.ndarray, m: int, per_sample: bool) -
     if not np.isfinite(c) or not mg.relative_difference(scaled, hand) <= 1e-6:   # nan: no
         return ""
     close = lambda a, b: abs(a - b) <= 1e-6 * abs(b)  # noqa: E731
+    if abs(c - 1.0) < 1e-3:
+        return ""   # "hand = 1 × autograd" would read as a contradiction and name nothing
     text = f"hand = {c:.4g} × autograd"
     if close(c, -1.0):
         return text + " (a flipped sign?)"

@@ -240,7 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="check the hand-derived backprop against autograd and numerical",
         description="Compare, node by node, the notes' hand-derived gradients (dZ, dA per "
                     "sample; dW, db) with autograd, and autograd with numerical gradients "
-                    "(central differences, ε = 1e-7), on a freshly initialised net. Prints "
+                    "(central differences, ε = 1e-7), on a freshly initialised net whose "
+                    "biases are drawn too (randn * --scale): at b = 0 a b left out of "
+                    "Z = W A + b would not show. Prints "
                     "the table; exit code 1 if a node disagrees. The weights default to "
                     "scale 1: with the course's 0.01 the gradients are so small that the "
                     "rounding in J, divided by ε, exceeds the course's 2e-7.")
@@ -382,10 +384,15 @@ def _activation(args: argparse.Namespace) -> activations.Activation:
         raise ValueError(f"--alpha: expected a number >= 0; got {args.alpha:g}") from None
 
 
-def _net(args: argparse.Namespace, X: np.ndarray) -> TwoLayerNet:
-    """The net of the flags, once its forward pass is known to stay finite."""
+def _net(args: argparse.Namespace, X: np.ndarray, biases: bool = False) -> TwoLayerNet:
+    """The net of the flags, once its forward pass is known to stay finite.
+    ``biases``: drawn too (randn * --scale, from --seed), not 0."""
     net = TwoLayerNet(X.shape[0], args.hidden, _activation(args), init=args.init,
                       scale=args.scale, seed=args.seed)
+    if biases:
+        rng = np.random.RandomState(args.seed)
+        for l in (1, 2):
+            net.params[f"b[{l}]"] = rng.randn(*net.params[f"b[{l}]"].shape) * args.scale
     # Weights so large that W X overflows float64 make every later number inf or nan
     # (and numpy print a warning per step): refuse them before any training.
     with np.errstate(over="raise", invalid="raise"):
@@ -526,7 +533,8 @@ def _check(args: argparse.Namespace) -> int:
     hand = None if args.hand is None else load_function(args.hand)
     X, Y = _data(args)
     try:
-        report = check_backprop(_net(args, X), X, Y, hand=hand, numerical=True)
+        # at b = 0 a b left out of Z = W A + b would not show
+        report = check_backprop(_net(args, X, biases=True), X, Y, hand=hand, numerical=True)
     except (RuntimeError, TypeError) as error:
         # the learner's function raised or returned no dict: their line, not a traceback
         if hand is None:
@@ -551,7 +559,7 @@ def _round_off_note(report) -> str:
     difference is large although nothing is wrong."""
     eps = 1e-7   # mg.numerical_grad's default, the course's ε
     noise = abs(report.graph.loss.item()) * np.finfo(np.float64).eps / (2 * eps)
-    names = [r.name for r in report.rows
+    names = [report.label(r.name) for r in report.rows   # dW1 for the course's function
              if r.numerical_difference is not None and not r.numerical_difference < report.tol
              and np.max(np.abs(r.autograd - r.numerical)) <= 10 * noise]
     if not names:

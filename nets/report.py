@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -57,6 +57,7 @@ class NodeCheck:
     numerical: Optional[np.ndarray] = None
     numerical_difference: Optional[float] = None
     note: str = ""
+    hand_dtype: Optional[str] = None   # a WRONG value that came in fewer digits: "float32"
 
     @property
     def failed(self) -> bool:
@@ -157,7 +158,12 @@ class BackpropReport:
             above = self._returned_above(node, top)
             return None if above is None else self._follows(above, node)
 
-        return diagnosis.origins(self.mismatches, status, flow, follows, self._blind)
+        return diagnosis.origins(self._traced(), status, flow, follows, self._blind)
+
+    def _traced(self) -> List[str]:
+        """The mismatches the diagnosis traces and explains: not those that came
+        in fewer digits than float64 (no evidence of a formula either way)."""
+        return [n for n in self.mismatches if self.row(n).hand_dtype is None]
 
     def _blind(self, up: str, node: str) -> bool:
         """Whether ``node``'s gradient stays 0 whatever ``up``'s is (``"Z[l]"`` or
@@ -173,7 +179,8 @@ class BackpropReport:
         return grads is not None and node in grads and not np.any(grads[node])
 
     def _status(self) -> Dict[str, str]:
-        return {r.name: (diagnosis.WRONG if r.verdict in (WRONG, WRONG_SHAPE)
+        return {r.name: (diagnosis.UNSEEN if r.hand_dtype is not None
+                         else diagnosis.WRONG if r.verdict in (WRONG, WRONG_SHAPE)
                          else diagnosis.RIGHT if r.verdict == OK else diagnosis.UNSEEN)
                 for r in self.rows if isinstance(r.name, str)}
 
@@ -229,7 +236,93 @@ class BackpropReport:
         """The lines under the table: where each error enters and the likely
         slip, or that all agree."""
         lines = []
+        imprecise = [r for r in self.rows if r.hand_dtype is not None]
+        if imprecise:
+            lines.append(self._precision_line(imprecise))
+            if not self._traced():   # nothing else to trace or explain
+                return "\n".join(lines + self._unknown_lines())
         found = self._origins()
+        own = self._own_formulas_line(found)
+        lines += [own] if own else self._origin_lines(found)
+        lines += self._slip_lines(found)
+        lines += self._unknown_lines()
+        if lines:
+            return "\n".join(lines)
+        compared = [self.label(r.name) for r in self.rows if r.compared]
+        if not compared:
+            return "no node to compare: hand returned no gradient for any node of the graph"
+        if self.missing:
+            agree = (f"all {len(compared)} returned nodes agree" if len(compared) > 1
+                     else f"the one returned node, {compared[0]}, agrees")
+            agree = (f"{agree} with autograd (not returned: "
+                     f"{', '.join(map(self.label, self.missing))})")
+        else:
+            agree = f"all {len(compared)} nodes agree with autograd"
+        return "\n".join([agree, *self.blind_spots()])
+
+    def _unknown_lines(self) -> List[str]:
+        return (["unknown names (not nodes of the graph): "
+                 + ", ".join(repr(k) for k in self.unknown)] if self.unknown else [])
+
+    def _precision_line(self, rows: List[NodeCheck]) -> str:
+        dtypes = sorted({r.hand_dtype for r in rows})
+        wrong = diagnosis.join([self.label(r.name) for r in rows])
+        return (f"{wrong} came back as {' and '.join(dtypes)}, which keeps "
+                f"{_digits(dtypes[0])} significant digits: too few for this check's "
+                f"{self.tol:g}, whether the formulas are right or not. Compute in float64 "
+                f"(numpy's default, and the course's), then check again")
+
+    def _own_formulas_line(self, found: List[diagnosis.Origin]) -> Optional[str]:
+        """When one slip gives every wrong node and it is in the formulas of
+        those very nodes (no 1/m in any dW, db), the line that says so, instead
+        of tracing them to a node above them that they do not get wrong."""
+        wrong, c = self._traced(), self.context
+        if len(wrong) < 2 or c is None:
+            return None
+        explained = self._explain(self._given())
+        if not explained or not all(set(wrong) <= slip.nodes(c.L) for slip, _ in explained):
+            return None
+        text = (f"first wrong at {diagnosis.join(map(self.label, wrong))}, in their own "
+                f"formulas: one slip gives {'both' if len(wrong) == 2 else 'them all'}")
+        if len(found) == 1 and found[0].inferred and slips.one_error_fits(
+                c.values, c.hidden, c.L, found[0].node, self._given(wrong)):
+            where = self.label(found[0].node)
+            text += f" (so would one wrong {where}, not returned: return {where} to tell)"
+        return text
+
+    def blind_spots(self) -> List[str]:
+        """What this point cannot see (said under an "ok"): slips that give the
+        right numbers here (m = 1 hides any 1/m; a zero weight, whatever
+        follows it), and biases of 0, which hide a b left out of Z = W A + b."""
+        c = self.context
+        if c is None or not self.ok:
+            return []
+        lines = []
+        if self.m == 1:
+            lines.append("m = 1 here: a missing or doubled 1/m gives the same numbers")
+        zero = [self.label(f"b[{l}]") for l in range(1, c.L + 1)
+                if not np.any(c.values[f"b[{l}]"])]
+        if zero:
+            lines.append(f"{diagnosis.join(zero)} {'is' if len(zero) == 1 else 'are'} 0 here: "
+                         f"a formula that leaves b out (Z = W A) gives the same numbers")
+        given = self._given()
+        hidden = [slip for slip, _ in slips.explain(c.values, c.Y, c.hidden, c.L, given, c.agree)
+                  if not (self.m == 1 and "1/m" in slip.kind)
+                  and _reaches(slip.nodes(c.L), given)]
+        if len(hidden) == 1:
+            lines.append(f"a slip gives the same numbers here: {self.text(hidden[0].what)}")
+        elif hidden:   # a zero weight or slope can hide most of them: the first few
+            lines.append(f"{len(hidden)} classic slips give the same numbers here, among them: "
+                         + "; ".join(self.text(slip.what) for slip in hidden[:3]))
+        if lines:
+            lines.append("so check at another point too (nonzero biases, m > 1: "
+                         "nets.testing.informative_case() is one)")
+        return lines
+
+    def _origin_lines(self, found: List[diagnosis.Origin]) -> List[str]:
+        """Where each error enters: "first wrong at ...", "also wrong at ...,
+        independently"."""
+        lines = []
         whose = "your" if self.labels else "hand's"
         for i, origin in enumerate(found):
             where = self.label(origin.node)
@@ -261,21 +354,7 @@ class BackpropReport:
                 text += (":" if origin.inferred else ";") + \
                     f" {', '.join(map(self.label, origin.followers))} {verb} from it"
             lines.append(text)
-        lines += self._slip_lines(found)
-        if self.unknown:
-            lines.append("unknown names (not nodes of the graph): "
-                         + ", ".join(repr(k) for k in self.unknown))
-        if lines:
-            return "\n".join(lines)
-        compared = [self.label(r.name) for r in self.rows if r.compared]
-        if not compared:
-            return "no node to compare: hand returned no gradient for any node of the graph"
-        if self.missing:
-            agree = (f"all {len(compared)} returned nodes agree" if len(compared) > 1
-                     else f"the one returned node, {compared[0]}, agrees")
-            return (f"{agree} with autograd (not returned: "
-                    f"{', '.join(map(self.label, self.missing))})")
-        return f"all {len(compared)} nodes agree with autograd"
+        return lines
 
     def likely_slips(self) -> List[slips.Slip]:
         """The classic slips that reproduce the hand's numbers at every returned
@@ -284,10 +363,11 @@ class BackpropReport:
 
     def _given(self, names: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
         return {r.name: r.hand for r in self.rows if r.hand is not None and r.compared
+                and r.hand_dtype is None
                 and (names is None or r.name in names)}
 
     def _explain(self, given: Dict[str, np.ndarray]) -> list:
-        if self.context is None or not self.mismatches:
+        if self.context is None or not self._traced():
             return []
         c = self.context
         return slips.explain(c.values, c.Y, c.hidden, c.L, given, c.agree)
@@ -321,7 +401,7 @@ class BackpropReport:
             return []
         explained = self._explain(self._given())
         if explained:
-            return self._slip_text(explained, self.mismatches)
+            return self._slip_text(explained, self._traced())
         lines, named = [], False
         parts: List[tuple] = []   # (wrong nodes, the slips that give them)
         for origin in found:
@@ -426,6 +506,24 @@ class _AbsSlope:
 
     def g_prime(self, _: np.ndarray) -> np.ndarray:
         return np.abs(self.activation.g_prime(self.Z))
+
+
+def _reaches(changed: frozenset, given: Mapping[str, Any]) -> bool:
+    """Whether a slip in the formulas of the nodes ``changed`` spoils a node of
+    ``given``: one at dZ[l] spoils dW[l], db[l] and every gradient below layer
+    l; one at dA[l] dZ[l] too; one at dW[l] or db[l] only itself."""
+    for name in given:
+        kind, k = name[0], int(name[2:-1])
+        for source in changed:
+            at, l = source[0], int(source[2:-1])
+            if name == source or (at in "ZA" and (k < l or (k == l and (kind != "A" or at == "A")))):
+                return True
+    return False
+
+
+def _digits(dtype: str) -> str:
+    """"about 7": the significant decimal digits of a float type (float32's 24 bits)."""
+    return f"about {round((np.finfo(dtype).nmant + 1) * np.log10(2))}"
 
 
 def _number(x: Optional[float]) -> str:

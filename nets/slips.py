@@ -1,8 +1,9 @@
 """The classic slips of hand-written backprop, as hypotheses to test.
 
 A wrong gradient says where an error is, not what it is. Each ``Slip`` here
-is one way learners get the notes' formulas wrong (a missing 1/m, A[1] in
-place of g'(Z[1]), 1 - Z² for 1 - A², a transpose, a lost keepdims, ...);
+is one way learners get the notes' formulas wrong (a missing or doubled 1/m,
+A[1] in place of g'(Z[1]), 1 - Z² or sigmoid's A(1 - A) for tanh's 1 - A², a
+transpose, a lost keepdims, dropped parentheses, ...);
 ``backward`` recomputes every gradient of a net laid out as the notes (Z[l],
 A[l], W[l], b[l], sigmoid output) with one slip made, and ``explain`` keeps
 the slips whose numbers are the learner's at every node the learner
@@ -31,6 +32,19 @@ _FROM_A_ON_Z = {"tanh": ("1 − Z[l]²", "1 − A[l]²"),
                 "sigmoid": ("Z[l](1 − Z[l])", "A[l](1 − A[l])")}
 # tanh' = 1 - A² with the square forgotten: np.power(A1, 2) dropped
 _SQUARE_FORGOTTEN = {"tanh": ("1 − A[l]", "1 − A[l]²")}
+# g' is the same function of A as of Z
+_SAME_ON_A = ("relu", "leaky_relu", "identity")
+# the other activation's slope, written for A: sigmoid's for a tanh layer and back
+_OTHER_SLOPE = {"tanh": ("A[l](1 − A[l])", "1 − A[l]²"),
+                "sigmoid": ("1 − A[l]²", "A[l](1 − A[l])")}
+# tanh' without its parentheses: dA * 1 - A² is (dA) - A²
+_PARENTHESES = {"tanh": ("1 − A[l]²",)}
+
+# The gradients whose own formulas a slip changes, by kind ("W": dW[l], ...;
+# "no 1/m": every dW and db): the others are wrong only by following from them.
+_FORMULAS = {"no 1/m": "Wb", "layer no 1/m": "Wb", "dW no 1/m": "W", "dW transposed": "W",
+             "dW 1/m twice": "W", "db no 1/m": "b", "db flat": "b", "db 1/m twice": "b",
+             "db over all": "b", "W not transposed": "A"}
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,13 @@ class Slip:
     layer: int
     what: str
     formula: str
+
+    def nodes(self, L: int) -> frozenset:
+        """The nodes whose gradient formula the slip itself changes (``"W[1]"``
+        for dW[1]): the other nodes it spoils follow from these."""
+        kinds = _FORMULAS.get(self.kind, "Z")   # sign, Y, dZ's 1/m and every g′ slip: dZ[l]
+        layers = range(1, L + 1) if self.kind == "no 1/m" else [self.layer]
+        return frozenset(f"{k}[{l}]" for k in kinds for l in layers)
 
     def touches(self, kind: str, layer: int) -> bool:
         if self.kind == "no 1/m":    # every dW and db at once
@@ -76,7 +97,13 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
             Slip("dW transposed", l, _text("dW[l] transposed", l),
                  _text("dW[l] = (1/m) A[l-1] dZ[l]ᵀ", l)),
             Slip("db flat", l, _text("db[l] summed without keepdims=True", l),
-                 _text("db[l] = (1/m) np.sum(dZ[l], axis=1)", l))]
+                 _text("db[l] = (1/m) np.sum(dZ[l], axis=1)", l)),
+            Slip("db over all", l, _text("db[l] summed over every axis: a number", l),
+                 _text("db[l] = (1/m) np.sum(dZ[l])", l)),
+            Slip("dW 1/m twice", l, _text("the 1/m of dW[l] applied twice", l),
+                 _text("dW[l] = (1/m)(1/m) dZ[l] A[l-1]ᵀ", l)),
+            Slip("db 1/m twice", l, _text("the 1/m of db[l] applied twice", l),
+                 _text("db[l] = (1/m)(1/m) Σ dZ[l]", l))]
         if l == L:
             continue
         g = hidden[l].name
@@ -85,17 +112,29 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
             Slip("g is A", l,
                  _text(f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}", l),
                  _text(f"dZ[l] = {upstream} * A[l]", l)),
-            Slip("g' of A", l, _text("g′ evaluated on A[l] instead of Z[l]", l),
-                 _text(f"dZ[l] = {upstream} * g′(A[l])", l)),
-            Slip("no g'", l, _text("g′(Z[l]) left out", l), _text(f"dZ[l] = {upstream}", l)),
             Slip("W not transposed", l, _text("W[l+1] in place of W[l+1]ᵀ", l),
                  _text("dA[l] = W[l+1] dZ[l+1]", l))]
+        # not slips where they change nothing: relu′(A) = relu′(Z), as A > 0 exactly
+        # where Z > 0 (leaky ReLU's too), and identity′ = 1 everywhere
+        if g not in _SAME_ON_A:
+            found.append(Slip("g' of A", l, _text("g′ evaluated on A[l] instead of Z[l]", l),
+                              _text(f"dZ[l] = {upstream} * g′(A[l])", l)))
+        if g != "identity":
+            found.append(Slip("no g'", l, _text("g′(Z[l]) left out", l),
+                              _text(f"dZ[l] = {upstream}", l)))
         for kind, forms in (("g' from A on Z", _FROM_A_ON_Z), ("square forgotten",
-                                                                _SQUARE_FORGOTTEN)):
+                                                                _SQUARE_FORGOTTEN),
+                            ("other slope", _OTHER_SLOPE)):
             if g in forms:
                 wrong, right = forms[g]
                 found.append(Slip(kind, l, _text(f"{wrong} in place of {right}", l),
                                   _text(f"dZ[l] = {upstream} * ({wrong})", l)))
+        if g in _PARENTHESES:
+            right, = _PARENTHESES[g]
+            found.append(Slip("parentheses", l, _text(f"the parentheses of ({right}) left out",
+                                                      l),
+                              _text(f"dZ[l] = {upstream} * {right}, which is "
+                                    f"({upstream}) − A[l]²", l)))
     return found
 
 
@@ -118,9 +157,13 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
         g, Z, A = hidden[l], values[f"Z[{l}]"], values[f"A[{l}]"]
         if on("no g'", l):
             return dA
+        if on("parentheses", l):
+            return dA * 1.0 - A ** 2
         slope = (A if on("g is A", l) else g.g_prime(A) if on("g' of A", l)
                  else g.g_prime_from_a(Z) if on("g' from A on Z", l)
                  else 1.0 - A if on("square forgotten", l)
+                 else (A * (1.0 - A) if g.name == "tanh" else 1.0 - A ** 2)
+                 if on("other slope", l)
                  else g.g_prime(Z))
         return dA * slope
 
@@ -146,9 +189,12 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
         grads[f"Z[{l}]"] = dZ
         A_prev = values[f"A[{l - 1}]"]
         dW = A_prev @ dZ.T if on("dW transposed", l) else dZ @ A_prev.T
-        grads[f"W[{l}]"] = dW if on("dW no 1/m", l) else dW / m
-        db = np.sum(dZ, axis=1, keepdims=not on("db flat", l))
-        grads[f"b[{l}]"] = db if on("db no 1/m", l) else db / m
+        grads[f"W[{l}]"] = dW if on("dW no 1/m", l) else dW / m / m if on("dW 1/m twice", l) \
+            else dW / m
+        db = np.sum(dZ) if on("db over all", l) else \
+            np.sum(dZ, axis=1, keepdims=not on("db flat", l))
+        grads[f"b[{l}]"] = db if on("db no 1/m", l) else db / m / m if on("db 1/m twice", l) \
+            else db / m
         if l == 1:
             break
         W = values[f"W[{l}]"]

@@ -76,6 +76,10 @@ SLIPS = {
                               ("(1 - np.power(A1, 2))", "(1 - np.power(Z1, 2))")],
     "transposed dW1": [("np.dot(dZ1, X.T)", "np.dot(X, dZ1.T)")],
     "dropped keepdims": [("np.sum(dZ1, axis=1, keepdims=True)", "np.sum(dZ1, axis=1)")],
+    "sum over every axis": [("np.sum(dZ2, axis=1, keepdims=True)", "np.sum(dZ2)")],
+    "1/m twice": [("dW1 = (1 / m) * ", "dW1 = (1 / m) * (1 / m) * ")],
+    "sigmoid's slope for tanh": [("(1 - np.power(A1, 2))", "A1 * (1 - A1)")],
+    "dropped parentheses": [("* (1 - np.power(A1, 2))", "* 1 - np.power(A1, 2)")],
 }
 
 

@@ -29,6 +29,13 @@ def flower_net(activation="tanh", n_h=4, m=10):
     return TwoLayerNet(2, n_h, activation=activation, scale=0.5, seed=3), X, Y
 
 
+# flower_net's biases are 0, as the course starts: an "ok" there says what it cannot see
+ZERO_BIASES = ["b[1] and b[2] are 0 here: a formula that leaves b out (Z = W A) gives the "
+               "same numbers",
+               "so check at another point too (nonzero biases, m > 1: "
+               "nets.testing.informative_case() is one)"]
+
+
 def notes_hand(activation="tanh", slip=None):
     """The notes' six formulas written by a learner, with one ``slip`` if asked."""
     g = activations.get(activation)
@@ -65,7 +72,7 @@ def test_two_layer_net_own_formulas_agree_at_every_node(activation):
     assert [r.name for r in report.rows] == TWO_LAYER_ORDER
     assert [r.verdict for r in report.rows] == [OK] * 8, str(report)
     assert report.mismatches == [] and bool(report)
-    assert str(report).splitlines()[-1] == "all 8 nodes agree with autograd"
+    assert report.diagnosis().splitlines() == ["all 8 nodes agree with autograd", *ZERO_BIASES]
 
 
 @pytest.mark.parametrize("activation", ALL_ACTIVATIONS)
@@ -74,8 +81,8 @@ def test_learner_six_formulas_agree_and_the_rest_is_missing(activation):
     report = nets.check_backprop(net, X, Y, hand=notes_hand(activation))
     assert report.ok, str(report)
     assert report.missing == ["A[2]", "A[1]"]
-    assert str(report).splitlines()[-1] == ("all 6 returned nodes agree with autograd "
-                                            "(not returned: A[2], A[1])")
+    assert report.diagnosis().splitlines() == [
+        "all 6 returned nodes agree with autograd (not returned: A[2], A[1])", *ZERO_BIASES]
 
 
 def test_logistic_regression_own_formulas_agree():
@@ -312,7 +319,7 @@ def test_only_some_nodes_returned_is_fine_and_said():
         "W[1]": net.backprop(X, Y)["W[1]"]})
     assert report.ok, str(report)
     assert report.row("Z[1]").verdict == MISSING
-    assert str(report).splitlines()[-1].startswith(
+    assert report.diagnosis().startswith(
         "the one returned node, W[1], agrees with autograd (not returned: A[2], Z[2]")
 
 
@@ -644,3 +651,115 @@ def test_a_huge_hand_value_against_a_tiny_autograd_one_is_wrong_without_a_warnin
         warnings.simplefilter("error")
         report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {"W[1]": np.array([[1e10]])})
     assert not report.ok and "× autograd" not in str(report)
+
+
+# --- fewer digits than float64 --------------------------------------------------------
+
+def course_start():
+    """The course's net and data: small weights, where float32's digits run out
+    in sums that cancel (db)."""
+    X, Y = data.flower(m=400, seed=1)
+    return TwoLayerNet(2, 4, seed=2), X, Y
+
+
+def in_float32(parameters, cache, X, Y, slip=None):
+    """The course's backward_propagation, right (or with dW2's 1/m left out), on
+    float32 copies of everything: its results are float32."""
+    W2 = parameters["W2"].astype(np.float32)
+    A1, A2 = cache["A1"].astype(np.float32), cache["A2"].astype(np.float32)
+    X, Y = X.astype(np.float32), Y.astype(np.float32)
+    m = X.shape[1]
+    dZ2 = A2 - Y
+    dZ1 = W2.T @ dZ2 * (1 - A1 ** 2)
+    return {"dW2": dZ2 @ A1.T / m, "db2": np.sum(dZ2, axis=1, keepdims=True) / m,
+            "dW1": dZ1 @ X.T / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m}
+
+
+def test_right_formulas_in_float32_are_wrong_for_want_of_digits_and_said_so():
+    net, X, Y = course_start()
+
+    def backward_propagation(parameters, cache, X, Y):
+        return in_float32(parameters, cache, X, Y)
+
+    report = nets.check_backprop(net, X, Y, hand=backward_propagation)
+    assert not report.ok and report.mismatches, str(report)
+    for name in report.mismatches:   # none says "hand = 1 × autograd"
+        assert report.row(name).note == "hand is float32: about 7 digits", str(report)
+    wrong = [report.label(n) for n in report.mismatches]
+    wrong = wrong[0] if len(wrong) == 1 else ", ".join(wrong[:-1]) + " and " + wrong[-1]
+    assert report.diagnosis() == (
+        f"{wrong} came back as float32, which keeps about 7 significant digits: too few for "
+        f"this check's 2e-07, whether the formulas are right or not. Compute in float64 "
+        f"(numpy's default, and the course's), then check again"), str(report)
+
+
+def test_a_real_slip_in_float64_beside_float32_values_is_still_traced():
+    net, X, Y = course_start()
+
+    def backward_propagation(parameters, cache, X, Y):
+        grads = in_float32(parameters, cache, X, Y)
+        A1, A2 = cache["A1"], cache["A2"]
+        grads["dW2"] = (A2 - Y) @ A1.T   # float64, without its 1/m
+        return grads
+
+    report = nets.check_backprop(net, X, Y, hand=backward_propagation)
+    imprecise = [n for n in report.mismatches if report.row(n).hand_dtype == "float32"]
+    assert "W[2]" in report.mismatches and report.row("W[2]").hand_dtype is None
+    assert imprecise, str(report)
+    # the float32 nodes are no evidence either way: dW2 is traced alone, and its slip
+    # named (beside the one that would also drop db2's 1/m: db2 cannot tell)
+    lines = report.diagnosis().splitlines()
+    assert "float32" in lines[0] and lines[1] == "first wrong at dW2", str(report)
+    assert "  - dW2 without the 1/m: dW2 = dZ2 A1ᵀ" in lines, str(report)
+
+
+# --- what an "ok" cannot see ----------------------------------------------------------
+
+def test_an_ok_at_one_sample_says_a_1_over_m_cannot_show():
+    net, X, Y = flower_net(m=2)
+    net.params = {k: v + 0.1 for k, v in net.params.items()}   # nonzero biases
+    report = nets.check_backprop(net, X[:, :1], Y[:, :1])
+    assert report.ok
+    assert report.blind_spots()[0] == ("m = 1 here: a missing or doubled 1/m gives the same "
+                                      "numbers"), str(report)
+    assert not any("1/m" in line for line in report.blind_spots()[1:]), str(report)
+
+
+def test_an_ok_where_a_zero_weight_hides_slips_names_them():
+    X, Y = data.flower(m=10, seed=1)
+    net = TwoLayerNet(2, 4, init="zeros")
+    net.params["b[1]"] = net.params["b[1]"] + 0.1
+    net.params["b[2]"] = net.params["b[2]"] + 0.1
+    report = nets.check_backprop(net, X, Y)
+    assert report.ok
+    hidden = report.blind_spots()
+    # W[2] = 0: nothing reaches dZ[1], so no slip in it shows
+    assert re.fullmatch(r"\d+ classic slips give the same numbers here, among them: .*",
+                        hidden[0]), hidden
+    assert hidden[-1].startswith("so check at another point too"), hidden
+
+
+def test_an_ok_at_an_informative_point_has_nothing_to_add():
+    from nets.testing import informative_case
+    case = informative_case()
+    report = nets.check_backprop(case.net, case.X, case.Y)
+    assert report.ok and report.blind_spots() == []
+    assert report.diagnosis() == "all 8 nodes agree with autograd"
+
+
+def test_a_wrong_report_lists_no_blind_spots():
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=notes_hand(slip="dW2 without 1/m"))
+    assert not report.ok and report.blind_spots() == []
+
+
+def test_the_course_names_in_a_function_of_three_parameters_get_a_hint():
+    net, X, Y = flower_net()
+
+    def backward_propagation(parameters, X, Y):
+        return {"dW1": parameters["W1"]}
+
+    with pytest.raises(RuntimeError, match=r"KeyError: 'W1' .*keyed as the notes name them "
+                                           r"\('W\[1\]'\); the course's names \('W1'\) come "
+                                           r"with its four parameters"):
+        nets.check_backprop(net, X, Y, hand=backward_propagation)

@@ -86,6 +86,32 @@ def test_a_hand_in_the_notes_convention_is_checked_too(tmp_path):
     assert "first wrong at W[2]\nlikely slip: dW[2] without the 1/m" in out, out
 
 
+def test_a_b_left_out_of_the_forward_pass_is_caught_as_biases_are_drawn(tmp_path):
+    # the course starts at b = 0, where Z1 = W1 X agrees with Z1 = W1 X + b1:
+    # `check` draws its biases, so the slip shows, and nothing says "0 here"
+    path = write(tmp_path, textwrap.dedent('''\
+        import numpy as np
+
+        def my_backprop(params, X, Y):
+            m = X.shape[1]
+            A1 = np.tanh(params["W[1]"] @ X)   # + b1 forgotten
+            A2 = 1 / (1 + np.exp(-(params["W[2]"] @ A1 + params["b[2]"])))
+            dZ2 = A2 - Y
+            return {"W[2]": dZ2 @ A1.T / m, "b[2]": np.sum(dZ2, axis=1, keepdims=True) / m}
+        '''))
+    code, out, _ = check("--hand", f"{path}:my_backprop")
+    assert code == 1 and "WRONG" in out, out
+    code, out, _ = check("--hand", str(write(tmp_path, course_code.source(), "right.py")))
+    assert code == 0 and "0 here" not in out, out
+
+
+def test_the_round_off_note_names_gradients_as_the_file_does(tmp_path):
+    path = write(tmp_path, course_code.source())
+    code, out, _ = check("--hand", str(path), "--scale", "0.01")   # db1's entries near 1e-7
+    note = out.splitlines()[-1]
+    assert code == 0 and note.startswith("note: autograd vs numerical exceeds 2e-07 for db1 "), out
+
+
 def test_the_file_finds_the_modules_beside_it(tmp_path):
     # the course's notebook imports planar_utils and testCases from its folder
     write(tmp_path, "def tanh_prime(A1):\n    return 1 - A1 ** 2\n", "planar_utils.py")

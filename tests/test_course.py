@@ -17,8 +17,8 @@ FROM_DZ1 = "first wrong at dZ1 or above it (dA1), not returned: dW1, db1 follow 
 COURSE_SLIPS = {
     "missing 1/m": (
         ["W[2]", "b[2]", "W[1]", "b[1]"],
-        ["first wrong at dZ2 or above it (dA2), not returned: dW2, db2, dW1, db1 follow "
-         "from it",
+        ["first wrong at dW2, db2, dW1 and db1, in their own formulas: one slip gives them "
+         "all (so would one wrong dZ2, not returned: return dZ2 to tell)",
          "likely slip: no 1/m in any dW, db (dW2 = dZ2 A1ᵀ, db2 = Σ dZ2, dW1 = dZ1 Xᵀ, "
          "db1 = Σ dZ1): recomputed so, dW2, db2, dW1 and db1 come out as yours"],
         "hand = 10 × autograd (m = 10: a missing 1/m?)"),
@@ -44,6 +44,28 @@ COURSE_SLIPS = {
          "likely slip: db1 summed without keepdims=True (db1 = (1/m) np.sum(dZ1, axis=1)): "
          "recomputed so, db1 comes out as yours"],
         "hand (4,), autograd (4, 1): a sum without keepdims=True?"),
+    "sum over every axis": (
+        ["b[2]"],
+        ["first wrong at db2",
+         "likely slip: db2 summed over every axis: a number (db2 = (1/m) np.sum(dZ2)): "
+         "recomputed so, db2 comes out as yours"],
+        "hand (), autograd (1, 1): a sum over every axis (no axis=1)?"),
+    "1/m twice": (
+        ["W[1]"],
+        ["first wrong at dW1",
+         "likely slip: the 1/m of dW1 applied twice (dW1 = (1/m)(1/m) dZ1 Xᵀ): recomputed so, "
+         "dW1 comes out as yours"],
+        "hand = 0.1 × autograd (1/m: 1/m applied twice?)"),
+    "sigmoid's slope for tanh": (
+        ["W[1]", "b[1]"],
+        [FROM_DZ1,
+         "likely slip: A1(1 − A1) in place of 1 − A1² (dZ1 = W2ᵀ dZ2 * (A1(1 − A1))): "
+         "recomputed so, dW1 and db1 come out as yours"], ""),
+    "dropped parentheses": (
+        ["W[1]", "b[1]"],
+        [FROM_DZ1,
+         "likely slip: the parentheses of (1 − A1²) left out (dZ1 = W2ᵀ dZ2 * 1 − A1², which "
+         "is (W2ᵀ dZ2) − A1²): recomputed so, dW1 and db1 come out as yours"], ""),
 }
 
 
@@ -88,8 +110,12 @@ def test_the_course_function_as_written_agrees_and_is_named_as_it_names_things()
     assert lines[1].split()[:2] == ["gradient", "node"], lines[1]
     assert [line.split()[:2] for line in lines[2:10]] == [
         [name, node] for name, node in zip(COURSE_ROWS, [r.name for r in report.rows])]
-    assert lines[-1] == ("all 4 returned nodes agree with autograd "
-                         "(not returned: dA2, dZ2, dA1, dZ1)"), str(report)
+    assert lines[10:] == [
+        "all 4 returned nodes agree with autograd (not returned: dA2, dZ2, dA1, dZ1)",
+        # in the function's names; the course starts at b = 0, where a b left out hides
+        "db1 and db2 are 0 here: a formula that leaves b out (Z = W A) gives the same numbers",
+        "so check at another point too (nonzero biases, m > 1: nets.testing.informative_case() "
+        "is one)"], str(report)
     assert report.row("dW1") is report.row("W[1]") and report.row("dW1").verdict == OK
 
 
@@ -236,6 +262,23 @@ def test_a_missing_1_over_m_in_one_layer_is_named_for_that_layer():
     exec(source, namespace)
     report = nets.check_backprop(net, X, Y, hand=namespace["backward_propagation"])
     assert report.diagnosis().splitlines() == [
-        FROM_DZ1,
+        "first wrong at dW1 and db1, in their own formulas: one slip gives both (so would "
+        "one wrong dZ1, not returned: return dZ1 to tell)",
         "likely slip: no 1/m in dW1 and db1 (dW1 = dZ1 Xᵀ, db1 = Σ dZ1): recomputed so, "
         "dW1 and db1 come out as yours"], str(report)
+
+
+def test_a_slip_in_every_dW_db_is_one_error_also_when_the_right_dZ2_comes_back():
+    # the learner's dZ2 is right and returned: the 1/m is missing from the four
+    # formulas themselves, one slip, never "wrong at dZ1, independently"
+    net, X, Y = flower_net()
+    slipped = backward_propagation("missing 1/m")
+
+    def with_dZ2(parameters, cache, X, Y):
+        return {**slipped(parameters, cache, X, Y), "dZ2": cache["A2"] - Y}
+
+    report = nets.check_backprop(net, X, Y, hand=with_dZ2)
+    assert report.row("dZ2").verdict == OK
+    assert report.diagnosis().splitlines() == [
+        "first wrong at dW2, db2, dW1 and db1, in their own formulas: one slip gives them all",
+        COURSE_SLIPS["missing 1/m"][1][1]], str(report)

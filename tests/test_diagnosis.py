@@ -126,15 +126,26 @@ def test_slips_in_two_layers_with_few_samples_are_more_than_one_error(nudge):
 
 # --- one error: the old text, or "either" when no slip shows it -------------------------
 
-@pytest.mark.parametrize("made, slip", [
-    (("A1 for g'",), "likely slip: A[1] in place of g′(Z[1])"),
-    (("dW1 no 1/m", "db1 no 1/m"), "likely slip: no 1/m in dW[1] and db[1]")])
-def test_one_slip_giving_dW1_and_db1_keeps_the_one_error_text(made, slip):
-    report = check(*flower_net(), slips_made=made)
+def test_one_slip_at_dZ1_giving_dW1_and_db1_keeps_the_one_error_text():
+    report = check(*flower_net(), slips_made=("A1 for g'",))
     lines = report.diagnosis().splitlines()
     assert lines[0] == ONE_AT_Z1, str(report)
-    assert lines[1].startswith(slip) and lines[1].endswith("W[1] and b[1] come out as hand's")
+    assert lines[1].startswith("likely slip: A[1] in place of g′(Z[1])") and \
+        lines[1].endswith("W[1] and b[1] come out as hand's")
     assert report.origins() == [("Z[1]", ["W[1]", "b[1]"])]
+
+
+def test_one_slip_in_the_formulas_of_dW1_and_db1_is_placed_there_not_at_dZ1():
+    # the learner's dZ1 is right: the 1/m is missing from dW1 and db1 themselves.
+    # A dZ1 m times too big would give the same numbers, and the report says so.
+    report = check(*flower_net(), slips_made=("dW1 no 1/m", "db1 no 1/m"))
+    lines = report.diagnosis().splitlines()
+    assert lines[0] == ("first wrong at W[1] and b[1], in their own formulas: one slip gives "
+                        "both (so would one wrong Z[1], not returned: return Z[1] to tell)"), \
+        str(report)
+    assert lines[1].startswith("likely slip: no 1/m in dW[1] and db[1]") and \
+        lines[1].endswith("W[1] and b[1] come out as hand's")
+    assert report.origins() == [("Z[1]", ["W[1]", "b[1]"])]   # where one error would enter
 
 
 def test_one_wrong_dZ1_no_slip_gives_is_either_never_more_than_one():

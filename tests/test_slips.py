@@ -64,14 +64,10 @@ def test_on_the_informative_case_every_slip_shows_and_is_named_alone(activation,
         made = slips.backward(values, Y, hidden, net.L, slip)
         if made is None:
             continue   # W[L] (1, 3) is not square: W[L] for W[L]ᵀ cannot be written
-        if all(made[k].shape == right[k].shape and np.allclose(made[k], right[k], rtol=1e-12)
-               for k in right):
-            # no slip at all here: relu'(A) = relu'(Z) (A > 0 exactly where Z > 0),
-            # and identity' = 1 changes nothing when left out
-            assert (slip.kind, activation) in {("g' of A", "relu"), ("g' of A", "leaky_relu"),
-                                               ("g' of A", "identity"),
-                                               ("no g'", "identity")}, slip
-            continue
+        # the catalogue leaves out what is no slip for the activation (relu'(A) = relu'(Z))
+        assert not all(made[k].shape == right[k].shape and np.allclose(made[k], right[k],
+                                                                        rtol=1e-12)
+                       for k in right), slip
         report = nets.check_backprop(net, X, Y, hand=slipped_hand(slip, True)(net))
         assert not report.ok, f"{slip} does not show:\n{report}"
         assert slip in report.likely_slips(), f"{slip}\n{report}"
@@ -97,6 +93,34 @@ def test_slip_texts_name_layers_and_write_X_for_A0():
     assert texts[("square forgotten", 1)][0] == "1 − A[1] in place of 1 − A[1]²"
     assert texts[("no 1/m", 0)][1] == ("dW[2] = dZ[2] A[1]ᵀ, db[2] = Σ dZ[2], "
                                       "dW[1] = dZ[1] Xᵀ, db[1] = Σ dZ[1]")
+    assert texts[("other slope", 1)] == ("A[1](1 − A[1]) in place of 1 − A[1]²",
+                                         "dZ[1] = W[2]ᵀ dZ[2] * (A[1](1 − A[1]))")
+    assert texts[("parentheses", 1)] == (
+        "the parentheses of (1 − A[1]²) left out",
+        "dZ[1] = W[2]ᵀ dZ[2] * 1 − A[1]², which is (W[2]ᵀ dZ[2]) − A[1]²")
+    assert texts[("dW 1/m twice", 2)] == ("the 1/m of dW[2] applied twice",
+                                          "dW[2] = (1/m)(1/m) dZ[2] A[1]ᵀ")
+    assert texts[("db over all", 1)] == ("db[1] summed over every axis: a number",
+                                         "db[1] = (1/m) np.sum(dZ[1])")
+
+
+def test_each_slip_names_the_formulas_it_changes_and_no_others():
+    nodes = {(s.kind, s.layer): s.nodes(2)
+             for s in slips.slips(2, {1: nets.activations.get("tanh")})}
+    assert nodes[("no 1/m", 0)] == {"W[1]", "b[1]", "W[2]", "b[2]"}
+    assert nodes[("layer no 1/m", 1)] == {"W[1]", "b[1]"}
+    assert nodes[("db over all", 2)] == {"b[2]"}
+    assert nodes[("sign", 2)] == nodes[("dZ with 1/m", 2)] == {"Z[2]"}
+    assert nodes[("parentheses", 1)] == nodes[("g is A", 1)] == {"Z[1]"}
+    assert nodes[("W not transposed", 1)] == {"A[1]"}
+
+
+@pytest.mark.parametrize("activation, kinds", [
+    ("relu", {"g' of A"}), ("leaky_relu", {"g' of A"}), ("identity", {"g' of A", "no g'"})])
+def test_what_is_no_slip_for_an_activation_is_not_in_its_catalogue(activation, kinds):
+    # relu′(A) = relu′(Z) exactly, and identity′ = 1: the same numbers, not a slip
+    found = {s.kind for s in slips.slips(2, {1: nets.activations.get(activation)})}
+    assert not kinds & found and "g is A" in found
 
 
 def notes_up(name, L):
