@@ -22,9 +22,13 @@ What a tape does not see: Python. It replays the ops it recorded. A shape
 change, or a ``guard`` (a function of the leaf values naming the branch the
 Python code takes) with a new answer, makes it record again (when it was
 given a function) or raise ``ValueError``; it never replays a stale graph.
-Leaves not listed in ``leaves`` are constants: their arrays are read as they
-are at each replay, and labels Y are checked when recorded (and at every
-replay when Y is a listed leaf).
+Leaves not listed in ``leaves`` are constants (X, Y): the tape reads their
+arrays at each replay, and keeps them read-only while it lives, as the eager
+engine keeps a leaf's array until its backward, so that nothing changes them
+under the values it derived from them (labels Y are checked, and their
+signs made, when recorded; at every replay when Y is a listed leaf). A
+constant given a new array (``X.data = ...``) is a new graph: the tape
+records again, or raises ``ValueError``.
 
 The arrays a tape returns are its own buffers, rewritten by the next replay:
 copy what you keep, and do not write into them. ``intermediates=False``
@@ -43,7 +47,7 @@ import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
 from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
-from minigrad.tensor import Tensor, describe, topological_order
+from minigrad.tensor import Tensor, _hold, describe, topological_order
 
 __all__ = ["record", "Tape"]
 
@@ -173,12 +177,13 @@ class Tape:
                                  f"({', '.join(self._leaf_names)}); "
                                  f"got {len(values)} values")
             arrays = [np.asarray(v, dtype=np.float64) for v in values]
-            if self._structure(arrays) != self._recorded_structure:
+            if self._structure(arrays) != self._recorded_structure or self._replaced():
                 self._record_again(arrays)
             else:
                 for buffer, array in zip(self._inputs, arrays):
                     np.copyto(buffer, array)
-        elif self._guard is not None and self._structure(self._inputs) != self._recorded_structure:
+        elif (self._guard is not None
+              and self._structure(self._inputs) != self._recorded_structure) or self._replaced():
             self._record_again([a.copy() for a in self._inputs])
         for kernel in self._kernels:   # forward then backward, in one list
             kernel()
@@ -189,14 +194,24 @@ class Tape:
         shapes = tuple(a.shape for a in arrays)
         return shapes, (self._guard(*arrays) if self._guard is not None else None)
 
+    def _replaced(self) -> Optional[Tensor]:
+        """A constant whose tensor was given a new array since recording (X.data = ...)."""
+        for ref, array in self._constants:
+            t = ref()
+            if t is not None and t._data is not array:
+                return t
+        return None
+
     def _record_again(self, arrays: List[np.ndarray]) -> None:
         if self._fn is None:
-            new = tuple(a.shape for a in arrays)
-            raise ValueError(
-                f"replay: the graph's structure would change (leaf shapes "
-                f"{[a.shape for a in self._inputs]} -> {list(new)}, or the guard's answer) "
-                f"and this tape was recorded from a built graph, not a function: record "
-                f"the new graph with mg.record(...)")
+            replaced = self._replaced()
+            change = (f"{describe(replaced)}, a constant, was given a new array"
+                      if replaced is not None else
+                      f"the graph's structure would change (leaf shapes "
+                      f"{[a.shape for a in self._inputs]} -> {[a.shape for a in arrays]}, "
+                      f"or the guard's answer)")
+            raise ValueError(f"replay: {change}, and this tape was recorded from a built "
+                             f"graph, not a function: record the new graph with mg.record(...)")
         for leaf, array in zip(self._leaves, arrays):
             leaf.data = np.array(array, dtype=np.float64)
         self._build(self._fn())
@@ -249,6 +264,8 @@ class Tape:
         self._buffers = second.arrays
         self._flat_grads = owner(self._grad[id(self._leaves[0])]) if flat else None
         self._verify(order, reference_grads)
+        # the constants' arrays stay as recorded while the tape may replay them
+        self._hold = _hold(tuple(array for _, array in self._constants))
         self._refs = {id(t): (weakref.ref(t) if not self._keep_graph else _strong(t))
                       for t in order}
 
@@ -259,13 +276,15 @@ class Tape:
         self._forward: List[Kernel] = []
         self._backward: List[Kernel] = []
         self._listed = listed = {id(leaf) for leaf in self._leaves}
+        self._constants: List[Tuple[weakref.ref, np.ndarray]] = []
         for leaf, buffer in zip(self._leaves, self._inputs):
             self._value[id(leaf)] = buffer
         compiled = {}
         for node in order:
             if node.op is None:
-                if id(node) not in listed:
-                    self._value[id(node)] = node.data   # a constant
+                if id(node) not in listed:   # a constant
+                    self._value[id(node)] = node.data
+                    self._constants.append((weakref.ref(node), node.data))
                 continue
             compile_op = OPS.get(node.op)
             if compile_op is None:

@@ -3,6 +3,7 @@ bit for bit (np.array_equal, every node's value and gradient) on new values,
 for random sizes, depths, activations and expressions; a changed structure is
 recorded again or refused, never replayed stale."""
 import functools
+import gc
 
 import numpy as np
 import pytest
@@ -204,6 +205,49 @@ def test_a_guard_with_a_new_answer_records_the_other_branch():
     assert [t.op for t in tape.nodes] == [None, "relu", "sum"]
     assert tape.replay(np.ones((2, 2))) == np.tanh(np.ones((2, 2))).sum()
     assert [t.op for t in tape.nodes] == [None, "tanh", "sum"]
+
+
+def logit_loss():
+    """J of Z = W X against labels Y, X and Y constants of the tape."""
+    W = mg.tensor(np.array([[0.5, -1.0]]), requires_grad=True, name="W")
+    X = mg.tensor(np.array([[1.0, 2.0, -1.0], [0.5, -0.5, 2.0]]), name="X")
+    Y = mg.tensor(np.array([[1.0, 0.0, 1.0]]), name="Y")
+    return W, X, Y, lambda: mg.binary_cross_entropy_with_logits(W @ X, Y)
+
+
+def test_a_constant_stays_read_only_while_its_tape_lives():
+    # the tape made Y's signs when it recorded: a label changed in place would
+    # give J of the old labels and a gradient of the new ones
+    W, X, Y, loss = logit_loss()
+    tape = mg.record(loss, [W])
+    for constant in (X, Y):
+        with pytest.raises(ValueError, match="read-only"):
+            constant.data[0, 0] = 0.0
+    del tape
+    gc.collect()
+    X.data[0, 0] = Y.data[0, 0] = 0.0   # the tape is gone: writable again
+
+
+def test_a_constant_given_a_new_array_is_a_new_graph_recorded_again():
+    W, X, Y, loss = logit_loss()
+    tape = mg.record(loss, [W])
+    X.data = X.data * 2.0
+    Y.data = 1.0 - Y.data
+    J = tape.replay()
+    eager = loss()   # the eager engine on the new X and Y
+    eager.backward()
+    assert J == eager.item()
+    np.testing.assert_array_equal(tape.grad(tape.leaves[0]), W.grad)
+
+
+def test_a_constant_given_a_new_array_is_refused_for_a_tape_of_a_built_graph():
+    W, X, Y, loss = logit_loss()
+    tape = mg.record(loss(), [W])
+    X.data = X.data * 2.0
+    with pytest.raises(ValueError, match=r"X \(2, 3\), a constant, was given a new array"):
+        tape.replay()
+    with pytest.raises(ValueError, match=r"X \(2, 3\), a constant"):
+        tape.replay(np.ones((1, 2)))
 
 
 def test_replay_with_no_values_uses_the_tapes_inputs_updated_in_place():
