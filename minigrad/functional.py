@@ -41,11 +41,22 @@ def check_labels(y: np.ndarray) -> np.ndarray:
     return is_one
 
 
+def check_probabilities(a: np.ndarray) -> None:
+    """A ``ValueError`` naming the first entry of A outside [0, 1]: logits
+    passed for probabilities would be clipped to a wrong J with a zero slope."""
+    outside = np.argwhere((a < 0) | (a > 1))
+    if outside.size:
+        index = tuple(int(i) for i in outside[0])
+        raise ValueError(f"A must hold probabilities in [0, 1]; got {a[index]} at {index}. "
+                         f"For logits Z (before σ), use binary_cross_entropy_with_logits(Z, Y)")
+
+
 def binary_cross_entropy(A: Any, Y: Any) -> Tensor:
     """J = -mean(Y log A + (1 - Y) log(1 - A)) over all entries, A a probability.
 
     Shapes: A (1, m) and Y (1, m) (any equal shapes) -> scalar ().
-    ``ValueError`` when Y holds anything but 0 and 1 or the shapes differ.
+    ``ValueError`` when Y holds anything but 0 and 1, A anything outside [0, 1]
+    (logits: use ``binary_cross_entropy_with_logits``) or the shapes differ.
 
     A is clipped to [1e-15, 1 - 1e-15], so J stays finite at A = 0 or 1, and
     the gradient is the clipped function's own: 0 where the clip is active.
@@ -123,6 +134,7 @@ def _bce(a, y):
     """J with A clipped to [1e-15, 1 - 1e-15]; dJ/dA = (A - Y) / (A (1 - A)) / count
     inside the clip, 0 outside it."""
     _check_labels(a, y, "A")
+    check_probabilities(a)
     one_minus_y = 1.0 - y
     count = a.size
     p = np.minimum(np.maximum(a, PROBABILITY_CLIP), 1.0 - PROBABILITY_CLIP)

@@ -16,6 +16,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from minigrad.functional import check_probabilities
 from minigrad.ops import _axes
 from minigrad.tensor import Tensor, describe
 
@@ -301,6 +302,7 @@ def _bce(node, ins, listed, alloc):
     def cost():
         out[()] = -(np.vdot(y, lp) + np.vdot(one_minus_y, l1p)) / count
     forward = _labels(node, y, is_one, listed) + [
+        partial(check_probabilities, a),   # as the eager op: logits are refused
         partial(np.subtract, 1.0, y, one_minus_y), partial(np.maximum, a, _CLIP, out=p),
         partial(np.minimum, p, 1.0 - _CLIP, out=p), partial(np.equal, p, a, inside),
         partial(np.log, p, lp), partial(np.negative, p, minus_p), partial(np.log1p, minus_p, l1p),

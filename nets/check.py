@@ -37,6 +37,7 @@ dW[1], db[1] came back) and which classic slip reproduces the numbers
 from __future__ import annotations
 
 import copy
+import numbers
 import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
@@ -87,6 +88,9 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
     A hand that raises, or returns something other than a dict, or a value
     that is not an array of numbers, is an error naming what came.
     """
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 < tol < 1:
+        raise ValueError(f"check_backprop: tol must be a number between 0 and 1, such as the "
+                         f"course's 2e-7; got {tol!r}")
     if hand is not None:
         check_signature(hand, "check_backprop")
     X, Y = check_data(X, Y, getattr(net, "n_x", None))
@@ -169,6 +173,9 @@ def _call(f: Callable, label: str, *args: Any, **kwargs: Any) -> Mapping[str, An
     course_style = isinstance(f, CourseBackprop)
     try:
         out = f(*args, **kwargs)
+    except SystemExit as error:   # exit() in the function: never a silent end of the check
+        raise RuntimeError(f"check_backprop: {label} called exit() (SystemExit {error.code!r}) "
+                           f"instead of returning its gradients") from error
     except Exception as error:
         shapes = ", ".join(f"{course_name(k)[1:] if course_style else k} {v.shape}"
                            for k, v in args[0].items()) if isinstance(args[0], dict) else ""

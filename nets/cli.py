@@ -545,13 +545,13 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{PROG}: error: {message}{where}", file=sys.stderr)
         return FAILURE
     print(report)
-    note = _round_off_note(report)
+    note = _round_off_note(report, args.scale)
     if note:
         print(note)
     return 0 if report.ok else FAILURE
 
 
-def _round_off_note(report) -> str:
+def _round_off_note(report, scale: float) -> str:
     """Why a numerical gradient can miss the course's threshold on a right
     backprop: J is known to one unit in the last place (~1e-16 |J|), and central
     differences divide that by 2ε, an error of ~1e-9 |J| in every entry. Next
@@ -567,8 +567,9 @@ def _round_off_note(report) -> str:
     return (f"note: autograd vs numerical exceeds {report.tol:g} for {', '.join(names)} by "
             f"round-off alone: every entry differs by at most {10 * noise:.0e}, the rounding "
             f"of J ({report.graph.loss.item():.3g}) divided by 2ε = {2 * eps:g}; these "
-            f"gradients are too small to be checked that way. Weights of scale 1 (the "
-            f"default --scale) make them large enough.")
+            f"gradients are too small to be checked that way."
+            + (" Weights of scale 1 (the default --scale) make them large enough."
+               if scale < 1 else ""))
 
 
 def _experiment(args: argparse.Namespace) -> int:

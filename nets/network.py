@@ -13,6 +13,7 @@ The hand-derived ``dZ[l]`` and ``dA[l]`` stack per-sample derivatives
 """
 from __future__ import annotations
 
+import math
 import numbers
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -107,10 +108,17 @@ class Graph(Mapping):
         return f"Graph({', '.join(f'{k} {t.shape}' for k, t in self.nodes.items())})"
 
 
-def check_data(X: np.ndarray, Y: Optional[np.ndarray] = None,
+_NO_LABELS: Any = object()   # check_data without Y (a prediction), unlike a Y of None
+
+
+def check_data(X: np.ndarray, Y: Optional[np.ndarray] = _NO_LABELS,
                n_x: Optional[int] = None) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """X as float64 (n_x, m) and Y as float64 (1, m) of 0/1, or a ValueError
-    naming the shapes. Samples are columns: a (m, n_x) X is the classic slip."""
+    naming the shapes. Samples are columns: a (m, n_x) X is the classic slip.
+    Without Y (``check_data(X, n_x=2)``, for a prediction) Y comes back None;
+    a Y given as None is an error."""
+    if Y is None:
+        raise ValueError("Y is None; expected the labels, a (1, m) array of 0 and 1")
     X = _float_matrix(X, "X")
     if n_x is not None and X.shape[0] != n_x:
         hint = " (samples are columns: pass X.T)" if X.shape[1] == n_x else ""
@@ -119,24 +127,38 @@ def check_data(X: np.ndarray, Y: Optional[np.ndarray] = None,
     if not np.isfinite(X).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
         raise ValueError(f"X {X.shape} holds {X[index]} at {index}; X must be finite")
-    if Y is None:
+    if Y is _NO_LABELS:
         return X, None
     Y = _float_matrix(Y, "Y")
     if Y.shape != (1, X.shape[1]):
+        # a Y of one row per sample of an X with samples as rows: X is the slip
+        hint = (" (samples are columns: pass X.T)" if Y.shape == (1, X.shape[0])
+                and X.shape[1] != X.shape[0] else "")
         raise ValueError(f"Y has shape {Y.shape}; expected (1, {X.shape[1]}) "
-                         f"to match X {X.shape} (one label per column of X)")
+                         f"to match X {X.shape} (one label per column of X){hint}")
     check_labels(Y)   # the engine's rule, the one the cost applies
     return X, Y
 
 
 def _float_matrix(a: np.ndarray, what: str) -> np.ndarray:
+    if a is None:
+        raise ValueError(f"{what} is None; expected a 2-D array of numbers")
+    if isinstance(a, mg.Tensor):
+        raise ValueError(f"{what} is a minigrad Tensor; pass its array, {what}.data")
     try:
-        a = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a 2-D array of numbers") from None
+        array = np.asarray(a)
+    except (TypeError, ValueError):   # ragged nested lists
+        array = np.asarray(None)
+    # not complex (numpy would drop the imaginary part) nor strings (it would parse them)
+    if array.dtype.kind not in "fiub":
+        raise ValueError(f"{what} must be a 2-D array of real numbers; got "
+                         f"{type(a).__name__}" + (f" of dtype {array.dtype}"
+                                                  if array.dtype != object else ""))
+    a = array.astype(np.float64)
     if a.ndim != 2 or a.shape[1] == 0:
+        row = f" ({what}.reshape(1, -1) makes one)" if what == "Y" and a.ndim == 1 else ""
         raise ValueError(f"{what} has shape {a.shape}; expected a 2-D array with "
-                         f"one column per sample")
+                         f"one column per sample{', (1, m) for Y' if what == 'Y' else ''}{row}")
     return a
 
 
@@ -170,12 +192,21 @@ def graph_bytes(layer_dims: Sequence[int], m: int) -> int:
 
 
 def accuracy(Y_hat: np.ndarray, Y: np.ndarray) -> float:
-    """The fraction of columns where the prediction equals the label, in [0, 1]."""
+    """The fraction of columns where the prediction (0 or 1, ``net.predict``)
+    equals the label, in [0, 1]."""
     Y_hat, Y = np.asarray(Y_hat), np.asarray(Y)
     if Y_hat.shape != Y.shape:
         raise ValueError(f"accuracy: Y_hat {Y_hat.shape} and Y {Y.shape} differ in shape")
     if Y.size == 0:
         raise ValueError("accuracy: no samples")
+    for name, values in (("Y_hat", Y_hat), ("Y", Y)):
+        off = np.argwhere((values != 0) & (values != 1))
+        if off.size:   # a probability compared with labels would count as wrong everywhere
+            index = tuple(int(i) for i in off[0])
+            hint = (": probabilities? net.predict(X) gives 0 or 1 (Ŷ > 0.5)"
+                    if name == "Y_hat" else "")
+            raise ValueError(f"accuracy: {name} must hold 0 and 1; got {values[index]} at "
+                             f"{index}{hint}")
     return float(np.mean(Y_hat == Y))
 
 
@@ -348,7 +379,8 @@ class Network(ABC):
         X, Y = check_data(X, Y, self.n_x)
         if method in ("hand", "replay"):
             make = HandStep if method == "hand" else ReplayStep
-            return _fit_in_place(make(self, X, Y, learning_rate).step, iterations, callback)
+            return _fit_in_place(make(self, X, Y, learning_rate).step, iterations, learning_rate,
+                                 callback)
         # A PyTorch training loop: the parameters are leaves kept across steps, and
         # each step builds a fresh graph on them. params gets fresh copies, updated
         # in place, so that arrays (and graphs) taken from it before the fit keep
@@ -371,6 +403,7 @@ class Network(ABC):
                 J = self._cost(X_t, Y_t, leaves, parameters, layers, labels.loss)
                 cost = float(J.data)   # J is 0-d
                 del J   # the step's graph goes before its parameters change
+                _check_cost(cost, i, learning_rate)
                 costs.append(cost)
                 for t, value in updates:
                     grad, t.grad = t.grad, None
@@ -388,13 +421,23 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return view
 
 
-def _fit_in_place(step: Callable[[], float], iterations: int,
+def _check_cost(J: float, i: int, learning_rate: float) -> None:
+    """Stop a fit whose cost is no longer a number, rather than go on with NaN."""
+    if not math.isfinite(J):
+        raise FloatingPointError(
+            f"fit: the cost is {J} at iteration {i}: gradient descent diverged (float64 "
+            f"overflowed); try a smaller learning_rate (now {learning_rate:g}) or smaller "
+            f"initial weights")
+
+
+def _fit_in_place(step: Callable[[], float], iterations: int, learning_rate: float,
                   callback: Optional[Callable[[int, float], None]]) -> List[float]:
     """Run ``step()`` (one update of the net's parameters in place, returning J
     before it) ``iterations`` times; the costs, and ``callback`` after each."""
     costs = []
     for i in range(iterations):
         J = step()
+        _check_cost(J, i, learning_rate)
         costs.append(J)
         if callback is not None:
             callback(i, J)

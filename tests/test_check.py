@@ -378,6 +378,21 @@ def test_a_value_that_is_not_numbers_is_a_type_error_naming_the_key(value):
         nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {"b[1]": value})
 
 
+@pytest.mark.parametrize("tol", [-1, 0, 1, 2.0, float("nan"), "2e-7", True])
+def test_a_tolerance_that_cannot_judge_is_refused(tol):
+    # tol=-1 once made every node "ok (the sum cancels ...)"
+    net, X, Y = flower_net()
+    with pytest.raises(ValueError, match=r"tol must be a number between 0 and 1"):
+        nets.check_backprop(net, X, Y, tol=tol)
+
+
+def test_a_hand_that_calls_exit_is_an_error_not_the_end_of_the_check():
+    import sys
+    net, X, Y = flower_net()
+    with pytest.raises(RuntimeError, match=r"<lambda> called exit\(\) \(SystemExit 0\)"):
+        nets.check_backprop(net, X, Y, hand=lambda p, X, Y: sys.exit(0))
+
+
 def test_hand_that_is_not_callable_is_a_type_error():
     net, X, Y = flower_net()
     with pytest.raises(TypeError, match="hand must be a function"):

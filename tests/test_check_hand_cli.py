@@ -112,6 +112,15 @@ def test_the_round_off_note_names_gradients_as_the_file_does(tmp_path):
     assert code == 0 and note.startswith("note: autograd vs numerical exceeds 2e-07 for db1 "), out
 
 
+@pytest.mark.parametrize("call", ["exit()", "sys.exit(0)", "sys.exit(1)"])
+def test_a_function_that_calls_exit_fails_with_one_line_never_a_silent_pass(tmp_path, call):
+    path = write(tmp_path, f"import sys\n\ndef backward_propagation(parameters, cache, X, Y):\n"
+                           f"    {call}\n")
+    code, out, err = check("--hand", str(path))
+    assert code == 1 and out == "", out
+    assert "called exit()" in one_error_line(err) and call in err, err
+
+
 def test_the_file_finds_the_modules_beside_it(tmp_path):
     # the course's notebook imports planar_utils and testCases from its folder
     write(tmp_path, "def tanh_prime(A1):\n    return 1 - A1 ** 2\n", "planar_utils.py")

@@ -53,3 +53,19 @@ def test_a_name_given_with_out_is_replaced(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out == "Wrote mine.dot\n"
     assert (tmp_path / "mine.dot").read_text(encoding="utf-8").startswith("digraph")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.dot"]
+
+
+def test_the_cli_pages_give_the_default_names_the_commands_use():
+    # the figure's section once said activations.png, which the command never wrote
+    import re
+    from pathlib import Path
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    expected = {"experiment NAME": cli.DEFAULT_OUTPUTS["experiment"][0].format(name="NAME"),
+                "figure activations": cli.DEFAULT_OUTPUTS["figure"][0].format(
+                    name="activations")}
+    for page, default in (("cli.md", r"default\s+`([\w.-]+\.png)`"),
+                          ("cli.zh.md", r"默认是\s*`([\w.-]+\.png)`")):
+        text = (docs / page).read_text(encoding="utf-8")
+        for command, name in expected.items():
+            section = text.split(f"## `minigrad {command}`", 1)[1].split("\n## ", 1)[0]
+            assert re.findall(default, " ".join(section.split())) == [name], (page, command)

@@ -189,3 +189,26 @@ def test_a_61_character_excerpt_is_cut_too():
     assert len(repr(sixty_one)) == 61
     with pytest.raises(ValueError, match=re.escape(f"lengths): {repr(sixty_one)[:57]}...") + "$"):
         mg.tensor(sixty_one)
+
+
+# --- what a learner may pass by mistake: refused, not silently turned into numbers -----------
+
+@pytest.mark.parametrize("A", [[[-3.0, 2.0, 40.0]], [[0.2, 1.4, 0.5]], [[0.5, 0.5, -0.6]]])
+def test_probabilities_outside_0_1_are_refused_by_the_cross_entropy(A):
+    # logits passed for A would be clipped to a wrong J with a zero slope
+    Z = mg.tensor(A, requires_grad=True, name="Z[2]")
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: Z\[2\] \(1, 3\), tensor \(1, 3\)"
+                                         r": A must hold probabilities in \[0, 1\]; got .* "
+                                         r"binary_cross_entropy_with_logits"):
+        mg.binary_cross_entropy(Z, [[0.0, 1.0, 0.0]])
+
+
+def test_a_replayed_cross_entropy_refuses_what_the_eager_one_refuses():
+    A = mg.tensor([[0.2, 0.9, 0.5]], requires_grad=True)
+    tape = mg.record(lambda: mg.binary_cross_entropy(A, [[0.0, 1.0, 0.0]]), [A])
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]; got 3.0 at \(0, 1\)"):
+        tape.replay(np.array([[0.2, 3.0, 0.5]]))
+
+
+def test_probabilities_0_and_1_themselves_are_fine():
+    assert np.isfinite(mg.binary_cross_entropy([[0.0, 1.0]], [[0.0, 1.0]]).item())

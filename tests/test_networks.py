@@ -211,10 +211,42 @@ def test_predict_thresholds_at_one_half_and_accuracy_counts_matches():
     (lambda n: n.fit(np.ones((2, 3)), np.ones((1, 3)), 1, method="numeric"), r"'autograd' or 'hand'"),
     (lambda n: n.fit(np.ones((2, 3)), np.ones((1, 3)), -1), r"iterations must be an int >= 0"),
     (lambda n: n.fit(np.ones((2, 3)), np.ones((1, 3)), 1, learning_rate=0), r"positive"),
+    # what numpy would turn into numbers: complex (imaginary part dropped), strings, None
+    (lambda n: n.fit(np.ones((2, 3)) + 1j, np.ones((1, 3)), 1), r"X must be .* real numbers; "
+                                                               r"got ndarray of dtype complex128"),
+    (lambda n: n.fit(np.ones((2, 3)), np.ones((1, 3)).astype(str), 1), r"Y must be .* real"),
+    (lambda n: n.fit(np.ones((2, 3)), None, 1), r"Y is None"),
+    (lambda n: n.fit(mg.tensor(np.ones((2, 3))), np.ones((1, 3)), 1), r"pass its array, X.data"),
+    (lambda n: n.fit(np.ones((2, 3)), np.ones(3), 1), r"\(1, m\) for Y \(Y.reshape\(1, -1\)"),
+    # no n_x to compare with (a plot of the plane): Y's length shows X is transposed
+    (lambda n: nets.check_data(np.ones((5, 2)), np.ones((1, 5))),
+     r"Y has shape \(1, 5\); expected \(1, 2\) .*\(samples are columns: pass X.T\)"),
 ])
 def test_bad_input_is_a_value_error_naming_the_shapes(make, message):
     with pytest.raises(ValueError, match=message):
         make(TwoLayerNet(2, 3))
+
+
+def test_accuracy_of_probabilities_is_refused_not_zero():
+    Y = np.array([[0.0, 1.0, 1.0]])
+    with pytest.raises(ValueError, match=r"Y_hat must hold 0 and 1; got 0.7 at \(0, 0\): "
+                                         r"probabilities\? net.predict\(X\)"):
+        nets.accuracy(np.array([[0.7, 0.9, 0.8]]), Y)
+    with pytest.raises(ValueError, match=r"Y must hold 0 and 1; got 2.0"):
+        nets.accuracy(Y, np.array([[0.0, 2.0, 1.0]]))
+
+
+@pytest.mark.parametrize("method", ["autograd", "hand", "replay"])
+def test_a_fit_that_diverges_stops_at_the_first_cost_that_is_no_number(method):
+    X, Y = nets.data.flower(m=20, seed=1)
+    net = TwoLayerNet(2, 4, "relu", scale=1.0)
+    seen = []
+    with np.errstate(all="ignore"), pytest.raises(
+            FloatingPointError, match=r"fit: the cost is (nan|inf) at iteration \d+: gradient "
+                                      r"descent diverged .*learning_rate \(now 1e\+06\)"):
+        net.fit(X, Y, iterations=200, learning_rate=1e6, method=method,
+                callback=lambda i, J: seen.append(J))
+    assert seen and all(np.isfinite(seen)), seen   # what came before is reported as it was
 
 
 def test_unknown_activation_or_init_lists_the_valid_ones():
