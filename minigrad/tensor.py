@@ -250,8 +250,15 @@ class Tensor:
         """The float64 array. While a recorded graph that used a leaf waits for its
         backward, the leaf's array is read-only, so that nothing changes it under
         the graph; assigning a new array (``W.data = ...``, or ``W.data -= ...``
-        after backward) is seen by that graph's backward, which then refuses."""
-        return self._data
+        after backward) is seen by that graph's backward, which then refuses.
+        An op's result gives a read-only view: its VJPs may read the array
+        (tanh's uses A), so a write into it would change its gradients unseen;
+        assign a new array to change it."""
+        if self.op is None:
+            return self._data
+        view = self._data.view()
+        view.flags.writeable = False
+        return view
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -285,18 +292,19 @@ class Tensor:
 
     # --- leaving the graph -------------------------------------------------
     def detach(self) -> "Tensor":
-        """The same data (not copied) as a new leaf with no history."""
-        return Tensor._leaf(self._data, False, self.name)
+        """The same data (not copied) as a new leaf with no history (an op
+        result's through its read-only view: writing it would change the graph)."""
+        return Tensor._leaf(self.data, False, self.name)
 
     def numpy(self) -> np.ndarray:
-        """The data array itself (not a copy)."""
-        return self._data
+        """``data``: the array itself (not a copy), an op result's read-only."""
+        return self.data
 
     def item(self) -> float:
         if self._data.size != 1:
             raise ValueError(f"item() needs a tensor of one element; {describe(self)} "
                              f"has {self._data.size}")
-        return float(self._data.reshape(()))
+        return float(self._data.item())
 
     def zero_grad(self) -> None:
         """Forget the gradient; without this, gradients add up over backward() calls."""
@@ -309,7 +317,13 @@ class Tensor:
         ``grad`` is d(something)/d(self); it defaults to 1 for a one-element tensor
         (a given ``grad`` is copied, never kept). Gradients accumulate: call
         ``zero_grad()`` (or make a new graph) between calls. A ``RuntimeError``
-        names any input whose data was changed after the graph used it.
+        names any input whose data was changed after the graph used it (given
+        a new array, or changed by an in-place tensor op; writing into the
+        arrays themselves is refused meanwhile: a leaf's is read-only until
+        this backward, an op result's ``data`` is a read-only view). After it,
+        the leaves' arrays are writable again, and a write into one
+        (``W.data[:] = ...``) is not seen by a second backward of the same
+        graph: build the graph again after changing data, as a training step does.
 
         ``inputs`` (a tensor or a sequence of them, as in PyTorch): only these
         get a ``.grad``; every other node's gradient is dropped once it has been

@@ -401,7 +401,7 @@ class Network(ABC):
         with mg.recycling():
             for i in range(iterations):
                 J = self._cost(X_t, Y_t, leaves, parameters, layers, labels.loss)
-                cost = float(J.data)   # J is 0-d
+                cost = J.item()
                 del J   # the step's graph goes before its parameters change
                 _check_cost(cost, i, learning_rate)
                 costs.append(cost)

@@ -603,15 +603,28 @@ def test_assigning_an_op_results_data_is_seen_by_backward():
 @pytest.mark.parametrize("order", ["leaf second", "leaf first"])
 def test_a_leaf_beside_an_op_result_is_read_only_while_pending_and_the_op_result_is_not(order):
     # Leaves are frozen (their arrays may be the caller's, shared through as_tensor);
-    # an op result's array belongs to the graph alone and stays as numpy made it.
+    # an op result's array belongs to the graph alone and stays as numpy made it
+    # (the engine may recycle it), shown to the user through a read-only view.
     W = mg.tensor([1.0, 2.0], requires_grad=True, name="W")
     Z = mg.tensor([3.0, 4.0], requires_grad=True) * 2.0
     J = ((Z * W) if order == "leaf second" else (W * Z)).sum()
     with pytest.raises(ValueError, match="read-only"):
         W.data[0] = 10.0
-    assert Z.data.flags.writeable
+    assert Z._data.flags.writeable and not Z.data.flags.writeable
     J.backward()
     assert W.data.flags.writeable and W.grad.tolist() == [6.0, 8.0]
+
+
+def test_an_op_results_data_cannot_be_written_under_its_gradients():
+    # tanh's VJP reads A: a write into A.data would change Z's gradient unseen
+    Z = mg.tensor([[0.5, -1.0]], requires_grad=True)
+    A = mg.tanh(Z)
+    J = A.sum()
+    with pytest.raises(ValueError, match="read-only"):
+        A.data[0, 0] = 100.0
+    A.data = A.data * 2.0   # a new array: the graph's backward refuses it, by name
+    with pytest.raises(RuntimeError, match=r"<tanh> \(1, 2\) was changed"):
+        J.backward()
 
 
 # --- backward(inputs=...): only the named tensors keep a gradient -------------------

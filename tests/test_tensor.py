@@ -158,7 +158,9 @@ def test_detach_shares_data_and_drops_history():
     x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
     y = (x * 2).named("y")
     d = y.detach()
-    assert d.data is y.data, "detach copied the data"
+    assert np.shares_memory(d.data, y._data), "detach copied the data"
+    with pytest.raises(ValueError, match="read-only"):   # nor a way to write under y's graph
+        d.data[0] = 7.0
     assert d.parents == () and d.op is None and not d.requires_grad and d.grad is None
     assert d.name == "y"
 
