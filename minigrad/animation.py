@@ -20,7 +20,8 @@ from typing import Any, List, Sequence, Union
 
 from minigrad.steps import BackwardSteps, backward_steps
 from minigrad.tensor import Tensor
-from minigrad.viz import Frame, _check_options, _digraph, _text, check_roots, check_suffix, render
+from minigrad.viz import (Frame, _check_options, _digraph, _text, check_folder, check_roots,
+                          check_suffix, render)
 
 __all__ = ["BackwardAnimation", "backward_animation", "save_backward_animation",
            "ANIMATION_FORMATS"]
@@ -84,7 +85,8 @@ class BackwardAnimation:
     def save(self, path: Union[str, Path], duration: int = FRAME_MS) -> Path:
         """Write the frames to ``path``: .gif (one frame per step, ``duration`` ms
         each, looping) or .html (a page with the slider). Returns the path."""
-        path = check_suffix(path, ANIMATION_FORMATS, "save_backward_animation")
+        path = check_folder(check_suffix(path, ANIMATION_FORMATS, "save_backward_animation"),
+                        "save_backward_animation")
         _check_duration(duration)
         if path.suffix.lower() == ".html":
             page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
@@ -143,7 +145,8 @@ def save_backward_animation(root: Union[Tensor, Sequence[Tensor]], path: Union[s
     or .html (a slider). Every argument is checked before any drawing; Graphviz's
     ``dot`` draws the frames and Pillow (``pip install 'minigrad[plot]'``) writes
     the GIF. Returns the path."""
-    path = check_suffix(path, ANIMATION_FORMATS, "save_backward_animation")
+    path = check_folder(check_suffix(path, ANIMATION_FORMATS, "save_backward_animation"),
+                        "save_backward_animation")
     _check_duration(duration)
     if path.suffix.lower() == ".gif":
         _pillow()

@@ -47,7 +47,7 @@ import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
 from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
-from minigrad.tensor import Tensor, _hold, describe, topological_order
+from minigrad.tensor import Tensor, _hold, describe, is_grad_enabled, topological_order
 
 __all__ = ["record", "Tape"]
 
@@ -101,6 +101,9 @@ class Tape:
         if len({id(leaf) for leaf in self._leaves}) != len(self._leaves):
             raise ValueError("record: a leaf is listed twice in leaves")
         self._guard = guard
+        if not is_grad_enabled():   # no graph would be recorded to replay
+            raise ValueError("record: grad is disabled (inside mg.no_grad()), so no graph is "
+                             "recorded; call mg.record outside the block")
         self._build(self._fn() if self._fn is not None else f)
         self._leaf_keys = [id(leaf) for leaf in self._leaves]
         self._leaf_names = [describe(leaf) for leaf in self._leaves]
@@ -177,13 +180,13 @@ class Tape:
                                  f"({', '.join(self._leaf_names)}); "
                                  f"got {len(values)} values")
             arrays = [np.asarray(v, dtype=np.float64) for v in values]
-            if self._structure(arrays) != self._recorded_structure or self._replaced():
+            if self._structure(arrays) != self._recorded_structure or self._replaced() is not None:
                 self._record_again(arrays)
             else:
                 for buffer, array in zip(self._inputs, arrays):
                     np.copyto(buffer, array)
-        elif (self._guard is not None
-              and self._structure(self._inputs) != self._recorded_structure) or self._replaced():
+        elif (self._guard is not None and self._structure(self._inputs)
+              != self._recorded_structure) or self._replaced() is not None:
             self._record_again([a.copy() for a in self._inputs])
         for kernel in self._kernels:   # forward then backward, in one list
             kernel()

@@ -399,6 +399,13 @@ class Tensor:
                     push(heap, (-parent._seq, parent))
             node._hold = None   # its VJPs have run: the leaves it read may change again
 
+    def __bool__(self) -> bool:
+        """As numpy and PyTorch: the one element's truth; more are ambiguous."""
+        if self._data.size != 1:
+            raise ValueError(f"the truth value of {describe(self)}, of {self._data.size} "
+                             f"elements, is ambiguous: use t.data.any() or t.data.all()")
+        return bool(self._data.item())
+
     # --- in-place operators ---------------------------------------------------
     def __iadd__(self, other): return self._in_place(other, np.add, "add", "+=")
     def __isub__(self, other): return self._in_place(other, np.subtract, "sub", "-=")
@@ -419,9 +426,13 @@ class Tensor:
         if self.op is not None or (other_grad and _modes.grad_enabled):
             return getattr(_ops, op)(self, other)
         value = other._data if isinstance(other, Tensor) else _as_float64(other)
-        if np.broadcast_shapes(self.shape, value.shape) != self.shape:
+        try:
+            fits = np.broadcast_shapes(self.shape, value.shape) == self.shape
+        except ValueError:   # numpy's message names no tensor
+            fits = False
+        if not fits:
             raise ValueError(f"{symbol} on {describe(self)}: a right side of shape "
-                             f"{value.shape} would change its shape")
+                             f"{value.shape} does not fit its shape")
         if not self._data.flags.writeable:
             if id(self._data) in _frozen:
                 raise RuntimeError(

@@ -177,12 +177,21 @@ def save_graph(root: Union[Tensor, Sequence[Tensor]], path: Union[str, Path],
     (.png .svg .pdf need Graphviz's ``dot``; .dot .gv are the DOT text and do not).
     Writes exactly that one file (replacing one of that name), prints nothing,
     and returns its path. The options are draw()'s, checked before any work."""
-    path = check_suffix(path, FORMATS, "save_graph")
+    path = check_folder(check_suffix(path, FORMATS, "save_graph"), "save_graph")
     graph = draw(root, **draw_options)
     if path.suffix.lower() in (".dot", ".gv"):
         path.write_text(graph.source, encoding="utf-8")
         return path
     path.write_bytes(render(graph, path.suffix.lower()[1:], "save_graph"))
+    return path
+
+
+def check_folder(path: Path, what: str) -> Path:
+    """``path`` when its folder exists, else ``FileNotFoundError`` before any
+    work (rendering first would lose it all at the write)."""
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{what}: the folder {str(path.parent)!r} of {str(path)!r} "
+                                f"does not exist")
     return path
 
 

@@ -234,13 +234,38 @@ class Network(ABC):
         return (f"{type(self).__name__}(layer_dims={self.layer_dims}, "
                 f"activation={_activation_repr(self.activation)}, init={self.init!r})")
 
+    def _check(self, X: np.ndarray, Y: Any = _NO_LABELS) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+        """``check_data`` for this net, once its parameters are known to fit its
+        layers: ``params`` is a plain dict a learner may edit."""
+        expected = {}
+        for l in range(1, self.L + 1):
+            n, n_prev = self.layer_dims[l], self.layer_dims[l - 1]
+            expected[f"W[{l}]"], expected[f"b[{l}]"] = (n, n_prev), (n, 1)
+        if not isinstance(self.params, dict) or set(self.params) != set(expected):
+            got = ", ".join(map(str, self.params)) if isinstance(self.params, dict) \
+                else type(self.params).__name__
+            raise ValueError(f"params must hold {', '.join(expected)} (the notes' names) for "
+                             f"layer_dims {self.layer_dims}; got {got}")
+        for name, shape in expected.items():
+            value = self.params[name]
+            if not isinstance(value, np.ndarray) or value.dtype != np.float64:
+                raise ValueError(f"params[{name!r}] must be a float64 array; got "
+                                 f"{type(value).__name__}"
+                                 + (f" of dtype {value.dtype}" if isinstance(value, np.ndarray)
+                                    else ""))
+            if value.shape != shape:
+                hint = ": transposed?" if value.shape == shape[::-1] else ""
+                raise ValueError(f"params[{name!r}] has shape {value.shape}; layer_dims "
+                                 f"{self.layer_dims} need {shape}{hint}")
+        return check_data(X, Y, self.n_x)
+
     def _g(self, l: int) -> Activation:
         return self.activation if l < self.L else activations.get("sigmoid")
 
     # --- forward by hand ------------------------------------------------------
     def forward(self, X: np.ndarray) -> Dict[str, np.ndarray]:
         """The notes' vectorised forward pass: ``{"A[0]": X, "Z[1]": ..., "A[L]": Ŷ}``."""
-        X, _ = check_data(X, n_x=self.n_x)
+        X, _ = self._check(X)
         cache = {"A[0]": X}
         A = X
         for l in range(1, self.L + 1):
@@ -258,7 +283,7 @@ class Network(ABC):
         return (self.predict_proba(X) > 0.5).astype(np.float64)
 
     def cost(self, X: np.ndarray, Y: np.ndarray) -> float:
-        X, Y = check_data(X, Y, self.n_x)
+        X, Y = self._check(X, Y)
         return cost_from_logits(self.forward(X)[f"Z[{self.L}]"], Y)
 
     # --- the same forward pass as a computation graph ----------------------
@@ -267,7 +292,7 @@ class Network(ABC):
         (X, Y, W[l], b[l], Z[l], A[l], J). Parameters require grad; the
         tensors share the arrays in ``params`` and X (``mg.as_tensor``: no copy),
         which the engine keeps read-only until this graph's backward."""
-        X, Y = check_data(X, Y, self.n_x)
+        X, Y = self._check(X, Y)
         return self._graph(X, Y)
 
     def _graph(self, X: np.ndarray, Y: np.ndarray) -> Graph:
@@ -313,7 +338,7 @@ class Network(ABC):
 
     def autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
         """J and ``{"W[1]": ∂J/∂W[1], ...}`` for every parameter, by autograd."""
-        X, Y = check_data(X, Y, self.n_x)
+        X, Y = self._check(X, Y)
         return self._autograd(X, Y)
 
     def _autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
@@ -336,7 +361,7 @@ class Network(ABC):
     # --- backward by hand ----------------------------------------------------
     def backprop(self, X: np.ndarray, Y: np.ndarray) -> Grads:
         """The hand-derived gradients, keyed by node name (dZ, dA per sample)."""
-        X, Y = check_data(X, Y, self.n_x)
+        X, Y = self._check(X, Y)
         return self._backprop(self.forward(X), Y)
 
     @abstractmethod
@@ -376,7 +401,7 @@ class Network(ABC):
         if not np.isfinite(learning_rate) or learning_rate <= 0:
             raise ValueError(f"fit: learning_rate must be a positive number; "
                              f"got {learning_rate!r}")
-        X, Y = check_data(X, Y, self.n_x)
+        X, Y = self._check(X, Y)
         if method in ("hand", "replay"):
             make = HandStep if method == "hand" else ReplayStep
             return _fit_in_place(make(self, X, Y, learning_rate).step, iterations, learning_rate,

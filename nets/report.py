@@ -516,7 +516,8 @@ def _reaches(changed: frozenset, given: Mapping[str, Any]) -> bool:
         kind, k = name[0], int(name[2:-1])
         for source in changed:
             at, l = source[0], int(source[2:-1])
-            if name == source or (at in "ZA" and (k < l or (k == l and (kind != "A" or at == "A")))):
+            below = k < l or (k == l and (kind != "A" or at == "A"))
+            if name == source or (at in "ZA" and below):
                 return True
     return False
 

@@ -212,3 +212,31 @@ def test_a_replayed_cross_entropy_refuses_what_the_eager_one_refuses():
 
 def test_probabilities_0_and_1_themselves_are_fine():
     assert np.isfinite(mg.binary_cross_entropy([[0.0, 1.0]], [[0.0, 1.0]]).item())
+
+
+def test_a_tensor_in_an_if_is_its_one_element_or_an_error():
+    assert not mg.tensor(0.0) and mg.tensor([[2.0]])
+    with pytest.raises(ValueError, match=r"truth value of W \(2,\), of 2 elements"):
+        bool(mg.tensor([1.0, 0.0], name="W"))
+
+
+def test_record_inside_no_grad_says_so():
+    W = mg.tensor(np.ones((2, 2)), requires_grad=True)
+    with mg.no_grad(), pytest.raises(ValueError, match=r"record: grad is disabled"):
+        mg.record(lambda: W.sum(), [W])
+
+
+def test_an_in_place_right_side_that_does_not_broadcast_names_the_tensor():
+    W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
+    with mg.no_grad(), pytest.raises(ValueError, match=r"-= on W \(2, 2\): a right side of shape "
+                                                       r"\(3, 3\) does not fit"):
+        W -= np.ones((3, 3))
+
+
+@pytest.mark.parametrize("save", [
+    lambda J, path: mg.save_graph(J, path),
+    lambda J, path: mg.save_backward_animation(J, path.with_suffix(".gif"))])
+def test_a_picture_in_a_folder_that_does_not_exist_is_refused_before_drawing(save, tmp_path):
+    J = (mg.tensor([1.0, 2.0], requires_grad=True) * 2.0).sum()
+    with pytest.raises(FileNotFoundError, match=r"the folder '.*missing' of .* does not exist"):
+        save(J, tmp_path / "missing" / "g.png")

@@ -420,3 +420,25 @@ def test_the_nets_and_the_engine_refuse_the_same_labels_with_the_same_words(m, d
         mg.binary_cross_entropy_with_logits(np.zeros((1, m)), Y)
     assert str(by_engine.value).endswith(": " + str(by_nets.value))   # the op adds its name
     assert f"at (0, {index})" in str(by_nets.value)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda p: p.update({"W[1]": p["W[1]"].T}), r"params\['W\[1\]'\] has shape \(2, 4\); "
+                                                r"layer_dims \[2, 4, 1\] need \(4, 2\): transposed"),
+    (lambda p: p.update({"b[1]": np.zeros((1, 4))}), r"params\['b\[1\]'\] has shape \(1, 4\)"),
+    (lambda p: p.update({"W1": p.pop("W[1]")}), r"params must hold W\[1\], b\[1\], W\[2\], b\[2\] "
+                                                r"\(the notes' names\) .*; got .*W1"),
+    (lambda p: p.update({"extra": np.zeros(1)}), r"params must hold"),
+    (lambda p: p.update({"W[2]": [[0.0] * 4]}), r"params\['W\[2\]'\] must be a float64 array; "
+                                               r"got list"),
+])
+@pytest.mark.parametrize("use", ["predict", "fit", "graph", "backprop"])
+def test_params_a_learner_edited_into_a_wrong_shape_are_named_before_any_numpy_error(
+        edit, message, use):
+    X, Y = nets.data.flower(m=10, seed=1)
+    net = TwoLayerNet(2, 4)
+    edit(net.params)
+    call = {"predict": lambda: net.predict(X), "fit": lambda: net.fit(X, Y, 1),
+            "graph": lambda: net.graph(X, Y), "backprop": lambda: net.backprop(X, Y)}[use]
+    with pytest.raises(ValueError, match=message):
+        call()
