@@ -129,7 +129,8 @@ FIGURES = {f.name: f for f in [
 # --- the parser -------------------------------------------------------------------------
 
 def _add_net_options(p: argparse.ArgumentParser, *, hidden: int, activation: str, m: int,
-                     dataset: bool = True, scale: float = 0.01) -> None:
+                     dataset: bool = True, scale: float = 0.01,
+                     biases: str = "biases start at 0") -> None:
     """The flags that say which net, on which data."""
     if dataset:
         p.add_argument("--dataset", type=_name, default="flower", choices=list(data.DATASETS),
@@ -144,7 +145,7 @@ def _add_net_options(p: argparse.ArgumentParser, *, hidden: int, activation: str
                    help="the slope of leaky_relu for z < 0, a number >= 0 "
                         "(default: 0.01; only with --activation leaky_relu)")
     p.add_argument("--init", type=_name, default="random", choices=list(init.INITIALIZERS),
-                   help="weight initialiser; biases start at 0 (default: %(default)s)")
+                   help=f"weight initialiser; {biases} (default: %(default)s)")
     p.add_argument("--scale", type=_float, default=scale,
                    help="the multiplier of randn for --init random, the value of every "
                         "weight for --init constant (default: %(default)s)")
@@ -246,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "the table; exit code 1 if a node disagrees. The weights default to "
                     "scale 1: with the course's 0.01 the gradients are so small that the "
                     "rounding in J, divided by ε, exceeds the course's 2e-7.")
-    _add_net_options(check, hidden=4, activation="tanh", m=10, scale=1.0)
+    _add_net_options(check, hidden=4, activation="tanh", m=10, scale=1.0,
+                     biases="biases are drawn, randn * --scale")
     check.add_argument("--hand", metavar="FILE.py:FUNC",
                        help="check your own function instead of the notes' formulas: FUNC "
                             "in FILE.py (default FUNC: backward_propagation), the course's "
@@ -389,10 +391,10 @@ def _net(args: argparse.Namespace, X: np.ndarray, biases: bool = False) -> TwoLa
     ``biases``: drawn too (randn * --scale, from --seed), not 0."""
     net = TwoLayerNet(X.shape[0], args.hidden, _activation(args), init=args.init,
                       scale=args.scale, seed=args.seed)
-    if biases:
-        rng = np.random.RandomState(args.seed)
+    if biases:   # another generator than the weights': not their first numbers again
+        rng = np.random.default_rng(args.seed)
         for l in (1, 2):
-            net.params[f"b[{l}]"] = rng.randn(*net.params[f"b[{l}]"].shape) * args.scale
+            net.params[f"b[{l}]"] = rng.standard_normal(net.params[f"b[{l}]"].shape) * args.scale
     # Weights so large that W X overflows float64 make every later number inf or nan
     # (and numpy print a warning per step): refuse them before any training.
     with np.errstate(over="raise", invalid="raise"):

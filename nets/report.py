@@ -33,6 +33,9 @@ MISSING = "missing"             # a node hand did not return: neutral
 UNKNOWN = "unknown name"        # a key that is no node of the graph (a typo such as "dW1")
 NOT_COMPARED = "not compared"   # a node autograd gives no gradient: the data X, Y, and J
 
+# Under an "ok", how many of the slips it cannot see are named (a zero weight hides most)
+SHOWN_SLIPS = 6
+
 # What the numbers say of wrong nodes traced to a node they share, not returned
 SHOWN, POSSIBLE, RULED_OUT = "one error shown", "one error or more", "more than one error"
 
@@ -297,26 +300,30 @@ class BackpropReport:
         c = self.context
         if c is None or not self.ok:
             return []
-        lines = []
+        lines, wanted = [], []
         if self.m == 1:
             lines.append("m = 1 here: a missing or doubled 1/m gives the same numbers")
-        zero = [self.label(f"b[{l}]") for l in range(1, c.L + 1)
+            wanted.append("m > 1")
+        zero = [self.text(f"b[{l}]") for l in range(1, c.L + 1)   # the parameters: b1, b[1]
                 if not np.any(c.values[f"b[{l}]"])]
         if zero:
             lines.append(f"{diagnosis.join(zero)} {'is' if len(zero) == 1 else 'are'} 0 here: "
                          f"a formula that leaves b out (Z = W A) gives the same numbers")
+            wanted.append("nonzero biases")
         given = self._given()
         hidden = [slip for slip, _ in slips.explain(c.values, c.Y, c.hidden, c.L, given, c.agree)
                   if not (self.m == 1 and "1/m" in slip.kind)
                   and _reaches(slip.nodes(c.L), given)]
-        if len(hidden) == 1:
-            lines.append(f"a slip gives the same numbers here: {self.text(hidden[0].what)}")
-        elif hidden:   # a zero weight or slope can hide most of them: the first few
-            lines.append(f"{len(hidden)} classic slips give the same numbers here, among them: "
-                         + "; ".join(self.text(slip.what) for slip in hidden[:3]))
+        if hidden:
+            shown = "; ".join(self.text(slip.what) for slip in hidden[:SHOWN_SLIPS])
+            more = len(hidden) - SHOWN_SLIPS
+            lines.append(("a slip gives" if len(hidden) == 1 else "these slips give")
+                         + f" the same numbers here: {shown}"
+                         + (f"; and {more} more" if more > 0 else ""))
+            wanted.append("weights and data where they show")
         if lines:
-            lines.append("so check at another point too (nonzero biases, m > 1: "
-                         "nets.testing.informative_case() is one)")
+            lines.append(f"so check at another point too ({', '.join(wanted)}): "
+                         f"nets.testing.informative_case() is one")
         return lines
 
     def _origin_lines(self, found: List[diagnosis.Origin]) -> List[str]:
@@ -383,13 +390,31 @@ class BackpropReport:
                                                              *self._right()])):
             return SHOWN
         if any(self.row(n).verdict == WRONG_SHAPE for n in origin.members):
-            return RULED_OUT   # the right formulas below a node keep every shape right
+            # one dZ[l] of a wrong shape may give them, but no numbers can show it
+            return POSSIBLE if self._one_shape_fits(origin) else RULED_OUT
         if self.context is None:
             return POSSIBLE
         c = self.context
         fits = slips.one_error_fits(c.values, c.hidden, c.L, origin.node,
                                     self._given(origin.members))
         return RULED_OUT if fits is False else POSSIBLE
+
+    def _one_shape_fits(self, origin: diagnosis.Origin) -> bool:
+        """Whether one dZ[l] of a wrong shape, (k, m), could give the members'
+        shapes through the right formulas: dW[l] (k, n[l-1]) and db[l] (k, 1),
+        one k for both. Nodes below dZ[l] take shapes the right formulas fix
+        (dA[l-1] = W[l]ᵀ dZ[l] needs k = n[l])."""
+        layer = origin.node[1:]   # "[1]"
+        if origin.node[0] not in "ZA" or any(n[0] not in "Wb" or n[1:] != layer
+                                             for n in origin.members):
+            return False
+        rows = set()
+        for n in origin.members:
+            shape, right = self.row(n).hand_shape, self.row(n).shape
+            if shape is None or len(shape) != 2 or shape[1] != right[1]:
+                return False   # W's columns and b's single column stay as they were
+            rows.add(shape[0])
+        return len(rows) == 1
 
     def _right(self) -> List[str]:
         return [r.name for r in self.rows if r.verdict == OK]

@@ -42,7 +42,7 @@ _PARENTHESES = {"tanh": ("1 − A[l]²",)}
 
 # The gradients whose own formulas a slip changes, by kind ("W": dW[l], ...;
 # "no 1/m": every dW and db): the others are wrong only by following from them.
-_FORMULAS = {"no 1/m": "Wb", "layer no 1/m": "Wb", "dW no 1/m": "W", "dW transposed": "W",
+_FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "layer no 1/m": "Wb", "dW no 1/m": "W", "dW transposed": "W",
              "dW 1/m twice": "W", "db no 1/m": "b", "db flat": "b", "db 1/m twice": "b",
              "db over all": "b", "W not transposed": "A"}
 
@@ -60,7 +60,7 @@ class Slip:
         """The nodes whose gradient formula the slip itself changes (``"W[1]"``
         for dW[1]): the other nodes it spoils follow from these."""
         kinds = _FORMULAS.get(self.kind, "Z")   # sign, Y, dZ's 1/m and every g′ slip: dZ[l]
-        layers = range(1, L + 1) if self.kind == "no 1/m" else [self.layer]
+        layers = range(1, L + 1) if self.layer == 0 else [self.layer]
         return frozenset(f"{k}[{l}]" for k in kinds for l in layers)
 
     def touches(self, kind: str, layer: int) -> bool:
@@ -82,6 +82,8 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
     every = ", ".join(_text("dW[l] = dZ[l] A[l-1]ᵀ, db[l] = Σ dZ[l]", l)
                       for l in range(L, 0, -1))
     found = [Slip("no 1/m", 0, "no 1/m in any dW, db", every),
+             Slip("m from X rows", 0, "m read from the rows of X (n_x) for every 1/m",
+                  "m = X.shape[0]"),
              Slip("sign", L, _text("the sign of dZ[l] flipped", L), _text("dZ[l] = Y − A[l]", L)),
              Slip("no Y", L, _text("Y left out of dZ[l]", L), _text("dZ[l] = A[l]", L)),
              Slip("dZ with 1/m", L, _text("a 1/m in dZ[l], which is per sample", L),
@@ -148,6 +150,8 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
     of from the loss: the gradients that follow from that one."""
     on = (lambda kind, l: slip.touches(kind, l)) if slip else (lambda kind, l: False)
     m = Y.shape[1]
+    # every 1/m of dW and db: the learner's m (X.shape[0] for that slip)
+    m_dW = values["A[0]"].shape[0] if slip is not None and slip.kind == "m from X rows" else m
     Z_L, A_L = values[f"Z[{L}]"], values[f"A[{L}]"]
     grads: Dict[str, np.ndarray] = {}
 
@@ -190,11 +194,11 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
         A_prev = values[f"A[{l - 1}]"]
         dW = A_prev @ dZ.T if on("dW transposed", l) else dZ @ A_prev.T
         grads[f"W[{l}]"] = dW if on("dW no 1/m", l) else dW / m / m if on("dW 1/m twice", l) \
-            else dW / m
+            else dW / m_dW
         db = np.sum(dZ) if on("db over all", l) else \
             np.sum(dZ, axis=1, keepdims=not on("db flat", l))
         grads[f"b[{l}]"] = db if on("db no 1/m", l) else db / m / m if on("db 1/m twice", l) \
-            else db / m
+            else db / m_dW
         if l == 1:
             break
         W = values[f"W[{l}]"]

@@ -32,8 +32,8 @@ def flower_net(activation="tanh", n_h=4, m=10):
 # flower_net's biases are 0, as the course starts: an "ok" there says what it cannot see
 ZERO_BIASES = ["b[1] and b[2] are 0 here: a formula that leaves b out (Z = W A) gives the "
                "same numbers",
-               "so check at another point too (nonzero biases, m > 1: "
-               "nets.testing.informative_case() is one)"]
+               "so check at another point too (nonzero biases): "
+               "nets.testing.informative_case() is one"]
 
 
 def notes_hand(activation="tanh", slip=None):
@@ -728,6 +728,45 @@ def test_a_real_slip_in_float64_beside_float32_values_is_still_traced():
     assert "  - dW2 without the 1/m: dW2 = dZ2 A1ᵀ" in lines, str(report)
 
 
+def test_a_slip_in_float32_is_still_a_slip_named_as_in_float64():
+    # a missing 1/m is 400 times off: no float32 rounding does that
+    net, X, Y = course_start()
+
+    def backward_propagation(parameters, cache, X, Y):
+        grads = in_float32(parameters, cache, X, Y)
+        return {k: (v * X.shape[1]).astype(np.float32) for k, v in grads.items()}
+
+    report = nets.check_backprop(net, X, Y, hand=backward_propagation)
+    assert all(report.row(n).hand_dtype is None for n in report.mismatches), str(report)
+    assert report.row("dW2").note == "hand = 400 × autograd (m = 400: a missing 1/m?)"
+    assert "likely slip: no 1/m in any dW, db" in report.diagnosis(), str(report)
+
+
+def test_m_read_from_the_rows_of_x_is_named():
+    net, X, Y = course_start()
+    right = notes_hand()
+
+    def hand(params, X, Y):   # m = X.shape[0]: every 1/m is 1/2
+        return {k: v * X.shape[1] / X.shape[0] if k[0] in "Wb" else v
+                for k, v in right(params, X, Y).items()}
+
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    assert report.row("W[1]").note == ("hand = 200 × autograd (m / n_x = 400 / 2: m read as "
+                                       "X.shape[0]?)"), str(report)
+    assert "likely slip: m read from the rows of X (n_x) for every 1/m (m = X.shape[0])" \
+        in report.diagnosis(), str(report)
+
+
+def test_an_ok_where_n_x_equals_m_says_m_may_have_come_from_the_wrong_axis():
+    X, Y = data.flower(m=2, seed=1)
+    net = TwoLayerNet(2, 4, scale=0.5, seed=3)
+    net.params = {k: v + 0.1 for k, v in net.params.items()}   # nonzero biases
+    report = nets.check_backprop(net, X, Y)
+    assert report.ok
+    assert report.blind_spots()[0] == ("a slip gives the same numbers here: m read from the "
+                                       "rows of X (n_x) for every 1/m"), str(report)
+
+
 # --- what an "ok" cannot see ----------------------------------------------------------
 
 def test_an_ok_at_one_sample_says_a_1_over_m_cannot_show():
@@ -749,9 +788,10 @@ def test_an_ok_where_a_zero_weight_hides_slips_names_them():
     assert report.ok
     hidden = report.blind_spots()
     # W[2] = 0: nothing reaches dZ[1], so no slip in it shows
-    assert re.fullmatch(r"\d+ classic slips give the same numbers here, among them: .*",
+    assert re.fullmatch(r"these slips give the same numbers here: .*; and \d+ more",
                         hidden[0]), hidden
-    assert hidden[-1].startswith("so check at another point too"), hidden
+    assert hidden[-1] == ("so check at another point too (weights and data where they show): "
+                          "nets.testing.informative_case() is one"), hidden
 
 
 def test_an_ok_at_an_informative_point_has_nothing_to_add():

@@ -113,9 +113,9 @@ def test_the_course_function_as_written_agrees_and_is_named_as_it_names_things()
     assert lines[10:] == [
         "all 4 returned nodes agree with autograd (not returned: dA2, dZ2, dA1, dZ1)",
         # in the function's names; the course starts at b = 0, where a b left out hides
-        "db1 and db2 are 0 here: a formula that leaves b out (Z = W A) gives the same numbers",
-        "so check at another point too (nonzero biases, m > 1: nets.testing.informative_case() "
-        "is one)"], str(report)
+        "b1 and b2 are 0 here: a formula that leaves b out (Z = W A) gives the same numbers",
+        "so check at another point too (nonzero biases): nets.testing.informative_case() "
+        "is one"], str(report)
     assert report.row("dW1") is report.row("W[1]") and report.row("dW1").verdict == OK
 
 

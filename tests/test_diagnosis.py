@@ -206,3 +206,24 @@ def test_a_second_error_below_a_returned_wrong_dZ1_is_its_own(extra, node):
                          f"also wrong at {node}, independently (not what the right formula "
                          f"gives from hand's Z[1])"], str(report)
     assert lines[2].startswith("likely slip: A[1] in place of g′(Z[1])"), str(report)
+
+
+def test_one_wrong_shaped_dZ1_giving_wrong_shaped_dW1_and_db1_is_not_ruled_out():
+    # W[1] in place of W[2] with n_h = 1: dZ1 = W1ᵀ dZ2 is (2, m), not (1, m), and the
+    # right formulas from it give dW1 (2, 2) and db1 (2, 1): one error, possible
+    X, Y = nets.data.flower(m=40, seed=1)
+    net = nets.TwoLayerNet(2, 1, seed=2)
+
+    def hand(params, X, Y):
+        m = X.shape[1]
+        A1 = np.tanh(params["W[1]"] @ X + params["b[1]"])
+        A2 = 1 / (1 + np.exp(-(params["W[2]"] @ A1 + params["b[2]"])))
+        dZ2 = A2 - Y
+        dZ1 = params["W[1]"].T @ dZ2 * (1 - A1 ** 2)   # W1 for W2
+        return {"W[2]": dZ2 @ A1.T / m, "b[2]": np.sum(dZ2, axis=1, keepdims=True) / m,
+                "W[1]": dZ1 @ X.T / m, "b[1]": np.sum(dZ1, axis=1, keepdims=True) / m}
+
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    assert report.mismatches == ["W[1]", "b[1]"], str(report)
+    line = report.diagnosis().splitlines()[0]
+    assert "more than one error" not in line and "one error at Z[1]" in line, str(report)
