@@ -40,6 +40,18 @@ _OTHER_SLOPE = {"tanh": ("A[l](1 − A[l])", "1 − A[l]²"),
 # tanh' without its parentheses: dA * 1 - A² is (dA) - A²
 _PARENTHESES = {"tanh": ("1 − A[l]²",)}
 
+# The slips of every layer l's dW[l] and db[l]: (kind, what, formula as the learner has it)
+_LAYER_SLIPS = [
+    ("layer no 1/m", "no 1/m in dW[l] and db[l]", "dW[l] = dZ[l] A[l-1]ᵀ, db[l] = Σ dZ[l]"),
+    ("dW no 1/m", "dW[l] without the 1/m", "dW[l] = dZ[l] A[l-1]ᵀ"),
+    ("db no 1/m", "db[l] without the 1/m", "db[l] = np.sum(dZ[l], axis=1, keepdims=True)"),
+    ("dW transposed", "dW[l] transposed", "dW[l] = (1/m) A[l-1] dZ[l]ᵀ"),
+    ("db flat", "db[l] summed without keepdims=True", "db[l] = (1/m) np.sum(dZ[l], axis=1)"),
+    ("db over all", "db[l] summed over every axis: a number", "db[l] = (1/m) np.sum(dZ[l])"),
+    ("dW 1/m twice", "the 1/m of dW[l] applied twice", "dW[l] = (1/m)(1/m) dZ[l] A[l-1]ᵀ"),
+    ("db 1/m twice", "the 1/m of db[l] applied twice", "db[l] = (1/m)(1/m) Σ dZ[l]"),
+]
+
 # The gradients whose own formulas a slip changes, by kind ("W": dW[l], ...;
 # "no 1/m": every dW and db): the others are wrong only by following from them.
 _FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "layer no 1/m": "Wb", "dW no 1/m": "W", "dW transposed": "W",
@@ -89,23 +101,8 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
              Slip("dZ with 1/m", L, _text("a 1/m in dZ[l], which is per sample", L),
                   _text("dZ[l] = (1/m)(A[l] − Y)", L))]
     for l in range(L, 0, -1):
-        found += [
-            Slip("layer no 1/m", l, _text("no 1/m in dW[l] and db[l]", l),
-                 _text("dW[l] = dZ[l] A[l-1]ᵀ, db[l] = Σ dZ[l]", l)),
-            Slip("dW no 1/m", l, _text("dW[l] without the 1/m", l),
-                 _text("dW[l] = dZ[l] A[l-1]ᵀ", l)),
-            Slip("db no 1/m", l, _text("db[l] without the 1/m", l),
-                 _text("db[l] = np.sum(dZ[l], axis=1, keepdims=True)", l)),
-            Slip("dW transposed", l, _text("dW[l] transposed", l),
-                 _text("dW[l] = (1/m) A[l-1] dZ[l]ᵀ", l)),
-            Slip("db flat", l, _text("db[l] summed without keepdims=True", l),
-                 _text("db[l] = (1/m) np.sum(dZ[l], axis=1)", l)),
-            Slip("db over all", l, _text("db[l] summed over every axis: a number", l),
-                 _text("db[l] = (1/m) np.sum(dZ[l])", l)),
-            Slip("dW 1/m twice", l, _text("the 1/m of dW[l] applied twice", l),
-                 _text("dW[l] = (1/m)(1/m) dZ[l] A[l-1]ᵀ", l)),
-            Slip("db 1/m twice", l, _text("the 1/m of db[l] applied twice", l),
-                 _text("db[l] = (1/m)(1/m) Σ dZ[l]", l))]
+        found += [Slip(kind, l, _text(what, l), _text(formula, l))
+                  for kind, what, formula in _LAYER_SLIPS]
         if l == L:
             continue
         g = hidden[l].name
