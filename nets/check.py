@@ -228,7 +228,6 @@ def _as_array(value: Any, name: str, who: str = "hand") -> tuple:
     return array.astype(np.float64), array.dtype
 
 
-
 def _within_rounding(auto: np.ndarray, hand: np.ndarray, dtype: np.dtype,
                      scale: Optional[float], factor: int) -> bool:
     """Whether a hand value that came in fewer digits than float64 (float32)

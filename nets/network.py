@@ -234,7 +234,8 @@ class Network(ABC):
         return (f"{type(self).__name__}(layer_dims={self.layer_dims}, "
                 f"activation={_activation_repr(self.activation)}, init={self.init!r})")
 
-    def _check(self, X: np.ndarray, Y: Any = _NO_LABELS) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    def _check(self, X: np.ndarray,
+               Y: Any = _NO_LABELS) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """``check_data`` for this net, once its parameters are known to fit its
         layers: ``params`` is a plain dict a learner may edit."""
         expected = {}
@@ -257,6 +258,10 @@ class Network(ABC):
                 hint = ": transposed?" if value.shape == shape[::-1] else ""
                 raise ValueError(f"params[{name!r}] has shape {value.shape}; layer_dims "
                                  f"{self.layer_dims} need {shape}{hint}")
+            if not np.isfinite(value).all():   # predict would say 0 everywhere
+                index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
+                raise ValueError(f"params[{name!r}] holds {value[index]} at {index}; the "
+                                 f"parameters must be finite")
         return check_data(X, Y, self.n_x)
 
     def _g(self, l: int) -> Activation:

@@ -431,6 +431,7 @@ def test_the_nets_and_the_engine_refuse_the_same_labels_with_the_same_words(m, d
     (lambda p: p.update({"extra": np.zeros(1)}), r"params must hold"),
     (lambda p: p.update({"W[2]": [[0.0] * 4]}), r"params\['W\[2\]'\] must be a float64 array; "
                                                r"got list"),
+    (lambda p: p["b[2]"].fill(np.nan), r"params\['b\[2\]'\] holds nan at \(0, 0\)"),
 ])
 @pytest.mark.parametrize("use", ["predict", "fit", "graph", "backprop"])
 def test_params_a_learner_edited_into_a_wrong_shape_are_named_before_any_numpy_error(
