@@ -154,7 +154,7 @@ def _float_matrix(a: np.ndarray, what: str) -> np.ndarray:
         raise ValueError(f"{what} must be a 2-D array of real numbers; got "
                          f"{type(a).__name__}" + (f" of dtype {array.dtype}"
                                                   if array.dtype != object else ""))
-    a = array.astype(np.float64)
+    a = array.astype(np.float64, copy=False)   # float64 data is not copied (fit holds X once)
     if a.ndim != 2 or a.shape[1] == 0:
         row = f" ({what}.reshape(1, -1) makes one)" if what == "Y" and a.ndim == 1 else ""
         raise ValueError(f"{what} has shape {a.shape}; expected a 2-D array with "
