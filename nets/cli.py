@@ -128,6 +128,15 @@ FIGURES = {f.name: f for f in [
 
 # --- the parser -------------------------------------------------------------------------
 
+class _Given(argparse.Action):
+    """Store the value, and note that it was given (``scale_given``): a flag the
+    chosen options ignore is refused rather than dropped."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def _add_net_options(p: argparse.ArgumentParser, *, hidden: int, activation: str, m: int,
                      dataset: bool = True, scale: float = 0.01,
                      biases: str = "biases start at 0") -> None:
@@ -146,7 +155,7 @@ def _add_net_options(p: argparse.ArgumentParser, *, hidden: int, activation: str
                         "(default: 0.01; only with --activation leaky_relu)")
     p.add_argument("--init", type=_name, default="random", choices=list(init.INITIALIZERS),
                    help=f"weight initialiser; {biases} (default: %(default)s)")
-    p.add_argument("--scale", type=_float, default=scale,
+    p.add_argument("--scale", type=_float, default=scale, action=_Given,
                    help="the multiplier of randn for --init random, the value of every "
                         "weight for --init constant (default: %(default)s)")
     p.add_argument("--seed", type=_seed, default=2,
@@ -389,6 +398,10 @@ def _activation(args: argparse.Namespace) -> activations.Activation:
 def _net(args: argparse.Namespace, X: np.ndarray, biases: bool = False) -> TwoLayerNet:
     """The net of the flags, once its forward pass is known to stay finite.
     ``biases``: drawn too (randn * --scale, from --seed), not 0."""
+    if getattr(args, "scale_given", False) and not biases and \
+            args.init not in ("random", "constant"):
+        raise ValueError(f"--scale sets the weights of --init random (randn * scale) and "
+                         f"--init constant; --init {args.init} sets them without it")
     net = TwoLayerNet(X.shape[0], args.hidden, _activation(args), init=args.init,
                       scale=args.scale, seed=args.seed)
     if biases:   # another generator than the weights': not their first numbers again
@@ -511,6 +524,10 @@ def _draw(args: argparse.Namespace) -> int:
         animation = plots.check_writable(mg.viz.check_suffix(
             args.animate, mg.animation.ANIMATION_FORMATS, "--animate"))
     out, template = args.out, DEFAULT_OUTPUTS["draw"][0]
+    if args.grads and out is None and animation is not None:
+        raise ValueError("--grads shows the gradients in the picture of --out; the animation "
+                         "of --animate shows them anyway, as they arrive: add --out FILE, or "
+                         "leave out --grads")
     if out is None and animation is None:
         out = _default_out(template)
     if out is not None:

@@ -504,3 +504,26 @@ def test_any_size_beyond_the_memory_is_refused_naming_both_flags(n_h, m):
                                      (10**18, "1.0 EB"), (2.6e24, "2.6e+24 bytes")])
 def test_memory_is_shown_in_decimal_units(n, text):
     assert cli._bytes(int(n)) == text
+
+
+@pytest.mark.parametrize("init", ["zeros", "xavier", "he"])
+def test_a_scale_the_init_would_ignore_is_refused_not_dropped(init):
+    code, err = main_with_stderr(["train", "--init", init, "--scale", "0.5", "--iterations", "1",
+                                  "--m", "10"])
+    assert code == 2 and err.startswith("minigrad: error: --scale sets the weights of --init "
+                                        f"random (randn * scale) and --init constant; --init "
+                                        f"{init} sets them without it"), err
+
+
+def test_a_scale_with_random_or_constant_init_and_in_check_is_used(capsys):
+    assert cli.main(["train", "--init", "constant", "--scale", "0.5", "--iterations", "1",
+                     "--m", "10"]) == 0
+    assert cli.main(["check", "--init", "he", "--scale", "0.5"]) == 0   # it scales the biases
+    capsys.readouterr()
+
+
+def test_grads_for_an_animation_alone_is_refused(tmp_path):
+    code, err = main_with_stderr(["draw", "--m", "3", "--hidden", "2", "--grads",
+                                  "--animate", str(tmp_path / "b.gif")])
+    assert code == 2 and "--grads shows the gradients in the picture of --out" in err, err
+    assert not (tmp_path / "b.gif").exists()
