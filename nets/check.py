@@ -183,9 +183,13 @@ def _call(f: Callable, label: str, *args: Any, **kwargs: Any) -> Mapping[str, An
         raise RuntimeError(f"check_backprop: {label} called exit() (SystemExit {error.code!r}) "
                            f"instead of returning its gradients") from error
     except Exception as error:
-        shapes = ", ".join(f"{course_name(k)[1:] if course_style else k} {v.shape}"
-                           for k, v in args[0].items()) if isinstance(args[0], dict) else ""
-        given = f"{'parameters' if course_style else 'params'} {{{shapes}}}, " if shapes else ""
+        def shapes(values: Any) -> str:
+            return ", ".join(f"{course_name(k)[1:] if course_style else k} {v.shape}"
+                             for k, v in values.items()) if isinstance(values, dict) else ""
+        given = f"{'parameters' if course_style else 'params'} {{{shapes(args[0])}}}, " \
+            if shapes(args[0]) else ""
+        if kwargs.get("cache"):   # the course's cache: Z1 (4, 400), A1 (4, 400), ...
+            given += f"cache {{{shapes(kwargs['cache'])}}}, "
         X, Y = args[-2], args[-1]
         raise RuntimeError(f"check_backprop: {label} raised {type(error).__name__}: {error} "
                            f"(called with {given}X {X.shape}, Y {Y.shape}){_key_hint(error)}; "

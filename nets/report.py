@@ -304,8 +304,9 @@ class BackpropReport:
         if self.m == 1:
             lines.append("m = 1 here: a missing or doubled 1/m gives the same numbers")
             wanted.append("m > 1")
-        zero = [self.text(f"b[{l}]") for l in range(1, c.L + 1)   # the parameters: b1, b[1]
-                if not np.any(c.values[f"b[{l}]"])]
+        # the course's function gets Z and A in its cache: it has no Z = W A + b to get wrong
+        zero = [] if self.labels else [f"b[{l}]" for l in range(1, c.L + 1)
+                                       if not np.any(c.values[f"b[{l}]"])]
         if zero:
             lines.append(f"{diagnosis.join(zero)} {'is' if len(zero) == 1 else 'are'} 0 here: "
                          f"a formula that leaves b out (Z = W A) gives the same numbers")

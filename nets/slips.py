@@ -48,15 +48,18 @@ _LAYER_SLIPS = [
     ("dW transposed", "dW[l] transposed", "dW[l] = (1/m) A[l-1] dZ[l]ᵀ"),
     ("db flat", "db[l] summed without keepdims=True", "db[l] = (1/m) np.sum(dZ[l], axis=1)"),
     ("db over all", "db[l] summed over every axis: a number", "db[l] = (1/m) np.sum(dZ[l])"),
+    ("db over samples", "db[l] summed over axis 0 (the units) instead of 1 (the samples)",
+     "db[l] = (1/m) np.sum(dZ[l], axis=0, keepdims=True)"),
     ("dW 1/m twice", "the 1/m of dW[l] applied twice", "dW[l] = (1/m)(1/m) dZ[l] A[l-1]ᵀ"),
     ("db 1/m twice", "the 1/m of db[l] applied twice", "db[l] = (1/m)(1/m) Σ dZ[l]"),
 ]
 
 # The gradients whose own formulas a slip changes, by kind ("W": dW[l], ...;
 # "no 1/m": every dW and db): the others are wrong only by following from them.
-_FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "layer no 1/m": "Wb", "dW no 1/m": "W", "dW transposed": "W",
-             "dW 1/m twice": "W", "db no 1/m": "b", "db flat": "b", "db 1/m twice": "b",
-             "db over all": "b", "W not transposed": "A"}
+_FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "layer no 1/m": "Wb", "dW no 1/m": "W",
+             "dW transposed": "W", "dW 1/m twice": "W", "db no 1/m": "b", "db flat": "b",
+             "db 1/m twice": "b", "db over all": "b", "db over samples": "b",
+             "W not transposed": "A"}
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,7 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
         grads[f"W[{l}]"] = dW if on("dW no 1/m", l) else dW / m / m if on("dW 1/m twice", l) \
             else dW / m_dW
         db = np.sum(dZ) if on("db over all", l) else \
+            np.sum(dZ, axis=0, keepdims=True) if on("db over samples", l) else \
             np.sum(dZ, axis=1, keepdims=not on("db flat", l))
         grads[f"b[{l}]"] = db if on("db no 1/m", l) else db / m / m if on("db 1/m twice", l) \
             else db / m_dW

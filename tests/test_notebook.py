@@ -68,9 +68,23 @@ def test_the_notebook_runs_with_the_solutions_and_shows_its_pictures(tmp_path):
     kinds = [k for c in nb.cells if c.cell_type == "code" for o in c.outputs
              for k in o.get("data", {})]
     # the checks the learner reads, with the course's numbers
-    assert text.count(": ok") == 4, text
+    assert text.count(": ok") == 8, text   # the forward pass at b = 0 and at b = 0.5
     assert "yours 0.693048, minigrad's J 0.693048" in text
     assert "accuracy: 9" in text and "logistic regression accuracy: 4" in text
     # pictures inline: the graph (SVG from graphviz), plots and the boundary (PNG)
     assert "image/svg+xml" in kinds and kinds.count("image/png") >= 4, kinds
     assert (tmp_path / "boundary.png").exists() and (tmp_path / "hidden_sizes.png").exists()
+
+
+def test_a_forward_pass_that_forgets_b_passes_at_the_courses_start_and_is_caught_after(
+        tmp_path):
+    # at the course's start b = 0, where Z1 = W1 X is right too: the second check shows it
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    check = next(i for i, c in enumerate(nb.cells) if "def compare(parameters" in c.source)
+    nb.cells = nb.cells[:check + 1]
+    for cell in nb.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = _fill(cell.source).replace("W1 @ X + b1", "W1 @ X")
+    text = "\n".join(o.get("text", "") for o in _run(nb, tmp_path).cells[check].outputs)
+    assert "the course's start: Z1  vs Z[1]: ok" in text, text
+    assert "with b = 0.5: Z1  vs Z[1]: WRONG" in text, text
