@@ -282,7 +282,7 @@ class BackpropReport:
         wrong, c = self._traced(), self.context
         if len(wrong) < 2 or c is None:
             return None
-        explained = self._explain(self._given())
+        explained = self._explained
         if not explained or not all(set(wrong) <= slip.nodes(c.L) for slip, _ in explained):
             return None
         text = (f"first wrong at {diagnosis.join(map(self.label, wrong))}, in their own "
@@ -367,7 +367,13 @@ class BackpropReport:
     def likely_slips(self) -> List[slips.Slip]:
         """The classic slips that reproduce the hand's numbers at every returned
         node (``nets.slips``): one, several the case cannot tell apart, or none."""
-        return [slip for slip, _ in self._explain(self._given())]
+        return [slip for slip, _ in self._explained]
+
+    @functools.cached_property
+    def _explained(self) -> list:
+        """The slips that give every returned node (the table, the own-formulas
+        line and likely_slips all ask; each asking recomputes ~30 backward passes)."""
+        return self._explain(self._given())
 
     def _given(self, names: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
         return {r.name: r.hand for r in self.rows if r.hand is not None and r.compared
@@ -425,7 +431,7 @@ class BackpropReport:
         wrong nodes equal the hand's (and the right ones stay right)."""
         if self.context is None or not found:
             return []
-        explained = self._explain(self._given())
+        explained = self._explained
         if explained:
             return self._slip_text(explained, self._traced())
         lines, named = [], False
