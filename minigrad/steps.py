@@ -164,6 +164,10 @@ class BackwardSteps(Sequence):
     def __repr__(self) -> str:
         return f"<BackwardSteps of {describe(self.root)}: {len(self)} steps>"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # IPython and Jupyter show a cell's last value this way: the table
+        printer.text(str(self))
+
     def __str__(self) -> str:
         root = _display(self.root)
         rows = [(str(s.index), s.name, s.node.op or "leaf", _shape(s.node),

@@ -111,6 +111,11 @@ class BackpropReport:
         return (f"BackpropReport(ok={self.ok}, mismatches={self.mismatches}, "
                 f"unknown={self.unknown}, missing={self.missing}, m={self.m})")
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # How IPython and Jupyter show a cell's last value: the whole report, as
+        # print(report) does, not the one-line repr
+        printer.text(str(self))
+
     @property
     def mismatches(self) -> List[str]:
         """Nodes whose hand gradient is wrong (in value or shape), in backward order."""

@@ -819,3 +819,19 @@ def test_the_course_names_in_a_function_of_three_parameters_get_a_hint():
                                            r"\('W\[1\]'\); the course's names \('W1'\) come "
                                            r"with its four parameters"):
         nets.check_backprop(net, X, Y, hand=backward_propagation)
+
+
+def test_jupyter_shows_the_whole_report():
+    # A cell that ends in nets.check_backprop(...) shows what print(report) would,
+    # the slip's row included; repr() stays one line
+    from IPython.lib.pretty import pretty
+    X, Y = data.flower(m=20, seed=3)
+    net = TwoLayerNet(2, 3, seed=1)
+
+    def no_one_over_m(params, X, Y):
+        grads = net.backprop(X, Y)
+        return {"W[2]": grads["W[2]"] * X.shape[1]}
+    report = nets.check_backprop(net, X, Y, hand=no_one_over_m)
+    assert pretty(report) == str(report)
+    assert "W[2]" in pretty(report) and "WRONG" in pretty(report)
+    assert repr(report).startswith("BackpropReport(ok=False") and "\n" not in repr(report)

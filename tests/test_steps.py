@@ -241,3 +241,11 @@ def test_three_gradients_meeting_at_a_node_are_added_in_backwards_order():
     steps = mg.backward_steps(root)
     root.backward()
     assert x.grad == 0.0 and steps[-1].node is x and steps[-1].grad == x.grad
+
+
+def test_jupyter_shows_the_table_not_the_repr():
+    # A cell that ends in mg.backward_steps(J) shows what print() would
+    from IPython.lib.pretty import pretty
+    steps = mg.backward_steps(two_layer_graph()["J"])
+    assert pretty(steps) == str(steps)
+    assert repr(steps).startswith("<BackwardSteps of J")
