@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from numbers import Number, Real
+from numbers import Real
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -149,9 +149,14 @@ def neg(x):
 
 def power(x: Any, exponent: Any) -> Tensor:
     """Z = X ** p for a number p (a tensor exponent is not supported)."""
-    if isinstance(exponent, Tensor) or not isinstance(exponent, Number) or isinstance(exponent, bool):
-        raise TypeError(f"pow: the exponent must be a number; got {type(exponent).__name__}")
-    return _power(x, float(exponent))
+    if isinstance(exponent, Tensor) or not isinstance(exponent, Real) or isinstance(exponent, bool):
+        raise TypeError(f"pow: the exponent must be a real number; got {type(exponent).__name__}")
+    try:
+        p = float(exponent)
+    except OverflowError:   # an int beyond float64's range
+        raise ValueError(f"pow: the exponent, an int of {len(str(abs(exponent)))} digits, "
+                         f"is beyond float64's range") from None
+    return _power(x, p)
 
 
 @op("pow")

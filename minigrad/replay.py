@@ -47,12 +47,13 @@ import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
 from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
-from minigrad.tensor import Tensor, _hold, describe, is_grad_enabled, topological_order
+from minigrad.tensor import (Tensor, _as_float64, _hold, describe, is_grad_enabled,
+                             topological_order)
 
 __all__ = ["record", "Tape"]
 
 
-def record(f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
+def record(f: Union[Callable[[], Tensor], Tensor], leaves: Union[Tensor, Sequence[Tensor]],
            guard: Optional[Callable[..., Hashable]] = None,
            keep_graph: bool = True, intermediates: bool = True) -> "Tape":
     """Record the graph of ``f()`` (a scalar Tensor, such as a loss), or of an
@@ -84,7 +85,7 @@ def record(f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
 class Tape:
     """A recorded graph; see the module's docstring and ``record``."""
 
-    def __init__(self, f: Union[Callable[[], Tensor], Tensor], leaves: Sequence[Tensor],
+    def __init__(self, f: Union[Callable[[], Tensor], Tensor], leaves: Union[Tensor, Sequence[Tensor]],
                  guard: Optional[Callable[..., Hashable]] = None,
                  keep_graph: bool = True, intermediates: bool = True) -> None:
         self._keep_graph, self._intermediates = keep_graph, intermediates
@@ -92,7 +93,9 @@ class Tape:
         if self._fn is not None and not callable(f):
             raise TypeError(f"record: f must be a function returning a Tensor, or a Tensor; "
                             f"got {type(f).__name__}")
-        self._leaves: Optional[List[Tensor]] = list(leaves)
+        # one tensor is a list of one, as backward(inputs=W) takes it
+        self._leaves: Optional[List[Tensor]] = [leaves] if isinstance(leaves, Tensor) \
+            else list(leaves)
         for leaf in self._leaves:
             if not isinstance(leaf, Tensor) or leaf.op is not None:
                 what = describe(leaf) if isinstance(leaf, Tensor) else type(leaf).__name__
@@ -179,7 +182,7 @@ class Tape:
                 raise ValueError(f"replay: {len(self._leaf_keys)} leaves were recorded "
                                  f"({', '.join(self._leaf_names)}); "
                                  f"got {len(values)} values")
-            arrays = [np.asarray(v, dtype=np.float64) for v in values]
+            arrays = [_leaf_value(v, name) for v, name in zip(values, self._leaf_names)]
             if self._structure(arrays) != self._recorded_structure or self._replaced() is not None:
                 self._record_again(arrays)
             else:
@@ -391,6 +394,14 @@ class Tape:
                                    f"(op {node.op}) does not reproduce the eager engine's bit "
                                    f"for bit; its kernel in minigrad/replay_kernels.py is out "
                                    f"of date")
+
+
+def _leaf_value(value: Any, name: str) -> np.ndarray:
+    """A value given to ``replay`` for a leaf, as float64, or an error naming the leaf."""
+    try:
+        return _as_float64(value.data if isinstance(value, Tensor) else value)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"replay: the value for {name}: {error}") from None
 
 
 def _strong(t: Tensor) -> Callable[[], Tensor]:

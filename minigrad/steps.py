@@ -29,7 +29,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple, overload
 
 import numpy as np
 
-from minigrad.tensor import Tensor, _unbroadcast, describe, topological_order
+from minigrad.tensor import Tensor, _seed_array, _unbroadcast, describe, topological_order
 from minigrad.table import text_table
 
 __all__ = ["Rule", "RULES", "Sent", "BackwardStep", "BackwardSteps", "backward_steps",
@@ -235,7 +235,7 @@ def _seed(root: Tensor, grad: Any) -> np.ndarray:
             raise ValueError(f"backward_steps: non-scalar {describe(root)} needs a seed: pass "
                              f"grad= an array of shape {root.shape}")
         return np.ones(root.shape)
-    seed = np.array(grad, dtype=np.float64)
+    seed = _seed_array(grad, "backward_steps")
     if seed.shape != root.shape:
         raise ValueError(f"backward_steps: grad of shape {seed.shape} does not match "
                          f"{describe(root)}")

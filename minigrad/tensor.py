@@ -40,12 +40,31 @@ _creation_counter = itertools.count()
 _frozen: dict = {}
 
 
-def _hold(arrays: tuple) -> "Optional[_Hold]":
-    """A ``_Hold`` of the arrays among ``arrays`` that the engine locks (writable
-    ones, and those it locked already); None when there is none: an array that
-    came read-only needs no lock (fit's leaves, a user's read-only data)."""
-    held = tuple([a for a in arrays if a.flags.writeable or id(a) in _frozen])
-    return _Hold(held) if held else None
+def _hold(arrays: "list | tuple") -> "Optional[_Hold]":
+    """A ``_Hold`` of the memory behind ``arrays`` that could change unseen: each
+    writable array (or one the engine locked already) and, when it is a view,
+    the array whose memory it views (``X[:, :2]``, ``X.T``: writing X would
+    change them). None when there is none: an array that came read-only is
+    its owner's promise and needs no lock (fit's leaves, a user's read-only data)."""
+    held = []
+    for a in arrays:
+        if a.flags.writeable or id(a) in _frozen:
+            base = a.base
+            # the base first: let go of first too, so that the view can be made
+            # writable again after it (numpy refuses that while the base is read-only)
+            if type(base) is np.ndarray and (base.flags.writeable or id(base) in _frozen):
+                held.append(base)
+            held.append(a)
+    return _Hold(tuple(held)) if held else None
+
+
+def _memory(t: "Tensor") -> np.ndarray:
+    """The array to lock for a constant op result (``X.T``, ``X.reshape(...)``
+    when X needs no grad): the one that owns its memory, which may be a leaf's
+    (a view made while that array was locked stays read-only, so the view
+    itself would not tell)."""
+    a = t._data
+    return a.base if type(a.base) is np.ndarray else a
 
 
 class _Hold:
@@ -202,26 +221,30 @@ class Tensor:
         out._seq = next(_creation_counter)
         out._version = 0
         out.requires_grad, out._vjps, out._versions, out._hold = False, None, None, None
-        if not _modes.grad_enabled:
-            out.parents = ()
+        if not _modes.grad_enabled:   # a leaf, as in PyTorch: nothing records how it was made
+            out.parents, out.op, out.op_params = (), None, None
         else:
             out.parents = parents
             for p in parents:
                 if p.requires_grad:
                     out.requires_grad, out._vjps = True, vjps
-                    # What backward checks: no input changed between here and there.
+                    # What backward checks: no input changed between here and there
+                    # (versions), and nothing writes the arrays of the inputs it
+                    # cannot trace back to a recorded node (locks): leaves, and
+                    # op results that need no grad (whose own leaves no node locked).
                     if len(parents) == 2:   # spelled out: this runs for every op
                         x, y = parents
                         out._versions = (x._version, y._version)
-                        if x.op is None:
-                            out._hold = _hold((x._data, y._data) if y.op is None else (x._data,))
-                        elif y.op is None:
-                            out._hold = _hold((y._data,))
+                        if x.op is None or y.op is None or not y.requires_grad \
+                                or not x.requires_grad:
+                            out._hold = _hold([q._data if q.op is None else _memory(q)
+                                               for q in parents
+                                               if q.op is None or not q.requires_grad])
                     else:
                         out._versions = tuple([q._version for q in parents])
-                        leaves = tuple([q._data for q in parents if q.op is None])
-                        if leaves:
-                            out._hold = _hold(leaves)
+                        out._hold = _hold([q._data if q.op is None else _memory(q)
+                                           for q in parents
+                                           if q.op is None or not q.requires_grad])
                     break
         if _modes.anomaly and not np.isfinite(value).all():
             raise FloatingPointError(
@@ -248,9 +271,13 @@ class Tensor:
     @property
     def data(self) -> np.ndarray:
         """The float64 array. While a recorded graph that used a leaf waits for its
-        backward, the leaf's array is read-only, so that nothing changes it under
-        the graph; assigning a new array (``W.data = ...``, or ``W.data -= ...``
-        after backward) is seen by that graph's backward, which then refuses.
+        backward, the leaf's array is read-only (and so is the array it views, if
+        it is a view; a leaf seen through ``X.T`` or ``X.reshape`` too), so that
+        nothing changes it under the graph: numpy's "output array is read-only"
+        means such a graph is waiting (run its backward, or let it go). Only a
+        numpy view made before the graph can still write the memory. Assigning
+        a new array (``W.data = ...``, or ``W.data -= ...`` after backward) is
+        seen by that graph's backward, which then refuses.
         An op's result gives a read-only view: its VJPs may read the array
         (tanh's uses A), so a write into it would change its gradients unseen;
         assign a new array to change it."""
@@ -262,7 +289,16 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._data = _as_float64(value)
+        if self.op is None:
+            self._data = _as_float64(value)
+        else:
+            # A copy: the caller's array must not change under the VJPs of a later
+            # graph. The shape stays: the op's gradients are of that shape.
+            array = _as_float64(value, copy=True)
+            if array.shape != self._data.shape:
+                raise ValueError(f"data of {describe(self)}, an op's result, keeps its "
+                                 f"shape; got an array of shape {array.shape}")
+            self._data = array
         self._version += 1
 
     @property
@@ -340,7 +376,7 @@ class Tensor:
                     f"grad= an array of shape {self.shape} (or reduce it first, e.g. .sum())")
             seed = np.array(1.0).reshape(self._data.shape)   # fresh: the root owns it
         else:
-            seed = _as_float64(grad, copy=True)
+            seed = _seed_array(grad, "backward()")
             if seed.shape != self.shape:
                 raise ValueError(f"backward(): grad of shape {seed.shape} does not match "
                                  f"{describe(self)}")
@@ -371,6 +407,13 @@ class Tensor:
             if keep is None or node in keep:
                 if node.grad is None:
                     total = np.array(g) if node in borrowed or type(g) is not np.ndarray else g
+                elif node.grad.shape != g.shape:   # +: numpy would broadcast it silently
+                    raise ValueError(
+                        f"backward(): {describe(node)} holds a .grad of shape "
+                        f"{node.grad.shape} (from a backward before its data changed "
+                        f"shape, or set by hand), which gradients cannot accumulate "
+                        f"into: call zero_grad() on the graph's tensors and run "
+                        f"backward again")
                 else:
                     total = node.grad + g
                     if type(total) is not np.ndarray:   # 0-d sums come back as numpy scalars
@@ -439,7 +482,9 @@ class Tensor:
                     f"{symbol} on {describe(self)}: a recorded graph uses its data and has "
                     f"not run backward yet. Run that backward first, or give the tensor a "
                     f"new array (t.data = t.data {symbol[0]} ...), which that graph will refuse")
-            raise ValueError(f"{symbol} on {describe(self)}: its data array is read-only")
+            raise ValueError(f"{symbol} on {describe(self)}: its data array is read-only (a "
+                             f"read-only array it was given, or an op result's value shared "
+                             f"by as_tensor); give it a new one: t.data = t.data {symbol[0]} ...")
         ufunc(self._data, value, out=self._data)
         self._version += 1
         return self
@@ -487,6 +532,15 @@ class Tensor:
         return _ops.leaky_relu(self, alpha=alpha)
 
 
+def _seed_array(grad: Any, caller: str) -> np.ndarray:
+    """A given seed as a fresh float64 array (a Tensor's data too), or an error
+    that says it is the seed."""
+    try:
+        return _as_float64(grad._data if isinstance(grad, Tensor) else grad, copy=True)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{caller}: grad: {error}") from None
+
+
 def _inputs_to_keep(inputs: Any) -> set:
     """``backward(inputs=...)`` as a set of tensors that require grad, or a clear error."""
     items = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -511,11 +565,13 @@ def as_tensor(data: Any, requires_grad: bool = False, name: Optional[str] = None
     """Make a leaf tensor that shares ``data`` when it is a float64 ndarray (as
     ``torch.as_tensor`` does; other data is converted, hence copied). A Tensor's
     data is shared the same way. Changes to the array reach the tensor: while a
-    recorded graph that used it waits for its backward, the array is read-only."""
+    recorded graph that used it waits for its backward, the array is read-only.
+    An op result's data is shared as its ``data`` is, read-only: its VJPs may
+    read the array."""
     if type(data) is np.ndarray and data.dtype == np.float64:   # the nets' every step
         array = data
     else:
-        array = data._data if isinstance(data, Tensor) else _as_float64(data)
+        array = data.data if isinstance(data, Tensor) else _as_float64(data)
     return Tensor._leaf(array, requires_grad, name)
 
 

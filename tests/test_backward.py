@@ -627,6 +627,72 @@ def test_an_op_results_data_cannot_be_written_under_its_gradients():
         J.backward()
 
 
+@pytest.mark.parametrize("view", [lambda X: X.T.T, lambda X: X.reshape(1, 2),
+                                  lambda X: mg.identity(X), lambda X: X.transpose(0, 1)])
+def test_a_leaf_seen_through_a_view_op_is_locked_while_its_graph_waits(view):
+    # X needs no grad, so X.T.T is not recorded: only its memory's lock stops a
+    # write into X from reaching W's gradient (J used [1, 2])
+    X = mg.tensor([[1.0, 2.0]], name="X")
+    W = mg.tensor([[3.0, 4.0]], requires_grad=True)
+    J = (W * view(X)).sum()
+    with pytest.raises(RuntimeError, match="has not run backward yet"):
+        X += 10.0
+    with pytest.raises(ValueError, match="read-only"):
+        X.data[0, 0] = 100.0
+    J.backward()
+    assert J.item() == 11.0 and W.grad.tolist() == [[1.0, 2.0]]
+    X += 10.0   # the graph is done: X is the caller's again
+    assert X.data.tolist() == [[11.0, 12.0]]
+
+
+def test_a_view_given_as_an_operand_locks_the_array_it_views():
+    base = np.array([[1.0, 2.0, 5.0]])
+    W = mg.tensor([[3.0, 4.0]], requires_grad=True)
+    J = (W * base[:, :2]).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        base[0, 0] = 100.0
+    J.backward()
+    assert W.grad.tolist() == [[1.0, 2.0]]
+    base[0, 0] = 100.0   # writable again, the view too
+    view = base[:, :2]
+    J = (W * view).sum()
+    J.backward()
+    assert base.flags.writeable and view.flags.writeable
+
+
+def test_as_tensor_of_an_op_result_shares_its_value_read_only():
+    W = mg.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    A = (W * 2).tanh()
+    J = A.sum()
+    L = mg.as_tensor(A)
+    with pytest.raises(ValueError, match="read-only.*t.data = t.data \\+"):
+        L += 5.0
+    J.backward()
+    np.testing.assert_allclose(W.grad, 2 * (1 - np.tanh([[2.0, 4.0, 6.0]]) ** 2), rtol=1e-14)
+
+
+def test_an_op_results_new_data_keeps_its_shape_and_is_a_copy():
+    W = mg.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    Z = W * 2
+    with pytest.raises(ValueError, match=r"<mul> \(1, 3\), an op's result, keeps its shape"):
+        Z.data = np.ones(1)
+    new = np.ones((1, 3))
+    Z.data = new
+    new[0, 0] = 7.0   # the caller's array is not the node's
+    assert Z.data.tolist() == [[1.0, 1.0, 1.0]]
+
+
+def test_a_grad_of_an_old_shape_is_an_error_not_broadcast_into_the_new_one():
+    W = mg.tensor([[1.0, 2.0, 3.0]], requires_grad=True, name="W")
+    (W * 2).sum().backward()
+    W.data = np.ones((2, 3))   # a notebook that re-initialises with a new size
+    with pytest.raises(ValueError, match=r"W \(2, 3\) holds a .grad of shape \(1, 3\)"):
+        (W * 2).sum().backward()
+    W.zero_grad()
+    (W * 2).sum().backward()
+    assert W.grad.tolist() == [[2.0, 2.0, 2.0]] * 2
+
+
 # --- backward(inputs=...): only the named tensors keep a gradient -------------------
 @given(program=programs(), pair=broadcastable_pairs(), which=st.sampled_from(["x", "y", "xy"]),
        twice=st.booleans())

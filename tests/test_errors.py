@@ -80,10 +80,10 @@ def test_cross_entropy_with_shapes_that_differ_is_a_value_error_showing_both(y_s
     assert "(1, 4)" in message and str(y_shape) in message, message
 
 
-@pytest.mark.parametrize("exponent", [mg.tensor(2.0), np.array([2.0]), "2", None])
+@pytest.mark.parametrize("exponent", [mg.tensor(2.0), np.array([2.0]), "2", None, 2j])
 def test_pow_with_an_exponent_that_is_not_a_number_is_a_type_error(exponent):
     x = mg.tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(TypeError, match="exponent must be a number"):
+    with pytest.raises(TypeError, match="exponent must be a real number"):
         x ** exponent
 
 
@@ -240,3 +240,36 @@ def test_a_picture_in_a_folder_that_does_not_exist_is_refused_before_drawing(sav
     J = (mg.tensor([1.0, 2.0], requires_grad=True) * 2.0).sum()
     with pytest.raises(FileNotFoundError, match=r"the folder '.*missing' of .* does not exist"):
         save(J, tmp_path / "missing" / "g.png")
+
+
+def test_pow_with_an_int_beyond_float64_is_a_value_error_not_numpys_overflow():
+    with pytest.raises(ValueError, match="an int of 401 digits, is beyond float64's range"):
+        mg.tensor([1.0]) ** 10 ** 400
+
+
+@pytest.mark.parametrize("seed, error", [("a", TypeError), ([[1.0, 2.0], [3.0]], ValueError),
+                                         (1j, TypeError)])
+@pytest.mark.parametrize("call, caller", [
+    (lambda J, seed: J.backward(grad=seed), "backward()"),
+    (lambda J, seed: mg.backward_steps(J, grad=seed), "backward_steps")])
+def test_a_bad_seed_is_named_as_the_seed(seed, error, call, caller):
+    J = (mg.tensor([1.0, 2.0], requires_grad=True) * 2.0).sum()
+    with pytest.raises(error, match=rf"^{re.escape(caller)}: grad: tensor data must be"):
+        call(J, seed)
+
+
+def test_a_tensor_seed_is_taken_as_its_data():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward(grad=mg.tensor(2.0))
+    steps = mg.backward_steps((x * x).sum(), grad=mg.tensor(2.0))
+    assert x.grad.tolist() == [4.0, 8.0] == steps[-1].grad.tolist()
+
+
+@pytest.mark.parametrize("value, error", [(["a", "b"], TypeError), ([[1.0, 2.0], [3.0]], ValueError),
+                                          (np.array([[1j, 2.0]]), TypeError)])
+def test_a_bad_replay_value_names_its_leaf(value, error):
+    W = mg.tensor([[1.0, 2.0]], requires_grad=True, name="W")
+    tape = mg.record(lambda: (W @ mg.tensor([[1.0], [3.0]])).sum(), W)   # one tensor: a list of one
+    with pytest.raises(error, match=r"^replay: the value for W \(1, 2\): "):
+        tape.replay(value)
+    assert tape.replay(np.array([[2.0, 2.0]])) == 8.0 and tape.grads[0].tolist() == [[1.0, 3.0]]

@@ -27,6 +27,26 @@ def test_no_grad_records_no_parents_and_needs_no_grad():
         y.sum().backward()
 
 
+def test_a_result_made_without_grad_is_a_leaf_as_in_pytorch():
+    # The course's update, with a new tensor for W: W stays a leaf, so W.data -= ...
+    # and W -= ... update it in place, and a tape takes it as a constant
+    W = mg.tensor([[1.0, 2.0]], requires_grad=True)
+    (W * W).sum().backward()
+    with mg.no_grad():
+        W = W - 0.5 * W.grad
+    assert W.op is None and W.op_params is None and W.parents == () and not W.requires_grad
+    W.data -= 1.0
+    same = W
+    W -= 1.0
+    assert W is same and W.data.tolist() == [[-2.0, -2.0]]
+    with mg.no_grad():
+        H = mg.tanh(W)
+    x = mg.tensor([[1.0], [2.0]], requires_grad=True)
+    tape = mg.record(lambda: (H @ x).sum(), [x])
+    tape.replay(np.array([[3.0], [4.0]]))
+    np.testing.assert_array_equal(tape.grads[0], H.data.T)
+
+
 def test_grad_is_recorded_again_after_the_block_even_after_an_error():
     w = mg.tensor([1.0], requires_grad=True)
     with pytest.raises(RuntimeError):

@@ -538,3 +538,18 @@ def test_recording_holds_no_more_than_an_eager_backward_and_the_tapes_buffers():
     params = [g[name] for name in ("W[1]", "b[1]", "W[2]", "b[2]")]
     peak, tape = traced_peak(lambda: mg.record(g.loss, params, intermediates=False))
     assert peak <= eager + tape.nbytes, (peak / 1e6, eager / 1e6, tape.nbytes / 1e6)
+
+
+def test_a_tapes_constant_that_views_an_array_locks_that_array_too():
+    # labels[:, :4] is recorded as a constant: a write into labels would give
+    # replays J of the old labels' signs and gradients of the new labels
+    labels = np.array([[1.0, 0.0, 1.0, 1.0, 0.0]])
+    Z = mg.tensor([[0.5, -1.0, 2.0, 0.1]], requires_grad=True)
+    tape = mg.record(lambda: mg.binary_cross_entropy_with_logits(Z, labels[:, :4]), [Z])
+    with pytest.raises(ValueError, match="read-only"):
+        labels[0, 0] = 0.0
+    J = tape.replay(np.array([[0.5, -1.0, 2.0, 0.1]]))
+    assert J == mg.binary_cross_entropy_with_logits(Z.data, labels[:, :4]).item()
+    del tape
+    gc.collect()
+    labels[0, 0] = 0.0   # the tape is gone: the array is the caller's again
