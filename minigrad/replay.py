@@ -297,7 +297,8 @@ class Tape:
                 raise ValueError(f"record: cannot replay op {node.op!r} ({describe(node)}); "
                                  f"ops a tape replays: {', '.join(sorted(OPS))}")
             op = compile_op(node, [self._value[id(p)] for p in node.parents],
-                            [id(p) in listed for p in node.parents], alloc)
+                            [id(p) in listed for p in node.parents],
+                            _laid_out_as(node._data, alloc))
             self._value[id(node)] = op.value
             self._forward.extend(op.forward)
             compiled[id(node)] = op
@@ -332,11 +333,12 @@ class Tape:
             for i, parent in enumerate(node.parents):
                 if not parent.requires_grad:
                     continue
-                self._backward.extend(self._contribution(op, i, g, parent, incoming, alloc))
+                self._backward.extend(self._contribution(node, op, i, g, parent, incoming,
+                                                          alloc))
 
-    def _contribution(self, op: "_Op", i: int, g: np.ndarray, parent: Tensor,
+    def _contribution(self, node: Tensor, op: "_Op", i: int, g: np.ndarray, parent: Tensor,
                       incoming: Dict[int, int], alloc: Allocator) -> List[Kernel]:
-        """Kernels adding op's VJP for input i to parent's gradient."""
+        """Kernels adding op's (node's) VJP for input i to parent's gradient."""
         key = id(parent)
         first = key not in self._grad
         vjp = op.vjps[i]
@@ -347,7 +349,7 @@ class Tape:
             source = vjp.make(g)
             kernels.extend(vjp.update(g))
         else:                            # numpy calls writing into a buffer
-            source = alloc(op.vjp_shapes[i])
+            source = _laid_out_as(node._data, alloc)(op.vjp_shapes[i])   # as eager's g * y
             kernels.extend(vjp(g, source))
         for axes, keepdims, shape in _unbroadcast_steps(source.shape, parent.shape):
             out = alloc(shape)
@@ -384,16 +386,40 @@ class Tape:
                 continue
             value, expected = self._value[key], node.data
             if not np.array_equal(value, expected, equal_nan=True):
-                raise RuntimeError(f"record: replaying {describe(node)} (op {node.op}) does not "
-                                   f"reproduce the eager engine's value bit for bit; its kernel "
-                                   f"in minigrad/replay_kernels.py is out of date with ops.py")
+                raise RuntimeError(_not_reproduced("value", node))
             want, got = reference_grads.get(key), self._grad.get(key)
             if (want is None) != (got is None) or (
                     want is not None and not np.array_equal(got, want, equal_nan=True)):
-                raise RuntimeError(f"record: replaying the gradient of {describe(node)} "
-                                   f"(op {node.op}) does not reproduce the eager engine's bit "
-                                   f"for bit; its kernel in minigrad/replay_kernels.py is out "
-                                   f"of date")
+                raise RuntimeError(_not_reproduced("gradient", node))
+
+
+def _not_reproduced(what: str, node: Tensor) -> str:
+    made = f"op {node.op}" if node.op is not None else "a leaf"
+    return (f"record: a replay of the recorded values does not give the eager engine's "
+            f"{what} of {describe(node)} ({made}) bit for bit, so the tape refuses this "
+            f"graph: an array the tape lays out otherwise than eager (a reshape's copy "
+            f"of a broadcast gradient, say) makes numpy add in another order, or the op's "
+            f"kernel in minigrad/replay_kernels.py differs from ops.py. The eager engine "
+            f"(backward()) computes it as always")
+
+
+def _laid_out_as(value: np.ndarray, alloc: Allocator) -> Callable[..., np.ndarray]:
+    """``alloc``, giving arrays of ``value``'s shape in ``value``'s memory order.
+
+    numpy keeps the memory order of an op's inputs: an op on ``X.T`` gives a
+    Fortran-ordered result in the eager engine. A sum over it adds in memory
+    order, and a ufunc may take another loop for another layout, so a tape
+    that computed it C-ordered could differ from eager in the last bit."""
+    if value.ndim < 2 or value.flags.c_contiguous:
+        return alloc
+    outer_first = sorted(range(value.ndim), key=lambda axis: -value.strides[axis])
+    back = tuple(np.argsort(outer_first))
+
+    def laid_out(shape: tuple, dtype: type = np.float64) -> np.ndarray:
+        if tuple(shape) != value.shape:
+            return alloc(shape, dtype)
+        return alloc(tuple(value.shape[axis] for axis in outer_first), dtype).transpose(back)
+    return laid_out
 
 
 def _leaf_value(value: Any, name: str) -> np.ndarray:

@@ -156,6 +156,10 @@ EXPRESSIONS = {
         a.sum(axis=0) * b.mean(axis=-1).sum() + (a * b).mean(axis=(0, 1))).sum(),
     "reshape, also of a transposed view": lambda a, b: (
         a.reshape(-1) * b.T.reshape(-1) + a.T.reshape(a.size).mean()).sum(),
+    # numpy keeps X.T's memory order in a * b and tanh: Fortran-ordered results,
+    # which a sum adds in memory order (the tape's buffers must be laid out alike)
+    "elementwise on transposes, then sums": lambda a, b: (
+        (a.T * b.T).sum(axis=0).sum() + mg.tanh(a.T).mean() + (mg.sigmoid(b.T) ** 2).sum()),
     "cross-entropy of a sigmoid": lambda a, b: mg.binary_cross_entropy(
         mg.sigmoid((a - b).sum(axis=0, keepdims=True)),
         mg.tensor((np.arange(a.shape[1]) % 2).reshape(1, -1))),
