@@ -44,7 +44,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 import minigrad as mg
-from nets import activations
+from nets import activations, kinks
 from nets.course import CourseBackprop, check_signature, course, course_name, is_course_function
 from nets.network import Graph, check_data
 from nets.report import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE, BackpropReport,
@@ -151,7 +151,29 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
     context = _slip_context(net, g, Y, lambda name, expected, given: _agree(
         expected, given, tol, scales.get(name), floors.get(name),
         m if _PER_SAMPLE.match(name) else 1)[0])
-    return BackpropReport(rows, g, tol, m, labels, label, context)
+    kink = _kink_choice(rows, context)
+    return BackpropReport(rows, g, tol, m, labels, label, context, kink)
+
+
+def _kink_choice(rows: List[NodeCheck],
+                 context: Optional[SlipContext]) -> Optional[kinks.KinkChoice]:
+    """Where a hidden Z[l] sits on relu's kink, either side of g′ is right: the
+    sides the hand took there, when they make WRONG rows agree (those rows
+    become "ok", and the slip search recomputes with those sides); None when
+    the hand is wrong elsewhere alone, or no Z[l] is on a kink."""
+    if context is None or not any(r.verdict == WRONG and r.hand_dtype is None for r in rows):
+        return None
+    c = context
+    given = {r.name: r.hand for r in rows if r.verdict in (OK, WRONG) and r.hand_dtype is None}
+    right = [r.name for r in rows if r.verdict == OK]
+    choice = kinks.choose(c.values, c.Y, c.hidden, c.L, given, right, c.agree)
+    if choice is None:
+        return None
+    for r in rows:
+        if r.name in choice.gained:
+            r.verdict, r.note = OK, "the other side of g′ at the kink Z = 0: valid too"
+    c.hidden = choice.hidden
+    return choice
 
 
 def _slip_context(net: Any, g: Graph, Y: np.ndarray,

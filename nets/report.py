@@ -15,7 +15,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.table import text_table
-from nets import activations, diagnosis, slips
+from nets import activations, diagnosis, kinks, slips
 from nets.course import course_text
 from nets.network import Graph
 
@@ -78,7 +78,7 @@ class SlipContext:
     and the agreement rule of the check (``agree(name, expected, given)``)."""
     values: Dict[str, np.ndarray]
     Y: np.ndarray
-    hidden: Dict[int, activations.Activation]
+    hidden: Dict[int, activations.Activation]   # or kinks.KinkSides: g with the hand's sides
     L: int
     agree: Callable[[str, np.ndarray, np.ndarray], bool]
 
@@ -97,6 +97,8 @@ class BackpropReport:
     labels: Dict[str, str] = field(default_factory=dict)
     hand_name: str = "hand"
     context: Optional[SlipContext] = field(default=None, repr=False)
+    # the sides of g′ the hand took where a hidden Z[l] is on a kink (relu at 0)
+    kink: Optional[kinks.KinkChoice] = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -255,7 +257,7 @@ class BackpropReport:
         lines += self._slip_lines(found)
         lines += self._unknown_lines()
         if lines:
-            return "\n".join(lines)
+            return "\n".join(lines + self._kink_lines())
         compared = [self.label(r.name) for r in self.rows if r.compared]
         if not compared:
             return "no node to compare: hand returned no gradient for any node of the graph"
@@ -266,7 +268,27 @@ class BackpropReport:
                      f"{', '.join(map(self.label, self.missing))})")
         else:
             agree = f"all {len(compared)} nodes agree with autograd"
-        return "\n".join([agree, *self.blind_spots()])
+        return "\n".join([agree, *self._kink_lines(), *self.blind_spots()])
+
+    def _kink_lines(self) -> List[str]:
+        """Where the hand took the other side of g′ at a kink (relu′(0) = 1): what
+        it took, and that it is right too (``nets.kinks``)."""
+        if self.kink is None:
+            return []
+        lines = []
+        for l, act, entries, taken in self.kink.layers():
+            if not taken:
+                continue
+            left, right = kinks.sides(act)
+            g = f"{act.name}′"
+            lines.append(
+                f"{self.text(f'Z[{l}]')} is 0 at {entries} entr{'y' if entries == 1 else 'ies'}"
+                f", {act.name}'s kink, where {g} may be {left:g} or {right:g}: "
+                f"{'you' if self.labels else 'hand'} took {right:g} at {taken} of them "
+                f"(autograd and the notes take {left:g})")
+        gained = self.kink.gained
+        return lines + [f"either side is right, so {diagnosis.join(map(self.label, gained))} "
+                        f"count{'s' if len(gained) == 1 else ''} as agreeing"]
 
     def _unknown_lines(self) -> List[str]:
         return (["unknown names (not nodes of the graph): "
