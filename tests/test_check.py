@@ -821,6 +821,32 @@ def test_the_course_names_in_a_function_of_three_parameters_get_a_hint():
         nets.check_backprop(net, X, Y, hand=backward_propagation)
 
 
+def test_a_course_function_reading_a_layer_the_net_lacks_is_told_the_layers():
+    net, X, Y = flower_net()   # two layers
+
+    def backward_propagation(parameters, cache, X, Y):   # written for three layers
+        W2, W3 = parameters["W2"], parameters["W3"]
+        return {"dW3": W3}
+
+    with pytest.raises(RuntimeError) as caught:
+        nets.check_backprop(net, X, Y, hand=backward_propagation)
+    message = str(caught.value)
+    assert "KeyError: 'W3'" in message and "The net has 2 layers: parameters holds W1, W2; " \
+        "your function reads 'W3'" in message, message
+    assert "three parameters" not in message, message
+
+
+def test_a_hand_reading_a_layer_the_net_lacks_is_told_the_layers():
+    net, X, Y = flower_net()
+
+    def hand(params, X, Y):
+        return {"A[3]": params["A[3]"]}
+
+    with pytest.raises(RuntimeError, match=r"The net has 2 layers: the forward pass holds "
+                                           r"A\[1\], A\[2\]; your function reads 'A\[3\]'"):
+        nets.check_backprop(net, X, Y, hand=hand)
+
+
 def test_jupyter_shows_the_whole_report():
     # A cell that ends in nets.check_backprop(...) shows what print(report) would,
     # the slip's row included; repr() stays one line
