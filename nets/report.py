@@ -254,7 +254,11 @@ class BackpropReport:
         found = self._origins()
         own = self._own_formulas_line(found)
         lines += [own] if own else self._origin_lines(found)
-        lines += self._slip_lines(found)
+        saturated = self._saturated()
+        if saturated:
+            lines.append(self._saturation_line(saturated))
+        if not saturated or not set(self._traced()) <= set(saturated):
+            lines += self._slip_lines(found)
         lines += self._unknown_lines()
         if lines:
             return "\n".join(lines + self._kink_lines())
@@ -269,6 +273,44 @@ class BackpropReport:
         else:
             agree = f"all {len(compared)} nodes agree with autograd"
         return "\n".join([agree, *self._kink_lines(), *self.blind_spots()])
+
+    def _saturated(self) -> List[str]:
+        """The wrong nodes whose hand values are nan or inf only in samples where
+        the output A[L] is exactly 0 or 1 in float64 (|Z[L]| past about 37): a
+        formula that divides by A[L] or 1 − A[L] (the course's dA2) gives those
+        there, right as it is on paper."""
+        c = self.context
+        if c is None:
+            return []
+        A = c.values[f"A[{c.L}]"]
+        columns = np.any((A == 0.0) | (A == 1.0), axis=0)
+        if not columns.any():
+            return []
+        found = []
+        for name in self._traced():
+            hand = self.row(name).hand
+            if hand is None or np.isfinite(hand).all():
+                continue
+            per_sample = name[0] in "ZA" and hand.ndim == 2 and hand.shape[1] == columns.size
+            if not per_sample or not np.any(~np.isfinite(hand)[:, ~columns]):
+                found.append(name)
+        return found
+
+    def _saturation_line(self, names: List[str]) -> str:
+        c = self.context
+        L, m = c.L, self.m
+        A, Z = c.values[f"A[{L}]"], c.values[f"Z[{L}]"]
+        columns = np.any((A == 0.0) | (A == 1.0), axis=0)
+        who = "yours" if self.labels else "hand's"
+        dA = self.text(f"dA[{L}] = −(Y/A[{L}]) + (1 − Y)/(1 − A[{L}])")
+        return (f"{diagnosis.join(map(self.label, names))} {'holds' if len(names) == 1 else 'hold'} "
+                f"nan or inf ({who}) where {self.text(f'A[{L}]')} is exactly 0 or 1 in float64: "
+                f"{int(columns.sum())} of {m} samples, |{self.text(f'Z[{L}]')}| up to "
+                f"{float(np.max(np.abs(Z))):.3g} (σ rounds to 1 past about 37). A formula "
+                f"that divides by {self.text(f'A[{L}]')} or {self.text(f'1 − A[{L}]')}, as "
+                f"{dA} does, is right on paper and inf or nan there: compute "
+                f"{self.text(f'dZ[{L}] = A[{L}] − Y')} directly, as the notes do, or check "
+                f"at a smaller scale (smaller weights)")
 
     def _kink_lines(self) -> List[str]:
         """Where the hand took the other side of g′ at a kink (relu′(0) = 1): what

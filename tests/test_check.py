@@ -861,3 +861,20 @@ def test_jupyter_shows_the_whole_report():
     assert pretty(report) == str(report)
     assert "W[2]" in pretty(report) and "WRONG" in pretty(report)
     assert repr(report).startswith("BackpropReport(ok=False") and "\n" not in repr(report)
+
+
+def test_nan_from_dividing_by_1_minus_a_at_a_saturated_output_is_explained():
+    net, X, Y = flower_net()
+    net.params["W[2]"] = net.params["W[2]"] * 200   # |Z[2]| past 37 at some samples: A[2] = 1
+
+    def hand(params, X, Y):
+        A2 = activations.sigmoid(params["W[2]"] @ np.tanh(params["W[1]"] @ X + params["b[1]"])
+                                 + params["b[2]"])
+        with np.errstate(all="ignore"):
+            return {"A[2]": -(Y / A2) + (1 - Y) / (1 - A2), "Z[2]": A2 - Y}
+
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    text = report.diagnosis()
+    assert report.mismatches == ["A[2]"], str(report)
+    assert "A[2] holds nan or inf (hand's) where A[2] is exactly 0 or 1 in float64" in text, text
+    assert "dZ[2] = A[2] − Y directly" in text and "no classic slip" not in text, text
