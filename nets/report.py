@@ -419,6 +419,8 @@ class BackpropReport:
             if origin.inferred:
                 text = f"first wrong at {where}{above}, not returned" if i == 0 else \
                     f"also wrong at {where}{above}, not returned, independently"
+            elif i > 0 and self._every_layer_slip():
+                text = f"also wrong at {where}: the same slip, made again there"
             else:
                 text = f"first wrong at {where}" if i == 0 else \
                     f"also wrong at {where}, independently"
@@ -430,8 +432,17 @@ class BackpropReport:
                 verb = "follows" if len(origin.followers) == 1 else "follow"
                 text += (":" if origin.inferred else ";") + \
                     f" {', '.join(map(self.label, origin.followers))} {verb} from it"
+                if self._every_layer_slip() and len(found) == 1:
+                    # not from it alone: the slip is made again below, where nothing was returned
+                    text += " and from the same slip at each hidden layer below"
             lines.append(text)
         return lines
+
+    def _every_layer_slip(self) -> bool:
+        """Whether the only slip that gives every returned node is one made at
+        every hidden layer (one helper or loop body for all of them)."""
+        explained = self._explained
+        return len(explained) == 1 and explained[0][0].every_hidden_layer
 
     def likely_slips(self) -> List[slips.Slip]:
         """The classic slips that reproduce the hand's numbers at every returned
