@@ -257,7 +257,10 @@ class BackpropReport:
         saturated = self._saturated()
         if saturated:
             lines.append(self._saturation_line(saturated))
-        if not saturated or not set(self._traced()) <= set(saturated):
+        swapped = self._swapped()
+        lines += [f"{self._whose()} {self.label(n)} equals autograd's {self.label(other)}: "
+                  f"swapped keys?" for n, other in swapped.items()]
+        if not set(self._traced()) <= set(saturated) | set(swapped):
             lines += self._slip_lines(found)
         lines += self._unknown_lines()
         if lines:
@@ -273,6 +276,26 @@ class BackpropReport:
         else:
             agree = f"all {len(compared)} nodes agree with autograd"
         return "\n".join([agree, *self._kink_lines(), *self.blind_spots()])
+
+    def _whose(self) -> str:
+        return "your" if self.labels else "hand's"
+
+    def _swapped(self) -> Dict[str, str]:
+        """Wrong nodes whose hand value is autograd's gradient of another node
+        (``{"dZ1": dA1}``): {node: the node whose gradient it is}."""
+        c, out = self.context, {}
+        if c is None:
+            return out
+        for name in self._traced():
+            hand = self.row(name).hand
+            if hand is None or not np.isfinite(hand).all():
+                continue
+            for r in self.rows:
+                if r.name != name and r.autograd is not None and r.autograd.shape == hand.shape \
+                        and np.any(r.autograd) and c.agree(r.name, r.autograd, hand):
+                    out[name] = r.name
+                    break
+        return out
 
     def _saturated(self) -> List[str]:
         """The wrong nodes whose hand values are nan or inf only in samples where

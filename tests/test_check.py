@@ -878,3 +878,17 @@ def test_nan_from_dividing_by_1_minus_a_at_a_saturated_output_is_explained():
     assert report.mismatches == ["A[2]"], str(report)
     assert "A[2] holds nan or inf (hand's) where A[2] is exactly 0 or 1 in float64" in text, text
     assert "dZ[2] = A[2] − Y directly" in text and "no classic slip" not in text, text
+
+
+def test_a_value_under_another_nodes_key_is_named_as_swapped_keys():
+    net, X, Y = flower_net()
+
+    def swapped(params, X, Y):
+        grads = net.backprop(X, Y)
+        return {**grads, "Z[1]": grads["A[1]"]}   # dA1 returned as dZ1
+
+    report = nets.check_backprop(net, X, Y, hand=swapped)
+    text = report.diagnosis()
+    assert report.mismatches == ["Z[1]"], str(report)
+    assert "hand's Z[1] equals autograd's A[1]: swapped keys?" in text, text
+    assert "no classic slip" not in text, text
