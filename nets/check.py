@@ -44,7 +44,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 import minigrad as mg
-from nets import activations
+from nets import activations, kinks
 from nets.course import CourseBackprop, check_signature, course, course_name, is_course_function
 from nets.network import Graph, check_data
 from nets.report import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE, BackpropReport,
@@ -151,7 +151,29 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
     context = _slip_context(net, g, Y, lambda name, expected, given: _agree(
         expected, given, tol, scales.get(name), floors.get(name),
         m if _PER_SAMPLE.match(name) else 1)[0])
-    return BackpropReport(rows, g, tol, m, labels, label, context)
+    kink = _kink_choice(rows, context)
+    return BackpropReport(rows, g, tol, m, labels, label, context, kink)
+
+
+def _kink_choice(rows: List[NodeCheck],
+                 context: Optional[SlipContext]) -> Optional[kinks.KinkChoice]:
+    """Where a hidden Z[l] sits on relu's kink, either side of g′ is right: the
+    sides the hand took there, when they make WRONG rows agree (those rows
+    become "ok", and the slip search recomputes with those sides); None when
+    the hand is wrong elsewhere alone, or no Z[l] is on a kink."""
+    if context is None or not any(r.verdict == WRONG and r.hand_dtype is None for r in rows):
+        return None
+    c = context
+    given = {r.name: r.hand for r in rows if r.verdict in (OK, WRONG) and r.hand_dtype is None}
+    right = [r.name for r in rows if r.verdict == OK]
+    choice = kinks.choose(c.values, c.Y, c.hidden, c.L, given, right, c.agree)
+    if choice is None:
+        return None
+    for r in rows:
+        if r.name in choice.gained:
+            r.verdict, r.note = OK, "the other side of g′ at the kink Z = 0: valid too"
+    c.hidden = choice.hidden
+    return choice
 
 
 def _slip_context(net: Any, g: Graph, Y: np.ndarray,
@@ -192,7 +214,8 @@ def _call(f: Callable, label: str, *args: Any, **kwargs: Any) -> Mapping[str, An
             given += f"cache {{{shapes(kwargs['cache'])}}}, "
         X, Y = args[-2], args[-1]
         raise RuntimeError(f"check_backprop: {label} raised {type(error).__name__}: {error} "
-                           f"(called with {given}X {X.shape}, Y {Y.shape}){_key_hint(error)}; "
+                           f"(called with {given}X {X.shape}, Y {Y.shape})"
+                           f"{_key_hint(error, args[0], course_style)}; "
                            f"see the traceback above") from error
     if not isinstance(out, Mapping):
         example = "{'dW1': dW1, 'db1': db1, ...}" if course_style else \
@@ -203,14 +226,32 @@ def _call(f: Callable, label: str, *args: Any, **kwargs: Any) -> Mapping[str, An
     return out
 
 
-def _key_hint(error: Exception) -> str:
-    """For a KeyError of the course's names (``params["W1"]``) in a hand(params,
-    X, Y), which gets the notes' names: where the course's names come from."""
+def _key_hint(error: Exception, params: Any, course_style: bool) -> str:
+    """For a KeyError of a parameter or cache name: why that key is not there.
+    A layer the net does not have (``W3`` of a net of 2 layers) is said so,
+    whatever the names; the course's names (``params["W1"]``) in a
+    hand(params, X, Y), which gets the notes' names, say where those come from."""
     key = error.args[0] if isinstance(error, KeyError) and error.args else None
-    if not isinstance(key, str) or not re.fullmatch(r"[WbZA][0-9]+", key):
+    if not isinstance(key, str):
+        return ""
+    found = re.fullmatch(r"([WbZA])(?:\[([0-9]+)\]|([0-9]+))", key)
+    if not found:
+        return ""
+    kind, layer = found.group(1), int(found.group(2) or found.group(3))
+    L = sum(1 for k in params if str(k).startswith("W")) if isinstance(params, Mapping) else 0
+    if L and not 1 <= layer <= L:
+        course_key = found.group(3) is not None
+        names = (lambda l: f"{kind}{l}") if course_key else (lambda l: f"{kind}[{l}]")
+        where = ("cache" if kind in "ZA" else "parameters") if course_style else \
+            ("the forward pass" if kind in "ZA" else "params")
+        return (f". The net has {L} layer{'s' if L != 1 else ''}: {where} holds "
+                f"{', '.join(names(l) for l in range(1, L + 1))}; your function reads "
+                f"{key!r}, a layer this net does not have (written for a deeper net? read "
+                f"L from the parameters, e.g. L = len(parameters) // 2)")
+    if found.group(3) is None or course_style:
         return ""
     return (f". A function of three parameters is called as hand(params, X, Y), with "
-            f"params keyed as the notes name them ('{key[0]}[{key[1:]}]'); the course's "
+            f"params keyed as the notes name them ('{kind}[{layer}]'); the course's "
             f"names ('{key}') come with its four parameters, "
             f"backward_propagation(parameters, cache, X, Y)")
 

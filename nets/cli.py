@@ -25,6 +25,7 @@ import math
 import os
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, List, NoReturn, Optional, Sequence
@@ -552,8 +553,13 @@ def _check(args: argparse.Namespace) -> int:
     hand = None if args.hand is None else load_function(args.hand)
     X, Y = _data(args)
     try:
-        # at b = 0 a b left out of Z = W A + b would not show
-        report = check_backprop(_net(args, X, biases=True), X, Y, hand=hand, numerical=True)
+        # numpy's warnings come from the learner's arithmetic (1/(1 - A2) where A2 is 1):
+        # caught, and said in one line under the report instead of raw on stderr
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            # at b = 0 a b left out of Z = W A + b would not show
+            report = check_backprop(_net(args, X, biases=True), X, Y, hand=hand, numerical=True)
+        numpy_warnings = _numpy_warnings(caught, args.hand)
     except (RuntimeError, TypeError) as error:
         # the learner's function raised or returned no dict: their line, not a traceback
         if hand is None:
@@ -567,7 +573,32 @@ def _check(args: argparse.Namespace) -> int:
     note = _round_off_note(report, args.scale)
     if note:
         print(note)
+    if numpy_warnings:
+        print(numpy_warnings)
     return 0 if report.ok else FAILURE
+
+
+def _numpy_warnings(caught: list, spec: Optional[str]) -> str:
+    """One line for the RuntimeWarnings numpy gave while the check ran (the
+    learner's "divide by zero encountered in divide"), with where; other
+    warnings are shown again as Python would have shown them."""
+    from nets.course import split_spec
+
+    seen: List[str] = []
+    for w in caught:
+        if not issubclass(w.category, RuntimeWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            continue
+        where = ""
+        if spec is not None and os.path.abspath(w.filename) == \
+                os.path.abspath(split_spec(spec)[0]):
+            where = f" ({os.path.basename(w.filename)} line {w.lineno})"
+        text = f"{w.message}{where}"
+        if text not in seen:
+            seen.append(text)
+    if not seen:
+        return ""
+    return f"note: numpy warned while the check ran: {'; '.join(seen)}"
 
 
 def _round_off_note(report, scale: float) -> str:

@@ -53,8 +53,10 @@ def node_name(key: Any) -> Any:
 
 def course_text(text: str) -> str:
     """Notes notation written the course's way: ``dZ[1] = W[2]ᵀ dZ[2]`` ->
-    ``dZ1 = W2ᵀ dZ2``; ``A[0]`` is ``X``."""
-    return re.sub(r"([A-Za-z])\[([0-9]+)\]", r"\1\2", text.replace("A[0]", "X"))
+    ``dZ1 = W2ᵀ dZ2``; ``A[0]`` is ``X``. Only names of one letter (``d`` before
+    it allowed) are rewritten: ``X.shape[0]`` is code and stays as it is."""
+    return re.sub(r"(?<![A-Za-z0-9_.])(d?[A-Za-z])\[([0-9]+)\]", r"\1\2",
+                  text.replace("A[0]", "X"))
 
 
 class CourseBackprop:

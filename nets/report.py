@@ -15,7 +15,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.table import text_table
-from nets import activations, diagnosis, slips
+from nets import activations, diagnosis, kinks, slips
 from nets.course import course_text
 from nets.network import Graph
 
@@ -78,7 +78,7 @@ class SlipContext:
     and the agreement rule of the check (``agree(name, expected, given)``)."""
     values: Dict[str, np.ndarray]
     Y: np.ndarray
-    hidden: Dict[int, activations.Activation]
+    hidden: Dict[int, activations.Activation]   # or kinks.KinkSides: g with the hand's sides
     L: int
     agree: Callable[[str, np.ndarray, np.ndarray], bool]
 
@@ -97,6 +97,8 @@ class BackpropReport:
     labels: Dict[str, str] = field(default_factory=dict)
     hand_name: str = "hand"
     context: Optional[SlipContext] = field(default=None, repr=False)
+    # the sides of g′ the hand took where a hidden Z[l] is on a kink (relu at 0)
+    kink: Optional[kinks.KinkChoice] = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -252,10 +254,17 @@ class BackpropReport:
         found = self._origins()
         own = self._own_formulas_line(found)
         lines += [own] if own else self._origin_lines(found)
-        lines += self._slip_lines(found)
+        saturated = self._saturated()
+        if saturated:
+            lines.append(self._saturation_line(saturated))
+        swapped = self._swapped()
+        lines += [f"{self._whose()} {self.label(n)} equals autograd's {self.label(other)}: "
+                  f"swapped keys?" for n, other in swapped.items()]
+        if not set(self._traced()) <= set(saturated) | set(swapped):
+            lines += self._slip_lines(found)
         lines += self._unknown_lines()
         if lines:
-            return "\n".join(lines)
+            return "\n".join(lines + self._kink_lines())
         compared = [self.label(r.name) for r in self.rows if r.compared]
         if not compared:
             return "no node to compare: hand returned no gradient for any node of the graph"
@@ -266,7 +275,85 @@ class BackpropReport:
                      f"{', '.join(map(self.label, self.missing))})")
         else:
             agree = f"all {len(compared)} nodes agree with autograd"
-        return "\n".join([agree, *self.blind_spots()])
+        return "\n".join([agree, *self._kink_lines(), *self.blind_spots()])
+
+    def _whose(self) -> str:
+        return "your" if self.labels else "hand's"
+
+    def _swapped(self) -> Dict[str, str]:
+        """Wrong nodes whose hand value is autograd's gradient of another node
+        (``{"dZ1": dA1}``): {node: the node whose gradient it is}."""
+        c, out = self.context, {}
+        if c is None or self._explained:   # a slip that gives them all says more (g′ left out
+            return out                     # makes dZ[1] = dA[1] too)
+        for name in self._traced():
+            hand = self.row(name).hand
+            if hand is None or not np.isfinite(hand).all():
+                continue
+            for r in self.rows:
+                if r.name != name and r.autograd is not None and r.autograd.shape == hand.shape \
+                        and np.any(r.autograd) and c.agree(r.name, r.autograd, hand):
+                    out[name] = r.name
+                    break
+        return out
+
+    def _saturated(self) -> List[str]:
+        """The wrong nodes whose hand values are nan or inf only in samples where
+        the output A[L] is exactly 0 or 1 in float64 (|Z[L]| past about 37): a
+        formula that divides by A[L] or 1 − A[L] (the course's dA2) gives those
+        there, right as it is on paper."""
+        c = self.context
+        if c is None:
+            return []
+        A = c.values[f"A[{c.L}]"]
+        columns = np.any((A == 0.0) | (A == 1.0), axis=0)
+        if not columns.any():
+            return []
+        found = []
+        for name in self._traced():
+            hand = self.row(name).hand
+            if hand is None or np.isfinite(hand).all():
+                continue
+            per_sample = name[0] in "ZA" and hand.ndim == 2 and hand.shape[1] == columns.size
+            if not per_sample or not np.any(~np.isfinite(hand)[:, ~columns]):
+                found.append(name)
+        return found
+
+    def _saturation_line(self, names: List[str]) -> str:
+        c = self.context
+        L, m = c.L, self.m
+        A, Z = c.values[f"A[{L}]"], c.values[f"Z[{L}]"]
+        columns = np.any((A == 0.0) | (A == 1.0), axis=0)
+        who = "yours" if self.labels else "hand's"
+        dA = self.text(f"dA[{L}] = −(Y/A[{L}]) + (1 − Y)/(1 − A[{L}])")
+        return (f"{diagnosis.join(map(self.label, names))} {'holds' if len(names) == 1 else 'hold'} "
+                f"nan or inf ({who}) where {self.text(f'A[{L}]')} is exactly 0 or 1 in float64: "
+                f"{int(columns.sum())} of {m} samples, |{self.text(f'Z[{L}]')}| up to "
+                f"{float(np.max(np.abs(Z))):.3g} (σ rounds to 1 past about 37). A formula "
+                f"that divides by {self.text(f'A[{L}]')} or {self.text(f'1 − A[{L}]')}, as "
+                f"{dA} does, is right on paper and inf or nan there: compute "
+                f"{self.text(f'dZ[{L}] = A[{L}] − Y')} directly, as the notes do, or check "
+                f"at a smaller scale (smaller weights)")
+
+    def _kink_lines(self) -> List[str]:
+        """Where the hand took the other side of g′ at a kink (relu′(0) = 1): what
+        it took, and that it is right too (``nets.kinks``)."""
+        if self.kink is None:
+            return []
+        lines = []
+        for l, act, entries, taken in self.kink.layers():
+            if not taken:
+                continue
+            left, right = kinks.sides(act)
+            g = f"{act.name}′"
+            lines.append(
+                f"{self.text(f'Z[{l}]')} is 0 at {entries} entr{'y' if entries == 1 else 'ies'}"
+                f", {act.name}'s kink, where {g} may be {left:g} or {right:g}: "
+                f"{'you' if self.labels else 'hand'} took {right:g} at {taken} of them "
+                f"(autograd and the notes take {left:g})")
+        gained = self.kink.gained
+        return lines + [f"either side is right, so {diagnosis.join(map(self.label, gained))} "
+                        f"count{'s' if len(gained) == 1 else ''} as agreeing"]
 
     def _unknown_lines(self) -> List[str]:
         return (["unknown names (not nodes of the graph): "
@@ -355,6 +442,8 @@ class BackpropReport:
             if origin.inferred:
                 text = f"first wrong at {where}{above}, not returned" if i == 0 else \
                     f"also wrong at {where}{above}, not returned, independently"
+            elif i > 0 and self._every_layer_slip():
+                text = f"also wrong at {where}: the same slip, made again there"
             else:
                 text = f"first wrong at {where}" if i == 0 else \
                     f"also wrong at {where}, independently"
@@ -366,8 +455,17 @@ class BackpropReport:
                 verb = "follows" if len(origin.followers) == 1 else "follow"
                 text += (":" if origin.inferred else ";") + \
                     f" {', '.join(map(self.label, origin.followers))} {verb} from it"
+                if self._every_layer_slip() and len(found) == 1:
+                    # not from it alone: the slip is made again below, where nothing was returned
+                    text += " and from the same slip at each hidden layer below"
             lines.append(text)
         return lines
+
+    def _every_layer_slip(self) -> bool:
+        """Whether the only slip that gives every returned node is one made at
+        every hidden layer (one helper or loop body for all of them)."""
+        explained = self._explained
+        return len(explained) == 1 and explained[0][0].every_hidden_layer
 
     def likely_slips(self) -> List[slips.Slip]:
         """The classic slips that reproduce the hand's numbers at every returned

@@ -61,6 +61,11 @@ _FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "layer no 1/m": "Wb", "dW no
              "db 1/m twice": "b", "db over all": "b", "db over samples": "b",
              "W not transposed": "A"}
 
+# The slips of a hidden layer (``_hidden_slips``): each may be made at every one of them
+_HIDDEN_KINDS = frozenset({"g is A", "W not transposed", "g' of A", "no g'", "g' from A on Z",
+                           "square forgotten", "other slope", "parentheses",
+                           "alpha dropped"})
+
 
 @dataclass(frozen=True)
 class Slip:
@@ -75,10 +80,18 @@ class Slip:
         """The nodes whose gradient formula the slip itself changes (``"W[1]"``
         for dW[1]): the other nodes it spoils follow from these."""
         kinds = _FORMULAS.get(self.kind, "Z")   # sign, Y, dZ's 1/m and every g′ slip: dZ[l]
-        layers = range(1, L + 1) if self.layer == 0 else [self.layer]
+        layers = [self.layer] if self.layer else range(1, L) if self.every_hidden_layer \
+            else range(1, L + 1)
         return frozenset(f"{k}[{l}]" for k in kinds for l in layers)
 
+    @property
+    def every_hidden_layer(self) -> bool:
+        """A hidden layer's slip made at each hidden layer (layer 0)."""
+        return self.layer == 0 and self.kind in _HIDDEN_KINDS
+
     def touches(self, kind: str, layer: int) -> bool:
+        if self.every_hidden_layer:
+            return self.kind == kind
         if self.kind == "no 1/m":    # every dW and db at once
             return kind in ("dW no 1/m", "db no 1/m")
         if self.kind == "layer no 1/m":   # dW[l] and db[l]
@@ -106,37 +119,44 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
     for l in range(L, 0, -1):
         found += [Slip(kind, l, _text(what, l), _text(formula, l))
                   for kind, what, formula in _LAYER_SLIPS]
-        if l == L:
-            continue
-        g = hidden[l].name
-        upstream = "W[l+1]ᵀ dZ[l+1]"
-        found += [
-            Slip("g is A", l,
-                 _text(f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}", l),
-                 _text(f"dZ[l] = {upstream} * A[l]", l)),
-            Slip("W not transposed", l, _text("W[l+1] in place of W[l+1]ᵀ", l),
-                 _text("dA[l] = W[l+1] dZ[l+1]", l))]
-        # not slips where they change nothing: relu′(A) = relu′(Z), as A > 0 exactly
-        # where Z > 0 (leaky ReLU's too), and identity′ = 1 everywhere
-        if g not in _SAME_ON_A:
-            found.append(Slip("g' of A", l, _text("g′ evaluated on A[l] instead of Z[l]", l),
-                              _text(f"dZ[l] = {upstream} * g′(A[l])", l)))
-        if g != "identity":
-            found.append(Slip("no g'", l, _text("g′(Z[l]) left out", l),
-                              _text(f"dZ[l] = {upstream}", l)))
-        for kind, forms in (("g' from A on Z", _FROM_A_ON_Z), ("square forgotten",
-                                                                _SQUARE_FORGOTTEN),
-                            ("other slope", _OTHER_SLOPE)):
-            if g in forms:
-                wrong, right = forms[g]
-                found.append(Slip(kind, l, _text(f"{wrong} in place of {right}", l),
-                                  _text(f"dZ[l] = {upstream} * ({wrong})", l)))
-        if g in _PARENTHESES:
-            right, = _PARENTHESES[g]
-            found.append(Slip("parentheses", l, _text(f"the parentheses of ({right}) left out",
-                                                      l),
-                              _text(f"dZ[l] = {upstream} * {right}, which is "
-                                    f"({upstream}) − A[l]²", l)))
+        if l < L:
+            found += [Slip(kind, l, _text(what, l), _text(formula, l))
+                      for kind, what, formula in _hidden_slips(hidden[l].name)]
+    # one helper (relu_backward) or one loop body for every hidden layer: its slip
+    # is at each of them, which no slip at one layer reproduces
+    names = {hidden[l].name for l in range(1, L)}
+    if L >= 3 and len(names) == 1:
+        found += [Slip(kind, 0, f"{what}, at every hidden layer", formula)
+                  for kind, what, formula in _hidden_slips(names.pop())]
+    return found
+
+
+def _hidden_slips(g: str) -> List[Tuple[str, str, str]]:
+    """The slips of a hidden layer l with activation ``g``, in the notes'
+    notation with ``[l]``: (kind, what went wrong, the formula as the learner has it)."""
+    upstream = "W[l+1]ᵀ dZ[l+1]"
+    found = [("g is A", f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}",
+              f"dZ[l] = {upstream} * A[l]"),
+             ("W not transposed", "W[l+1] in place of W[l+1]ᵀ", "dA[l] = W[l+1] dZ[l+1]")]
+    # not slips where they change nothing: relu′(A) = relu′(Z), as A > 0 exactly
+    # where Z > 0 (leaky ReLU's too), and identity′ = 1 everywhere
+    if g not in _SAME_ON_A:
+        found.append(("g' of A", "g′ evaluated on A[l] instead of Z[l]",
+                      f"dZ[l] = {upstream} * g′(A[l])"))
+    if g != "identity":
+        found.append(("no g'", "g′(Z[l]) left out", f"dZ[l] = {upstream}"))
+    for kind, forms in (("g' from A on Z", _FROM_A_ON_Z), ("square forgotten", _SQUARE_FORGOTTEN),
+                        ("other slope", _OTHER_SLOPE)):
+        if g in forms:
+            wrong, right = forms[g]
+            found.append((kind, f"{wrong} in place of {right}", f"dZ[l] = {upstream} * ({wrong})"))
+    if g == "leaky_relu":   # the relu it resembles: no slope α where Z[l] <= 0
+        found.append(("alpha dropped", "relu′ (0 where Z[l] ≤ 0) in place of leaky relu′ (α there)",
+                      f"dZ[l] = {upstream} * (Z[l] > 0)"))
+    if g in _PARENTHESES:
+        right, = _PARENTHESES[g]
+        found.append(("parentheses", f"the parentheses of ({right}) left out",
+                      f"dZ[l] = {upstream} * {right}, which is ({upstream}) − A[l]²"))
     return found
 
 
@@ -166,6 +186,7 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
         slope = (A if on("g is A", l) else g.g_prime(A) if on("g' of A", l)
                  else g.g_prime_from_a(Z) if on("g' from A on Z", l)
                  else 1.0 - A if on("square forgotten", l)
+                 else (Z > 0).astype(np.float64) if on("alpha dropped", l)
                  else (A * (1.0 - A) if g.name == "tanh" else 1.0 - A ** 2)
                  if on("other slope", l)
                  else g.g_prime(Z))

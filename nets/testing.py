@@ -13,7 +13,8 @@ networks and datasets (sizes, m = 1 included, parameters, labels)::
 returns any of ``"Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]",
 "A[2]"`` in the notes' conventions (dZ, dA per sample; dW, db with the 1/m).
 The hidden activation is tanh unless you say which g your formulas use:
-``assert_backprop_matches(my_backprop, activation="relu")``; ``hidden_layers=3``
+``assert_backprop_matches(my_backprop, activation="relu")`` (or an ``Activation``
+with its parameters: ``activation=activations.get("leaky_relu", alpha=0.2)``); ``hidden_layers=3``
 checks L-layer formulas on a ``DeepNet``. On the first disagreement
 the test fails with ``AssertionError``: ``check_backprop``'s table on
 ``informative_case()`` (m = 6, X away from 0, where every wrong node and the
@@ -62,7 +63,8 @@ X_LIMIT = 2.0       # |X| entries
 PARAM_LIMIT = 1.0   # |W|, |b| entries
 Z_LIMIT = 30.0      # |Z[L]| of a case: below the cost's clip (about 34.5)
 
-Activations = Union[str, Sequence[str], None]
+Activations = Union[str, activations.Activation, Sequence[Union[str, activations.Activation]],
+                    None]
 
 
 class Sizes(NamedTuple):
@@ -126,13 +128,22 @@ def params(draw: Callable, layer_dims: Sequence[int]) -> Dict[str, np.ndarray]:
 
 
 def _activation_names(activation: Activations) -> list:
+    """The activations to draw from: names of the registry, or ``Activation``
+    objects (``activations.get("leaky_relu", alpha=0.2)``) for other parameters."""
     if activation is None:
         return list(ACTIVATION_NAMES)
-    names = [activation] if isinstance(activation, str) else list(activation)
-    unknown = [a for a in names if a not in ACTIVATION_NAMES]
+    single = isinstance(activation, (str, activations.Activation))
+    if not single and not isinstance(activation, (list, tuple)):
+        raise TypeError(f"activation must be a name ({', '.join(map(repr, ACTIVATION_NAMES))}), "
+                        f"an Activation (nets.activations.get('leaky_relu', alpha=0.2)), a "
+                        f"list of these, or None for all five; got {type(activation).__name__}")
+    names = [activation] if single else list(activation)
+    unknown = [a for a in names
+               if not isinstance(a, activations.Activation) and a not in ACTIVATION_NAMES]
     if unknown or not names:
         raise ValueError(f"unknown activation {', '.join(map(repr, unknown)) or '(none)'}; "
-                         f"valid: {', '.join(ACTIVATION_NAMES)}")
+                         f"valid: {', '.join(ACTIVATION_NAMES)}, or an Activation such as "
+                         f"nets.activations.get('leaky_relu', alpha=0.2)")
     return names
 
 
@@ -141,7 +152,8 @@ def networks(activation: Activations = None, hidden_layers: int = 1, *,
              max_n_h: int = 4) -> st.SearchStrategy:
     """Networks with drawn sizes and parameters (``params``).
 
-    ``activation``: a name, a list to draw from, or None for all five.
+    ``activation``: a name, an ``Activation`` (``activations.get("leaky_relu",
+    alpha=0.2)``: other parameters), a list of these to draw from, or None for all five.
     ``hidden_layers``: 1 gives a ``TwoLayerNet``, 0 a ``LogisticRegression``
     (no hidden layer, so no activation to choose), more a ``DeepNet``.
     ``n_x`` fixes the number of inputs; otherwise it is drawn from 1..max_n_x.
@@ -189,7 +201,8 @@ def _cases(draw: Callable, nets: st.SearchStrategy, max_m: int) -> Case:
     return Case(net, X, Y)
 
 
-def informative_case(activation: str = "tanh", hidden_layers: int = 1) -> Case:
+def informative_case(activation: Union[str, activations.Activation] = "tanh",
+                     hidden_layers: int = 1) -> Case:
     """A fixed case where every classic slip shows, whatever it is: m = 6 (a
     missing 1/m makes a gradient 6 ×, not 1 ×), n_x = 2 and n[l] = 3 (a
     transposed dW has another shape), no entry of X near 0 (|x| in [0.5, 2],
@@ -226,8 +239,10 @@ def assert_backprop_matches(hand: Hand, activation: Activations = "tanh",
     the smallest failing case hypothesis found (where a missing 1/m or a
     wrong g' can hide: m = 1, X = 0), with its report.
 
-    ``activation``: the hidden activation your formulas are written for (a
-    list or None, for all five, only suits a hand that does not use g' itself:
+    ``activation``: the hidden activation your formulas are written for, a
+    name or an ``Activation`` with its parameters (``activations.get(
+    "leaky_relu", alpha=0.2)``) (a list or None, for all five, only suits a
+    hand that does not use g' itself:
     it cannot tell from params which one a case has); ``hidden_layers`` as in
     ``networks``. Other hypothesis settings (derandomize, database) come from
     the active profile.
@@ -247,7 +262,9 @@ def assert_backprop_matches(hand: Hand, activation: Activations = "tanh",
             else:
                 text = str(report) if not report.ok else \
                     "every node agrees: only the smaller case below shows the error"
-            name = "" if hidden_layers == 0 else repr(case.net.activation.name)
+            act = case.net.activation
+            name = "" if hidden_layers == 0 else repr(act.name) if not act.params else \
+                f"activations.get({act.name!r}, {', '.join(f'{k}={v!r}' for k, v in act.params)})"
             layers = "" if hidden_layers == 1 else f", hidden_layers={hidden_layers}"
             typical.append(f"On nets.testing.informative_case({name}{layers}) (n_x = 2, "
                            f"n[l] = 3, m = 6, X away from 0):\n{text}")

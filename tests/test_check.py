@@ -821,6 +821,32 @@ def test_the_course_names_in_a_function_of_three_parameters_get_a_hint():
         nets.check_backprop(net, X, Y, hand=backward_propagation)
 
 
+def test_a_course_function_reading_a_layer_the_net_lacks_is_told_the_layers():
+    net, X, Y = flower_net()   # two layers
+
+    def backward_propagation(parameters, cache, X, Y):   # written for three layers
+        W2, W3 = parameters["W2"], parameters["W3"]
+        return {"dW3": W3}
+
+    with pytest.raises(RuntimeError) as caught:
+        nets.check_backprop(net, X, Y, hand=backward_propagation)
+    message = str(caught.value)
+    assert "KeyError: 'W3'" in message and "The net has 2 layers: parameters holds W1, W2; " \
+        "your function reads 'W3'" in message, message
+    assert "three parameters" not in message, message
+
+
+def test_a_hand_reading_a_layer_the_net_lacks_is_told_the_layers():
+    net, X, Y = flower_net()
+
+    def hand(params, X, Y):
+        return {"A[3]": params["A[3]"]}
+
+    with pytest.raises(RuntimeError, match=r"The net has 2 layers: the forward pass holds "
+                                           r"A\[1\], A\[2\]; your function reads 'A\[3\]'"):
+        nets.check_backprop(net, X, Y, hand=hand)
+
+
 def test_jupyter_shows_the_whole_report():
     # A cell that ends in nets.check_backprop(...) shows what print(report) would,
     # the slip's row included; repr() stays one line
@@ -835,3 +861,34 @@ def test_jupyter_shows_the_whole_report():
     assert pretty(report) == str(report)
     assert "W[2]" in pretty(report) and "WRONG" in pretty(report)
     assert repr(report).startswith("BackpropReport(ok=False") and "\n" not in repr(report)
+
+
+def test_nan_from_dividing_by_1_minus_a_at_a_saturated_output_is_explained():
+    net, X, Y = flower_net()
+    net.params["W[2]"] = net.params["W[2]"] * 200   # |Z[2]| past 37 at some samples: A[2] = 1
+
+    def hand(params, X, Y):
+        A2 = activations.sigmoid(params["W[2]"] @ np.tanh(params["W[1]"] @ X + params["b[1]"])
+                                 + params["b[2]"])
+        with np.errstate(all="ignore"):
+            return {"A[2]": -(Y / A2) + (1 - Y) / (1 - A2), "Z[2]": A2 - Y}
+
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    text = report.diagnosis()
+    assert report.mismatches == ["A[2]"], str(report)
+    assert "A[2] holds nan or inf (hand's) where A[2] is exactly 0 or 1 in float64" in text, text
+    assert "dZ[2] = A[2] − Y directly" in text and "no classic slip" not in text, text
+
+
+def test_a_value_under_another_nodes_key_is_named_as_swapped_keys():
+    net, X, Y = flower_net()
+
+    def swapped(params, X, Y):
+        grads = net.backprop(X, Y)
+        return {**grads, "Z[1]": grads["A[1]"]}   # dA1 returned as dZ1
+
+    report = nets.check_backprop(net, X, Y, hand=swapped)
+    text = report.diagnosis()
+    assert report.mismatches == ["Z[1]"], str(report)
+    assert "hand's Z[1] equals autograd's A[1]: swapped keys?" in text, text
+    assert "no classic slip" not in text, text

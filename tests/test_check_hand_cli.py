@@ -199,3 +199,38 @@ def test_scale_100_is_checked_without_warnings_and_a_zero_gradient_fails(tmp_pat
     code, out, err = check("--scale", "100", "--hand", f"{path}:hand")
     assert (code, err) == (1, ""), err
     assert re.search(r"^A\[2\] .*WRONG", out, re.M), out
+
+
+# --- a saturated output ------------------------------------------------------------------
+
+COURSE_DA2 = textwrap.dedent('''\
+    import numpy as np
+
+    def backward_propagation(parameters, cache, X, Y):
+        m = X.shape[1]
+        W2, A1, A2 = parameters["W2"], cache["A1"], cache["A2"]
+        dA2 = -(Y / A2) + (1 - Y) / (1 - A2)
+        dZ2 = A2 - Y
+        dW2 = (1 / m) * np.dot(dZ2, A1.T)
+        dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))
+        return {"dA2": dA2, "dW2": dW2, "dW1": (1 / m) * np.dot(dZ1, X.T)}
+''')
+
+
+def test_the_courses_dA2_at_a_saturated_output_is_explained_without_numpy_warnings(tmp_path):
+    path = write(tmp_path, COURSE_DA2)
+    code, out, err = check("--hand", str(path), "--scale", "10")
+    assert (code, err) == (1, ""), err   # numpy's RuntimeWarnings stay out of stderr
+    assert "dA2 holds nan or inf (yours) where A2 is exactly 0 or 1 in float64" in out, out
+    assert "compute dZ2 = A2 − Y directly" in out and "no classic slip" not in out, out
+    # "in divide" or, with older numpy, "in true_divide"
+    assert re.fullmatch(r"note: numpy warned while the check ran: divide by zero encountered "
+                        r"in \w+ \(mywork.py line 6\); invalid value encountered in \w+ "
+                        r"\(mywork.py line 6\)", out.splitlines()[-1]), out
+
+
+def test_the_courses_dA2_at_scale_1_agrees(tmp_path):
+    path = write(tmp_path, COURSE_DA2)
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), out + err
+    assert "numpy warned" not in out, out

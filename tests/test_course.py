@@ -98,6 +98,22 @@ def test_notes_formulas_are_written_in_the_course_notation():
         "dZ1 = W2ᵀ dZ2 * g′(Z1), dW1 = (1/m) dZ1 Xᵀ"
 
 
+def test_code_indexing_stays_as_it_is_in_the_course_notation():
+    assert course_text("m read from the rows of X (n_x) (m = X.shape[0]), np.sum(A[1], "
+                       "axis=0), a[1]") == \
+        "m read from the rows of X (n_x) (m = X.shape[0]), np.sum(A1, axis=0), a1"
+
+
+def test_the_m_from_rows_slip_shows_x_shape_0_in_the_course_report():
+    net, (X, Y) = TwoLayerNet(2, 4, seed=2, scale=1.0), data.flower(m=10, seed=1)
+    namespace = course_code.load()
+    def backward_propagation(parameters, cache, X, Y):   # noqa: E306
+        grads = namespace["backward_propagation"](parameters, cache, X, Y)
+        return {k: v * X.shape[1] / X.shape[0] for k, v in grads.items()}
+    text = str(nets.check_backprop(net, X, Y, hand=backward_propagation))
+    assert "(m = X.shape[0])" in text and "shape0" not in text, text
+
+
 # --- as written -------------------------------------------------------------------------
 
 def test_the_course_function_as_written_agrees_and_is_named_as_it_names_things():

@@ -286,3 +286,67 @@ def test_a_second_error_below_a_returned_first_one_is_never_said_to_follow(case,
     report = nets.check_backprop(*case, hand=lambda p, X, Y: returned)
     for origin, followers in report.origins():
         assert Q not in followers, f"P = {P}, Q = {Q}:\n{report}"
+
+
+# --- one slip at every hidden layer ------------------------------------------------------
+
+def loop_hand(activation, slope):
+    """A learner's L-layer loop whose g′ is ``slope(Z, A)`` at every hidden layer."""
+    g = nets.activations.get(activation)
+
+    def hand(params, X, Y):
+        L, m, A, Z = len(params) // 2, X.shape[1], {0: X}, {}
+        for l in range(1, L + 1):
+            Z[l] = params[f"W[{l}]"] @ A[l - 1] + params[f"b[{l}]"]
+            A[l] = nets.activations.sigmoid(Z[l]) if l == L else g.g(Z[l])
+        grads, dZ = {}, A[L] - Y
+        for l in range(L, 0, -1):
+            grads[f"W[{l}]"] = dZ @ A[l - 1].T / m
+            grads[f"b[{l}]"] = dZ.sum(axis=1, keepdims=True) / m
+            if l > 1:
+                dZ = params[f"W[{l}]"].T @ dZ * slope(Z[l - 1], A[l - 1])
+        return grads
+    return hand
+
+
+LOOP_SLIPS = {   # activation, g′ as the loop writes it, the slip's text
+    "1 − Z²": ("tanh", lambda Z, A: 1 - Z ** 2, "1 − Z[l]² in place of 1 − A[l]²"),
+    "relu′ = A": ("relu", lambda Z, A: A, "A[l] in place of g′(Z[l]) = 1 where Z[l] > 0"),
+    "Z(1 − Z)": ("sigmoid", lambda Z, A: Z * (1 - Z), "Z[l](1 − Z[l]) in place of A[l](1 − A[l])"),
+    "leaky as relu": ("leaky_relu", lambda Z, A: (Z > 0) * 1.0,
+                      "relu′ (0 where Z[l] ≤ 0) in place of leaky relu′ (α there)"),
+}
+
+
+@pytest.mark.parametrize("hidden_layers", [2, 3])
+@pytest.mark.parametrize("slip", list(LOOP_SLIPS))
+def test_a_slip_in_a_loop_body_is_named_once_at_every_hidden_layer(slip, hidden_layers):
+    activation, slope, what = LOOP_SLIPS[slip]
+    report = nets.check_backprop(*informative_case(activation, hidden_layers),
+                                 hand=loop_hand(activation, slope))
+    text = report.diagnosis()
+    assert f"likely slip: {what}, at every hidden layer" in text, text
+    assert "no classic slip" not in text and "more than one error" not in text, text
+    assert [s.layer for s in report.likely_slips()] == [0], text
+
+
+@pytest.mark.parametrize("slip", ["1 − Z²", "leaky as relu"])
+def test_a_loop_slip_in_a_two_layer_net_is_named_at_its_layer(slip):
+    activation, slope, what = LOOP_SLIPS[slip]
+    text = nets.check_backprop(*informative_case(activation),
+                               hand=loop_hand(activation, slope)).diagnosis()
+    assert f"likely slip: {what.replace('[l]', '[1]')} (" in text and "every" not in text, text
+
+
+def test_a_slip_at_one_hidden_layer_of_a_deep_net_is_not_said_to_be_at_every_one():
+    net, X, Y = informative_case("tanh", 2)
+    hidden = hidden_of(net)
+    slip = next(s for s in slips.slips(net.L, hidden) if s.kind == "g' from A on Z"
+                and s.layer == 2)
+    wrong = slips.backward({**forward_values(net, X), "A[0]": X}, Y, hidden, net.L, slip)
+
+    def one_layer(params, X, Y):   # 1 − Z² at layer 2 only; dW, db returned
+        return {k: v for k, v in wrong.items() if k[0] in "Wb"}
+
+    text = nets.check_backprop(net, X, Y, hand=one_layer).diagnosis()
+    assert "likely slip: 1 − Z[2]² in place of 1 − A[2]²" in text and "every" not in text, text

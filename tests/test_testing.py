@@ -298,3 +298,36 @@ def test_without_hypothesis_nets_works_and_nets_testing_says_what_to_install():
     """)
     assert done.returncode == 0, done.stderr
     assert "nets.testing needs hypothesis: pip install hypothesis" in done.stdout, done.stdout
+
+
+# --- an Activation with its parameters ------------------------------------------------
+
+def leaky_hand(alpha):
+    """Right two-layer formulas for a leaky relu of slope ``alpha``."""
+    def my_backprop(params, X, Y):
+        m = X.shape[1]
+        Z1 = params["W[1]"] @ X + params["b[1]"]
+        A2 = activations.sigmoid(params["W[2]"] @ np.where(Z1 > 0, Z1, alpha * Z1)
+                                 + params["b[2]"])
+        dZ1 = params["W[2]"].T @ (A2 - Y) * np.where(Z1 > 0, 1.0, alpha)
+        return {"Z[1]": dZ1, "W[1]": dZ1 @ X.T / m}
+    return my_backprop
+
+
+def test_an_activation_with_its_parameters_is_accepted():
+    leaky = activations.get("leaky_relu", alpha=0.2)
+    assert_backprop_matches(leaky_hand(0.2), activation=leaky, max_examples=50)
+    with pytest.raises(AssertionError, match=r"informative_case\(activations.get\("
+                                             r"'leaky_relu', alpha=0.2\)\)"):
+        assert_backprop_matches(leaky_hand(0.01), activation=leaky, max_examples=50)
+
+
+@given(cases(activation=activations.get("leaky_relu", alpha=0.3)))
+def test_cases_of_an_activation_keep_its_parameters(case):
+    assert case.net.activation.name == "leaky_relu" and case.net.activation.alpha == 0.3
+
+
+@pytest.mark.parametrize("activation", [3, activations.get])
+def test_an_activation_of_another_type_is_a_type_error_saying_what_to_pass(activation):
+    with pytest.raises(TypeError, match=r"activation must be a name .*an Activation"):
+        assert_backprop_matches(leaky_hand(0.2), activation=activation)

@@ -1,0 +1,147 @@
+"""relu′(0): a choice, not a slip.
+
+At z = 0 relu and leaky relu have no derivative: every slope between the two
+sides (0 and 1 for relu, α and 1 for leaky relu) is a valid subgradient.
+Autograd and the notes take the left side (relu′(0) = 0, leaky′(0) = α);
+``dZ1[Z1 < 0] = 0``, ``Z >= 0`` or ``np.heaviside(Z, 1)`` take the right one.
+Where a hidden Z[l] sits on the kink (0, up to the rounding of its sum, so that
+a hand that adds the terms in another order may land on either side), the
+checker accepts either side at each such entry: ``choose`` finds the sides
+the hand took, and ``KinkSides`` is g[l] with those sides, for the slip search.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import product
+from typing import Callable, Dict, List, Mapping, Optional
+
+import numpy as np
+
+from nets import activations, slips
+
+__all__ = ["KinkSides", "KinkChoice", "kink_entries", "choose", "sides"]
+
+# |Z| within this many roundings of the size of its terms (|W| |A| + |b|): on the kink
+ROUNDINGS = 64
+# Up to this many kink entries every combination of sides is tried; beyond, one side
+# for every entry of a layer (a hand writes one rule per layer, or one for all)
+EVERY_COMBINATION = 6
+
+_TINY = np.finfo(np.float64).tiny
+
+
+def sides(act: activations.Activation) -> Optional[tuple]:
+    """(left, right) slopes at 0 of an activation with a kink; None without one."""
+    left, right = (float(act.g_prime(np.array([v]))[0]) for v in (-_TINY, _TINY))
+    return (left, right) if left != right else None
+
+
+class KinkSides:
+    """g[l] with the slope at its kink entries (``mask``) set to ``slope``
+    (one number per entry of Z[l]): what ``nets.slips`` recomputes with."""
+
+    def __init__(self, activation: activations.Activation, mask: np.ndarray,
+                 slope: np.ndarray):
+        self.activation, self.mask, self.slope = activation, mask, slope
+
+    def __getattr__(self, key: str):   # name, params, g, ...: g[l]'s own
+        return getattr(self.activation, key)
+
+    def g_prime(self, z: np.ndarray) -> np.ndarray:
+        slope = self.activation.g_prime(z)
+        return np.where(self.mask, self.slope, slope) if slope.shape == self.mask.shape \
+            else slope
+
+
+def kink_entries(values: Mapping[str, np.ndarray],
+                 hidden: Mapping[int, activations.Activation]) -> Dict[int, np.ndarray]:
+    """For each hidden layer whose g has a kink, the entries of Z[l] on it
+    (a boolean mask); layers with none are left out."""
+    found = {}
+    for l, act in hidden.items():
+        if sides(act) is None:
+            continue
+        Z = values[f"Z[{l}]"]
+        size = np.abs(values[f"W[{l}]"]) @ np.abs(values[f"A[{l - 1}]"]) \
+            + np.abs(values[f"b[{l}]"])
+        mask = np.abs(Z) <= ROUNDINGS * np.finfo(np.float64).eps * size
+        if mask.any():
+            found[l] = mask
+    return found
+
+
+def _candidates(hidden: Mapping[int, activations.Activation],
+                kinks: Dict[int, np.ndarray]) -> List[Dict[int, KinkSides]]:
+    """Choices of sides other than autograd's, the right side everywhere first."""
+    layers = sorted(kinks)
+    count = sum(int(kinks[l].sum()) for l in layers)
+    if count <= EVERY_COMBINATION:
+        # every entry on either side
+        choices = list(product((0, 1), repeat=count))[1:]
+        return [_with(hidden, kinks, choice) for choice in reversed(choices)]
+    # every entry of a layer on one side
+    out = []
+    for choice in reversed(list(product((0, 1), repeat=len(layers)))[1:]):
+        flat = [side for side, l in zip(choice, layers) for _ in range(int(kinks[l].sum()))]
+        out.append(_with(hidden, kinks, flat))
+    return out
+
+
+def _with(hidden: Mapping[int, activations.Activation], kinks: Dict[int, np.ndarray],
+          flat: tuple) -> Dict[int, KinkSides]:
+    """``hidden`` with the kink entries (in layer order, then row-major) on the
+    sides of ``flat``: 0 left (autograd's), 1 right."""
+    out: Dict[int, object] = dict(hidden)
+    start = 0
+    for l in sorted(kinks):
+        mask, (left, right) = kinks[l], sides(hidden[l])
+        n = int(mask.sum())
+        slope = np.full(mask.shape, left)
+        slope[mask] = np.where(np.array(flat[start:start + n]) == 1, right, left)
+        out[l] = KinkSides(hidden[l], mask, slope)
+        start += n
+    return out
+
+
+def choose(values: Mapping[str, np.ndarray], Y: np.ndarray,
+           hidden: Mapping[int, activations.Activation], L: int,
+           given: Mapping[str, np.ndarray], right: List[str],
+           agree: Callable[[str, np.ndarray, np.ndarray], bool]) -> Optional["KinkChoice"]:
+    """The sides at the kink entries that make the most of ``given`` (the
+    hand's values by node, those of ``right`` agreeing with autograd already)
+    agree, keeping ``right`` agreeing; None when no choice makes one more node
+    agree."""
+    kinks = kink_entries(values, hidden)
+    if not kinks:
+        return None
+    best = None
+    with np.errstate(all="ignore"):
+        for candidate in _candidates(hidden, kinks):
+            grads = slips.backward(values, Y, candidate, L)
+            if grads is None:
+                continue
+            fits = [n for n, v in given.items() if n in grads and grads[n].shape == v.shape
+                    and agree(n, grads[n], v)]
+            gained = [n for n in fits if n not in right]
+            if all(n in fits for n in right) and gained and \
+                    (best is None or len(gained) > len(best[1])):
+                best = (candidate, gained)
+    return None if best is None else KinkChoice(*best)
+
+
+@dataclass
+class KinkChoice:
+    """What the hand took at the kink: per layer, the entries on it and how
+    many of them it took on the right side (autograd takes the left)."""
+    hidden: Dict[int, object]
+    gained: List[str]
+
+    def layers(self) -> List[tuple]:
+        """[(l, activation, entries on the kink, taken on the right side)]."""
+        out = []
+        for l, act in sorted(self.hidden.items()):
+            if isinstance(act, KinkSides):
+                _, right = sides(act.activation)
+                out.append((l, act.activation, int(act.mask.sum()),
+                            int(np.sum(act.mask & (act.slope == right)))))
+        return out

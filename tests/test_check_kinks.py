@@ -1,0 +1,113 @@
+"""relu′(0) is a choice: where a hidden Z[l] is 0 (relu's kink), a hand that
+takes the other side (dZ1[Z1 < 0] = 0, Z >= 0, np.heaviside(Z, 1)) is right,
+and the checker says so; a slip there is still a slip."""
+import numpy as np
+import pytest
+
+import nets
+from nets import DeepNet, TwoLayerNet, activations
+from nets.testing import assert_backprop_matches
+
+
+def right_side_hand(activation, slip=None):
+    """A learner's formulas taking g′(0) = 1 (the right side) at relu's kink."""
+    g = activations.get(activation)
+
+    def slope(Z):
+        return np.where(Z >= 0, 1.0, g.g_prime(Z))
+
+    def my_backprop(params, X, Y):
+        L, m, A, Z = len(params) // 2, X.shape[1], {0: X}, {}
+        for l in range(1, L + 1):
+            Z[l] = params[f"W[{l}]"] @ A[l - 1] + params[f"b[{l}]"]
+            A[l] = activations.sigmoid(Z[l]) if l == L else g.g(Z[l])
+        grads, dZ = {}, A[L] - Y
+        for l in range(L, 0, -1):
+            grads[f"Z[{l}]"] = dZ
+            grads[f"W[{l}]"] = dZ @ A[l - 1].T / m
+            grads[f"b[{l}]"] = dZ.sum(axis=1, keepdims=True) / (1 if slip == "db no 1/m" else m)
+            if l > 1:
+                dZ = params[f"W[{l}]"].T @ dZ * (1.0 if slip == "no g'" else slope(Z[l - 1]))
+        return grads
+
+    return my_backprop
+
+
+def course_lt_relu(parameters, cache, X, Y):
+    """The course's relu_backward written with < instead of <=."""
+    m = X.shape[1]
+    W2, A1, A2, Z1 = parameters["W2"], cache["A1"], cache["A2"], cache["Z1"]
+    dZ2 = A2 - Y
+    dZ1 = np.array(W2.T @ dZ2, copy=True)
+    dZ1[Z1 < 0] = 0
+    return {"dW1": dZ1 @ X.T / m, "db1": dZ1.sum(axis=1, keepdims=True) / m,
+            "dW2": dZ2 @ A1.T / m, "db2": dZ2.sum(axis=1, keepdims=True) / m}
+
+
+def zero_case(activation="relu"):
+    """X = 0, W[1] = b[1] = 0: every Z[1] is exactly 0, on the kink."""
+    net = TwoLayerNet(1, 1, activation=activation, init="zeros")
+    net.params = {"W[1]": np.array([[0.0]]), "b[1]": np.array([[0.0]]),
+                  "W[2]": np.array([[1.0]]), "b[2]": np.array([[0.0]])}
+    return net, np.array([[0.0]]), np.array([[0.0]])
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_the_right_side_at_the_kink_is_ok_and_said(activation):
+    report = nets.check_backprop(*zero_case(activation), hand=right_side_hand(activation))
+    text = str(report)
+    assert report.ok, text
+    assert "Z[1] is 0 at 1 entry" in text and "either side is right" in text, text
+    assert "likely slip" not in text, text
+
+
+def test_the_course_relu_backward_with_lt_passes_the_property_test():
+    assert_backprop_matches(course_lt_relu, activation="relu", max_examples=100)
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_the_right_side_at_the_kink_passes_the_property_test(activation):
+    assert_backprop_matches(right_side_hand(activation), activation=activation,
+                            max_examples=100)
+
+
+def test_the_right_side_at_kinks_of_two_layers_of_a_deep_net_is_ok():
+    net = DeepNet([2, 2, 2, 1], activation="relu", init="zeros")
+    net.params = {"W[1]": np.array([[0.0, 0.0], [1.0, -0.5]]), "b[1]": np.array([[0.0], [0.2]]),
+                  "W[2]": np.array([[0.0, 0.0], [0.7, 0.3]]), "b[2]": np.array([[0.0], [0.1]]),
+                  "W[3]": np.array([[0.9, -1.1]]), "b[3]": np.array([[0.3]])}
+    X, Y = np.array([[1.0, -2.0, 0.5], [0.5, 1.0, -1.5]]), np.array([[1.0, 0.0, 1.0]])
+    report = nets.check_backprop(net, X, Y, hand=right_side_hand("relu"))
+    assert report.ok, str(report)
+    assert "Z[1] is 0 at 3 entries" in str(report) and "Z[2] is 0 at 3" in str(report), \
+        str(report)
+
+
+def test_the_notes_side_at_the_kink_reports_no_kink_line():
+    report = nets.check_backprop(*zero_case())
+    assert report.ok and "kink" not in str(report), str(report)
+
+
+@pytest.mark.parametrize("slip", ["no g'", "db no 1/m"])
+def test_a_slip_with_the_right_side_at_the_kink_is_still_caught(slip):
+    with pytest.raises(AssertionError):
+        assert_backprop_matches(right_side_hand("relu", slip), activation="relu",
+                                max_examples=100)
+
+
+def test_a_wrong_slope_at_a_kink_point_is_still_wrong():
+    net, X, Y = zero_case()
+    X = np.array([[0.0, 1.0, -1.0]])
+    Y = np.array([[0.0, 1.0, 1.0]])
+    net.params["W[1]"] = np.array([[1.0]])
+
+    def half(params, X, Y):   # relu′ = 0.5 everywhere: no side of anything
+        out = right_side_hand("relu")(params, X, Y)
+        Z1 = params["W[1]"] @ X + params["b[1]"]
+        A2 = activations.sigmoid(params["W[2]"] @ np.maximum(Z1, 0) + params["b[2]"])
+        dZ1 = params["W[2]"].T @ (A2 - Y) * 0.5
+        out["Z[1]"] = dZ1
+        return out
+
+    report = nets.check_backprop(net, X, Y, hand=half)
+    assert not report.ok and "Z[1]" in report.mismatches, str(report)
