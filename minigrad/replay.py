@@ -85,7 +85,8 @@ def record(f: Union[Callable[[], Tensor], Tensor], leaves: Union[Tensor, Sequenc
 class Tape:
     """A recorded graph; see the module's docstring and ``record``."""
 
-    def __init__(self, f: Union[Callable[[], Tensor], Tensor], leaves: Union[Tensor, Sequence[Tensor]],
+    def __init__(self, f: Union[Callable[[], Tensor], Tensor],
+                 leaves: Union[Tensor, Sequence[Tensor]],
                  guard: Optional[Callable[..., Hashable]] = None,
                  keep_graph: bool = True, intermediates: bool = True) -> None:
         self._keep_graph, self._intermediates = keep_graph, intermediates

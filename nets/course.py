@@ -128,9 +128,17 @@ def check_signature(function: Callable, where: str) -> None:
         raise TypeError(f"{where}: hand must be a function {NOTES_SIGNATURE} -> dict or "
                         f"the course's {COURSE_SIGNATURE}; got {type(function).__name__}")
     names = _positional(function)
+    label = getattr(function, "__name__", None) or repr(function)
+    if names is not None and [n.lower() for n in names] == ["al", "y", "caches"]:
+        # three parameters, as hand(params, X, Y), but not those: it would get params as AL
+        raise TypeError(f"{where}: {label}({', '.join(names)}) is the course's L-layer "
+                        f"backward, which takes the forward pass's output and caches; the "
+                        f"check passes parameters: it calls {NOTES_SIGNATURE} or the course's "
+                        f"{COURSE_SIGNATURE}. "
+                        f"Wrap it in a backward_propagation(parameters, cache, X, Y) that "
+                        f"builds the caches (docs: testing, 'The course's L-layer functions')")
     if names is None or len(names) in (3, 4) or isinstance(function, CourseBackprop):
         return
-    label = getattr(function, "__name__", None) or repr(function)
     raise TypeError(f"{where}: {label}({', '.join(names)}) takes {len(names)} "
                     f"parameter{'s' if len(names) != 1 else ''}; expected {NOTES_SIGNATURE} "
                     f"or the course's {COURSE_SIGNATURE}")

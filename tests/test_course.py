@@ -2,6 +2,9 @@
 the assignment writes it (tests/course_code.py): right as written, and each
 classic slip named in the course's names (dW1, not W[1]) with the slip the
 numbers point to. The pinned texts are words and node names, not round-off."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -230,6 +233,24 @@ def test_a_function_of_another_signature_is_a_type_error_naming_both(function, s
     message = str(info.value)
     assert shown in message and "hand(params, X, Y)" in message \
         and "backward_propagation(parameters, cache, X, Y)" in message, message
+
+
+def test_the_courses_l_layer_backward_is_refused_saying_how_to_wrap_it(tmp_path):
+    # L_model_backward(AL, Y, caches) has three parameters, as hand(params, X, Y):
+    # called so, it failed with "'dict' object has no attribute 'shape'"
+    def L_model_backward(AL, Y, caches):
+        return {"dW1": AL.shape}
+    net, X, Y = flower_net()
+    with pytest.raises(TypeError, match=r"^check_backprop: L_model_backward\(AL, Y, caches\) "
+                                        r"is the course's L-layer backward.*Wrap it in a "
+                                        r"backward_propagation\(parameters, cache, X, Y\)"):
+        nets.check_backprop(net, X, Y, hand=L_model_backward)
+    mywork = tmp_path / "mywork.py"
+    mywork.write_text("def L_model_backward(AL, Y, caches):\n    return {}\n")
+    result = subprocess.run([sys.executable, "-m", "nets", "check", "--hand",
+                             f"{mywork}:L_model_backward"], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == "", result
+    assert len(result.stderr.splitlines()) == 1 and "L-layer backward" in result.stderr, result
 
 
 def test_a_course_function_that_raises_names_itself_and_the_shapes():
