@@ -246,6 +246,7 @@ class Tape:
         for leaf in self._leaves:
             if id(leaf) not in keys:
                 raise ValueError(f"record: leaf {describe(leaf)} is not part of the graph")
+        _check_constants(order, self._leaves)
         self._kept = {id(t) for t in order if self._intermediates or t is root
                       or t.op is None}
         # the eager gradients the check needs: the others go before the buffers come
@@ -392,6 +393,31 @@ class Tape:
             if (want is None) != (got is None) or (
                     want is not None and not np.array_equal(got, want, equal_nan=True)):
                 raise RuntimeError(_not_reproduced("gradient", node))
+
+
+def _check_constants(order: list, leaves: List[Tensor]) -> None:
+    """A ``ValueError`` for what a tape would replay stale: a tensor made by an
+    op under no_grad after the leaves (it may be computed from them, and a tape
+    replays it as a constant), and a leaf not laid out in C order (the tape's
+    copies are, and numpy would add its sums in another order than eager)."""
+    listed = {id(leaf) for leaf in leaves}
+    first = min(leaf._seq for leaf in leaves) if leaves else None
+    for t in order:
+        if t.op is not None or id(t) in listed:
+            if id(t) in listed and t._data.ndim > 1 and not t._data.flags.c_contiguous:
+                raise ValueError(f"record: leaf {describe(t)} is not laid out in C order (a "
+                                 f"transpose or slice of another array); the tape keeps its "
+                                 f"leaves in C order, where numpy adds sums in another order "
+                                 f"than on yours: give the leaf a C-ordered array "
+                                 f"(np.ascontiguousarray)")
+            continue
+        if t._unrecorded_op is not None and first is not None and t._seq > first:
+            raise ValueError(f"record: {describe(t)} was made by {t._unrecorded_op} under "
+                             f"no_grad after the leaves, so it may be computed from them; a "
+                             f"tape replays it as a constant, which their new values would "
+                             f"not change. Compute it with grad on (the tape then replays "
+                             f"it), or, when it does not depend on the leaves, make it a plain "
+                             f"tensor: mg.tensor(t.data)")
 
 
 def _not_reproduced(what: str, node: Tensor) -> str:

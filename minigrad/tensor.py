@@ -40,31 +40,36 @@ _creation_counter = itertools.count()
 _frozen: dict = {}
 
 
-def _hold(arrays: "list | tuple") -> "Optional[_Hold]":
-    """A ``_Hold`` of the memory behind ``arrays`` that could change unseen: each
-    writable array (or one the engine locked already) and, when it is a view,
-    the array whose memory it views (``X[:, :2]``, ``X.T``: writing X would
-    change them). None when there is none: an array that came read-only is
-    its owner's promise and needs no lock (fit's leaves, a user's read-only data)."""
+def _hold(arrays: list) -> "Optional[_Hold]":
+    """A ``_Hold`` of the arrays among ``arrays`` that the engine locks (writable
+    ones, and those it locked already); None when there is none: an array that
+    came read-only needs no lock (fit's leaves, a user's read-only data).
+    Only these arrays themselves are locked: another numpy view of the same
+    memory (the array a slice was taken from) can still write it, unseen."""
+    held = tuple([a for a in arrays if a.flags.writeable or id(a) in _frozen])
+    return _Hold(held) if held else None
+
+
+def _held_arrays(parents: tuple) -> list:
+    """The arrays a recorded node must keep as they are: its leaf inputs' arrays,
+    and for a constant op result that views a leaf's memory (``X.T``,
+    ``X.reshape(...)``, ``identity(X)`` when X needs no grad) that leaf's array,
+    found by walking back through the views. Op results' own arrays are the
+    engine's: nobody else can write them."""
     held = []
-    for a in arrays:
-        if a.flags.writeable or id(a) in _frozen:
-            base = a.base
-            # the base first: let go of first too, so that the view can be made
-            # writable again after it (numpy refuses that while the base is read-only)
-            if type(base) is np.ndarray and (base.flags.writeable or id(base) in _frozen):
-                held.append(base)
-            held.append(a)
-    return _Hold(tuple(held)) if held else None
-
-
-def _memory(t: "Tensor") -> np.ndarray:
-    """The array to lock for a constant op result (``X.T``, ``X.reshape(...)``
-    when X needs no grad): the one that owns its memory, which may be a leaf's
-    (a view made while that array was locked stays read-only, so the view
-    itself would not tell)."""
-    a = t._data
-    return a.base if type(a.base) is np.ndarray else a
+    for q in parents:
+        if q.op is None:
+            held.append(q._data)
+        elif not q.requires_grad:
+            stack = [q]
+            while stack:
+                node = stack.pop()
+                if node.op is None:
+                    held.append(node._data)
+                elif node._data.base is not None or \
+                        any(node._data is p._data for p in node.parents):
+                    stack.extend(node.parents)
+    return held
 
 
 class _Hold:
@@ -178,7 +183,8 @@ class Tensor:
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "name", "op", "op_params", "parents",
-                 "_vjps", "_versions", "_version", "_hold", "_seq", "__weakref__")
+                 "_vjps", "_versions", "_version", "_hold", "_seq", "_unrecorded_op",
+                 "__weakref__")
     # Makes numpy hand `array + tensor` to Tensor.__radd__ instead of looping over it.
     __array_ufunc__ = None
 
@@ -201,6 +207,7 @@ class Tensor:
         self._version = 0
         self._hold: Optional[_Hold] = None
         self._seq = next(_creation_counter)
+        self._unrecorded_op: Optional[str] = None   # the op that made it under no_grad
 
     @classmethod
     def _leaf(cls, array: np.ndarray, requires_grad: Any = False, name: Any = None) -> "Tensor":
@@ -221,8 +228,14 @@ class Tensor:
         out._seq = next(_creation_counter)
         out._version = 0
         out.requires_grad, out._vjps, out._versions, out._hold = False, None, None, None
+        out._unrecorded_op = None
         if not _modes.grad_enabled:   # a leaf, as in PyTorch: nothing records how it was made
-            out.parents, out.op, out.op_params = (), None, None
+            out.parents, out.op, out.op_params, out._unrecorded_op = (), None, None, op
+            if value.base is not None or any(value is p._data for p in parents):
+                # a view of an input's memory (transpose, reshape, identity): a leaf's
+                # data is its array itself, so writing it would write the input's
+                out._data = value = value.view()
+                value.flags.writeable = False
         else:
             out.parents = parents
             for p in parents:
@@ -237,14 +250,10 @@ class Tensor:
                         out._versions = (x._version, y._version)
                         if x.op is None or y.op is None or not y.requires_grad \
                                 or not x.requires_grad:
-                            out._hold = _hold([q._data if q.op is None else _memory(q)
-                                               for q in parents
-                                               if q.op is None or not q.requires_grad])
+                            out._hold = _hold(_held_arrays(parents))
                     else:
                         out._versions = tuple([q._version for q in parents])
-                        out._hold = _hold([q._data if q.op is None else _memory(q)
-                                           for q in parents
-                                           if q.op is None or not q.requires_grad])
+                        out._hold = _hold(_held_arrays(parents))
                     break
         if _modes.anomaly and not np.isfinite(value).all():
             raise FloatingPointError(
@@ -271,13 +280,13 @@ class Tensor:
     @property
     def data(self) -> np.ndarray:
         """The float64 array. While a recorded graph that used a leaf waits for its
-        backward, the leaf's array is read-only (and so is the array it views, if
-        it is a view; a leaf seen through ``X.T`` or ``X.reshape`` too), so that
-        nothing changes it under the graph: numpy's "output array is read-only"
-        means such a graph is waiting (run its backward, or let it go). Only a
-        numpy view made before the graph can still write the memory. Assigning
-        a new array (``W.data = ...``, or ``W.data -= ...`` after backward) is
-        seen by that graph's backward, which then refuses.
+        backward, the leaf's array is read-only (a leaf seen through ``X.T`` or
+        ``X.reshape`` too), so that nothing changes it under the graph: numpy's
+        "output array is read-only" means such a graph is waiting (run its
+        backward, or let it go). Only that array is locked: another numpy view of
+        the same memory (the array a slice was taken from) can still write it,
+        unseen. Assigning a new array (``W.data = ...``, or ``W.data -= ...``
+        after backward) is seen by that graph's backward, which then refuses.
         An op's result gives a read-only view: its VJPs may read the array
         (tanh's uses A), so a write into it would change its gradients unseen;
         assign a new array to change it."""
@@ -482,9 +491,10 @@ class Tensor:
                     f"{symbol} on {describe(self)}: a recorded graph uses its data and has "
                     f"not run backward yet. Run that backward first, or give the tensor a "
                     f"new array (t.data = t.data {symbol[0]} ...), which that graph will refuse")
-            raise ValueError(f"{symbol} on {describe(self)}: its data array is read-only (a "
-                             f"read-only array it was given, or an op result's value shared "
-                             f"by as_tensor); give it a new one: t.data = t.data {symbol[0]} ...")
+            raise ValueError(f"{symbol} on {describe(self)}: its data array is read-only (an "
+                             f"array given read-only, an op result's value shared by "
+                             f"as_tensor, or a view of another tensor's memory made under "
+                             f"no_grad); give it a new one: t.data = t.data {symbol[0]} ...")
         ufunc(self._data, value, out=self._data)
         self._version += 1
         return self

@@ -28,6 +28,8 @@ class ReplayStep:
         self._record()
 
     def _record(self) -> None:
+        # C-ordered parameters, as autograd's fit copies them: a tape keeps its leaves so
+        self.net.params = {k: np.ascontiguousarray(v) for k, v in self.net.params.items()}
         g = self.net.graph(self.X, self.Y)
         names = list(self.net.params)
         # A step reads J and the parameters' gradients only: the tape may reuse

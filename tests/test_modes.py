@@ -345,3 +345,20 @@ def test_anomaly_messages_name_an_unnamed_leaf_and_the_first_bad_entry():
     with mg.detect_anomaly(), pytest.raises(FloatingPointError) as error:
         mg.tensor(np.inf).exp()
     assert "a non-finite value (inf) of shape ()" in str(error.value), str(error.value)
+
+
+@pytest.mark.parametrize("view", [mg.identity, lambda A: A.T, lambda A: A.reshape(-1)])
+def test_a_view_made_under_no_grad_cannot_write_the_tensor_it_views(view):
+    # P is a leaf, and a leaf's data is its array itself: here A's memory,
+    # which tanh's VJP reads
+    W = mg.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    A = (W @ mg.tensor([[1.0], [2.0]])).tanh()
+    J = A.sum()
+    with mg.no_grad():
+        P = view(A)
+        Q = A * 1.0   # a new array: its own
+    with pytest.raises(ValueError, match="a view of another tensor's memory made under no_grad"):
+        P += 1.0
+    Q += 1.0
+    J.backward()
+    np.testing.assert_allclose(W.grad, (1 - A.data ** 2) @ np.array([[1.0, 2.0]]), rtol=1e-15)
