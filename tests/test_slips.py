@@ -350,3 +350,13 @@ def test_a_slip_at_one_hidden_layer_of_a_deep_net_is_not_said_to_be_at_every_one
 
     text = nets.check_backprop(net, X, Y, hand=one_layer).diagnosis()
     assert "likely slip: 1 − Z[2]² in place of 1 − A[2]²" in text and "every" not in text, text
+
+
+def test_relu_for_a_leaky_relu_of_alpha_0_is_no_slip():
+    # leaky relu with α = 0 is relu: no point can show relu′ written for it
+    for layers in (1, 3):
+        net, X, Y = informative_case(nets.activations.get("leaky_relu", alpha=0.0), layers)
+        kinds = [s.kind for s in slips.slips(net.L, hidden_of(net))]
+        assert "alpha dropped" not in kinds, kinds
+        text = str(nets.check_backprop(net, X, Y))
+        assert "leaky relu′" not in text, text
