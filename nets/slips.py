@@ -65,6 +65,8 @@ _FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "layer no 1/m": "Wb", "dW no
 _HIDDEN_KINDS = frozenset({"g is A", "W not transposed", "g' of A", "no g'", "g' from A on Z",
                            "square forgotten", "other slope", "parentheses",
                            "alpha dropped"})
+# Of those, the slips in g′(Z[l]) itself (a kink's side is a choice of g′ too)
+_G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,11 @@ class Slip:
         layers = [self.layer] if self.layer else range(1, L) if self.every_hidden_layer \
             else range(1, L + 1)
         return frozenset(f"{k}[{l}]" for k in kinds for l in layers)
+
+    @property
+    def in_g_prime(self) -> bool:
+        """A slip in a hidden layer's g′(Z[l]) (left out, A for it, ...)."""
+        return self.kind in _G_PRIME_KINDS
 
     @property
     def every_hidden_layer(self) -> bool:

@@ -111,3 +111,29 @@ def test_a_wrong_slope_at_a_kink_point_is_still_wrong():
 
     report = nets.check_backprop(net, X, Y, hand=half)
     assert not report.ok and "Z[1]" in report.mismatches, str(report)
+
+
+def test_a_forgotten_relu_mask_at_the_kink_is_named_first_under_the_ok():
+    # dZ1 = W2.T @ dZ2, relu′ left out: at Z = 0 the numbers are the right side's,
+    # so db1 is ok; the slip that gives them must be said, not hidden in "and 2 more"
+    def forgot_mask(parameters, cache, X, Y):
+        m = X.shape[1]
+        W2, A1, A2 = parameters["W2"], cache["A1"], cache["A2"]
+        dZ2 = A2 - Y
+        dZ1 = W2.T @ dZ2
+        return {"dW1": dZ1 @ X.T / m, "db1": dZ1.sum(axis=1, keepdims=True) / m,
+                "dW2": dZ2 @ A1.T / m, "db2": dZ2.sum(axis=1, keepdims=True) / m}
+
+    report = nets.check_backprop(*zero_case(), hand=forgot_mask)
+    lines = report.diagnosis().splitlines()
+    assert report.ok, report
+    assert any(line.startswith("but g′(Z1) left out gives the same numbers here")
+               and "informative_case()" in line for line in lines), lines
+    same = next(line for line in lines if line.startswith("these slips give the same numbers"))
+    assert same.startswith("these slips give the same numbers here: g′(Z1) left out;"), same
+
+
+def test_a_hand_on_autograds_side_of_the_kink_gets_no_g_prime_line():
+    # autograd's side (0) is no slip's: nothing to warn about at the kink
+    report = nets.check_backprop(*zero_case())   # the net's own backprop: relu′(0) = 0
+    assert report.ok and "but g′" not in str(report), report
