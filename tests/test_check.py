@@ -930,3 +930,37 @@ def test_an_inf_of_its_own_under_finite_dZ_is_not_blamed_on_a_saturated_output()
     assert np.any((A2 == 0) | (A2 == 1)), "the case lost its saturated samples"
     assert report.mismatches == ["b[1]"], str(report)
     assert "holds nan or inf" not in report.diagnosis(), str(report)
+
+
+def test_course_names_in_a_hand_of_three_parameters_are_named_before_missing_layers():
+    net, X, Y = flower_net()   # two layers
+
+    def hand(params, X, Y):
+        return {"W[1]": params["W3"]}
+
+    with pytest.raises(RuntimeError) as caught:
+        nets.check_backprop(net, X, Y, hand=hand)
+    message = str(caught.value)
+    assert "notes name them (W[1], W[2]); the course's names ('W3') come with its four " \
+        "parameters" in message and "this net has 2 layers, no layer 3" in message, message
+    assert "holds W1, W2" not in message, message
+
+
+@pytest.mark.parametrize("key, course_style, said", [
+    ("A0", True, "Layers count from 1: cache holds A1, A2; your function reads 'A0', and "
+                 "A[0] is X, which your function gets as X"),
+    ("b[0]", False, "Layers count from 1: params holds b[1], b[2]; your function reads "
+                    "'b[0]', and layer 0 is the input X, which has no b"),
+])
+def test_layer_0_is_said_to_be_the_input_x(key, course_style, said):
+    net, X, Y = flower_net()
+
+    def hand(params, X, Y):
+        return {"W[1]": params[key]}
+
+    def backward_propagation(parameters, cache, X, Y):
+        return {"dW1": cache[key]}
+
+    with pytest.raises(RuntimeError) as caught:
+        nets.check_backprop(net, X, Y, hand=backward_propagation if course_style else hand)
+    assert said in str(caught.value) and "deeper net" not in str(caught.value), caught.value
