@@ -117,6 +117,9 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
         else:
             returned = _call(hand, label, params, X.copy(), Y.copy())
     scales, floors = _term_sizes(g, grads), _underflow_floors(g, grads)
+    kink_floors = _kink_residues(g, grads)
+    for name, residue in kink_floors.items():
+        floors[name] = floors.get(name, 0.0) + residue
     order = _backward_order(g, grads)
     rows = []
     for name in order:
@@ -130,6 +133,9 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
             continue
         value, dtype = _as_array(returned[name], labels.get(name, name), label)
         row = _compare(name, auto, value, tol, m, scales.get(name), floors.get(name), X.shape[0])
+        if name in kink_floors and row.verdict == OK and row.note.startswith("(near 0"):
+            row.note = (f"(A[{int(name[2:-1]) - 1}] is 0 at the kink, up to the rounding of "
+                        f"Z: both sides are round-off)")
         if row.verdict == WRONG and _within_rounding(auto, value, dtype,
                                                      scales.get(name), factor):
             # the formulas may be right: the digits are missing (float32 keeps about 7)
@@ -229,8 +235,9 @@ def _call(f: Callable, label: str, *args: Any, **kwargs: Any) -> Mapping[str, An
 def _key_hint(error: Exception, params: Any, course_style: bool) -> str:
     """For a KeyError of a parameter or cache name: why that key is not there.
     A layer the net does not have (``W3`` of a net of 2 layers) is said so,
-    whatever the names; the course's names (``params["W1"]``) in a
-    hand(params, X, Y), which gets the notes' names, say where those come from."""
+    whatever the names, and layer 0 (a loop from 0) is the input X; the course's
+    names (``params["W1"]``) in a hand(params, X, Y), which gets the notes'
+    names, say where those come from."""
     key = error.args[0] if isinstance(error, KeyError) and error.args else None
     if not isinstance(key, str):
         return ""
@@ -238,22 +245,36 @@ def _key_hint(error: Exception, params: Any, course_style: bool) -> str:
     if not found:
         return ""
     kind, layer = found.group(1), int(found.group(2) or found.group(3))
+    # the names the function gets: the course's W1 with its four parameters, else W[1]
+    names = (lambda l: f"{kind}{l}") if course_style else (lambda l: f"{kind}[{l}]")
     L = sum(1 for k in params if str(k).startswith("W")) if isinstance(params, Mapping) else 0
+    where = ("cache" if kind in "ZA" else "parameters") if course_style else \
+        ("the forward pass" if kind in "ZA" else "params")
+    listed = ", ".join(names(l) for l in range(1, L + 1)) or f"{kind}[1], ..."
+    held = f"{where} holds {listed}"
+    input_layer = ("A[0] is X, which your function gets as X" if kind == "A" else
+                   f"layer 0 is the input X, which has no {kind}")
+    if found.group(3) is not None and not course_style:
+        # the course's names in a hand(params, X, Y): the first thing to change
+        # the notes' name of that layer, or those of the layers there are
+        notes = f"'{kind}[{layer}]'" if not L or 1 <= layer <= L else listed
+        text = (f". A function of three parameters is called as hand(params, X, Y), with "
+                f"params keyed as the notes name them ({notes}); the "
+                f"course's names ('{key}') come with its four parameters, "
+                f"backward_propagation(parameters, cache, X, Y)")
+        if L and layer == 0:
+            return text + f"; and layers count from 1: {input_layer}"
+        if L and layer > L:
+            return text + f"; and this net has {L} layer{'s' if L != 1 else ''}, no layer {layer}"
+        return text
+    if L and layer == 0:
+        return (f". Layers count from 1: {held}; your function reads {key!r}, and "
+                f"{input_layer}")
     if L and not 1 <= layer <= L:
-        course_key = found.group(3) is not None
-        names = (lambda l: f"{kind}{l}") if course_key else (lambda l: f"{kind}[{l}]")
-        where = ("cache" if kind in "ZA" else "parameters") if course_style else \
-            ("the forward pass" if kind in "ZA" else "params")
-        return (f". The net has {L} layer{'s' if L != 1 else ''}: {where} holds "
-                f"{', '.join(names(l) for l in range(1, L + 1))}; your function reads "
-                f"{key!r}, a layer this net does not have (written for a deeper net? read "
-                f"L from the parameters, e.g. L = len(parameters) // 2)")
-    if found.group(3) is None or course_style:
-        return ""
-    return (f". A function of three parameters is called as hand(params, X, Y), with "
-            f"params keyed as the notes name them ('{kind}[{layer}]'); the course's "
-            f"names ('{key}') come with its four parameters, "
-            f"backward_propagation(parameters, cache, X, Y)")
+        return (f". The net has {L} layer{'s' if L != 1 else ''}: {held}; your "
+                f"function reads {key!r}, a layer this net does not have (written for a "
+                f"deeper net? read L from the parameters, e.g. L = len(parameters) // 2)")
+    return ""
 
 
 def _as_array(value: Any, name: str, who: str = "hand") -> tuple:
@@ -415,6 +436,27 @@ def _underflow_floors(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, fl
     About 1e-322 for the usual nets: it decides only where a gradient is that small."""
     added = UNDERFLOW_ROUNDINGS * UNDERFLOW
     return _abs_backprop(g, grads, lambda dA: np.full(dA.shape, added), added)
+
+
+def _kink_residues(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, float]:
+    """For each W[l+1] above a hidden Z[l] on relu's kink, how far its gradient
+    may move, in ∂J units, with A[l] = relu(Z[l]) off 0 by the rounding of a Z[l]
+    summed in another order (1e-17 where autograd's is exactly 0): ∂J/∂Z[l+1]
+    times those A[l] (``kinks.residues``). Only W[l+1] uses A[l]: the side of
+    g′ there is the kink's choice (``nets.kinks``)."""
+    L, out = _layers(g), {}
+    try:
+        values = {f"{k}[{l}]": g[f"{k}[{l}]"].data for l in range(1, L + 1) for k in "WbZA"}
+        values["A[0]"] = g["A[0]"].data
+        hidden = {l: _activation_of(g, l) for l in range(1, L)}
+        if any(act is None for act in hidden.values()):
+            return {}
+        with np.errstate(over="ignore", invalid="ignore"):
+            for l, residue in kinks.residues(values, hidden).items():
+                out[f"W[{l + 1}]"] = _norm(np.abs(grads[f"Z[{l + 1}]"]) @ residue.T)
+    except KeyError:
+        return {}
+    return out
 
 
 def _layers(g: Graph) -> int:

@@ -552,18 +552,22 @@ def _check(args: argparse.Namespace) -> int:
 
     hand = None if args.hand is None else load_function(args.hand)
     X, Y = _data(args)
+    caught: list = []
     try:
-        # numpy's warnings come from the learner's arithmetic (1/(1 - A2) where A2 is 1):
-        # caught, and said in one line under the report instead of raw on stderr
+        # RuntimeWarnings come from the learner's arithmetic (numpy's 1/(1 - A2) where A2
+        # is 1) or code: caught, and said in one line under the report, not raw on stderr
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
             # at b = 0 a b left out of Z = W A + b would not show
             report = check_backprop(_net(args, X, biases=True), X, Y, hand=hand, numerical=True)
-        numpy_warnings = _numpy_warnings(caught, args.hand)
+        warned = _warnings_line(caught, args.hand)
     except (RuntimeError, TypeError) as error:
         # the learner's function raised or returned no dict: their line, not a traceback
         if hand is None:
             raise
+        warned = _warnings_line(caught, args.hand)
+        if warned:   # on stdout, as under a report: stderr keeps its one error line
+            print(warned)
         where = where_it_failed(error.__cause__ or error, args.hand)
         # no traceback is printed here: the learner's own line stands in for it
         message = _one_line(error).replace("; see the traceback above", "")
@@ -573,15 +577,16 @@ def _check(args: argparse.Namespace) -> int:
     note = _round_off_note(report, args.scale)
     if note:
         print(note)
-    if numpy_warnings:
-        print(numpy_warnings)
+    if warned:
+        print(warned)
     return 0 if report.ok else FAILURE
 
 
-def _numpy_warnings(caught: list, spec: Optional[str]) -> str:
-    """One line for the RuntimeWarnings numpy gave while the check ran (the
-    learner's "divide by zero encountered in divide"), with where; other
-    warnings are shown again as Python would have shown them."""
+def _warnings_line(caught: list, spec: Optional[str]) -> str:
+    """One line for the RuntimeWarnings given while the check ran (numpy's
+    "divide by zero encountered in divide" in the learner's arithmetic, or the
+    learner's own), with where; other warnings are shown again as Python
+    would have shown them."""
     from nets.course import split_spec
 
     seen: List[str] = []
@@ -598,7 +603,7 @@ def _numpy_warnings(caught: list, spec: Optional[str]) -> str:
             seen.append(text)
     if not seen:
         return ""
-    return f"note: numpy warned while the check ran: {'; '.join(seen)}"
+    return f"note: warnings while the check ran: {'; '.join(seen)}"
 
 
 def _round_off_note(report, scale: float) -> str:

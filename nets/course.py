@@ -129,7 +129,8 @@ def check_signature(function: Callable, where: str) -> None:
                         f"the course's {COURSE_SIGNATURE}; got {type(function).__name__}")
     names = _positional(function)
     label = getattr(function, "__name__", None) or repr(function)
-    if names is not None and [n.lower() for n in names] == ["al", "y", "caches"]:
+    if names is not None and len(names) == 3 and names[0].lower() in ("al", "a_l") and \
+            names[1].lower() == "y" and names[2].lower() in ("caches", "cache"):
         # three parameters, as hand(params, X, Y), but not those: it would get params as AL
         raise TypeError(f"{where}: {label}({', '.join(names)}) is the course's L-layer "
                         f"backward, which takes the forward pass's output and caches; the "

@@ -284,9 +284,13 @@ class BackpropReport:
         """Wrong nodes whose hand value is autograd's gradient of another node
         (``{"dZ1": dA1}``): {node: the node whose gradient it is}."""
         c, out = self.context, {}
-        if c is None or self._explained:   # a slip that gives them all says more (g′ left out
-            return out                     # makes dZ[1] = dA[1] too)
+        if c is None:
+            return out
+        # a slip that gives a node says more (g′ left out makes dZ[1] = dA[1] too)
+        given = {n for members, each in self._slip_parts for n in members if each}
         for name in self._traced():
+            if name in given:
+                continue
             hand = self.row(name).hand
             if hand is None or not np.isfinite(hand).all():
                 continue
@@ -315,9 +319,24 @@ class BackpropReport:
             if hand is None or np.isfinite(hand).all():
                 continue
             per_sample = name[0] in "ZA" and hand.ndim == 2 and hand.shape[1] == columns.size
-            if not per_sample or not np.any(~np.isfinite(hand)[:, ~columns]):
+            if per_sample:
+                if not np.any(~np.isfinite(hand)[:, ~columns]):
+                    found.append(name)
+            elif self._non_finite_above(name) is not False:
                 found.append(name)
         return found
+
+    def _non_finite_above(self, name: str) -> Optional[bool]:
+        """For a W[l] or b[l]: whether a per-sample node above it (Z[k], A[k],
+        k >= l) came back with nan or inf; None when none came back. A finite
+        dZ[l] gives a finite dW[l]: a non-finite dW[l] under it is its own slip
+        (a division by 0), not the saturated A[L]'s."""
+        l, above = int(name[2:-1]), []
+        for r in self.rows:
+            if isinstance(r.name, str) and r.name[:2] in ("Z[", "A[") and r.hand is not None \
+                    and r.compared and r.hand_dtype is None and int(r.name[2:-1]) >= l:
+                above.append(not np.isfinite(r.hand).all())
+        return any(above) if above else None
 
     def _saturation_line(self, names: List[str]) -> str:
         c = self.context
@@ -352,8 +371,27 @@ class BackpropReport:
                 f"{'you' if self.labels else 'hand'} took {right:g} at {taken} of them "
                 f"(autograd and the notes take {left:g})")
         gained = self.kink.gained
-        return lines + [f"either side is right, so {diagnosis.join(map(self.label, gained))} "
-                        f"count{'s' if len(gained) == 1 else ''} as agreeing"]
+        lines.append(f"either side is right, so {diagnosis.join(map(self.label, gained))} "
+                     f"count{'s' if len(gained) == 1 else ''} as agreeing")
+        same = self._kink_slips
+        if same:   # the side taken may be no choice at all, but g′ forgotten there
+            what = "; ".join(self.text(slip.what) for slip in same)
+            lines.append(f"but {what} gives the same numbers here, as it takes the kink's "
+                         f"other side: check at a point off the kink (no Z = 0) too, "
+                         f"nets.testing.informative_case() is one")
+        return lines
+
+    @functools.cached_property
+    def _kink_slips(self) -> List[slips.Slip]:
+        """The slips in g′ at a layer on the kink that give every node the hand
+        returned, as the kink's sides it took do."""
+        c = self.context
+        if self.kink is None or c is None:
+            return []
+        layers = {l for l, _, _, taken in self.kink.layers() if taken}
+        return [slip for slip, _ in slips.explain(c.values, c.Y, c.hidden, c.L, self._given(),
+                                                  c.agree)
+                if slip.in_g_prime and (slip.layer in layers or slip.every_hidden_layer)]
 
     def _unknown_lines(self) -> List[str]:
         return (["unknown names (not nodes of the graph): "
@@ -407,6 +445,10 @@ class BackpropReport:
         hidden = [slip for slip, _ in slips.explain(c.values, c.Y, c.hidden, c.L, given, c.agree)
                   if not (self.m == 1 and "1/m" in slip.kind)
                   and _reaches(slip.nodes(c.L), given)]
+        # where the kink's other side made rows agree, a g′ slip that gives them is
+        # the likelier story: first, never among "and n more"
+        kink = self._kink_slips
+        hidden = [s for s in hidden if s in kink] + [s for s in hidden if s not in kink]
         if hidden:
             shown = "; ".join(self.text(slip.what) for slip in hidden[:SHOWN_SLIPS])
             more = len(hidden) - SHOWN_SLIPS
@@ -442,7 +484,8 @@ class BackpropReport:
             if origin.inferred:
                 text = f"first wrong at {where}{above}, not returned" if i == 0 else \
                     f"also wrong at {where}{above}, not returned, independently"
-            elif i > 0 and self._every_layer_slip():
+            elif i > 0 and (self._every_layer_slip()
+                            or set(origin.members) <= self._every_layer_nodes()):
                 text = f"also wrong at {where}: the same slip, made again there"
             else:
                 text = f"first wrong at {where}" if i == 0 else \
@@ -487,7 +530,31 @@ class BackpropReport:
         if self.context is None or not self._traced():
             return []
         c = self.context
-        return slips.explain(c.values, c.Y, c.hidden, c.L, given, c.agree)
+        return [(slip, grads) for slip, grads in
+                slips.explain(c.values, c.Y, c.hidden, c.L, given, c.agree)
+                if self._made_at_every_layer(slip, grads)]
+
+    def _made_at_every_layer(self, slip: slips.Slip, grads: Dict[str, np.ndarray]) -> bool:
+        """For a slip made at every hidden layer, whether the hand's numbers show it
+        at each of them, wherever it gives a part of them: its own node there
+        (dZ[l]; dA[l] for W[l+1] in place of W[l+1]ᵀ) comes out as the hand's, or,
+        that one not returned, dW[l] or db[l] does. A slip at some layers only
+        is then told layer by layer. Any other slip: True."""
+        if not slip.every_hidden_layer:
+            return True
+        c, given = self.context, self._given()
+
+        def fits(n: str) -> bool:
+            return n in grads and grads[n].shape == given[n].shape and \
+                c.agree(n, grads[n], given[n])
+
+        own = slip.nodes(c.L)
+        for l in range(1, c.L):
+            at = [n for n in own if int(n[2:-1]) == l and n in given]
+            first = at or [n for n in (f"W[{l}]", f"b[{l}]") if n in given]
+            if at and not all(fits(n) for n in at) or first and not any(fits(n) for n in first):
+                return False
+        return True
 
     def _one_error(self, origin: diagnosis.Origin) -> str:
         """Whether the numbers show the wrong nodes of an inferred origin (traced
@@ -538,14 +605,7 @@ class BackpropReport:
         if explained:
             return self._slip_text(explained, self._traced())
         lines, named = [], False
-        parts: List[tuple] = []   # (wrong nodes, the slips that give them)
-        for origin in found:
-            if self._one_error(origin) != SHOWN:   # not shown to be one error: by parts
-                parts += self._parts(origin.members)
-            elif len(found) > 1:   # independent errors: one slip each, right nodes kept right
-                parts.append((origin.members,
-                               self._explain(self._given([*origin.members, *self._right()]))))
-        for members, each in parts:
+        for members, each in self._slip_parts:
             named = named or bool(each)
             lines += self._slip_text(each, members) or [
                 f"no classic slip gives {diagnosis.join(map(self.label, members))}"]
@@ -553,6 +613,40 @@ class BackpropReport:
             lines = ["no classic slip (a missing 1/m, A for g′(Z), 1 − Z² for 1 − A², "
                      "a transpose, a lost keepdims, a sign) gives these numbers"]
         return lines
+
+    @functools.cached_property
+    def _slip_parts(self) -> List[tuple]:
+        """``[(wrong nodes, the slips that give them)]``: all the traced nodes and
+        the slips that give every one, or, when none does, by parts: each
+        independent error's, and those of a group not shown to be one error."""
+        found = self._origins()
+        if self.context is None or not found:
+            return []
+        if self._explained:
+            return [(self._traced(), self._explained)]
+        parts: List[tuple] = []   # (wrong nodes, the slips that give them)
+        for origin in found:
+            if self._one_error(origin) != SHOWN:   # not shown to be one error: by parts
+                parts += self._parts(origin.members)
+            elif len(found) > 1:   # independent errors: one slip each, right nodes kept right
+                parts.append((origin.members,
+                              self._explain(self._given([*origin.members, *self._right()]))))
+        # one slip made at every hidden layer gives a part at each layer: one part
+        merged: List[tuple] = []
+        for members, each in parts:
+            same = next((p for p in merged if len(each) == 1 and len(p[1]) == 1
+                         and each[0][0].every_hidden_layer and p[1][0][0] == each[0][0]), None)
+            if same is None:
+                merged.append((list(members), each))
+            else:
+                same[0].extend(n for n in members if n not in same[0])
+        order = [r.name for r in self.rows]
+        return [(sorted(members, key=order.index), each) for members, each in merged]
+
+    def _every_layer_nodes(self) -> set:
+        """The wrong nodes a slip made at every hidden layer gives (``_slip_parts``)."""
+        return {n for members, each in self._slip_parts for n in members
+                if len(each) == 1 and each[0][0].every_hidden_layer}
 
     def _parts(self, members: List[str]) -> List[tuple]:
         """Split wrong nodes that need not share one error into parts each

@@ -65,6 +65,8 @@ _FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "layer no 1/m": "Wb", "dW no
 _HIDDEN_KINDS = frozenset({"g is A", "W not transposed", "g' of A", "no g'", "g' from A on Z",
                            "square forgotten", "other slope", "parentheses",
                            "alpha dropped"})
+# Of those, the slips in g′(Z[l]) itself (a kink's side is a choice of g′ too)
+_G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,11 @@ class Slip:
         layers = [self.layer] if self.layer else range(1, L) if self.every_hidden_layer \
             else range(1, L + 1)
         return frozenset(f"{k}[{l}]" for k in kinds for l in layers)
+
+    @property
+    def in_g_prime(self) -> bool:
+        """A slip in a hidden layer's g′(Z[l]) (left out, A for it, ...)."""
+        return self.kind in _G_PRIME_KINDS
 
     @property
     def every_hidden_layer(self) -> bool:
@@ -121,19 +128,27 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
                   for kind, what, formula in _LAYER_SLIPS]
         if l < L:
             found += [Slip(kind, l, _text(what, l), _text(formula, l))
-                      for kind, what, formula in _hidden_slips(hidden[l].name)]
+                      for kind, what, formula in _hidden_slips(hidden[l])]
     # one helper (relu_backward) or one loop body for every hidden layer: its slip
     # is at each of them, which no slip at one layer reproduces
     names = {hidden[l].name for l in range(1, L)}
     if L >= 3 and len(names) == 1:
+        # a leaky relu's α may differ by layer: a relu′ slip shows where one is not 0
+        act = max((hidden[l] for l in range(1, L)), key=_negative_slope)
         found += [Slip(kind, 0, f"{what}, at every hidden layer", formula)
-                  for kind, what, formula in _hidden_slips(names.pop())]
+                  for kind, what, formula in _hidden_slips(act)]
     return found
 
 
-def _hidden_slips(g: str) -> List[Tuple[str, str, str]]:
-    """The slips of a hidden layer l with activation ``g``, in the notes'
+def _negative_slope(act: activations.Activation) -> float:
+    """g′ where z < 0: leaky relu's α (0 for relu)."""
+    return float(act.g_prime(np.array([-1.0]))[0])
+
+
+def _hidden_slips(act: activations.Activation) -> List[Tuple[str, str, str]]:
+    """The slips of a hidden layer l with activation ``act``, in the notes'
     notation with ``[l]``: (kind, what went wrong, the formula as the learner has it)."""
+    g = act.name
     upstream = "W[l+1]ᵀ dZ[l+1]"
     found = [("g is A", f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}",
               f"dZ[l] = {upstream} * A[l]"),
@@ -150,7 +165,8 @@ def _hidden_slips(g: str) -> List[Tuple[str, str, str]]:
         if g in forms:
             wrong, right = forms[g]
             found.append((kind, f"{wrong} in place of {right}", f"dZ[l] = {upstream} * ({wrong})"))
-    if g == "leaky_relu":   # the relu it resembles: no slope α where Z[l] <= 0
+    # the relu it resembles: no slope α where Z[l] <= 0 (with α = 0 it IS relu: no slip)
+    if g == "leaky_relu" and _negative_slope(act) != 0.0:
         found.append(("alpha dropped", "relu′ (0 where Z[l] ≤ 0) in place of leaky relu′ (α there)",
                       f"dZ[l] = {upstream} * (Z[l] > 0)"))
     if g in _PARENTHESES:

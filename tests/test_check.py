@@ -892,3 +892,75 @@ def test_a_value_under_another_nodes_key_is_named_as_swapped_keys():
     assert report.mismatches == ["Z[1]"], str(report)
     assert "hand's Z[1] equals autograd's A[1]: swapped keys?" in text, text
     assert "no classic slip" not in text, text
+
+
+def test_no_swapped_keys_line_for_a_node_a_slip_gives_among_two_slips():
+    # g′ left out makes dZ[1] equal dA[1]; with a second slip (db[2] without 1/m)
+    # no one slip gives every node, but one gives Z[1]: no "swapped keys?" there
+    from nets.testing import informative_case
+    net, X, Y = informative_case("tanh", 1)
+
+    def two_slips(params, X, Y):
+        grads = net.backprop(X, Y)
+        dZ1 = params["W[2]"].T @ grads["Z[2]"]   # g′(Z1) left out
+        m = X.shape[1]
+        return {"Z[2]": grads["Z[2]"], "W[2]": grads["W[2]"], "b[2]": grads["b[2]"] * m,
+                "Z[1]": dZ1, "W[1]": dZ1 @ X.T / m, "b[1]": dZ1.sum(axis=1, keepdims=True) / m}
+
+    text = nets.check_backprop(net, X, Y, hand=two_slips).diagnosis()
+    assert "likely slip: g′(Z[1]) left out" in text, text
+    assert "likely slip: db[2] without the 1/m" in text, text
+    assert "swapped" not in text, text
+
+
+def test_an_inf_of_its_own_under_finite_dZ_is_not_blamed_on_a_saturated_output():
+    # 2 of 6 samples saturate A[2]; db[1] divides by m − m = 0 while dZ[1] is finite
+    from nets.testing import informative_case
+    net, X, Y = informative_case("tanh", 1)
+    net.params["W[2]"] = net.params["W[2]"] * 400
+
+    def divides_by_0(params, X, Y):
+        grads = net.backprop(X, Y)
+        with np.errstate(divide="ignore"):
+            db1 = grads["Z[1]"].sum(axis=1, keepdims=True) / (X.shape[1] - X.shape[1])
+        return {**{k: v for k, v in grads.items() if k[0] in "ZWb"}, "b[1]": db1}
+
+    report = nets.check_backprop(net, X, Y, hand=divides_by_0)
+    A2 = report.context.values["A[2]"]
+    assert np.any((A2 == 0) | (A2 == 1)), "the case lost its saturated samples"
+    assert report.mismatches == ["b[1]"], str(report)
+    assert "holds nan or inf" not in report.diagnosis(), str(report)
+
+
+def test_course_names_in_a_hand_of_three_parameters_are_named_before_missing_layers():
+    net, X, Y = flower_net()   # two layers
+
+    def hand(params, X, Y):
+        return {"W[1]": params["W3"]}
+
+    with pytest.raises(RuntimeError) as caught:
+        nets.check_backprop(net, X, Y, hand=hand)
+    message = str(caught.value)
+    assert "notes name them (W[1], W[2]); the course's names ('W3') come with its four " \
+        "parameters" in message and "this net has 2 layers, no layer 3" in message, message
+    assert "holds W1, W2" not in message, message
+
+
+@pytest.mark.parametrize("key, course_style, said", [
+    ("A0", True, "Layers count from 1: cache holds A1, A2; your function reads 'A0', and "
+                 "A[0] is X, which your function gets as X"),
+    ("b[0]", False, "Layers count from 1: params holds b[1], b[2]; your function reads "
+                    "'b[0]', and layer 0 is the input X, which has no b"),
+])
+def test_layer_0_is_said_to_be_the_input_x(key, course_style, said):
+    net, X, Y = flower_net()
+
+    def hand(params, X, Y):
+        return {"W[1]": params[key]}
+
+    def backward_propagation(parameters, cache, X, Y):
+        return {"dW1": cache[key]}
+
+    with pytest.raises(RuntimeError) as caught:
+        nets.check_backprop(net, X, Y, hand=backward_propagation if course_style else hand)
+    assert said in str(caught.value) and "deeper net" not in str(caught.value), caught.value

@@ -224,7 +224,7 @@ def test_the_courses_dA2_at_a_saturated_output_is_explained_without_numpy_warnin
     assert "dA2 holds nan or inf (yours) where A2 is exactly 0 or 1 in float64" in out, out
     assert "compute dZ2 = A2 − Y directly" in out and "no classic slip" not in out, out
     # "in divide" or, with older numpy, "in true_divide"
-    assert re.fullmatch(r"note: numpy warned while the check ran: divide by zero encountered "
+    assert re.fullmatch(r"note: warnings while the check ran: divide by zero encountered "
                         r"in \w+ \(mywork.py line 6\); invalid value encountered in \w+ "
                         r"\(mywork.py line 6\)", out.splitlines()[-1]), out
 
@@ -233,4 +233,26 @@ def test_the_courses_dA2_at_scale_1_agrees(tmp_path):
     path = write(tmp_path, COURSE_DA2)
     code, out, err = check("--hand", str(path))
     assert (code, err) == (0, ""), out + err
-    assert "numpy warned" not in out, out
+    assert "warnings while the check ran" not in out, out
+
+
+def test_the_learners_own_warning_is_not_said_to_be_numpys(tmp_path):
+    source = course_code.source().replace(
+        "    m = X.shape[1]", "    import warnings\n    warnings.warn('my note', RuntimeWarning)\n"
+        "    m = X.shape[1]", 1)
+    code, out, err = check("--hand", str(write(tmp_path, source)))
+    assert (code, err) == (0, ""), out + err
+    assert "numpy" not in out.splitlines()[-1], out
+    assert re.fullmatch(r"note: warnings while the check ran: my note \(mywork.py line \d+\)",
+                        out.splitlines()[-1]), out
+
+
+def test_warnings_before_a_raise_are_said_and_stderr_keeps_one_line(tmp_path):
+    source = course_code.source().replace(
+        "    m = X.shape[1]", "    m = X.shape[1]\n    np.log(-X[:1, :1])", 1).replace(
+        "np.dot(W2.T, dZ2)", "np.dot(W2, dZ2)")
+    code, out, err = check("--hand", str(write(tmp_path, source)))
+    assert code == 1, out + err
+    assert "backward_propagation raised ValueError" in one_error_line(err), err
+    assert re.fullmatch(r"note: warnings while the check ran: invalid value encountered in log "
+                        r"\(mywork.py line \d+\)", out.strip()), out

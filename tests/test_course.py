@@ -317,3 +317,12 @@ def test_a_slip_in_every_dW_db_is_one_error_also_when_the_right_dZ2_comes_back()
     assert report.diagnosis().splitlines() == [
         "first wrong at dW2, db2, dW1 and db1, in their own formulas: one slip gives them all",
         COURSE_SLIPS["missing 1/m"][1][1]], str(report)
+
+
+@pytest.mark.parametrize("signature", ["AL, Y, cache", "A_L, Y, caches", "al, y, Caches"])
+def test_the_l_layer_backward_is_refused_under_its_usual_spellings(signature):
+    namespace = {}
+    exec(f"def L_model_backward({signature}):\n    return {{}}\n", namespace)
+    net, X, Y = flower_net()
+    with pytest.raises(TypeError, match=r"is the course's L-layer backward"):
+        nets.check_backprop(net, X, Y, hand=namespace["L_model_backward"])

@@ -350,3 +350,66 @@ def test_a_slip_at_one_hidden_layer_of_a_deep_net_is_not_said_to_be_at_every_one
 
     text = nets.check_backprop(net, X, Y, hand=one_layer).diagnosis()
     assert "likely slip: 1 − Z[2]² in place of 1 − A[2]²" in text and "every" not in text, text
+
+
+def test_relu_for_a_leaky_relu_of_alpha_0_is_no_slip():
+    # leaky relu with α = 0 is relu: no point can show relu′ written for it
+    for layers in (1, 3):
+        net, X, Y = informative_case(nets.activations.get("leaky_relu", alpha=0.0), layers)
+        kinds = [s.kind for s in slips.slips(net.L, hidden_of(net))]
+        assert "alpha dropped" not in kinds, kinds
+        text = str(nets.check_backprop(net, X, Y))
+        assert "leaky relu′" not in text, text
+
+
+def layers_hand(activation, slope, layers, returned="ZWb", extra=None):
+    """The loop of ``loop_hand`` with the slip ``slope(Z, A)`` at the hidden ``layers``
+    only (the right g′ elsewhere); ``extra(grads)`` adds a second slip."""
+    g = nets.activations.get(activation)
+
+    def hand(params, X, Y):
+        L, m, A, Z = len(params) // 2, X.shape[1], {0: X}, {}
+        for l in range(1, L + 1):
+            Z[l] = params[f"W[{l}]"] @ A[l - 1] + params[f"b[{l}]"]
+            A[l] = nets.activations.sigmoid(Z[l]) if l == L else g.g(Z[l])
+        grads, dZ = {}, A[L] - Y
+        for l in range(L, 0, -1):
+            grads.update({f"Z[{l}]": dZ, f"W[{l}]": dZ @ A[l - 1].T / m,
+                          f"b[{l}]": dZ.sum(axis=1, keepdims=True) / m})
+            if l > 1:
+                k = l - 1
+                dZ = params[f"W[{l}]"].T @ dZ * (slope(Z[k], A[k]) if k in layers
+                                                 else g.g_prime(Z[k]))
+        if extra:
+            extra(grads, m)
+        return {k: v for k, v in grads.items() if k[0] in returned}
+    return hand
+
+
+@pytest.mark.parametrize("returned", ["ZWb", "Wb"])
+@pytest.mark.parametrize("slip", ["no g'", "g is A"])
+def test_a_slip_at_some_hidden_layers_is_not_said_to_be_at_every_one(slip, returned):
+    # layers 2 and 3 of 3: layer 1 is right, so no "at every hidden layer", and
+    # nothing sends the learner to layer 1 as that slip's
+    slope = (lambda Z, A: 1.0) if slip == "no g'" else (lambda Z, A: A)
+    report = nets.check_backprop(*informative_case("tanh", 3),
+                                 hand=layers_hand("tanh", slope, {2, 3}, returned))
+    text = report.diagnosis()
+    assert "every hidden layer" not in text and "made again" not in text, text
+    assert all(s.layer != 0 for s in report.likely_slips()), text
+
+
+def test_a_slip_at_every_layer_with_a_second_slip_is_named_once_and_not_independent():
+    # g′ left out at every hidden layer, and db[1] without its 1/m
+    def no_one_over_m(grads, m):
+        grads["b[1]"] = grads["b[1]"] * m
+
+    report = nets.check_backprop(*informative_case("tanh", 3),
+                                 hand=layers_hand("tanh", lambda Z, A: 1.0, {1, 2, 3},
+                                                  extra=no_one_over_m))
+    lines = report.diagnosis().splitlines()
+    named = [line for line in lines if "at every hidden layer" in line]
+    assert len(named) == 1 and named[0].startswith("likely slip: g′(Z[l]) left out"), lines
+    assert "also wrong at Z[2]: the same slip, made again there" in lines, lines
+    assert "also wrong at Z[1]: the same slip, made again there" in lines, lines
+    assert not any("swapped" in line for line in lines), lines
