@@ -292,21 +292,7 @@ def test_a_second_error_below_a_returned_first_one_is_never_said_to_follow(case,
 
 def loop_hand(activation, slope):
     """A learner's L-layer loop whose g′ is ``slope(Z, A)`` at every hidden layer."""
-    g = nets.activations.get(activation)
-
-    def hand(params, X, Y):
-        L, m, A, Z = len(params) // 2, X.shape[1], {0: X}, {}
-        for l in range(1, L + 1):
-            Z[l] = params[f"W[{l}]"] @ A[l - 1] + params[f"b[{l}]"]
-            A[l] = nets.activations.sigmoid(Z[l]) if l == L else g.g(Z[l])
-        grads, dZ = {}, A[L] - Y
-        for l in range(L, 0, -1):
-            grads[f"W[{l}]"] = dZ @ A[l - 1].T / m
-            grads[f"b[{l}]"] = dZ.sum(axis=1, keepdims=True) / m
-            if l > 1:
-                dZ = params[f"W[{l}]"].T @ dZ * slope(Z[l - 1], A[l - 1])
-        return grads
-    return hand
+    return layers_hand(activation, slope, None, returned="Wb")
 
 
 LOOP_SLIPS = {   # activation, g′ as the loop writes it, the slip's text
@@ -363,8 +349,9 @@ def test_relu_for_a_leaky_relu_of_alpha_0_is_no_slip():
 
 
 def layers_hand(activation, slope, layers, returned="ZWb", extra=None):
-    """The loop of ``loop_hand`` with the slip ``slope(Z, A)`` at the hidden ``layers``
-    only (the right g′ elsewhere); ``extra(grads)`` adds a second slip."""
+    """A learner's L-layer loop with the slip ``slope(Z, A)`` at the hidden ``layers``
+    (None: every one) and the right g′ elsewhere, returning the nodes whose
+    letters are in ``returned``; ``extra(grads, m)`` adds a second slip."""
     g = nets.activations.get(activation)
 
     def hand(params, X, Y):
@@ -378,8 +365,8 @@ def layers_hand(activation, slope, layers, returned="ZWb", extra=None):
                           f"b[{l}]": dZ.sum(axis=1, keepdims=True) / m})
             if l > 1:
                 k = l - 1
-                dZ = params[f"W[{l}]"].T @ dZ * (slope(Z[k], A[k]) if k in layers
-                                                 else g.g_prime(Z[k]))
+                dZ = params[f"W[{l}]"].T @ dZ * (slope(Z[k], A[k]) if layers is None
+                                                 or k in layers else g.g_prime(Z[k]))
         if extra:
             extra(grads, m)
         return {k: v for k, v in grads.items() if k[0] in returned}
