@@ -233,9 +233,9 @@ class Tensor:
             out.parents, out.op, out.op_params, out._unrecorded_op = (), None, None, op
             if value.base is not None or any(value is p._data for p in parents):
                 # a view of an input's memory (transpose, reshape, identity): a leaf's
-                # data is its array itself, so writing it would write the input's
-                out._data = value = value.view()
-                value.flags.writeable = False
+                # data is its array itself, so a write into it would reach the input,
+                # unseen by the graphs that read it. Its own copy instead.
+                out._data = value = value.copy()
         else:
             out.parents = parents
             for p in parents:
@@ -492,9 +492,8 @@ class Tensor:
                     f"not run backward yet. Run that backward first, or give the tensor a "
                     f"new array (t.data = t.data {symbol[0]} ...), which that graph will refuse")
             raise ValueError(f"{symbol} on {describe(self)}: its data array is read-only (an "
-                             f"array given read-only, an op result's value shared by "
-                             f"as_tensor, or a view of another tensor's memory made under "
-                             f"no_grad); give it a new one: t.data = t.data {symbol[0]} ...")
+                             f"array given read-only, or an op result's value shared by "
+                             f"as_tensor); give it a new one: t.data = t.data {symbol[0]} ...")
         ufunc(self._data, value, out=self._data)
         self._version += 1
         return self
