@@ -117,9 +117,6 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
         else:
             returned = _call(hand, label, params, X.copy(), Y.copy())
     scales, floors = _term_sizes(g, grads), _underflow_floors(g, grads)
-    kink_floors = _kink_residues(g, grads)
-    for name, residue in kink_floors.items():
-        floors[name] = floors.get(name, 0.0) + residue
     order = _backward_order(g, grads)
     rows = []
     for name in order:
@@ -133,9 +130,6 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
             continue
         value, dtype = _as_array(returned[name], labels.get(name, name), label)
         row = _compare(name, auto, value, tol, m, scales.get(name), floors.get(name), X.shape[0])
-        if name in kink_floors and row.verdict == OK and row.note.startswith("(near 0"):
-            row.note = (f"(A[{int(name[2:-1]) - 1}] is 0 at the kink, up to the rounding of "
-                        f"Z: both sides are round-off)")
         if row.verdict == WRONG and _within_rounding(auto, value, dtype,
                                                      scales.get(name), factor):
             # the formulas may be right: the digits are missing (float32 keeps about 7)
@@ -436,27 +430,6 @@ def _underflow_floors(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, fl
     About 1e-322 for the usual nets: it decides only where a gradient is that small."""
     added = UNDERFLOW_ROUNDINGS * UNDERFLOW
     return _abs_backprop(g, grads, lambda dA: np.full(dA.shape, added), added)
-
-
-def _kink_residues(g: Graph, grads: Mapping[str, np.ndarray]) -> Dict[str, float]:
-    """For each W[l+1] above a hidden Z[l] on relu's kink, how far its gradient
-    may move, in ∂J units, with A[l] = relu(Z[l]) off 0 by the rounding of a Z[l]
-    summed in another order (1e-17 where autograd's is exactly 0): ∂J/∂Z[l+1]
-    times those A[l] (``kinks.residues``). Only W[l+1] uses A[l]: the side of
-    g′ there is the kink's choice (``nets.kinks``)."""
-    L, out = _layers(g), {}
-    try:
-        values = {f"{k}[{l}]": g[f"{k}[{l}]"].data for l in range(1, L + 1) for k in "WbZA"}
-        values["A[0]"] = g["A[0]"].data
-        hidden = {l: _activation_of(g, l) for l in range(1, L)}
-        if any(act is None for act in hidden.values()):
-            return {}
-        with np.errstate(over="ignore", invalid="ignore"):
-            for l, residue in kinks.residues(values, hidden).items():
-                out[f"W[{l + 1}]"] = _norm(np.abs(grads[f"Z[{l + 1}]"]) @ residue.T)
-    except KeyError:
-        return {}
-    return out
 
 
 def _layers(g: Graph) -> int:

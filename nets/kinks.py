@@ -19,7 +19,7 @@ import numpy as np
 
 from nets import activations, slips
 
-__all__ = ["KinkSides", "KinkChoice", "kink_entries", "residues", "choose", "sides"]
+__all__ = ["KinkSides", "KinkChoice", "kink_entries", "choose", "sides"]
 
 # |Z| within this many roundings of the size of its terms (|W| |A| + |b|): on the kink
 ROUNDINGS = 64
@@ -57,15 +57,6 @@ def kink_entries(values: Mapping[str, np.ndarray],
                  hidden: Mapping[int, activations.Activation]) -> Dict[int, np.ndarray]:
     """For each hidden layer whose g has a kink, the entries of Z[l] on it
     (a boolean mask); layers with none are left out."""
-    return {l: r > 0 for l, r in residues(values, hidden).items()}
-
-
-def residues(values: Mapping[str, np.ndarray],
-             hidden: Mapping[int, activations.Activation]) -> Dict[int, np.ndarray]:
-    """For each hidden layer whose g has a kink, how far from 0 a hand's Z[l]
-    may land at each kink entry (0 elsewhere), by the rounding of its sum: so
-    how large its A[l] = g(Z[l]) may be there (|g(z)| <= |z| on a kink at 0).
-    Layers with no entry on the kink are left out."""
     found = {}
     for l, act in hidden.items():
         if sides(act) is None:
@@ -73,10 +64,9 @@ def residues(values: Mapping[str, np.ndarray],
         Z = values[f"Z[{l}]"]
         size = np.abs(values[f"W[{l}]"]) @ np.abs(values[f"A[{l - 1}]"]) \
             + np.abs(values[f"b[{l}]"])
-        bound = ROUNDINGS * np.finfo(np.float64).eps * size
-        mask = np.abs(Z) <= bound
+        mask = np.abs(Z) <= ROUNDINGS * np.finfo(np.float64).eps * size
         if mask.any():
-            found[l] = np.where(mask, np.maximum(bound, _TINY), 0.0)
+            found[l] = mask
     return found
 
 
