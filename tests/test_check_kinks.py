@@ -137,3 +137,23 @@ def test_a_hand_on_autograds_side_of_the_kink_gets_no_g_prime_line():
     # autograd's side (0) is no slip's: nothing to warn about at the kink
     report = nets.check_backprop(*zero_case())   # the net's own backprop: relu′(0) = 0
     assert report.ok and "but g′" not in str(report), report
+
+
+@pytest.mark.parametrize("slip", ["no 1/m", "sign"])
+def test_a_large_unit_on_the_kink_excuses_no_slip_in_the_other_units_dw(slip):
+    # One unit of W[1] ~ 1e10 sits on the kink (Z = 0 exactly, A = 0): its rounding
+    # must not stand for the other units' dW[2] entries, where the slip is
+    net = TwoLayerNet(2, 3, activation="relu", init="zeros")
+    net.params = {"W[1]": np.array([[1e10, -1e10], [2e-4, 1e-4], [-1e-4, 3e-4]]),
+                  "b[1]": np.zeros((3, 1)), "W[2]": np.array([[0.5, 1.0, -1.0]]),
+                  "b[2]": np.array([[0.1]])}
+    X, Y = np.array([[1.0, 2, 3, 0.5], [1.0, 2, 3, 0.5]]), np.array([[1.0, 0, 1, 0]])
+
+    def hand(p, X, Y):
+        m = X.shape[1]
+        A1 = np.maximum(p["W[1]"] @ X + p["b[1]"], 0)
+        dZ2 = 1 / (1 + np.exp(-(p["W[2]"] @ A1 + p["b[2]"]))) - Y
+        dW2 = dZ2 @ A1.T if slip == "no 1/m" else -(dZ2 @ A1.T) / m
+        return {"Z[2]": dZ2, "W[2]": dW2}
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    assert report.mismatches == ["W[2]"], str(report)
