@@ -234,8 +234,10 @@ class Tensor:
             if value.base is not None or any(value is p._data for p in parents):
                 # a view of an input's memory (transpose, reshape, identity): a leaf's
                 # data is its array itself, so a write into it would reach the input,
-                # unseen by the graphs that read it. Its own copy instead.
+                # unseen by the graphs that read it. Its own copy instead, read-only:
+                # an update written through it (flat -= ...) would change nothing
                 out._data = value = value.copy()
+                value.flags.writeable = False
         else:
             out.parents = parents
             for p in parents:
@@ -492,8 +494,10 @@ class Tensor:
                     f"not run backward yet. Run that backward first, or give the tensor a "
                     f"new array (t.data = t.data {symbol[0]} ...), which that graph will refuse")
             raise ValueError(f"{symbol} on {describe(self)}: its data array is read-only (an "
-                             f"array given read-only, or an op result's value shared by "
-                             f"as_tensor); give it a new one: t.data = t.data {symbol[0]} ...")
+                             f"array given read-only, an op result's value shared by "
+                             f"as_tensor, or a copy that x.T or x.reshape(...) made under "
+                             f"no_grad: update x itself); give it a new one: "
+                             f"t.data = t.data {symbol[0]} ...")
         ufunc(self._data, value, out=self._data)
         self._version += 1
         return self

@@ -357,7 +357,9 @@ def test_a_view_made_under_no_grad_is_a_copy_that_cannot_write_the_tensor_it_vie
     before = A.data.copy()
     with mg.no_grad():
         P = view(A)
-    P += 1.0
+    with pytest.raises(ValueError, match=r"a copy that x.T or x.reshape\(...\) made under "
+                                         r"no_grad: update x itself"):
+        P += 1.0   # an update through a copy would change nothing: refused, not lost
     assert np.array_equal(A.data, before) and not np.shares_memory(P.data, A.data)
     J.backward()
     np.testing.assert_allclose(W.grad, (1 - before ** 2) @ np.array([[1.0, 2.0]]), rtol=1e-15)
