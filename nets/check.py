@@ -199,6 +199,7 @@ def _fn_name(f: Callable) -> str:
 def _call(f: Callable, label: str, *args: Any, **kwargs: Any) -> Mapping[str, Any]:
     # as the function names them: parameters {W1 (4, 2), ...} for the course's
     course_style = isinstance(f, CourseBackprop)
+    errors = np.geterr()   # a np.seterr in the function is its own, not the check's after it
     try:
         out = f(*args, **kwargs)
     except SystemExit as error:   # exit() in the function: never a silent end of the check
@@ -217,6 +218,8 @@ def _call(f: Callable, label: str, *args: Any, **kwargs: Any) -> Mapping[str, An
                            f"(called with {given}X {X.shape}, Y {Y.shape})"
                            f"{_key_hint(error, args[0], course_style)}; "
                            f"see the traceback above") from error
+    finally:
+        np.seterr(**errors)
     if not isinstance(out, Mapping):
         example = "{'dW1': dW1, 'db1': db1, ...}" if course_style else \
             "{'W[1]': dW1, 'b[1]': db1}"

@@ -964,3 +964,19 @@ def test_layer_0_is_said_to_be_the_input_x(key, course_style, said):
     with pytest.raises(RuntimeError) as caught:
         nets.check_backprop(net, X, Y, hand=backward_propagation if course_style else hand)
     assert said in str(caught.value) and "deeper net" not in str(caught.value), caught.value
+
+
+@pytest.mark.parametrize("setting", ["raise", "warn"])
+def test_a_np_seterr_in_the_hand_does_not_reach_the_checks_own_arithmetic(setting):
+    # np.seterr(all="raise") made the check's own sums raise FloatingPointError on an
+    # underflow; "warn" made them warn as if the learner's arithmetic did
+    net, X, Y = nets.testing.informative_case("tanh")
+    before = np.geterr()
+
+    def hand(params, X, Y):
+        np.seterr(all=setting)
+        return {"W[2]": net.backprop(X, Y)["W[2]"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = nets.check_backprop(net, X, Y, hand=hand)
+    assert report.ok and np.geterr() == before, str(report)
