@@ -258,8 +258,7 @@ class BackpropReport:
         if saturated:
             lines.append(self._saturation_line(saturated))
         swapped = self._swapped()
-        lines += [f"{self._whose()} {self.label(n)} equals autograd's {self.label(other)}: "
-                  f"swapped keys?" for n, other in swapped.items()]
+        lines += [self._swapped_line(n, other) for n, other in swapped.items()]
         if not set(self._traced()) <= set(saturated) | set(swapped):
             lines += self._slip_lines(found)
         lines += self._unknown_lines()
@@ -279,6 +278,13 @@ class BackpropReport:
 
     def _whose(self) -> str:
         return "your" if self.labels else "hand's"
+
+    def _swapped_line(self, name: str, other: str) -> str:
+        line = f"{self._whose()} {self.label(name)} equals autograd's {self.label(other)}: "
+        layer = name[1:] if name[0] == "Z" else None
+        if layer and other == f"A{layer}":   # dZ[l] = dA[l]: what a g′ left out gives too
+            return line + self.text(f"g′(Z{layer}) left out, or swapped keys?")
+        return line + "swapped keys?"
 
     def _swapped(self) -> Dict[str, str]:
         """Wrong nodes whose hand value is autograd's gradient of another node
