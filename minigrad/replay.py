@@ -450,9 +450,13 @@ def _laid_out_as(value: np.ndarray, alloc: Allocator) -> Callable[..., np.ndarra
 
 
 def _leaf_value(value: Any, name: str) -> np.ndarray:
-    """A value given to ``replay`` for a leaf, as float64, or an error naming the leaf."""
+    """A value given to ``replay`` for a leaf, as a float64 array in C order (as
+    the tape keeps its leaves, also when it records again), or an error naming
+    the leaf."""
     try:
-        return _as_float64(value.data if isinstance(value, Tensor) else value)
+        array = _as_float64(value.data if isinstance(value, Tensor) else value)
+        # not np.ascontiguousarray, which makes a 0-d array 1-d
+        return array if array.flags.c_contiguous else array.copy(order="C")
     except (TypeError, ValueError) as error:
         raise type(error)(f"replay: the value for {name}: {error}") from None
 

@@ -571,3 +571,16 @@ def test_a_tape_refuses_a_leaf_not_laid_out_in_c_order_and_fit_copies_its_parame
     a.params = {k: np.asfortranarray(v) for k, v in a.params.items()}
     replay = a.fit(X, Y, iterations=5, learning_rate=1.0, method="replay")
     assert replay == b.fit(X, Y, iterations=5, learning_rate=1.0, method="autograd")
+
+
+def test_a_new_shape_given_in_fortran_order_records_again_as_c_ordered_values():
+    # the tape keeps its leaves C-ordered: a Fortran-ordered value of a new shape,
+    # which records again, is taken as such a copy, and eager on it agrees
+    W = mg.tensor(np.ones((2, 3)), requires_grad=True)
+    tape = mg.record(lambda: mg.tanh(W @ mg.tensor(np.ones((W.shape[1], 2)))).sum(), [W])
+    value = np.asfortranarray(np.random.RandomState(0).randn(4, 5))
+    J = tape.replay(value)
+    V = mg.tensor(value, requires_grad=True)   # tensor() copies in C order
+    eager = mg.tanh(V @ mg.tensor(np.ones((5, 2)))).sum()
+    eager.backward()
+    assert J == eager.item() and np.array_equal(tape.grads[0], V.grad)
