@@ -315,8 +315,7 @@ class BackpropReport:
         c = self.context
         if c is None:
             return []
-        A = c.values[f"A[{c.L}]"]
-        columns = np.any((A == 0.0) | (A == 1.0), axis=0)
+        columns = self._saturated_samples()
         if not columns.any():
             return []
         found = []
@@ -344,11 +343,15 @@ class BackpropReport:
                 above.append(not np.isfinite(r.hand).all())
         return any(above) if above else None
 
+    def _saturated_samples(self) -> np.ndarray:
+        """The samples (columns) where the output A[L] is exactly 0 or 1 in float64."""
+        A = self.context.values[f"A[{self.context.L}]"]
+        return np.any((A == 0.0) | (A == 1.0), axis=0)
+
     def _saturation_line(self, names: List[str]) -> str:
         c = self.context
         L, m = c.L, self.m
-        A, Z = c.values[f"A[{L}]"], c.values[f"Z[{L}]"]
-        columns = np.any((A == 0.0) | (A == 1.0), axis=0)
+        Z, columns = c.values[f"Z[{L}]"], self._saturated_samples()
         who = "yours" if self.labels else "hand's"
         dA = self.text(f"dA[{L}] = −(Y/A[{L}]) + (1 − Y)/(1 − A[{L}])")
         return (f"{diagnosis.join(map(self.label, names))} {'holds' if len(names) == 1 else 'hold'} "
@@ -395,9 +398,17 @@ class BackpropReport:
         if self.kink is None or c is None:
             return []
         layers = {l for l, _, _, taken in self.kink.layers() if taken}
-        return [slip for slip, _ in slips.explain(c.values, c.Y, c.hidden, c.L, self._given(),
-                                                  c.agree)
+        return [slip for slip, _ in self._giving_every_node
                 if slip.in_g_prime and (slip.layer in layers or slip.every_hidden_layer)]
+
+    @functools.cached_property
+    def _giving_every_node(self) -> list:
+        """``slips.explain`` on every node the hand returned, computed once: the
+        blind spots, the kink lines and the diagnosis all read it (~30 backward
+        passes each time otherwise)."""
+        c = self.context
+        return [] if c is None else slips.explain(c.values, c.Y, c.hidden, c.L, self._given(),
+                                                  c.agree)
 
     def _unknown_lines(self) -> List[str]:
         return (["unknown names (not nodes of the graph): "
@@ -448,7 +459,7 @@ class BackpropReport:
                          f"a formula that leaves b out (Z = W A) gives the same numbers")
             wanted.append("nonzero biases")
         given = self._given()
-        hidden = [slip for slip, _ in slips.explain(c.values, c.Y, c.hidden, c.L, given, c.agree)
+        hidden = [slip for slip, _ in self._giving_every_node
                   if not (self.m == 1 and "1/m" in slip.kind)
                   and _reaches(slip.nodes(c.L), given)]
         # where the kink's other side made rows agree, a g′ slip that gives them is
@@ -524,8 +535,11 @@ class BackpropReport:
     @functools.cached_property
     def _explained(self) -> list:
         """The slips that give every returned node (the table, the own-formulas
-        line and likely_slips all ask; each asking recomputes ~30 backward passes)."""
-        return self._explain(self._given())
+        line and likely_slips all ask)."""
+        if not self._traced():
+            return []
+        return [(slip, grads) for slip, grads in self._giving_every_node
+                if self._made_at_every_layer(slip, grads)]
 
     def _given(self, names: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
         return {r.name: r.hand for r in self.rows if r.hand is not None and r.compared
