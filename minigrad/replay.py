@@ -47,7 +47,7 @@ import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
 from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
-from minigrad.tensor import (Tensor, _as_float64, _hold, describe, is_grad_enabled,
+from minigrad.tensor import (Tensor, _Hold, _as_float64, _lockable, describe, is_grad_enabled,
                              topological_order)
 
 __all__ = ["record", "Tape"]
@@ -273,7 +273,8 @@ class Tape:
         self._flat_grads = owner(self._grad[id(self._leaves[0])]) if flat else None
         self._verify(order, reference_grads)
         # the constants' arrays stay as recorded while the tape may replay them
-        self._hold = _hold(tuple(array for _, array in self._constants))
+        held = tuple([a for _, a in self._constants if _lockable(a)])
+        self._hold = _Hold(held) if held else None
         self._refs = {id(t): (weakref.ref(t) if not self._keep_graph else _strong(t))
                       for t in order}
 

@@ -40,36 +40,45 @@ _creation_counter = itertools.count()
 _frozen: dict = {}
 
 
-def _hold(arrays: list) -> "Optional[_Hold]":
-    """A ``_Hold`` of the arrays among ``arrays`` that the engine locks (writable
-    ones, and those it locked already); None when there is none: an array that
-    came read-only needs no lock (fit's leaves, a user's read-only data).
-    Only these arrays themselves are locked: another numpy view of the same
-    memory (the array a slice was taken from) can still write it, unseen."""
-    held = tuple([a for a in arrays if a.flags.writeable or id(a) in _frozen])
-    return _Hold(held) if held else None
+def _lock(parents: tuple) -> "Optional[_Hold]":
+    """A ``_Hold`` on the arrays a recorded node must keep as they are, or None.
 
-
-def _held_arrays(parents: tuple) -> list:
-    """The arrays a recorded node must keep as they are: its leaf inputs' arrays,
-    and for a constant op result that views a leaf's memory (``X.T``,
-    ``X.reshape(...)``, ``identity(X)`` when X needs no grad) that leaf's array,
-    found by walking back through the views. Op results' own arrays are the
-    engine's: nobody else can write them."""
+    Those are its leaf inputs' arrays, and for a constant op result that views
+    a leaf's memory (``X.T``, ``X.reshape(...)``, ``identity(X)`` when X needs
+    no grad) that leaf's array, found by walking back through the views. Op
+    results' own arrays are the engine's: nobody else can write them. Only
+    these arrays themselves are locked: another numpy view of the same memory
+    (the array a slice was taken from) can still write it, unseen."""
     held = []
     for q in parents:
         if q.op is None:
-            held.append(q._data)
+            array = q._data
+            if array.flags.writeable or id(array) in _frozen:   # _lockable, spelled out: every op
+                held.append(array)
         elif not q.requires_grad:
-            stack = [q]
-            while stack:
-                node = stack.pop()
-                if node.op is None:
-                    held.append(node._data)
-                elif node._data.base is not None or \
-                        any(node._data is p._data for p in node.parents):
-                    stack.extend(node.parents)
-    return held
+            held.extend(_viewed_leaf_arrays(q))
+    return _Hold(tuple(held)) if held else None
+
+
+def _lockable(array: np.ndarray) -> bool:
+    """Whether a hold takes ``array``: a writable one, or one that another hold
+    locked already (counted again). An array that came read-only needs no lock
+    (fit's leaves, a user's read-only data)."""
+    return array.flags.writeable or id(array) in _frozen
+
+
+def _viewed_leaf_arrays(q: "Tensor") -> list:
+    """The lockable arrays of the leaves whose memory the constant op result
+    ``q`` views, through any chain of views."""
+    found, stack = [], [q]
+    while stack:
+        node = stack.pop()
+        if node.op is None:
+            if _lockable(node._data):
+                found.append(node._data)
+        elif node._data.base is not None or any(node._data is p._data for p in node.parents):
+            stack.extend(node.parents)
+    return found
 
 
 class _Hold:
@@ -79,7 +88,7 @@ class _Hold:
     __slots__ = ("arrays",)
 
     def __init__(self, arrays: tuple) -> None:
-        # _hold passes only arrays locked already or writable ones
+        # only lockable arrays come here: writable ones, or those locked already
         self.arrays = arrays
         for array in arrays:
             entry = _frozen.get(id(array))
@@ -252,10 +261,10 @@ class Tensor:
                         out._versions = (x._version, y._version)
                         if x.op is None or y.op is None or not y.requires_grad \
                                 or not x.requires_grad:
-                            out._hold = _hold(_held_arrays(parents))
+                            out._hold = _lock(parents)
                     else:
                         out._versions = tuple([q._version for q in parents])
-                        out._hold = _hold(_held_arrays(parents))
+                        out._hold = _lock(parents)
                     break
         if _modes.anomaly and not np.isfinite(value).all():
             raise FloatingPointError(
