@@ -155,7 +155,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     differences, input by input; below ``tol`` (the course's 2e-7) is correct.
 
     f runs on private copies of the inputs: the inputs (their data, ``.grad``
-    and ``requires_grad``) are left as they were. A difference that is NaN
+    and ``requires_grad``) are left as they were, and so is the ``.grad`` of any
+    tensor f reads from outside. A difference that is NaN
     (a NaN or infinite gradient) is WRONG. A function that does not depend on
     any input has zero gradients both ways and passes; the report says so.
     """
@@ -167,8 +168,10 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: f must return a Tensor; got {type(out).__name__}")
     _scalar(out, "gradcheck")
-    if out.requires_grad:
-        out.backward()
+    if out.requires_grad and leaves:
+        # only the inputs get a .grad: a tensor f reads from outside (a parameter
+        # with requires_grad) is the caller's and keeps the grad it had
+        out.backward(inputs=leaves)
     analytic = [np.zeros_like(t.data) if t.grad is None else t.grad for t in leaves]
     numeric = numerical_grad(f, inputs, eps)
     rows = []

@@ -456,3 +456,18 @@ def test_numerical_grad_takes_f_returning_a_number_or_a_1_element_array():
             warnings.simplefilter("error")   # no "array to scalar" deprecation either
             (grad,) = mg.numerical_grad(f, [x], eps=1e-6)
         np.testing.assert_allclose(grad, [2.0, 4.0], rtol=1e-6)
+
+
+# --- what gradcheck leaves behind, and what it says about f -----------------------------
+def test_gradcheck_leaves_the_grad_of_a_tensor_f_closes_over_alone():
+    # only the inputs are checked: a parameter f reads from outside (requires_grad)
+    # must not collect a gradient, or the learner's next step would use it
+    W = mg.tensor([3.0, 4.0], requires_grad=True, name="W")
+    Z = W * 2.0   # an intermediate made outside f
+    x = mg.tensor([1.0, 2.0], name="x")
+    report = mg.gradcheck(lambda t: (t * W + Z).sum(), [x])
+    assert report.ok, str(report)
+    assert W.grad is None and Z.grad is None, (W.grad, Z.grad)
+    W.grad = np.full(2, 7.0)
+    mg.gradcheck(lambda t: (t * W).sum(), [x])
+    assert W.grad.tolist() == [7.0, 7.0], W.grad
