@@ -122,6 +122,9 @@ class GradcheckReport:
     tol: float
     #: False when f's value does not depend on any input (every gradient is 0)
     depends_on_inputs: bool = True
+    #: False when f's result is not connected to any input in the graph, so that
+    #: autograd's gradients are all 0 (made from ``.data``, ``detach()``, ``no_grad``)
+    in_graph: bool = True
 
     @property
     def ok(self) -> bool:
@@ -146,6 +149,10 @@ class GradcheckReport:
                             rule=False)]
         if not self.depends_on_inputs:
             lines.append("f does not depend on any input: every gradient is 0")
+        elif not self.in_graph:
+            lines.append("f's value changes with the inputs, but it is not connected to the "
+                         "inputs in the graph (made from .data, with detach() or inside "
+                         "no_grad()?): autograd's gradients are 0")
         return "\n".join(lines)
 
 
@@ -158,7 +165,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     and ``requires_grad``) are left as they were, and so is the ``.grad`` of any
     tensor f reads from outside. A difference that is NaN
     (a NaN or infinite gradient) is WRONG. A function that does not depend on
-    any input has zero gradients both ways and passes; the report says so.
+    any input has zero gradients both ways and passes; the report says so, and
+    says when f's value moves with the inputs but its graph does not reach them.
     """
     inputs = _tensors(inputs, "gradcheck")
     eps = _positive(eps, "eps", "gradcheck")
@@ -172,10 +180,14 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
         # only the inputs get a .grad: a tensor f reads from outside (a parameter
         # with requires_grad) is the caller's and keeps the grad it had
         out.backward(inputs=leaves)
+    in_graph = any(t.grad is not None for t in leaves)
     analytic = [np.zeros_like(t.data) if t.grad is None else t.grad for t in leaves]
     numeric = numerical_grad(f, inputs, eps)
+    # out.requires_grad is not the test: f made from .data has no graph, yet its
+    # value moves with the inputs, and a tensor f reads from outside can give one
     rows = []
     for i, (t, g, n) in enumerate(zip(inputs, analytic, numeric)):
         d = relative_difference(g, n)
         rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol))
-    return GradcheckReport(rows, tol, depends_on_inputs=out.requires_grad)
+    depends = in_graph or any(n.any() for n in numeric)
+    return GradcheckReport(rows, tol, depends_on_inputs=depends, in_graph=in_graph)

@@ -471,3 +471,15 @@ def test_gradcheck_leaves_the_grad_of_a_tensor_f_closes_over_alone():
     W.grad = np.full(2, 7.0)
     mg.gradcheck(lambda t: (t * W).sum(), [x])
     assert W.grad.tolist() == [7.0, 7.0], W.grad
+
+
+@pytest.mark.parametrize("f", [lambda t: mg.tensor((t.data ** 2).sum()),
+                               lambda t: (t.detach() ** 2).sum()],
+                         ids=["from .data", "detach"])
+def test_gradcheck_of_f_cut_off_from_its_inputs_does_not_say_f_is_constant(f):
+    x = mg.tensor([1.0, 2.0], name="x")
+    report = mg.gradcheck(f, [x])
+    assert not report.ok and report.depends_on_inputs, str(report)
+    text = str(report)
+    assert "does not depend on any input" not in text, text
+    assert "not connected to the inputs in the graph" in text, text
