@@ -49,6 +49,18 @@ def _private_copies(inputs: list, requires_grad: Optional[bool] = None) -> list:
             for t in inputs]
 
 
+def _check_unchanged(leaves: list, arrays: list, expected: list, where: str) -> None:
+    """f may only read its inputs: an input it changed (in place, or given a new
+    array) moves the point every later difference is taken at, and the gradient
+    would come out wrong without a word."""
+    for i, (t, array, values) in enumerate(zip(leaves, arrays, expected)):
+        if t.data is not array or not np.array_equal(array, values, equal_nan=True):
+            label = f"its input {t.name}" if t.name else f"input {i}"
+            raise RuntimeError(f"{where}: f changed {label} "
+                               f"(shape {t.shape}) in place; f must only read its inputs "
+                               f"(make a new tensor, t + 1, rather than t += 1)")
+
+
 def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
                    eps: float = 1e-7) -> List[np.ndarray]:
     """d f(*inputs) / d input for each input, by central differences
@@ -56,23 +68,31 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
 
     f is called on private copies of the inputs (own data arrays, the same
     names and requires_grad), so inputs that share an array are nudged
-    independently and the caller's arrays are never changed.
+    independently and the caller's arrays are never changed. f must only read
+    them: an f that changes one is a ``RuntimeError`` naming it.
     """
     inputs = _tensors(inputs, "numerical_grad")
     eps = _positive(eps, "eps", "numerical_grad")
     copies = _private_copies(inputs)
+    arrays = [t.data for t in copies]
+    expected = [a.copy() for a in arrays]   # what the copies hold, nudge included
+
+    def value() -> float:
+        result = _scalar(f(*copies), "numerical_grad")
+        _check_unchanged(copies, arrays, expected, "numerical_grad")
+        return result
+
     grads = []
     with no_grad():
-        for t in copies:
-            data = t.data
+        for data, values in zip(arrays, expected):
             grad = np.zeros_like(data)
             for index in np.ndindex(data.shape):
                 saved = data[index]
-                data[index] = saved + eps
-                plus = _scalar(f(*copies), "numerical_grad")
-                data[index] = saved - eps
-                minus = _scalar(f(*copies), "numerical_grad")
-                data[index] = saved
+                data[index] = values[index] = saved + eps
+                plus = value()
+                data[index] = values[index] = saved - eps
+                minus = value()
+                data[index] = values[index] = saved
                 grad[index] = (plus - minus) / (2 * eps)
             grads.append(grad)
     return grads
@@ -172,7 +192,9 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     eps = _positive(eps, "eps", "gradcheck")
     tol = _positive(tol, "tol", "gradcheck")
     leaves = _private_copies(inputs, requires_grad=True)
+    arrays = [t.data for t in leaves]
     out = f(*leaves)
+    _check_unchanged(leaves, arrays, [t.data for t in inputs], "gradcheck")
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: f must return a Tensor; got {type(out).__name__}")
     _scalar(out, "gradcheck")

@@ -483,3 +483,32 @@ def test_gradcheck_of_f_cut_off_from_its_inputs_does_not_say_f_is_constant(f):
     text = str(report)
     assert "does not depend on any input" not in text, text
     assert "not connected to the inputs in the graph" in text, text
+
+
+def _writes_into_its_input(t):
+    t.data[...] = t.data + 0.1
+    return (t * t).sum()
+
+
+def _adds_to_its_input(t):
+    t += 1.0   # in place: inside no_grad (numerical_grad) nothing refuses it
+    return (t * t).sum()
+
+
+@pytest.mark.parametrize("f", [_writes_into_its_input, _adds_to_its_input])
+def test_numerical_grad_refuses_f_that_changes_its_input(f):
+    # before: a gradient of -2e6 (each call started from the point the last one left)
+    x = mg.tensor([1.0, 2.0], name="x")
+    with pytest.raises(RuntimeError, match=r"^numerical_grad: f changed its input x "
+                                           r"\(shape \(2,\)\) in place"):
+        mg.numerical_grad(f, [x])
+    assert x.data.tolist() == [1.0, 2.0]
+
+
+def test_gradcheck_refuses_f_that_changes_its_input():
+    # before: 'WRONG', blaming the gradient for f's write
+    x = mg.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"^gradcheck: f changed input 0 "
+                                           r"\(shape \(2,\)\) in place"):
+        mg.gradcheck(_writes_into_its_input, [x])
+    assert x.data.tolist() == [1.0, 2.0]
