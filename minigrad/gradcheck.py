@@ -19,7 +19,11 @@ def _scalar(value: Any, where: str) -> float:
     array = value.data if isinstance(value, Tensor) else np.asarray(value)
     if array.size != 1:
         raise ValueError(f"{where}: f must return a scalar; got shape {array.shape}")
-    return float(array.item())
+    item = array.item()
+    if not isinstance(item, Real):   # None, a string (float() takes "1.0"), a complex
+        raise TypeError(f"{where}: f must return a scalar; got {type(value).__name__} "
+                        f"{value!r:.60}")
+    return float(item)
 
 
 def _tensors(inputs: Sequence[Tensor], where: str) -> list:

@@ -512,3 +512,9 @@ def test_gradcheck_refuses_f_that_changes_its_input():
                                            r"\(shape \(2,\)\) in place"):
         mg.gradcheck(_writes_into_its_input, [x])
     assert x.data.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("value, kind", [(None, "NoneType"), ("1.0", "str"), (1j, "complex")])
+def test_numerical_grad_says_what_f_returned_when_it_is_not_a_number(value, kind):
+    with pytest.raises(TypeError, match=f"^numerical_grad: f must return a scalar; got {kind}"):
+        mg.numerical_grad(lambda t: value, [mg.tensor([1.0])])
