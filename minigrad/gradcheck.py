@@ -121,8 +121,11 @@ def relative_difference(g: Any, g_tilde: Any) -> float:
     scale = max(np.max(np.abs(g)), np.max(np.abs(g_tilde)))
     if scale == 0:
         return 0.0
-    g, g_tilde = g / scale, g_tilde / scale
-    difference = np.linalg.norm(g - g_tilde) / (np.linalg.norm(g) + np.linalg.norm(g_tilde))
+    # entries far below the largest underflow to 0 (in the scaling, or squared in
+    # the norms), which changes nothing: not an error under a np.seterr(all="raise")
+    with np.errstate(under="ignore"):
+        g, g_tilde = g / scale, g_tilde / scale
+        difference = np.linalg.norm(g - g_tilde) / (np.linalg.norm(g) + np.linalg.norm(g_tilde))
     # at most 1 by the triangle inequality; for opposite vectors the three
     # rounded norms can give 1 + 1 ulp
     return min(float(difference), 1.0)

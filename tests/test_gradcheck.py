@@ -518,3 +518,13 @@ def test_gradcheck_refuses_f_that_changes_its_input():
 def test_numerical_grad_says_what_f_returned_when_it_is_not_a_number(value, kind):
     with pytest.raises(TypeError, match=f"^numerical_grad: f must return a scalar; got {kind}"):
         mg.numerical_grad(lambda t: value, [mg.tensor([1.0])])
+
+
+def test_relative_difference_works_under_np_seterr_all_raise():
+    # a learner's np.seterr(all="raise") (to catch NaN early) made the norm's
+    # harmless underflow (1e-170 squared) a FloatingPointError on a right gradient
+    with np.errstate(all="raise"):
+        assert mg.relative_difference([1.0, 1e-170], [1.0, 1e-170]) == 0.0
+        assert mg.relative_difference([1e-300], [1.0]) == 1.0
+        x = mg.tensor([0.0, -300.0, 1.0], name="x")
+        assert mg.gradcheck(lambda t: (t * 2.0).exp().sum(), [x]).ok
