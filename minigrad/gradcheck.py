@@ -19,7 +19,11 @@ def _scalar(value: Any, where: str) -> float:
     array = value.data if isinstance(value, Tensor) else np.asarray(value)
     if array.size != 1:
         raise ValueError(f"{where}: f must return a scalar; got shape {array.shape}")
-    return float(array.item())
+    item = array.item()
+    if not isinstance(item, Real):   # None, a string (float() takes "1.0"), a complex
+        raise TypeError(f"{where}: f must return a scalar; got {type(value).__name__} "
+                        f"{value!r:.60}")
+    return float(item)
 
 
 def _tensors(inputs: Sequence[Tensor], where: str) -> list:
@@ -49,6 +53,18 @@ def _private_copies(inputs: list, requires_grad: Optional[bool] = None) -> list:
             for t in inputs]
 
 
+def _check_unchanged(leaves: list, arrays: list, expected: list, where: str) -> None:
+    """f may only read its inputs: an input it changed (in place, or given a new
+    array) moves the point every later difference is taken at, and the gradient
+    would come out wrong without a word."""
+    for i, (t, array, values) in enumerate(zip(leaves, arrays, expected)):
+        if t.data is not array or not np.array_equal(array, values, equal_nan=True):
+            label = f"its input {t.name}" if t.name else f"input {i}"
+            raise RuntimeError(f"{where}: f changed {label} "
+                               f"(shape {t.shape}) in place; f must only read its inputs "
+                               f"(make a new tensor, t + 1, rather than t += 1)")
+
+
 def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
                    eps: float = 1e-7) -> List[np.ndarray]:
     """d f(*inputs) / d input for each input, by central differences
@@ -56,23 +72,31 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
 
     f is called on private copies of the inputs (own data arrays, the same
     names and requires_grad), so inputs that share an array are nudged
-    independently and the caller's arrays are never changed.
+    independently and the caller's arrays are never changed. f must only read
+    them: an f that changes one is a ``RuntimeError`` naming it.
     """
     inputs = _tensors(inputs, "numerical_grad")
     eps = _positive(eps, "eps", "numerical_grad")
     copies = _private_copies(inputs)
+    arrays = [t.data for t in copies]
+    expected = [a.copy() for a in arrays]   # what the copies hold, nudge included
+
+    def value() -> float:
+        result = _scalar(f(*copies), "numerical_grad")
+        _check_unchanged(copies, arrays, expected, "numerical_grad")
+        return result
+
     grads = []
     with no_grad():
-        for t in copies:
-            data = t.data
+        for data, values in zip(arrays, expected):
             grad = np.zeros_like(data)
             for index in np.ndindex(data.shape):
                 saved = data[index]
-                data[index] = saved + eps
-                plus = _scalar(f(*copies), "numerical_grad")
-                data[index] = saved - eps
-                minus = _scalar(f(*copies), "numerical_grad")
-                data[index] = saved
+                data[index] = values[index] = saved + eps
+                plus = value()
+                data[index] = values[index] = saved - eps
+                minus = value()
+                data[index] = values[index] = saved
                 grad[index] = (plus - minus) / (2 * eps)
             grads.append(grad)
     return grads
@@ -97,8 +121,11 @@ def relative_difference(g: Any, g_tilde: Any) -> float:
     scale = max(np.max(np.abs(g)), np.max(np.abs(g_tilde)))
     if scale == 0:
         return 0.0
-    g, g_tilde = g / scale, g_tilde / scale
-    difference = np.linalg.norm(g - g_tilde) / (np.linalg.norm(g) + np.linalg.norm(g_tilde))
+    # entries far below the largest underflow to 0 (in the scaling, or squared in
+    # the norms), which changes nothing: not an error under a np.seterr(all="raise")
+    with np.errstate(under="ignore"):
+        g, g_tilde = g / scale, g_tilde / scale
+        difference = np.linalg.norm(g - g_tilde) / (np.linalg.norm(g) + np.linalg.norm(g_tilde))
     # at most 1 by the triangle inequality; for opposite vectors the three
     # rounded norms can give 1 + 1 ulp
     return min(float(difference), 1.0)
@@ -122,6 +149,9 @@ class GradcheckReport:
     tol: float
     #: False when f's value does not depend on any input (every gradient is 0)
     depends_on_inputs: bool = True
+    #: False when f's result is not connected to any input in the graph, so that
+    #: autograd's gradients are all 0 (made from ``.data``, ``detach()``, ``no_grad``)
+    in_graph: bool = True
 
     @property
     def ok(self) -> bool:
@@ -146,6 +176,10 @@ class GradcheckReport:
                             rule=False)]
         if not self.depends_on_inputs:
             lines.append("f does not depend on any input: every gradient is 0")
+        elif not self.in_graph:
+            lines.append("f's value changes with the inputs, but it is not connected to the "
+                         "inputs in the graph (made from .data, with detach() or inside "
+                         "no_grad()?): autograd's gradients are 0")
         return "\n".join(lines)
 
 
@@ -155,24 +189,34 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     differences, input by input; below ``tol`` (the course's 2e-7) is correct.
 
     f runs on private copies of the inputs: the inputs (their data, ``.grad``
-    and ``requires_grad``) are left as they were. A difference that is NaN
+    and ``requires_grad``) are left as they were, and so is the ``.grad`` of any
+    tensor f reads from outside. A difference that is NaN
     (a NaN or infinite gradient) is WRONG. A function that does not depend on
-    any input has zero gradients both ways and passes; the report says so.
+    any input has zero gradients both ways and passes; the report says so, and
+    says when f's value moves with the inputs but its graph does not reach them.
     """
     inputs = _tensors(inputs, "gradcheck")
     eps = _positive(eps, "eps", "gradcheck")
     tol = _positive(tol, "tol", "gradcheck")
     leaves = _private_copies(inputs, requires_grad=True)
+    arrays = [t.data for t in leaves]
     out = f(*leaves)
+    _check_unchanged(leaves, arrays, [t.data for t in inputs], "gradcheck")
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: f must return a Tensor; got {type(out).__name__}")
     _scalar(out, "gradcheck")
-    if out.requires_grad:
-        out.backward()
+    if out.requires_grad and leaves:
+        # only the inputs get a .grad: a tensor f reads from outside (a parameter
+        # with requires_grad) is the caller's and keeps the grad it had
+        out.backward(inputs=leaves)
+    in_graph = any(t.grad is not None for t in leaves)
     analytic = [np.zeros_like(t.data) if t.grad is None else t.grad for t in leaves]
     numeric = numerical_grad(f, inputs, eps)
+    # out.requires_grad is not the test: f made from .data has no graph, yet its
+    # value moves with the inputs, and a tensor f reads from outside can give one
     rows = []
     for i, (t, g, n) in enumerate(zip(inputs, analytic, numeric)):
         d = relative_difference(g, n)
         rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol))
-    return GradcheckReport(rows, tol, depends_on_inputs=out.requires_grad)
+    depends = in_graph or any(n.any() for n in numeric)
+    return GradcheckReport(rows, tol, depends_on_inputs=depends, in_graph=in_graph)

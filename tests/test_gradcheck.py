@@ -456,3 +456,75 @@ def test_numerical_grad_takes_f_returning_a_number_or_a_1_element_array():
             warnings.simplefilter("error")   # no "array to scalar" deprecation either
             (grad,) = mg.numerical_grad(f, [x], eps=1e-6)
         np.testing.assert_allclose(grad, [2.0, 4.0], rtol=1e-6)
+
+
+# --- what gradcheck leaves behind, and what it says about f -----------------------------
+def test_gradcheck_leaves_the_grad_of_a_tensor_f_closes_over_alone():
+    # only the inputs are checked: a parameter f reads from outside (requires_grad)
+    # must not collect a gradient, or the learner's next step would use it
+    W = mg.tensor([3.0, 4.0], requires_grad=True, name="W")
+    Z = W * 2.0   # an intermediate made outside f
+    x = mg.tensor([1.0, 2.0], name="x")
+    report = mg.gradcheck(lambda t: (t * W + Z).sum(), [x])
+    assert report.ok, str(report)
+    assert W.grad is None and Z.grad is None, (W.grad, Z.grad)
+    W.grad = np.full(2, 7.0)
+    mg.gradcheck(lambda t: (t * W).sum(), [x])
+    assert W.grad.tolist() == [7.0, 7.0], W.grad
+
+
+@pytest.mark.parametrize("f", [lambda t: mg.tensor((t.data ** 2).sum()),
+                               lambda t: (t.detach() ** 2).sum()],
+                         ids=["from .data", "detach"])
+def test_gradcheck_of_f_cut_off_from_its_inputs_does_not_say_f_is_constant(f):
+    x = mg.tensor([1.0, 2.0], name="x")
+    report = mg.gradcheck(f, [x])
+    assert not report.ok and report.depends_on_inputs, str(report)
+    text = str(report)
+    assert "does not depend on any input" not in text, text
+    assert "not connected to the inputs in the graph" in text, text
+
+
+def _writes_into_its_input(t):
+    t.data[...] = t.data + 0.1
+    return (t * t).sum()
+
+
+def _adds_to_its_input(t):
+    t += 1.0   # in place: inside no_grad (numerical_grad) nothing refuses it
+    return (t * t).sum()
+
+
+@pytest.mark.parametrize("f", [_writes_into_its_input, _adds_to_its_input])
+def test_numerical_grad_refuses_f_that_changes_its_input(f):
+    # before: a gradient of -2e6 (each call started from the point the last one left)
+    x = mg.tensor([1.0, 2.0], name="x")
+    with pytest.raises(RuntimeError, match=r"^numerical_grad: f changed its input x "
+                                           r"\(shape \(2,\)\) in place"):
+        mg.numerical_grad(f, [x])
+    assert x.data.tolist() == [1.0, 2.0]
+
+
+def test_gradcheck_refuses_f_that_changes_its_input():
+    # before: 'WRONG', blaming the gradient for f's write
+    x = mg.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"^gradcheck: f changed input 0 "
+                                           r"\(shape \(2,\)\) in place"):
+        mg.gradcheck(_writes_into_its_input, [x])
+    assert x.data.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("value, kind", [(None, "NoneType"), ("1.0", "str"), (1j, "complex")])
+def test_numerical_grad_says_what_f_returned_when_it_is_not_a_number(value, kind):
+    with pytest.raises(TypeError, match=f"^numerical_grad: f must return a scalar; got {kind}"):
+        mg.numerical_grad(lambda t: value, [mg.tensor([1.0])])
+
+
+def test_relative_difference_works_under_np_seterr_all_raise():
+    # a learner's np.seterr(all="raise") (to catch NaN early) made the norm's
+    # harmless underflow (1e-170 squared) a FloatingPointError on a right gradient
+    with np.errstate(all="raise"):
+        assert mg.relative_difference([1.0, 1e-170], [1.0, 1e-170]) == 0.0
+        assert mg.relative_difference([1e-300], [1.0]) == 1.0
+        x = mg.tensor([0.0, -300.0, 1.0], name="x")
+        assert mg.gradcheck(lambda t: (t * 2.0).exp().sum(), [x]).ok
