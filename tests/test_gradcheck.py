@@ -12,7 +12,7 @@ import minigrad as mg
 from minigrad.gradcheck import GradcheckReport, InputCheck
 from minigrad.table import display_width
 from minigrad.ops import op
-from tests.strategies import arrays, small_shapes
+from tests.strategies import arrays, arrays_away_from_zero, small_shapes
 
 
 def _layer_inputs():
@@ -528,3 +528,55 @@ def test_relative_difference_works_under_np_seterr_all_raise():
         assert mg.relative_difference([1e-300], [1.0]) == 1.0
         x = mg.tensor([0.0, -300.0, 1.0], name="x")
         assert mg.gradcheck(lambda t: (t * 2.0).exp().sum(), [x]).ok
+
+
+_ROUND_OFF_NOTE = "no entry differs by more than round-off can make here"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_at_the_courses_start_the_rows_that_miss_tol_are_said_to_be_within_round_off(seed):
+    # weights × 0.01 and biases 0: the biases' gradients are near 1e-6, the size of
+    # the round-off of J (~0.7) divided by 2ε, so a right gradient misses 2e-7
+    from nets import TwoLayerNet, data
+    X, Y = data.flower(m=20, seed=1)
+
+    def J(W1, b1, W2, b2):
+        return mg.binary_cross_entropy(mg.sigmoid(W2 @ mg.tanh(W1 @ X + b1) + b2), Y)
+
+    net = TwoLayerNet(n_x=2, n_h=4, activation="tanh", scale=0.01, seed=seed)
+    report = mg.gradcheck(J, [mg.tensor(net.params[k], name=k)
+                              for k in ["W[1]", "b[1]", "W[2]", "b[2]"]])
+    missed = [r.name for r in report.inputs if not r.ok]
+    assert "b[1]" in missed
+    assert [r.name for r in report.inputs if r.within_round_off] == missed
+    assert str(report).splitlines()[-1].startswith(f"{', '.join(missed)}: {_ROUND_OFF_NOTE}")
+
+
+def test_large_inputs_miss_tol_by_round_off_and_the_report_says_so():
+    # at x = 1000, x ± ε and f = 5e6 both round far above ε's scale
+    report = mg.gradcheck(lambda t: (t * t).sum(), [mg.tensor([1000.0, -2000.0], name="x")])
+    assert not report.ok and report.inputs[0].within_round_off
+    assert _ROUND_OFF_NOTE in str(report)
+
+
+@pytest.mark.parametrize("x", [1e-9, 1.0, 1000.0])
+def test_a_wrong_gradient_is_never_put_down_to_round_off(x):
+    report = mg.gradcheck(lambda t: wrong_square(t).sum(), [mg.tensor([x, -2 * x])])
+    assert not report.ok and not report.inputs[0].within_round_off
+    assert _ROUND_OFF_NOTE not in str(report)
+
+
+def test_a_kink_or_a_graph_cut_off_from_its_input_is_not_put_down_to_round_off():
+    at_kink = mg.gradcheck(lambda t: t.relu().sum(), [mg.tensor([0.0, 1.0])])
+    cut_off = mg.gradcheck(lambda t: mg.tensor((t.data ** 2).sum()), [mg.tensor([1.0, 2.0])])
+    for report in (at_kink, cut_off):
+        assert not report.ok and not report.inputs[0].within_round_off
+
+
+@given(x=arrays_away_from_zero(margin=1e-3), c=st.sampled_from([0.0, 0.7, 1e3, 1e6]))
+def test_a_right_gradient_that_misses_tol_is_always_said_to_be_within_round_off(x, c):
+    # (not where f underflows: x near 1e-200 makes x tanh(x) 0, which no rounding
+    # of f's value explains)
+    report = mg.gradcheck(lambda t: (t * t.tanh()).sum() + c, [mg.tensor(x)])
+    row = report.inputs[0]
+    assert row.ok != row.within_round_off, row
