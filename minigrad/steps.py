@@ -398,9 +398,11 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
                 return None
             text, inner_precedence = inner
             bracketed = "({%d})" % i in form   # f(x): the form brings its own
-            # a − (b − c), a ÷ (b × c): the right operand of sub and div binds at equal rank too
+            # a − (b − c), a ÷ (b × c): the right operand of sub and div binds at equal rank
+            # too, and so does a product of the other kind: W (A × D), read left to right
             weaker = inner_precedence < precedence or (
-                i == 1 and t.op in ("sub", "div") and inner_precedence == precedence)
+                i == 1 and inner_precedence == precedence and (
+                    t.op in ("sub", "div") or (t.op == "matmul") != (p.op == "matmul")))
             operands.append(f"({text})" if weaker and not bracketed else text)
     text = form.format(*operands)
     return (text, precedence) if len(text) <= limit else None

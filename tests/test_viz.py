@@ -583,6 +583,22 @@ def test_unnamed_results_are_labelled_by_their_expression():
     assert "<I>" not in node_lines(mg.draw(long.sum()).source)["n13"]
 
 
+@pytest.mark.parametrize("build, written", [
+    (lambda W, A, D: W @ (A * D), "W (A × D)"),     # dropout: W[2] (A[1] × D[1])
+    (lambda W, A, D: (W @ A) * D, "W A × D"),       # the notes' Wᵀ dZ * g′(Z), left to right
+    (lambda W, A, D: W * (A @ D), "W × (A D)"),
+    (lambda W, A, D: W @ (A / D), "W (A ÷ D)"),
+    (lambda W, A, D: W @ (A @ D), "W A D"),         # one product: no brackets needed
+    (lambda W, A, D: W * (A * D), "W × A × D"),
+])
+def test_a_product_of_a_product_is_bracketed_where_reading_left_to_right_would_change_it(
+        build, written):
+    # W A × D reads (W A) × D: W @ (A * D) is another number and needs its brackets
+    W, A, D = (mg.tensor(np.full((2, 2), v), requires_grad=True, name=n)
+               for v, n in ((1.0, "W"), (2.0, "A"), (3.0, "D")))
+    assert mg.steps.expression(build(W, A, D)) == written
+
+
 # --- options are checked before any work (issue: dpi=-1 ran 147 s) ----------------------------
 @pytest.mark.parametrize("dpi", [-1, 0, 1e-3, 9.99, 1200.5, 1e6, float("nan"), float("inf")])
 def test_a_dpi_out_of_range_is_a_value_error_naming_dpi(dpi, tmp_path):
