@@ -477,7 +477,8 @@ def _caption(caption: str, lines: list) -> str:
 
 
 def _num(x) -> str:
-    return f"{float(x):.3g}"
+    # + 0.0 turns -0.0 into 0: relu′ = 0 times a negative gradient is no "-0" to a reader
+    return f"{float(x) + 0.0:.3g}"
 
 
 def _legend(kinds: set, highlighted: bool, grad_of: Optional[str],

@@ -248,6 +248,18 @@ def test_values_and_grads_show_numbers_of_tiny_tensors_and_a_summary_of_larger()
     assert "grad" not in lines[ids["X"]], lines[ids["X"]]   # inputs need no gradient
 
 
+def test_a_gradient_of_zero_is_shown_as_0_not_minus_0():
+    # relu′ = 0 at z < 0 times a negative upstream gradient is -0.0 in IEEE arithmetic
+    z = mg.tensor([-1.0, 2.0], requires_grad=True, name="z")
+    J = (z.relu() * -3.0).sum().named("J")
+    J.backward()
+    assert np.signbit(z.grad[0]), z.grad   # the engine's number is -0.0 ...
+    label = node_lines(mg.draw(J, grads=True, values=True).source)["n0"]
+    assert "grad [0, -3]" in label, label   # ... the picture's is 0
+    x = mg.tensor([-0.0, 0.0], name="x")
+    assert "value [0, 0]" in node_lines(mg.draw(x, values=True).source)["n0"]
+
+
 def test_grads_before_backward_say_not_computed():
     w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
     lines = node_lines(mg.draw((w * w).sum(), grads=True).source)
