@@ -260,6 +260,25 @@ def test_a_gradient_of_zero_is_shown_as_0_not_minus_0():
     assert "value [0, 0]" in node_lines(mg.draw(x, values=True).source)["n0"]
 
 
+def legend_of_grad(source: str) -> str:
+    return re.search(r"grad = (.*?)</FONT></TD>", source).group(1)
+
+
+def test_the_legend_says_grad_is_dJ_only_when_it_is():
+    t = two_layer_graph()   # after one J.backward()
+    assert legend_of_grad(mg.draw(t["J"], grads=True).source) == "∂J/∂(that tensor)"
+    # a part of the graph drawn after J.backward() holds ∂J/∂, not ∂Z[1]/∂
+    part = mg.draw(t["Z[1]"], grads=True).source
+    assert "∂Z" not in legend_of_grad(part), legend_of_grad(part)
+    # a second J.backward() doubles every .grad (J's own is 2): no longer ∂J/∂
+    t["J"].backward()
+    again = mg.draw(t["J"], grads=True).source
+    assert "∂J" not in legend_of_grad(again), legend_of_grad(again)
+    for t_ in t.values():
+        t_.zero_grad()
+    assert legend_of_grad(mg.draw(t["J"], grads=True).source) == "∂J/∂(that tensor)"
+
+
 def test_grads_before_backward_say_not_computed():
     w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
     lines = node_lines(mg.draw((w * w).sum(), grads=True).source)
