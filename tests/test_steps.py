@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 
 import minigrad as mg
 from minigrad.steps import LEAF_RULE, RULES
@@ -96,6 +96,7 @@ def test_the_two_layer_graph_goes_back_layer_by_layer():
 
 
 @given(build=computation_graphs())
+@example(build=lambda: two_layer_graph()["J"])   # W[2], met first by the depth-first order
 def test_a_leaf_comes_right_after_the_step_that_completes_its_gradient(build):
     steps = mg.backward_steps(build())
     position = {id(s.node): s.index for s in steps}
