@@ -216,11 +216,35 @@ def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
     # Shown in reverse topological order: each node's inputs right after it,
     # layer by layer (W[2] and b[2] before A[1]), as the notes go back.
     steps = []
-    for node in nodes:
+    for node in _leaves_when_complete(nodes):
         g, sent_t = done[id(node)]
         steps.append(BackwardStep(len(steps), node, _frozen(g), _rule(node, sent_t, notes),
                                   sent_t))
     return BackwardSteps(root, steps, notes.m if notes else None)
+
+
+def _leaves_when_complete(nodes: list) -> list:
+    """``nodes`` (reverse topological order) with each leaf moved up to right after
+    the last node that sends it a gradient: the depth-first order lists W[2] when
+    it first meets it, so that, reversed, W[2] came after all of layer 1."""
+    needed = {id(t) for t in nodes}
+    senders: Dict[int, int] = {}   # id(leaf) -> how many of its consumers are still to come
+    for t in nodes:
+        for p in t.parents:
+            if not p.parents and id(p) in needed:
+                senders[id(p)] = senders.get(id(p), 0) + 1
+    ordered, placed = [], set()
+    for t in nodes:
+        if not t.parents and id(t) in senders:
+            continue   # placed after its last consumer
+        ordered.append(t)
+        for p in t.parents:
+            if id(p) in senders and id(p) not in placed:
+                senders[id(p)] -= 1
+                if senders[id(p)] == 0:
+                    placed.add(id(p))
+                    ordered.append(p)
+    return ordered
 
 
 def backward_trace(root: Tensor, grad: Any = None) -> str:
@@ -398,9 +422,11 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
                 return None
             text, inner_precedence = inner
             bracketed = "({%d})" % i in form   # f(x): the form brings its own
-            # a − (b − c), a ÷ (b × c): the right operand of sub and div binds at equal rank too
+            # a − (b − c), a ÷ (b × c): the right operand of sub and div binds at equal rank
+            # too, and so does a product of the other kind: W (A × D), read left to right
             weaker = inner_precedence < precedence or (
-                i == 1 and t.op in ("sub", "div") and inner_precedence == precedence)
+                i == 1 and inner_precedence == precedence and (
+                    t.op in ("sub", "div") or (t.op == "matmul") != (p.op == "matmul")))
             operands.append(f"({text})" if weaker and not bracketed else text)
     text = form.format(*operands)
     return (text, precedence) if len(text) <= limit else None

@@ -165,8 +165,8 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
                 g.edge(ids[id(p)], f"{ids[id(t)]}_op", **_edge_style(frame, p, t))
             g.edge(f"{ids[id(t)]}_op", ids[id(t)], **_edge_style(frame, t, t))
     kinds = {_kind(t, root) for t in order}
-    grad_of = _plain_name(root) if grads else None
-    g.node("legend", label=_legend(kinds, bool(marked), grad_of, frame), shape="plaintext",
+    meaning = _grad_meaning(root, frame) if grads else None
+    g.node("legend", label=_legend(kinds, bool(marked), meaning, frame), shape="plaintext",
            fontsize="10")
     return g
 
@@ -421,6 +421,17 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
     return "<" + "<BR/>".join(rows) + ">"
 
 
+def _grad_meaning(root: Tensor, frame: Optional["Frame"]) -> str:
+    """What "grad" on the labels is: ∂J/∂(that tensor) while J's own gradient is 1
+    (one J.backward(), or a frame of the animation); else .grad as it is (a second
+    J.backward() doubles them all, and a part of the graph drawn after J.backward()
+    holds ∂J/∂, not ∂Z[1]/∂)."""
+    own = root.grad if frame is None else frame.grads.get(id(root))
+    if own is None or np.all(own == 1):
+        return f"∂{_plain_name(root)}/∂(that tensor)"
+    return ".grad, as backward() left it"
+
+
 def _plain_name(t: Tensor) -> str:
     name = node_name(t)
     return _name(name) if name is not None else "root"
@@ -477,10 +488,11 @@ def _caption(caption: str, lines: list) -> str:
 
 
 def _num(x) -> str:
-    return f"{float(x):.3g}"
+    # + 0.0 turns -0.0 into 0: relu′ = 0 times a negative gradient is no "-0" to a reader
+    return f"{float(x) + 0.0:.3g}"
 
 
-def _legend(kinds: set, highlighted: bool, grad_of: Optional[str],
+def _legend(kinds: set, highlighted: bool, grad_meaning: Optional[str],
             frame: Optional["Frame"] = None) -> str:
     rows = [(text, attrs) for k, (text, attrs) in _KINDS.items() if k in kinds and k != "constant"]
     rows.append(("op", _OP_NODE))
@@ -493,9 +505,9 @@ def _legend(kinds: set, highlighted: bool, grad_of: Optional[str],
     if frame is not None:
         cells += (f'<TR><TD BORDER="0"><FONT COLOR="{_GRAD_COLOR}">━ gradient sent back'
                   f'</FONT></TD></TR>')
-    if grad_of is not None:   # what "grad" means, in the notes' words
+    if grad_meaning is not None:   # what "grad" means, in the notes' words
         cells += (f'<TR><TD BORDER="0"><FONT COLOR="{_GRAD_COLOR}">grad = '
-                  f'∂{grad_of}/∂(that tensor)</FONT></TD></TR>')
+                  f'{grad_meaning}</FONT></TD></TR>')
     return (f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="3" CELLPADDING="3">'
             f'<TR><TD BORDER="0"><B>legend</B></TD></TR>{cells}</TABLE>>')
 

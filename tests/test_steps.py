@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 
 import minigrad as mg
 from minigrad.steps import LEAF_RULE, RULES
@@ -85,6 +85,27 @@ def test_a_node_comes_after_every_node_that_sends_it_a_gradient(build):
             assert position[id(sent.input)] > s.index, (s, sent.input)
     assert [s.index for s in steps] == list(range(len(steps)))
     assert steps[0].node is steps.root and float(steps[0].grad) == 1.0
+
+
+def test_the_two_layer_graph_goes_back_layer_by_layer():
+    # as the notes go: dZ[2], db[2], dW[2], then layer 1; W[2] last (after W[1]) drew
+    # it "pending" in every frame of layer 1, though step 4 had said dW[2] = ...
+    steps = mg.backward_steps(two_layer_graph()["J"])
+    assert [s.name for s in steps] == ["J", "A[2]", "Z[2]", "b[2]", "W[2] A[1]", "W[2]",
+                                       "A[1]", "Z[1]", "b[1]", "W[1] X", "W[1]"]
+
+
+@given(build=computation_graphs())
+@example(build=lambda: two_layer_graph()["J"])   # W[2], met first by the depth-first order
+def test_a_leaf_comes_right_after_the_step_that_completes_its_gradient(build):
+    steps = mg.backward_steps(build())
+    position = {id(s.node): s.index for s in steps}
+    for s in steps:
+        if s.node.op is None and s.index > 0:
+            last = max(position[id(c.node)] for c in steps if any(
+                x.input is s.node for x in c.sent))
+            between = steps[last + 1:s.index]
+            assert all(b.node.op is None for b in between), (s, [b.name for b in between])
 
 
 @given(build=computation_graphs())

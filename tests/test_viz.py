@@ -248,6 +248,37 @@ def test_values_and_grads_show_numbers_of_tiny_tensors_and_a_summary_of_larger()
     assert "grad" not in lines[ids["X"]], lines[ids["X"]]   # inputs need no gradient
 
 
+def test_a_gradient_of_zero_is_shown_as_0_not_minus_0():
+    # relu′ = 0 at z < 0 times a negative upstream gradient is -0.0 in IEEE arithmetic
+    z = mg.tensor([-1.0, 2.0], requires_grad=True, name="z")
+    J = (z.relu() * -3.0).sum().named("J")
+    J.backward()
+    assert np.signbit(z.grad[0]), z.grad   # the engine's number is -0.0 ...
+    label = node_lines(mg.draw(J, grads=True, values=True).source)["n0"]
+    assert "grad [0, -3]" in label, label   # ... the picture's is 0
+    x = mg.tensor([-0.0, 0.0], name="x")
+    assert "value [0, 0]" in node_lines(mg.draw(x, values=True).source)["n0"]
+
+
+def legend_of_grad(source: str) -> str:
+    return re.search(r"grad = (.*?)</FONT></TD>", source).group(1)
+
+
+def test_the_legend_says_grad_is_dJ_only_when_it_is():
+    t = two_layer_graph()   # after one J.backward()
+    assert legend_of_grad(mg.draw(t["J"], grads=True).source) == "∂J/∂(that tensor)"
+    # a part of the graph drawn after J.backward() holds ∂J/∂, not ∂Z[1]/∂
+    part = mg.draw(t["Z[1]"], grads=True).source
+    assert "∂Z" not in legend_of_grad(part), legend_of_grad(part)
+    # a second J.backward() doubles every .grad (J's own is 2): no longer ∂J/∂
+    t["J"].backward()
+    again = mg.draw(t["J"], grads=True).source
+    assert "∂J" not in legend_of_grad(again), legend_of_grad(again)
+    for t_ in t.values():
+        t_.zero_grad()
+    assert legend_of_grad(mg.draw(t["J"], grads=True).source) == "∂J/∂(that tensor)"
+
+
 def test_grads_before_backward_say_not_computed():
     w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
     lines = node_lines(mg.draw((w * w).sum(), grads=True).source)
@@ -581,6 +612,22 @@ def test_unnamed_results_are_labelled_by_their_expression():
     for _ in range(12):
         long = long.tanh()
     assert "<I>" not in node_lines(mg.draw(long.sum()).source)["n13"]
+
+
+@pytest.mark.parametrize("build, written", [
+    (lambda W, A, D: W @ (A * D), "W (A × D)"),     # dropout: W[2] (A[1] × D[1])
+    (lambda W, A, D: (W @ A) * D, "W A × D"),       # the notes' Wᵀ dZ * g′(Z), left to right
+    (lambda W, A, D: W * (A @ D), "W × (A D)"),
+    (lambda W, A, D: W @ (A / D), "W (A ÷ D)"),
+    (lambda W, A, D: W @ (A @ D), "W A D"),         # one product: no brackets needed
+    (lambda W, A, D: W * (A * D), "W × A × D"),
+])
+def test_a_product_of_a_product_is_bracketed_where_reading_left_to_right_would_change_it(
+        build, written):
+    # W A × D reads (W A) × D: W @ (A * D) is another number and needs its brackets
+    W, A, D = (mg.tensor(np.full((2, 2), v), requires_grad=True, name=n)
+               for v, n in ((1.0, "W"), (2.0, "A"), (3.0, "D")))
+    assert mg.steps.expression(build(W, A, D)) == written
 
 
 # --- options are checked before any work (issue: dpi=-1 ran 147 s) ----------------------------
