@@ -280,8 +280,19 @@ class LinearResult:
                 + f"\nidentity net = one linear map: W[2]W[1] = [{w}], "
                   f"W[2]b[1] + b[2] = {self.b:.4g};\n"
                   f"max |Z[2] - (W[2]W[1] X + W[2]b[1] + b[2])| = "
-                  f"{_rounding(self.collapse_error)}: a straight boundary, "
-                  f"logistic regression's accuracy.")
+                  f"{_rounding(self.collapse_error)}: {self._accuracy_note()}")
+
+    def _accuracy_note(self) -> str:
+        """What the run shows: logistic regression's accuracy, or (a short run) a
+        line that is not there yet."""
+        identity = next(r for label, r in self.runs.items() if label.endswith("identity"))
+        logistic = self.runs["logistic regression"]
+        if _pct(identity.accuracy) == _pct(logistic.accuracy):
+            return "a straight boundary, logistic regression's accuracy."
+        n = len(identity.costs)
+        return (f"a straight boundary, as logistic regression's;\nnot yet its accuracy after "
+                f"{n} iteration{'' if n == 1 else 's'} ({_pct(identity.accuracy)} against "
+                f"{_pct(logistic.accuracy)}).")
 
 
 def linear(iterations: int = 10_000, m: int = 400, n_h: int = 4, learning_rate: float = 1.2,
