@@ -2,14 +2,14 @@
 relative difference ``‖g - g̃‖₂ / (‖g‖₂ + ‖g̃‖₂)`` against a threshold."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
 
 from minigrad.table import text_table
-from minigrad.tensor import Tensor, no_grad
+from minigrad.tensor import Tensor, describe, no_grad, topological_order
 
 __all__ = ["numerical_grad", "gradcheck", "relative_difference", "GradcheckReport",
            "InputCheck"]
@@ -166,6 +166,9 @@ class GradcheckReport:
     #: False when f's result is not connected to any input in the graph, so that
     #: autograd's gradients are all 0 (made from ``.data``, ``detach()``, ``no_grad``)
     in_graph: bool = True
+    #: the relu / leaky_relu nodes of f's graph with inputs at (or next to) their
+    #: kink at 0, where the two sides of a difference see different slopes
+    kinks: List[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -194,6 +197,10 @@ class GradcheckReport:
                          f"make here (f's last digits, and x ± ε rounded), so this point cannot "
                          f"tell right from wrong: check again where f and the inputs are about 1 "
                          f"in size and the gradients are not tiny")
+        if self.kinks and not self.ok:
+            lines.append(f"at a kink: {', '.join(self.kinks)}: an input within "
+                         f"{_KINK_REACH:g} ε of 0, where f(x + ε) and f(x - ε) can see "
+                         f"different slopes: check again at another point")
         if not self.depends_on_inputs:
             lines.append("f does not depend on any input: every gradient is 0")
         elif not self.in_graph:
@@ -225,6 +232,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: f must return a Tensor; got {type(out).__name__}")
     f_value = _scalar(out, "gradcheck")
+    kinks = _kinks(out, eps)
     if out.requires_grad and leaves:
         # only the inputs get a .grad: a tensor f reads from outside (a parameter
         # with requires_grad) is the caller's and keeps the grad it had
@@ -241,4 +249,17 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
         blurred = bool(d >= tol and np.all(np.abs(g - n) <= noise))
         rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol, blurred))
     depends = in_graph or any(n.any() for n in numeric)
-    return GradcheckReport(rows, tol, depends_on_inputs=depends, in_graph=in_graph)
+    return GradcheckReport(rows, tol, depends_on_inputs=depends, in_graph=in_graph,
+                           kinks=kinks)
+
+
+# A nudge of ε moves a node's input by ε times its slope in x: 100 covers the
+# weights of the course's nets. Nearer 0 than that, a difference may straddle a kink.
+_KINK_REACH = 100
+
+
+def _kinks(out: Tensor, eps: float) -> List[str]:
+    """The relu and leaky_relu nodes of ``out``'s graph with an input entry
+    within ``_KINK_REACH`` ε of 0 (a zero init puts them all there)."""
+    return [describe(t) for t in topological_order(out) if t.op in ("relu", "leaky_relu")
+            and np.min(np.abs(t.parents[0].data), initial=np.inf) <= _KINK_REACH * eps]

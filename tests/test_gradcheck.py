@@ -580,3 +580,19 @@ def test_a_right_gradient_that_misses_tol_is_always_said_to_be_within_round_off(
     report = mg.gradcheck(lambda t: (t * t.tanh()).sum() + c, [mg.tensor(x)])
     row = report.inputs[0]
     assert row.ok != row.within_round_off, row
+
+
+@pytest.mark.parametrize("activation", [mg.relu, lambda z: mg.leaky_relu(z, alpha=0.1)])
+def test_a_wrong_verdict_at_a_relu_kink_says_so_and_names_the_node(activation):
+    W = mg.tensor(np.zeros((3, 2)), name="W[1]")   # a zero init: every Z[1] is 0
+    report = mg.gradcheck(lambda W: (activation(W @ X).named("A[1]") * 2).sum(), [W])
+    assert not report.ok and report.kinks == ["A[1] (3, 4)"]
+    assert "at a kink: A[1] (3, 4): an input within 100 ε of 0" in str(report)
+
+
+def test_no_kink_note_off_the_kink_or_on_an_ok_report():
+    away = mg.gradcheck(lambda z: z.relu().sum(), [mg.tensor([0.5, -1.0])])
+    assert away.ok and away.kinks == [] and "kink" not in str(away)
+    # at the kink but both sides agree (the slope of what follows is 0 there)
+    flat = mg.gradcheck(lambda z: (z.relu() * 0.0).sum(), [mg.tensor([0.0, 1.0])])
+    assert flat.ok and flat.kinks and "kink" not in str(flat)
