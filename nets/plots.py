@@ -19,6 +19,7 @@ and nothing needs closing.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Tuple, Union
 
@@ -35,7 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
 PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = ["decision_boundary", "decision_boundaries", "cost_curves", "costs_and_boundaries",
-           "init_scale_figure", "activation_figure", "check_output", "check_writable", "describe"]
+           "init_scale_figure", "activation_figure", "check_output", "check_writable", "describe",
+           "TeXNotFoundError"]
 
 # Class 0 and class 1: a red/blue pair that stays distinct for colour-blind readers.
 CLASS_COLOURS = ("#c0392b", "#2166ac")
@@ -71,12 +73,31 @@ def _formats() -> Tuple[str, ...]:
     return tuple(sorted(FigureCanvasBase.get_supported_filetypes()))
 
 
+class TeXNotFoundError(RuntimeError):
+    """A ``.pgf`` figure was asked for and the TeX program matplotlib writes it with is missing."""
+
+
+def _check_tex(path: Path) -> None:
+    """matplotlib writes .pgf by running a TeX program (rcParams["pgf.texsystem"],
+    xelatex by default): without it savefig fails, after all the work."""
+    from matplotlib import rcParams
+
+    tex = rcParams["pgf.texsystem"]
+    if shutil.which(tex) is None:
+        raise TeXNotFoundError(f"cannot write {str(path)!r}: matplotlib writes .pgf with "
+                               f"{tex!r}, which is not on PATH; install a TeX system (e.g. "
+                               f"apt-get install texlive-xetex) or choose .pdf, .svg or .png")
+
+
 def check_output(path: PathLike) -> Path:
     """``path`` as a ``Path`` if a figure can be written there, else the error
     that saving would raise, raised now (before a long training run):
     ``ValueError`` for an unknown suffix, ``OSError`` for a missing or
-    unwritable directory."""
-    return check_writable(check_suffix(path, tuple("." + f for f in _formats())))
+    unwritable directory, ``TeXNotFoundError`` for a .pgf without its TeX program."""
+    path = check_suffix(path, tuple("." + f for f in _formats()))
+    if path.suffix.lower() == ".pgf":
+        _check_tex(path)
+    return check_writable(path)
 
 
 def check_writable(path: PathLike) -> Path:

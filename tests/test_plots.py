@@ -103,6 +103,17 @@ def test_a_missing_directory_is_an_oserror_that_names_it(tmp_path):
         plots.check_output(tmp_path / "a.png")
 
 
+def test_a_pgf_figure_needs_its_tex_program_and_says_so_before_drawing(tmp_path, monkeypatch):
+    import matplotlib
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    tex = matplotlib.rcParams["pgf.texsystem"]
+    with pytest.raises(plots.TeXNotFoundError, match=rf"'{tex}'.*not on PATH"):
+        plots.check_output(tmp_path / "b.pgf")
+    assert list(tmp_path.iterdir()) == []
+    assert plots.check_output(tmp_path / "b.pdf") == tmp_path / "b.pdf"   # needs no TeX
+
+
 def test_cost_curves_write_a_png(trained, tmp_path):
     *_, costs = trained
     out = plots.cost_curves({"tanh": costs, "flat": [0.69] * len(costs)},
