@@ -134,17 +134,23 @@ def _save(fig: "Figure", path: PathLike) -> Path:
 def describe(model: Any) -> str:
     """A net in the notes' notation, as mathtext: ``$n^{[1]} = 4$, $g^{[1]} = \\tanh$``."""
     dims = getattr(model, "layer_dims", None)
-    g = getattr(getattr(model, "activation", None), "name", None)
+    act = getattr(model, "activation", None)
+    g = getattr(act, "name", None)
     if dims is None:
         return type(model).__name__
     if len(dims) == 2:
         return "logistic regression"
     g_tex = {"tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}",
              "leaky_relu": r"\mathrm{leaky\ ReLU}", "identity": r"\mathrm{id}"}.get(g, str(g))
+    # a slope other than leaky ReLU's default: said, or two different nets read the same
+    default = activations.ACTIVATIONS[g].params if g in activations.ACTIVATIONS else ()
+    params = getattr(act, "params", ())
+    extra = "" if params == default else " (" + ", ".join(
+        f"$\\{k} = {v:g}$" for k, v in params) + ")"
     if len(dims) == 3:
-        return f"$n^{{[1]}} = {dims[1]}$, $g^{{[1]}} = {g_tex}$"
+        return f"$n^{{[1]}} = {dims[1]}$, $g^{{[1]}} = {g_tex}${extra}"
     hidden = ", ".join(str(n) for n in dims[1:-1])
-    return f"hidden sizes {hidden}, $g = {g_tex}$"
+    return f"hidden sizes {hidden}, $g = {g_tex}${extra}"
 
 
 def _draw_boundary(ax: "Axes", model: Any, X: np.ndarray, Y: np.ndarray,

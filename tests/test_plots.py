@@ -81,6 +81,19 @@ def test_describe_writes_the_net_in_the_notes_notation(trained):
     assert plots.describe(LogisticRegression(2)) == "logistic regression"
 
 
+def test_describe_names_a_leaky_relu_slope_other_than_the_default():
+    # minigrad train --activation leaky_relu --alpha 0.2 --plot: the title read
+    # "g[1] = leaky ReLU", the same as for the default slope 0.01
+    from nets import DeepNet, activations
+
+    leaky = activations.get("leaky_relu", alpha=0.2)
+    assert plots.describe(TwoLayerNet(2, 3, leaky)) == \
+        r"$n^{[1]} = 3$, $g^{[1]} = \mathrm{leaky\ ReLU}$ ($\alpha = 0.2$)"
+    assert plots.describe(DeepNet([2, 3, 3, 1], leaky)).endswith(r"($\alpha = 0.2$)")
+    assert plots.describe(TwoLayerNet(2, 3, "leaky_relu")) == \
+        r"$n^{[1]} = 3$, $g^{[1]} = \mathrm{leaky\ ReLU}$"
+
+
 def test_a_decision_boundary_needs_planar_columns(trained, tmp_path):
     net, X, Y, _ = trained
     with pytest.raises(ValueError, match=r"X must have shape \(2, m\); got \(3, 60\)"):
