@@ -113,15 +113,17 @@ def check_writable(path: PathLike) -> Path:
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise PermissionError(f"cannot write {str(path)!r}: permission denied")
     # What os.access cannot tell (/proc for root, a read-only mount, a full disk's
-    # quota): open the file for appending, as saving will, and remove it if it is new.
-    existed = path.exists()
+    # quota): open the file for appending, as saving will, and remove it if it is new
+    # (the file itself: through a symlink that points nowhere yet, its target).
+    target = Path(os.path.realpath(path))
+    existed = target.exists()
     try:
         with open(path, "ab"):
             pass
     except OSError as error:
         raise OSError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
     if not existed:
-        path.unlink()
+        target.unlink()
     return path
 
 

@@ -127,6 +127,15 @@ def test_a_pgf_figure_needs_its_tex_program_and_says_so_before_drawing(tmp_path,
     assert plots.check_output(tmp_path / "b.pdf") == tmp_path / "b.pdf"   # needs no TeX
 
 
+def test_checking_a_dangling_symlink_leaves_the_link_and_no_file_behind(tmp_path):
+    # the probe opened the link (creating its target) and then unlinked the link:
+    # an empty stray file at the target, and the figure later written in the link's place
+    link = tmp_path / "b.png"
+    link.symlink_to(tmp_path / "target.png")
+    assert plots.check_output(link) == link
+    assert link.is_symlink() and not (tmp_path / "target.png").exists()
+
+
 def test_cost_curves_write_a_png(trained, tmp_path):
     *_, costs = trained
     out = plots.cost_curves({"tanh": costs, "flat": [0.69] * len(costs)},
