@@ -691,8 +691,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # lists the installers on lines of their own and speaks of save_graph)
         print(f"{PROG}: error: {MISSING_DOT}", file=sys.stderr)
         return FAILURE
-    except ImportError as error:
-        # matplotlib or Pillow missing: their messages say what to pip install
+    except (ImportError, plots.TeXNotFoundError) as error:
+        # matplotlib or Pillow missing: their messages say what to pip install;
+        # the TeX program of a .pgf figure missing: its message says what to install
         print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
         return FAILURE
     except KeyboardInterrupt:

@@ -19,6 +19,7 @@ and nothing needs closing.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Tuple, Union
 
@@ -35,7 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
 PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = ["decision_boundary", "decision_boundaries", "cost_curves", "costs_and_boundaries",
-           "init_scale_figure", "activation_figure", "check_output", "check_writable", "describe"]
+           "init_scale_figure", "activation_figure", "check_output", "check_writable", "describe",
+           "TeXNotFoundError"]
 
 # Class 0 and class 1: a red/blue pair that stays distinct for colour-blind readers.
 CLASS_COLOURS = ("#c0392b", "#2166ac")
@@ -71,12 +73,31 @@ def _formats() -> Tuple[str, ...]:
     return tuple(sorted(FigureCanvasBase.get_supported_filetypes()))
 
 
+class TeXNotFoundError(RuntimeError):
+    """A ``.pgf`` figure was asked for and the TeX program matplotlib writes it with is missing."""
+
+
+def _check_tex(path: Path) -> None:
+    """matplotlib writes .pgf by running a TeX program (rcParams["pgf.texsystem"],
+    xelatex by default): without it savefig fails, after all the work."""
+    from matplotlib import rcParams
+
+    tex = rcParams["pgf.texsystem"]
+    if shutil.which(tex) is None:
+        raise TeXNotFoundError(f"cannot write {str(path)!r}: matplotlib writes .pgf with "
+                               f"{tex!r}, which is not on PATH; install a TeX system (e.g. "
+                               f"apt-get install texlive-xetex) or choose .pdf, .svg or .png")
+
+
 def check_output(path: PathLike) -> Path:
     """``path`` as a ``Path`` if a figure can be written there, else the error
     that saving would raise, raised now (before a long training run):
     ``ValueError`` for an unknown suffix, ``OSError`` for a missing or
-    unwritable directory."""
-    return check_writable(check_suffix(path, tuple("." + f for f in _formats())))
+    unwritable directory, ``TeXNotFoundError`` for a .pgf without its TeX program."""
+    path = check_suffix(path, tuple("." + f for f in _formats()))
+    if path.suffix.lower() == ".pgf":
+        _check_tex(path)
+    return check_writable(path)
 
 
 def check_writable(path: PathLike) -> Path:
@@ -92,15 +113,17 @@ def check_writable(path: PathLike) -> Path:
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise PermissionError(f"cannot write {str(path)!r}: permission denied")
     # What os.access cannot tell (/proc for root, a read-only mount, a full disk's
-    # quota): open the file for appending, as saving will, and remove it if it is new.
-    existed = path.exists()
+    # quota): open the file for appending, as saving will, and remove it if it is new
+    # (the file itself: through a symlink that points nowhere yet, its target).
+    target = Path(os.path.realpath(path))
+    existed = target.exists()
     try:
         with open(path, "ab"):
             pass
     except OSError as error:
         raise OSError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
     if not existed:
-        path.unlink()
+        target.unlink()
     return path
 
 
@@ -113,17 +136,23 @@ def _save(fig: "Figure", path: PathLike) -> Path:
 def describe(model: Any) -> str:
     """A net in the notes' notation, as mathtext: ``$n^{[1]} = 4$, $g^{[1]} = \\tanh$``."""
     dims = getattr(model, "layer_dims", None)
-    g = getattr(getattr(model, "activation", None), "name", None)
+    act = getattr(model, "activation", None)
+    g = getattr(act, "name", None)
     if dims is None:
         return type(model).__name__
     if len(dims) == 2:
         return "logistic regression"
     g_tex = {"tanh": r"\tanh", "sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}",
              "leaky_relu": r"\mathrm{leaky\ ReLU}", "identity": r"\mathrm{id}"}.get(g, str(g))
+    # a slope other than leaky ReLU's default: said, or two different nets read the same
+    default = activations.ACTIVATIONS[g].params if g in activations.ACTIVATIONS else ()
+    params = getattr(act, "params", ())
+    extra = "" if params == default else " (" + ", ".join(
+        f"$\\{k} = {v:g}$" for k, v in params) + ")"
     if len(dims) == 3:
-        return f"$n^{{[1]}} = {dims[1]}$, $g^{{[1]}} = {g_tex}$"
+        return f"$n^{{[1]}} = {dims[1]}$, $g^{{[1]}} = {g_tex}${extra}"
     hidden = ", ".join(str(n) for n in dims[1:-1])
-    return f"hidden sizes {hidden}, $g = {g_tex}$"
+    return f"hidden sizes {hidden}, $g = {g_tex}${extra}"
 
 
 def _draw_boundary(ax: "Axes", model: Any, X: np.ndarray, Y: np.ndarray,

@@ -427,6 +427,24 @@ def test_a_missing_python_package_is_one_line_too(tmp_path, monkeypatch, capsys)
     assert err == "minigrad: error: plotting needs matplotlib: pip install 'minigrad[plot]'\n"
 
 
+@pytest.mark.parametrize("argv", [["train", "--iterations", "1", "--m", "5", "--plot"],
+                                  ["figure", "activations", "--out"],
+                                  ["experiment", "linear", "--iterations", "1", "--out"]])
+def test_a_pgf_figure_without_its_tex_program_is_one_line_before_any_work(
+        argv, tmp_path, monkeypatch, capsys):
+    # matplotlib lists .pgf among its formats, but writes it by running xelatex
+    # (rcParams["pgf.texsystem"]): without it, savefig raised a RuntimeError, a
+    # traceback of ~100 lines after the whole training run
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert cli.main([*argv, "b.pgf"]) == cli.FAILURE
+    out, err = capsys.readouterr()
+    assert out == "", out                                  # no training started
+    assert err.count("\n") == 1 and err.startswith("minigrad: error: "), err
+    assert "xelatex" in err and ".pdf" in err, err         # the tool, and what works without it
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_alpha_reaches_the_net_of_the_command_line():
     args = cli.build_parser().parse_args(
         ["check", "--activation", "leaky-relu", "--alpha", "0.3", "--m", "6"])

@@ -81,6 +81,19 @@ def test_describe_writes_the_net_in_the_notes_notation(trained):
     assert plots.describe(LogisticRegression(2)) == "logistic regression"
 
 
+def test_describe_names_a_leaky_relu_slope_other_than_the_default():
+    # minigrad train --activation leaky_relu --alpha 0.2 --plot: the title read
+    # "g[1] = leaky ReLU", the same as for the default slope 0.01
+    from nets import DeepNet, activations
+
+    leaky = activations.get("leaky_relu", alpha=0.2)
+    assert plots.describe(TwoLayerNet(2, 3, leaky)) == \
+        r"$n^{[1]} = 3$, $g^{[1]} = \mathrm{leaky\ ReLU}$ ($\alpha = 0.2$)"
+    assert plots.describe(DeepNet([2, 3, 3, 1], leaky)).endswith(r"($\alpha = 0.2$)")
+    assert plots.describe(TwoLayerNet(2, 3, "leaky_relu")) == \
+        r"$n^{[1]} = 3$, $g^{[1]} = \mathrm{leaky\ ReLU}$"
+
+
 def test_a_decision_boundary_needs_planar_columns(trained, tmp_path):
     net, X, Y, _ = trained
     with pytest.raises(ValueError, match=r"X must have shape \(2, m\); got \(3, 60\)"):
@@ -101,6 +114,26 @@ def test_a_missing_directory_is_an_oserror_that_names_it(tmp_path):
     (tmp_path / "a.png").mkdir()
     with pytest.raises(IsADirectoryError, match="is a directory"):
         plots.check_output(tmp_path / "a.png")
+
+
+def test_a_pgf_figure_needs_its_tex_program_and_says_so_before_drawing(tmp_path, monkeypatch):
+    import matplotlib
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    tex = matplotlib.rcParams["pgf.texsystem"]
+    with pytest.raises(plots.TeXNotFoundError, match=rf"'{tex}'.*not on PATH"):
+        plots.check_output(tmp_path / "b.pgf")
+    assert list(tmp_path.iterdir()) == []
+    assert plots.check_output(tmp_path / "b.pdf") == tmp_path / "b.pdf"   # needs no TeX
+
+
+def test_checking_a_dangling_symlink_leaves_the_link_and_no_file_behind(tmp_path):
+    # the probe opened the link (creating its target) and then unlinked the link:
+    # an empty stray file at the target, and the figure later written in the link's place
+    link = tmp_path / "b.png"
+    link.symlink_to(tmp_path / "target.png")
+    assert plots.check_output(link) == link
+    assert link.is_symlink() and not (tmp_path / "target.png").exists()
 
 
 def test_cost_curves_write_a_png(trained, tmp_path):
