@@ -133,6 +133,10 @@ def _save(fig: "Figure", path: PathLike) -> Path:
     return path
 
 
+# The activations' parameters as mathtext (leaky ReLU's alpha is the only one).
+_SYMBOLS = {"alpha": r"\alpha"}
+
+
 def describe(model: Any) -> str:
     """A net in the notes' notation, as mathtext: ``$n^{[1]} = 4$, $g^{[1]} = \\tanh$``."""
     dims = getattr(model, "layer_dims", None)
@@ -148,7 +152,7 @@ def describe(model: Any) -> str:
     default = activations.ACTIVATIONS[g].params if g in activations.ACTIVATIONS else ()
     params = getattr(act, "params", ())
     extra = "" if params == default else " (" + ", ".join(
-        f"$\\{k} = {v:g}$" for k, v in params) + ")"
+        f"${_SYMBOLS[k]} = {v:g}$" for k, v in params) + ")"
     if len(dims) == 3:
         return f"$n^{{[1]}} = {dims[1]}$, $g^{{[1]}} = {g_tex}${extra}"
     hidden = ", ".join(str(n) for n in dims[1:-1])
