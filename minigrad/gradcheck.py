@@ -8,6 +8,7 @@ from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
 
+from minigrad.steps import backward_steps
 from minigrad.table import text_table
 from minigrad.tensor import Tensor, no_grad
 
@@ -102,15 +103,26 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
     return grads
 
 
-def _round_off_bound(f_value: float, x: Any, g: Any, eps: float = 1e-7) -> np.ndarray:
+def _round_off_bound(f_size: float, x: Any, g: Any, eps: float = 1e-7) -> np.ndarray:
     """How far central differences can be from the true gradient ``g`` by
     round-off alone, entry by entry, with a margin of 10: f(x ± ε) is known to
-    about one unit in its last place (u |f|, u = 2.2e-16), and the step x ± ε
-    rounds by up to u |x|, so (f(x + ε) - f(x - ε)) / 2ε is off by about
-    u (|f| + |x| |g|) / 2ε. Where |g| is that small (small weights) or |x|
-    that large, a right gradient can miss the course's threshold."""
+    about u f_size (u = 2.2e-16; f_size from ``_rounded_size``: |f| and the
+    intermediates its value is made of), and the step x ± ε rounds by up to
+    u |x|, so (f(x + ε) - f(x - ε)) / 2ε is off by about u (f_size + |x| |g|) / 2ε.
+    Where |g| is that small (small weights) or |x| that large, a right gradient
+    can miss the course's threshold."""
     u = np.finfo(np.float64).eps
-    return 10 * u * (abs(f_value) + np.abs(np.asarray(x) * np.asarray(g))) / (2 * eps)
+    return 10 * u * (f_size + np.abs(np.asarray(x) * np.asarray(g))) / (2 * eps)
+
+
+def _rounded_size(out: Tensor) -> float:
+    """The size of f's rounding, u times: Σ |v| |∂f/∂v| over f's value and the op
+    results it is made of (each rounded to ~u |v|). Not |f| alone: log(1 + x²)
+    near x = 0 is ~1e-7 while 1 + x² is 1, rounded to ~1e-16."""
+    if not out.requires_grad:   # no graph to look into: f's own value
+        return abs(float(out.data.reshape(-1)[0]))
+    return sum(float(np.sum(np.abs(s.node.data * s.grad)))
+               for s in backward_steps(out) if s.node.op is not None)
 
 
 def relative_difference(g: Any, g_tilde: Any) -> float:
@@ -224,7 +236,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     _check_unchanged(leaves, arrays, [t.data for t in inputs], "gradcheck")
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: f must return a Tensor; got {type(out).__name__}")
-    f_value = _scalar(out, "gradcheck")
+    _scalar(out, "gradcheck")
+    f_size = _rounded_size(out)
     if out.requires_grad and leaves:
         # only the inputs get a .grad: a tensor f reads from outside (a parameter
         # with requires_grad) is the caller's and keeps the grad it had
@@ -237,7 +250,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     rows = []
     for i, (t, g, n) in enumerate(zip(inputs, analytic, numeric)):
         d = relative_difference(g, n)
-        noise = _round_off_bound(f_value, t.data, g, eps)
+        noise = _round_off_bound(f_size, t.data, g, eps)
         blurred = bool(d >= tol and np.all(np.abs(g - n) <= noise))
         rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol, blurred))
     depends = in_graph or any(n.any() for n in numeric)

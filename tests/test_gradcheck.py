@@ -580,3 +580,16 @@ def test_a_right_gradient_that_misses_tol_is_always_said_to_be_within_round_off(
     report = mg.gradcheck(lambda t: (t * t.tanh()).sum() + c, [mg.tensor(x)])
     row = report.inputs[0]
     assert row.ok != row.within_round_off, row
+
+
+@pytest.mark.parametrize("x", [[3e-4], [3e-4, -1e-4, 2e-4]])
+def test_a_right_gradient_whose_f_is_small_beside_its_intermediates_is_said_to_be_within_round_off(x):
+    # log(1 + x²) near its minimum: f is ~1e-7 but 1 + x² is ~1, rounded to ~1e-16,
+    # which central differences divide by 2ε: an error of ~5e-10 next to gradients
+    # of ~1e-3, far more than u |f| / 2ε; the row read a bare WRONG
+    report = mg.gradcheck(lambda t: mg.log(t * t + 1).sum(), [mg.tensor(x)])
+    row = report.inputs[0]
+    assert not row.ok and row.within_round_off, row
+    # a gradient wrong by a factor of 2 there is still no matter of round-off
+    wrong = mg.gradcheck(lambda t: mg.log(wrong_square(t) + 1).sum(), [mg.tensor(x)])
+    assert not wrong.inputs[0].ok and not wrong.inputs[0].within_round_off
