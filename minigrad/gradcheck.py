@@ -166,6 +166,9 @@ class InputCheck:
     #: True when the row misses ``tol`` but no entry differs by more than
     #: round-off can make (``_round_off_bound``): this point cannot tell
     within_round_off: bool = False
+    #: False when f's graph does not reach this input (made from its ``.data``,
+    #: ``detach()``, ``no_grad``), so that autograd's gradient for it is 0
+    in_graph: bool = True
 
 
 @dataclass
@@ -212,6 +215,15 @@ class GradcheckReport:
             lines.append("f's value changes with the inputs, but it is not connected to the "
                          "inputs in the graph (made from .data, with detach() or inside "
                          "no_grad()?): autograd's gradients are 0")
+        else:
+            cut = [r.name for r in self.inputs if not r.in_graph and not r.ok]
+            if cut:
+                one = len(cut) == 1
+                lines.append(f"{', '.join(cut)}: f's value changes with "
+                             f"{'it, but it is' if one else 'them, but they are'} not connected "
+                             f"to f in the graph (made from .data, with detach() or inside "
+                             f"no_grad()?): autograd's "
+                             f"{'gradient is' if one else 'gradients are'} 0")
         return "\n".join(lines)
 
 
@@ -252,6 +264,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
         d = relative_difference(g, n)
         noise = _round_off_bound(f_size, t.data, g, eps)
         blurred = bool(d >= tol and np.all(np.abs(g - n) <= noise))
-        rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol, blurred))
+        rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol, blurred,
+                               in_graph=leaves[i].grad is not None))
     depends = in_graph or any(n.any() for n in numeric)
     return GradcheckReport(rows, tol, depends_on_inputs=depends, in_graph=in_graph)
