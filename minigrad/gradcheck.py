@@ -8,6 +8,7 @@ from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
 
+from minigrad.steps import backward_steps
 from minigrad.table import text_table
 from minigrad.tensor import Tensor, describe, no_grad, topological_order
 
@@ -102,15 +103,26 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
     return grads
 
 
-def _round_off_bound(f_value: float, x: Any, g: Any, eps: float = 1e-7) -> np.ndarray:
+def _round_off_bound(f_size: float, x: Any, g: Any, eps: float = 1e-7) -> np.ndarray:
     """How far central differences can be from the true gradient ``g`` by
     round-off alone, entry by entry, with a margin of 10: f(x ± ε) is known to
-    about one unit in its last place (u |f|, u = 2.2e-16), and the step x ± ε
-    rounds by up to u |x|, so (f(x + ε) - f(x - ε)) / 2ε is off by about
-    u (|f| + |x| |g|) / 2ε. Where |g| is that small (small weights) or |x|
-    that large, a right gradient can miss the course's threshold."""
+    about u f_size (u = 2.2e-16; f_size from ``_rounded_size``: |f| and the
+    intermediates its value is made of), and the step x ± ε rounds by up to
+    u |x|, so (f(x + ε) - f(x - ε)) / 2ε is off by about u (f_size + |x| |g|) / 2ε.
+    Where |g| is that small (small weights) or |x| that large, a right gradient
+    can miss the course's threshold."""
     u = np.finfo(np.float64).eps
-    return 10 * u * (abs(f_value) + np.abs(np.asarray(x) * np.asarray(g))) / (2 * eps)
+    return 10 * u * (f_size + np.abs(np.asarray(x) * np.asarray(g))) / (2 * eps)
+
+
+def _rounded_size(out: Tensor) -> float:
+    """The size of f's rounding, u times: Σ |v| |∂f/∂v| over f's value and the op
+    results it is made of (each rounded to ~u |v|). Not |f| alone: log(1 + x²)
+    near x = 0 is ~1e-7 while 1 + x² is 1, rounded to ~1e-16."""
+    if not out.requires_grad:   # no graph to look into: f's own value
+        return abs(float(out.data.reshape(-1)[0]))
+    return sum(float(np.sum(np.abs(s.node.data * s.grad)))
+               for s in backward_steps(out) if s.node.op is not None)
 
 
 def relative_difference(g: Any, g_tilde: Any) -> float:
@@ -154,6 +166,9 @@ class InputCheck:
     #: True when the row misses ``tol`` but no entry differs by more than
     #: round-off can make (``_round_off_bound``): this point cannot tell
     within_round_off: bool = False
+    #: False when f's graph does not reach this input (made from its ``.data``,
+    #: ``detach()``, ``no_grad``), so that autograd's gradient for it is 0
+    in_graph: bool = True
 
 
 @dataclass
@@ -207,6 +222,15 @@ class GradcheckReport:
             lines.append("f's value changes with the inputs, but it is not connected to the "
                          "inputs in the graph (made from .data, with detach() or inside "
                          "no_grad()?): autograd's gradients are 0")
+        else:
+            cut = [r.name for r in self.inputs if not r.in_graph and not r.ok]
+            if cut:
+                one = len(cut) == 1
+                lines.append(f"{', '.join(cut)}: f's value changes with "
+                             f"{'it, but it is' if one else 'them, but they are'} not connected "
+                             f"to f in the graph (made from .data, with detach() or inside "
+                             f"no_grad()?): autograd's "
+                             f"{'gradient is' if one else 'gradients are'} 0")
         return "\n".join(lines)
 
 
@@ -231,7 +255,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     _check_unchanged(leaves, arrays, [t.data for t in inputs], "gradcheck")
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: f must return a Tensor; got {type(out).__name__}")
-    f_value = _scalar(out, "gradcheck")
+    _scalar(out, "gradcheck")
+    f_size = _rounded_size(out)
     kinks = _kinks(out, eps)
     if out.requires_grad and leaves:
         # only the inputs get a .grad: a tensor f reads from outside (a parameter
@@ -245,9 +270,10 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     rows = []
     for i, (t, g, n) in enumerate(zip(inputs, analytic, numeric)):
         d = relative_difference(g, n)
-        noise = _round_off_bound(f_value, t.data, g, eps)
+        noise = _round_off_bound(f_size, t.data, g, eps)
         blurred = bool(d >= tol and np.all(np.abs(g - n) <= noise))
-        rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol, blurred))
+        rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol, blurred,
+                               in_graph=leaves[i].grad is not None))
     depends = in_graph or any(n.any() for n in numeric)
     return GradcheckReport(rows, tol, depends_on_inputs=depends, in_graph=in_graph,
                            kinks=kinks)

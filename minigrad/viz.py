@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from minigrad.steps import expression, node_name, op_symbol
+from minigrad.steps import backward_steps, expression, node_name, op_symbol
 from minigrad.table import text_table
 from minigrad.tensor import Tensor, describe, topological_order
 
@@ -423,13 +423,26 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
 
 def _grad_meaning(root: Tensor, frame: Optional["Frame"]) -> str:
     """What "grad" on the labels is: ∂J/∂(that tensor) while J's own gradient is 1
-    (one J.backward(), or a frame of the animation); else .grad as it is (a second
-    J.backward() doubles them all, and a part of the graph drawn after J.backward()
-    holds ∂J/∂, not ∂Z[1]/∂)."""
-    own = root.grad if frame is None else frame.grads.get(id(root))
-    if own is None or np.all(own == 1):
+    (one J.backward(), or a frame of the animation) and every .grad in the picture
+    is the one J's backward gives; else .grad as it is (a second J.backward()
+    doubles them all, and a part of the graph drawn after J.backward() holds ∂J/∂,
+    not ∂Z[1]/∂, even where that part's own gradient is 1: J = L + an L2 term)."""
+    if frame is not None:   # the animation writes no .grad: its numbers are the seed's
+        own = frame.grads.get(id(root))
+        seeded = "" if own is None or np.all(own == 1) else ", times the seed"
+        return f"∂{_plain_name(root)}/∂(that tensor){seeded}"
+    if root.grad is None or (np.all(root.grad == 1) and _grads_from(root)):
         return f"∂{_plain_name(root)}/∂(that tensor)"
     return ".grad, as backward() left it"
+
+
+def _grads_from(root: Tensor) -> bool:
+    """Whether every .grad in root's graph is what root.backward(root.grad) gives it."""
+    if not root.requires_grad or root.grad.shape != root.shape:
+        return False
+    return all(s.node.grad is None or (
+        s.node.grad.shape == s.grad.shape and np.allclose(s.node.grad, s.grad, rtol=1e-9, atol=0))
+        for s in backward_steps(root, root.grad))
 
 
 def _plain_name(t: Tensor) -> str:

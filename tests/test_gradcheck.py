@@ -596,3 +596,28 @@ def test_no_kink_note_off_the_kink_or_on_an_ok_report():
     # at the kink but both sides agree (the slope of what follows is 0 there)
     flat = mg.gradcheck(lambda z: (z.relu() * 0.0).sum(), [mg.tensor([0.0, 1.0])])
     assert flat.ok and flat.kinks and "kink" not in str(flat)
+
+
+@pytest.mark.parametrize("x", [[3e-4], [3e-4, -1e-4, 2e-4]])
+def test_a_right_gradient_of_a_small_f_made_of_larger_parts_is_said_to_be_within_round_off(x):
+    # log(1 + x²) near its minimum: f is ~1e-7 but 1 + x² is ~1, rounded to ~1e-16,
+    # which central differences divide by 2ε: an error of ~5e-10 next to gradients
+    # of ~1e-3, far more than u |f| / 2ε; the row read a bare WRONG
+    report = mg.gradcheck(lambda t: mg.log(t * t + 1).sum(), [mg.tensor(x)])
+    row = report.inputs[0]
+    assert not row.ok and row.within_round_off, row
+    # a gradient wrong by a factor of 2 there is still no matter of round-off
+    wrong = mg.gradcheck(lambda t: mg.log(wrong_square(t) + 1).sum(), [mg.tensor(x)])
+    assert not wrong.inputs[0].ok and not wrong.inputs[0].within_round_off
+
+
+@pytest.mark.parametrize("f", [lambda a, b: (a * a).sum() + mg.tensor(b.data.sum()),
+                               lambda a, b: (a * a).sum() + (b.detach() * 2).sum()],
+                         ids=["from .data", "detach"])
+def test_gradcheck_names_the_one_input_f_is_cut_off_from(f):
+    # the note said so only when no input was reached; y alone cut off read a bare
+    # WRONG, as if autograd's gradient were wrong
+    report = mg.gradcheck(f, [mg.tensor([1.0, 2.0], name="x"), mg.tensor([3.0], name="y")])
+    assert [r.ok for r in report.inputs] == [True, False], str(report)
+    assert str(report).splitlines()[-1].startswith("y: f's value changes with it, but it is "
+                                                   "not connected to f in the graph"), str(report)

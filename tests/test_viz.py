@@ -279,6 +279,33 @@ def test_the_legend_says_grad_is_dJ_only_when_it_is():
     assert legend_of_grad(mg.draw(t["J"], grads=True).source) == "∂J/∂(that tensor)"
 
 
+def test_the_legend_names_a_part_of_the_graph_only_when_the_grads_are_its_own():
+    # L's own gradient is 1 after J.backward(), J = L + an L2 term, but W's .grad
+    # is ∂J/∂W (the L2 term's 0.2 W included), not the ∂L/∂W the legend said
+    W = mg.tensor([[0.5, -1.0]], requires_grad=True, name="W")
+    X = mg.tensor([[1.0], [2.0]], name="X")
+    L = (W @ X).sigmoid().sum().named("L")
+    J = (L + 0.1 * (W * W).sum()).named("J")
+    J.backward()
+    assert float(L.grad) == 1.0
+    assert "∂L" not in legend_of_grad(mg.draw(L, grads=True).source)
+    # L.backward() alone (a new graph): the numbers are ∂L/∂, and the legend says so
+    W.zero_grad()
+    L = (W @ X).sigmoid().sum().named("L")
+    L.backward()
+    assert legend_of_grad(mg.draw(L, grads=True).source) == "∂L/∂(that tensor)"
+
+
+def test_an_animation_from_a_seed_other_than_1_does_not_call_its_numbers_grad():
+    # no .grad is written by an animation: '.grad, as backward() left it' (w.grad is
+    # None) was not what its labels show, the seed times ∂J/∂
+    w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
+    J = (w * w).sum().named("J")
+    for graph in mg.backward_animation(J, grad=2.0).graphs:
+        assert legend_of_grad(graph.source) == "∂J/∂(that tensor), times the seed"
+    assert w.grad is None
+
+
 def test_grads_before_backward_say_not_computed():
     w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
     lines = node_lines(mg.draw((w * w).sum(), grads=True).source)
