@@ -649,3 +649,13 @@ def test_a_kink_deep_in_a_net_through_functional_and_nets_activations_is_named()
     report = mg.gradcheck(J, params)
     assert not report.inputs[0].ok and report.kinks == ["A[1] (3, 4)"], str(report)
     assert "at a kink" in str(report)
+
+
+@given(x=arrays(low=-1e-5, high=1e-5), w=st.sampled_from([1.0, 30.0, 1e3]))
+def test_a_relu_is_named_exactly_when_a_nudge_moves_its_input_across_0(x, w):
+    eps = 1e-7
+    report = mg.gradcheck(lambda t: (t * w).relu().sum(), [mg.tensor(x)], eps=eps)
+    sides = lambda v: (v * w) > 0   # noqa: E731  (what relu sees, nudge included)
+    crossed = any(sides(x.flat[i] + eps) != sides(x.flat[i]) or
+                  sides(x.flat[i] - eps) != sides(x.flat[i]) for i in range(x.size))
+    assert report.kinks == ([f"<relu> {x.shape}"] if crossed else []), (x, str(report))
