@@ -8,6 +8,7 @@ from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
 
+from minigrad import ops
 from minigrad.steps import backward_steps
 from minigrad.table import text_table
 from minigrad.tensor import Tensor, describe, no_grad, topological_order
@@ -78,29 +79,55 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
     """
     inputs = _tensors(inputs, "numerical_grad")
     eps = _positive(eps, "eps", "numerical_grad")
+    return _differences(f, inputs, eps)[0]
+
+
+def _watching_kinks(call: Callable[[], Any]) -> tuple:
+    """``call()``, and what its relu / leaky_relu calls saw, in their order:
+    ``(op, input, input > 0)`` each (``ops.kink_watch``)."""
+    previous, ops.kink_watch = ops.kink_watch, []
+    try:
+        result = call()
+    finally:
+        seen, ops.kink_watch = ops.kink_watch, previous
+    return result, seen
+
+
+def _differences(f: Callable[..., Any], inputs: list, eps: float,
+                  sides: Optional[list] = None) -> tuple:
+    """numerical_grad's gradients and, given ``sides`` (what f's relu /
+    leaky_relu calls saw at the point, ``_watching_kinks``), per input the
+    indices of those calls whose input changed side of 0 in one of its nudges:
+    there f(x + ε) and f(x - ε) saw different slopes."""
     copies = _private_copies(inputs)
     arrays = [t.data for t in copies]
     expected = [a.copy() for a in arrays]   # what the copies hold, nudge included
+    crossed: List[set] = [set() for _ in inputs]
 
-    def value() -> float:
-        result = _scalar(f(*copies), "numerical_grad")
+    def value(i: int) -> float:
+        if sides is None:
+            result = _scalar(f(*copies), "numerical_grad")
+        else:
+            result, seen = _watching_kinks(lambda: _scalar(f(*copies), "numerical_grad"))
+            crossed[i].update(k for k, (there, here) in enumerate(zip(sides, seen))
+                              if not np.array_equal(there[2], here[2]))
         _check_unchanged(copies, arrays, expected, "numerical_grad")
         return result
 
     grads = []
     with no_grad():
-        for data, values in zip(arrays, expected):
+        for i, (data, values) in enumerate(zip(arrays, expected)):
             grad = np.zeros_like(data)
             for index in np.ndindex(data.shape):
                 saved = data[index]
                 data[index] = values[index] = saved + eps
-                plus = value()
+                plus = value(i)
                 data[index] = values[index] = saved - eps
-                minus = value()
+                minus = value(i)
                 data[index] = values[index] = saved
                 grad[index] = (plus - minus) / (2 * eps)
             grads.append(grad)
-    return grads
+    return grads, crossed
 
 
 def _round_off_bound(f_size: float, x: Any, g: Any, eps: float = 1e-7) -> np.ndarray:
@@ -169,6 +196,9 @@ class InputCheck:
     #: False when f's graph does not reach this input (made from its ``.data``,
     #: ``detach()``, ``no_grad``), so that autograd's gradient for it is 0
     in_graph: bool = True
+    #: the relu / leaky_relu nodes whose input crossed 0 in a nudge of this
+    #: input: there f(x + ε) and f(x - ε) saw different slopes
+    kinks: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -181,8 +211,8 @@ class GradcheckReport:
     #: False when f's result is not connected to any input in the graph, so that
     #: autograd's gradients are all 0 (made from ``.data``, ``detach()``, ``no_grad``)
     in_graph: bool = True
-    #: the relu / leaky_relu nodes of f's graph with inputs at (or next to) their
-    #: kink at 0, where the two sides of a difference see different slopes
+    #: the relu / leaky_relu nodes whose input crossed its kink at 0 in a nudge
+    #: of some input, so that the two sides of a difference saw different slopes
     kinks: List[str] = field(default_factory=list)
 
     @property
@@ -212,10 +242,14 @@ class GradcheckReport:
                          f"make here (f's last digits, and x ± ε rounded), so this point cannot "
                          f"tell right from wrong: check again where f and the inputs are about 1 "
                          f"in size and the gradients are not tiny")
-        if self.kinks and not self.ok:
-            lines.append(f"at a kink: {', '.join(self.kinks)}: an input within "
-                         f"{_KINK_REACH:g} ε of 0, where f(x + ε) and f(x - ε) can see "
-                         f"different slopes: check again at another point")
+        # a kink makes a difference wrong, never one that is not finite
+        failed = [r for r in self.inputs if r.kinks and not r.ok and not np.isnan(r.difference)]
+        if failed:
+            kinks = list(dict.fromkeys(k for r in failed for k in r.kinks))
+            lines.append(f"at a kink: {', '.join(kinks)}: the differences of "
+                         f"{', '.join(r.name for r in failed)} crossed 0 in this node's input, "
+                         f"so f(x + ε) and f(x - ε) saw different slopes: check again at "
+                         f"another point")
         if not self.depends_on_inputs:
             lines.append("f does not depend on any input: every gradient is 0")
         elif not self.in_graph:
@@ -251,20 +285,20 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     tol = _positive(tol, "tol", "gradcheck")
     leaves = _private_copies(inputs, requires_grad=True)
     arrays = [t.data for t in leaves]
-    out = f(*leaves)
+    out, sides = _watching_kinks(lambda: f(*leaves))
     _check_unchanged(leaves, arrays, [t.data for t in inputs], "gradcheck")
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: f must return a Tensor; got {type(out).__name__}")
     _scalar(out, "gradcheck")
     f_size = _rounded_size(out)
-    kinks = _kinks(out, eps)
     if out.requires_grad and leaves:
         # only the inputs get a .grad: a tensor f reads from outside (a parameter
         # with requires_grad) is the caller's and keeps the grad it had
         out.backward(inputs=leaves)
     in_graph = any(t.grad is not None for t in leaves)
     analytic = [np.zeros_like(t.data) if t.grad is None else t.grad for t in leaves]
-    numeric = numerical_grad(f, inputs, eps)
+    numeric, crossed = _differences(f, inputs, eps, sides)
+    names = _kink_names(out, sides) if any(crossed) else []
     # out.requires_grad is not the test: f made from .data has no graph, yet its
     # value moves with the inputs, and a tensor f reads from outside can give one
     rows = []
@@ -273,19 +307,17 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
         noise = _round_off_bound(f_size, t.data, g, eps)
         blurred = bool(d >= tol and np.all(np.abs(g - n) <= noise))
         rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol, blurred,
-                               in_graph=leaves[i].grad is not None))
+                               in_graph=leaves[i].grad is not None,
+                               kinks=[names[k] for k in sorted(crossed[i])]))
     depends = in_graph or any(n.any() for n in numeric)
+    kinks = list(dict.fromkeys(k for row in rows for k in row.kinks))
     return GradcheckReport(rows, tol, depends_on_inputs=depends, in_graph=in_graph,
                            kinks=kinks)
 
 
-# A nudge of ε moves a node's input by ε times its slope in x: 100 covers the
-# weights of the course's nets. Nearer 0 than that, a difference may straddle a kink.
-_KINK_REACH = 100
-
-
-def _kinks(out: Tensor, eps: float) -> List[str]:
-    """The relu and leaky_relu nodes of ``out``'s graph with an input entry
-    within ``_KINK_REACH`` ε of 0 (a zero init puts them all there)."""
-    return [describe(t) for t in topological_order(out) if t.op in ("relu", "leaky_relu")
-            and np.min(np.abs(t.parents[0].data), initial=np.inf) <= _KINK_REACH * eps]
+def _kink_names(out: Tensor, sides: list) -> List[str]:
+    """How the report names each relu / leaky_relu call f made: its node in
+    ``out``'s graph (found by its input array), else ``<op> shape``."""
+    nodes = {id(t.parents[0]._data): describe(t) for t in topological_order(out)
+             if t.op in ("relu", "leaky_relu")}
+    return [nodes.get(id(z), f"<{name}> {z.shape}") for name, z, _ in sides]

@@ -9,6 +9,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import minigrad as mg
+import nets
 from minigrad.gradcheck import GradcheckReport, InputCheck
 from minigrad.table import display_width
 from minigrad.ops import op
@@ -587,7 +588,8 @@ def test_a_wrong_verdict_at_a_relu_kink_says_so_and_names_the_node(activation):
     W = mg.tensor(np.zeros((3, 2)), name="W[1]")   # a zero init: every Z[1] is 0
     report = mg.gradcheck(lambda W: (activation(W @ X).named("A[1]") * 2).sum(), [W])
     assert not report.ok and report.kinks == ["A[1] (3, 4)"]
-    assert "at a kink: A[1] (3, 4): an input within 100 ε of 0" in str(report)
+    assert report.inputs[0].kinks == ["A[1] (3, 4)"]
+    assert "at a kink: A[1] (3, 4): the differences of W[1] crossed 0" in str(report)
 
 
 def test_no_kink_note_off_the_kink_or_on_an_ok_report():
@@ -621,3 +623,64 @@ def test_gradcheck_names_the_one_input_f_is_cut_off_from(f):
     assert [r.ok for r in report.inputs] == [True, False], str(report)
     assert str(report).splitlines()[-1].startswith("y: f's value changes with it, but it is "
                                                    "not connected to f in the graph"), str(report)
+
+
+_NEAR = mg.tensor([5e-6, 1.0], name="a")   # within 100 ε of relu's kink, but ε never crosses it
+
+
+@pytest.mark.parametrize("f, inputs", [
+    # the wrong gradient is x's; a's nudges cross the kink, but a's row is ok
+    (lambda a, x: (a.relu() * 0.0).sum() + wrong_square(x).sum(),
+     [mg.tensor([0.0, 1.0], name="a"), mg.tensor([0.5, 2.0], name="x")]),
+    # a relu nudges never move (its input a constant), beside a wrong gradient
+    (lambda x: (wrong_square(x) * mg.tensor([0.0, 1.0]).relu()).sum(), [mg.tensor([0.5, 2.0])]),
+    # an input near the kink that a nudge of ε cannot cross, beside a wrong gradient
+    (lambda a, x: (a.relu() * wrong_square(x)).sum(), [_NEAR, mg.tensor([0.5, 2.0])]),
+    # a graph cut off by detach(), near a kink the nudges do not cross
+    (lambda x: (mg.relu(x.detach() - 0.3 + 1e-6) * x).sum(), [mg.tensor([0.3, 1.0])]),
+    # NaN: no kink makes a difference not finite
+    (lambda x, c: (x.log() + c.relu()).sum(), [mg.tensor([0.0, 1.0]), mg.tensor([0.0])]),
+    # leaky_relu(alpha=1) has no kink
+    (lambda x: (wrong_square(x) + x.leaky_relu(alpha=1.0)).sum(), [mg.tensor([0.0, 2.0])]),
+])
+def test_a_failure_a_kink_did_not_cause_gets_no_kink_note(f, inputs):
+    with np.errstate(all="ignore"):
+        report = mg.gradcheck(f, inputs)
+    assert not report.ok
+    assert "kink" not in str(report), str(report)
+
+
+@pytest.mark.parametrize("weight", [1e3, 1e5])
+def test_a_kink_a_large_weight_makes_a_nudge_cross_is_named(weight):
+    # z = weight · x moves by weight · ε: from x = 5e-8 it crosses 0 though |z| > 100 ε
+    x = mg.tensor([5e-8, 1.0], name="x")
+    report = mg.gradcheck(lambda x: (x * weight).relu().named("A[1]").sum(), [x])
+    assert not report.ok and report.kinks == ["A[1] (2,)"], str(report)
+    assert "at a kink" in str(report)
+
+
+def test_a_kink_deep_in_a_net_through_functional_and_nets_activations_is_named():
+    # three layers; W[1] = 0 puts every Z[1] at the kink, two layers below J
+    rng = np.random.RandomState(3)
+    params = [mg.tensor(np.zeros((3, 2)), name="W[1]"), mg.tensor(rng.randn(3, 3), name="W[2]"),
+              mg.tensor(rng.randn(1, 3), name="W[3]")]
+    leaky = nets.activations.get("leaky_relu", alpha=0.2).op
+
+    def J(W1, W2, W3):
+        A1 = mg.functional.relu(W1 @ X).named("A[1]")
+        A2 = leaky(W2 @ A1 + 1.0).named("A[2]")
+        return mg.binary_cross_entropy_with_logits(W3 @ A2, Y)
+
+    report = mg.gradcheck(J, params)
+    assert not report.inputs[0].ok and report.kinks == ["A[1] (3, 4)"], str(report)
+    assert "at a kink" in str(report)
+
+
+@given(x=arrays(low=-1e-5, high=1e-5), w=st.sampled_from([1.0, 30.0, 1e3]))
+def test_a_relu_is_named_exactly_when_a_nudge_moves_its_input_across_0(x, w):
+    eps = 1e-7
+    report = mg.gradcheck(lambda t: (t * w).relu().sum(), [mg.tensor(x)], eps=eps)
+    sides = lambda v: (v * w) > 0   # noqa: E731  (what relu sees, nudge included)
+    crossed = any(sides(x.flat[i] + eps) != sides(x.flat[i]) or
+                  sides(x.flat[i] - eps) != sides(x.flat[i]) for i in range(x.size))
+    assert report.kinks == ([f"<relu> {x.shape}"] if crossed else []), (x, str(report))
