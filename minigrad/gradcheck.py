@@ -85,11 +85,12 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
 def _watching_kinks(call: Callable[[], Any]) -> tuple:
     """``call()``, and what its relu / leaky_relu calls saw, in their order:
     ``(op, input, input > 0)`` each (``ops.kink_watch``)."""
-    previous, ops.kink_watch = ops.kink_watch, []
+    watch = ops.kink_watch
+    previous, watch.seen = watch.seen, []
     try:
         result = call()
     finally:
-        seen, ops.kink_watch = ops.kink_watch, previous
+        seen, watch.seen = watch.seen, previous
     return result, seen
 
 

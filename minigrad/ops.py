@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from numbers import Real
 from typing import Any, Callable, Optional
 
@@ -325,17 +326,22 @@ def sigmoid(z):
     return _sigmoid(z), (lambda g: g * _sigmoid_slope(z),)   # σ' = a(1 - a), kept past z = 37
 
 
-# gradcheck's watch on the kinks: while a list, relu and leaky_relu append
-# (op, input, where it is > 0), so that a difference that crosses 0 is seen
-kink_watch: Optional[list] = None
+class _KinkWatch(threading.local):
+    # gradcheck's watch on the kinks: while a list, relu and leaky_relu append
+    # (op, input, where it is > 0), so that a difference that crosses 0 is seen.
+    # Per thread, as no_grad is: a gradcheck in one thread never sees another's ops.
+    seen: Optional[list] = None
+
+
+kink_watch = _KinkWatch()
 
 
 @op("relu")
 def relu(z):
     """A = max(0, Z). Shapes: any -> same."""
     positive = z > 0
-    if kink_watch is not None:
-        kink_watch.append(("relu", z, positive))
+    if kink_watch.seen is not None:
+        kink_watch.seen.append(("relu", z, positive))
     # 0 at z = 0: the notes' convention, and PyTorch's.
     # maximum, not where: it keeps NaN visible
     return _unary(np.maximum, z, 0.0), (lambda g: g * positive,)
@@ -350,8 +356,8 @@ def leaky_relu(z, alpha=0.01):
     if not 0 <= alpha < np.inf:
         raise ValueError(f"alpha must be a real number >= 0; got {alpha!r}")
     slope = np.where(z > 0, 1.0, alpha)   # alpha at z = 0, as relu takes the left slope
-    if kink_watch is not None and alpha != 1:   # alpha = 1: no kink
-        kink_watch.append(("leaky_relu", z, z > 0))
+    if kink_watch.seen is not None and alpha != 1:   # alpha = 1: no kink
+        kink_watch.seen.append(("leaky_relu", z, z > 0))
     return z * slope, (lambda g: g * slope,)
 
 

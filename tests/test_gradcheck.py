@@ -684,3 +684,23 @@ def test_a_relu_is_named_exactly_when_a_nudge_moves_its_input_across_0(x, w):
     crossed = any(sides(x.flat[i] + eps) != sides(x.flat[i]) or
                   sides(x.flat[i] - eps) != sides(x.flat[i]) for i in range(x.size))
     assert report.kinks == ([f"<relu> {x.shape}"] if crossed else []), (x, str(report))
+
+
+def test_the_kink_watch_of_a_gradcheck_sees_only_its_own_threads_ops():
+    import threading
+
+    seen_elsewhere = []
+
+    def other_thread():
+        mg.relu(mg.tensor([0.0, 1.0]))   # while the gradcheck below watches
+        seen_elsewhere.append(mg.ops.kink_watch.seen)
+
+    def f(t):
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+        return t.relu().sum()
+
+    report = mg.gradcheck(f, [mg.tensor([0.5, 2.0])])
+    assert report.ok and report.kinks == []
+    assert seen_elsewhere and all(s is None for s in seen_elsewhere)
