@@ -90,11 +90,14 @@ def test_autograd_equals_numerical_differences_with_course_threshold(n_x, n_h, a
     rounding = max(1e-8, 5e-9 / float(np.min(np.minimum(A, 1.0 - A))))
     for row in report.inputs:
         # so a gradient near 1e-3 cannot meet 2e-7 relatively; there, agreement
-        # within that rounding is all a check can ask.
+        # within that rounding is all a check can ask. Each side is held to it on
+        # its own: the hand formulas get no pass from autograd's agreement.
         within_rounding = np.abs(row.autograd - row.numerical).max() < rounding
         assert row.ok or within_rounding, f"\n{report}"
         hand_difference = mg.relative_difference(hand[row.name], row.numerical)
-        assert hand_difference < COURSE_TOL or within_rounding, (row.name, hand_difference)
+        hand_within_rounding = np.abs(hand[row.name] - row.numerical).max() < rounding
+        assert hand_difference < COURSE_TOL or hand_within_rounding, \
+            (row.name, hand_difference, hand[row.name], row.numerical)
 
 
 @pytest.mark.numerics
