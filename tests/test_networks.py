@@ -252,6 +252,24 @@ def test_a_fit_that_diverges_stops_at_the_first_cost_that_is_no_number(method):
     assert seen and all(np.isfinite(seen)), seen   # what came before is reported as it was
 
 
+def test_a_fit_that_diverges_leaves_the_same_parameters_by_every_method():
+    # the step whose cost is no number makes no update, by any method: the
+    # parameters are those that gave that cost (hand and replay used to update once
+    # more, from 1e142 to 1e148 here). Replay is autograd bit for bit; the hand
+    # formulas round differently, far below what one more update changes.
+    X, Y = nets.data.flower(m=20, seed=1)
+    left, stops = {}, {}
+    for method in ("autograd", "hand", "replay"):
+        net = TwoLayerNet(2, 4, "relu", scale=1.0)
+        with np.errstate(all="ignore"), pytest.raises(FloatingPointError) as stop:
+            net.fit(X, Y, iterations=200, learning_rate=1e6, method=method)
+        left[method], stops[method] = net.params, str(stop.value)
+    assert stops["hand"] == stops["replay"] == stops["autograd"], stops
+    for name, value in left["autograd"].items():
+        np.testing.assert_array_equal(left["replay"][name], value, err_msg=f"{name}: replay")
+        np.testing.assert_allclose(left["hand"][name], value, rtol=1e-6, err_msg=f"{name}: hand")
+
+
 def test_unknown_activation_or_init_lists_the_valid_ones():
     with pytest.raises(ValueError, match="valid names: .*tanh"):
         TwoLayerNet(2, 3, activation="softmax")
