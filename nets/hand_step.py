@@ -18,6 +18,7 @@ arranged for speed, which is all this module is about:
 """
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -76,6 +77,8 @@ class HandStep:
             else:
                 A[l] = self.g[l].g(Z[l])
         J = self._output_and_cost(W, b, A, Z[L])
+        if not math.isfinite(J):   # fit stops here: no update, as autograd's fit makes none
+            return J
         # backward: dZ[L] = α (A[L] - Y) / m, then the notes' formulas layer by layer
         np.subtract(A[L], self.Y, out=dZ[L])
         np.multiply(dZ[L], self.lr_over_m, out=dZ[L])

@@ -2,6 +2,7 @@
 then replay it every step, bit-identical to ``fit(method="autograd")``."""
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,8 @@ class ReplayStep:
 
     def step(self) -> float:
         J = self.tape.replay()
+        if not math.isfinite(J):   # fit stops here: no update, as autograd's fit makes none
+            return J
         for kernel in self.update:
             kernel()
         return J

@@ -456,9 +456,12 @@ def test_data_changed_between_forward_and_backward_is_an_error_never_a_mix(
     if not out.requires_grad:
         return
     leaf = {"x": x, "y": y}[which]
-    # used by a node whose backward runs (one that requires grad); a leaf read only
-    # where no gradient flows (y in 1 + y*y, y needing none) is read by no backward
-    used = any(any(p is leaf for p in node.parents)
+    # used by a node whose backward runs (one that requires grad), directly or
+    # through a constant op result that is its very memory (identity(y), y needing
+    # none: x + identity(y) holds y's array); a leaf read only where no gradient
+    # flows (y in 1 + y*y, y needing none) is read by no backward
+    used = any(any(p is leaf or (p.op is not None and not p.requires_grad
+                                 and np.shares_memory(p.data, leaf.data)) for p in node.parents)
                for node in mg.topological_order(out) if node.requires_grad)
     seed = np.ones(out.shape)
     try:

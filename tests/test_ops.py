@@ -270,6 +270,20 @@ def test_binary_cross_entropy_gradient_matches_numerical(data):
     assert_grads_match_numerical(lambda a: mg.binary_cross_entropy(a, Y), [A])
 
 
+@given(data=st.data())
+def test_binary_cross_entropy_with_logits_gradient_matches_numerical(data):
+    # the nets' loss: any shape (0-d, a column, (2, 1, 3)), not only (1, m)
+    shape = data.draw(small_shapes(), label="shape")
+    Z = data.draw(arrays(shape), label="Z")
+    Y = data.draw(labels(shape), label="Y")
+    J = mg.binary_cross_entropy_with_logits(mg.tensor(Z), Y)
+    A = 1 / (1 + np.exp(-Z))
+    expected = -np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A))
+    assert J.shape == (), f"J has shape {J.shape}"
+    np.testing.assert_allclose(J.data, expected, rtol=1e-12)
+    assert_grads_match_numerical(lambda z: mg.binary_cross_entropy_with_logits(z, Y), [Z])
+
+
 def test_binary_cross_entropy_of_a_half_is_log_2():
     J = mg.binary_cross_entropy(mg.tensor([[0.5, 0.5, 0.5]]), np.array([[0.0, 1.0, 1.0]]))
     assert abs(J.item() - np.log(2)) < 1e-15, f"J = {J.item()}, log 2 = {np.log(2)}"
@@ -327,7 +341,15 @@ COURSE_CASES = {
     "leaky_relu": (lambda x: x.leaky_relu(0.2), [_X]),
     "identity": (mg.identity, [_X]),
     "binary_cross_entropy": (lambda y: mg.binary_cross_entropy(y / 3, (_X > 0) * 1.0), [_Y]),
+    "binary_cross_entropy_with_logits": (
+        lambda x: mg.binary_cross_entropy_with_logits(x, (_Y > 1) * 1.0), [_X]),
 }
+
+
+def test_the_course_check_covers_every_op_the_engine_has():
+    from minigrad.steps import RULES   # one rule per op: the engine's list of its ops
+    assert sorted(COURSE_CASES) == sorted(RULES), \
+        f"ops without a course case: {sorted(set(RULES) - set(COURSE_CASES))}"
 
 
 @pytest.mark.parametrize("name", sorted(COURSE_CASES))

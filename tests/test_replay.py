@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import nets
-from nets import TwoLayerNet
+from nets import DeepNet, LogisticRegression, TwoLayerNet
 from tests.strategies import (activations_with_params, computation_graphs, every_float_arrays,
                               labelled_data, labels)
 
@@ -117,17 +117,39 @@ def test_replaying_a_network_equals_eager_bit_for_bit(intermediates, hidden, n_x
     assert_replay_is_eager(net_loss(dims, activation, X, Y), first, second, intermediates)
 
 
-@given(activations_with_params(), st.integers(1, 6), st.integers(0, 1000),
-       st.sampled_from([0.1, 1.2]), st.data())
-def test_fit_replay_is_fit_autograd_bit_for_bit(activation, n_h, seed, learning_rate, data):
-    X, Y = data.draw(labelled_data(2, max_m=12))
-    a = TwoLayerNet(2, n_h, activation=activation, scale=0.5, seed=seed)
-    b = TwoLayerNet(2, n_h, activation=activation, scale=0.5, seed=seed)
-    auto = b.fit(X, Y, iterations=50, learning_rate=learning_rate, method="autograd")
-    replay = a.fit(X, Y, iterations=50, learning_rate=learning_rate, method="replay")
-    assert np.array_equal(replay, auto)
+@given(activations_with_params(), st.integers(1, 3), st.lists(st.integers(1, 6), max_size=3),
+       st.integers(0, 1000), st.sampled_from([0.1, 1.2]), st.data())
+def test_fit_replay_is_fit_autograd_bit_for_bit(activation, n_x, hidden, seed, learning_rate,
+                                                data):
+    # n_x = 1 (W[1] X an outer product), m = 1, and every depth: logistic
+    # regression (no hidden layer), the two-layer net, a DeepNet
+    X, Y = data.draw(labelled_data(n_x, max_m=12))
+
+    def make():
+        if not hidden:
+            return LogisticRegression(n_x, init="random", scale=0.5, seed=seed)
+        if len(hidden) == 1:
+            return TwoLayerNet(n_x, hidden[0], activation=activation, scale=0.5, seed=seed)
+        return DeepNet([n_x, *hidden, 1], activation=activation, scale=0.5, seed=seed)
+    a, b = make(), make()
+    auto, auto_error = fit_until_it_diverges(b, X, Y, learning_rate, "autograd")
+    replay, replay_error = fit_until_it_diverges(a, X, Y, learning_rate, "replay")
+    # a deep net at learning rate 1.2 can diverge: then both at the same step
+    assert np.array_equal(replay, auto) and replay_error == auto_error, (replay_error, auto_error)
     for name in a.params:
-        assert np.array_equal(a.params[name], b.params[name]), name
+        assert np.array_equal(a.params[name], b.params[name], equal_nan=True), name
+
+
+def fit_until_it_diverges(net, X, Y, learning_rate, method):
+    """The costs of a 50-step fit up to where it stops, and fit's error there, if any."""
+    costs = []
+    with np.errstate(all="ignore"):
+        try:
+            net.fit(X, Y, iterations=50, learning_rate=learning_rate, method=method,
+                    callback=lambda i, J: costs.append(J))
+        except FloatingPointError as error:
+            return costs, str(error)
+    return costs, None
 
 
 def test_fit_replay_reproduces_the_course_and_leaves_earlier_arrays_alone():
