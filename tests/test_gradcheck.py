@@ -628,6 +628,21 @@ def test_gradcheck_names_the_one_input_f_is_cut_off_from(f):
 _NEAR = mg.tensor([5e-6, 1.0], name="a")   # within 100 ε of relu's kink, but ε never crosses it
 
 
+def branch_skipping_a_relu(x):
+    """A Python `if` on x's value: f jumps at x[0] = 0, where a relu call drops out
+    (its input a constant, [1, -1]); no relu's input ever crosses 0."""
+    total = (x * x).sum()
+    if x.data[0] >= 0:
+        total = total + mg.tensor([1.0, -1.0]).relu().sum()
+    return total + mg.tensor([-1.0, 1.0]).relu().sum()
+
+
+def branch_changing_a_relu_shape(x):
+    """As above, with a relu of another shape (constant) below x[0] = 0."""
+    c = mg.tensor([1.0, -1.0]) if x.data[0] >= 0 else mg.tensor([-1.0, 1.0, 1.0])
+    return (x * x).sum() + c.relu().sum()
+
+
 @pytest.mark.parametrize("f, inputs", [
     # the wrong gradient is x's; a's nudges cross the kink, but a's row is ok
     (lambda a, x: (a.relu() * 0.0).sum() + wrong_square(x).sum(),
@@ -642,6 +657,10 @@ _NEAR = mg.tensor([5e-6, 1.0], name="a")   # within 100 ε of relu's kink, but �
     (lambda x, c: (x.log() + c.relu()).sum(), [mg.tensor([0.0, 1.0]), mg.tensor([0.0])]),
     # leaky_relu(alpha=1) has no kink
     (lambda x: (wrong_square(x) + x.leaky_relu(alpha=1.0)).sum(), [mg.tensor([0.0, 2.0])]),
+    # f's relu calls change with a nudge (an `if` on a value): the calls of f(x ± ε)
+    # are not those of f(x) one for one, and none of them crossed 0
+    (branch_skipping_a_relu, [mg.tensor([0.0, 0.5])]),
+    (branch_changing_a_relu_shape, [mg.tensor([0.0, 0.5])]),
 ])
 def test_a_failure_a_kink_did_not_cause_gets_no_kink_note(f, inputs):
     with np.errstate(all="ignore"):
