@@ -82,11 +82,11 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
     return _differences(f, inputs, eps)[0]
 
 
-def _watching_kinks(call: Callable[[], Any]) -> tuple:
-    """``call()``, and what its relu / leaky_relu calls saw, in their order:
-    ``(op, input, input > 0)`` each (``ops.kink_watch``)."""
+def _watching_kinks(call: Callable[[], Any], seen: Any) -> tuple:
+    """``call()``, and ``seen`` with what its relu / leaky_relu calls saw
+    appended in their order: ``(op, input, input > 0)`` each (``ops.kink_watch``)."""
     watch = ops.kink_watch
-    previous, watch.seen = watch.seen, []
+    previous, watch.seen = watch.seen, seen
     try:
         result = call()
     finally:
@@ -109,10 +109,9 @@ def _differences(f: Callable[..., Any], inputs: list, eps: float,
         if sides is None:
             result = _scalar(f(*copies), "numerical_grad")
         else:
-            result, seen = _watching_kinks(lambda: _scalar(f(*copies), "numerical_grad"))
-            if _same_calls(sides, seen):
-                crossed[i].update(k for k, (there, here) in enumerate(zip(sides, seen))
-                                  if not np.array_equal(there[2], here[2]))
+            result, seen = _watching_kinks(lambda: _scalar(f(*copies), "numerical_grad"),
+                                           _NudgedCalls(sides))
+            crossed[i].update(seen.crossings())
         _check_unchanged(copies, arrays, expected, "numerical_grad")
         return result
 
@@ -132,13 +131,31 @@ def _differences(f: Callable[..., Any], inputs: list, eps: float,
     return grads, crossed
 
 
-def _same_calls(sides: list, seen: list) -> bool:
-    """Whether a nudged evaluation made the relu / leaky_relu calls f made at the
-    point, one for one (the same ops on the same shapes, as many). An ``if`` on a
-    value in f can skip one or call another: then no call pairs with its place."""
-    return len(seen) == len(sides) and all(
-        there[0] == here[0] and np.shape(there[1]) == np.shape(here[1])
-        for there, here in zip(sides, seen))
+class _NudgedCalls:
+    """The kink watch of a nudged evaluation: each relu / leaky_relu call is
+    compared, as it comes, with the call in its place at the point (``sides``),
+    and nothing of it is kept: without a graph, f frees each input once used."""
+
+    def __init__(self, sides: list) -> None:
+        self.sides, self.count, self.crossed, self.paired = sides, 0, set(), True
+
+    def append(self, call: tuple) -> None:
+        k, self.count = self.count, self.count + 1
+        if not self.paired or k >= len(self.sides):
+            self.paired = False
+            return
+        name, z, positive = self.sides[k]
+        if call[0] != name or np.shape(call[1]) != np.shape(z):
+            self.paired = False
+        elif not np.array_equal(positive, call[2]):
+            self.crossed.add(k)
+
+    def crossings(self) -> set:
+        """The calls whose input changed side of 0, if the evaluation made the calls
+        f made at the point, one for one (the same ops on the same shapes, as many).
+        An ``if`` on a value in f can skip one or call another: then no call pairs
+        with its place."""
+        return self.crossed if self.paired and self.count == len(self.sides) else set()
 
 
 def _round_off_bound(f_size: float, x: Any, g: Any, eps: float = 1e-7) -> np.ndarray:
@@ -296,7 +313,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     tol = _positive(tol, "tol", "gradcheck")
     leaves = _private_copies(inputs, requires_grad=True)
     arrays = [t.data for t in leaves]
-    out, sides = _watching_kinks(lambda: f(*leaves))
+    out, sides = _watching_kinks(lambda: f(*leaves), [])
     _check_unchanged(leaves, arrays, [t.data for t in inputs], "gradcheck")
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: f must return a Tensor; got {type(out).__name__}")

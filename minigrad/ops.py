@@ -327,10 +327,11 @@ def sigmoid(z):
 
 
 class _KinkWatch(threading.local):
-    # gradcheck's watch on the kinks: while a list, relu and leaky_relu append
-    # (op, input, where it is > 0), so that a difference that crosses 0 is seen.
+    # gradcheck's watch on the kinks: while set, relu and leaky_relu append
+    # (op, input, where it is > 0) to it (a list at gradcheck's point; in a nudge,
+    # what compares each call with the point's), so that a crossing of 0 is seen.
     # Per thread, as no_grad is: a gradcheck in one thread never sees another's ops.
-    seen: Optional[list] = None
+    seen: Any = None   # None: no gradcheck watches
 
 
 kink_watch = _KinkWatch()
