@@ -745,3 +745,23 @@ def test_the_kink_watch_keeps_no_relu_input_of_a_nudged_evaluation():
 
     report = mg.gradcheck(f, [mg.tensor([0.5, -2.0])])
     assert report.ok and kept and set(kept) == {0}, kept
+
+
+def test_the_kink_watch_is_let_go_when_f_raises():
+    def f(x):
+        x.relu()
+        raise ValueError("f fails")
+
+    with pytest.raises(ValueError, match="f fails"):
+        mg.gradcheck(f, [mg.tensor([0.5])])
+    assert mg.ops.kink_watch.seen is None   # else every relu call from now on is kept
+    calls = iter([0, 1])
+
+    def g(x):   # fails in a nudged evaluation, not at the point
+        if next(calls, 2) == 2:
+            raise ValueError("g fails")
+        return x.relu().sum()
+
+    with pytest.raises(ValueError, match="g fails"):
+        mg.gradcheck(g, [mg.tensor([0.5])])
+    assert mg.ops.kink_watch.seen is None
