@@ -176,8 +176,12 @@ def _rounded_size(out: Tensor) -> float:
     near x = 0 is ~1e-7 while 1 + x² is 1, rounded to ~1e-16."""
     if not out.requires_grad:   # no graph to look into: f's own value
         return abs(float(out.data.reshape(-1)[0]))
-    return sum(float(np.sum(np.abs(s.node.data * s.grad)))
-               for s in backward_steps(out) if s.node.op is not None)
+    # where ∂f/∂v is 0, v adds no rounding to f, infinite as it may be (x + (-inf)
+    # masked by exp): not inf * 0. Under- and overflow here are no error of f's.
+    with np.errstate(under="ignore", over="ignore"):
+        return sum(float(np.sum(np.abs(np.multiply(s.node.data, s.grad, where=s.grad != 0,
+                                                   out=np.zeros(s.grad.shape)))))
+                   for s in backward_steps(out) if s.node.op is not None)
 
 
 def relative_difference(g: Any, g_tilde: Any) -> float:

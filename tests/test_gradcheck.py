@@ -532,6 +532,19 @@ def test_relative_difference_works_under_np_seterr_all_raise():
         assert mg.gradcheck(lambda t: (t * 2.0).exp().sum(), [x]).ok
 
 
+def test_gradcheck_of_a_masked_f_warns_of_nothing_and_works_under_np_seterr_all_raise():
+    # x + (-inf) masks an entry: exp makes it 0, and f and its gradient are finite.
+    # The round-off size multiplied that part's -inf by its gradient, 0: NaN, a
+    # RuntimeWarning printed by a check of a right gradient, and under
+    # np.errstate(all="raise") a FloatingPointError instead of a report
+    mask = mg.tensor([0.0, -np.inf])
+    x = mg.tensor([0.5, 0.3], name="x")
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        report = mg.gradcheck(lambda t: ((t + mask).exp() + t * t).sum(), [x])
+    assert report.ok, str(report)
+
+
 _ROUND_OFF_NOTE = "no entry differs by more than round-off can make here"
 
 
