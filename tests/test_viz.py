@@ -296,6 +296,21 @@ def test_the_legend_names_a_part_of_the_graph_only_when_the_grads_are_its_own():
     assert legend_of_grad(mg.draw(L, grads=True).source) == "∂L/∂(that tensor)"
 
 
+def test_the_legend_of_a_gradient_that_is_not_a_number_is_dJ_and_drawing_it_warns_of_nothing():
+    # a NaN in .grad is what a learner draws the graph to find; the legend's check ran
+    # the backward again (log' at 0: a RuntimeWarning from draw, a FloatingPointError
+    # under np.errstate(all="raise")) and took NaN for a grad other than J's
+    w = mg.tensor([0.0, 2.0], requires_grad=True, name="w")
+    with np.errstate(all="ignore"):
+        J = (w.log() * w).sum().named("J")
+        J.backward()
+    assert np.isnan(w.grad[0]), w.grad
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        source = mg.draw(J, grads=True).source
+    assert legend_of_grad(source) == "∂J/∂(that tensor)"
+
+
 def test_an_animation_from_a_seed_other_than_1_does_not_call_its_numbers_grad():
     # no .grad is written by an animation: '.grad, as backward() left it' (w.grad is
     # None) was not what its labels show, the seed times ∂J/∂
