@@ -240,12 +240,18 @@ class GradcheckReport:
     tol: float
     #: False when f's value does not depend on any input (every gradient is 0)
     depends_on_inputs: bool = True
-    #: False when f's result is not connected to any input in the graph, so that
-    #: autograd's gradients are all 0 (made from ``.data``, ``detach()``, ``no_grad``)
-    in_graph: bool = True
-    #: the relu / leaky_relu nodes whose input crossed its kink at 0 in a nudge
-    #: of some input, so that the two sides of a difference saw different slopes
-    kinks: List[str] = field(default_factory=list)
+    @property
+    def in_graph(self) -> bool:
+        """False when f's result is connected to none of its inputs in the graph, so
+        that autograd's gradients are all 0 (made from ``.data``, ``detach()``,
+        ``no_grad``)."""
+        return not self.inputs or any(row.in_graph for row in self.inputs)
+
+    @property
+    def kinks(self) -> List[str]:
+        """The relu / leaky_relu nodes whose input crossed its kink at 0 in a nudge
+        of some input, so that the two sides of a difference saw different slopes."""
+        return list(dict.fromkeys(k for row in self.inputs for k in row.kinks))
 
     @property
     def ok(self) -> bool:
@@ -327,12 +333,9 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
         # only the inputs get a .grad: a tensor f reads from outside (a parameter
         # with requires_grad) is the caller's and keeps the grad it had
         out.backward(inputs=leaves)
-    in_graph = any(t.grad is not None for t in leaves)
     analytic = [np.zeros_like(t.data) if t.grad is None else t.grad for t in leaves]
     numeric, crossed = _differences(f, inputs, eps, sides)
     names = _kink_names(out, sides) if any(crossed) else []
-    # out.requires_grad is not the test: f made from .data has no graph, yet its
-    # value moves with the inputs, and a tensor f reads from outside can give one
     rows = []
     for i, (t, g, n) in enumerate(zip(inputs, analytic, numeric)):
         d = relative_difference(g, n)
@@ -341,10 +344,10 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
         rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol, blurred,
                                in_graph=leaves[i].grad is not None,
                                kinks=[names[k] for k in sorted(crossed[i])]))
-    depends = in_graph or any(n.any() for n in numeric)
-    kinks = list(dict.fromkeys(k for row in rows for k in row.kinks))
-    return GradcheckReport(rows, tol, depends_on_inputs=depends, in_graph=in_graph,
-                           kinks=kinks)
+    # out.requires_grad is not the test: f made from .data has no graph, yet its
+    # value moves with the inputs, and a tensor f reads from outside can give one
+    depends = any(row.in_graph for row in rows) or any(n.any() for n in numeric)
+    return GradcheckReport(rows, tol, depends_on_inputs=depends)
 
 
 def _kink_names(out: Tensor, sides: list) -> List[str]:
