@@ -8,6 +8,9 @@ cross-entropy J; samples are columns). Compared:
     tuned numpy   the baseline: the notes' formulas as a competent person writes
                   them for speed (below, ``TunedStep``)
     autograd      net.fit(X, Y, method="autograd"): a new graph each step, J.backward()
+    autograd's calls  not a method: the numpy calls autograd makes, written out
+                  without the graph (``AutogradCalls``), the same bits; autograd
+                  less this is the cost of the graph's bookkeeping
     hand          net.fit(X, Y, method="hand"): the notes' formulas
     replay        net.fit(X, Y, method="replay"), when fit offers it
     torch         PyTorch eager autograd in float64, when ``import torch`` works
@@ -18,7 +21,7 @@ cross-entropy J; samples are columns). Compared:
 
 Method (benchmarks/README.md has the details): every method must first give
 the same costs and parameters as the tuned step over three steps (and autograd
-the same gradients), or the run stops; glibc's allocator as it comes (no
+the same gradients; autograd's calls autograd's very bits), or the run stops; glibc's allocator as it comes (no
 tuning); one BLAS thread; interleaved rounds; the median and the min-max of
 the per-round ratios to the tuned step; peak memory (tracemalloc's live numpy
 bytes, and RSS) against the tuned step's; GFLOP/s against one core's measured
@@ -30,6 +33,7 @@ import argparse
 import ctypes
 import gc
 import json
+import math
 import os
 import platform
 import shutil
@@ -49,6 +53,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 import minigrad  # noqa: E402
+from minigrad.buffers import MIN_ENTRIES  # noqa: E402
+from minigrad.functional import CheckedLabels  # noqa: E402
 from nets import TwoLayerNet  # noqa: E402
 
 RESULTS = HERE / "results"
@@ -70,6 +76,8 @@ TARGETS = {"hand": {"S1": 1.15, "S2": 1.15, "S3": 1.15},
            "autograd": {"S1": 2.0, "S2": 1.3, "S3": 1.15}}
 LEARNING_RATE = 0.01
 BASE = "tuned"
+# Not a method: autograd's numpy calls alone, without its graph (AutogradCalls).
+CALLS = "autograd's calls"
 
 
 # --- the problem --------------------------------------------------------------
@@ -157,6 +165,98 @@ def run_tuned(X, Y, params, lr):
     return run, lambda: step.params
 
 
+class AutogradCalls:
+    """Not a method: a measurement of one. The numpy calls ``fit(method="autograd")``
+    makes in a step, written out in its order, with no graph: what autograd's
+    step would cost if its bookkeeping (Tensors, closures, the backward walk,
+    the buffer pool's lookups) were free. The difference to autograd is that
+    bookkeeping; the difference to the tuned step is the calls themselves (W[1]X
+    is an array of its own beside Z[1], the cost that cannot overflow, results
+    allocated or written into pooled arrays). The same bits as autograd, which
+    ``check_agreement`` demands, so a change in the engine's calls stops the run
+    instead of leaving a stale mirror."""
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray, params: dict, lr: float) -> None:
+        self.X, self.lr = X, lr
+        self.params = {k: v.copy() for k, v in params.items()}
+        labels = CheckedLabels(Y)
+        self.y, self.signs = labels.y, labels.signs
+        # the arrays mg.recycling() would hand out (large ones only), by role
+        self.pool: dict = {}
+
+    def _out(self, role: str, shape: tuple) -> np.ndarray:
+        """buffers.empty: a kept array when large, else a fresh one."""
+        if math.prod(shape) < MIN_ENTRIES:
+            return np.empty(shape)
+        if role not in self.pool:
+            self.pool[role] = np.empty(shape)
+        return self.pool[role]
+
+    def _mm(self, role: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """ops._mm: an inner dimension of 1 by broadcasting; large results pooled."""
+        shape = (a.shape[0], b.shape[1])
+        multiply = a.shape[1] == 1
+        if math.prod(shape) >= MIN_ENTRIES:
+            out = self._out(role, shape)
+            return np.multiply(a, b, out=out) if multiply else np.matmul(a, b, out=out)
+        return a * b if multiply else a @ b
+
+    def _add(self, role: str, x: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """ops._elementwise(np.add, x, b) for b (n, 1) broadcast over x (n, m)."""
+        if x.size * b.size >= MIN_ENTRIES:
+            return np.add(x, b, out=self._out(role, x.shape))
+        return np.add(x, b)
+
+    def step(self) -> float:
+        p, X, y = self.params, self.X, self.y
+        W1, b1, W2, b2 = p["W[1]"], p["b[1]"], p["W[2]"], p["b[2]"]
+        # forward: matmul, add, tanh, matmul, add, the cross-entropy from the logits
+        Z1 = self._add("Z1", self._mm("W1X", W1, X), b1)
+        A1 = np.tanh(Z1, out=self._out("A1", Z1.shape)) if Z1.size >= MIN_ENTRIES \
+            else np.tanh(Z1)
+        Z2 = self._add("Z2", self._mm("W2A1", W2, A1), b2)
+        count = Z2.size
+        e = np.exp(-np.abs(Z2))
+        softplus = Z2 * self.signs
+        np.maximum(softplus, 0.0, out=softplus)
+        softplus += np.log1p(e)
+        J = float(np.asarray(np.add.reduce(softplus, axis=None) / count).item())
+        # backward, in the engine's order; the seed is 1.0
+        dZ2 = np.sign(Z2, out=np.empty(Z2.shape))
+        np.maximum(e, dZ2, out=dZ2)
+        dZ2 /= 1.0 + e
+        np.subtract(dZ2, y, out=dZ2)
+        np.multiply(1.0 / count, dZ2, out=dZ2)
+        m = X.shape[1]
+        db2 = np.add.reduce(dZ2, axis=(1,), keepdims=True) if m != 1 else dZ2
+        dW2 = self._mm("dW2", dZ2, A1.T)
+        dA1 = self._mm("dA1", W2.T, dZ2)
+        dZ1 = np.multiply(A1, A1, out=self._out("dZ1", A1.shape))
+        np.subtract(1.0, dZ1, out=dZ1)
+        np.multiply(dA1, dZ1, out=dZ1)
+        db1 = np.add.reduce(dZ1, axis=(1,), keepdims=True) if m != 1 else dZ1
+        dW1 = self._mm("dW1", dZ1, X.T)
+        for value, grad in ((W1, dW1), (b1, db1), (W2, dW2), (b2, db2)):
+            grad *= -self.lr
+            np.add(value, grad, out=value)
+        return J
+
+
+def run_autograd_calls(X, Y, params, lr):
+    step = AutogradCalls(X, Y, params, lr)
+
+    def run(iterations, callback):
+        costs = []
+        for i in range(iterations):   # fit's per-step bookkeeping
+            J = step.step()
+            if not math.isfinite(J):
+                raise FloatingPointError(f"the cost is {J} at iteration {i}")
+            costs.append(J)
+            callback(i, J)
+        return costs
+    return run, lambda: step.params
+
+
 def run_fit(method: str):
     def make(X, Y, params, lr):
         n_x, n_h = params["W[1]"].shape[1], params["W[1]"].shape[0]
@@ -210,7 +310,10 @@ def fit_methods() -> List[str]:
 
 def methods(use_torch: bool) -> Dict[str, Callable]:
     table = {BASE: run_tuned}
-    table.update({m: run_fit(m) for m in fit_methods()})
+    for m in fit_methods():
+        table[m] = run_fit(m)
+        if m == "autograd":   # beside it: how much of its time is numpy's
+            table[CALLS] = run_autograd_calls
     if use_torch:
         table["torch"] = run_torch
     return table
@@ -237,6 +340,16 @@ def check_agreement(table: dict, X, Y, params) -> dict:
               "tuned vs autograd: gradients": max(_rel(tuned.grads[k], grads[k]) for k in grads)}
     if report["tuned vs autograd: cost"] > 1e-10 or report["tuned vs autograd: gradients"] > 1e-8:
         raise SystemExit(f"the tuned step disagrees with autograd: {report}")
+    if CALLS in table:   # a mirror of autograd's calls must give autograd's bits
+        calls, auto = (first_steps(table[n], X, Y, params) for n in (CALLS, "autograd"))
+        report[f"{CALLS} vs autograd"] = max(
+            [_rel(np.array(calls[0]), np.array(auto[0]))]
+            + [_rel(calls[1][k], auto[1][k]) for k in auto[1]])
+        if calls[0] != auto[0] or not all(np.array_equal(calls[1][k], auto[1][k])
+                                          for k in auto[1]):
+            raise SystemExit(f"{CALLS} no longer makes the engine's numpy calls (its costs "
+                             f"or parameters differ from autograd's in the last bits): "
+                             f"update AutogradCalls after a change to the engine's kernels")
     base_costs, base_params = first_steps(table[BASE], X, Y, params)
     for name, make in table.items():
         if name == BASE:
@@ -486,7 +599,8 @@ def markdown(report: dict) -> str:
         "invisible to tracemalloc). The JSON also holds the peak of the setup and first "
         "step (for replay: the eager graph it records and the tape's buffers at once).",
         "",
-        memory_table({**report["sizes"], **report["sweep"]}, names),
+        memory_table({**report["sizes"], **report["sweep"]},
+                     [n for n in names if n != CALLS]),   # it keeps no graph to measure
     ]
     s3 = report["sizes"].get("S3")
     if s3 and report.get("peak_gflops"):
@@ -597,7 +711,7 @@ def run_sizes(sizes: dict, table: dict, quick: bool, clock,
         entry = {"shape": list(shape), "agreement": agreement, "timings": timings}
         if memory_up_to is not None and shape[1] * shape[2] <= memory_up_to:
             entry["memory"] = {n: memory(make, X, Y, params, traced=n != "torch")
-                               for n, make in table.items()}
+                               for n, make in table.items() if n != CALLS}
         results[label] = entry
         line = "  ".join(f"{n} {v['ratio']:.2f}×" for n, v in timings.items() if n != BASE)
         print(f"{label:>16} {_shape(shape):>18}  {BASE} {_t(timings[BASE]['median_s'])}  "

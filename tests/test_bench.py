@@ -23,18 +23,21 @@ def test_quick_run_checks_agreement_then_reports_every_method(tmp_path):
     result = json.loads((tmp_path / "bench.json").read_text())
     methods = bench.fit_methods()
     assert {"autograd", "hand"} <= set(methods)
-    assert result["methods"] == ["tuned", *methods]
+    # autograd's calls, beside autograd: its numpy calls without the graph
+    assert result["methods"] == ["tuned", "autograd", bench.CALLS,
+                                 *[m for m in methods if m != "autograd"]]
     for label, entry in {**result["sizes"], **result["sweep"]}.items():
         checks = entry["agreement"]
         assert checks["tuned vs autograd: gradients"] <= 1e-8, (label, checks)
-        for method in methods:
+        assert checks[f"{bench.CALLS} vs autograd"] == 0.0, (label, checks)
+        for method in [*methods, bench.CALLS]:
             assert checks[f"{method}: 3 costs"] <= 1e-10, (label, method, checks)
             assert checks[f"{method}: parameters after 3 steps"] <= 1e-10, (label, checks)
         assert set(entry["timings"]) == set(result["methods"]), label
-        assert set(entry["memory"]) == set(result["methods"]), label
+        assert set(entry["memory"]) == set(result["methods"]) - {bench.CALLS}, label
     table = (tmp_path / "bench.md").read_text()
     header = next(line for line in table.splitlines() if line.startswith("| size | (n_x"))
-    assert all(f" {m} |" in header for m in methods), header
+    assert all(f" {m} |" in header for m in [*methods, bench.CALLS]), header
     assert "| S1 | (2, 4, 400) |" in table and "| S2 | (2, 50, 400) |" in table, table
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # On a CPU with AVX-512, the sizes again without numpy's AVX-512 kernels,
@@ -78,6 +81,31 @@ def test_tuned_baseline_matches_the_hand_formulas_and_autograd():
     for name, expected in grads.items():
         np.testing.assert_allclose(tuned.grads[name], expected, rtol=1e-10, atol=1e-17,
                                    err_msg=name)
+
+
+# (n_x, n_h, m): ones; the course's sizes; and either side of each place where the
+# engine writes a result into a pooled array (buffers.MIN_ENTRIES = 8192 entries):
+# Z[1] (n_h * m), Z[1]'s broadcast add (n_h * m * n_h), a (1, m) Z[2], dW[1] (n_h * n_x)
+@pytest.mark.parametrize("shape", [(1, 1, 1), (3, 1, 5), (1, 7, 1), (2, 4, 400), (2, 50, 400),
+                                   (2, 4, 1600), (2, 4, 2048), (2, 1, 9000), (100, 90, 10)])
+def test_autograd_calls_are_autograds_numpy_calls_bit_for_bit(shape):
+    # the mirror that measures autograd's bookkeeping: what it leaves out of
+    # autograd's time must be only the graph, never a different computation
+    X, Y, params = bench.make_problem(*shape, seed=3)
+    costs, after = bench.first_steps(bench.run_autograd_calls, X, Y, params, steps=4)
+    auto_costs, auto_after = bench.first_steps(bench.run_fit("autograd"), X, Y, params, steps=4)
+    assert costs == auto_costs
+    for name, value in auto_after.items():
+        assert np.array_equal(after[name], value), name
+
+
+def test_a_mirror_of_autograds_calls_that_rounds_otherwise_stops_the_run():
+    X, Y, params = bench.make_problem(3, 5, 7, seed=4)
+    table = {"tuned": bench.run_tuned, "autograd": bench.run_fit("autograd")}
+    bench.check_agreement({**table, bench.CALLS: bench.run_autograd_calls}, X, Y, params)
+    # the tuned step agrees with autograd to 1e-15, not in every bit
+    with pytest.raises(SystemExit, match="no longer makes the engine's numpy calls"):
+        bench.check_agreement({**table, bench.CALLS: bench.run_tuned}, X, Y, params)
 
 
 def test_update_docs_replaces_only_the_text_between_the_markers(tmp_path, monkeypatch):
