@@ -219,9 +219,19 @@ class Tape:
                       f"or the guard's answer)")
             raise ValueError(f"replay: {change}, and this tape was recorded from a built "
                              f"graph, not a function: record the new graph with mg.record(...)")
-        for leaf, array in zip(self._leaves, arrays):
-            leaf.data = np.array(array, dtype=np.float64)
-        self._build(self._fn())
+        # A new graph the tape refuses (or f raising) leaves the tape and the leaves
+        # as they were: half a new tape would replay the old kernels on new buffers.
+        state, data = dict(self.__dict__), [leaf.data for leaf in self._leaves]
+        try:
+            for leaf, array in zip(self._leaves, arrays):
+                leaf.data = np.array(array, dtype=np.float64)
+            self._build(self._fn())
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            for leaf, array in zip(self._leaves, data):
+                leaf.data = array
+            raise
 
     def _kept_key(self, node: Tensor) -> int:
         key = id(node)

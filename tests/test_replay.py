@@ -606,3 +606,22 @@ def test_a_new_shape_given_in_fortran_order_records_again_as_c_ordered_values():
     eager = mg.tanh(V @ mg.tensor(np.ones((5, 2)))).sum()
     eager.backward()
     assert J == eager.item() and np.array_equal(tape.grads[0], V.grad)
+
+
+# --- a failed or refused replay leaves the tape as it was ----------------------------
+def test_a_new_graph_the_tape_refuses_leaves_the_recorded_one_replaying():
+    # (3, 3) records again; the new graph (W.T of a symmetric W) is refused. The tape
+    # must still be the (2, 2) one, not half the new one: a second replay of the
+    # refused value replayed the (2, 2) graph's kernels and said J = 58
+    start = np.array([[1.0, 2.0], [3.0, 4.0]])
+    W = mg.tensor(start, requires_grad=True, name="W")
+    tape = mg.record(lambda: (W.T @ W).sum(), [W])
+    symmetric = np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    for _ in range(2):
+        with pytest.raises(ValueError, match="transpose"):
+            tape.replay(symmetric)
+        np.testing.assert_array_equal(W.data, start)   # the leaf's data as it was
+    assert tape.replay() == (start.T @ start).sum()
+    assert [a.shape for a in tape.inputs] == [(2, 2)]
+    other = np.array([[0.5, -1.0], [2.0, 3.0]])
+    assert tape.replay(other) == (other.T @ other).sum()
