@@ -315,7 +315,8 @@ class Tape:
             self._value[id(node)] = op.value
             self._forward.extend(op.forward)
             compiled[id(node)] = op
-        self._root_value = self._value[id(root)]
+        # a view of 0-d: float() of a (1, 1) array is a TypeError on numpy 2
+        self._root_value = self._value[id(root)].reshape(())
         self._compile_backward(root, order, compiled, alloc)
         self._kernels = self._forward + self._backward
 

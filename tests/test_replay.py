@@ -625,3 +625,19 @@ def test_a_new_graph_the_tape_refuses_leaves_the_recorded_one_replaying():
     assert [a.shape for a in tape.inputs] == [(2, 2)]
     other = np.array([[0.5, -1.0], [2.0, 3.0]])
     assert tape.replay(other) == (other.T @ other).sum()
+
+
+@pytest.mark.parametrize("intermediates", [True, False])
+def test_a_one_element_root_of_any_shape_replays_to_a_float(intermediates):
+    # the course's J = -(1/m) (Y log(A)ᵀ + ...) is (1, 1): float() of it is a
+    # TypeError on numpy 2, which record (checking) never met and replay did
+    W = mg.tensor(np.array([[0.5, -1.0, 2.0]]), requires_grad=True, name="W")
+    X = mg.tensor(np.array([[1.0], [2.0], [3.0]]), name="X")
+    tape = mg.record(lambda: mg.tanh(W @ X), [W], intermediates=intermediates)
+    value = np.array([[0.1, 0.2, -0.3]])
+    J = tape.replay(value)
+    V = mg.tensor(value, requires_grad=True)
+    eager = mg.tanh(V @ X)
+    eager.backward()
+    assert type(J) is float and J == eager.item()
+    np.testing.assert_array_equal(tape.grads[0], V.grad)
