@@ -196,6 +196,12 @@ class Tape:
             kernel()
         return float(self._root_value)
 
+    def _not_copied(self, *args: Any) -> None:
+        raise TypeError("a tape cannot be copied or pickled: its kernels are bound to its "
+                        "buffers and to views of them, which a copy would not keep "
+                        "together; record another tape with mg.record(...)")
+    __copy__ = __deepcopy__ = __reduce_ex__ = __reduce__ = _not_copied
+
     # --- recording ----------------------------------------------------------------
     def _structure(self, arrays: Sequence[np.ndarray]) -> tuple:
         shapes = tuple(a.shape for a in arrays)

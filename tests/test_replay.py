@@ -2,8 +2,10 @@
 bit for bit (np.array_equal, every node's value and gradient) on new values,
 for random sizes, depths, activations and expressions; a changed structure is
 recorded again or refused, never replayed stale."""
+import copy
 import functools
 import gc
+import pickle
 
 import numpy as np
 import pytest
@@ -641,3 +643,15 @@ def test_a_one_element_root_of_any_shape_replays_to_a_float(intermediates):
     eager.backward()
     assert type(J) is float and J == eager.item()
     np.testing.assert_array_equal(tape.grads[0], V.grad)
+
+
+@pytest.mark.parametrize("duplicate", [copy.copy, copy.deepcopy,
+                                       lambda tape: pickle.loads(pickle.dumps(tape))])
+def test_a_tape_cannot_be_copied_or_pickled(duplicate):
+    # a deep copy's views (W.T of the input buffer) no longer saw its buffers, so it
+    # replayed the recorded values: 5.72 for tanh(0); a shallow copy shared them all
+    W = mg.tensor(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 7.0]]), requires_grad=True, name="W")
+    tape = mg.record(mg.tanh(W.T).sum(), [W])
+    with pytest.raises(TypeError, match=r"a tape cannot be copied or pickled.*mg.record"):
+        duplicate(tape)
+    assert tape.replay(np.zeros((2, 3))) == 0.0
