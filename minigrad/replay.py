@@ -40,6 +40,7 @@ to find where a NaN starts.
 """
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple, Union
 
@@ -90,6 +91,7 @@ class Tape:
                  guard: Optional[Callable[..., Hashable]] = None,
                  keep_graph: bool = True, intermediates: bool = True) -> None:
         self._keep_graph, self._intermediates = keep_graph, intermediates
+        self._busy = threading.Lock()
         self._fn = None if isinstance(f, Tensor) else f
         if self._fn is not None and not callable(f):
             raise TypeError(f"record: f must be a function returning a Tensor, or a Tensor; "
@@ -178,23 +180,33 @@ class Tape:
         ``inputs`` as they are. When the structure changes and the tape records
         again from its function, the leaves' ``data`` become the new values.
         """
-        if values:
-            if len(values) != len(self._leaf_keys):
-                raise ValueError(f"replay: {len(self._leaf_keys)} leaves were recorded "
-                                 f"({', '.join(self._leaf_names)}); "
-                                 f"got {len(values)} values")
-            arrays = [_leaf_value(v, name) for v, name in zip(values, self._leaf_names)]
-            if self._structure(arrays) != self._recorded_structure or self._replaced() is not None:
-                self._record_again(arrays)
-            else:
-                for buffer, array in zip(self._inputs, arrays):
-                    np.copyto(buffer, array)
-        elif (self._guard is not None and self._structure(self._inputs)
-              != self._recorded_structure) or self._replaced() is not None:
-            self._record_again([a.copy() for a in self._inputs])
-        for kernel in self._kernels:   # forward then backward, in one list
-            kernel()
-        return float(self._root_value)
+        # one replay at a time: two would write the same buffers (threads, or f
+        # or guard replaying the tape they belong to)
+        if not self._busy.acquire(False):
+            raise RuntimeError("replay: this tape is replaying already (in another thread, "
+                               "or from its own f or guard); its buffers hold one replay at "
+                               "a time: record a tape per thread")
+        try:
+            if values:
+                if len(values) != len(self._leaf_keys):
+                    raise ValueError(f"replay: {len(self._leaf_keys)} leaves were recorded "
+                                     f"({', '.join(self._leaf_names)}); "
+                                     f"got {len(values)} values")
+                arrays = [_leaf_value(v, name) for v, name in zip(values, self._leaf_names)]
+                if self._structure(arrays) != self._recorded_structure \
+                        or self._replaced() is not None:
+                    self._record_again(arrays)
+                else:
+                    for buffer, array in zip(self._inputs, arrays):
+                        np.copyto(buffer, array)
+            elif (self._guard is not None and self._structure(self._inputs)
+                  != self._recorded_structure) or self._replaced() is not None:
+                self._record_again([a.copy() for a in self._inputs])
+            for kernel in self._kernels:   # forward then backward, in one list
+                kernel()
+            return float(self._root_value)
+        finally:
+            self._busy.release()
 
     def _not_copied(self, *args: Any) -> None:
         raise TypeError("a tape cannot be copied or pickled: its kernels are bound to its "
