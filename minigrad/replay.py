@@ -48,8 +48,8 @@ import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
 from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
-from minigrad.tensor import (Tensor, _Hold, _as_float64, _lockable, describe, is_grad_enabled,
-                             topological_order)
+from minigrad.tensor import (Tensor, _creation_counter, _Hold, _as_float64, _lockable, describe,
+                             is_grad_enabled, topological_order)
 
 __all__ = ["record", "Tape"]
 
@@ -110,7 +110,7 @@ class Tape:
         if not is_grad_enabled():   # no graph would be recorded to replay
             raise ValueError("record: grad is disabled (inside mg.no_grad()), so no graph is "
                              "recorded; call mg.record outside the block")
-        self._build(self._fn() if self._fn is not None else f)
+        self._build(*self._run_fn() if self._fn is not None else (f, None))
         self._leaf_keys = [id(leaf) for leaf in self._leaves]
         self._leaf_names = [describe(leaf) for leaf in self._leaves]
         self._leaf_refs = [weakref.ref(leaf) for leaf in self._leaves]
@@ -220,17 +220,27 @@ class Tape:
         return shapes, (self._guard(*arrays) if self._guard is not None else None)
 
     def _replaced(self) -> Optional[Tensor]:
-        """A constant whose tensor was given a new array since recording (X.data = ...)."""
+        """A constant whose tensor was given a new array since recording (X.data = ...),
+        or an op's result made outside f given new data (H.data = ...)."""
         for ref, array in self._constants:
             t = ref()
             if t is not None and t._data is not array:
                 return t
+        if self._watched:
+            for ref, version in self._watched:
+                t = ref()
+                if t is not None and t._version != version:
+                    return t
+            # a training loop lets the built graph go: then this costs nothing
+            self._watched = [(ref, v) for ref, v in self._watched if ref() is not None]
         return None
 
     def _record_again(self, arrays: List[np.ndarray]) -> None:
         if self._fn is None:
             replaced = self._replaced()
             change = (f"{describe(replaced)}, a constant, was given a new array"
+                      if replaced is not None and replaced.op is None else
+                      f"{describe(replaced)}, an op's result, was given new data"
                       if replaced is not None else
                       f"the graph's structure would change (leaf shapes "
                       f"{[a.shape for a in self._inputs]} -> {[a.shape for a in arrays]}, "
@@ -243,13 +253,18 @@ class Tape:
         try:
             for leaf, array in zip(self._leaves, arrays):
                 leaf.data = np.array(array, dtype=np.float64)
-            self._build(self._fn())
+            self._build(*self._run_fn())
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)
             for leaf, array in zip(self._leaves, data):
                 leaf.data = array
             raise
+
+    def _run_fn(self) -> Tuple[Tensor, int]:
+        """f's root, and the creation number from which f's own tensors count."""
+        start = next(_creation_counter)
+        return self._fn(), start
 
     def _kept_key(self, node: Tensor) -> int:
         key = id(node)
@@ -263,7 +278,9 @@ class Tape:
                            f"the others")
         return key
 
-    def _build(self, root: Tensor) -> None:
+    def _build(self, root: Tensor, start: Optional[int]) -> None:
+        """The tape of ``root``'s graph; ``start``: the creation number of f's first
+        tensor (None for a built graph: every node was made outside the tape)."""
         if not isinstance(root, Tensor):
             raise TypeError(f"record: f must return a Tensor; got {type(root).__name__}")
         if root.op is None or root.data.size != 1:
@@ -305,6 +322,10 @@ class Tape:
         self._hold = _Hold(held) if held else None
         self._refs = {id(t): (weakref.ref(t) if not self._keep_graph else _strong(t))
                       for t in order}
+        # op results made outside f (before it ran, or a built graph's): f, or the
+        # graph, reads their data, which new data (H.data = ...) changes unseen
+        self._watched = [(weakref.ref(t), t._version) for t in order if t.op is not None
+                         and (start is None or t._seq < start)]
 
     def _compile(self, root: Tensor, order: list, alloc: Allocator) -> None:
         """The kernels of the forward and backward pass, writing into ``alloc``'s buffers."""
@@ -428,11 +449,18 @@ class Tape:
 def _check_constants(order: list, leaves: List[Tensor]) -> None:
     """A ``ValueError`` for what a tape would replay stale: a tensor made by an
     op under no_grad after the leaves (it may be computed from them, and a tape
-    replays it as a constant), and a leaf not laid out in C order (the tape's
-    copies are, and numpy would add its sums in another order than eager)."""
+    replays it as a constant), an op's result given new data (replayed, the op
+    would compute it from its inputs again), and a leaf not laid out in C order
+    (the tape's copies are, and numpy would add its sums in another order than
+    eager)."""
     listed = {id(leaf) for leaf in leaves}
     first = min(leaf._seq for leaf in leaves) if leaves else None
     for t in order:
+        if t.op is not None and t._version != 0:
+            raise ValueError(f"record: {describe(t)}, an op's result, was given new data "
+                             f"(t.data = ...) after its op made it; a tape replays the op "
+                             f"from its inputs, which would not give that data. Make it a "
+                             f"constant (mg.tensor(t.data)) or a leaf the tape replays")
         if t.op is not None or id(t) in listed:
             if id(t) in listed and t._data.ndim > 1 and not t._data.flags.c_contiguous:
                 raise ValueError(f"record: leaf {describe(t)} is not laid out in C order (a "

@@ -692,3 +692,30 @@ def test_a_replay_from_inside_the_same_tapes_replay_is_refused():
     with pytest.raises(RuntimeError, match="replaying already"):
         tape.replay(np.full((2, 2), 5.0))
     assert tape.replay(np.zeros((2, 2))) == 0.0
+
+
+def test_an_op_result_made_before_f_and_given_new_data_is_refused():
+    # H outlives f, which reads it: eager f() reads H's new data; the tape, which
+    # replays H = tanh(X), gave J of the old H (4.72 for 0). A tape cannot replay
+    # an op whose result is not the op's: recording it again says so, and so does
+    # recording it in the first place (a replay of the recorded values differed)
+    X = mg.tensor(np.arange(6.0).reshape(2, 3), name="X")
+    H = mg.tanh(X).named("H")
+    W = mg.tensor(np.ones((1, 2)), requires_grad=True, name="W")
+    f = lambda: (W @ H).sum()   # noqa: E731
+    tape = mg.record(f, [W])
+    H.data = np.zeros((2, 3))
+    message = r"H \(2, 3\), an op's result, was given new data"
+    for replay in (lambda: tape.replay(np.ones((1, 2))), tape.replay, lambda: mg.record(f, [W])):
+        with pytest.raises(ValueError, match=message):
+            replay()
+
+
+def test_an_op_result_of_a_built_graph_given_new_data_is_refused():
+    X = mg.tensor(np.arange(6.0).reshape(2, 3), name="X")
+    W = mg.tensor(np.ones((1, 2)), requires_grad=True, name="W")
+    H = mg.tanh(X).named("H")
+    tape = mg.record((W @ H).sum(), [W])
+    H.data = np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"H \(2, 3\), an op's result, was given new data"):
+        tape.replay(np.ones((1, 2)))
