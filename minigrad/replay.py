@@ -48,8 +48,8 @@ import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
 from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
-from minigrad.tensor import (Tensor, _creation_counter, _Hold, _as_float64, _lockable, describe,
-                             is_grad_enabled, topological_order)
+from minigrad.tensor import (Tensor, _creation_counter, _Hold, _as_float64, _lockable, _modes,
+                             describe, is_grad_enabled, topological_order)
 
 __all__ = ["record", "Tape"]
 
@@ -262,9 +262,15 @@ class Tape:
             raise
 
     def _run_fn(self) -> Tuple[Tensor, int]:
-        """f's root, and the creation number from which f's own tensors count."""
+        """f's root, and the creation number from which f's own tensors count.
+        With grad on: a replay under no_grad() computes gradients too, and
+        one that records again needs f's graph."""
         start = next(_creation_counter)
-        return self._fn(), start
+        previous, _modes.grad_enabled = _modes.grad_enabled, True
+        try:
+            return self._fn(), start
+        finally:
+            _modes.grad_enabled = previous
 
     def _kept_key(self, node: Tensor) -> int:
         key = id(node)

@@ -719,3 +719,15 @@ def test_an_op_result_of_a_built_graph_given_new_data_is_refused():
     H.data = np.zeros((2, 3))
     with pytest.raises(ValueError, match=r"H \(2, 3\), an op's result, was given new data"):
         tape.replay(np.ones((1, 2)))
+
+
+def test_a_replay_under_no_grad_that_records_again_records_with_grad_on():
+    # a replay computes gradients whatever the grad mode; recording again under
+    # no_grad built no graph and said "the root must be ... made by an op"
+    W = mg.tensor(np.ones((2, 3)), requires_grad=True, name="W")
+    tape = mg.record(lambda: mg.tanh(W).sum(), [W])
+    with mg.no_grad():
+        assert tape.replay(np.zeros((3, 3))) == 0.0
+        assert mg.is_grad_enabled() is False
+    np.testing.assert_array_equal(tape.grads[0], np.ones((3, 3)))
+
