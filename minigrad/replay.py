@@ -217,7 +217,16 @@ class Tape:
     # --- recording ----------------------------------------------------------------
     def _structure(self, arrays: Sequence[np.ndarray]) -> tuple:
         shapes = tuple(a.shape for a in arrays)
-        return shapes, (self._guard(*arrays) if self._guard is not None else None)
+        if self._guard is None:
+            return shapes, None
+        answer = self._guard(*arrays)
+        try:
+            hash(answer)   # compared with ==, an array's answer would be an array
+        except TypeError:
+            raise TypeError(f"record: guard must return a hashable value that names the "
+                            f"branch (a bool, a number, a str, a tuple of them); got "
+                            f"{type(answer).__name__}") from None
+        return shapes, answer
 
     def _replaced(self) -> Optional[Tensor]:
         """A constant whose tensor was given a new array since recording (X.data = ...),

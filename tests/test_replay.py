@@ -731,3 +731,8 @@ def test_a_replay_under_no_grad_that_records_again_records_with_grad_on():
         assert mg.is_grad_enabled() is False
     np.testing.assert_array_equal(tape.grads[0], np.ones((3, 3)))
 
+
+def test_a_guard_answer_must_be_hashable_and_is_told_so():
+    W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
+    with pytest.raises(TypeError, match=r"guard must return a hashable .*got ndarray"):
+        mg.record(lambda: W.sum(), [W], guard=lambda w: w > 0)
