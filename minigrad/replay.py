@@ -22,6 +22,9 @@ What a tape does not see: Python. It replays the ops it recorded. A shape
 change, or a ``guard`` (a function of the leaf values naming the branch the
 Python code takes) with a new answer, makes it record again (when it was
 given a function) or raise ``ValueError``; it never replays a stale graph.
+What f copies into its graph is fixed when it records (a Python number, a
+list, an int array converted to float64, ``mg.tensor(...)`` made inside f):
+change one, and record again or make it a leaf.
 Leaves not listed in ``leaves`` are constants (X, Y): the tape reads their
 arrays at each replay, and keeps them read-only while it lives, as the eager
 engine keeps a leaf's array until its backward, so that nothing changes them
@@ -36,7 +39,9 @@ keeps only the root's value and the leaves' gradients; other nodes' values
 and gradients then take turns in shared buffers (``minigrad.buffer_plan``),
 so a training step holds less than its eager graph, or a hand-written step.
 ``mg.detect_anomaly()`` does not look inside a replay: use the eager engine
-to find where a NaN starts.
+to find where a NaN starts. A tape replays once at a time (a replay during a
+replay, from another thread say, is a ``RuntimeError``: record a tape per
+thread), and cannot be copied or pickled: record another.
 """
 from __future__ import annotations
 
