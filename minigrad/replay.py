@@ -22,6 +22,9 @@ What a tape does not see: Python. It replays the ops it recorded. A shape
 change, or a ``guard`` (a function of the leaf values naming the branch the
 Python code takes) with a new answer, makes it record again (when it was
 given a function) or raise ``ValueError``; it never replays a stale graph.
+What f copies into its graph is fixed when it records (a Python number, a
+list, an int array converted to float64, ``mg.tensor(...)`` made inside f):
+change one, and record again or make it a leaf.
 Leaves not listed in ``leaves`` are constants (X, Y): the tape reads their
 arrays at each replay, and keeps them read-only while it lives, as the eager
 engine keeps a leaf's array until its backward, so that nothing changes them
@@ -36,10 +39,13 @@ keeps only the root's value and the leaves' gradients; other nodes' values
 and gradients then take turns in shared buffers (``minigrad.buffer_plan``),
 so a training step holds less than its eager graph, or a hand-written step.
 ``mg.detect_anomaly()`` does not look inside a replay: use the eager engine
-to find where a NaN starts.
+to find where a NaN starts. A tape replays once at a time (a replay during a
+replay, from another thread say, is a ``RuntimeError``: record a tape per
+thread), and cannot be copied or pickled: record another.
 """
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple, Union
 
@@ -47,8 +53,8 @@ import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
 from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
-from minigrad.tensor import (Tensor, _Hold, _as_float64, _lockable, describe, is_grad_enabled,
-                             topological_order)
+from minigrad.tensor import (Tensor, _creation_counter, _Hold, _as_float64, _lockable, _modes,
+                             describe, is_grad_enabled, topological_order)
 
 __all__ = ["record", "Tape"]
 
@@ -90,6 +96,7 @@ class Tape:
                  guard: Optional[Callable[..., Hashable]] = None,
                  keep_graph: bool = True, intermediates: bool = True) -> None:
         self._keep_graph, self._intermediates = keep_graph, intermediates
+        self._busy = threading.Lock()
         self._fn = None if isinstance(f, Tensor) else f
         if self._fn is not None and not callable(f):
             raise TypeError(f"record: f must be a function returning a Tensor, or a Tensor; "
@@ -108,7 +115,7 @@ class Tape:
         if not is_grad_enabled():   # no graph would be recorded to replay
             raise ValueError("record: grad is disabled (inside mg.no_grad()), so no graph is "
                              "recorded; call mg.record outside the block")
-        self._build(self._fn() if self._fn is not None else f)
+        self._build(*self._run_fn() if self._fn is not None else (f, None))
         self._leaf_keys = [id(leaf) for leaf in self._leaves]
         self._leaf_names = [describe(leaf) for leaf in self._leaves]
         self._leaf_refs = [weakref.ref(leaf) for leaf in self._leaves]
@@ -178,50 +185,106 @@ class Tape:
         ``inputs`` as they are. When the structure changes and the tape records
         again from its function, the leaves' ``data`` become the new values.
         """
-        if values:
-            if len(values) != len(self._leaf_keys):
-                raise ValueError(f"replay: {len(self._leaf_keys)} leaves were recorded "
-                                 f"({', '.join(self._leaf_names)}); "
-                                 f"got {len(values)} values")
-            arrays = [_leaf_value(v, name) for v, name in zip(values, self._leaf_names)]
-            if self._structure(arrays) != self._recorded_structure or self._replaced() is not None:
-                self._record_again(arrays)
-            else:
-                for buffer, array in zip(self._inputs, arrays):
-                    np.copyto(buffer, array)
-        elif (self._guard is not None and self._structure(self._inputs)
-              != self._recorded_structure) or self._replaced() is not None:
-            self._record_again([a.copy() for a in self._inputs])
-        for kernel in self._kernels:   # forward then backward, in one list
-            kernel()
-        return float(self._root_value)
+        # one replay at a time: two would write the same buffers (threads, or f
+        # or guard replaying the tape they belong to)
+        if not self._busy.acquire(False):
+            raise RuntimeError("replay: this tape is replaying already (in another thread, "
+                               "or from its own f or guard); its buffers hold one replay at "
+                               "a time: record a tape per thread")
+        try:
+            if values:
+                if len(values) != len(self._leaf_keys):
+                    raise ValueError(f"replay: {len(self._leaf_keys)} leaves were recorded "
+                                     f"({', '.join(self._leaf_names)}); "
+                                     f"got {len(values)} values")
+                arrays = [_leaf_value(v, name) for v, name in zip(values, self._leaf_names)]
+                if self._structure(arrays) != self._recorded_structure \
+                        or self._replaced() is not None:
+                    self._record_again(arrays)
+                else:
+                    for buffer, array in zip(self._inputs, arrays):
+                        np.copyto(buffer, array)
+            elif (self._guard is not None and self._structure(self._inputs)
+                  != self._recorded_structure) or self._replaced() is not None:
+                self._record_again([a.copy() for a in self._inputs])
+            for kernel in self._kernels:   # forward then backward, in one list
+                kernel()
+            return float(self._root_value)
+        finally:
+            self._busy.release()
+
+    def _not_copied(self, *args: Any) -> None:
+        raise TypeError("a tape cannot be copied or pickled: its kernels are bound to its "
+                        "buffers and to views of them, which a copy would not keep "
+                        "together; record another tape with mg.record(...)")
+    __copy__ = __deepcopy__ = __reduce_ex__ = __reduce__ = _not_copied
 
     # --- recording ----------------------------------------------------------------
     def _structure(self, arrays: Sequence[np.ndarray]) -> tuple:
         shapes = tuple(a.shape for a in arrays)
-        return shapes, (self._guard(*arrays) if self._guard is not None else None)
+        if self._guard is None:
+            return shapes, None
+        answer = self._guard(*arrays)
+        try:
+            hash(answer)   # compared with ==, an array's answer would be an array
+        except TypeError:
+            raise TypeError(f"record: guard must return a hashable value that names the "
+                            f"branch (a bool, a number, a str, a tuple of them); got "
+                            f"{type(answer).__name__}") from None
+        return shapes, answer
 
     def _replaced(self) -> Optional[Tensor]:
-        """A constant whose tensor was given a new array since recording (X.data = ...)."""
+        """A constant whose tensor was given a new array since recording (X.data = ...),
+        or an op's result made outside f given new data (H.data = ...)."""
         for ref, array in self._constants:
             t = ref()
             if t is not None and t._data is not array:
                 return t
+        if self._watched:
+            for ref, version in self._watched:
+                t = ref()
+                if t is not None and t._version != version:
+                    return t
+            # a training loop lets the built graph go: then this costs nothing
+            self._watched = [(ref, v) for ref, v in self._watched if ref() is not None]
         return None
 
     def _record_again(self, arrays: List[np.ndarray]) -> None:
         if self._fn is None:
             replaced = self._replaced()
             change = (f"{describe(replaced)}, a constant, was given a new array"
+                      if replaced is not None and replaced.op is None else
+                      f"{describe(replaced)}, an op's result, was given new data"
                       if replaced is not None else
                       f"the graph's structure would change (leaf shapes "
                       f"{[a.shape for a in self._inputs]} -> {[a.shape for a in arrays]}, "
                       f"or the guard's answer)")
             raise ValueError(f"replay: {change}, and this tape was recorded from a built "
                              f"graph, not a function: record the new graph with mg.record(...)")
-        for leaf, array in zip(self._leaves, arrays):
-            leaf.data = np.array(array, dtype=np.float64)
-        self._build(self._fn())
+        # A new graph the tape refuses (or f raising) leaves the tape and the leaves
+        # as they were: half a new tape would replay the old kernels on new buffers.
+        state, data = dict(self.__dict__), [leaf.data for leaf in self._leaves]
+        try:
+            for leaf, array in zip(self._leaves, arrays):
+                leaf.data = np.array(array, dtype=np.float64)
+            self._build(*self._run_fn())
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            for leaf, array in zip(self._leaves, data):
+                leaf.data = array
+            raise
+
+    def _run_fn(self) -> Tuple[Tensor, int]:
+        """f's root, and the creation number from which f's own tensors count.
+        With grad on: a replay under no_grad() computes gradients too, and
+        one that records again needs f's graph."""
+        start = next(_creation_counter)
+        previous, _modes.grad_enabled = _modes.grad_enabled, True
+        try:
+            return self._fn(), start
+        finally:
+            _modes.grad_enabled = previous
 
     def _kept_key(self, node: Tensor) -> int:
         key = id(node)
@@ -235,7 +298,9 @@ class Tape:
                            f"the others")
         return key
 
-    def _build(self, root: Tensor) -> None:
+    def _build(self, root: Tensor, start: Optional[int]) -> None:
+        """The tape of ``root``'s graph; ``start``: the creation number of f's first
+        tensor (None for a built graph: every node was made outside the tape)."""
         if not isinstance(root, Tensor):
             raise TypeError(f"record: f must return a Tensor; got {type(root).__name__}")
         if root.op is None or root.data.size != 1:
@@ -277,6 +342,10 @@ class Tape:
         self._hold = _Hold(held) if held else None
         self._refs = {id(t): (weakref.ref(t) if not self._keep_graph else _strong(t))
                       for t in order}
+        # op results made outside f (before it ran, or a built graph's): f, or the
+        # graph, reads their data, which new data (H.data = ...) changes unseen
+        self._watched = [(weakref.ref(t), t._version) for t in order if t.op is not None
+                         and (start is None or t._seq < start)]
 
     def _compile(self, root: Tensor, order: list, alloc: Allocator) -> None:
         """The kernels of the forward and backward pass, writing into ``alloc``'s buffers."""
@@ -305,7 +374,8 @@ class Tape:
             self._value[id(node)] = op.value
             self._forward.extend(op.forward)
             compiled[id(node)] = op
-        self._root_value = self._value[id(root)]
+        # a view of 0-d: float() of a (1, 1) array is a TypeError on numpy 2
+        self._root_value = self._value[id(root)].reshape(())
         self._compile_backward(root, order, compiled, alloc)
         self._kernels = self._forward + self._backward
 
@@ -399,11 +469,18 @@ class Tape:
 def _check_constants(order: list, leaves: List[Tensor]) -> None:
     """A ``ValueError`` for what a tape would replay stale: a tensor made by an
     op under no_grad after the leaves (it may be computed from them, and a tape
-    replays it as a constant), and a leaf not laid out in C order (the tape's
-    copies are, and numpy would add its sums in another order than eager)."""
+    replays it as a constant), an op's result given new data (replayed, the op
+    would compute it from its inputs again), and a leaf not laid out in C order
+    (the tape's copies are, and numpy would add its sums in another order than
+    eager)."""
     listed = {id(leaf) for leaf in leaves}
     first = min(leaf._seq for leaf in leaves) if leaves else None
     for t in order:
+        if t.op is not None and t._version != 0:
+            raise ValueError(f"record: {describe(t)}, an op's result, was given new data "
+                             f"(t.data = ...) after its op made it; a tape replays the op "
+                             f"from its inputs, which would not give that data. Make it a "
+                             f"constant (mg.tensor(t.data)) or a leaf the tape replays")
         if t.op is not None or id(t) in listed:
             if id(t) in listed and t._data.ndim > 1 and not t._data.flags.c_contiguous:
                 raise ValueError(f"record: leaf {describe(t)} is not laid out in C order (a "

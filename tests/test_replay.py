@@ -2,8 +2,11 @@
 bit for bit (np.array_equal, every node's value and gradient) on new values,
 for random sizes, depths, activations and expressions; a changed structure is
 recorded again or refused, never replayed stale."""
+import copy
 import functools
 import gc
+import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -606,3 +609,130 @@ def test_a_new_shape_given_in_fortran_order_records_again_as_c_ordered_values():
     eager = mg.tanh(V @ mg.tensor(np.ones((5, 2)))).sum()
     eager.backward()
     assert J == eager.item() and np.array_equal(tape.grads[0], V.grad)
+
+
+# --- a failed or refused replay leaves the tape as it was ----------------------------
+def test_a_new_graph_the_tape_refuses_leaves_the_recorded_one_replaying():
+    # (3, 3) records again; the new graph (W.T of a symmetric W) is refused. The tape
+    # must still be the (2, 2) one, not half the new one: a second replay of the
+    # refused value replayed the (2, 2) graph's kernels and said J = 58
+    start = np.array([[1.0, 2.0], [3.0, 4.0]])
+    W = mg.tensor(start, requires_grad=True, name="W")
+    tape = mg.record(lambda: (W.T @ W).sum(), [W])
+    symmetric = np.array([[1.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    for _ in range(2):
+        with pytest.raises(ValueError, match="transpose"):
+            tape.replay(symmetric)
+        np.testing.assert_array_equal(W.data, start)   # the leaf's data as it was
+    assert tape.replay() == (start.T @ start).sum()
+    assert [a.shape for a in tape.inputs] == [(2, 2)]
+    other = np.array([[0.5, -1.0], [2.0, 3.0]])
+    assert tape.replay(other) == (other.T @ other).sum()
+
+
+@pytest.mark.parametrize("intermediates", [True, False])
+def test_a_one_element_root_of_any_shape_replays_to_a_float(intermediates):
+    # the course's J = -(1/m) (Y log(A)ᵀ + ...) is (1, 1): float() of it is a
+    # TypeError on numpy 2, which record (checking) never met and replay did
+    W = mg.tensor(np.array([[0.5, -1.0, 2.0]]), requires_grad=True, name="W")
+    X = mg.tensor(np.array([[1.0], [2.0], [3.0]]), name="X")
+    tape = mg.record(lambda: mg.tanh(W @ X), [W], intermediates=intermediates)
+    value = np.array([[0.1, 0.2, -0.3]])
+    J = tape.replay(value)
+    V = mg.tensor(value, requires_grad=True)
+    eager = mg.tanh(V @ X)
+    eager.backward()
+    assert type(J) is float and J == eager.item()
+    np.testing.assert_array_equal(tape.grads[0], V.grad)
+
+
+@pytest.mark.parametrize("duplicate", [copy.copy, copy.deepcopy,
+                                       lambda tape: pickle.loads(pickle.dumps(tape))])
+def test_a_tape_cannot_be_copied_or_pickled(duplicate):
+    # a deep copy's views (W.T of the input buffer) no longer saw its buffers, so it
+    # replayed the recorded values: 5.72 for tanh(0); a shallow copy shared them all
+    W = mg.tensor(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 7.0]]), requires_grad=True, name="W")
+    tape = mg.record(mg.tanh(W.T).sum(), [W])
+    with pytest.raises(TypeError, match=r"a tape cannot be copied or pickled.*mg.record"):
+        duplicate(tape)
+    assert tape.replay(np.zeros((2, 3))) == 0.0
+
+
+def test_a_replay_while_the_tape_replays_in_another_thread_is_refused():
+    # the two replays would write the same buffers: 8 threads replaying one tape got
+    # 118 wrong costs in 240. The guard holds the first replay inside until the
+    # second has been tried (events, no timing)
+    inside, go_on = threading.Event(), threading.Event()
+
+    def guard(w):
+        if threading.current_thread() is not threading.main_thread():
+            inside.set()
+            go_on.wait()
+        return None
+    W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
+    tape = mg.record(lambda: mg.tanh(W).sum(), [W], guard=guard)
+    got = []
+    worker = threading.Thread(target=lambda: got.append(tape.replay(np.zeros((2, 2)))))
+    worker.start()
+    inside.wait()
+    try:
+        with pytest.raises(RuntimeError, match=r"replaying already.*a tape per thread"):
+            tape.replay(np.ones((2, 2)))
+    finally:
+        go_on.set()
+        worker.join()
+    assert got == [0.0]
+    assert tape.replay(np.ones((2, 2))) == np.tanh(np.ones((2, 2))).sum()   # free again
+
+
+def test_a_replay_from_inside_the_same_tapes_replay_is_refused():
+    W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
+    tape = mg.record(lambda: mg.tanh(W).sum(), [W],
+                     guard=lambda w: tape.replay() if w[0, 0] == 5.0 else None)
+    with pytest.raises(RuntimeError, match="replaying already"):
+        tape.replay(np.full((2, 2), 5.0))
+    assert tape.replay(np.zeros((2, 2))) == 0.0
+
+
+def test_an_op_result_made_before_f_and_given_new_data_is_refused():
+    # H outlives f, which reads it: eager f() reads H's new data; the tape, which
+    # replays H = tanh(X), gave J of the old H (4.72 for 0). A tape cannot replay
+    # an op whose result is not the op's: recording it again says so, and so does
+    # recording it in the first place (a replay of the recorded values differed)
+    X = mg.tensor(np.arange(6.0).reshape(2, 3), name="X")
+    H = mg.tanh(X).named("H")
+    W = mg.tensor(np.ones((1, 2)), requires_grad=True, name="W")
+    f = lambda: (W @ H).sum()   # noqa: E731
+    tape = mg.record(f, [W])
+    H.data = np.zeros((2, 3))
+    message = r"H \(2, 3\), an op's result, was given new data"
+    for replay in (lambda: tape.replay(np.ones((1, 2))), tape.replay, lambda: mg.record(f, [W])):
+        with pytest.raises(ValueError, match=message):
+            replay()
+
+
+def test_an_op_result_of_a_built_graph_given_new_data_is_refused():
+    X = mg.tensor(np.arange(6.0).reshape(2, 3), name="X")
+    W = mg.tensor(np.ones((1, 2)), requires_grad=True, name="W")
+    H = mg.tanh(X).named("H")
+    tape = mg.record((W @ H).sum(), [W])
+    H.data = np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"H \(2, 3\), an op's result, was given new data"):
+        tape.replay(np.ones((1, 2)))
+
+
+def test_a_replay_under_no_grad_that_records_again_records_with_grad_on():
+    # a replay computes gradients whatever the grad mode; recording again under
+    # no_grad built no graph and said "the root must be ... made by an op"
+    W = mg.tensor(np.ones((2, 3)), requires_grad=True, name="W")
+    tape = mg.record(lambda: mg.tanh(W).sum(), [W])
+    with mg.no_grad():
+        assert tape.replay(np.zeros((3, 3))) == 0.0
+        assert mg.is_grad_enabled() is False
+    np.testing.assert_array_equal(tape.grads[0], np.ones((3, 3)))
+
+
+def test_a_guard_answer_must_be_hashable_and_is_told_so():
+    W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
+    with pytest.raises(TypeError, match=r"guard must return a hashable .*got ndarray"):
+        mg.record(lambda: W.sum(), [W], guard=lambda w: w > 0)
