@@ -68,10 +68,9 @@ def record(f: Union[Callable[[], Tensor], Tensor], leaves: Union[Tensor, Sequenc
     ``guard(*leaf_arrays)``, when given, names the structure the values lead
     to (the branch a Python ``if`` takes); a new answer at a replay means
     record again. Every op of minigrad replays; ``ValueError`` says why for
-    what a tape cannot (a matmul of a 1-D operand, the transpose of a
-    symmetric matrix, whose values cannot show it), and ``RuntimeError`` is
-    raised if a replay of the recorded values is not bit-identical to the
-    eager engine.
+    what a tape cannot (a matmul of a 1-D operand, a transpose of more than
+    two axes), and ``RuntimeError`` is raised if a replay of the recorded
+    values is not bit-identical to the eager engine.
 
     ``keep_graph=False`` holds the recorded tensors weakly (the leaves too,
     unless ``f`` is a function, which records again with them): a training
