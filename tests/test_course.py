@@ -63,7 +63,10 @@ COURSE_SLIPS = {
         ["W[1]", "b[1]"],
         [FROM_DZ1,
          "likely slip: A1(1 − A1) in place of 1 − A1² (dZ1 = W2ᵀ dZ2 * (A1(1 − A1))): "
-         "recomputed so, dW1 and db1 come out as yours"], ""),
+         "recomputed so, dW1 and db1 come out as yours",
+         # σ′ is also what an assignment done for a sigmoid layer has
+         "if your formulas are for sigmoid, check them on a net with g = sigmoid: "
+         "activation='sigmoid' (minigrad check --activation sigmoid)"], ""),
     "dropped parentheses": (
         ["W[1]", "b[1]"],
         [FROM_DZ1,
