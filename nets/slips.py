@@ -62,7 +62,8 @@ _LAYER_SLIPS = [
 
 # The gradients whose own formulas a slip changes, by kind ("W": dW[l], ...;
 # "no 1/m": every dW and db): the others are wrong only by following from them.
-_FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "layer no 1/m": "Wb", "dW no 1/m": "W",
+_FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "m from A_prev rows": "Wb",
+             "layer no 1/m": "Wb", "dW no 1/m": "W",
              "dW transposed": "W", "dW 1/m twice": "W", "db no 1/m": "b", "db flat": "b",
              "db 1/m twice": "b", "db over all": "b", "db over samples": "b",
              "W not transposed": "A"}
@@ -132,6 +133,12 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
              Slip("no Y", L, _text("Y left out of dZ[l]", L), _text("dZ[l] = A[l]", L)),
              Slip("dZ with 1/m", L, _text("a 1/m in dZ[l], which is per sample", L),
                   _text("dZ[l] = (1/m)(A[l] − Y)", L))]
+    if L >= 3:
+        # the course's L-layer linear_backward reads m from its A_prev: with the
+        # wrong axis, each layer's 1/m is its own 1/n[l-1], from one line
+        found.append(Slip("m from A_prev rows", 0,
+                          "m read from the rows of A[l-1] (n[l-1]) for each layer's 1/m",
+                          "m = A_prev.shape[0] in every layer, dW[l] = (1/n[l-1]) dZ[l] A[l-1]ᵀ"))
     for l in range(L, 0, -1):
         found += [Slip(kind, l, _text(what, l), _text(formula, l))
                   for kind, what, formula in _LAYER_SLIPS]
@@ -229,8 +236,12 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
     of from the loss: the gradients that follow from that one."""
     on = (lambda kind, l: slip.touches(kind, l)) if slip else (lambda kind, l: False)
     m = Y.shape[1]
-    # every 1/m of dW and db: the learner's m (X.shape[0] for that slip)
-    m_dW = values["A[0]"].shape[0] if slip is not None and slip.kind == "m from X rows" else m
+
+    def m_dW(l: int) -> int:
+        """The 1/m of dW[l] and db[l]: the learner's m (a row count for those slips)."""
+        kind = slip.kind if slip is not None else None
+        return values["A[0]"].shape[0] if kind == "m from X rows" else \
+            values[f"A[{l - 1}]"].shape[0] if kind == "m from A_prev rows" else m
     Z_L, A_L = values[f"Z[{L}]"], values[f"A[{L}]"]
     grads: Dict[str, np.ndarray] = {}
 
@@ -275,12 +286,12 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
         A_prev = values[f"A[{l - 1}]"]
         dW = A_prev @ dZ.T if on("dW transposed", l) else dZ @ A_prev.T
         grads[f"W[{l}]"] = dW if on("dW no 1/m", l) else dW / m / m if on("dW 1/m twice", l) \
-            else dW / m_dW
+            else dW / m_dW(l)
         db = np.sum(dZ) if on("db over all", l) else \
             np.sum(dZ, axis=0, keepdims=True) if on("db over samples", l) else \
             np.sum(dZ, axis=1, keepdims=not on("db flat", l))
         grads[f"b[{l}]"] = db if on("db no 1/m", l) else db / m / m if on("db 1/m twice", l) \
-            else db / m_dW
+            else db / m_dW(l)
         if l == 1:
             break
         W = values[f"W[{l}]"]
