@@ -129,7 +129,8 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
                                   factor != 1))
             continue
         value, dtype = _as_array(returned[name], labels.get(name, name), label)
-        row = _compare(name, auto, value, tol, m, scales.get(name), floors.get(name), X.shape[0])
+        row = _compare(name, auto, value, tol, m, scales.get(name), floors.get(name), X.shape[0],
+                       _rows_below(g, name))
         if row.verdict == WRONG and _within_rounding(auto, value, dtype,
                                                      scales.get(name), factor):
             # the formulas may be right: the digits are missing (float32 keeps about 7)
@@ -336,8 +337,20 @@ def _agree(auto: np.ndarray, hand: np.ndarray, tol: float, scale: Optional[float
     return False, difference, ""
 
 
+def _rows_below(g: Graph, name: str) -> tuple:
+    """(l - 1, n[l-1]) for W[l] and b[l] of a graph laid out as the notes (the
+    rows of A[l-1], X's for l = 1); (0, 0) for any other node."""
+    found = re.match(r"^[Wb]\[([0-9]+)\]$", name)
+    if not found:
+        return 0, 0
+    l = int(found.group(1))
+    below = g["X"] if l == 1 and "X" in g else g[f"A[{l - 1}]"] if f"A[{l - 1}]" in g else None
+    return (l - 1, below.shape[0]) if below is not None and len(below.shape) == 2 else (0, 0)
+
+
 def _compare(name: str, auto: np.ndarray, hand: np.ndarray, tol: float, m: int,
-             scale: Optional[float], floor: Optional[float], n_x: int = 0) -> NodeCheck:
+             scale: Optional[float], floor: Optional[float], n_x: int = 0,
+             below: tuple = (0, 0)) -> NodeCheck:
     """One node's verdict; ``auto`` is already in the notes' conventions."""
     factor = m if _PER_SAMPLE.match(name) else 1
     row = NodeCheck(name, auto.shape, hand.shape, auto, hand, None, OK, factor != 1)
@@ -358,7 +371,7 @@ def _compare(name: str, auto: np.ndarray, hand: np.ndarray, tol: float, m: int,
     if agree:
         row.note = note
         return row
-    row.verdict, row.note = WRONG, _factor_note(auto, hand, m, factor != 1, n_x)
+    row.verdict, row.note = WRONG, _factor_note(auto, hand, m, factor != 1, n_x, below)
     return row
 
 
@@ -376,8 +389,9 @@ def _shape_note(name: str, hand: tuple, auto: tuple) -> str:
 
 
 def _factor_note(auto: np.ndarray, hand: np.ndarray, m: int, per_sample: bool,
-                 n_x: int = 0) -> str:
-    """Name the classic slips when hand is a multiple of autograd."""
+                 n_x: int = 0, below: tuple = (0, 0)) -> str:
+    """Name the classic slips when hand is a multiple of autograd; ``below``:
+    (l - 1, n[l-1]) for dW[l] and db[l] (an m read from the rows of A[l-1])."""
     top = float(np.max(np.abs(auto), initial=0.0))
     if top == 0.0:
         return ""
@@ -402,6 +416,9 @@ def _factor_note(auto: np.ndarray, hand: np.ndarray, m: int, per_sample: bool,
                        else " (1/m: 1/m applied twice?)")
     if n_x and n_x != m and close(c, m / n_x):
         return text + f" (m / n_x = {m} / {n_x}: m read as X.shape[0]?)"
+    layer, n_prev = below
+    if n_prev and n_prev != m and close(c, m / n_prev):   # dW[l], db[l] with l > 1
+        return text + f" (m / n[{layer}] = {m} / {n_prev}: m read as A_prev.shape[0]?)"
     return text
 
 

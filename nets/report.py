@@ -703,7 +703,7 @@ class BackpropReport:
             slip = explained[0][0]
             return [f"likely slip: {self.text(slip.what)} ({self.text(slip.formula)}): "
                     f"recomputed so, {wrong} come{'s' if len(members) == 1 else ''} out "
-                    f"as {whose}"]
+                    f"as {whose}"] + _other_activation_lines(slip)
         return [f"{wrong} come{'s' if len(members) == 1 else ''} out as {whose} with any of "
                 f"{len(explained)} slips (this case cannot tell them apart):"] + \
             [f"  - {self.text(s.what)}: {self.text(s.formula)}" for s, _ in explained]
@@ -755,6 +755,17 @@ class _AbsSlope:
 
     def g_prime(self, _: np.ndarray) -> np.ndarray:
         return np.abs(self.activation.g_prime(self.Z))
+
+
+def _other_activation_lines(slip: slips.Slip) -> List[str]:
+    """Under a slip that is another activation's g′: how to check the formulas
+    on a net of that activation, where they may be right (a relu assignment run
+    through ``minigrad check``, whose net is tanh unless told)."""
+    name = slip.activation
+    if name is None:
+        return []
+    return [f"if your formulas are for {name}, check them on a net with g = {name}: "
+            f"activation='{name}' (minigrad check --activation {name})"]
 
 
 def _reaches(changed: frozenset, given: Mapping[str, Any]) -> bool:

@@ -20,7 +20,7 @@ import numpy as np
 
 from nets import activations
 
-__all__ = ["Slip", "slips", "backward", "explain", "one_error_fits"]
+__all__ = ["Slip", "slips", "other_activations", "backward", "explain", "one_error_fits"]
 
 Values = Mapping[str, np.ndarray]   # "A[0]" (X), "W[l]", "b[l]", "Z[l]", "A[l]"
 
@@ -39,6 +39,12 @@ _OTHER_SLOPE = {"tanh": ("A[l](1 − A[l])", "1 − A[l]²"),
                 "sigmoid": ("1 − A[l]²", "A[l](1 − A[l])")}
 # tanh' without its parentheses: dA * 1 - A² is (dA) - A²
 _PARENTHESES = {"tanh": ("1 − A[l]²",)}
+# g' as an assignment for each activation writes it (``_written_g_prime``), for
+# formulas written for another activation than the net's (``other_activations``)
+_WRITTEN = {"tanh": "(1 − A[l]²)", "sigmoid": "A[l](1 − A[l])", "relu": "(Z[l] > 0)",
+            "leaky_relu": "np.where(Z[l] > 0, 1, α)"}
+# the activations whose g' a slip of ``slips`` already is: "other slope", "alpha dropped"
+_COVERED = {"tanh": ("sigmoid",), "sigmoid": ("tanh",), "leaky_relu": ("relu",)}
 
 # The slips of every layer l's dW[l] and db[l]: (kind, what, formula as the learner has it)
 _LAYER_SLIPS = [
@@ -56,7 +62,8 @@ _LAYER_SLIPS = [
 
 # The gradients whose own formulas a slip changes, by kind ("W": dW[l], ...;
 # "no 1/m": every dW and db): the others are wrong only by following from them.
-_FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "layer no 1/m": "Wb", "dW no 1/m": "W",
+_FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "m from A_prev rows": "Wb",
+             "layer no 1/m": "Wb", "dW no 1/m": "W",
              "dW transposed": "W", "dW 1/m twice": "W", "db no 1/m": "b", "db flat": "b",
              "db 1/m twice": "b", "db over all": "b", "db over samples": "b",
              "W not transposed": "A"}
@@ -64,7 +71,7 @@ _FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "layer no 1/m": "Wb", "dW no
 # The slips of a hidden layer (``_hidden_slips``): each may be made at every one of them
 _HIDDEN_KINDS = frozenset({"g is A", "W not transposed", "g' of A", "no g'", "g' from A on Z",
                            "square forgotten", "other slope", "parentheses",
-                           "alpha dropped"})
+                           "alpha dropped", "another g"})
 # Of those, the slips in g′(Z[l]) itself (a kink's side is a choice of g′ too)
 _G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed"}
 
@@ -72,11 +79,14 @@ _G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed"}
 @dataclass(frozen=True)
 class Slip:
     """One slip at one layer: ``what`` went wrong and the ``formula`` as the
-    learner's numbers have it, in the notes' notation (W[l], dZ[l])."""
+    learner's numbers have it, in the notes' notation (W[l], dZ[l]).
+    ``activation``: for a g′ that is another activation's (relu′ on a tanh
+    net), that activation's name: the formulas may be right for it."""
     kind: str
     layer: int
     what: str
     formula: str
+    activation: Optional[str] = None
 
     def nodes(self, L: int) -> frozenset:
         """The nodes whose gradient formula the slip itself changes (``"W[1]"``
@@ -123,21 +133,57 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
              Slip("no Y", L, _text("Y left out of dZ[l]", L), _text("dZ[l] = A[l]", L)),
              Slip("dZ with 1/m", L, _text("a 1/m in dZ[l], which is per sample", L),
                   _text("dZ[l] = (1/m)(A[l] − Y)", L))]
+    if L >= 3:
+        # the course's L-layer linear_backward reads m from its A_prev: with the
+        # wrong axis, each layer's 1/m is its own 1/n[l-1], from one line
+        found.append(Slip("m from A_prev rows", 0,
+                          "m read from the rows of A[l-1] (n[l-1]) for each layer's 1/m",
+                          "m = A_prev.shape[0] in every layer, dW[l] = (1/n[l-1]) dZ[l] A[l-1]ᵀ"))
     for l in range(L, 0, -1):
         found += [Slip(kind, l, _text(what, l), _text(formula, l))
                   for kind, what, formula in _LAYER_SLIPS]
         if l < L:
-            found += [Slip(kind, l, _text(what, l), _text(formula, l))
-                      for kind, what, formula in _hidden_slips(hidden[l])]
+            found += [Slip(kind, l, _text(what, l), _text(formula, l), other)
+                      for kind, what, formula, other in _hidden_slips(hidden[l])]
     # one helper (relu_backward) or one loop body for every hidden layer: its slip
     # is at each of them, which no slip at one layer reproduces
     names = {hidden[l].name for l in range(1, L)}
     if L >= 3 and len(names) == 1:
         # a leaky relu's α may differ by layer: a relu′ slip shows where one is not 0
         act = max((hidden[l] for l in range(1, L)), key=_negative_slope)
-        found += [Slip(kind, 0, f"{what}, at every hidden layer", formula)
-                  for kind, what, formula in _hidden_slips(act)]
+        found += [Slip(kind, 0, f"{what}, at every hidden layer", formula, other)
+                  for kind, what, formula, other in _hidden_slips(act)]
     return found
+
+
+def other_activations(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
+    """g′ of another activation at a hidden layer (relu′ on a tanh net): the
+    formulas of an assignment done for that activation, checked on a net of
+    this one. Tried only when no slip of ``slips`` gives the numbers (see
+    ``explain``). Those ``slips`` has already (σ′ for tanh′ and back, relu′ for
+    leaky relu′) are not repeated; the identity's g′ is "g′ left out"."""
+    def at(l: int, g: activations.Activation, where: str) -> List[Slip]:
+        # layer 0, every hidden layer: the texts keep [l], as the other slips there do
+        text = (lambda t: _text(t, l)) if l else (lambda t: t)
+        return [Slip("another g", l,
+                     text(f"{name}′ ({_G_PRIME[name]}) in place of {g.name}′ "
+                          f"({_G_PRIME[g.name]}){where}"),
+                     text(f"dZ[l] = W[l+1]ᵀ dZ[l+1] * {_WRITTEN[name]}"), name)
+                for name in _WRITTEN if name not in (g.name, *_COVERED.get(g.name, ()))]
+
+    found = [slip for l in range(L - 1, 0, -1) for slip in at(l, hidden[l], "")]
+    names = {hidden[l].name for l in range(1, L)}
+    if L >= 3 and len(names) == 1:   # one helper for every hidden layer
+        found += at(0, hidden[1], ", at every hidden layer")
+    return found
+
+
+def _written_g_prime(name: str, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """g′ of activation ``name`` as its assignment writes it, on another net's
+    Z and A: from A for tanh and σ (the notes' 1 − A², A(1 − A)), from Z for
+    relu and leaky relu (the course's relu_backward masks on Z)."""
+    act = activations.get(name)
+    return act.g_prime(Z) if name in _SAME_ON_A else act.g_prime_from_a(A)
 
 
 def _negative_slope(act: activations.Activation) -> float:
@@ -145,34 +191,38 @@ def _negative_slope(act: activations.Activation) -> float:
     return float(act.g_prime(np.array([-1.0]))[0])
 
 
-def _hidden_slips(act: activations.Activation) -> List[Tuple[str, str, str]]:
+def _hidden_slips(act: activations.Activation) -> List[Tuple[str, str, str, Optional[str]]]:
     """The slips of a hidden layer l with activation ``act``, in the notes'
-    notation with ``[l]``: (kind, what went wrong, the formula as the learner has it)."""
+    notation with ``[l]``: (kind, what went wrong, the formula as the learner has
+    it, the activation whose g′ it is when it is another's)."""
     g = act.name
     upstream = "W[l+1]ᵀ dZ[l+1]"
     found = [("g is A", f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}",
-              f"dZ[l] = {upstream} * A[l]"),
-             ("W not transposed", "W[l+1] in place of W[l+1]ᵀ", "dA[l] = W[l+1] dZ[l+1]")]
+              f"dZ[l] = {upstream} * A[l]", None),
+             ("W not transposed", "W[l+1] in place of W[l+1]ᵀ", "dA[l] = W[l+1] dZ[l+1]", None)]
     # not slips where they change nothing: relu′(A) = relu′(Z), as A > 0 exactly
     # where Z > 0 (leaky ReLU's too), and identity′ = 1 everywhere
     if g not in _SAME_ON_A:
         found.append(("g' of A", "g′ evaluated on A[l] instead of Z[l]",
-                      f"dZ[l] = {upstream} * g′(A[l])"))
+                      f"dZ[l] = {upstream} * g′(A[l])", None))
     if g != "identity":
-        found.append(("no g'", "g′(Z[l]) left out", f"dZ[l] = {upstream}"))
+        found.append(("no g'", "g′(Z[l]) left out", f"dZ[l] = {upstream}", None))
     for kind, forms in (("g' from A on Z", _FROM_A_ON_Z), ("square forgotten", _SQUARE_FORGOTTEN),
                         ("other slope", _OTHER_SLOPE)):
         if g in forms:
             wrong, right = forms[g]
-            found.append((kind, f"{wrong} in place of {right}", f"dZ[l] = {upstream} * ({wrong})"))
+            # sigmoid's slope on a tanh net (and back) is also the other assignment's g′
+            other = _COVERED[g][0] if kind == "other slope" else None
+            found.append((kind, f"{wrong} in place of {right}", f"dZ[l] = {upstream} * ({wrong})",
+                          other))
     # the relu it resembles: no slope α where Z[l] <= 0 (with α = 0 it IS relu: no slip)
     if g == "leaky_relu" and _negative_slope(act) != 0.0:
         found.append(("alpha dropped", "relu′ (0 where Z[l] ≤ 0) in place of leaky relu′ (α there)",
-                      f"dZ[l] = {upstream} * (Z[l] > 0)"))
+                      f"dZ[l] = {upstream} * (Z[l] > 0)", "relu"))
     if g in _PARENTHESES:
         right, = _PARENTHESES[g]
         found.append(("parentheses", f"the parentheses of ({right}) left out",
-                      f"dZ[l] = {upstream} * {right}, which is ({upstream}) − A[l]²"))
+                      f"dZ[l] = {upstream} * {right}, which is ({upstream}) − A[l]²", None))
     return found
 
 
@@ -186,8 +236,12 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
     of from the loss: the gradients that follow from that one."""
     on = (lambda kind, l: slip.touches(kind, l)) if slip else (lambda kind, l: False)
     m = Y.shape[1]
-    # every 1/m of dW and db: the learner's m (X.shape[0] for that slip)
-    m_dW = values["A[0]"].shape[0] if slip is not None and slip.kind == "m from X rows" else m
+
+    def m_dW(l: int) -> int:
+        """The 1/m of dW[l] and db[l]: the learner's m (a row count for those slips)."""
+        kind = slip.kind if slip is not None else None
+        return values["A[0]"].shape[0] if kind == "m from X rows" else \
+            values[f"A[{l - 1}]"].shape[0] if kind == "m from A_prev rows" else m
     Z_L, A_L = values[f"Z[{L}]"], values[f"A[{L}]"]
     grads: Dict[str, np.ndarray] = {}
 
@@ -205,6 +259,7 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
                  else (Z > 0).astype(np.float64) if on("alpha dropped", l)
                  else (A * (1.0 - A) if g.name == "tanh" else 1.0 - A ** 2)
                  if on("other slope", l)
+                 else _written_g_prime(slip.activation, Z, A) if on("another g", l)
                  else g.g_prime(Z))
         return dA * slope
 
@@ -231,12 +286,12 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
         A_prev = values[f"A[{l - 1}]"]
         dW = A_prev @ dZ.T if on("dW transposed", l) else dZ @ A_prev.T
         grads[f"W[{l}]"] = dW if on("dW no 1/m", l) else dW / m / m if on("dW 1/m twice", l) \
-            else dW / m_dW
+            else dW / m_dW(l)
         db = np.sum(dZ) if on("db over all", l) else \
             np.sum(dZ, axis=0, keepdims=True) if on("db over samples", l) else \
             np.sum(dZ, axis=1, keepdims=not on("db flat", l))
         grads[f"b[{l}]"] = db if on("db no 1/m", l) else db / m / m if on("db 1/m twice", l) \
-            else db / m_dW
+            else db / m_dW(l)
         if l == 1:
             break
         W = values[f"W[{l}]"]
@@ -255,15 +310,20 @@ def explain(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Acti
             agree: Callable[[str, np.ndarray, np.ndarray], bool]) -> List[Tuple[Slip, Dict]]:
     """The slips whose gradients ``agree`` with ``given`` (the learner's, by
     node name) at every node of ``given``, with those gradients."""
-    found = []
-    with np.errstate(all="ignore"):   # a slip may overflow where the right formula does not
-        for slip in slips(L, hidden):
-            grads = backward(values, Y, hidden, L, slip)
-            if grads is not None and all(
-                    name in grads and grads[name].shape == value.shape
-                    and agree(name, grads[name], value) for name, value in given.items()):
-                found.append((slip, grads))
-    return found
+    def fitting(candidates: List[Slip]) -> List[Tuple[Slip, Dict]]:
+        found = []
+        with np.errstate(all="ignore"):   # a slip may overflow where the right formula does not
+            for slip in candidates:
+                grads = backward(values, Y, hidden, L, slip)
+                if grads is not None and all(
+                        name in grads and grads[name].shape == value.shape
+                        and agree(name, grads[name], value) for name, value in given.items()):
+                    found.append((slip, grads))
+        return found
+
+    # formulas for another activation come after every classic slip: where both give
+    # the numbers (relu′ is 1 where every Z > 0, as "g′ left out" is), the slip is likelier
+    return fitting(slips(L, hidden)) or fitting(other_activations(L, hidden))
 
 
 def one_error_fits(values: Values, hidden: Mapping[int, activations.Activation], L: int,

@@ -48,7 +48,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
     raise ImportError("nets.testing needs hypothesis: pip install hypothesis "
                       "(or the project's test extra: pip install 'minigrad[test]')") from error
 
-from nets import activations
+from nets import activations, slips
 from nets.check import Hand, check_backprop
 from nets.course import check_signature
 from nets.network import DeepNet, Network
@@ -201,14 +201,50 @@ def _cases(draw: Callable, nets: st.SearchStrategy, max_m: int) -> Case:
     return Case(net, X, Y)
 
 
+# Seeds informative_case tries, from 0, for a draw where every slip shows
+INFORMATIVE_SEEDS = 100
+
+
 def informative_case(activation: Union[str, activations.Activation] = "tanh",
                      hidden_layers: int = 1) -> Case:
     """A fixed case where every classic slip shows, whatever it is: m = 6 (a
     missing 1/m makes a gradient 6 ×, not 1 ×), n_x = 2 and n[l] = 3 (a
     transposed dW has another shape), no entry of X near 0 (|x| in [0.5, 2],
     so dW[1] = (1/m) dZ[1] Xᵀ is not 0 whatever dZ[1] is), both labels, and
-    weights of either sign big enough that g(Z) and g'(Z) differ."""
-    rng = np.random.RandomState(0)
+    weights of either sign big enough that g(Z) and g'(Z) differ.
+
+    The draw of seed 0, or of the first seed after it where every slip of
+    ``nets.slips`` changes some dW or db (what the course's function returns):
+    a deep relu net may draw a layer whose units are all 0 on every sample,
+    where a slip below it changes nothing."""
+    for seed in range(INFORMATIVE_SEEDS):
+        case = _drawn_case(activation, hidden_layers, seed)
+        if _every_slip_shows(case):
+            return case
+    return _drawn_case(activation, hidden_layers, 0)
+
+
+def _every_slip_shows(case: Case) -> bool:
+    """Whether every slip that can be made on ``case`` changes some dW[l] or db[l]."""
+    net, X, Y = case
+    values = {**net.forward(X), **net.params}
+    hidden = {l: net.activation for l in range(1, net.L)}   # g[l]; the output's is σ
+    with np.errstate(all="ignore"):
+        right = slips.backward(values, Y, hidden, net.L)
+        for slip in slips.slips(net.L, hidden):
+            made = slips.backward(values, Y, hidden, net.L, slip)
+            if made is not None and all(
+                    made[k].shape == right[k].shape and np.allclose(made[k], right[k],
+                                                                    rtol=1e-9, atol=0)
+                    for k in right if k[0] in "Wb"):
+                return False
+    return True
+
+
+def _drawn_case(activation: Union[str, activations.Activation], hidden_layers: int,
+                seed: int) -> Case:
+    """informative_case's sizes, X and Y, and parameters, drawn from ``seed``."""
+    rng = np.random.RandomState(seed)
     X = rng.uniform(0.5, X_LIMIT, (2, 6)) * rng.choice([-1.0, 1.0], (2, 6))
     Y = np.array([[0.0, 1.0, 0.0, 1.0, 1.0, 0.0]])
     dims = [2] + [3] * hidden_layers + [1]

@@ -83,6 +83,22 @@ SLIPS = {
 }
 
 
+# g[1]'(Z1) as the line `dZ1 = ...` has it when the assignment is done for another
+# hidden activation (the course's relu_backward masks on Z; tanh's and σ's from A1)
+G_PRIME = {
+    "tanh": "(1 - np.power(A1, 2))",
+    "sigmoid": "(A1 * (1 - A1))",
+    "relu": "(cache['Z1'] > 0)",
+    "leaky_relu": "np.where(cache['Z1'] > 0, 1, 0.01)",
+}
+
+
+def written_for(activation):
+    """The assignment's file with its hidden layer's g' written for ``activation``:
+    right on a net of that activation."""
+    return SOURCE.replace(G_PRIME["tanh"], G_PRIME[activation])
+
+
 def source(slip=None):
     """The assignment's file, with one classic ``slip`` made (None: as written)."""
     text = SOURCE
@@ -96,4 +112,11 @@ def load(slip=None):
     """The namespace of ``source(slip)``: its ``backward_propagation`` and the rest."""
     namespace = {}
     exec(compile(source(slip), f"course_code[{slip}]", "exec"), namespace)
+    return namespace
+
+
+def load_written_for(activation):
+    """The namespace of ``written_for(activation)``."""
+    namespace = {}
+    exec(compile(written_for(activation), f"course_code[{activation}]", "exec"), namespace)
     return namespace

@@ -66,7 +66,7 @@ def test_each_classic_slip_exits_1_naming_the_wrong_gradients_and_the_slip(tmp_p
     wrong, diagnosis, _ = COURSE_SLIPS[slip]
     assert (code, err) == (1, ""), err
     # the default net of `check` has the course's sizes (n_x = 2, n_h = 4, m = 10)
-    assert out.splitlines()[-2:] == diagnosis, out
+    assert out.splitlines()[-len(diagnosis):] == diagnosis, out
 
 
 def test_a_hand_in_the_notes_convention_is_checked_too(tmp_path):
@@ -256,3 +256,14 @@ def test_warnings_before_a_raise_are_said_and_stderr_keeps_one_line(tmp_path):
     assert "backward_propagation raised ValueError" in one_error_line(err), err
     assert re.fullmatch(r"note: warnings while the check ran: invalid value encountered in log "
                         r"\(mywork.py line \d+\)", out.strip()), out
+
+
+def test_formulas_for_relu_checked_on_the_default_tanh_net_are_told_how_to_check_them(tmp_path):
+    # the assignment done for a relu layer, checked as the docs show it (no --activation):
+    # the net is tanh, so WRONG; the report says whose g′ the numbers are, and the flag
+    path = write(tmp_path, course_code.written_for("relu"))
+    assert check("--hand", str(path), "--activation", "relu")[0] == 0
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (1, ""), err
+    assert "likely slip: relu′ (1 where Z1 > 0) in place of tanh′ (1 − A1²)" in out, out
+    assert "--activation relu" in out and "no classic slip" not in out, out

@@ -63,7 +63,10 @@ COURSE_SLIPS = {
         ["W[1]", "b[1]"],
         [FROM_DZ1,
          "likely slip: A1(1 − A1) in place of 1 − A1² (dZ1 = W2ᵀ dZ2 * (A1(1 − A1))): "
-         "recomputed so, dW1 and db1 come out as yours"], ""),
+         "recomputed so, dW1 and db1 come out as yours",
+         # σ′ is also what an assignment done for a sigmoid layer has
+         "if your formulas are for sigmoid, check them on a net with g = sigmoid: "
+         "activation='sigmoid' (minigrad check --activation sigmoid)"], ""),
     "dropped parentheses": (
         ["W[1]", "b[1]"],
         [FROM_DZ1,
@@ -326,3 +329,35 @@ def test_the_l_layer_backward_is_refused_under_its_usual_spellings(signature):
     net, X, Y = flower_net()
     with pytest.raises(TypeError, match=r"is the course's L-layer backward"):
         nets.check_backprop(net, X, Y, hand=namespace["L_model_backward"])
+
+
+def test_m_read_from_the_rows_of_a_prev_in_every_layer_is_one_slip():
+    # the course's linear_backward(dZ, cache) with m = A_prev.shape[0]: every layer's
+    # 1/m is 1/n[l-1], a factor of its own at each layer, from one line
+    X, Y = data.flower(m=40, seed=1)
+    net = nets.DeepNet([2, 5, 3, 1], activation="tanh", scale=0.8, seed=5)
+
+    def L_model_backward(parameters, cache, X, Y):
+        L = len(parameters) // 2
+        A = {0: X, **{l: cache[f"A{l}"] for l in range(1, L + 1)}}
+        grads, dZ = {}, A[L] - Y
+        for l in range(L, 0, -1):
+            m = A[l - 1].shape[0]                          # the slip: shape[1] is due
+            grads[f"dW{l}"] = 1. / m * np.dot(dZ, A[l - 1].T)
+            grads[f"db{l}"] = 1. / m * np.sum(dZ, axis=1, keepdims=True)
+            if l > 1:
+                dZ = np.dot(parameters[f"W{l}"].T, dZ) * (1 - np.power(A[l - 1], 2))
+        return grads
+
+    report = nets.check_backprop(net, X, Y, hand=L_model_backward)
+    text = report.diagnosis()
+    assert report.row("dW3").note == ("hand = 13.33 × autograd (m / n[2] = 40 / 3: m read "
+                                      "as A_prev.shape[0]?)"), str(report)
+    lines = text.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(
+        "first wrong at dW3, db3, dW2, db2, dW1 and db1, in their own formulas: one slip "
+        "gives them all"), str(report)
+    assert lines[1:] == [
+        "likely slip: m read from the rows of A[l-1] (n[l-1]) for each layer's 1/m "
+        "(m = A_prev.shape[0] in every layer, dW[l] = (1/n[l-1]) dZ[l] A[l-1]ᵀ): "
+        "recomputed so, dW3, db3, dW2, db2, dW1 and db1 come out as yours"], str(report)

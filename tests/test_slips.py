@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import nets
 from nets import slips
 from nets.testing import cases, informative_case
+from tests import course_code
 
 HIDDEN = list(nets.activations.NAMES)
 
@@ -55,7 +56,7 @@ def test_a_slip_made_is_among_the_slips_named(case, data, only_parameters):
 
 
 @pytest.mark.parametrize("activation", HIDDEN)
-@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("layers", [1, 2, 3, 4, 5])   # deep relu nets have dead layers
 def test_on_the_informative_case_every_slip_shows_and_is_named_alone(activation, layers):
     net, X, Y = informative_case(activation, layers)
     values, hidden = forward_values(net, X), hidden_of(net)
@@ -400,3 +401,34 @@ def test_a_slip_at_every_layer_with_a_second_slip_is_named_once_and_not_independ
     assert "also wrong at Z[2]: the same slip, made again there" in lines, lines
     assert "also wrong at Z[1]: the same slip, made again there" in lines, lines
     assert not any("swapped" in line for line in lines), lines
+
+
+NET_ACTIVATIONS = [a for a in course_code.G_PRIME]
+
+
+@pytest.mark.parametrize("net_activation", NET_ACTIVATIONS)
+@pytest.mark.parametrize("written", NET_ACTIVATIONS)
+def test_formulas_for_another_activation_are_named_with_the_activation_they_are_for(
+        written, net_activation):
+    # a right assignment for one hidden activation, checked on a net of another
+    # (minigrad check without --activation): WRONG, and the report says which g′ it holds
+    if written == net_activation:
+        return
+    hand = course_code.load_written_for(written)["backward_propagation"]
+    report = nets.check_backprop(*informative_case(net_activation), hand=hand)
+    text = report.diagnosis()
+    assert not report.ok and "no classic slip" not in text, text
+    assert [s.activation for s in report.likely_slips()] == [written], text
+    assert f"activation='{written}'" in text and f"--activation {written}" in text, text
+
+
+@pytest.mark.parametrize("written, net_activation", [("relu", "tanh"), ("tanh", "relu")])
+def test_a_loop_written_for_another_activation_is_named_at_every_hidden_layer(
+        written, net_activation):
+    g = nets.activations.get(written)
+    slope = (lambda Z, A: g.g_prime(Z)) if written == "relu" else \
+        (lambda Z, A: g.g_prime_from_a(A))
+    report = nets.check_backprop(*informative_case(net_activation, 2),
+                                 hand=layers_hand(net_activation, slope, None, "Wb"))
+    text = report.diagnosis()
+    assert [(s.layer, s.activation) for s in report.likely_slips()] == [(0, written)], text
