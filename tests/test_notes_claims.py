@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 import minigrad as mg
 import nets
 from nets import LogisticRegression, TwoLayerNet
-from tests.strategies import KINKED, at_a_kink, fit_watching_kinks, labelled_data
+from tests.strategies import (KINKED, at_a_kink, fit_watching_kinks, labelled_data,
+                              two_layer_nets)
 
 
 def slope(f, z: float) -> float:
@@ -164,6 +165,29 @@ def test_w_has_one_row_per_neuron_and_vectorising_equals_the_loop_over_samples(
             assert Z1[j, i] == pytest.approx(W1[j] @ X[:, i] + b1[j, 0], rel=1e-12, abs=1e-12)
     per_sample = np.hstack([net.predict_proba(X[:, i:i + 1]) for i in range(X.shape[1])])
     np.testing.assert_allclose(net.predict_proba(X), per_sample, rtol=1e-12)
+
+
+@given(two_layer_nets(), st.data())
+def test_the_m_sample_formulas_stack_the_one_sample_ones_per_sample_dz_and_mean_dw(net, data):
+    # The notes give the backprop for one sample, then for m: column i of dZ[l]
+    # (and dA[l]) is sample i's own dz[l] with no 1/m (the per-sample convention),
+    # and dW[l], db[l] are the mean of the m one-sample dW[l], db[l].
+    X, Y = data.draw(labelled_data(net.n_x))
+    # at relu's kink one ulp of Z[1] (a column alone vs in the batch) picks the slope
+    assume(net.activation.name not in KINKED or not at_a_kink(net, X))
+    m = X.shape[1]
+    batch = net.backprop(X, Y)
+    alone = [net.backprop(X[:, i:i + 1], Y[:, i:i + 1]) for i in range(m)]
+    assert set(batch) == set(alone[0]), sorted(batch)
+    for name, d in batch.items():
+        if name[0] in "ZA":
+            stacked = np.hstack([one[name] for one in alone])
+        else:
+            stacked = sum(one[name] for one in alone) / m
+        np.testing.assert_allclose(
+            d, stacked, rtol=1e-9, atol=1e-12 * (1 + np.abs(stacked).max()),
+            err_msg=f"{name}: m = {m}, the m-sample formula vs the one-sample ones "
+                    + ("stacked as columns" if name[0] in "ZA" else "averaged"))
 
 
 @pytest.mark.numerics
