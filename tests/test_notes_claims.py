@@ -75,6 +75,25 @@ def test_at_a_kink_sees_columns_that_cancel_and_not_exact_zeros():
 
 
 @pytest.mark.numerics
+def test_logistic_regression_can_start_from_zero_weights(nudge):
+    # The notes: zeros are fine for logistic regression (one unit: no symmetry to
+    # break; its cost is convex), not for a net. From w = 0 it learns, and ends
+    # where random starts end.
+    X, Y = nets.data.flower(m=200, seed=1)
+    X = nudge.data(X)
+    zero = LogisticRegression(2)
+    assert not zero.params["W[1]"].any() and not zero.params["b[1]"].any()
+    costs = zero.fit(X, Y, iterations=1500, learning_rate=1.2, method="hand")
+    assert costs[-1] < costs[0] - 0.01, (costs[0], costs[-1])
+    for seed in (1, 2, 3):
+        start = nudge.weights(LogisticRegression(2, init="random", scale=1.0, seed=seed))
+        start.fit(X, Y, iterations=1500, learning_rate=1.2, method="hand")
+        for k in zero.params:
+            np.testing.assert_allclose(zero.params[k], start.params[k], rtol=1e-6, atol=1e-9,
+                                       err_msg=f"{k}: from zeros vs from seed {seed}")
+
+
+@pytest.mark.numerics
 @given(st.integers(1, 3), st.integers(2, 6), st.sampled_from(["zeros", "constant"]),
        st.sampled_from(["tanh", "sigmoid", "relu"]), st.data())
 def test_zero_or_constant_init_keeps_hidden_units_identical_through_training(
