@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 import minigrad as mg
 import nets
 from nets import LogisticRegression, TwoLayerNet
-from tests.strategies import KINKED, at_a_kink, fit_watching_kinks, labelled_data
+from tests.strategies import (KINKED, at_a_kink, fit_watching_kinks, labelled_data,
+                              two_layer_nets)
 
 
 def slope(f, z: float) -> float:
@@ -34,8 +35,12 @@ def test_sigmoid_and_tanh_saturate_so_their_slope_vanishes_for_large_z(magnitude
 
 @given(st.floats(-50, 50))
 def test_tanh_is_sigmoid_stretched_and_shifted_down_with_range_minus_one_to_one(z):
-    assert np.tanh(z) == pytest.approx(2 * nets.activations.sigmoid(2 * z) - 1, abs=1e-12)
-    assert -1.0 <= np.tanh(z) <= 1.0
+    # ours, the hand activation the formulas use and the engine's op, not numpy's
+    stretched = 2 * nets.activations.sigmoid(2 * z) - 1
+    for name, a in [("nets.activations.tanh", float(nets.activations.tanh(z))),
+                    ("mg.tanh", mg.tanh(mg.tensor(z)).item())]:
+        assert a == pytest.approx(stretched, abs=1e-12), (name, z, a, stretched)
+        assert -1.0 <= a <= 1.0, (name, z, a)
 
 
 def test_relu_keeps_its_slope_where_sigmoid_has_lost_it():
@@ -67,6 +72,25 @@ def test_at_a_kink_sees_columns_that_cancel_and_not_exact_zeros():
     assert at_a_kink(net, np.array([[0.0], [-1e-7], [1e-7]]))
     assert not at_a_kink(net, np.array([[0.0], [0.0], [0.0]]))
     assert not at_a_kink(net, np.array([[1.0], [-1.0], [0.5]]))
+
+
+@pytest.mark.numerics
+def test_logistic_regression_can_start_from_zero_weights(nudge):
+    # The notes: zeros are fine for logistic regression (one unit: no symmetry to
+    # break; its cost is convex), not for a net. From w = 0 it learns, and ends
+    # where random starts end.
+    X, Y = nets.data.flower(m=200, seed=1)
+    X = nudge.data(X)
+    zero = LogisticRegression(2)
+    assert not zero.params["W[1]"].any() and not zero.params["b[1]"].any()
+    costs = zero.fit(X, Y, iterations=1500, learning_rate=1.2, method="hand")
+    assert costs[-1] < costs[0] - 0.01, (costs[0], costs[-1])
+    for seed in (1, 2, 3):
+        start = nudge.weights(LogisticRegression(2, init="random", scale=1.0, seed=seed))
+        start.fit(X, Y, iterations=1500, learning_rate=1.2, method="hand")
+        for k in zero.params:
+            np.testing.assert_allclose(zero.params[k], start.params[k], rtol=1e-6, atol=1e-9,
+                                       err_msg=f"{k}: from zeros vs from seed {seed}")
 
 
 @pytest.mark.numerics
@@ -160,6 +184,29 @@ def test_w_has_one_row_per_neuron_and_vectorising_equals_the_loop_over_samples(
             assert Z1[j, i] == pytest.approx(W1[j] @ X[:, i] + b1[j, 0], rel=1e-12, abs=1e-12)
     per_sample = np.hstack([net.predict_proba(X[:, i:i + 1]) for i in range(X.shape[1])])
     np.testing.assert_allclose(net.predict_proba(X), per_sample, rtol=1e-12)
+
+
+@given(two_layer_nets(), st.data())
+def test_the_m_sample_formulas_stack_the_one_sample_ones_per_sample_dz_and_mean_dw(net, data):
+    # The notes give the backprop for one sample, then for m: column i of dZ[l]
+    # (and dA[l]) is sample i's own dz[l] with no 1/m (the per-sample convention),
+    # and dW[l], db[l] are the mean of the m one-sample dW[l], db[l].
+    X, Y = data.draw(labelled_data(net.n_x))
+    # at relu's kink one ulp of Z[1] (a column alone vs in the batch) picks the slope
+    assume(net.activation.name not in KINKED or not at_a_kink(net, X))
+    m = X.shape[1]
+    batch = net.backprop(X, Y)
+    alone = [net.backprop(X[:, i:i + 1], Y[:, i:i + 1]) for i in range(m)]
+    assert set(batch) == set(alone[0]), sorted(batch)
+    for name, d in batch.items():
+        if name[0] in "ZA":
+            stacked = np.hstack([one[name] for one in alone])
+        else:
+            stacked = sum(one[name] for one in alone) / m
+        np.testing.assert_allclose(
+            d, stacked, rtol=1e-9, atol=1e-12 * (1 + np.abs(stacked).max()),
+            err_msg=f"{name}: m = {m}, the m-sample formula vs the one-sample ones "
+                    + ("stacked as columns" if name[0] in "ZA" else "averaged"))
 
 
 @pytest.mark.numerics
