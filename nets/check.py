@@ -355,7 +355,8 @@ def _compare(name: str, auto: np.ndarray, hand: np.ndarray, tol: float, m: int,
     factor = m if _PER_SAMPLE.match(name) else 1
     row = NodeCheck(name, auto.shape, hand.shape, auto, hand, None, OK, factor != 1)
     if hand.shape != auto.shape:
-        row.verdict, row.note = WRONG_SHAPE, _shape_note(name, hand.shape, auto.shape)
+        row.verdict, row.note = WRONG_SHAPE, _shape_note(name, hand.shape, auto.shape) + \
+            _right_numbers(auto, hand, tol, scale, floor, factor)
         return row
     for side, values in (("hand", hand), ("autograd", auto)):
         bad = np.argwhere(~np.isfinite(values))
@@ -386,6 +387,24 @@ def _shape_note(name: str, hand: tuple, auto: tuple) -> str:
         return text + (": a sum without keepdims=True?" if name.startswith("b[")
                        else ": an axis lost")
     return text
+
+
+def _right_numbers(auto: np.ndarray, hand: np.ndarray, tol: float, scale: Optional[float],
+                   floor: Optional[float], factor: int) -> str:
+    """For a wrong shape: whether the numbers themselves are right, in the order
+    the shape suggests (a lost axis of 1: ``np.sum(dZ2) / m`` for the (1, 1)
+    db[2]; a transpose), so that the learner fixes the shape, not the formula."""
+    if hand.size != auto.size or not np.isfinite(hand).all() or not np.isfinite(auto).all():
+        return ""
+    if [n for n in hand.shape if n != 1] == [n for n in auto.shape if n != 1]:
+        candidate, text = hand.reshape(auto.shape), "its numbers are right; only its shape is wrong"
+    elif hand.ndim == 2 and hand.shape == auto.shape[::-1]:
+        candidate, text = hand.T, "its transpose is right"
+    else:
+        return ""
+    with np.errstate(over="ignore", invalid="ignore"):
+        agree = _agree(auto, candidate, tol, scale, floor, factor)[0]
+    return f" ({text})" if agree else ""
 
 
 def _factor_note(auto: np.ndarray, hand: np.ndarray, m: int, per_sample: bool,

@@ -40,19 +40,21 @@ COURSE_SLIPS = {
         ["first wrong at dW1",
          "likely slip: dW1 transposed (dW1 = (1/m) X dZ1ᵀ): recomputed so, dW1 comes out "
          "as yours"],
-        "hand (2, 4), autograd (4, 2): transposed?"),
+        "hand (2, 4), autograd (4, 2): transposed? (its transpose is right)"),
     "dropped keepdims": (
         ["b[1]"],
         ["first wrong at db1",
          "likely slip: db1 summed without keepdims=True (db1 = (1/m) np.sum(dZ1, axis=1)): "
          "recomputed so, db1 comes out as yours"],
-        "hand (4,), autograd (4, 1): a sum without keepdims=True?"),
+        "hand (4,), autograd (4, 1): a sum without keepdims=True? (its numbers are right; "
+        "only its shape is wrong)"),
     "sum over every axis": (
         ["b[2]"],
         ["first wrong at db2",
          "likely slip: db2 summed over every axis: a number (db2 = (1/m) np.sum(dZ2)): "
          "recomputed so, db2 comes out as yours"],
-        "hand (), autograd (1, 1): a sum over every axis (no axis=1)?"),
+        "hand (), autograd (1, 1): a sum over every axis (no axis=1)? (its numbers are "
+        "right; only its shape is wrong)"),
     "1/m twice": (
         ["W[1]"],
         ["first wrong at dW1",
@@ -361,3 +363,32 @@ def test_m_read_from_the_rows_of_a_prev_in_every_layer_is_one_slip():
         "likely slip: m read from the rows of A[l-1] (n[l-1]) for each layer's 1/m "
         "(m = A_prev.shape[0] in every layer, dW[l] = (1/n[l-1]) dZ[l] A[l-1]ᵀ): "
         "recomputed so, dW3, db3, dW2, db2, dW1 and db1 come out as yours"], str(report)
+
+
+@pytest.mark.parametrize("change, note", [
+    # the course's db2 = np.sum(dZ2) / m: the one number of a (1, 1) b[2], shape ()
+    (lambda g: g.update(db2=g["db2"].sum()),
+     "hand (), autograd (1, 1): a sum over every axis (no axis=1)? (its numbers are right; "
+     "only its shape is wrong)"),
+    (lambda g: g.update(dW2=g["dW2"].T),
+     "hand (4, 1), autograd (1, 4): transposed? (its numbers are right; only its shape is "
+     "wrong)"),
+    # a wrong shape and wrong numbers: nothing says the numbers are right
+    (lambda g: g.update(db1=g["db1"].ravel() * 10),
+     "hand (4,), autograd (4, 1): a sum without keepdims=True?"),
+    (lambda g: g.update(dW1=g["dW1"][::-1].T),
+     "hand (2, 4), autograd (4, 2): transposed?"),
+    (lambda g: g.update(db1=g["db1"][:1, 0]), "hand (1,), autograd (4, 1)"),
+])
+def test_a_wrong_shape_says_whether_its_numbers_are_right(change, note):
+    # so that a learner with np.sum(dZ2) / m fixes the shape, not the formula
+    net, X, Y = flower_net()
+    right = backward_propagation()
+
+    def hand(parameters, cache, X, Y):
+        grads = right(parameters, cache, X, Y)
+        change(grads)
+        return grads
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    [name] = report.mismatches
+    assert report.row(name).verdict == WRONG_SHAPE and report.row(name).note == note, str(report)
