@@ -18,10 +18,12 @@ from solutions import SOLUTIONS  # noqa: E402
 _BLANK = re.compile(r"^( *)### YOUR CODE \((\w+)\).*?\n.*?^ *### END\n", re.M | re.S)
 
 
-def _fill(source: str) -> str:
+def _fill(source: str, **answers: str) -> str:
+    """The blanks filled with the solutions, or with ``answers`` (by exercise name)."""
     def solve(match: re.Match) -> str:
         indent, name = match.group(1), match.group(2)
-        return "".join(indent + line + "\n" for line in SOLUTIONS[name].splitlines())
+        answer = answers.get(name, SOLUTIONS[name])
+        return "".join(indent + line + "\n" for line in answer.splitlines())
     return _BLANK.sub(solve, source)
 
 
@@ -88,3 +90,16 @@ def test_a_forward_pass_that_forgets_b_passes_at_the_courses_start_and_is_caught
     text = "\n".join(o.get("text", "") for o in _run(nb, tmp_path).cells[check].outputs)
     assert "the course's start: Z1  vs Z[1]: ok" in text, text
     assert "with b = 0.5: Z1  vs Z[1]: WRONG" in text, text
+
+
+def test_the_forward_check_shows_its_verdicts_and_no_arrays(tmp_path):
+    # the cell's last line was compare(...), whose (A2, cache) Jupyter displayed below
+    # the verdicts: 400 columns of numbers
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    check = next(i for i, c in enumerate(nb.cells) if "def compare(parameters" in c.source)
+    nb.cells = nb.cells[:check + 1]
+    for cell in nb.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = _fill(cell.source)
+    outputs = _run(nb, tmp_path).cells[check].outputs
+    assert [o.output_type for o in outputs] == ["stream"], outputs
