@@ -92,6 +92,33 @@ def test_a_forward_pass_that_forgets_b_passes_at_the_courses_start_and_is_caught
     assert "with b = 0.5: Z1  vs Z[1]: WRONG" in text, text
 
 
+def _forward_check(tmp_path, forward: str) -> str:
+    """The printed lines of the forward-pass check, with ``forward`` as the learner's body."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    check = next(i for i, c in enumerate(nb.cells) if "def compare(parameters" in c.source)
+    nb.cells = nb.cells[:check + 1]
+    for cell in nb.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = _fill(cell.source, forward_propagation=forward)
+    return "\n".join(o.get("text", "") for o in _run(nb, tmp_path).cells[check].outputs)
+
+
+@pytest.mark.parametrize("forward, node, shape", [
+    # samples as rows, as other courses have them: every node transposed
+    ("Z1 = X.T @ W1.T + b1.T\nA1 = np.tanh(Z1)\nZ2 = A1 @ W2.T + b2.T\n"
+     "A2 = 1 / (1 + np.exp(-Z2))", "Z1", "(400, 4)"),
+    # a flat A2: numpy broadcast it against the graph's (1, 400) and said ok
+    ("Z1 = W1 @ X + b1\nA1 = np.tanh(Z1)\nZ2 = W2 @ A1 + b2\n"
+     "A2 = (1 / (1 + np.exp(-Z2))).ravel()", "A2", "(400,)"),
+], ids=["samples as rows", "flat A2"])
+def test_the_forward_check_says_wrong_shape_for_a_value_of_another_shape(
+        tmp_path, forward, node, shape):
+    text = _forward_check(tmp_path, forward)
+    wanted = f"the course's start: {node:3} vs {node[0]}[{node[1]}]: WRONG shape {shape}"
+    assert wanted in text, text
+    assert f"{node:3} vs {node[0]}[{node[1]}]: ok" not in text, text
+
+
 def test_the_forward_check_shows_its_verdicts_and_no_arrays(tmp_path):
     # the cell's last line was compare(...), whose (A2, cache) Jupyter displayed below
     # the verdicts: 400 columns of numbers
