@@ -152,3 +152,15 @@ def test_running_the_cells_again_gives_the_same_numbers(tmp_path):
         return "".join(o.get("text", "") for o in cell.outputs)
     for i, rerun in zip(again, nb.cells[-3:]):
         assert text(rerun) == text(nb.cells[i]), (text(nb.cells[i]), text(rerun))
+
+
+@pytest.mark.parametrize("uid, allowed", [("0", True), ("1000", False)])
+def test_make_notebook_starts_jupyter_as_root_too(uid, allowed):
+    # Jupyter refuses to run as root unless told (--allow-root), and exits 1: `make
+    # notebook` in a container, where the other targets install dot as root, did nothing
+    import subprocess
+    out = subprocess.run(["make", "-n", "notebook", f"USER_ID={uid}"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    command = next(line for line in out.splitlines() if "jupyter notebook" in line)
+    assert command.endswith("notebooks/planar_classification.ipynb"), command
+    assert ("--allow-root" in command) == allowed, command
