@@ -164,3 +164,18 @@ def test_make_notebook_starts_jupyter_as_root_too(uid, allowed):
     command = next(line for line in out.splitlines() if "jupyter notebook" in line)
     assert command.endswith("notebooks/planar_classification.ipynb"), command
     assert ("--allow-root" in command) == allowed, command
+
+
+def test_a_cost_left_as_an_array_is_told_to_be_one_number(tmp_path):
+    # without the sum, the scaffold's float(np.squeeze(cost)) raised numpy's "only
+    # 0-dimensional arrays can be converted to Python scalars", on a line not the learner's
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    check = next(i for i, c in enumerate(nb.cells) if c.source.startswith('print(f"yours'))
+    nb.cells = nb.cells[:check + 1]
+    no_sum = "cost = -(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m"
+    for cell in nb.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = _fill(cell.source, compute_cost=no_sum)
+    with pytest.raises(CellExecutionError,
+                       match=r"compute_cost: J is one number, .*; yours has shape \(1, 400\)"):
+        _run(nb, tmp_path)
