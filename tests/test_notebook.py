@@ -179,3 +179,11 @@ def test_a_cost_left_as_an_array_is_told_to_be_one_number(tmp_path):
     with pytest.raises(CellExecutionError,
                        match=r"compute_cost: J is one number, .*; yours has shape \(1, 400\)"):
         _run(nb, tmp_path)
+
+
+def test_a_forward_pass_written_as_the_course_has_it_with_sigmoid_passes(tmp_path):
+    # the course's notebook imports sigmoid and its learners write A2 = sigmoid(Z2):
+    # here that stopped the check with NameError: name 'sigmoid' is not defined
+    text = _forward_check(tmp_path, "Z1 = np.dot(W1, X) + b1\nA1 = np.tanh(Z1)\n"
+                                    "Z2 = np.dot(W2, A1) + b2\nA2 = sigmoid(Z2)")
+    assert text.count(": ok") == 8, text
