@@ -5,6 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS ?= test,plot,docs,bench
+USER_ID ?= $(shell id -u)
 
 .PHONY: test stress demo docs bench notebook mutants dot venv clean
 
@@ -42,9 +43,11 @@ docs: venv dot
 	$(PY) docs/make_figures.py
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
+# Jupyter will not start as root unless told to (it prints "Running as root is not
+# recommended" and exits): as root, where `dot` was installed with apt-get, tell it.
 notebook: venv dot
 	$(PY) -m pip install --quiet -e '.[notebook]'
-	$(VENV)/bin/jupyter notebook notebooks/planar_classification.ipynb
+	$(VENV)/bin/jupyter notebook $(if $(filter 0,$(USER_ID)),--allow-root )notebooks/planar_classification.ipynb
 
 # BENCH_ARGS=--quick for a smoke run; BENCH_ARGS=--update-docs to refresh the
 # tables and chart of benchmarks/README.md and docs/performance(.zh).md from this run.

@@ -14,7 +14,7 @@ canvas). Nothing in the graph changes: no ``.grad`` is written.
 from __future__ import annotations
 
 import html
-import itertools
+import uuid
 from pathlib import Path
 from typing import Any, List, Sequence, Union
 
@@ -31,7 +31,6 @@ FRAME_MS = 1200          # how long a GIF shows each step
 # One dot run per frame, each over the whole graph: past this many steps an
 # animation takes minutes and no one watches it; the text trace still works.
 MAX_FRAMES = 120
-_ids = itertools.count()  # one id per HTML widget, so that two on a page never mix
 
 
 class BackwardAnimation:
@@ -58,7 +57,9 @@ class BackwardAnimation:
 
     def html(self) -> str:
         """An HTML fragment: a slider with ◀ ▶ buttons above the frames, one shown at a time."""
-        uid = f"minigrad-backward-{next(_ids)}"
+        # one id per widget, unique across kernels too: a notebook keeps the outputs
+        # of a kernel since restarted, and two equal ids on a page mix their sliders
+        uid = f"minigrad-backward-{uuid.uuid4().hex}"
         frames = []
         for i, (step, svg) in enumerate(zip(self.steps, self.svgs())):
             svg = svg[svg.index("<svg"):]   # drop the XML prolog and DOCTYPE: inline SVG

@@ -268,6 +268,11 @@ class GradcheckReport:
     def __bool__(self) -> bool:
         return self.ok
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # How IPython and Jupyter show a cell's last value: the table, as print(report)
+        # does, not the dataclass's repr with every gradient in it
+        printer.text(str(self))
+
     def __str__(self) -> str:
         rows = [[r.name, r.shape, f"{r.difference:.3e}",
                  "ok" if r.ok else "WRONG (not finite)" if np.isnan(r.difference)

@@ -30,7 +30,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple, overload
 import numpy as np
 
 from minigrad.tensor import Tensor, _seed_array, _unbroadcast, describe, topological_order
-from minigrad.table import text_table
+from minigrad.table import Table, text_table
 
 __all__ = ["Rule", "RULES", "Sent", "BackwardStep", "BackwardSteps", "backward_steps",
            "backward_trace", "expression", "exponent", "op_symbol", "node_name"]
@@ -248,8 +248,9 @@ def _leaves_when_complete(nodes: list) -> list:
 
 
 def backward_trace(root: Tensor, grad: Any = None) -> str:
-    """``str(backward_steps(root, grad))``: the backward pass as a table."""
-    return str(backward_steps(root, grad))
+    """``str(backward_steps(root, grad))``: the backward pass as a table (a
+    ``Table``: Jupyter shows it as print() does)."""
+    return Table(str(backward_steps(root, grad)))
 
 
 # --- the seed and the arrays a step keeps ------------------------------------------------------

@@ -5,13 +5,23 @@
 Columns are padded by *display* width: a wide (East Asian) character takes
 two terminal cells, a combining mark none, so ``len()`` would misalign them.
 Numbers read best right-aligned: ``align="<<>"`` puts the third column on the right.
+A table is a ``Table``: a ``str`` that IPython and Jupyter show as ``print()`` would,
+so that a cell ending in ``mg.summary(J)`` shows the table, not its repr.
 """
 from __future__ import annotations
 
 import unicodedata
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
-__all__ = ["display_width", "text_table"]
+__all__ = ["Table", "display_width", "text_table"]
+
+
+class Table(str):
+    """A ``str`` (equal to it, with its repr) that IPython and Jupyter display as
+    ``print()`` shows it: lines and columns, not one line of ``\\n``."""
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
 
 
 def display_width(text: str) -> int:
@@ -31,7 +41,7 @@ def _pad(cell: str, width: int, align: str) -> str:
 
 
 def text_table(header: Sequence[str], rows: Iterable[Sequence[object]],
-               align: Sequence[str] = "", rule: bool = True) -> str:
+               align: Sequence[str] = "", rule: bool = True) -> Table:
     """A header, a rule of dashes (unless ``rule=False``), and one line per row;
     cells are ``str()``-ed, columns separated by two spaces, trailing spaces
     stripped. ``align`` has one ``"<"`` (left) or ``">"`` (right) per column,
@@ -49,5 +59,5 @@ def text_table(header: Sequence[str], rows: Iterable[Sequence[object]],
     widths = [max(display_width(row[i]) for row in cells) for i in range(len(header))]
     if rule:
         cells.insert(1, ["-" * w for w in widths])
-    return "\n".join("  ".join(_pad(c, w, a) for c, w, a in zip(row, widths, align)).rstrip()
-                     for row in cells)
+    return Table("\n".join("  ".join(_pad(c, w, a) for c, w, a in zip(row, widths, align))
+                           .rstrip() for row in cells))

@@ -144,9 +144,9 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
         graph_attr["size"] = f"{COLUMN_INCHES:g},1000"   # width capped, height free
     if dpi is not None:
         graph_attr["dpi"] = f"{float(dpi):g}"
-    g = graphviz.Digraph("minigrad", graph_attr=graph_attr,
-                         node_attr=dict(fontname=_FONT, fontsize="13"),
-                         edge_attr=dict(color="#4b5563", arrowsize="0.7"))
+    g = _picture_class(graphviz)("minigrad", graph_attr=graph_attr,
+                                 node_attr=dict(fontname=_FONT, fontsize="13"),
+                                 edge_attr=dict(color="#4b5563", arrowsize="0.7"))
     groups: dict = {}
     for t in order:
         groups.setdefault(where.get(id(t)), []).append(t)
@@ -220,13 +220,16 @@ def render(graph: "graphviz.Digraph", fmt: str, what: str = "save_graph") -> byt
         # pipe(), not render("x.png"): render writes the DOT text under the name given.
         return graph.pipe(format=fmt, quiet=True)
     except graphviz.ExecutableNotFound as error:
-        raise GraphvizNotFoundError(
-            f"{what}: Graphviz's `dot` program was not found on PATH; it is needed "
-            f"to write .{fmt} files. Install Graphviz with one of\n"
+        raise GraphvizNotFoundError(_no_dot(what, f"to write .{fmt} files")) from error
+
+
+def _no_dot(what: str, needed_for: str) -> str:
+    return (f"{what}: Graphviz's `dot` program was not found on PATH; it is needed "
+            f"{needed_for}. Install Graphviz with one of\n"
             f"    apt-get install graphviz                 (Debian, Ubuntu; with sudo)\n"
             f"    brew install graphviz                    (macOS)\n"
             f"    conda install -c conda-forge graphviz    (conda)\n"
-            f"Writing .dot or .gv needs no Graphviz: save_graph(root, 'graph.dot').") from error
+            f"Writing .dot or .gv needs no Graphviz: save_graph(root, 'graph.dot').")
 
 
 def summary(root: Union[Tensor, Sequence[Tensor]]) -> str:
@@ -546,6 +549,34 @@ def _edge_style(frame: Optional[Frame], source: Tensor, result: Tensor) -> dict:
     if frame is not None and (id(source), id(result)) in frame.edges:
         return dict(color=_GRAD_COLOR, penwidth="2.5")
     return {}
+
+
+_PICTURE: Optional[type] = None
+
+
+def _picture_class(graphviz) -> type:
+    """``graphviz.Digraph``, except that Jupyter's inline display of it, when
+    ``dot`` is missing, says how to install Graphviz in place of the picture
+    (graphviz's own traceback says only that `dot` is not on PATH)."""
+    global _PICTURE
+    if _PICTURE is None:
+        class Picture(graphviz.Digraph):
+            def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+                try:
+                    return super()._repr_mimebundle_(include, exclude, **kwargs)
+                except graphviz.ExecutableNotFound:
+                    return {"text/plain": _no_dot("draw", "to show the picture")}
+        Picture.__module__, Picture.__qualname__ = __name__, "Picture"   # pickle finds it
+        _PICTURE = Picture
+    return _PICTURE
+
+
+def __getattr__(name: str):
+    # minigrad.viz.Picture is made on first use (graphviz is imported lazily): so
+    # that pickle, which looks it up by name, finds it in a fresh process too
+    if name == "Picture":
+        return _picture_class(_import_graphviz())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _import_graphviz():

@@ -36,7 +36,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from minigrad.table import text_table
+from minigrad.table import Table, text_table
 from nets import data, plots
 from nets.network import Network, accuracy
 from nets.two_layer import LogisticRegression, TwoLayerNet
@@ -185,8 +185,8 @@ class ZeroInitResult:
                          f"through update {at - 1}, apart after update {at}:\nfloat64 rounded "
                          f"one row differently from another (it depends on the BLAS kernel and "
                          f"n[1]),\nand training amplified the difference.")
-        return text_table(["init", "n[1]", "max |W[1] row i - row 0|", "units identical",
-                           "final J", "accuracy"], rows) + note
+        return Table(text_table(["init", "n[1]", "max |W[1] row i - row 0|", "units identical",
+                                 "final J", "accuracy"], rows) + note)
 
 
 def _spread(spread: float) -> str:
@@ -276,11 +276,11 @@ class LinearResult:
     def table(self) -> str:
         rows = [[label, f"{r.final_cost:.4f}", _pct(r.accuracy)] for label, r in self.runs.items()]
         w = ", ".join(f"{x:.4g}" for x in self.W.ravel())
-        return (text_table(["model", "final J", "accuracy"], rows)
-                + f"\nidentity net = one linear map: W[2]W[1] = [{w}], "
-                  f"W[2]b[1] + b[2] = {self.b:.4g};\n"
-                  f"max |Z[2] - (W[2]W[1] X + W[2]b[1] + b[2])| = "
-                  f"{_rounding(self.collapse_error)}: {self._accuracy_note()}")
+        return Table(text_table(["model", "final J", "accuracy"], rows)
+                     + f"\nidentity net = one linear map: W[2]W[1] = [{w}], "
+                       f"W[2]b[1] + b[2] = {self.b:.4g};\n"
+                       f"max |Z[2] - (W[2]W[1] X + W[2]b[1] + b[2])| = "
+                       f"{_rounding(self.collapse_error)}: {self._accuracy_note()}")
 
     def _accuracy_note(self) -> str:
         """What the run shows: logistic regression's accuracy, or (a short run) a
@@ -449,9 +449,9 @@ class InitScaleResult:
         header = ["scale", f"|Z[1]| > {SATURATION:g}", "mean g'(Z[1])", "‖dW[1]‖",
                   "‖dW[1]‖/‖W[1]‖", "J at init", f"iterations to J < {PLATEAU_COST:g}",
                   f"J after {self.iterations}", f"seeds ≥ {100 * GOOD_ACCURACY:.0f}%"]
-        return (text_table(header, rows)
-                + f"\nmedians over init seeds {', '.join(map(str, self.seeds))}, at init "
-                  f"except the last three columns")
+        return Table(text_table(header, rows)
+                     + f"\nmedians over init seeds {', '.join(map(str, self.seeds))}, at init "
+                       f"except the last three columns")
 
 
 def init_scale(iterations: int = 10_000, m: int = 400, n_h: int = 4,

@@ -110,6 +110,20 @@ def test_two_animations_on_one_page_do_not_share_an_id():
     assert first != second
 
 
+def test_animations_made_by_two_kernels_do_not_share_an_id():
+    # A notebook keeps the outputs of a kernel that was restarted: an id counted from 0
+    # in each kernel gave the new slider the id of an old one on the page, and its
+    # script (getElementById: the first on the page) moved the old frames instead
+    import subprocess
+    import sys
+    code = ("import re, minigrad as mg; x = mg.tensor(2.0, requires_grad=True); "
+            "print(re.search(r'<div id=\"([^\"]+)\"', "
+            "mg.backward_animation((x * x).named('J')).html()).group(1))")
+    first, second = (subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                    text=True, check=True).stdout.strip() for _ in range(2))
+    assert first.startswith("minigrad-backward-") and first != second, (first, second)
+
+
 # --- errors, before any drawing --------------------------------------------------------------
 def test_without_dot_the_animation_says_how_to_install_graphviz(tmp_path, without_dot):
     J = fresh_two_layer()["J"]

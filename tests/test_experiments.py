@@ -386,3 +386,13 @@ def test_method_picks_the_gradients_and_both_give_the_same_numbers(nudge):
         np.testing.assert_allclose(auto.runs[label].costs, run.costs, rtol=1e-9)
     with pytest.raises(ValueError, match="method"):
         E.linear(iterations=1, m=20, method="numerical")
+
+
+@pytest.mark.numerics
+def test_jupyter_shows_an_experiments_table_as_print_does(zero, linear, acts, scales):
+    # A cell that ends in result.table() showed the str's repr: one line of '\n's
+    from IPython.lib.pretty import pretty
+    results = (zero, linear, acts, scales, E.hidden_sizes(sizes=(1, 2), iterations=5, m=40))
+    for result in results:
+        table = result.table()
+        assert isinstance(table, str) and pretty(table) == str(table), pretty(table)[:200]

@@ -778,3 +778,14 @@ def test_the_kink_watch_is_let_go_when_f_raises():
     with pytest.raises(ValueError, match="g fails"):
         mg.gradcheck(g, [mg.tensor([0.5])])
     assert mg.ops.kink_watch.seen is None
+
+
+def test_jupyter_shows_the_gradcheck_table_not_the_dataclass():
+    # A cell that ends in mg.gradcheck(...) showed GradcheckReport(inputs=[InputCheck(...
+    # autograd=array(...), numerical=array(...)...)]): every gradient, twice, in one repr
+    from IPython.lib.pretty import pretty
+    W = mg.tensor([[0.1, -0.2], [0.3, 0.4]], requires_grad=True, name="W[1]")
+    X = mg.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+    report = mg.gradcheck(lambda W: (mg.tanh(W @ X) ** 2).mean(), [W])
+    assert pretty(report) == str(report), pretty(report)
+    assert pretty(report).splitlines()[0].split() == ["input", "shape", "difference", "verdict"]

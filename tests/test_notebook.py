@@ -18,10 +18,12 @@ from solutions import SOLUTIONS  # noqa: E402
 _BLANK = re.compile(r"^( *)### YOUR CODE \((\w+)\).*?\n.*?^ *### END\n", re.M | re.S)
 
 
-def _fill(source: str) -> str:
+def _fill(source: str, **answers: str) -> str:
+    """The blanks filled with the solutions, or with ``answers`` (by exercise name)."""
     def solve(match: re.Match) -> str:
         indent, name = match.group(1), match.group(2)
-        return "".join(indent + line + "\n" for line in SOLUTIONS[name].splitlines())
+        answer = answers.get(name, SOLUTIONS[name])
+        return "".join(indent + line + "\n" for line in answer.splitlines())
     return _BLANK.sub(solve, source)
 
 
@@ -88,3 +90,100 @@ def test_a_forward_pass_that_forgets_b_passes_at_the_courses_start_and_is_caught
     text = "\n".join(o.get("text", "") for o in _run(nb, tmp_path).cells[check].outputs)
     assert "the course's start: Z1  vs Z[1]: ok" in text, text
     assert "with b = 0.5: Z1  vs Z[1]: WRONG" in text, text
+
+
+def _forward_check(tmp_path, forward: str) -> str:
+    """The printed lines of the forward-pass check, with ``forward`` as the learner's body."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    check = next(i for i, c in enumerate(nb.cells) if "def compare(parameters" in c.source)
+    nb.cells = nb.cells[:check + 1]
+    for cell in nb.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = _fill(cell.source, forward_propagation=forward)
+    return "\n".join(o.get("text", "") for o in _run(nb, tmp_path).cells[check].outputs)
+
+
+@pytest.mark.parametrize("forward, node, shape", [
+    # samples as rows, as other courses have them: every node transposed
+    ("Z1 = X.T @ W1.T + b1.T\nA1 = np.tanh(Z1)\nZ2 = A1 @ W2.T + b2.T\n"
+     "A2 = 1 / (1 + np.exp(-Z2))", "Z1", "(400, 4)"),
+    # a flat A2: numpy broadcast it against the graph's (1, 400) and said ok
+    ("Z1 = W1 @ X + b1\nA1 = np.tanh(Z1)\nZ2 = W2 @ A1 + b2\n"
+     "A2 = (1 / (1 + np.exp(-Z2))).ravel()", "A2", "(400,)"),
+], ids=["samples as rows", "flat A2"])
+def test_the_forward_check_says_wrong_shape_for_a_value_of_another_shape(
+        tmp_path, forward, node, shape):
+    text = _forward_check(tmp_path, forward)
+    wanted = f"the course's start: {node:3} vs {node[0]}[{node[1]}]: WRONG shape {shape}"
+    assert wanted in text, text
+    assert f"{node:3} vs {node[0]}[{node[1]}]: ok" not in text, text
+
+
+def test_the_forward_check_shows_its_verdicts_and_no_arrays(tmp_path):
+    # the cell's last line was compare(...), whose (A2, cache) Jupyter displayed below
+    # the verdicts: 400 columns of numbers
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    check = next(i for i, c in enumerate(nb.cells) if "def compare(parameters" in c.source)
+    nb.cells = nb.cells[:check + 1]
+    for cell in nb.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = _fill(cell.source)
+    outputs = _run(nb, tmp_path).cells[check].outputs
+    assert [o.output_type for o in outputs] == ["stream"], outputs
+
+
+def test_running_the_cells_again_gives_the_same_numbers(tmp_path):
+    # Jupyter keeps the kernel's state: running the training cell a second time
+    # continued from the trained weights ("cost at iteration 0: 0.2178"), and the
+    # graph drawn again after it made the cost check compare the learner's 0.693048
+    # with a trained net's J
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    for cell in nb.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = _fill(cell.source)
+    again = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (
+        c.source.startswith(("g = net.graph(X, Y)", 'print(f"yours'))
+        or "iterations=10_000" in c.source)]
+    assert len(again) == 3, again
+    nb.cells += [nbformat.v4.new_code_cell(nb.cells[i].source) for i in again]
+    nb = _run(nb, tmp_path)
+
+    def text(cell):
+        return "".join(o.get("text", "") for o in cell.outputs)
+    for i, rerun in zip(again, nb.cells[-3:]):
+        assert text(rerun) == text(nb.cells[i]), (text(nb.cells[i]), text(rerun))
+
+
+@pytest.mark.parametrize("uid, allowed", [("0", True), ("1000", False)])
+def test_make_notebook_starts_jupyter_as_root_too(uid, allowed):
+    # Jupyter refuses to run as root unless told (--allow-root), and exits 1: `make
+    # notebook` in a container, where the other targets install dot as root, did nothing
+    import subprocess
+    out = subprocess.run(["make", "-n", "notebook", f"USER_ID={uid}"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    command = next(line for line in out.splitlines() if "jupyter notebook" in line)
+    assert command.endswith("notebooks/planar_classification.ipynb"), command
+    assert ("--allow-root" in command) == allowed, command
+
+
+def test_a_cost_left_as_an_array_is_told_to_be_one_number(tmp_path):
+    # without the sum, the scaffold's float(np.squeeze(cost)) raised numpy's "only
+    # 0-dimensional arrays can be converted to Python scalars", on a line not the learner's
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    check = next(i for i, c in enumerate(nb.cells) if c.source.startswith('print(f"yours'))
+    nb.cells = nb.cells[:check + 1]
+    no_sum = "cost = -(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m"
+    for cell in nb.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = _fill(cell.source, compute_cost=no_sum)
+    with pytest.raises(CellExecutionError,
+                       match=r"compute_cost: J is one number, .*; yours has shape \(1, 400\)"):
+        _run(nb, tmp_path)
+
+
+def test_a_forward_pass_written_as_the_course_has_it_with_sigmoid_passes(tmp_path):
+    # the course's notebook imports sigmoid and its learners write A2 = sigmoid(Z2):
+    # here that stopped the check with NameError: name 'sigmoid' is not defined
+    text = _forward_check(tmp_path, "Z1 = np.dot(W1, X) + b1\nA1 = np.tanh(Z1)\n"
+                                    "Z2 = np.dot(W2, A1) + b2\nA2 = sigmoid(Z2)")
+    assert text.count(": ok") == 8, text

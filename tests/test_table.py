@@ -73,3 +73,16 @@ def test_a_bad_align_names_what_is_allowed(align):
 def test_a_row_of_the_wrong_length_is_refused_with_its_number():
     with pytest.raises(ValueError, match=r"row 2 has 1 cells; the header has 2"):
         text_table(("a", "b"), [("1", "2"), ("3",)])
+
+
+def test_jupyter_shows_the_graph_tables_as_print_does():
+    # A cell that ends in mg.summary(J) showed the str's repr: one line of '\n's
+    from IPython.lib.pretty import pretty
+    import minigrad as mg
+    import nets
+    X, Y = nets.data.flower(m=10, seed=1)
+    g = nets.TwoLayerNet(n_x=2, n_h=3, seed=2).graph(X, Y)
+    for text in (mg.summary(g.loss), g.summary(), mg.backward_trace(g.loss)):
+        assert isinstance(text, str) and "\n" in text
+        assert pretty(text) == str(text), pretty(text)[:200]
+        assert repr(text) == repr(str(text))   # a str still: doctests and == see no change

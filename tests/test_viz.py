@@ -20,6 +20,7 @@ import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import graphviz
 import numpy as np
 import pytest
 from hypothesis import example, given
@@ -492,6 +493,36 @@ def test_without_dot_saving_a_picture_says_how_to_install_graphviz(tmp_path, wit
         assert not (tmp_path / f"graph{suffix}").exists()
     dot = mg.save_graph(J, tmp_path / "graph.dot")
     assert dot.read_text(encoding="utf-8") == mg.draw(J).source
+
+
+
+def test_without_dot_jupyter_shows_how_to_install_graphviz_in_place_of_the_picture(
+        without_dot):
+    # A cell ending in mg.draw(J) showed graphviz's traceback, "failed to execute
+    # PosixPath('dot'), make sure the Graphviz executables are on your systems' PATH"
+    from IPython.core.formatters import DisplayFormatter
+    picture = mg.draw(two_layer_graph()["J"])
+    assert isinstance(picture, graphviz.Digraph)
+    data, _ = DisplayFormatter().format(picture)
+    message = data["text/plain"]
+    for hint in ("`dot`", "apt-get install graphviz", "brew install graphviz",
+                 "conda install -c conda-forge graphviz"):
+        assert hint in message, (hint, message)
+
+
+
+def test_a_drawn_graph_copies_and_pickles_as_a_digraph_does():
+    # draw() returns a subclass of graphviz.Digraph (for its display without dot):
+    # copy() and pickle, in this process and in a fresh one, keep working
+    import pickle
+    picture = mg.draw(two_layer_graph()["J"], grads=True)
+    assert picture.copy().source == picture.source
+    data = pickle.dumps(picture)
+    assert pickle.loads(data).source == picture.source
+    code = "import pickle, sys; print(pickle.loads(sys.stdin.buffer.read()).source, end='')"
+    fresh = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True,
+                           check=True).stdout.decode("utf-8")
+    assert fresh == picture.source
 
 
 # --- summary and the lazy import ------------------------------------------------------------
