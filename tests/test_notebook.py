@@ -70,7 +70,7 @@ def test_the_notebook_runs_with_the_solutions_and_shows_its_pictures(tmp_path):
     kinds = [k for c in nb.cells if c.cell_type == "code" for o in c.outputs
              for k in o.get("data", {})]
     # the checks the learner reads, with the course's numbers
-    assert text.count(": ok") == 8, text   # the forward pass at b = 0 and at b = 0.5
+    assert text.count(": ok") == 8, text   # the forward pass at b = 0 and at b ≠ 0
     assert "yours 0.693048, minigrad's J 0.693048" in text
     assert "accuracy: 9" in text and "logistic regression accuracy: 4" in text
     # pictures inline: the graph (SVG from graphviz), plots and the boundary (PNG)
@@ -89,7 +89,7 @@ def test_a_forward_pass_that_forgets_b_passes_at_the_courses_start_and_is_caught
             cell.source = _fill(cell.source).replace("W1 @ X + b1", "W1 @ X")
     text = "\n".join(o.get("text", "") for o in _run(nb, tmp_path).cells[check].outputs)
     assert "the course's start: Z1  vs Z[1]: ok" in text, text
-    assert "with b = 0.5: Z1  vs Z[1]: WRONG" in text, text
+    assert "with b ≠ 0: Z1  vs Z[1]: WRONG" in text, text
 
 
 def _forward_check(tmp_path, forward: str) -> str:
@@ -102,6 +102,16 @@ def _forward_check(tmp_path, forward: str) -> str:
             cell.source = _fill(cell.source, forward_propagation=forward)
     return "\n".join(o.get("text", "") for o in _run(nb, tmp_path).cells[check].outputs)
 
+
+
+@pytest.mark.parametrize("bias", ["b2", "b1[0]", "np.mean(b1)"])
+def test_a_forward_pass_that_adds_another_bias_to_z1_is_caught(tmp_path, bias):
+    # the second check set every bias to 0.5: b1 and b2 were the same numbers, and a
+    # Z1 that added b2 (or one entry of b1) read ok at both checks
+    text = _forward_check(tmp_path, f"Z1 = W1 @ X + {bias}\nA1 = np.tanh(Z1)\n"
+                                    "Z2 = W2 @ A1 + b2\nA2 = 1 / (1 + np.exp(-Z2))")
+    assert "the course's start: Z1  vs Z[1]: ok" in text, text   # b = 0 cannot tell
+    assert "with b ≠ 0: Z1  vs Z[1]: WRONG" in text, text
 
 @pytest.mark.parametrize("forward, node, shape", [
     # samples as rows, as other courses have them: every node transposed
