@@ -355,8 +355,11 @@ def _compare(name: str, auto: np.ndarray, hand: np.ndarray, tol: float, m: int,
     factor = m if _PER_SAMPLE.match(name) else 1
     row = NodeCheck(name, auto.shape, hand.shape, auto, hand, None, OK, factor != 1)
     if hand.shape != auto.shape:
-        row.verdict, row.note = WRONG_SHAPE, _shape_note(name, hand.shape, auto.shape) + \
-            _right_numbers(auto, hand, tol, scale, floor, factor)
+        row.shape_only = _right_numbers(auto, hand, tol, scale, floor, factor)
+        row.verdict, row.note = WRONG_SHAPE, _shape_note(name, hand.shape, auto.shape) + (
+            f" ({row.shape_only}; only its shape is wrong)"
+            if row.shape_only.startswith("its numbers") else
+            f" ({row.shape_only})" if row.shape_only else "")
         return row
     for side, values in (("hand", hand), ("autograd", auto)):
         bad = np.argwhere(~np.isfinite(values))
@@ -397,14 +400,14 @@ def _right_numbers(auto: np.ndarray, hand: np.ndarray, tol: float, scale: Option
     if hand.size != auto.size or not np.isfinite(hand).all() or not np.isfinite(auto).all():
         return ""
     if [n for n in hand.shape if n != 1] == [n for n in auto.shape if n != 1]:
-        candidate, text = hand.reshape(auto.shape), "its numbers are right; only its shape is wrong"
+        candidate, text = hand.reshape(auto.shape), "its numbers are right"
     elif hand.ndim == 2 and hand.shape == auto.shape[::-1]:
         candidate, text = hand.T, "its transpose is right"
     else:
         return ""
     with np.errstate(over="ignore", invalid="ignore"):
         agree = _agree(auto, candidate, tol, scale, floor, factor)[0]
-    return f" ({text})" if agree else ""
+    return text if agree else ""
 
 
 def _factor_note(auto: np.ndarray, hand: np.ndarray, m: int, per_sample: bool,

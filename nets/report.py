@@ -61,6 +61,8 @@ class NodeCheck:
     numerical_difference: Optional[float] = None
     note: str = ""
     hand_dtype: Optional[str] = None   # a WRONG value that came in fewer digits: "float32"
+    # a WRONG SHAPE whose numbers are right as they stand or transposed: what is right
+    shape_only: str = ""
 
     @property
     def failed(self) -> bool:
@@ -627,12 +629,29 @@ class BackpropReport:
         lines, named = [], False
         for members, each in self._slip_parts:
             named = named or bool(each)
-            lines += self._slip_text(each, members) or [
+            lines += self._slip_text(each, members) or self._shape_only_lines(members) or [
                 f"no classic slip gives {diagnosis.join(map(self.label, members))}"]
         if not named:
-            lines = ["no classic slip (a missing 1/m, A for g′(Z), 1 − Z² for 1 − A², "
-                     "a transpose, a lost keepdims, a sign) gives these numbers"]
+            # "no slip gives these numbers" is not said of numbers that are right
+            wrong = [r.name for r in self.rows if r.verdict in (WRONG, WRONG_SHAPE)]
+            shapes = self._shape_only_lines(wrong, every=False)
+            others = [n for n in wrong if not self.row(n).shape_only]
+            lines = (["no classic slip (a missing 1/m, A for g′(Z), 1 − Z² for 1 − A², "
+                      "a transpose, a lost keepdims, a sign) gives "
+                      + (diagnosis.join(map(self.label, others)) if shapes else "these numbers")]
+                     if others or not shapes else []) + shapes
         return lines
+
+    def _shape_only_lines(self, members: List[str], every: bool = True) -> List[str]:
+        """For wrong nodes whose numbers are right in a wrong shape (``every``:
+        only when all of ``members`` are): no slip in their formulas, only the shape."""
+        rows = [self.row(n) for n in members if self.row(n).shape_only]
+        if not rows or every and len(rows) != len(members):
+            return []
+        return [f"{self.label(r.name)} is the transpose of the right one, {r.hand_shape} for "
+                f"{r.shape}: no slip in its formula" if r.shape_only.startswith("its transpose")
+                else f"{self.label(r.name)} has the right numbers in the shape {r.hand_shape}, "
+                f"not {r.shape}: no slip in its formula" for r in rows]
 
     @functools.cached_property
     def _slip_parts(self) -> List[tuple]:

@@ -392,3 +392,29 @@ def test_a_wrong_shape_says_whether_its_numbers_are_right(change, note):
     report = nets.check_backprop(net, X, Y, hand=hand)
     [name] = report.mismatches
     assert report.row(name).verdict == WRONG_SHAPE and report.row(name).note == note, str(report)
+
+
+@pytest.mark.parametrize("change, line", [
+    # dW[2] of one output unit as a sum of products: the right numbers, flat
+    (lambda g: g.update(dW2=g["dW2"].ravel()),
+     "dW2 has the right numbers in the shape (4,), not (1, 4): no slip in its formula"),
+    (lambda g: g.update(db1=g["db1"].reshape(1, -1)),
+     "db1 has the right numbers in the shape (1, 4), not (4, 1): no slip in its formula"),
+    (lambda g: g.update(dZ1=g["dZ1"].T),
+     "dZ1 is the transpose of the right one, (10, 4) for (4, 10): no slip in its formula"),
+])
+def test_a_wrong_shape_with_right_numbers_is_not_told_no_slip_gives_its_numbers(change, line):
+    # the row said "its numbers are right" and the diagnosis under it "no classic
+    # slip (...) gives these numbers", of the same numbers
+    net, X, Y = flower_net()
+    right = backward_propagation()
+
+    def hand(parameters, cache, X, Y):
+        grads = right(parameters, cache, X, Y)
+        A1, A2 = cache["A1"], cache["A2"]
+        grads["dZ1"] = parameters["W2"].T @ (A2 - Y) * (1 - A1 ** 2)
+        change(grads)
+        return grads
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    lines = report.diagnosis().splitlines()
+    assert line in lines and not any("no classic slip" in x for x in lines), str(report)
