@@ -356,10 +356,9 @@ def _compare(name: str, auto: np.ndarray, hand: np.ndarray, tol: float, m: int,
     row = NodeCheck(name, auto.shape, hand.shape, auto, hand, None, OK, factor != 1)
     if hand.shape != auto.shape:
         row.shape_only = _right_numbers(auto, hand, tol, scale, floor, factor)
-        row.verdict, row.note = WRONG_SHAPE, _shape_note(name, hand.shape, auto.shape) + (
-            f" ({row.shape_only}; only its shape is wrong)"
-            if row.shape_only.startswith("its numbers") else
-            f" ({row.shape_only})" if row.shape_only else "")
+        row.verdict, row.note = WRONG_SHAPE, _shape_note(name, hand.shape, auto.shape) + {
+            "": "", "as is": " (its numbers are right; only its shape is wrong)",
+            "transposed": " (its transpose is right)"}[row.shape_only]
         return row
     for side, values in (("hand", hand), ("autograd", auto)):
         bad = np.argwhere(~np.isfinite(values))
@@ -395,19 +394,20 @@ def _shape_note(name: str, hand: tuple, auto: tuple) -> str:
 def _right_numbers(auto: np.ndarray, hand: np.ndarray, tol: float, scale: Optional[float],
                    floor: Optional[float], factor: int) -> str:
     """For a wrong shape: whether the numbers themselves are right, in the order
-    the shape suggests (a lost axis of 1: ``np.sum(dZ2) / m`` for the (1, 1)
-    db[2]; a transpose), so that the learner fixes the shape, not the formula."""
+    the shape suggests: ``"as is"`` (a lost axis of 1: ``np.sum(dZ2) / m`` for the
+    (1, 1) db[2]), ``"transposed"``, or ``""`` (not right, or another size), so
+    that the learner fixes the shape, not the formula."""
     if hand.size != auto.size or not np.isfinite(hand).all() or not np.isfinite(auto).all():
         return ""
     if [n for n in hand.shape if n != 1] == [n for n in auto.shape if n != 1]:
-        candidate, text = hand.reshape(auto.shape), "its numbers are right"
+        candidate, kind = hand.reshape(auto.shape), "as is"
     elif hand.ndim == 2 and hand.shape == auto.shape[::-1]:
-        candidate, text = hand.T, "its transpose is right"
+        candidate, kind = hand.T, "transposed"
     else:
         return ""
     with np.errstate(over="ignore", invalid="ignore"):
         agree = _agree(auto, candidate, tol, scale, floor, factor)[0]
-    return text if agree else ""
+    return kind if agree else ""
 
 
 def _factor_note(auto: np.ndarray, hand: np.ndarray, m: int, per_sample: bool,

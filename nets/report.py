@@ -61,7 +61,7 @@ class NodeCheck:
     numerical_difference: Optional[float] = None
     note: str = ""
     hand_dtype: Optional[str] = None   # a WRONG value that came in fewer digits: "float32"
-    # a WRONG SHAPE whose numbers are right as they stand or transposed: what is right
+    # a WRONG SHAPE whose numbers are right: "as is" or "transposed" ("" otherwise)
     shape_only: str = ""
 
     @property
@@ -649,7 +649,7 @@ class BackpropReport:
         if not rows or every and len(rows) != len(members):
             return []
         return [f"{self.label(r.name)} is the transpose of the right one, {r.hand_shape} for "
-                f"{r.shape}: no slip in its formula" if r.shape_only.startswith("its transpose")
+                f"{r.shape}: no slip in its formula" if r.shape_only == "transposed"
                 else f"{self.label(r.name)} has the right numbers in the shape {r.hand_shape}, "
                 f"not {r.shape}: no slip in its formula" for r in rows]
 

@@ -139,7 +139,8 @@ def test_the_forward_check_shows_its_verdicts_and_no_arrays(tmp_path):
         if "exercise" in cell.metadata.get("tags", []):
             cell.source = _fill(cell.source)
     outputs = _run(nb, tmp_path).cells[check].outputs
-    assert [o.output_type for o in outputs] == ["stream"], outputs
+    # printed text only (a kernel may send it in several stream messages), no result
+    assert outputs and {o.output_type for o in outputs} == {"stream"}, outputs
 
 
 def test_running_the_cells_again_gives_the_same_numbers(tmp_path):
