@@ -530,6 +530,46 @@ def test_a_graph_dropped_without_backward_gives_the_arrays_back():
     assert arr.flags.writeable and id(arr) not in _frozen
 
 
+class _FreezeInterrupted(np.ndarray):
+    """An array whose locking is interrupted (Ctrl-C) just before (``after=False``)
+    or just after (``after=True``) numpy makes it read-only."""
+    after = False
+
+    def setflags(self, write=None, align=None, uic=None):
+        if write is False and not self.after:
+            raise KeyboardInterrupt
+        super().setflags(write=write)
+        if write is False:
+            raise KeyboardInterrupt
+
+
+def _hold_interrupted(arrays):
+    from minigrad.tensor import _Hold
+    try:
+        _Hold(arrays)
+    except KeyboardInterrupt:
+        pass
+    gc.collect()
+
+
+@pytest.mark.parametrize("after", [False, True])
+def test_a_lock_interrupted_halfway_releases_what_it_took_and_nothing_else(after):
+    # a Ctrl-C while a new node locks its inputs (or a tape its constants) let
+    # go of every array in its list: another graph's lock on the next one went
+    # too (writable while that graph reads it), and an array frozen but not yet
+    # registered stayed read-only for good
+    from minigrad.tensor import _frozen
+    arr = np.array([1.0, 2.0])
+    J = (mg.as_tensor(arr, requires_grad=True, name="a") * 3).sum()   # holds arr
+    interrupted = np.zeros(2).view(_FreezeInterrupted)
+    interrupted.after = after
+    _hold_interrupted((interrupted, arr))
+    assert not arr.flags.writeable, "arr was made writable while J still reads it"
+    assert interrupted.flags.writeable and id(interrupted) not in _frozen
+    del J
+    assert arr.flags.writeable and id(arr) not in _frozen
+
+
 def test_an_array_stays_read_only_while_any_pending_graph_reads_it():
     arr = np.array([1.0, 2.0])
     J1 = (mg.as_tensor(arr, requires_grad=True, name="a") * 3).sum()
