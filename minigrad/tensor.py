@@ -88,18 +88,25 @@ class _Hold:
     __slots__ = ("arrays",)
 
     def __init__(self, arrays: tuple) -> None:
-        # only lockable arrays come here: writable ones, or those locked already
-        self.arrays = arrays
+        # only lockable arrays come here: writable ones, or those locked already.
+        # self.arrays lists only the arrays counted so far, each counted before
+        # it is frozen: a hold that an exception (Ctrl-C) stops halfway releases
+        # exactly what it took, never another hold's count (which would make an
+        # array writable under a graph or a tape that reads it), and never leaves
+        # an array read-only with nobody to release it
+        self.arrays: tuple = ()
         for array in arrays:
             entry = _frozen.get(id(array))
             if entry is not None:
                 entry[1] += 1
+                self.arrays += (array,)
             else:
-                array.setflags(write=False)
                 _frozen[id(array)] = [array, 1]
+                self.arrays += (array,)
+                array.setflags(write=False)
 
     def __del__(self, _frozen: dict = _frozen) -> None:   # bound: safe at interpreter exit
-        for array in self.arrays:
+        for array in getattr(self, "arrays", ()):
             entry = _frozen.get(id(array))
             if entry is not None:
                 entry[1] -= 1
