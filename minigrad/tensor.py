@@ -507,8 +507,10 @@ class Tensor:
             if id(self._data) in _frozen:
                 raise RuntimeError(
                     f"{symbol} on {describe(self)}: a recorded graph uses its data and has "
-                    f"not run backward yet. Run that backward first, or give the tensor a "
-                    f"new array (t.data = t.data {symbol[0]} ...), which that graph will refuse")
+                    f"not run backward yet, or a tape (mg.record) that reads it is alive. "
+                    f"Run that backward first (let the tape go), or give the tensor a new "
+                    f"array (t.data = t.data {symbol[0]} ...), which that graph will refuse "
+                    f"and the tape record again for")
             raise ValueError(f"{symbol} on {describe(self)}: its data array is read-only (an "
                              f"array given read-only, an op result's value shared by "
                              f"as_tensor, or a copy that x.T or x.reshape(...) made under "

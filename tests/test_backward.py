@@ -501,6 +501,8 @@ def test_data_changed_between_forward_and_backward_is_an_error_never_a_mix(
     for name, t in {"x": x, "y": y}.items():
         if t.requires_grad:
             assert np.array_equal(t.grad, twin[name].grad), (name, t.grad, twin[name].grad)
+
+
 @given(program=programs(), pair=broadcastable_pairs())
 def test_after_backward_every_leaf_array_is_writable_again(program, pair):
     arrays_ = [a.copy() for a in pair]

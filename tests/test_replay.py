@@ -757,3 +757,14 @@ def test_a_guard_answer_must_be_hashable_and_is_told_so():
     W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
     with pytest.raises(TypeError, match=r"guard must return a hashable .*got ndarray"):
         mg.record(lambda: W.sum(), [W], guard=lambda w: w > 0)
+
+
+def test_an_in_place_update_of_a_constant_a_tape_reads_names_the_tape():
+    # no backward releases a tape's hold: the error said only "run that backward first"
+    X = mg.tensor(np.ones((2, 3)), name="X")
+    W = mg.tensor(np.ones((1, 2)), requires_grad=True, name="W")
+    tape = mg.record(lambda: (W @ X).sum(), [W])
+    with pytest.raises(RuntimeError, match=r"X \(2, 3\): .*a tape \(mg.record\) that reads it"):
+        X += 1
+    X.data = X.data + 1   # the way out the message gives: the tape records again
+    assert tape.replay() == 12.0
