@@ -628,6 +628,18 @@ def test_a_transpose_replays_by_its_axes_also_of_a_symmetric_matrix(transpose):
             assert np.array_equal(tape.grads[0], eager.grad)
 
 
+@pytest.mark.parametrize("transpose", [lambda W: W.transpose(1, 0, 2), lambda W: W.T],
+                         ids=["(1, 0, 2)", "W.T"])
+def test_a_transpose_of_three_axes_is_refused_even_where_its_values_cannot_show_it(transpose):
+    # at W = 0 the value and the gradient of (Wᵀ)² * C are 0 however the axes go, so
+    # the tape's check of its recorded replay cannot see a transpose it replays as
+    # another permutation; replayed on other values it would be wrong unseen
+    C = mg.tensor(np.arange(8.0).reshape(2, 2, 2), name="C")
+    W = mg.tensor(np.zeros((2, 2, 2)), requires_grad=True, name="W")
+    with pytest.raises(ValueError, match=r"2-D transposes only; got .*\(2, 2, 2\)"):
+        mg.record(lambda: (transpose(W) ** 2 * C).sum(), [W])
+
+
 # --- a failed or refused replay leaves the tape as it was ----------------------------
 def test_a_new_graph_the_tape_refuses_leaves_the_recorded_one_replaying():
     # (3, 3) records again; the new graph (a matmul of a 1-D operand, which a tape
