@@ -663,6 +663,26 @@ def test_a_new_graph_the_tape_refuses_leaves_the_recorded_one_replaying():
     assert tape.replay(other) == (other.T @ other).sum()
 
 
+
+def test_an_interrupted_recording_again_leaves_the_recorded_tape_replaying():
+    # Ctrl-C inside f while the tape records again for a new shape: the tape and
+    # the leaf stay as they were, as for a refused graph (KeyboardInterrupt is no
+    # Exception: a handler of Exception only kept half the new tape)
+    start = np.array([[1.0, 2.0], [3.0, 4.0]])
+    W = mg.tensor(start, requires_grad=True, name="W")
+
+    def f():
+        if W.shape != (2, 2):
+            raise KeyboardInterrupt
+        return (W.T @ W).sum()
+    tape = mg.record(f, [W])
+    with pytest.raises(KeyboardInterrupt):
+        tape.replay(np.ones((3, 3)))
+    np.testing.assert_array_equal(W.data, start)
+    assert [a.shape for a in tape.inputs] == [(2, 2)]
+    other = np.array([[0.5, -1.0], [2.0, 3.0]])
+    assert tape.replay(other) == (other.T @ other).sum()
+
 @pytest.mark.parametrize("intermediates", [True, False])
 def test_a_one_element_root_of_any_shape_replays_to_a_float(intermediates):
     # the course's J = -(1/m) (Y log(A)ᵀ + ...) is (1, 1): float() of it is a
