@@ -418,3 +418,28 @@ def test_a_wrong_shape_with_right_numbers_is_not_told_no_slip_gives_its_numbers(
     report = nets.check_backprop(net, X, Y, hand=hand)
     lines = report.diagnosis().splitlines()
     assert line in lines and not any("no classic slip" in x for x in lines), str(report)
+
+
+@pytest.mark.parametrize("slip, change, expected", [
+    # beside an error no slip gives: "no classic slip" is said of that one only
+    (None, lambda g: g.update(dW2=g["dW2"].ravel(), dW1=g["dW1"] * 1.37),
+     ["no classic slip (a missing 1/m, A for g′(Z), 1 − Z² for 1 − A², a transpose, a lost "
+      "keepdims, a sign) gives dW1",
+      "dW2 has the right numbers in the shape (4,), not (1, 4): no slip in its formula"]),
+    # beside a slip that is named: the shape's line, not "no classic slip gives dW2"
+    ("1 - Z1^2 for 1 - A1^2", lambda g: g.update(dW2=g["dW2"].ravel()),
+     ["dW2 has the right numbers in the shape (4,), not (1, 4): no slip in its formula",
+      "likely slip: 1 − Z1² in place of 1 − A1² (dZ1 = W2ᵀ dZ2 * (1 − Z1²)): recomputed so, "
+      "dW1 and db1 come out as yours"]),
+], ids=["beside an unnamed error", "beside a named slip"])
+def test_a_wrong_shape_with_right_numbers_beside_another_error_is_told_apart(slip, change,
+                                                                             expected):
+    net, X, Y = flower_net()
+    base = backward_propagation(slip)
+
+    def hand(parameters, cache, X, Y):
+        grads = base(parameters, cache, X, Y)
+        change(grads)
+        return grads
+    lines = nets.check_backprop(net, X, Y, hand=hand).diagnosis().splitlines()
+    assert lines[-2:] == expected, lines
