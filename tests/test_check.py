@@ -171,6 +171,22 @@ def test_a_gradient_near_underflow_off_by_a_factor_is_still_wrong():
     assert report.mismatches == ["b[1]"], str(report)
 
 
+
+@pytest.mark.parametrize("case, name, other", [
+    (cancelling_case, "b[2]",
+     lambda auto, term: auto + np.spacing(term)),
+    (lambda: underflow_case() + (None,), "b[1]", lambda auto, term: auto + 2.0 ** -1074),
+], ids=["a sum that cancels", "near underflow"])
+def test_a_wrong_shape_of_round_off_numbers_says_its_numbers_are_right(case, name, other):
+    # the course's db = np.sum(dZ) / m, a number, where the sum is round-off: the
+    # numbers agree as the right shape's would (within the sum's rounding, or
+    # underflow's), so the row says only the shape is wrong
+    net, X, Y, auto, term = case()
+    flat = other(auto, term).reshape(())
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: {name: flat})
+    row = report.row(name)
+    assert row.verdict == WRONG_SHAPE and row.shape_only == "as is", str(report)
+
 # --- each formula broken in turn ------------------------------------------------------
 
 BELOW_Z2 = ["W[2]", "b[2]", "Z[1]", "W[1]", "b[1]"]   # what backprop computes from dZ2
