@@ -108,6 +108,25 @@ def test_a_mirror_of_autograds_calls_that_rounds_otherwise_stops_the_run():
         bench.check_agreement({**table, bench.CALLS: bench.run_tuned}, X, Y, params)
 
 
+def test_a_mirror_of_autograds_calls_whose_last_update_rounds_otherwise_stops_the_run():
+    # its three costs are autograd's (the last step's update comes after the last
+    # cost): the parameters it ends with must be autograd's bits too
+    X, Y, params = bench.make_problem(3, 5, 7, seed=4)
+
+    def last_update_one_ulp_off(X, Y, params, lr):
+        run, current = bench.run_autograd_calls(X, Y, params, lr)
+
+        def params_after():
+            moved = {k: v.copy() for k, v in current().items()}
+            moved["b[2]"] = np.nextafter(moved["b[2]"], np.inf)
+            return moved
+        return run, params_after
+    table = {"tuned": bench.run_tuned, "autograd": bench.run_fit("autograd"),
+             bench.CALLS: last_update_one_ulp_off}
+    with pytest.raises(SystemExit, match="no longer makes the engine's numpy calls"):
+        bench.check_agreement(table, X, Y, params)
+
+
 def test_update_docs_replaces_only_the_text_between_the_markers(tmp_path, monkeypatch):
     page = tmp_path / "page.md"
     page.write_text(f"before\n{bench.BEGIN}\nold table\n{bench.END}\nafter\n")
