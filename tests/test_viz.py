@@ -505,6 +505,9 @@ def test_without_dot_jupyter_shows_how_to_install_graphviz_in_place_of_the_pictu
     assert isinstance(picture, graphviz.Digraph)
     data, _ = DisplayFormatter().format(picture)
     message = data["text/plain"]
+    # what dot was needed for: the picture in the cell, not a file being written
+    assert message.startswith("draw: Graphviz's `dot` program was not found on PATH; it is "
+                              "needed to show the picture."), message
     for hint in ("`dot`", "apt-get install graphviz", "brew install graphviz",
                  "conda install -c conda-forge graphviz"):
         assert hint in message, (hint, message)
