@@ -133,9 +133,10 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
              Slip("no Y", L, _text("Y left out of dZ[l]", L), _text("dZ[l] = A[l]", L)),
              Slip("dZ with 1/m", L, _text("a 1/m in dZ[l], which is per sample", L),
                   _text("dZ[l] = (1/m)(A[l] − Y)", L))]
-    if L >= 3:
-        # the course's L-layer linear_backward reads m from its A_prev: with the
-        # wrong axis, each layer's 1/m is its own 1/n[l-1], from one line
+    if L >= 2:
+        # the course's linear_backward (week 4, which its two_layer_model uses too)
+        # reads m from its A_prev: with the wrong axis, each layer's 1/m is its own
+        # 1/n[l-1], from one line
         found.append(Slip("m from A_prev rows", 0,
                           "m read from the rows of A[l-1] (n[l-1]) for each layer's 1/m",
                           "m = A_prev.shape[0] in every layer, dW[l] = (1/n[l-1]) dZ[l] A[l-1]ᵀ"))

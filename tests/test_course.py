@@ -443,3 +443,29 @@ def test_a_wrong_shape_with_right_numbers_beside_another_error_is_told_apart(sli
         return grads
     lines = nets.check_backprop(net, X, Y, hand=hand).diagnosis().splitlines()
     assert lines[-2:] == expected, lines
+
+
+def test_m_read_from_the_rows_of_a_prev_is_one_slip_on_a_two_layer_net_too():
+    # the course's two_layer_model backprops through linear_backward as well: with
+    # m = A_prev.shape[0] dW[2] gets 1/n_h and dW[1] 1/n_x; this read "m read from
+    # the rows of X" for W[1] and b[1], and "no classic slip gives W[2]" and b[2]
+    net, X, Y = flower_net()
+
+    def backward_propagation(parameters, cache, X, Y):
+        A = {0: X, 1: cache["A1"], 2: cache["A2"]}
+        grads, dZ = {}, A[2] - Y
+        for l in (2, 1):
+            m = A[l - 1].shape[0]                          # the slip: shape[1] is due
+            grads[f"dW{l}"] = 1. / m * np.dot(dZ, A[l - 1].T)
+            grads[f"db{l}"] = 1. / m * np.sum(dZ, axis=1, keepdims=True)
+            if l == 2:
+                dZ = np.dot(parameters["W2"].T, dZ) * (1 - np.power(A[1], 2))
+        return grads
+
+    report = nets.check_backprop(net, X, Y, hand=backward_propagation)
+    lines = report.diagnosis().splitlines()
+    assert len(lines) == 2 and lines[0].startswith(
+        "first wrong at dW2, db2, dW1 and db1, in their own formulas: one slip gives them "
+        "all"), str(report)
+    assert lines[1].startswith("likely slip: m read from the rows of A[l-1] (n[l-1]) for each "
+                               "layer's 1/m"), str(report)

@@ -513,7 +513,6 @@ def test_without_dot_jupyter_shows_how_to_install_graphviz_in_place_of_the_pictu
         assert hint in message, (hint, message)
 
 
-
 def test_a_drawn_graph_copies_and_pickles_as_a_digraph_does():
     # draw() returns a subclass of graphviz.Digraph (for its display without dot):
     # copy() and pickle, in this process and in a fresh one, keep working
