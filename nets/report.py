@@ -548,6 +548,18 @@ class BackpropReport:
                 and r.hand_dtype is None
                 and (names is None or r.name in names)}
 
+    def _with_right(self, names: Sequence[str]) -> Dict[str, np.ndarray]:
+        """The hand's values of ``names`` and of every node whose numbers are
+        right, which a slip must keep right: the OK rows, and the WRONG SHAPE
+        rows whose numbers are right, in autograd's shape (a transposed dW1
+        rules out a slip that changes dW1's numbers, as a right dW1 does)."""
+        given = self._given([*names, *self._right()])
+        for r in self.rows:
+            if r.shape_only and r.name not in given and r.hand_dtype is None:
+                given[r.name] = (np.transpose(r.hand) if r.shape_only == "transposed"
+                                 else np.reshape(r.hand, r.shape))
+        return given
+
     def _explain(self, given: Dict[str, np.ndarray]) -> list:
         if self.context is None or not self._traced():
             return []
@@ -585,8 +597,7 @@ class BackpropReport:
         (and for an origin that was returned); RULED_OUT when no single gradient
         at that node gives them (``slips.one_error_fits``, or a shape no right
         formula gives); else POSSIBLE (and so are several errors)."""
-        if not origin.inferred or self._explain(self._given([*origin.members,
-                                                             *self._right()])):
+        if not origin.inferred or self._explain(self._with_right(origin.members)):
             return SHOWN
         if any(self.row(n).verdict == WRONG_SHAPE for n in origin.members):
             # one dZ[l] of a wrong shape may give them, but no numbers can show it
@@ -669,7 +680,7 @@ class BackpropReport:
                 parts += self._parts(origin.members)
             elif len(found) > 1:   # independent errors: one slip each, right nodes kept right
                 parts.append((origin.members,
-                              self._explain(self._given([*origin.members, *self._right()]))))
+                              self._explain(self._with_right(origin.members))))
         # one slip made at every hidden layer gives a part at each layer: one part
         merged: List[tuple] = []
         for members, each in parts:
@@ -697,7 +708,7 @@ class BackpropReport:
         while left:
             for size in range(len(left) if len(left) <= 8 else 1, 0, -1):
                 hit = next(((list(part), each) for part in combinations(left, size)
-                            if (each := self._explain(self._given([*part, *self._right()])))),
+                            if (each := self._explain(self._with_right(part)))),
                            None)
                 if hit:
                     break

@@ -469,3 +469,24 @@ def test_m_read_from_the_rows_of_a_prev_is_one_slip_on_a_two_layer_net_too():
         "all"), str(report)
     assert lines[1].startswith("likely slip: m read from the rows of A[l-1] (n[l-1]) for each "
                                "layer's 1/m"), str(report)
+
+
+@pytest.mark.parametrize("flat_db1", [False, True])
+def test_a_slip_that_changes_the_right_numbers_of_a_wrong_shape_is_not_named(flat_db1):
+    # dW2 and db2 negated, dW1 transposed (its numbers right) and db1 right or as
+    # a (1, 4) row: "the sign of dZ2 flipped" would negate dW1 and db1 too. With
+    # db1 a (1, 4) row the diagnosis named it ("likely slip: the sign of dZ2
+    # flipped"): numbers right in a wrong shape did not count as right
+    net, X, Y = flower_net(m=400)
+    right = backward_propagation()
+
+    def hand(parameters, cache, X, Y):
+        grads = right(parameters, cache, X, Y)
+        grads["dW2"], grads["db2"], grads["dW1"] = -grads["dW2"], -grads["db2"], grads["dW1"].T
+        if flat_db1:
+            grads["db1"] = grads["db1"].T
+        return grads
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    lines = report.diagnosis().splitlines()
+    assert "no classic slip gives dW2" in lines, str(report)
+    assert not any("sign" in line for line in lines), str(report)
