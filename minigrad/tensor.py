@@ -509,8 +509,9 @@ class Tensor:
                     f"{symbol} on {describe(self)}: a recorded graph uses its data and has "
                     f"not run backward yet, or a tape (mg.record) that reads it is alive. "
                     f"Run that backward first (let the tape go), or give the tensor a new "
-                    f"array (t.data = t.data {symbol[0]} ...), which that graph will refuse "
-                    f"and the tape record again for")
+                    f"array (t.data = t.data {symbol[0]} ...): that graph will refuse it, a "
+                    f"tape of a function records again, and a tape of a built graph refuses "
+                    f"it (record the new graph)")
             raise ValueError(f"{symbol} on {describe(self)}: its data array is read-only (an "
                              f"array given read-only, an op result's value shared by "
                              f"as_tensor, or a copy that x.T or x.reshape(...) made under "

@@ -800,3 +800,19 @@ def test_an_in_place_update_of_a_constant_a_tape_reads_names_the_tape():
         X += 1
     X.data = X.data + 1   # the way out the message gives: the tape records again
     assert tape.replay() == 12.0
+
+
+def test_an_in_place_update_under_a_tape_of_a_built_graph_gives_a_way_out_that_is_true():
+    # the message said a new array makes "the tape record again": a tape recorded
+    # from a built graph cannot, and refuses it at replay
+    X = mg.tensor(np.ones((2, 3)), name="X")
+    W = mg.tensor(np.ones((1, 2)), requires_grad=True, name="W")
+    J = (W @ X).sum()
+    tape = mg.record(J, [W])
+    J.backward()
+    with pytest.raises(RuntimeError, match=r"a tape of a built graph refuses it") as info:
+        X += 1
+    assert "the tape record again" not in str(info.value)
+    X.data = X.data + 1
+    with pytest.raises(ValueError, match="recorded from a built graph"):
+        tape.replay()
