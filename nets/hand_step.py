@@ -45,7 +45,12 @@ class HandStep:
         L, m = net.L, X.shape[1]
         self.L, self.inv_m = L, 1.0 / m
         self.lr_over_m = float(learning_rate) / m
-        self.Y = Y
+        # Y taken once, as autograd's fit takes it (X is read at every step, by
+        # all three methods): the cost's signs below and dZ[L] = A[L] - Y must
+        # use the same labels, also if the caller changes Y during the fit
+        self.Y = np.array(Y)
+        self.Y.flags.writeable = False
+        Y = self.Y
         # Y is 0 or 1, so the loss of a column is softplus(±Z[L]): + where Y = 0,
         # - where Y = 1. Multiplying by ±1 is exact.
         self.sign = 1.0 - 2.0 * Y

@@ -392,7 +392,9 @@ class Network(ABC):
         (and graphs) taken from ``params`` before the fit keep their values,
         and ``params`` holds the same arrays from step to step (copy one to
         keep a step's values). ``callback(i, cost)`` is called after each
-        update's cost is known.
+        update's cost is known. X is read at every step (a change the callback
+        makes to it is seen by the next step, by every method alike); Y is
+        taken once, when the fit starts.
         """
         if method not in ("autograd", "hand", "replay"):
             raise ValueError(f"fit: method must be 'replay', 'autograd' or 'hand'; "

@@ -473,3 +473,32 @@ def test_check_data_hands_float64_arrays_back_without_a_copy():
     assert X_checked is X and Y_checked is Y
     X_int, _ = nets.check_data(np.ones((2, 5), dtype=int), Y)
     assert X_int.dtype == np.float64
+
+
+@pytest.mark.parametrize("net", [TwoLayerNet(2, 4, seed=2), DeepNet([2, 3, 3, 1], seed=5)],
+                         ids=["two-layer", "deep"])
+def test_a_callback_that_changes_x_and_y_mid_fit_is_seen_alike_by_every_method(net):
+    # X is read at every step, Y taken once, by every method: replay locked X (a
+    # write from the callback was numpy's bare "destination is read-only") and
+    # hand read the changed Y in dZ[L] = A[L] - Y but not in its cost
+    X0, Y0 = nets.data.flower(m=40, seed=1)
+    start = {k: v.copy() for k, v in net.params.items()}
+    costs, changed = {}, {}
+    for method in ("autograd", "replay", "hand"):
+        X, Y = X0.copy(), Y0.copy()
+
+        def callback(i, J):
+            if i == 3:
+                X[...] = 1.5 * X   # seen from step 4 on
+                Y[...] = 1.0 - Y   # never seen
+        net.params = {k: v.copy() for k, v in start.items()}
+        costs[method] = net.fit(X, Y, iterations=8, learning_rate=0.5, method=method,
+                                callback=callback)
+        changed[method] = (X, Y)
+        np.testing.assert_array_equal(Y, 1.0 - Y0)   # the caller's arrays as they wrote them
+    assert costs["replay"] == costs["autograd"]
+    np.testing.assert_allclose(costs["hand"], costs["autograd"], rtol=1e-12)
+    net.params = {k: v.copy() for k, v in start.items()}
+    unchanged = net.fit(X0, Y0, iterations=8, learning_rate=0.5)
+    # the cost of step 4 is the first taken after the callback of step 3
+    assert costs["autograd"][:4] == unchanged[:4] and costs["autograd"][4] != unchanged[4]
