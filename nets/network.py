@@ -393,8 +393,11 @@ class Network(ABC):
         and ``params`` holds the same arrays from step to step (copy one to
         keep a step's values). ``callback(i, cost)`` is called after each
         update's cost is known. X is read at every step (a change the callback
-        makes to it is seen by the next step, by every method alike); Y is
-        taken once, when the fit starts.
+        makes to it is seen by the next step, by every method alike; an X that
+        is not float64, or a list, is converted once, and changes to the
+        caller's original are then not seen); Y is taken once, when the fit
+        starts. A callback that makes X non-finite, or replaces ``net.params``
+        or one of its arrays (instead of writing into it), is a ``ValueError``.
         """
         if method not in ("autograd", "hand", "replay"):
             raise ValueError(f"fit: method must be 'replay', 'autograd' or 'hand'; "
@@ -411,8 +414,11 @@ class Network(ABC):
         X, Y = self._check(X, Y)
         if method in ("hand", "replay"):
             make = HandStep if method == "hand" else ReplayStep
-            return _fit_in_place(make(self, X, Y, learning_rate).step, iterations, learning_rate,
-                                 callback)
+            step = make(self, X, Y, learning_rate).step
+            watch = _Watch(self, X, learning_rate)
+            costs = _fit_in_place(step, iterations, watch, callback)
+            watch.end(iterations)
+            return costs
         # A PyTorch training loop: the parameters are leaves kept across steps, and
         # each step builds a fresh graph on them. params gets fresh copies, updated
         # in place, so that arrays (and graphs) taken from it before the fit keep
@@ -429,13 +435,14 @@ class Network(ABC):
         X_t, Y_t = mg.as_tensor(_read_only(X), name="X"), mg.as_tensor(labels.y, name="Y")
         # mg.recycling: each step's large arrays reuse those of the step before,
         # whose graph is gone, instead of being faulted in again (same bits)
-        costs = []
+        costs, watch = [], _Watch(self, X, learning_rate)
         with mg.recycling():
             for i in range(iterations):
                 J = self._cost(X_t, Y_t, leaves, parameters, layers, labels.loss)
                 cost = J.item()
                 del J   # the step's graph goes before its parameters change
-                _check_cost(cost, i, learning_rate)
+                if not math.isfinite(cost):
+                    watch.stop(cost, i)
                 costs.append(cost)
                 for t, value in updates:
                     grad, t.grad = t.grad, None
@@ -443,6 +450,8 @@ class Network(ABC):
                     np.add(value, grad, out=value)
                 if callback is not None:
                     callback(i, cost)
+                    watch.params(i)
+        watch.end(iterations)
         return costs
 
 
@@ -462,17 +471,75 @@ def _check_cost(J: float, i: int, learning_rate: float) -> None:
             f"initial weights")
 
 
-def _fit_in_place(step: Callable[[], float], iterations: int, learning_rate: float,
+class _Watch:
+    """What every method of ``fit`` checks around its steps, alike: a cost that is
+    no number (``_check_cost``), unless X is to blame (the callback may write X,
+    which every step reads, and check_data saw it finite only at the start); a
+    callback that replaced ``net.params`` (or an entry), which the fit no longer
+    updates; and, at the end, parameters the last update left non-finite (an inf
+    in X can give a finite cost and NaN gradients). Only the error paths and
+    the end look at X: a step costs what it did."""
+
+    def __init__(self, net: "Network", X: np.ndarray, learning_rate: float) -> None:
+        self.net, self.X, self.lr = net, X, learning_rate
+        self.dict = net.params
+        self.arrays = dict(net.params)
+
+    def stop(self, J: float, i: int) -> None:
+        """The error for the cost J of iteration i, which is no number."""
+        self._x(i)
+        _check_cost(J, i, self.lr)
+
+    def params(self, i: int) -> None:
+        """After the callback of iteration i: net.params still the fit's arrays."""
+        params = self.net.params
+        if params is self.dict and all(params.get(k) is v for k, v in self.arrays.items()):
+            return
+        names = [k for k, v in self.arrays.items()
+                 if not isinstance(params, dict) or params.get(k) is not v]
+        what = ("net.params" if params is not self.dict or len(names) == len(self.arrays)
+                else ", ".join(f"net.params[{k!r}]" for k in names))
+        raise ValueError(
+            f"fit: the callback of iteration {i} replaced {what} (net.params = ..., or "
+            f"another fit); this fit updates the arrays it started with, so the new ones "
+            f"would not be trained nor the costs be theirs: write into the arrays instead "
+            f"(net.params['W[1]'][...] = ...), or fit again after this fit returns")
+
+    def end(self, iterations: int) -> None:
+        if not iterations:
+            return
+        for name, value in self.net.params.items():
+            if not np.isfinite(value).all():
+                self._x(iterations - 1)
+                index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
+                raise FloatingPointError(
+                    f"fit: the last update (iteration {iterations - 1}) left "
+                    f"params[{name!r}] holding {value[index]} at {index}: gradient descent "
+                    f"diverged (float64 overflowed); try a smaller learning_rate (now "
+                    f"{self.lr:g}) or smaller initial weights")
+
+    def _x(self, i: int) -> None:
+        X = self.X
+        if not np.isfinite(X).all():
+            index = tuple(int(j) for j in np.argwhere(~np.isfinite(X))[0])
+            raise ValueError(f"fit: X {X.shape} holds {X[index]} at {index} by iteration {i}: "
+                             f"it changed during the fit (from the callback?), and X must "
+                             f"be finite")
+
+
+def _fit_in_place(step: Callable[[], float], iterations: int, watch: _Watch,
                   callback: Optional[Callable[[int, float], None]]) -> List[float]:
     """Run ``step()`` (one update of the net's parameters in place, returning J
     before it) ``iterations`` times; the costs, and ``callback`` after each."""
-    costs = []
+    costs, isfinite = [], math.isfinite
     for i in range(iterations):
         J = step()
-        _check_cost(J, i, learning_rate)
+        if not isfinite(J):
+            watch.stop(J, i)
         costs.append(J)
         if callback is not None:
             callback(i, J)
+            watch.params(i)
     return costs
 
 

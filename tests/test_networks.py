@@ -502,3 +502,45 @@ def test_a_callback_that_changes_x_and_y_mid_fit_is_seen_alike_by_every_method(n
     unchanged = net.fit(X0, Y0, iterations=8, learning_rate=0.5)
     # the cost of step 4 is the first taken after the callback of step 3
     assert costs["autograd"][:4] == unchanged[:4] and costs["autograd"][4] != unchanged[4]
+
+
+@pytest.mark.parametrize("method", ["autograd", "hand", "replay"])
+@pytest.mark.parametrize("value, at", [(np.inf, 3), (np.nan, 1)], ids=["inf-last-step", "nan"])
+def test_a_callback_that_makes_x_non_finite_is_named_by_every_method(method, value, at):
+    # check_data saw X finite at the start only: an inf written at the next-to-last
+    # step gave a finite last cost and NaN parameters, returned as a success; a NaN
+    # blamed the learning rate ("gradient descent diverged")
+    X, Y = nets.data.flower(m=40, seed=1)
+    net = TwoLayerNet(2, 4, seed=2, scale=0.5)
+
+    def callback(i, J):
+        if i == at:
+            X[0, 5] = value
+    with np.errstate(all="ignore"), pytest.raises(
+            ValueError, match=rf"fit: X \(2, 40\) holds {value} at \(0, 5\) by iteration "
+                              rf"{at + 1}: it changed during the fit"):
+        net.fit(X, Y, iterations=5, learning_rate=0.5, method=method, callback=callback)
+
+
+@pytest.mark.parametrize("method", ["autograd", "hand", "replay"])
+@pytest.mark.parametrize("replace, what", [
+    (lambda net: setattr(net, "params", {k: v.copy() for k, v in net.params.items()}),
+     r"net\.params"),
+    (lambda net: net.params.__setitem__("b[1]", net.params["b[1]"].copy()),
+     r"net\.params\['b\[1\]'\]"),
+    (lambda net: net.fit(*nets.data.flower(m=40, seed=1), iterations=1), r"net\.params")],
+    ids=["dict", "entry", "recursive-fit"])
+def test_a_callback_that_replaces_params_is_an_error_by_every_method(method, replace, what):
+    # the fit went on updating its own arrays: the new ones were neither trained nor
+    # the costs', and net.params held them, untrained, when fit returned
+    X, Y = nets.data.flower(m=40, seed=1)
+    net = TwoLayerNet(2, 4, seed=2)
+
+    def callback(i, J):
+        if i == 1:
+            replace(net)
+    with pytest.raises(ValueError, match=rf"fit: the callback of iteration 1 replaced {what} "):
+        net.fit(X, Y, iterations=4, method=method, callback=callback)
+    # writing into the arrays is how a callback changes them: no error
+    net.fit(X, Y, iterations=3, method=method,
+            callback=lambda i, J: net.params["b[1]"].__setitem__(..., 0.0))
