@@ -450,7 +450,6 @@ class Network(ABC):
                     np.add(value, grad, out=value)
                 if callback is not None:
                     callback(i, cost)
-                    watch.params(i)
         watch.end(iterations)
         return costs
 
@@ -476,9 +475,9 @@ class _Watch:
     no number (``_check_cost``), unless X is to blame (the callback may write X,
     which every step reads, and check_data saw it finite only at the start); a
     callback that replaced ``net.params`` (or an entry), which the fit no longer
-    updates; and, at the end, parameters the last update left non-finite (an inf
-    in X can give a finite cost and NaN gradients). Only the error paths and
-    the end look at X: a step costs what it did."""
+    updates, and parameters the last update left non-finite (an inf in X can
+    give a finite cost and NaN gradients), both at the end. Only the error
+    paths and the end look: a step costs what it did."""
 
     def __init__(self, net: "Network", X: np.ndarray, learning_rate: float) -> None:
         self.net, self.X, self.lr = net, X, learning_rate
@@ -490,22 +489,20 @@ class _Watch:
         self._x(i)
         _check_cost(J, i, self.lr)
 
-    def params(self, i: int) -> None:
-        """After the callback of iteration i: net.params still the fit's arrays."""
-        params = self.net.params
-        if params is self.dict and all(params.get(k) is v for k, v in self.arrays.items()):
-            return
-        names = [k for k, v in self.arrays.items()
-                 if not isinstance(params, dict) or params.get(k) is not v]
-        what = ("net.params" if params is not self.dict or len(names) == len(self.arrays)
-                else ", ".join(f"net.params[{k!r}]" for k in names))
-        raise ValueError(
-            f"fit: the callback of iteration {i} replaced {what} (net.params = ..., or "
-            f"another fit); this fit updates the arrays it started with, so the new ones "
-            f"would not be trained nor the costs be theirs: write into the arrays instead "
-            f"(net.params['W[1]'][...] = ...), or fit again after this fit returns")
-
     def end(self, iterations: int) -> None:
+        """After the last step: net.params still the fit's arrays, and finite."""
+        params = self.net.params
+        if params is not self.dict or any(params.get(k) is not v for k, v in self.arrays.items()):
+            names = [k for k, v in self.arrays.items()
+                     if not isinstance(params, dict) or params.get(k) is not v]
+            what = ("net.params" if params is not self.dict or len(names) == len(self.arrays)
+                    else ", ".join(f"net.params[{k!r}]" for k in names))
+            # checked once, here, not after every callback: a step costs what it did
+            raise ValueError(
+                f"fit: the callback replaced {what} during the fit (net.params = ..., or "
+                f"another fit); this fit updated the arrays it started with, so the new ones "
+                f"were not trained nor are the costs theirs: write into the arrays instead "
+                f"(net.params['W[1]'][...] = ...), or fit again after this fit returns")
         if not iterations:
             return
         for name, value in self.net.params.items():
@@ -539,7 +536,6 @@ def _fit_in_place(step: Callable[[], float], iterations: int, watch: _Watch,
         costs.append(J)
         if callback is not None:
             callback(i, J)
-            watch.params(i)
     return costs
 
 

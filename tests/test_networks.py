@@ -539,7 +539,7 @@ def test_a_callback_that_replaces_params_is_an_error_by_every_method(method, rep
     def callback(i, J):
         if i == 1:
             replace(net)
-    with pytest.raises(ValueError, match=rf"fit: the callback of iteration 1 replaced {what} "):
+    with pytest.raises(ValueError, match=rf"fit: the callback replaced {what} during the fit"):
         net.fit(X, Y, iterations=4, method=method, callback=callback)
     # writing into the arrays is how a callback changes them: no error
     net.fit(X, Y, iterations=3, method=method,
