@@ -180,7 +180,7 @@ class AutogradCalls:
         self.X, self.lr = X, lr
         self.params = {k: v.copy() for k, v in params.items()}
         labels = CheckedLabels(Y)
-        self.y, self.signs = labels.y, labels.signs
+        self.y, self.signs = labels.y, np.where(labels.y > 0.5, -1.0, 1.0)   # loss's
         # the arrays mg.recycling() would hand out (large ones only), by role
         self.pool: dict = {}
 

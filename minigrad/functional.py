@@ -90,12 +90,17 @@ class CheckedLabels:
 
     def __init__(self, Y: Any) -> None:
         y = np.array(Y, dtype=np.float64)   # a copy: the caller's array may change
-        self.signs = np.where(check_labels(y), -1.0, 1.0)
+        check_labels(y)
         y.flags.writeable = False
         self.y = y
+        # -1 where Y = 1, else 1: made by the first loss (a fit whose steps take
+        # only y, by hand or by replay, holds no second (1, m) array)
+        self.signs = None
 
     def loss(self, Z: Any, Y: Any) -> Tensor:
         """``binary_cross_entropy_with_logits(Z, Y)``, the same bits."""
+        if self.signs is None:
+            self.signs = np.where(self.y > 0.5, -1.0, 1.0)   # check_labels' mask
         return _bce_with_logits(Z, Y, _labels=self)
 
 

@@ -36,7 +36,8 @@ class HandStep:
     At construction ``net.params`` gets fresh copies of its arrays, which the
     steps then update in place: arrays (and graphs) that a caller took from
     ``net.params`` before the fit keep their values. ``X`` and ``Y`` must
-    already have passed ``check_data``.
+    already have passed ``check_data``; ``fit`` passes a read-only view of X
+    and a private read-only copy of Y.
     """
 
     def __init__(self, net: "Network", X: np.ndarray, Y: np.ndarray,
@@ -45,12 +46,7 @@ class HandStep:
         L, m = net.L, X.shape[1]
         self.L, self.inv_m = L, 1.0 / m
         self.lr_over_m = float(learning_rate) / m
-        # Y taken once, as autograd's fit takes it (X is read at every step, by
-        # all three methods): the cost's signs below and dZ[L] = A[L] - Y must
-        # use the same labels, also if the caller changes Y during the fit
-        self.Y = np.array(Y)
-        self.Y.flags.writeable = False
-        Y = self.Y
+        self.Y = Y   # fit's private copy: the cost's signs and dZ[L] read the same labels
         # Y is 0 or 1, so the loss of a column is softplus(±Z[L]): + where Y = 0,
         # - where Y = 1. Multiplying by ±1 is exact.
         self.sign = 1.0 - 2.0 * Y

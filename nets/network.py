@@ -412,9 +412,14 @@ class Network(ABC):
             raise ValueError(f"fit: learning_rate must be a positive number; "
                              f"got {learning_rate!r}")
         X, Y = self._check(X, Y)
+        # What every method reads, decided here once: X through a read-only view
+        # (a change the callback makes to X is seen by the next step, and nothing
+        # locks the caller's array), the labels as a private read-only copy,
+        # checked now (Y taken once: the cost and dZ[L] = A[L] - Y use the same)
+        X, labels = _read_only(X), CheckedLabels(Y)
         if method in ("hand", "replay"):
             make = HandStep if method == "hand" else ReplayStep
-            step = make(self, X, Y, learning_rate).step
+            step = make(self, X, labels.y, learning_rate).step
             watch = _Watch(self, X, learning_rate)
             costs = _fit_in_place(step, iterations, watch, callback)
             watch.end(iterations)
@@ -425,14 +430,14 @@ class Network(ABC):
         # their values. The leaves hold read-only views of them, as X's and Y's are:
         # nothing writes them while a graph is alive (the update comes after the
         # step's graph is gone), so the engine need not lock them at every step.
-        # X and Y were checked above, once.
+        # X and Y were checked and taken above, once.
         self.params = {k: v.copy() for k, v in self.params.items()}
         leaves = {k: mg.as_tensor(_read_only(v), requires_grad=True, name=k)
                   for k, v in self.params.items()}
         updates = [(t, self.params[k]) for k, t in leaves.items()]
         parameters, layers = list(leaves.values()), self._layers()
-        labels = CheckedLabels(Y)   # checked once here, not at every step's cost
-        X_t, Y_t = mg.as_tensor(_read_only(X), name="X"), mg.as_tensor(labels.y, name="Y")
+        # labels.loss skips checking the labels again at every step's cost
+        X_t, Y_t = mg.as_tensor(X, name="X"), mg.as_tensor(labels.y, name="Y")
         # mg.recycling: each step's large arrays reuse those of the step before,
         # whose graph is gone, instead of being faulted in again (same bits)
         costs, watch = [], _Watch(self, X, learning_rate)

@@ -31,16 +31,9 @@ class ReplayStep:
     def _record(self) -> None:
         # C-ordered parameters, as autograd's fit copies them: a tape keeps its leaves so
         self.net.params = {k: np.ascontiguousarray(v) for k, v in self.net.params.items()}
-        # X through a read-only view, as autograd's fit reads it: the tape reads its
-        # memory at every replay, so a change the caller makes to X between steps
-        # (from the callback) is seen as autograd and hand see it, and X is not
-        # locked (a write into it was numpy's bare "destination is read-only").
-        # Y as a read-only copy, as autograd's fit checks it once and keeps it.
-        X = self.X.view()
-        X.flags.writeable = False
-        Y = np.array(self.Y)
-        Y.flags.writeable = False
-        g = self.net.graph(X, Y)
+        # fit passes X as a read-only view, which the tape reads at every replay
+        # without locking it, and Y as its own read-only copy
+        g = self.net.graph(self.X, self.Y)
         names = list(self.net.params)
         # A step reads J and the parameters' gradients only: the tape may reuse
         # the other nodes' buffers (less memory than a hand-written step).

@@ -556,8 +556,7 @@ class BackpropReport:
         given = self._given([*names, *self._right()])
         for r in self.rows:
             if r.shape_only and r.name not in given and r.hand_dtype is None:
-                given[r.name] = (np.transpose(r.hand) if r.shape_only == "transposed"
-                                 else np.reshape(r.hand, r.shape))
+                given[r.name] = in_autograd_shape(r.hand, r.shape, r.shape_only)
         return given
 
     def _explain(self, given: Dict[str, np.ndarray]) -> list:
@@ -785,6 +784,12 @@ class _AbsSlope:
 
     def g_prime(self, _: np.ndarray) -> np.ndarray:
         return np.abs(self.activation.g_prime(self.Z))
+
+
+def in_autograd_shape(hand: np.ndarray, shape: tuple, kind: str) -> np.ndarray:
+    """A wrong-shaped hand gradient in autograd's ``shape``, read as ``kind``
+    says (NodeCheck.shape_only): transposed, or "as is" (only axes of 1 differ)."""
+    return np.transpose(hand) if kind == "transposed" else np.reshape(hand, shape)
 
 
 def _other_activation_lines(slip: slips.Slip) -> List[str]:
