@@ -2,7 +2,7 @@
 
 At z = 0 relu and leaky relu have no derivative: every slope between the two
 sides (0 and 1 for relu, α and 1 for leaky relu) is a valid subgradient.
-Autograd and the notes take the left side (relu′(0) = 0, leaky′(0) = α);
+The notes allow either side; autograd takes the left one (relu′(0) = 0, leaky′(0) = α);
 ``dZ1[Z1 < 0] = 0``, ``Z >= 0`` or ``np.heaviside(Z, 1)`` take the right one.
 Where a hidden Z[l] sits on the kink (0, up to the rounding of its sum, so that
 a hand that adds the terms in another order may land on either side), the
