@@ -246,3 +246,26 @@ def test_the_cost_check_says_ok_to_a_right_cost_and_wrong_to_each_slip(tmp_path)
             assert "(yours 0.693048, expected 0.693048)" in start, (name, text)
         else:
             assert "WRONG" in text and ": ok" not in text, (name, text)
+
+
+def test_the_slip_example_shows_its_own_slip_whatever_the_learners_backward(tmp_path):
+    # the example started from the learner's backward_propagation: a learner without the
+    # 1/m in dW2 saw the example's report say "first wrong at dW2, db2, dW1 and db1: more
+    # than one error", and one whose cell still raised NotImplementedError saw it fail too
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    example = next(i for i, c in enumerate(nb.cells) if "def backward_with_a_slip(" in c.source)
+    nb.cells = nb.cells[:example + 1]
+    no_1_over_m = SOLUTIONS["backward_propagation"].replace(
+        "dW2 = (1 / m) * dZ2 @ A1.T", "dW2 = dZ2 @ A1.T")
+    for cell in nb.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = _fill(cell.source, backward_propagation=no_1_over_m)
+    nb = _run(nb, tmp_path)
+    mine = "".join(o.get("text", "") for o in nb.cells[example - 2].outputs)
+    assert re.search(r"^dW2 .* WRONG", mine, re.M), mine   # the learner's report has it
+    text = "".join(o.get("text", "") for o in nb.cells[example].outputs)
+    # gradient, node, (shape), difference, verdict
+    verdicts = dict(re.findall(r"^(d[WbZA]\d) +\S+ +\([^)]*\) +\S+ +(\w+)", text, re.M))
+    assert verdicts == {"dA2": "missing", "dZ2": "missing", "dW2": "ok", "db2": "ok",
+                        "dA1": "missing", "dZ1": "missing", "dW1": "WRONG", "db1": "WRONG"}, text
+    assert "g′ evaluated on A1 instead of Z1" in text, text
