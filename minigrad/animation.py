@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Any, List, Sequence, Union
 
-from minigrad.steps import BackwardSteps, backward_steps
+from minigrad.steps import BackwardStep, BackwardSteps, backward_steps
 from minigrad.tensor import Tensor
 from minigrad.viz import (Frame, _check_options, _digraph, _text, check_folder, check_roots,
                           check_suffix, render)
@@ -64,23 +64,25 @@ class BackwardAnimation:
         for i, (step, svg) in enumerate(zip(self.steps, self.svgs())):
             svg = svg[svg.index("<svg"):]   # drop the XML prolog and DOCTYPE: inline SVG
             hidden = "" if i == 0 else ' style="display:none"'
-            frames.append(f'<div class="minigrad-frame" data-step="{i}"{hidden}>'
+            frames.append(f'<div class="minigrad-frame" data-step="{i}" '
+                          f'data-counter="{html.escape(_counter(step, len(self)))}"{hidden}>'
                           f'<div>{html.escape(_caption(step, len(self)))}</div>{svg}</div>')
         last = len(self) - 1
         script = (
             "(function(){var r=document.getElementById('%s'),s=r.querySelector('input'),"
             "f=r.querySelectorAll('.minigrad-frame'),o=r.querySelector('output');"
             "function show(i){i=Math.max(0,Math.min(%d,i));s.value=i;o.textContent="
-            "'step '+(i+1)+' of %d';for(var k=0;k<f.length;k++){f[k].style.display="
+            "f[i].getAttribute('data-counter');for(var k=0;k<f.length;k++){f[k].style.display="
             "k==i?'':'none';}}s.addEventListener('input',function(){show(+s.value);});"
             "r.querySelector('.prev').onclick=function(){show(+s.value-1);};"
             "r.querySelector('.next').onclick=function(){show(+s.value+1);};})();"
-            % (uid, last, len(self)))
+            % (uid, last))
         return (f'<div id="{uid}" class="minigrad-backward">'
                 f'<button class="prev" type="button">◀</button> '
                 f'<input type="range" min="0" max="{last}" value="0" step="1" '
                 f'aria-label="backward step"> <button class="next" type="button">▶</button> '
-                f'<output>step 1 of {len(self)}</output>{"".join(frames)}'
+                f'<output>{html.escape(_counter(self.steps[0], len(self)))}</output>'
+                f'{"".join(frames)}'
                 f'<script>{script}</script></div>')
 
     def save(self, path: Union[str, Path], duration: int = FRAME_MS) -> Path:
@@ -154,8 +156,13 @@ def save_backward_animation(root: Union[Tensor, Sequence[Tensor]], path: Union[s
     return backward_animation(root, grad, **draw_options).save(path, duration)
 
 
-def _caption(step, total: int) -> str:
-    return f"step {step.index + 1} of {total}: {step.name} — {step.rule}"
+def _caption(step: BackwardStep, total: int) -> str:
+    return f"{_counter(step, total)}: {step.name} — {step.rule}"
+
+
+def _counter(step: BackwardStep, total: int) -> str:
+    # step.number, as mg.backward_trace and print(step) show it: one count everywhere
+    return f"step {step.number} of {total}"
 
 
 def _check_duration(duration: object) -> None:

@@ -123,7 +123,9 @@ class Sent:
 @dataclass(frozen=True, eq=False)
 class BackwardStep:
     """One node of the backward pass: ``grad`` (= ∂J/∂node, complete) arrived,
-    ``rule`` was applied, ``sent`` went to the inputs that need a gradient."""
+    ``rule`` was applied, ``sent`` went to the inputs that need a gradient.
+    ``index`` is the step's place in the list (``steps[step.index]``, from 0);
+    ``number`` is how people count it (from 1)."""
     index: int
     node: Tensor
     grad: np.ndarray
@@ -131,12 +133,20 @@ class BackwardStep:
     sent: Tuple[Sent, ...]
 
     @property
+    def number(self) -> int:
+        """The step's number wherever it is shown (the trace, ``print(step)``, the
+        animation's frames): ``index + 1``. Counted from 1, as the notes count
+        steps (第1步) and as a slider reads ("step 1 of 10"): ``steps[k - 1]``
+        is step k."""
+        return self.index + 1
+
+    @property
     def name(self) -> str:
         """The node's name, else how it was made (``W[1] X``), else ``<op>``."""
         return _display(self.node)
 
     def __str__(self) -> str:
-        return f"step {self.index}: {self.name} {_shape(self.node)}: {self.rule}"
+        return f"step {self.number}: {self.name} {_shape(self.node)}: {self.rule}"
 
 
 class BackwardSteps(Sequence):
@@ -170,7 +180,7 @@ class BackwardSteps(Sequence):
 
     def __str__(self) -> str:
         root = _display(self.root)
-        rows = [(str(s.index), s.name, s.node.op or "leaf", _shape(s.node),
+        rows = [(str(s.number), s.name, s.node.op or "leaf", _shape(s.node),
                  f"{_norm(s.grad):.4g}", s.rule) for s in self]
         table = text_table(("step", "node", "op", "shape", f"‖∂{root}/∂node‖", "rule"), rows)
         if self.m is None:

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import minigrad as mg
-from minigrad.viz import GraphvizNotFoundError
+from minigrad.viz import GraphvizNotFoundError, _text
 from tests.test_cli import main_with_stderr
 from tests.test_viz import node_lines, two_layer_graph
 
@@ -40,10 +40,29 @@ def test_each_frame_highlights_its_step_and_colours_the_edges_so_far():
         pending = graph.source.count("grad pending")
         assert pending_before is None or pending == pending_before - 1, (step, pending)
         pending_before = pending
-        assert f"step {step.index + 1} of 11: " in graph.source
+        assert f"step {step.number} of 11: " in graph.source
     # 19 edges (7 ops: their inputs and their result); all but X -> @ and Y -> BCE carry one
     assert pending_before == 0 and coloured_before == 19 - 2
     assert all(x.grad is None for x in t.values()), "the animation wrote a .grad"
+
+
+def test_a_step_has_one_number_in_the_trace_in_print_and_in_the_animation():
+    # the trace counted from 0 and the animation from 1: W[2] A[1] was "4" in
+    # print(mg.backward_trace(J)) and "step 5 of 11" on the slider and in the GIF
+    J = fresh_two_layer()["J"]
+    steps = mg.backward_steps(J)
+    trace = mg.backward_trace(J).splitlines()[2:2 + len(steps)]
+    animation = mg.backward_animation(J)
+    page = animation.html()
+    assert re.findall(r'data-counter="(step \d+ of 11)"', page) == [
+        f"step {k} of 11" for k in range(1, 12)]
+    assert "<output>step 1 of 11</output>" in page   # what the slider shows before a move
+    for k, (step, line, graph) in enumerate(zip(steps, trace, animation.graphs), start=1):
+        assert step.number == k and steps[k - 1] is step   # counted from 1, as the notes do
+        assert str(step).startswith(f"step {k}: {step.name} "), str(step)
+        assert line.startswith(f"{k} ") and f" {step.name} " in line, line
+        assert f"step {k} of 11: {_text(step.name)} — " in graph.source, (k, step.name)
+        assert f"step {k} of 11: {step.name} — " in page
 
 
 def test_a_frame_shows_each_gradient_that_has_arrived():

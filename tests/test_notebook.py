@@ -70,9 +70,14 @@ def test_the_notebook_runs_with_the_solutions_and_shows_its_pictures(tmp_path):
     kinds = [k for c in nb.cells if c.cell_type == "code" for o in c.outputs
              for k in o.get("data", {})]
     # the checks the learner reads, with the course's numbers
-    assert text.count(": ok") == 8, text   # the forward pass at b = 0 and at b ≠ 0
-    assert "yours 0.693048, minigrad's J 0.693048" in text
-    assert "accuracy: 9" in text and "logistic regression accuracy: 4" in text
+    forward = re.findall(r" vs [ZA]\[\d\]: ok", text)
+    assert len(forward) == 8, text   # the forward pass at b = 0 and at b ≠ 0
+    assert "the course's start: cost vs J: ok (yours 0.693048, expected 0.693048)" in text, text
+    assert text.count("cost vs J: ok") == 2, text
+    assert "logistic regression accuracy: 4" in text, text
+    # to the hundredth, as the boundary's title below it (90.75%) and the sweep's table
+    # say: rounded to "91%", it read as another number than the picture's
+    assert re.search(r"^accuracy: 9\d\.\d\d%$", text, re.M), text
     # pictures inline: the graph (SVG from graphviz), plots and the boundary (PNG)
     assert "image/svg+xml" in kinds and kinds.count("image/png") >= 4, kinds
     assert (tmp_path / "boundary.png").exists() and (tmp_path / "hidden_sizes.png").exists()
@@ -153,7 +158,7 @@ def test_running_the_cells_again_gives_the_same_numbers(tmp_path):
         if "exercise" in cell.metadata.get("tags", []):
             cell.source = _fill(cell.source)
     again = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (
-        c.source.startswith(("g = net.graph(X, Y)", 'print(f"yours'))
+        c.source.startswith(("g = net.graph(X, Y)", "def check_cost("))
         or "iterations=10_000" in c.source)]
     assert len(again) == 3, again
     nb.cells += [nbformat.v4.new_code_cell(nb.cells[i].source) for i in again]
@@ -181,7 +186,7 @@ def test_a_cost_left_as_an_array_is_told_to_be_one_number(tmp_path):
     # without the sum, the scaffold's float(np.squeeze(cost)) raised numpy's "only
     # 0-dimensional arrays can be converted to Python scalars", on a line not the learner's
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    check = next(i for i, c in enumerate(nb.cells) if c.source.startswith('print(f"yours'))
+    check = next(i for i, c in enumerate(nb.cells) if c.source.startswith("def check_cost("))
     nb.cells = nb.cells[:check + 1]
     no_sum = "cost = -(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m"
     for cell in nb.cells:
@@ -198,3 +203,75 @@ def test_a_forward_pass_written_as_the_course_has_it_with_sigmoid_passes(tmp_pat
     text = _forward_check(tmp_path, "Z1 = np.dot(W1, X) + b1\nA1 = np.tanh(Z1)\n"
                                     "Z2 = np.dot(W2, A1) + b2\nA2 = sigmoid(Z2)")
     assert text.count(": ok") == 8, text
+
+
+_RIGHT_COSTS = {
+    "the solution": SOLUTIONS["compute_cost"],
+    "np.mean": "cost = -np.mean(Y * np.log(A2) + (1 - Y) * np.log(1 - A2))",
+    "the course's np.dot": "cost = -(np.dot(Y, np.log(A2).T) + np.dot(1 - Y, np.log(1 - A2).T)) / m",
+    "a guard against log 0": "cost = -np.sum(Y * np.log(A2 + 1e-8) + (1 - Y) * np.log(1 - A2 + 1e-8)) / m",
+    # the graph's A[2] is read-only: this raised "assignment destination is read-only"
+    "a guard written in place": "A2[A2 < 1e-15] = 1e-15\n"
+                                "cost = -np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m",
+}
+_WRONG_COSTS = {
+    "no minus sign": "cost = np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m",
+    "a sum without /m": "cost = -np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2))",
+    "log(A2) only": "cost = -np.sum(Y * np.log(A2)) / m",
+    "Y and 1 - Y swapped": "cost = -np.sum((1 - Y) * np.log(A2) + Y * np.log(1 - A2)) / m",
+    "log10": "cost = -np.sum(Y * np.log10(A2) + (1 - Y) * np.log10(1 - A2)) / m",
+    "1/m in integers": "cost = -(1 // m) * np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2))",
+}
+
+
+def test_the_cost_check_says_ok_to_a_right_cost_and_wrong_to_each_slip(tmp_path):
+    # the cell printed "yours -0.693048, minigrad's J 0.693048" and no verdict, unlike
+    # the forward and backward checks: a learner had to compare the numbers by eye
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    check = next(i for i, c in enumerate(nb.cells) if c.source.startswith("def check_cost("))
+    exercise = next(c.source for c in nb.cells if "### YOUR CODE (compute_cost)" in c.source)
+    nb.cells = nb.cells[:check + 1]
+    for cell in nb.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = _fill(cell.source)
+    costs = {**_RIGHT_COSTS, **_WRONG_COSTS}
+    for body in costs.values():   # one kernel: each cost defined, then the check cell again
+        nb.cells += [nbformat.v4.new_code_cell(_fill(exercise, compute_cost=body)),
+                     nbformat.v4.new_code_cell(nb.cells[check].source)]
+    nb = _run(nb, tmp_path)
+    checks = nb.cells[check + 2::2]
+    for (name, body), cell in zip(costs.items(), checks):
+        text = "".join(o.get("text", "") for o in cell.outputs)
+        lines = text.splitlines()
+        assert len(lines) == 2 and all("cost vs J: " in line for line in lines), (name, text)
+        start = lines[0]
+        assert start.startswith("the course's start: cost vs J: ") and \
+            start.endswith("expected 0.693048)"), (name, text)
+        if name in _RIGHT_COSTS:
+            assert text.count(": ok (yours") == 2, (name, text)
+            assert "(yours 0.693048, expected 0.693048)" in start, (name, text)
+        else:
+            assert "WRONG" in text and ": ok" not in text, (name, text)
+
+
+def test_the_slip_example_shows_its_own_slip_whatever_the_learners_backward(tmp_path):
+    # the example started from the learner's backward_propagation: a learner without the
+    # 1/m in dW2 saw the example's report say "first wrong at dW2, db2, dW1 and db1: more
+    # than one error", and one whose cell still raised NotImplementedError saw it fail too
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    example = next(i for i, c in enumerate(nb.cells) if "def backward_with_a_slip(" in c.source)
+    nb.cells = nb.cells[:example + 1]
+    no_1_over_m = SOLUTIONS["backward_propagation"].replace(
+        "dW2 = (1 / m) * dZ2 @ A1.T", "dW2 = dZ2 @ A1.T")
+    for cell in nb.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = _fill(cell.source, backward_propagation=no_1_over_m)
+    nb = _run(nb, tmp_path)
+    mine = "".join(o.get("text", "") for o in nb.cells[example - 2].outputs)
+    assert re.search(r"^dW2 .* WRONG", mine, re.M), mine   # the learner's report has it
+    text = "".join(o.get("text", "") for o in nb.cells[example].outputs)
+    # gradient, node, (shape), difference, verdict
+    verdicts = dict(re.findall(r"^(d[WbZA]\d) +\S+ +\([^)]*\) +\S+ +(\w+)", text, re.M))
+    assert verdicts == {"dA2": "missing", "dZ2": "missing", "dW2": "ok", "db2": "ok",
+                        "dA1": "missing", "dZ1": "missing", "dW1": "WRONG", "db1": "WRONG"}, text
+    assert "g′ evaluated on A1 instead of Z1" in text, text

@@ -89,7 +89,7 @@ def test_a_node_comes_after_every_node_that_sends_it_a_gradient(build):
 
 def test_the_two_layer_graph_goes_back_layer_by_layer():
     # as the notes go: dZ[2], db[2], dW[2], then layer 1; W[2] last (after W[1]) drew
-    # it "pending" in every frame of layer 1, though step 4 had said dW[2] = ...
+    # it "pending" in every frame of layer 1, though step 5 had said dW[2] = ...
     steps = mg.backward_steps(two_layer_graph()["J"])
     assert [s.name for s in steps] == ["J", "A[2]", "Z[2]", "b[2]", "W[2] A[1]", "W[2]",
                                        "A[1]", "Z[1]", "b[1]", "W[1] X", "W[1]"]
@@ -215,12 +215,12 @@ def test_the_trace_has_a_header_and_one_line_per_step():
     assert set(lines[1]) <= {"-", " "}
     body = lines[2:2 + len(steps)]
     for line, s in zip(body, steps):
-        assert line.startswith(f"{s.index} ") and line.endswith(s.rule), (line, s.rule)
+        assert line.startswith(f"{s.number} ") and line.endswith(s.rule), (line, s.rule)
         assert f"{np.linalg.norm(s.grad):.4g}" in line, line
     assert lines[2 + len(steps):] == [
         "The notes' convention (m = 3): dZ, dA stack the per-sample derivatives "
         "(∂J/∂Z = dZ / m); dW, db are ∂J/∂W, ∂J/∂b."]
-    assert str(steps[4]) == f"step 4: W[2] A[1] (1, 3): {NOTES_RULES['W[2] A[1]']}"
+    assert str(steps[4]) == f"step 5: W[2] A[1] (1, 3): {NOTES_RULES['W[2] A[1]']}"
 
 
 # --- bad input ------------------------------------------------------------------------------------
