@@ -215,13 +215,27 @@ def matmul(a, b):
     if a.ndim not in (1, 2) or b.ndim not in (1, 2):
         raise ValueError(f"matmul takes 1-D and 2-D operands; got {a.ndim}-D and {b.ndim}-D")
     if a.shape[-1] != b.shape[0]:
-        raise ValueError(f"inner dimensions {a.shape[-1]} and {b.shape[0]} differ")
+        raise ValueError(f"inner dimensions {a.shape[-1]} and {b.shape[0]} differ"
+                         f"{_transpose_hint(a, b)}")
     # A vector is a row on the left and a column on the right; with that, one rule fits all.
     a2 = a if a.ndim == 2 else a.reshape(1, -1)
     b2 = b if b.ndim == 2 else b.reshape(-1, 1)
     out_2d = (a2.shape[0], b2.shape[1])
     return a @ b, (lambda g: _mm(g.reshape(out_2d), b2.T).reshape(a.shape),
                    lambda g: _mm(a2.T, g.reshape(out_2d)).reshape(b.shape))
+
+
+def _transpose_hint(a: np.ndarray, b: np.ndarray) -> str:
+    """What a (n, k) @ (p, q) whose inner sizes differ would fit with, in the
+    notes' terms: X given (m, n_x), or W[l] given one column per neuron."""
+    if a.ndim == 2 and b.ndim == 2:
+        if a.shape[1] == b.shape[1]:
+            return (f"; the right operand transposed {b.shape[::-1]} would fit: samples "
+                    f"are columns, X is (n_x, m)")
+        if a.shape[0] == b.shape[0]:
+            return (f"; the left operand transposed {a.shape[::-1]} would fit: W[l] is "
+                    f"(n[l], n[l-1]), one row per neuron")
+    return ""
 
 
 @op("transpose")

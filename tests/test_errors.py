@@ -314,3 +314,21 @@ def test_elementwise_ops_broadcast_as_numpy_but_refuse_a_rank_1_array_repeated_d
             mg.tensor(x) + mg.tensor(y)
     else:
         np.testing.assert_array_equal((mg.tensor(x) + mg.tensor(y)).data, x + y)
+
+
+def test_matmul_with_samples_as_rows_says_the_transpose_would_fit():
+    W = mg.tensor(np.ones((4, 2)), requires_grad=True, name="W[1]")
+    X = mg.tensor(np.ones((400, 2)), name="X")   # the sklearn habit: (m, n_x)
+    with pytest.raises(ValueError, match=r"^matmul: W\[1\] \(4, 2\) @ X \(400, 2\): inner "
+                                         r"dimensions 2 and 400 differ; the right operand "
+                                         r"transposed \(2, 400\) would fit: samples are columns"):
+        W @ X
+
+
+def test_matmul_with_a_weight_one_column_per_neuron_says_the_transpose_would_fit():
+    W = mg.tensor(np.ones((2, 4)), requires_grad=True, name="W[1]")   # (n_x, n_h)
+    X = mg.tensor(np.ones((2, 400)), name="X")
+    with pytest.raises(ValueError, match=r"inner dimensions 4 and 2 differ; the left operand "
+                                         r"transposed \(4, 2\) would fit: W\[l\] is "
+                                         r"\(n\[l\], n\[l-1\]\), one row per neuron"):
+        W @ X
