@@ -221,6 +221,10 @@ def test_predict_thresholds_at_one_half_and_accuracy_counts_matches():
     (lambda n: n.fit(np.ones((2, 3)), None, 1), r"Y is None"),
     (lambda n: n.fit(mg.tensor(np.ones((2, 3))), np.ones((1, 3)), 1), r"pass its array, X.data"),
     (lambda n: n.fit(np.ones((2, 3)), np.ones(3), 1), r"\(1, m\) for Y \(Y.reshape\(1, -1\)"),
+    (lambda n: n.fit(np.ones((2, 3)), np.ones((3, 1)), 1),
+     r"Y has shape \(3, 1\); expected \(1, 3\) .*\(a column: Y.reshape\(1, -1\) makes the row\)"),
+    (lambda n: n.predict(np.ones(2)), r"X has shape \(2,\).*\(one sample: X.reshape\(-1, 1\); "
+                                      r"one feature: X.reshape\(1, -1\)\)"),
     # no n_x to compare with (a plot of the plane): Y's length shows X is transposed
     (lambda n: nets.check_data(np.ones((5, 2)), np.ones((1, 5))),
      r"Y has shape \(1, 5\); expected \(1, 2\) .*\(samples are columns: pass X.T\)"),
