@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
+import nets
 from tests.strategies import arrays, broadcastable_shapes, repeats_rank_1_rows
 
 
@@ -332,3 +333,12 @@ def test_matmul_with_a_weight_one_column_per_neuron_says_the_transpose_would_fit
                                          r"transposed \(4, 2\) would fit: W\[l\] is "
                                          r"\(n\[l\], n\[l-1\]\), one row per neuron"):
         W @ X
+
+
+@pytest.mark.parametrize("Y, hint", [([[-1.0, 1.0, 1.0]], r"labels in \{-1, 1\}\? \(Y \+ 1\) / 2 makes them 0 and 1"),
+                                     ([[1.0, 2.0, 2.0]], r"labels in \{1, 2\}\? Y - 1 makes them 0 and 1")])
+def test_labels_of_another_convention_are_refused_with_the_mapping_to_0_1(Y, hint):
+    with pytest.raises(ValueError, match=r"Y must hold only 0 and 1; got .* at \(0, [01]\); " + hint):
+        mg.binary_cross_entropy_with_logits(mg.tensor([[0.5, -0.5, 2.0]], name="Z[2]"), Y)
+    with pytest.raises(ValueError, match=hint):
+        nets.TwoLayerNet(2, 3).fit(np.ones((2, 3)), Y, 1)
