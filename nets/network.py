@@ -414,6 +414,9 @@ class Network(ABC):
         if not np.isfinite(learning_rate) or learning_rate <= 0:
             raise ValueError(f"fit: learning_rate must be a positive number; "
                              f"got {learning_rate!r}")
+        if callback is not None and not callable(callback):   # found after a step, otherwise
+            raise TypeError(f"fit: callback must be a function callback(i, cost); got "
+                            f"{callback!r} of type {type(callback).__name__}")
         X, Y = self._check(X, Y)
         # What every method reads, decided here once: X through a read-only view
         # (a change the callback makes to X is seen by the next step, and nothing

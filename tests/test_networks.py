@@ -548,3 +548,15 @@ def test_a_callback_that_replaces_params_is_an_error_by_every_method(method, rep
     # writing into the arrays is how a callback changes them: no error
     net.fit(X, Y, iterations=3, method=method,
             callback=lambda i, J: net.params["b[1]"].__setitem__(..., 0.0))
+
+
+@pytest.mark.parametrize("method", ["autograd", "hand", "replay"])
+def test_a_callback_that_is_not_a_function_is_refused_before_any_step(method):
+    X, Y = nets.data.flower(m=20, seed=1)
+    net = TwoLayerNet(2, 3)
+    before = {k: v.copy() for k, v in net.params.items()}
+    with pytest.raises(TypeError, match=r"fit: callback must be a function callback\(i, cost\); "
+                                        r"got 3 of type int"):
+        net.fit(X, Y, iterations=2, method=method, callback=3)
+    for name, value in before.items():   # no step was taken
+        np.testing.assert_array_equal(net.params[name], value, err_msg=name)
