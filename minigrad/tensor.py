@@ -404,8 +404,10 @@ class Tensor:
         ∂J/∂W and ∂J/∂b (``fit``) keeps no gradient of an intermediate.
         """
         if not self.requires_grad:
+            made = (f": {self._unrecorded_op} made it inside no_grad(), which records no graph"
+                    if self._unrecorded_op else "")
             raise ValueError(f"backward() on {describe(self)}, which does not depend on "
-                             f"any tensor with requires_grad=True")
+                             f"any tensor with requires_grad=True{made}")
         if grad is None:
             if self._data.size != 1:
                 raise ValueError(

@@ -342,3 +342,15 @@ def test_labels_of_another_convention_are_refused_with_the_mapping_to_0_1(Y, hin
         mg.binary_cross_entropy_with_logits(mg.tensor([[0.5, -0.5, 2.0]], name="Z[2]"), Y)
     with pytest.raises(ValueError, match=hint):
         nets.TwoLayerNet(2, 3).fit(np.ones((2, 3)), Y, 1)
+
+
+def test_backward_of_a_result_made_inside_no_grad_says_so():
+    W = mg.tensor([[1.0, 2.0]], requires_grad=True, name="W[1]")
+    with mg.no_grad():
+        J = (W * W).sum().named("J")
+    with pytest.raises(ValueError, match=r"backward\(\) on J \(\), which does not depend on any "
+                                         r"tensor with requires_grad=True: sum made it inside "
+                                         r"no_grad\(\), which records no graph"):
+        J.backward()
+    with pytest.raises(ValueError, match=r"requires_grad=True$"):   # a plain constant: no more
+        mg.tensor(1.0).backward()
