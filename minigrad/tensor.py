@@ -490,8 +490,9 @@ class Tensor:
 
     # --- numpy beside a tensor ------------------------------------------------
     # numpy would make an object array holding the tensor (np.asarray(t).shape is
-    # (), np.array_equal(t, a) is False) and == would compare identities (t == a
-    # is False, np.mean(A == Y) an accuracy of 0): refused, saying .data.
+    # ()) and == would compare identities (t == a is False, np.mean(A == Y) an
+    # accuracy of 0): refused, saying .data. (np.array_equal(t, a) swallows the
+    # error and still says False.)
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(f"numpy cannot take {describe(self)} as an array: use its array, "
                         f".data (or .item() for its one number)")
