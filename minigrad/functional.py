@@ -37,8 +37,19 @@ def check_labels(y: np.ndarray) -> np.ndarray:
     is_one = y > 0.5
     if np.count_nonzero(y != is_one):
         index = tuple(int(i) for i in np.argwhere((y != 0) & (y != 1))[0])
-        raise ValueError(f"Y must hold only 0 and 1; got {y[index]} at {index}")
+        raise ValueError(f"Y must hold only 0 and 1; got {y[index]} at {index}"
+                         f"{_other_convention(y)}")
     return is_one
+
+
+def _other_convention(y: np.ndarray) -> str:
+    """The mapping to 0/1 of labels written in another convention, or ""."""
+    values = set(np.unique(y).tolist())
+    if values <= {-1.0, 1.0}:   # SVMs, perceptrons
+        return "; labels in {-1, 1}? (Y + 1) / 2 makes them 0 and 1"
+    if values <= {1.0, 2.0}:    # class numbers counted from 1
+        return "; labels in {1, 2}? Y - 1 makes them 0 and 1"
+    return ""
 
 
 def check_probabilities(a: np.ndarray) -> None:

@@ -8,6 +8,10 @@ inputs that need no gradient (X, Y). The VJPs close over arrays only, never
 over Tensors, so a graph is freed by reference counting alone. A VJP may
 return a broadcast-shaped gradient: the engine sums it back to the input's
 shape in one place (``tensor._unbroadcast``).
+
+``+ - * /`` broadcast as numpy does, but for one case they refuse: a rank-1
+array (n,) repeated down the rows of a matrix (a bias b (n,) where b[l] is
+(n, 1)), which numpy does silently when m = n, giving sample j the j-th bias.
 """
 from __future__ import annotations
 
@@ -99,9 +103,31 @@ def _broadcast_shape(x: np.ndarray, y: np.ndarray) -> tuple:
     return tuple(shape)
 
 
+def _refuse_rank_1_rows(x: np.ndarray, y: np.ndarray) -> None:
+    """The one numpy broadcast the engine refuses: a rank-1 array (n,) repeated
+    down the rows of a matrix, entry j into column j. Samples being columns,
+    that gives sample j the j-th value; a bias b[l] (n, 1) means one value per
+    row. numpy does it silently where m = n (Z right-shaped, wrong numbers) and
+    at m = 1 (Z (n, n)); everywhere else it refuses, and so do we."""
+    for v in (x, y):
+        if v.ndim == 1 and v.size > 1:
+            shape = _broadcast_shape(x, y)   # numpy's refusal, when it refuses, first
+            if int(np.prod(shape[:-1])) > 1:   # two rows or more: (1, n) is just a row
+                n = v.shape[0]
+                raise ValueError(
+                    f"a rank-1 array ({n},) would be repeated down the {shape} result's "
+                    f"rows, its entry j in column j (sample j: samples are columns), not "
+                    f"one value per row as a bias b[l] ({n}, 1) has: make it a column with "
+                    f".reshape(-1, 1) (np.sum(..., axis=1, keepdims=True) keeps one), or a "
+                    f"row (1, {n}) with .reshape(1, -1) if one value per column is meant")
+
+
 def _elementwise(ufunc: np.ufunc, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """ufunc(x, y) with broadcasting; a large result goes into a recycled array
-    (``minigrad.buffers``; the same bits). x.size * y.size bounds its size."""
+    (``minigrad.buffers``; the same bits). x.size * y.size bounds its size.
+    A rank-1 operand is not repeated down a matrix's rows (``_refuse_rank_1_rows``)."""
+    if x.ndim != y.ndim:
+        _refuse_rank_1_rows(x, y)
     if pooled(x.size * y.size):
         return ufunc(x, y, out=empty(_broadcast_shape(x, y)))
     try:
@@ -116,7 +142,7 @@ def _unary(ufunc: np.ufunc, z: np.ndarray, *constants: float) -> np.ndarray:
     return ufunc(z, *constants, out=empty(z.shape)) if pooled(z.size) else ufunc(z, *constants)
 
 
-# --- elementwise arithmetic, with numpy broadcasting ------------------------
+# --- elementwise arithmetic, with numpy broadcasting (less _refuse_rank_1_rows) --
 @op("add", 2)
 def add(x, y):
     """Z = X + Y. Shapes: broadcastable -> broadcast shape."""
@@ -189,13 +215,27 @@ def matmul(a, b):
     if a.ndim not in (1, 2) or b.ndim not in (1, 2):
         raise ValueError(f"matmul takes 1-D and 2-D operands; got {a.ndim}-D and {b.ndim}-D")
     if a.shape[-1] != b.shape[0]:
-        raise ValueError(f"inner dimensions {a.shape[-1]} and {b.shape[0]} differ")
+        raise ValueError(f"inner dimensions {a.shape[-1]} and {b.shape[0]} differ"
+                         f"{_transpose_hint(a, b)}")
     # A vector is a row on the left and a column on the right; with that, one rule fits all.
     a2 = a if a.ndim == 2 else a.reshape(1, -1)
     b2 = b if b.ndim == 2 else b.reshape(-1, 1)
     out_2d = (a2.shape[0], b2.shape[1])
     return a @ b, (lambda g: _mm(g.reshape(out_2d), b2.T).reshape(a.shape),
                    lambda g: _mm(a2.T, g.reshape(out_2d)).reshape(b.shape))
+
+
+def _transpose_hint(a: np.ndarray, b: np.ndarray) -> str:
+    """What a (n, k) @ (p, q) whose inner sizes differ would fit with, in the
+    notes' terms: X given (m, n_x), or W[l] given one column per neuron."""
+    if a.ndim == 2 and b.ndim == 2:
+        if a.shape[1] == b.shape[1]:
+            return (f"; the right operand transposed {b.shape[::-1]} would fit: samples "
+                    f"are columns, X is (n_x, m)")
+        if a.shape[0] == b.shape[0]:
+            return (f"; the left operand transposed {a.shape[::-1]} would fit: W[l] is "
+                    f"(n[l], n[l-1]), one row per neuron")
+    return ""
 
 
 @op("transpose")

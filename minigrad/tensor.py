@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import numbers
 import threading
 from typing import Any, Iterator, Optional
 
@@ -150,6 +151,8 @@ def _as_float64(data: Any, copy: bool = False) -> np.ndarray:
     if isinstance(data, (list, tuple)) and _is_ragged(data):
         raise ValueError(f"tensor data must be a rectangular array of numbers; got ragged "
                          f"nested lists (rows of different lengths): {_short(data)}")
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
+        raise _holds_tensors()
     array = np.asarray(data)
     kind = array.dtype.kind
     if kind == "f":
@@ -159,10 +162,14 @@ def _as_float64(data: Any, copy: bool = False) -> np.ndarray:
     if kind in "iub":
         return array.astype(np.float64)
     if kind == "O" and any(isinstance(x, Tensor) for x in array.flat):
-        raise TypeError("tensor data holds Tensors; a tensor is made from numbers: pass "
-                        "their data, e.g. np.stack([t.data for t in tensors])")
+        raise _holds_tensors()
     raise TypeError(f"tensor data must be real numbers (float, int or bool); "
                     f"got dtype {array.dtype} from {type(data).__name__}")
+
+
+def _holds_tensors() -> TypeError:
+    return TypeError("tensor data holds Tensors; a tensor is made from numbers: pass "
+                     "their data, e.g. np.stack([t.data for t in tensors])")
 
 
 def _is_ragged(data: Any) -> bool:
@@ -195,7 +202,10 @@ class Tensor:
 
     A tensor is its own node: ``copy.copy``, ``copy.deepcopy`` and pickling
     give an independent leaf (own data array, ``grad`` copied, same name and
-    ``requires_grad``, no parents and no op).
+    ``requires_grad``, no parents and no op). It equals only itself; numpy
+    does not take it as an array: ``np.allclose(t, A)``, ``np.asarray(t)`` and
+    ``t == A`` (A an array or a number) are a ``TypeError`` saying to use
+    ``t.data``, not an answer about an object array or the tensor's identity.
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "name", "op", "op_params", "parents",
@@ -394,8 +404,10 @@ class Tensor:
         ∂J/∂W and ∂J/∂b (``fit``) keeps no gradient of an intermediate.
         """
         if not self.requires_grad:
+            made = (f": {self._unrecorded_op} made it inside no_grad(), which records no graph"
+                    if self._unrecorded_op else "")
             raise ValueError(f"backward() on {describe(self)}, which does not depend on "
-                             f"any tensor with requires_grad=True")
+                             f"any tensor with requires_grad=True{made}")
         if grad is None:
             if self._data.size != 1:
                 raise ValueError(
@@ -475,6 +487,24 @@ class Tensor:
             raise ValueError(f"the truth value of {describe(self)}, of {self._data.size} "
                              f"elements, is ambiguous: use t.data.any() or t.data.all()")
         return bool(self._data.item())
+
+    # --- numpy beside a tensor ------------------------------------------------
+    # numpy would make an object array holding the tensor (np.asarray(t).shape is
+    # ()) and == would compare identities (t == a is False, np.mean(A == Y) an
+    # accuracy of 0): refused, saying .data. (np.array_equal(t, a) swallows the
+    # error and still says False.)
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise TypeError(f"numpy cannot take {describe(self)} as an array: use its array, "
+                        f".data (or .item() for its one number)")
+
+    def __eq__(self, other: Any) -> Any:
+        if isinstance(other, (np.ndarray, numbers.Number)):
+            raise TypeError(f"== between {describe(self)} and {type(other).__name__} would "
+                            f"compare no entries (a tensor equals only itself): compare "
+                            f"its array, .data == ...")
+        return NotImplemented   # another tensor, None, ...: identity, as object's
+
+    __hash__ = object.__hash__   # a tensor is its own node: a dict key, in a set
 
     # --- in-place operators ---------------------------------------------------
     def __iadd__(self, other): return self._in_place(other, np.add, "add", "+=")

@@ -133,7 +133,9 @@ def check_data(X: np.ndarray, Y: Optional[np.ndarray] = _NO_LABELS,
     if Y.shape != (1, X.shape[1]):
         # a Y of one row per sample of an X with samples as rows: X is the slip
         hint = (" (samples are columns: pass X.T)" if Y.shape == (1, X.shape[0])
-                and X.shape[1] != X.shape[0] else "")
+                and X.shape[1] != X.shape[0] else
+                " (a column: Y.reshape(1, -1) makes the row)" if Y.shape == (X.shape[1], 1)
+                else "")
         raise ValueError(f"Y has shape {Y.shape}; expected (1, {X.shape[1]}) "
                          f"to match X {X.shape} (one label per column of X){hint}")
     check_labels(Y)   # the engine's rule, the one the cost applies
@@ -156,7 +158,8 @@ def _float_matrix(a: np.ndarray, what: str) -> np.ndarray:
                                                   if array.dtype != object else ""))
     a = array.astype(np.float64, copy=False)   # float64 data is not copied (fit holds X once)
     if a.ndim != 2 or a.shape[1] == 0:
-        row = f" ({what}.reshape(1, -1) makes one)" if what == "Y" and a.ndim == 1 else ""
+        row = ("" if a.ndim != 1 else f" ({what}.reshape(1, -1) makes one)" if what == "Y"
+               else f" (one sample: {what}.reshape(-1, 1); one feature: {what}.reshape(1, -1))")
         raise ValueError(f"{what} has shape {a.shape}; expected a 2-D array with "
                          f"one column per sample{', (1, m) for Y' if what == 'Y' else ''}{row}")
     return a
@@ -411,6 +414,9 @@ class Network(ABC):
         if not np.isfinite(learning_rate) or learning_rate <= 0:
             raise ValueError(f"fit: learning_rate must be a positive number; "
                              f"got {learning_rate!r}")
+        if callback is not None and not callable(callback):   # found after a step, otherwise
+            raise TypeError(f"fit: callback must be a function callback(i, cost); got "
+                            f"{callback!r} of type {type(callback).__name__}")
         X, Y = self._check(X, Y)
         # What every method reads, decided here once: X through a read-only view
         # (a change the callback makes to X is seen by the next step, and nothing

@@ -85,12 +85,23 @@ def labels(shape: ShapeOrStrategy = None) -> st.SearchStrategy:
 
 
 def broadcastable_shapes(num_shapes: int = 2, max_dims: int = MAX_DIMS,
-                         max_side: int = MAX_SIDE) -> st.SearchStrategy:
-    """Tuples of ``num_shapes`` shapes that numpy broadcasts together, such as
-    ((3, 1), (3, 4)), ((), (2, 3)) or ((4,), (2, 1, 4))."""
-    return hnp.mutually_broadcastable_shapes(
+                         max_side: int = MAX_SIDE,
+                         rank_1_rows: bool = False) -> st.SearchStrategy:
+    """Tuples of ``num_shapes`` shapes that the engine broadcasts together, such
+    as ((3, 1), (3, 4)), ((), (2, 3)) or ((4,), (1, 4)): numpy's rule, less a
+    rank-1 array repeated down two rows or more (((4,), (2, 1, 4))), which the
+    engine refuses; ``rank_1_rows=True`` keeps those too (all of numpy's)."""
+    shapes = hnp.mutually_broadcastable_shapes(
         num_shapes=num_shapes, min_dims=0, max_dims=max_dims, min_side=1,
         max_side=max_side).map(lambda shapes: shapes.input_shapes)
+    return shapes if rank_1_rows else shapes.filter(lambda s: not repeats_rank_1_rows(*s))
+
+
+def repeats_rank_1_rows(*shapes: Shape) -> bool:
+    """Whether broadcasting ``shapes`` repeats a rank-1 (n,), n > 1, down two
+    rows or more: what the engine refuses (a bias (n,) where (n, 1) is meant)."""
+    out = np.broadcast_shapes(*shapes)
+    return any(len(s) == 1 and s[0] > 1 for s in shapes) and int(np.prod(out[:-1])) > 1
 
 
 ArrayMaker = Callable[..., st.SearchStrategy]

@@ -57,12 +57,19 @@ def test_scalar_plus_matrix_gives_the_scalar_the_total():
 
 
 def test_row_vector_plus_matrix_gets_the_column_sums():
-    v = mg.tensor(np.zeros(3), requires_grad=True)
+    # a row (1, 3); a rank-1 (3,) repeated down the rows is refused (test_errors.py)
+    v = mg.tensor(np.zeros((1, 3)), requires_grad=True)
     M = mg.tensor(np.ones((2, 3)))
     seed = np.arange(6.0).reshape(2, 3)
     (v + M).backward(seed)
-    assert v.grad.shape == (3,), v.grad.shape
-    np.testing.assert_array_equal(v.grad, seed.sum(axis=0))
+    assert v.grad.shape == (1, 3), v.grad.shape
+    np.testing.assert_array_equal(v.grad, seed.sum(axis=0, keepdims=True))
+
+
+def test_rank_1_plus_a_row_gets_the_gradient_of_its_shape():
+    v = mg.tensor(np.zeros(3), requires_grad=True)
+    (v + mg.tensor(np.ones((1, 3)))).backward(np.array([[1.0, 2.0, 3.0]]))
+    assert v.grad.tolist() == [1.0, 2.0, 3.0]
 
 
 # --- what backward leaves behind ------------------------------------------------

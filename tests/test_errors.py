@@ -4,8 +4,12 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
+import nets
+from tests.strategies import arrays, broadcastable_shapes, repeats_rank_1_rows
 
 
 def test_matmul_inner_dimension_mismatch_names_both_nodes_and_shapes():
@@ -273,3 +277,80 @@ def test_a_bad_replay_value_names_its_leaf(value, error):
     with pytest.raises(error, match=r"^replay: the value for W \(1, 2\): "):
         tape.replay(value)
     assert tape.replay(np.array([[2.0, 2.0]])) == 8.0 and tape.grads[0].tolist() == [[1.0, 3.0]]
+
+
+# --- a rank-1 bias: numpy repeats it down the rows, the notes never mean that -----------------
+
+@pytest.mark.parametrize("m", [4, 1])   # m = n_h: Z's shape, wrong numbers; m = 1: Z (4, 4)
+@pytest.mark.parametrize("symbol, apply", [("+", lambda a, b: a + b), ("-", lambda a, b: a - b),
+                                           ("*", lambda a, b: a * b), ("/", lambda a, b: a / b)])
+def test_a_rank_1_bias_that_numpy_would_repeat_down_the_rows_is_refused(m, symbol, apply):
+    # numpy adds b (4,) to each row of W X (4, m), entry j to column j (sample j):
+    # silently wrong when m = n_h = 4, and a (4, 4) Z when m = 1
+    W = mg.tensor(np.ones((4, 2)), requires_grad=True, name="W[1]")
+    X = mg.tensor(np.ones((2, m)), name="X")
+    b = mg.tensor([0.1, 0.2, 0.3, 0.4], requires_grad=True, name="b[1]")
+    for left, right, shown in ((W @ X, b, f"<matmul> (4, {m}) {symbol} b[1] (4,)"),
+                               (b, W @ X, f"b[1] (4,) {symbol} <matmul> (4, {m})")):
+        with pytest.raises(ValueError) as error:
+            apply(left, right)
+        message = str(error.value)
+        assert shown in message, message
+        assert "rank-1" in message and ".reshape(-1, 1)" in message, message
+
+
+@pytest.mark.parametrize("shapes", [((4,), (1, 4)), ((4,), (4,)), ((1,), (3, 2)), ((), (3, 2)),
+                                    ((4, 1), (4, 3)), ((1, 3), (4, 3))])
+def test_what_no_row_repeats_a_rank_1_array_into_still_broadcasts(shapes):
+    x, y = (mg.tensor(np.ones(s)) for s in shapes)
+    assert (x + y).shape == np.broadcast_shapes(*shapes)
+
+
+@given(shapes=broadcastable_shapes(rank_1_rows=True), data=st.data())
+def test_elementwise_ops_broadcast_as_numpy_but_refuse_a_rank_1_array_repeated_down_rows(
+        shapes, data):
+    x, y = (data.draw(arrays(s)) for s in shapes)
+    if repeats_rank_1_rows(*shapes):
+        with pytest.raises(ValueError, match="rank-1"):
+            mg.tensor(x) + mg.tensor(y)
+    else:
+        np.testing.assert_array_equal((mg.tensor(x) + mg.tensor(y)).data, x + y)
+
+
+def test_matmul_with_samples_as_rows_says_the_transpose_would_fit():
+    W = mg.tensor(np.ones((4, 2)), requires_grad=True, name="W[1]")
+    X = mg.tensor(np.ones((400, 2)), name="X")   # the sklearn habit: (m, n_x)
+    with pytest.raises(ValueError, match=r"^matmul: W\[1\] \(4, 2\) @ X \(400, 2\): inner "
+                                         r"dimensions 2 and 400 differ; the right operand "
+                                         r"transposed \(2, 400\) would fit: samples are columns"):
+        W @ X
+
+
+def test_matmul_with_a_weight_one_column_per_neuron_says_the_transpose_would_fit():
+    W = mg.tensor(np.ones((2, 4)), requires_grad=True, name="W[1]")   # (n_x, n_h)
+    X = mg.tensor(np.ones((2, 400)), name="X")
+    with pytest.raises(ValueError, match=r"inner dimensions 4 and 2 differ; the left operand "
+                                         r"transposed \(4, 2\) would fit: W\[l\] is "
+                                         r"\(n\[l\], n\[l-1\]\), one row per neuron"):
+        W @ X
+
+
+@pytest.mark.parametrize("Y, hint", [([[-1.0, 1.0, 1.0]], r"labels in \{-1, 1\}\? \(Y \+ 1\) / 2 makes them 0 and 1"),
+                                     ([[1.0, 2.0, 2.0]], r"labels in \{1, 2\}\? Y - 1 makes them 0 and 1")])
+def test_labels_of_another_convention_are_refused_with_the_mapping_to_0_1(Y, hint):
+    with pytest.raises(ValueError, match=r"Y must hold only 0 and 1; got .* at \(0, [01]\); " + hint):
+        mg.binary_cross_entropy_with_logits(mg.tensor([[0.5, -0.5, 2.0]], name="Z[2]"), Y)
+    with pytest.raises(ValueError, match=hint):
+        nets.TwoLayerNet(2, 3).fit(np.ones((2, 3)), Y, 1)
+
+
+def test_backward_of_a_result_made_inside_no_grad_says_so():
+    W = mg.tensor([[1.0, 2.0]], requires_grad=True, name="W[1]")
+    with mg.no_grad():
+        J = (W * W).sum().named("J")
+    with pytest.raises(ValueError, match=r"backward\(\) on J \(\), which does not depend on any "
+                                         r"tensor with requires_grad=True: sum made it inside "
+                                         r"no_grad\(\), which records no graph"):
+        J.backward()
+    with pytest.raises(ValueError, match=r"requires_grad=True$"):   # a plain constant: no more
+        mg.tensor(1.0).backward()

@@ -221,6 +221,10 @@ def test_predict_thresholds_at_one_half_and_accuracy_counts_matches():
     (lambda n: n.fit(np.ones((2, 3)), None, 1), r"Y is None"),
     (lambda n: n.fit(mg.tensor(np.ones((2, 3))), np.ones((1, 3)), 1), r"pass its array, X.data"),
     (lambda n: n.fit(np.ones((2, 3)), np.ones(3), 1), r"\(1, m\) for Y \(Y.reshape\(1, -1\)"),
+    (lambda n: n.fit(np.ones((2, 3)), np.ones((3, 1)), 1),
+     r"Y has shape \(3, 1\); expected \(1, 3\) .*\(a column: Y.reshape\(1, -1\) makes the row\)"),
+    (lambda n: n.predict(np.ones(2)), r"X has shape \(2,\).*\(one sample: X.reshape\(-1, 1\); "
+                                      r"one feature: X.reshape\(1, -1\)\)"),
     # no n_x to compare with (a plot of the plane): Y's length shows X is transposed
     (lambda n: nets.check_data(np.ones((5, 2)), np.ones((1, 5))),
      r"Y has shape \(1, 5\); expected \(1, 2\) .*\(samples are columns: pass X.T\)"),
@@ -544,3 +548,15 @@ def test_a_callback_that_replaces_params_is_an_error_by_every_method(method, rep
     # writing into the arrays is how a callback changes them: no error
     net.fit(X, Y, iterations=3, method=method,
             callback=lambda i, J: net.params["b[1]"].__setitem__(..., 0.0))
+
+
+@pytest.mark.parametrize("method", ["autograd", "hand", "replay"])
+def test_a_callback_that_is_not_a_function_is_refused_before_any_step(method):
+    X, Y = nets.data.flower(m=20, seed=1)
+    net = TwoLayerNet(2, 3)
+    before = {k: v.copy() for k, v in net.params.items()}
+    with pytest.raises(TypeError, match=r"fit: callback must be a function callback\(i, cost\); "
+                                        r"got 3 of type int"):
+        net.fit(X, Y, iterations=2, method=method, callback=3)
+    for name, value in before.items():   # no step was taken
+        np.testing.assert_array_equal(net.params[name], value, err_msg=name)

@@ -66,7 +66,8 @@ OPERAND_CASES = {
     "arr.T @ t": (lambda t: ARRAY.T @ t, lambda d: ARRAY.T @ d),
     "t @ arr.T": (lambda t: t @ ARRAY.T, lambda d: d @ ARRAY.T),
     "list + t": (lambda t: [[1.0, 2.0, 3.0]] + t, lambda d: np.array([[1.0, 2.0, 3.0]]) + d),
-    "int array * t": (lambda t: np.arange(3) * t, lambda d: np.arange(3) * d),
+    "int array * t": (lambda t: np.arange(3).reshape(1, 3) * t,
+                      lambda d: np.arange(3).reshape(1, 3) * d),
 }
 
 
@@ -315,7 +316,7 @@ _rng = np.random.RandomState(1)
 _X, _Y = _rng.uniform(-2, 2, (3, 4)), _rng.uniform(0.5, 2, (3, 4))
 COURSE_CASES = {
     "add": (lambda x, y: x + y, [_X, _Y[:, :1]]),
-    "sub": (lambda x, y: x - y, [_X, _Y[0]]),
+    "sub": (lambda x, y: x - y, [_X, _Y[:1]]),
     "mul": (lambda x, y: x * y, [_X, _Y]),
     "div": (lambda x, y: x / y, [_X, _Y]),
     "pow": (lambda y: y ** 1.5, [_Y]),

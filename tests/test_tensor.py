@@ -206,3 +206,24 @@ def test_sum_and_mean_reduce_everything_to_a_scalar_by_default():
     t = mg.tensor(np.ones((2, 3)))
     assert t.sum().shape == () and t.mean().shape == ()
     assert t.sum(axis=1).shape == (2,) and t.mean(axis=0).shape == (3,)
+
+
+# --- numpy beside a tensor: an error that says .data, never a silent answer ------------------
+
+@pytest.mark.parametrize("use", [
+    lambda t, a: np.allclose(t, a),                # was: bad operand type for abs()
+    lambda t, a: np.asarray(t).shape,              # was: () (an object array holding t)
+    lambda t, a: t == a, lambda t, a: a == t,      # was: False (identity)
+    lambda t, a: t != a,                           # was: True
+    lambda t, a: float(np.mean(t == a)),           # an accuracy of 0.0
+    lambda t, a: t == 0.5,                         # was: False
+])
+def test_numpy_on_a_tensor_is_an_error_that_says_data(use):
+    t = mg.tensor([[0.0, 1.0, 1.0]], name="A[2]")
+    with pytest.raises(TypeError, match=r"A\[2\] \(1, 3\).*\.data"):
+        use(t, np.array([[0.0, 1.0, 1.0]]))
+
+
+def test_a_tensor_is_still_equal_to_itself_only_and_a_dict_key():
+    a, b = mg.tensor(1.0), mg.tensor(1.0)
+    assert a == a and a != b and a in [b, a] and None not in [a] and {a: 1}[a] == 1
