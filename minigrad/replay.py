@@ -45,7 +45,6 @@ thread), and cannot be copied or pickled: record another.
 """
 from __future__ import annotations
 
-import threading
 import weakref
 from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple, Union
 
@@ -95,7 +94,7 @@ class Tape:
                  guard: Optional[Callable[..., Hashable]] = None,
                  keep_graph: bool = True, intermediates: bool = True) -> None:
         self._keep_graph, self._intermediates = keep_graph, intermediates
-        self._busy = threading.Lock()
+        self._owner: Dict[int, object] = {}   # {0: the replaying call's token}, or empty
         self._fn = None if isinstance(f, Tensor) else f
         if self._fn is not None and not callable(f):
             raise TypeError(f"record: f must be a function returning a Tensor, or a Tensor; "
@@ -184,13 +183,18 @@ class Tape:
         ``inputs`` as they are. When the structure changes and the tape records
         again from its function, the leaves' ``data`` become the new values.
         """
-        # one replay at a time: two would write the same buffers (threads, or f
-        # or guard replaying the tape they belong to)
-        if not self._busy.acquire(False):
-            raise RuntimeError("replay: this tape is replaying already (in another thread, "
-                               "or from its own f or guard); its buffers hold one replay at "
-                               "a time: record a tape per thread")
+        # One replay at a time: two would write the same buffers (threads, or f or
+        # guard replaying the tape they belong to). The claim is taken inside the
+        # try, in one call that also records who took it: Ctrl-C arriving as that
+        # call returns (a signal lands where the interpreter checks, after a call)
+        # still reaches the finally, which then sees this call's token. A lock
+        # taken before the try left the tape "replaying already" for good.
+        token = object()
         try:
+            if not _claim(self._owner, token):
+                raise RuntimeError("replay: this tape is replaying already (in another "
+                                   "thread, or from its own f or guard); its buffers hold "
+                                   "one replay at a time: record a tape per thread")
             if values:
                 if len(values) != len(self._leaf_keys):
                     raise ValueError(f"replay: {len(self._leaf_keys)} leaves were recorded "
@@ -210,7 +214,15 @@ class Tape:
                 kernel()
             return float(self._root_value)
         finally:
-            self._busy.release()
+            # Let go if this call holds the tape. Inline, with no call before the
+            # del (a function's entry, like a call's return, is where Ctrl-C
+            # lands); only the holder removes its token, so no other thread
+            # changes the entry between the test and the del.
+            try:
+                if self._owner[0] is token:
+                    del self._owner[0]
+            except KeyError:   # nobody holds it: this call's claim never happened
+                pass
 
     def _not_copied(self, *args: Any) -> None:
         raise TypeError("a tape cannot be copied or pickled: its kernels are bound to its "
@@ -463,6 +475,12 @@ class Tape:
             if (want is None) != (got is None) or (
                     want is not None and not np.array_equal(got, want, equal_nan=True)):
                 raise RuntimeError(_not_reproduced("gradient", node))
+
+
+def _claim(owner: Dict[int, object], token: object) -> bool:
+    """Whether ``token``'s call now holds the tape: setdefault claims it and
+    says who holds it in one step (atomic under the GIL: 0 hashes in C)."""
+    return owner.setdefault(0, token) is token
 
 
 def _check_constants(order: list, leaves: List[Tensor]) -> None:

@@ -738,6 +738,25 @@ def test_a_replay_while_the_tape_replays_in_another_thread_is_refused():
     assert tape.replay(np.ones((2, 2))) == np.tanh(np.ones((2, 2))).sum()   # free again
 
 
+def test_a_ctrl_c_as_the_replay_takes_the_tape_leaves_it_free(monkeypatch):
+    # Ctrl-C lands as a call returns: it arrived right after the tape's lock was
+    # taken, before the try that releases it, and every later replay said
+    # "replaying already". Raised here from the claim itself, after it took hold.
+    from minigrad import replay as replay_module
+    W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
+    tape = mg.record(lambda: mg.tanh(W).sum(), [W])
+    real = replay_module._claim
+
+    def interrupted(owner, token):
+        assert real(owner, token), "the claim must succeed before the interrupt"
+        raise KeyboardInterrupt
+    monkeypatch.setattr(replay_module, "_claim", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tape.replay(np.zeros((2, 2)))
+    monkeypatch.undo()
+    assert tape.replay(np.zeros((2, 2))) == 0.0
+
+
 def test_a_replay_from_inside_the_same_tapes_replay_is_refused():
     W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
     tape = mg.record(lambda: mg.tanh(W).sum(), [W],
