@@ -67,8 +67,7 @@ def record(f: Union[Callable[[], Tensor], Tensor], leaves: Union[Tensor, Sequenc
     ``guard(*leaf_arrays)``, when given, names the structure the values lead
     to (the branch a Python ``if`` takes); a new answer at a replay means
     record again. Every op of minigrad replays; ``ValueError`` says why for
-    what a tape cannot (a matmul of a 1-D operand, a transpose of more than
-    two axes), and ``RuntimeError`` is raised if a replay of the recorded
+    what a tape cannot (a matmul of a 1-D or 3-D operand), and ``RuntimeError`` is raised if a replay of the recorded
     values is not bit-identical to the eager engine.
 
     ``keep_graph=False`` holds the recorded tensors weakly (the leaves too,

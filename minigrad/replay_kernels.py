@@ -115,14 +115,13 @@ def _matmul(node, ins, listed, alloc):
 
 
 def _transpose(node, ins, listed, alloc):
-    # 2-D only: the axes the op was called with say whether they were swapped
-    # (W.T, W.transpose(1, 0)) or not (W.transpose(0, 1)), whatever the values
+    # The permutation the op was called with, not one read off the values (a
+    # zero or symmetric W cannot show which axes moved); normalised as ops.transpose
+    # does, so the value and g's view are eager's own views, with eager's strides.
     (x,), axes = ins, node.op_params["axes"]
-    swapped = axes is None or (len(axes) == 2 and axes[0] % 2 == 1)
-    value = x.T if swapped else x.view()   # views of the input's buffer, as eager's
-    if x.ndim != 2 or value.shape != node.shape:
-        raise ValueError(f"record: the tape replays 2-D transposes only; got {describe(node)}")
-    return _Op(value, [], [_View(lambda g: g.T if swapped else g.view())], [x.shape])
+    perm = tuple(range(x.ndim))[::-1] if axes is None else tuple(a % x.ndim for a in axes)
+    inverse = tuple(int(i) for i in np.argsort(perm))
+    return _Op(x.transpose(perm), [], [_View(lambda g: g.transpose(inverse))], [x.shape])
 
 
 def _unary(forward_ufunc: np.ufunc, grad: Callable[[np.ndarray, np.ndarray], Bind]) -> Callable:
