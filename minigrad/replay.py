@@ -259,30 +259,41 @@ class Tape:
             self._watched = [(ref, v) for ref, v in self._watched if ref() is not None]
         return None
 
+    def _change(self, arrays: List[np.ndarray]) -> str:
+        """What makes the graph a new one, for the messages of a record again."""
+        replaced = self._replaced()
+        if replaced is not None:
+            return (f"{describe(replaced)}, a constant, was given a new array"
+                    if replaced.op is None else
+                    f"{describe(replaced)}, an op's result, was given new data")
+        old, new = [a.shape for a in self._inputs], [a.shape for a in arrays]
+        if old != new:
+            return f"the leaves' shapes changed ({old} -> {new})"
+        return "the guard gave another answer"
+
     def _record_again(self, arrays: List[np.ndarray]) -> None:
         if self._fn is None:
-            replaced = self._replaced()
-            change = (f"{describe(replaced)}, a constant, was given a new array"
-                      if replaced is not None and replaced.op is None else
-                      f"{describe(replaced)}, an op's result, was given new data"
-                      if replaced is not None else
-                      f"the graph's structure would change (leaf shapes "
-                      f"{[a.shape for a in self._inputs]} -> {[a.shape for a in arrays]}, "
-                      f"or the guard's answer)")
-            raise ValueError(f"replay: {change}, and this tape was recorded from a built "
-                             f"graph, not a function: record the new graph with mg.record(...)")
+            raise ValueError(f"replay: {self._change(arrays)}, and this tape was recorded "
+                             f"from a built graph, not a function: record the new graph "
+                             f"with mg.record(...)")
         # A new graph the tape refuses (or f raising) leaves the tape and the leaves
         # as they were: half a new tape would replay the old kernels on new buffers.
+        change = self._change(arrays)
         state, data = dict(self.__dict__), [leaf.data for leaf in self._leaves]
         try:
             for leaf, array in zip(self._leaves, arrays):
                 leaf.data = np.array(array, dtype=np.float64)
             self._build(*self._run_fn())
-        except BaseException:
+        except BaseException as error:
             self.__dict__.clear()
             self.__dict__.update(state)
             for leaf, array in zip(self._leaves, data):
                 leaf.data = array
+            if type(error) in (ValueError, TypeError):   # a subclass may take other arguments
+                # f's (or the eager op's) message alone does not say a replay ran f
+                raise type(error)(f"replay: {change}, so the tape ran f again on the values "
+                                  f"given to replay to record the new graph, which raised: "
+                                  f"{error}") from error
             raise
 
     def _run_fn(self) -> Tuple[Tensor, int]:

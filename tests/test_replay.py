@@ -217,7 +217,8 @@ def test_a_new_shape_records_again_from_the_function():
 def test_a_new_shape_is_refused_for_a_tape_of_a_built_graph():
     W = mg.tensor(np.ones((2, 3)), requires_grad=True, name="W")
     tape = mg.record(mg.tanh(W).sum(), [W])
-    with pytest.raises(ValueError, match=r"structure would change .*\(2, 3\).*\(4, 5\)"):
+    with pytest.raises(ValueError, match=r"shapes changed \(\[\(2, 3\)\] -> \[\(4, 5\)\]\), and "
+                                         r"this tape was recorded from a built graph"):
         tape.replay(np.ones((4, 5)))
 
 
@@ -299,6 +300,43 @@ def test_labels_of_a_replayed_y_are_checked_at_every_replay():
     tape = mg.record(lambda: mg.binary_cross_entropy_with_logits(Z, Y), [Z, Y])
     with pytest.raises(ValueError, match=r"only 0 and 1; got 2.0 at \(0, 1\)"):
         tape.replay(np.zeros((1, 3)), np.array([[0.0, 2.0, 1.0]]))
+
+
+@pytest.mark.parametrize("loss", [mg.binary_cross_entropy_with_logits, mg.binary_cross_entropy])
+def test_a_label_or_probability_refused_at_a_replay_says_a_replay_refused_it(loss):
+    # the replay's check said only "Y must hold only 0 and 1": nothing told the
+    # learner it came from a recorded tape run on new values, nor which node
+    A = mg.tensor(np.full((1, 3), 0.5), requires_grad=True, name="A")
+    Y = mg.tensor(np.array([[0.0, 1.0, 1.0]]), name="Y")
+    tape = mg.record(lambda: loss(A, Y).named("J"), [A, Y])
+    op = loss.__name__
+    with pytest.raises(ValueError, match=rf"^replay: the tape \(mg.record\) replays op {op} "
+                                         rf"\(J\) on the values given to replay, and its input "
+                                         rf"Y \(1, 3\) \(a leaf\) is refused: Y must hold "
+                                         rf"only 0 and 1; got 2.0 at \(0, 1\)$"):
+        tape.replay(np.full((1, 3), 0.5), np.array([[0.0, 2.0, 1.0]]))
+    # a wrong shape makes the tape run f again: the eager op's message, said to
+    # come from that
+    with pytest.raises(ValueError, match=r"^replay: the leaves' shapes changed \(\[\(1, 3\), "
+                                         r"\(1, 3\)\] -> \[\(1, 3\), \(1, 4\)\]\), so the "
+                                         r"tape ran f again .*, which raised: "
+                                         rf"{op}: A \(1, 3\), Y \(1, 4\): .*same shape"):
+        tape.replay(np.full((1, 3), 0.5), np.ones((1, 4)))
+    y = np.array([[0.0, 1.0, 1.0]])
+    assert tape.replay(np.full((1, 3), 0.5), y) == loss(np.full((1, 3), 0.5), y).item()
+    # the eager engine's own messages are unchanged
+    with pytest.raises(ValueError, match=rf"^{op}: A \(1, 3\), tensor \(1, 3\): Y must hold"):
+        loss(A, np.array([[0.0, 2.0, 1.0]]))
+
+
+def test_a_probability_computed_at_a_replay_and_refused_names_its_op():
+    Z = mg.tensor(np.zeros((1, 3)), requires_grad=True, name="Z")
+    tape = mg.record(lambda: mg.binary_cross_entropy(mg.sigmoid(Z) * 2.0, np.ones((1, 3))), [Z])
+    with pytest.raises(ValueError, match=r"^replay: .* replays op binary_cross_entropy on the "
+                                         r"values given to replay, and its input <mul> \(1, 3\) "
+                                         r"\(computed at each replay by op mul\) is refused: "
+                                         r"A must hold probabilities in \[0, 1\]; got 1.46"):
+        tape.replay(np.ones((1, 3)))
 
 
 @pytest.mark.parametrize("make, message", [
