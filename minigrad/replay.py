@@ -200,6 +200,10 @@ class Tape:
                                      f"({', '.join(self._leaf_names)}); "
                                      f"got {len(values)} values")
                 arrays = [_leaf_value(v, name) for v, name in zip(values, self._leaf_names)]
+                # a value in the tape's own inputs (tape.inputs swapped, a view of
+                # flat_inputs) would be overwritten by the copy of an earlier one
+                arrays = [a.copy() if np.may_share_memory(a, self._flat_inputs) else a
+                          for a in arrays]
                 if self._structure(arrays) != self._recorded_structure \
                         or self._replaced() is not None:
                     self._record_again(arrays)

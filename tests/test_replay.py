@@ -287,6 +287,28 @@ def test_replay_with_no_values_uses_the_tapes_inputs_updated_in_place():
     np.testing.assert_array_equal(W.data, [[1.0, 2.0]])   # the leaf itself is untouched
 
 
+@pytest.mark.parametrize("values", [lambda tape: tape.inputs[::-1],
+                                    lambda tape: (tape.flat_inputs[2:6], tape.inputs[0])],
+                         ids=["inputs swapped", "a view across flat_inputs"])
+def test_values_taken_from_the_tapes_own_inputs_are_read_before_any_is_written(values):
+    # the copy into the first leaf's buffer overwrote what the second value read:
+    # tape.replay(*reversed(tape.inputs)) gave both leaves the second's value
+    W = mg.tensor(np.array([0.5, -1.0, 2.0, 0.25]), requires_grad=True, name="W")
+    V = mg.tensor(np.array([3.0, 1.5, -2.0, 4.0]), requires_grad=True, name="V")
+
+    def build(W, V):
+        return (mg.tanh(W) * V * V).sum()
+    tape = mg.record(lambda: build(W, V), [W, V])
+    given = values(tape)
+    w, v = (np.array(a) for a in given)   # what they hold when passed
+    J = tape.replay(*given)
+    Wt, Vt = mg.tensor(w, requires_grad=True), mg.tensor(v, requires_grad=True)
+    E = build(Wt, Vt)
+    E.backward()
+    assert J == E.item(), (J, E.item())
+    assert np.array_equal(tape.grads[0], Wt.grad) and np.array_equal(tape.grads[1], Vt.grad)
+
+
 def test_recording_leaves_every_grad_as_it_was():
     W = mg.tensor(np.ones((2, 2)), requires_grad=True)
     W.grad = np.full((2, 2), 7.0)
