@@ -500,10 +500,11 @@ def _claim(owner: Dict[int, object], token: object) -> bool:
 def _check_constants(order: list, leaves: List[Tensor]) -> None:
     """A ``ValueError`` for what a tape would replay stale: a tensor made by an
     op under no_grad after the leaves (it may be computed from them, and a tape
-    replays it as a constant), an op's result given new data (replayed, the op
-    would compute it from its inputs again), and a leaf not laid out in C order
-    (the tape's copies are, and numpy would add its sums in another order than
-    eager)."""
+    replays it as a constant), a constant holding a leaf's memory (``W * W.data``:
+    eager reads the leaf's new data, a tape its recorded copy), an op's result
+    given new data (replayed, the op would compute it from its inputs again), and
+    a leaf not laid out in C order (the tape's copies are, and numpy would add
+    its sums in another order than eager)."""
     listed = {id(leaf) for leaf in leaves}
     first = min(leaf._seq for leaf in leaves) if leaves else None
     for t in order:
@@ -520,6 +521,14 @@ def _check_constants(order: list, leaves: List[Tensor]) -> None:
                                  f"than on yours: give the leaf a C-ordered array "
                                  f"(np.ascontiguousarray)")
             continue
+        for leaf in leaves:
+            if np.shares_memory(t._data, leaf._data):
+                raise ValueError(f"record: the constant {describe(t)} holds the memory of the "
+                                 f"leaf {describe(leaf)} (its .data, or a view of it, given "
+                                 f"to an op): the tape would replay it as the leaf's recorded "
+                                 f"value while the leaf takes new ones, where the eager "
+                                 f"engine reads the leaf's current data. Use the leaf itself "
+                                 f"in the graph")
         if t._unrecorded_op is not None and first is not None and t._seq > first:
             raise ValueError(f"record: {describe(t)} was made by {t._unrecorded_op} under "
                              f"no_grad after the leaves, so it may be computed from them; a "

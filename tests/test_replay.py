@@ -645,6 +645,21 @@ def test_a_tape_refuses_a_no_grad_result_made_after_its_leaves():
     assert tape.replay(np.ones((2, 3))) == 2 * H.data.sum()
 
 
+@pytest.mark.parametrize("detached", [lambda W: W.data, lambda W: W.data.T,
+                                      lambda W: W.data[:, :1]], ids=["W.data", "W.data.T", "slice"])
+def test_a_constant_holding_a_leafs_memory_is_refused(detached):
+    # W * W.data: the op keeps W's own array as a constant; eager f() at new values
+    # reads W's new data, the tape replayed W's recorded array (-0.15 for 0.99)
+    W = mg.tensor(np.array([[0.5, -1.0], [2.0, 0.25]]), requires_grad=True, name="W")
+    with pytest.raises(ValueError, match=r"the constant tensor \(2, .\) holds the memory of "
+                                         r"the leaf W \(2, 2\).*Use the leaf itself"):
+        mg.record(lambda: (W * detached(W)).sum(), [W])
+    # a copy of another array is fine, and so is a constant of the same values
+    C = mg.tensor(W.data, name="C")
+    tape = mg.record(lambda: (W * C).sum(), [W])
+    assert tape.replay(np.ones((2, 2))) == C.data.sum()
+
+
 def test_a_tape_refuses_a_leaf_not_laid_out_in_c_order_and_fit_copies_its_parameters():
     W = mg.as_tensor(np.arange(8.0).reshape(1, 8)[:, ::2], requires_grad=True)
     with pytest.raises(ValueError, match=r"leaf tensor \(1, 4\) is not laid out in C order"):
