@@ -116,6 +116,7 @@ class Tape:
         self._leaf_keys = [id(leaf) for leaf in self._leaves]
         self._leaf_names = [describe(leaf) for leaf in self._leaves]
         self._leaf_refs = [weakref.ref(leaf) for leaf in self._leaves]
+        self._leaf_versions = _versions(self._leaf_refs)
         if not keep_graph and self._fn is None:
             # nor the leaves (their arrays may be old values the caller has let go);
             # a tape that can record again keeps them, for its function to use
@@ -210,6 +211,10 @@ class Tape:
                 else:
                     for buffer, array in zip(self._inputs, arrays):
                         np.copyto(buffer, array)
+                # values given: the leaves' own data is not what this tape replays
+                self._leaf_versions = _versions(self._leaf_refs)
+            elif _changed(self._leaf_refs, self._leaf_versions):
+                raise ValueError(self._leaf_given_new_data())
             elif (self._guard is not None and self._structure(self._inputs)
                   != self._recorded_structure) or self._replaced() is not None:
                 self._record_again([a.copy() for a in self._inputs])
@@ -263,6 +268,15 @@ class Tape:
             self._watched = [(ref, v) for ref, v in self._watched if ref() is not None]
         return None
 
+    def _leaf_given_new_data(self) -> str:
+        changed = _changed(self._leaf_refs, self._leaf_versions)
+        names = ", ".join(describe(leaf) for leaf in changed)
+        return (f"replay: the leaf {names} was given new data (W.data = ..., or W.data "
+                f"-= ...) since this tape recorded or last replayed given values, but "
+                f"replay() with no values replays tape.inputs, the tape's own arrays, not "
+                f"the leaves' data: pass the values (tape.replay(W.data, ...)), or update "
+                f"tape.inputs in place instead of the leaves")
+
     def _change(self, arrays: List[np.ndarray]) -> str:
         """What makes the graph a new one, for the messages of a record again."""
         replaced = self._replaced()
@@ -288,11 +302,14 @@ class Tape:
             for leaf, array in zip(self._leaves, arrays):
                 leaf.data = np.array(array, dtype=np.float64)
             self._build(*self._run_fn())
+            self._leaf_versions = _versions(self._leaf_refs)   # the data set just above
         except BaseException as error:
             self.__dict__.clear()
             self.__dict__.update(state)
             for leaf, array in zip(self._leaves, data):
                 leaf.data = array
+            # the same arrays as before, which this call found in step with the tape
+            self._leaf_versions = _versions(self._leaf_refs)
             if type(error) in (ValueError, TypeError):   # a subclass may take other arguments
                 # f's (or the eager op's) message alone does not say a replay ran f
                 raise type(error)(f"replay: {change}, so the tape ran f again on the values "
@@ -489,6 +506,25 @@ class Tape:
             if (want is None) != (got is None) or (
                     want is not None and not np.array_equal(got, want, equal_nan=True)):
                 raise RuntimeError(_not_reproduced("gradient", node))
+
+
+def _versions(refs: List[weakref.ref]) -> List[Optional[int]]:
+    """Each leaf's data version (``W.data = ...`` counts one), None once it is gone."""
+    versions = []
+    for ref in refs:
+        leaf = ref()
+        versions.append(None if leaf is None else leaf._version)
+    return versions
+
+
+def _changed(refs: List[weakref.ref], versions: List[Optional[int]]) -> List[Tensor]:
+    """The live leaves whose data was assigned since ``versions`` were taken."""
+    changed = []
+    for ref, version in zip(refs, versions):
+        leaf = ref()
+        if leaf is not None and leaf._version != version:
+            changed.append(leaf)
+    return changed
 
 
 def _claim(owner: Dict[int, object], token: object) -> bool:

@@ -309,6 +309,30 @@ def test_values_taken_from_the_tapes_own_inputs_are_read_before_any_is_written(v
     assert np.array_equal(tape.grads[0], Wt.grad) and np.array_equal(tape.grads[1], Vt.grad)
 
 
+def _step_in_place(W, g):
+    W.data -= 0.5 * g
+
+
+def _step_to_a_new_array(W, g):
+    W.data = W.data - 0.5 * g
+
+
+@pytest.mark.parametrize("update", [_step_in_place, _step_to_a_new_array])
+def test_replay_without_values_refuses_a_leaf_given_new_data_it_would_not_read(update):
+    # the eager loop's update, then tape.replay(): the tape replayed its own inputs,
+    # and gave the same J at every step while W moved (2.0296 three times over)
+    W = mg.tensor(np.array([[0.5, -1.0], [2.0, 0.25]]), requires_grad=True, name="W")
+    X = mg.tensor(np.array([[1.0, 2.0, -1.0], [0.5, -0.5, 3.0]]), name="X")
+    tape = mg.record(lambda: mg.tanh(W @ X).sum(), [W])
+    update(W, tape.grads[0].copy())
+    with pytest.raises(ValueError, match=r"the leaf W \(2, 2\) was given new data .* "
+                                         r"replay\(\) with no values replays tape.inputs"):
+        tape.replay()
+    assert tape.replay(W.data) == mg.tanh(W @ X).sum().item()   # given: W's data
+    tape.inputs[0][...] = 0.0
+    assert tape.replay() == 0.0   # and, once given values, tape.inputs again
+
+
 def test_recording_leaves_every_grad_as_it_was():
     W = mg.tensor(np.ones((2, 2)), requires_grad=True)
     W.grad = np.full((2, 2), 7.0)
