@@ -67,8 +67,9 @@ def record(f: Union[Callable[[], Tensor], Tensor], leaves: Union[Tensor, Sequenc
     ``guard(*leaf_arrays)``, when given, names the structure the values lead
     to (the branch a Python ``if`` takes); a new answer at a replay means
     record again. Every op of minigrad replays; ``ValueError`` says why for
-    what a tape cannot (a matmul of a 1-D or 3-D operand), and ``RuntimeError`` is raised if a replay of the recorded
-    values is not bit-identical to the eager engine.
+    what a tape cannot (a matmul of a 1-D or 3-D operand), and ``RuntimeError``
+    is raised if a replay of the recorded values is not bit-identical to the
+    eager engine.
 
     ``keep_graph=False`` holds the recorded tensors weakly (the leaves too,
     unless ``f`` is a function, which records again with them): a training
@@ -310,8 +311,9 @@ class Tape:
                 leaf.data = array
             # the same arrays as before, which this call found in step with the tape
             self._leaf_versions = _versions(self._leaf_refs)
-            if type(error) in (ValueError, TypeError):   # a subclass may take other arguments
-                # f's (or the eager op's) message alone does not say a replay ran f
+            # f's (or the eager op's) message alone does not say a replay ran f;
+            # these types exactly, as a subclass may take other arguments
+            if type(error) in (ValueError, TypeError, RuntimeError):
                 raise type(error)(f"replay: {change}, so the tape ran f again on the values "
                                   f"given to replay to record the new graph, which raised: "
                                   f"{error}") from error
@@ -576,12 +578,19 @@ def _check_constants(order: list, leaves: List[Tensor]) -> None:
 
 def _not_reproduced(what: str, node: Tensor) -> str:
     made = f"op {node.op}" if node.op is not None else "a leaf"
+    # A node no gradient reaches keeps the data its op gave when it ran: an input
+    # given a new array since (X.data = ...) makes the replay, which recomputes
+    # it from that input, differ. No version was kept to tell it for sure.
+    stale = (f"{describe(node)} was computed (outside f) from a tensor since given a new "
+             f"array (X.data = ...), which the tape reads as it is now: compute it again "
+             f"after such a change; or " if what == "value" and node.op is not None
+             and not node.requires_grad else "")
     return (f"record: a replay of the recorded values does not give the eager engine's "
             f"{what} of {describe(node)} ({made}) bit for bit, so the tape refuses this "
-            f"graph: an array the tape lays out otherwise than eager (a reshape's copy "
-            f"of a broadcast gradient, say) makes numpy add in another order, or the op's "
-            f"kernel in minigrad/replay_kernels.py differs from ops.py. The eager engine "
-            f"(backward()) computes it as always")
+            f"graph: {stale}an array the tape lays out otherwise than eager (a reshape's "
+            f"copy of a broadcast gradient, say) makes numpy add in another order, or the "
+            f"op's kernel in minigrad/replay_kernels.py differs from ops.py. The eager "
+            f"engine (backward()) computes it as always")
 
 
 def _laid_out_as(value: np.ndarray, alloc: Allocator) -> Callable[..., np.ndarray]:

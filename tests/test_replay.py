@@ -670,7 +670,8 @@ def test_a_tape_refuses_a_no_grad_result_made_after_its_leaves():
 
 
 @pytest.mark.parametrize("detached", [lambda W: W.data, lambda W: W.data.T,
-                                      lambda W: W.data[:, :1]], ids=["W.data", "W.data.T", "slice"])
+                                      lambda W: W.data[:, :1]],
+                         ids=["W.data", "W.data.T", "slice"])
 def test_a_constant_holding_a_leafs_memory_is_refused(detached):
     # W * W.data: the op keeps W's own array as a constant; eager f() at new values
     # reads W's new data, the tape replayed W's recorded array (-0.15 for 0.99)
@@ -893,6 +894,20 @@ def test_an_op_result_made_before_f_and_given_new_data_is_refused():
     for replay in (lambda: tape.replay(np.ones((1, 2))), tape.replay, lambda: mg.record(f, [W])):
         with pytest.raises(ValueError, match=message):
             replay()
+
+
+def test_a_node_computed_before_its_input_got_a_new_array_is_refused_saying_so():
+    # Xn = X / X.sum() made before f; X.data = ... then makes the tape record again,
+    # and its check of the recorded values finds X.sum() stale. The error blamed
+    # only memory layouts and kernels
+    X = mg.tensor(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), name="X")
+    Xn = X / X.sum()
+    W = mg.tensor(np.ones((1, 2)), requires_grad=True, name="W")
+    tape = mg.record(lambda: mg.tanh(W @ Xn).sum(), [W])
+    X.data = X.data * 2
+    with pytest.raises(RuntimeError, match=r"<sum> \(\) was computed \(outside f\) from a "
+                                           r"tensor since given a new array"):
+        tape.replay(np.ones((1, 2)))
 
 
 def test_an_op_result_of_a_built_graph_given_new_data_is_refused():
