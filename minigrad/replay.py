@@ -24,7 +24,10 @@ Python code takes) with a new answer, makes it record again (when it was
 given a function) or raise ``ValueError``; it never replays a stale graph.
 What f copies into its graph is fixed when it records (a Python number, a
 list, an int array converted to float64, ``mg.tensor(...)`` made inside f):
-change one, and record again or make it a leaf.
+change one, and record again or make it a leaf. A name f reads (or a function
+it calls by name reads) bound to another object records again
+(``minigrad.replay_names``); an attribute or an item (``net.X``, ``d["X"]``)
+is not a name, and a tape does not see it change.
 Leaves not listed in ``leaves`` are constants (X, Y): the tape reads their
 arrays at each replay, and keeps them read-only while it lives, as the eager
 engine keeps a leaf's array until its backward, so that nothing changes them
@@ -52,6 +55,7 @@ import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
 from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
+from minigrad.replay_names import bindings, rebound
 from minigrad.tensor import (Tensor, _creation_counter, _Hold, _as_float64, _lockable, _modes,
                              describe, is_grad_enabled, topological_order)
 
@@ -113,6 +117,7 @@ class Tape:
         if not is_grad_enabled():   # no graph would be recorded to replay
             raise ValueError("record: grad is disabled (inside mg.no_grad()), so no graph is "
                              "recorded; call mg.record outside the block")
+        self._names: list = []   # a built graph's tape runs no f
         self._build(*self._run_fn() if self._fn is not None else (f, None))
         self._leaf_keys = [id(leaf) for leaf in self._leaves]
         self._leaf_names = [describe(leaf) for leaf in self._leaves]
@@ -207,7 +212,7 @@ class Tape:
                 arrays = [a.copy() if np.may_share_memory(a, self._flat_inputs) else a
                           for a in arrays]
                 if self._structure(arrays) != self._recorded_structure \
-                        or self._replaced() is not None:
+                        or self._replaced() is not None or rebound(self._names):
                     self._record_again(arrays)
                 else:
                     for buffer, array in zip(self._inputs, arrays):
@@ -217,7 +222,8 @@ class Tape:
             elif _changed(self._leaf_refs, self._leaf_versions):
                 raise ValueError(self._leaf_given_new_data())
             elif (self._guard is not None and self._structure(self._inputs)
-                  != self._recorded_structure) or self._replaced() is not None:
+                  != self._recorded_structure) or self._replaced() is not None \
+                    or rebound(self._names):
                 self._record_again([a.copy() for a in self._inputs])
             for kernel in self._kernels:   # forward then backward, in one list
                 kernel()
@@ -285,6 +291,9 @@ class Tape:
             return (f"{describe(replaced)}, a constant, was given a new array"
                     if replaced.op is None else
                     f"{describe(replaced)}, an op's result, was given new data")
+        name = rebound(self._names)
+        if name is not None:
+            return f"the name {name!r}, which f read when it recorded, is bound to another object"
         old, new = [a.shape for a in self._inputs], [a.shape for a in arrays]
         if old != new:
             return f"the leaves' shapes changed ({old} -> {new})"
@@ -326,9 +335,12 @@ class Tape:
         start = next(_creation_counter)
         previous, _modes.grad_enabled = _modes.grad_enabled, True
         try:
-            return self._fn(), start
+            root = self._fn()
         finally:
             _modes.grad_enabled = previous
+        # what f read by name, as it ran: a name bound anew is a new graph
+        self._names = bindings(self._fn)
+        return root, start
 
     def _kept_key(self, node: Tensor) -> int:
         key = id(node)

@@ -910,6 +910,46 @@ def test_a_node_computed_before_its_input_got_a_new_array_is_refused_saying_so()
         tape.replay(np.ones((1, 2)))
 
 
+def test_a_name_f_reads_bound_to_another_tensor_or_array_records_again():
+    # X = mg.tensor(new) after recording: f() reads the new X, the tape replayed
+    # the old one (1.41 for 0.99); likewise a global of a helper f calls
+    rng = np.random.RandomState(0)
+    W = mg.tensor(rng.randn(2, 2), requires_grad=True, name="W")
+    X = mg.tensor(rng.randn(2, 3), name="X")
+    module = {"mg": mg, "G": rng.randn(2, 3)}
+    exec("def helper(W):\n    return (W @ G).sum()", module)   # G: the helper module's
+    helper = module["helper"]
+
+    def f(W):
+        return mg.tanh(W @ X).sum() + helper(W)
+    tape = mg.record(lambda: f(W), [W])
+
+    def eager(value):
+        V = mg.tensor(value, requires_grad=True)
+        J = f(V)
+        J.backward()
+        return J.item(), V.grad
+    value = rng.randn(2, 2)
+    X = mg.tensor(rng.randn(2, 3), name="X2")   # f's closure
+    J, grad = eager(value)
+    assert tape.replay(value) == J
+    assert np.array_equal(tape.grads[0], grad)
+    module["G"] = rng.randn(2, 3)   # the helper's global
+    J, grad = eager(value)
+    assert tape.replay() == J   # without values: tape.inputs, which hold value
+    assert np.array_equal(tape.grads[0], grad)
+
+
+def test_a_leaf_f_reads_bound_to_another_tensor_is_refused_naming_it():
+    W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
+    tape = mg.record(lambda: mg.tanh(W).sum(), [W])
+    W = mg.tensor(np.zeros((2, 2)), requires_grad=True, name="W")   # noqa: F841
+    with pytest.raises(ValueError, match=r"the name 'W', which f read when it recorded, is "
+                                         r"bound to another object, so the tape ran f again "
+                                         r".*leaf W \(2, 2\) is not part of the graph"):
+        tape.replay(np.ones((2, 2)))
+
+
 def test_an_op_result_of_a_built_graph_given_new_data_is_refused():
     X = mg.tensor(np.arange(6.0).reshape(2, 3), name="X")
     W = mg.tensor(np.ones((1, 2)), requires_grad=True, name="W")
