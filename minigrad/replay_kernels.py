@@ -236,12 +236,13 @@ def _reduction(mean: bool) -> Callable:
     return compile_op
 
 
-def _in_replay(node: Tensor, i: int, check: Callable[[], None]) -> Kernel:
+def _in_replay(node: Tensor, i: int, listed: list, check: Callable[[], None]) -> Kernel:
     """``check`` of input i, run at each replay: its ``ValueError`` says that it
     came from replaying a recorded tape on new values, naming the node and the
     input (the eager op's message, checked in the eager engine, stays its own)."""
     x = node.parents[i]
-    what = "a leaf" if x.op is None else f"computed at each replay by op {x.op}"
+    what = "a leaf" if listed[i] else "a constant, read at each replay" if x.op is None \
+        else f"computed at each replay by op {x.op}"
     name = f" ({node.name})" if node.name else ""
     where = (f"replay: the tape (mg.record) replays op {node.op}{name} on the values given "
              f"to replay, and its input {describe(x)} ({what}) is refused")
@@ -256,15 +257,18 @@ def _in_replay(node: Tensor, i: int, check: Callable[[], None]) -> Kernel:
 
 def _labels(node: Tensor, y: np.ndarray, is_one: np.ndarray, listed: list) -> List[Kernel]:
     """The label check to run at each replay (functional.check_labels' rule: Y
-    differs from Y > 0.5 where Y is not 0 or 1): none when Y is a constant,
-    which is checked (and its mask made) once, here."""
+    differs from Y > 0.5 where Y is not 0 or 1): none when Y is a constant
+    array that owns its memory, which is checked (and its mask made) once,
+    here. The tape keeps such an array read-only; a view's base it cannot
+    (``y[:, :]`` of a caller's y, read-only or not): its writes reached the
+    values but not a mask made once, and J took stale signs, unchecked."""
     def check():
         np.greater(y, 0.5, is_one)
         if np.count_nonzero(y != is_one):
             index = tuple(int(i) for i in np.argwhere((y != 0) & (y != 1))[0])
             raise ValueError(f"Y must hold only 0 and 1; got {y[index]} at {index}")
-    if listed[1] or node.parents[1].op is not None:
-        return [_in_replay(node, 1, check)]
+    if listed[1] or node.parents[1].op is not None or y.base is not None:
+        return [_in_replay(node, 1, listed, check)]
     check()
     return []
 
@@ -319,7 +323,7 @@ def _bce(node, ins, listed, alloc):
     def cost():
         out[()] = -(np.vdot(y, lp) + np.vdot(one_minus_y, l1p)) / count
     forward = _labels(node, y, is_one, listed) + [
-        _in_replay(node, 0, partial(check_probabilities, a)),   # as eager: no logits
+        _in_replay(node, 0, listed, partial(check_probabilities, a)),   # as eager: no logits
         partial(np.subtract, 1.0, y, one_minus_y), partial(np.maximum, a, _CLIP, out=p),
         partial(np.minimum, p, 1.0 - _CLIP, out=p), partial(np.equal, p, a, inside),
         partial(np.log, p, lp), partial(np.negative, p, minus_p), partial(np.log1p, minus_p, l1p),

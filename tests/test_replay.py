@@ -375,6 +375,31 @@ def test_a_label_or_probability_refused_at_a_replay_says_a_replay_refused_it(los
         loss(A, np.array([[0.0, 2.0, 1.0]]))
 
 
+@pytest.mark.parametrize("loss", [mg.binary_cross_entropy_with_logits, mg.binary_cross_entropy])
+@pytest.mark.parametrize("read_only", [True, False])
+def test_labels_given_as_a_view_are_read_at_every_replay(loss, read_only):
+    # the op keeps a float64 view as it is; the tape cannot lock its base, through
+    # which the labels changed: the logit loss's signs, made once, gave 0.571 for
+    # eager's 0.638, and a label 2.0 went through unchecked (both losses)
+    y = np.array([[0.0, 1.0, 1.0]])
+    Y = y[:, :]
+    Y.flags.writeable = not read_only
+    Z = mg.tensor(np.full((1, 3), 0.3), requires_grad=True, name="Z")
+    tape = mg.record(lambda: loss(Z, Y), [Z])
+    y[0, 0], y[0, 2] = 1.0, 0.0
+    value = np.array([[0.2, 0.7, 0.4]])
+    V = mg.tensor(value, requires_grad=True)
+    E = loss(V, Y)
+    E.backward()
+    assert tape.replay(value) == E.item(), (tape.replay(value), E.item())
+    assert np.array_equal(tape.grads[0], V.grad)
+    y[0, 1] = 2.0
+    with pytest.raises(ValueError, match=r"^replay: .* its input tensor \(1, 3\) \(a constant, "
+                                         r"read at each replay\) is refused: Y must hold only 0 "
+                                         r"and 1; got 2.0"):
+        tape.replay(value)
+
+
 def test_a_probability_computed_at_a_replay_and_refused_names_its_op():
     Z = mg.tensor(np.zeros((1, 3)), requires_grad=True, name="Z")
     tape = mg.record(lambda: mg.binary_cross_entropy(mg.sigmoid(Z) * 2.0, np.ones((1, 3))), [Z])
