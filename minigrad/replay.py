@@ -219,11 +219,11 @@ class Tape:
                         np.copyto(buffer, array)
                 # values given: the leaves' own data is not what this tape replays
                 self._leaf_versions = _versions(self._leaf_refs)
-            elif _changed(self._leaf_refs, self._leaf_versions):
+            elif self._leaf_versions and _changed(self._leaf_versions):
                 raise ValueError(self._leaf_given_new_data())
             elif (self._guard is not None and self._structure(self._inputs)
                   != self._recorded_structure) or self._replaced() is not None \
-                    or rebound(self._names):
+                    or (self._names and rebound(self._names)):
                 self._record_again([a.copy() for a in self._inputs])
             for kernel in self._kernels:   # forward then backward, in one list
                 kernel()
@@ -276,7 +276,7 @@ class Tape:
         return None
 
     def _leaf_given_new_data(self) -> str:
-        changed = _changed(self._leaf_refs, self._leaf_versions)
+        changed = _changed(self._leaf_versions)
         names = ", ".join(describe(leaf) for leaf in changed)
         return (f"replay: the leaf {names} was given new data (W.data = ..., or W.data "
                 f"-= ...) since this tape recorded or last replayed given values, but "
@@ -522,21 +522,25 @@ class Tape:
                 raise RuntimeError(_not_reproduced("gradient", node))
 
 
-def _versions(refs: List[weakref.ref]) -> List[Optional[int]]:
-    """Each leaf's data version (``W.data = ...`` counts one), None once it is gone."""
+def _versions(refs: List[weakref.ref]) -> List[Tuple[weakref.ref, int]]:
+    """Each live leaf's data version (``W.data = ...`` counts one), by its ref."""
     versions = []
     for ref in refs:
         leaf = ref()
-        versions.append(None if leaf is None else leaf._version)
+        if leaf is not None:
+            versions.append((ref, leaf._version))
     return versions
 
 
-def _changed(refs: List[weakref.ref], versions: List[Optional[int]]) -> List[Tensor]:
-    """The live leaves whose data was assigned since ``versions`` were taken."""
+def _changed(versions: List[Tuple[weakref.ref, int]]) -> List[Tensor]:
+    """The live leaves whose data was assigned since ``versions`` were taken; the
+    dead ones leave ``versions`` (fit lets its leaves go: then this costs nothing)."""
     changed = []
-    for ref, version in zip(refs, versions):
+    for ref, version in list(versions):
         leaf = ref()
-        if leaf is not None and leaf._version != version:
+        if leaf is None:
+            versions.remove((ref, version))
+        elif leaf._version != version:
             changed.append(leaf)
     return changed
 
