@@ -555,7 +555,7 @@ def _check_constants(order: list, leaves: List[Tensor]) -> None:
     """A ``ValueError`` for what a tape would replay stale: a tensor made by an
     op under no_grad after the leaves (it may be computed from them, and a tape
     replays it as a constant), a constant holding a leaf's memory (``W * W.data``:
-    eager reads the leaf's new data, a tape its recorded copy), an op's result
+    eager reads the leaf's new data, a tape its recorded array), an op's result
     given new data (replayed, the op would compute it from its inputs again), and
     a leaf not laid out in C order (the tape's copies are, and numpy would add
     its sums in another order than eager)."""
