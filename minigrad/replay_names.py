@@ -42,6 +42,8 @@ def bindings(f: Callable[..., Any]) -> List[Binding]:
             continue
         for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
             obj = _contents(cell)
+            if obj is _EMPTY:   # not read as f ran (it would have raised): the tape
+                continue        # that f names, say, assigned once record returns
             found.append((name, cell, None, obj))
             stack.append(obj)
         space = fn.__globals__

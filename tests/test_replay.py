@@ -965,6 +965,23 @@ def test_a_name_f_reads_bound_to_another_tensor_or_array_records_again():
     assert np.array_equal(tape.grads[0], grad)
 
 
+def test_a_name_f_could_not_read_when_it_recorded_makes_no_second_recording():
+    # f names its own tape (in a branch not taken): the name is bound only once
+    # record returns, which is no new graph, and f ran again at the first replay
+    W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
+    calls = []
+
+    def f():
+        calls.append(1)
+        if not calls:
+            tape.replay()
+        return mg.tanh(W).sum()
+    tape = mg.record(f, [W])
+    for value in (np.zeros((2, 2)), np.ones((2, 2))):
+        assert tape.replay(value) == np.tanh(value).sum()
+    assert len(calls) == 1
+
+
 def test_a_leaf_f_reads_bound_to_another_tensor_is_refused_naming_it():
     W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W")
     tape = mg.record(lambda: mg.tanh(W).sum(), [W])
