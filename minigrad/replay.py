@@ -22,12 +22,12 @@ What a tape does not see: Python. It replays the ops it recorded. A shape
 change, or a ``guard`` (a function of the leaf values naming the branch the
 Python code takes) with a new answer, makes it record again (when it was
 given a function) or raise ``ValueError``; it never replays a stale graph.
-What f copies into its graph is fixed when it records (a Python number, a
-list, an int array converted to float64, ``mg.tensor(...)`` made inside f):
-change one, and record again or make it a leaf. A name f reads (or a function
-it calls by name reads) bound to another object records again
-(``minigrad.replay_names``); an attribute or an item (``net.X``, ``d["X"]``)
-is not a name, and a tape does not see it change.
+A name f reads (or a function it calls by name reads) bound to another
+object records again, and so does a write into an array f reads by name and
+copies into its graph (``mg.tensor(G)``; ``minigrad.replay_names``). What f
+copies otherwise is fixed when it records (a number or an array reached
+through an attribute or an item, ``net.X``, ``d["X"]``; a list; a random
+draw; ``mg.tensor(W.data)``): change one, and record again or make it a leaf.
 Leaves not listed in ``leaves`` are constants (X, Y): the tape reads their
 arrays at each replay, and keeps them read-only while it lives, as the eager
 engine keeps a leaf's array until its backward, so that nothing changes them
@@ -291,9 +291,9 @@ class Tape:
             return (f"{describe(replaced)}, a constant, was given a new array"
                     if replaced.op is None else
                     f"{describe(replaced)}, an op's result, was given new data")
-        name = rebound(self._names)
-        if name is not None:
-            return f"the name {name!r}, which f read when it recorded, is bound to another object"
+        change = rebound(self._names)
+        if change is not None:
+            return change
         old, new = [a.shape for a in self._inputs], [a.shape for a in arrays]
         if old != new:
             return f"the leaves' shapes changed ({old} -> {new})"
@@ -338,8 +338,13 @@ class Tape:
             root = self._fn()
         finally:
             _modes.grad_enabled = previous
-        # what f read by name, as it ran: a name bound anew is a new graph
-        self._names = bindings(self._fn)
+        # what f read by name, as it ran: a name bound anew is a new graph, and so
+        # is an array f copied into it, written since (the graph's own arrays
+        # it reads at each replay)
+        read = set()
+        if isinstance(root, Tensor):
+            read = {id(owner(t._data)) for t in topological_order(root) if t.op is None}
+        self._names = bindings(self._fn, read)
         return root, start
 
     def _kept_key(self, node: Tensor) -> int:

@@ -965,6 +965,28 @@ def test_a_name_f_reads_bound_to_another_tensor_or_array_records_again():
     assert np.array_equal(tape.grads[0], grad)
 
 
+@pytest.mark.parametrize("copied", [lambda G: mg.tensor(G), lambda G: G.astype(int)],
+                         ids=["mg.tensor(G)", "an int array"])
+def test_an_array_f_copies_into_its_graph_and_that_is_written_since_records_again(copied):
+    # f copies the global G (mg.tensor(G), or an int array the op makes float64):
+    # G[0, 0] = 100 after recording, and eager f() read it; the tape replayed the
+    # copy made when it recorded (-4.08 for 263.45)
+    rng = np.random.RandomState(1)
+    W = mg.tensor(rng.randn(2, 2), requires_grad=True, name="W")
+    G = np.round(rng.randn(2, 3) * 4)
+
+    def f(W):
+        return (W @ copied(G)).sum()
+    tape = mg.record(lambda: f(W), [W])
+    G[0, 0] = 100.0
+    for value in (rng.randn(2, 2), None):
+        V = mg.tensor(tape.inputs[0] if value is None else value, requires_grad=True)
+        J = f(V)
+        J.backward()
+        assert (tape.replay() if value is None else tape.replay(value)) == J.item()
+        assert np.array_equal(tape.grads[0], V.grad)
+
+
 def test_a_name_f_could_not_read_when_it_recorded_makes_no_second_recording():
     # f names its own tape (in a branch not taken): the name is bound only once
     # record returns, which is no new graph, and f ran again at the first replay
