@@ -22,7 +22,7 @@ item (``d["X"]``), or a list changed in place.
 from __future__ import annotations
 
 import types
-from typing import Any, Callable, List, Optional, Set, Tuple
+from typing import AbstractSet, Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
@@ -37,7 +37,7 @@ _EMPTY = object()   # a closure cell not yet filled
 Binding = Tuple[str, Any, Optional[str], object, Optional[np.ndarray]]
 
 
-def bindings(f: Callable[..., Any], read: Set[int] = frozenset()) -> List[Binding]:
+def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset()) -> List[Binding]:
     """Each name read by ``f`` and by the functions it reaches by name, with its
     object; ``read``: ids of the memory owners of the arrays the graph reads."""
     found: List[Binding] = []
