@@ -278,8 +278,9 @@ class Tape:
     def _leaf_given_new_data(self) -> str:
         changed = _changed(self._leaf_versions)
         names = ", ".join(describe(leaf) for leaf in changed)
-        return (f"replay: the leaf {names} was given new data (W.data = ..., or W.data "
-                f"-= ...) since this tape recorded or last replayed given values, but "
+        return (f"replay: the leaf {names} was given new data (W.data = ..., W.data -= "
+                f"..., or a write into its array) since this tape recorded or last replayed "
+                f"given values, but "
                 f"replay() with no values replays tape.inputs, the tape's own arrays, not "
                 f"the leaves' data: pass the values (tape.replay(W.data, ...)), or update "
                 f"tape.inputs in place instead of the leaves")
@@ -527,26 +528,30 @@ class Tape:
                 raise RuntimeError(_not_reproduced("gradient", node))
 
 
-def _versions(refs: List[weakref.ref]) -> List[Tuple[weakref.ref, int]]:
-    """Each live leaf's data version (``W.data = ...`` counts one), by its ref."""
+def _versions(refs: List[weakref.ref]) -> List[Tuple[weakref.ref, int, np.ndarray]]:
+    """Each live leaf's data version (``W.data = ...`` counts one) and a copy of
+    its values (a write into its array, ``W.data[...] = 0``, counts none)."""
     versions = []
     for ref in refs:
         leaf = ref()
         if leaf is not None:
-            versions.append((ref, leaf._version))
+            versions.append((ref, leaf._version, leaf._data.copy()))
     return versions
 
 
-def _changed(versions: List[Tuple[weakref.ref, int]]) -> List[Tensor]:
-    """The live leaves whose data was assigned since ``versions`` were taken; the
-    dead ones leave ``versions`` (fit lets its leaves go: then this costs nothing)."""
-    changed = []
-    for ref, version in list(versions):
+def _changed(versions: List[Tuple[weakref.ref, int, np.ndarray]]) -> List[Tensor]:
+    """The live leaves given new data since ``versions`` were taken; the dead ones
+    leave ``versions`` (fit lets its leaves go: then this costs nothing)."""
+    changed, gone = [], False
+    for ref, version, values in versions:
         leaf = ref()
         if leaf is None:
-            versions.remove((ref, version))
-        elif leaf._version != version:
+            gone = True
+        elif leaf._version != version or not np.array_equal(leaf._data, values,
+                                                             equal_nan=True):
             changed.append(leaf)
+    if gone:   # by identity: == on these entries would compare tensors and arrays
+        versions[:] = [entry for entry in versions if entry[0]() is not None]
     return changed
 
 

@@ -317,7 +317,11 @@ def _step_to_a_new_array(W, g):
     W.data = W.data - 0.5 * g
 
 
-@pytest.mark.parametrize("update", [_step_in_place, _step_to_a_new_array])
+def _step_into_the_array(W, g):
+    np.subtract(W.data, 0.5 * g, out=W.data)   # no assignment: only the values tell
+
+
+@pytest.mark.parametrize("update", [_step_in_place, _step_to_a_new_array, _step_into_the_array])
 def test_replay_without_values_refuses_a_leaf_given_new_data_it_would_not_read(update):
     # the eager loop's update, then tape.replay(): the tape replayed its own inputs,
     # and gave the same J at every step while W moved (2.0296 three times over)
