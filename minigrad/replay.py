@@ -22,9 +22,12 @@ What a tape does not see: Python. It replays the ops it recorded. A shape
 change, or a ``guard`` (a function of the leaf values naming the branch the
 Python code takes) with a new answer, makes it record again (when it was
 given a function) or raise ``ValueError``; it never replays a stale graph.
-What f copies into its graph is fixed when it records (a Python number, a
-list, an int array converted to float64, ``mg.tensor(...)`` made inside f):
-change one, and record again or make it a leaf.
+A name f reads (or a function it calls by name reads) bound to another
+object records again, and so does a write into an array f reads by name and
+copies into its graph (``mg.tensor(G)``; ``minigrad.replay_names``). What f
+copies otherwise is fixed when it records (a number or an array reached
+through an attribute or an item, ``net.X``, ``d["X"]``; a list; a random
+draw; ``mg.tensor(W.data)``): change one, and record again or make it a leaf.
 Leaves not listed in ``leaves`` are constants (X, Y): the tape reads their
 arrays at each replay, and keeps them read-only while it lives, as the eager
 engine keeps a leaf's array until its backward, so that nothing changes them
@@ -45,7 +48,6 @@ thread), and cannot be copied or pickled: record another.
 """
 from __future__ import annotations
 
-import threading
 import weakref
 from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple, Union
 
@@ -53,6 +55,7 @@ import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
 from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
+from minigrad.replay_names import bindings, rebound
 from minigrad.tensor import (Tensor, _creation_counter, _Hold, _as_float64, _lockable, _modes,
                              describe, is_grad_enabled, topological_order)
 
@@ -68,9 +71,9 @@ def record(f: Union[Callable[[], Tensor], Tensor], leaves: Union[Tensor, Sequenc
     ``guard(*leaf_arrays)``, when given, names the structure the values lead
     to (the branch a Python ``if`` takes); a new answer at a replay means
     record again. Every op of minigrad replays; ``ValueError`` says why for
-    what a tape cannot (a matmul of a 1-D operand, a transpose of more than
-    two axes), and ``RuntimeError`` is raised if a replay of the recorded
-    values is not bit-identical to the eager engine.
+    what a tape cannot (a matmul of a 1-D or 3-D operand), and ``RuntimeError``
+    is raised if a replay of the recorded values is not bit-identical to the
+    eager engine.
 
     ``keep_graph=False`` holds the recorded tensors weakly (the leaves too,
     unless ``f`` is a function, which records again with them): a training
@@ -95,7 +98,7 @@ class Tape:
                  guard: Optional[Callable[..., Hashable]] = None,
                  keep_graph: bool = True, intermediates: bool = True) -> None:
         self._keep_graph, self._intermediates = keep_graph, intermediates
-        self._busy = threading.Lock()
+        self._owner: Dict[int, object] = {}   # {0: the replaying call's token}, or empty
         self._fn = None if isinstance(f, Tensor) else f
         if self._fn is not None and not callable(f):
             raise TypeError(f"record: f must be a function returning a Tensor, or a Tensor; "
@@ -114,10 +117,12 @@ class Tape:
         if not is_grad_enabled():   # no graph would be recorded to replay
             raise ValueError("record: grad is disabled (inside mg.no_grad()), so no graph is "
                              "recorded; call mg.record outside the block")
+        self._names: list = []   # a built graph's tape runs no f
         self._build(*self._run_fn() if self._fn is not None else (f, None))
         self._leaf_keys = [id(leaf) for leaf in self._leaves]
         self._leaf_names = [describe(leaf) for leaf in self._leaves]
         self._leaf_refs = [weakref.ref(leaf) for leaf in self._leaves]
+        self._leaf_versions = _versions(self._leaf_refs)
         if not keep_graph and self._fn is None:
             # nor the leaves (their arrays may be old values the caller has let go);
             # a tape that can record again keeps them, for its function to use
@@ -184,33 +189,55 @@ class Tape:
         ``inputs`` as they are. When the structure changes and the tape records
         again from its function, the leaves' ``data`` become the new values.
         """
-        # one replay at a time: two would write the same buffers (threads, or f
-        # or guard replaying the tape they belong to)
-        if not self._busy.acquire(False):
-            raise RuntimeError("replay: this tape is replaying already (in another thread, "
-                               "or from its own f or guard); its buffers hold one replay at "
-                               "a time: record a tape per thread")
+        # One replay at a time: two would write the same buffers (threads, or f or
+        # guard replaying the tape they belong to). The claim is taken inside the
+        # try, in one call that also records who took it: Ctrl-C arriving as that
+        # call returns (a signal lands where the interpreter checks, after a call)
+        # still reaches the finally, which then sees this call's token. A lock
+        # taken before the try left the tape "replaying already" for good.
+        token = object()
         try:
+            if not _claim(self._owner, token):
+                raise RuntimeError("replay: this tape is replaying already (in another "
+                                   "thread, or from its own f or guard); its buffers hold "
+                                   "one replay at a time: record a tape per thread")
             if values:
                 if len(values) != len(self._leaf_keys):
                     raise ValueError(f"replay: {len(self._leaf_keys)} leaves were recorded "
                                      f"({', '.join(self._leaf_names)}); "
                                      f"got {len(values)} values")
                 arrays = [_leaf_value(v, name) for v, name in zip(values, self._leaf_names)]
+                # a value in the tape's own inputs (tape.inputs swapped, a view of
+                # flat_inputs) would be overwritten by the copy of an earlier one
+                arrays = [a.copy() if np.may_share_memory(a, self._flat_inputs) else a
+                          for a in arrays]
                 if self._structure(arrays) != self._recorded_structure \
-                        or self._replaced() is not None:
+                        or self._replaced() is not None or rebound(self._names):
                     self._record_again(arrays)
                 else:
                     for buffer, array in zip(self._inputs, arrays):
                         np.copyto(buffer, array)
+                # values given: the leaves' own data is not what this tape replays
+                self._leaf_versions = _versions(self._leaf_refs)
+            elif self._leaf_versions and _changed(self._leaf_versions):
+                raise ValueError(self._leaf_given_new_data())
             elif (self._guard is not None and self._structure(self._inputs)
-                  != self._recorded_structure) or self._replaced() is not None:
+                  != self._recorded_structure) or self._replaced() is not None \
+                    or (self._names and rebound(self._names)):
                 self._record_again([a.copy() for a in self._inputs])
             for kernel in self._kernels:   # forward then backward, in one list
                 kernel()
             return float(self._root_value)
         finally:
-            self._busy.release()
+            # Let go if this call holds the tape. Inline, with no call before the
+            # del (a function's entry, like a call's return, is where Ctrl-C
+            # lands); only the holder removes its token, so no other thread
+            # changes the entry between the test and the del.
+            try:
+                if self._owner[0] is token:
+                    del self._owner[0]
+            except KeyError:   # nobody holds it: this call's claim never happened
+                pass
 
     def _not_copied(self, *args: Any) -> None:
         raise TypeError("a tape cannot be copied or pickled: its kernels are bound to its "
@@ -248,30 +275,58 @@ class Tape:
             self._watched = [(ref, v) for ref, v in self._watched if ref() is not None]
         return None
 
+    def _leaf_given_new_data(self) -> str:
+        changed = _changed(self._leaf_versions)
+        names = ", ".join(describe(leaf) for leaf in changed)
+        return (f"replay: the leaf {names} was given new data (W.data = ..., W.data -= "
+                f"..., or a write into its array) since this tape recorded or last replayed "
+                f"given values, but "
+                f"replay() with no values replays tape.inputs, the tape's own arrays, not "
+                f"the leaves' data: pass the values (tape.replay(W.data, ...)), or update "
+                f"tape.inputs in place instead of the leaves")
+
+    def _change(self, arrays: List[np.ndarray]) -> str:
+        """What makes the graph a new one, for the messages of a record again."""
+        replaced = self._replaced()
+        if replaced is not None:
+            return (f"{describe(replaced)}, a constant, was given a new array"
+                    if replaced.op is None else
+                    f"{describe(replaced)}, an op's result, was given new data")
+        change = rebound(self._names)
+        if change is not None:
+            return change
+        old, new = [a.shape for a in self._inputs], [a.shape for a in arrays]
+        if old != new:
+            return f"the leaves' shapes changed ({old} -> {new})"
+        return "the guard gave another answer"
+
     def _record_again(self, arrays: List[np.ndarray]) -> None:
         if self._fn is None:
-            replaced = self._replaced()
-            change = (f"{describe(replaced)}, a constant, was given a new array"
-                      if replaced is not None and replaced.op is None else
-                      f"{describe(replaced)}, an op's result, was given new data"
-                      if replaced is not None else
-                      f"the graph's structure would change (leaf shapes "
-                      f"{[a.shape for a in self._inputs]} -> {[a.shape for a in arrays]}, "
-                      f"or the guard's answer)")
-            raise ValueError(f"replay: {change}, and this tape was recorded from a built "
-                             f"graph, not a function: record the new graph with mg.record(...)")
+            raise ValueError(f"replay: {self._change(arrays)}, and this tape was recorded "
+                             f"from a built graph, not a function: record the new graph "
+                             f"with mg.record(...)")
         # A new graph the tape refuses (or f raising) leaves the tape and the leaves
         # as they were: half a new tape would replay the old kernels on new buffers.
+        change = self._change(arrays)
         state, data = dict(self.__dict__), [leaf.data for leaf in self._leaves]
         try:
             for leaf, array in zip(self._leaves, arrays):
                 leaf.data = np.array(array, dtype=np.float64)
             self._build(*self._run_fn())
-        except BaseException:
+            self._leaf_versions = _versions(self._leaf_refs)   # the data set just above
+        except BaseException as error:
             self.__dict__.clear()
             self.__dict__.update(state)
             for leaf, array in zip(self._leaves, data):
                 leaf.data = array
+            # the same arrays as before, which this call found in step with the tape
+            self._leaf_versions = _versions(self._leaf_refs)
+            # f's (or the eager op's) message alone does not say a replay ran f;
+            # these types exactly, as a subclass may take other arguments
+            if type(error) in (ValueError, TypeError, RuntimeError):
+                raise type(error)(f"replay: {change}, so the tape ran f again on the values "
+                                  f"given to replay to record the new graph, which raised: "
+                                  f"{error}") from error
             raise
 
     def _run_fn(self) -> Tuple[Tensor, int]:
@@ -281,9 +336,17 @@ class Tape:
         start = next(_creation_counter)
         previous, _modes.grad_enabled = _modes.grad_enabled, True
         try:
-            return self._fn(), start
+            root = self._fn()
         finally:
             _modes.grad_enabled = previous
+        # what f read by name, as it ran: a name bound anew is a new graph, and so
+        # is an array f copied into it, written since (the graph's own arrays
+        # it reads at each replay)
+        read = set()
+        if isinstance(root, Tensor):
+            read = {id(owner(t._data)) for t in topological_order(root) if t.op is None}
+        self._names = bindings(self._fn, read)
+        return root, start
 
     def _kept_key(self, node: Tensor) -> int:
         key = id(node)
@@ -465,13 +528,47 @@ class Tape:
                 raise RuntimeError(_not_reproduced("gradient", node))
 
 
+def _versions(refs: List[weakref.ref]) -> List[Tuple[weakref.ref, int, np.ndarray]]:
+    """Each live leaf's data version (``W.data = ...`` counts one) and a copy of
+    its values (a write into its array, ``W.data[...] = 0``, counts none)."""
+    versions = []
+    for ref in refs:
+        leaf = ref()
+        if leaf is not None:
+            versions.append((ref, leaf._version, leaf._data.copy()))
+    return versions
+
+
+def _changed(versions: List[Tuple[weakref.ref, int, np.ndarray]]) -> List[Tensor]:
+    """The live leaves given new data since ``versions`` were taken; the dead ones
+    leave ``versions`` (fit lets its leaves go: then this costs nothing)."""
+    changed, gone = [], False
+    for ref, version, values in versions:
+        leaf = ref()
+        if leaf is None:
+            gone = True
+        elif leaf._version != version or not np.array_equal(leaf._data, values,
+                                                             equal_nan=True):
+            changed.append(leaf)
+    if gone:   # by identity: == on these entries would compare tensors and arrays
+        versions[:] = [entry for entry in versions if entry[0]() is not None]
+    return changed
+
+
+def _claim(owner: Dict[int, object], token: object) -> bool:
+    """Whether ``token``'s call now holds the tape: setdefault claims it and
+    says who holds it in one step (atomic under the GIL: 0 hashes in C)."""
+    return owner.setdefault(0, token) is token
+
+
 def _check_constants(order: list, leaves: List[Tensor]) -> None:
     """A ``ValueError`` for what a tape would replay stale: a tensor made by an
     op under no_grad after the leaves (it may be computed from them, and a tape
-    replays it as a constant), an op's result given new data (replayed, the op
-    would compute it from its inputs again), and a leaf not laid out in C order
-    (the tape's copies are, and numpy would add its sums in another order than
-    eager)."""
+    replays it as a constant), a constant holding a leaf's memory (``W * W.data``:
+    eager reads the leaf's new data, a tape its recorded array), an op's result
+    given new data (replayed, the op would compute it from its inputs again), and
+    a leaf not laid out in C order (the tape's copies are, and numpy would add
+    its sums in another order than eager)."""
     listed = {id(leaf) for leaf in leaves}
     first = min(leaf._seq for leaf in leaves) if leaves else None
     for t in order:
@@ -488,6 +585,14 @@ def _check_constants(order: list, leaves: List[Tensor]) -> None:
                                  f"than on yours: give the leaf a C-ordered array "
                                  f"(np.ascontiguousarray)")
             continue
+        for leaf in leaves:
+            if np.shares_memory(t._data, leaf._data):
+                raise ValueError(f"record: the constant {describe(t)} holds the memory of the "
+                                 f"leaf {describe(leaf)} (its .data, or a view of it, given "
+                                 f"to an op): the tape would replay it as the leaf's recorded "
+                                 f"value while the leaf takes new ones, where the eager "
+                                 f"engine reads the leaf's current data. Use the leaf itself "
+                                 f"in the graph")
         if t._unrecorded_op is not None and first is not None and t._seq > first:
             raise ValueError(f"record: {describe(t)} was made by {t._unrecorded_op} under "
                              f"no_grad after the leaves, so it may be computed from them; a "
@@ -499,12 +604,19 @@ def _check_constants(order: list, leaves: List[Tensor]) -> None:
 
 def _not_reproduced(what: str, node: Tensor) -> str:
     made = f"op {node.op}" if node.op is not None else "a leaf"
+    # A node no gradient reaches keeps the data its op gave when it ran: an input
+    # given a new array since (X.data = ...) makes the replay, which recomputes
+    # it from that input, differ. No version was kept to tell it for sure.
+    stale = (f"{describe(node)} was computed (outside f) from a tensor since given a new "
+             f"array (X.data = ...), which the tape reads as it is now: compute it again "
+             f"after such a change; or " if what == "value" and node.op is not None
+             and not node.requires_grad else "")
     return (f"record: a replay of the recorded values does not give the eager engine's "
             f"{what} of {describe(node)} ({made}) bit for bit, so the tape refuses this "
-            f"graph: an array the tape lays out otherwise than eager (a reshape's copy "
-            f"of a broadcast gradient, say) makes numpy add in another order, or the op's "
-            f"kernel in minigrad/replay_kernels.py differs from ops.py. The eager engine "
-            f"(backward()) computes it as always")
+            f"graph: {stale}an array the tape lays out otherwise than eager (a reshape's "
+            f"copy of a broadcast gradient, say) makes numpy add in another order, or the "
+            f"op's kernel in minigrad/replay_kernels.py differs from ops.py. The eager "
+            f"engine (backward()) computes it as always")
 
 
 def _laid_out_as(value: np.ndarray, alloc: Allocator) -> Callable[..., np.ndarray]:

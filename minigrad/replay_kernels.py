@@ -115,14 +115,13 @@ def _matmul(node, ins, listed, alloc):
 
 
 def _transpose(node, ins, listed, alloc):
-    # 2-D only: the axes the op was called with say whether they were swapped
-    # (W.T, W.transpose(1, 0)) or not (W.transpose(0, 1)), whatever the values
+    # The permutation the op was called with, not one read off the values (a
+    # zero or symmetric W cannot show which axes moved); normalised as ops.transpose
+    # does, so the value and g's view are eager's own views, with eager's strides.
     (x,), axes = ins, node.op_params["axes"]
-    swapped = axes is None or (len(axes) == 2 and axes[0] % 2 == 1)
-    value = x.T if swapped else x.view()   # views of the input's buffer, as eager's
-    if x.ndim != 2 or value.shape != node.shape:
-        raise ValueError(f"record: the tape replays 2-D transposes only; got {describe(node)}")
-    return _Op(value, [], [_View(lambda g: g.T if swapped else g.view())], [x.shape])
+    perm = tuple(range(x.ndim))[::-1] if axes is None else tuple(a % x.ndim for a in axes)
+    inverse = tuple(int(i) for i in np.argsort(perm))
+    return _Op(x.transpose(perm), [], [_View(lambda g: g.transpose(inverse))], [x.shape])
 
 
 def _unary(forward_ufunc: np.ufunc, grad: Callable[[np.ndarray, np.ndarray], Bind]) -> Callable:
@@ -237,17 +236,39 @@ def _reduction(mean: bool) -> Callable:
     return compile_op
 
 
+def _in_replay(node: Tensor, i: int, listed: list, check: Callable[[], None]) -> Kernel:
+    """``check`` of input i, run at each replay: its ``ValueError`` says that it
+    came from replaying a recorded tape on new values, naming the node and the
+    input (the eager op's message, checked in the eager engine, stays its own)."""
+    x = node.parents[i]
+    what = "a leaf" if listed[i] else "a constant, read at each replay" if x.op is None \
+        else f"computed at each replay by op {x.op}"
+    name = f" ({node.name})" if node.name else ""
+    where = (f"replay: the tape (mg.record) replays op {node.op}{name} on the values given "
+             f"to replay, and its input {describe(x)} ({what}) is refused")
+
+    def kernel():
+        try:
+            check()
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+    return kernel
+
+
 def _labels(node: Tensor, y: np.ndarray, is_one: np.ndarray, listed: list) -> List[Kernel]:
     """The label check to run at each replay (functional.check_labels' rule: Y
-    differs from Y > 0.5 where Y is not 0 or 1): none when Y is a constant,
-    which is checked (and its mask made) once, here."""
+    differs from Y > 0.5 where Y is not 0 or 1): none when Y is a constant
+    array that owns its memory, which is checked (and its mask made) once,
+    here. The tape keeps such an array read-only; a view's base it cannot
+    (``y[:, :]`` of a caller's y, read-only or not): its writes reached the
+    values but not a mask made once, and J took stale signs, unchecked."""
     def check():
         np.greater(y, 0.5, is_one)
         if np.count_nonzero(y != is_one):
             index = tuple(int(i) for i in np.argwhere((y != 0) & (y != 1))[0])
             raise ValueError(f"Y must hold only 0 and 1; got {y[index]} at {index}")
-    if listed[1] or node.parents[1].op is not None:
-        return [check]
+    if listed[1] or node.parents[1].op is not None or y.base is not None:
+        return [_in_replay(node, 1, listed, check)]
     check()
     return []
 
@@ -302,7 +323,7 @@ def _bce(node, ins, listed, alloc):
     def cost():
         out[()] = -(np.vdot(y, lp) + np.vdot(one_minus_y, l1p)) / count
     forward = _labels(node, y, is_one, listed) + [
-        partial(check_probabilities, a),   # as the eager op: logits are refused
+        _in_replay(node, 0, listed, partial(check_probabilities, a)),   # as eager: no logits
         partial(np.subtract, 1.0, y, one_minus_y), partial(np.maximum, a, _CLIP, out=p),
         partial(np.minimum, p, 1.0 - _CLIP, out=p), partial(np.equal, p, a, inside),
         partial(np.log, p, lp), partial(np.negative, p, minus_p), partial(np.log1p, minus_p, l1p),

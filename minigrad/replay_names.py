@@ -1,0 +1,101 @@
+"""What a recorded function reads by name, so that a tape sees a name bound anew.
+
+A tape replays the graph ``f`` built when it recorded. ``f`` run again reads
+its names again: after ``X = mg.tensor(new)`` (or a global array, a number,
+a helper function given a new object) it builds another graph, and a tape
+that replayed the old one would differ from eager without a word.
+``bindings(f, read)`` lists each name that ``f``, and the Python functions it
+reaches by name, read from a closure or their module, with the object bound
+to it; ``rebound(found)`` says which now holds another object, and the tape
+records again. minigrad's and numpy's own functions are not walked: they
+read no name a user binds.
+
+An array read by name that the graph does not read itself (``read``: its
+constants' memory) was copied into it (``mg.tensor(G)``, an int array made
+float64): the tape keeps a copy of its values, and a write into it
+(``G[0] = 5``) records again too, where the graph's own arrays are read at
+every replay (or kept read-only).
+
+What is not a name, a tape cannot see: an attribute (``net.params``), an
+item (``d["X"]``), or a list changed in place.
+"""
+from __future__ import annotations
+
+import types
+from typing import AbstractSet, Any, Callable, List, Optional, Tuple
+
+import numpy as np
+
+from minigrad.buffer_plan import owner
+
+__all__ = ["bindings", "rebound"]
+
+# never a graph's value, and rebinding them is not something a tape must see
+_SKIP = (types.ModuleType, type, types.BuiltinFunctionType)
+_EMPTY = object()   # a closure cell not yet filled
+# name, cell or globals, key (None: a cell), object, copy of its values (or None)
+Binding = Tuple[str, Any, Optional[str], object, Optional[np.ndarray]]
+
+
+def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset()) -> List[Binding]:
+    """Each name read by ``f`` and by the functions it reaches by name, with its
+    object; ``read``: ids of the memory owners of the arrays the graph reads."""
+    found: List[Binding] = []
+    seen = set()
+    stack: List[Any] = [f]
+    while stack:
+        fn = stack.pop()
+        if isinstance(fn, types.MethodType):
+            fn = fn.__func__
+        if not isinstance(fn, types.FunctionType) or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        if fn is not f and (fn.__module__ or "").split(".")[0] in ("minigrad", "numpy"):
+            continue
+        named = []
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+            obj = _contents(cell)
+            if obj is not _EMPTY:   # empty: not read as f ran (it would have raised);
+                named.append((name, cell, None, obj))   # the tape f names, say
+        space = fn.__globals__
+        for name in _names(fn.__code__):
+            obj = space.get(name, _EMPTY)
+            # absent: a builtin, or an attribute's name (co_names holds both)
+            if obj is not _EMPTY and not isinstance(obj, _SKIP):
+                named.append((name, space, name, obj))
+        for name, where, key, obj in named:
+            values = obj.copy() if isinstance(obj, np.ndarray) and obj.dtype.kind in "biuf" \
+                and id(owner(obj)) not in read else None
+            found.append((name, where, key, obj, values))
+            stack.append(obj)
+    return found
+
+
+def rebound(found: List[Binding]) -> Optional[str]:
+    """What changed among ``found`` (a name bound anew, a copied array written),
+    or None."""
+    for name, where, key, obj, values in found:
+        now = _contents(where) if key is None else where.get(key, _EMPTY)
+        if now is not obj:
+            return f"the name {name!r}, which f read when it recorded, is bound to another object"
+        if values is not None and not (obj.shape == values.shape and  # type: ignore[attr-defined]
+                                       np.array_equal(obj, values, equal_nan=True)):
+            return (f"the array {name!r}, which f read when it recorded and copied into its "
+                    f"graph, holds other values")
+    return None
+
+
+def _contents(cell: Any) -> object:
+    try:
+        return cell.cell_contents
+    except ValueError:   # empty: the enclosing function has not bound it yet
+        return _EMPTY
+
+
+def _names(code: types.CodeType) -> List[str]:
+    """The global (and attribute) names ``code`` and the code nested in it read."""
+    names = list(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):   # a lambda or comprehension inside f
+            names.extend(_names(const))
+    return names
