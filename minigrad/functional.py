@@ -5,7 +5,7 @@ choosing one by name is the networks' concern (``nets.activations``).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -29,12 +29,14 @@ def _check_labels(a: np.ndarray, y: np.ndarray, what: str) -> np.ndarray:
     return check_labels(y)
 
 
-def check_labels(y: np.ndarray) -> np.ndarray:
-    """The mask Y == 1 of a float array Y, or a ``ValueError`` naming the first
-    entry that is not 0 or 1: the one label rule, for the losses and the nets."""
+def check_labels(y: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """The mask Y == 1 of a float array Y (written into ``out``, a bool array of
+    Y's shape, when given: a tape's replays), or a ``ValueError`` naming the first
+    entry that is not 0 or 1: the one label rule, for the losses, the nets and
+    the tapes."""
     # Y differs from (Y > 0.5) exactly where Y is neither 0 nor 1, NaN included;
     # argwhere only runs to name the culprit.
-    is_one = y > 0.5
+    is_one = np.greater(y, 0.5, out=out)
     if np.count_nonzero(y != is_one):
         index = tuple(int(i) for i in np.argwhere((y != 0) & (y != 1))[0])
         raise ValueError(f"Y must hold only 0 and 1; got {y[index]} at {index}"

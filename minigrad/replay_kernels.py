@@ -16,7 +16,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from minigrad.functional import check_probabilities
+from minigrad.functional import check_labels, check_probabilities
 from minigrad.ops import _axes
 from minigrad.tensor import Tensor, describe
 
@@ -263,10 +263,7 @@ def _labels(node: Tensor, y: np.ndarray, is_one: np.ndarray, listed: list) -> Li
     (``y[:, :]`` of a caller's y, read-only or not): its writes reached the
     values but not a mask made once, and J took stale signs, unchecked."""
     def check():
-        np.greater(y, 0.5, is_one)
-        if np.count_nonzero(y != is_one):
-            index = tuple(int(i) for i in np.argwhere((y != 0) & (y != 1))[0])
-            raise ValueError(f"Y must hold only 0 and 1; got {y[index]} at {index}")
+        check_labels(y, is_one)
     if listed[1] or node.parents[1].op is not None or y.base is not None:
         return [_in_replay(node, 1, listed, check)]
     check()
