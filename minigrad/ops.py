@@ -383,7 +383,7 @@ def relu(z):
     positive = z > 0
     if kink_watch.seen is not None:
         kink_watch.seen.append(("relu", z, positive))
-    # 0 at z = 0: the notes' convention, and PyTorch's.
+    # 0 at z = 0, as PyTorch takes it (the notes allow 0 or 1, DESIGN fixes 0).
     # maximum, not where: it keeps NaN visible
     return _unary(np.maximum, z, 0.0), (lambda g: g * positive,)
 

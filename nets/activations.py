@@ -110,7 +110,7 @@ def relu(z: ArrayLike) -> np.ndarray:
 
 
 def relu_prime(z: ArrayLike) -> np.ndarray:
-    """relu'(z) = 1 if z > 0 else 0; 0 at z = 0 (the notes' choice, and PyTorch's)."""
+    """relu'(z) = 1 if z > 0 else 0; 0 at z = 0 (PyTorch's choice; the notes allow 0 or 1)."""
     return (_f64(z) > 0).astype(np.float64)
 
 
