@@ -22,9 +22,11 @@ to differ to break symmetry: the weights do that). Methods, in ``INITIALIZERS``:
 
 Only "random" and "constant" take a ``scale`` (``SCALE_DEFAULTS``); "xavier"
 and "he" set their own, "zeros" has none, and a scale given to them is a
-``ValueError``: a learner who passes one expects it to matter. Random methods draw W[1] first, then W[2],
-... from one ``RandomState(seed)``, each as ``rng.randn(n[l], n[l-1])``: that
-order makes the course's seed 2 give the course's numbers.
+``ValueError``: a learner who passes one expects it to matter.
+
+Random methods draw W[1] first, then W[2], ... from one
+``RandomState(seed)``, each as ``rng.randn(n[l], n[l-1])``: that order makes
+the course's seed 2 give the course's numbers.
 """
 from __future__ import annotations
 
