@@ -399,12 +399,14 @@ def _activation(args: argparse.Namespace) -> activations.Activation:
 def _net(args: argparse.Namespace, X: np.ndarray, biases: bool = False) -> TwoLayerNet:
     """The net of the flags, once its forward pass is known to stay finite.
     ``biases``: drawn too (randn * --scale, from --seed), not 0."""
-    if getattr(args, "scale_given", False) and not biases and \
-            args.init not in ("random", "constant"):
+    takes_scale = args.init in init.SCALE_DEFAULTS
+    if getattr(args, "scale_given", False) and not biases and not takes_scale:
         raise ValueError(f"--scale sets the weights of --init random (randn * scale) and "
                          f"--init constant; --init {args.init} sets them without it")
+    # --scale has a default (it may scale the biases), so it is passed only to the
+    # inits that take one: the others refuse any scale
     net = TwoLayerNet(X.shape[0], args.hidden, _activation(args), init=args.init,
-                      scale=args.scale, seed=args.seed)
+                      scale=args.scale if takes_scale else None, seed=args.seed)
     if biases:   # another generator than the weights': not their first numbers again
         rng = np.random.default_rng(args.seed)
         for l in (1, 2):

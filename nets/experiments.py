@@ -243,9 +243,9 @@ def _watching_rows(net: TwoLayerNet, spreads: List[float], progress: Progress
     return callback
 
 
-def _zero_init_plan(n_h: int, constant: float) -> List[Tuple[str, int, str, float]]:
-    """(label, n[1], init, scale) of each net zero_init trains."""
-    return [("random", n_h, "random", 0.01), ("zeros", n_h, "zeros", 0.0),
+def _zero_init_plan(n_h: int, constant: float) -> List[Tuple[str, int, str, Optional[float]]]:
+    """(label, n[1], init, scale) of each net zero_init trains (zeros takes no scale)."""
+    return [("random", n_h, "random", 0.01), ("zeros", n_h, "zeros", None),
             ("constant", n_h, "constant", constant), ("random, n[1] = 1", 1, "random", 0.01)]
 
 

@@ -1,6 +1,6 @@
 """Weight initialisers for a net with layer sizes ``[n_x, n_h, ..., n_y]``.
 
-``initialize(layer_dims, method, scale, seed)`` returns the parameters in the
+``initialize(layer_dims, method, scale=None, seed)`` returns the parameters in the
 notes' names and shapes::
 
     {"W[1]": (n[1], n[0]), "b[1]": (n[1], 1), "W[2]": (n[2], n[1]), ...}
@@ -8,34 +8,37 @@ notes' names and shapes::
 float64 throughout, keys in layer order, every bias zero (biases do not need
 to differ to break symmetry: the weights do that). Methods, in ``INITIALIZERS``:
 
-- ``"random"``: ``randn * scale`` (the course: scale 0.01, small so tanh and
-  sigmoid start in their steep middle);
+- ``"random"``: ``randn * scale`` (scale 0.01 unless given: the course's,
+  small so tanh and sigmoid start in their steep middle);
 - ``"zeros"``: every weight 0, the notes' example of a net whose hidden units
   stay identical forever;
-- ``"constant"``: every weight equals ``scale``. The constant is ``scale``,
-  not a separate argument, so any caller that passes ``method`` and ``scale``
-  (``TwoLayerNet``, the command line) reaches it; the symmetry problem is the
-  same as with zeros, but the units are not dead;
+- ``"constant"``: every weight equals ``scale`` (0.01 unless given). The
+  constant is ``scale``, not a separate argument, so any caller that passes
+  ``method`` and ``scale`` (``TwoLayerNet``, the command line) reaches it; the
+  symmetry problem is the same as with zeros, but the units are not dead;
 - ``"xavier"``: ``randn * sqrt(1 / n[l-1])``, keeps the variance of Z steady
   through tanh layers;
 - ``"he"``: ``randn * sqrt(2 / n[l-1])``, the same for ReLU layers.
 
-``scale`` is used by "random" and "constant" only; "xavier" and "he" set
-their own scale, "zeros" has none. Random methods draw W[1] first, then W[2],
-... from one ``RandomState(seed)``, each as ``rng.randn(n[l], n[l-1])``: that
-order makes the course's seed 2 give the course's numbers.
+Only "random" and "constant" take a ``scale`` (``SCALE_DEFAULTS``); "xavier"
+and "he" set their own, "zeros" has none, and a scale given to them is a
+``ValueError``: a learner who passes one expects it to matter.
+
+Random methods draw W[1] first, then W[2], ... from one
+``RandomState(seed)``, each as ``rng.randn(n[l], n[l-1])``: that order makes
+the course's seed 2 give the course's numbers.
 """
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
 from nets.seeds import random_state
 
-__all__ = ["initialize", "INITIALIZERS"]
+__all__ = ["initialize", "INITIALIZERS", "SCALE_DEFAULTS"]
 
 # One layer's weights: (rng, n_out, n_in, scale) -> W (n_out, n_in).
 # zeros and constant ignore the rng and draw nothing.
@@ -48,6 +51,15 @@ INITIALIZERS: Dict[str, _WeightFn] = {
     "xavier": lambda rng, n_out, n_in, scale: rng.randn(n_out, n_in) * np.sqrt(1.0 / n_in),
     "he": lambda rng, n_out, n_in, scale: rng.randn(n_out, n_in) * np.sqrt(2.0 / n_in),
 }
+
+# The methods that take a scale, and the one they use when none is given (the
+# course's 0.01). Every other method refuses a scale: see _resolve_scale.
+SCALE_DEFAULTS: Dict[str, float] = {"random": 0.01, "constant": 0.01}
+
+# What the methods without a scale do instead, for the error that refuses one.
+_OWN_SCALE = {"zeros": "every weight is 0, there is nothing to scale",
+              "xavier": "it sets its own, randn * sqrt(1 / n[l-1])",
+              "he": "it sets its own, randn * sqrt(2 / n[l-1])"}
 
 
 def _check_dims(layer_dims: object) -> List[int]:
@@ -66,13 +78,33 @@ def _check_dims(layer_dims: object) -> List[int]:
     return [int(n) for n in dims]
 
 
+def _resolve_scale(method: str, scale: Optional[float]) -> float:
+    """The scale ``method`` uses: the given one, or its default when None. A
+    scale given to a method that takes none is refused, never dropped."""
+    if method not in SCALE_DEFAULTS:
+        if scale is None:
+            return 0.0   # unused: the method's weights do not depend on it
+        why = _OWN_SCALE.get(method, "it does not take one")
+        takes = " and ".join(repr(m) for m in SCALE_DEFAULTS)
+        raise ValueError(f"initialize: init {method!r} takes no scale ({why}); got "
+                         f"scale={scale!r}. Only init {takes} take a scale: leave scale "
+                         f"out, or choose one of those")
+    if scale is None:
+        return SCALE_DEFAULTS[method]
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) \
+            or not math.isfinite(scale):
+        raise ValueError(f"initialize: scale must be a finite number; got {scale!r}")
+    return float(scale)
+
+
 def initialize(layer_dims: Sequence[int], method: str = "random",
-               scale: float = 0.01, seed: int = 2) -> Dict[str, np.ndarray]:
+               scale: Optional[float] = None, seed: int = 2) -> Dict[str, np.ndarray]:
     """Parameters ``{"W[l]": (n[l], n[l-1]), "b[l]": (n[l], 1)}`` for l = 1..L.
 
     ``layer_dims`` is ``[n_x, n_h, ..., n_y]`` (L + 1 positive ints);
     ``method`` one of ``INITIALIZERS``; ``scale`` the multiplier for "random"
-    and the value for "constant"; ``seed`` an int in [0, 2**32 - 1].
+    and the value for "constant" (None: 0.01, ``SCALE_DEFAULTS``), and not
+    given for the others; ``seed`` an int in [0, 2**32 - 1].
     Bad input is a ``ValueError`` saying what was expected.
 
     >>> p = initialize([2, 4, 1], seed=2)
@@ -83,9 +115,7 @@ def initialize(layer_dims: Sequence[int], method: str = "random",
     if not isinstance(method, str) or method not in INITIALIZERS:
         raise ValueError(f"initialize: unknown method {method!r}; "
                          f"valid methods: {', '.join(INITIALIZERS)}")
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) \
-            or not math.isfinite(scale):
-        raise ValueError(f"initialize: scale must be a finite number; got {scale!r}")
+    scale = _resolve_scale(method, scale)
     rng = random_state(seed, "initialize")
     weights = INITIALIZERS[method]
     params: Dict[str, np.ndarray] = {}
@@ -93,7 +123,7 @@ def initialize(layer_dims: Sequence[int], method: str = "random",
         # W[l] before b[l], layer by layer: the draws happen in this order
         with np.errstate(over="raise", invalid="raise"):
             try:
-                W = weights(rng, dims[l], dims[l - 1], float(scale))
+                W = weights(rng, dims[l], dims[l - 1], scale)
             except FloatingPointError:
                 raise ValueError(f"initialize: scale {scale:g} makes the weights of layer "
                                  f"{l} overflow float64; use a smaller scale") from None

@@ -215,10 +215,15 @@ def accuracy(Y_hat: np.ndarray, Y: np.ndarray) -> float:
 
 class Network(ABC):
     """L layers: hidden layers use ``activation``, the single output unit uses
-    sigmoid, the cost is the cross-entropy J. Subclasses write ``backprop``."""
+    sigmoid, the cost is the cross-entropy J. Subclasses write ``backprop``.
+
+    ``init`` names the initialiser (``nets.init.INITIALIZERS``); ``scale`` is
+    for "random" (randn * scale, 0.01 when left out: the course's) and
+    "constant" (the value of every weight) only: given with another init it
+    is a ValueError, not silently ignored."""
 
     def __init__(self, layer_dims: Sequence[int], activation: Union[str, Activation] = "tanh",
-                 init: str = "random", scale: float = 0.01, seed: int = 2) -> None:
+                 init: str = "random", scale: Optional[float] = None, seed: int = 2) -> None:
         self.params: Params = initialize(layer_dims, init, scale=scale, seed=seed)
         self.layer_dims = [int(n) for n in layer_dims]
         if self.layer_dims[-1] != 1:

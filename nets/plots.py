@@ -3,7 +3,7 @@ four activations with their derivatives.
 
     from nets import plots
     plots.decision_boundary(net, X, Y, "boundary.png")     # -> Path("boundary.png")
-    plots.cost_curves({"tanh": costs}, "costs.png")
+    plots.cost_curves({"tanh": costs}, "costs.png")       # or just costs, or [costs_a, costs_b]
     plots.activation_figure("activations.png")
 
 Every function draws one figure, saves it to ``path`` (the format comes from
@@ -27,6 +27,7 @@ import numpy as np
 
 from minigrad.viz import check_suffix
 from nets import activations
+from nets._plot_args import as_curves, as_named_arrays, as_panels, check_model
 from nets.network import accuracy, check_data
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
@@ -221,6 +222,7 @@ def decision_boundary(model: Any, X: np.ndarray, Y: np.ndarray, path: PathLike, 
     ``TwoLayerNet``; X (2, m), Y (1, m). The default title names the net and
     its accuracy on (X, Y). Returns ``path``.
     """
+    check_model(model, "decision_boundary")
     X, Y = _check_planar(X, Y)
     path = check_output(path)
     fig = _figure(6.0, 5.4)
@@ -238,7 +240,9 @@ def decision_boundaries(panels: Sequence[Tuple[str, Any]], X: np.ndarray, Y: np.
                         path: PathLike, *, ncols: int = 4, title: Optional[str] = None,
                         resolution: int = 200) -> Path:
     """A grid of decision boundaries, one panel per ``(caption, model)``, all on
-    the same data X (2, m), Y (1, m). Returns ``path``."""
+    the same data X (2, m), Y (1, m); ``{caption: model}`` works too.
+    Returns ``path``."""
+    panels = as_panels(panels, "decision_boundaries")
     X, Y = _check_planar(X, Y)
     if not panels:
         raise ValueError("decision_boundaries: no panels to draw")
@@ -265,15 +269,17 @@ def decision_boundaries(panels: Sequence[Tuple[str, Any]], X: np.ndarray, Y: np.
     return _save(fig, path)
 
 
-def cost_curves(curves: Mapping[str, Sequence[float]], path: PathLike, *,
+def cost_curves(curves: Union[Mapping[str, Sequence[float]], Sequence[float],
+                              Sequence[Sequence[float]]], path: PathLike, *,
                 title: str = "Cost $J$ during gradient descent",
                 targets: Sequence[float] = (), log_x: bool = False,
                 log_y: bool = False) -> Path:
     """One line per ``{label: costs}`` (the cost J before each update, as
     ``fit`` returns it) against the iteration; a dashed line at each of
-    ``targets``. Returns ``path``."""
-    if not curves:
-        raise ValueError("cost_curves: no curves to draw")
+    ``targets``. Plain ``costs`` draw one line labelled "cost J", and a list
+    ``[costs_a, costs_b]`` one line each, labelled by position ("curve 0",
+    "curve 1"): a dict gives them names. Returns ``path``."""
+    curves = as_curves(curves, "cost_curves")
     path = check_output(path)
     fig = _figure(7.0, 4.4)
     ax = fig.add_subplot()
@@ -289,7 +295,10 @@ def costs_and_boundaries(curves: Mapping[str, Sequence[float]],
                          resolution: int = 200) -> Path:
     """An experiment at a glance: the cost curves across the top, and below
     them one decision boundary per ``(caption, model)`` on X (2, m), Y (1, m).
-    Returns ``path``."""
+    ``curves`` and ``panels`` take what ``cost_curves`` and
+    ``decision_boundaries`` take. Returns ``path``."""
+    curves = as_curves(curves, "costs_and_boundaries")
+    panels = as_panels(panels, "costs_and_boundaries")
     X, Y = _check_planar(X, Y)
     if not curves or not panels:
         raise ValueError("costs_and_boundaries: needs at least one curve and one panel")
@@ -308,11 +317,12 @@ def costs_and_boundaries(curves: Mapping[str, Sequence[float]],
     return _save(fig, path)
 
 
-def _draw_costs(ax: "Axes", curves: Mapping[str, Sequence[float]],
+def _draw_costs(ax: "Axes", curves: Mapping[str, np.ndarray],
                 targets: Sequence[float], log_x: bool, log_y: bool) -> None:
+    """``curves`` as ``as_curves`` gives them."""
     for k, (label, costs) in enumerate(curves.items()):
         # one curve, or one row per run (e.g. per init seed) drawn in one colour
-        runs = np.atleast_2d(np.asarray(costs, dtype=np.float64))
+        runs = np.atleast_2d(costs)
         # iteration 0 cannot sit on a log axis: plot iteration i at i + 1 there
         it = np.arange(runs.shape[1]) + (1 if log_x else 0)
         colour = f"C{k % 10}"
@@ -346,6 +356,8 @@ def init_scale_figure(Z1: Mapping[str, np.ndarray],
     bin; values beyond the plotted range are counted in its end bins); below,
     the cost curves ``{label: costs}`` (one run, or one row per run, e.g. per
     init seed). Returns ``path``."""
+    Z1 = as_named_arrays(Z1, "init_scale_figure", "Z1")
+    curves = as_curves(curves, "init_scale_figure")
     if not Z1 or not curves:
         raise ValueError("init_scale_figure: needs Z[1] values and cost curves")
     path = check_output(path)

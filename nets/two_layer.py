@@ -4,7 +4,7 @@ the two-layer net. ``DeepNet`` derives the same formulas in a loop; the tests
 check that the three agree with each other and with autograd."""
 from __future__ import annotations
 
-from typing import Dict, Union
+from typing import Dict, Optional, Union
 
 import numpy as np
 
@@ -19,7 +19,7 @@ class TwoLayerNet(Network):
     -> Z[2] = W[2] A[1] + b[2], A[2] = σ(Z[2]) (1, m) -> J."""
 
     def __init__(self, n_x: int, n_h: int, activation: Union[str, Activation] = "tanh",
-                 init: str = "random", scale: float = 0.01, seed: int = 2) -> None:
+                 init: str = "random", scale: Optional[float] = None, seed: int = 2) -> None:
         super().__init__([n_x, n_h, 1], activation, init, scale, seed)
 
     @property
@@ -50,7 +50,7 @@ class LogisticRegression(Network):
     """One sigmoid neuron: Z = W X + b, A = σ(Z), J (the notes' starting point).
     Named as a one-layer net: W[1] (1, n_x), b[1] (1, 1), Z[1], A[1]."""
 
-    def __init__(self, n_x: int, init: str = "zeros", scale: float = 0.01,
+    def __init__(self, n_x: int, init: str = "zeros", scale: Optional[float] = None,
                  seed: int = 2) -> None:
         super().__init__([n_x, 1], "sigmoid", init, scale, seed)
 

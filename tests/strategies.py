@@ -280,6 +280,7 @@ def run_program(program: list, x, y):
 from hypothesis import strategies as _st  # noqa: E402
 
 from nets import activations as _activations  # noqa: E402
+from nets.init import SCALE_DEFAULTS  # noqa: E402
 from nets.testing import datasets  # noqa: E402  (the one strategy for X, Y)
 
 # every activation, from the one registry
@@ -309,10 +310,11 @@ def two_layer_nets(draw, activations=None):
     from nets import TwoLayerNet
     hidden = activations_with_params() if activations is None else \
         _st.sampled_from(list(activations))
+    init = draw(_st.sampled_from(["random", "xavier", "he", "constant"]))
+    # xavier and he refuse a scale: they set their own
+    scale = draw(_st.sampled_from([0.01, 0.3, 1.0, 2.0])) if init in SCALE_DEFAULTS else None
     return TwoLayerNet(n_x=draw(_st.integers(1, 4)), n_h=draw(_st.integers(1, 6)),
-                       activation=draw(hidden),
-                       init=draw(_st.sampled_from(["random", "xavier", "he", "constant"])),
-                       scale=draw(_st.sampled_from([0.01, 0.3, 1.0, 2.0])),
+                       activation=draw(hidden), init=init, scale=scale,
                        seed=draw(_st.integers(0, 1000)))
 
 

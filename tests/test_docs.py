@@ -261,6 +261,28 @@ def test_the_chinese_answers_quote_each_open_question_verbatim_before_its_answer
         assert "```python" in after, f"no executed evidence after {todo!r}"
 
 
+def _examples(page: str) -> list:
+    """The page's Python blocks as run and shown: code and output, with the
+    trailing comments of the code lines (the translated part) left out."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    blocks = []
+    for block in re.findall(r"```python\n(.*?)```", text, re.S):
+        blocks.append([re.sub(r"\s+#.*$", "", line) if line.startswith((">>>", "..."))
+                       else line for line in block.splitlines()])
+    return blocks
+
+
+@pytest.mark.parametrize("page", ["tutorial.md"])
+def test_the_english_and_chinese_pages_run_the_same_examples_with_the_same_output(page):
+    # an audit found the tutorial's two pages showing different things (Z[1] in
+    # full against its op and shape; the logits example and a wrong backprop in
+    # Chinese only): a learner reading either must see the same runs
+    en, zh = _examples(page), _examples(page[:-3] + ZH)
+    assert len(en) == len(zh), f"{page}: {len(en)} Python blocks in English, {len(zh)} in Chinese"
+    for i, (a, b) in enumerate(zip(en, zh)):
+        assert a == b, f"{page}: block {i} differs:\n" + "\n".join(a) + "\n---\n" + "\n".join(b)
+
+
 def test_the_chinese_readme_and_pages_are_collected_by_the_suite():
     # `pytest` with no arguments runs testpaths; Sybil collects the files its
     # patterns match. Both must reach README.zh-CN.md and docs/*.zh.md.

@@ -41,7 +41,7 @@ def test_random_draws_each_layer_in_order_from_one_generator(dims, seed, scale):
 @pytest.mark.parametrize("method, factor", [("xavier", 1.0), ("he", 2.0)])
 @given(dims=layer_dims, seed=seeds)
 def test_xavier_and_he_draw_in_the_same_order_with_their_own_scale(method, factor, dims, seed):
-    p = initialize(dims, method=method, scale=123.0, seed=seed)   # scale is ignored
+    p = initialize(dims, method=method, seed=seed)
     rng = np.random.RandomState(seed)
     for l in range(1, len(dims)):
         expected = rng.randn(dims[l], dims[l - 1]) * np.sqrt(factor / dims[l - 1])
@@ -134,7 +134,7 @@ def test_numpy_sizes_and_tuples_are_accepted():
     assert initialize((3, 5, 2))["W[2]"].shape == (2, 5)
 
 
-@pytest.mark.parametrize("scale", [float("nan"), float("inf"), "0.01", None])
+@pytest.mark.parametrize("scale", [float("nan"), float("inf"), "0.01", True])
 def test_bad_scale_is_rejected(scale):
     with pytest.raises(ValueError, match="scale must be a finite number"):
         initialize([2, 4, 1], scale=scale)
@@ -152,3 +152,20 @@ def test_a_scale_whose_weights_overflow_is_refused_without_a_warning(scale):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="scale .* overflow float64"):
             initialize([2, 4, 1], "random", scale=scale)
+
+
+@pytest.mark.parametrize("method", ["random", "constant"])
+def test_no_scale_means_the_course_default_for_the_inits_that_take_one(method):
+    np.testing.assert_array_equal(initialize([2, 4, 1], method, seed=2)["W[1]"],
+                                  initialize([2, 4, 1], method, scale=0.01, seed=2)["W[1]"])
+
+
+@pytest.mark.parametrize("method", ["zeros", "xavier", "he"])
+@pytest.mark.parametrize("scale", [0.5, 0.01, 0.0])
+def test_a_scale_given_to_an_init_that_takes_none_is_refused(method, scale):
+    # a learner who passes a scale expects it to matter; dropping it was silent
+    with pytest.raises(ValueError) as info:
+        initialize([2, 4, 1], method, scale=scale)
+    message = str(info.value)
+    assert f"init {method!r} takes no scale" in message, message
+    assert "'random' and 'constant'" in message, message

@@ -47,7 +47,7 @@ def test_two_layer_hand_formulas_equal_autograd_at_every_node(net, data):
 @given(st.integers(1, 4), st.integers(1, 6), st.sampled_from(["zeros", "random"]),
        st.data())
 def test_logistic_regression_hand_formulas_equal_autograd(n_x, seed, init, data):
-    net = LogisticRegression(n_x, init=init, scale=0.5, seed=seed)
+    net = LogisticRegression(n_x, init=init, scale=0.5 if init == "random" else None, seed=seed)
     X, Y = data.draw(labelled_data(n_x))
     assert_hand_matches_autograd(net, X, Y)
 
@@ -281,6 +281,29 @@ def test_unknown_activation_or_init_lists_the_valid_ones():
         TwoLayerNet(2, 3, init="uniform")
     with pytest.raises(ValueError, match="one sigmoid unit"):
         DeepNet([2, 3, 2])
+
+
+@pytest.mark.parametrize("make", [
+    lambda init: TwoLayerNet(2, 3, init=init, scale=0.5),
+    lambda init: TwoLayerNet(n_x=2, n_h=3, activation="relu", init=init, scale=0.01, seed=1),
+    lambda init: DeepNet([2, 3, 3, 1], init=init, scale=0.5),
+    lambda init: LogisticRegression(2, init=init, scale=0.5)])
+@pytest.mark.parametrize("init", ["xavier", "he", "zeros"])
+def test_a_scale_given_with_an_init_that_takes_none_is_an_error_not_ignored(make, init):
+    with pytest.raises(ValueError) as info:
+        make(init)
+    message = str(info.value)
+    assert f"init {init!r} takes no scale" in message and "'random' and 'constant'" in message, \
+        message
+
+
+def test_scale_matters_for_random_and_constant_and_defaults_to_the_courses():
+    course = TwoLayerNet(n_x=2, n_h=4, activation="tanh", init="random", scale=0.01, seed=2)
+    np.testing.assert_array_equal(TwoLayerNet(2, 4, seed=2).params["W[1]"],
+                                  course.params["W[1]"])
+    np.testing.assert_allclose(TwoLayerNet(2, 4, scale=0.5, seed=2).params["W[1]"],
+                               50 * course.params["W[1]"], rtol=1e-12)
+    assert (TwoLayerNet(2, 4, init="constant", scale=0.3).params["W[2]"] == 0.3).all()
 
 
 # --- the course's published figures on the flower set --------------------------

@@ -100,7 +100,8 @@ def test_zero_or_constant_init_keeps_hidden_units_identical_through_training(
         nudge, n_x, n_h, init, activation, data):
     X, Y = data.draw(labelled_data(n_x))
     X = nudge.data(X)
-    net = nudge.weights(TwoLayerNet(n_x, n_h, activation=activation, init=init, scale=0.3))
+    scale = 0.3 if init == "constant" else None   # zeros takes no scale
+    net = nudge.weights(TwoLayerNet(n_x, n_h, activation=activation, init=init, scale=scale))
     _, kinked = fit_watching_kinks(net, X, Y, iterations=20, learning_rate=1.0,
                                    method="autograd")
     if activation in KINKED:

@@ -243,3 +243,50 @@ def test_without_matplotlib_the_error_says_which_extra_to_install(trained, tmp_p
     monkeypatch.setitem(sys.modules, "matplotlib", None)   # import matplotlib -> ImportError
     with pytest.raises(ImportError, match=r"pip install 'minigrad\[plot\]'"):
         plots.decision_boundary(net, X, Y, tmp_path / "b.png")
+
+
+# --- the argument shapes a learner reaches for ------------------------------------
+
+def test_cost_curves_take_plain_costs_and_a_list_of_them_labelled_by_position(trained, tmp_path):
+    _, _, _, costs = trained
+    curves = {"plain": lambda: costs, "list": lambda: [costs, costs[:20]],
+              "2-D": lambda: np.vstack([costs, costs])}
+    for name, make in curves.items():
+        out = plots.cost_curves(make(), tmp_path / f"{name}.png")
+        assert png_size(out)[0] > 0, name
+    from nets._plot_args import as_curves
+    assert list(as_curves(costs, "t")) == ["cost J"]
+    assert list(as_curves([costs, costs[:20]], "t")) == ["curve 0", "curve 1"]
+
+
+@pytest.mark.parametrize("curves, message", [
+    ("costs", "curves must be"), (0.5, "curves must be"),
+    ([[0.7, 0.6], "x"], r"curves\[1\] must be a sequence of costs"),
+    ({"a": "0.7"}, r"curves\['a'\] must be a sequence of costs"),
+    ({"a": [[0.7], [0.6, 0.5]]}, r"curves\['a'\] must hold numbers"),
+    ({"a": []}, "non-empty")])
+def test_cost_curves_of_a_wrong_type_say_what_they_take(curves, message, tmp_path):
+    with pytest.raises((TypeError, ValueError), match=message):
+        plots.cost_curves(curves, tmp_path / "c.png")
+    assert not (tmp_path / "c.png").exists()
+
+
+def test_panels_without_captions_or_models_say_what_they_take(trained, tmp_path):
+    net, X, Y, costs = trained
+    with pytest.raises(TypeError, match=r"panel 0 must be a \(caption, model\) pair.*caption"):
+        plots.decision_boundaries([net, net], X, Y, tmp_path / "g.png")
+    with pytest.raises(TypeError, match="panels must be"):
+        plots.decision_boundaries(net, X, Y, tmp_path / "g.png")
+    with pytest.raises(TypeError, match=r"panel 0 \('a'\) must be a trained net"):
+        plots.costs_and_boundaries(costs, [("a", "net")], X, Y, tmp_path / "a.png", title="t")
+    with pytest.raises(TypeError, match="model must be a trained net"):
+        plots.decision_boundary({"net": net}, X, Y, tmp_path / "b.png")
+    # {caption: model} is a natural way to caption panels: it is taken as the pairs
+    out = plots.decision_boundaries({"a": net, "b": net}, X, Y, tmp_path / "g.png")
+    assert png_size(out)[0] > 0
+
+
+def test_the_init_scale_figure_wants_its_z1_labelled(trained, tmp_path):
+    net, X, _, costs = trained
+    with pytest.raises(TypeError, match=r"Z1 must be a mapping \{label: array\}"):
+        plots.init_scale_figure([net.forward(X)["Z[1]"]], {"×1": costs}, tmp_path / "s.png")
