@@ -61,6 +61,8 @@ class NodeCheck:
     numerical_difference: Optional[float] = None
     note: str = ""
     hand_dtype: Optional[str] = None   # a WRONG value that came in fewer digits: "float32"
+    # hand_dtype is the precision of numbers that came back as float64 (cast on the way)
+    digits_only: bool = False
     # a WRONG SHAPE whose numbers are right: "as is" or "transposed" ("" otherwise)
     shape_only: str = ""
 
@@ -250,7 +252,7 @@ class BackpropReport:
         lines = []
         imprecise = [r for r in self.rows if r.hand_dtype is not None]
         if imprecise:
-            lines.append(self._precision_line(imprecise))
+            lines += self._precision_lines(imprecise)
             if not self._traced():   # nothing else to trace or explain
                 return "\n".join(lines + self._unknown_lines())
         found = self._origins()
@@ -416,13 +418,31 @@ class BackpropReport:
         return (["unknown names (not nodes of the graph): "
                  + ", ".join(repr(k) for k in self.unknown)] if self.unknown else [])
 
-    def _precision_line(self, rows: List[NodeCheck]) -> str:
-        dtypes = sorted({r.hand_dtype for r in rows})
-        wrong = diagnosis.join([self.label(r.name) for r in rows])
-        return (f"{wrong} came back as {' and '.join(dtypes)}, which keeps "
-                f"{_digits(dtypes[0])} significant digits: too few for this check's "
-                f"{self.tol:g}, whether the formulas are right or not. Compute in float64 "
-                f"(numpy's default, and the course's), then check again")
+    def _precision_lines(self, rows: List[NodeCheck]) -> List[str]:
+        lines = []
+        came = [r for r in rows if not r.digits_only]
+        if came:
+            dtypes = sorted({r.hand_dtype for r in came})
+            wrong = diagnosis.join([self.label(r.name) for r in came])
+            lines.append(f"{wrong} came back as {' and '.join(dtypes)}, which keeps "
+                         f"{_digits(dtypes[0])} significant digits: too few for this check's "
+                         f"{self.tol:g}, whether the formulas are right or not. Compute in "
+                         f"float64 (numpy's default, and the course's), then check again")
+        cast = [r for r in rows if r.digits_only]
+        if cast:
+            wrong = diagnosis.join([self.label(r.name) for r in cast])
+            one = len(cast) == 1
+            worst = max(r.difference for r in cast)
+            lines.append(
+                f"{wrong} {'agrees' if one else 'agree'} with autograd to float32's precision "
+                f"(relative difference up to {worst:.1e}, within float32's rounding of the "
+                f"terms {'its sum adds' if one else 'their sums add'} up): the formulas look "
+                f"right; the digits are what is off. float32 keeps {_digits('float32')} "
+                f"significant digits, float64 {_digits('float64')}: somewhere the numbers "
+                f"went through float32 (an astype(np.float32), a float32 X or parameter, "
+                f"np.float32(...)). Compute in float64 (numpy's default, and the course's), "
+                f"then check again")
+        return lines
 
     def _own_formulas_line(self, found: List[diagnosis.Origin]) -> Optional[str]:
         """When one slip gives every wrong node and it is in the formulas of

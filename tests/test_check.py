@@ -16,7 +16,9 @@ from minigrad.table import display_width
 from nets import DeepNet, LogisticRegression, TwoLayerNet, activations, data
 from nets.check import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE,
                         BackpropReport)
+from nets import slips
 from nets.testing import cases
+from tests.strategies import labelled_data, two_layer_nets
 
 ALL_ACTIVATIONS = list(activations.NAMES)
 TWO_LAYER_ORDER = ["A[2]", "Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]"]
@@ -757,6 +759,88 @@ def test_a_slip_in_float32_is_still_a_slip_named_as_in_float64():
     assert all(report.row(n).hand_dtype is None for n in report.mismatches), str(report)
     assert report.row("dW2").note == "hand = 400 × autograd (m = 400: a missing 1/m?)"
     assert "likely slip: no 1/m in any dW, db" in report.diagnosis(), str(report)
+
+
+def through_float32(a):
+    """A float64 array that went through float32 on the way (astype and back)."""
+    return np.asarray(a, dtype=np.float32).astype(np.float64)
+
+
+@pytest.mark.parametrize("cast", ["dZ1", "every dZ"])
+def test_right_formulas_through_float32_returned_as_float64_are_said_to_look_right(cast):
+    # dZ1 cast to float32 and back: the values are float64, their digits float32's;
+    # the sums that cancel (db1) lose them past the check's 2e-7
+    net, X, Y = course_start()
+
+    def backward_propagation(parameters, cache, X, Y):
+        m = X.shape[1]
+        A1, A2, W2 = cache["A1"], cache["A2"], parameters["W2"]
+        dZ2 = A2 - Y
+        if cast == "every dZ":
+            dZ2 = through_float32(dZ2)
+        dZ1 = through_float32(np.dot(W2.T, dZ2) * (1 - np.power(A1, 2)))
+        return {"dW2": (1 / m) * np.dot(dZ2, A1.T),
+                "db2": (1 / m) * np.sum(dZ2, axis=1, keepdims=True),
+                "dW1": (1 / m) * np.dot(dZ1, X.T),
+                "db1": (1 / m) * np.sum(dZ1, axis=1, keepdims=True)}
+
+    report = nets.check_backprop(net, X, Y, hand=backward_propagation)
+    assert not report.ok and report.mismatches == ["b[1]"], str(report)
+    row = report.row("db1")
+    assert row.digits_only and row.hand_dtype == "float32", str(report)
+    assert row.note == "agrees to float32's precision: about 7 digits", str(report)
+    text = report.diagnosis()
+    assert text.startswith("db1 agrees with autograd to float32's precision") and \
+        "the formulas look right" in text and "astype(np.float32)" in text, text
+    assert "no classic slip" not in text and "first wrong" not in text, text
+
+
+@pytest.mark.parametrize("node", ["b[2]", "b[1]"])
+def test_a_one_percent_slip_in_a_sum_that_cancels_is_not_read_as_float32(node):
+    # db2, db1 cancel on the course's start (balanced classes, A2 near 0.5): off by
+    # 1%, they are still within float32's rounding of their terms; only their
+    # relative difference (5e-3) tells the slip from the missing digits
+    net, X, Y = course_start()
+    right = notes_hand()
+
+    def hand(params, X, Y):
+        grads = right(params, X, Y)
+        grads[node] = grads[node] * 1.01
+        return grads
+
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    assert report.mismatches == [node], str(report)
+    assert not report.row(node).digits_only and "float32" not in str(report), str(report)
+
+
+TWO_LAYER_NODES = ["Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]"]
+
+
+@given(two_layer_nets(), st.data(), st.sampled_from([1.01, 0.99, 2.0, 0.5, -1.0]),
+       st.booleans())
+def test_a_wrong_formula_is_never_read_as_float32(net, data, factor, float32_elsewhere):
+    # one formula off by 1%, 2x or a sign at any node (and what follows from it),
+    # the others right, in float64 or through float32: the slip's nodes are never
+    # "right formulas, float32's digits"
+    X, Y = data.draw(labelled_data(net.n_x))
+    node = data.draw(st.sampled_from(TWO_LAYER_NODES))
+    values = {**net.forward(X), **net.params, "A[0]": X}
+    hidden = {1: net.activation}
+    with np.errstate(all="ignore"):
+        right = slips.backward(values, Y, hidden, 2)
+        slipped = {node: right[node] * factor}
+        if node[0] in "ZA":   # a slip at dZ, dA spoils every gradient below it
+            slipped.update(slips.backward(values, Y, hidden, 2,
+                                          start=(node, right[node] * factor)))
+    grads = {n: slipped[n] if n in slipped else
+             through_float32(right[n]) if float32_elsewhere else right[n]
+             for n in TWO_LAYER_NODES}
+    with np.errstate(all="ignore"):
+        report = nets.check_backprop(net, X, Y, hand=lambda params, X, Y: grads)
+    read = [r.name for r in report.rows if r.digits_only and r.name in slipped]
+    assert not read, str(report)
+    if not float32_elsewhere:
+        assert "float32" not in str(report), str(report)
 
 
 def test_m_read_from_the_rows_of_x_is_named():
