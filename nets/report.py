@@ -819,6 +819,11 @@ def _other_activation_lines(slip: slips.Slip) -> List[str]:
     name = slip.activation
     if name is None:
         return []
+    if slip.alpha is not None and name == "leaky_relu":   # the net's α is not the hand's
+        alpha = f"{slip.alpha:g}"
+        return [f"if your formulas are for α = {alpha}, check them on a net with that α: "
+                f"activation=activations.get('leaky_relu', alpha={alpha}) (minigrad check "
+                f"--activation leaky_relu --alpha {alpha}; its α is 0.01 unless told)"]
     return [f"if your formulas are for {name}, check them on a net with g = {name}: "
             f"activation='{name}' (minigrad check --activation {name})"]
 

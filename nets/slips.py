@@ -71,9 +71,12 @@ _FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "m from A_prev rows": "Wb",
 # The slips of a hidden layer (``_hidden_slips``): each may be made at every one of them
 _HIDDEN_KINDS = frozenset({"g is A", "W not transposed", "g' of A", "no g'", "g' from A on Z",
                            "square forgotten", "other slope", "parentheses",
-                           "alpha dropped", "another g"})
+                           "alpha dropped", "another g", "another alpha",
+                           "another alpha forward"})
 # Of those, the slips in g′(Z[l]) itself (a kink's side is a choice of g′ too)
-_G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed"}
+_G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed", "another alpha forward"}
+# leaky relu with another α (``nets.alphas``): in g′ alone, or in the forward pass too
+_ALPHA_KINDS = ("another alpha", "another alpha forward")
 
 
 @dataclass(frozen=True)
@@ -81,12 +84,14 @@ class Slip:
     """One slip at one layer: ``what`` went wrong and the ``formula`` as the
     learner's numbers have it, in the notes' notation (W[l], dZ[l]).
     ``activation``: for a g′ that is another activation's (relu′ on a tanh
-    net), that activation's name: the formulas may be right for it."""
+    net), that activation's name: the formulas may be right for it; ``alpha``:
+    for leaky relu with another α than the net's (``nets.alphas``), that α."""
     kind: str
     layer: int
     what: str
     formula: str
     activation: Optional[str] = None
+    alpha: Optional[float] = None
 
     def nodes(self, L: int) -> frozenset:
         """The nodes whose gradient formula the slip itself changes (``"W[1]"``
@@ -94,6 +99,9 @@ class Slip:
         kinds = _FORMULAS.get(self.kind, "Z")   # sign, Y, dZ's 1/m and every g′ slip: dZ[l]
         layers = [self.layer] if self.layer else range(1, L) if self.every_hidden_layer \
             else range(1, L + 1)
+        if self.kind == "another alpha forward":   # A[l] changes J: dZ[L], and dW[l+1]
+            return frozenset({*(f"Z[{l}]" for l in (*layers, L)),
+                              *(f"W[{l + 1}]" for l in layers)})
         return frozenset(f"{k}[{l}]" for k in kinds for l in layers)
 
     @property
@@ -187,6 +195,26 @@ def _written_g_prime(name: str, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
     return act.g_prime(Z) if name in _SAME_ON_A else act.g_prime_from_a(A)
 
 
+def _forward_with_alpha(values: Values, hidden: Mapping[int, activations.Activation], L: int,
+                        slip: Slip) -> Dict[str, np.ndarray]:
+    """The forward values with leaky relu of ``slip.alpha`` at the hidden layers
+    the slip is made at, and everything after them recomputed (Z[l+1], ...,
+    A[L] = σ(Z[L])): the forward pass of a learner whose α is not the net's."""
+    new, changed = dict(values), False
+    for l in range(1, L + 1):
+        if changed:
+            new[f"Z[{l}]"] = new[f"W[{l}]"] @ new[f"A[{l - 1}]"] + new[f"b[{l}]"]
+        if l == L:
+            if changed:
+                new[f"A[{L}]"] = activations.sigmoid(new[f"Z[{L}]"])
+        elif slip.touches(slip.kind, l):
+            new[f"A[{l}]"] = activations.leaky_relu(new[f"Z[{l}]"], slip.alpha)
+            changed = True
+        elif changed:
+            new[f"A[{l}]"] = hidden[l].g(new[f"Z[{l}]"])
+    return new
+
+
 def _negative_slope(act: activations.Activation) -> float:
     """g′ where z < 0: leaky relu's α (0 for relu)."""
     return float(act.g_prime(np.array([-1.0]))[0])
@@ -237,6 +265,8 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
     of from the loss: the gradients that follow from that one."""
     on = (lambda kind, l: slip.touches(kind, l)) if slip else (lambda kind, l: False)
     m = Y.shape[1]
+    if slip is not None and slip.kind == "another alpha forward":
+        values = _forward_with_alpha(values, hidden, L, slip)
 
     def m_dW(l: int) -> int:
         """The 1/m of dW[l] and db[l]: the learner's m (a row count for those slips)."""
@@ -261,6 +291,8 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
                  else (A * (1.0 - A) if g.name == "tanh" else 1.0 - A ** 2)
                  if on("other slope", l)
                  else _written_g_prime(slip.activation, Z, A) if on("another g", l)
+                 else activations.leaky_relu_prime(Z, slip.alpha)
+                 if any(on(kind, l) for kind in _ALPHA_KINDS)
                  else g.g_prime(Z))
         return dA * slope
 
@@ -323,8 +355,11 @@ def explain(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Acti
         return found
 
     # formulas for another activation come after every classic slip: where both give
-    # the numbers (relu′ is 1 where every Z > 0, as "g′ left out" is), the slip is likelier
-    return fitting(slips(L, hidden)) or fitting(other_activations(L, hidden))
+    # the numbers (relu′ is 1 where every Z > 0, as "g′ left out" is), the slip is likelier;
+    # another leaky relu α, fitted to the numbers, last
+    from nets import alphas   # lazily: nets.alphas builds on this module
+    return fitting(slips(L, hidden)) or fitting(other_activations(L, hidden)) or \
+        fitting(alphas.alpha_slips(values, Y, hidden, L, given, agree))
 
 
 def one_error_fits(values: Values, hidden: Mapping[int, activations.Activation], L: int,
