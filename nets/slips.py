@@ -59,6 +59,8 @@ _LAYER_SLIPS = [
     ("dW 1/m twice", "the 1/m of dW[l] applied twice", "dW[l] = (1/m)(1/m) dZ[l] A[l-1]ᵀ"),
     ("db 1/m twice", "the 1/m of db[l] applied twice", "db[l] = (1/m)(1/m) Σ dZ[l]"),
 ]
+# ... and of a layer l >= 2 whose input is a hidden layer's A[l-1] (its cache holds Z[l-1] too)
+_Z_FOR_A = ("Z for A in dW", "Z[l-1] in place of A[l-1] in dW[l]", "dW[l] = (1/m) dZ[l] Z[l-1]ᵀ")
 
 # The gradients whose own formulas a slip changes, by kind ("W": dW[l], ...;
 # "no 1/m": every dW and db): the others are wrong only by following from them.
@@ -66,15 +68,19 @@ _FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "m from A_prev rows": "Wb",
              "layer no 1/m": "Wb", "dW no 1/m": "W",
              "dW transposed": "W", "dW 1/m twice": "W", "db no 1/m": "b", "db flat": "b",
              "db 1/m twice": "b", "db over all": "b", "db over samples": "b",
-             "W not transposed": "A"}
+             "Z for A in dW": "W", "W not transposed": "A", "W left out": "A"}
 
 # The slips of a hidden layer (``_hidden_slips``): each may be made at every one of them
 _HIDDEN_KINDS = frozenset({"g is A", "W not transposed", "g' of A", "no g'", "g' from A on Z",
                            "square forgotten", "other slope", "parentheses",
                            "alpha dropped", "another g", "another alpha",
-                           "another alpha forward"})
+                           "another alpha forward", "W left out", "square misplaced",
+                           "next A in g'", "mask reversed"})
 # Of those, the slips in g′(Z[l]) itself (a kink's side is a choice of g′ too)
-_G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed", "another alpha forward"}
+_G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed", "W left out", "another alpha forward"}
+# The slips that need a shape to broadcast: dZ[l+1] or A[l+1] of 1 row (the output's)
+# or of layer l's rows; on other shapes they cannot be made (numpy raises)
+_BROADCAST = {"W left out": "Z", "next A in g'": "A"}
 # leaky relu with another α (``nets.alphas``): in g′ alone, or in the forward pass too
 _ALPHA_KINDS = ("another alpha", "another alpha forward")
 
@@ -140,7 +146,15 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
              Slip("sign", L, _text("the sign of dZ[l] flipped", L), _text("dZ[l] = Y − A[l]", L)),
              Slip("no Y", L, _text("Y left out of dZ[l]", L), _text("dZ[l] = A[l]", L)),
              Slip("dZ with 1/m", L, _text("a 1/m in dZ[l], which is per sample", L),
-                  _text("dZ[l] = (1/m)(A[l] − Y)", L))]
+                  _text("dZ[l] = (1/m)(A[l] − Y)", L)),
+             # dZ[L] = A[L] − Y is dA[L] σ′(Z[L]) already: σ′ once more, or not at all
+             Slip("sigma' twice", L, _text("σ′(Z[l]) applied to dZ[l] = A[l] − Y, which "
+                                          "already holds it", L),
+                  _text("dZ[l] = (A[l] − Y) * A[l](1 − A[l])", L)),
+             Slip("no sigma'", L, _text("dA[l] taken for dZ[l]: σ′(Z[l]) left out", L),
+                  _text("dZ[l] = dA[l] = −Y/A[l] + (1 − Y)/(1 − A[l])", L)),
+             Slip("Z for A", L, _text("Z[l] in place of A[l] in dZ[l]", L),
+                  _text("dZ[l] = Z[l] − Y", L))]
     if L >= 2:
         # the course's linear_backward (week 4, which its two_layer_model uses too)
         # reads m from its A_prev: with the wrong axis, each layer's 1/m is its own
@@ -151,6 +165,9 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
     for l in range(L, 0, -1):
         found += [Slip(kind, l, _text(what, l), _text(formula, l))
                   for kind, what, formula in _LAYER_SLIPS]
+        if l >= 2 and hidden[l - 1].name != "identity":   # identity: Z[l-1] is A[l-1]
+            kind, what, formula = _Z_FOR_A
+            found.append(Slip(kind, l, _text(what, l), _text(formula, l)))
         if l < L:
             found += [Slip(kind, l, _text(what, l), _text(formula, l), other)
                       for kind, what, formula, other in _hidden_slips(hidden[l])]
@@ -215,6 +232,18 @@ def _forward_with_alpha(values: Values, hidden: Mapping[int, activations.Activat
     return new
 
 
+def _broadcasts(values: Values, L: int, slip: Slip) -> bool:
+    """Whether ``slip`` (one of ``_BROADCAST``) can be made on these shapes: at
+    each hidden layer l it is made at, dZ[l+1] (or A[l+1]) has 1 row or l's."""
+    letter = _BROADCAST[slip.kind]
+    for l in range(1, L):
+        if slip.touches(slip.kind, l):
+            rows = values[f"{letter}[{l + 1}]"].shape[0]
+            if rows not in (1, values[f"Z[{l}]"].shape[0]):
+                return False
+    return True
+
+
 def _negative_slope(act: activations.Activation) -> float:
     """g′ where z < 0: leaky relu's α (0 for relu)."""
     return float(act.g_prime(np.array([-1.0]))[0])
@@ -228,7 +257,22 @@ def _hidden_slips(act: activations.Activation) -> List[Tuple[str, str, str, Opti
     upstream = "W[l+1]ᵀ dZ[l+1]"
     found = [("g is A", f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}",
               f"dZ[l] = {upstream} * A[l]", None),
-             ("W not transposed", "W[l+1] in place of W[l+1]ᵀ", "dA[l] = W[l+1] dZ[l+1]", None)]
+             ("W not transposed", "W[l+1] in place of W[l+1]ᵀ", "dA[l] = W[l+1] dZ[l+1]", None),
+             ("W left out", "W[l+1]ᵀ left out of dA[l]", "dA[l] = dZ[l+1]", None)]
+    if g in _FROM_A_ON_Z:   # tanh′ and σ′ written from A: the next layer's A typed for A[l]
+        wrong = _G_PRIME[g].replace("A[l]", "A[l+1]")
+        found.append(("next A in g'", f"A[l+1] in place of A[l] in g′: {wrong}",
+                      f"dZ[l] = {upstream} * ({wrong})", None))
+    if g == "tanh":
+        found.append(("square misplaced", "(1 − A[l])² in place of 1 − A[l]²",
+                      f"dZ[l] = {upstream} * (1 − A[l])²", None))
+    if g in ("relu", "leaky_relu"):   # the mask written the other way round
+        relu = _negative_slope(act) == 0.0
+        written = "(Z[l] <= 0)" if relu else "np.where(Z[l] > 0, α, 1)"
+        found.append(("mask reversed", f"{g}′'s mask reversed: "
+                      + ("1 where Z[l] < 0, not where Z[l] > 0" if relu
+                         else "α where Z[l] > 0 and 1 below, not the other way round"),
+                      f"dZ[l] = {upstream} * {written}", None))
     # not slips where they change nothing: relu′(A) = relu′(Z), as A > 0 exactly
     # where Z > 0 (leaky ReLU's too), and identity′ = 1 everywhere
     if g not in _SAME_ON_A:
@@ -275,6 +319,8 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
             values[f"A[{l - 1}]"].shape[0] if kind == "m from A_prev rows" else m
     Z_L, A_L = values[f"Z[{L}]"], values[f"A[{L}]"]
     grads: Dict[str, np.ndarray] = {}
+    if slip is not None and slip.kind in _BROADCAST and not _broadcasts(values, L, slip):
+        return None
 
     def through_g(l: int, dA: np.ndarray) -> np.ndarray:
         """dZ[l] = dA[l] * g'(Z[l]) of a hidden layer, with the slip made."""
@@ -293,14 +339,22 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
                  else _written_g_prime(slip.activation, Z, A) if on("another g", l)
                  else activations.leaky_relu_prime(Z, slip.alpha)
                  if any(on(kind, l) for kind in _ALPHA_KINDS)
+                 else (1.0 - A) ** 2 if on("square misplaced", l)
+                 else g.g_prime_from_a(values[f"A[{l + 1}]"]) if on("next A in g'", l)
+                 else _negative_slope(g) + 1.0 - g.g_prime(Z) if on("mask reversed", l)
                  else g.g_prime(Z))
         return dA * slope
 
     if start is None:
         top = L
-        dZ = Y - A_L if on("sign", L) else A_L if on("no Y", L) else A_L - Y
+        dZ = Y - A_L if on("sign", L) else A_L if on("no Y", L) else \
+            Z_L - Y if on("Z for A", L) else A_L - Y
         if on("dZ with 1/m", L):
             dZ = dZ / m
+        if on("sigma' twice", L):
+            dZ = dZ * A_L * (1.0 - A_L)
+        if on("no sigma'", L):   # the course's dA[L], as it is written: inf where A[L] is 0, 1
+            dZ = -Y / A_L + (1.0 - Y) / (1.0 - A_L)
         # dA[L] = (A - Y) / σ'(Z[L]) per sample (σ' from Z keeps its digits where A rounds to 1)
         grads[f"A[{L}]"] = dZ / np.maximum(activations.sigmoid_prime(Z_L),
                                            np.finfo(np.float64).tiny)
@@ -317,7 +371,8 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
     for l in range(top, 0, -1):
         grads[f"Z[{l}]"] = dZ
         A_prev = values[f"A[{l - 1}]"]
-        dW = A_prev @ dZ.T if on("dW transposed", l) else dZ @ A_prev.T
+        dW = A_prev @ dZ.T if on("dW transposed", l) else \
+            dZ @ values[f"Z[{l - 1}]"].T if on("Z for A in dW", l) else dZ @ A_prev.T
         grads[f"W[{l}]"] = dW if on("dW no 1/m", l) else dW / m / m if on("dW 1/m twice", l) \
             else dW / m_dW(l)
         db = np.sum(dZ) if on("db over all", l) else \
@@ -332,6 +387,8 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
             if W.shape[0] != W.shape[1]:
                 return None
             dA = W @ dZ
+        elif on("W left out", l - 1):
+            dA = np.broadcast_to(dZ, (W.shape[1], dZ.shape[1]))
         else:
             dA = W.T @ dZ
         dZ = through_g(l - 1, dA)
