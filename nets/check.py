@@ -147,6 +147,8 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
             # dZ cast and back): right formulas, float32's digits
             row.hand_dtype, row.digits_only = "float32", True
             row.note = f"agrees to float32's precision: {_digits('float32')} digits"
+        if row.verdict in (OK, WRONG) and row.hand_dtype in (None, "float32"):
+            row.float32_gap = _float32_gap(auto, value, scales.get(name), factor)
         rows.append(row)
     for key in returned:
         if any(r.name == key for r in rows):
@@ -313,7 +315,7 @@ def _within_rounding(auto: np.ndarray, hand: np.ndarray, dtype: np.dtype,
         return False
     size = max(scale * factor if scale is not None and np.isfinite(scale) else 0.0,
                _norm(auto))
-    return _norm(auto - hand) <= FEW_DIGITS_ROUNDINGS * np.finfo(dtype).eps * size
+    return _norm(auto - hand) <= FEW_DIGITS_ROUNDINGS * float(np.finfo(dtype).eps) * size
 
 
 def _float32_digits(auto: np.ndarray, hand: np.ndarray, dtype: np.dtype,
@@ -326,6 +328,22 @@ def _float32_digits(auto: np.ndarray, hand: np.ndarray, dtype: np.dtype,
             or not difference <= FLOAT32_AGREEMENT:
         return False
     return _within_rounding(auto, hand, np.dtype(np.float32), scale, factor)
+
+
+def _float32_gap(auto: np.ndarray, hand: np.ndarray, scale: Optional[float],
+                 factor: int) -> str:
+    """How far apart two finite arrays of one shape are, in the size of the terms
+    their sums add up: "float64" (round-off of float64), "float32" (beyond float64's
+    round-off, within float32's rounding: numbers that went through float32) or ""
+    (further: a slip, or no scale to tell)."""
+    if scale is None or not np.isfinite(scale) or not np.isfinite(hand).all():
+        return ""
+    size = max(scale * factor, _norm(auto))
+    gap = _norm(auto - hand)
+    if gap <= ROUNDOFF * size:
+        return "float64"
+    return "float32" if gap <= FEW_DIGITS_ROUNDINGS * float(np.finfo(np.float32).eps) * size \
+        else ""
 
 
 def _shape_of(value: Any) -> Optional[tuple]:

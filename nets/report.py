@@ -63,6 +63,9 @@ class NodeCheck:
     hand_dtype: Optional[str] = None   # a WRONG value that came in fewer digits: "float32"
     # hand_dtype is the precision of numbers that came back as float64 (cast on the way)
     digits_only: bool = False
+    # how far hand is from autograd in the size of the terms: "float64" (round-off),
+    # "float32" (within float32's rounding, beyond float64's) or "" (further, or unknown)
+    float32_gap: str = ""
     # a WRONG SHAPE whose numbers are right: "as is" or "transposed" ("" otherwise)
     shape_only: str = ""
 
@@ -258,6 +261,7 @@ class BackpropReport:
         found = self._origins()
         own = self._own_formulas_line(found)
         lines += [own] if own else self._origin_lines(found)
+        lines += self._cannot_tell_lines()
         saturated = self._saturated()
         if saturated:
             lines.append(self._saturation_line(saturated))
@@ -443,6 +447,29 @@ class BackpropReport:
                 f"np.float32(...)). Compute in float64 (numpy's default, and the course's), "
                 f"then check again")
         return lines
+
+    def _cannot_tell_lines(self) -> List[str]:
+        """Wrong nodes within float32's rounding of their terms, but too far from
+        autograd's value to be read as float32's (sums that cancel: a 1% slip
+        there is as small), where other nodes show the numbers went through
+        float32 (off by more than float64's round-off, within float32's): the
+        numbers cannot tell a slip there from float32's missing digits."""
+        traced = set(self._traced())
+        close = [r for r in self.rows if r.name in traced and r.verdict == WRONG
+                 and r.float32_gap == "float32"]
+        trace = [r for r in self.rows if r.float32_gap == "float32" and r.name not in traced]
+        if not close or not trace:
+            return []
+        wrong = diagnosis.join([self.label(r.name) for r in close])
+        one = len(close) == 1
+        seen = diagnosis.join([self.label(r.name) for r in trace])
+        return [f"but {seen} {'is' if len(trace) == 1 else 'are'} off by float32's rounding "
+                f"(more than float64's): these numbers look as if they went through float32. "
+                f"{wrong} {'is a sum' if one else 'are sums'} that cancel"
+                f"{'s' if one else ''}, off by no more than float32's rounding of "
+                f"{'its' if one else 'their'} terms: there the numbers cannot tell a slip from "
+                f"float32's missing digits. Compute in float64 (numpy's default, and the "
+                f"course's), then check again"]
 
     def _own_formulas_line(self, found: List[diagnosis.Origin]) -> Optional[str]:
         """When one slip gives every wrong node and it is in the formulas of
