@@ -156,6 +156,13 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
              Slip("Z for A", L, _text("Z[l] in place of A[l] in dZ[l]", L),
                   _text("dZ[l] = Z[l] − Y", L))]
     if L >= 2:
+        # the course's L_model_backward: relu_backward in place of sigmoid_backward at
+        # the output (the hidden layers' helper, called once more)
+        found.append(Slip("relu at output", L,
+                          _text("relu′ in place of σ′ at the output: relu_backward for "
+                                "sigmoid_backward", L),
+                          _text("dZ[l] = dA[l] * (Z[l] > 0), dA[l] = −Y/A[l] + "
+                                "(1 − Y)/(1 − A[l])", L)))
         # the course's linear_backward (week 4, which its two_layer_model uses too)
         # reads m from its A_prev: with the wrong axis, each layer's 1/m is its own
         # 1/n[l-1], from one line
@@ -353,8 +360,11 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
             dZ = dZ / m
         if on("sigma' twice", L):
             dZ = dZ * A_L * (1.0 - A_L)
-        if on("no sigma'", L):   # the course's dA[L], as it is written: inf where A[L] is 0, 1
+        if on("no sigma'", L) or on("relu at output", L):
+            # the course's dA[L], as it is written: inf where A[L] is 0 or 1
             dZ = -Y / A_L + (1.0 - Y) / (1.0 - A_L)
+        if on("relu at output", L):
+            dZ = dZ * (Z_L > 0)
         # dA[L] = (A - Y) / σ'(Z[L]) per sample (σ' from Z keeps its digits where A rounds to 1)
         grads[f"A[{L}]"] = dZ / np.maximum(activations.sigmoid_prime(Z_L),
                                            np.finfo(np.float64).tiny)

@@ -473,3 +473,50 @@ def test_a_reversed_relu_mask_is_named(slip, where):
     assert "likely slip: relu′'s mask reversed: 1 where Z1 < 0, not where Z1 > 0 " \
         "(dZ1 = W2ᵀ dZ2 * (Z1 <= 0))" in report.diagnosis(), str(report)
 
+
+
+def week4_backward(last_layer_backward):
+    """The course's L_model_backward (week 4), its helpers as it writes them, with
+    ``last_layer_backward`` ("sigmoid" or, the slip, "relu") at the output."""
+    def relu_backward(dA, Z):
+        dZ = np.array(dA, copy=True)
+        dZ[Z <= 0] = 0
+        return dZ
+
+    def sigmoid_backward(dA, Z):
+        s = 1 / (1 + np.exp(-Z))
+        return dA * s * (1 - s)
+
+    def linear_backward(dZ, A_prev, W):
+        m = A_prev.shape[1]
+        return np.dot(W.T, dZ), 1. / m * np.dot(dZ, A_prev.T), \
+            1. / m * np.sum(dZ, axis=1, keepdims=True)
+
+    def hand(params, X, Y):
+        L, A, caches = len(params) // 2, X, []
+        for l in range(1, L + 1):
+            Z = params[f"W[{l}]"] @ A + params[f"b[{l}]"]
+            caches.append((A, params[f"W[{l}]"], Z))
+            A = 1 / (1 + np.exp(-Z)) if l == L else np.maximum(0, Z)
+        dA = -(np.divide(Y, A) - np.divide(1 - Y, 1 - A))
+        grads = {}
+        for l in range(L, 0, -1):
+            A_prev, W, Z = caches[l - 1]
+            last = l == L and last_layer_backward == "sigmoid"
+            dZ = sigmoid_backward(dA, Z) if last else relu_backward(dA, Z)
+            dA, grads[f"W[{l}]"], grads[f"b[{l}]"] = linear_backward(dZ, A_prev, W)
+        return grads
+    return hand
+
+
+def test_relu_backward_at_the_output_of_the_course_l_layer_model_is_named():
+    net, X, Y = informative_case("relu", 2)
+    Z3 = net.forward(X)["Z[3]"]   # moved to either sign: relu′ is not 1 everywhere
+    net.params["b[3]"] = net.params["b[3]"] - (Z3.min() + Z3.max()) / 2
+    Z3 = net.forward(X)["Z[3]"]
+    assert (Z3 > 0).any() and (Z3 < 0).any(), Z3
+    assert nets.check_backprop(net, X, Y, hand=week4_backward("sigmoid")).ok
+    report = nets.check_backprop(net, X, Y, hand=week4_backward("relu"))
+    assert [s.kind for s in report.likely_slips()] == ["relu at output"], str(report)
+    assert "likely slip: relu′ in place of σ′ at the output: relu_backward for " \
+        "sigmoid_backward" in report.diagnosis(), str(report)
