@@ -455,9 +455,14 @@ class BackpropReport:
         float32 (off by more than float64's round-off, within float32's): the
         numbers cannot tell a slip there from float32's missing digits."""
         traced = set(self._traced())
-        close = [r for r in self.rows if r.name in traced and r.verdict == WRONG
+        # a slip that gives a node's numbers (to the check's 2e-7) is the likelier story
+        named = {n for members, each in self._slip_parts for n in members if each}
+        close = [r for r in self.rows if r.name in traced - named and r.verdict == WRONG
                  and r.float32_gap == "float32"]
-        trace = [r for r in self.rows if r.float32_gap == "float32" and r.name not in traced]
+        # a row made to agree by the kink's other side is off by that, not by float32
+        gained = set(self.kink.gained) if self.kink is not None else set()
+        trace = [r for r in self.rows if r.float32_gap == "float32" and r.name not in traced
+                 and r.name not in gained]
         if not close or not trace:
             return []
         wrong = diagnosis.join([self.label(r.name) for r in close])
