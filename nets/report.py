@@ -513,8 +513,10 @@ class BackpropReport:
                          f"a formula that leaves b out (Z = W A) gives the same numbers")
             wanted.append("nonzero biases")
         given = self._given()
+        # b left out of Z is said above, where every b is 0 (and the course's function
+        # computes no Z)
         hidden = [slip for slip, _ in self._giving_every_node
-                  if not (self.m == 1 and "1/m" in slip.kind)
+                  if not (self.m == 1 and "1/m" in slip.kind) and slip.kind != "no b"
                   and _reaches(slip.nodes(c.L), given)]
         # where the kink's other side made rows agree, a g′ slip that gives them is
         # the likelier story: first, never among "and n more"

@@ -75,9 +75,12 @@ _HIDDEN_KINDS = frozenset({"g is A", "W not transposed", "g' of A", "no g'", "g'
                            "square forgotten", "other slope", "parentheses",
                            "alpha dropped", "another g", "another alpha",
                            "another alpha forward", "W left out", "square misplaced",
-                           "next A in g'", "mask reversed"})
+                           "next A in g'", "mask reversed", "dZ with 1/m"})
 # Of those, the slips in g′(Z[l]) itself (a kink's side is a choice of g′ too)
-_G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed", "W left out", "another alpha forward"}
+_G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed", "W left out", "another alpha forward",
+                                   "dZ with 1/m"}
+# The slips of the forward pass a hand(params, X, Y) computes itself: its values differ
+_FORWARD_KINDS = ("another alpha forward", "no b")
 # The slips that need a shape to broadcast: dZ[l+1] or A[l+1] of 1 row (the output's)
 # or of layer l's rows; on other shapes they cannot be made (numpy raises)
 _BROADCAST = {"W left out": "Z", "next A in g'": "A"}
@@ -108,6 +111,9 @@ class Slip:
         if self.kind == "another alpha forward":   # A[l] changes J: dZ[L], and dW[l+1]
             return frozenset({*(f"Z[{l}]" for l in (*layers, L)),
                               *(f"W[{l + 1}]" for l in layers)})
+        if self.kind == "no b":   # every Z[l] changes: every g′(Z[l]), A[l], J
+            return frozenset({*(f"Z[{l}]" for l in range(1, L + 1)),
+                              *(f"W[{l}]" for l in range(2, L + 1))})
         return frozenset(f"{k}[{l}]" for k in kinds for l in layers)
 
     @property
@@ -147,6 +153,9 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
              Slip("no Y", L, _text("Y left out of dZ[l]", L), _text("dZ[l] = A[l]", L)),
              Slip("dZ with 1/m", L, _text("a 1/m in dZ[l], which is per sample", L),
                   _text("dZ[l] = (1/m)(A[l] − Y)", L)),
+             # a hand(params, X, Y) runs its own forward pass: b forgotten there
+             Slip("no b", 0, "b left out of the forward pass: Z[l] = W[l] A[l-1] at every layer",
+                  "Z[l] = W[l] A[l-1], without + b[l]"),
              # dZ[L] = A[L] − Y is dA[L] σ′(Z[L]) already: σ′ once more, or not at all
              Slip("sigma' twice", L, _text("σ′(Z[l]) applied to dZ[l] = A[l] − Y, which "
                                           "already holds it", L),
@@ -219,19 +228,23 @@ def _written_g_prime(name: str, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
     return act.g_prime(Z) if name in _SAME_ON_A else act.g_prime_from_a(A)
 
 
-def _forward_with_alpha(values: Values, hidden: Mapping[int, activations.Activation], L: int,
-                        slip: Slip) -> Dict[str, np.ndarray]:
-    """The forward values with leaky relu of ``slip.alpha`` at the hidden layers
-    the slip is made at, and everything after them recomputed (Z[l+1], ...,
-    A[L] = σ(Z[L])): the forward pass of a learner whose α is not the net's."""
+def _forward(values: Values, hidden: Mapping[int, activations.Activation], L: int,
+             slip: Slip) -> Dict[str, np.ndarray]:
+    """The forward values of a learner's own forward pass with ``slip`` (one of
+    ``_FORWARD_KINDS``) made, everything after it recomputed (Z[l+1], ...,
+    A[L] = σ(Z[L])): leaky relu of ``slip.alpha`` at the hidden layers the slip
+    is made at, or Z[l] = W[l] A[l-1] without b[l] at every layer."""
     new, changed = dict(values), False
     for l in range(1, L + 1):
-        if changed:
+        if slip.kind == "no b":
+            new[f"Z[{l}]"] = new[f"W[{l}]"] @ new[f"A[{l - 1}]"]
+            changed = True
+        elif changed:
             new[f"Z[{l}]"] = new[f"W[{l}]"] @ new[f"A[{l - 1}]"] + new[f"b[{l}]"]
         if l == L:
             if changed:
                 new[f"A[{L}]"] = activations.sigmoid(new[f"Z[{L}]"])
-        elif slip.touches(slip.kind, l):
+        elif slip.kind != "no b" and slip.touches(slip.kind, l):
             new[f"A[{l}]"] = activations.leaky_relu(new[f"Z[{l}]"], slip.alpha)
             changed = True
         elif changed:
@@ -262,7 +275,9 @@ def _hidden_slips(act: activations.Activation) -> List[Tuple[str, str, str, Opti
     it, the activation whose g′ it is when it is another's)."""
     g = act.name
     upstream = "W[l+1]ᵀ dZ[l+1]"
-    found = [("g is A", f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}",
+    found = [("dZ with 1/m", "a 1/m in dZ[l], which is per sample",
+              f"dZ[l] = (1/m) {upstream} * g′(Z[l])", None),
+             ("g is A", f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}",
               f"dZ[l] = {upstream} * A[l]", None),
              ("W not transposed", "W[l+1] in place of W[l+1]ᵀ", "dA[l] = W[l+1] dZ[l+1]", None),
              ("W left out", "W[l+1]ᵀ left out of dA[l]", "dA[l] = dZ[l+1]", None)]
@@ -316,8 +331,8 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
     of from the loss: the gradients that follow from that one."""
     on = (lambda kind, l: slip.touches(kind, l)) if slip else (lambda kind, l: False)
     m = Y.shape[1]
-    if slip is not None and slip.kind == "another alpha forward":
-        values = _forward_with_alpha(values, hidden, L, slip)
+    if slip is not None and slip.kind in _FORWARD_KINDS:
+        values = _forward(values, hidden, L, slip)
 
     def m_dW(l: int) -> int:
         """The 1/m of dW[l] and db[l]: the learner's m (a row count for those slips)."""
@@ -350,7 +365,7 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
                  else g.g_prime_from_a(values[f"A[{l + 1}]"]) if on("next A in g'", l)
                  else _negative_slope(g) + 1.0 - g.g_prime(Z) if on("mask reversed", l)
                  else g.g_prime(Z))
-        return dA * slope
+        return dA * slope / m if on("dZ with 1/m", l) else dA * slope
 
     if start is None:
         top = L

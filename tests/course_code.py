@@ -89,6 +89,8 @@ SLIPS = {
     "W2 left out": [("np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))", "dZ2 * (1 - np.power(A1, 2))")],
     "(1 - A1)^2 for 1 - A1^2": [("(1 - np.power(A1, 2))", "np.power(1 - A1, 2)")],
     "A2 for A1 in g'": [("(1 - np.power(A1, 2))", "(1 - np.power(A2, 2))")],
+    "1/m in dZ1": [("dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))",
+                    "dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2)) / m")],
     "Z1 for A1 in dW2": [('A2 = cache["A2"]', 'A2 = cache["A2"]\n    Z1 = cache["Z1"]'),
                          ("np.dot(dZ2, A1.T)", "np.dot(dZ2, Z1.T)")],
 }

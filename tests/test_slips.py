@@ -442,6 +442,7 @@ NAMED_COURSE_SLIPS = {
     "sigma' twice": "sigma' twice", "dA2 for dZ2": "no sigma'", "Z2 for A2": "Z for A",
     "W2 left out": "W left out", "(1 - A1)^2 for 1 - A1^2": "square misplaced",
     "A2 for A1 in g'": "next A in g'", "Z1 for A1 in dW2": "Z for A in dW",
+    "1/m in dZ1": "dZ with 1/m",
 }
 
 
@@ -520,3 +521,24 @@ def test_relu_backward_at_the_output_of_the_course_l_layer_model_is_named():
     assert [s.kind for s in report.likely_slips()] == ["relu at output"], str(report)
     assert "likely slip: relu′ in place of σ′ at the output: relu_backward for " \
         "sigmoid_backward" in report.diagnosis(), str(report)
+
+
+@pytest.mark.parametrize("hidden_layers", [1, 2])
+def test_b_left_out_of_a_hands_own_forward_pass_is_named(hidden_layers):
+    # hand(params, X, Y) runs its own forward pass; Z = W A there, without + b
+    def hand(params, X, Y):
+        L, m, A, Z = len(params) // 2, X.shape[1], {0: X}, {}
+        for l in range(1, L + 1):
+            Z[l] = params[f"W[{l}]"] @ A[l - 1]
+            A[l] = 1 / (1 + np.exp(-Z[l])) if l == L else np.tanh(Z[l])
+        grads, dZ = {}, A[L] - Y
+        for l in range(L, 0, -1):
+            grads.update({f"W[{l}]": dZ @ A[l - 1].T / m,
+                          f"b[{l}]": np.sum(dZ, axis=1, keepdims=True) / m})
+            if l > 1:
+                dZ = params[f"W[{l}]"].T @ dZ * (1 - A[l - 1] ** 2)
+        return grads
+
+    report = nets.check_backprop(*informative_case("tanh", hidden_layers), hand=hand)
+    assert [s.kind for s in report.likely_slips()] == ["no b"], str(report)
+    assert "likely slip: b left out of the forward pass" in report.diagnosis(), str(report)
