@@ -43,6 +43,9 @@ _PARENTHESES = {"tanh": ("1 − A[l]²",)}
 # formulas written for another activation than the net's (``other_activations``)
 _WRITTEN = {"tanh": "(1 − A[l]²)", "sigmoid": "A[l](1 − A[l])", "relu": "(Z[l] > 0)",
             "leaky_relu": "np.where(Z[l] > 0, 1, α)"}
+# σ′ and tanh′ as the course's week-4 helpers write them, from Z (sigmoid_backward(dA,
+# Z) computes s = σ(Z)): on a net of another activation, not the A[l](1 − A[l]) above
+_WRITTEN_ON_Z = {"sigmoid": "σ(Z[l])(1 − σ(Z[l]))", "tanh": "(1 − tanh(Z[l])²)"}
 # the activations whose g' a slip of ``slips`` already is: "other slope", "alpha dropped"
 _COVERED = {"tanh": ("sigmoid",), "sigmoid": ("tanh",), "leaky_relu": ("relu",)}
 
@@ -75,7 +78,8 @@ _HIDDEN_KINDS = frozenset({"g is A", "W not transposed", "g' of A", "no g'", "g'
                            "square forgotten", "other slope", "parentheses",
                            "alpha dropped", "another g", "another alpha",
                            "another alpha forward", "W left out", "square misplaced",
-                           "next A in g'", "mask reversed", "dZ with 1/m"})
+                           "next A in g'", "mask reversed", "dZ with 1/m",
+                           "another g from Z"})
 # Of those, the slips in g′(Z[l]) itself (a kink's side is a choice of g′ too)
 _G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed", "W left out", "another alpha forward",
                                    "dZ with 1/m"}
@@ -211,7 +215,12 @@ def other_activations(L: int, hidden: Mapping[int, activations.Activation]) -> L
                      text(f"{name}′ ({_G_PRIME[name]}) in place of {g.name}′ "
                           f"({_G_PRIME[g.name]}){where}"),
                      text(f"dZ[l] = W[l+1]ᵀ dZ[l+1] * {_WRITTEN[name]}"), name)
-                for name in _WRITTEN if name not in (g.name, *_COVERED.get(g.name, ()))]
+                for name in _WRITTEN if name not in (g.name, *_COVERED.get(g.name, ()))] + \
+            [Slip("another g from Z", l,
+                  text(f"{name}′ computed from Z[l] (the course's {name}_backward(dA, Z)) in "
+                       f"place of {g.name}′ ({_G_PRIME[g.name]}){where}"),
+                  text(f"dZ[l] = W[l+1]ᵀ dZ[l+1] * {written}"), name)
+             for name, written in _WRITTEN_ON_Z.items() if name != g.name]
 
     found = [slip for l in range(L - 1, 0, -1) for slip in at(l, hidden[l], "")]
     names = {hidden[l].name for l in range(1, L)}
@@ -359,6 +368,7 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
                  else (A * (1.0 - A) if g.name == "tanh" else 1.0 - A ** 2)
                  if on("other slope", l)
                  else _written_g_prime(slip.activation, Z, A) if on("another g", l)
+                 else activations.get(slip.activation).g_prime(Z) if on("another g from Z", l)
                  else activations.leaky_relu_prime(Z, slip.alpha)
                  if any(on(kind, l) for kind in _ALPHA_KINDS)
                  else (1.0 - A) ** 2 if on("square misplaced", l)

@@ -476,9 +476,10 @@ def test_a_reversed_relu_mask_is_named(slip, where):
 
 
 
-def week4_backward(last_layer_backward):
+def week4_backward(last_layer_backward, hidden_backward="relu"):
     """The course's L_model_backward (week 4), its helpers as it writes them, with
-    ``last_layer_backward`` ("sigmoid" or, the slip, "relu") at the output."""
+    ``last_layer_backward`` ("sigmoid" or, the slip, "relu") at the output and
+    ``hidden_backward`` ("relu" or, the slip, "sigmoid") at the hidden layers."""
     def relu_backward(dA, Z):
         dZ = np.array(dA, copy=True)
         dZ[Z <= 0] = 0
@@ -503,8 +504,8 @@ def week4_backward(last_layer_backward):
         grads = {}
         for l in range(L, 0, -1):
             A_prev, W, Z = caches[l - 1]
-            last = l == L and last_layer_backward == "sigmoid"
-            dZ = sigmoid_backward(dA, Z) if last else relu_backward(dA, Z)
+            kind = last_layer_backward if l == L else hidden_backward
+            dZ = sigmoid_backward(dA, Z) if kind == "sigmoid" else relu_backward(dA, Z)
             dA, grads[f"W[{l}]"], grads[f"b[{l}]"] = linear_backward(dZ, A_prev, W)
         return grads
     return hand
@@ -542,3 +543,14 @@ def test_b_left_out_of_a_hands_own_forward_pass_is_named(hidden_layers):
     report = nets.check_backprop(*informative_case("tanh", hidden_layers), hand=hand)
     assert [s.kind for s in report.likely_slips()] == ["no b"], str(report)
     assert "likely slip: b left out of the forward pass" in report.diagnosis(), str(report)
+
+
+@pytest.mark.parametrize("hidden_layers", [1, 2])
+def test_sigmoid_backward_at_the_hidden_layers_is_named_as_sigmoid_from_z(hidden_layers):
+    # sigmoid_backward(dA, Z) computes σ(Z)(1 − σ(Z)), not the A(1 − A) of the
+    # two-layer assignment: on a relu net the two differ
+    report = nets.check_backprop(*informative_case("relu", hidden_layers),
+                                 hand=week4_backward("sigmoid", "sigmoid"))
+    assert [(s.kind, s.activation) for s in report.likely_slips()] == \
+        [("another g from Z", "sigmoid")], str(report)
+    assert "--activation sigmoid" in report.diagnosis(), str(report)
