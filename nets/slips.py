@@ -78,11 +78,11 @@ _HIDDEN_KINDS = frozenset({"g is A", "W not transposed", "g' of A", "no g'", "g'
                            "square forgotten", "other slope", "parentheses",
                            "alpha dropped", "another g", "another alpha",
                            "another alpha forward", "W left out", "square misplaced",
-                           "next A in g'", "mask reversed", "dZ with 1/m",
+                           "next A in g'", "mask reversed", "hidden dZ with 1/m",
                            "another g from Z"})
 # Of those, the slips in g′(Z[l]) itself (a kink's side is a choice of g′ too)
 _G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed", "W left out", "another alpha forward",
-                                   "dZ with 1/m"}
+                                   "hidden dZ with 1/m"}
 # The slips of the forward pass a hand(params, X, Y) computes itself: its values differ
 _FORWARD_KINDS = ("another alpha forward", "no b")
 # The slips that need a shape to broadcast: dZ[l+1] or A[l+1] of 1 row (the output's)
@@ -284,7 +284,9 @@ def _hidden_slips(act: activations.Activation) -> List[Tuple[str, str, str, Opti
     it, the activation whose g′ it is when it is another's)."""
     g = act.name
     upstream = "W[l+1]ᵀ dZ[l+1]"
-    found = [("dZ with 1/m", "a 1/m in dZ[l], which is per sample",
+    # a kind of its own, not the output's "dZ with 1/m": made at every hidden layer
+    # (layer 0), the output's dZ keeps its own
+    found = [("hidden dZ with 1/m", "a 1/m in dZ[l], which is per sample",
               f"dZ[l] = (1/m) {upstream} * g′(Z[l])", None),
              ("g is A", f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}",
               f"dZ[l] = {upstream} * A[l]", None),
@@ -375,7 +377,7 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
                  else g.g_prime_from_a(values[f"A[{l + 1}]"]) if on("next A in g'", l)
                  else _negative_slope(g) + 1.0 - g.g_prime(Z) if on("mask reversed", l)
                  else g.g_prime(Z))
-        return dA * slope / m if on("dZ with 1/m", l) else dA * slope
+        return dA * slope / m if on("hidden dZ with 1/m", l) else dA * slope
 
     if start is None:
         top = L

@@ -442,7 +442,7 @@ NAMED_COURSE_SLIPS = {
     "sigma' twice": "sigma' twice", "dA2 for dZ2": "no sigma'", "Z2 for A2": "Z for A",
     "W2 left out": "W left out", "(1 - A1)^2 for 1 - A1^2": "square misplaced",
     "A2 for A1 in g'": "next A in g'", "Z1 for A1 in dW2": "Z for A in dW",
-    "1/m in dZ1": "dZ with 1/m",
+    "1/m in dZ1": "hidden dZ with 1/m",
 }
 
 
@@ -554,3 +554,20 @@ def test_sigmoid_backward_at_the_hidden_layers_is_named_as_sigmoid_from_z(hidden
     assert [(s.kind, s.activation) for s in report.likely_slips()] == \
         [("another g from Z", "sigmoid")], str(report)
     assert "--activation sigmoid" in report.diagnosis(), str(report)
+
+
+@pytest.mark.parametrize("activation", HIDDEN)
+def test_a_slip_at_every_hidden_layer_leaves_the_output_layer_right(activation):
+    # one helper (or loop body) for the hidden layers: its slip never reaches dZ[L],
+    # dW[L], db[L] (a 1/m in the hidden dZ[l] is not the output's dZ[L] / m)
+    net, X, Y = informative_case(activation, 2)
+    values, hidden = forward_values(net, X), hidden_of(net)
+    right = slips.backward(values, Y, hidden, net.L)
+    every = [s for s in slips.slips(net.L, hidden) if s.every_hidden_layer]
+    assert "hidden dZ with 1/m" in {s.kind for s in every}
+    for slip in every:
+        made = slips.backward(values, Y, hidden, net.L, slip)
+        if made is None:
+            continue
+        for name in ("Z[3]", "W[3]", "b[3]"):
+            assert np.array_equal(made[name], right[name]), (slip, name)
