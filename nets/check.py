@@ -33,6 +33,10 @@ Under the table, the diagnosis says where each error enters (``nets.diagnosis``:
 "follows from" only along a path that is wrong, and dZ[1] inferred when only
 dW[1], db[1] came back) and which classic slip reproduces the numbers
 (``nets.slips``: "likely slip: A1 in place of g′(Z1) = 1 − A1²").
+A WRONG value that went through float32 on the way (``astype(np.float32)``)
+and is off by no more than float32's rounding of its terms is said to be
+that, not a slip, when it also agrees with autograd to ``FLOAT32_AGREEMENT``
+(a 1% slip is 50 times further off); it stays WRONG (the check asks float64's digits).
 """
 from __future__ import annotations
 

@@ -3,7 +3,9 @@
 A wrong gradient says where an error is, not what it is. Each ``Slip`` here
 is one way learners get the notes' formulas wrong (a missing or doubled 1/m,
 A[1] in place of g'(Z[1]), 1 - Z² or sigmoid's A(1 - A) for tanh's 1 - A², a
-transpose, a lost keepdims, dropped parentheses, ...);
+transpose, a lost keepdims, dropped parentheses, σ′ applied twice at the
+output, W[2]ᵀ left out, relu's mask reversed, b left out of a hand's own
+forward pass, ...; leaky relu with another α than the net's is ``nets.alphas``'s);
 ``backward`` recomputes every gradient of a net laid out as the notes (Z[l],
 A[l], W[l], b[l], sigmoid output) with one slip made, and ``explain`` keeps
 the slips whose numbers are the learner's at every node the learner
