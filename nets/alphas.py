@@ -10,8 +10,8 @@ step gives it; with α in the forward pass too (A[l] = where(Z[l] > 0, Z[l],
 α Z[l])) a few Gauss-Newton steps do. An α is named only when the gradients
 recomputed with it (its shortest decimal that does) agree with the hand's at
 every node it returned, right nodes included (``slips.explain`` checks again),
-when the net's own α does not, and when at least two numbers the hand returned move with α: one number is
-fitted by any α, and says nothing.
+when the net's own α does not, and when at least two numbers the hand
+returned move with α: one number is fitted by any α, and says nothing.
 """
 from __future__ import annotations
 

@@ -51,8 +51,10 @@ import minigrad as mg
 from nets import activations, kinks
 from nets.course import CourseBackprop, check_signature, course, course_name, is_course_function
 from nets.network import Graph, check_data
+from nets.precision import digits, float32_digits, float32_gap, within_rounding
+from nets.precision import norm as _norm
 from nets.report import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE, BackpropReport,
-                         NodeCheck, SlipContext, _digits, in_autograd_shape)
+                         NodeCheck, SlipContext, in_autograd_shape)
 
 __all__ = ["check_backprop", "BackpropReport", "NodeCheck", "OK", "WRONG", "WRONG_SHAPE",
            "MISSING", "UNKNOWN", "NOT_COMPARED"]
@@ -67,16 +69,6 @@ ROUNDOFF = 1e-10
 UNDERFLOW = 2.0 ** -1074
 # A few such roundings per operation, on either side (hand's and autograd's).
 UNDERFLOW_ROUNDINGS = 4.0
-
-# How many roundings of float32's precision, on the size of a gradient's terms,
-# computing the course's formulas in float32 may leave (4 measured on the flower
-# set, m up to 2000): a value off by more has a slip, whatever its type.
-FEW_DIGITS_ROUNDINGS = 64
-# A float64 value that is off by no more than float32's rounding (above) is read as
-# the right formulas computed partly in float32 only if it also agrees with autograd
-# to this relative difference (4 significant digits): a 1% slip is 5e-3, 50 times
-# beyond, while float32 on sums that cancel reached 4e-5 (m from 1 to 400).
-FLOAT32_AGREEMENT = 1e-4
 
 _PER_SAMPLE = re.compile(r"^[ZA]\[[0-9]+\]$")
 
@@ -140,19 +132,19 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
         value, dtype = _as_array(returned[name], labels.get(name, name), label)
         row = _compare(name, auto, value, tol, m, scales.get(name), floors.get(name), X.shape[0],
                        _rows_below(g, name))
-        if row.verdict == WRONG and _within_rounding(auto, value, dtype,
+        if row.verdict == WRONG and within_rounding(auto, value, dtype,
                                                      scales.get(name), factor):
             # the formulas may be right: the digits are missing (float32 keeps about 7)
             row.hand_dtype = dtype.name
-            row.note = f"hand is {dtype.name}: {_digits(dtype.name)} digits"
-        elif row.verdict == WRONG and _float32_digits(auto, value, dtype, row.difference,
-                                                      scales.get(name), factor):
+            row.note = f"hand is {dtype.name}: {digits(dtype.name)} digits"
+        elif row.verdict == WRONG and float32_digits(auto, value, dtype, row.difference,
+                                                     scales.get(name), factor):
             # float64 that went through float32 on the way (X.astype(np.float32), a
             # dZ cast and back): right formulas, float32's digits
             row.hand_dtype, row.digits_only = "float32", True
-            row.note = f"agrees to float32's precision: {_digits('float32')} digits"
+            row.note = f"agrees to float32's precision: {digits('float32')} digits"
         if row.verdict in (OK, WRONG) and row.hand_dtype in (None, "float32"):
-            row.float32_gap = _float32_gap(auto, value, scales.get(name), factor)
+            row.float32_gap = float32_gap(auto, value, scales.get(name), factor, ROUNDOFF)
         rows.append(row)
     for key in returned:
         if any(r.name == key for r in rows):
@@ -309,58 +301,8 @@ def _as_array(value: Any, name: str, who: str = "hand") -> tuple:
     return array.astype(np.float64), array.dtype
 
 
-def _within_rounding(auto: np.ndarray, hand: np.ndarray, dtype: np.dtype,
-                     scale: Optional[float], factor: int) -> bool:
-    """Whether a hand value that came in fewer digits than float64 (float32)
-    is off by no more than computing in them could make it: a few roundings of
-    that type's precision on each term of the sums (``scale``). A slip such as
-    a missing 1/m is far beyond that, and is traced as any other."""
-    if dtype.kind != "f" or dtype.itemsize >= 8 or not np.isfinite(hand).all():
-        return False
-    size = max(scale * factor if scale is not None and np.isfinite(scale) else 0.0,
-               _norm(auto))
-    return _norm(auto - hand) <= FEW_DIGITS_ROUNDINGS * float(np.finfo(dtype).eps) * size
-
-
-def _float32_digits(auto: np.ndarray, hand: np.ndarray, dtype: np.dtype,
-                    difference: Optional[float], scale: Optional[float], factor: int) -> bool:
-    """Whether a float64 hand value that disagrees with autograd is what the
-    right formulas give when part of them ran in float32: off by no more than
-    float32's rounding on the terms of the sums (``_within_rounding``) AND equal
-    to autograd to ``FLOAT32_AGREEMENT`` (a slip, even a 1% one, is further off)."""
-    if dtype.kind != "f" or dtype.itemsize < 8 or difference is None \
-            or not difference <= FLOAT32_AGREEMENT:
-        return False
-    return _within_rounding(auto, hand, np.dtype(np.float32), scale, factor)
-
-
-def _float32_gap(auto: np.ndarray, hand: np.ndarray, scale: Optional[float],
-                 factor: int) -> str:
-    """How far apart two finite arrays of one shape are, in the size of the terms
-    their sums add up: "float64" (round-off of float64), "float32" (beyond float64's
-    round-off, within float32's rounding: numbers that went through float32) or ""
-    (further: a slip, or no scale to tell)."""
-    if scale is None or not np.isfinite(scale) or not np.isfinite(hand).all():
-        return ""
-    size = max(scale * factor, _norm(auto))
-    gap = _norm(auto - hand)
-    if gap <= ROUNDOFF * size:
-        return "float64"
-    return "float32" if gap <= FEW_DIGITS_ROUNDINGS * float(np.finfo(np.float32).eps) * size \
-        else ""
-
-
 def _shape_of(value: Any) -> Optional[tuple]:
     return getattr(value, "shape", None)
-
-
-def _norm(x: np.ndarray) -> float:
-    """‖x‖₂ without overflow: scaled by the largest entry first."""
-    top = float(np.max(np.abs(x))) if x.size else 0.0
-    if top == 0.0 or not np.isfinite(top):
-        return top   # 0, inf, or nan
-
-    return top * float(np.linalg.norm(x / top))
 
 
 def _agree(auto: np.ndarray, hand: np.ndarray, tol: float, scale: Optional[float],

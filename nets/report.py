@@ -15,7 +15,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.table import text_table
-from nets import activations, diagnosis, kinks, slips
+from nets import activations, diagnosis, kinks, precision, slips
 from nets.course import course_text
 from nets.network import Graph
 
@@ -255,13 +255,16 @@ class BackpropReport:
         lines = []
         imprecise = [r for r in self.rows if r.hand_dtype is not None]
         if imprecise:
-            lines += self._precision_lines(imprecise)
+            lines += precision.precision_lines(imprecise, self.label, self.tol)
             if not self._traced():   # nothing else to trace or explain
                 return "\n".join(lines + self._unknown_lines())
         found = self._origins()
         own = self._own_formulas_line(found)
         lines += [own] if own else self._origin_lines(found)
-        lines += self._cannot_tell_lines()
+        named = {n for members, each in self._slip_parts for n in members if each}
+        gained = set(self.kink.gained) if self.kink is not None else set()
+        wrong = {n for n in self._traced() if self.row(n).verdict == WRONG}
+        lines += precision.cannot_tell_lines(self.rows, wrong, named, gained, self.label)
         saturated = self._saturated()
         if saturated:
             lines.append(self._saturation_line(saturated))
@@ -421,60 +424,6 @@ class BackpropReport:
     def _unknown_lines(self) -> List[str]:
         return (["unknown names (not nodes of the graph): "
                  + ", ".join(repr(k) for k in self.unknown)] if self.unknown else [])
-
-    def _precision_lines(self, rows: List[NodeCheck]) -> List[str]:
-        lines = []
-        came = [r for r in rows if not r.digits_only]
-        if came:
-            dtypes = sorted({r.hand_dtype for r in came})
-            wrong = diagnosis.join([self.label(r.name) for r in came])
-            lines.append(f"{wrong} came back as {' and '.join(dtypes)}, which keeps "
-                         f"{_digits(dtypes[0])} significant digits: too few for this check's "
-                         f"{self.tol:g}, whether the formulas are right or not. Compute in "
-                         f"float64 (numpy's default, and the course's), then check again")
-        cast = [r for r in rows if r.digits_only]
-        if cast:
-            wrong = diagnosis.join([self.label(r.name) for r in cast])
-            one = len(cast) == 1
-            worst = max(r.difference for r in cast)
-            lines.append(
-                f"{wrong} {'agrees' if one else 'agree'} with autograd to float32's precision "
-                f"(relative difference up to {worst:.1e}, within float32's rounding of the "
-                f"terms {'its sum adds' if one else 'their sums add'} up): the formulas look "
-                f"right; the digits are what is off. float32 keeps {_digits('float32')} "
-                f"significant digits, float64 {_digits('float64')}: somewhere the numbers "
-                f"went through float32 (an astype(np.float32), a float32 X or parameter, "
-                f"np.float32(...)). Compute in float64 (numpy's default, and the course's), "
-                f"then check again")
-        return lines
-
-    def _cannot_tell_lines(self) -> List[str]:
-        """Wrong nodes within float32's rounding of their terms, but too far from
-        autograd's value to be read as float32's (sums that cancel: a 1% slip
-        there is as small), where other nodes show the numbers went through
-        float32 (off by more than float64's round-off, within float32's): the
-        numbers cannot tell a slip there from float32's missing digits."""
-        traced = set(self._traced())
-        # a slip that gives a node's numbers (to the check's 2e-7) is the likelier story
-        named = {n for members, each in self._slip_parts for n in members if each}
-        close = [r for r in self.rows if r.name in traced - named and r.verdict == WRONG
-                 and r.float32_gap == "float32"]
-        # a row made to agree by the kink's other side is off by that, not by float32
-        gained = set(self.kink.gained) if self.kink is not None else set()
-        trace = [r for r in self.rows if r.float32_gap == "float32" and r.name not in traced
-                 and r.name not in gained]
-        if not close or not trace:
-            return []
-        wrong = diagnosis.join([self.label(r.name) for r in close])
-        one = len(close) == 1
-        seen = diagnosis.join([self.label(r.name) for r in trace])
-        return [f"but {seen} {'is' if len(trace) == 1 else 'are'} off by float32's rounding "
-                f"(more than float64's): these numbers look as if they went through float32. "
-                f"{wrong} {'is a sum' if one else 'are sums'} that cancel"
-                f"{'s' if one else ''}, off by no more than float32's rounding of "
-                f"{'its' if one else 'their'} terms: there the numbers cannot tell a slip from "
-                f"float32's missing digits. Compute in float64 (numpy's default, and the "
-                f"course's), then check again"]
 
     def _own_formulas_line(self, found: List[diagnosis.Origin]) -> Optional[str]:
         """When one slip gives every wrong node and it is in the formulas of
@@ -874,11 +823,6 @@ def _reaches(changed: frozenset, given: Mapping[str, Any]) -> bool:
             if name == source or (at in "ZA" and below):
                 return True
     return False
-
-
-def _digits(dtype: str) -> str:
-    """"about 7": the significant decimal digits of a float type (float32's 24 bits)."""
-    return f"about {round((np.finfo(dtype).nmant + 1) * np.log10(2))}"
 
 
 def _number(x: Optional[float]) -> str:
