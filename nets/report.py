@@ -61,7 +61,8 @@ class NodeCheck:
     numerical_difference: Optional[float] = None
     note: str = ""
     hand_dtype: Optional[str] = None   # a WRONG value that came in fewer digits: "float32"
-    # hand_dtype is the precision of numbers that came back as float64 (cast on the way)
+    # True: hand_dtype is the precision of numbers that came back as float64 (cast on
+    # the way), not their dtype
     digits_only: bool = False
     # how far hand is from autograd in the size of the terms: "float64" (round-off),
     # "float32" (within float32's rounding, beyond float64's) or "" (further, or unknown)
@@ -261,10 +262,11 @@ class BackpropReport:
         found = self._origins()
         own = self._own_formulas_line(found)
         lines += [own] if own else self._origin_lines(found)
-        named = {n for members, each in self._slip_parts for n in members if each}
-        gained = set(self.kink.gained) if self.kink is not None else set()
-        wrong = {n for n in self._traced() if self.row(n).verdict == WRONG}
-        lines += precision.cannot_tell_lines(self.rows, wrong, named, gained, self.label)
+        if any(r.float32_gap == "float32" for r in self.rows):   # else no slip search for it
+            named = {n for members, each in self._slip_parts for n in members if each}
+            gained = set(self.kink.gained) if self.kink is not None else set()
+            wrong = {n for n in self._traced() if self.row(n).verdict == WRONG}
+            lines += precision.cannot_tell_lines(self.rows, wrong, named, gained, self.label)
         saturated = self._saturated()
         if saturated:
             lines.append(self._saturation_line(saturated))
