@@ -1111,3 +1111,35 @@ def test_a_np_seterr_in_the_hand_does_not_reach_the_checks_own_arithmetic(settin
         warnings.simplefilter("error")
         report = nets.check_backprop(net, X, Y, hand=hand)
     assert report.ok and np.geterr() == before, str(report)
+
+
+ANY_ACTIVATION = [activations.get(n) for n in activations.NAMES] + \
+    [activations.get("leaky_relu", alpha=0.3)]
+PIECES = ["right", "scaled", "noise", "zero", "float32", "nan", "transposed"]
+
+
+@given(st.integers(0, 3).flatmap(lambda layers: cases(ANY_ACTIVATION, layers)), st.data())
+def test_the_report_prints_for_any_mix_of_values_and_a_right_mix_is_ok(case, data):
+    # every node right, scaled (2, -1, 1.01, 1e-300, 1e300), noisy, 0, through float32,
+    # nan or transposed, at any depth: the diagnosis (slips, α fit, float32 lines)
+    # never raises nor warns, and the right values alone are ok
+    net, X, Y = case
+    values = {**net.forward(X), **net.params, "A[0]": X}
+    with np.errstate(all="ignore"):
+        right = slips.backward(values, Y, {l: net._g(l) for l in range(1, net.L)}, net.L)
+    grads = {}
+    for name in data.draw(st.sets(st.sampled_from(sorted(right))), label="returned"):
+        piece, value = data.draw(st.sampled_from(PIECES), label=name), right[name]
+        factor = data.draw(st.sampled_from([2.0, -1.0, 1.01, 1e-300, 1e300])) \
+            if piece == "scaled" else 1.0
+        grads[name] = {"right": value, "scaled": value * factor,
+                       "noise": value + 1e-3 * np.random.RandomState(0).standard_normal(
+                           value.shape),
+                       "zero": np.zeros_like(value), "float32": through_float32(value),
+                       "nan": np.full(value.shape, np.nan), "transposed": value.T}[piece]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = nets.check_backprop(net, X, Y, hand=lambda params, X, Y: grads)
+        text = str(report)
+    if grads and all(np.array_equal(grads[n], right[n]) for n in grads):
+        assert report.ok, text
