@@ -33,6 +33,10 @@ Under the table, the diagnosis says where each error enters (``nets.diagnosis``:
 "follows from" only along a path that is wrong, and dZ[1] inferred when only
 dW[1], db[1] came back) and which classic slip reproduces the numbers
 (``nets.slips``: "likely slip: A1 in place of g′(Z1) = 1 − A1²").
+A WRONG value that went through float32 on the way (``astype(np.float32)``)
+and is off by no more than float32's rounding of its terms is said to be
+that, not a slip, when it also agrees with autograd to ``FLOAT32_AGREEMENT``
+(a 1% slip is 50 times further off); it stays WRONG (the check asks float64's digits).
 """
 from __future__ import annotations
 
@@ -47,8 +51,10 @@ import minigrad as mg
 from nets import activations, kinks
 from nets.course import CourseBackprop, check_signature, course, course_name, is_course_function
 from nets.network import Graph, check_data
+from nets.precision import digits, float32_digits, float32_gap, within_rounding
+from nets.precision import norm as _norm
 from nets.report import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE, BackpropReport,
-                         NodeCheck, SlipContext, _digits, in_autograd_shape)
+                         NodeCheck, SlipContext, in_autograd_shape)
 
 __all__ = ["check_backprop", "BackpropReport", "NodeCheck", "OK", "WRONG", "WRONG_SHAPE",
            "MISSING", "UNKNOWN", "NOT_COMPARED"]
@@ -63,11 +69,6 @@ ROUNDOFF = 1e-10
 UNDERFLOW = 2.0 ** -1074
 # A few such roundings per operation, on either side (hand's and autograd's).
 UNDERFLOW_ROUNDINGS = 4.0
-
-# How many roundings of float32's precision, on the size of a gradient's terms,
-# computing the course's formulas in float32 may leave (4 measured on the flower
-# set, m up to 2000): a value off by more has a slip, whatever its type.
-FEW_DIGITS_ROUNDINGS = 64
 
 _PER_SAMPLE = re.compile(r"^[ZA]\[[0-9]+\]$")
 
@@ -131,11 +132,19 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
         value, dtype = _as_array(returned[name], labels.get(name, name), label)
         row = _compare(name, auto, value, tol, m, scales.get(name), floors.get(name), X.shape[0],
                        _rows_below(g, name))
-        if row.verdict == WRONG and _within_rounding(auto, value, dtype,
+        if row.verdict == WRONG and within_rounding(auto, value, dtype,
                                                      scales.get(name), factor):
             # the formulas may be right: the digits are missing (float32 keeps about 7)
             row.hand_dtype = dtype.name
-            row.note = f"hand is {dtype.name}: {_digits(dtype.name)} digits"
+            row.note = f"hand is {dtype.name}: {digits(dtype.name)} digits"
+        elif row.verdict == WRONG and float32_digits(auto, value, dtype, row.difference,
+                                                     scales.get(name), factor):
+            # float64 that went through float32 on the way (X.astype(np.float32), a
+            # dZ cast and back): right formulas, float32's digits
+            row.hand_dtype, row.digits_only = "float32", True
+            row.note = f"agrees to float32's precision: {digits('float32')} digits"
+        if row.verdict in (OK, WRONG) and row.hand_dtype in (None, "float32"):
+            row.float32_gap = float32_gap(auto, value, scales.get(name), factor, ROUNDOFF)
         rows.append(row)
     for key in returned:
         if any(r.name == key for r in rows):
@@ -292,30 +301,8 @@ def _as_array(value: Any, name: str, who: str = "hand") -> tuple:
     return array.astype(np.float64), array.dtype
 
 
-def _within_rounding(auto: np.ndarray, hand: np.ndarray, dtype: np.dtype,
-                     scale: Optional[float], factor: int) -> bool:
-    """Whether a hand value that came in fewer digits than float64 (float32)
-    is off by no more than computing in them could make it: a few roundings of
-    that type's precision on each term of the sums (``scale``). A slip such as
-    a missing 1/m is far beyond that, and is traced as any other."""
-    if dtype.kind != "f" or dtype.itemsize >= 8 or not np.isfinite(hand).all():
-        return False
-    size = max(scale * factor if scale is not None and np.isfinite(scale) else 0.0,
-               _norm(auto))
-    return _norm(auto - hand) <= FEW_DIGITS_ROUNDINGS * np.finfo(dtype).eps * size
-
-
 def _shape_of(value: Any) -> Optional[tuple]:
     return getattr(value, "shape", None)
-
-
-def _norm(x: np.ndarray) -> float:
-    """‖x‖₂ without overflow: scaled by the largest entry first."""
-    top = float(np.max(np.abs(x))) if x.size else 0.0
-    if top == 0.0 or not np.isfinite(top):
-        return top   # 0, inf, or nan
-
-    return top * float(np.linalg.norm(x / top))
 
 
 def _agree(auto: np.ndarray, hand: np.ndarray, tol: float, scale: Optional[float],

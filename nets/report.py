@@ -15,7 +15,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.table import text_table
-from nets import activations, diagnosis, kinks, slips
+from nets import activations, diagnosis, kinks, precision, slips
 from nets.course import course_text
 from nets.network import Graph
 
@@ -61,6 +61,12 @@ class NodeCheck:
     numerical_difference: Optional[float] = None
     note: str = ""
     hand_dtype: Optional[str] = None   # a WRONG value that came in fewer digits: "float32"
+    # True: hand_dtype is the precision of numbers that came back as float64 (cast on
+    # the way), not their dtype
+    digits_only: bool = False
+    # how far hand is from autograd in the size of the terms: "float64" (round-off),
+    # "float32" (within float32's rounding, beyond float64's) or "" (further, or unknown)
+    float32_gap: str = ""
     # a WRONG SHAPE whose numbers are right: "as is" or "transposed" ("" otherwise)
     shape_only: str = ""
 
@@ -250,12 +256,17 @@ class BackpropReport:
         lines = []
         imprecise = [r for r in self.rows if r.hand_dtype is not None]
         if imprecise:
-            lines.append(self._precision_line(imprecise))
+            lines += precision.precision_lines(imprecise, self.label, self.tol)
             if not self._traced():   # nothing else to trace or explain
                 return "\n".join(lines + self._unknown_lines())
         found = self._origins()
         own = self._own_formulas_line(found)
         lines += [own] if own else self._origin_lines(found)
+        if any(r.float32_gap == "float32" for r in self.rows):   # else no slip search for it
+            named = {n for members, each in self._slip_parts for n in members if each}
+            gained = set(self.kink.gained) if self.kink is not None else set()
+            wrong = {n for n in self._traced() if self.row(n).verdict == WRONG}
+            lines += precision.cannot_tell_lines(self.rows, wrong, named, gained, self.label)
         saturated = self._saturated()
         if saturated:
             lines.append(self._saturation_line(saturated))
@@ -416,14 +427,6 @@ class BackpropReport:
         return (["unknown names (not nodes of the graph): "
                  + ", ".join(repr(k) for k in self.unknown)] if self.unknown else [])
 
-    def _precision_line(self, rows: List[NodeCheck]) -> str:
-        dtypes = sorted({r.hand_dtype for r in rows})
-        wrong = diagnosis.join([self.label(r.name) for r in rows])
-        return (f"{wrong} came back as {' and '.join(dtypes)}, which keeps "
-                f"{_digits(dtypes[0])} significant digits: too few for this check's "
-                f"{self.tol:g}, whether the formulas are right or not. Compute in float64 "
-                f"(numpy's default, and the course's), then check again")
-
     def _own_formulas_line(self, found: List[diagnosis.Origin]) -> Optional[str]:
         """When one slip gives every wrong node and it is in the formulas of
         those very nodes (no 1/m in any dW, db), the line that says so, instead
@@ -461,8 +464,10 @@ class BackpropReport:
                          f"a formula that leaves b out (Z = W A) gives the same numbers")
             wanted.append("nonzero biases")
         given = self._given()
+        # b left out of Z is said above, where every b is 0 (and the course's function
+        # computes no Z)
         hidden = [slip for slip, _ in self._giving_every_node
-                  if not (self.m == 1 and "1/m" in slip.kind)
+                  if not (self.m == 1 and "1/m" in slip.kind) and slip.kind != "no b"
                   and _reaches(slip.nodes(c.L), given)]
         # where the kink's other side made rows agree, a g′ slip that gives them is
         # the likelier story: first, never among "and n more"
@@ -799,6 +804,11 @@ def _other_activation_lines(slip: slips.Slip) -> List[str]:
     name = slip.activation
     if name is None:
         return []
+    if slip.alpha is not None and name == "leaky_relu":   # the net's α is not the hand's
+        alpha = f"{slip.alpha:g}"
+        return [f"if your formulas are for α = {alpha}, check them on a net with that α: "
+                f"activation=activations.get('leaky_relu', alpha={alpha}) (minigrad check "
+                f"--activation leaky_relu --alpha {alpha}; its α is 0.01 unless told)"]
     return [f"if your formulas are for {name}, check them on a net with g = {name}: "
             f"activation='{name}' (minigrad check --activation {name})"]
 
@@ -815,11 +825,6 @@ def _reaches(changed: frozenset, given: Mapping[str, Any]) -> bool:
             if name == source or (at in "ZA" and below):
                 return True
     return False
-
-
-def _digits(dtype: str) -> str:
-    """"about 7": the significant decimal digits of a float type (float32's 24 bits)."""
-    return f"about {round((np.finfo(dtype).nmant + 1) * np.log10(2))}"
 
 
 def _number(x: Optional[float]) -> str:

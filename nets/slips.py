@@ -3,7 +3,9 @@
 A wrong gradient says where an error is, not what it is. Each ``Slip`` here
 is one way learners get the notes' formulas wrong (a missing or doubled 1/m,
 A[1] in place of g'(Z[1]), 1 - Z² or sigmoid's A(1 - A) for tanh's 1 - A², a
-transpose, a lost keepdims, dropped parentheses, ...);
+transpose, a lost keepdims, dropped parentheses, σ′ applied twice at the
+output, W[2]ᵀ left out, relu's mask reversed, b left out of a hand's own
+forward pass, ...; leaky relu with another α than the net's is ``nets.alphas``'s);
 ``backward`` recomputes every gradient of a net laid out as the notes (Z[l],
 A[l], W[l], b[l], sigmoid output) with one slip made, and ``explain`` keeps
 the slips whose numbers are the learner's at every node the learner
@@ -43,6 +45,9 @@ _PARENTHESES = {"tanh": ("1 − A[l]²",)}
 # formulas written for another activation than the net's (``other_activations``)
 _WRITTEN = {"tanh": "(1 − A[l]²)", "sigmoid": "A[l](1 − A[l])", "relu": "(Z[l] > 0)",
             "leaky_relu": "np.where(Z[l] > 0, 1, α)"}
+# σ′ and tanh′ as the course's week-4 helpers write them, from Z (sigmoid_backward(dA,
+# Z) computes s = σ(Z)): on a net of another activation, not the A[l](1 − A[l]) above
+_WRITTEN_ON_Z = {"sigmoid": "σ(Z[l])(1 − σ(Z[l]))", "tanh": "(1 − tanh(Z[l])²)"}
 # the activations whose g' a slip of ``slips`` already is: "other slope", "alpha dropped"
 _COVERED = {"tanh": ("sigmoid",), "sigmoid": ("tanh",), "leaky_relu": ("relu",)}
 
@@ -59,6 +64,8 @@ _LAYER_SLIPS = [
     ("dW 1/m twice", "the 1/m of dW[l] applied twice", "dW[l] = (1/m)(1/m) dZ[l] A[l-1]ᵀ"),
     ("db 1/m twice", "the 1/m of db[l] applied twice", "db[l] = (1/m)(1/m) Σ dZ[l]"),
 ]
+# ... and of a layer l >= 2 whose input is a hidden layer's A[l-1] (its cache holds Z[l-1] too)
+_Z_FOR_A = ("Z for A in dW", "Z[l-1] in place of A[l-1] in dW[l]", "dW[l] = (1/m) dZ[l] Z[l-1]ᵀ")
 
 # The gradients whose own formulas a slip changes, by kind ("W": dW[l], ...;
 # "no 1/m": every dW and db): the others are wrong only by following from them.
@@ -66,14 +73,25 @@ _FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "m from A_prev rows": "Wb",
              "layer no 1/m": "Wb", "dW no 1/m": "W",
              "dW transposed": "W", "dW 1/m twice": "W", "db no 1/m": "b", "db flat": "b",
              "db 1/m twice": "b", "db over all": "b", "db over samples": "b",
-             "W not transposed": "A"}
+             "Z for A in dW": "W", "W not transposed": "A", "W left out": "A"}
 
 # The slips of a hidden layer (``_hidden_slips``): each may be made at every one of them
 _HIDDEN_KINDS = frozenset({"g is A", "W not transposed", "g' of A", "no g'", "g' from A on Z",
                            "square forgotten", "other slope", "parentheses",
-                           "alpha dropped", "another g"})
+                           "alpha dropped", "another g", "another alpha",
+                           "another alpha forward", "W left out", "square misplaced",
+                           "next A in g'", "mask reversed", "hidden dZ with 1/m",
+                           "another g from Z"})
 # Of those, the slips in g′(Z[l]) itself (a kink's side is a choice of g′ too)
-_G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed"}
+_G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed", "W left out", "another alpha forward",
+                                   "hidden dZ with 1/m"}
+# The slips of the forward pass a hand(params, X, Y) computes itself: its values differ
+_FORWARD_KINDS = ("another alpha forward", "no b")
+# The slips that need a shape to broadcast: dZ[l+1] or A[l+1] of 1 row (the output's)
+# or of layer l's rows; on other shapes they cannot be made (numpy raises)
+_BROADCAST = {"W left out": "Z", "next A in g'": "A"}
+# leaky relu with another α (``nets.alphas``): in g′ alone, or in the forward pass too
+_ALPHA_KINDS = ("another alpha", "another alpha forward")
 
 
 @dataclass(frozen=True)
@@ -81,12 +99,14 @@ class Slip:
     """One slip at one layer: ``what`` went wrong and the ``formula`` as the
     learner's numbers have it, in the notes' notation (W[l], dZ[l]).
     ``activation``: for a g′ that is another activation's (relu′ on a tanh
-    net), that activation's name: the formulas may be right for it."""
+    net), that activation's name: the formulas may be right for it; ``alpha``:
+    for leaky relu with another α than the net's (``nets.alphas``), that α."""
     kind: str
     layer: int
     what: str
     formula: str
     activation: Optional[str] = None
+    alpha: Optional[float] = None
 
     def nodes(self, L: int) -> frozenset:
         """The nodes whose gradient formula the slip itself changes (``"W[1]"``
@@ -94,6 +114,12 @@ class Slip:
         kinds = _FORMULAS.get(self.kind, "Z")   # sign, Y, dZ's 1/m and every g′ slip: dZ[l]
         layers = [self.layer] if self.layer else range(1, L) if self.every_hidden_layer \
             else range(1, L + 1)
+        if self.kind == "another alpha forward":   # A[l] changes J: dZ[L], and dW[l+1]
+            return frozenset({*(f"Z[{l}]" for l in (*layers, L)),
+                              *(f"W[{l + 1}]" for l in layers)})
+        if self.kind == "no b":   # every Z[l] changes: every g′(Z[l]), A[l], J
+            return frozenset({*(f"Z[{l}]" for l in range(1, L + 1)),
+                              *(f"W[{l}]" for l in range(2, L + 1))})
         return frozenset(f"{k}[{l}]" for k in kinds for l in layers)
 
     @property
@@ -132,8 +158,26 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
              Slip("sign", L, _text("the sign of dZ[l] flipped", L), _text("dZ[l] = Y − A[l]", L)),
              Slip("no Y", L, _text("Y left out of dZ[l]", L), _text("dZ[l] = A[l]", L)),
              Slip("dZ with 1/m", L, _text("a 1/m in dZ[l], which is per sample", L),
-                  _text("dZ[l] = (1/m)(A[l] − Y)", L))]
+                  _text("dZ[l] = (1/m)(A[l] − Y)", L)),
+             # a hand(params, X, Y) runs its own forward pass: b forgotten there
+             Slip("no b", 0, "b left out of the forward pass: Z[l] = W[l] A[l-1] at every layer",
+                  "Z[l] = W[l] A[l-1], without + b[l]"),
+             # dZ[L] = A[L] − Y is dA[L] σ′(Z[L]) already: σ′ once more, or not at all
+             Slip("sigma' twice", L, _text("σ′(Z[l]) applied to dZ[l] = A[l] − Y, which "
+                                          "already holds it", L),
+                  _text("dZ[l] = (A[l] − Y) * A[l](1 − A[l])", L)),
+             Slip("no sigma'", L, _text("dA[l] taken for dZ[l]: σ′(Z[l]) left out", L),
+                  _text("dZ[l] = dA[l] = −Y/A[l] + (1 − Y)/(1 − A[l])", L)),
+             Slip("Z for A", L, _text("Z[l] in place of A[l] in dZ[l]", L),
+                  _text("dZ[l] = Z[l] − Y", L))]
     if L >= 2:
+        # the course's L_model_backward: relu_backward in place of sigmoid_backward at
+        # the output (the hidden layers' helper, called once more)
+        found.append(Slip("relu at output", L,
+                          _text("relu′ in place of σ′ at the output: relu_backward for "
+                                "sigmoid_backward", L),
+                          _text("dZ[l] = dA[l] * (Z[l] > 0), dA[l] = −Y/A[l] + "
+                                "(1 − Y)/(1 − A[l])", L)))
         # the course's linear_backward (week 4, which its two_layer_model uses too)
         # reads m from its A_prev: with the wrong axis, each layer's 1/m is its own
         # 1/n[l-1], from one line
@@ -143,6 +187,9 @@ def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
     for l in range(L, 0, -1):
         found += [Slip(kind, l, _text(what, l), _text(formula, l))
                   for kind, what, formula in _LAYER_SLIPS]
+        if l >= 2 and hidden[l - 1].name != "identity":   # identity: Z[l-1] is A[l-1]
+            kind, what, formula = _Z_FOR_A
+            found.append(Slip(kind, l, _text(what, l), _text(formula, l)))
         if l < L:
             found += [Slip(kind, l, _text(what, l), _text(formula, l), other)
                       for kind, what, formula, other in _hidden_slips(hidden[l])]
@@ -170,7 +217,12 @@ def other_activations(L: int, hidden: Mapping[int, activations.Activation]) -> L
                      text(f"{name}′ ({_G_PRIME[name]}) in place of {g.name}′ "
                           f"({_G_PRIME[g.name]}){where}"),
                      text(f"dZ[l] = W[l+1]ᵀ dZ[l+1] * {_WRITTEN[name]}"), name)
-                for name in _WRITTEN if name not in (g.name, *_COVERED.get(g.name, ()))]
+                for name in _WRITTEN if name not in (g.name, *_COVERED.get(g.name, ()))] + \
+            [Slip("another g from Z", l,
+                  text(f"{name}′ computed from Z[l] (the course's {name}_backward(dA, Z)) in "
+                       f"place of {g.name}′ ({_G_PRIME[g.name]}){where}"),
+                  text(f"dZ[l] = W[l+1]ᵀ dZ[l+1] * {written}"), name)
+             for name, written in _WRITTEN_ON_Z.items() if name != g.name]
 
     found = [slip for l in range(L - 1, 0, -1) for slip in at(l, hidden[l], "")]
     names = {hidden[l].name for l in range(1, L)}
@@ -187,6 +239,42 @@ def _written_g_prime(name: str, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
     return act.g_prime(Z) if name in _SAME_ON_A else act.g_prime_from_a(A)
 
 
+def _forward(values: Values, hidden: Mapping[int, activations.Activation], L: int,
+             slip: Slip) -> Dict[str, np.ndarray]:
+    """The forward values of a learner's own forward pass with ``slip`` (one of
+    ``_FORWARD_KINDS``) made, everything after it recomputed (Z[l+1], ...,
+    A[L] = σ(Z[L])): leaky relu of ``slip.alpha`` at the hidden layers the slip
+    is made at, or Z[l] = W[l] A[l-1] without b[l] at every layer."""
+    new, changed = dict(values), False
+    for l in range(1, L + 1):
+        if slip.kind == "no b":
+            new[f"Z[{l}]"] = new[f"W[{l}]"] @ new[f"A[{l - 1}]"]
+            changed = True
+        elif changed:
+            new[f"Z[{l}]"] = new[f"W[{l}]"] @ new[f"A[{l - 1}]"] + new[f"b[{l}]"]
+        if l == L:
+            if changed:
+                new[f"A[{L}]"] = activations.sigmoid(new[f"Z[{L}]"])
+        elif slip.kind != "no b" and slip.touches(slip.kind, l):
+            new[f"A[{l}]"] = activations.leaky_relu(new[f"Z[{l}]"], slip.alpha)
+            changed = True
+        elif changed:
+            new[f"A[{l}]"] = hidden[l].g(new[f"Z[{l}]"])
+    return new
+
+
+def _broadcasts(values: Values, L: int, slip: Slip) -> bool:
+    """Whether ``slip`` (one of ``_BROADCAST``) can be made on these shapes: at
+    each hidden layer l it is made at, dZ[l+1] (or A[l+1]) has 1 row or l's."""
+    letter = _BROADCAST[slip.kind]
+    for l in range(1, L):
+        if slip.touches(slip.kind, l):
+            rows = values[f"{letter}[{l + 1}]"].shape[0]
+            if rows not in (1, values[f"Z[{l}]"].shape[0]):
+                return False
+    return True
+
+
 def _negative_slope(act: activations.Activation) -> float:
     """g′ where z < 0: leaky relu's α (0 for relu)."""
     return float(act.g_prime(np.array([-1.0]))[0])
@@ -198,9 +286,28 @@ def _hidden_slips(act: activations.Activation) -> List[Tuple[str, str, str, Opti
     it, the activation whose g′ it is when it is another's)."""
     g = act.name
     upstream = "W[l+1]ᵀ dZ[l+1]"
-    found = [("g is A", f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}",
+    # a kind of its own, not the output's "dZ with 1/m": made at every hidden layer
+    # (layer 0), the output's dZ keeps its own
+    found = [("hidden dZ with 1/m", "a 1/m in dZ[l], which is per sample",
+              f"dZ[l] = (1/m) {upstream} * g′(Z[l])", None),
+             ("g is A", f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}",
               f"dZ[l] = {upstream} * A[l]", None),
-             ("W not transposed", "W[l+1] in place of W[l+1]ᵀ", "dA[l] = W[l+1] dZ[l+1]", None)]
+             ("W not transposed", "W[l+1] in place of W[l+1]ᵀ", "dA[l] = W[l+1] dZ[l+1]", None),
+             ("W left out", "W[l+1]ᵀ left out of dA[l]", "dA[l] = dZ[l+1]", None)]
+    if g in _FROM_A_ON_Z:   # tanh′ and σ′ written from A: the next layer's A typed for A[l]
+        wrong = _G_PRIME[g].replace("A[l]", "A[l+1]")
+        found.append(("next A in g'", f"A[l+1] in place of A[l] in g′: {wrong}",
+                      f"dZ[l] = {upstream} * ({wrong})", None))
+    if g == "tanh":
+        found.append(("square misplaced", "(1 − A[l])² in place of 1 − A[l]²",
+                      f"dZ[l] = {upstream} * (1 − A[l])²", None))
+    if g in ("relu", "leaky_relu"):   # the mask written the other way round
+        relu = _negative_slope(act) == 0.0
+        written = "(Z[l] <= 0)" if relu else "np.where(Z[l] > 0, α, 1)"
+        found.append(("mask reversed", f"{g}′'s mask reversed: "
+                      + ("1 where Z[l] < 0, not where Z[l] > 0" if relu
+                         else "α where Z[l] > 0 and 1 below, not the other way round"),
+                      f"dZ[l] = {upstream} * {written}", None))
     # not slips where they change nothing: relu′(A) = relu′(Z), as A > 0 exactly
     # where Z > 0 (leaky ReLU's too), and identity′ = 1 everywhere
     if g not in _SAME_ON_A:
@@ -237,6 +344,8 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
     of from the loss: the gradients that follow from that one."""
     on = (lambda kind, l: slip.touches(kind, l)) if slip else (lambda kind, l: False)
     m = Y.shape[1]
+    if slip is not None and slip.kind in _FORWARD_KINDS:
+        values = _forward(values, hidden, L, slip)
 
     def m_dW(l: int) -> int:
         """The 1/m of dW[l] and db[l]: the learner's m (a row count for those slips)."""
@@ -245,6 +354,8 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
             values[f"A[{l - 1}]"].shape[0] if kind == "m from A_prev rows" else m
     Z_L, A_L = values[f"Z[{L}]"], values[f"A[{L}]"]
     grads: Dict[str, np.ndarray] = {}
+    if slip is not None and slip.kind in _BROADCAST and not _broadcasts(values, L, slip):
+        return None
 
     def through_g(l: int, dA: np.ndarray) -> np.ndarray:
         """dZ[l] = dA[l] * g'(Z[l]) of a hidden layer, with the slip made."""
@@ -261,14 +372,28 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
                  else (A * (1.0 - A) if g.name == "tanh" else 1.0 - A ** 2)
                  if on("other slope", l)
                  else _written_g_prime(slip.activation, Z, A) if on("another g", l)
+                 else activations.get(slip.activation).g_prime(Z) if on("another g from Z", l)
+                 else activations.leaky_relu_prime(Z, slip.alpha)
+                 if any(on(kind, l) for kind in _ALPHA_KINDS)
+                 else (1.0 - A) ** 2 if on("square misplaced", l)
+                 else g.g_prime_from_a(values[f"A[{l + 1}]"]) if on("next A in g'", l)
+                 else _negative_slope(g) + 1.0 - g.g_prime(Z) if on("mask reversed", l)
                  else g.g_prime(Z))
-        return dA * slope
+        return dA * slope / m if on("hidden dZ with 1/m", l) else dA * slope
 
     if start is None:
         top = L
-        dZ = Y - A_L if on("sign", L) else A_L if on("no Y", L) else A_L - Y
+        dZ = Y - A_L if on("sign", L) else A_L if on("no Y", L) else \
+            Z_L - Y if on("Z for A", L) else A_L - Y
         if on("dZ with 1/m", L):
             dZ = dZ / m
+        if on("sigma' twice", L):
+            dZ = dZ * A_L * (1.0 - A_L)
+        if on("no sigma'", L) or on("relu at output", L):
+            # the course's dA[L], as it is written: inf where A[L] is 0 or 1
+            dZ = -Y / A_L + (1.0 - Y) / (1.0 - A_L)
+        if on("relu at output", L):
+            dZ = dZ * (Z_L > 0)
         # dA[L] = (A - Y) / σ'(Z[L]) per sample (σ' from Z keeps its digits where A rounds to 1)
         grads[f"A[{L}]"] = dZ / np.maximum(activations.sigmoid_prime(Z_L),
                                            np.finfo(np.float64).tiny)
@@ -285,7 +410,8 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
     for l in range(top, 0, -1):
         grads[f"Z[{l}]"] = dZ
         A_prev = values[f"A[{l - 1}]"]
-        dW = A_prev @ dZ.T if on("dW transposed", l) else dZ @ A_prev.T
+        dW = A_prev @ dZ.T if on("dW transposed", l) else \
+            dZ @ values[f"Z[{l - 1}]"].T if on("Z for A in dW", l) else dZ @ A_prev.T
         grads[f"W[{l}]"] = dW if on("dW no 1/m", l) else dW / m / m if on("dW 1/m twice", l) \
             else dW / m_dW(l)
         db = np.sum(dZ) if on("db over all", l) else \
@@ -300,6 +426,8 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
             if W.shape[0] != W.shape[1]:
                 return None
             dA = W @ dZ
+        elif on("W left out", l - 1):
+            dA = np.broadcast_to(dZ, (W.shape[1], dZ.shape[1]))
         else:
             dA = W.T @ dZ
         dZ = through_g(l - 1, dA)
@@ -323,8 +451,11 @@ def explain(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Acti
         return found
 
     # formulas for another activation come after every classic slip: where both give
-    # the numbers (relu′ is 1 where every Z > 0, as "g′ left out" is), the slip is likelier
-    return fitting(slips(L, hidden)) or fitting(other_activations(L, hidden))
+    # the numbers (relu′ is 1 where every Z > 0, as "g′ left out" is), the slip is likelier;
+    # another leaky relu α, fitted to the numbers, last
+    from nets import alphas   # lazily: nets.alphas builds on this module
+    return fitting(slips(L, hidden)) or fitting(other_activations(L, hidden)) or \
+        fitting(alphas.alpha_slips(values, Y, hidden, L, given, agree))
 
 
 def one_error_fits(values: Values, hidden: Mapping[int, activations.Activation], L: int,

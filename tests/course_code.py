@@ -80,6 +80,19 @@ SLIPS = {
     "1/m twice": [("dW1 = (1 / m) * ", "dW1 = (1 / m) * (1 / m) * ")],
     "sigmoid's slope for tanh": [("(1 - np.power(A1, 2))", "A1 * (1 - A1)")],
     "dropped parentheses": [("* (1 - np.power(A1, 2))", "* 1 - np.power(A1, 2)")],
+    # dZ2 = A2 - Y holds σ′ already: multiplied by it again, or the general dA2 kept
+    "sigma' twice": [("dZ2 = A2 - Y", "dZ2 = (A2 - Y) * A2 * (1 - A2)")],
+    "dA2 for dZ2": [("dZ2 = A2 - Y", "dZ2 = -(Y / A2) + (1 - Y) / (1 - A2)")],
+    "Z2 for A2": [('A2 = cache["A2"]', 'A2 = cache["A2"]\n    Z2 = cache["Z2"]'),
+                  ("dZ2 = A2 - Y", "dZ2 = Z2 - Y")],
+    # dZ2 (1, m) broadcasts against (n_h, m): no error without the W2.T
+    "W2 left out": [("np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))", "dZ2 * (1 - np.power(A1, 2))")],
+    "(1 - A1)^2 for 1 - A1^2": [("(1 - np.power(A1, 2))", "np.power(1 - A1, 2)")],
+    "A2 for A1 in g'": [("(1 - np.power(A1, 2))", "(1 - np.power(A2, 2))")],
+    "1/m in dZ1": [("dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))",
+                    "dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2)) / m")],
+    "Z1 for A1 in dW2": [('A2 = cache["A2"]', 'A2 = cache["A2"]\n    Z1 = cache["Z1"]'),
+                         ("np.dot(dZ2, A1.T)", "np.dot(dZ2, Z1.T)")],
 }
 
 
@@ -93,10 +106,21 @@ G_PRIME = {
 }
 
 
-def written_for(activation):
+# slips of the file written for relu (``written_for``): the mask the other way round
+RELU_SLIPS = {
+    "mask reversed": [("(cache['Z1'] > 0)", "(cache['Z1'] < 0)")],
+    "mask reversed, <=": [("(cache['Z1'] > 0)", "(cache['Z1'] <= 0)")],
+}
+
+
+def written_for(activation, slip=None):
     """The assignment's file with its hidden layer's g' written for ``activation``:
-    right on a net of that activation."""
-    return SOURCE.replace(G_PRIME["tanh"], G_PRIME[activation])
+    right on a net of that activation; with a ``slip`` of ``RELU_SLIPS`` made."""
+    text = SOURCE.replace(G_PRIME["tanh"], G_PRIME[activation])
+    for old, new in RELU_SLIPS[slip] if slip else []:
+        assert old in text, (slip, old)
+        text = text.replace(old, new)
+    return text
 
 
 def source(slip=None):
@@ -115,8 +139,9 @@ def load(slip=None):
     return namespace
 
 
-def load_written_for(activation):
-    """The namespace of ``written_for(activation)``."""
+def load_written_for(activation, slip=None):
+    """The namespace of ``written_for(activation, slip)``."""
     namespace = {}
-    exec(compile(written_for(activation), f"course_code[{activation}]", "exec"), namespace)
+    exec(compile(written_for(activation, slip), f"course_code[{activation}, {slip}]", "exec"),
+         namespace)
     return namespace

@@ -16,7 +16,9 @@ from minigrad.table import display_width
 from nets import DeepNet, LogisticRegression, TwoLayerNet, activations, data
 from nets.check import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE,
                         BackpropReport)
+from nets import slips
 from nets.testing import cases
+from tests.strategies import labelled_data, two_layer_nets
 
 ALL_ACTIVATIONS = list(activations.NAMES)
 TWO_LAYER_ORDER = ["A[2]", "Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]"]
@@ -759,6 +761,119 @@ def test_a_slip_in_float32_is_still_a_slip_named_as_in_float64():
     assert "likely slip: no 1/m in any dW, db" in report.diagnosis(), str(report)
 
 
+def through_float32(a):
+    """A float64 array that went through float32 on the way (astype and back)."""
+    return np.asarray(a, dtype=np.float32).astype(np.float64)
+
+
+@pytest.mark.parametrize("cast", ["dZ1", "every dZ"])
+def test_right_formulas_through_float32_returned_as_float64_are_said_to_look_right(cast):
+    # dZ1 cast to float32 and back: the values are float64, their digits float32's;
+    # the sums that cancel (db1) lose them past the check's 2e-7
+    net, X, Y = course_start()
+
+    def backward_propagation(parameters, cache, X, Y):
+        m = X.shape[1]
+        A1, A2, W2 = cache["A1"], cache["A2"], parameters["W2"]
+        dZ2 = A2 - Y
+        if cast == "every dZ":
+            dZ2 = through_float32(dZ2)
+        dZ1 = through_float32(np.dot(W2.T, dZ2) * (1 - np.power(A1, 2)))
+        return {"dW2": (1 / m) * np.dot(dZ2, A1.T),
+                "db2": (1 / m) * np.sum(dZ2, axis=1, keepdims=True),
+                "dW1": (1 / m) * np.dot(dZ1, X.T),
+                "db1": (1 / m) * np.sum(dZ1, axis=1, keepdims=True)}
+
+    report = nets.check_backprop(net, X, Y, hand=backward_propagation)
+    assert not report.ok and report.mismatches == ["b[1]"], str(report)
+    row = report.row("db1")
+    assert row.digits_only and row.hand_dtype == "float32", str(report)
+    assert row.note == "agrees to float32's precision: about 7 digits", str(report)
+    text = report.diagnosis()
+    assert text.startswith("db1 agrees with autograd to float32's precision") and \
+        "the formulas look right" in text and "astype(np.float32)" in text, text
+    assert "no classic slip" not in text and "first wrong" not in text, text
+
+
+@pytest.mark.parametrize("node", ["b[2]", "b[1]"])
+def test_a_one_percent_slip_in_a_sum_that_cancels_is_not_read_as_float32(node):
+    # db2, db1 cancel on the course's start (balanced classes, A2 near 0.5): off by
+    # 1%, they are still within float32's rounding of their terms; only their
+    # relative difference (5e-3) tells the slip from the missing digits
+    net, X, Y = course_start()
+    right = notes_hand()
+
+    def hand(params, X, Y):
+        grads = right(params, X, Y)
+        grads[node] = grads[node] * 1.01
+        return grads
+
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    assert report.mismatches == [node], str(report)
+    assert not report.row(node).digits_only and "float32" not in str(report), str(report)
+
+
+def test_float32_everywhere_on_the_course_start_says_a_cancelled_sum_cannot_tell():
+    # the forward and backward in float32 with the course's small weights: db2, db1
+    # cancel so far (A2 near 0.5) that float32 leaves them 2e-4 to 1e-3 off, as far
+    # as a 1% slip would: not read as float32's, but not blamed on a formula either
+    net, X, Y = course_start()
+
+    def hand(params, X, Y):
+        W1, b1, W2, b2 = (params[k].astype(np.float32) for k in ("W[1]", "b[1]", "W[2]", "b[2]"))
+        X, Y = X.astype(np.float32), Y.astype(np.float32)
+        m = X.shape[1]
+        A1 = np.tanh(W1 @ X + b1)
+        A2 = 1 / (1 + np.exp(-(W2 @ A1 + b2)))
+        dZ2 = A2 - Y
+        dA1 = W2.T @ dZ2
+        dZ1 = dA1 * (1 - A1 ** 2)
+        in32 = {"Z[2]": dZ2, "W[2]": dZ2 @ A1.T / m, "b[2]": np.sum(dZ2, axis=1, keepdims=True) / m,
+                "A[1]": dA1, "Z[1]": dZ1, "W[1]": dZ1 @ X.T / m,
+                "b[1]": np.sum(dZ1, axis=1, keepdims=True) / m}
+        return {k: v.astype(np.float64) for k, v in in32.items()}
+
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    assert report.mismatches == ["b[2]", "b[1]"], str(report)
+    assert not any(report.row(n).digits_only for n in report.mismatches), str(report)
+    text = report.diagnosis()
+    assert "but Z[2], W[2], A[1], Z[1] and W[1] are off by float32's rounding (more than " \
+        "float64's): these numbers look as if they went through float32. b[2] and b[1] " \
+        "are sums that cancel" in text, text
+    assert "cannot tell a slip from float32's missing digits" in text, text
+    assert "the formulas look right" not in text, text
+
+
+TWO_LAYER_NODES = ["Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]"]
+
+
+@given(two_layer_nets(), st.data(), st.sampled_from([1.01, 0.99, 2.0, 0.5, -1.0]),
+       st.booleans())
+def test_a_wrong_formula_is_never_read_as_float32(net, data, factor, float32_elsewhere):
+    # one formula off by 1%, 2x or a sign at any node (and what follows from it),
+    # the others right, in float64 or through float32: the slip's nodes are never
+    # "right formulas, float32's digits"
+    X, Y = data.draw(labelled_data(net.n_x))
+    node = data.draw(st.sampled_from(TWO_LAYER_NODES))
+    values = {**net.forward(X), **net.params, "A[0]": X}
+    hidden = {1: net.activation}
+    with np.errstate(all="ignore"):
+        right = slips.backward(values, Y, hidden, 2)
+        slipped = {node: right[node] * factor}
+        if node[0] in "ZA":   # a slip at dZ, dA spoils every gradient below it
+            slipped.update(slips.backward(values, Y, hidden, 2,
+                                          start=(node, right[node] * factor)))
+    grads = {n: slipped[n] if n in slipped else
+             through_float32(right[n]) if float32_elsewhere else right[n]
+             for n in TWO_LAYER_NODES}
+    with np.errstate(all="ignore"):
+        report = nets.check_backprop(net, X, Y, hand=lambda params, X, Y: grads)
+    read = [r.name for r in report.rows if r.digits_only and r.name in slipped]
+    assert not read, str(report)
+    if not float32_elsewhere:
+        assert "float32" not in str(report), str(report)
+
+
 def test_m_read_from_the_rows_of_x_is_named():
     net, X, Y = course_start()
     right = notes_hand()
@@ -996,3 +1111,35 @@ def test_a_np_seterr_in_the_hand_does_not_reach_the_checks_own_arithmetic(settin
         warnings.simplefilter("error")
         report = nets.check_backprop(net, X, Y, hand=hand)
     assert report.ok and np.geterr() == before, str(report)
+
+
+ANY_ACTIVATION = [activations.get(n) for n in activations.NAMES] + \
+    [activations.get("leaky_relu", alpha=0.3)]
+PIECES = ["right", "scaled", "noise", "zero", "float32", "nan", "transposed"]
+
+
+@given(st.integers(0, 3).flatmap(lambda layers: cases(ANY_ACTIVATION, layers)), st.data())
+def test_the_report_prints_for_any_mix_of_values_and_a_right_mix_is_ok(case, data):
+    # every node right, scaled (2, -1, 1.01, 1e-300, 1e300), noisy, 0, through float32,
+    # nan or transposed, at any depth: the diagnosis (slips, α fit, float32 lines)
+    # never raises nor warns, and the right values alone are ok
+    net, X, Y = case
+    values = {**net.forward(X), **net.params, "A[0]": X}
+    with np.errstate(all="ignore"):
+        right = slips.backward(values, Y, {l: net._g(l) for l in range(1, net.L)}, net.L)
+    grads = {}
+    for name in data.draw(st.sets(st.sampled_from(sorted(right))), label="returned"):
+        piece, value = data.draw(st.sampled_from(PIECES), label=name), right[name]
+        factor = data.draw(st.sampled_from([2.0, -1.0, 1.01, 1e-300, 1e300])) \
+            if piece == "scaled" else 1.0
+        grads[name] = {"right": value, "scaled": value * factor,
+                       "noise": value + 1e-3 * np.random.RandomState(0).standard_normal(
+                           value.shape),
+                       "zero": np.zeros_like(value), "float32": through_float32(value),
+                       "nan": np.full(value.shape, np.nan), "transposed": value.T}[piece]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = nets.check_backprop(net, X, Y, hand=lambda params, X, Y: grads)
+        text = str(report)
+    if grads and all(np.array_equal(grads[n], right[n]) for n in grads):
+        assert report.ok, text

@@ -267,3 +267,13 @@ def test_formulas_for_relu_checked_on_the_default_tanh_net_are_told_how_to_check
     assert (code, err) == (1, ""), err
     assert "likely slip: relu′ (1 where Z1 > 0) in place of tanh′ (1 − A1²)" in out, out
     assert "--activation relu" in out and "no classic slip" not in out, out
+
+
+def test_a_leaky_relu_file_for_alpha_001_on_another_alpha_is_told_to_pass_alpha(tmp_path):
+    # the assignment done for leaky relu (0.01 written in), checked with --alpha 0.2
+    path = write(tmp_path, course_code.written_for("leaky_relu"))
+    code, out, err = check("--activation", "leaky_relu", "--alpha", "0.2", "--hand", str(path))
+    assert (code, err) == (1, ""), out + err
+    assert "likely slip: leaky relu′ with α = 0.01 in place of the net's α = 0.2" in out, out
+    assert "(minigrad check --activation leaky_relu --alpha 0.01;" in out, out
+    assert check("--activation", "leaky_relu", "--hand", str(path))[0] == 0

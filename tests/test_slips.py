@@ -47,8 +47,10 @@ def test_a_slip_made_is_among_the_slips_named(case, data, only_parameters):
     slip = data.draw(st.sampled_from(slips.slips(net.L, hidden_of(net))), label="slip")
     made = slips.backward(forward_values(net, case.X), case.Y, hidden_of(net), net.L, slip)
     if made is None:
-        assert slip.kind == "W not transposed", slip
-        return   # W[l] for W[l]ᵀ cannot be written with a W[l] that is not square
+        # W[l] for W[l]ᵀ cannot be written with a W[l] that is not square, nor dZ[l+1]
+        # or A[l+1] for a dA[l] or A[l] of another number of rows (numpy raises)
+        assert slip.kind in ("W not transposed", "W left out", "next A in g'"), slip
+        return
     report = nets.check_backprop(*case, hand=slipped_hand(slip, only_parameters)(net))
     if report.ok:
         return   # the slip does not show on this case (m = 1 hides a 1/m, ...)
@@ -432,3 +434,140 @@ def test_a_loop_written_for_another_activation_is_named_at_every_hidden_layer(
                                  hand=layers_hand(net_activation, slope, None, "Wb"))
     text = report.diagnosis()
     assert [(s.layer, s.activation) for s in report.likely_slips()] == [(0, written)], text
+
+
+# The slips of the course's file the catalogue names since it reads them (tests/course_code):
+# the kind named, alone, on the informative case and on minigrad check's default net
+NAMED_COURSE_SLIPS = {
+    "sigma' twice": "sigma' twice", "dA2 for dZ2": "no sigma'", "Z2 for A2": "Z for A",
+    "W2 left out": "W left out", "(1 - A1)^2 for 1 - A1^2": "square misplaced",
+    "A2 for A1 in g'": "next A in g'", "Z1 for A1 in dW2": "Z for A in dW",
+    "1/m in dZ1": "hidden dZ with 1/m",
+}
+
+
+def default_check_case(activation="tanh"):
+    """minigrad check's net and data (flower, m = 10, n_h = 4, scale 1, biases drawn)."""
+    from nets import cli
+    args = cli.build_parser().parse_args(["check", "--activation", activation])
+    X, Y = cli._data(args)
+    return cli._net(args, X, biases=True), X, Y
+
+
+@pytest.mark.parametrize("where", ["informative", "default"])
+@pytest.mark.parametrize("slip", list(NAMED_COURSE_SLIPS))
+def test_more_course_slips_are_named_alone(slip, where):
+    case = informative_case() if where == "informative" else default_check_case()
+    report = nets.check_backprop(*case, hand=course_code.load(slip)["backward_propagation"])
+    text = report.diagnosis()
+    assert not report.ok and "no classic slip" not in text, str(report)
+    assert [s.kind for s in report.likely_slips()] == [NAMED_COURSE_SLIPS[slip]], str(report)
+
+
+@pytest.mark.parametrize("where", ["informative", "default"])
+@pytest.mark.parametrize("slip", list(course_code.RELU_SLIPS))
+def test_a_reversed_relu_mask_is_named(slip, where):
+    case = informative_case("relu") if where == "informative" else default_check_case("relu")
+    hand = course_code.load_written_for("relu", slip)["backward_propagation"]
+    report = nets.check_backprop(*case, hand=hand)
+    assert [s.kind for s in report.likely_slips()] == ["mask reversed"], str(report)
+    assert "likely slip: relu′'s mask reversed: 1 where Z1 < 0, not where Z1 > 0 " \
+        "(dZ1 = W2ᵀ dZ2 * (Z1 <= 0))" in report.diagnosis(), str(report)
+
+
+
+def week4_backward(last_layer_backward, hidden_backward="relu"):
+    """The course's L_model_backward (week 4), its helpers as it writes them, with
+    ``last_layer_backward`` ("sigmoid" or, the slip, "relu") at the output and
+    ``hidden_backward`` ("relu" or, the slip, "sigmoid") at the hidden layers."""
+    def relu_backward(dA, Z):
+        dZ = np.array(dA, copy=True)
+        dZ[Z <= 0] = 0
+        return dZ
+
+    def sigmoid_backward(dA, Z):
+        s = 1 / (1 + np.exp(-Z))
+        return dA * s * (1 - s)
+
+    def linear_backward(dZ, A_prev, W):
+        m = A_prev.shape[1]
+        return np.dot(W.T, dZ), 1. / m * np.dot(dZ, A_prev.T), \
+            1. / m * np.sum(dZ, axis=1, keepdims=True)
+
+    def hand(params, X, Y):
+        L, A, caches = len(params) // 2, X, []
+        for l in range(1, L + 1):
+            Z = params[f"W[{l}]"] @ A + params[f"b[{l}]"]
+            caches.append((A, params[f"W[{l}]"], Z))
+            A = 1 / (1 + np.exp(-Z)) if l == L else np.maximum(0, Z)
+        dA = -(np.divide(Y, A) - np.divide(1 - Y, 1 - A))
+        grads = {}
+        for l in range(L, 0, -1):
+            A_prev, W, Z = caches[l - 1]
+            kind = last_layer_backward if l == L else hidden_backward
+            dZ = sigmoid_backward(dA, Z) if kind == "sigmoid" else relu_backward(dA, Z)
+            dA, grads[f"W[{l}]"], grads[f"b[{l}]"] = linear_backward(dZ, A_prev, W)
+        return grads
+    return hand
+
+
+def test_relu_backward_at_the_output_of_the_course_l_layer_model_is_named():
+    net, X, Y = informative_case("relu", 2)
+    Z3 = net.forward(X)["Z[3]"]   # moved to either sign: relu′ is not 1 everywhere
+    net.params["b[3]"] = net.params["b[3]"] - (Z3.min() + Z3.max()) / 2
+    Z3 = net.forward(X)["Z[3]"]
+    assert (Z3 > 0).any() and (Z3 < 0).any(), Z3
+    assert nets.check_backprop(net, X, Y, hand=week4_backward("sigmoid")).ok
+    report = nets.check_backprop(net, X, Y, hand=week4_backward("relu"))
+    assert [s.kind for s in report.likely_slips()] == ["relu at output"], str(report)
+    assert "likely slip: relu′ in place of σ′ at the output: relu_backward for " \
+        "sigmoid_backward" in report.diagnosis(), str(report)
+
+
+@pytest.mark.parametrize("hidden_layers", [1, 2])
+def test_b_left_out_of_a_hands_own_forward_pass_is_named(hidden_layers):
+    # hand(params, X, Y) runs its own forward pass; Z = W A there, without + b
+    def hand(params, X, Y):
+        L, m, A, Z = len(params) // 2, X.shape[1], {0: X}, {}
+        for l in range(1, L + 1):
+            Z[l] = params[f"W[{l}]"] @ A[l - 1]
+            A[l] = 1 / (1 + np.exp(-Z[l])) if l == L else np.tanh(Z[l])
+        grads, dZ = {}, A[L] - Y
+        for l in range(L, 0, -1):
+            grads.update({f"W[{l}]": dZ @ A[l - 1].T / m,
+                          f"b[{l}]": np.sum(dZ, axis=1, keepdims=True) / m})
+            if l > 1:
+                dZ = params[f"W[{l}]"].T @ dZ * (1 - A[l - 1] ** 2)
+        return grads
+
+    report = nets.check_backprop(*informative_case("tanh", hidden_layers), hand=hand)
+    assert [s.kind for s in report.likely_slips()] == ["no b"], str(report)
+    assert "likely slip: b left out of the forward pass" in report.diagnosis(), str(report)
+
+
+@pytest.mark.parametrize("hidden_layers", [1, 2])
+def test_sigmoid_backward_at_the_hidden_layers_is_named_as_sigmoid_from_z(hidden_layers):
+    # sigmoid_backward(dA, Z) computes σ(Z)(1 − σ(Z)), not the A(1 − A) of the
+    # two-layer assignment: on a relu net the two differ
+    report = nets.check_backprop(*informative_case("relu", hidden_layers),
+                                 hand=week4_backward("sigmoid", "sigmoid"))
+    assert [(s.kind, s.activation) for s in report.likely_slips()] == \
+        [("another g from Z", "sigmoid")], str(report)
+    assert "--activation sigmoid" in report.diagnosis(), str(report)
+
+
+@pytest.mark.parametrize("activation", HIDDEN)
+def test_a_slip_at_every_hidden_layer_leaves_the_output_layer_right(activation):
+    # one helper (or loop body) for the hidden layers: its slip never reaches dZ[L],
+    # dW[L], db[L] (a 1/m in the hidden dZ[l] is not the output's dZ[L] / m)
+    net, X, Y = informative_case(activation, 2)
+    values, hidden = forward_values(net, X), hidden_of(net)
+    right = slips.backward(values, Y, hidden, net.L)
+    every = [s for s in slips.slips(net.L, hidden) if s.every_hidden_layer]
+    assert "hidden dZ with 1/m" in {s.kind for s in every}
+    for slip in every:
+        made = slips.backward(values, Y, hidden, net.L, slip)
+        if made is None:
+            continue
+        for name in ("Z[3]", "W[3]", "b[3]"):
+            assert np.array_equal(made[name], right[name]), (slip, name)
