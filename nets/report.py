@@ -391,7 +391,7 @@ class BackpropReport:
                 f"{self.text(f'Z[{l}]')} is 0 at {entries} entr{'y' if entries == 1 else 'ies'}"
                 f", {act.name}'s kink, where {g} may be {left:g} or {right:g}: "
                 f"{'you' if self.labels else 'hand'} took {right:g} at {taken} of them "
-                f"(autograd and the notes take {left:g})")
+                f"(autograd takes {left:g}; the notes allow either)")
         gained = self.kink.gained
         lines.append(f"either side is right, so {diagnosis.join(map(self.label, gained))} "
                      f"count{'s' if len(gained) == 1 else ''} as agreeing")
