@@ -335,6 +335,17 @@ def test_matmul_with_a_weight_one_column_per_neuron_says_the_transpose_would_fit
         W @ X
 
 
+def test_matmul_with_the_operands_swapped_says_the_other_order_would_fit():
+    # X (n_x, m) @ W[1] (n[1], n_x): neither transpose fits, so no hint was given
+    W = mg.tensor(np.ones((4, 2)), requires_grad=True, name="W[1]")
+    X = mg.tensor(np.ones((2, 400)), name="X")
+    with pytest.raises(ValueError, match=r"^matmul: X \(2, 400\) @ W\[1\] \(4, 2\): inner "
+                                         r"dimensions 400 and 4 differ; the operands the other "
+                                         r"way round, \(4, 2\) @ \(2, 400\), would fit: "
+                                         r"Z\[l\] = W\[l\] A\[l-1\], W\[l\] first"):
+        X @ W
+
+
 @pytest.mark.parametrize("Y, hint", [([[-1.0, 1.0, 1.0]], r"labels in \{-1, 1\}\? \(Y \+ 1\) / 2 makes them 0 and 1"),
                                      ([[1.0, 2.0, 2.0]], r"labels in \{1, 2\}\? Y - 1 makes them 0 and 1")])
 def test_labels_of_another_convention_are_refused_with_the_mapping_to_0_1(Y, hint):
