@@ -530,6 +530,12 @@ class Tensor:
             fits = np.broadcast_shapes(self.shape, value.shape) == self.shape
         except ValueError:   # numpy's message names no tensor
             fits = False
+        else:
+            if value.ndim != self._data.ndim:   # what + - * / refuse, a leaf's update too
+                try:
+                    _ops._refuse_rank_1_rows(self._data, value)
+                except ValueError as error:   # W -= lr * dW_flat, b -= lr * db_flat
+                    raise ValueError(f"{symbol} on {describe(self)}: {error}") from None
         if not fits:
             raise ValueError(f"{symbol} on {describe(self)}: a right side of shape "
                              f"{value.shape} does not fit its shape")

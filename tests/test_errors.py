@@ -365,3 +365,19 @@ def test_backward_of_a_result_made_inside_no_grad_says_so():
         J.backward()
     with pytest.raises(ValueError, match=r"requires_grad=True$"):   # a plain constant: no more
         mg.tensor(1.0).backward()
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (3, 1)])
+def test_an_in_place_update_of_a_leaf_refuses_a_rank_1_array_repeated_down_rows(shape):
+    # + - * / refuse it, but W -= lr * dW_flat on a leaf broadcast it silently
+    # (every row of a square W got the same update) and b -= lr * db_flat said only
+    # "does not fit", without the keepdims that makes db a column
+    W = mg.tensor(np.ones(shape), requires_grad=True, name="W[1]")
+    with mg.no_grad(), pytest.raises(ValueError, match=r"^-= on W\[1\] \(3, [13]\): a rank-1 array "
+                                                       r"\(3,\) would be repeated .*keepdims"):
+        W -= 0.1 * np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(W.data, np.ones(shape))   # left as it was
+    row = mg.tensor(np.ones((1, 3)), requires_grad=True, name="W[2]")
+    with mg.no_grad():
+        row -= np.array([1.0, 2.0, 3.0])   # one row: a rank-1 is that row, as in numpy
+    np.testing.assert_array_equal(row.data, [[0.0, -1.0, -2.0]])
