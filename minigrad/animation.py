@@ -64,23 +64,28 @@ class BackwardAnimation:
         for i, (step, svg) in enumerate(zip(self.steps, self.svgs())):
             svg = svg[svg.index("<svg"):]   # drop the XML prolog and DOCTYPE: inline SVG
             hidden = "" if i == 0 else ' style="display:none"'
-            frames.append(f'<div class="minigrad-frame" data-step="{i}" '
+            frames.append(f'<div class="minigrad-frame" data-step="{step.number}" '
                           f'data-counter="{html.escape(_counter(step, len(self)))}"{hidden}>'
                           f'<div>{html.escape(_caption(step, len(self)))}</div>{svg}</div>')
-        last = len(self) - 1
+        # the slider's value is the step's number, 1 to n, as the counter and the trace
+        # count (a screen reader reads the value); frame k - 1 shows step k
+        last = len(self)
         script = (
             "(function(){var r=document.getElementById('%s'),s=r.querySelector('input'),"
             "f=r.querySelectorAll('.minigrad-frame'),o=r.querySelector('output');"
-            "function show(i){i=Math.max(0,Math.min(%d,i));s.value=i;o.textContent="
-            "f[i].getAttribute('data-counter');for(var k=0;k<f.length;k++){f[k].style.display="
-            "k==i?'':'none';}}s.addEventListener('input',function(){show(+s.value);});"
+            "function show(i){i=Math.max(1,Math.min(%d,i));s.value=i;var c=f[i-1].getAttribute("
+            "'data-counter');o.textContent=c;s.setAttribute('aria-valuetext',c);"
+            "for(var k=0;k<f.length;k++){f[k].style.display=k==i-1?'':'none';}}"
+            "s.addEventListener('input',function(){show(+s.value);});"
             "r.querySelector('.prev').onclick=function(){show(+s.value-1);};"
             "r.querySelector('.next').onclick=function(){show(+s.value+1);};})();"
             % (uid, last))
         return (f'<div id="{uid}" class="minigrad-backward">'
                 f'<button class="prev" type="button">◀</button> '
-                f'<input type="range" min="0" max="{last}" value="0" step="1" '
-                f'aria-label="backward step"> <button class="next" type="button">▶</button> '
+                f'<input type="range" min="1" max="{last}" value="1" step="1" '
+                f'aria-label="backward step" '
+                f'aria-valuetext="{html.escape(_counter(self.steps[0], len(self)))}"> '
+                f'<button class="next" type="button">▶</button> '
                 f'<output>{html.escape(_counter(self.steps[0], len(self)))}</output>'
                 f'{"".join(frames)}'
                 f'<script>{script}</script></div>')

@@ -227,7 +227,8 @@ def matmul(a, b):
 
 def _transpose_hint(a: np.ndarray, b: np.ndarray) -> str:
     """What a (n, k) @ (p, q) whose inner sizes differ would fit with, in the
-    notes' terms: X given (m, n_x), or W[l] given one column per neuron."""
+    notes' terms: X given (m, n_x), W[l] given one column per neuron, or the
+    operands written the other way round (X @ W[l] for W[l] X)."""
     if a.ndim == 2 and b.ndim == 2:
         if a.shape[1] == b.shape[1]:
             return (f"; the right operand transposed {b.shape[::-1]} would fit: samples "
@@ -235,6 +236,9 @@ def _transpose_hint(a: np.ndarray, b: np.ndarray) -> str:
         if a.shape[0] == b.shape[0]:
             return (f"; the left operand transposed {a.shape[::-1]} would fit: W[l] is "
                     f"(n[l], n[l-1]), one row per neuron")
+        if b.shape[1] == a.shape[0]:
+            return (f"; the operands the other way round, {b.shape} @ {a.shape}, would "
+                    f"fit: Z[l] = W[l] A[l-1], W[l] first")
     return ""
 
 

@@ -203,9 +203,10 @@ class Tensor:
     A tensor is its own node: ``copy.copy``, ``copy.deepcopy`` and pickling
     give an independent leaf (own data array, ``grad`` copied, same name and
     ``requires_grad``, no parents and no op). It equals only itself; numpy
-    does not take it as an array: ``np.allclose(t, A)``, ``np.asarray(t)`` and
-    ``t == A`` (A an array or a number) are a ``TypeError`` saying to use
-    ``t.data``, not an answer about an object array or the tensor's identity.
+    does not take it as an array: ``np.allclose(t, A)``, ``np.asarray(t)``,
+    ``t == A`` and ``t != A`` (A an array or a number) are a ``TypeError`` saying
+    to use ``t.data``, not an answer about an object array or the tensor's
+    identity. (So is ``t in [A, t]``: the list compares t with A first.)
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "name", "op", "op_params", "parents",
@@ -498,10 +499,16 @@ class Tensor:
                         f".data (or .item() for its one number)")
 
     def __eq__(self, other: Any) -> Any:
+        return self._compare(other, "==")
+
+    def __ne__(self, other: Any) -> Any:   # object's != asks ==, whose message says ==
+        return self._compare(other, "!=")
+
+    def _compare(self, other: Any, symbol: str) -> Any:
         if isinstance(other, (np.ndarray, numbers.Number)):
-            raise TypeError(f"== between {describe(self)} and {type(other).__name__} would "
-                            f"compare no entries (a tensor equals only itself): compare "
-                            f"its array, .data == ...")
+            raise TypeError(f"{symbol} between {describe(self)} and {type(other).__name__} "
+                            f"would compare no entries (a tensor equals only itself): "
+                            f"compare its array, .data {symbol} ...")
         return NotImplemented   # another tensor, None, ...: identity, as object's
 
     __hash__ = object.__hash__   # a tensor is its own node: a dict key, in a set
@@ -530,6 +537,12 @@ class Tensor:
             fits = np.broadcast_shapes(self.shape, value.shape) == self.shape
         except ValueError:   # numpy's message names no tensor
             fits = False
+        else:
+            if value.ndim != self._data.ndim:   # what + - * / refuse, a leaf's update too
+                try:
+                    _ops._refuse_rank_1_rows(self._data, value)
+                except ValueError as error:   # W -= lr * dW_flat, b -= lr * db_flat
+                    raise ValueError(f"{symbol} on {describe(self)}: {error}") from None
         if not fits:
             raise ValueError(f"{symbol} on {describe(self)}: a right side of shape "
                              f"{value.shape} does not fit its shape")

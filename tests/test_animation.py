@@ -113,7 +113,11 @@ def test_the_html_steps_with_a_slider_one_frame_per_step(tmp_path):
     page = animation._repr_html_()
     n = len(animation)
     assert page.count('class="minigrad-frame"') == n == 11
-    assert re.search(rf'<input type="range" min="0" max="{n - 1}" value="0"', page), page[:400]
+    # the slider's own value is the step's number too (a screen reader says it): 1 to n
+    assert re.search(rf'<input type="range" min="1" max="{n}" value="1" step="1" '
+                     rf'aria-label="backward step" aria-valuetext="step 1 of {n}"',
+                     page), page[:400]
+    assert re.findall(r'data-step="(\d+)"', page) == [str(k) for k in range(1, n + 1)]
     assert page.count("<svg") == n and "<?xml" not in page and "<script src" not in page
     assert page.count('style="display:none"') == n - 1   # one frame shown at a time
     assert "dZ[1] = dA[1] * g′(Z[1])" in page

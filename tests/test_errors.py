@@ -335,6 +335,17 @@ def test_matmul_with_a_weight_one_column_per_neuron_says_the_transpose_would_fit
         W @ X
 
 
+def test_matmul_with_the_operands_swapped_says_the_other_order_would_fit():
+    # X (n_x, m) @ W[1] (n[1], n_x): neither transpose fits, so no hint was given
+    W = mg.tensor(np.ones((4, 2)), requires_grad=True, name="W[1]")
+    X = mg.tensor(np.ones((2, 400)), name="X")
+    with pytest.raises(ValueError, match=r"^matmul: X \(2, 400\) @ W\[1\] \(4, 2\): inner "
+                                         r"dimensions 400 and 4 differ; the operands the other "
+                                         r"way round, \(4, 2\) @ \(2, 400\), would fit: "
+                                         r"Z\[l\] = W\[l\] A\[l-1\], W\[l\] first"):
+        X @ W
+
+
 @pytest.mark.parametrize("Y, hint", [([[-1.0, 1.0, 1.0]], r"labels in \{-1, 1\}\? \(Y \+ 1\) / 2 makes them 0 and 1"),
                                      ([[1.0, 2.0, 2.0]], r"labels in \{1, 2\}\? Y - 1 makes them 0 and 1")])
 def test_labels_of_another_convention_are_refused_with_the_mapping_to_0_1(Y, hint):
@@ -354,3 +365,19 @@ def test_backward_of_a_result_made_inside_no_grad_says_so():
         J.backward()
     with pytest.raises(ValueError, match=r"requires_grad=True$"):   # a plain constant: no more
         mg.tensor(1.0).backward()
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (3, 1)])
+def test_an_in_place_update_of_a_leaf_refuses_a_rank_1_array_repeated_down_rows(shape):
+    # + - * / refuse it, but W -= lr * dW_flat on a leaf broadcast it silently
+    # (every row of a square W got the same update) and b -= lr * db_flat said only
+    # "does not fit", without the keepdims that makes db a column
+    W = mg.tensor(np.ones(shape), requires_grad=True, name="W[1]")
+    with mg.no_grad(), pytest.raises(ValueError, match=r"^-= on W\[1\] \(3, [13]\): a rank-1 array "
+                                                       r"\(3,\) would be repeated .*keepdims"):
+        W -= 0.1 * np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(W.data, np.ones(shape))   # left as it was
+    row = mg.tensor(np.ones((1, 3)), requires_grad=True, name="W[2]")
+    with mg.no_grad():
+        row -= np.array([1.0, 2.0, 3.0])   # one row: a rank-1 is that row, as in numpy
+    np.testing.assert_array_equal(row.data, [[0.0, -1.0, -2.0]])

@@ -1,5 +1,7 @@
 """Tensor basics: float64 data (converted or refused), the promised
 attributes, and the ways out of the graph (detach, numpy, item, repr)."""
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -227,3 +229,12 @@ def test_numpy_on_a_tensor_is_an_error_that_says_data(use):
 def test_a_tensor_is_still_equal_to_itself_only_and_a_dict_key():
     a, b = mg.tensor(1.0), mg.tensor(1.0)
     assert a == a and a != b and a in [b, a] and None not in [a] and {a: 1}[a] == 1
+
+
+@pytest.mark.parametrize("compare, symbol", [(lambda t, a: t != a, "!="), (lambda t, a: a != t, "!="),
+                                             (lambda t, a: t != 0.5, "!="), (lambda t, a: t == a, "==")])
+def test_a_refused_comparison_names_the_operator_written(compare, symbol):
+    # t != a said "== between ...": Python's default != asks == and the message named that
+    t = mg.tensor([[0.0, 1.0, 1.0]], name="A[2]")
+    with pytest.raises(TypeError, match=rf"^{re.escape(symbol)} between A\[2\] \(1, 3\) and "):
+        compare(t, np.array([[0.0, 1.0, 1.0]]))
