@@ -489,6 +489,22 @@ class Tensor:
                              f"elements, is ambiguous: use t.data.any() or t.data.all()")
         return bool(self._data.item())
 
+    # A cost is a tensor of one number, and learners print it as one:
+    # float(J), f"{J:.4f}", round(J, 4), as numpy's and PyTorch's scalars allow.
+    def __float__(self) -> float:
+        return self.item()
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return str(self)
+        if self._data.size != 1:
+            raise TypeError(f"format '{spec}' needs a tensor of one number; {describe(self)} "
+                            f"has {self._data.size}: format its array, .data, or an entry")
+        return format(self.item(), spec)
+
+    def __round__(self, ndigits: Optional[int] = None) -> float:
+        return round(self.item(), ndigits)
+
     # --- numpy beside a tensor ------------------------------------------------
     # numpy would make an object array holding the tensor (np.asarray(t).shape is
     # ()) and == would compare identities (t == a is False, np.mean(A == Y) an

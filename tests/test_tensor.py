@@ -183,6 +183,26 @@ def test_item_on_a_tensor_of_several_values_is_a_value_error_naming_it():
         mg.tensor(np.ones((2, 3)), name="A[1]").item()
 
 
+@given(arrays(shape=(1, 1)))
+def test_a_one_number_tensor_prints_as_its_number(data):
+    # float(J), f"{J:.4f}" and round(J, 4): how a learner prints a cost
+    J = mg.tensor(data, name="J")
+    value = float(data.item())
+    assert type(float(J)) is float and float(J) == value
+    assert f"{J:.4f}" == f"{value:.4f}" and f"{J:e}" == f"{value:e}"
+    assert round(J, 3) == round(value, 3)
+    assert f"{J}" == str(J)   # no format spec: the tensor's own str
+
+
+def test_formatting_a_tensor_of_several_numbers_is_an_error_naming_it():
+    A = mg.tensor(np.ones((1, 3)), name="A[2]")
+    with pytest.raises(TypeError, match=r"format '\.2f'.*A\[2\] \(1, 3\) has 3.*\.data"):
+        f"{A:.2f}"
+    for convert in (float, lambda t: round(t, 2)):
+        with pytest.raises(ValueError, match=r"A\[2\] \(1, 3\) has 3"):
+            convert(A)
+
+
 def test_repr_shows_values_name_op_and_requires_grad():
     W = mg.tensor([[0.5, -1.25]], requires_grad=True, name="W[1]")
     assert repr(W) == "tensor([[ 0.5 , -1.25]], name='W[1]', requires_grad=True)", repr(W)
