@@ -16,11 +16,15 @@ float64): the tape keeps a copy of its values, and a write into it
 (``G[0] = 5``) records again too, where the graph's own arrays are read at
 every replay (or kept read-only).
 
-What is not a name, a tape cannot see: an attribute (``net.params``), an
-item (``d["X"]``), or a list changed in place.
+``f`` may be a ``functools.partial`` or an object with a ``__call__``: their
+functions are walked. What is not a name, a tape cannot see: an attribute
+(``net.params``; a global ``params`` is not read by it), an item
+(``d["X"]``, ``globals()["X"]``), or a list changed in place.
 """
 from __future__ import annotations
 
+import dis
+import functools
 import types
 from typing import AbstractSet, Any, Callable, List, Optional, Tuple
 
@@ -31,7 +35,7 @@ from minigrad.buffer_plan import owner
 __all__ = ["bindings", "rebound"]
 
 # never a graph's value, and rebinding them is not something a tape must see
-_SKIP = (types.ModuleType, type, types.BuiltinFunctionType)
+_SKIP = (types.ModuleType, type)
 _EMPTY = object()   # a closure cell not yet filled
 # name, cell or globals, key (None: a cell), object, copy of its values (or None)
 Binding = Tuple[str, Any, Optional[str], object, Optional[np.ndarray]]
@@ -45,8 +49,13 @@ def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset()) -> Lis
     stack: List[Any] = [f]
     while stack:
         fn = stack.pop()
+        if isinstance(fn, functools.partial):   # its function, and what it was given
+            stack.extend([fn.func, *fn.args, *fn.keywords.values()])
+            continue
         if isinstance(fn, types.MethodType):
             fn = fn.__func__
+        elif not isinstance(fn, types.FunctionType):   # an object's __call__, if Python's
+            fn = getattr(type(fn), "__call__", None)
         if not isinstance(fn, types.FunctionType) or id(fn) in seen:
             continue
         seen.add(id(fn))
@@ -60,7 +69,6 @@ def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset()) -> Lis
         space = fn.__globals__
         for name in _names(fn.__code__):
             obj = space.get(name, _EMPTY)
-            # absent: a builtin, or an attribute's name (co_names holds both)
             if obj is not _EMPTY and not isinstance(obj, _SKIP):
                 named.append((name, space, name, obj))
         for name, where, key, obj in named:
@@ -92,10 +100,13 @@ def _contents(cell: Any) -> object:
         return _EMPTY
 
 
-def _names(code: types.CodeType) -> List[str]:
-    """The global (and attribute) names ``code`` and the code nested in it read."""
-    names = list(code.co_names)
+@functools.lru_cache(maxsize=1024)
+def _names(code: types.CodeType) -> Tuple[str, ...]:
+    """The global names ``code`` and the code nested in it read (not the attributes'
+    names ``co_names`` also holds: ``net.loss`` reads no global ``loss``)."""
+    names = [ins.argval for ins in dis.get_instructions(code)
+             if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")]
     for const in code.co_consts:
         if isinstance(const, types.CodeType):   # a lambda or comprehension inside f
             names.extend(_names(const))
-    return names
+    return tuple(names)

@@ -1070,3 +1070,55 @@ def test_an_in_place_update_under_a_tape_of_a_built_graph_gives_a_way_out_that_i
     X.data = X.data + 1
     with pytest.raises(ValueError, match="recorded from a built graph"):
         tape.replay()
+
+
+def test_a_global_named_as_an_attribute_f_reads_makes_no_second_recording():
+    # f reads net.loss; the loop binds a global `loss` (and `W`) at every step,
+    # which f never reads: the tape ran f again at every replay
+    module = {"mg": mg, "np": np}
+    exec("class Net:\n"
+         "    def __init__(self):\n"
+         "        self.W = mg.tensor(np.ones((1, 2)), requires_grad=True)\n"
+         "        self.X = mg.tensor(np.arange(6.0).reshape(2, 3))\n"
+         "        self.calls = 0\n"
+         "    def loss(self):\n"
+         "        self.calls += 1\n"
+         "        return mg.tanh(self.W @ self.X).sum()\n"
+         "net = Net()\n"
+         "loss, W = 0.0, None\n"
+         "f = lambda: net.loss() + mg.tanh(net.W).sum()\n", module)
+    net = module["net"]
+    tape = mg.record(module["f"], [net.W])
+    for _ in range(3):
+        module["loss"] = tape.replay()
+        module["W"] = tape.inputs[0]
+        np.subtract(tape.inputs[0], 0.1 * tape.grads[0], out=tape.inputs[0])
+    assert net.calls == 1, f"f ran {net.calls} times"
+
+
+@pytest.mark.parametrize("how", ["f = partial", "f calls a partial by name",
+                                 "f = a callable object", "a builtin rebound"])
+def test_a_name_read_through_a_partial_a_callable_or_a_builtin_rebound_records_again(how):
+    # f a functools.partial or an object with __call__, or a partial f calls by
+    # name: the names their functions read were not watched, and `scale = 2.0`
+    # replayed the recorded 1.0; a global bound to max then min was skipped
+    module = {"mg": mg, "np": np, "partial": functools.partial}
+    exec("W = mg.tensor(np.ones((1, 2)), requires_grad=True)\n"
+         "X = mg.tensor(np.arange(6.0).reshape(2, 3) / 6)\n"
+         "scale, pick = 1.0, max\n"
+         "def helper(W, X):\n"
+         "    return (mg.tanh(W @ X) * scale * pick(1.0, 2.0)).sum()\n"
+         "class Loss:\n"
+         "    def __call__(self):\n"
+         "        return helper(W, X)\n"
+         "bound = partial(helper, W)\n"
+         "fs = {'f = partial': partial(helper, W, X), 'f = a callable object': Loss(),\n"
+         "      'f calls a partial by name': lambda: bound(X),\n"
+         "      'a builtin rebound': lambda: helper(W, X)}\n", module)
+    f = module["fs"][how]
+    tape = mg.record(f, [module["W"]])
+    if how == "a builtin rebound":
+        module["pick"] = min
+    else:
+        module["scale"] = 2.0
+    assert tape.replay(np.ones((1, 2))) == f().item()
