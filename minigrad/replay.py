@@ -55,7 +55,7 @@ import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
 from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
-from minigrad.replay_names import bindings, rebound
+from minigrad.replay_names import bindings, rebound, same
 from minigrad.tensor import (Tensor, _creation_counter, _Hold, _as_float64, _lockable, _modes,
                              describe, is_grad_enabled, topological_order)
 
@@ -547,8 +547,7 @@ def _changed(versions: List[Tuple[weakref.ref, int, np.ndarray]]) -> List[Tensor
         leaf = ref()
         if leaf is None:
             gone = True
-        elif leaf._version != version or not np.array_equal(leaf._data, values,
-                                                             equal_nan=True):
+        elif leaf._version != version or not same(leaf._data, values):
             changed.append(leaf)
     if gone:   # by identity: == on these entries would compare tensors and arrays
         versions[:] = [entry for entry in versions if entry[0]() is not None]

@@ -32,7 +32,7 @@ import numpy as np
 
 from minigrad.buffer_plan import owner
 
-__all__ = ["bindings", "rebound"]
+__all__ = ["bindings", "rebound", "same"]
 
 # never a graph's value, and rebinding them is not something a tape must see
 _SKIP = (types.ModuleType, type)
@@ -86,8 +86,7 @@ def rebound(found: List[Binding]) -> Optional[str]:
         now = _contents(where) if key is None else where.get(key, _EMPTY)
         if now is not obj:
             return f"the name {name!r}, which f read when it recorded, is bound to another object"
-        if values is not None and not (obj.shape == values.shape and  # type: ignore[attr-defined]
-                                       np.array_equal(obj, values, equal_nan=True)):
+        if values is not None and not same(obj, values):  # type: ignore[arg-type]
             return (f"the array {name!r}, which f read when it recorded and copied into its "
                     f"graph, holds other values")
     return None
@@ -98,6 +97,13 @@ def _contents(cell: Any) -> object:
         return cell.cell_contents
     except ValueError:   # empty: the enclosing function has not bound it yet
         return _EMPTY
+
+
+def same(array: np.ndarray, values: np.ndarray) -> bool:
+    """Whether ``array`` holds ``values`` (a copy of it), NaNs included."""
+    # equal_nan costs ~30x the plain test (7 ms for 800k floats): only for NaNs
+    return array.shape == values.shape and (np.array_equal(array, values) or
+                                            np.array_equal(array, values, equal_nan=True))
 
 
 @functools.lru_cache(maxsize=1024)
