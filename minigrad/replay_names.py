@@ -34,8 +34,6 @@ from minigrad.buffer_plan import owner
 
 __all__ = ["bindings", "rebound", "same"]
 
-# never a graph's value, and rebinding them is not something a tape must see
-_SKIP = (types.ModuleType, type)
 _EMPTY = object()   # a closure cell not yet filled
 # name, cell or globals, key (None: a cell), object, copy of its values (or None)
 Binding = Tuple[str, Any, Optional[str], object, Optional[np.ndarray]]
@@ -69,7 +67,7 @@ def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset()) -> Lis
         space = fn.__globals__
         for name in _names(fn.__code__):
             obj = space.get(name, _EMPTY)
-            if obj is not _EMPTY and not isinstance(obj, _SKIP):
+            if obj is not _EMPTY:
                 named.append((name, space, name, obj))
         for name, where, key, obj in named:
             values = obj.copy() if isinstance(obj, np.ndarray) and obj.dtype.kind in "biuf" \

@@ -1097,28 +1097,35 @@ def test_a_global_named_as_an_attribute_f_reads_makes_no_second_recording():
 
 
 @pytest.mark.parametrize("how", ["f = partial", "f calls a partial by name",
-                                 "f = a callable object", "a builtin rebound"])
-def test_a_name_read_through_a_partial_a_callable_or_a_builtin_rebound_records_again(how):
+                                 "f = a callable object", "a builtin rebound",
+                                 "a class rebound"])
+def test_a_name_read_through_a_partial_a_callable_or_a_builtin_or_class_rebound_records_again(how):
     # f a functools.partial or an object with __call__, or a partial f calls by
     # name: the names their functions read were not watched, and `scale = 2.0`
-    # replayed the recorded 1.0; a global bound to max then min was skipped
+    # replayed the recorded 1.0; a global bound to max then min, or to a class
+    # defined again (a notebook's cell run again), was skipped
     module = {"mg": mg, "np": np, "partial": functools.partial}
     exec("W = mg.tensor(np.ones((1, 2)), requires_grad=True)\n"
          "X = mg.tensor(np.arange(6.0).reshape(2, 3) / 6)\n"
          "scale, pick = 1.0, max\n"
+         "class Scale:\n"
+         "    k = 1.0\n"
          "def helper(W, X):\n"
-         "    return (mg.tanh(W @ X) * scale * pick(1.0, 2.0)).sum()\n"
+         "    return (mg.tanh(W @ X) * scale * pick(1.0, 2.0) * Scale.k).sum()\n"
          "class Loss:\n"
          "    def __call__(self):\n"
          "        return helper(W, X)\n"
          "bound = partial(helper, W)\n"
          "fs = {'f = partial': partial(helper, W, X), 'f = a callable object': Loss(),\n"
          "      'f calls a partial by name': lambda: bound(X),\n"
-         "      'a builtin rebound': lambda: helper(W, X)}\n", module)
+         "      'a builtin rebound': lambda: helper(W, X),\n"
+         "      'a class rebound': lambda: helper(W, X)}\n", module)
     f = module["fs"][how]
     tape = mg.record(f, [module["W"]])
     if how == "a builtin rebound":
         module["pick"] = min
+    elif how == "a class rebound":
+        module["Scale"] = type("Scale", (), {"k": 3.0})
     else:
         module["scale"] = 2.0
     assert tape.replay(np.ones((1, 2))) == f().item()
