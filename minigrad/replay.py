@@ -344,7 +344,7 @@ class Tape:
         # it reads at each replay)
         read = set()
         if isinstance(root, Tensor):
-            read = {id(owner(t._data)) for t in topological_order(root) if t.op is None}
+            read = {id(t._data) for t in topological_order(root) if t.op is None}
         self._names = bindings(self._fn, read)
         return root, start
 

@@ -10,11 +10,12 @@ to it; ``rebound(found)`` says which now holds another object, and the tape
 records again. minigrad's and numpy's own functions are not walked: they
 read no name a user binds.
 
-An array read by name that the graph does not read itself (``read``: its
-constants' memory) was copied into it (``mg.tensor(G)``, an int array made
-float64): the tape keeps a copy of its values, and a write into it
-(``G[0] = 5``) records again too, where the graph's own arrays are read at
-every replay (or kept read-only).
+An array read by name that is not itself one of the graph's constants
+(``read``) may have been copied into it (``mg.tensor(G)``, an int array made
+float64, ``G[:, 3:].copy()`` beside a view of ``G`` the graph reads): the
+tape keeps a copy of its values, and a write into it (``G[0] = 5``) records
+again too, where the graph's own arrays are read at every replay (or kept
+read-only).
 
 ``f`` may be a ``functools.partial`` or an object with a ``__call__``: their
 functions are walked. What is not a name, a tape cannot see: an attribute
@@ -30,8 +31,6 @@ from typing import AbstractSet, Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
-from minigrad.buffer_plan import owner
-
 __all__ = ["bindings", "rebound", "same"]
 
 _EMPTY = object()   # a closure cell not yet filled
@@ -41,9 +40,9 @@ Binding = Tuple[str, Any, Optional[str], object, Optional[np.ndarray]]
 
 def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset()) -> List[Binding]:
     """Each name read by ``f`` and by the functions it reaches by name, with its
-    object; ``read``: ids of the memory owners of the arrays the graph reads."""
+    object; ``read``: ids of the arrays the graph reads as constants."""
     found: List[Binding] = []
-    seen = set()
+    seen, watched = set(), set()   # functions walked; (cell or globals, name) watched
     stack: List[Any] = [f]
     while stack:
         fn = stack.pop()
@@ -70,8 +69,11 @@ def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset()) -> Lis
             if obj is not _EMPTY:
                 named.append((name, space, name, obj))
         for name, where, key, obj in named:
+            if (id(where), name) in watched:   # f and a helper of its module read X
+                continue
+            watched.add((id(where), name))
             values = obj.copy() if isinstance(obj, np.ndarray) and obj.dtype.kind in "biuf" \
-                and id(owner(obj)) not in read else None
+                and id(obj) not in read else None
             found.append((name, where, key, obj, values))
             stack.append(obj)
     return found

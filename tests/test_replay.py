@@ -1137,3 +1137,28 @@ def test_a_leaf_holding_nan_is_not_taken_for_one_given_new_data():
     tape = mg.record(lambda: (W * 2.0).sum(), [W])
     assert np.isnan(tape.replay())
     assert np.isnan(tape.replay())
+
+
+def test_an_array_f_copies_a_part_of_while_the_graph_reads_another_records_again_when_written():
+    # the graph reads a view of the global G (its first columns) and f copies
+    # the rest (mg.tensor(G[:, 3:].copy())): G counted as read by the graph, so
+    # no copy of it was kept, and a write into the copied part replayed the old
+    # values (8.13 for eager's 57.73)
+    W = mg.tensor(np.ones((1, 2)), requires_grad=True, name="W")
+    G = (np.arange(12.0).reshape(2, 6) / 10)[:, :]   # a view: no lock stops a write
+
+    def f():
+        return (mg.tanh(W @ G[:, :3]) + mg.tensor(G[:, 3:].copy())).sum()
+    tape = mg.record(f, [W])
+    G[0, 4] = 50.0
+    assert tape.replay() == f().item()
+
+
+def test_a_global_array_the_graph_reads_itself_is_not_copied_by_the_tape():
+    # read at every replay (and locked), it needs no copy: X of 2 x 400k would
+    # cost its size again and a comparison per replay
+    module = {"mg": mg, "X": np.arange(6.0).reshape(2, 3),
+              "W": mg.tensor(np.ones((1, 2)), requires_grad=True)}
+    exec("f = lambda: mg.tanh(W @ X).sum()", module)
+    tape = mg.record(module["f"], [module["W"]])
+    assert [name for name, *_, copy in tape._names if copy is not None] == []
