@@ -1162,3 +1162,21 @@ def test_a_global_array_the_graph_reads_itself_is_not_copied_by_the_tape():
     exec("f = lambda: mg.tanh(W @ X).sum()", module)
     tape = mg.record(module["f"], [module["W"]])
     assert [name for name, *_, copy in tape._names if copy is not None] == []
+
+
+def test_a_leaf_whose_data_is_the_tapes_input_is_not_refused_at_replay():
+    # W.data = tape.inputs[0], so that eager code sees the values the loop
+    # updates in place: replay() replays exactly W's data, and was refused
+    W = mg.tensor(np.ones((1, 2)), requires_grad=True, name="W")
+    X = mg.tensor(np.arange(6.0).reshape(2, 3) / 6, name="X")
+
+    def f():
+        return mg.tanh(W @ X).sum()
+    tape = mg.record(f, [W])
+    W.data = tape.inputs[0]
+    for _ in range(3):
+        assert tape.replay() == f().item()
+        np.subtract(tape.inputs[0], 0.1 * tape.grads[0], out=tape.inputs[0])
+    W.data = W.data + 1.0   # other values than the tape's: refused, as before
+    with pytest.raises(ValueError, match=r"the leaf W \(1, 2\) was given new data"):
+        tape.replay()
