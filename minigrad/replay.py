@@ -55,7 +55,7 @@ import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
 from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
-from minigrad.replay_names import bindings, rebound
+from minigrad.replay_names import bindings, rebound, same
 from minigrad.tensor import (Tensor, _creation_counter, _Hold, _as_float64, _lockable, _modes,
                              describe, is_grad_enabled, topological_order)
 
@@ -122,7 +122,7 @@ class Tape:
         self._leaf_keys = [id(leaf) for leaf in self._leaves]
         self._leaf_names = [describe(leaf) for leaf in self._leaves]
         self._leaf_refs = [weakref.ref(leaf) for leaf in self._leaves]
-        self._leaf_versions = _versions(self._leaf_refs)
+        self._leaf_versions = _versions(self._leaf_refs, self._inputs)
         if not keep_graph and self._fn is None:
             # nor the leaves (their arrays may be old values the caller has let go);
             # a tape that can record again keeps them, for its function to use
@@ -218,7 +218,7 @@ class Tape:
                     for buffer, array in zip(self._inputs, arrays):
                         np.copyto(buffer, array)
                 # values given: the leaves' own data is not what this tape replays
-                self._leaf_versions = _versions(self._leaf_refs)
+                self._leaf_versions = _versions(self._leaf_refs, self._inputs)
             elif self._leaf_versions and _changed(self._leaf_versions):
                 raise ValueError(self._leaf_given_new_data())
             elif (self._guard is not None and self._structure(self._inputs)
@@ -313,14 +313,15 @@ class Tape:
             for leaf, array in zip(self._leaves, arrays):
                 leaf.data = np.array(array, dtype=np.float64)
             self._build(*self._run_fn())
-            self._leaf_versions = _versions(self._leaf_refs)   # the data set just above
+            # the data set just above
+            self._leaf_versions = _versions(self._leaf_refs, self._inputs)
         except BaseException as error:
             self.__dict__.clear()
             self.__dict__.update(state)
             for leaf, array in zip(self._leaves, data):
                 leaf.data = array
             # the same arrays as before, which this call found in step with the tape
-            self._leaf_versions = _versions(self._leaf_refs)
+            self._leaf_versions = _versions(self._leaf_refs, self._inputs)
             # f's (or the eager op's) message alone does not say a replay ran f;
             # these types exactly, as a subclass may take other arguments
             if type(error) in (ValueError, TypeError, RuntimeError):
@@ -344,7 +345,7 @@ class Tape:
         # it reads at each replay)
         read = set()
         if isinstance(root, Tensor):
-            read = {id(owner(t._data)) for t in topological_order(root) if t.op is None}
+            read = {id(t._data) for t in topological_order(root) if t.op is None}
         self._names = bindings(self._fn, read)
         return root, start
 
@@ -528,27 +529,29 @@ class Tape:
                 raise RuntimeError(_not_reproduced("gradient", node))
 
 
-def _versions(refs: List[weakref.ref]) -> List[Tuple[weakref.ref, int, np.ndarray]]:
-    """Each live leaf's data version (``W.data = ...`` counts one) and a copy of
-    its values (a write into its array, ``W.data[...] = 0``, counts none)."""
+def _versions(refs: List[weakref.ref], inputs: List[np.ndarray]) -> List[tuple]:
+    """Each live leaf's data version (``W.data = ...`` counts one), a copy of its
+    values (a write into its array, ``W.data[...] = 0``, counts none) and the
+    tape's input for it."""
     versions = []
-    for ref in refs:
+    for ref, given in zip(refs, inputs):
         leaf = ref()
         if leaf is not None:
-            versions.append((ref, leaf._version, leaf._data.copy()))
+            versions.append((ref, leaf._version, leaf._data.copy(), given))
     return versions
 
 
-def _changed(versions: List[Tuple[weakref.ref, int, np.ndarray]]) -> List[Tensor]:
-    """The live leaves given new data since ``versions`` were taken; the dead ones
-    leave ``versions`` (fit lets its leaves go: then this costs nothing)."""
+def _changed(versions: List[tuple]) -> List[Tensor]:
+    """The live leaves given new data since ``versions`` were taken, unless it is
+    what replay() replays (W.data = tape.inputs[0], updated in place); the dead
+    ones leave ``versions`` (fit lets its leaves go: then this costs nothing)."""
     changed, gone = [], False
-    for ref, version, values in versions:
+    for ref, version, values, given in versions:
         leaf = ref()
         if leaf is None:
             gone = True
-        elif leaf._version != version or not np.array_equal(leaf._data, values,
-                                                             equal_nan=True):
+        elif (leaf._version != version or not same(leaf._data, values)) \
+                and not same(leaf._data, given):
             changed.append(leaf)
     if gone:   # by identity: == on these entries would compare tensors and arrays
         versions[:] = [entry for entry in versions if entry[0]() is not None]
