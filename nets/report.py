@@ -107,6 +107,9 @@ class BackpropReport:
     context: Optional[SlipContext] = field(default=None, repr=False)
     # the sides of g′ the hand took where a hidden Z[l] is on a kink (relu at 0)
     kink: Optional[kinks.KinkChoice] = field(default=None, repr=False)
+    # whether the numbers show float32 themselves (``precision.float32_shown``), not
+    # only by being off by no more than its rounding
+    float32_shown: bool = True
 
     @property
     def ok(self) -> bool:
@@ -256,7 +259,8 @@ class BackpropReport:
         lines = []
         imprecise = [r for r in self.rows if r.hand_dtype is not None]
         if imprecise:
-            lines += precision.precision_lines(imprecise, self.label, self.tol)
+            lines += precision.precision_lines(imprecise, self.label, self.tol,
+                                               self.float32_shown)
             if not self._traced():   # nothing else to trace or explain
                 return "\n".join(lines + self._unknown_lines())
         found = self._origins()
