@@ -15,7 +15,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.table import text_table
-from nets import activations, diagnosis, kinks, precision, slips
+from nets import activations, alphas, diagnosis, kinks, precision, slips
 from nets.course import course_text
 from nets.network import Graph
 
@@ -809,7 +809,7 @@ def _other_activation_lines(slip: slips.Slip) -> List[str]:
     if name is None:
         return []
     if slip.alpha is not None and name == "leaky_relu":   # the net's α is not the hand's
-        alpha = f"{slip.alpha:g}"
+        alpha = alphas.written(slip.alpha)
         return [f"if your formulas are for α = {alpha}, check them on a net with that α: "
                 f"activation=activations.get('leaky_relu', alpha={alpha}) (minigrad check "
                 f"--activation leaky_relu --alpha {alpha}; its α is 0.01 unless told)"]
