@@ -1192,3 +1192,19 @@ def test_the_report_prints_for_any_mix_of_values_and_a_right_mix_is_ok(case, dat
         text = str(report)
     if grads and all(np.array_equal(grads[n], right[n]) for n in grads):
         assert report.ok, text
+
+
+def test_a_huge_wrong_value_does_not_overflow_the_one_error_test():
+    # dA[2] 1e300 times too big beside a wrong dW[3] (hypothesis found it): the test
+    # whether one error at Z[3] gives both took a norm of 1e300 values (overflow warning)
+    net = DeepNet([1, 1, 1, 1], activation="sigmoid", init="zeros")
+    net.params["W[3]"] = np.array([[1.0]])
+    X, Y = np.array([[0.0]]), np.array([[0.0]])
+    values = {**net.forward(X), **net.params, "A[0]": X}
+    right = slips.backward(values, Y, {l: net._g(l) for l in range(1, net.L)}, net.L)
+    grads = {"W[3]": right["W[3]"] * 2.0, "A[2]": right["A[2]"] * 1e300}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = nets.check_backprop(net, X, Y, hand=lambda params, X, Y: grads)
+        text = str(report)
+    assert "more than one error" in text, text
