@@ -23,7 +23,7 @@ from nets import activations
 from nets.slips import Slip, Values, backward
 from nets.slips import _text  # the [l] of a slip's text, written for its layer
 
-__all__ = ["alpha_slips"]
+__all__ = ["alpha_slips", "written"]
 
 _KINKED = ("relu", "leaky_relu")
 # α is read in [0, 1]: a leaky relu's slope below 0 (relu's 0 included)
@@ -70,6 +70,12 @@ def alpha_slips(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.
     return found
 
 
+def written(alpha: float) -> str:
+    """α as the hint and the slip's text write it: every digit it needs
+    (0.123456789, not :g's 0.123457, whose gradients are not the hand's)."""
+    return np.format_float_positional(alpha, trim="-")
+
+
 def _alpha_of(act: activations.Activation) -> float:
     return float(dict(act.params).get("alpha", 0.0))   # relu: α = 0
 
@@ -78,17 +84,17 @@ def _slip(kind: str, layer: int, alpha: float, current: float) -> Slip:
     """The slip of ``kind`` with ``alpha``, in the notes' notation; the net's α
     is ``current`` (0: a relu net)."""
     where = "" if layer else ", at every hidden layer"
-    mine = "relu" if alpha == 0 else f"leaky relu with α = {alpha:g}"
+    mine = "relu" if alpha == 0 else f"leaky relu with α = {written(alpha)}"
     net = "the net's relu" if current == 0 else f"the net's α = {current:g}"
-    slope = "(Z[l] > 0)" if alpha == 0 else f"np.where(Z[l] > 0, 1, {alpha:g})"
+    slope = "(Z[l] > 0)" if alpha == 0 else f"np.where(Z[l] > 0, 1, {written(alpha)})"
     formula = f"dZ[l] = W[l+1]ᵀ dZ[l+1] * {slope}"
     if kind == "another alpha":
-        mine = "relu′" if alpha == 0 else f"leaky relu′ with α = {alpha:g}"
+        mine = "relu′" if alpha == 0 else f"leaky relu′ with α = {written(alpha)}"
         what = f"{mine} in place of {net}{where}"
     else:
         what = f"{mine} in the forward pass and in g′, in place of {net}{where}"
         forward = "A[l] = np.maximum(Z[l], 0)" if alpha == 0 else \
-            f"A[l] = np.where(Z[l] > 0, Z[l], {alpha:g} * Z[l])"
+            f"A[l] = np.where(Z[l] > 0, Z[l], {written(alpha)} * Z[l])"
         formula = f"{forward}, {formula}"
     text = (lambda t: _text(t, layer)) if layer else (lambda t: t)
     return Slip(kind, layer, text(what), text(formula),

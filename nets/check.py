@@ -36,7 +36,11 @@ dW[1], db[1] came back) and which classic slip reproduces the numbers
 A WRONG value that went through float32 on the way (``astype(np.float32)``)
 and is off by no more than float32's rounding of its terms is said to be
 that, not a slip, when it also agrees with autograd to ``FLOAT32_AGREEMENT``
-(a 1% slip is 50 times further off); it stays WRONG (the check asks float64's digits).
+(a 1% slip is 50 times further off) and the numbers show float32 (float32
+values, or the right formulas from X or W, b rounded to float32 give them:
+``precision.float32_shown``); where they do not, a formula off by as little
+(0.99999 for 1) is as likely, and the report says it cannot tell. It stays
+WRONG (the check asks float64's digits).
 """
 from __future__ import annotations
 
@@ -51,7 +55,7 @@ import minigrad as mg
 from nets import activations, kinks
 from nets.course import CourseBackprop, check_signature, course, course_name, is_course_function
 from nets.network import Graph, check_data
-from nets.precision import digits, float32_digits, float32_gap, within_rounding
+from nets.precision import digits, float32_digits, float32_gap, float32_shown, within_rounding
 from nets.precision import norm as _norm
 from nets.report import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE, BackpropReport,
                          NodeCheck, SlipContext, in_autograd_shape)
@@ -161,8 +165,10 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
     context = _slip_context(net, g, Y, lambda name, expected, given: _agree(
         expected, given, tol, scales.get(name), floors.get(name),
         m if _PER_SAMPLE.match(name) else 1)[0])
+    # read before the kink's sides change the context's g′
+    shown = not any(r.digits_only for r in rows) or float32_shown(rows, context)
     kink = _kink_choice(rows, context)
-    return BackpropReport(rows, g, tol, m, labels, label, context, kink)
+    return BackpropReport(rows, g, tol, m, labels, label, context, kink, shown)
 
 
 def _kink_choice(rows: List[NodeCheck],

@@ -7,7 +7,10 @@ formulas: the check says so when the difference is no more than float32's
 rounding of the terms the gradient adds up (``within_rounding``), and that the
 formulas look right only when the value also agrees with autograd to
 ``FLOAT32_AGREEMENT`` (``float32_digits``): a 1% slip in a sum that cancels is
-as close to autograd, in the size of its terms, as float32's rounding is.
+as close to autograd, in the size of its terms, as float32's rounding is. And
+only when the numbers show float32 themselves (``float32_shown``): a float64
+formula off by a constant 0.99999, or with an ε added in a log, is as close;
+without that evidence the report says it cannot tell the two apart.
 """
 from __future__ import annotations
 
@@ -15,10 +18,12 @@ from typing import Any, Callable, List, Optional, Sequence, Set
 
 import numpy as np
 
+from nets import activations, slips
 from nets.diagnosis import join
 
 __all__ = ["FEW_DIGITS_ROUNDINGS", "FLOAT32_AGREEMENT", "norm", "digits", "within_rounding",
-           "float32_digits", "float32_gap", "precision_lines", "cannot_tell_lines"]
+           "float32_digits", "float32_gap", "float32_shown", "precision_lines",
+           "cannot_tell_lines"]
 
 # How many roundings of float32's precision, on the size of a gradient's terms,
 # computing the course's formulas in float32 may leave (4 measured on the flower
@@ -87,10 +92,13 @@ def float32_gap(auto: np.ndarray, hand: np.ndarray, scale: Optional[float],
         else ""
 
 
-def precision_lines(rows: Sequence[Any], label: Callable[[str], str], tol: float) -> List[str]:
+def precision_lines(rows: Sequence[Any], label: Callable[[str], str], tol: float,
+                    shown: bool = True) -> List[str]:
     """The lines for the WRONG rows read as fewer digits (``hand_dtype``): those that
     came back as float32, and those float64 that went through float32 on the way
-    (``digits_only``: the formulas look right). ``label``: a node as the hand names it."""
+    (``digits_only``: the formulas look right), or, where the numbers do not show
+    float32 (``shown``, ``float32_shown``), that may have: then a formula off by
+    as little is as likely. ``label``: a node as the hand names it."""
     lines = []
     came = [r for r in rows if not r.digits_only]
     if came:
@@ -105,15 +113,23 @@ def precision_lines(rows: Sequence[Any], label: Callable[[str], str], tol: float
         wrong = join([label(r.name) for r in cast])
         one = len(cast) == 1
         worst = max(r.difference for r in cast)
-        lines.append(
-            f"{wrong} {'agrees' if one else 'agree'} with autograd to float32's precision "
-            f"(relative difference up to {worst:.1e}, within float32's rounding of the "
-            f"terms {'its sum adds' if one else 'their sums add'} up): the formulas look "
-            f"right; the digits are what is off. float32 keeps {digits('float32')} "
-            f"significant digits, float64 {digits('float64')}: somewhere the numbers "
-            f"went through float32 (an astype(np.float32), a float32 X or parameter, "
-            f"np.float32(...)). Compute in float64 (numpy's default, and the course's), "
-            f"then check again")
+        close = (f"{wrong} {'agrees' if one else 'agree'} with autograd to float32's precision "
+                 f"(relative difference up to {worst:.1e}, within float32's rounding of the "
+                 f"terms {'its sum adds' if one else 'their sums add'} up)")
+        where = ("(an astype(np.float32), a float32 X or parameter, np.float32(...))")
+        if shown:
+            lines.append(
+                f"{close}: the formulas look right; the digits are what is off. float32 "
+                f"keeps {digits('float32')} significant digits, float64 "
+                f"{digits('float64')}: somewhere the numbers went through float32 {where}. "
+                f"Compute in float64 (numpy's default, and the course's), then check again")
+        else:
+            lines.append(
+                f"{close}, not to float64's: either the right formulas with the numbers "
+                f"gone through float32 somewhere {where}, or formulas off by about as "
+                f"little (a constant such as 0.99999, an ε added in a log); these numbers "
+                f"cannot tell them apart. Compute in float64 (numpy's default, and the "
+                f"course's), then check again: what is still off is in the formulas")
     return lines
 
 
@@ -143,3 +159,67 @@ def cannot_tell_lines(rows: Sequence[Any], wrong: Set[str], named: Set[str], gai
             f"{'its' if one else 'their'} terms: there the numbers cannot tell a slip from "
             f"float32's missing digits. Compute in float64 (numpy's default, and the "
             f"course's), then check again"]
+
+
+def _in_float32(a: np.ndarray) -> np.ndarray:
+    """``a`` rounded to float32's nearest, in float64 again."""
+    with np.errstate(over="ignore"):
+        return a.astype(np.float32).astype(np.float64)
+
+
+def float32_shown(rows: Sequence[Any], context: Any) -> bool:
+    """Whether the hand's numbers show that they went through float32, beyond
+    being off by no more than its rounding (a formula off by a constant 0.99999,
+    or an ε added in a log, is that close too): a value that came back as
+    float32, or holds float32 numbers where autograd's are not (a cast at the
+    end or on the way), or the notes' right formulas computed from X, from W
+    and b, or from both rounded to float32, or with dZ[l] rounded to float32
+    at one layer or at each, give every value the hand returned (to the check's
+    tolerance). ``context``: ``nets.report.SlipContext`` (None: the net is
+    not laid out as the notes, and only the values can show it)."""
+    returned = [r for r in rows if r.compared and r.hand is not None
+                and r.autograd is not None and r.hand.shape == r.autograd.shape
+                and np.isfinite(r.hand).all()]
+    if any(r.hand_dtype is not None and not r.digits_only for r in rows):
+        return True   # a dtype of fewer digits came back
+    if any(np.array_equal(r.hand, _in_float32(r.hand))
+           and not np.array_equal(r.autograd, _in_float32(r.autograd)) for r in returned):
+        return True
+    if context is None or not returned:
+        return False
+    c = context
+    given = {r.name: r.hand for r in returned}
+    params = tuple(f"{k}[{l}]" for l in range(1, c.L + 1) for k in "Wb")
+    inputs = [("A[0]",), params, ("A[0]", *params)]   # X, W and b, or both, in float32
+
+    def fits(grads: Optional[dict]) -> bool:
+        return grads is not None and all(n in grads and grads[n].shape == v.shape
+                                         and c.agree(n, grads[n], v) for n, v in given.items())
+
+    with np.errstate(all="ignore"):
+        for names in inputs:
+            values = {k: _in_float32(v) if k in names else v for k, v in c.values.items()}
+            for l in range(1, c.L + 1):   # the forward pass again, from the rounded numbers
+                values[f"Z[{l}]"] = values[f"W[{l}]"] @ values[f"A[{l - 1}]"] + values[f"b[{l}]"]
+                values[f"A[{l}]"] = (c.hidden[l].g if l < c.L else activations.sigmoid)(
+                    values[f"Z[{l}]"])
+            if fits(slips.backward(values, c.Y, c.hidden, c.L)):
+                return True
+        right = slips.backward(c.values, c.Y, c.hidden, c.L)
+        if right is None:
+            return False
+        for rounded in [{l} for l in range(1, c.L + 1)] + [set(range(1, c.L + 1))]:
+            grads = dict(right)
+            for l in range(c.L, 0, -1):   # dZ[l] rounded, and what follows from it
+                if l in rounded:
+                    below = slips.backward(c.values, c.Y, c.hidden, c.L,
+                                           start=(f"Z[{l}]", _in_float32(grads[f"Z[{l}]"])))
+                    if below is None:
+                        break
+                    grads.update(below)
+            else:
+                if fits(grads):
+                    return True
+    return False
+
+

@@ -15,7 +15,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.table import text_table
-from nets import activations, diagnosis, kinks, precision, slips
+from nets import activations, alphas, diagnosis, kinks, precision, slips
 from nets.course import course_text
 from nets.network import Graph
 
@@ -107,6 +107,9 @@ class BackpropReport:
     context: Optional[SlipContext] = field(default=None, repr=False)
     # the sides of g′ the hand took where a hidden Z[l] is on a kink (relu at 0)
     kink: Optional[kinks.KinkChoice] = field(default=None, repr=False)
+    # whether the numbers show float32 themselves (``precision.float32_shown``), not
+    # only by being off by no more than its rounding
+    float32_shown: bool = True
 
     @property
     def ok(self) -> bool:
@@ -256,7 +259,8 @@ class BackpropReport:
         lines = []
         imprecise = [r for r in self.rows if r.hand_dtype is not None]
         if imprecise:
-            lines += precision.precision_lines(imprecise, self.label, self.tol)
+            lines += precision.precision_lines(imprecise, self.label, self.tol,
+                                               self.float32_shown)
             if not self._traced():   # nothing else to trace or explain
                 return "\n".join(lines + self._unknown_lines())
         found = self._origins()
@@ -805,7 +809,7 @@ def _other_activation_lines(slip: slips.Slip) -> List[str]:
     if name is None:
         return []
     if slip.alpha is not None and name == "leaky_relu":   # the net's α is not the hand's
-        alpha = f"{slip.alpha:g}"
+        alpha = alphas.written(slip.alpha)
         return [f"if your formulas are for α = {alpha}, check them on a net with that α: "
                 f"activation=activations.get('leaky_relu', alpha={alpha}) (minigrad check "
                 f"--activation leaky_relu --alpha {alpha}; its α is 0.01 unless told)"]

@@ -523,9 +523,11 @@ def one_error_fits(values: Values, hidden: Mapping[int, activations.Activation],
     F = np.concatenate(rows)
     if kind == "A":   # E is dA[l]: dZ[l] = E * g'(Z[l])
         F = F * slope(l).ravel()
-    size = float(np.linalg.norm(target))
-    if size == 0.0:
+    top = float(np.max(np.abs(target), initial=0.0))
+    if top == 0.0:
         return True
+    target = target / top   # the residual is relative: scaled, a 1e300 value does not overflow
+    size = float(np.linalg.norm(target))
     u, s, _ = np.linalg.svd(F, full_matrices=False)
     # directions F reaches only by an E ~1e10 times too big count as not reached
     u = u[:, s > 1e-10 * s[0]] if s.size and s[0] > 0 else u[:, :0]

@@ -99,3 +99,21 @@ def test_an_alpha_named_is_always_the_hands(case, alpha, forward):
     # (where Z[1] is all 0, g′ alone and the forward pass too cannot be told apart)
     named = {s.alpha for s in report.likely_slips() if s.alpha is not None}
     assert named <= {alpha}, str(report)
+
+
+@pytest.mark.parametrize("forward", [False, True])
+def test_an_alpha_of_many_digits_is_written_with_all_it_needs(forward):
+    # α = 0.123456789 was written "0.123457" (:g), which does not give the hand's
+    # numbers: the hint's --alpha 0.123457 would have shown WRONG again
+    alpha = 0.123456789
+    case = informative_case(leaky(0.2))
+    report = nets.check_backprop(*case, hand=own_forward_hand(alpha, alpha if forward else 0.2))
+    text = report.diagnosis()
+    named = [s.alpha for s in report.likely_slips()]
+    # the shortest decimal that gives the hand's numbers to the check's 2e-7
+    assert len(named) == 1 and abs(named[0] - alpha) < 1e-6, text
+    hinted = float(text.split("--alpha ")[1].split(";")[0])
+    assert hinted == named[0] and f"with α = {hinted} " in text, text
+    assert f"alpha={hinted})" in text and "0.123457 " not in text, text
+    assert nets.check_backprop(*informative_case(leaky(hinted)),
+                               hand=own_forward_hand(alpha)).ok, hinted

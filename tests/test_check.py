@@ -844,6 +844,55 @@ def test_float32_everywhere_on_the_course_start_says_a_cancelled_sum_cannot_tell
     assert "the formulas look right" not in text, text
 
 
+def course_backward(c=1.0, eps=0.0, cast=None):
+    """The course's backward_propagation, its own forward pass from X and the
+    parameters (cast to float32 where ``cast`` says: "X", "params"); dZ2 times
+    ``c``, or dA2 with ``eps`` added to its denominators (-Y/(A2 + ε) + ...)."""
+    def backward_propagation(parameters, cache, X, Y):
+        m = X.shape[1]
+        if cast == "X":
+            X = X.astype(np.float32)
+        p = {k: v.astype(np.float32) if cast == "params" else v for k, v in parameters.items()}
+        A1 = np.tanh(p["W1"] @ X + p["b1"])
+        A2 = 1 / (1 + np.exp(-(p["W2"] @ A1 + p["b2"])))
+        dZ2 = (A2 - Y) * c
+        if eps:
+            dZ2 = (-Y / (A2 + eps) + (1 - Y) / (1 - A2 + eps)) * A2 * (1 - A2)
+        dZ1 = np.dot(p["W2"].T, dZ2) * (1 - np.power(A1, 2))
+        return {"dW2": np.dot(dZ2, A1.T) / m, "db2": np.sum(dZ2, axis=1, keepdims=True) / m,
+                "dW1": np.dot(dZ1, X.T) / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m}
+    return backward_propagation
+
+
+@pytest.mark.parametrize("c, eps", [(0.99999, 0.0), (0.999999, 0.0), (1.000003, 0.0),
+                                    (1.0, 1e-6), (1.0, 1e-5)])
+def test_a_formula_off_by_a_tiny_constant_in_float64_is_not_said_to_have_gone_through_float32(
+        c, eps):
+    # all float64: dZ2 times 0.99999, or an ε in dA2's denominators, is as close to
+    # autograd as float32's rounding; nothing in the numbers shows float32, so the
+    # report says it cannot tell (it said "the formulas look right ... went through float32")
+    net, X, Y = course_start()
+    report = nets.check_backprop(net, X, Y, hand=course_backward(c, eps))
+    assert not report.ok and any(r.digits_only for r in report.rows), str(report)
+    text = report.diagnosis()
+    assert "the formulas look right" not in text and "went through float32" not in text, text
+    assert "or formulas off by about as little (a constant such as 0.99999, an ε added in a " \
+        "log); these numbers cannot tell them apart" in text, text
+
+
+@pytest.mark.parametrize("cast", ["X", "params"])
+def test_right_formulas_from_a_float32_x_or_float32_parameters_are_said_to_look_right(cast):
+    # X.astype(np.float32) (or the parameters) with the rest in float64: the right
+    # formulas from X rounded to float32 give the hand's numbers, which shows float32
+    net, X, Y = course_start()
+    net.fit(X, Y, iterations=1000, learning_rate=1.2)   # trained: sums that cancel
+    report = nets.check_backprop(net, X, Y, hand=course_backward(cast=cast))
+    assert not report.ok and all(report.row(n).digits_only for n in report.mismatches), \
+        str(report)
+    text = report.diagnosis()
+    assert "the formulas look right" in text and "cannot tell them apart" not in text, text
+
+
 TWO_LAYER_NODES = ["Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]"]
 
 
@@ -1143,3 +1192,19 @@ def test_the_report_prints_for_any_mix_of_values_and_a_right_mix_is_ok(case, dat
         text = str(report)
     if grads and all(np.array_equal(grads[n], right[n]) for n in grads):
         assert report.ok, text
+
+
+def test_a_huge_wrong_value_does_not_overflow_the_one_error_test():
+    # dA[2] 1e300 times too big beside a wrong dW[3] (hypothesis found it): the test
+    # whether one error at Z[3] gives both took a norm of 1e300 values (overflow warning)
+    net = DeepNet([1, 1, 1, 1], activation="sigmoid", init="zeros")
+    net.params["W[3]"] = np.array([[1.0]])
+    X, Y = np.array([[0.0]]), np.array([[0.0]])
+    values = {**net.forward(X), **net.params, "A[0]": X}
+    right = slips.backward(values, Y, {l: net._g(l) for l in range(1, net.L)}, net.L)
+    grads = {"W[3]": right["W[3]"] * 2.0, "A[2]": right["A[2]"] * 1e300}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = nets.check_backprop(net, X, Y, hand=lambda params, X, Y: grads)
+        text = str(report)
+    assert "more than one error" in text, text
