@@ -11,6 +11,9 @@ refuses them with an error that says why and what to do:
   the recorded values and compares every kept value and gradient with the
   eager engine's (``_eager_grads``), bit for bit; ``_not_reproduced`` is the
   message when one differs.
+
+What a tape checks at each replay (a constant given a new array, a name
+bound anew) is ``minigrad.replay_stale``'s.
 """
 from __future__ import annotations
 

@@ -13,10 +13,11 @@ engine's array has (``_laid_out_as``): numpy adds in memory order, and the
 tape must give the eager engine's numbers bit for bit.
 
 ``Compiler`` is a part of ``Tape``: its methods read the tape's leaves and
-their buffers (``_leaves``, ``_inputs``) and set what a replay runs and reads:
-``_forward`` + ``_backward`` = ``_kernels``, each node's value and gradient
-buffer (``_value``, ``_grad``), ``_root_value``, and the constants the graph
-reads (``_constants``, which ``minigrad.replay`` watches for a new array).
+their buffers (``_leaves``, ``_inputs``) and set what a replay runs and
+reads: ``_forward`` + ``_backward`` = ``_kernels``, each node's value and
+gradient buffer (``_value``, ``_grad``), ``_root_value``, and the constants
+the graph reads (``_constants``, which ``minigrad.replay_stale`` watches for
+a new array).
 """
 from __future__ import annotations
 
