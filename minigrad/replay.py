@@ -92,6 +92,8 @@ def record(f: Union[Callable[[], Tensor], Tensor], leaves: Union[Tensor, Sequenc
     return Tape(f, leaves, guard, keep_graph, intermediates)
 
 
+# Two parts of Tape live in modules of their own: what tells a stale graph
+# (replay_stale) and the compile of its kernels (replay_compile).
 class Tape(Staleness, Compiler):
     """A recorded graph; see the module's docstring and ``record``."""
 
