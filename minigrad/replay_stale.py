@@ -1,9 +1,8 @@
 """When a tape's graph is no longer the one ``f`` builds: what each replay checks.
 
-A tape replays the graph it recorded, and never a stale one. At each replay
-(``Tape.replay``, ``minigrad.replay``) the graph is a new one, and the tape
-records again from ``f`` (or, from a built graph, raises ``ValueError``),
-when
+A tape replays the graph it recorded, and never a stale one: at each replay
+(``Tape.replay``, ``minigrad.replay``) it records again from ``f`` (or, from
+a built graph, raises ``ValueError``) when
 
 - the leaves' shapes, or the guard's answer, differ from those it recorded
   (``_structure``);
