@@ -54,8 +54,10 @@ from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tupl
 import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
-from minigrad.replay_kernels import OPS, Kernel, _accumulate, _copy, _Op, _reduce, _View
-from minigrad.replay_names import bindings, rebound, same
+from minigrad.replay_checks import _check_constants, _eager_grads, _not_reproduced
+from minigrad.replay_compile import Compiler
+from minigrad.replay_names import bindings, rebound
+from minigrad.replay_stale import Staleness, _changed, _versions
 from minigrad.tensor import (Tensor, _creation_counter, _Hold, _as_float64, _lockable, _modes,
                              describe, is_grad_enabled, topological_order)
 
@@ -90,7 +92,9 @@ def record(f: Union[Callable[[], Tensor], Tensor], leaves: Union[Tensor, Sequenc
     return Tape(f, leaves, guard, keep_graph, intermediates)
 
 
-class Tape:
+# Two parts of Tape live in modules of their own: what tells a stale graph
+# (replay_stale) and the compile of its kernels (replay_compile).
+class Tape(Staleness, Compiler):
     """A recorded graph; see the module's docstring and ``record``."""
 
     def __init__(self, f: Union[Callable[[], Tensor], Tensor],
@@ -246,60 +250,6 @@ class Tape:
     __copy__ = __deepcopy__ = __reduce_ex__ = __reduce__ = _not_copied
 
     # --- recording ----------------------------------------------------------------
-    def _structure(self, arrays: Sequence[np.ndarray]) -> tuple:
-        shapes = tuple(a.shape for a in arrays)
-        if self._guard is None:
-            return shapes, None
-        answer = self._guard(*arrays)
-        try:
-            hash(answer)   # compared with ==, an array's answer would be an array
-        except TypeError:
-            raise TypeError(f"record: guard must return a hashable value that names the "
-                            f"branch (a bool, a number, a str, a tuple of them); got "
-                            f"{type(answer).__name__}") from None
-        return shapes, answer
-
-    def _replaced(self) -> Optional[Tensor]:
-        """A constant whose tensor was given a new array since recording (X.data = ...),
-        or an op's result made outside f given new data (H.data = ...)."""
-        for ref, array in self._constants:
-            t = ref()
-            if t is not None and t._data is not array:
-                return t
-        if self._watched:
-            for ref, version in self._watched:
-                t = ref()
-                if t is not None and t._version != version:
-                    return t
-            # a training loop lets the built graph go: then this costs nothing
-            self._watched = [(ref, v) for ref, v in self._watched if ref() is not None]
-        return None
-
-    def _leaf_given_new_data(self) -> str:
-        changed = _changed(self._leaf_versions)
-        names = ", ".join(describe(leaf) for leaf in changed)
-        return (f"replay: the leaf {names} was given new data (W.data = ..., W.data -= "
-                f"..., or a write into its array) since this tape recorded or last replayed "
-                f"given values, but "
-                f"replay() with no values replays tape.inputs, the tape's own arrays, not "
-                f"the leaves' data: pass the values (tape.replay(W.data, ...)), or update "
-                f"tape.inputs in place instead of the leaves")
-
-    def _change(self, arrays: List[np.ndarray]) -> str:
-        """What makes the graph a new one, for the messages of a record again."""
-        replaced = self._replaced()
-        if replaced is not None:
-            return (f"{describe(replaced)}, a constant, was given a new array"
-                    if replaced.op is None else
-                    f"{describe(replaced)}, an op's result, was given new data")
-        change = rebound(self._names)
-        if change is not None:
-            return change
-        old, new = [a.shape for a in self._inputs], [a.shape for a in arrays]
-        if old != new:
-            return f"the leaves' shapes changed ({old} -> {new})"
-        return "the guard gave another answer"
-
     def _record_again(self, arrays: List[np.ndarray]) -> None:
         if self._fn is None:
             raise ValueError(f"replay: {self._change(arrays)}, and this tape was recorded "
@@ -410,106 +360,6 @@ class Tape:
         self._watched = [(weakref.ref(t), t._version) for t in order if t.op is not None
                          and (start is None or t._seq < start)]
 
-    def _compile(self, root: Tensor, order: list, alloc: Allocator) -> None:
-        """The kernels of the forward and backward pass, writing into ``alloc``'s buffers."""
-        self._value: Dict[int, np.ndarray] = {}
-        self._grad: Dict[int, np.ndarray] = {}
-        self._forward: List[Kernel] = []
-        self._backward: List[Kernel] = []
-        self._listed = listed = {id(leaf) for leaf in self._leaves}
-        self._constants: List[Tuple[weakref.ref, np.ndarray]] = []
-        for leaf, buffer in zip(self._leaves, self._inputs):
-            self._value[id(leaf)] = buffer
-        compiled = {}
-        for node in order:
-            if node.op is None:
-                if id(node) not in listed:   # a constant
-                    self._value[id(node)] = node.data
-                    self._constants.append((weakref.ref(node), node.data))
-                continue
-            compile_op = OPS.get(node.op)
-            if compile_op is None:
-                raise ValueError(f"record: cannot replay op {node.op!r} ({describe(node)}); "
-                                 f"ops a tape replays: {', '.join(sorted(OPS))}")
-            op = compile_op(node, [self._value[id(p)] for p in node.parents],
-                            [id(p) in listed for p in node.parents],
-                            _laid_out_as(node._data, alloc))
-            self._value[id(node)] = op.value
-            self._forward.extend(op.forward)
-            compiled[id(node)] = op
-        # a view of 0-d: float() of a (1, 1) array is a TypeError on numpy 2
-        self._root_value = self._value[id(root)].reshape(())
-        self._compile_backward(root, order, compiled, alloc)
-        self._kernels = self._forward + self._backward
-
-    def _compile_backward(self, root: Tensor, order: list, compiled: dict,
-                          alloc: Allocator) -> None:
-        # How many gradient contributions each node receives: a node with one
-        # takes what its consumer's VJP gives, as the eager engine does.
-        incoming: Dict[int, int] = {}
-        for node in order:
-            if node.op is not None and node.requires_grad:
-                for p in node.parents:
-                    if p.requires_grad:
-                        incoming[id(p)] = incoming.get(id(p), 0) + 1
-        seed = np.array(1.0).reshape(root.shape)   # the eager seed
-        self._grad[id(root)] = seed
-        # g_in: the array a node's VJPs receive, which is not always its .grad:
-        # the eager engine passes a sum's broadcast view on and keeps a copy as
-        # .grad, and numpy's matmul takes another path for a stride-0 operand.
-        self._g_in = {id(root): seed}
-        # The eager engine's order: newest node first (Tensor.backward's heap on the
-        # creation count), so that three or more contributions to one node are
-        # added in its order; a reversed depth-first order may add them otherwise.
-        for node in sorted(order, key=lambda t: t._seq, reverse=True):
-            if node.op is None or not node.requires_grad:
-                continue
-            g = self._g_in[id(node)]
-            op = compiled[id(node)]
-            for i, parent in enumerate(node.parents):
-                if not parent.requires_grad:
-                    continue
-                self._backward.extend(self._contribution(node, op, i, g, parent, incoming,
-                                                          alloc))
-
-    def _contribution(self, node: Tensor, op: "_Op", i: int, g: np.ndarray, parent: Tensor,
-                      incoming: Dict[int, int], alloc: Allocator) -> List[Kernel]:
-        """Kernels adding op's (node's) VJP for input i to parent's gradient."""
-        key = id(parent)
-        first = key not in self._grad
-        vjp = op.vjps[i]
-        kernels: List[Kernel] = []
-        if vjp is None:                  # the VJP is g itself
-            source = g
-        elif isinstance(vjp, _View):     # a view of g (made once), maybe of g / count
-            source = vjp.make(g)
-            kernels.extend(vjp.update(g))
-        else:                            # numpy calls writing into a buffer
-            source = _laid_out_as(node._data, alloc)(op.vjp_shapes[i])   # as eager's g * y
-            kernels.extend(vjp(g, source))
-        for axes, keepdims, shape in _unbroadcast_steps(source.shape, parent.shape):
-            out = alloc(shape)
-            kernels.append(_reduce(source, axes, keepdims, out))
-            source = out
-        if not first:
-            kernels.append(_accumulate(self._grad[key], source))
-            return kernels
-        if incoming[key] == 1:
-            self._g_in[key] = source
-            # a listed leaf's gradient is an array of the tape's own, and no other
-            # leaf's: flat_grads lays them end to end
-            own = key not in self._listed or (alloc.made(source) and not any(
-                source is self._grad.get(id(leaf)) for leaf in self._leaves))
-            if source.flags.writeable and own:
-                self._grad[key] = source
-                return kernels
-        # .grad is a writable array of its own: copy a read-only view, or the first
-        # of several contributions (the others are added to it in place)
-        self._grad[key] = target = alloc(parent.shape)
-        kernels.append(_copy(source, target))
-        self._g_in.setdefault(key, target)
-        return kernels
-
     def _verify(self, order: list, reference_grads: Dict[int, Optional[np.ndarray]]) -> None:
         """Replay the recorded values: every kept value and gradient must be
         the eager engine's, bit for bit (with ``intermediates=False``, that is
@@ -529,116 +379,10 @@ class Tape:
                 raise RuntimeError(_not_reproduced("gradient", node))
 
 
-def _versions(refs: List[weakref.ref], inputs: List[np.ndarray]) -> List[tuple]:
-    """Each live leaf's data version (``W.data = ...`` counts one), a copy of its
-    values (a write into its array, ``W.data[...] = 0``, counts none) and the
-    tape's input for it."""
-    versions = []
-    for ref, given in zip(refs, inputs):
-        leaf = ref()
-        if leaf is not None:
-            versions.append((ref, leaf._version, leaf._data.copy(), given))
-    return versions
-
-
-def _changed(versions: List[tuple]) -> List[Tensor]:
-    """The live leaves given new data since ``versions`` were taken, unless it is
-    what replay() replays (W.data = tape.inputs[0], updated in place); the dead
-    ones leave ``versions`` (fit lets its leaves go: then this costs nothing)."""
-    changed, gone = [], False
-    for ref, version, values, given in versions:
-        leaf = ref()
-        if leaf is None:
-            gone = True
-        elif (leaf._version != version or not same(leaf._data, values)) \
-                and not same(leaf._data, given):
-            changed.append(leaf)
-    if gone:   # by identity: == on these entries would compare tensors and arrays
-        versions[:] = [entry for entry in versions if entry[0]() is not None]
-    return changed
-
-
 def _claim(owner: Dict[int, object], token: object) -> bool:
     """Whether ``token``'s call now holds the tape: setdefault claims it and
     says who holds it in one step (atomic under the GIL: 0 hashes in C)."""
     return owner.setdefault(0, token) is token
-
-
-def _check_constants(order: list, leaves: List[Tensor]) -> None:
-    """A ``ValueError`` for what a tape would replay stale: a tensor made by an
-    op under no_grad after the leaves (it may be computed from them, and a tape
-    replays it as a constant), a constant holding a leaf's memory (``W * W.data``:
-    eager reads the leaf's new data, a tape its recorded array), an op's result
-    given new data (replayed, the op would compute it from its inputs again), and
-    a leaf not laid out in C order (the tape's copies are, and numpy would add
-    its sums in another order than eager)."""
-    listed = {id(leaf) for leaf in leaves}
-    first = min(leaf._seq for leaf in leaves) if leaves else None
-    for t in order:
-        if t.op is not None and t._version != 0:
-            raise ValueError(f"record: {describe(t)}, an op's result, was given new data "
-                             f"(t.data = ...) after its op made it; a tape replays the op "
-                             f"from its inputs, which would not give that data. Make it a "
-                             f"constant (mg.tensor(t.data)) or a leaf the tape replays")
-        if t.op is not None or id(t) in listed:
-            if id(t) in listed and t._data.ndim > 1 and not t._data.flags.c_contiguous:
-                raise ValueError(f"record: leaf {describe(t)} is not laid out in C order (a "
-                                 f"transpose or slice of another array); the tape keeps its "
-                                 f"leaves in C order, where numpy adds sums in another order "
-                                 f"than on yours: give the leaf a C-ordered array "
-                                 f"(np.ascontiguousarray)")
-            continue
-        for leaf in leaves:
-            if np.shares_memory(t._data, leaf._data):
-                raise ValueError(f"record: the constant {describe(t)} holds the memory of the "
-                                 f"leaf {describe(leaf)} (its .data, or a view of it, given "
-                                 f"to an op): the tape would replay it as the leaf's recorded "
-                                 f"value while the leaf takes new ones, where the eager "
-                                 f"engine reads the leaf's current data. Use the leaf itself "
-                                 f"in the graph")
-        if t._unrecorded_op is not None and first is not None and t._seq > first:
-            raise ValueError(f"record: {describe(t)} was made by {t._unrecorded_op} under "
-                             f"no_grad after the leaves, so it may be computed from them; a "
-                             f"tape replays it as a constant, which their new values would "
-                             f"not change. Compute it with grad on (the tape then replays "
-                             f"it), or, when it does not depend on the leaves, make it a plain "
-                             f"tensor: mg.tensor(t.data)")
-
-
-def _not_reproduced(what: str, node: Tensor) -> str:
-    made = f"op {node.op}" if node.op is not None else "a leaf"
-    # A node no gradient reaches keeps the data its op gave when it ran: an input
-    # given a new array since (X.data = ...) makes the replay, which recomputes
-    # it from that input, differ. No version was kept to tell it for sure.
-    stale = (f"{describe(node)} was computed (outside f) from a tensor since given a new "
-             f"array (X.data = ...), which the tape reads as it is now: compute it again "
-             f"after such a change; or " if what == "value" and node.op is not None
-             and not node.requires_grad else "")
-    return (f"record: a replay of the recorded values does not give the eager engine's "
-            f"{what} of {describe(node)} ({made}) bit for bit, so the tape refuses this "
-            f"graph: {stale}an array the tape lays out otherwise than eager (a reshape's "
-            f"copy of a broadcast gradient, say) makes numpy add in another order, or the "
-            f"op's kernel in minigrad/replay_kernels.py differs from ops.py. The eager "
-            f"engine (backward()) computes it as always")
-
-
-def _laid_out_as(value: np.ndarray, alloc: Allocator) -> Callable[..., np.ndarray]:
-    """``alloc``, giving arrays of ``value``'s shape in ``value``'s memory order.
-
-    numpy keeps the memory order of an op's inputs: an op on ``X.T`` gives a
-    Fortran-ordered result in the eager engine. A sum over it adds in memory
-    order, and a ufunc may take another loop for another layout, so a tape
-    that computed it C-ordered could differ from eager in the last bit."""
-    if value.ndim < 2 or value.flags.c_contiguous:
-        return alloc
-    outer_first = sorted(range(value.ndim), key=lambda axis: -value.strides[axis])
-    back = tuple(np.argsort(outer_first))
-
-    def laid_out(shape: tuple, dtype: type = np.float64) -> np.ndarray:
-        if tuple(shape) != value.shape:
-            return alloc(shape, dtype)
-        return alloc(tuple(value.shape[axis] for axis in outer_first), dtype).transpose(back)
-    return laid_out
 
 
 def _leaf_value(value: Any, name: str) -> np.ndarray:
@@ -655,33 +399,3 @@ def _leaf_value(value: Any, name: str) -> np.ndarray:
 
 def _strong(t: Tensor) -> Callable[[], Tensor]:
     return lambda: t
-
-
-def _eager_grads(root: Tensor, order: list) -> Dict[int, Optional[np.ndarray]]:
-    """Every node's gradient by the eager engine, leaving each node's ``.grad``
-    as it was."""
-    saved = [t.grad for t in order]
-    try:
-        for t in order:
-            t.grad = None
-        root.backward()
-        return {id(t): t.grad for t in order}
-    finally:
-        for t, grad in zip(order, saved):
-            t.grad = grad
-
-
-def _unbroadcast_steps(shape: tuple, target: tuple) -> List[Tuple[tuple, bool, tuple]]:
-    """The reductions ``tensor._unbroadcast`` makes from ``shape`` to ``target``:
-    leading extra axes (dropped), then stretched axes (kept as 1)."""
-    steps = []
-    if shape == target:
-        return steps
-    extra = len(shape) - len(target)
-    if extra:
-        shape = shape[extra:]
-        steps.append((tuple(range(extra)), False, shape))
-    stretched = tuple(i for i, n in enumerate(target) if n == 1 and shape[i] != 1)
-    if stretched:
-        steps.append((stretched, True, target))
-    return steps

@@ -6,8 +6,8 @@ kernels read (the tape's buffers of its parents), ``listed`` which parents are
 leaves given new values at each replay, ``alloc(shape, dtype)`` the tape's
 buffers (``minigrad.buffer_plan``). It returns an ``_Op``: the forward kernels
 and, per input, how to build its vector-Jacobian product into a buffer.
-The tape (``minigrad.replay``) strings them together and checks them
-against the eager engine when it records.
+The tape strings them together (``minigrad.replay_compile``) and checks them
+against the eager engine when it records (``minigrad.replay_checks``).
 """
 from __future__ import annotations
 
