@@ -5,11 +5,12 @@ is one way learners get the notes' formulas wrong (a missing or doubled 1/m,
 A[1] in place of g'(Z[1]), 1 - Z² or sigmoid's A(1 - A) for tanh's 1 - A², a
 transpose, a lost keepdims, dropped parentheses, σ′ applied twice at the
 output, W[2]ᵀ left out, relu's mask reversed, b left out of a hand's own
-forward pass, ...; leaky relu with another α than the net's is ``nets.alphas``'s);
-``backward`` recomputes every gradient of a net laid out as the notes (Z[l],
-A[l], W[l], b[l], sigmoid output) with one slip made, and ``explain`` keeps
-the slips whose numbers are the learner's at every node the learner
-returned: the evidence ``check_backprop`` reports ("likely slip: ...").
+forward pass, ...; leaky relu with another α than the net's is ``nets.alphas``'s;
+each kind is declared once, in ``nets.slip_kinds``); ``backward`` recomputes
+every gradient of a net laid out as the notes (Z[l], A[l], W[l], b[l],
+sigmoid output) with one slip made, and ``explain`` keeps the slips whose
+numbers are the learner's at every node the learner returned: the evidence
+``check_backprop`` reports ("likely slip: ...").
 
 Gradients are in the notes' conventions: dZ, dA per sample; dW, db with 1/m.
 """
@@ -60,7 +61,7 @@ class Slip:
         for dW[1]): the other nodes it spoils follow from these."""
         kind, layers = KINDS[self.kind], self.layers(L)
         own = {f"{letter}[{l}]" for letter in kind.changes for l in layers}
-        if kind.forward:   # its A[l] change J (dZ[L]) and dW[l+1]; its Z[l], g′(Z[l]) too
+        if kind.forward:   # an A[l] it changes changes J (dZ[L]) and dW[l+1]; a Z[l], g′(Z[l])
             own |= {f"Z[{L}]", *(f"W[{l + 1}]" for l in layers if l < L)}
             if kind.forward_Z is not None:
                 own |= {f"Z[{l}]" for l in layers}
