@@ -170,8 +170,10 @@ RIGHT = Kind("right", "net",
              dA=lambda dZ, at: at.W_next.T @ dZ,
              dZ=lambda dA, at: dA * at.g.g_prime(at.Z))
 
-# dA[L] = −Y/A[L] + (1 − Y)/(1 − A[L]), as the course writes it: inf where A[L] is 0 or 1
-_dA_out = (lambda at: -at.Y / at.A + (1.0 - at.Y) / (1.0 - at.A))
+def _dA_out(at: At) -> np.ndarray:
+    """dA[L] = −Y/A[L] + (1 − Y)/(1 − A[L]), as the course writes it: inf where A[L]
+    is 0 or 1."""
+    return -at.Y / at.A + (1.0 - at.Y) / (1.0 - at.A)
 
 
 def _no_1_m(L: int) -> str:
