@@ -21,7 +21,6 @@ import numpy as np
 
 from nets import activations
 from nets.slips import Slip, Values, backward
-from nets.slips import _text  # the [l] of a slip's text, written for its layer
 
 __all__ = ["alpha_slips", "written"]
 
@@ -96,9 +95,7 @@ def _slip(kind: str, layer: int, alpha: float, current: float) -> Slip:
         forward = "A[l] = np.maximum(Z[l], 0)" if alpha == 0 else \
             f"A[l] = np.where(Z[l] > 0, Z[l], {written(alpha)} * Z[l])"
         formula = f"{forward}, {formula}"
-    text = (lambda t: _text(t, layer)) if layer else (lambda t: t)
-    return Slip(kind, layer, text(what), text(formula),
-                "relu" if alpha == 0 else "leaky_relu", alpha)
+    return Slip.at(kind, layer, what, formula, "relu" if alpha == 0 else "leaky_relu", alpha)
 
 
 def _flat(grads: Optional[Mapping[str, np.ndarray]],

@@ -577,12 +577,17 @@ class BackpropReport:
                 if self._made_at_every_layer(slip, grads)]
 
     def _made_at_every_layer(self, slip: slips.Slip, grads: Dict[str, np.ndarray]) -> bool:
-        """For a slip made at every hidden layer, whether the hand's numbers show it
-        at each of them, wherever it gives a part of them: its own node there
-        (dZ[l]; dA[l] for W[l+1] in place of W[l+1]ᵀ) comes out as the hand's, or,
-        that one not returned, dW[l] or db[l] does. A slip at some layers only
-        is then told layer by layer. Any other slip: True."""
-        if not slip.every_hidden_layer:
+        """For a slip made at every layer (layer 0: each hidden layer's, or the
+        net's every dW, db), whether the hand's numbers show it at each layer it
+        would change: one of its own nodes there (dZ[l]; dA[l] for W[l+1] in
+        place of W[l+1]ᵀ; dW[l], db[l] for the net's) comes out as the hand's, or,
+        none returned, dW[l] or db[l] does. So it is not named for the part of
+        the nodes it gives where another layer says otherwise (0.25 (A[2] − Y) at
+        m = 1 is 1/n[1] in dW[2], db[2], but W[1], b[1] are not 1/n[0] times
+        right: not m read from the rows of A[l-1]), and is named beside a second
+        error at one own node (a wrong dW[1] whose db[1] shows it). A slip at
+        some layers only is then told layer by layer. Any other slip: True."""
+        if slip.layer != 0:
             return True
         c, given = self.context, self._given()
 
@@ -591,10 +596,10 @@ class BackpropReport:
                 c.agree(n, grads[n], given[n])
 
         own = slip.nodes(c.L)
-        for l in range(1, c.L):
-            at = [n for n in own if int(n[2:-1]) == l and n in given]
-            first = at or [n for n in (f"W[{l}]", f"b[{l}]") if n in given]
-            if at and not all(fits(n) for n in at) or first and not any(fits(n) for n in first):
+        for l in slip.layers(c.L):
+            at = [n for n in own if int(n[2:-1]) == l and n in given] or \
+                [n for n in (f"W[{l}]", f"b[{l}]") if n in given]
+            if at and not any(fits(n) for n in at):
                 return False
         return True
 

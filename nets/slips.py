@@ -5,102 +5,37 @@ is one way learners get the notes' formulas wrong (a missing or doubled 1/m,
 A[1] in place of g'(Z[1]), 1 - Z² or sigmoid's A(1 - A) for tanh's 1 - A², a
 transpose, a lost keepdims, dropped parentheses, σ′ applied twice at the
 output, W[2]ᵀ left out, relu's mask reversed, b left out of a hand's own
-forward pass, ...; leaky relu with another α than the net's is ``nets.alphas``'s);
-``backward`` recomputes every gradient of a net laid out as the notes (Z[l],
-A[l], W[l], b[l], sigmoid output) with one slip made, and ``explain`` keeps
-the slips whose numbers are the learner's at every node the learner
-returned: the evidence ``check_backprop`` reports ("likely slip: ...").
+forward pass, ...; leaky relu with another α than the net's is ``nets.alphas``'s;
+each kind is declared once, in ``nets.slip_kinds``); ``backward`` recomputes
+every gradient of a net laid out as the notes (Z[l], A[l], W[l], b[l],
+sigmoid output) with one slip made, and ``explain`` keeps the slips whose
+numbers are the learner's at every node the learner returned: the evidence
+``check_backprop`` reports ("likely slip: ...").
 
 Gradients are in the notes' conventions: dZ, dA per sample; dW, db with 1/m.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from nets import activations
+from nets.slip_kinds import (COVERED, G_PRIME, HIDDEN, KINDS, LAYER, ONCE, RIGHT, WRITTEN,
+                             WRITTEN_ON_Z, At, Kind, Values, at_layer, negative_slope)
 
 __all__ = ["Slip", "slips", "other_activations", "backward", "explain", "one_error_fits"]
-
-Values = Mapping[str, np.ndarray]   # "A[0]" (X), "W[l]", "b[l]", "Z[l]", "A[l]"
-
-# g'(Z[l]) as the notes write it, for the slip texts
-_G_PRIME = {"tanh": "1 − A[l]²", "sigmoid": "A[l](1 − A[l])", "relu": "1 where Z[l] > 0",
-            "leaky_relu": "1 where Z[l] > 0, else α", "identity": "1"}
-# g' written for A, applied to Z: where the two forms differ
-_FROM_A_ON_Z = {"tanh": ("1 − Z[l]²", "1 − A[l]²"),
-                "sigmoid": ("Z[l](1 − Z[l])", "A[l](1 − A[l])")}
-# tanh' = 1 - A² with the square forgotten: np.power(A1, 2) dropped
-_SQUARE_FORGOTTEN = {"tanh": ("1 − A[l]", "1 − A[l]²")}
-# g' is the same function of A as of Z
-_SAME_ON_A = ("relu", "leaky_relu", "identity")
-# the other activation's slope, written for A: sigmoid's for a tanh layer and back
-_OTHER_SLOPE = {"tanh": ("A[l](1 − A[l])", "1 − A[l]²"),
-                "sigmoid": ("1 − A[l]²", "A[l](1 − A[l])")}
-# tanh' without its parentheses: dA * 1 - A² is (dA) - A²
-_PARENTHESES = {"tanh": ("1 − A[l]²",)}
-# g' as an assignment for each activation writes it (``_written_g_prime``), for
-# formulas written for another activation than the net's (``other_activations``)
-_WRITTEN = {"tanh": "(1 − A[l]²)", "sigmoid": "A[l](1 − A[l])", "relu": "(Z[l] > 0)",
-            "leaky_relu": "np.where(Z[l] > 0, 1, α)"}
-# σ′ and tanh′ as the course's week-4 helpers write them, from Z (sigmoid_backward(dA,
-# Z) computes s = σ(Z)): on a net of another activation, not the A[l](1 − A[l]) above
-_WRITTEN_ON_Z = {"sigmoid": "σ(Z[l])(1 − σ(Z[l]))", "tanh": "(1 − tanh(Z[l])²)"}
-# the activations whose g' a slip of ``slips`` already is: "other slope", "alpha dropped"
-_COVERED = {"tanh": ("sigmoid",), "sigmoid": ("tanh",), "leaky_relu": ("relu",)}
-
-# The slips of every layer l's dW[l] and db[l]: (kind, what, formula as the learner has it)
-_LAYER_SLIPS = [
-    ("layer no 1/m", "no 1/m in dW[l] and db[l]", "dW[l] = dZ[l] A[l-1]ᵀ, db[l] = Σ dZ[l]"),
-    ("dW no 1/m", "dW[l] without the 1/m", "dW[l] = dZ[l] A[l-1]ᵀ"),
-    ("db no 1/m", "db[l] without the 1/m", "db[l] = np.sum(dZ[l], axis=1, keepdims=True)"),
-    ("dW transposed", "dW[l] transposed", "dW[l] = (1/m) A[l-1] dZ[l]ᵀ"),
-    ("db flat", "db[l] summed without keepdims=True", "db[l] = (1/m) np.sum(dZ[l], axis=1)"),
-    ("db over all", "db[l] summed over every axis: a number", "db[l] = (1/m) np.sum(dZ[l])"),
-    ("db over samples", "db[l] summed over axis 0 (the units) instead of 1 (the samples)",
-     "db[l] = (1/m) np.sum(dZ[l], axis=0, keepdims=True)"),
-    ("dW 1/m twice", "the 1/m of dW[l] applied twice", "dW[l] = (1/m)(1/m) dZ[l] A[l-1]ᵀ"),
-    ("db 1/m twice", "the 1/m of db[l] applied twice", "db[l] = (1/m)(1/m) Σ dZ[l]"),
-]
-# ... and of a layer l >= 2 whose input is a hidden layer's A[l-1] (its cache holds Z[l-1] too)
-_Z_FOR_A = ("Z for A in dW", "Z[l-1] in place of A[l-1] in dW[l]", "dW[l] = (1/m) dZ[l] Z[l-1]ᵀ")
-
-# The gradients whose own formulas a slip changes, by kind ("W": dW[l], ...;
-# "no 1/m": every dW and db): the others are wrong only by following from them.
-_FORMULAS = {"no 1/m": "Wb", "m from X rows": "Wb", "m from A_prev rows": "Wb",
-             "layer no 1/m": "Wb", "dW no 1/m": "W",
-             "dW transposed": "W", "dW 1/m twice": "W", "db no 1/m": "b", "db flat": "b",
-             "db 1/m twice": "b", "db over all": "b", "db over samples": "b",
-             "Z for A in dW": "W", "W not transposed": "A", "W left out": "A"}
-
-# The slips of a hidden layer (``_hidden_slips``): each may be made at every one of them
-_HIDDEN_KINDS = frozenset({"g is A", "W not transposed", "g' of A", "no g'", "g' from A on Z",
-                           "square forgotten", "other slope", "parentheses",
-                           "alpha dropped", "another g", "another alpha",
-                           "another alpha forward", "W left out", "square misplaced",
-                           "next A in g'", "mask reversed", "hidden dZ with 1/m",
-                           "another g from Z"})
-# Of those, the slips in g′(Z[l]) itself (a kink's side is a choice of g′ too)
-_G_PRIME_KINDS = _HIDDEN_KINDS - {"W not transposed", "W left out", "another alpha forward",
-                                   "hidden dZ with 1/m"}
-# The slips of the forward pass a hand(params, X, Y) computes itself: its values differ
-_FORWARD_KINDS = ("another alpha forward", "no b")
-# The slips that need a shape to broadcast: dZ[l+1] or A[l+1] of 1 row (the output's)
-# or of layer l's rows; on other shapes they cannot be made (numpy raises)
-_BROADCAST = {"W left out": "Z", "next A in g'": "A"}
-# leaky relu with another α (``nets.alphas``): in g′ alone, or in the forward pass too
-_ALPHA_KINDS = ("another alpha", "another alpha forward")
 
 
 @dataclass(frozen=True)
 class Slip:
     """One slip at one layer: ``what`` went wrong and the ``formula`` as the
-    learner's numbers have it, in the notes' notation (W[l], dZ[l]).
-    ``activation``: for a g′ that is another activation's (relu′ on a tanh
-    net), that activation's name: the formulas may be right for it; ``alpha``:
-    for leaky relu with another α than the net's (``nets.alphas``), that α."""
+    learner's numbers have it, in the notes' notation (W[l], dZ[l]); ``kind``
+    names its record in ``nets.slip_kinds``. ``activation``: for a g′ that is
+    another activation's (relu′ on a tanh net), that activation's name: the
+    formulas may be right for it; ``alpha``: for leaky relu with another α
+    than the net's (``nets.alphas``), that α."""
     kind: str
     layer: int
     what: str
@@ -108,99 +43,65 @@ class Slip:
     activation: Optional[str] = None
     alpha: Optional[float] = None
 
+    @classmethod
+    def at(cls, kind: str, layer: int, what: str, formula: str,
+           activation: Optional[str] = None, alpha: Optional[float] = None) -> "Slip":
+        """The slip with its texts (in [l]) written for ``layer``."""
+        return cls(kind, layer, at_layer(what, layer), at_layer(formula, layer), activation, alpha)
+
+    def layers(self, L: int) -> Sequence[int]:
+        """The layers it is made at: its own; at layer 0, every hidden layer for
+        a hidden layer's slip, every layer for the net's."""
+        if self.layer:
+            return [self.layer]
+        return range(1, L) if KINDS[self.kind].where == "hidden" else range(1, L + 1)
+
     def nodes(self, L: int) -> frozenset:
         """The nodes whose gradient formula the slip itself changes (``"W[1]"``
         for dW[1]): the other nodes it spoils follow from these."""
-        kinds = _FORMULAS.get(self.kind, "Z")   # sign, Y, dZ's 1/m and every g′ slip: dZ[l]
-        layers = [self.layer] if self.layer else range(1, L) if self.every_hidden_layer \
-            else range(1, L + 1)
-        if self.kind == "another alpha forward":   # A[l] changes J: dZ[L], and dW[l+1]
-            return frozenset({*(f"Z[{l}]" for l in (*layers, L)),
-                              *(f"W[{l + 1}]" for l in layers)})
-        if self.kind == "no b":   # every Z[l] changes: every g′(Z[l]), A[l], J
-            return frozenset({*(f"Z[{l}]" for l in range(1, L + 1)),
-                              *(f"W[{l}]" for l in range(2, L + 1))})
-        return frozenset(f"{k}[{l}]" for k in kinds for l in layers)
+        kind, layers = KINDS[self.kind], self.layers(L)
+        own = {f"{letter}[{l}]" for letter in kind.changes for l in layers}
+        if kind.forward:   # an A[l] it changes changes J (dZ[L]) and dW[l+1]; a Z[l], g′(Z[l])
+            own |= {f"Z[{L}]", *(f"W[{l + 1}]" for l in layers if l < L)}
+            if kind.forward_Z is not None:
+                own |= {f"Z[{l}]" for l in layers}
+        return frozenset(own)
 
     @property
     def in_g_prime(self) -> bool:
         """A slip in a hidden layer's g′(Z[l]) (left out, A for it, ...)."""
-        return self.kind in _G_PRIME_KINDS
+        return KINDS[self.kind].in_g_prime
 
     @property
     def every_hidden_layer(self) -> bool:
         """A hidden layer's slip made at each hidden layer (layer 0)."""
-        return self.layer == 0 and self.kind in _HIDDEN_KINDS
-
-    def touches(self, kind: str, layer: int) -> bool:
-        if self.every_hidden_layer:
-            return self.kind == kind
-        if self.kind == "no 1/m":    # every dW and db at once
-            return kind in ("dW no 1/m", "db no 1/m")
-        if self.kind == "layer no 1/m":   # dW[l] and db[l]
-            return kind in ("dW no 1/m", "db no 1/m") and self.layer == layer
-        return self.kind == kind and self.layer == layer
+        return self.layer == 0 and KINDS[self.kind].where == "hidden"
 
 
-def _text(template: str, l: int) -> str:
-    text = (template.replace("[l+1]", f"[{l + 1}]").replace("[l-1]", f"[{l - 1}]")
-            .replace("[l]", f"[{l}]"))
-    return text.replace("A[0]", "X")
+def _made(kind: Kind, layer: int, arg: object, suffix: str = "") -> Slip:
+    """``kind`` made at ``layer``, its texts written with the section's ``arg``."""
+    def text(t: object) -> Optional[str]:
+        return t(arg) if callable(t) else t
+    return Slip.at(kind.name, layer, text(kind.what) + suffix, text(kind.formula), text(kind.other))
 
 
 def slips(L: int, hidden: Mapping[int, activations.Activation]) -> List[Slip]:
     """Every slip of an L-layer net, output layer first; ``hidden[l]`` is g[l]."""
-    every = ", ".join(_text("dW[l] = dZ[l] A[l-1]ᵀ, db[l] = Σ dZ[l]", l)
-                      for l in range(L, 0, -1))
-    found = [Slip("no 1/m", 0, "no 1/m in any dW, db", every),
-             Slip("m from X rows", 0, "m read from the rows of X (n_x) for every 1/m",
-                  "m = X.shape[0]"),
-             Slip("sign", L, _text("the sign of dZ[l] flipped", L), _text("dZ[l] = Y − A[l]", L)),
-             Slip("no Y", L, _text("Y left out of dZ[l]", L), _text("dZ[l] = A[l]", L)),
-             Slip("dZ with 1/m", L, _text("a 1/m in dZ[l], which is per sample", L),
-                  _text("dZ[l] = (1/m)(A[l] − Y)", L)),
-             # a hand(params, X, Y) runs its own forward pass: b forgotten there
-             Slip("no b", 0, "b left out of the forward pass: Z[l] = W[l] A[l-1] at every layer",
-                  "Z[l] = W[l] A[l-1], without + b[l]"),
-             # dZ[L] = A[L] − Y is dA[L] σ′(Z[L]) already: σ′ once more, or not at all
-             Slip("sigma' twice", L, _text("σ′(Z[l]) applied to dZ[l] = A[l] − Y, which "
-                                          "already holds it", L),
-                  _text("dZ[l] = (A[l] − Y) * A[l](1 − A[l])", L)),
-             Slip("no sigma'", L, _text("dA[l] taken for dZ[l]: σ′(Z[l]) left out", L),
-                  _text("dZ[l] = dA[l] = −Y/A[l] + (1 − Y)/(1 − A[l])", L)),
-             Slip("Z for A", L, _text("Z[l] in place of A[l] in dZ[l]", L),
-                  _text("dZ[l] = Z[l] − Y", L))]
-    if L >= 2:
-        # the course's L_model_backward: relu_backward in place of sigmoid_backward at
-        # the output (the hidden layers' helper, called once more)
-        found.append(Slip("relu at output", L,
-                          _text("relu′ in place of σ′ at the output: relu_backward for "
-                                "sigmoid_backward", L),
-                          _text("dZ[l] = dA[l] * (Z[l] > 0), dA[l] = −Y/A[l] + "
-                                "(1 − Y)/(1 − A[l])", L)))
-        # the course's linear_backward (week 4, which its two_layer_model uses too)
-        # reads m from its A_prev: with the wrong axis, each layer's 1/m is its own
-        # 1/n[l-1], from one line
-        found.append(Slip("m from A_prev rows", 0,
-                          "m read from the rows of A[l-1] (n[l-1]) for each layer's 1/m",
-                          "m = A_prev.shape[0] in every layer, dW[l] = (1/n[l-1]) dZ[l] A[l-1]ᵀ"))
+    found = [_made(kind, L if kind.where == "output" else 0, L)
+             for kind in ONCE if kind.applies(L)]
     for l in range(L, 0, -1):
-        found += [Slip(kind, l, _text(what, l), _text(formula, l))
-                  for kind, what, formula in _LAYER_SLIPS]
-        if l >= 2 and hidden[l - 1].name != "identity":   # identity: Z[l-1] is A[l-1]
-            kind, what, formula = _Z_FOR_A
-            found.append(Slip(kind, l, _text(what, l), _text(formula, l)))
+        below = hidden.get(l - 1)   # the activation of A[l-1]; None at l = 1 (X)
+        found += [_made(kind, l, below) for kind in LAYER if kind.applies(below)]
         if l < L:
-            found += [Slip(kind, l, _text(what, l), _text(formula, l), other)
-                      for kind, what, formula, other in _hidden_slips(hidden[l])]
+            found += [_made(kind, l, hidden[l]) for kind in HIDDEN if kind.applies(hidden[l])]
     # one helper (relu_backward) or one loop body for every hidden layer: its slip
     # is at each of them, which no slip at one layer reproduces
     names = {hidden[l].name for l in range(1, L)}
     if L >= 3 and len(names) == 1:
         # a leaky relu's α may differ by layer: a relu′ slip shows where one is not 0
-        act = max((hidden[l] for l in range(1, L)), key=_negative_slope)
-        found += [Slip(kind, 0, f"{what}, at every hidden layer", formula, other)
-                  for kind, what, formula, other in _hidden_slips(act)]
+        act = max((hidden[l] for l in range(1, L)), key=negative_slope)
+        found += [_made(kind, 0, act, ", at every hidden layer")
+                  for kind in HIDDEN if kind.applies(act)]
     return found
 
 
@@ -211,18 +112,16 @@ def other_activations(L: int, hidden: Mapping[int, activations.Activation]) -> L
     ``explain``). Those ``slips`` has already (σ′ for tanh′ and back, relu′ for
     leaky relu′) are not repeated; the identity's g′ is "g′ left out"."""
     def at(l: int, g: activations.Activation, where: str) -> List[Slip]:
-        # layer 0, every hidden layer: the texts keep [l], as the other slips there do
-        text = (lambda t: _text(t, l)) if l else (lambda t: t)
-        return [Slip("another g", l,
-                     text(f"{name}′ ({_G_PRIME[name]}) in place of {g.name}′ "
-                          f"({_G_PRIME[g.name]}){where}"),
-                     text(f"dZ[l] = W[l+1]ᵀ dZ[l+1] * {_WRITTEN[name]}"), name)
-                for name in _WRITTEN if name not in (g.name, *_COVERED.get(g.name, ()))] + \
-            [Slip("another g from Z", l,
-                  text(f"{name}′ computed from Z[l] (the course's {name}_backward(dA, Z)) in "
-                       f"place of {g.name}′ ({_G_PRIME[g.name]}){where}"),
-                  text(f"dZ[l] = W[l+1]ᵀ dZ[l+1] * {written}"), name)
-             for name, written in _WRITTEN_ON_Z.items() if name != g.name]
+        return [Slip.at("another g", l,
+                        f"{name}′ ({G_PRIME[name]}) in place of {g.name}′ "
+                        f"({G_PRIME[g.name]}){where}",
+                        f"dZ[l] = W[l+1]ᵀ dZ[l+1] * {WRITTEN[name]}", name)
+                for name in WRITTEN if name not in (g.name, *COVERED.get(g.name, ()))] + \
+            [Slip.at("another g from Z", l,
+                     f"{name}′ computed from Z[l] (the course's {name}_backward(dA, Z)) in "
+                     f"place of {g.name}′ ({G_PRIME[g.name]}){where}",
+                     f"dZ[l] = W[l+1]ᵀ dZ[l+1] * {written}", name)
+             for name, written in WRITTEN_ON_Z.items() if name != g.name]
 
     found = [slip for l in range(L - 1, 0, -1) for slip in at(l, hidden[l], "")]
     names = {hidden[l].name for l in range(1, L)}
@@ -231,32 +130,26 @@ def other_activations(L: int, hidden: Mapping[int, activations.Activation]) -> L
     return found
 
 
-def _written_g_prime(name: str, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
-    """g′ of activation ``name`` as its assignment writes it, on another net's
-    Z and A: from A for tanh and σ (the notes' 1 − A², A(1 − A)), from Z for
-    relu and leaky relu (the course's relu_backward masks on Z)."""
-    act = activations.get(name)
-    return act.g_prime(Z) if name in _SAME_ON_A else act.g_prime_from_a(A)
-
-
 def _forward(values: Values, hidden: Mapping[int, activations.Activation], L: int,
              slip: Slip) -> Dict[str, np.ndarray]:
-    """The forward values of a learner's own forward pass with ``slip`` (one of
-    ``_FORWARD_KINDS``) made, everything after it recomputed (Z[l+1], ...,
-    A[L] = σ(Z[L])): leaky relu of ``slip.alpha`` at the hidden layers the slip
-    is made at, or Z[l] = W[l] A[l-1] without b[l] at every layer."""
+    """The forward values of a learner's own forward pass with ``slip`` (a kind
+    with ``forward_Z`` or ``forward_A``) made, everything after it recomputed
+    (Z[l+1], ..., A[L] = σ(Z[L])): leaky relu of ``slip.alpha`` at the hidden
+    layers the slip is made at, or Z[l] = W[l] A[l-1] without b[l] at every layer."""
+    kind, layers = KINDS[slip.kind], slip.layers(L)
     new, changed = dict(values), False
     for l in range(1, L + 1):
-        if slip.kind == "no b":
-            new[f"Z[{l}]"] = new[f"W[{l}]"] @ new[f"A[{l - 1}]"]
+        at = At(new, l, hidden.get(l), slip)
+        if kind.forward_Z is not None and l in layers:
+            new[f"Z[{l}]"] = kind.forward_Z(at)
             changed = True
         elif changed:
             new[f"Z[{l}]"] = new[f"W[{l}]"] @ new[f"A[{l - 1}]"] + new[f"b[{l}]"]
         if l == L:
             if changed:
                 new[f"A[{L}]"] = activations.sigmoid(new[f"Z[{L}]"])
-        elif slip.kind != "no b" and slip.touches(slip.kind, l):
-            new[f"A[{l}]"] = activations.leaky_relu(new[f"Z[{l}]"], slip.alpha)
+        elif kind.forward_A is not None and l in layers:
+            new[f"A[{l}]"] = kind.forward_A(at)
             changed = True
         elif changed:
             new[f"A[{l}]"] = hidden[l].g(new[f"Z[{l}]"])
@@ -264,74 +157,14 @@ def _forward(values: Values, hidden: Mapping[int, activations.Activation], L: in
 
 
 def _broadcasts(values: Values, L: int, slip: Slip) -> bool:
-    """Whether ``slip`` (one of ``_BROADCAST``) can be made on these shapes: at
-    each hidden layer l it is made at, dZ[l+1] (or A[l+1]) has 1 row or l's."""
-    letter = _BROADCAST[slip.kind]
-    for l in range(1, L):
-        if slip.touches(slip.kind, l):
-            rows = values[f"{letter}[{l + 1}]"].shape[0]
-            if rows not in (1, values[f"Z[{l}]"].shape[0]):
-                return False
+    """Whether ``slip`` (a kind with ``broadcast``) can be made on these shapes:
+    at each hidden layer l it is made at, dZ[l+1] (or A[l+1]) has 1 row or l's."""
+    letter = KINDS[slip.kind].broadcast
+    for l in slip.layers(L):
+        rows = values[f"{letter}[{l + 1}]"].shape[0]
+        if rows not in (1, values[f"Z[{l}]"].shape[0]):
+            return False
     return True
-
-
-def _negative_slope(act: activations.Activation) -> float:
-    """g′ where z < 0: leaky relu's α (0 for relu)."""
-    return float(act.g_prime(np.array([-1.0]))[0])
-
-
-def _hidden_slips(act: activations.Activation) -> List[Tuple[str, str, str, Optional[str]]]:
-    """The slips of a hidden layer l with activation ``act``, in the notes'
-    notation with ``[l]``: (kind, what went wrong, the formula as the learner has
-    it, the activation whose g′ it is when it is another's)."""
-    g = act.name
-    upstream = "W[l+1]ᵀ dZ[l+1]"
-    # a kind of its own, not the output's "dZ with 1/m": made at every hidden layer
-    # (layer 0), the output's dZ keeps its own
-    found = [("hidden dZ with 1/m", "a 1/m in dZ[l], which is per sample",
-              f"dZ[l] = (1/m) {upstream} * g′(Z[l])", None),
-             ("g is A", f"A[l] in place of g′(Z[l]) = {_G_PRIME.get(g, 'g′(Z[l])')}",
-              f"dZ[l] = {upstream} * A[l]", None),
-             ("W not transposed", "W[l+1] in place of W[l+1]ᵀ", "dA[l] = W[l+1] dZ[l+1]", None),
-             ("W left out", "W[l+1]ᵀ left out of dA[l]", "dA[l] = dZ[l+1]", None)]
-    if g in _FROM_A_ON_Z:   # tanh′ and σ′ written from A: the next layer's A typed for A[l]
-        wrong = _G_PRIME[g].replace("A[l]", "A[l+1]")
-        found.append(("next A in g'", f"A[l+1] in place of A[l] in g′: {wrong}",
-                      f"dZ[l] = {upstream} * ({wrong})", None))
-    if g == "tanh":
-        found.append(("square misplaced", "(1 − A[l])² in place of 1 − A[l]²",
-                      f"dZ[l] = {upstream} * (1 − A[l])²", None))
-    if g in ("relu", "leaky_relu"):   # the mask written the other way round
-        relu = _negative_slope(act) == 0.0
-        written = "(Z[l] <= 0)" if relu else "np.where(Z[l] > 0, α, 1)"
-        found.append(("mask reversed", f"{g}′'s mask reversed: "
-                      + ("1 where Z[l] < 0, not where Z[l] > 0" if relu
-                         else "α where Z[l] > 0 and 1 below, not the other way round"),
-                      f"dZ[l] = {upstream} * {written}", None))
-    # not slips where they change nothing: relu′(A) = relu′(Z), as A > 0 exactly
-    # where Z > 0 (leaky ReLU's too), and identity′ = 1 everywhere
-    if g not in _SAME_ON_A:
-        found.append(("g' of A", "g′ evaluated on A[l] instead of Z[l]",
-                      f"dZ[l] = {upstream} * g′(A[l])", None))
-    if g != "identity":
-        found.append(("no g'", "g′(Z[l]) left out", f"dZ[l] = {upstream}", None))
-    for kind, forms in (("g' from A on Z", _FROM_A_ON_Z), ("square forgotten", _SQUARE_FORGOTTEN),
-                        ("other slope", _OTHER_SLOPE)):
-        if g in forms:
-            wrong, right = forms[g]
-            # sigmoid's slope on a tanh net (and back) is also the other assignment's g′
-            other = _COVERED[g][0] if kind == "other slope" else None
-            found.append((kind, f"{wrong} in place of {right}", f"dZ[l] = {upstream} * ({wrong})",
-                          other))
-    # the relu it resembles: no slope α where Z[l] <= 0 (with α = 0 it IS relu: no slip)
-    if g == "leaky_relu" and _negative_slope(act) != 0.0:
-        found.append(("alpha dropped", "relu′ (0 where Z[l] ≤ 0) in place of leaky relu′ (α there)",
-                      f"dZ[l] = {upstream} * (Z[l] > 0)", "relu"))
-    if g in _PARENTHESES:
-        right, = _PARENTHESES[g]
-        found.append(("parentheses", f"the parentheses of ({right}) left out",
-                      f"dZ[l] = {upstream} * {right}, which is ({upstream}) − A[l]²", None))
-    return found
 
 
 def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Activation],
@@ -342,58 +175,33 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
     W[l]ᵀ where W[l] is not square). ``start``: ``(node, gradient)`` to run
     the pass from a node (``"Z[l]"`` or ``"A[l]"``, per sample) down, instead
     of from the loss: the gradients that follow from that one."""
-    on = (lambda kind, l: slip.touches(kind, l)) if slip else (lambda kind, l: False)
-    m = Y.shape[1]
-    if slip is not None and slip.kind in _FORWARD_KINDS:
+    kind = KINDS[slip.kind] if slip is not None else RIGHT
+    layers = slip.layers(L) if slip is not None else ()
+    if kind.forward:
         values = _forward(values, hidden, L, slip)
-
-    def m_dW(l: int) -> int:
-        """The 1/m of dW[l] and db[l]: the learner's m (a row count for those slips)."""
-        kind = slip.kind if slip is not None else None
-        return values["A[0]"].shape[0] if kind == "m from X rows" else \
-            values[f"A[{l - 1}]"].shape[0] if kind == "m from A_prev rows" else m
-    Z_L, A_L = values[f"Z[{L}]"], values[f"A[{L}]"]
-    grads: Dict[str, np.ndarray] = {}
-    if slip is not None and slip.kind in _BROADCAST and not _broadcasts(values, L, slip):
+    if kind.broadcast and not _broadcasts(values, L, slip):
         return None
+
+    def formula(name: str, l: int) -> Callable:
+        """The formula of gradient ``name`` at layer l: the slip's where it is
+        made there and changes it, else the notes'."""
+        own = getattr(kind, name) if l in layers else None
+        return own or getattr(RIGHT, name)
+
+    def at(l: int) -> At:
+        return At(values, l, hidden.get(l), slip, Y)
+
+    Z_L = values[f"Z[{L}]"]
+    grads: Dict[str, np.ndarray] = {}
 
     def through_g(l: int, dA: np.ndarray) -> np.ndarray:
         """dZ[l] = dA[l] * g'(Z[l]) of a hidden layer, with the slip made."""
         grads[f"A[{l}]"] = dA
-        g, Z, A = hidden[l], values[f"Z[{l}]"], values[f"A[{l}]"]
-        if on("no g'", l):
-            return dA
-        if on("parentheses", l):
-            return dA * 1.0 - A ** 2
-        slope = (A if on("g is A", l) else g.g_prime(A) if on("g' of A", l)
-                 else g.g_prime_from_a(Z) if on("g' from A on Z", l)
-                 else 1.0 - A if on("square forgotten", l)
-                 else (Z > 0).astype(np.float64) if on("alpha dropped", l)
-                 else (A * (1.0 - A) if g.name == "tanh" else 1.0 - A ** 2)
-                 if on("other slope", l)
-                 else _written_g_prime(slip.activation, Z, A) if on("another g", l)
-                 else activations.get(slip.activation).g_prime(Z) if on("another g from Z", l)
-                 else activations.leaky_relu_prime(Z, slip.alpha)
-                 if any(on(kind, l) for kind in _ALPHA_KINDS)
-                 else (1.0 - A) ** 2 if on("square misplaced", l)
-                 else g.g_prime_from_a(values[f"A[{l + 1}]"]) if on("next A in g'", l)
-                 else _negative_slope(g) + 1.0 - g.g_prime(Z) if on("mask reversed", l)
-                 else g.g_prime(Z))
-        return dA * slope / m if on("hidden dZ with 1/m", l) else dA * slope
+        return formula("dZ", l)(dA, at(l))
 
     if start is None:
         top = L
-        dZ = Y - A_L if on("sign", L) else A_L if on("no Y", L) else \
-            Z_L - Y if on("Z for A", L) else A_L - Y
-        if on("dZ with 1/m", L):
-            dZ = dZ / m
-        if on("sigma' twice", L):
-            dZ = dZ * A_L * (1.0 - A_L)
-        if on("no sigma'", L) or on("relu at output", L):
-            # the course's dA[L], as it is written: inf where A[L] is 0 or 1
-            dZ = -Y / A_L + (1.0 - Y) / (1.0 - A_L)
-        if on("relu at output", L):
-            dZ = dZ * (Z_L > 0)
+        dZ = formula("dZ_out", L)(at(L))
         # dA[L] = (A - Y) / σ'(Z[L]) per sample (σ' from Z keeps its digits where A rounds to 1)
         grads[f"A[{L}]"] = dZ / np.maximum(activations.sigmoid_prime(Z_L),
                                            np.finfo(np.float64).tiny)
@@ -409,27 +217,13 @@ def backward(values: Values, Y: np.ndarray, hidden: Mapping[int, activations.Act
             dZ = through_g(top, gradient)
     for l in range(top, 0, -1):
         grads[f"Z[{l}]"] = dZ
-        A_prev = values[f"A[{l - 1}]"]
-        dW = A_prev @ dZ.T if on("dW transposed", l) else \
-            dZ @ values[f"Z[{l - 1}]"].T if on("Z for A in dW", l) else dZ @ A_prev.T
-        grads[f"W[{l}]"] = dW if on("dW no 1/m", l) else dW / m / m if on("dW 1/m twice", l) \
-            else dW / m_dW(l)
-        db = np.sum(dZ) if on("db over all", l) else \
-            np.sum(dZ, axis=0, keepdims=True) if on("db over samples", l) else \
-            np.sum(dZ, axis=1, keepdims=not on("db flat", l))
-        grads[f"b[{l}]"] = db if on("db no 1/m", l) else db / m / m if on("db 1/m twice", l) \
-            else db / m_dW(l)
+        grads[f"W[{l}]"] = formula("dW", l)(dZ, at(l))
+        grads[f"b[{l}]"] = formula("db", l)(dZ, at(l))
         if l == 1:
             break
-        W = values[f"W[{l}]"]
-        if on("W not transposed", l - 1):
-            if W.shape[0] != W.shape[1]:
-                return None
-            dA = W @ dZ
-        elif on("W left out", l - 1):
-            dA = np.broadcast_to(dZ, (W.shape[1], dZ.shape[1]))
-        else:
-            dA = W.T @ dZ
+        dA = formula("dA", l - 1)(dZ, at(l - 1))
+        if dA is None:
+            return None
         dZ = through_g(l - 1, dA)
     return grads
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import nets
 from nets import TwoLayerNet, activations, data, slips
+from tests.strategies import labelled_data, two_layer_nets
 
 ONE_AT_Z1 = "first wrong at Z[1] or above it (A[1]), not returned: W[1], b[1] follow from it"
 EITHER_Z1 = ("first wrong at W[1] and b[1]: one error at Z[1] or above it (A[1]), not returned, "
@@ -227,3 +228,73 @@ def test_one_wrong_shaped_dZ1_giving_wrong_shaped_dW1_and_db1_is_not_ruled_out()
     assert report.mismatches == ["W[1]", "b[1]"], str(report)
     line = report.diagnosis().splitlines()[0]
     assert "more than one error" not in line and "one error at Z[1]" in line, str(report)
+
+
+# --- a slip made at every layer: named only where every layer it changes shows it ---------
+
+M_FROM_A_PREV = "m read from the rows of A[l-1]"
+
+
+def scaled(net, X, Y, factors):
+    """The notes' dW, db of the nodes in ``factors``, each times its factor
+    (``{"W[2]": 0.25, "b[2]": 0.25}``): the hand returns only those."""
+    right = net.backprop(X, Y)
+    return {n: factor * right[n] for n, factor in factors.items()}
+
+
+def one_sample():
+    """flower_net's net, and its first sample: m = 1."""
+    net, X, Y = flower_net(m=2)
+    return net, X[:, :1], Y[:, :1]
+
+
+def test_a_scaled_dZ2_at_one_sample_is_not_read_as_m_from_the_rows_of_A_prev():
+    # 0.25 (A[2] − Y) at m = 1, n[1] = 4: W[2], b[2] are 1/n[1] times right, as that
+    # slip's are, but it would make W[1], b[1] 1/n[0] = 1/2 times right, not 1/4
+    net, X, Y = one_sample()
+    report = check(net, X, Y, dZ2=0.25 * (net.graph(X, Y)["A[2]"].data - Y))
+    assert report.mismatches == ["W[2]", "b[2]", "W[1]", "b[1]"], str(report)
+    assert M_FROM_A_PREV not in report.diagnosis(), str(report)
+    assert report.diagnosis().splitlines()[1].startswith("no classic slip (a missing 1/m"), \
+        str(report)
+
+
+def test_m_from_the_rows_of_A_prev_with_a_second_error_in_dW1_is_still_named():
+    # dW[1] wrong twice over (1.5 times the slip's); b[1] shows the slip at layer 1
+    net, X, Y = flower_net(m=3)
+    returned = scaled(net, X, Y, {"W[2]": 3 / 4, "b[2]": 3 / 4, "W[1]": 1.5 * 3 / 2,
+                                  "b[1]": 3 / 2})
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: returned)
+    lines = report.diagnosis().splitlines()
+    assert lines[1].startswith(f"likely slip: {M_FROM_A_PREV}") and lines[1].endswith(
+        "W[2], b[2] and b[1] come out as hand's"), str(report)
+    assert lines[2] == "no classic slip gives W[1]", str(report)
+
+
+def test_m_from_the_rows_of_A_prev_is_named_when_layer_1_is_not_returned():
+    # nothing at layer 1 says otherwise: W[2], b[2] are the slip's (and one wrong Z[2]'s)
+    net, X, Y = one_sample()
+    returned = scaled(net, X, Y, {"W[2]": 0.25, "b[2]": 0.25})
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: returned)
+    assert f"likely slip: {M_FROM_A_PREV}" in report.diagnosis(), str(report)
+
+
+@given(two_layer_nets(), st.data())
+def test_a_slip_made_at_every_layer_is_named_only_where_each_layer_shows_it(net, data_):
+    # dZ[2] = c (A[2] − Y), the rest right: every dW, db is c times right, c = m / k,
+    # k often n[1] or n_x, as a slip's 1/m read from a row count makes it
+    X, Y = data_.draw(labelled_data(net.n_x, max_m=4), label="X, Y")
+    m = X.shape[1]
+    k = data_.draw(st.sampled_from([net.n_h, net.n_x, 2, 3]), label="k")
+    c = m / k
+    returned = scaled(net, X, Y, dict.fromkeys(["W[2]", "b[2]", "W[1]", "b[1]"], c))
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: returned)
+    agree = report.context.agree
+    for members, each in report._slip_parts:
+        for slip, grads in each:
+            for l in slip.layers(net.L) if slip.layer == 0 else ():
+                shown = [n for n in (f"W[{l}]", f"b[{l}]")
+                         if grads[n].shape == returned[n].shape
+                         and agree(n, grads[n], returned[n])]
+                assert shown, (f"{slip.what} named for {members}, not shown at layer {l}",
+                               str(report))
