@@ -8,7 +8,7 @@ argument, so a test draws the shape first and the rest from it.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from hypothesis import strategies as st
@@ -336,9 +336,34 @@ def at_a_kink(net, X: np.ndarray) -> bool:
 def fit_watching_kinks(net, X: np.ndarray, Y: np.ndarray, **fit_args) -> Tuple[list, bool]:
     """``net.fit(X, Y, **fit_args)``'s costs, and whether Z[1] was at a kink
     (``at_a_kink``) before it or after any update."""
-    seen = [at_a_kink(net, X)]
-    costs = net.fit(X, Y, callback=lambda i, cost: seen.append(at_a_kink(net, X)), **fit_args)
-    return costs, any(seen)
+    costs, sides = fit_watching_sides(net, X, Y, **fit_args)
+    return costs, any(kinked for kinked, _ in sides)
+
+
+def fit_watching_sides(net, X: np.ndarray, Y: np.ndarray,
+                       **fit_args) -> Tuple[list, List[Tuple[bool, np.ndarray]]]:
+    """``net.fit(X, Y, **fit_args)``'s costs, and before each step (and after
+    the last): whether Z[1] is at a kink (``at_a_kink``), and the side of 0
+    each entry of Z[1] is on (``Z[1] > 0``)."""
+    def sides() -> Tuple[bool, np.ndarray]:
+        Z1 = net.params["W[1]"] @ X + net.params["b[1]"]
+        return at_a_kink(net, X), Z1 > 0
+    seen = [sides()]
+    costs = net.fit(X, Y, callback=lambda i, cost: seen.append(sides()), **fit_args)
+    return costs, seen
+
+
+def first_split(a: List[Tuple[bool, np.ndarray]], b: List[Tuple[bool, np.ndarray]]) -> int:
+    """The first step at which two nets' Z[1] (``fit_watching_sides``) may take
+    relu's slopes apart: either is at a kink, or an entry is on another side of
+    0 in each (a bias that rounding left at 0 in one and at 1e-18 in the other,
+    under a column of X that is 0). Their costs agree up to it, included (relu
+    is continuous); from the next step their gradients may part for real.
+    ``len(a)`` when they never split."""
+    for i, ((kink_a, side_a), (kink_b, side_b)) in enumerate(zip(a, b)):
+        if kink_a or kink_b or not np.array_equal(side_a, side_b):
+            return i
+    return len(a)
 
 
 # --- viz: tensor names as users write them, and worse ----------------------------

@@ -10,8 +10,8 @@ import minigrad as mg
 import nets
 from nets import DeepNet, LogisticRegression, TwoLayerNet
 from tests.conftest import Nudge, one_ulp
-from tests.strategies import (ACTIVATION_NAMES, KINKED, fit_watching_kinks, labelled_data,
-                              two_layer_nets)
+from tests.strategies import (ACTIVATION_NAMES, KINKED, first_split, fit_watching_sides,
+                              labelled_data, two_layer_nets)
 
 COURSE_TOL = 2e-7
 
@@ -108,14 +108,19 @@ def test_fit_by_autograd_and_by_hand_follow_one_trajectory(nudge, net, data):
     # anyway, so "one trajectory" must mean "up to round-off", whichever side it falls.
     twin = nudge.weights(TwoLayerNet(net.n_x, net.n_h, net.activation, net.init,
                                      net.scale, net.seed))
-    auto, kinked = fit_watching_kinks(net, X, Y, iterations=25, learning_rate=0.5,
-                                      method="autograd")
-    hand, twin_kinked = fit_watching_kinks(twin, nudge.data(X), Y, iterations=25,
-                                           learning_rate=0.5, method="hand")
-    # at relu's kink one ulp picks the slope and the twins part for real (hypothesis
-    # found X = [1, -1] with constant weights): the claim is for paths off it
-    assume(net.activation.name not in KINKED or not (kinked or twin_kinked))
-    np.testing.assert_allclose(auto, hand, rtol=1e-9, atol=1e-12)
+    auto, auto_sides = fit_watching_sides(net, X, Y, iterations=25, learning_rate=0.5,
+                                          method="autograd")
+    hand, hand_sides = fit_watching_sides(twin, nudge.data(X), Y, iterations=25,
+                                          learning_rate=0.5, method="hand")
+    # At relu's kink one ulp picks the slope and the twins part for real (hypothesis
+    # found X = [1, -1] with constant weights, and a b[1] that rounding left at 0 in
+    # one twin and at 3e-18 in the other, under columns of X that are 0): the claim
+    # is for the path up to the step where they may part.
+    split = first_split(auto_sides, hand_sides) if net.activation.name in KINKED \
+        else len(auto_sides)
+    np.testing.assert_allclose(auto[:split + 1], hand[:split + 1], rtol=1e-9, atol=1e-12)
+    if split < len(auto_sides):
+        return
     for k in net.params:
         np.testing.assert_allclose(net.params[k], twin.params[k], rtol=1e-8, atol=1e-12,
                                    err_msg=k)
