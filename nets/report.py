@@ -15,7 +15,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.table import text_table
-from nets import activations, alphas, diagnosis, kinks, precision, slips
+from nets import activations, alphas, diagnosis, kinks, precision, slip_kinds, slips
 from nets.course import course_text
 from nets.network import Graph
 
@@ -581,7 +581,9 @@ class BackpropReport:
         net's every dW, db), whether the hand's numbers show it at each layer it
         would change: one of its own nodes there (dZ[l]; dA[l] for W[l+1] in
         place of W[l+1]ᵀ; dW[l], db[l] for the net's) comes out as the hand's, or,
-        none returned, dW[l] or db[l] does. So it is not named for the part of
+        none returned, dW[l] or db[l] does; or a net's 1/m slip gives the hand's
+        dW[l] or db[l] from the hand's own dZ[l] (``_from_hand_dZ``: a second error
+        above, in dZ[l]). So it is not named for the part of
         the nodes it gives where another layer says otherwise (0.25 (A[2] − Y) at
         m = 1 is 1/n[1] in dW[2], db[2], but W[1], b[1] are not 1/n[0] times
         right: not m read from the rows of A[l-1]), and is named beside a second
@@ -599,9 +601,26 @@ class BackpropReport:
         for l in slip.layers(c.L):
             at = [n for n in own if int(n[2:-1]) == l and n in given] or \
                 [n for n in (f"W[{l}]", f"b[{l}]") if n in given]
-            if at and not any(fits(n) for n in at):
+            if at and not any(fits(n) for n in at) and not self._from_hand_dZ(slip, l, at):
                 return False
         return True
+
+    def _from_hand_dZ(self, slip: slips.Slip, l: int, names: Sequence[str]) -> bool:
+        """Whether the slip's own dW[l] or db[l] formula (a 1/m of the net's),
+        applied to the hand's own dZ[l], gives the hand's dW[l] or db[l]: the
+        slip shown at layer l beside a second error above it (A[1] for g′(Z[1])
+        with m read from the rows of A[l-1]: W[1], b[1] are (1/n[0]) of the
+        hand's dZ[1], not of the right one)."""
+        c, given = self.context, self._given()
+        dZ = given.get(f"Z[{l}]")
+        changes = slip_kinds.KINDS[slip.kind].changes
+        mine = [n for n in names if n[0] in "Wb" and n[0] in changes]
+        if dZ is None or not mine or dZ.shape != c.values[f"Z[{l}]"].shape:
+            return False
+        with np.errstate(all="ignore"):
+            grads = slips.backward(c.values, c.Y, c.hidden, c.L, slip, start=(f"Z[{l}]", dZ))
+        return grads is not None and any(
+            grads[n].shape == given[n].shape and c.agree(n, grads[n], given[n]) for n in mine)
 
     def _one_error(self, origin: diagnosis.Origin) -> str:
         """Whether the numbers show the wrong nodes of an inferred origin (traced

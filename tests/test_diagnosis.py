@@ -298,3 +298,23 @@ def test_a_slip_made_at_every_layer_is_named_only_where_each_layer_shows_it(net,
                          and agree(n, grads[n], returned[n])]
                 assert shown, (f"{slip.what} named for {members}, not shown at layer {l}",
                                str(report))
+
+
+def test_m_from_the_rows_of_A_prev_beside_a_g_prime_slip_is_named_where_the_hand_s_dZ1_shows_it():
+    # the hand makes both: m = A_prev.shape[0] at every layer and A[1] for g′(Z[1]);
+    # its dW[1], db[1] are (1/n[0]) dZ[1] Xᵀ, Σ dZ[1] / n[0] of its own returned dZ[1]:
+    # layer 1 shows the slip, through the hand's dZ[1] (neither is the right dZ[1]'s)
+    net, X, Y = flower_net(m=5)
+    m, n = X.shape[1], net.layer_dims
+    g = net.graph(X, Y)
+    A1, A2 = g["A[1]"].data, g["A[2]"].data
+    dZ2 = A2 - Y
+    dZ1 = net.params["W[2]"].T @ dZ2 * A1
+    returned = {"W[2]": dZ2 @ A1.T / n[1], "b[2]": dZ2.sum(axis=1, keepdims=True) / n[1],
+                "Z[1]": dZ1, "W[1]": dZ1 @ X.T / n[0],
+                "b[1]": dZ1.sum(axis=1, keepdims=True) / n[0]}
+    assert m not in n[:2]
+    report = nets.check_backprop(net, X, Y, hand=lambda p, X, Y: returned)
+    lines = report.diagnosis().splitlines()
+    assert any(line.startswith(f"likely slip: {M_FROM_A_PREV}") and "W[2]" in line
+               for line in lines), str(report)
