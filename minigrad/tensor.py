@@ -492,6 +492,14 @@ class Tensor:
     # A cost is a tensor of one number, and learners print it as one:
     # float(J), f"{J:.4f}", round(J, 4), as numpy's and PyTorch's scalars allow.
     def __float__(self) -> float:
+        return self._one_number("float()")
+
+    def _one_number(self, call: str) -> float:
+        """item(), its error naming the call the learner made (float(A), round(A, 2),
+        math.isfinite(A) all come here)."""
+        if self._data.size != 1:
+            raise ValueError(f"{call} needs a tensor of one number; {describe(self)} has "
+                             f"{self._data.size}: convert its array, .data, or an entry")
         return self.item()
 
     def __format__(self, spec: str) -> str:
@@ -503,7 +511,7 @@ class Tensor:
         return format(self.item(), spec)
 
     def __round__(self, ndigits: Optional[int] = None) -> float:
-        return round(self.item(), ndigits)
+        return round(self._one_number("round()"), ndigits)
 
     # --- numpy beside a tensor ------------------------------------------------
     # numpy would make an object array holding the tensor (np.asarray(t).shape is
