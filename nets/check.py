@@ -524,6 +524,11 @@ def _unknown_note(key: Any, names: Sequence[str], labels: Mapping[str, str]) -> 
     candidates = {simple(n): labels.get(n, n) for n in names}
     core = simple(key)
     guess = candidates.get(core) or (candidates.get(core[1:]) if core.startswith("d") else None)
+    if guess is None and not any(c.isdigit() for c in core) and \
+            not any(n.endswith("[2]") for n in names):
+        # the course's logistic regression names them dw, db: one layer, no number
+        guess = candidates.get(core + "1") or \
+            (candidates.get(core[1:] + "1") if core.startswith("d") else None)
     return f"{text}; did you mean {guess}?" if guess else f"{text} ({', '.join(named)})"
 
 

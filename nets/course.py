@@ -138,6 +138,18 @@ def check_signature(function: Callable, where: str) -> None:
                         f"{COURSE_SIGNATURE}. "
                         f"Wrap it in a backward_propagation(parameters, cache, X, Y) that "
                         f"builds the caches (docs: testing, 'The course's L-layer functions')")
+    if names is not None and len(names) == 4 and names[0].lower() == "w" and \
+            names[1].lower() == "b" and not isinstance(function, CourseBackprop):
+        # four parameters, as the course's backward_propagation, but not those: it
+        # would get parameters as w ("'dict' object has no attribute 'T'")
+        raise TypeError(f"{where}: {label}({', '.join(names)}) is the course's logistic "
+                        f"regression propagate, which takes w (n_x, 1) and b and returns "
+                        f"(grads, cost); the check calls {NOTES_SIGNATURE} or the course's "
+                        f"{COURSE_SIGNATURE}. Wrap it in a hand(params, X, Y) for a "
+                        f"LogisticRegression: grads, cost = {label}(params['W[1]'].T, "
+                        f"params['b[1]'], X, Y); return {{'W[1]': grads['dw'].T, "
+                        f"'b[1]': np.reshape(grads['db'], (1, 1))}} (docs: testing, "
+                        f"'The course's logistic regression')")
     if names is None or len(names) in (3, 4) or isinstance(function, CourseBackprop):
         return
     raise TypeError(f"{where}: {label}({', '.join(names)}) takes {len(names)} "

@@ -490,3 +490,59 @@ def test_a_slip_that_changes_the_right_numbers_of_a_wrong_shape_is_not_named(fla
     lines = report.diagnosis().splitlines()
     assert "no classic slip gives dW2" in lines, str(report)
     assert not any("sign" in line for line in lines), str(report)
+
+
+PROPAGATE = '''
+def propagate(w, b, X, Y):                      # the course's logistic regression
+    m = X.shape[1]
+    A = 1 / (1 + np.exp(-(np.dot(w.T, X) + b)))
+    cost = -1 / m * np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))
+    dw = 1 / m * np.dot(X, (A - Y).T)
+    db = 1 / m * np.sum(A - Y)
+    return {"dw": dw, "db": db}, cost
+'''
+
+
+def _wrap_as_the_message_says(message, propagate):
+    # the message's own wrapper, run as the learner would paste it
+    body = message.split("Wrap it in a hand(params, X, Y) for a LogisticRegression: ")[1]
+    body = body.split(" (docs:")[0].replace("; return", "\n    return")
+    namespace = {"np": np, "propagate": propagate}
+    exec(f"def hand(params, X, Y):\n    {body}\n", namespace)
+    return namespace["hand"]
+
+
+def test_the_courses_logistic_regression_propagate_is_refused_saying_how_to_wrap_it(tmp_path):
+    # propagate(w, b, X, Y) has four parameters, as backward_propagation: called
+    # so, it failed with "'dict' object has no attribute 'T'"
+    net, X, Y = nets.testing.informative_case(hidden_layers=0)
+    assert isinstance(net, nets.LogisticRegression)
+    namespace = {"np": np}
+    exec(PROPAGATE, namespace)
+    with pytest.raises(TypeError, match=r"^check_backprop: propagate\(w, b, X, Y\) is the "
+                                        r"course's logistic regression propagate") as info:
+        nets.check_backprop(net, X, Y, hand=namespace["propagate"])
+    hand = _wrap_as_the_message_says(str(info.value), namespace["propagate"])
+    assert nets.check_backprop(net, X, Y, hand=hand).ok
+    slipped = {"np": np}
+    exec(PROPAGATE.replace("dw = 1 / m * ", "dw = "), slipped)
+    report = nets.check_backprop(net, X, Y,
+                                 hand=_wrap_as_the_message_says(str(info.value),
+                                                                slipped["propagate"]))
+    assert report.mismatches == ["W[1]"], str(report)
+    assert "without the 1/m" in report.diagnosis(), str(report)
+    mywork = tmp_path / "mywork.py"
+    mywork.write_text("def propagate(w, b, X, Y):\n    return {}, 0.0\n")
+    result = subprocess.run([sys.executable, "-m", "nets", "check", "--hand",
+                             f"{mywork}:propagate"], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == "", result
+    assert len(result.stderr.splitlines()) == 1 and "logistic regression" in result.stderr, \
+        result
+
+
+def test_the_courses_dw_db_of_a_logistic_regression_are_taken_for_w1_b1():
+    net, X, Y = nets.testing.informative_case(hidden_layers=0)
+    report = nets.check_backprop(net, X, Y, hand=lambda params, X, Y: {"dw": 0, "db": 0})
+    assert [report.row(k).note for k in ("dw", "db")] == [
+        "not a node of the graph; did you mean W[1]?",
+        "not a node of the graph; did you mean b[1]?"], str(report)

@@ -144,6 +144,31 @@ def test_deep_net_with_one_hidden_layer_is_the_two_layer_net(n_x, n_h, activatio
                                two.fit(X, Y, 10, 0.8, method="hand"), rtol=1e-12)
 
 
+@given(st.integers(1, 4), st.integers(0, 100), st.sampled_from(["zeros", "random", "xavier"]),
+       st.data())
+def test_logistic_regression_is_a_deep_net_of_one_layer_and_the_notes_formulas(n_x, seed,
+                                                                              init, data):
+    X, Y = data.draw(labelled_data(n_x))
+    scale = 0.5 if init == "random" else None
+    one = LogisticRegression(n_x, init=init, scale=scale, seed=seed)
+    deep = DeepNet([n_x, 1], init=init, scale=scale, seed=seed)
+    for net in (one, deep):
+        net.params["b[1]"] += 0.3
+    one_grads, deep_grads = one.backprop(X, Y), deep.backprop(X, Y)
+    assert one_grads.keys() == deep_grads.keys()
+    for k in one_grads:
+        np.testing.assert_allclose(one_grads[k], deep_grads[k], rtol=1e-13, atol=1e-15,
+                                   err_msg=k)
+    # the notes' one neuron: w a column, A = σ(wᵀX + b), dw = X dZᵀ / m, db = Σ dZ / m
+    m, w, b = X.shape[1], one.params["W[1]"].T, one.params["b[1]"][0, 0]
+    A = 1 / (1 + np.exp(-(w.T @ X + b)))
+    np.testing.assert_allclose(one_grads["W[1]"], (X @ (A - Y).T / m).T, rtol=1e-10,
+                               atol=1e-15)
+    assert one_grads["b[1]"][0, 0] == pytest.approx(np.sum(A - Y) / m, rel=1e-10, abs=1e-15)
+    assert one.cost(X, Y) == pytest.approx(deep.cost(X, Y), rel=1e-15)
+    assert one.fit(X, Y, 5, 0.5) == deep.fit(X, Y, 5, 0.5)
+
+
 def test_graph_nodes_are_named_as_in_the_notes():
     X, Y = nets.data.flower(m=6)
     g = TwoLayerNet(2, 4).graph(X, Y)

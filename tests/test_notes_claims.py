@@ -157,6 +157,23 @@ def test_identity_activations_collapse_to_one_linear_map(n_x, n_h, seed, data):
                                rtol=1e-10, atol=1e-14)
 
 
+@given(st.integers(1, 3), st.lists(st.integers(1, 4), max_size=4), st.integers(0, 100),
+       st.data())
+def test_identity_activations_collapse_to_one_linear_map_at_any_depth(n_x, hidden, seed,
+                                                                      data):
+    # the notes: however many linear layers, one linear map, then σ: logistic regression
+    X, _ = data.draw(labelled_data(n_x))
+    net = nets.DeepNet([n_x, *hidden, 1], activation="identity", scale=0.5, seed=seed)
+    W, b = np.eye(n_x), np.zeros((n_x, 1))
+    for l in range(1, net.L + 1):
+        net.params[f"b[{l}]"] += 0.3
+        W, b = net.params[f"W[{l}]"] @ W, net.params[f"W[{l}]"] @ b + net.params[f"b[{l}]"]
+    logistic = LogisticRegression(n_x)
+    logistic.params.update({"W[1]": W, "b[1]": b})
+    np.testing.assert_allclose(net.predict_proba(X), logistic.predict_proba(X),
+                               rtol=1e-10, atol=1e-14)
+
+
 @pytest.mark.numerics
 def test_a_linear_net_does_no_better_than_logistic_regression_on_the_flower(nudge):
     X, Y = nets.data.flower()
