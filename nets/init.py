@@ -30,6 +30,7 @@ the course's seed 2 give the course's numbers.
 """
 from __future__ import annotations
 
+import collections.abc
 import math
 import numbers
 from typing import Callable, Dict, List, Optional, Sequence
@@ -63,11 +64,17 @@ _OWN_SCALE = {"zeros": "every weight is 0, there is nothing to scale",
 
 
 def _check_dims(layer_dims: object) -> List[int]:
-    try:
-        dims = list(layer_dims)  # type: ignore[call-overload]
-    except TypeError:
+    # an ordered sequence, read once: an iterator would be used up here (the net
+    # then found no sizes: IndexError), a set has no order, a dict's keys and a
+    # string's characters are not layer sizes
+    ordered = isinstance(layer_dims, (collections.abc.Sequence, np.ndarray)) and \
+        not isinstance(layer_dims, (str, bytes, bytearray))
+    if not ordered:
+        kind = f" (a {type(layer_dims).__name__}: pass a list)" if layer_dims is not None and \
+            not isinstance(layer_dims, numbers.Number) else ""
         raise ValueError(f"initialize: layer_dims must be a sequence of layer sizes "
-                         f"[n_x, n_h, ..., n_y]; got {layer_dims!r}") from None
+                         f"[n_x, n_h, ..., n_y]; got {layer_dims!r}{kind}")
+    dims = list(layer_dims)  # type: ignore[call-overload]
     if len(dims) < 2:
         raise ValueError(f"initialize: layer_dims needs at least two sizes "
                          f"(inputs and outputs); got {dims!r}")

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from nets import DeepNet
 from nets.init import INITIALIZERS, initialize
 
 METHODS = sorted(INITIALIZERS)
@@ -169,3 +170,24 @@ def test_a_scale_given_to_an_init_that_takes_none_is_refused(method, scale):
     message = str(info.value)
     assert f"init {method!r} takes no scale" in message, message
     assert "'random' and 'constant'" in message, message
+
+
+@pytest.mark.parametrize("layer_dims", [
+    iter([2, 3, 1]), (n for n in [2, 3, 1]), {2, 3, 1}, {2: 1, 3: 1, 1: 1}, "231",
+    b"\x02\x03\x01"], ids=["iterator", "generator", "set", "dict", "str", "bytes"])
+def test_layer_dims_that_are_no_ordered_sequence_are_refused_naming_what_came(layer_dims):
+    # an iterator was used up by initialize and the net failed with "IndexError: list
+    # index out of range"; a dict's keys and a bytes' values were taken as sizes
+    kind = type(layer_dims).__name__
+    for make in (lambda: initialize(layer_dims), lambda: DeepNet(layer_dims)):
+        with pytest.raises(ValueError, match=rf"^initialize: layer_dims must be a sequence of "
+                                             rf"layer sizes .*\(a {kind}: pass a list\)$"):
+            make()
+
+
+@pytest.mark.parametrize("layer_dims", [[2, 3, 1], (2, 3, 1), range(2, 0, -1),
+                                        np.array([2, 3, 1])])
+def test_lists_tuples_ranges_and_int_arrays_are_layer_dims(layer_dims):
+    net = DeepNet(layer_dims)
+    assert net.layer_dims == [int(n) for n in layer_dims]
+    assert list(net.params) == [f"{k}[{l}]" for l in range(1, net.L + 1) for k in "Wb"]
