@@ -63,7 +63,18 @@ _OWN_SCALE = {"zeros": "every weight is 0, there is nothing to scale",
               "he": "it sets its own, randn * sqrt(2 / n[l-1])"}
 
 
-def _check_dims(layer_dims: object) -> List[int]:
+def _size(nbytes: int) -> str:
+    """``nbytes`` for a reader: 14.6 TiB."""
+    size, unit = float(nbytes), "bytes"
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if size < 1024 or unit == "EiB":
+            break
+        size /= 1024
+    return f"{size:.1f} {unit}" if unit != "bytes" else f"{nbytes} bytes"
+
+
+def check_dims(layer_dims: object) -> List[int]:
+    """``layer_dims`` as a list of ints, or the ``ValueError`` ``initialize`` raises."""
     # an ordered sequence, read once: an iterator would be used up here (the net
     # then found no sizes: IndexError), a set has no order, a dict's keys and a
     # string's characters are not layer sizes
@@ -118,7 +129,7 @@ def initialize(layer_dims: Sequence[int], method: str = "random",
     >>> p["W[1]"].shape, p["b[1]"].shape, p["W[2]"].shape
     ((4, 2), (4, 1), (1, 4))
     """
-    dims = _check_dims(layer_dims)
+    dims = check_dims(layer_dims)
     if not isinstance(method, str) or method not in INITIALIZERS:
         raise ValueError(f"initialize: unknown method {method!r}; "
                          f"valid methods: {', '.join(INITIALIZERS)}")
@@ -134,6 +145,12 @@ def initialize(layer_dims: Sequence[int], method: str = "random",
             except FloatingPointError:
                 raise ValueError(f"initialize: scale {scale:g} makes the weights of layer "
                                  f"{l} overflow float64; use a smaller scale") from None
+            except MemoryError:   # numpy's own names no layer
+                raise MemoryError(f"initialize: W[{l}] ({dims[l]}, {dims[l - 1]}) of "
+                                  f"layer_dims {dims} needs {_size(8 * dims[l] * dims[l - 1])}"
+                                  f" of float64, more than this machine can allocate; "
+                                  f"n[{l}] = {dims[l]}, n[{l - 1}] = {dims[l - 1]}: a "
+                                  f"typo?") from None
         params[f"W[{l}]"] = np.asarray(W, dtype=np.float64)
         params[f"b[{l}]"] = np.zeros((dims[l], 1), dtype=np.float64)
     return params

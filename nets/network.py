@@ -26,7 +26,7 @@ import minigrad as mg
 from minigrad.functional import CheckedLabels, check_labels
 from nets import activations
 from nets.hand_step import HandStep
-from nets.init import initialize
+from nets.init import check_dims, initialize
 from nets.replay_step import ReplayStep
 
 if TYPE_CHECKING:  # pragma: no cover - only for the annotations
@@ -224,11 +224,11 @@ class Network(ABC):
 
     def __init__(self, layer_dims: Sequence[int], activation: Union[str, Activation] = "tanh",
                  init: str = "random", scale: Optional[float] = None, seed: int = 2) -> None:
-        self.params: Params = initialize(layer_dims, init, scale=scale, seed=seed)
-        self.layer_dims = [int(n) for n in layer_dims]
-        if self.layer_dims[-1] != 1:
+        self.layer_dims = check_dims(layer_dims)
+        if self.layer_dims[-1] != 1:   # before the parameters are allocated
             raise ValueError(f"the output layer has one sigmoid unit (binary labels); "
                              f"got layer_dims ending in {self.layer_dims[-1]}")
+        self.params: Params = initialize(self.layer_dims, init, scale=scale, seed=seed)
         self.L = len(self.layer_dims) - 1
         # a name or an Activation (with its parameters: get("leaky_relu", alpha=0.3))
         self.activation = activations.get(activation)

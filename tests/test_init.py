@@ -191,3 +191,16 @@ def test_lists_tuples_ranges_and_int_arrays_are_layer_dims(layer_dims):
     net = DeepNet(layer_dims)
     assert net.layer_dims == [int(n) for n in layer_dims]
     assert list(net.params) == [f"{k}[{l}]" for l in range(1, net.L + 1) for k in "Wb"]
+
+
+def test_a_layer_no_machine_holds_is_a_memory_error_naming_the_layer_and_its_shape():
+    # numpy's own "Unable to allocate 14.6 PiB for an array with shape ..." names no layer
+    with pytest.raises(MemoryError, match=r"^initialize: W\[1\] \(1000000000000000, 2\) of "
+                                          r"layer_dims \[2, 1000000000000000, 1\] needs "
+                                          r"14\.2 PiB of float64"):
+        DeepNet([2, 10 ** 15, 1])
+
+
+def test_an_output_layer_of_many_units_is_refused_before_its_weights_are_allocated():
+    with pytest.raises(ValueError, match="one sigmoid unit .* ending in 1000000000000000"):
+        DeepNet([2, 3, 10 ** 15])
