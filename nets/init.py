@@ -119,7 +119,8 @@ def initialize(layer_dims: Sequence[int], method: str = "random",
                scale: Optional[float] = None, seed: int = 2) -> Dict[str, np.ndarray]:
     """Parameters ``{"W[l]": (n[l], n[l-1]), "b[l]": (n[l], 1)}`` for l = 1..L.
 
-    ``layer_dims`` is ``[n_x, n_h, ..., n_y]`` (L + 1 positive ints);
+    ``layer_dims`` is ``[n_x, n_h, ..., n_y]`` (L + 1 positive ints: a list,
+    tuple, range or 1-D int array; an iterator, set or dict is refused);
     ``method`` one of ``INITIALIZERS``; ``scale`` the multiplier for "random"
     and the value for "constant" (None: 0.01, ``SCALE_DEFAULTS``), and not
     given for the others; ``seed`` an int in [0, 2**32 - 1].
