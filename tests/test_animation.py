@@ -227,3 +227,49 @@ def test_draw_animate_with_a_bad_suffix_is_one_line_and_exit_2(tmp_path, monkeyp
     assert code == 2 and stderr.startswith("minigrad: error: --animate: ") and \
         stderr.count("\n") == 1, stderr
     assert list(tmp_path.iterdir()) == []
+
+
+_DOM_STUB = r"""
+// the few DOM calls the slider's script makes, enough to run it outside a browser
+const frames = COUNTERS.map(c => ({style: {display: ''}, getAttribute: a => c}));
+const listeners = {}, attrs = {};
+const s = {value: '1', addEventListener: (e, f) => { listeners[e] = f; },
+           setAttribute: (k, v) => { attrs[k] = v; }};
+const o = {textContent: ''}, prev = {}, next = {};
+const root = {querySelector: q => ({input: s, output: o, '.prev': prev, '.next': next})[q],
+              querySelectorAll: q => frames};
+globalThis.document = {getElementById: id => root};
+SCRIPT
+const shown = () => frames.map((f, k) => f.style.display === '' ? k : -1).filter(k => k >= 0);
+const out = [];
+const look = () => out.push([+s.value, shown(), o.textContent, attrs['aria-valuetext']]);
+s.value = '3'; listeners.input(); look();
+s.value = '1'; listeners.input(); prev.onclick(); look();
+s.value = String(frames.length); listeners.input(); next.onclick(); look();
+console.log(JSON.stringify(out));
+"""
+
+
+def test_the_sliders_script_shows_step_k_at_k_and_stops_at_both_ends(tmp_path):
+    # run the page's own script (node, a stub for the DOM): the slider at k shows
+    # frame k - 1, the one counted "step k of n"; ◀ at step 1 and ▶ at step n stay there
+    import json
+    import shutil
+    import subprocess
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    page = mg.backward_animation(fresh_two_layer()["J"])._repr_html_()
+    n = 11
+    counters = re.findall(r'data-counter="([^"]+)"', page)
+    assert counters == [f"step {k} of {n}" for k in range(1, n + 1)]
+    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
+    program = _DOM_STUB.replace("COUNTERS", json.dumps(counters)).replace("SCRIPT", script)
+    path = tmp_path / "slider.js"
+    path.write_text(program, encoding="utf-8")
+    run = subprocess.run([node, str(path)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == [
+        [3, [2], f"step 3 of {n}", f"step 3 of {n}"],
+        [1, [0], f"step 1 of {n}", f"step 1 of {n}"],
+        [n, [n - 1], f"step {n} of {n}", f"step {n} of {n}"]]

@@ -727,6 +727,38 @@ def test_right_formulas_in_float32_are_wrong_for_want_of_digits_and_said_so():
         f"(numpy's default, and the course's), then check again"), str(report)
 
 
+def test_right_formulas_summed_sample_by_sample_in_float32_at_m_2000_are_read_as_float32():
+    # a loop over the samples (i), adding into float32 arrays: its rounding grows with
+    # the m terms (db1 8.6 float32 roundings of its terms' size off here, more than a
+    # handful), still nowhere near a slip: "came back as float32", not traced as one
+    X, Y = data.flower(m=2000, seed=2)
+    net = TwoLayerNet(2, 4, seed=2)
+
+    def backward_propagation(parameters, cache, X, Y):
+        W2 = parameters["W2"].astype(np.float32)
+        A1, A2 = cache["A1"].astype(np.float32), cache["A2"].astype(np.float32)
+        X, Y = X.astype(np.float32), Y.astype(np.float32)
+        m = X.shape[1]
+        dZ2 = A2 - Y
+        dZ1 = W2.T @ dZ2 * (1 - A1 ** 2)
+        grads = {"dW2": np.zeros(W2.shape, np.float32), "db2": np.zeros((1, 1), np.float32),
+                 "dW1": np.zeros(parameters["W1"].shape, np.float32),
+                 "db1": np.zeros((dZ1.shape[0], 1), np.float32)}
+        for i in range(m):
+            grads["dW2"] += dZ2[:, i:i + 1] @ A1[:, i:i + 1].T
+            grads["db2"] += dZ2[:, i:i + 1]
+            grads["dW1"] += dZ1[:, i:i + 1] @ X[:, i:i + 1].T
+            grads["db1"] += dZ1[:, i:i + 1]
+        return {k: v / np.float32(m) for k, v in grads.items()}
+
+    report = nets.check_backprop(net, X, Y, hand=backward_propagation)
+    assert not report.ok and "b[1]" in report.mismatches, str(report)
+    for name in report.mismatches:
+        assert report.row(name).note == "hand is float32: about 7 digits", str(report)
+    assert "came back as float32" in report.diagnosis().splitlines()[0], str(report)
+    assert "first wrong" not in report.diagnosis(), str(report)
+
+
 def test_a_real_slip_in_float64_beside_float32_values_is_still_traced():
     net, X, Y = course_start()
 
@@ -846,13 +878,16 @@ def test_float32_everywhere_on_the_course_start_says_a_cancelled_sum_cannot_tell
 
 def course_backward(c=1.0, eps=0.0, cast=None):
     """The course's backward_propagation, its own forward pass from X and the
-    parameters (cast to float32 where ``cast`` says: "X", "params"); dZ2 times
+    parameters (cast to float32 where ``cast`` says: "X", "params"; "both": both
+    rounded to float32 and back, the arithmetic float64's); dZ2 times
     ``c``, or dA2 with ``eps`` added to its denominators (-Y/(A2 + ε) + ...)."""
     def backward_propagation(parameters, cache, X, Y):
         m = X.shape[1]
         if cast == "X":
             X = X.astype(np.float32)
         p = {k: v.astype(np.float32) if cast == "params" else v for k, v in parameters.items()}
+        if cast == "both":   # loaded from a float32 file, say, and made float64 again
+            X, p = through_float32(X), {k: through_float32(v) for k, v in p.items()}
         A1 = np.tanh(p["W1"] @ X + p["b1"])
         A2 = 1 / (1 + np.exp(-(p["W2"] @ A1 + p["b2"])))
         dZ2 = (A2 - Y) * c
@@ -880,9 +915,9 @@ def test_a_formula_off_by_a_tiny_constant_in_float64_is_not_said_to_have_gone_th
         "log); these numbers cannot tell them apart" in text, text
 
 
-@pytest.mark.parametrize("cast", ["X", "params"])
+@pytest.mark.parametrize("cast", ["X", "params", "both"])
 def test_right_formulas_from_a_float32_x_or_float32_parameters_are_said_to_look_right(cast):
-    # X.astype(np.float32) (or the parameters) with the rest in float64: the right
+    # X.astype(np.float32) (or the parameters, or both) with the rest in float64: the right
     # formulas from X rounded to float32 give the hand's numbers, which shows float32
     net, X, Y = course_start()
     net.fit(X, Y, iterations=1000, learning_rate=1.2)   # trained: sums that cancel
@@ -1208,3 +1243,22 @@ def test_a_huge_wrong_value_does_not_overflow_the_one_error_test():
         report = nets.check_backprop(net, X, Y, hand=lambda params, X, Y: grads)
         text = str(report)
     assert "more than one error" in text, text
+
+
+def test_float32_numbers_are_shown_only_where_autograds_are_not_float32_numbers_too():
+    # nets.precision.float32_shown, from the values alone (no SlipContext): a hand value
+    # every entry of which is a float32 number says the numbers went through float32
+    # only where autograd's are not float32 numbers themselves (0.5, 0.25, 0 are:
+    # then a formula off by a tiny constant is as likely, and the report cannot tell)
+    from nets.precision import float32_shown
+    from nets.report import WRONG, NodeCheck
+
+    def row(auto, hand):
+        r = NodeCheck("b[2]", auto.shape, hand.shape, auto, hand, 1e-6, WRONG)
+        r.hand_dtype, r.digits_only = "float32", True
+        return r
+    exact = np.array([[0.5, 0.25]])
+    near = exact.astype(np.float32) * np.float32(1 + 2 ** -20)   # float32 numbers, off a little
+    assert not float32_shown([row(exact, near.astype(np.float64))], None)
+    inexact = np.array([[0.1, 0.3]])
+    assert float32_shown([row(inexact, inexact.astype(np.float32).astype(np.float64))], None)

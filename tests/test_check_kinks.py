@@ -157,3 +157,30 @@ def test_a_large_unit_on_the_kink_excuses_no_slip_in_the_other_units_dw(slip):
         return {"Z[2]": dZ2, "W[2]": dW2}
     report = nets.check_backprop(net, X, Y, hand=hand)
     assert report.mismatches == ["W[2]"], str(report)
+
+
+def test_a_node_the_kinks_other_side_made_agree_is_no_sign_of_float32():
+    # m = 500000 and one sample X = 0 (Z[1] = 0 on 4 units: the kink): the hand's
+    # other side there leaves db1 off by less than float32's rounding of its terms,
+    # and its db2 is 0.5% off, a sum that cancels as closely. db1 is explained (either
+    # side is right), so it is no evidence the numbers went through float32: no
+    # "cannot tell a slip from float32" line, db2 is traced as a slip is
+    rng = np.random.RandomState(0)
+    m = 500_000
+    X = rng.randn(2, m)
+    X[:, 0] = 0.0
+    Y = (rng.rand(1, m) > 0.5).astype(float)
+    net = TwoLayerNet(2, 4, activation="relu", seed=2)
+    other_side = right_side_hand("relu")
+
+    def my_backprop(params, X, Y):
+        grads = other_side(params, X, Y)
+        grads["b[2]"] = grads["b[2]"] * 1.005
+        return grads
+
+    report = nets.check_backprop(net, X, Y, hand=my_backprop)
+    assert report.mismatches == ["b[2]"] and report.kink.gained == ["Z[1]", "b[1]"], str(report)
+    assert report.row("b[1]").float32_gap == "float32", str(report)   # what makes it a test
+    text = report.diagnosis()
+    assert "first wrong at b[2]" in text and "either side is right" in text, text
+    assert "float32" not in text, text

@@ -299,6 +299,19 @@ def test_a_rank_1_bias_that_numpy_would_repeat_down_the_rows_is_refused(m, symbo
         assert "rank-1" in message and ".reshape(-1, 1)" in message, message
 
 
+@pytest.mark.parametrize("m", [2, 1])
+def test_a_rank_1_bias_of_two_entries_is_refused_too(m):
+    # the smallest hidden layer, n_h = 2: b (2,) repeated down W X (2, m) is as wrong
+    # (m = 2: Z right-shaped, b[j] added to sample j) as at n_h = 4
+    W = mg.tensor(np.ones((2, 2)), requires_grad=True, name="W[1]")
+    X = mg.tensor(np.ones((2, m)), name="X")
+    b = mg.tensor([0.1, 0.2], requires_grad=True, name="b[1]")
+    with pytest.raises(ValueError, match="rank-1"):
+        W @ X + b
+    with pytest.raises(ValueError, match="rank-1"):
+        b + W @ X
+
+
 @pytest.mark.parametrize("shapes", [((4,), (1, 4)), ((4,), (4,)), ((1,), (3, 2)), ((), (3, 2)),
                                     ((4, 1), (4, 3)), ((1, 3), (4, 3))])
 def test_what_no_row_repeats_a_rank_1_array_into_still_broadcasts(shapes):

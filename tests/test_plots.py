@@ -263,6 +263,7 @@ def test_cost_curves_take_plain_costs_and_a_list_of_them_labelled_by_position(tr
     ("costs", "curves must be"), (0.5, "curves must be"),
     ([[0.7, 0.6], "x"], r"curves\[1\] must be a sequence of costs"),
     ({"a": "0.7"}, r"curves\['a'\] must be a sequence of costs"),
+    ({"a": {"run 1": [0.7, 0.6]}}, r"curves\['a'\] must be a sequence of costs; got dict"),
     ({"a": [[0.7], [0.6, 0.5]]}, r"curves\['a'\] must hold numbers"),
     ({"a": []}, "non-empty")])
 def test_cost_curves_of_a_wrong_type_say_what_they_take(curves, message, tmp_path):

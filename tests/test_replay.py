@@ -969,6 +969,29 @@ def test_a_name_f_reads_bound_to_another_tensor_or_array_records_again():
     assert np.array_equal(tape.grads[0], grad)
 
 
+@pytest.mark.parametrize("source", [
+    "def f(W):\n    return [(W @ G).sum() for _ in range(1)][0]",
+    "def f(W):\n    g = lambda V: (V @ G).sum()\n    return g(W)"],
+    ids=["a comprehension", "a lambda"])
+def test_a_global_read_only_inside_a_lambda_or_comprehension_of_f_bound_anew_records_again(
+        source):
+    # G is read by the code nested in f, not by f's own: rebinding it must still
+    # make the next replay record again, as a name f reads itself does
+    rng = np.random.RandomState(3)
+    W = mg.tensor(rng.randn(2, 2), requires_grad=True, name="W")
+    module = {"mg": mg, "G": rng.randn(2, 3)}
+    exec(source, module)
+    f = module["f"]
+    tape = mg.record(lambda: f(W), [W])
+    module["G"] = rng.randn(2, 3)
+    value = rng.randn(2, 2)
+    V = mg.tensor(value, requires_grad=True)
+    J = f(V)
+    J.backward()
+    assert tape.replay(value) == J.item()
+    assert np.array_equal(tape.grads[0], V.grad)
+
+
 @pytest.mark.parametrize("copied", [lambda G: mg.tensor(G), lambda G: G.astype(int)],
                          ids=["mg.tensor(G)", "an int array"])
 def test_an_array_f_copies_into_its_graph_and_that_is_written_since_records_again(copied):

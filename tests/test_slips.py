@@ -571,3 +571,16 @@ def test_a_slip_at_every_hidden_layer_leaves_the_output_layer_right(activation):
             continue
         for name in ("Z[3]", "W[3]", "b[3]"):
             assert np.array_equal(made[name], right[name]), (slip, name)
+
+
+@pytest.mark.parametrize("kind", ["relu at output", "m from A_prev rows"])
+def test_the_course_helpers_slips_are_named_on_a_two_layer_net_too(kind):
+    # the week-4 helpers (relu_backward for sigmoid_backward at the output; m from
+    # A_prev's rows) are the two-layer model's too: L = 2 is in their catalogue,
+    # not only the deeper nets every other test of them draws from it
+    net, X, Y = informative_case("tanh", 1)
+    assert net.L == 2
+    slip = next((s for s in slips.slips(2, hidden_of(net)) if s.kind == kind), None)
+    assert slip is not None, [s.kind for s in slips.slips(2, hidden_of(net))]
+    report = nets.check_backprop(net, X, Y, hand=slipped_hand(slip, True)(net))
+    assert not report.ok and slip in report.likely_slips(), str(report)

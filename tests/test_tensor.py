@@ -204,6 +204,9 @@ def test_formatting_a_tensor_of_several_numbers_is_an_error_naming_it():
         # the message names the call made, not item(), which the learner did not call
         with pytest.raises(ValueError, match=re.escape(call) + r".*A\[2\] \(1, 3\) has 3"):
             convert(A)
+    E = mg.tensor(np.zeros((3, 0)), name="A[1]")   # no number at all (m = 0): as refused
+    with pytest.raises(ValueError, match=r"float\(\).*A\[1\] \(3, 0\) has 0"):
+        float(E)
 
 
 def test_repr_shows_values_name_op_and_requires_grad():
