@@ -352,6 +352,12 @@ def _say(bar, line: str) -> None:
         bar.write(line, file=sys.stdout)
 
 
+def _cost_text(J: float) -> str:
+    """J as the course prints it (%f: 0.693048), but a huge one in a few digits:
+    %f writes every digit of 1e300."""
+    return f"{J:f}" if abs(J) < 1e6 else f"{J:.6g}"
+
+
 def _train(net: TwoLayerNet, X: np.ndarray, Y: np.ndarray, iterations: int, lr: float,
            method: str, print_every: int) -> List[float]:
     """fit(), printing "Cost after iteration i: J" like the course, with a bar.
@@ -365,7 +371,7 @@ def _train(net: TwoLayerNet, X: np.ndarray, Y: np.ndarray, iterations: int, lr: 
             nonlocal done
             done = i + 1
             if print_every and i % print_every == 0:
-                _say(bar, f"Cost after iteration {i}: {J:f}")
+                _say(bar, f"Cost after iteration {i}: {_cost_text(J)}")
             bar.update(1)
 
         try:
@@ -379,7 +385,7 @@ def _train(net: TwoLayerNet, X: np.ndarray, Y: np.ndarray, iterations: int, lr: 
                              f"overflowed); try a smaller --lr (now {lr:g}) or "
                              f"--scale") from None
         if final is not None and iterations % print_every == 0:
-            _say(bar, f"Cost after iteration {iterations}: {final:f}")
+            _say(bar, f"Cost after iteration {iterations}: {_cost_text(final)}")
     return costs
 
 

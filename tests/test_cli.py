@@ -140,6 +140,13 @@ def test_train_with_other_options_runs_the_requested_net(capsys):
     assert accuracy_line(out) > 70, out
 
 
+def test_a_huge_cost_is_printed_in_a_few_digits_not_all_300(capsys):
+    # %f, the course's format, writes every digit of a cost of 1e300
+    assert cli.main(["train", "--scale", "1e300", "--iterations", "1", "--m", "20"]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    assert re.fullmatch(r"Cost after iteration 0: \d\.\d+e\+\d+", line), line
+
+
 def test_a_closed_pipe_ends_quietly(tmp_path):
     # 20,000 lines do not fit in a pipe's buffer, so writes after close must fail
     proc = subprocess.Popen([sys.executable, "-m", "nets", "train", "--iterations", "20000",
