@@ -204,7 +204,7 @@ class Tensor:
     give an independent leaf (own data array, ``grad`` copied, same name and
     ``requires_grad``, no parents and no op). It equals only itself; numpy
     does not take it as an array: ``np.allclose(t, A)``, ``np.asarray(t)``,
-    ``t == A`` and ``t != A`` (A an array or a number) are a ``TypeError`` saying
+    ``t == A`` and ``t != A`` (A an array, a number or a list) are a ``TypeError`` saying
     to use ``t.data``, not an answer about an object array or the tensor's
     identity. (So is ``t in [A, t]``: the list compares t with A first.)
     """
@@ -529,7 +529,7 @@ class Tensor:
         return self._compare(other, "!=")
 
     def _compare(self, other: Any, symbol: str) -> Any:
-        if isinstance(other, (np.ndarray, numbers.Number)):
+        if isinstance(other, (np.ndarray, numbers.Number, list, tuple)):
             raise TypeError(f"{symbol} between {describe(self)} and {type(other).__name__} "
                             f"would compare no entries (a tensor equals only itself): "
                             f"compare its array, .data {symbol} ...")
