@@ -696,15 +696,21 @@ def course_start():
     return TwoLayerNet(2, 4, seed=2), X, Y
 
 
-def in_float32(parameters, cache, X, Y, slip=None):
-    """The course's backward_propagation, right (or with dW2's 1/m left out), on
-    float32 copies of everything: its results are float32."""
+def float32_deltas(parameters, cache, X, Y):
+    """The course's dZ2 and dZ1 on float32 copies of everything, with A1 and X in
+    float32 for the rest of the formulas."""
     W2 = parameters["W2"].astype(np.float32)
     A1, A2 = cache["A1"].astype(np.float32), cache["A2"].astype(np.float32)
     X, Y = X.astype(np.float32), Y.astype(np.float32)
-    m = X.shape[1]
     dZ2 = A2 - Y
-    dZ1 = W2.T @ dZ2 * (1 - A1 ** 2)
+    return dZ2, W2.T @ dZ2 * (1 - A1 ** 2), A1, X
+
+
+def in_float32(parameters, cache, X, Y):
+    """The course's backward_propagation, right, on float32 copies of everything:
+    its results are float32."""
+    dZ2, dZ1, A1, X = float32_deltas(parameters, cache, X, Y)
+    m = X.shape[1]
     return {"dW2": dZ2 @ A1.T / m, "db2": np.sum(dZ2, axis=1, keepdims=True) / m,
             "dW1": dZ1 @ X.T / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m}
 
@@ -735,13 +741,10 @@ def test_right_formulas_summed_sample_by_sample_in_float32_at_m_2000_are_read_as
     net = TwoLayerNet(2, 4, seed=2)
 
     def backward_propagation(parameters, cache, X, Y):
-        W2 = parameters["W2"].astype(np.float32)
-        A1, A2 = cache["A1"].astype(np.float32), cache["A2"].astype(np.float32)
-        X, Y = X.astype(np.float32), Y.astype(np.float32)
+        dZ2, dZ1, A1, X = float32_deltas(parameters, cache, X, Y)
         m = X.shape[1]
-        dZ2 = A2 - Y
-        dZ1 = W2.T @ dZ2 * (1 - A1 ** 2)
-        grads = {"dW2": np.zeros(W2.shape, np.float32), "db2": np.zeros((1, 1), np.float32),
+        grads = {"dW2": np.zeros(parameters["W2"].shape, np.float32),
+                 "db2": np.zeros((1, 1), np.float32),
                  "dW1": np.zeros(parameters["W1"].shape, np.float32),
                  "db1": np.zeros((dZ1.shape[0], 1), np.float32)}
         for i in range(m):
