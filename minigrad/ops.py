@@ -126,7 +126,7 @@ def _elementwise(ufunc: np.ufunc, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """ufunc(x, y) with broadcasting; a large result goes into a recycled array
     (``minigrad.buffers``; the same bits). x.size * y.size bounds its size.
     A rank-1 operand is not repeated down a matrix's rows (``_refuse_rank_1_rows``)."""
-    if x.ndim != y.ndim:
+    if x.ndim != y.ndim and (x.ndim == 1 or y.ndim == 1):   # not for every scalar
         _refuse_rank_1_rows(x, y)
     if pooled(x.size * y.size):
         return ufunc(x, y, out=empty(_broadcast_shape(x, y)))

@@ -494,21 +494,18 @@ class Tensor:
     def __float__(self) -> float:
         return self._one_number("float()")
 
-    def _one_number(self, call: str) -> float:
+    def _one_number(self, call: str, error: type = ValueError) -> float:
         """item(), its error naming the call the learner made (float(A), round(A, 2),
-        math.isfinite(A) all come here)."""
+        math.isfinite(A), f"{A:.2f}" all come here)."""
         if self._data.size != 1:
-            raise ValueError(f"{call} needs a tensor of one number; {describe(self)} has "
-                             f"{self._data.size}: convert its array, .data, or an entry")
+            raise error(f"{call} needs a tensor of one number; {describe(self)} has "
+                        f"{self._data.size}: use its array, .data, or an entry")
         return self.item()
 
     def __format__(self, spec: str) -> str:
-        if not spec:
-            return str(self)
-        if self._data.size != 1:
-            raise TypeError(f"format '{spec}' needs a tensor of one number; {describe(self)} "
-                            f"has {self._data.size}: format its array, .data, or an entry")
-        return format(self.item(), spec)
+        # TypeError, as format() raises for a spec a type cannot take
+        return format(self._one_number(f"format '{spec}'", TypeError), spec) if spec \
+            else str(self)
 
     def __round__(self, ndigits: Optional[int] = None) -> float:
         return round(self._one_number("round()"), ndigits)
