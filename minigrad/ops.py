@@ -400,9 +400,12 @@ def leaky_relu(z, alpha=0.01):
                         f"({type(alpha).__name__})")
     if not 0 <= alpha < np.inf:
         raise ValueError(f"alpha must be a real number >= 0; got {alpha!r}")
-    slope = np.where(z > 0, 1.0, alpha)   # alpha at z = 0, as relu takes the left slope
+    positive = z > 0
     if kink_watch.seen is not None and alpha != 1:   # alpha = 1: no kink
-        kink_watch.seen.append(("leaky_relu", z, z > 0))
+        kink_watch.seen.append(("leaky_relu", z, positive))
+    if alpha == 0:   # relu itself: z * 0 would be NaN at z = -inf, where relu gives 0
+        return _unary(np.maximum, z, 0.0), (lambda g: g * positive,)
+    slope = np.where(positive, 1.0, alpha)   # alpha at z = 0, as relu takes the left slope
     return z * slope, (lambda g: g * slope,)
 
 

@@ -183,6 +183,8 @@ def _relu(node, ins, listed, alloc):
 def _leaky_relu(node, ins, listed, alloc):
     out, (z,) = alloc(node.shape), ins
     alpha = float(node.op_params["alpha"])   # the slope the op was called with
+    if alpha == 0:   # the eager op computes relu then
+        return _relu(node, ins, listed, alloc)
     slope = alloc(node.shape)
     positive = alloc(node.shape, bool)
     # slope = where(z > 0, 1, alpha); value z * slope, as the eager op computes it

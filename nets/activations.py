@@ -133,6 +133,8 @@ def leaky_relu(z: ArrayLike, alpha: float = 0.01) -> np.ndarray:
     """leaky_relu(z) = z if z > 0 else α z (α = 0.01: negative inputs keep a small slope)."""
     alpha = _check_alpha(alpha)
     z = _f64(z)
+    if alpha == 0:   # relu: alpha * z would be NaN at z = -inf, where relu gives 0
+        return np.maximum(z, 0.0)
     return np.where(z > 0, z, alpha * z)
 
 

@@ -112,6 +112,11 @@ def test_leaky_relu_with_zero_alpha_is_relu(z):
     np.testing.assert_array_equal(act.leaky_relu_prime(z, alpha=0.0), act.relu_prime(z))
 
 
+def test_leaky_relu_with_zero_alpha_is_relu_at_infinities_too():
+    z = np.array([-np.inf, -1.0, 0.0, np.inf])
+    np.testing.assert_array_equal(act.leaky_relu(z, alpha=0.0), [0.0, 0.0, 0.0, np.inf])
+
+
 @given(z=smooth_z)
 def test_identity_is_linear_with_slope_one(z):
     np.testing.assert_array_equal(act.identity(z), z)

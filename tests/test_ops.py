@@ -381,3 +381,13 @@ def test_relu_of_minus_infinity_is_zero_not_nan():
 
 def test_leaky_relu_of_minus_infinity_is_minus_infinity_times_alpha():
     assert mg.tensor([-np.inf]).leaky_relu(0.5).data.tolist() == [-np.inf]
+
+
+def test_leaky_relu_with_alpha_zero_is_relu_also_at_infinities():
+    # 0 * -inf is NaN: alpha = 0 must not compute alpha * z where relu gives 0
+    z = np.array([-np.inf, -1.0, 0.0, 2.0, np.inf])
+    leaky, relu = mg.tensor(z, requires_grad=True), mg.tensor(z, requires_grad=True)
+    leaky.leaky_relu(0.0).backward(np.ones(5))
+    relu.relu().backward(np.ones(5))
+    assert leaky.leaky_relu(0.0).data.tolist() == [0.0, 0.0, 0.0, 2.0, np.inf]
+    np.testing.assert_array_equal(leaky.grad, relu.grad)

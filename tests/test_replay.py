@@ -454,6 +454,18 @@ def test_a_leaky_relu_slope_no_recorded_value_shows_is_the_ops_own():
     assert built.replay(np.array([[-1.0, 2.0]])) == -0.2 + 2.0
 
 
+def test_a_leaky_relu_with_alpha_zero_replays_relu_bit_for_bit_also_at_minus_infinity():
+    W = mg.tensor(np.ones((1, 3)), requires_grad=True)
+    tape = mg.record(lambda: (mg.leaky_relu(W, alpha=0.0) * 2.0).sum(), [W])
+    new = np.array([[-np.inf, -1.0, 3.0]])
+    J = tape.replay(new)
+    V = mg.tensor(new, requires_grad=True)
+    eager = (mg.leaky_relu(V, alpha=0.0) * 2.0).sum()
+    eager.backward()
+    assert J == eager.item() == 6.0
+    np.testing.assert_array_equal(tape.grads[0], V.grad)
+
+
 def test_fit_replay_follows_autograd_when_a_leaky_relu_input_first_drops_below_zero():
     X, Y = np.array([[1.0, 2.0, 3.0]]), np.array([[0.0, 1.0, 0.0]])
     a = TwoLayerNet(1, 2, activation="leaky_relu", init="constant", scale=0.5)
