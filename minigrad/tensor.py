@@ -206,7 +206,9 @@ class Tensor:
     does not take it as an array: ``np.allclose(t, A)``, ``np.asarray(t)``,
     ``t == A`` and ``t != A`` (A an array, a number or a list) are a ``TypeError`` saying
     to use ``t.data``, not an answer about an object array or the tensor's
-    identity. (So is ``t in [A, t]``: the list compares t with A first.)
+    identity. (So is ``t in [A, t]``: the list compares t with A first.) No op
+    takes entries out of a graph: ``t[i]``, ``len(t)`` and loops over t (and
+    so ``plt.plot(t)``) are a ``TypeError`` saying ``.data`` too.
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "name", "op", "op_params", "parents",
@@ -518,6 +520,22 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(f"numpy cannot take {describe(self)} as an array: use its array, "
                         f".data (or .item() for its one number)")
+
+    # No op takes entries out of a graph (no gradient could flow back through it);
+    # code that takes a tensor for an array indexes or loops over it (plt.plot(t)
+    # does t[:, np.newaxis]): refused, saying .data, not "not subscriptable".
+    def __getitem__(self, index: Any) -> Any:
+        raise TypeError(f"{describe(self)} cannot be indexed: minigrad has no op that "
+                        f"takes entries out of a graph; index its array, .data[...] "
+                        f"(to plot it: plt.plot(t.data))")
+
+    def __iter__(self) -> Any:   # else Python would iterate by calling __getitem__(0), (1), ...
+        raise TypeError(f"{describe(self)} cannot be looped over: loop over its array, "
+                        f".data (to plot it: plt.plot(t.data))")
+
+    def __len__(self) -> int:   # plt.hist(t) asks len(t) first
+        raise TypeError(f"{describe(self)} has no len(): its array has, .data (its shape: "
+                        f".shape; to plot it: plt.hist(t.data))")
 
     def __eq__(self, other: Any) -> Any:
         return self._compare(other, "==")

@@ -14,6 +14,7 @@ from nets import TwoLayerNet
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
 sys.path.insert(0, str(BENCH.parent))
 import bench  # noqa: E402
+import floor  # noqa: E402
 
 
 def test_quick_run_checks_agreement_then_reports_every_method(tmp_path):
@@ -88,11 +89,14 @@ def test_tuned_baseline_matches_the_hand_formulas_and_autograd():
 # Z[1] (n_h * m), Z[1]'s broadcast add (n_h * m * n_h), a (1, m) Z[2], dW[1] (n_h * n_x)
 @pytest.mark.parametrize("shape", [(1, 1, 1), (3, 1, 5), (1, 7, 1), (2, 4, 400), (2, 50, 400),
                                    (2, 4, 1600), (2, 4, 2048), (2, 1, 9000), (100, 90, 10)])
-def test_autograd_calls_are_autograds_numpy_calls_bit_for_bit(shape):
-    # the mirror that measures autograd's bookkeeping: what it leaves out of
-    # autograd's time must be only the graph, never a different computation
+@pytest.mark.parametrize("mirror", ["autograd's calls", "bare tape"])
+def test_autograd_calls_are_autograds_numpy_calls_bit_for_bit(shape, mirror):
+    # the mirrors that measure autograd's bookkeeping (its calls without a graph,
+    # and on the least graph an engine needs): what they leave out of autograd's
+    # time must be only bookkeeping, never a different computation
     X, Y, params = bench.make_problem(*shape, seed=3)
-    costs, after = bench.first_steps(bench.run_autograd_calls, X, Y, params, steps=4)
+    make = bench.run_autograd_calls if mirror == bench.CALLS else floor.run_bare_tape
+    costs, after = bench.first_steps(make, X, Y, params, steps=4)
     auto_costs, auto_after = bench.first_steps(bench.run_fit("autograd"), X, Y, params, steps=4)
     assert costs == auto_costs
     for name, value in auto_after.items():
@@ -106,6 +110,19 @@ def test_a_mirror_of_autograds_calls_that_rounds_otherwise_stops_the_run():
     # the tuned step agrees with autograd to 1e-15, not in every bit
     with pytest.raises(SystemExit, match="no longer makes the engine's numpy calls"):
         bench.check_agreement({**table, bench.CALLS: bench.run_tuned}, X, Y, params)
+
+
+def test_the_floor_checks_the_bare_engine_is_autograds_bits_then_times_it(monkeypatch):
+    run = subprocess.run([sys.executable, str(BENCH.parent / "floor.py"), "--quick"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    rows = [line for line in run.stdout.splitlines() if line.startswith("| S")]
+    assert [r.split(" | ")[0] for r in rows] == ["| S1", "| S2"], run.stdout
+    assert all(r.count("×") == 3 and r.count("µs") == 3 for r in rows), run.stdout
+    X, Y, params = bench.make_problem(3, 5, 7, seed=4)
+    monkeypatch.setitem(floor.TABLE, floor.BARE, bench.run_tuned)   # 1e-15 apart, not bits
+    with pytest.raises(SystemExit, match="no longer makes autograd's numpy calls"):
+        floor.check_bits(X, Y, params)
 
 
 def test_a_mirror_of_autograds_calls_whose_last_update_rounds_otherwise_stops_the_run():

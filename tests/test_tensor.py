@@ -247,11 +247,27 @@ def test_sum_and_mean_reduce_everything_to_a_scalar_by_default():
     lambda t, a: t == 0.5,                         # was: False
     lambda t, a: t == a.tolist(),                  # was: False (a list, as a learner types it)
     lambda t, a: (1.0, 0.0) != t,                  # was: True
+    lambda t, a: t[0, 1],                          # was: 'Tensor' object is not subscriptable
+    lambda t, a: list(t),                          # was: 'Tensor' object is not iterable
+    lambda t, a: len(t),                           # was: object of type 'Tensor' has no len()
 ])
 def test_numpy_on_a_tensor_is_an_error_that_says_data(use):
     t = mg.tensor([[0.0, 1.0, 1.0]], name="A[2]")
     with pytest.raises(TypeError, match=r"A\[2\] \(1, 3\).*\.data"):
         use(t, np.array([[0.0, 1.0, 1.0]]))
+
+
+@pytest.mark.parametrize("draw", ["plot", "hist", "scatter"])
+def test_matplotlib_on_a_tensor_is_an_error_that_says_data(draw):
+    # plt.plot(t) indexed it (t[:, np.newaxis]): "'Tensor' object is not subscriptable"
+    import matplotlib.pyplot as plt   # the plot extra, which the suite runs with
+    t = mg.tensor([0.7, 0.5, 0.4], name="costs")
+    figure = plt.figure()
+    try:
+        with pytest.raises(TypeError, match=r"costs \(3,\).*\.data"):
+            getattr(plt, draw)(*([t, t] if draw == "scatter" else [t]))
+    finally:
+        plt.close(figure)
 
 
 def test_a_tensor_is_still_equal_to_itself_only_and_a_dict_key():
