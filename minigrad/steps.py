@@ -212,7 +212,10 @@ def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
         g = pending.pop(id(node))
         sent = []
         if node._vjps is not None:
-            for position, (parent, vjp) in enumerate(zip(node.parents, node._vjps)):
+            for position, (parent, vjp, version) in enumerate(zip(node.parents, node._vjps,
+                                                                   node._versions)):
+                if parent._version != version:   # as backward(): no mix of old and new
+                    raise RuntimeError(_changed(parent, node))
                 if not parent.requires_grad:
                     continue   # as backward(): nothing is sent where nothing is needed
                 pg = vjp(g)
@@ -261,6 +264,14 @@ def backward_trace(root: Tensor, grad: Any = None) -> str:
     """``str(backward_steps(root, grad))``: the backward pass as a table (a
     ``Table``: Jupyter shows it as print() does)."""
     return Table(str(backward_steps(root, grad)))
+
+
+def _changed(parent: Tensor, node: Tensor) -> str:
+    # the VJPs kept the old arrays, while parent.data is the new one: steps made
+    # from them would show gradients of values no longer in the graph
+    return (f"backward_steps: the data of {describe(parent)} was changed after the graph "
+            f"used it (in {describe(node)}); the steps would mix old and new values, and "
+            f"backward() refuses too. Build the graph again after changing data.")
 
 
 # --- the seed and the arrays a step keeps ------------------------------------------------------

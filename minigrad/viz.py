@@ -94,6 +94,7 @@ _CLUSTER = dict(style="rounded,filled", color="#d1d5db", fillcolor="#f9fafb",
                 fontcolor="#4b5563", fontsize="12", labeljust="l")
 _CURRENT = dict(color="#ea580c", fillcolor="#fed7aa", penwidth="4", fontcolor="black")
 _GRAD_COLOR = "#9a3412"
+_CHANGED = "data changed after the graph used it"
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -135,6 +136,7 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
                       f"summary()", stacklevel=3)
     marked = _highlighted(order, highlight)
     used = {id(t) for t in topological_order(root)}   # what the loss is computed from
+    changed = _changed_since_used(order)
     where = _clusters(order, root)
     ids = {id(t): f"n{i}" for i, t in enumerate(order)}
     graph_attr = dict(rankdir=rankdir, fontname=_FONT, bgcolor="white", nodesep="0.25",
@@ -157,7 +159,7 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
                 sub.attr(label=cluster.replace("layer", "layer "), **_CLUSTER)
             for t in members:
                 _add_tensor(sub, t, ids[id(t)], _kind(t, root), id(t) in marked, values, grads,
-                            frame, used=id(t) in used)
+                            frame, used=id(t) in used, changed=id(t) in changed)
             _pin_leaves(sub, members, ids)
     for t in order:
         if t.parents:
@@ -165,7 +167,7 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
                 g.edge(ids[id(p)], f"{ids[id(t)]}_op", **_edge_style(frame, p, t))
             g.edge(f"{ids[id(t)]}_op", ids[id(t)], **_edge_style(frame, t, t))
     kinds = {_kind(t, root) for t in order}
-    meaning = _grad_meaning(root, frame) if grads else None
+    meaning = _grad_meaning(root, frame, bool(changed)) if grads else None
     g.node("legend", label=_legend(kinds, bool(marked), meaning, frame), shape="plaintext",
            fontsize="10")
     return g
@@ -384,7 +386,7 @@ def _highlighted(order: list, highlight) -> set:
 # --- labels (HTML-like: every piece of user text goes through _text) ------------------------
 def _add_tensor(g, t: Tensor, node_id: str, kind: str, marked: bool,
                 values: bool, grads: bool, frame: Optional["Frame"] = None,
-                used: bool = True) -> None:
+                used: bool = True, changed: bool = False) -> None:
     attrs = dict(_KINDS[kind][1])
     current = frame is not None and id(t) == frame.current
     if marked or current:
@@ -393,15 +395,21 @@ def _add_tensor(g, t: Tensor, node_id: str, kind: str, marked: bool,
                      style=style if "filled" in style else "filled")
         if kind == "constant":
             attrs["shape"] = "box"   # a plaintext node has no border to thicken
-    g.node(node_id, label=_tensor_label(t, kind, values, grads, frame, used), **attrs)
+    g.node(node_id, label=_tensor_label(t, kind, values, grads, frame, used, changed), **attrs)
     if t.parents:
         g.node(f"{node_id}_op", label=f"<{_text(op_symbol(t))}>", **_OP_NODE)
 
 
 def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
-                  frame: Optional["Frame"] = None, used: bool = True) -> str:
+                  frame: Optional["Frame"] = None, used: bool = True,
+                  changed: bool = False) -> str:
+    # its value is no longer the one the graph computed with: the values after it,
+    # the loss and every .grad are of the old one, and backward() refuses the graph
+    stale = [f'<FONT POINT-SIZE="10" COLOR="{_HIGHLIGHT["color"]}">{_CHANGED}</FONT>'] \
+        if changed else []
     if kind == "constant":   # the 1 in 1 - A: its value says it all
-        return "<" + ("<BR/>".join(_numbers(t.data)) if t.size <= TINY else _shape(t.shape)) + ">"
+        return "<" + "<BR/>".join(
+            (_numbers(t.data) if t.size <= TINY else [_shape(t.shape)]) + stale) + ">"
     name = node_name(t)
     if name is not None:
         rows = [f"<B>{_name(name)}</B>"]
@@ -410,6 +418,7 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
         rows = [f"<I>{_name(made)}</I>"] if made else []
     small = '<FONT POINT-SIZE="10" COLOR="{}">{}</FONT>'
     rows.append(small.format("#4b5563", _shape(t.shape)))
+    rows += stale
     if values:
         rows.append(small.format("black", _caption("value", _numbers(t.data))))
     if grads and t.requires_grad and (frame is None or id(t) in frame.reached):
@@ -424,7 +433,18 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
     return "<" + "<BR/>".join(rows) + ">"
 
 
-def _grad_meaning(root: Tensor, frame: Optional["Frame"]) -> str:
+def _changed_since_used(order: list) -> set:
+    """ids of the tensors whose data was changed (``W.data = ...``) after a node of
+    this graph used them: the versions backward() checks, seen before it refuses."""
+    changed = set()
+    for t in order:
+        for p, version in zip(t.parents, t._versions or ()):
+            if p._version != version:
+                changed.add(id(p))
+    return changed
+
+
+def _grad_meaning(root: Tensor, frame: Optional["Frame"], changed: bool = False) -> str:
     """What "grad" on the labels is: ∂J/∂(that tensor) while J's own gradient is 1
     (one J.backward(), or a frame of the animation) and every .grad in the picture
     is the one J's backward gives; else .grad as it is (a second J.backward()
@@ -434,6 +454,8 @@ def _grad_meaning(root: Tensor, frame: Optional["Frame"]) -> str:
         own = frame.grads.get(id(root))
         seeded = "" if own is None or np.all(own == 1) else ", times the seed"
         return f"∂{_plain_name(root)}/∂(that tensor){seeded}"
+    if changed:   # the gradients were of the data before the change: no ∂J/∂ of these values
+        return ".grad, as backward() left it, before a tensor's data changed"
     if root.grad is None or (np.all(root.grad == 1) and _grads_from(root)):
         return f"∂{_plain_name(root)}/∂(that tensor)"
     return ".grad, as backward() left it"

@@ -136,6 +136,29 @@ def test_backward_steps_leaves_existing_gradients_as_they_were():
             s.grad[...] = 0.0
 
 
+@pytest.mark.parametrize("show", [mg.backward_steps, mg.backward_trace, mg.backward_animation])
+def test_a_leaf_changed_after_the_graph_used_it_is_refused_as_backward_refuses(show):
+    # the steps showed grad [2, 4] (from the old [1, 2], kept by the VJPs) for a w
+    # whose data is now [10, 20]: the mix of old and new values backward() refuses
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    J = (w * w).sum().named("J")
+    w.data = np.array([[10.0, 20.0]])
+    with pytest.raises(RuntimeError, match=r"backward\(\)"):
+        J.backward()
+    with pytest.raises(RuntimeError, match=r"backward_steps: the data of w \(1, 2\) was changed"):
+        show(J)
+
+
+def test_an_input_changed_after_the_graph_used_it_is_refused_too():
+    # X needs no gradient, but W's gradient W.grad = dZ Xᵀ is made from the old X
+    W = mg.tensor([[1.0, 2.0]], requires_grad=True, name="W")
+    X = mg.tensor([[1.0], [1.0]], name="X")
+    J = (W @ X).sum().named("J")
+    X.data = np.array([[5.0], [5.0]])
+    with pytest.raises(RuntimeError, match=r"the data of X \(2, 1\) was changed"):
+        mg.backward_steps(J)
+
+
 def test_a_seed_for_a_non_scalar_root_is_used_as_backward_uses_it():
     x = mg.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True, name="x")
     y = (x * x).tanh()

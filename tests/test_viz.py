@@ -312,6 +312,22 @@ def test_the_legend_of_a_gradient_that_is_not_a_number_is_dJ_and_drawing_it_warn
     assert legend_of_grad(source) == "∂J/∂(that tensor)"
 
 
+def test_a_leaf_changed_after_the_graph_used_it_is_marked_and_the_legend_does_not_say_dJ():
+    # w.data = ... after J.backward(): w showed value [10, 20] beside w × w = [1, 4]
+    # and grad [2, 4] under "grad = ∂J/∂(that tensor)" (∂J/∂w at [10, 20] is [20, 40])
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    J = (w * w).sum().named("J")
+    J.backward()
+    w.data = np.array([[10.0, 20.0]])
+    source = mg.draw(J, values=True, grads=True).source
+    lines = node_lines(source)
+    assert "data changed after the graph used it" in lines["n0"], lines["n0"]
+    assert "changed" not in lines["n1"] + lines["n2"], (lines["n1"], lines["n2"])
+    assert "∂J" not in legend_of_grad(source), legend_of_grad(source)
+    assert subprocess.run(["dot", "-Tsvg"], input=source.encode("utf-8"),
+                          capture_output=True).returncode == 0
+
+
 def test_an_animation_from_a_seed_other_than_1_does_not_call_its_numbers_grad():
     # no .grad is written by an animation: '.grad, as backward() left it' (w.grad is
     # None) was not what its labels show, the seed times ∂J/∂
