@@ -30,7 +30,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple, overload
 import numpy as np
 
 from minigrad.tensor import Tensor, _seed_array, _unbroadcast, describe, topological_order
-from minigrad.table import Table, text_table
+from minigrad.table import Table, text_table, visible
 
 __all__ = ["Rule", "RULES", "Sent", "BackwardStep", "BackwardSteps", "backward_steps",
            "backward_trace", "expression", "exponent", "op_symbol", "node_name"]
@@ -146,7 +146,7 @@ class BackwardStep:
         return _display(self.node)
 
     def __str__(self) -> str:
-        return f"step {self.number}: {self.name} {_shape(self.node)}: {self.rule}"
+        return f"step {self.number}: {visible(self.name)} {_shape(self.node)}: {self.rule}"
 
 
 class BackwardSteps(Sequence):
@@ -179,7 +179,7 @@ class BackwardSteps(Sequence):
         printer.text(str(self))
 
     def __str__(self) -> str:
-        root = _display(self.root)
+        root = visible(_display(self.root))   # the table's cells are escaped so; the note too
         rows = [(str(s.number), s.name, s.node.op or "leaf", _shape(s.node),
                  f"{_norm(s.grad):.4g}", s.rule) for s in self]
         table = text_table(("step", "node", "op", "shape", f"‖∂{root}/∂node‖", "rule"), rows)

@@ -39,7 +39,6 @@ import html
 import math
 import os
 import re
-import unicodedata
 import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -49,7 +48,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from minigrad.steps import backward_steps, expression, node_name, op_symbol
-from minigrad.table import text_table
+from minigrad.table import text_table, visible as _visible
 from minigrad.tensor import Tensor, describe, topological_order
 
 if TYPE_CHECKING:  # pragma: no cover - only for the annotations
@@ -484,14 +483,6 @@ def _name(name: str) -> str:
     """``W[1]`` -> ``W<SUP>[1]</SUP>``, the rest of the name escaped."""
     parts = _LAYER.split(name)   # text, digits, text, digits, ..., text
     return "".join(_text(p) if i % 2 == 0 else f"<SUP>[{p}]</SUP>" for i, p in enumerate(parts))
-
-
-def _visible(s: str) -> str:
-    # Control, format and unassigned characters (and lone surrogates, which cannot even
-    # be encoded) are shown as their Python escapes: Graphviz rejects some, hides others.
-    return "".join(c.encode("unicode_escape").decode("ascii")
-                   if unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" else c
-                   for c in s)
 
 
 def _text(s: str) -> str:

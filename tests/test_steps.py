@@ -247,6 +247,15 @@ def test_the_trace_has_a_header_and_one_line_per_step():
 
 
 # --- bad input ------------------------------------------------------------------------------------
+def test_a_name_with_a_newline_or_tab_keeps_the_trace_one_line_per_step():
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="权重\nW[1]")
+    J = (w * w).sum().named("代价\tJ")
+    lines = mg.backward_trace(J).splitlines()
+    assert len(lines) == 2 + len(mg.backward_steps(J)), lines
+    assert lines[-1].startswith("3     权重\\nW[1]  "), lines
+    assert "\t" not in "".join(lines) and "\t" not in str(mg.backward_steps(J)[0])
+
+
 def test_a_root_that_is_not_a_tensor_is_a_type_error():
     with pytest.raises(TypeError, match="backward_steps: root must be a minigrad Tensor"):
         mg.backward_steps(np.ones(3))
