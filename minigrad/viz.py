@@ -166,7 +166,7 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
                 g.edge(ids[id(p)], f"{ids[id(t)]}_op", **_edge_style(frame, p, t))
             g.edge(f"{ids[id(t)]}_op", ids[id(t)], **_edge_style(frame, t, t))
     kinds = {_kind(t, root) for t in order}
-    meaning = _grad_meaning(root, frame, bool(changed)) if grads else None
+    meaning = _grad_meaning(root, frame, bool(changed), order) if grads else None
     g.node("legend", label=_legend(kinds, bool(marked), meaning, frame), shape="plaintext",
            fontsize="10")
     return g
@@ -443,31 +443,42 @@ def _changed_since_used(order: list) -> set:
     return changed
 
 
-def _grad_meaning(root: Tensor, frame: Optional["Frame"], changed: bool = False) -> str:
-    """What "grad" on the labels is: ∂J/∂(that tensor) while J's own gradient is 1
-    (one J.backward(), or a frame of the animation) and every .grad in the picture
-    is the one J's backward gives; else .grad as it is (a second J.backward()
-    doubles them all, and a part of the graph drawn after J.backward() holds ∂J/∂,
-    not ∂Z[1]/∂, even where that part's own gradient is 1: J = L + an L2 term)."""
+def _grad_meaning(root: Tensor, frame: Optional["Frame"], changed: bool = False,
+                  order: Sequence[Tensor] = ()) -> str:
+    """What "grad" on the labels is: ∂J/∂(that tensor) while every .grad in the
+    picture is the one J.backward() gives on a fresh graph (one J.backward(), or a
+    frame of the animation); else .grad as it is (a second J.backward() doubles
+    them all; a part of the graph drawn after J.backward() holds ∂J/∂, not ∂Z[1]/∂,
+    even where that part's own gradient is 1 (J = L + an L2 term) or None
+    (J.backward(inputs=[W]), or L.zero_grad())). A root of several entries seeded
+    with ones gives the gradients of its sum: ∂(Σ Z)/∂, not a Jacobian ∂Z/∂."""
+    name = _plain_name(root)
+    of = name if root.size == 1 else f"(Σ {name})"
     if frame is not None:   # the animation writes no .grad: its numbers are the seed's
         own = frame.grads.get(id(root))
-        seeded = "" if own is None or np.all(own == 1) else ", times the seed"
-        return f"∂{_plain_name(root)}/∂(that tensor){seeded}"
+        if own is None or np.all(own == 1):
+            return f"∂{of}/∂(that tensor)"
+        if root.size == 1:
+            return f"∂{name}/∂(that tensor), times the seed"
+        return f"∂(Σ seed × {name})/∂(that tensor)"
     if changed:   # the gradients were of the data before the change: no ∂J/∂ of these values
         return ".grad, as backward() left it, before a tensor's data changed"
-    if root.grad is None or (np.all(root.grad == 1) and _grads_from(root)):
-        return f"∂{_plain_name(root)}/∂(that tensor)"
-    return ".grad, as backward() left it"
+    if all(t.grad is None for t in order):
+        return f"∂{of}/∂(that tensor)"
+    if root.grad is not None and not np.all(root.grad == 1):
+        return ".grad, as backward() left it"
+    return f"∂{of}/∂(that tensor)" if _grads_from(root) else ".grad, as backward() left it"
 
 
 def _grads_from(root: Tensor) -> bool:
-    """Whether every .grad in root's graph is what root.backward(root.grad) gives it."""
-    if not root.requires_grad or root.grad.shape != root.shape:
+    """Whether every .grad in root's graph is what root.backward() gives it, from a
+    seed of ones (root's own .grad, when it has one: it is a seed of ones)."""
+    if not root.requires_grad or (root.grad is not None and root.grad.shape != root.shape):
         return False
     # the backward again, without a word: it ran once already, and a NaN in .grad
     # (log' at 0) is what a learner draws the graph to find, no error of the drawing's
     with np.errstate(all="ignore"):
-        steps = backward_steps(root, root.grad)
+        steps = backward_steps(root, np.ones(root.shape))
     return all(s.node.grad is None or (
         s.node.grad.shape == s.grad.shape
         and np.allclose(s.node.grad, s.grad, rtol=1e-9, atol=0, equal_nan=True))

@@ -277,6 +277,11 @@ def test_the_legend_says_grad_is_dJ_only_when_it_is():
     assert "∂J" not in legend_of_grad(again), legend_of_grad(again)
     for t_ in t.values():
         t_.zero_grad()
+    # the unnamed W[1] X and W[2] A[1] still hold twice ∂J/∂, drawn as their grad
+    assert any(x.grad is not None for x in mg.topological_order(t["J"]))
+    assert "∂J" not in legend_of_grad(mg.draw(t["J"], grads=True).source)
+    for t_ in mg.topological_order(t["J"]):
+        t_.zero_grad()
     assert legend_of_grad(mg.draw(t["J"], grads=True).source) == "∂J/∂(that tensor)"
 
 
@@ -295,6 +300,38 @@ def test_the_legend_names_a_part_of_the_graph_only_when_the_grads_are_its_own():
     L = (W @ X).sigmoid().sum().named("L")
     L.backward()
     assert legend_of_grad(mg.draw(L, grads=True).source) == "∂L/∂(that tensor)"
+
+
+@pytest.mark.parametrize("how", ["inputs", "zero_grad"])
+def test_a_part_whose_own_grad_is_none_is_not_said_to_hold_its_own_gradients(how):
+    # J = 3 L; after J.backward(inputs=[w]) (or J.backward(); L.zero_grad()) L.grad is
+    # None and w.grad = ∂J/∂w = [6, 12], which the legend of draw(L) called ∂L/∂ ([2, 4])
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    L = (w * w).sum().named("L")
+    J = (L * 3.0).named("J")
+    if how == "inputs":
+        J.backward(inputs=[w])
+    else:
+        J.backward()
+        L.zero_grad()
+    assert L.grad is None and w.grad.tolist() == [[6.0, 12.0]], (L.grad, w.grad)
+    assert "∂L" not in legend_of_grad(mg.draw(L, grads=True).source)
+    # L's own backward, inputs=[w]: these are ∂L/∂, and the legend says so
+    w.zero_grad()
+    L = (w * w).sum().named("L")
+    L.backward(inputs=[w])
+    assert legend_of_grad(mg.draw(L, grads=True).source) == "∂L/∂(that tensor)"
+
+
+def test_the_gradients_from_a_root_of_several_entries_are_of_its_sum_not_a_jacobian():
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    Z = (w * w).named("Z")
+    Z.backward(np.ones((1, 2)))   # w.grad = [2, 4] = ∂(Z₁ + Z₂)/∂w; ∂Z/∂w is 2 × 2
+    assert legend_of_grad(mg.draw(Z, grads=True).source) == "∂(Σ Z)/∂(that tensor)"
+    ones = mg.backward_animation(Z, grad=np.ones((1, 2))).graphs[0].source
+    assert legend_of_grad(ones) == "∂(Σ Z)/∂(that tensor)"
+    seeded = mg.backward_animation(Z, grad=np.array([[1.0, 3.0]])).graphs[0].source
+    assert legend_of_grad(seeded) == "∂(Σ seed × Z)/∂(that tensor)"
 
 
 def test_the_legend_of_a_gradient_that_is_not_a_number_is_dJ_and_drawing_it_warns_of_nothing():
