@@ -105,8 +105,9 @@ RULES: Dict[str, Rule] = {
 LEAF_RULE = "leaf: the gradient stays here (.grad)"
 _CROSS_ENTROPY = ("binary_cross_entropy", "binary_cross_entropy_with_logits")
 _SIMPLE_NAME = re.compile(r"[A-Za-z]\w*(\[\d+\])?")
-_Z_NAME = re.compile(r"Z(\[\d+\])")
-_PARAMETER = re.compile(r"[Wb]\[\d+\]")
+# the notes' Z[2], W[1], b[1] and the course code's Z2, W1, b1 (its dict keys)
+_Z_NAME = re.compile(r"Z(\[\d+\]|\d+)")
+_PARAMETER = re.compile(r"[Wwb](\[\d+\]|\d*)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -358,8 +359,9 @@ def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes) -> Optional[st
 
 
 def _is_parameter(t: Tensor, notes: _Notes) -> bool:
-    """W[l], b[l]: a leaf named so, or one without a column per sample (a leaf with
-    m columns, such as X, stacks per-sample values like dZ and dA do)."""
+    """W[l], b[l] (W1, b1, w, b): a leaf named so, or one without a column per
+    sample (a leaf with m columns, such as X, stacks per-sample values like dZ and
+    dA do). The name decides first: W1 (4, 2) has m columns when m = n_x = 2."""
     if t.parents:
         return False
     return bool(_PARAMETER.fullmatch(node_name(t) or "")) or t.ndim != 2 or t.shape[1] != notes.m

@@ -205,6 +205,27 @@ def test_the_notes_formulas_hold_for_the_numbers_each_step_carries():
     assert sent[id(t["b[1]"])].summed and not sent[id(by_name["W[1] X"].node)].summed
 
 
+def test_the_course_codes_names_get_the_notes_formulas_also_when_m_equals_n_x():
+    """W1, b1, Z1 (the course code's keys), m = n_x = 2: W1 (4, 2) has a column per
+    sample, and the trace wrote dW1 = dZ1 Xᵀ, m times the gradient it carries."""
+    rng = np.random.RandomState(0)
+    X = mg.tensor(rng.randn(2, 2), name="X")
+    Y = mg.tensor([[1.0, 0.0]], name="Y")
+    p = {k: mg.tensor(v, requires_grad=True, name=k) for k, v in
+         {"W1": rng.randn(4, 2), "b1": rng.randn(4, 1), "W2": rng.randn(1, 4),
+          "b2": rng.randn(1, 1)}.items()}
+    A1 = (p["W1"] @ X + p["b1"]).named("Z1").tanh().named("A1")
+    Z2 = (p["W2"] @ A1 + p["b2"]).named("Z2")
+    J = mg.binary_cross_entropy_with_logits(Z2, Y).named("J")
+    by_name = {s.name: s for s in mg.backward_steps(J)}
+    assert by_name["J"].rule == "dZ2 = A2 − Y"
+    assert by_name["W1 X"].rule == "dW1 = (1/m) dZ1 Xᵀ", by_name["W1 X"].rule
+    assert by_name["Z1"].rule == "d(W1 X) = dZ1; db1 = (1/m) Σ dZ1"
+    m = 2   # the numbers: dZ1 = m ∂J/∂Z1, dW1 = ∂J/∂W1
+    dZ1 = m * by_name["Z1"].grad
+    np.testing.assert_allclose(by_name["W1"].grad, dZ1 @ X.data.T / m, rtol=1e-12)
+
+
 def test_the_cross_entropy_of_logits_says_dZ_is_A_minus_Y():
     Z = mg.tensor([[0.5, -1.0, 2.0]], requires_grad=True, name="Z[2]")   # a column per sample
     Y = mg.tensor([[1.0, 0.0, 1.0]], name="Y")
