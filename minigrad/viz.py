@@ -93,6 +93,8 @@ _CLUSTER = dict(style="rounded,filled", color="#d1d5db", fillcolor="#f9fafb",
                 fontcolor="#4b5563", fontsize="12", labeljust="l")
 _CURRENT = dict(color="#ea580c", fillcolor="#fed7aa", penwidth="4", fontcolor="black")
 _GRAD_COLOR = "#9a3412"
+# suffixes that name a picture: render("graph.png") means that picture
+_RENDER_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "gif")
 _CHANGED = "data changed after the graph used it"
 
 
@@ -585,6 +587,21 @@ def _picture_class(graphviz) -> type:
     global _PICTURE
     if _PICTURE is None:
         class Picture(graphviz.Digraph):
+            def render(self, filename=None, *args, **kwargs):
+                """graphviz's render(), except that ``render("graph.png")`` writes the
+                picture to graph.png (as ``render(outfile="graph.png")`` does): plain
+                graphviz writes the DOT text into graph.png and the picture into
+                graph.png.pdf, a .png that is no picture."""
+                suffix = Path(os.fspath(filename)).suffix.lower()[1:] if filename else ""
+                if (suffix in _RENDER_FORMATS and not args and kwargs.get("outfile") is None
+                        and kwargs.get("format") in (None, suffix)):
+                    kwargs.pop("format", None)
+                    directory = kwargs.pop("directory", None)
+                    target = Path(directory, filename) if directory else Path(filename)
+                    # its DOT text goes to graph.gv beside it; cleanup=True removes it
+                    return super().render(outfile=target, **kwargs)
+                return super().render(filename, *args, **kwargs)
+
             def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
                 try:
                     return super()._repr_mimebundle_(include, exclude, **kwargs)

@@ -566,6 +566,22 @@ def test_without_dot_jupyter_shows_how_to_install_graphviz_in_place_of_the_pictu
         assert hint in message, (hint, message)
 
 
+def test_render_to_a_png_name_writes_a_png_there(tmp_path):
+    # graphviz's render("graph.png") wrote the DOT text into graph.png and the
+    # picture into graph.png.pdf: the pitfall DESIGN.md warns of
+    picture = mg.draw(two_layer_graph()["J"])
+    written = picture.render(tmp_path / "graph.png")
+    assert Path(written) == tmp_path / "graph.png", written
+    assert (tmp_path / "graph.png").read_bytes().startswith(PNG_MAGIC)
+    assert not (tmp_path / "graph.png.pdf").exists()
+    picture.render("graph.svg", directory=tmp_path, cleanup=True)
+    assert ET.parse(tmp_path / "graph.svg").getroot().tag == f"{SVG}svg"
+    # a name without a picture suffix: graphviz's own meaning (DOT there, PDF beside)
+    picture.render(tmp_path / "source")
+    assert (tmp_path / "source").read_text(encoding="utf-8") == picture.source
+    assert (tmp_path / "source.pdf").read_bytes().startswith(b"%PDF")
+
+
 def test_a_drawn_graph_copies_and_pickles_as_a_digraph_does():
     # draw() returns a subclass of graphviz.Digraph (for its display without dot):
     # copy() and pickle, in this process and in a fresh one, keep working
