@@ -413,7 +413,8 @@ def expression(t: Tensor, limit: int = EXPRESSION_LIMIT) -> Optional[str]:
 
 
 # How tightly an op's written form binds its operands (a name or f(x) binds tightest).
-_PRECEDENCE = {"add": 1, "sub": 1, "sum": 2, "mul": 3, "div": 3, "matmul": 3, "neg": 4}
+_PRECEDENCE = {"add": 1, "sub": 1, "sum": 2, "mul": 3, "div": 3, "matmul": 3, "neg": 4,
+               "pow": 5}
 _ATOM = 9
 
 
@@ -448,9 +449,11 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
             bracketed = "({%d})" % i in form   # f(x): the form brings its own
             # a − (b − c), a ÷ (b × c): the right operand of sub and div binds at equal rank
             # too, and so does a product of the other kind: W (A × D), read left to right
+            # and a power of a power: (a²)³, not a²³ (which reads as a to the 23rd)
             weaker = inner_precedence < precedence or (
                 i == 1 and inner_precedence == precedence and (
-                    t.op in ("sub", "div") or (t.op == "matmul") != (p.op == "matmul")))
+                    t.op in ("sub", "div") or (t.op == "matmul") != (p.op == "matmul"))) or (
+                t.op == "pow" and inner_precedence == precedence)
             operands.append(f"({text})" if weaker and not bracketed else text)
     text = form.format(*operands)
     return (text, precedence) if len(text) <= limit else None

@@ -774,6 +774,19 @@ def test_a_product_of_a_product_is_bracketed_where_reading_left_to_right_would_c
     assert mg.steps.expression(build(W, A, D)) == written
 
 
+@pytest.mark.parametrize("build, written", [
+    (lambda x: (x ** 2) ** 3, "(x²)³"),     # was x²³: x to the 23rd
+    (lambda x: (x ** 0.5) ** 2, "(x^0.5)²"),
+    (lambda x: (x ** 2) ** 0.5, "(x²)^0.5"),
+    (lambda x: (x ** 2).T, "(x²)ᵀ"),
+    (lambda x: -(x ** 2), "−x²"),
+    (lambda x: (-x) ** 2, "(−x)²"),
+])
+def test_a_power_of_a_power_is_bracketed(build, written):
+    x = mg.tensor([[1.5, 2.0]], requires_grad=True, name="x")
+    assert mg.steps.expression(build(x)) == written
+
+
 # --- options are checked before any work (issue: dpi=-1 ran 147 s) ----------------------------
 @pytest.mark.parametrize("dpi", [-1, 0, 1e-3, 9.99, 1200.5, 1e6, float("nan"), float("inf")])
 def test_a_dpi_out_of_range_is_a_value_error_naming_dpi(dpi, tmp_path):
