@@ -130,6 +130,8 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
     """draw(), plus ``frame``: one moment of the backward pass (the animation's)."""
     root, order = _graph_of(root, "draw")
     _check_options(values=values, grads=grads, rankdir=rankdir, dpi=dpi)
+    if grads:
+        _check_grads(order, "draw")
     graphviz = _import_graphviz()
     if len(order) > LARGE_GRAPH:
         warnings.warn(f"draw: the graph has {len(order)} tensors (more than {LARGE_GRAPH}); "
@@ -240,6 +242,7 @@ def summary(root: Union[Tensor, Sequence[Tensor]]) -> str:
     name (or ``<op>``), op, kind, shape, and the norm of ``.grad`` (``-`` if none).
     Columns line up in a terminal, wide (CJK) characters included."""
     root, order = _graph_of(root, "summary")
+    _check_grads(order, "summary")
     rows = []
     for t in order:
         kind = _kind(t, root)
@@ -283,6 +286,17 @@ def _check_options(*, values: object, grads: object, rankdir: object, dpi: objec
         if not low <= float(dpi) <= high:   # NaN fails this too
             raise ValueError(f"draw: dpi must be from {low} to {high} (or None: Graphviz's "
                              f"96); got {dpi!r}")
+
+
+def _check_grads(order: list, what: str) -> None:
+    """Every .grad is None or an array: ``W.grad = 0`` (a way to zero it that
+    backward() cannot add to either) was an AttributeError about 'int' and 'size'."""
+    for t in order:
+        if t.grad is not None and not isinstance(t.grad, np.ndarray):
+            shown = repr(t.grad) if len(repr(t.grad)) <= 40 else repr(t.grad)[:39] + "…"
+            raise TypeError(f"{what}: {describe(t)} holds .grad = {shown} "
+                            f"({type(t.grad).__name__}), not a numpy array; to forget a "
+                            f"gradient use .zero_grad() (it sets .grad = None)")
 
 
 def _ops_deep(order: list) -> int:

@@ -375,6 +375,21 @@ def test_an_animation_from_a_seed_other_than_1_does_not_call_its_numbers_grad():
     assert w.grad is None
 
 
+@pytest.mark.parametrize("grad", [0, 0.0, [[0.0, 0.0]], "zero"])
+def test_a_grad_that_is_not_an_array_is_a_type_error_naming_the_node(grad):
+    # w.grad = 0 (to zero it) made draw(grads=True) fail with
+    # AttributeError: 'int' object has no attribute 'size'
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    J = (w * w).sum().named("J")
+    J.backward()
+    w.grad = grad
+    for show in (lambda: mg.draw(J, grads=True), lambda: mg.summary(J)):
+        with pytest.raises(TypeError, match=r"w \(1, 2\) holds \.grad = .*not a numpy array.*"
+                                            r"zero_grad\(\)"):
+            show()
+    assert "grad" not in node_lines(mg.draw(J).source)["n0"]   # without grads: drawn
+
+
 def test_grads_before_backward_say_not_computed():
     w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
     lines = node_lines(mg.draw((w * w).sum(), grads=True).source)
