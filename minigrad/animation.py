@@ -16,12 +16,12 @@ from __future__ import annotations
 import html
 import uuid
 from pathlib import Path
-from typing import Any, List, Sequence, Union
+from typing import Any, List, Optional, Sequence, Union
 
 from minigrad.steps import BackwardStep, BackwardSteps, backward_steps
 from minigrad.tensor import Tensor
-from minigrad.viz import (Frame, _check_options, _digraph, _text, check_folder, check_roots,
-                          check_suffix, render)
+from minigrad.viz import (Frame, GraphvizNotFoundError, _check_options, _digraph, _no_dot, _text,
+                          check_folder, check_roots, check_suffix, render)
 
 __all__ = ["BackwardAnimation", "backward_animation", "save_backward_animation",
            "ANIMATION_FORMATS"]
@@ -52,8 +52,19 @@ class BackwardAnimation:
         """Each frame as SVG text (needs ``dot``)."""
         return [render(g, "svg", "backward_animation").decode("utf-8") for g in self.graphs]
 
-    def _repr_html_(self) -> str:
-        return self.html()
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        # Jupyter: the slider; without `dot`, how to install Graphviz in place of it
+        # (as mg.draw's picture does), not a traceback saying ".svg files" are written
+        try:
+            return {"text/html": self.html()}
+        except GraphvizNotFoundError:
+            return {"text/plain": _no_dot("backward_animation", "to show the frames")}
+
+    def _repr_html_(self) -> Optional[str]:
+        try:
+            return self.html()
+        except GraphvizNotFoundError:
+            return None   # _repr_mimebundle_ says why
 
     def html(self) -> str:
         """An HTML fragment: a slider with ◀ ▶ buttons above the frames, one shown at a time."""

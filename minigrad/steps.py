@@ -30,7 +30,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple, overload
 import numpy as np
 
 from minigrad.tensor import Tensor, _seed_array, _unbroadcast, describe, topological_order
-from minigrad.table import Table, text_table
+from minigrad.table import Table, text_table, visible
 
 __all__ = ["Rule", "RULES", "Sent", "BackwardStep", "BackwardSteps", "backward_steps",
            "backward_trace", "expression", "exponent", "op_symbol", "node_name"]
@@ -105,8 +105,9 @@ RULES: Dict[str, Rule] = {
 LEAF_RULE = "leaf: the gradient stays here (.grad)"
 _CROSS_ENTROPY = ("binary_cross_entropy", "binary_cross_entropy_with_logits")
 _SIMPLE_NAME = re.compile(r"[A-Za-z]\w*(\[\d+\])?")
-_Z_NAME = re.compile(r"Z(\[\d+\])")
-_PARAMETER = re.compile(r"[Wb]\[\d+\]")
+# the notes' Z[2], W[1], b[1] and the course code's Z2, W1, b1 (its dict keys)
+_Z_NAME = re.compile(r"Z(\[\d+\]|\d+)")
+_PARAMETER = re.compile(r"[Wwb](\[\d+\]|\d*)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,7 +147,7 @@ class BackwardStep:
         return _display(self.node)
 
     def __str__(self) -> str:
-        return f"step {self.number}: {self.name} {_shape(self.node)}: {self.rule}"
+        return f"step {self.number}: {visible(self.name)} {_shape(self.node)}: {self.rule}"
 
 
 class BackwardSteps(Sequence):
@@ -179,7 +180,7 @@ class BackwardSteps(Sequence):
         printer.text(str(self))
 
     def __str__(self) -> str:
-        root = _display(self.root)
+        root = visible(_display(self.root))   # the table's cells are escaped so; the note too
         rows = [(str(s.number), s.name, s.node.op or "leaf", _shape(s.node),
                  f"{_norm(s.grad):.4g}", s.rule) for s in self]
         table = text_table(("step", "node", "op", "shape", f"‖∂{root}/∂node‖", "rule"), rows)
@@ -212,7 +213,10 @@ def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
         g = pending.pop(id(node))
         sent = []
         if node._vjps is not None:
-            for position, (parent, vjp) in enumerate(zip(node.parents, node._vjps)):
+            for position, (parent, vjp, version) in enumerate(zip(node.parents, node._vjps,
+                                                                   node._versions)):
+                if parent._version != version:   # as backward(): no mix of old and new
+                    raise RuntimeError(_changed(parent, node))
                 if not parent.requires_grad:
                     continue   # as backward(): nothing is sent where nothing is needed
                 pg = vjp(g)
@@ -261,6 +265,14 @@ def backward_trace(root: Tensor, grad: Any = None) -> str:
     """``str(backward_steps(root, grad))``: the backward pass as a table (a
     ``Table``: Jupyter shows it as print() does)."""
     return Table(str(backward_steps(root, grad)))
+
+
+def _changed(parent: Tensor, node: Tensor) -> str:
+    # the VJPs kept the old arrays, while parent.data is the new one: steps made
+    # from them would show gradients of values no longer in the graph
+    return (f"backward_steps: the data of {describe(parent)} was changed after the graph "
+            f"used it (in {describe(node)}); the steps would mix old and new values, and "
+            f"backward() refuses too. Build the graph again after changing data.")
 
 
 # --- the seed and the arrays a step keeps ------------------------------------------------------
@@ -347,8 +359,9 @@ def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes) -> Optional[st
 
 
 def _is_parameter(t: Tensor, notes: _Notes) -> bool:
-    """W[l], b[l]: a leaf named so, or one without a column per sample (a leaf with
-    m columns, such as X, stacks per-sample values like dZ and dA do)."""
+    """W[l], b[l] (W1, b1, w, b): a leaf named so, or one without a column per
+    sample (a leaf with m columns, such as X, stacks per-sample values like dZ and
+    dA do). The name decides first: W1 (4, 2) has m columns when m = n_x = 2."""
     if t.parents:
         return False
     return bool(_PARAMETER.fullmatch(node_name(t) or "")) or t.ndim != 2 or t.shape[1] != notes.m
@@ -400,7 +413,8 @@ def expression(t: Tensor, limit: int = EXPRESSION_LIMIT) -> Optional[str]:
 
 
 # How tightly an op's written form binds its operands (a name or f(x) binds tightest).
-_PRECEDENCE = {"add": 1, "sub": 1, "sum": 2, "mul": 3, "div": 3, "matmul": 3, "neg": 4}
+_PRECEDENCE = {"add": 1, "sub": 1, "sum": 2, "mul": 3, "div": 3, "matmul": 3, "neg": 4,
+               "pow": 5}
 _ATOM = 9
 
 
@@ -435,9 +449,11 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
             bracketed = "({%d})" % i in form   # f(x): the form brings its own
             # a − (b − c), a ÷ (b × c): the right operand of sub and div binds at equal rank
             # too, and so does a product of the other kind: W (A × D), read left to right
+            # and a power of a power: (a²)³, not a²³ (which reads as a to the 23rd)
             weaker = inner_precedence < precedence or (
                 i == 1 and inner_precedence == precedence and (
-                    t.op in ("sub", "div") or (t.op == "matmul") != (p.op == "matmul")))
+                    t.op in ("sub", "div") or (t.op == "matmul") != (p.op == "matmul"))) or (
+                t.op == "pow" and inner_precedence == precedence)
             operands.append(f"({text})" if weaker and not bracketed else text)
     text = form.format(*operands)
     return (text, precedence) if len(text) <= limit else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any, Iterable, Sequence
 
-__all__ = ["Table", "display_width", "text_table"]
+__all__ = ["Table", "display_width", "text_table", "visible"]
 
 
 class Table(str):
@@ -22,6 +22,17 @@ class Table(str):
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
+
+
+def visible(text: str) -> str:
+    """``text`` with its control, format and unassigned characters (and line and
+    paragraph separators, and lone surrogates, which cannot even be encoded) as
+    their Python escapes (``\\n``, ``\\t``, ``\\u202e``): a name holding a newline
+    or a tab would break a table's line or its columns, and Graphviz rejects some
+    such characters and hides others."""
+    return "".join(c.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" else c
+                   for c in text)
 
 
 def display_width(text: str) -> int:
@@ -43,15 +54,16 @@ def _pad(cell: str, width: int, align: str) -> str:
 def text_table(header: Sequence[str], rows: Iterable[Sequence[object]],
                align: Sequence[str] = "", rule: bool = True) -> Table:
     """A header, a rule of dashes (unless ``rule=False``), and one line per row;
-    cells are ``str()``-ed, columns separated by two spaces, trailing spaces
-    stripped. ``align`` has one ``"<"`` (left) or ``">"`` (right) per column,
+    cells are ``str()``-ed (a newline or tab in one shown as ``\\n``, ``\\t``: see
+    ``visible``), columns separated by two spaces, trailing spaces stripped. ``align`` has one ``"<"`` (left) or ``">"`` (right) per column,
     the header's cell included; columns it does not reach are left-aligned."""
     align = list(align)
     if len(align) > len(header) or any(a not in ("<", ">") for a in align):
         raise ValueError(f"text_table: align must hold at most {len(header)} of '<' and "
                          f"'>' (one per column); got {''.join(map(str, align))!r}")
     align += ["<"] * (len(header) - len(align))
-    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    cells = [[visible(str(c)) for c in header]] + [[visible(str(c)) for c in row]
+                                                    for row in rows]
     for i, row in enumerate(cells[1:], start=1):
         if len(row) != len(header):
             raise ValueError(f"text_table: row {i} has {len(row)} cells; the header has "

@@ -39,7 +39,6 @@ import html
 import math
 import os
 import re
-import unicodedata
 import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -49,7 +48,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from minigrad.steps import backward_steps, expression, node_name, op_symbol
-from minigrad.table import text_table
+from minigrad.table import text_table, visible as _visible
 from minigrad.tensor import Tensor, describe, topological_order
 
 if TYPE_CHECKING:  # pragma: no cover - only for the annotations
@@ -94,6 +93,9 @@ _CLUSTER = dict(style="rounded,filled", color="#d1d5db", fillcolor="#f9fafb",
                 fontcolor="#4b5563", fontsize="12", labeljust="l")
 _CURRENT = dict(color="#ea580c", fillcolor="#fed7aa", penwidth="4", fontcolor="black")
 _GRAD_COLOR = "#9a3412"
+# suffixes that name a picture: render("graph.png") means that picture
+_RENDER_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "gif")
+_CHANGED = "data changed after the graph used it"
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -128,6 +130,8 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
     """draw(), plus ``frame``: one moment of the backward pass (the animation's)."""
     root, order = _graph_of(root, "draw")
     _check_options(values=values, grads=grads, rankdir=rankdir, dpi=dpi)
+    if grads:
+        _check_grads(order, "draw")
     graphviz = _import_graphviz()
     if len(order) > LARGE_GRAPH:
         warnings.warn(f"draw: the graph has {len(order)} tensors (more than {LARGE_GRAPH}); "
@@ -135,6 +139,7 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
                       f"summary()", stacklevel=3)
     marked = _highlighted(order, highlight)
     used = {id(t) for t in topological_order(root)}   # what the loss is computed from
+    changed = _changed_since_used(order)
     where = _clusters(order, root)
     ids = {id(t): f"n{i}" for i, t in enumerate(order)}
     graph_attr = dict(rankdir=rankdir, fontname=_FONT, bgcolor="white", nodesep="0.25",
@@ -157,7 +162,7 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
                 sub.attr(label=cluster.replace("layer", "layer "), **_CLUSTER)
             for t in members:
                 _add_tensor(sub, t, ids[id(t)], _kind(t, root), id(t) in marked, values, grads,
-                            frame, used=id(t) in used)
+                            frame, used=id(t) in used, changed=id(t) in changed)
             _pin_leaves(sub, members, ids)
     for t in order:
         if t.parents:
@@ -165,7 +170,7 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
                 g.edge(ids[id(p)], f"{ids[id(t)]}_op", **_edge_style(frame, p, t))
             g.edge(f"{ids[id(t)]}_op", ids[id(t)], **_edge_style(frame, t, t))
     kinds = {_kind(t, root) for t in order}
-    meaning = _grad_meaning(root, frame) if grads else None
+    meaning = _grad_meaning(root, frame, bool(changed), order) if grads else None
     g.node("legend", label=_legend(kinds, bool(marked), meaning, frame), shape="plaintext",
            fontsize="10")
     return g
@@ -237,6 +242,7 @@ def summary(root: Union[Tensor, Sequence[Tensor]]) -> str:
     name (or ``<op>``), op, kind, shape, and the norm of ``.grad`` (``-`` if none).
     Columns line up in a terminal, wide (CJK) characters included."""
     root, order = _graph_of(root, "summary")
+    _check_grads(order, "summary")
     rows = []
     for t in order:
         kind = _kind(t, root)
@@ -280,6 +286,17 @@ def _check_options(*, values: object, grads: object, rankdir: object, dpi: objec
         if not low <= float(dpi) <= high:   # NaN fails this too
             raise ValueError(f"draw: dpi must be from {low} to {high} (or None: Graphviz's "
                              f"96); got {dpi!r}")
+
+
+def _check_grads(order: list, what: str) -> None:
+    """Every .grad is None or an array: ``W.grad = 0`` (a way to zero it that
+    backward() cannot add to either) was an AttributeError about 'int' and 'size'."""
+    for t in order:
+        if t.grad is not None and not isinstance(t.grad, np.ndarray):
+            shown = repr(t.grad) if len(repr(t.grad)) <= 40 else repr(t.grad)[:39] + "…"
+            raise TypeError(f"{what}: {describe(t)} holds .grad = {shown} "
+                            f"({type(t.grad).__name__}), not a numpy array; to forget a "
+                            f"gradient use .zero_grad() (it sets .grad = None)")
 
 
 def _ops_deep(order: list) -> int:
@@ -384,7 +401,7 @@ def _highlighted(order: list, highlight) -> set:
 # --- labels (HTML-like: every piece of user text goes through _text) ------------------------
 def _add_tensor(g, t: Tensor, node_id: str, kind: str, marked: bool,
                 values: bool, grads: bool, frame: Optional["Frame"] = None,
-                used: bool = True) -> None:
+                used: bool = True, changed: bool = False) -> None:
     attrs = dict(_KINDS[kind][1])
     current = frame is not None and id(t) == frame.current
     if marked or current:
@@ -393,15 +410,21 @@ def _add_tensor(g, t: Tensor, node_id: str, kind: str, marked: bool,
                      style=style if "filled" in style else "filled")
         if kind == "constant":
             attrs["shape"] = "box"   # a plaintext node has no border to thicken
-    g.node(node_id, label=_tensor_label(t, kind, values, grads, frame, used), **attrs)
+    g.node(node_id, label=_tensor_label(t, kind, values, grads, frame, used, changed), **attrs)
     if t.parents:
         g.node(f"{node_id}_op", label=f"<{_text(op_symbol(t))}>", **_OP_NODE)
 
 
 def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
-                  frame: Optional["Frame"] = None, used: bool = True) -> str:
+                  frame: Optional["Frame"] = None, used: bool = True,
+                  changed: bool = False) -> str:
+    # its value is no longer the one the graph computed with: the values after it,
+    # the loss and every .grad are of the old one, and backward() refuses the graph
+    stale = [f'<FONT POINT-SIZE="10" COLOR="{_HIGHLIGHT["color"]}">{_CHANGED}</FONT>'] \
+        if changed else []
     if kind == "constant":   # the 1 in 1 - A: its value says it all
-        return "<" + ("<BR/>".join(_numbers(t.data)) if t.size <= TINY else _shape(t.shape)) + ">"
+        return "<" + "<BR/>".join(
+            (_numbers(t.data) if t.size <= TINY else [_shape(t.shape)]) + stale) + ">"
     name = node_name(t)
     if name is not None:
         rows = [f"<B>{_name(name)}</B>"]
@@ -410,6 +433,7 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
         rows = [f"<I>{_name(made)}</I>"] if made else []
     small = '<FONT POINT-SIZE="10" COLOR="{}">{}</FONT>'
     rows.append(small.format("#4b5563", _shape(t.shape)))
+    rows += stale
     if values:
         rows.append(small.format("black", _caption("value", _numbers(t.data))))
     if grads and t.requires_grad and (frame is None or id(t) in frame.reached):
@@ -424,29 +448,53 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
     return "<" + "<BR/>".join(rows) + ">"
 
 
-def _grad_meaning(root: Tensor, frame: Optional["Frame"]) -> str:
-    """What "grad" on the labels is: ∂J/∂(that tensor) while J's own gradient is 1
-    (one J.backward(), or a frame of the animation) and every .grad in the picture
-    is the one J's backward gives; else .grad as it is (a second J.backward()
-    doubles them all, and a part of the graph drawn after J.backward() holds ∂J/∂,
-    not ∂Z[1]/∂, even where that part's own gradient is 1: J = L + an L2 term)."""
+def _changed_since_used(order: list) -> set:
+    """ids of the tensors whose data was changed (``W.data = ...``) after a node of
+    this graph used them: the versions backward() checks, seen before it refuses."""
+    changed = set()
+    for t in order:
+        for p, version in zip(t.parents, t._versions or ()):
+            if p._version != version:
+                changed.add(id(p))
+    return changed
+
+
+def _grad_meaning(root: Tensor, frame: Optional["Frame"], changed: bool = False,
+                  order: Sequence[Tensor] = ()) -> str:
+    """What "grad" on the labels is: ∂J/∂(that tensor) while every .grad in the
+    picture is the one J.backward() gives on a fresh graph (one J.backward(), or a
+    frame of the animation); else .grad as it is (a second J.backward() doubles
+    them all; a part of the graph drawn after J.backward() holds ∂J/∂, not ∂Z[1]/∂,
+    even where that part's own gradient is 1 (J = L + an L2 term) or None
+    (J.backward(inputs=[W]), or L.zero_grad())). A root of several entries seeded
+    with ones gives the gradients of its sum: ∂(Σ Z)/∂, not a Jacobian ∂Z/∂."""
+    name = _plain_name(root)
+    of = name if root.size == 1 else f"(Σ {name})"
     if frame is not None:   # the animation writes no .grad: its numbers are the seed's
         own = frame.grads.get(id(root))
-        seeded = "" if own is None or np.all(own == 1) else ", times the seed"
-        return f"∂{_plain_name(root)}/∂(that tensor){seeded}"
-    if root.grad is None or (np.all(root.grad == 1) and _grads_from(root)):
-        return f"∂{_plain_name(root)}/∂(that tensor)"
-    return ".grad, as backward() left it"
+        if own is None or np.all(own == 1):
+            return f"∂{of}/∂(that tensor)"
+        if root.size == 1:
+            return f"∂{name}/∂(that tensor), times the seed"
+        return f"∂(Σ seed × {name})/∂(that tensor)"
+    if changed:   # the gradients were of the data before the change: no ∂J/∂ of these values
+        return ".grad, as backward() left it, before a tensor's data changed"
+    if all(t.grad is None for t in order):
+        return f"∂{of}/∂(that tensor)"
+    if root.grad is not None and not np.all(root.grad == 1):
+        return ".grad, as backward() left it"
+    return f"∂{of}/∂(that tensor)" if _grads_from(root) else ".grad, as backward() left it"
 
 
 def _grads_from(root: Tensor) -> bool:
-    """Whether every .grad in root's graph is what root.backward(root.grad) gives it."""
-    if not root.requires_grad or root.grad.shape != root.shape:
+    """Whether every .grad in root's graph is what root.backward() gives it, from a
+    seed of ones (root's own .grad, when it has one: it is a seed of ones)."""
+    if not root.requires_grad or (root.grad is not None and root.grad.shape != root.shape):
         return False
     # the backward again, without a word: it ran once already, and a NaN in .grad
     # (log' at 0) is what a learner draws the graph to find, no error of the drawing's
     with np.errstate(all="ignore"):
-        steps = backward_steps(root, root.grad)
+        steps = backward_steps(root, np.ones(root.shape))
     return all(s.node.grad is None or (
         s.node.grad.shape == s.grad.shape
         and np.allclose(s.node.grad, s.grad, rtol=1e-9, atol=0, equal_nan=True))
@@ -462,14 +510,6 @@ def _name(name: str) -> str:
     """``W[1]`` -> ``W<SUP>[1]</SUP>``, the rest of the name escaped."""
     parts = _LAYER.split(name)   # text, digits, text, digits, ..., text
     return "".join(_text(p) if i % 2 == 0 else f"<SUP>[{p}]</SUP>" for i, p in enumerate(parts))
-
-
-def _visible(s: str) -> str:
-    # Control, format and unassigned characters (and lone surrogates, which cannot even
-    # be encoded) are shown as their Python escapes: Graphviz rejects some, hides others.
-    return "".join(c.encode("unicode_escape").decode("ascii")
-                   if unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" else c
-                   for c in s)
 
 
 def _text(s: str) -> str:
@@ -561,6 +601,21 @@ def _picture_class(graphviz) -> type:
     global _PICTURE
     if _PICTURE is None:
         class Picture(graphviz.Digraph):
+            def render(self, filename=None, *args, **kwargs):
+                """graphviz's render(), except that ``render("graph.png")`` writes the
+                picture to graph.png (as ``render(outfile="graph.png")`` does): plain
+                graphviz writes the DOT text into graph.png and the picture into
+                graph.png.pdf, a .png that is no picture."""
+                suffix = Path(os.fspath(filename)).suffix.lower()[1:] if filename else ""
+                if (suffix in _RENDER_FORMATS and not args and kwargs.get("outfile") is None
+                        and kwargs.get("format") in (None, suffix)):
+                    kwargs.pop("format", None)
+                    directory = kwargs.pop("directory", None)
+                    target = Path(directory, filename) if directory else Path(filename)
+                    # its DOT text goes to graph.gv beside it; cleanup=True removes it
+                    return super().render(outfile=target, **kwargs)
+                return super().render(filename, *args, **kwargs)
+
             def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
                 try:
                     return super()._repr_mimebundle_(include, exclude, **kwargs)

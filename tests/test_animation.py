@@ -159,6 +159,26 @@ def test_without_dot_the_animation_says_how_to_install_graphviz(tmp_path, withou
         assert not (tmp_path / name).exists()
 
 
+def test_without_dot_jupyter_shows_how_to_install_graphviz_in_place_of_the_slider(without_dot):
+    # a cell ending in mg.backward_animation(J) showed a traceback saying dot was
+    # "needed to write .svg files", then <BackwardAnimation: 10 frames, ...>
+    from IPython.core.formatters import DisplayFormatter
+    animation = mg.backward_animation(fresh_two_layer()["J"])
+    data, _ = DisplayFormatter().format(animation)
+    assert list(data) == ["text/plain"], data
+    message = data["text/plain"]
+    assert message.startswith("backward_animation: Graphviz's `dot` program was not found on "
+                              "PATH; it is needed to show the frames."), message
+    assert "apt-get install graphviz" in message, message
+
+
+def test_with_dot_jupyter_shows_the_slider_once():
+    from IPython.core.formatters import DisplayFormatter
+    animation = mg.backward_animation(fresh_two_layer()["J"])
+    data, _ = DisplayFormatter().format(animation)
+    assert data["text/html"].count('type="range"') == 1, data["text/html"][:200]
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(path="backward.mp4"), ValueError, r"suffix must be one of \.gif, \.html"),
     (dict(dpi=-1), ValueError, "dpi must be from 10 to 1200"),

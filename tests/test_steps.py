@@ -136,6 +136,29 @@ def test_backward_steps_leaves_existing_gradients_as_they_were():
             s.grad[...] = 0.0
 
 
+@pytest.mark.parametrize("show", [mg.backward_steps, mg.backward_trace, mg.backward_animation])
+def test_a_leaf_changed_after_the_graph_used_it_is_refused_as_backward_refuses(show):
+    # the steps showed grad [2, 4] (from the old [1, 2], kept by the VJPs) for a w
+    # whose data is now [10, 20]: the mix of old and new values backward() refuses
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    J = (w * w).sum().named("J")
+    w.data = np.array([[10.0, 20.0]])
+    with pytest.raises(RuntimeError, match=r"backward\(\)"):
+        J.backward()
+    with pytest.raises(RuntimeError, match=r"backward_steps: the data of w \(1, 2\) was changed"):
+        show(J)
+
+
+def test_an_input_changed_after_the_graph_used_it_is_refused_too():
+    # X needs no gradient, but W's gradient W.grad = dZ Xᵀ is made from the old X
+    W = mg.tensor([[1.0, 2.0]], requires_grad=True, name="W")
+    X = mg.tensor([[1.0], [1.0]], name="X")
+    J = (W @ X).sum().named("J")
+    X.data = np.array([[5.0], [5.0]])
+    with pytest.raises(RuntimeError, match=r"the data of X \(2, 1\) was changed"):
+        mg.backward_steps(J)
+
+
 def test_a_seed_for_a_non_scalar_root_is_used_as_backward_uses_it():
     x = mg.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True, name="x")
     y = (x * x).tanh()
@@ -182,6 +205,27 @@ def test_the_notes_formulas_hold_for_the_numbers_each_step_carries():
     assert sent[id(t["b[1]"])].summed and not sent[id(by_name["W[1] X"].node)].summed
 
 
+def test_the_course_codes_names_get_the_notes_formulas_also_when_m_equals_n_x():
+    """W1, b1, Z1 (the course code's keys), m = n_x = 2: W1 (4, 2) has a column per
+    sample, and the trace wrote dW1 = dZ1 Xᵀ, m times the gradient it carries."""
+    rng = np.random.RandomState(0)
+    X = mg.tensor(rng.randn(2, 2), name="X")
+    Y = mg.tensor([[1.0, 0.0]], name="Y")
+    p = {k: mg.tensor(v, requires_grad=True, name=k) for k, v in
+         {"W1": rng.randn(4, 2), "b1": rng.randn(4, 1), "W2": rng.randn(1, 4),
+          "b2": rng.randn(1, 1)}.items()}
+    A1 = (p["W1"] @ X + p["b1"]).named("Z1").tanh().named("A1")
+    Z2 = (p["W2"] @ A1 + p["b2"]).named("Z2")
+    J = mg.binary_cross_entropy_with_logits(Z2, Y).named("J")
+    by_name = {s.name: s for s in mg.backward_steps(J)}
+    assert by_name["J"].rule == "dZ2 = A2 − Y"
+    assert by_name["W1 X"].rule == "dW1 = (1/m) dZ1 Xᵀ", by_name["W1 X"].rule
+    assert by_name["Z1"].rule == "d(W1 X) = dZ1; db1 = (1/m) Σ dZ1"
+    m = 2   # the numbers: dZ1 = m ∂J/∂Z1, dW1 = ∂J/∂W1
+    dZ1 = m * by_name["Z1"].grad
+    np.testing.assert_allclose(by_name["W1"].grad, dZ1 @ X.data.T / m, rtol=1e-12)
+
+
 def test_the_cross_entropy_of_logits_says_dZ_is_A_minus_Y():
     Z = mg.tensor([[0.5, -1.0, 2.0]], requires_grad=True, name="Z[2]")   # a column per sample
     Y = mg.tensor([[1.0, 0.0, 1.0]], name="Y")
@@ -224,6 +268,15 @@ def test_the_trace_has_a_header_and_one_line_per_step():
 
 
 # --- bad input ------------------------------------------------------------------------------------
+def test_a_name_with_a_newline_or_tab_keeps_the_trace_one_line_per_step():
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="权重\nW[1]")
+    J = (w * w).sum().named("代价\tJ")
+    lines = mg.backward_trace(J).splitlines()
+    assert len(lines) == 2 + len(mg.backward_steps(J)), lines
+    assert lines[-1].startswith("3     权重\\nW[1]  "), lines
+    assert "\t" not in "".join(lines) and "\t" not in str(mg.backward_steps(J)[0])
+
+
 def test_a_root_that_is_not_a_tensor_is_a_type_error():
     with pytest.raises(TypeError, match="backward_steps: root must be a minigrad Tensor"):
         mg.backward_steps(np.ones(3))

@@ -64,6 +64,16 @@ def test_every_cell_sits_in_its_column_padded_on_the_side_align_says(table):
         assert line == line.rstrip(), line
 
 
+@pytest.mark.parametrize("cell", ["权重\nW[1]", "a\tb", "x\r", "rtl\u202e", "p\u2028q"])
+def test_a_cell_with_a_newline_or_tab_stays_on_its_line_and_in_its_column(cell):
+    # mg.backward_trace of a tensor named "权重\nW[1]" broke its row over two lines
+    # (mg.summary escaped it; the trace and the reports did not)
+    lines = text_table(("name", "n"), [(cell, 1), ("b", 22)]).splitlines()
+    assert len(lines) == 4, lines
+    assert all(c not in "".join(lines) for c in "\n\t\r\u202e\u2028"), lines
+    assert display_width(lines[2]) == display_width(lines[3]) - 1, lines
+
+
 @pytest.mark.parametrize("align", ["<><", "^", "l", [">", 1]])
 def test_a_bad_align_names_what_is_allowed(align):
     with pytest.raises(ValueError, match=r"text_table: align must hold at most 2 of '<' and '>'"):

@@ -277,6 +277,11 @@ def test_the_legend_says_grad_is_dJ_only_when_it_is():
     assert "∂J" not in legend_of_grad(again), legend_of_grad(again)
     for t_ in t.values():
         t_.zero_grad()
+    # the unnamed W[1] X and W[2] A[1] still hold twice ∂J/∂, drawn as their grad
+    assert any(x.grad is not None for x in mg.topological_order(t["J"]))
+    assert "∂J" not in legend_of_grad(mg.draw(t["J"], grads=True).source)
+    for t_ in mg.topological_order(t["J"]):
+        t_.zero_grad()
     assert legend_of_grad(mg.draw(t["J"], grads=True).source) == "∂J/∂(that tensor)"
 
 
@@ -297,6 +302,38 @@ def test_the_legend_names_a_part_of_the_graph_only_when_the_grads_are_its_own():
     assert legend_of_grad(mg.draw(L, grads=True).source) == "∂L/∂(that tensor)"
 
 
+@pytest.mark.parametrize("how", ["inputs", "zero_grad"])
+def test_a_part_whose_own_grad_is_none_is_not_said_to_hold_its_own_gradients(how):
+    # J = 3 L; after J.backward(inputs=[w]) (or J.backward(); L.zero_grad()) L.grad is
+    # None and w.grad = ∂J/∂w = [6, 12], which the legend of draw(L) called ∂L/∂ ([2, 4])
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    L = (w * w).sum().named("L")
+    J = (L * 3.0).named("J")
+    if how == "inputs":
+        J.backward(inputs=[w])
+    else:
+        J.backward()
+        L.zero_grad()
+    assert L.grad is None and w.grad.tolist() == [[6.0, 12.0]], (L.grad, w.grad)
+    assert "∂L" not in legend_of_grad(mg.draw(L, grads=True).source)
+    # L's own backward, inputs=[w]: these are ∂L/∂, and the legend says so
+    w.zero_grad()
+    L = (w * w).sum().named("L")
+    L.backward(inputs=[w])
+    assert legend_of_grad(mg.draw(L, grads=True).source) == "∂L/∂(that tensor)"
+
+
+def test_the_gradients_from_a_root_of_several_entries_are_of_its_sum_not_a_jacobian():
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    Z = (w * w).named("Z")
+    Z.backward(np.ones((1, 2)))   # w.grad = [2, 4] = ∂(Z₁ + Z₂)/∂w; ∂Z/∂w is 2 × 2
+    assert legend_of_grad(mg.draw(Z, grads=True).source) == "∂(Σ Z)/∂(that tensor)"
+    ones = mg.backward_animation(Z, grad=np.ones((1, 2))).graphs[0].source
+    assert legend_of_grad(ones) == "∂(Σ Z)/∂(that tensor)"
+    seeded = mg.backward_animation(Z, grad=np.array([[1.0, 3.0]])).graphs[0].source
+    assert legend_of_grad(seeded) == "∂(Σ seed × Z)/∂(that tensor)"
+
+
 def test_the_legend_of_a_gradient_that_is_not_a_number_is_dJ_and_drawing_it_warns_of_nothing():
     # a NaN in .grad is what a learner draws the graph to find; the legend's check ran
     # the backward again (log' at 0: a RuntimeWarning from draw, a FloatingPointError
@@ -312,6 +349,22 @@ def test_the_legend_of_a_gradient_that_is_not_a_number_is_dJ_and_drawing_it_warn
     assert legend_of_grad(source) == "∂J/∂(that tensor)"
 
 
+def test_a_leaf_changed_after_the_graph_used_it_is_marked_and_the_legend_does_not_say_dJ():
+    # w.data = ... after J.backward(): w showed value [10, 20] beside w × w = [1, 4]
+    # and grad [2, 4] under "grad = ∂J/∂(that tensor)" (∂J/∂w at [10, 20] is [20, 40])
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    J = (w * w).sum().named("J")
+    J.backward()
+    w.data = np.array([[10.0, 20.0]])
+    source = mg.draw(J, values=True, grads=True).source
+    lines = node_lines(source)
+    assert "data changed after the graph used it" in lines["n0"], lines["n0"]
+    assert "changed" not in lines["n1"] + lines["n2"], (lines["n1"], lines["n2"])
+    assert "∂J" not in legend_of_grad(source), legend_of_grad(source)
+    assert subprocess.run(["dot", "-Tsvg"], input=source.encode("utf-8"),
+                          capture_output=True).returncode == 0
+
+
 def test_an_animation_from_a_seed_other_than_1_does_not_call_its_numbers_grad():
     # no .grad is written by an animation: '.grad, as backward() left it' (w.grad is
     # None) was not what its labels show, the seed times ∂J/∂
@@ -320,6 +373,21 @@ def test_an_animation_from_a_seed_other_than_1_does_not_call_its_numbers_grad():
     for graph in mg.backward_animation(J, grad=2.0).graphs:
         assert legend_of_grad(graph.source) == "∂J/∂(that tensor), times the seed"
     assert w.grad is None
+
+
+@pytest.mark.parametrize("grad", [0, 0.0, [[0.0, 0.0]], "zero"])
+def test_a_grad_that_is_not_an_array_is_a_type_error_naming_the_node(grad):
+    # w.grad = 0 (to zero it) made draw(grads=True) fail with
+    # AttributeError: 'int' object has no attribute 'size'
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    J = (w * w).sum().named("J")
+    J.backward()
+    w.grad = grad
+    for show in (lambda: mg.draw(J, grads=True), lambda: mg.summary(J)):
+        with pytest.raises(TypeError, match=r"w \(1, 2\) holds \.grad = .*not a numpy array.*"
+                                            r"zero_grad\(\)"):
+            show()
+    assert "grad" not in node_lines(mg.draw(J).source)["n0"]   # without grads: drawn
 
 
 def test_grads_before_backward_say_not_computed():
@@ -513,6 +581,22 @@ def test_without_dot_jupyter_shows_how_to_install_graphviz_in_place_of_the_pictu
         assert hint in message, (hint, message)
 
 
+def test_render_to_a_png_name_writes_a_png_there(tmp_path):
+    # graphviz's render("graph.png") wrote the DOT text into graph.png and the
+    # picture into graph.png.pdf: the pitfall DESIGN.md warns of
+    picture = mg.draw(two_layer_graph()["J"])
+    written = picture.render(tmp_path / "graph.png")
+    assert Path(written) == tmp_path / "graph.png", written
+    assert (tmp_path / "graph.png").read_bytes().startswith(PNG_MAGIC)
+    assert not (tmp_path / "graph.png.pdf").exists()
+    picture.render("graph.svg", directory=tmp_path, cleanup=True)
+    assert ET.parse(tmp_path / "graph.svg").getroot().tag == f"{SVG}svg"
+    # a name without a picture suffix: graphviz's own meaning (DOT there, PDF beside)
+    picture.render(tmp_path / "source")
+    assert (tmp_path / "source").read_text(encoding="utf-8") == picture.source
+    assert (tmp_path / "source.pdf").read_bytes().startswith(b"%PDF")
+
+
 def test_a_drawn_graph_copies_and_pickles_as_a_digraph_does():
     # draw() returns a subclass of graphviz.Digraph (for its display without dot):
     # copy() and pickle, in this process and in a fresh one, keep working
@@ -703,6 +787,19 @@ def test_a_product_of_a_product_is_bracketed_where_reading_left_to_right_would_c
     W, A, D = (mg.tensor(np.full((2, 2), v), requires_grad=True, name=n)
                for v, n in ((1.0, "W"), (2.0, "A"), (3.0, "D")))
     assert mg.steps.expression(build(W, A, D)) == written
+
+
+@pytest.mark.parametrize("build, written", [
+    (lambda x: (x ** 2) ** 3, "(x²)³"),     # was x²³: x to the 23rd
+    (lambda x: (x ** 0.5) ** 2, "(x^0.5)²"),
+    (lambda x: (x ** 2) ** 0.5, "(x²)^0.5"),
+    (lambda x: (x ** 2).T, "(x²)ᵀ"),
+    (lambda x: -(x ** 2), "−x²"),
+    (lambda x: (-x) ** 2, "(−x)²"),
+])
+def test_a_power_of_a_power_is_bracketed(build, written):
+    x = mg.tensor([[1.5, 2.0]], requires_grad=True, name="x")
+    assert mg.steps.expression(build(x)) == written
 
 
 # --- options are checked before any work (issue: dpi=-1 ran 147 s) ----------------------------
