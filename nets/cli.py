@@ -108,6 +108,18 @@ class _Parser(argparse.ArgumentParser):
         message = " ".join(message.split())
         self.exit(USAGE_ERROR, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
 
+    def parse_args(self, args=None, namespace=None):
+        # argparse leaves a flag the command does not know to the top parser, whose
+        # error pointed to 'minigrad --help', which lists no command's flags
+        args, extra = self.parse_known_args(args, namespace)
+        if extra:
+            command = getattr(args, "command", None)
+            where = next((a.choices[command] for a in self._actions
+                          if isinstance(a, argparse._SubParsersAction) and command in a.choices),
+                         self)
+            where.error(f"unrecognized arguments: {' '.join(extra)}")
+        return args
+
 
 # --- the figures: a registry, as the experiments have one -------------------------------
 

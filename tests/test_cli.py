@@ -185,6 +185,9 @@ BAD = [
     (["draw", "--out", "missing/graph.png"], "no directory"),
     (["experiment", "linear", "--out", "missing/x.png"], "no directory"),
     (["train", "--unknown-flag"], "unrecognized"),
+    # the help named was 'minigrad --help', which lists no flag of a command
+    (["experiment", "linear", "--seed", "3"],
+     r"unrecognized arguments: --seed 3 \(see 'minigrad experiment --help'\)"),
     (["experiment", "activations", "--iterations", "0"], "--iterations.*>= 1"),
     (["experiment", "init-scale", "--iterations", "0"], "--iterations.*>= 1"),
     (["experiment", "hidden-sizes", "--m", "100000000000"], "--m 100000000000.*TB"),
