@@ -391,10 +391,11 @@ def activations(iterations: int = 10_000, m: int = 400, n_h: int = 4,
     the cost curves, the first iteration each gets below each of ``targets``,
     the final cost and accuracy.
 
-    What comes out on the flower (n[1] = 4, init seed 2): tanh is fastest
-    (≈ 90%); sigmoid gets there more slowly; ReLU and leaky ReLU stop near 70%.
-    Over 3 seeds × 2 learning rates × 2 inits ReLU ends at 56-75% with no dead
-    unit (docs/activations.md runs it); why four ReLU units do worse here is
+    What comes out on the course's flower (data seed 1, n[1] = 4, init seed 2):
+    tanh is fastest (≈ 90%); sigmoid gets there more slowly; ReLU and leaky ReLU
+    stop near 70%. Over 3 seeds × 2 learning rates × 2 inits ReLU ends at 56-75%
+    on that flower, with no dead unit (docs/activations.md runs it); why four
+    ReLU units do worse here is
     described there, not proven. Their advantage, slopes that do not vanish,
     is a deep-network story that this small problem does not show.
     """
