@@ -108,6 +108,18 @@ class _Parser(argparse.ArgumentParser):
         message = " ".join(message.split())
         self.exit(USAGE_ERROR, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
 
+    def parse_args(self, args=None, namespace=None):
+        # argparse leaves a flag the command does not know to the top parser, whose
+        # error pointed to 'minigrad --help', which lists no command's flags
+        args, extra = self.parse_known_args(args, namespace)
+        if extra:
+            command = getattr(args, "command", None)
+            where = next((a.choices[command] for a in self._actions
+                          if isinstance(a, argparse._SubParsersAction) and command in a.choices),
+                         self)
+            where.error(f"unrecognized arguments: {' '.join(extra)}")
+        return args
+
 
 # --- the figures: a registry, as the experiments have one -------------------------------
 
@@ -275,6 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  "course's, 10000; 5000 for hidden-sizes)")
     experiment.add_argument("--m", type=_samples, default=400,
                             help="number of samples of the flower set (default: %(default)s)")
+    experiment.add_argument("--data-seed", type=_seed, default=1,
+                            help="seed of the flower set: another draws its points again, to "
+                                 "see whether a result holds beyond one draw (default: "
+                                 "%(default)s, the course's flower)")
     experiment.add_argument("--method", choices=METHODS, default="hand",
                             help="where the gradients come from; the hand-derived "
                                  "formulas and the graph recorded once and replayed run "
@@ -644,8 +660,8 @@ def _experiment(args: argparse.Namespace) -> int:
                              else _default_out(template, name=args.name))
     iterations = spec.iterations if args.iterations is None else args.iterations
     with _progress(spec.runs * iterations, args.name) as bar:
-        result = spec.run(iterations=iterations, m=args.m, method=args.method, out=out,
-                          progress=lambda i, J: bar.update(1))
+        result = spec.run(iterations=iterations, m=args.m, data_seed=args.data_seed,
+                          method=args.method, out=out, progress=lambda i, J: bar.update(1))
     print(result.table())
     _wrote(result.figure, "" if args.out is not None else _kept(out, template, name=args.name))
     return 0

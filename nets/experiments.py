@@ -29,15 +29,17 @@ progress bar over ``EXPERIMENTS[name].runs × iterations`` steps.
 from __future__ import annotations
 
 import inspect
+import math
+import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from minigrad.table import Table, text_table
-from nets import data, plots
+from nets import data, plots, seeds as _seeds
 from nets.network import Network, accuracy
 from nets.two_layer import LogisticRegression, TwoLayerNet
 
@@ -84,6 +86,12 @@ def _pct(fraction: float) -> str:
     return f"{100 * fraction:.2f}%"
 
 
+def _cost(J: float, digits: int) -> str:
+    """J to ``digits`` decimals, but a huge one (weights ×1e100: J ≈ 1e102) in a few
+    digits: fixed point writes every digit of it."""
+    return f"{J:.{digits}f}" if abs(J) < 1e6 else f"{J:.3g}"
+
+
 def _iters(n: Optional[int]) -> str:
     return "never" if n is None else str(n)
 
@@ -97,6 +105,33 @@ def _rounding(gap: float) -> str:
 
 def _dataset(dataset: str, m: int, data_seed: int) -> Tuple[np.ndarray, np.ndarray]:
     return data.load(dataset, m=m, seed=data_seed)
+
+
+def _values(where: str, what: str, values: object, check: Callable[[object], bool],
+            expected: str) -> Tuple:
+    """``values`` as a tuple, each one passing ``check``, none twice, at least one: a
+    ValueError naming ``where`` and ``what`` otherwise. A value is never rounded into
+    another (a seed of 1.5 is not seed 1, n[1] = 2.5 not 2), and a repeated one would
+    be trained once but counted twice."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise ValueError(f"{where}: {what} must be a sequence of {expected}; got {values!r}")
+    values = tuple(values.tolist() if isinstance(values, np.ndarray) else values)
+    if not values:
+        raise ValueError(f"{where}: {what} must hold at least one value; got {values!r}")
+    for v in values:
+        if isinstance(v, bool) or not check(v):
+            raise ValueError(f"{where}: {what} must hold {expected}; got {v!r} in {values!r}")
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{where}: {what} must not repeat a value; got {repeated[0]!r} "
+                         f"twice in {values!r}")
+    return values
+
+
+def _positive_numbers(where: str, what: str, values: object) -> Tuple[float, ...]:
+    return tuple(float(v) for v in _values(
+        where, what, values, lambda v: isinstance(v, numbers.Real) and math.isfinite(v) and v > 0,
+        "finite numbers > 0"))
 
 
 def _row_spread(P: np.ndarray) -> float:
@@ -356,16 +391,17 @@ def activations(iterations: int = 10_000, m: int = 400, n_h: int = 4,
     the cost curves, the first iteration each gets below each of ``targets``,
     the final cost and accuracy.
 
-    What comes out on the flower (n[1] = 4, init seed 2): tanh is fastest
-    (≈ 90%); sigmoid gets there more slowly; ReLU and leaky ReLU stop near 70%.
-    Over 3 seeds × 2 learning rates × 2 inits ReLU ends at 56-75% with no dead
-    unit (docs/activations.md runs it); why four ReLU units do worse here is
+    What comes out on the course's flower (data seed 1, n[1] = 4, init seed 2):
+    tanh is fastest (≈ 90%); sigmoid gets there more slowly; ReLU and leaky ReLU
+    stop near 70%. Over 3 seeds × 2 learning rates × 2 inits ReLU ends at 56-75%
+    on that flower, with no dead unit (docs/activations.md runs it); why four
+    ReLU units do worse here is
     described there, not proven. Their advantage, slopes that do not vanish,
     is a deep-network story that this small problem does not show.
     """
+    targets = _positive_numbers("activations", "targets", targets)
     X, Y = _dataset(dataset, m, data_seed)
     out = plots.check_output(out) if out is not None else None
-    targets = tuple(float(t) for t in targets)
     runs, reached = {}, {}
     for g in _activations_plan():
         runs[g] = _train(g, TwoLayerNet(X.shape[0], n_h, g, seed=seed), X, Y, iterations,
@@ -444,7 +480,7 @@ class InitScaleResult:
                          f"{self.median(self.mean_slope, s):.3f}",
                          f"{self.median(self.grad_norm, s):.2g}",
                          f"{self.median(self.relative_grad, s):.2g}",
-                         f"{self.median(start, s):.3f}", span, f"{self.median(end, s):.2f}",
+                         _cost(self.median(start, s), 3), span, _cost(self.median(end, s), 2),
                          f"{self.trained(s)} of {len(self.seeds)}"])
         header = ["scale", f"|Z[1]| > {SATURATION:g}", "mean g'(Z[1])", "‖dW[1]‖",
                   "‖dW[1]‖/‖W[1]‖", "J at init", f"iterations to J < {PLATEAU_COST:g}",
@@ -467,25 +503,35 @@ def init_scale(iterations: int = 10_000, m: int = 400, n_h: int = 4,
     the first predictions confidently wrong (J far above log 2 ≈ 0.693); on
     the flower, some seeds then stall far below 90%. Tiny weights cost a
     plateau instead: with W[1] and W[2] both near 0, each one's gradient is
-    proportional to the other, and J stays near log 2 for the first ~100
-    iterations (``iterations to J < 0.6``)."""
+    proportional to the other, and J stays near log 2 for tens of iterations
+    (``iterations to J < 0.6``: 65-149 on the course's flower, 32-42 on
+    data seeds 2-4; docs/initialisation.md runs both)."""
+    scales, seeds = _scales_and_seeds(scales, seeds)
     X, Y = _dataset(dataset, m, data_seed)
     out = plots.check_output(out) if out is not None else None
-    scales = tuple(float(s) for s in scales)
-    seeds = tuple(int(s) for s in seeds)
     result = InitScaleResult(scales, seeds, {}, {}, {}, {}, {}, {})
-    for s, seed in _init_scale_plan(scales, seeds):
-        net = TwoLayerNet(X.shape[0], n_h, activation, scale=s, seed=seed)
-        Z1 = net.forward(X)["Z[1]"]
-        dW1 = net.backprop(X, Y)["W[1]"]
-        key = (s, seed)
+    built = {}
+    # every net's state at init first, before any training: a scale whose numbers
+    # overflow float64 is refused at once, not after the smaller scales have trained
+    for key in _init_scale_plan(scales, seeds):
+        s, seed = key
+        built[key] = net = TwoLayerNet(X.shape[0], n_h, activation, scale=s, seed=seed)
+        with np.errstate(over="raise", invalid="raise"):
+            try:
+                Z1 = net.forward(X)["Z[1]"]
+                dW1 = net.backprop(X, Y)["W[1]"]
+                result.grad_norm[key] = float(np.linalg.norm(dW1))
+                result.relative_grad[key] = float(np.linalg.norm(dW1)
+                                                  / np.linalg.norm(net.params["W[1]"]))
+            except FloatingPointError:
+                raise ValueError(f"init_scale: scale {s:g} (init seed {seed}) overflows "
+                                 f"float64 at init (Z = W X + b or the norm of W[1] is not "
+                                 f"finite); choose smaller scales") from None
         result.Z1[key] = Z1
         result.saturated[key] = float(np.mean(np.abs(Z1) > SATURATION))
         result.mean_slope[key] = float(np.mean(net.activation.g_prime(Z1)))
-        result.grad_norm[key] = float(np.linalg.norm(dW1))
-        result.relative_grad[key] = float(np.linalg.norm(dW1)
-                                          / np.linalg.norm(net.params["W[1]"]))
-        result.runs[key] = _train(f"scale {s:g}, seed {seed}", net, X, Y, iterations,
+    for key, net in built.items():
+        result.runs[key] = _train(f"scale {key[0]:g}, seed {key[1]}", net, X, Y, iterations,
                                   learning_rate, method, progress)
     if out is not None:
         result.figure = plots.init_scale_figure(
@@ -498,14 +544,28 @@ def init_scale(iterations: int = 10_000, m: int = 400, n_h: int = 4,
     return result
 
 
+def _scales_and_seeds(scales: Sequence[float], seeds: Sequence[int]
+                      ) -> Tuple[Tuple[float, ...], Tuple[int, ...]]:
+    """init_scale's scales and init seeds, once both lists pass their checks."""
+    return (_positive_numbers("init_scale", "scales", scales),
+            tuple(_seeds.check_seed(k, "init_scale") for k in _values(
+                "init_scale", "seeds", seeds, lambda k: isinstance(k, numbers.Integral),
+                _seeds.SEED_RANGE.replace("an int", "ints"))))
+
+
 def _init_scale_plan(scales: Sequence[float], seeds: Sequence[int]) -> List[Tuple[float, int]]:
-    return [(float(s), int(seed)) for s in scales for seed in seeds]
+    """(scale, init seed) of each net init_scale trains."""
+    scales, seeds = _scales_and_seeds(scales, seeds)
+    return [(s, seed) for s in scales for seed in seeds]
 
 
 # --- hidden-sizes ---------------------------------------------------------------------------
 
 def _sizes_plan(sizes: Sequence[int]) -> List[int]:
-    return [int(n) for n in sizes]
+    """The n[1] of each net hidden_sizes trains, once the list passes its checks."""
+    return [int(n) for n in _values("hidden_sizes", "sizes", sizes,
+                                    lambda n: isinstance(n, numbers.Integral) and n >= 1,
+                                    "ints >= 1")]
 
 
 @dataclass
@@ -531,11 +591,12 @@ def hidden_sizes(iterations: int = 5000, m: int = 400,
     Accuracies are on the training data: whether more units fit the noise would
     need held-out points, which the sweep does not measure. Table of accuracies
     and a grid of decision boundaries."""
+    sizes = _sizes_plan(sizes)
     X, Y = _dataset(dataset, m, data_seed)
     out = plots.check_output(out) if out is not None else None
     runs = {n: _train(f"n[1] = {n}", TwoLayerNet(X.shape[0], n, activation, seed=seed),
                       X, Y, iterations, learning_rate, method, progress)
-            for n in _sizes_plan(sizes)}
+            for n in sizes}
     result = HiddenSizesResult(runs)
     if out is not None:
         result.figure = plots.decision_boundaries(

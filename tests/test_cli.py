@@ -185,6 +185,9 @@ BAD = [
     (["draw", "--out", "missing/graph.png"], "no directory"),
     (["experiment", "linear", "--out", "missing/x.png"], "no directory"),
     (["train", "--unknown-flag"], "unrecognized"),
+    # the help named was 'minigrad --help', which lists no flag of a command
+    (["experiment", "linear", "--seed", "3"],
+     r"unrecognized arguments: --seed 3 \(see 'minigrad experiment --help'\)"),
     (["experiment", "activations", "--iterations", "0"], "--iterations.*>= 1"),
     (["experiment", "init-scale", "--iterations", "0"], "--iterations.*>= 1"),
     (["experiment", "hidden-sizes", "--m", "100000000000"], "--m 100000000000.*TB"),
@@ -552,3 +555,17 @@ def test_grads_for_an_animation_alone_is_refused(tmp_path):
                                   "--animate", str(tmp_path / "b.gif")])
     assert code == 2 and "--grads shows the gradients in the picture of --out" in err, err
     assert not (tmp_path / "b.gif").exists()
+
+
+@pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
+def test_experiment_data_seed_draws_the_flower_again_as_the_python_api_does(
+        name, tmp_path, monkeypatch, capsys):
+    # the pages say which results hold beyond the course's flower; the command line
+    # could only run that one draw
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["experiment", name, "--iterations", "20", "--m", "40",
+                     "--data-seed", "3", "--out", "figure.png"]) == 0
+    table = capsys.readouterr().out.rsplit("Wrote ", 1)[0]
+    api = experiments.EXPERIMENTS[name].run(iterations=20, m=40, data_seed=3).table()
+    assert table == f"{api}\n"
+    assert table != f"{experiments.EXPERIMENTS[name].run(iterations=20, m=40).table()}\n"

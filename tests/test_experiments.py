@@ -3,6 +3,7 @@ own numbers (small sizes, so the file runs in seconds). The experiments train:
 their tests are ``numerics`` ones, run also with every net's initial weights,
 or every dataset, moved by one ulp (tests/conftest.py)."""
 import dataclasses
+import warnings
 import math
 
 import numpy as np
@@ -396,3 +397,60 @@ def test_jupyter_shows_an_experiments_table_as_print_does(zero, linear, acts, sc
     for result in results:
         table = result.table()
         assert isinstance(table, str) and pretty(table) == str(table), pretty(table)[:200]
+
+
+# --- the lists an experiment is given ------------------------------------------------------
+
+@pytest.mark.parametrize("call, message", [
+    # a seed of 1.5 was trained as seed 1 and n[1] = 2.5 as 2, labelled as given
+    (lambda progress: E.init_scale(iterations=2, m=20, seeds=(1.5,), progress=progress),
+     "init_scale: seeds must hold ints in .*got 1.5"),
+    (lambda progress: E.hidden_sizes(iterations=2, m=20, sizes=(2.5,), progress=progress),
+     "hidden_sizes: sizes must hold ints >= 1; got 2.5"),
+    # a repeated value was trained once and counted twice ("2 of 2" for one run)
+    (lambda progress: E.init_scale(iterations=2, m=20, seeds=(1, 1), progress=progress),
+     "init_scale: seeds must not repeat a value; got 1 twice"),
+    (lambda progress: E.hidden_sizes(iterations=2, m=20, sizes=(2, 2), progress=progress),
+     "hidden_sizes: sizes must not repeat"),
+    # no scale or no seed gave a table of nan and numpy's "Mean of empty slice"
+    (lambda progress: E.init_scale(iterations=2, m=20, scales=(), progress=progress),
+     "init_scale: scales must hold at least one value"),
+    (lambda progress: E.init_scale(iterations=2, m=20, seeds=(), progress=progress),
+     "init_scale: seeds must hold at least one value"),
+    # scale 0: ‖dW[1]‖/‖W[1]‖ = 0/0, a nan in the table and a RuntimeWarning
+    (lambda progress: E.init_scale(iterations=2, m=20, scales=(0.01, 0.0), progress=progress),
+     "init_scale: scales must hold finite numbers > 0; got 0.0"),
+    # the last scale's numbers overflowed (inf, nan) after the others had trained
+    (lambda progress: E.init_scale(iterations=2, m=20, scales=(0.01, 1e300),
+                                   progress=progress),
+     "init_scale: scale 1e\\+300 .*overflows float64"),
+    # targets="0.5" failed deep inside with "could not convert string to float: '.'"
+    (lambda progress: E.activations(iterations=2, m=20, targets="0.5", progress=progress),
+     "activations: targets must be a sequence of finite numbers > 0; got '0.5'"),
+    (lambda progress: E.activations(iterations=2, m=20, targets=(0.6, float("nan")),
+                                    progress=progress),
+     "activations: targets must hold finite numbers > 0; got nan"),
+])
+def test_a_list_that_would_give_a_wrong_or_broken_run_is_refused_before_training(call, message):
+    calls = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no numpy warning on the way to the error
+        with pytest.raises(ValueError, match=message):
+            call(lambda i, J: calls.append(i))
+    assert calls == [], "refused only after some training"
+
+
+def test_lists_may_be_numpy_arrays_or_any_iterable():
+    result = E.init_scale(iterations=2, m=20, scales=np.array([0.1, 1.0]),
+                          seeds=(k for k in (3, 4)))
+    assert result.scales == (0.1, 1.0) and result.seeds == (3, 4)
+    assert list(E.hidden_sizes(iterations=2, m=20, sizes=np.arange(1, 3)).runs) == [1, 2]
+
+
+def test_a_huge_starting_cost_is_printed_in_a_few_digits_not_all_of_them():
+    # ×1e100 starts at J ≈ 1e102: ".3f" wrote all 103 digits and stretched every row
+    result = E.init_scale(iterations=1, m=20, scales=(1e100,), seeds=(1,))
+    J = result.runs[(1e100, 1)].initial_cost
+    assert J > 1e99, J
+    row = result.table().splitlines()[2]
+    assert f"{J:.3g}" in row and max(len(cell) for cell in row.split()) < 12, row
