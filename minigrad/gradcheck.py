@@ -76,7 +76,9 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
     f is called on private copies of the inputs (own data arrays, the same
     names and requires_grad), so inputs that share an array are nudged
     independently and the caller's arrays are never changed. f must only read
-    them: an f that changes one is a ``RuntimeError`` naming it.
+    them: an f that changes one is a ``RuntimeError`` naming it. An error f
+    raises at a nudged point carries a note (Python 3.11+) naming the entry,
+    its value there and at the point.
     """
     inputs = _tensors(inputs, "numerical_grad")
     eps = _positive(eps, "eps", "numerical_grad")
@@ -124,11 +126,21 @@ def _differences(f: Callable[..., Any], inputs: list, eps: float,
     found = _Differences(len(inputs))
     crossings: set = set()
 
-    def value() -> float:
+    def value(nudge: Optional[tuple] = None) -> float:
+        """f at the copies; ``nudge`` (input, entry, value at the point, side):
+        where they were nudged, for an error f raises there."""
+        def call() -> Any:
+            try:
+                return f(*copies)
+            except Exception as error:
+                if nudge is not None:
+                    _say_nudged(error, copies, nudge)
+                raise
+
         if sides is None:
-            result = _scalar(f(*copies), "numerical_grad")
+            result = _scalar(call(), "numerical_grad")
         else:
-            result, seen = _watching_kinks(lambda: _scalar(f(*copies), "numerical_grad"),
+            result, seen = _watching_kinks(lambda: _scalar(call(), "numerical_grad"),
                                            _NudgedCalls(sides))
             crossings.update(seen.crossings())
         _check_unchanged(copies, arrays, expected, "numerical_grad")
@@ -144,9 +156,9 @@ def _differences(f: Callable[..., Any], inputs: list, eps: float,
                 crossings.clear()
                 saved = data[index]
                 data[index] = values[index] = saved + eps
-                plus = value()
+                plus = value((i, index, saved, "x + ε"))
                 data[index] = values[index] = saved - eps
-                minus = value()
+                minus = value((i, index, saved, "x - ε"))
                 data[index] = values[index] = saved
                 grad[index] = (plus - minus) / (2 * eps)   # floats: inf - inf is NaN, no warning
                 if crossings:
@@ -157,6 +169,21 @@ def _differences(f: Callable[..., Any], inputs: list, eps: float,
         if again:   # after the nudges: the calls f sees first are the point's, then x + ε
             found.point = value()
     return found
+
+
+def _say_nudged(error: Exception, copies: list, nudge: tuple) -> None:
+    """Add to f's error that it came at a nudged point, not at the caller's: an
+    error about -1e-07 where the input held 0 is gradcheck's step, and says so."""
+    if not hasattr(error, "add_note"):   # Python < 3.11: the error as f raised it
+        return
+    i, index, saved, side = nudge
+    t = copies[i]
+    nudged = t.data[index]
+    label = t.name or f"input {i}"
+    where = f"entry {index} of {label}" if index else label
+    error.add_note(f"(f raised this at a nudged point, {side}: {where} was {float(nudged)!r} there, "
+                   f"{float(saved)!r} at the point. Central differences need f defined within ε "
+                   f"of the point: check at a point farther from the edge of f's domain)")
 
 
 class _NudgedCalls:

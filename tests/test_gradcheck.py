@@ -945,3 +945,20 @@ def test_a_deterministic_f_is_never_said_to_give_two_values(x):
     report = mg.gradcheck(lambda t: (mg.tanh(t) * mg.sigmoid(t * 3) + t.relu()).sum(),
                           [mg.tensor(x)])
     assert report.repeatable and "same point" not in str(report), str(report)
+
+
+@pytest.mark.parametrize("check", [mg.gradcheck, mg.numerical_grad])
+def test_an_error_f_raises_at_a_nudge_says_it_came_from_the_nudge(check):
+    # A = 0 is a probability, A - ε is not: the learner read "got -1e-07 at (0, 0)"
+    # of an A that held 0, with no word that the -1e-07 was gradcheck's step
+    Y = np.array([[1.0, 0.0]])
+    with pytest.raises(ValueError, match=r"got -1e-07 at \(0, 0\)") as raised:
+        check(lambda A: mg.binary_cross_entropy(A, Y), [mg.tensor([[0.0, 0.5]], name="A")])
+    notes = getattr(raised.value, "__notes__", None)
+    if hasattr(raised.value, "add_note"):   # Python >= 3.11
+        assert notes == ["(f raised this at a nudged point, x - ε: entry (0, 0) of A was -1e-07 "
+                         "there, 0.0 at the point. Central differences need f defined within ε "
+                         "of the point: check at a point farther from the edge of f's "
+                         "domain)"], notes
+    else:
+        assert notes is None
