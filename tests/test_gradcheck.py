@@ -841,6 +841,10 @@ def test_two_kink_nodes_that_read_one_array_are_both_named():
         in str(report), str(report)
     twice = mg.gradcheck(lambda z: z.relu().named("A").sum() + z.relu().named("B").sum(), [z])
     assert twice.kinks == ["A (2,)", "B (2,)"], str(twice)
+    # leaky_relu with alpha = 1 has no kink: it takes no relu call's name
+    linear = mg.gradcheck(lambda z: mg.leaky_relu(z, alpha=1.0).named("C").sum()
+                          + mg.leaky_relu(z, alpha=0.5).named("B").sum(), [z])
+    assert linear.kinks == ["B (2,)"], str(linear)
 
 
 @pytest.mark.parametrize("x, line", [
