@@ -534,7 +534,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     repeatable = again is None or value == again or (np.isnan(value) and np.isnan(again)) \
         or abs(value - again) <= 10 * np.finfo(np.float64).eps * f_size
     if repeatable:   # else no step tells anything
-        _curving(f, inputs, eps, rows, noises)
+        _curving(f, inputs, eps, rows, noises, sides)
     # out.requires_grad is not the test: f made from .data has no graph, yet its
     # value moves with the inputs, and a tensor f reads from outside can give one
     depends = any(row.in_graph for row in rows) or any(n.any() for n in found.grads)
@@ -552,13 +552,15 @@ def _agrees_off(g: np.ndarray, n: np.ndarray, noise: np.ndarray, entries: List[t
 
 
 def _curving(f: Callable[..., Any], inputs: list, eps: float, rows: List[InputCheck],
-             noises: list) -> None:
+             noises: list, sides: list) -> None:
     """Set ``curving`` on the failed rows that nothing else explains and whose
     gaps to autograd are no larger than their differences move when the step
     is doubled or halved (plus round-off). Central differences are off by about
     f's third derivative times ε² / 6: near a pole or log's 0 that is more than
     tol, and another step shows it (2ε: four times as much; ε/2: no longer
-    across a pole ε crossed), while a wrong gradient stays as far from all."""
+    across a pole ε crossed), while a wrong gradient stays as far from all.
+    A step whose nudges cross a relu kink that ε's did not shows a kink, not
+    curvature: its move does not count at that entry."""
     which = [i for i, r in enumerate(rows) if not r.ok and not np.isnan(r.difference)
              and not r.within_round_off and not r.at_kink and r.not_finite is None]
     if not which:
@@ -568,17 +570,20 @@ def _curving(f: Callable[..., Any], inputs: list, eps: float, rows: List[InputCh
         # learner did not ask about, and its warnings at ε were shown already
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wider = _differences(f, inputs, 2 * eps, which=which).grads
-            narrower = _differences(f, inputs, eps / 2, which=which).grads
+            steps = [_differences(f, inputs, step, sides, which=which)
+                     for step in (2 * eps, eps / 2)]
     except Exception:   # noqa: BLE001  f refuses another step (a domain check): no note
         return
+    wider, narrower = (found.grads for found in steps)
     for i in which:
         r = rows[i]
         g, n = np.asarray(r.autograd, dtype=float), r.numerical
         with np.errstate(invalid="ignore", over="ignore"):
             # a step that leaves f's domain: ε is as close to the edge as can be
-            moves = [np.where(np.isfinite(w), np.abs(w - n), np.inf)
-                     for w in (wider[i], narrower[i])]
+            moves = [np.where(~_off(g.shape, list(found.crossed[i])), 0.0,
+                              np.where(np.isfinite(found.grads[i]),
+                                       np.abs(found.grads[i] - n), np.inf))
+                     for found in steps]
             gap = np.abs(g - n)
         move, off = np.maximum(*moves), _off(g.shape, r.kink_entries)
         if (gap[off] > 0).any() and np.all(gap[off] <= (move + noises[i])[off]):

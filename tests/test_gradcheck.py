@@ -966,3 +966,14 @@ def test_an_error_f_raises_at_a_nudge_says_it_came_from_the_nudge(check):
                          "domain)"], notes
     else:
         assert notes is None
+
+
+def test_a_relu_kink_a_wider_step_crosses_is_not_put_down_to_curvature():
+    # z = x - c sits 1.5ε above relu's kink: ε's nudges stay on one side, 2ε's cross.
+    # The 2ε difference moved by a kink, not by curvature, and excused x's wrong
+    # gradient as "f curves so fast here"
+    c = np.array([1e-2 - 1.5e-7])
+    report = mg.gradcheck(lambda x: wrong_square(x).sum() + (x - c).relu().sum(),
+                          [mg.tensor([1e-2], name="x")])
+    assert not report.ok and report.inputs[0].curving is None, str(report)
+    assert "curves" not in str(report) and "kink" not in str(report), str(report)
