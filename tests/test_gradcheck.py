@@ -977,3 +977,9 @@ def test_a_relu_kink_a_wider_step_crosses_is_not_put_down_to_curvature():
                           [mg.tensor([1e-2], name="x")])
     assert not report.ok and report.inputs[0].curving is None, str(report)
     assert "curves" not in str(report) and "kink" not in str(report), str(report)
+
+
+@given(x=arrays(low=-3, high=3))
+def test_a_wrong_gradient_of_a_smooth_f_is_never_put_down_to_curvature(x):
+    report = mg.gradcheck(lambda t: (wrong_square(t) + t.tanh()).sum(), [mg.tensor(x)])
+    assert report.inputs[0].curving is None, (x, str(report))
