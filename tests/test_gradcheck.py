@@ -789,3 +789,197 @@ def test_jupyter_shows_the_gradcheck_table_not_the_dataclass():
     report = mg.gradcheck(lambda W: (mg.tanh(W @ X) ** 2).mean(), [W])
     assert pretty(report) == str(report), pretty(report)
     assert pretty(report).splitlines()[0].split() == ["input", "shape", "difference", "verdict"]
+
+
+# --- what a failed row says under the table: where, how much, and why -------------------
+_FIRST, _SECOND = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+
+
+def test_a_kink_at_one_entry_is_no_excuse_for_a_wrong_gradient_at_another():
+    # x[0] sits on relu's kink, x[1] has a wrong VJP: the note said "at a kink ...
+    # check again at another point" for the row, and the learner let the bug go
+    report = mg.gradcheck(lambda x: (x * _FIRST).relu().sum() + wrong_square(x * _SECOND).sum(),
+                          [mg.tensor([0.0, 1.0], name="x")])
+    row = report.inputs[0]
+    assert not report.ok and row.kinks == ["<relu> (2,)"] and row.kink_entries == [(0,)]
+    assert not row.at_kink and "kink" not in str(report), str(report)
+    # the entry shown is the wrong one, not the kink's
+    assert "x at (1,): autograd 4, numerical 2" in str(report).splitlines(), str(report)
+
+
+def test_a_failure_at_the_kinks_entries_alone_is_put_down_to_the_kink_naming_them():
+    W = mg.tensor(np.array([[0.0, 0.0], [1.0, -1.0], [0.5, 0.5]]), name="W[1]")
+    x = np.array([[1.0], [0.0]])   # Z[1] = W x: only row 0 of W's entries sit at 0
+    report = mg.gradcheck(lambda W: (W @ x).relu().named("A[1]").sum(), [W])
+    row = report.inputs[0]
+    assert row.at_kink and row.kink_entries == [(0, 0)], str(report)
+    assert str(report).splitlines()[-1] == (
+        "at a kink: A[1] (3, 1): the differences of W[1] crossed 0 in this node's input "
+        "(at (0, 0)), so f(x + ε) and f(x - ε) saw different slopes: check again at another "
+        "point"), str(report)
+
+
+def test_each_failed_row_names_the_kinks_its_own_differences_crossed():
+    # the note read "at a kink: A (2,), B (2,): the differences of a, b crossed 0 in
+    # this node's input", as if each row crossed both
+    report = mg.gradcheck(lambda a, b: a.relu().named("A").sum() + b.relu().named("B").sum(),
+                          [mg.tensor([0.0, 1.0], name="a"), mg.tensor([1.0, 0.0], name="b")])
+    lines = str(report).splitlines()
+    assert "at a kink: A (2,): the differences of a crossed 0 in this node's input (at (0,))," \
+        " so f(x + ε) and f(x - ε) saw different slopes: check again at another point" in lines
+    assert "at a kink: B (2,): the differences of b crossed 0 in this node's input (at (1,))," \
+        " so f(x + ε) and f(x - ε) saw different slopes: check again at another point" in lines
+
+
+def test_two_kink_nodes_that_read_one_array_are_both_named():
+    # relu(z) and leaky_relu(z): both were named after the last node made from z
+    z = mg.tensor([0.0, 1.0], name="z")
+    report = mg.gradcheck(lambda z: z.relu().named("A").sum()
+                          + mg.leaky_relu(z, alpha=0.5).named("B").sum(), [z])
+    assert report.kinks == ["A (2,)", "B (2,)"], str(report)
+    assert "at a kink: A (2,), B (2,): the differences of z crossed 0 in these nodes' inputs" \
+        in str(report), str(report)
+    twice = mg.gradcheck(lambda z: z.relu().named("A").sum() + z.relu().named("B").sum(), [z])
+    assert twice.kinks == ["A (2,)", "B (2,)"], str(twice)
+    # leaky_relu with alpha = 1 has no kink: it takes no relu call's name
+    linear = mg.gradcheck(lambda z: mg.leaky_relu(z, alpha=1.0).named("C").sum()
+                          + mg.leaky_relu(z, alpha=0.5).named("B").sum(), [z])
+    assert linear.kinks == ["B (2,)"], str(linear)
+
+
+@pytest.mark.parametrize("x, line", [
+    ([1.0, 2.0, 3.0], "x at (2,): autograd 12, numerical 6"),
+    ([[1.0], [-3.0]], "x at (1, 0): autograd -12, numerical -6"),
+    (2.0, "x: autograd 8, numerical 4"),   # a 0-d input has no entry to name
+])
+def test_a_failed_row_shows_its_largest_gap_with_both_numbers(x, line):
+    # the row said WRONG and a relative difference; which entry, and the two
+    # numbers there, a learner had to dig out of row.autograd and row.numerical
+    report = mg.gradcheck(lambda x: wrong_square(x).sum(), [mg.tensor(x, name="x")])
+    assert str(report).splitlines()[2] == line, str(report)
+
+
+def test_the_largest_gap_is_shown_with_the_digits_that_tell_the_two_apart():
+    wrong = op("slightly_off")(lambda x: (x * 1.0, (lambda g: g * 1.000001,)))
+    report = mg.gradcheck(lambda x: wrong(x).sum(), [mg.tensor([1.0], name="x")])
+    g, n = re.match(r"x at \(0,\): autograd (\S+), numerical (\S+)$",
+                    str(report).splitlines()[2]).groups()
+    assert g != n and float(g) == 1.000001 and float(n) != 1.000001, str(report)
+
+
+def test_a_passing_report_shows_no_entry():
+    report = mg.gradcheck(smooth_loss, list(_layer_inputs()))
+    assert len(str(report).splitlines()) == 3, str(report)
+
+
+@pytest.mark.parametrize("x, side", [([1e-8, 1.0], "f(x - ε) = nan"),
+                                     ([1e-7, 1.0], "f(x - ε) = -inf")])
+def test_a_right_gradient_where_a_nudge_leaves_fs_domain_says_why_it_is_not_finite(x, side):
+    # log at 1e-8: x - ε < 0. The row read a bare "WRONG (not finite)"
+    with np.errstate(all="ignore"):
+        report = mg.gradcheck(lambda t: mg.log(t).sum(), [mg.tensor(x, name="x")])
+    lines = str(report).splitlines()
+    assert not report.ok and report.inputs[0].not_finite[0] == (0,), str(report)
+    assert lines[-1].startswith(f"x at (0,): f(x + ε) = ") and side in lines[-1], str(report)
+    assert "f is not finite within ε = 1e-07 of this point" in lines[-1], str(report)
+
+
+@pytest.mark.parametrize("activation, x", [(mg.relu, [np.inf, 1.0]),
+                                           # -inf · 0 is NaN (relu gives 0 there, and passes)
+                                           (lambda t: mg.leaky_relu(t, alpha=0.0),
+                                            [-np.inf, 1.0])])
+def test_an_f_that_is_not_finite_at_the_point_says_so(activation, x):
+    # the row read a bare "WRONG (not finite)"
+    with np.errstate(all="ignore"):
+        report = mg.gradcheck(lambda t: activation(t).sum(), [mg.tensor(x, name="x")])
+    assert not report.ok and str(report).splitlines()[-1] == (
+        f"f = {report.value} at this point: no gradient can be checked where f is not "
+        f"finite"), str(report)
+
+
+@pytest.mark.parametrize("f, x", [(mg.log, 1e-6), (lambda t: 1 / t, 1e-6),
+                                  (lambda t: 1 / t, 5e-8)],   # 5e-8: x - ε is across the pole
+                         ids=["log", "1/x", "1/x across its pole"])
+def test_a_right_gradient_where_f_curves_too_fast_for_eps_says_so(f, x):
+    # the central difference's own error, ~f''' ε² / 6, is 3e-3 of log's slope at
+    # 1e-6; the row read a bare WRONG
+    report = mg.gradcheck(lambda t: f(t).sum(), [mg.tensor([x, 1.0], name="x")])
+    row = report.inputs[0]
+    assert not row.ok and row.curving is not None and row.curving[0] == (0,), str(report)
+    assert re.match(r"x at \(0,\): the difference is \S+ with ε and \S+ with (2ε|ε/2): f curves"
+                    r" so fast here", str(report).splitlines()[-1]), str(report)
+
+
+@pytest.mark.parametrize("x", [1e-6, 1e-3, 1.0])
+def test_a_wrong_gradient_is_never_put_down_to_curvature(x):
+    halved = op("log_half_slope")(lambda t: (np.log(t), (lambda g: g * 0.5 / t,)))
+    report = mg.gradcheck(lambda t: halved(t).sum(), [mg.tensor([x, 2.0])])
+    assert not report.ok and report.inputs[0].curving is None, str(report)
+    assert "curves" not in str(report), str(report)
+
+
+def test_the_steps_that_look_for_curvature_let_f_refuse_them():
+    # f may check its input's domain and raise at a step gradcheck takes on its own
+    # (2ε, ε/2): the report stands without the note, as before
+    calls = []
+
+    def f(t):
+        calls.append(1)
+        if len(calls) > 2 * t.size + 2:   # the point, the nudges, the point again
+            raise ValueError("outside f's domain")
+        return wrong_square(t).sum()
+
+    report = mg.gradcheck(f, [mg.tensor([1.0, 2.0])])
+    assert not report.ok and report.inputs[0].curving is None, str(report)
+
+
+def test_an_f_that_gives_two_values_at_one_point_is_said_so():
+    # random numbers inside f: the differences are noise, the row read a bare WRONG
+    rng = np.random.RandomState(0)
+    report = mg.gradcheck(lambda t: (t * t).sum() + float(rng.rand()) * 1e-3,
+                          [mg.tensor([1.0, 2.0], name="x")])
+    assert not report.ok and not report.repeatable, str(report)
+    text = str(report)
+    assert f"at the same point: its value does not depend on the inputs alone" in text, text
+    assert "curves" not in text, text   # no other step means anything either
+
+
+@given(x=arrays(low=-3, high=3))
+def test_a_deterministic_f_is_never_said_to_give_two_values(x):
+    report = mg.gradcheck(lambda t: (mg.tanh(t) * mg.sigmoid(t * 3) + t.relu()).sum(),
+                          [mg.tensor(x)])
+    assert report.repeatable and "same point" not in str(report), str(report)
+
+
+@pytest.mark.parametrize("check", [mg.gradcheck, mg.numerical_grad])
+def test_an_error_f_raises_at_a_nudge_says_it_came_from_the_nudge(check):
+    # A = 0 is a probability, A - ε is not: the learner read "got -1e-07 at (0, 0)"
+    # of an A that held 0, with no word that the -1e-07 was gradcheck's step
+    Y = np.array([[1.0, 0.0]])
+    with pytest.raises(ValueError, match=r"got -1e-07 at \(0, 0\)") as raised:
+        check(lambda A: mg.binary_cross_entropy(A, Y), [mg.tensor([[0.0, 0.5]], name="A")])
+    notes = getattr(raised.value, "__notes__", None)
+    if hasattr(raised.value, "add_note"):   # Python >= 3.11
+        assert notes == ["(f raised this at a nudged point, x - ε: entry (0, 0) of A was -1e-07 "
+                         "there, 0.0 at the point. Central differences need f defined within ε "
+                         "of the point: check at a point farther from the edge of f's "
+                         "domain)"], notes
+    else:
+        assert notes is None
+
+
+def test_a_relu_kink_a_wider_step_crosses_is_not_put_down_to_curvature():
+    # z = x - c sits 1.5ε above relu's kink: ε's nudges stay on one side, 2ε's cross.
+    # The 2ε difference moved by a kink, not by curvature, and excused x's wrong
+    # gradient as "f curves so fast here"
+    c = np.array([1e-2 - 1.5e-7])
+    report = mg.gradcheck(lambda x: wrong_square(x).sum() + (x - c).relu().sum(),
+                          [mg.tensor([1e-2], name="x")])
+    assert not report.ok and report.inputs[0].curving is None, str(report)
+    assert "curves" not in str(report) and "kink" not in str(report), str(report)
+
+
+@given(x=arrays(low=-3, high=3))
+def test_a_wrong_gradient_of_a_smooth_f_is_never_put_down_to_curvature(x):
+    report = mg.gradcheck(lambda t: (wrong_square(t) + t.tanh()).sum(), [mg.tensor(x)])
+    assert report.inputs[0].curving is None, (x, str(report))
