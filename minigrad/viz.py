@@ -131,7 +131,7 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
     """draw(), plus ``frame``: one moment of the backward pass (the animation's)."""
     root, order = _graph_of(root, "draw")
     _check_options(values=values, grads=grads, rankdir=rankdir, dpi=dpi)
-    if grads:
+    if grads and frame is None:   # a frame shows its own pass's gradients, not .grad
         _check_grads(order, "draw")
     graphviz = _import_graphviz()
     if len(order) > LARGE_GRAPH:
