@@ -376,7 +376,8 @@ def _d(t: Tensor, notes: _Notes, own: bool = False) -> str:
             break
         t = users[0]
     name = _display(t)
-    return f"d{name}" if _SIMPLE_NAME.fullmatch(name) else f"d({name})"
+    # d(wᵀ), not dwᵀ: that reads as (dw)ᵀ, which is m times smaller (\w takes ᵀ)
+    return f"d{name}" if _SIMPLE_NAME.fullmatch(name) and "ᵀ" not in name else f"d({name})"
 
 
 def _display(t: Tensor, paren: bool = False) -> str:
