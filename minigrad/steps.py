@@ -441,7 +441,9 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
         if node_name(p) is not None:
             operands.append(node_name(p))
         elif not p.parents and p.size == 1:
-            operands.append(f"{float(p.data.reshape(())):.3g}")
+            number = f"{float(p.data.reshape(())):.3g}"
+            # (-2)², not -2²: that reads as −(2²)
+            operands.append(f"({number})" if t.op == "pow" and number[0] == "-" else number)
         else:
             inner = _expression(p, limit, depth + 1)
             if inner is None:

@@ -826,6 +826,16 @@ def test_a_power_of_a_power_is_bracketed(build, written):
     assert mg.steps.expression(build(x)) == written
 
 
+def test_a_power_of_a_negative_number_is_bracketed():
+    # x = mg.tensor(-2.0, requires_grad=True); x ** 2 was labelled -2², which reads
+    # as −(2²) = −4, beside its value 4
+    x = mg.tensor(-2.0, requires_grad=True)
+    assert mg.steps.expression(x ** 2) == "(-2)²"
+    assert mg.steps.expression(x ** 3) == "(-2)³"
+    assert "(-2)²" in node_lines(mg.draw(x ** 2, values=True).source)["n1"]
+    assert mg.steps.expression(mg.tensor(2.0, requires_grad=True) ** 2) == "2²"
+
+
 # --- options are checked before any work (issue: dpi=-1 ran 147 s) ----------------------------
 @pytest.mark.parametrize("dpi", [-1, 0, 1e-3, 9.99, 1200.5, 1e6, float("nan"), float("inf")])
 def test_a_dpi_out_of_range_is_a_value_error_naming_dpi(dpi, tmp_path):
