@@ -147,7 +147,8 @@ class BackwardStep:
         return _display(self.node)
 
     def __str__(self) -> str:
-        return f"step {self.number}: {visible(self.name)} {_shape(self.node)}: {self.rule}"
+        # one line, as a row of the trace: the rule names the inputs too
+        return visible(f"step {self.number}: {self.name} {_shape(self.node)}: {self.rule}")
 
 
 class BackwardSteps(Sequence):

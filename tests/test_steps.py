@@ -343,3 +343,15 @@ def test_the_gradient_of_an_unnamed_transpose_is_written_with_brackets():
     dZ = m * by_name["Z"].grad
     np.testing.assert_allclose(m * by_name["wᵀ"].grad, dZ @ X.data.T, rtol=1e-12)
     np.testing.assert_allclose(by_name["w"].grad, X.data @ dZ.T / m, rtol=1e-12)
+
+
+def test_a_name_with_a_newline_keeps_print_step_on_one_line_in_its_rule_too():
+    # print(step) escaped the node's name but not the rule, which names the inputs:
+    # "dW[1] = (1/m) dZ[1] 输入" then "Xᵀ" on a line of its own
+    X = mg.tensor(np.ones((2, 3)), name="输入\nX")
+    Y = mg.tensor([[1.0, 0.0, 1.0]], name="Y")
+    W = mg.tensor(np.full((1, 2), 0.1), requires_grad=True, name="W[1]")
+    J = mg.binary_cross_entropy_with_logits((W @ X).named("Z[1]"), Y).named("J")
+    step = mg.backward_steps(J)[1]
+    assert str(step) == "step 2: Z[1] (1, 3): dW[1] = (1/m) dZ[1] 输入\\nXᵀ", str(step)
+    assert step.rule == "dW[1] = (1/m) dZ[1] 输入\nXᵀ"   # the data stays as it is
