@@ -147,7 +147,8 @@ class BackwardStep:
         return _display(self.node)
 
     def __str__(self) -> str:
-        return f"step {self.number}: {visible(self.name)} {_shape(self.node)}: {self.rule}"
+        # one line, as a row of the trace: the rule names the inputs too
+        return visible(f"step {self.number}: {self.name} {_shape(self.node)}: {self.rule}")
 
 
 class BackwardSteps(Sequence):
@@ -376,7 +377,8 @@ def _d(t: Tensor, notes: _Notes, own: bool = False) -> str:
             break
         t = users[0]
     name = _display(t)
-    return f"d{name}" if _SIMPLE_NAME.fullmatch(name) else f"d({name})"
+    # d(wᵀ), not dwᵀ: that reads as (dw)ᵀ, which is m times smaller (\w takes ᵀ)
+    return f"d{name}" if _SIMPLE_NAME.fullmatch(name) and "ᵀ" not in name else f"d({name})"
 
 
 def _display(t: Tensor, paren: bool = False) -> str:
@@ -440,7 +442,9 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
         if node_name(p) is not None:
             operands.append(node_name(p))
         elif not p.parents and p.size == 1:
-            operands.append(f"{float(p.data.reshape(())):.3g}")
+            number = f"{float(p.data.reshape(())):.3g}"
+            # (-2)², not -2²: that reads as −(2²)
+            operands.append(f"({number})" if t.op == "pow" and number[0] == "-" else number)
         else:
             inner = _expression(p, limit, depth + 1)
             if inner is None:

@@ -36,6 +36,7 @@ How the picture is made, so that a reader can predict it:
 from __future__ import annotations
 
 import html
+import inspect
 import math
 import os
 import re
@@ -130,7 +131,7 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
     """draw(), plus ``frame``: one moment of the backward pass (the animation's)."""
     root, order = _graph_of(root, "draw")
     _check_options(values=values, grads=grads, rankdir=rankdir, dpi=dpi)
-    if grads:
+    if grads and frame is None:   # a frame shows its own pass's gradients, not .grad
         _check_grads(order, "draw")
     graphviz = _import_graphviz()
     if len(order) > LARGE_GRAPH:
@@ -601,20 +602,30 @@ def _picture_class(graphviz) -> type:
     global _PICTURE
     if _PICTURE is None:
         class Picture(graphviz.Digraph):
-            def render(self, filename=None, *args, **kwargs):
+            def render(self, *args, **kwargs):
                 """graphviz's render(), except that ``render("graph.png")`` writes the
                 picture to graph.png (as ``render(outfile="graph.png")`` does): plain
                 graphviz writes the DOT text into graph.png and the picture into
-                graph.png.pdf, a .png that is no picture."""
+                graph.png.pdf, a .png that is no picture. The DOT text goes to
+                graph.gv beside it (``cleanup=True`` removes it); ``directory``,
+                by name or by position, and the graph's own ``.directory`` place
+                both files as graphviz places its two."""
+                try:   # by position or by name: graphviz takes both
+                    given = inspect.signature(super().render).bind(*args, **kwargs).arguments
+                except TypeError:
+                    return super().render(*args, **kwargs)   # graphviz's own message
+                filename = given.pop("filename", None)
                 suffix = Path(os.fspath(filename)).suffix.lower()[1:] if filename else ""
-                if (suffix in _RENDER_FORMATS and not args and kwargs.get("outfile") is None
-                        and kwargs.get("format") in (None, suffix)):
-                    kwargs.pop("format", None)
-                    directory = kwargs.pop("directory", None)
-                    target = Path(directory, filename) if directory else Path(filename)
-                    # its DOT text goes to graph.gv beside it; cleanup=True removes it
-                    return super().render(outfile=target, **kwargs)
-                return super().render(filename, *args, **kwargs)
+                if (suffix in _RENDER_FORMATS and given.get("outfile") is None
+                        and given.get("format") in (None, suffix)):
+                    given.pop("format", None)
+                    directory = given.pop("directory", None)
+                    # graphviz puts outfile under .directory unless directory is given
+                    # (which it then saves the source into, and keeps as .directory)
+                    outfile = Path(filename) if directory is None else Path(directory, filename)
+                    return super().render(filename=Path(filename).with_suffix(".gv"),
+                                          directory=directory, outfile=outfile, **given)
+                return super().render(*args, **kwargs)
 
             def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
                 try:

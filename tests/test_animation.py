@@ -287,3 +287,16 @@ def test_the_sliders_script_shows_step_k_at_k_and_stops_at_both_ends():
         [3, [2], f"step 3 of {n}", f"step 3 of {n}"],
         [1, [0], f"step 1 of {n}", f"step 1 of {n}"],
         [n, [n - 1], f"step {n} of {n}", f"step {n} of {n}"]]
+
+
+def test_a_grad_set_by_hand_does_not_stop_the_animation_which_draws_its_own():
+    # w.grad = 0 made backward_animation(J) a TypeError saying "draw: w (1, 2) holds
+    # .grad = 0": its frames show the gradients of its own pass, never .grad
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    J = (w * w).sum().named("J")
+    w.grad = 0
+    animation = mg.backward_animation(J, values=False)
+    assert len(animation.graphs) == len(mg.backward_steps(J)) == 3
+    assert "grad [2, 4]" in node_lines(animation.graphs[-1].source)["n0"]
+    with pytest.raises(TypeError, match=r"draw: w \(1, 2\) holds \.grad = 0"):
+        mg.draw(J, grads=True)   # draw shows .grad, and says why it cannot

@@ -323,3 +323,35 @@ def test_jupyter_shows_the_table_not_the_repr():
     steps = mg.backward_steps(two_layer_graph()["J"])
     assert pretty(steps) == str(steps)
     assert repr(steps).startswith("<BackwardSteps of J")
+
+
+def test_the_gradient_of_an_unnamed_transpose_is_written_with_brackets():
+    """The notes' one neuron, z = wᵀx + b with w a column: the trace wrote
+    "dwᵀ = dZ Xᵀ" and "dw = (1/m) dwᵀᵀ", which read as (dw)ᵀ = dZ Xᵀ, m times
+    ∂J/∂wᵀ; it is d(wᵀ), per sample like dZ, then dw = (1/m) d(wᵀ)ᵀ."""
+    rng = np.random.RandomState(0)
+    X = mg.tensor(rng.randn(2, 3), name="X")
+    Y = mg.tensor([[1.0, 0.0, 1.0]], name="Y")
+    w = mg.tensor(rng.randn(2, 1), requires_grad=True, name="w")
+    b = mg.tensor([[0.0]], requires_grad=True, name="b")
+    J = mg.binary_cross_entropy((w.T @ X + b).named("Z").sigmoid().named("A"), Y).named("J")
+    by_name = {s.name: s for s in mg.backward_steps(J)}
+    assert by_name["wᵀ X"].rule == "d(wᵀ) = dZ Xᵀ", by_name["wᵀ X"].rule
+    assert by_name["wᵀ"].rule == "dw = (1/m) d(wᵀ)ᵀ", by_name["wᵀ"].rule
+    assert by_name["Z"].rule == "d(wᵀ X) = dZ; db = (1/m) Σ dZ"
+    m = 3   # the numbers: d(wᵀ) = m ∂J/∂wᵀ, dw = ∂J/∂w = (1/m) X dZᵀ, as the notes
+    dZ = m * by_name["Z"].grad
+    np.testing.assert_allclose(m * by_name["wᵀ"].grad, dZ @ X.data.T, rtol=1e-12)
+    np.testing.assert_allclose(by_name["w"].grad, X.data @ dZ.T / m, rtol=1e-12)
+
+
+def test_a_name_with_a_newline_keeps_print_step_on_one_line_in_its_rule_too():
+    # print(step) escaped the node's name but not the rule, which names the inputs:
+    # "dW[1] = (1/m) dZ[1] 输入" then "Xᵀ" on a line of its own
+    X = mg.tensor(np.ones((2, 3)), name="输入\nX")
+    Y = mg.tensor([[1.0, 0.0, 1.0]], name="Y")
+    W = mg.tensor(np.full((1, 2), 0.1), requires_grad=True, name="W[1]")
+    J = mg.binary_cross_entropy_with_logits((W @ X).named("Z[1]"), Y).named("J")
+    step = mg.backward_steps(J)[1]
+    assert str(step) == "step 2: Z[1] (1, 3): dW[1] = (1/m) dZ[1] 输入\\nXᵀ", str(step)
+    assert step.rule == "dW[1] = (1/m) dZ[1] 输入\nXᵀ"   # the data stays as it is

@@ -597,6 +597,30 @@ def test_render_to_a_png_name_writes_a_png_there(tmp_path):
     assert (tmp_path / "source.pdf").read_bytes().startswith(b"%PDF")
 
 
+def test_render_to_a_png_name_takes_the_directory_as_graphviz_does(tmp_path, monkeypatch):
+    # render("graph.png", "out") (graphviz's directory, given by position) wrote the
+    # DOT text into out/graph.png and the picture into out/graph.png.pdf, while
+    # render("graph.png", directory="out") wrote the PNG; and with the Digraph's
+    # own .directory set, directory= was put under it: d/out/graph.png, which dot
+    # could not open (graphviz renders into directory, not under .directory)
+    monkeypatch.chdir(tmp_path)
+    picture = mg.draw(two_layer_graph()["J"])
+    written = picture.render("graph.png", "out")
+    assert Path(written) == Path("out", "graph.png"), written
+    assert Path("out", "graph.png").read_bytes().startswith(PNG_MAGIC)
+    assert Path("out", "graph.gv").read_text(encoding="utf-8") == picture.source
+    assert not Path("out", "graph.png.pdf").exists()
+    picture = mg.draw(two_layer_graph()["J"])
+    picture.directory = "d"
+    assert Path(picture.render("graph.png")) == Path("d", "graph.png")
+    assert Path("d", "graph.png").read_bytes().startswith(PNG_MAGIC)
+    assert Path(picture.render("graph.svg", directory="e", cleanup=True)) == Path("e", "graph.svg")
+    assert ET.parse(Path("e", "graph.svg")).getroot().tag == f"{SVG}svg"
+    assert not Path("e", "graph.gv").exists() and not Path("d", "e").exists()
+    # as graphviz: the directory given is the graph's from then on
+    assert picture.directory == "e"
+
+
 def test_a_drawn_graph_copies_and_pickles_as_a_digraph_does():
     # draw() returns a subclass of graphviz.Digraph (for its display without dot):
     # copy() and pickle, in this process and in a fresh one, keep working
@@ -800,6 +824,16 @@ def test_a_product_of_a_product_is_bracketed_where_reading_left_to_right_would_c
 def test_a_power_of_a_power_is_bracketed(build, written):
     x = mg.tensor([[1.5, 2.0]], requires_grad=True, name="x")
     assert mg.steps.expression(build(x)) == written
+
+
+def test_a_power_of_a_negative_number_is_bracketed():
+    # x = mg.tensor(-2.0, requires_grad=True); x ** 2 was labelled -2², which reads
+    # as −(2²) = −4, beside its value 4
+    x = mg.tensor(-2.0, requires_grad=True)
+    assert mg.steps.expression(x ** 2) == "(-2)²"
+    assert mg.steps.expression(x ** 3) == "(-2)³"
+    assert "(-2)²" in node_lines(mg.draw(x ** 2, values=True).source)["n1"]
+    assert mg.steps.expression(mg.tensor(2.0, requires_grad=True) ** 2) == "2²"
 
 
 # --- options are checked before any work (issue: dpi=-1 ran 147 s) ----------------------------
