@@ -200,7 +200,8 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
         where = f" (line {error.lineno})" if isinstance(error, SyntaxError) and \
             error.lineno and str(error.lineno) not in str(error) else ""
         raise ValueError(f"--hand {spec}: importing {str(path)!r} failed: "
-                         f"{type(error).__name__}: {error}{where}") from None
+                         f"{type(error).__name__}: {error}{where}"
+                         f"{_import_hint(error, path, name)}") from None
     finally:
         if folder in sys.path:
             sys.path.remove(folder)
@@ -215,6 +216,23 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
     except TypeError as error:
         raise ValueError(str(error)) from None
     return function
+
+
+def _import_hint(error: BaseException, path: "Path", name: str) -> str:
+    """What to do about two ways a file saved from the course's notebook fails to
+    import: a Jupyter line (``%matplotlib inline``, ``!pip ...``) that is not Python,
+    and a course helper module (``testCases_v2``, ``planar_utils``) that is not
+    beside the file. "" for any other error."""
+    if isinstance(error, SyntaxError) and (error.text or "").lstrip()[:1] in ("%", "!"):
+        return (f"; line {error.lineno}, {error.text.strip()!r}, is a Jupyter command, not "
+                f"Python: delete it from the .py file (in the notebook itself, "
+                f"nets.check_backprop(net, X, Y, hand={name}) checks the function as it is)")
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        top = error.name.split(".")[0]
+        return (f"; {top!r} is neither beside {path.name} nor installed: a course helper "
+                f"file ({top}.py) goes in {str(path.resolve().parent)!r}, a package is "
+                f"pip-installed, and an import {name} does not use can be deleted")
+    return ""
 
 
 def where_it_failed(error: BaseException, spec: str) -> str:

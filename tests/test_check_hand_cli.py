@@ -147,7 +147,14 @@ def test_a_real_process_exits_1_for_a_slip(tmp_path):
     (None, "missing.py", "no such file"),
     ("def backward_propagation(:\n", "", "importing .* failed: SyntaxError"),
     ("import planar_utils_not_here\n", "", "failed: ModuleNotFoundError: No module named "
-                                           "'planar_utils_not_here'"),
+                                           "'planar_utils_not_here'; 'planar_utils_not_here' is "
+                                           "neither beside mywork.py nor installed: a course "
+                                           "helper file \\(planar_utils_not_here.py\\) goes in "),
+    # a cell saved from the course's notebook with its Jupyter lines
+    ("import numpy as np\n%matplotlib inline\n", "",
+     "SyntaxError: .*; line 2, '%matplotlib inline', is a Jupyter command, not Python: "
+     "delete it from the .py file"),
+    ("!pip install numpy\n", "", "line 1, '!pip install numpy', is a Jupyter command"),
     ("raise SystemExit('bye')\n", "", "failed: SystemExit: bye"),
     (course_code.SOURCE, ":backprop", "has no function 'backprop'; it defines "
                                       "backward_propagation, forward_propagation, sigmoid"),
