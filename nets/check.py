@@ -53,7 +53,8 @@ import numpy as np
 
 import minigrad as mg
 from nets import activations, kinks
-from nets.course import CourseBackprop, check_signature, course, course_name, is_course_function
+from nets.course import (CourseBackprop, check_signature, course, course_name,
+                         course_parameters_hint, is_course_function)
 from nets.network import Graph, check_data
 from nets.precision import digits, float32_digits, float32_gap, float32_shown, within_rounding
 from nets.precision import norm as _norm
@@ -101,6 +102,10 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 < tol < 1:
         raise ValueError(f"check_backprop: tol must be a number between 0 and 1, such as the "
                          f"course's 2e-7; got {tol!r}")
+    if not all(hasattr(net, a) for a in ("params", "graph", "backprop")):
+        raise TypeError(f"check_backprop: net must be a nets network (TwoLayerNet, DeepNet, "
+                        f"LogisticRegression); got {type(net).__name__}"
+                        f"{course_parameters_hint(net)}")
     if hand is not None:
         check_signature(hand, "check_backprop")
     X, Y = check_data(X, Y, getattr(net, "n_x", None))

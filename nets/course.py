@@ -29,7 +29,8 @@ from typing import Any, Callable, Dict, Mapping, Optional
 import numpy as np
 
 __all__ = ["course", "CourseBackprop", "is_course_function", "check_signature", "course_name",
-           "node_name", "course_text", "split_spec", "load_function", "where_it_failed",
+           "node_name", "course_text", "course_parameters_hint", "split_spec", "load_function",
+           "where_it_failed",
            "COURSE_SIGNATURE", "NOTES_SIGNATURE"]
 
 COURSE_SIGNATURE = "backward_propagation(parameters, cache, X, Y)"
@@ -49,6 +50,37 @@ def node_name(key: Any) -> Any:
     """The node a course key names: ``"dW1"`` -> ``"W[1]"``; other keys as they are."""
     found = _COURSE_KEY.match(key) if isinstance(key, str) else None
     return f"{found.group(1)}[{found.group(2)}]" if found else key
+
+
+_PARAMETER_KEY = re.compile(r"^([Wb])([0-9]+)$")        # W1, b1
+
+
+def course_parameters_hint(value: Any, make_net: bool = True) -> str:
+    """For a dict keyed the course's way (``W1, b1, W2, b2``, as its
+    ``initialize_parameters`` returns): how to give a net these parameters in
+    the notes' names (and, with ``make_net``, how to make the net, its sizes
+    read from the W's). "" for anything else."""
+    if not isinstance(value, Mapping) or not value or \
+            not all(isinstance(k, str) and _PARAMETER_KEY.match(k) for k in value):
+        return ""
+    L = max(int(_PARAMETER_KEY.match(k).group(2)) for k in value)
+    shapes = [np.shape(value.get(f"W{l}")) for l in range(1, L + 1)]
+    if not all(len(s) == 2 for s in shapes):
+        return ""
+    dims = [shapes[0][1]] + [s[0] for s in shapes]
+    if L == 1:
+        make = f"nets.LogisticRegression({dims[0]})"
+    elif L == 2:
+        make = f'nets.TwoLayerNet({dims[0]}, {dims[1]}, activation="tanh")'
+    else:
+        make = f'nets.DeepNet({dims}, activation="relu")'
+    convert = (f"net.params = {{f\"{{k[0]}}[{{k[1:]}}]\": np.array(v, dtype=float) "
+               f"for k, v in parameters.items()}}")
+    if not make_net:
+        return f"; the course's names: {convert} gives them in the notes' names"
+    which = "" if L == 1 else " (with the hidden activation your forward pass uses)"
+    return (f"; these are the course's parameters ({', '.join(map(str, value))}): "
+            f"net = {make}{which}, then {convert} gives it them in the notes' names")
 
 
 def course_text(text: str) -> str:

@@ -25,6 +25,7 @@ import numpy as np
 import minigrad as mg
 from minigrad.functional import CheckedLabels, check_labels
 from nets import activations
+from nets.course import course_parameters_hint
 from nets.hand_step import HandStep
 from nets.init import check_dims, initialize
 from nets.replay_step import ReplayStep
@@ -254,7 +255,8 @@ class Network(ABC):
             got = ", ".join(map(str, self.params)) if isinstance(self.params, dict) \
                 else type(self.params).__name__
             raise ValueError(f"params must hold {', '.join(expected)} (the notes' names) for "
-                             f"layer_dims {self.layer_dims}; got {got}")
+                             f"layer_dims {self.layer_dims}; got {got}"
+                             f"{course_parameters_hint(self.params, make_net=False)}")
         for name, shape in expected.items():
             value = self.params[name]
             if not isinstance(value, np.ndarray) or value.dtype != np.float64:

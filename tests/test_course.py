@@ -546,3 +546,44 @@ def test_the_courses_dw_db_of_a_logistic_regression_are_taken_for_w1_b1():
     assert [report.row(k).note for k in ("dw", "db")] == [
         "not a node of the graph; did you mean W[1]?",
         "not a node of the graph; did you mean b[1]?"], str(report)
+
+
+# --- the course's parameters dict where a net is meant --------------------------------------
+
+def _course_parameters(dims: list) -> dict:
+    rng = np.random.RandomState(2)
+    return {k: v for l in range(1, len(dims))
+            for k, v in ((f"W{l}", rng.randn(dims[l], dims[l - 1]) * 0.01),
+                         (f"b{l}", np.zeros((dims[l], 1))))}
+
+
+@pytest.mark.parametrize("dims, made", [([2, 4, 1], 'nets.TwoLayerNet(2, 4, activation="tanh")'),
+                                        ([2, 1], "nets.LogisticRegression(2)"),
+                                        ([3, 5, 2, 1], 'nets.DeepNet([3, 5, 2, 1], activation="relu")')])
+def test_the_courses_parameters_passed_as_the_net_are_told_how_to_make_one(dims, made):
+    # was: AttributeError: 'dict' object has no attribute 'graph'
+    parameters = _course_parameters(dims)
+    X, Y = np.ones((dims[0], 3)), np.array([[0.0, 1.0, 1.0]])
+    with pytest.raises(TypeError, match="net must be a nets network") as caught:
+        nets.check_backprop(parameters, X, Y, hand=course_code.load()["backward_propagation"])
+    message = str(caught.value)
+    assert f"net = {made}" in message, message
+    # the code the message gives, run as written: a net holding these parameters
+    convert = message.split("then ", 1)[1].split(" gives it", 1)[0]
+    net = eval(made, {"nets": nets})
+    exec(convert, {"net": net, "parameters": parameters, "np": np})
+    assert all(np.array_equal(net.params[f"{k[0]}[{k[1:]}]"], v) for k, v in parameters.items())
+    if len(dims) == 3:
+        assert nets.check_backprop(net, X, Y, hand=course_code.load()["backward_propagation"]).ok
+
+
+def test_a_net_given_the_courses_keys_is_told_the_notes_names():
+    net = TwoLayerNet(2, 4)
+    net.params = _course_parameters([2, 4, 1])
+    with pytest.raises(ValueError, match=r"got W1, b1, W2, b2; the course's names: net\.params = "):
+        net.fit(np.ones((2, 3)), np.array([[0.0, 1.0, 1.0]]), iterations=1)
+
+
+def test_anything_else_passed_as_the_net_is_a_type_error_naming_its_type():
+    with pytest.raises(TypeError, match=r"net must be a nets network .*; got str$"):
+        nets.check_backprop("net", np.ones((2, 3)), np.array([[0.0, 1.0, 1.0]]))
