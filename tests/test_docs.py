@@ -350,3 +350,37 @@ def test_the_engine_pages_quote_ops_tanh_as_ops_py_has_it():
             text = (DOCS / page).read_text(encoding="utf-8")
             assert source in text, (f"docs/{page} no longer quotes minigrad/ops.py verbatim; "
                                     f"it should show:\n{source}")
+
+
+# The table at the end of the answers pages: each claim of the notes, its tests, its page.
+CLAIM_ROW = re.compile(r"^\| (\d+) \|.*\|$", re.M)
+TEST_REF = re.compile(r"`(test_\w+\.py)::(test_\w+)`")
+LINK = re.compile(r"\]\(([^)]*)\)")
+# tests of test_notes_claims.py that check a test helper, not a claim of the notes
+NOT_A_CLAIM = {"test_at_a_kink_sees_columns_that_cancel_and_not_exact_zeros"}
+
+
+def _claim_rows(page: str) -> list:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    section = text.split("{#every-claim}", 1)[1]
+    return [(int(m.group(1)), TEST_REF.findall(m.group(0)), LINK.findall(m.group(0)))
+            for m in CLAIM_ROW.finditer(section)]
+
+
+def _test_names(file: str) -> set:
+    import ast
+    tree = ast.parse((ROOT / "tests" / file).read_text(encoding="utf-8"))
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def test_the_claims_table_names_tests_that_exist_and_both_languages_agree():
+    en, zh = _claim_rows("answers.md"), _claim_rows("answers.zh.md")
+    assert [n for n, _, _ in en] == list(range(1, len(en) + 1)) and len(en) > 40, en
+    assert en == zh, "answers.md and answers.zh.md must list the same claims, tests and links"
+    missing = sorted({(f, t) for _, refs, _ in en for f, t in refs if t not in _test_names(f)})
+    assert missing == [], f"the claims table names tests that do not exist: {missing}"
+    assert all(refs for _, refs, _ in en), "a claim without a test"
+    named = {t for _, refs, _ in en for f, t in refs if f == "test_notes_claims.py"}
+    unlisted = sorted(_test_names("test_notes_claims.py") - named - NOT_A_CLAIM
+                      - {n for n in _test_names("test_notes_claims.py") if not n.startswith("test_")})
+    assert unlisted == [], f"claims tested in test_notes_claims.py but not in the table: {unlisted}"
