@@ -981,3 +981,20 @@ def test_a_relu_kink_a_wider_step_crosses_is_not_put_down_to_curvature():
 def test_a_wrong_gradient_of_a_smooth_f_is_never_put_down_to_curvature(x):
     report = mg.gradcheck(lambda t: (wrong_square(t) + t.tanh()).sum(), [mg.tensor(x)])
     assert report.inputs[0].curving is None, (x, str(report))
+
+
+def test_a_kink_too_small_for_the_gap_is_no_excuse_for_it():
+    # x - c sits 5e-8 above relu's kink, so x's one entry is a kink entry, and the
+    # row read "at a kink ... check again at another point" for a VJP off by a
+    # factor of 2 (gap 2) where the kink moves the difference by 0.5 at most
+    c = np.array([1.0 - 5e-8])
+    report = mg.gradcheck(lambda x: wrong_square(x).sum() + (x - c).relu().sum(),
+                          [mg.tensor([1.0], name="x")])
+    row = report.inputs[0]
+    assert not report.ok and row.kink_entries == [(0,)], str(report)
+    assert not row.at_kink and "kink" not in str(report), str(report)
+    # a right gradient at the same point: the kink is the whole gap, and says so
+    right = mg.gradcheck(lambda x: (x * x).sum() + (x - c).relu().sum(),
+                         [mg.tensor([1.0], name="x")])
+    assert not right.ok and right.inputs[0].at_kink, str(right)
+
