@@ -595,8 +595,9 @@ def _curving(f: Callable[..., Any], inputs: list, eps: float, rows: List[InputCh
     tol, and another step shows it (2ε: four times as much; ε/2: no longer
     across a pole ε crossed), while a wrong gradient stays as far from all.
     A step whose nudges cross a relu kink that ε's did not shows a kink, not
-    curvature: its move does not count at that entry. A row with a kink entry
-    that its kinks cannot account for (``unexplained``) gets no note."""
+    curvature: its move does not count at that entry; nor does a move within
+    round-off (f = x² + 1e9 moves by ulp(1e9) / ε). A row with a kink entry that
+    its kinks cannot account for (``unexplained``) gets no note."""
     which = [i for i, r in enumerate(rows) if not r.ok and not np.isnan(r.difference)
              and not r.within_round_off and not r.at_kink and r.not_finite is None
              and i not in unexplained]
@@ -616,14 +617,22 @@ def _curving(f: Callable[..., Any], inputs: list, eps: float, rows: List[InputCh
         r = rows[i]
         g, n = np.asarray(r.autograd, dtype=float), r.numerical
         with np.errstate(invalid="ignore", over="ignore"):
-            # a step that leaves f's domain: ε is as close to the edge as can be
-            moves = [np.where(~_off(g.shape, list(found.crossed[i])), 0.0,
-                              np.where(np.isfinite(found.grads[i]),
-                                       np.abs(found.grads[i] - n), np.inf))
-                     for found in steps]
             gap = np.abs(g - n)
-        move, off = np.maximum(*moves), _off(g.shape, r.kink_entries)
-        if (gap[off] > 0).any() and np.all(gap[off] <= (move + noises[i])[off]):
+            # ε/2 not finite: f is not, between x - ε and x + ε, and ε's difference
+            # is across a pole: any move. 2ε not finite: the edge of f's domain is
+            # past ε, which it need not spoil (a log weighted 1e-3): ε's error is
+            # then about 4/3 of ε/2's move, 2 with a margin
+            wide = np.isfinite(wider[i])
+            moves = [np.where(wide, np.abs(wider[i] - n), 0.0),
+                     np.where(np.isfinite(narrower[i]), np.abs(narrower[i] - n), np.inf)
+                     * np.where(wide, 1.0, 2.0)]
+        # a step that crosses a kink moves by the kink, not by curvature
+        moves = [np.where(_off(g.shape, list(found.crossed[i])), move, 0.0)
+                 for found, move in zip(steps, moves)]
+        move, off, noise = np.maximum(*moves), _off(g.shape, r.kink_entries), noises[i]
+        # each gap within round-off, or within a move larger than round-off
+        explained = (gap <= noise) | ((move > noise) & (gap <= move + noise))
+        if (gap[off] > noise[off]).any() and np.all(explained[off]):
             index = tuple(int(k) for k in
                           np.unravel_index(np.argmax(np.where(off, gap, -1.0)), g.shape))
             other = wider[i] if moves[0][index] >= moves[1][index] else narrower[i]

@@ -998,3 +998,25 @@ def test_a_kink_too_small_for_the_gap_is_no_excuse_for_it():
                          [mg.tensor([1.0], name="x")])
     assert not right.ok and right.inputs[0].at_kink, str(right)
 
+
+@pytest.mark.parametrize("off", [11.0, 11.5])
+def test_round_off_is_not_put_down_to_curvature(off):
+    # f = x² + 1e9: its differences are steps of ulp(1e9) / 2ε = 0.6, the round-off
+    # bound ~10.6; a VJP off by 11 read "f curves so fast here (near a pole, or log
+    # near 0?)" for a parabola, as the ε/2 difference moved by one such step
+    slip = op("square_off")(lambda x: (x * x, (lambda g: g * (2 * x + off),)))
+    report = mg.gradcheck(lambda x: slip(x).sum() + 1e9, [mg.tensor([1.0, 2.0, 3.0], name="x")])
+    assert not report.ok and report.inputs[0].curving is None, str(report)
+    assert "curves" not in str(report), str(report)
+
+
+def test_a_wider_step_that_leaves_fs_domain_is_no_excuse_for_a_wrong_gradient():
+    # log(x - c) 1.5ε above its 0, weighted 1e-3, beside x²: 2ε's nudge leaves log's
+    # domain (NaN), which counted as an infinite move and read "f curves so fast
+    # here" for a VJP with the wrong sign, off by 1.5e4 where ε's error is 1.4e3
+    c = np.array([1.0 - 1.5e-7])
+    slip = op("log_sign_slip")(lambda t: (np.log(t), (lambda g: -g / t,)))
+    for log, excused in [(slip, False), (mg.log, True)]:
+        report = mg.gradcheck(lambda x: (x * x).sum() + (log(x - c) * 1e-3).sum(),
+                              [mg.tensor([1.0], name="x")])
+        assert not report.ok and (report.inputs[0].curving is not None) == excused, str(report)
