@@ -433,10 +433,10 @@ class GradcheckReport:
         for r in failed:
             if r.at_kink:
                 whose = "this node's input" if len(r.kinks) == 1 else "these nodes' inputs"
+                at = f" (at {_entries(r.kink_entries)})" if r.shape else ""   # 0-d: no entry
                 lines.append(f"at a kink: {', '.join(r.kinks)}: the differences of {r.name} "
-                             f"crossed 0 in {whose} (at {_entries(r.kink_entries)}), so "
-                             f"f(x + ε) and f(x - ε) saw different slopes: check again at "
-                             f"another point")
+                             f"crossed 0 in {whose}{at}, so f(x + ε) and f(x - ε) saw different "
+                             f"slopes: check again at another point")
         if not np.isfinite(self.value):
             lines.append(f"f = {self.value} at this point: no gradient can be checked where "
                          f"f is not finite")

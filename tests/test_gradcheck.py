@@ -1020,3 +1020,13 @@ def test_a_wider_step_that_leaves_fs_domain_is_no_excuse_for_a_wrong_gradient():
         report = mg.gradcheck(lambda x: (x * x).sum() + (log(x - c) * 1e-3).sum(),
                               [mg.tensor([1.0], name="x")])
         assert not report.ok and (report.inputs[0].curving is not None) == excused, str(report)
+
+
+def test_a_0d_input_at_a_kink_names_no_entry():
+    # the line read "crossed 0 in this node's input (at ())"
+    c = np.float64(1.0 - 5e-8)
+    report = mg.gradcheck(lambda x: (x - c).relu() + x * x, [mg.tensor(1.0, name="x")])
+    assert report.inputs[0].at_kink, str(report)
+    assert str(report).splitlines()[-1] == (
+        "at a kink: <relu> (): the differences of x crossed 0 in this node's input, so "
+        "f(x + ε) and f(x - ε) saw different slopes: check again at another point"), str(report)
