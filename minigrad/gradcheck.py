@@ -297,7 +297,9 @@ class InputCheck:
     #: make it fail
     at_kink: bool = False
     #: (entry, f(x + ε), f(x - ε)) for the first entry whose difference is not
-    #: finite: f is not finite within ε of the point there; else None
+    #: finite (f is not finite within ε of the point there), when the entries
+    #: whose differences are finite agree: f's edge alone makes the row fail;
+    #: else None
     not_finite: Optional[tuple] = None
     #: (entry, difference with ε, with another step, that step: "2ε" or "ε/2")
     #: when the row fails and no gap to autograd is larger than the differences
@@ -306,17 +308,22 @@ class InputCheck:
     curving: Optional[tuple] = None
 
     def largest_gap(self) -> Optional[tuple]:
-        """The entry to show for a failed row: the first whose gradients are not
-        both finite, else the largest gap off the kink entries when those do not
-        explain the failure, else the largest gap; None when no entry differs."""
+        """The entry to show for a failed row: the first where autograd's gradient
+        is not finite and the difference is, else ``not_finite``'s entry when f's
+        edge alone makes the row fail, else the largest gap between finite
+        gradients (off the kink entries when those do not explain the failure),
+        else the first entry not finite; None when no entry differs."""
         g, n = np.asarray(self.autograd, dtype=float), np.asarray(self.numerical, dtype=float)
         if g.shape != n.shape or g.size == 0:
             return None
+        blind = ~np.isfinite(g) & np.isfinite(n)   # autograd's own inf or NaN
+        if blind.any():
+            return tuple(int(i) for i in np.argwhere(blind)[0])
+        if self.not_finite is not None:
+            return self.not_finite[0]
         bad = ~(np.isfinite(g) & np.isfinite(n))
-        if bad.any():
-            return tuple(int(i) for i in np.argwhere(bad)[0])
-        with np.errstate(over="ignore"):   # 1e308 - (-1e308): inf, still the largest
-            gap = np.abs(g - n)
+        with np.errstate(over="ignore", invalid="ignore"):   # 1e308 - (-1e308): inf, still the largest
+            gap = np.where(bad, 0.0, np.abs(g - n))
         if self.kink_entries and not self.at_kink:
             # a kink may spoil its entries' differences, not the others': the
             # largest gap among those is what no kink explains
@@ -324,7 +331,7 @@ class InputCheck:
             if (gap[off] > 0).any():
                 gap = np.where(off, gap, 0.0)
         if not (gap > 0).any():
-            return None
+            return tuple(int(i) for i in np.argwhere(bad)[0]) if bad.any() else None
         return tuple(int(i) for i in np.unravel_index(np.argmax(gap), g.shape))
 
 
@@ -532,11 +539,16 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
             unexplained.add(i)
         at_kink = bool(entries) and bent and d >= tol and not np.isnan(d) and \
             _agrees_off(g, n, noise, entries, tol)
+        # f's edge spoils the differences of its entries, not the others'
+        outside = found.outside[i]
+        if outside is not None and not _agrees_off(
+                g, n, noise, [tuple(k) for k in np.argwhere(~np.isfinite(n))], tol):
+            outside = None
         rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol, blurred,
                                in_graph=leaves[i].grad is not None,
                                kinks=list(dict.fromkeys(names[k] for k in calls)),
                                kink_entries=entries, at_kink=at_kink,
-                               not_finite=found.outside[i]))
+                               not_finite=outside))
     # f's two values at the point may part by its round-off, no more
     again = found.point
     repeatable = again is None or value == again or (np.isnan(value) and np.isnan(again)) \

@@ -1030,3 +1030,22 @@ def test_a_0d_input_at_a_kink_names_no_entry():
     assert str(report).splitlines()[-1] == (
         "at a kink: <relu> (): the differences of x crossed 0 in this node's input, so "
         "f(x + ε) and f(x - ε) saw different slopes: check again at another point"), str(report)
+
+
+def test_f_not_finite_at_one_entry_is_no_excuse_for_a_wrong_gradient_at_another():
+    # log at 1e-8 (x - ε < 0) beside a VJP off by 2 at 1 and 2: the report was the
+    # same as for a right gradient, entry (0,) and "f is not finite within ε ...
+    # check at another point", and the wrong entries, checkable here, went unseen
+    with np.errstate(all="ignore"):
+        report = mg.gradcheck(lambda x: mg.log(x).sum() + wrong_square(x).sum(),
+                              [mg.tensor([1e-8, 1.0, 2.0], name="x")])
+    assert report.inputs[0].not_finite is None, str(report)
+    assert "x at (2,): autograd 8.5, numerical 4.5" in str(report).splitlines(), str(report)
+    assert "not finite within" not in str(report), str(report)
+    # autograd's own NaN where f's difference is finite comes before f's edge
+    nan_vjp = op("nan_vjp")(lambda x: (x * 1.0, (lambda g: g * np.where(x > 1.5, np.nan, 1.0),)))
+    with np.errstate(all="ignore"):
+        report = mg.gradcheck(lambda x: mg.log(x).sum() + nan_vjp(x).sum(),
+                              [mg.tensor([1e-8, 1.0, 2.0], name="x")])
+    assert str(report).splitlines()[2] == "x at (2,): autograd nan, numerical 1.5", str(report)
+    assert "not finite within" not in str(report), str(report)
