@@ -78,7 +78,7 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
     independently and the caller's arrays are never changed. f must only read
     them: an f that changes one is a ``RuntimeError`` naming it. An error f
     raises at a nudged point carries a note (Python 3.11+) naming the entry,
-    its value there and at the point.
+    its value there and at the point, unless f raises at the point too.
     """
     inputs = _tensors(inputs, "numerical_grad")
     eps = _positive(eps, "eps", "numerical_grad")
@@ -128,6 +128,20 @@ def _differences(f: Callable[..., Any], inputs: list, eps: float,
     found = _Differences(len(inputs))
     crossings: set = set()
 
+    def defined_at_point(nudge: tuple) -> bool:
+        """Whether f runs at the point itself (the nudged entry put back): else
+        its error is its own, not the step's (numerical_grad's first call is a
+        nudge, and a shape bug raises there too)."""
+        i, index, saved, _ = nudge
+        nudged, arrays[i][index] = arrays[i][index], saved
+        try:
+            f(*copies)
+        except Exception:   # noqa: BLE001  any error: the same one, most likely
+            return False
+        finally:
+            arrays[i][index] = nudged   # for the note, which names the nudged value
+        return True
+
     def value(nudge: Optional[tuple] = None) -> float:
         """f at the copies; ``nudge`` (input, entry, value at the point, side):
         where they were nudged, for an error f raises there."""
@@ -135,7 +149,7 @@ def _differences(f: Callable[..., Any], inputs: list, eps: float,
             try:
                 return f(*copies)
             except Exception as error:
-                if nudge is not None:
+                if nudge is not None and defined_at_point(nudge):
                     _say_nudged(error, copies, nudge)
                 raise
 

@@ -1062,3 +1062,12 @@ def test_a_wrong_vjp_beside_a_slight_kink_is_never_put_down_to_it(x, offset, bel
     row = report.inputs[0]
     assert not row.ok and row.kink_entries and not row.at_kink, (x, str(report))
     assert "kink" not in str(report) and "curves" not in str(report), (x, str(report))
+
+
+def test_an_error_f_raises_at_the_point_too_gets_no_note_about_the_nudge():
+    # numerical_grad's first call is a nudge: a shape bug in f read "(f raised this
+    # at a nudged point ... check at a point farther from the edge of f's domain)"
+    W = mg.tensor(np.ones((2, 3)), name="W")
+    with pytest.raises(ValueError, match="inner dimensions 3 and 4 differ") as raised:
+        mg.numerical_grad(lambda W: (W @ mg.tensor(np.ones((4, 1)))).sum(), [W])
+    assert getattr(raised.value, "__notes__", None) is None, raised.value.__notes__
