@@ -78,7 +78,7 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
     independently and the caller's arrays are never changed. f must only read
     them: an f that changes one is a ``RuntimeError`` naming it. An error f
     raises at a nudged point carries a note (Python 3.11+) naming the entry,
-    its value there and at the point.
+    its value there and at the point, unless f raises at the point too.
     """
     inputs = _tensors(inputs, "numerical_grad")
     eps = _positive(eps, "eps", "numerical_grad")
@@ -100,7 +100,8 @@ def _watching_kinks(call: Callable[[], Any], seen: Any) -> tuple:
 class _Differences:
     """What ``_differences`` found, per input: ``grads`` (the central
     differences), ``crossed`` (entry -> the indices of the relu / leaky_relu
-    calls whose input changed side of 0 in that entry's nudges), ``outside``
+    calls whose input changed side of 0 in that entry's nudges), ``ends``
+    (entry -> its f(x + ε) and f(x - ε), for those entries), ``outside``
     (the first entry whose difference is not finite, with f(x + ε) and
     f(x - ε) there, or None); and ``point``, f at the unnudged point once more
     after the nudges (None unless asked)."""
@@ -108,6 +109,7 @@ class _Differences:
     def __init__(self, n: int) -> None:
         self.grads: List[np.ndarray] = []
         self.crossed: List[dict] = [{} for _ in range(n)]
+        self.ends: List[dict] = [{} for _ in range(n)]
         self.outside: List[Optional[tuple]] = [None] * n
         self.point: Optional[float] = None
 
@@ -126,6 +128,20 @@ def _differences(f: Callable[..., Any], inputs: list, eps: float,
     found = _Differences(len(inputs))
     crossings: set = set()
 
+    def defined_at_point(nudge: tuple) -> bool:
+        """Whether f runs at the point itself (the nudged entry put back): else
+        its error is its own, not the step's (numerical_grad's first call is a
+        nudge, and a shape bug raises there too)."""
+        i, index, saved, _ = nudge
+        nudged, arrays[i][index] = arrays[i][index], saved
+        try:
+            f(*copies)
+        except Exception:   # noqa: BLE001  any error: the same one, most likely
+            return False
+        finally:
+            arrays[i][index] = nudged   # for the note, which names the nudged value
+        return True
+
     def value(nudge: Optional[tuple] = None) -> float:
         """f at the copies; ``nudge`` (input, entry, value at the point, side):
         where they were nudged, for an error f raises there."""
@@ -133,7 +149,7 @@ def _differences(f: Callable[..., Any], inputs: list, eps: float,
             try:
                 return f(*copies)
             except Exception as error:
-                if nudge is not None:
+                if nudge is not None and defined_at_point(nudge):
                     _say_nudged(error, copies, nudge)
                 raise
 
@@ -163,6 +179,7 @@ def _differences(f: Callable[..., Any], inputs: list, eps: float,
                 grad[index] = (plus - minus) / (2 * eps)   # floats: inf - inf is NaN, no warning
                 if crossings:
                     found.crossed[i][index] = set(crossings)
+                    found.ends[i][index] = (plus, minus)
                 if found.outside[i] is None and not np.isfinite(grad[index]):
                     found.outside[i] = (index, plus, minus)
             found.grads.append(grad)
@@ -289,11 +306,14 @@ class InputCheck:
     #: the entries whose nudges crossed those kinks (the differences a kink
     #: can spoil)
     kink_entries: List[tuple] = field(default_factory=list)
-    #: True when the row fails and its entries off the kink agree: the kink
-    #: entries alone make it fail
+    #: True when the row fails, its entries off the kink agree, and the kinks
+    #: bend f enough to account for the gaps at theirs: the kink entries alone
+    #: make it fail
     at_kink: bool = False
     #: (entry, f(x + ε), f(x - ε)) for the first entry whose difference is not
-    #: finite: f is not finite within ε of the point there; else None
+    #: finite (f is not finite within ε of the point there), when the entries
+    #: whose differences are finite agree: f's edge alone makes the row fail;
+    #: else None
     not_finite: Optional[tuple] = None
     #: (entry, difference with ε, with another step, that step: "2ε" or "ε/2")
     #: when the row fails and no gap to autograd is larger than the differences
@@ -302,17 +322,22 @@ class InputCheck:
     curving: Optional[tuple] = None
 
     def largest_gap(self) -> Optional[tuple]:
-        """The entry to show for a failed row: the first whose gradients are not
-        both finite, else the largest gap off the kink entries when those do not
-        explain the failure, else the largest gap; None when no entry differs."""
+        """The entry to show for a failed row: the first where autograd's gradient
+        is not finite and the difference is, else ``not_finite``'s entry when f's
+        edge alone makes the row fail, else the largest gap between finite
+        gradients (off the kink entries when those do not explain the failure),
+        else the first entry not finite; None when no entry differs."""
         g, n = np.asarray(self.autograd, dtype=float), np.asarray(self.numerical, dtype=float)
         if g.shape != n.shape or g.size == 0:
             return None
+        blind = ~np.isfinite(g) & np.isfinite(n)   # autograd's own inf or NaN
+        if blind.any():
+            return tuple(int(i) for i in np.argwhere(blind)[0])
+        if self.not_finite is not None:
+            return self.not_finite[0]
         bad = ~(np.isfinite(g) & np.isfinite(n))
-        if bad.any():
-            return tuple(int(i) for i in np.argwhere(bad)[0])
-        with np.errstate(over="ignore"):   # 1e308 - (-1e308): inf, still the largest
-            gap = np.abs(g - n)
+        with np.errstate(over="ignore", invalid="ignore"):   # 1e308 - (-1e308): inf, still the largest
+            gap = np.where(bad, 0.0, np.abs(g - n))
         if self.kink_entries and not self.at_kink:
             # a kink may spoil its entries' differences, not the others': the
             # largest gap among those is what no kink explains
@@ -320,7 +345,7 @@ class InputCheck:
             if (gap[off] > 0).any():
                 gap = np.where(off, gap, 0.0)
         if not (gap > 0).any():
-            return None
+            return tuple(int(i) for i in np.argwhere(bad)[0]) if bad.any() else None
         return tuple(int(i) for i in np.unravel_index(np.argmax(gap), g.shape))
 
 
@@ -429,10 +454,10 @@ class GradcheckReport:
         for r in failed:
             if r.at_kink:
                 whose = "this node's input" if len(r.kinks) == 1 else "these nodes' inputs"
+                at = f" (at {_entries(r.kink_entries)})" if r.shape else ""   # 0-d: no entry
                 lines.append(f"at a kink: {', '.join(r.kinks)}: the differences of {r.name} "
-                             f"crossed 0 in {whose} (at {_entries(r.kink_entries)}), so "
-                             f"f(x + ε) and f(x - ε) saw different slopes: check again at "
-                             f"another point")
+                             f"crossed 0 in {whose}{at}, so f(x + ε) and f(x - ε) saw different "
+                             f"slopes: check again at another point")
         if not np.isfinite(self.value):
             lines.append(f"f = {self.value} at this point: no gradient can be checked where "
                          f"f is not finite")
@@ -511,7 +536,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     analytic = [np.zeros_like(t.data) if t.grad is None else t.grad for t in leaves]
     found = _differences(f, inputs, eps, sides, again=True)
     names = _kink_names(out, sides) if any(found.crossed) else []
-    rows, noises = [], []
+    rows, noises, unexplained = [], [], set()
     for i, (t, g, n) in enumerate(zip(inputs, analytic, found.grads)):
         d = relative_difference(g, n)
         noise = np.broadcast_to(_round_off_bound(f_size, t.data, g, eps), g.shape)
@@ -521,20 +546,29 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
         calls = sorted(set().union(*crossed.values())) if crossed else []
         entries = sorted(crossed)
         # a kink explains a failure only when the entries it spoiled are the ones
-        # that differ: a wrong gradient at another entry is no matter of kinks
-        at_kink = bool(entries) and d >= tol and not np.isnan(d) and \
+        # that differ (a wrong gradient at another entry is no matter of kinks),
+        # and by no more than it bends f there
+        bent = _kinks_explain(g, n, noise, found.ends[i], crossed, value, eps, sides)
+        if not bent:
+            unexplained.add(i)
+        at_kink = bool(entries) and bent and d >= tol and not np.isnan(d) and \
             _agrees_off(g, n, noise, entries, tol)
+        # f's edge spoils the differences of its entries, not the others'
+        outside = found.outside[i]
+        if outside is not None and not _agrees_off(
+                g, n, noise, [tuple(k) for k in np.argwhere(~np.isfinite(n))], tol):
+            outside = None
         rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol, blurred,
                                in_graph=leaves[i].grad is not None,
                                kinks=list(dict.fromkeys(names[k] for k in calls)),
                                kink_entries=entries, at_kink=at_kink,
-                               not_finite=found.outside[i]))
+                               not_finite=outside))
     # f's two values at the point may part by its round-off, no more
     again = found.point
     repeatable = again is None or value == again or (np.isnan(value) and np.isnan(again)) \
         or abs(value - again) <= 10 * np.finfo(np.float64).eps * f_size
     if repeatable:   # else no step tells anything
-        _curving(f, inputs, eps, rows, noises, sides)
+        _curving(f, inputs, eps, rows, noises, sides, unexplained)
     # out.requires_grad is not the test: f made from .data has no graph, yet its
     # value moves with the inputs, and a tensor f reads from outside can give one
     depends = any(row.in_graph for row in rows) or any(n.any() for n in found.grads)
@@ -551,8 +585,35 @@ def _agrees_off(g: np.ndarray, n: np.ndarray, noise: np.ndarray, entries: List[t
                 np.all(np.abs(g[off] - n[off]) <= noise[off]))
 
 
+def _kinks_explain(g: np.ndarray, n: np.ndarray, noise: np.ndarray, ends: dict,
+                   crossed: dict, value: float, eps: float, sides: list) -> bool:
+    """Whether the kinks crossed can account for the gaps at their entries. A
+    kink inside the step bends f: the central difference is the mean of the
+    one-sided ones, (f(x + ε) - f(x)) / ε and (f(x) - f(x - ε)) / ε, and
+    autograd's slope is the one on the point's side, so a kink moves the
+    difference by half of how far the two part, |f(x + ε) - 2 f(x) + f(x - ε)| / ε.
+    Kinks on both sides of the point can part them less than they move it: the
+    bound is twice that, plus round-off. A relu kink of weight 1e-3 beside a VJP
+    off by 2 parts them by 1e-3, and excuses nothing. No bound where a kink's
+    input is exactly 0 at the point: autograd takes relu's slope at 0 there (0,
+    leaky_relu's alpha), which may be neither side's."""
+    at_zero: dict = {}
+    for index, (plus, minus) in ends.items():
+        calls = crossed[index]
+        for k in calls:
+            if k not in at_zero:
+                at_zero[k] = bool(np.any(np.asarray(sides[k][1]) == 0))
+        if any(at_zero[k] for k in calls):
+            continue
+        with np.errstate(invalid="ignore", over="ignore"):
+            bend = abs(plus - 2 * value + minus) / eps
+            if not abs(g[index] - n[index]) <= 2 * bend + noise[index]:   # NaN: not explained
+                return False
+    return True
+
+
 def _curving(f: Callable[..., Any], inputs: list, eps: float, rows: List[InputCheck],
-             noises: list, sides: list) -> None:
+             noises: list, sides: list, unexplained: set) -> None:
     """Set ``curving`` on the failed rows that nothing else explains and whose
     gaps to autograd are no larger than their differences move when the step
     is doubled or halved (plus round-off). Central differences are off by about
@@ -560,9 +621,12 @@ def _curving(f: Callable[..., Any], inputs: list, eps: float, rows: List[InputCh
     tol, and another step shows it (2ε: four times as much; ε/2: no longer
     across a pole ε crossed), while a wrong gradient stays as far from all.
     A step whose nudges cross a relu kink that ε's did not shows a kink, not
-    curvature: its move does not count at that entry."""
+    curvature: its move does not count at that entry; nor does a move within
+    round-off (f = x² + 1e9 moves by ulp(1e9) / ε). A row with a kink entry that
+    its kinks cannot account for (``unexplained``) gets no note."""
     which = [i for i, r in enumerate(rows) if not r.ok and not np.isnan(r.difference)
-             and not r.within_round_off and not r.at_kink and r.not_finite is None]
+             and not r.within_round_off and not r.at_kink and r.not_finite is None
+             and i not in unexplained]
     if not which:
         return
     try:
@@ -579,14 +643,22 @@ def _curving(f: Callable[..., Any], inputs: list, eps: float, rows: List[InputCh
         r = rows[i]
         g, n = np.asarray(r.autograd, dtype=float), r.numerical
         with np.errstate(invalid="ignore", over="ignore"):
-            # a step that leaves f's domain: ε is as close to the edge as can be
-            moves = [np.where(~_off(g.shape, list(found.crossed[i])), 0.0,
-                              np.where(np.isfinite(found.grads[i]),
-                                       np.abs(found.grads[i] - n), np.inf))
-                     for found in steps]
             gap = np.abs(g - n)
-        move, off = np.maximum(*moves), _off(g.shape, r.kink_entries)
-        if (gap[off] > 0).any() and np.all(gap[off] <= (move + noises[i])[off]):
+            # ε/2 not finite: f is not, between x - ε and x + ε, and ε's difference
+            # is across a pole: any move. 2ε not finite: the edge of f's domain is
+            # past ε, which it need not spoil (a log weighted 1e-3): ε's error is
+            # then about 4/3 of ε/2's move, 2 with a margin
+            wide = np.isfinite(wider[i])
+            moves = [np.where(wide, np.abs(wider[i] - n), 0.0),
+                     np.where(np.isfinite(narrower[i]), np.abs(narrower[i] - n), np.inf)
+                     * np.where(wide, 1.0, 2.0)]
+        # a step that crosses a kink moves by the kink, not by curvature
+        moves = [np.where(_off(g.shape, list(found.crossed[i])), move, 0.0)
+                 for found, move in zip(steps, moves)]
+        move, off, noise = np.maximum(*moves), _off(g.shape, r.kink_entries), noises[i]
+        # each gap within round-off, or within a move larger than round-off
+        explained = (gap <= noise) | ((move > noise) & (gap <= move + noise))
+        if (gap[off] > noise[off]).any() and np.all(explained[off]):
             index = tuple(int(k) for k in
                           np.unravel_index(np.argmax(np.where(off, gap, -1.0)), g.shape))
             other = wider[i] if moves[0][index] >= moves[1][index] else narrower[i]
