@@ -363,7 +363,9 @@ NOT_A_CLAIM = {"test_at_a_kink_sees_columns_that_cancel_and_not_exact_zeros"}
 def _claim_rows(page: str) -> list:
     text = (DOCS / page).read_text(encoding="utf-8")
     section = text.split("{#every-claim}", 1)[1]
-    return [(int(m.group(1)), TEST_REF.findall(m.group(0)), LINK.findall(m.group(0)))
+    # the verdict: the first character of the third cell (✔, ≈ or ✘)
+    return [(int(m.group(1)), m.group(0).split(" | ")[2][:1], TEST_REF.findall(m.group(0)),
+             LINK.findall(m.group(0)))
             for m in CLAIM_ROW.finditer(section)]
 
 
@@ -375,12 +377,15 @@ def _test_names(file: str) -> set:
 
 def test_the_claims_table_names_tests_that_exist_and_both_languages_agree():
     en, zh = _claim_rows("answers.md"), _claim_rows("answers.zh.md")
-    assert [n for n, _, _ in en] == list(range(1, len(en) + 1)) and len(en) > 40, en
-    assert en == zh, "answers.md and answers.zh.md must list the same claims, tests and links"
-    missing = sorted({(f, t) for _, refs, _ in en for f, t in refs if t not in _test_names(f)})
+    assert [n for n, _, _, _ in en] == list(range(1, len(en) + 1)) and len(en) > 40, en
+    unjudged = [n for n, verdict, _, _ in en + zh if verdict not in "✔≈✘"]
+    assert unjudged == [], f"claims without a verdict ✔, ≈ or ✘: {unjudged}"
+    assert en == zh, ("answers.md and answers.zh.md must list the same claims, verdicts, "
+                      "tests and links")
+    missing = sorted({(f, t) for _, _, refs, _ in en for f, t in refs if t not in _test_names(f)})
     assert missing == [], f"the claims table names tests that do not exist: {missing}"
-    assert all(refs for _, refs, _ in en), "a claim without a test"
-    named = {t for _, refs, _ in en for f, t in refs if f == "test_notes_claims.py"}
+    assert all(refs for _, _, refs, _ in en), "a claim without a test"
+    named = {t for _, _, refs, _ in en for f, t in refs if f == "test_notes_claims.py"}
     unlisted = sorted(_test_names("test_notes_claims.py") - named - NOT_A_CLAIM
                       - {n for n in _test_names("test_notes_claims.py") if not n.startswith("test_")})
     assert unlisted == [], f"claims tested in test_notes_claims.py but not in the table: {unlisted}"

@@ -253,6 +253,36 @@ def _sigma(z: np.ndarray) -> np.ndarray:
     return nets.activations.sigmoid(z)
 
 
+# The activations written out as in the notes, apart from nets.activations: a
+# wrong g there would otherwise be checked against itself.
+WRITTEN_OUT = {"tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+               "relu": lambda z: np.maximum(0.0, z), "identity": lambda z: z,
+               "leaky_relu": lambda z: np.maximum(0.01 * z, z)}
+
+
+@given(st.lists(st.integers(1, 5), min_size=0, max_size=3), st.integers(1, 4),
+       st.sampled_from(sorted(WRITTEN_OUT)), st.integers(0, 100), st.data())
+def test_a_l_is_what_layer_l_outputs_and_layer_l_plus_1_takes_in(hidden, n_x, activation,
+                                                                 seed, data):
+    # The notes call a[l] "当前层的输入" (the current layer's input). Only a[0] = x is
+    # its own layer's input: a[l] = g[l](z[l]) is layer l's output, and the input
+    # of layer l + 1, z[l+1] = W[l+1] a[l] + b[l+1]; a[L] = σ(z[L]) = ŷ.
+    X, _ = data.draw(labelled_data(n_x))
+    net = nets.DeepNet([n_x, *hidden, 1], activation=activation, scale=0.5, seed=seed)
+    for l in range(1, net.L + 1):
+        net.params[f"b[{l}]"] += 0.1 * l                  # non-zero, so b[l] counts too
+    cache = net.forward(X)
+    assert cache["A[0]"] is X or np.array_equal(cache["A[0]"], X)
+    for l in range(1, net.L + 1):
+        g = WRITTEN_OUT["sigmoid" if l == net.L else activation]
+        Z = net.params[f"W[{l}]"] @ cache[f"A[{l - 1}]"] + net.params[f"b[{l}]"]
+        np.testing.assert_allclose(cache[f"Z[{l}]"], Z, rtol=1e-12, atol=1e-15,
+                                   err_msg=f"Z[{l}] is not W[{l}] A[{l - 1}] + b[{l}]")
+        np.testing.assert_allclose(cache[f"A[{l}]"], g(cache[f"Z[{l}]"]), rtol=1e-12,
+                                   atol=1e-15, err_msg=f"A[{l}] is not g[{l}](Z[{l}])")
+    np.testing.assert_array_equal(net.predict_proba(X), cache[f"A[{net.L}]"])
+
+
 @given(st.integers(1, 4), st.integers(1, 5), st.integers(0, 100), st.data())
 def test_each_sigmoid_hidden_unit_is_a_logistic_regression_of_x(n_x, n_h, seed, data):
     # the notes: every neuron wraps the "yellow box" z = wᵀx + b and the "green
@@ -262,10 +292,15 @@ def test_each_sigmoid_hidden_unit_is_a_logistic_regression_of_x(n_x, n_h, seed, 
     net.params["b[1]"] += np.linspace(-0.5, 0.5, n_h).reshape(-1, 1)
     A1 = net.forward(X)["A[1]"]
     for j in range(n_h):
+        w, b = net.params["W[1]"][[j]], net.params["b[1]"][[j]]
         unit = LogisticRegression(n_x)
-        unit.params.update({"W[1]": net.params["W[1]"][[j]], "b[1]": net.params["b[1]"][[j]]})
+        unit.params.update({"W[1]": w, "b[1]": b})
         np.testing.assert_allclose(A1[[j]], unit.predict_proba(X), rtol=1e-12, atol=1e-15,
                                    err_msg=f"hidden unit {j} vs logistic regression")
+        # and both are the notes' two boxes, written out: a hidden unit and a
+        # LogisticRegression that shared one wrong "sigmoid" would agree above
+        np.testing.assert_allclose(A1[[j]], 1 / (1 + np.exp(-(w @ X + b))), rtol=1e-12,
+                                   atol=1e-15, err_msg=f"hidden unit {j} vs σ(wᵀx + b)")
 
 
 @given(two_layer_nets(), st.data())
@@ -391,19 +426,28 @@ def test_sigmoid_hidden_units_make_each_samples_dw2_entries_share_one_sign(n_x, 
     net = TwoLayerNet(n_x, n_h, activation="sigmoid", scale=1.0, seed=seed)
     cache = net.forward(X)
     per_sample = (cache["A[2]"] - Y) * cache["A[1]"]
+    # these columns are what dW[2] averages: the backprop's own dW[2], transposed
+    np.testing.assert_allclose(per_sample.mean(axis=1, keepdims=True),
+                               net.backprop(X, Y)["W[2]"].T, rtol=1e-12, atol=1e-15)
     assert np.all(cache["A[1]"] > 0)
     assert np.all(np.sign(per_sample) == np.sign(cache["A[2]"] - Y)), per_sample
 
 
 def test_tanh_hidden_units_let_most_samples_push_dw2_both_ways_on_the_flower():
+    # The share of samples whose dW[2] entries all share one sign depends on the
+    # init seed: 0% to 53% for tanh over seeds 1-10 (17% from the course's seed 2,
+    # docs/answers.md#tanh-range), so "most" holds at the median seed, not at every
+    # one. The signs do not depend on the scale (b[1] = 0: sign(Z[1]) is sign(W[1] X)).
     X, Y = nets.data.flower(m=400, seed=1)
-    share = {}
-    for activation in ("sigmoid", "tanh"):
-        cache = TwoLayerNet(2, 4, activation=activation, scale=1.0, seed=2).forward(X)
-        per_sample = (cache["A[2]"] - Y) * cache["A[1]"]
-        share[activation] = float(np.mean(np.all(per_sample > 0, axis=0)
-                                          | np.all(per_sample < 0, axis=0)))
-    assert share["sigmoid"] == 1.0 and share["tanh"] < 0.5, share
+    share = {"sigmoid": [], "tanh": []}
+    for activation in share:
+        for seed in range(1, 11):
+            cache = TwoLayerNet(2, 4, activation=activation, scale=1.0, seed=seed).forward(X)
+            per_sample = (cache["A[2]"] - Y) * cache["A[1]"]
+            share[activation].append(float(np.mean(np.all(per_sample > 0, axis=0)
+                                                   | np.all(per_sample < 0, axis=0))))
+    assert share["sigmoid"] == [1.0] * 10, share
+    assert max(share["tanh"]) < 1.0 and np.median(share["tanh"]) < 0.5, share
 
 
 def _hidden_fit(X, Y, net, g, g_prime, learning_rate, iterations, target=0.6):
