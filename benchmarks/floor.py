@@ -10,7 +10,7 @@ is checked before timing. It is not a method: no one should train with an
 engine that checks nothing. It answers one question: how close to the tuned
 step can any eager engine making autograd's calls get, here?
 
-    .venv/bin/python benchmarks/floor.py            # S1 and S2, about a minute
+    .venv/bin/python benchmarks/floor.py            # S1 and S2, about 15 seconds
     .venv/bin/python benchmarks/floor.py --quick    # a smoke run, seconds
 
 Printed: per size, the median (min-max) ratio of each to the tuned step over
