@@ -158,9 +158,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             check_bits(X, Y, params)
             timed = bench.time_size(TABLE, X, Y, params, args.quick, bench.TIMERS["wall"])
             us = {name: entry["median_s"] * 1e6 for name, entry in timed.items()}
-            cells = [f"{us[bench.BASE]:.0f} µs"] + [
-                f"{timed[n]['ratio']:.2f}× ({timed[n]['ratio_min']:.2f}–{timed[n]['ratio_max']:.2f})"
-                for n in (bench.CALLS, BARE, "autograd")]
+            ratios = [(timed[n]["ratio"], timed[n]["ratio_min"], timed[n]["ratio_max"])
+                      for n in (bench.CALLS, BARE, "autograd")]
+            cells = [f"{us[bench.BASE]:.0f} µs"] + [f"{r:.2f}× ({lo:.2f}–{hi:.2f})"
+                                                    for r, lo, hi in ratios]
             extra = [f"{us[n] - us[bench.CALLS]:.0f} µs" for n in (BARE, "autograd")]
             print(f"| {label} | {shape} | " + " | ".join(cells + extra) + " |", flush=True)
     return 0

@@ -383,7 +383,7 @@ class GradcheckReport:
     depends_on_inputs: bool = True
     #: f's value at the point
     value: float = 0.0
-    #: f's value at the same point once more, before the nudges (None if not taken)
+    #: f's value at the same point once more, after the nudges (None if not taken)
     value_again: Optional[float] = None
     #: False when the two differ by more than f's round-off: f is not a function
     #: of its inputs alone, and its differences mean nothing

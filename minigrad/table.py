@@ -55,8 +55,9 @@ def text_table(header: Sequence[str], rows: Iterable[Sequence[object]],
                align: Sequence[str] = "", rule: bool = True) -> Table:
     """A header, a rule of dashes (unless ``rule=False``), and one line per row;
     cells are ``str()``-ed (a newline or tab in one shown as ``\\n``, ``\\t``: see
-    ``visible``), columns separated by two spaces, trailing spaces stripped. ``align`` has one ``"<"`` (left) or ``">"`` (right) per column,
-    the header's cell included; columns it does not reach are left-aligned."""
+    ``visible``), columns separated by two spaces, trailing spaces stripped.
+    ``align`` has one ``"<"`` (left) or ``">"`` (right) per column, the
+    header's cell included; columns it does not reach are left-aligned."""
     align = list(align)
     if len(align) > len(header) or any(a not in ("<", ">") for a in align):
         raise ValueError(f"text_table: align must hold at most {len(header)} of '<' and "
