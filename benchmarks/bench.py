@@ -242,12 +242,13 @@ class AutogradCalls:
         return J
 
 
-def run_autograd_calls(X, Y, params, lr):
-    step = AutogradCalls(X, Y, params, lr)
-
+def run_stepping(step) -> tuple:
+    """``(run, current)`` for an object whose ``step()`` returns J and whose
+    ``params`` are the parameters: ``run(n, callback)`` steps as fit's loop
+    does (a list of costs, a callback per step, a non-finite cost stops it)."""
     def run(iterations, callback):
         costs = []
-        for i in range(iterations):   # fit's per-step bookkeeping
+        for i in range(iterations):
             J = step.step()
             if not math.isfinite(J):
                 raise FloatingPointError(f"the cost is {J} at iteration {i}")
@@ -255,6 +256,10 @@ def run_autograd_calls(X, Y, params, lr):
             callback(i, J)
         return costs
     return run, lambda: step.params
+
+
+def run_autograd_calls(X, Y, params, lr):
+    return run_stepping(AutogradCalls(X, Y, params, lr))
 
 
 def run_fit(method: str):

@@ -21,10 +21,9 @@ to autograd's calls (their bookkeeping), in µs a step.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 import numpy as np
 import threadpoolctl
@@ -118,18 +117,7 @@ class BareTape(bench.AutogradCalls):
 
 
 def run_bare_tape(X, Y, params, lr):
-    step = BareTape(X, Y, params, lr)
-
-    def run(iterations: int, callback: Callable) -> list:
-        costs = []
-        for i in range(iterations):   # fit's per-step bookkeeping, as AutogradCalls' run
-            J = step.step()
-            if not math.isfinite(J):
-                raise FloatingPointError(f"the cost is {J} at iteration {i}")
-            costs.append(J)
-            callback(i, J)
-        return costs
-    return run, lambda: step.params
+    return bench.run_stepping(BareTape(X, Y, params, lr))
 
 
 TABLE = {bench.BASE: bench.run_tuned, bench.CALLS: bench.run_autograd_calls,

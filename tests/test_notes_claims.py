@@ -350,23 +350,33 @@ def test_relu_has_no_derivative_at_zero_its_two_one_sided_slopes_differ(h):
     assert slope(mg.relu, 0.0) in (left, right)
 
 
-def _relu_fit(X, Y, params, g_prime, iterations, learning_rate=1.2):
-    """The notes' six formulas with relu hidden units and g' given; costs, and
-    how many entries of Z[1] were exactly 0 along the way."""
-    W1, b1, W2, b2 = (params[k].copy() for k in ("W[1]", "b[1]", "W[2]", "b[2]"))
-    m, costs, zeros = X.shape[1], [], 0
-    for _ in range(iterations):
+def _descent(X, Y, params, g, g_prime, learning_rate):
+    """The notes' six formulas and the update, step after step, from ``params``
+    (left as they are) with hidden activation g: yields Z[1] and the cost J of
+    each step, before its update."""
+    W1, b1, W2, b2 = (params[k] for k in ("W[1]", "b[1]", "W[2]", "b[2]"))
+    m = X.shape[1]
+    while True:
         Z1 = W1 @ X + b1
-        zeros += int(np.sum(Z1 == 0))
-        A1 = np.maximum(Z1, 0)
+        A1 = g(Z1)
         A2 = _sigma(W2 @ A1 + b2)
-        costs.append(float(-np.mean(Y * np.log(A2) + (1 - Y) * np.log(1 - A2))))
+        yield Z1, float(-np.mean(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)))
         dZ2 = A2 - Y
         dZ1 = W2.T @ dZ2 * g_prime(Z1)
         W2, b2 = (W2 - learning_rate * dZ2 @ A1.T / m,
                   b2 - learning_rate * dZ2.sum(axis=1, keepdims=True) / m)
         W1, b1 = (W1 - learning_rate * dZ1 @ X.T / m,
                   b1 - learning_rate * dZ1.sum(axis=1, keepdims=True) / m)
+
+
+def _relu_fit(X, Y, params, g_prime, iterations, learning_rate=1.2):
+    """The notes' six formulas with relu hidden units and g' given; costs, and
+    how many entries of Z[1] were exactly 0 along the way."""
+    costs, zeros = [], 0
+    steps = _descent(X, Y, params, lambda z: np.maximum(z, 0), g_prime, learning_rate)
+    for _, (Z1, J) in zip(range(iterations), steps):
+        zeros += int(np.sum(Z1 == 0))
+        costs.append(J)
     return costs, zeros
 
 
@@ -453,21 +463,10 @@ def test_tanh_hidden_units_let_most_samples_push_dw2_both_ways_on_the_flower():
 def _hidden_fit(X, Y, net, g, g_prime, learning_rate, iterations, target=0.6):
     """The first iteration whose cost is below ``target`` (None: never), for
     ``net``'s initial weights with hidden activation g, by the notes' formulas."""
-    p = net.params
-    W1, b1, W2, b2 = p["W[1]"], p["b[1]"], p["W[2]"], p["b[2]"]
-    m = X.shape[1]
-    for i in range(iterations):
-        Z1 = W1 @ X + b1
-        A1 = g(Z1)
-        A2 = _sigma(W2 @ A1 + b2)
-        if -np.mean(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) < target:
+    for i, (_, J) in zip(range(iterations), _descent(X, Y, net.params, g, g_prime,
+                                                      learning_rate)):
+        if J < target:
             return i
-        dZ2 = A2 - Y
-        dZ1 = W2.T @ dZ2 * g_prime(Z1)
-        W2, b2 = (W2 - learning_rate * dZ2 @ A1.T / m,
-                  b2 - learning_rate * dZ2.sum(axis=1, keepdims=True) / m)
-        W1, b1 = (W1 - learning_rate * dZ1 @ X.T / m,
-                  b1 - learning_rate * dZ1.sum(axis=1, keepdims=True) / m)
     return None
 
 
