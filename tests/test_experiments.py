@@ -459,6 +459,8 @@ def test_a_huge_starting_cost_is_printed_in_a_few_digits_not_all_of_them():
 @pytest.mark.parametrize("call, message", [
     (lambda: E.hidden_sizes(iterations=2, m=20, sizes=(True, 2)),
      "hidden_sizes: sizes must hold ints >= 1; got True"),      # True is no size
+    (lambda: E.hidden_sizes(iterations=2, m=20, sizes=b"\x02\x03"),   # bytes are no list of sizes
+     "hidden_sizes: sizes must be a sequence of ints >= 1; got b"),
     (lambda: E.hidden_sizes(iterations=2, m=20, sizes=(0, 2)),
      "hidden_sizes: sizes must hold ints >= 1; got 0"),
     (lambda: E.activations(iterations=2, m=20, targets=(0.6, float("inf"))),

@@ -1218,3 +1218,14 @@ def test_a_kink_at_an_exact_0_of_its_input_excuses_the_gap_there():
     report = mg.gradcheck(lambda t: (t.relu() - (-t).relu()).sum(),
                           [mg.tensor([0.0, 1.0], name="x")])
     assert report.inputs[0].at_kink and "at a kink" in str(report), str(report)
+
+
+def test_an_error_at_the_plus_nudge_says_x_plus_eps():
+    Y = np.array([[1.0, 0.0]])
+    with pytest.raises(ValueError, match=r"got 1\.0000001 at \(0, 0\)") as raised:
+        mg.numerical_grad(lambda A: mg.binary_cross_entropy(A, Y),
+                          [mg.tensor([[1.0, 0.5]], name="A")])
+    if hasattr(raised.value, "add_note"):   # Python >= 3.11
+        assert raised.value.__notes__[0].startswith(
+            "(f raised this at a nudged point, x + ε: entry (0, 0) of A was 1.0000001 there, "
+            "1.0 at the point."), raised.value.__notes__
