@@ -261,10 +261,24 @@ def _import_hint(error: BaseException, path: "Path", name: str) -> str:
                 f"nets.check_backprop(net, X, Y, hand={name}) checks the function as it is)")
     if isinstance(error, ModuleNotFoundError) and error.name:
         top = error.name.split(".")[0]
+        if top != error.name and _findable(top):
+            # import sklearn.cross_validation: sklearn is there, that module of it is not
+            return (f"; {top!r} is there (installed or beside {path.name}) but has no "
+                    f"{error.name!r}: code written for another version of {top}? An import "
+                    f"{name} does not use can be deleted")
         return (f"; {top!r} is neither beside {path.name} nor installed: a course helper "
                 f"file ({top}.py) goes in {str(path.resolve().parent)!r}, a package is "
                 f"pip-installed, and an import {name} does not use can be deleted")
     return ""
+
+
+def _findable(module: str) -> bool:
+    """Whether the top-level ``module`` can be imported from here (not importing it)."""
+    import importlib.util
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):   # a module in sys.modules without a __spec__
+        return False
 
 
 def where_it_failed(error: BaseException, spec: str) -> str:

@@ -1265,3 +1265,12 @@ def test_float32_numbers_are_shown_only_where_autograds_are_not_float32_numbers_
     assert not float32_shown([row(exact, near.astype(np.float64))], None)
     inexact = np.array([[0.1, 0.3]])
     assert float32_shown([row(inexact, inexact.astype(np.float32).astype(np.float64))], None)
+
+
+def test_an_object_with_params_alone_is_no_net_for_check_backprop():
+    # a learner's own class holding .params: it has no graph to check against, and
+    # read as a net it failed later with an AttributeError about 'graph'
+    from types import SimpleNamespace
+    own = SimpleNamespace(params={"W[1]": np.zeros((1, 2)), "b[1]": np.zeros((1, 1))})
+    with pytest.raises(TypeError, match=r"net must be a nets network .*; got SimpleNamespace$"):
+        nets.check_backprop(own, np.ones((2, 3)), np.array([[0.0, 1.0, 1.0]]))

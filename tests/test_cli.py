@@ -569,3 +569,19 @@ def test_experiment_data_seed_draws_the_flower_again_as_the_python_api_does(
     api = experiments.EXPERIMENTS[name].run(iterations=20, m=40, data_seed=3).table()
     assert table == f"{api}\n"
     assert table != f"{experiments.EXPERIMENTS[name].run(iterations=20, m=40).table()}\n"
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "4294967296"])
+def test_experiment_data_seed_is_checked_as_the_other_seeds_are(value, capsys):
+    # type=int let -1 through to the flower's RandomState, after the run began
+    assert cli.main(["experiment", "linear", "--data-seed", value]) == 2
+    err = capsys.readouterr().err
+    assert_one_error_line(err)
+    assert "argument --data-seed: expected an int in [0, 2**32 - 1]" in err, err
+
+
+def test_experiment_data_seed_defaults_to_the_courses_flower():
+    import inspect
+    from nets import experiments
+    default = inspect.signature(experiments.activations).parameters["data_seed"].default
+    assert cli.build_parser().parse_args(["experiment", "activations"]).data_seed == default == 1

@@ -587,3 +587,46 @@ def test_a_net_given_the_courses_keys_is_told_the_notes_names():
 def test_anything_else_passed_as_the_net_is_a_type_error_naming_its_type():
     with pytest.raises(TypeError, match=r"net must be a nets network .*; got str$"):
         nets.check_backprop("net", np.ones((2, 3)), np.array([[0.0, 1.0, 1.0]]))
+
+
+# --- pinned by planted bugs (each test failed with one small change to course.py) ---------
+@pytest.mark.parametrize("parameters", [
+    {"W": np.zeros((1, 2)), "b": 0.0},                   # the notes' one-layer names, no l
+    {},
+    {"W1": np.zeros(3), "b1": np.zeros(1)},              # a W that is no matrix
+    {"W2": np.zeros((1, 3)), "b2": np.zeros((1, 1))},    # no W1: its sizes are unknown
+], ids=["W b", "empty", "1-d W1", "no W1"])
+def test_a_dict_the_hint_cannot_read_is_the_type_error_without_one(parameters):
+    # these crashed the hint (int(''), max() of nothing, shapes[0][1]) into a
+    # ValueError or IndexError about the hint's own code
+    with pytest.raises(TypeError, match=r"net must be a nets network .*; got dict$"):
+        nets.check_backprop(parameters, np.ones((2, 3)), np.array([[0.0, 1.0, 1.0]]))
+
+
+def test_the_hint_asks_for_the_hidden_activation_only_of_a_net_with_a_hidden_layer():
+    from nets.course import course_parameters_hint
+    assert "hidden activation" not in course_parameters_hint(_course_parameters([2, 1]))
+    assert "hidden activation" in course_parameters_hint(_course_parameters([2, 4, 1]))
+    # the layers are counted by the W's: W1, W2 without b's is still two layers
+    two = {k: v for k, v in _course_parameters([2, 3, 1]).items() if k[0] == "W"}
+    assert 'net = nets.TwoLayerNet(2, 3, activation="tanh")' in course_parameters_hint(two)
+
+
+@pytest.mark.parametrize("text, hint, not_said", [
+    # a magic inside an indented block (an IndentationError whose line starts with spaces)
+    ("def f():\n    %time g()\n", r"line 2, '%time g\(\)', is a Jupyter command", "neither"),
+    # the module is there, the name is not: no word that the module is missing
+    ("from math import nosuchthing\n", r"ImportError: cannot import name 'nosuchthing'", "beside"),
+    # json is installed, json.nosuch is not: it said "'json' is neither beside m.py nor
+    # installed" (sklearn.cross_validation, gone from newer sklearn, did the same)
+    ("import json.nosuch\n", r"'json' is there \(installed or beside m\.py\) but has no "
+                             r"'json\.nosuch': code written for another version of json\?",
+     "neither"),
+])
+def test_an_import_error_gets_the_hint_that_fits_it(tmp_path, text, hint, not_said):
+    from nets.course import load_function
+    path = tmp_path / "m.py"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=hint) as caught:
+        load_function(str(path))
+    assert not_said not in str(caught.value), str(caught.value)

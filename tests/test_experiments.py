@@ -454,3 +454,29 @@ def test_a_huge_starting_cost_is_printed_in_a_few_digits_not_all_of_them():
     assert J > 1e99, J
     row = result.table().splitlines()[2]
     assert f"{J:.3g}" in row and max(len(cell) for cell in row.split()) < 12, row
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: E.hidden_sizes(iterations=2, m=20, sizes=(True, 2)),
+     "hidden_sizes: sizes must hold ints >= 1; got True"),      # True is no size
+    (lambda: E.hidden_sizes(iterations=2, m=20, sizes=b"\x02\x03"),   # bytes are no list of sizes
+     "hidden_sizes: sizes must be a sequence of ints >= 1; got b"),
+    (lambda: E.hidden_sizes(iterations=2, m=20, sizes=(0, 2)),
+     "hidden_sizes: sizes must hold ints >= 1; got 0"),
+    (lambda: E.activations(iterations=2, m=20, targets=(0.6, float("inf"))),
+     "activations: targets must hold finite numbers > 0; got inf"),
+    (lambda: E.init_scale(iterations=2, m=20, seeds=(-1,)),
+     r"init_scale: seed must be an int in \[0, 2\*\*32 - 1\]; got -1"),
+    # an array's values as Python numbers: "got nan in (0.1, nan)", no np.float64(...)
+    (lambda: E.init_scale(iterations=2, m=20, scales=np.array([0.1, np.nan])),
+     r"init_scale: scales must hold finite numbers > 0; got nan in \(0\.1, nan\)$"),
+])
+def test_more_lists_that_are_refused_before_training(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_the_cost_at_init_is_shown_to_three_decimals():
+    result = E.init_scale(iterations=1, m=20, scales=(1.0,), seeds=(1,))
+    J = result.runs[(1.0, 1)].initial_cost
+    assert f"  {J:.3f}  " in result.table().splitlines()[2], (J, result.table())

@@ -1071,3 +1071,161 @@ def test_an_error_f_raises_at_the_point_too_gets_no_note_about_the_nudge():
     with pytest.raises(ValueError, match="inner dimensions 3 and 4 differ") as raised:
         mg.numerical_grad(lambda W: (W @ mg.tensor(np.ones((4, 1)))).sum(), [W])
     assert getattr(raised.value, "__notes__", None) is None, raised.value.__notes__
+
+
+# --- pinned by planted bugs (each test failed with one small change to gradcheck.py) ------
+def test_an_unnamed_input_is_named_by_its_position_in_the_nudge_note():
+    Y = np.array([[1.0, 0.0]])
+    with pytest.raises(ValueError) as raised:
+        mg.numerical_grad(lambda W, A: mg.binary_cross_entropy(A, Y) + W.sum(),
+                          [mg.tensor([1.0]), mg.tensor([[0.0, 0.5]])])
+    if hasattr(raised.value, "add_note"):   # Python >= 3.11
+        assert "entry (0, 0) of input 1 was -1e-07" in raised.value.__notes__[0], \
+            raised.value.__notes__
+
+
+def test_f_not_finite_within_eps_at_two_entries_names_the_first():
+    # x = 0.3 beside them: that entry's difference is a little off, as most are
+    with np.errstate(all="ignore"):
+        report = mg.gradcheck(lambda t: mg.log(t).sum(),
+                              [mg.tensor([0.3, 1e-8, 2.0, 1e-8], name="x")])
+    lines = str(report).splitlines()
+    assert report.inputs[0].not_finite[0] == (1,), str(report)
+    assert lines[2] == "x at (1,): autograd 1e+08, numerical nan", str(report)
+    assert lines[3].startswith("x at (1,): f(x + ε) = "), str(report)
+
+
+def test_a_wrong_gradient_beside_a_steeper_kink_is_the_entry_shown():
+    # the kink entry's gap (5) is larger than the wrong one's (2), and explains
+    # nothing about it: the entry shown is the wrong one
+    report = mg.gradcheck(lambda x: (x * _FIRST * 10).relu().sum()
+                          + wrong_square(x * _SECOND).sum(), [mg.tensor([0.0, 1.0], name="x")])
+    assert not report.inputs[0].at_kink, str(report)
+    assert str(report).splitlines()[2] == "x at (1,): autograd 4, numerical 2", str(report)
+    # the kink too small for the gap: the one entry is still shown, with both numbers
+    c = np.array([1.0 - 5e-8])
+    report = mg.gradcheck(lambda x: wrong_square(x).sum() + (x - c).relu().sum(),
+                          [mg.tensor([1.0], name="x")])
+    assert str(report).splitlines()[2] == "x at (0,): autograd 5, numerical 2.75", str(report)
+
+
+@pytest.mark.parametrize("x, at", [([1e-8, -1e-8, 2e-8], "(0,), (1,) and (2,)"),
+                                   ([1e-8, -1e-8, 2e-8, 5e-9], "(0,), (1,), (2,) and 1 more")])
+def test_the_kink_note_lists_three_entries_then_counts_the_rest(x, at):
+    report = mg.gradcheck(lambda t: t.relu().sum(), [mg.tensor(x, name="x")])
+    assert f"crossed 0 in this node's input (at {at}), so" in str(report), str(report)
+
+
+def test_two_values_of_f_that_part_in_the_12th_digit_are_shown_apart():
+    calls = iter(range(100))
+    report = mg.gradcheck(lambda t: (t * t).sum() + mg.tensor(1.0 + next(calls) * 1e-12),
+                          [mg.tensor([1.0, 2.0], name="x")])
+    shown = re.search(r"f gave (\S+), then (\S+) at the same point", str(report))
+    assert shown and shown[1] != shown[2], str(report)   # 6, then 6.00000000001
+
+
+def test_a_passing_f_that_drifts_below_tol_gets_no_two_values_note():
+    # its differences move by 1e-14 / ε = 1e-7 of a gradient of 2 to 4: they pass
+    calls = iter(range(100))
+    report = mg.gradcheck(lambda t: (t * t).sum() + mg.tensor(1.0 + next(calls) * 1e-14),
+                          [mg.tensor([1.0, 2.0], name="x")])
+    assert report.ok and not report.repeatable, str(report)
+    assert len(str(report).splitlines()) == 2, str(report)
+
+
+def test_an_f_whose_value_moves_by_a_few_ulps_is_repeatable():
+    # a sum taken in another order can differ in its last bits: that is f's
+    # round-off, not state kept between calls
+    calls = iter(range(100))
+    report = mg.gradcheck(lambda t: wrong_square(t).sum() + mg.tensor(next(calls) * 2.0 ** -55),
+                          [mg.tensor([0.5, 0.25], name="x")])
+    assert report.value != report.value_again and report.repeatable, str(report)
+    assert "same point" not in str(report), str(report)
+
+
+def test_an_f_that_is_nan_at_the_point_is_not_said_to_give_two_values():
+    with np.errstate(all="ignore"):
+        report = mg.gradcheck(lambda t: mg.log(t).sum(), [mg.tensor([-1.0, 1.0], name="x")])
+    assert np.isnan(report.value) and report.repeatable, str(report)
+    assert "same point" not in str(report), str(report)
+
+
+def test_a_right_gradient_between_two_kinks_within_eps_is_put_down_to_them():
+    # relu(x + 0.6ε) - relu(x - 0.2ε) at 0: the two kinks part the one-sided
+    # slopes by 0.4 but move the difference by 0.6 (autograd 1, numerical 0.4):
+    # kinks on both sides of the point, which the bound's factor 2 is for
+    a, b = np.array([6e-8]), np.array([2e-8])
+    report = mg.gradcheck(lambda x: (x + a).relu().sum() - (x - b).relu().sum(),
+                          [mg.tensor([0.0], name="x")])
+    assert report.inputs[0].at_kink and "at a kink" in str(report), str(report)
+
+
+def test_a_wrong_gradient_at_a_kink_gets_no_curvature_note_for_another_entry():
+    # entry 0: a VJP off by 2 beside a kink that moves its difference by 0.5 at most;
+    # entry 1: log at 1e-6, whose difference is off by its curvature. "Check again
+    # at another point" would let the wrong entry go
+    c = np.array([1.0 - 5e-8, -1.0])
+    report = mg.gradcheck(lambda x: wrong_square(x * _FIRST).sum() + (x * _FIRST - c).relu().sum()
+                          + mg.log(x * _SECOND + _FIRST).sum(), [mg.tensor([1.0, 1e-6], name="x")])
+    row = report.inputs[0]
+    assert row.kink_entries == [(0,)] and not row.at_kink, str(report)
+    assert row.curving is None and "curves" not in str(report), str(report)
+
+
+def test_a_failure_at_a_kink_gets_no_curvature_note_for_an_entry_that_agrees():
+    # entry 1 (log at 1e-3) is off by its curvature, but by less than tol
+    report = mg.gradcheck(lambda t: (t * _FIRST).relu().sum() + mg.log(t * _SECOND + _FIRST).sum(),
+                          [mg.tensor([1e-8, 1e-3], name="x")])
+    assert report.inputs[0].at_kink and report.inputs[0].curving is None, str(report)
+    assert "curves" not in str(report), str(report)
+
+
+def test_the_curvature_note_names_the_step_that_moved_the_difference_most():
+    at = lambda f, x, eps: mg.numerical_grad(f, [mg.tensor([x, 1.0])], eps=eps)[0][0]  # noqa: E731
+    for f, x, step, eps in [(mg.log, 1e-6, "2ε", 2e-7), (lambda t: 1 / t, 5e-8, "ε/2", 5e-8)]:
+        report = mg.gradcheck(lambda t: f(t).sum(), [mg.tensor([x, 1.0], name="x")])
+        index, one, other, shown = report.inputs[0].curving
+        assert (index, shown) == ((0,), step), str(report)
+        assert one == at(lambda t: f(t).sum(), x, 1e-7), str(report)
+        with np.errstate(all="ignore"):
+            assert other == at(lambda t: f(t).sum(), x, eps), str(report)
+
+
+def test_two_relu_calls_on_one_array_are_named_in_the_order_f_made_them():
+    z = mg.tensor([0.0, 1.0], name="z")
+
+    def f(z):
+        a, b = z.relu().named("A"), z.relu().named("B")
+        return b.sum() + a.sum()   # the graph reaches B first
+
+    assert mg.gradcheck(f, [z]).kinks == ["A (2,)", "B (2,)"]
+
+
+def test_a_kink_two_calls_share_a_name_for_is_named_once():
+    def layer(z):   # one helper, one name, called twice
+        return z.relu().named("A")
+
+    report = mg.gradcheck(lambda x: layer(x).sum() + layer(x * 2.0).sum(),
+                          [mg.tensor([0.0, 1.0], name="x")])
+    assert report.inputs[0].kinks == ["A (2,)"], str(report)
+    assert "at a kink: A (2,): the differences of x crossed 0 in this node's input" \
+        in str(report), str(report)
+
+
+def test_a_kink_at_an_exact_0_of_its_input_excuses_the_gap_there():
+    # relu(x) - relu(-x) = x: autograd takes relu's slope 0 at 0 for both, 0; the
+    # difference is 1. Entry 1 (not at 0) does not change that
+    report = mg.gradcheck(lambda t: (t.relu() - (-t).relu()).sum(),
+                          [mg.tensor([0.0, 1.0], name="x")])
+    assert report.inputs[0].at_kink and "at a kink" in str(report), str(report)
+
+
+def test_an_error_at_the_plus_nudge_says_x_plus_eps():
+    Y = np.array([[1.0, 0.0]])
+    with pytest.raises(ValueError, match=r"got 1\.0000001 at \(0, 0\)") as raised:
+        mg.numerical_grad(lambda A: mg.binary_cross_entropy(A, Y),
+                          [mg.tensor([[1.0, 0.5]], name="A")])
+    if hasattr(raised.value, "add_note"):   # Python >= 3.11
+        assert raised.value.__notes__[0].startswith(
+            "(f raised this at a nudged point, x + ε: entry (0, 0) of A was 1.0000001 there, "
+            "1.0 at the point."), raised.value.__notes__

@@ -391,3 +391,10 @@ def test_leaky_relu_with_alpha_zero_is_relu_also_at_infinities():
     relu.relu().backward(np.ones(5))
     assert leaky.leaky_relu(0.0).data.tolist() == [0.0, 0.0, 0.0, 2.0, np.inf]
     np.testing.assert_array_equal(leaky.grad, relu.grad)
+
+
+def test_leaky_relu_with_alpha_zero_gives_relus_very_bits():
+    # its zeros are relu's +0.0 (a -0.0 prints as "-0.")
+    z = np.array([-np.inf, -1.0, 0.0, 2.0, np.inf])
+    assert mg.leaky_relu(mg.tensor(z), alpha=0.0).data.tobytes() == \
+        mg.relu(mg.tensor(z)).data.tobytes()

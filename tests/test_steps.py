@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given
 
 import minigrad as mg
-from minigrad.steps import LEAF_RULE, RULES
+from minigrad.steps import LEAF_RULE, RULES, expression
 from tests.strategies import computation_graphs
 from tests.test_viz import two_layer_graph
 
@@ -355,3 +355,40 @@ def test_a_name_with_a_newline_keeps_print_step_on_one_line_in_its_rule_too():
     step = mg.backward_steps(J)[1]
     assert str(step) == "step 2: Z[1] (1, 3): dW[1] = (1/m) dZ[1] 输入\\nXᵀ", str(step)
     assert step.rule == "dW[1] = (1/m) dZ[1] 输入\nXᵀ"   # the data stays as it is
+
+
+# --- pinned by planted bugs (each test failed with one small change to steps.py) ----------
+def test_one_samples_logistic_regression_takes_its_lowercase_w_for_a_parameter():
+    # w (2, 1) has one column, as X has when m = 1: the name decides, and dw is the
+    # mean over the samples, (1/m) of the stacked ones, as for W
+    w = mg.tensor([[0.5], [-1.0]], requires_grad=True, name="w")
+    b = mg.tensor([[0.1]], requires_grad=True, name="b")
+    X, Y = mg.tensor([[1.0], [2.0]], name="X"), mg.tensor([[1.0]], name="Y")
+    J = mg.binary_cross_entropy_with_logits(w.T @ X + b, Y).named("J")
+    rules = [s.rule for s in mg.backward_steps(J)]
+    assert "dw = (1/m) d(wᵀ)ᵀ" in rules, rules
+
+
+def test_a_data_leaf_whose_name_starts_like_a_parameter_is_not_one():
+    # "batch" starts with b: it is no b[l], and X-like (a column per sample)
+    W = mg.tensor(np.ones((1, 2)), requires_grad=True, name="W")
+    batch = mg.tensor([[1.0, 2.0, 3.0], [0.0, 1.0, 2.0]], requires_grad=True, name="batch")
+    J = mg.binary_cross_entropy_with_logits(W @ batch, mg.tensor([[1.0, 0.0, 1.0]])).named("J")
+    assert mg.backward_steps(J)[1].rule == \
+        "dW = (1/m) d(W batch) batchᵀ; dbatch = Wᵀ d(W batch)"
+
+
+def test_only_a_power_brackets_a_negative_number():
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    assert expression(x * -2.0) == "x × -2"
+    assert expression(x + -1.0) == "x + -1"
+
+
+def test_the_notes_line_under_the_trace_escapes_the_roots_name_too():
+    rng = np.random.RandomState(0)
+    W = mg.tensor(rng.randn(1, 2), requires_grad=True, name="W[1]")
+    X, Y = mg.tensor(rng.randn(2, 3), name="X"), mg.tensor([[1.0, 0.0, 1.0]], name="Y")
+    J = mg.binary_cross_entropy_with_logits(W @ X, Y).named("代价\tJ")
+    steps = mg.backward_steps(J)
+    assert steps.m == 3
+    assert "\t" not in str(steps) and "∂代价\\tJ/∂Z = dZ / m" in str(steps), str(steps)

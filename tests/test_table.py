@@ -96,3 +96,8 @@ def test_jupyter_shows_the_graph_tables_as_print_does():
         assert isinstance(text, str) and "\n" in text
         assert pretty(text) == str(text), pretty(text)[:200]
         assert repr(text) == repr(str(text))   # a str still: doctests and == see no change
+
+
+def test_a_header_cell_with_a_newline_stays_on_its_line():
+    lines = text_table(("name\nfirst", "n"), [("a", 1)]).splitlines()
+    assert len(lines) == 3 and lines[0].startswith("name\\nfirst"), lines

@@ -282,3 +282,12 @@ def test_a_refused_comparison_names_the_operator_written(compare, symbol):
     t = mg.tensor([[0.0, 1.0, 1.0]], name="A[2]")
     with pytest.raises(TypeError, match=rf"^{re.escape(symbol)} between A\[2\] \(1, 3\) and "):
         compare(t, np.array([[0.0, 1.0, 1.0]]))
+
+
+@pytest.mark.parametrize("loop", [iter, lambda t: [v for v in t], lambda t: zip(t, t)])
+def test_a_loop_over_a_tensor_says_loop_over_data_at_once(loop):
+    # without __iter__, iter(t) succeeded and the first step said "cannot be indexed"
+    t = mg.tensor([0.7, 0.5], name="costs")
+    with pytest.raises(TypeError, match=r"costs \(2,\) cannot be looped over: loop over its "
+                                        r"array, \.data"):
+        loop(t)

@@ -928,3 +928,46 @@ def test_an_output_beside_the_loss_says_the_loss_does_not_use_it():
     assert "none: the loss does not use it" in a2, a2
     assert "not computed" not in source and "the loss does not use it" not in \
         source.replace(a2, "")
+
+
+# --- pinned by planted bugs (each test failed with one small change to viz.py) ------------
+@pytest.mark.parametrize("grad", [np.float64(0.0), mg.tensor([[0.0, 0.0]])],
+                         ids=["numpy scalar", "Tensor"])
+def test_a_grad_with_a_shape_that_is_not_an_array_is_refused_too(grad):
+    # w.grad = w.grad.sum() or a Tensor: they have a .shape, and are no gradient array
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    J = (w * w).sum().named("J")
+    J.backward()
+    w.grad = grad
+    with pytest.raises(TypeError, match=r"w \(1, 2\) holds \.grad = .*not a numpy array"):
+        mg.draw(J, grads=True)
+
+
+def test_a_long_grad_that_is_not_an_array_is_cut_short_in_the_message():
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    J = (w * w).sum().named("J")
+    J.backward()
+    w.grad = [0.0] * 100
+    with pytest.raises(TypeError) as caught:
+        mg.summary(J)
+    # 39 characters of its repr, then …
+    assert "holds .grad = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0… (list)" in str(caught.value)
+
+
+def test_a_constant_changed_after_the_graph_used_it_is_marked_too():
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
+    c = mg.tensor(3.0)   # a constant: drawn as its value alone
+    J = (w * c).sum().named("J")
+    c.data = np.array(4.0)
+    lines = node_lines(mg.draw(J).source)
+    marked = [k for k, line in lines.items() if "data changed after the graph used it" in line]
+    assert len(marked) == 1 and "label=<4<BR/>" in lines[marked[0]], lines
+
+
+@pytest.mark.parametrize("name, given", [("graph.png", dict(format="png")),
+                                         ("graph.PNG", {})])
+def test_render_to_a_png_name_with_its_format_or_in_capitals_writes_a_png(tmp_path, name, given):
+    picture = mg.draw(two_layer_graph()["J"])
+    written = picture.render(tmp_path / name, **given)
+    assert Path(written) == tmp_path / name, written
+    assert (tmp_path / name).read_bytes().startswith(PNG_MAGIC)
