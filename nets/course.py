@@ -217,6 +217,9 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
     if not name.isidentifier():
         raise ValueError(f"--hand {spec}: {name!r} is not a function name; "
                          f"expected FILE.py:FUNC")
+    if not path_text.strip():
+        raise ValueError(f"--hand {spec}: no file given; expected FILE.py:FUNC, such as "
+                         f"mywork.py:backward_propagation")
     if not path.is_file():
         raise ValueError(f"--hand {spec}: no such file {str(path)!r}")
     module_name = f"_minigrad_hand_{abs(hash(str(path.resolve())))}"

@@ -162,10 +162,13 @@ def test_a_real_process_exits_1_for_a_slip(tmp_path):
      r"forward_propagation\(X, parameters\) takes 2 parameters; expected hand\(params, X, Y\) "
      r"or the course's backward_propagation\(parameters, cache, X, Y\)"),
     (course_code.SOURCE, ":not a name", "'not a name' is not a function name"),
+    # a FUNC with no file before it: was "no such file '.'"
+    ("", "<none>:backward_propagation", "no file given; expected FILE.py:FUNC"),
 ])
 def test_a_file_that_cannot_be_used_is_one_line_and_exit_2(tmp_path, text, spec, expected):
     path = tmp_path / "mywork.py" if text is None else write(tmp_path, text)
-    target = str(tmp_path / "missing.py") if spec == "missing.py" else f"{path}{spec}"
+    target = (str(tmp_path / "missing.py") if spec == "missing.py"
+              else spec.replace("<none>", "") if spec.startswith("<none>") else f"{path}{spec}")
     code, out, err = check("--hand", target)
     assert code == 2 and out == "", (out, err)
     line = one_error_line(err)
