@@ -273,7 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
                      biases="biases are drawn, randn * --scale")
     check.add_argument("--hand", metavar="FILE.py:FUNC",
                        help="check your own function instead of the notes' formulas: FUNC "
-                            "in FILE.py (default FUNC: backward_propagation), the course's "
+                            "in FILE.py, or in a notebook FILE.ipynb (its imports, functions "
+                            "and classes; no other cell runs) (default FUNC: "
+                            "backward_propagation), the course's "
                             "backward_propagation(parameters, cache, X, Y) or "
                             "hand(params, X, Y); exit code 1 if a gradient is wrong")
 
@@ -572,7 +574,7 @@ def _draw(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from nets.check import check_backprop
-    from nets.course import load_function, where_it_failed
+    from nets.course import load_function, notebook_hint, where_it_failed
 
     hand = None if args.hand is None else load_function(args.hand)
     X, Y = _data(args)
@@ -592,7 +594,8 @@ def _check(args: argparse.Namespace) -> int:
         warned = _warnings_line(caught, args.hand)
         if warned:   # on stdout, as under a report: stderr keeps its one error line
             print(warned)
-        where = where_it_failed(error.__cause__ or error, args.hand)
+        where = where_it_failed(error.__cause__ or error, args.hand) + \
+            notebook_hint(error.__cause__ or error, args.hand)
         # no traceback is printed here: the learner's own line stands in for it
         message = _one_line(error).replace("; see the traceback above", "")
         print(f"{PROG}: error: {message}{where}", file=sys.stderr)
@@ -611,17 +614,15 @@ def _warnings_line(caught: list, spec: Optional[str]) -> str:
     "divide by zero encountered in divide" in the learner's arithmetic, or the
     learner's own), with where; other warnings are shown again as Python
     would have shown them."""
-    from nets.course import split_spec
+    from nets.course import in_file
 
     seen: List[str] = []
     for w in caught:
         if not issubclass(w.category, RuntimeWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             continue
-        where = ""
-        if spec is not None and os.path.abspath(w.filename) == \
-                os.path.abspath(split_spec(spec)[0]):
-            where = f" ({os.path.basename(w.filename)} line {w.lineno})"
+        label = None if spec is None else in_file(w.filename, spec)
+        where = f" ({label} line {w.lineno})" if label else ""
         text = f"{w.message}{where}"
         if text not in seen:
             seen.append(text)

@@ -30,7 +30,7 @@ import numpy as np
 
 __all__ = ["course", "CourseBackprop", "is_course_function", "check_signature", "course_name",
            "node_name", "course_text", "course_parameters_hint", "split_spec", "load_function",
-           "where_it_failed",
+           "where_it_failed", "in_file", "notebook_hint",
            "COURSE_SIGNATURE", "NOTES_SIGNATURE"]
 
 COURSE_SIGNATURE = "backward_propagation(parameters, cache, X, Y)"
@@ -190,9 +190,10 @@ def check_signature(function: Callable, where: str) -> None:
 
 
 def split_spec(spec: str, default: str = "backward_propagation") -> tuple:
-    """``"path/to/file.py:FUNC"`` -> ``("path/to/file.py", "FUNC")``; without
-    ``:FUNC`` (or ending in ``.py``, as ``C:/work/file.py`` does) FUNC is ``default``."""
-    if spec.endswith(".py") or ":" not in spec:
+    """``"path/to/file.py:FUNC"`` -> ``("path/to/file.py", "FUNC")`` (a notebook,
+    ``file.ipynb``, too); without ``:FUNC`` (or ending in ``.py`` or ``.ipynb``,
+    as ``C:/work/file.py`` does) FUNC is ``default``."""
+    if spec.endswith((".py", ".ipynb")) or ":" not in spec:
         return spec, default
     path, name = spec.rsplit(":", 1)
     return path, name
@@ -206,11 +207,17 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
 
     The file is imported by path, with its own folder first on ``sys.path``
     for the time of the import, so that it finds the modules beside it (the
-    course's ``planar_utils``, ``testCases``).
+    course's ``planar_utils``, ``testCases``). A notebook (``file.ipynb``)
+    gives its imports, functions and classes, cell by cell, and runs nothing
+    else (``nets.notebook``).
     """
+    import functools
     import importlib.util
     import sys
+    import types
     from pathlib import Path
+
+    from nets.notebook import notebook_cells
 
     path_text, name = split_spec(spec, default)
     path = Path(path_text)
@@ -223,14 +230,28 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
     if not path.is_file():
         raise ValueError(f"--hand {spec}: no such file {str(path)!r}")
     module_name = f"_minigrad_hand_{abs(hash(str(path.resolve())))}"
-    loader = importlib.util.spec_from_file_location(module_name, path)
-    if loader is None or loader.loader is None:
-        raise ValueError(f"--hand {spec}: cannot import {str(path)!r}: not a Python file")
-    module = importlib.util.module_from_spec(loader)
+    if path.suffix.lower() == ".ipynb":   # its imports, functions and classes only
+        try:
+            cells = notebook_cells(path)
+        except ValueError as error:
+            raise ValueError(f"--hand {spec}: {error}") from None
+        module = types.ModuleType(module_name)
+        module.__file__ = str(path)
+
+        def run() -> None:
+            for _, code in cells:
+                exec(code, module.__dict__)
+    else:
+        loader = importlib.util.spec_from_file_location(module_name, path)
+        if loader is None or loader.loader is None:
+            raise ValueError(f"--hand {spec}: cannot import {str(path)!r}: not a Python file "
+                             f"(a .py file, or a notebook .ipynb)")
+        module = importlib.util.module_from_spec(loader)
+        run = functools.partial(loader.loader.exec_module, module)
     folder = str(path.resolve().parent)
     sys.path.insert(0, folder)
     try:
-        loader.loader.exec_module(module)
+        run()
     except (Exception, SystemExit) as error:
         where = f" (line {error.lineno})" if isinstance(error, SyntaxError) and \
             error.lineno and str(error.lineno) not in str(error) else ""
@@ -260,7 +281,8 @@ def _import_hint(error: BaseException, path: "Path", name: str) -> str:
     beside the file. "" for any other error."""
     if isinstance(error, SyntaxError) and (error.text or "").lstrip()[:1] in ("%", "!"):
         return (f"; line {error.lineno}, {error.text.strip()!r}, is a Jupyter command, not "
-                f"Python: delete it from the .py file (in the notebook itself, "
+                f"Python: delete it from the .py file, or give the notebook itself "
+                f"(--hand NOTEBOOK.ipynb:{name}; in the notebook, "
                 f"nets.check_backprop(net, X, Y, hand={name}) checks the function as it is)")
     if isinstance(error, ModuleNotFoundError) and error.name:
         top = error.name.split(".")[0]
@@ -286,14 +308,39 @@ def _findable(module: str) -> bool:
 
 def where_it_failed(error: BaseException, spec: str) -> str:
     """" at FILE line N: CODE" for the deepest frame of ``error``'s traceback in
-    the file of ``spec`` (``"file.py:FUNC"``: the learner's line), or "" when none is."""
-    import os
+    the file of ``spec`` (``"file.py:FUNC"``: the learner's line; for a
+    notebook, " at file.ipynb, cell 7 line N: CODE"), or "" when none is."""
     import traceback
 
-    path = split_spec(spec)[0]
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if os.path.abspath(f.filename) == os.path.abspath(path)]
+    frames = [(f, label) for f in traceback.extract_tb(error.__traceback__)
+              for label in [in_file(f.filename, spec)] if label]
     if not frames:
         return ""
-    f = frames[-1]
-    return f" at {os.path.basename(path)} line {f.lineno}" + (f": {f.line}" if f.line else "")
+    f, label = frames[-1]
+    return f" at {label} line {f.lineno}" + (f": {f.line}" if f.line else "")
+
+
+def notebook_hint(error: BaseException, spec: str) -> str:
+    """What a notebook's learner needs beside the error of their function: where
+    the notebook sets a name the function did not find (``nets.notebook``); ""
+    for a .py file and for other errors."""
+    from pathlib import Path
+
+    from nets.notebook import undefined_name_hint
+
+    path = Path(split_spec(spec)[0])
+    return undefined_name_hint(error, path) if path.suffix.lower() == ".ipynb" else ""
+
+
+def in_file(filename: str, spec: str) -> Optional[str]:
+    """How to name ``filename`` (of a frame or a warning) when it is the file
+    of ``spec`` or one of its notebook's cells: ``"mywork.py"``,
+    ``"mywork.ipynb, cell 7"``; None for any other file."""
+    import os
+
+    from nets.notebook import is_cell_of
+
+    path = split_spec(spec)[0]
+    if os.path.abspath(filename) == os.path.abspath(path) or is_cell_of(filename, path):
+        return os.path.basename(filename)
+    return None

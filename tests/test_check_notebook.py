@@ -1,0 +1,178 @@
+"""`minigrad check --hand homework.ipynb:FUNC`: the learner's notebook checked as
+it is, without saving it as a .py file. Its imports, functions and classes are
+taken cell by cell; no other cell runs (training, plots, data loading)."""
+import json
+import re
+import textwrap
+
+import pytest
+
+from nets.course import split_spec
+from nets.notebook import notebook_cells
+from tests import course_code
+from tests.test_check_hand_cli import check, one_error_line, write
+from tests.test_course import COURSE_SLIPS
+
+
+def code_cell(source, as_lines=True):
+    """A code cell as Jupyter saves it: the source as a list of lines (or one string)."""
+    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+            "source": source.splitlines(True) if as_lines else source}
+
+
+def markdown_cell(text):
+    return {"cell_type": "markdown", "metadata": {}, "source": text.splitlines(True)}
+
+
+def notebook(tmp_path, *cells, name="homework.ipynb"):
+    path = tmp_path / name
+    path.write_text(json.dumps({"cells": list(cells), "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}), encoding="utf-8")
+    return path
+
+
+def the_course_notebook(tmp_path, backward_source, name="homework.ipynb"):
+    """The course's notebook in outline: prose, a cell of imports with a Jupyter
+    line, the data loaded, the function, training and a plot, which must not run."""
+    ran = tmp_path / "a_cell_ran"
+    return notebook(
+        tmp_path,
+        markdown_cell("# Planar data classification with one hidden layer\n"),
+        code_cell("import numpy as np\nimport matplotlib.pyplot as plt\n%matplotlib inline\n"
+                  "np.random.seed(1)\n"),
+        code_cell("X, Y = load_planar_dataset()   # planar_utils is not here: must not run\n"),
+        code_cell(backward_source, as_lines=False),
+        code_cell(f"open({str(ran)!r}, 'w').write('trained')\n"
+                  "parameters = nn_model(X, Y, n_h=4, num_iterations=10000)\n"),
+        code_cell("!pip install sklearn\nplt.show()\n"),
+        name=name)
+
+
+def test_the_course_function_in_its_notebook_passes_as_the_py_file_does(tmp_path):
+    path = the_course_notebook(tmp_path, course_code.source())
+    code, out, err = check("--hand", f"{path}:backward_propagation")
+    assert (code, err) == (0, ""), err
+    assert not (tmp_path / "a_cell_ran").exists()   # the training cell did not run
+    assert out == check("--hand", str(write(tmp_path, course_code.source())))[1]
+    assert check("--hand", str(path)) == (code, out, err)   # FUNC defaults to backward_propagation
+
+
+@pytest.mark.parametrize("slip", list(COURSE_SLIPS))
+def test_each_classic_slip_in_a_notebook_is_named_as_in_a_py_file(tmp_path, slip):
+    path = the_course_notebook(tmp_path, course_code.source(slip))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (1, ""), err
+    assert out == check("--hand", str(write(tmp_path, course_code.source(slip))))[1]
+
+
+@pytest.mark.parametrize("first, later, expected", [
+    (course_code.source("missing 1/m"), course_code.source(), 0),
+    (course_code.source(), course_code.source("missing 1/m"), 1),
+])
+def test_a_function_defined_twice_is_the_later_one_as_after_run_all(tmp_path, first, later,
+                                                                     expected):
+    path = notebook(tmp_path, code_cell(first), code_cell("x = 1\n"), code_cell(later))
+    assert check("--hand", str(path))[0] == expected
+
+
+def test_an_error_in_the_function_names_its_cell_and_line_and_where_the_name_is_set(tmp_path):
+    source = course_code.source().replace("    m = X.shape[1]", "    m = X.shape[1] * scale", 1)
+    path = notebook(tmp_path, code_cell("import numpy as np\nscale = 1.0\n"),
+                    markdown_cell("prose\n"), code_cell(source))
+    code, out, err = check("--hand", str(path))
+    line = one_error_line(err)
+    assert code == 1 and out == "", out
+    number = source.splitlines().index("    m = X.shape[1] * scale") + 1
+    assert (f"NameError: name 'scale' is not defined" in line and
+            f" at homework.ipynb, cell 3 line {number}: m = X.shape[1] * scale; cell 1 sets "
+            f"scale, but a notebook gives --hand only its imports, functions and classes "
+            f"(no other cell runs): set scale inside the function" in line), line
+
+
+def test_a_name_no_cell_sets_gets_no_cell_named(tmp_path):
+    source = course_code.source().replace("    m = X.shape[1]", "    m = X.shape[1] * scale", 1)
+    path = notebook(tmp_path, code_cell("import numpy as np\nscales = 1.0\n"), code_cell(source))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert "; a notebook gives --hand only its imports" in line and "sets" not in line, line
+
+
+def test_a_warning_from_the_function_names_its_cell(tmp_path):
+    source = course_code.source().replace(
+        "    m = X.shape[1]", "    m = X.shape[1]\n    np.log(-X[:1, :1])", 1)
+    code, out, err = check("--hand", str(notebook(tmp_path, code_cell(source))))
+    assert (code, err) == (0, ""), err
+    assert re.fullmatch(r"note: warnings while the check ran: invalid value encountered in log "
+                        r"\(homework.ipynb, cell 1 line \d+\)", out.splitlines()[-1]), out
+
+
+@pytest.mark.parametrize("cells, text, expected", [
+    # a cell the learner left unfinished: its number, line and first line
+    ([code_cell("import numpy as np\n"), code_cell("def f(:\n    pass\n")], None,
+     r"cell 2 of homework.ipynb \(the one starting 'def f\(:'\) is not Python: invalid "
+     r"syntax, its line 1: 'def f\(:'"),
+    (None, "not json", "'.*homework.ipynb' is not a Jupyter notebook \\(not JSON: "),
+    (None, json.dumps({"nbformat": 3, "worksheets": []}),
+     "is not a Jupyter notebook of format 4 \\(it has no list of cells; its nbformat is 3\\): "
+     "open it in Jupyter and save it again"),
+    ([code_cell("import numpy as np\n")], None,
+     "has no function 'backward_propagation'$"),
+    ([code_cell("import planar_utils_not_here\n")], None,
+     "importing .* failed: ModuleNotFoundError: No module named 'planar_utils_not_here'; "
+     "'planar_utils_not_here' is neither beside homework.ipynb nor installed"),
+])
+def test_a_notebook_that_cannot_be_used_is_one_line_and_exit_2(tmp_path, cells, text, expected):
+    if cells is None:
+        path = tmp_path / "homework.ipynb"
+        path.write_text(text, encoding="utf-8")
+    else:
+        path = notebook(tmp_path, *cells)
+    code, out, err = check("--hand", str(path))
+    line = one_error_line(err)
+    assert code == 2 and out == "", out
+    assert line.startswith(f"minigrad: error: --hand {path}: "), line
+    assert re.search(expected, line), line
+
+
+def test_jupyter_lines_become_pass_and_a_cell_magic_is_left_out(tmp_path):
+    path = notebook(
+        tmp_path,
+        code_cell("import numpy as np\n%matplotlib inline\n"
+                  "def f(x):\n    if x:\n        !echo hi\n    return x\n"),
+        code_cell("%%time\ndef g():\n    return 1\n"),
+        code_cell("def h():\n    return '''\n%d entries\n'''\n"))
+    namespace = {}
+    for _, code in notebook_cells(path):
+        exec(code, namespace)
+    assert namespace["f"](2) == 2 and "g" not in namespace
+    assert namespace["h"]() == "\n%d entries\n"   # a cell that parses keeps its strings as written
+
+
+def test_only_imports_functions_and_classes_are_kept(tmp_path):
+    path = notebook(tmp_path, code_cell(textwrap.dedent('''\
+        import math
+        from math import tau
+        print("a cell's output")
+        total = 1 + 1
+
+        @staticmethod
+        def decorated():
+            return total
+
+        class Net:
+            pass
+        ''')), code_cell("for i in range(3):\n    pass\n"))
+    cells = notebook_cells(path)
+    assert len(cells) == 1 and cells[0][0].endswith("homework.ipynb, cell 1")
+    namespace = {}
+    exec(cells[0][1], namespace)
+    assert {"math", "tau", "decorated", "Net"} <= set(namespace)
+    assert "total" not in namespace and "i" not in namespace
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ("homework.ipynb", ("homework.ipynb", "backward_propagation")),
+    ("C:/work/homework.ipynb", ("C:/work/homework.ipynb", "backward_propagation")),
+    ("C:/work/homework.ipynb:my_backprop", ("C:/work/homework.ipynb", "my_backprop")),
+])
+def test_a_notebook_spec_splits_as_a_py_one(spec, expected):
+    assert split_spec(spec) == expected
