@@ -389,3 +389,17 @@ def test_the_claims_table_names_tests_that_exist_and_both_languages_agree():
     unlisted = sorted(_test_names("test_notes_claims.py") - named - NOT_A_CLAIM
                       - {n for n in _test_names("test_notes_claims.py") if not n.startswith("test_")})
     assert unlisted == [], f"claims tested in test_notes_claims.py but not in the table: {unlisted}"
+
+
+def test_the_engine_pages_state_the_cores_size_within_a_fifth():
+    # "about 900 lines" stayed on the pages while the core grew to 1,363
+    core = sum(len((ROOT / "minigrad" / f).read_text(encoding="utf-8").splitlines())
+               for f in ("tensor.py", "ops.py", "functional.py"))
+    for page, pattern in (("engine.md", r"about ([\d,]+) lines for its core"),
+                          ("engine.zh.md", r"大约 ([\d,]+) 行")):
+        found = re.search(pattern, (DOCS / page).read_text(encoding="utf-8"))
+        assert found, f"docs/{page} no longer states the core's size as {pattern!r}"
+        stated = int(found.group(1).replace(",", ""))
+        assert abs(core - stated) <= stated / 5, (
+            f"docs/{page} says the core is about {stated} lines; "
+            f"tensor.py + ops.py + functional.py have {core}")
