@@ -7,7 +7,9 @@ its imports, functions and classes (top-level ``import``, ``from``, ``def``
 and ``class`` statements) and nothing else, in the notebook's order: a
 function defined twice is the later one, as after running the notebook from
 the top. Jupyter lines (``%matplotlib inline``, ``!pip install ...``) are
-not Python and are left out; a ``%%`` cell magic leaves out its cell.
+not Python and are left out; a ``%%`` cell magic leaves out its cell, unless
+it is one that runs its cell as Python and keeps what it defines (``%%time``,
+``%%capture``, ``%%prun``): that cell counts as Python, as in Jupyter.
 
 Each cell is compiled under a name of its own (``homework.ipynb, cell 7``),
 kept in ``linecache``, so a traceback or an error from the learner's function
@@ -22,12 +24,17 @@ import os
 import re
 from pathlib import Path
 from types import CodeType
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 __all__ = ["cell_filename", "is_cell_of", "notebook_cells", "undefined_name_hint"]
 
 # What a cell keeps: what defines a name without doing the notebook's work.
 _KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+# Cell magics that run their cell as Python in the notebook's namespace: a function
+# a %%time cell defines is the one Jupyter has after running all cells (%%timeit's
+# definitions do not stay; %%writefile, %%bash, %%html ... are not Python)
+_PYTHON_CELL_MAGICS = ("time", "capture", "prun")
 
 
 def cell_filename(path: str, number: int) -> str:
@@ -78,8 +85,10 @@ def _parsed_cells(path: Path) -> Iterator[Tuple[int, str, ast.Module]]:
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
-        if source.lstrip().startswith("%%"):   # a cell magic: the cell is not Python
-            continue
+        if source.lstrip().startswith("%%"):   # a cell magic: its cell is Python or not
+            source = _python_cell_magic_body(source)
+            if source is None:
+                continue
         filename = cell_filename(str(path), number)
         try:
             tree = ast.parse(source, filename)
@@ -88,6 +97,20 @@ def _parsed_cells(path: Path) -> Iterator[Tuple[int, str, ast.Module]]:
             source = _without_jupyter_lines(source)
             tree = _parse_cell(source, filename, number, path)
         yield number, source, tree
+
+
+def _python_cell_magic_body(source: str) -> Optional[str]:
+    """For a cell starting with a cell magic: its body, when the magic runs it as
+    Python (``%%time``), the lines up to the magic's made empty so that the line
+    numbers stay the cell's; None for a magic whose cell is not Python or does
+    not keep its names."""
+    lines = source.splitlines(True)
+    # Jupyter drops the blank lines before the magic's line
+    first = next(i for i, line in enumerate(lines) if line.strip())
+    magic = lines[first].strip()[2:].split(maxsplit=1)
+    if not magic or magic[0] not in _PYTHON_CELL_MAGICS:
+        return None
+    return "\n" * (first + 1) + "".join(lines[first + 1:])
 
 
 def _parse_cell(source: str, filename: str, number: int, path: Path) -> ast.Module:
