@@ -182,14 +182,22 @@ def _parse_cell(source: str, filename: str, number: int, path: Path) -> ast.Modu
                          f"{(error.text or '').strip()!r}") from None
 
 
+# IPython's own lines: a magic or shell command (%time f(), !ls), that command's output
+# assigned (files = !ls, t = %timeit -o f()), help (np.dot?, ?np.dot, np.dot??, np.*load*?)
+_JUPYTER_LINE = re.compile(r"""[%!]
+                               | [\w.]+(\s*,\s*[\w.]+)*\s*=\s*[%!](?!=)
+                               | \?{1,2}[\w.*]+\s*$
+                               | [\w.*]+\?{1,2}\s*$""", re.VERBOSE)
+
+
 def _without_jupyter_lines(source: str) -> str:
-    """``source`` with each Jupyter line (``%magic``, ``!shell``) made a ``pass``
-    at its indentation: the line numbers stay the cell's, and a block whose
-    only line it was stays a block."""
+    """``source`` with each Jupyter line (``%magic``, ``!shell``, ``x = !ls``,
+    ``np.dot?``) made a ``pass`` at its indentation: the line numbers stay the
+    cell's, and a block whose only line it was stays a block."""
     lines = []
     for line in source.splitlines(True):
         stripped = line.lstrip()
-        if stripped[:1] in ("%", "!"):
+        if _JUPYTER_LINE.match(stripped):
             end = "\n" if line.endswith("\n") else ""
             line = line[:len(line) - len(stripped)] + "pass" + end
         lines.append(line)

@@ -275,3 +275,18 @@ def test_a_helper_that_is_not_run_is_told_how_to_write_it(tmp_path, cell, expect
     line = one_error_line(check("--hand", str(notebook(tmp_path, code_cell(cell),
                                                        code_cell(source))))[2])
     assert "NameError: name 'dtanh' is not defined" in line and line.endswith(expected), line
+
+
+def test_ipython_s_other_lines_are_left_out_too(tmp_path):
+    # before: exit 2, "cell 1 ... is not Python: invalid syntax, its line 2: 'files = !ls'"
+    path = notebook(tmp_path,
+                    code_cell("import numpy as np\nfiles = !ls\nnp.dot?\n?np.sum\nnp.*load*?\n"
+                              "t = %timeit -o np.ones(3)\nnp.dot??\n"),
+                    code_cell(course_code.source().replace(
+                        "    m = X.shape[1]", "    m = X.shape[1]\n    listing = !ls", 1)))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
+    namespace = {}
+    for _, code in notebook_cells(path):
+        exec(code, namespace)
+    assert "np" in namespace and "files" not in namespace and "t" not in namespace
