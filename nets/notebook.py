@@ -143,7 +143,12 @@ def _parsed_cells(path: Path) -> Iterator[Tuple[int, str, ast.Module]]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        elif not isinstance(source, str):   # no traceback for a notebook edited by hand
+            raise ValueError(f"cell {number} of {path.name} is not a notebook cell as Jupyter "
+                             f"saves it: its source is {type(source).__name__} "
+                             f"{str(source)[:40]!r}, not text or a list of lines")
         if source.lstrip().startswith("%%"):   # a cell magic: its cell is Python or not
             source = _python_cell_magic_body(source)
             if source is None:

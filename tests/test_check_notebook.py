@@ -116,6 +116,11 @@ def test_a_warning_from_the_function_names_its_cell(tmp_path):
      "open it in Jupyter and save it again"),
     ([code_cell("import numpy as np\n")], None,
      "has no function 'backward_propagation'$"),
+    # a notebook edited by hand: before, a TypeError's traceback
+    (None, json.dumps({"nbformat": 4, "cells": [
+        {"cell_type": "code", "source": ["import numpy as np\n", 3]}]}),
+     "cell 1 of homework.ipynb is not a notebook cell as Jupyter saves it: its source is "
+     "list .*3.*, not text or a list of lines$"),
     # the function's own import failed: which, and why
     ([code_cell("from planar_utils_not_here import backward_propagation\n")], None,
      "has no function 'backward_propagation'; cell 1 line 1, 'from planar_utils_not_here "
