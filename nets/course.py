@@ -252,6 +252,8 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
     except (Exception, SystemExit) as error:
         where = f" (line {error.lineno})" if isinstance(error, SyntaxError) and \
             error.lineno and str(error.lineno) not in str(error) else ""
+        if path.suffix.lower() == ".ipynb":   # a def's default, a decorator: its cell and line
+            where += where_it_failed(error, spec) + notebook_hint(error, spec)
         raise ValueError(f"--hand {spec}: importing {str(path)!r} failed: "
                          f"{type(error).__name__}: {error}{where}"
                          f"{_import_hint(error, path, name)}") from None

@@ -295,3 +295,21 @@ def test_ipython_s_other_lines_are_left_out_too(tmp_path):
     for _, code in notebook_cells(path):
         exec(code, namespace)
     assert "np" in namespace and "files" not in namespace and "t" not in namespace
+
+
+def test_a_def_that_fails_as_its_cell_runs_names_its_cell_and_line(tmp_path):
+    # a default from a cell that does not run: before, only "importing failed:
+    # NameError: name 'learning_rate' is not defined", no cell, no line
+    path = notebook(tmp_path, code_cell("import numpy as np\nlearning_rate = 1.2\n"),
+                    code_cell("\ndef update_parameters(parameters, grads, lr=learning_rate):\n"
+                              "    return parameters\n"),
+                    code_cell(course_code.source()))
+    code, out, err = check("--hand", str(path))
+    line = one_error_line(err)
+    assert code == 2 and out == "", out
+    assert line.endswith(
+        "failed: NameError: name 'learning_rate' is not defined at homework.ipynb, cell 2 "
+        "line 2: def update_parameters(parameters, grads, lr=learning_rate):; cell 1 sets "
+        "learning_rate, but a notebook gives --hand only its imports, functions and classes "
+        "(no other cell runs): set learning_rate inside the function, or in a function it "
+        "calls"), line
