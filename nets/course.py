@@ -193,7 +193,7 @@ def split_spec(spec: str, default: str = "backward_propagation") -> tuple:
     """``"path/to/file.py:FUNC"`` -> ``("path/to/file.py", "FUNC")`` (a notebook,
     ``file.ipynb``, too); without ``:FUNC`` (or ending in ``.py`` or ``.ipynb``,
     as ``C:/work/file.py`` does) FUNC is ``default``."""
-    if spec.endswith((".py", ".ipynb")) or ":" not in spec:
+    if spec.lower().endswith((".py", ".ipynb")) or ":" not in spec:   # HW.IPYNB too
         return spec, default
     path, name = spec.rsplit(":", 1)
     return path, name

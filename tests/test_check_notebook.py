@@ -186,6 +186,10 @@ def test_only_imports_functions_and_classes_are_kept(tmp_path):
     ("homework.ipynb", ("homework.ipynb", "backward_propagation")),
     ("C:/work/homework.ipynb", ("C:/work/homework.ipynb", "backward_propagation")),
     ("C:/work/homework.ipynb:my_backprop", ("C:/work/homework.ipynb", "my_backprop")),
+    # before: ("C", "/work/HW.IPYNB"), "'/work/HW.IPYNB' is not a function name"
+    ("C:/work/HW.IPYNB", ("C:/work/HW.IPYNB", "backward_propagation")),
+    ("C:/work/MyWork.PY", ("C:/work/MyWork.PY", "backward_propagation")),
+    ("C:/work/HW.IPYNB:my_backprop", ("C:/work/HW.IPYNB", "my_backprop")),
 ])
 def test_a_notebook_spec_splits_as_a_py_one(spec, expected):
     assert split_spec(spec) == expected
