@@ -88,7 +88,8 @@ def run_notebook(path: Path, namespace: dict) -> None:
     ``planar_utils``, which imports it), and the function checked rarely needs
     them. Each is kept in ``namespace[FAILED_IMPORTS]`` (``[(cell, line, text,
     names, error, module)]``, ``module`` the one not found, or ""), for the error
-    of a function that does need one of those names. Any other error propagates; a ``ValueError`` as ``notebook_cells``."""
+    of a function that does need one of those names. Any other error
+    propagates; a ``ValueError`` as ``notebook_cells``."""
     failed = namespace.setdefault(FAILED_IMPORTS, [])
     for number, filename, kept in _kept_cells(path):
         for node in kept:
@@ -102,7 +103,9 @@ def run_notebook(path: Path, namespace: dict) -> None:
                 text = linecache.getline(filename, node.lineno).strip()
                 failed.append((number, node.lineno, text, _bound_names(node),
                                f"{type(error).__name__}: {error}",
-                               getattr(error, "name", None) or ""))
+                               # the module not found; not for "cannot import name 'x' from
+                               # 'planar_utils'", whose module is there
+                               (isinstance(error, ModuleNotFoundError) and error.name) or ""))
 
 
 def _bound_names(node: ast.AST) -> List[str]:
@@ -262,7 +265,8 @@ def _not_run_hint(name: str, path: Path, advice: str) -> str:
         advice = "write it as a def {name}(...), which is kept"
     elif how == "block":
         where = where.replace(f"sets {name}", f"sets {name} inside a block (if, for, with ...)")
-        advice = "move that import or def out of the block, to the cell's top level, where it is kept"
+        advice = ("move that import or def out of the block, to the cell's top level, "
+                  "where it is kept")
     return (f"; {where}a notebook gives --hand only its imports, functions and classes "
             f"(no other cell runs): {advice.format(name=name)}")
 

@@ -131,7 +131,8 @@ def test_a_warning_from_the_function_names_its_cell(tmp_path):
     ([code_cell("backward_propagation = lambda parameters, cache, X, Y: {}\n")], None,
      "has no function 'backward_propagation'; cell 1 sets backward_propagation = lambda "
      "\\.\\.\\., but a notebook gives --hand only its imports, functions and classes "
-     "\\(no other cell runs\\): write it as a def backward_propagation\\(\\.\\.\\.\\), which is kept$"),
+     "\\(no other cell runs\\): write it as a def backward_propagation\\(\\.\\.\\.\\), "
+     "which is kept$"),
 ])
 def test_a_notebook_that_cannot_be_used_is_one_line_and_exit_2(tmp_path, cells, text, expected):
     if cells is None:
@@ -225,11 +226,13 @@ def test_a_cell_magic_whose_definitions_do_not_stay_is_left_out(tmp_path, magic)
 def the_course_imports(tmp_path):
     """The course's first cell, its planar_utils beside the notebook importing a
     package this Python has not (as it imports sklearn, which minigrad does not need)."""
-    (tmp_path / "planar_utils.py").write_text(
+    # a name of its own: another test's planar_utils may be in sys.modules already
+    (tmp_path / "planar_utils_nb.py").write_text(
         "import numpy as np\nimport a_package_not_installed_here.linear_model\n\n"
+        "def plot_decision_boundary(model, X, y):\n    pass\n\n"
         "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n", encoding="utf-8")
     return code_cell("import numpy as np\nimport a_package_not_installed_here.linear_model\n"
-                     "from planar_utils import plot_decision_boundary, sigmoid\n"
+                     "from planar_utils_nb import plot_decision_boundary, sigmoid\n"
                      "%matplotlib inline\n")
 
 
@@ -251,7 +254,7 @@ def test_a_name_whose_import_failed_names_that_import_and_the_module(tmp_path):
     path = notebook(tmp_path, the_course_imports(tmp_path), code_cell(source))
     line = one_error_line(check("--hand", str(path))[2])
     assert "NameError: name 'sigmoid' is not defined" in line, line
-    assert ("; cell 1 line 3, 'from planar_utils import plot_decision_boundary, sigmoid', "
+    assert ("; cell 1 line 3, 'from planar_utils_nb import plot_decision_boundary, sigmoid', "
             "failed (ModuleNotFoundError: No module named 'a_package_not_installed_here'): "
             "'a_package_not_installed_here' is neither beside homework.ipynb nor installed "
             "for the Python that runs minigrad (") in line, line
@@ -317,3 +320,14 @@ def test_a_def_that_fails_as_its_cell_runs_names_its_cell_and_line(tmp_path):
         "learning_rate, but a notebook gives --hand only its imports, functions and classes "
         "(no other cell runs): set learning_rate inside the function, or in a function it "
         "calls"), line
+
+
+def test_a_name_the_module_does_not_have_is_not_called_a_missing_module(tmp_path):
+    # before: "'mine' is neither beside homework.ipynb nor installed", of a module
+    # that is there but has no such name
+    (tmp_path / "mine_nb.py").write_text("def sigmoid(x):\n    return x\n", encoding="utf-8")
+    source = course_code.source().replace("(1 - np.power(A1, 2))", "dtanh(A1)")
+    path = notebook(tmp_path, code_cell("from mine_nb import dtanh\n"), code_cell(source))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert re.search(r"; cell 1 line 1, 'from mine_nb import dtanh', failed \(ImportError: "
+                     r"cannot import name 'dtanh' from 'mine_nb' \(.*mine_nb.py\)\)$", line), line
