@@ -9,7 +9,9 @@ function defined twice is the later one, as after running the notebook from
 the top. Jupyter lines (``%matplotlib inline``, ``!pip install ...``) are
 not Python and are left out; a ``%%`` cell magic leaves out its cell, unless
 it is one that runs its cell as Python and keeps what it defines (``%%time``,
-``%%capture``, ``%%prun``): that cell counts as Python, as in Jupyter.
+``%%capture``, ``%%prun``): that cell counts as Python, as in Jupyter. A
+``try:`` of imports is kept too; an import that fails here does not stop the
+rest (``run_notebook``).
 
 Each cell is compiled under a name of its own (``homework.ipynb, cell 7``),
 kept in ``linecache``, so a traceback or an error from the learner's function
