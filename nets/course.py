@@ -193,7 +193,7 @@ def split_spec(spec: str, default: str = "backward_propagation") -> tuple:
     """``"path/to/file.py:FUNC"`` -> ``("path/to/file.py", "FUNC")`` (a notebook,
     ``file.ipynb``, too); without ``:FUNC`` (or ending in ``.py`` or ``.ipynb``,
     as ``C:/work/file.py`` does) FUNC is ``default``."""
-    if spec.endswith((".py", ".ipynb")) or ":" not in spec:
+    if spec.lower().endswith((".py", ".ipynb")) or ":" not in spec:   # HW.IPYNB too
         return spec, default
     path, name = spec.rsplit(":", 1)
     return path, name
@@ -217,7 +217,7 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
     import types
     from pathlib import Path
 
-    from nets.notebook import notebook_cells
+    from nets.notebook import missing_function_hint, notebook_cells, run_notebook
 
     path_text, name = split_spec(spec, default)
     path = Path(path_text)
@@ -232,15 +232,12 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
     module_name = f"_minigrad_hand_{abs(hash(str(path.resolve())))}"
     if path.suffix.lower() == ".ipynb":   # its imports, functions and classes only
         try:
-            cells = notebook_cells(path)
+            notebook_cells(path)   # the notebook read and each cell parsed before any runs
         except ValueError as error:
             raise ValueError(f"--hand {spec}: {error}") from None
         module = types.ModuleType(module_name)
         module.__file__ = str(path)
-
-        def run() -> None:
-            for _, code in cells:
-                exec(code, module.__dict__)
+        run = functools.partial(run_notebook, path, module.__dict__)
     else:
         loader = importlib.util.spec_from_file_location(module_name, path)
         if loader is None or loader.loader is None:
@@ -255,6 +252,8 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
     except (Exception, SystemExit) as error:
         where = f" (line {error.lineno})" if isinstance(error, SyntaxError) and \
             error.lineno and str(error.lineno) not in str(error) else ""
+        if path.suffix.lower() == ".ipynb":   # a def's default, a decorator: its cell and line
+            where += where_it_failed(error, spec) + notebook_hint(error, spec)
         raise ValueError(f"--hand {spec}: importing {str(path)!r} failed: "
                          f"{type(error).__name__}: {error}{where}"
                          f"{_import_hint(error, path, name)}") from None
@@ -265,8 +264,10 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
     if not callable(function):
         defined = sorted(k for k, v in vars(module).items()
                          if inspect.isfunction(v) and v.__module__ == module_name)
+        why = missing_function_hint(name, path, vars(module)) \
+            if path.suffix.lower() == ".ipynb" else ""
         raise ValueError(f"--hand {spec}: {str(path)!r} has no function {name!r}"
-                         + (f"; it defines {', '.join(defined)}" if defined else ""))
+                         + (f"; it defines {', '.join(defined)}" if defined else "") + why)
     try:
         check_signature(function, f"--hand {spec}")
     except TypeError as error:

@@ -7,7 +7,11 @@ its imports, functions and classes (top-level ``import``, ``from``, ``def``
 and ``class`` statements) and nothing else, in the notebook's order: a
 function defined twice is the later one, as after running the notebook from
 the top. Jupyter lines (``%matplotlib inline``, ``!pip install ...``) are
-not Python and are left out; a ``%%`` cell magic leaves out its cell.
+not Python and are left out; a ``%%`` cell magic leaves out its cell, unless
+it is one that runs its cell as Python and keeps what it defines (``%%time``,
+``%%capture``, ``%%prun``): that cell counts as Python, as in Jupyter. A
+``try:`` of imports is kept too; an import that fails here does not stop the
+rest (``run_notebook``).
 
 Each cell is compiled under a name of its own (``homework.ipynb, cell 7``),
 kept in ``linecache``, so a traceback or an error from the learner's function
@@ -20,14 +24,37 @@ import json
 import linecache
 import os
 import re
+import sys
 from pathlib import Path
 from types import CodeType
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
-__all__ = ["cell_filename", "is_cell_of", "notebook_cells", "undefined_name_hint"]
+__all__ = ["cell_filename", "is_cell_of", "notebook_cells", "run_notebook", "undefined_name_hint",
+           "missing_function_hint", "FAILED_IMPORTS"]
 
 # What a cell keeps: what defines a name without doing the notebook's work.
 _KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+# Cell magics that run their cell as Python in the notebook's namespace: a function
+# a %%time cell defines is the one Jupyter has after running all cells (%%timeit's
+# definitions do not stay; %%writefile, %%bash, %%html ... are not Python)
+_PYTHON_CELL_MAGICS = ("time", "capture", "prun")
+
+
+def _is_kept(node: ast.stmt) -> bool:
+    """An import, function or class; or a ``try:`` of imports only, as ``try: import
+    sklearn`` / ``except ImportError: sklearn = None`` (its handlers' ``pass``,
+    constants and imports run too: they do none of the notebook's work)."""
+    if isinstance(node, _KEPT):
+        return True
+    if not isinstance(node, ast.Try):
+        return False
+    inner = node.body + node.orelse + node.finalbody + \
+        [statement for handler in node.handlers for statement in handler.body]
+    return all(isinstance(statement, (ast.Import, ast.ImportFrom, ast.Pass)) or
+               (isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant)
+                and all(isinstance(target, ast.Name) for target in statement.targets))
+               for statement in inner)
 
 
 def cell_filename(path: str, number: int) -> str:
@@ -47,17 +74,61 @@ def notebook_cells(path: Path) -> List[Tuple[str, CodeType]]:
     compiled, in order (cells that keep nothing are left out). A ``ValueError``
     names what is wrong: a file that is not a notebook, or a cell that is not
     Python (its number, line and first line)."""
-    compiled = []
+    return [(filename, compile(ast.Module(body=kept, type_ignores=[]), filename, "exec"))
+            for _, filename, kept in _kept_cells(path)]
+
+
+# where run_notebook leaves the imports that failed, in the namespace it fills
+FAILED_IMPORTS = "__notebook_failed_imports__"
+
+
+def run_notebook(path: Path, namespace: dict) -> None:
+    """Run each code cell's imports, functions and classes into ``namespace``, in
+    the notebook's order. An import that raises ``ImportError`` does not stop the
+    rest: the notebook was written for the learner's Jupyter, whose Python may
+    have packages this one has not (``import sklearn.linear_model``, or
+    ``planar_utils``, which imports it), and the function checked rarely needs
+    them. Each is kept in ``namespace[FAILED_IMPORTS]`` (``[(cell, line, text,
+    names, error, module)]``, ``module`` the one not found, or ""), for the error
+    of a function that does need one of those names. Any other error
+    propagates; a ``ValueError`` as ``notebook_cells``."""
+    failed = namespace.setdefault(FAILED_IMPORTS, [])
+    for number, filename, kept in _kept_cells(path):
+        for node in kept:
+            code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
+            if not isinstance(node, (ast.Import, ast.ImportFrom, ast.Try)):
+                exec(code, namespace)
+                continue
+            try:
+                exec(code, namespace)
+            except ImportError as error:
+                text = linecache.getline(filename, node.lineno).strip()
+                failed.append((number, node.lineno, text, _bound_names(node),
+                               f"{type(error).__name__}: {error}",
+                               # the module not found; not for "cannot import name 'x' from
+                               # 'planar_utils'", whose module is there
+                               (isinstance(error, ModuleNotFoundError) and error.name) or ""))
+
+
+def _bound_names(node: ast.AST) -> List[str]:
+    """The names the imports of a statement bind (``*`` for ``from m import *``)."""
+    return [alias.asname or (alias.name if isinstance(imports, ast.ImportFrom)
+                             else alias.name.split(".")[0])
+            for imports in ast.walk(node) if isinstance(imports, (ast.Import, ast.ImportFrom))
+            for alias in imports.names]
+
+
+def _kept_cells(path: Path) -> Iterator[Tuple[int, str, List[ast.stmt]]]:
+    """``(number, filename, statements)``: each code cell's imports, functions and
+    classes, the cell's text in ``linecache`` under ``filename``."""
     for number, source, tree in _parsed_cells(path):
-        kept = [node for node in tree.body if isinstance(node, _KEPT)]
+        kept = [node for node in tree.body if _is_kept(node)]
         if not kept:
             continue
         filename = cell_filename(str(path), number)
         # the cell's text, for tracebacks and where_it_failed: linecache reads no file by this name
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        compiled.append((filename, compile(ast.Module(body=kept, type_ignores=[]),
-                                           filename, "exec")))
-    return compiled
+        yield number, filename, kept
 
 
 def _parsed_cells(path: Path) -> Iterator[Tuple[int, str, ast.Module]]:
@@ -77,9 +148,16 @@ def _parsed_cells(path: Path) -> Iterator[Tuple[int, str, ast.Module]]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        if source.lstrip().startswith("%%"):   # a cell magic: the cell is not Python
-            continue
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        elif not isinstance(source, str):   # no traceback for a notebook edited by hand
+            raise ValueError(f"cell {number} of {path.name} is not a notebook cell as Jupyter "
+                             f"saves it: its source is {type(source).__name__} "
+                             f"{str(source)[:40]!r}, not text or a list of lines")
+        if source.lstrip().startswith("%%"):   # a cell magic: its cell is Python or not
+            source = _python_cell_magic_body(source)
+            if source is None:
+                continue
         filename = cell_filename(str(path), number)
         try:
             tree = ast.parse(source, filename)
@@ -88,6 +166,20 @@ def _parsed_cells(path: Path) -> Iterator[Tuple[int, str, ast.Module]]:
             source = _without_jupyter_lines(source)
             tree = _parse_cell(source, filename, number, path)
         yield number, source, tree
+
+
+def _python_cell_magic_body(source: str) -> Optional[str]:
+    """For a cell starting with a cell magic: its body, when the magic runs it as
+    Python (``%%time``), the lines up to the magic's made empty so that the line
+    numbers stay the cell's; None for a magic whose cell is not Python or does
+    not keep its names."""
+    lines = source.splitlines(True)
+    # Jupyter drops the blank lines before the magic's line
+    first = next(i for i, line in enumerate(lines) if line.strip())
+    magic = lines[first].strip()[2:].split(maxsplit=1)
+    if not magic or magic[0] not in _PYTHON_CELL_MAGICS:
+        return None
+    return "\n" * (first + 1) + "".join(lines[first + 1:])
 
 
 def _parse_cell(source: str, filename: str, number: int, path: Path) -> ast.Module:
@@ -100,14 +192,22 @@ def _parse_cell(source: str, filename: str, number: int, path: Path) -> ast.Modu
                          f"{(error.text or '').strip()!r}") from None
 
 
+# IPython's own lines: a magic or shell command (%time f(), !ls), that command's output
+# assigned (files = !ls, t = %timeit -o f()), help (np.dot?, ?np.dot, np.dot??, np.*load*?)
+_JUPYTER_LINE = re.compile(r"""[%!]
+                               | [\w.]+(\s*,\s*[\w.]+)*\s*=\s*[%!](?!=)
+                               | \?{1,2}[\w.*]+\s*$
+                               | [\w.*]+\?{1,2}\s*$""", re.VERBOSE)
+
+
 def _without_jupyter_lines(source: str) -> str:
-    """``source`` with each Jupyter line (``%magic``, ``!shell``) made a ``pass``
-    at its indentation: the line numbers stay the cell's, and a block whose
-    only line it was stays a block."""
+    """``source`` with each Jupyter line (``%magic``, ``!shell``, ``x = !ls``,
+    ``np.dot?``) made a ``pass`` at its indentation: the line numbers stay the
+    cell's, and a block whose only line it was stays a block."""
     lines = []
     for line in source.splitlines(True):
         stripped = line.lstrip()
-        if stripped[:1] in ("%", "!"):
+        if _JUPYTER_LINE.match(stripped):
             end = "\n" if line.endswith("\n") else ""
             line = line[:len(line) - len(stripped)] + "pass" + end
         lines.append(line)
@@ -115,24 +215,102 @@ def _without_jupyter_lines(source: str) -> str:
 
 
 def undefined_name_hint(error: BaseException, path: Path) -> str:
-    """For a ``NameError`` of the learner's function: where the notebook sets that
-    name in a cell that was not run ("; cell 3 sets learning_rate, but a notebook
-    gives --hand only its imports, functions and classes: ..."), or ""."""
+    """For a ``NameError`` of the learner's function: the import of that name that
+    failed ("; cell 2 line 7, 'from planar_utils import sigmoid', failed: ..."),
+    or where the notebook sets that name in a cell that was not run ("; cell 3
+    sets learning_rate, but a notebook gives --hand only its imports, functions
+    and classes: ..."), or ""."""
     if not isinstance(error, NameError):
         return ""
     match = re.search(r"name '(\w+)' is not defined", str(error))
     if match is None:
         return ""
     name = match.group(1)
-    try:
-        setters = [str(number) for number, _, tree in _parsed_cells(path)
-                   if any(isinstance(node, ast.Name) and node.id == name and
-                          isinstance(node.ctx, ast.Store)
-                          for statement in tree.body if not isinstance(statement, _KEPT)
-                          for node in ast.walk(statement))]
-    except (OSError, ValueError):   # the notebook changed since it was read: no cell to name
-        setters = []
-    where = (f"cell {setters[-1]} sets {name}, but " if len(setters) == 1 else
-             f"cells {', '.join(setters)} set {name}, but " if setters else "")
+    failed = _failed_imports(error, path)
+    importing = [f for f in failed if name in f[3]] or [f for f in failed if "*" in f[3]]
+    if importing:
+        return _failed_import_text(name, path, importing[-1])
+    return _not_run_hint(name, path, "set {name} inside the function, or in a function it calls")
+
+
+def missing_function_hint(name: str, path: Path, namespace: dict) -> str:
+    """Why the notebook at ``path``, run into ``namespace``, has no function ``name``:
+    its import failed, or a cell that was not run sets it (``name = lambda ...``);
+    "" when no cell names it."""
+    failed = [f for f in namespace.get(FAILED_IMPORTS, []) if name in f[3]]
+    if failed:
+        return _failed_import_text(name, path, failed[-1])
+    if not _setters(path, name):
+        return ""
+    return _not_run_hint(name, path, "write it as a def {name}(...) in a cell of its own")
+
+
+def _failed_import_text(name: str, path: Path, failed: tuple) -> str:
+    number, line, text, names, why, module = failed
+    top = module.split(".")[0]
+    advice = (f": {top!r} is neither beside {path.name} nor installed for the Python that "
+              f"runs minigrad ({sys.executable}; your Jupyter's may be another)" if top else "")
+    return (f"; cell {number} line {line}, {text!r}, failed ({why})"
+            f"{'' if name in names else f', and {name} may be one of its names'}{advice}")
+
+
+def _not_run_hint(name: str, path: Path, advice: str) -> str:
+    """"; cell 3 sets NAME, but a notebook gives --hand only ...: ADVICE"."""
+    setters = _setters(path, name)
+    numbers = [str(number) for number, _ in setters]
+    where = (f"cell {numbers[-1]} sets {name}, but " if len(numbers) == 1 else
+             f"cells {', '.join(numbers)} set {name}, but " if numbers else "")
+    how = setters[-1][1] if setters else ""
+    if how == "lambda":
+        # relu = lambda z: ... is an assignment, which does not run: a def is kept
+        where = where.replace(f"sets {name}", f"sets {name} = lambda ...")
+        advice = "write it as a def {name}(...), which is kept"
+    elif how == "block":
+        where = where.replace(f"sets {name}", f"sets {name} inside a block (if, for, with ...)")
+        advice = ("move that import or def out of the block, to the cell's top level, "
+                  "where it is kept")
     return (f"; {where}a notebook gives --hand only its imports, functions and classes "
-            f"(no other cell runs): set {name} inside the function, or in a function it calls")
+            f"(no other cell runs): {advice.format(name=name)}")
+
+
+def _setters(path: Path, name: str) -> List[Tuple[int, str]]:
+    """``[(cell, how)]``: the cells whose statements that do not run (not imports,
+    functions, classes at the top level) set ``name``: ``how`` is "lambda" for
+    ``name = lambda ...``, "block" for an import or def inside a block (``if``,
+    ``for``, ``with``), "" for any other assignment."""
+    found = []
+    try:
+        for number, _, tree in _parsed_cells(path):
+            how = None
+            for statement in tree.body:
+                if _is_kept(statement):
+                    continue
+                for node in ast.walk(statement):
+                    if isinstance(node, ast.Name) and node.id == name and \
+                            isinstance(node.ctx, ast.Store):
+                        how = how or ""
+                    elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda) \
+                            and any(isinstance(t, ast.Name) and t.id == name
+                                    for t in node.targets):
+                        how = "lambda"
+                    elif (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                          and node.name == name) or \
+                            (isinstance(node, (ast.Import, ast.ImportFrom)) and
+                             name in _bound_names(node)):
+                        how = "block"
+            if how is not None:
+                found.append((number, how))
+    except (OSError, ValueError):   # the notebook changed since it was read: no cell to name
+        return []
+    return found
+
+
+def _failed_imports(error: BaseException, path: Path) -> list:
+    """The imports that failed while the notebook at ``path`` was read, as
+    ``run_notebook`` left them in the namespace of the cell ``error`` was raised in."""
+    import traceback
+
+    for frame, _ in reversed(list(traceback.walk_tb(error.__traceback__))):
+        if is_cell_of(frame.f_code.co_filename, str(path)):
+            return list(frame.f_globals.get(FAILED_IMPORTS, []))
+    return []

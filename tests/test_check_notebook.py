@@ -116,9 +116,23 @@ def test_a_warning_from_the_function_names_its_cell(tmp_path):
      "open it in Jupyter and save it again"),
     ([code_cell("import numpy as np\n")], None,
      "has no function 'backward_propagation'$"),
-    ([code_cell("import planar_utils_not_here\n")], None,
-     "importing .* failed: ModuleNotFoundError: No module named 'planar_utils_not_here'; "
-     "'planar_utils_not_here' is neither beside homework.ipynb nor installed"),
+    # a notebook edited by hand: before, a TypeError's traceback
+    (None, json.dumps({"nbformat": 4, "cells": [
+        {"cell_type": "code", "source": ["import numpy as np\n", 3]}]}),
+     "cell 1 of homework.ipynb is not a notebook cell as Jupyter saves it: its source is "
+     "list .*3.*, not text or a list of lines$"),
+    # the function's own import failed: which, and why
+    ([code_cell("from planar_utils_not_here import backward_propagation\n")], None,
+     "has no function 'backward_propagation'; cell 1 line 1, 'from planar_utils_not_here "
+     "import backward_propagation', failed \\(ModuleNotFoundError: No module named "
+     "'planar_utils_not_here'\\): 'planar_utils_not_here' is neither beside homework.ipynb "
+     "nor installed"),
+    # assigned, so not run
+    ([code_cell("backward_propagation = lambda parameters, cache, X, Y: {}\n")], None,
+     "has no function 'backward_propagation'; cell 1 sets backward_propagation = lambda "
+     "\\.\\.\\., but a notebook gives --hand only its imports, functions and classes "
+     "\\(no other cell runs\\): write it as a def backward_propagation\\(\\.\\.\\.\\), "
+     "which is kept$"),
 ])
 def test_a_notebook_that_cannot_be_used_is_one_line_and_exit_2(tmp_path, cells, text, expected):
     if cells is None:
@@ -138,7 +152,7 @@ def test_jupyter_lines_become_pass_and_a_cell_magic_is_left_out(tmp_path):
         tmp_path,
         code_cell("import numpy as np\n%matplotlib inline\n"
                   "def f(x):\n    if x:\n        !echo hi\n    return x\n"),
-        code_cell("%%time\ndef g():\n    return 1\n"),
+        code_cell("%%writefile g.py\ndef g():\n    return 1\n"),
         code_cell("def h():\n    return '''\n%d entries\n'''\n"))
     namespace = {}
     for _, code in notebook_cells(path):
@@ -173,6 +187,147 @@ def test_only_imports_functions_and_classes_are_kept(tmp_path):
     ("homework.ipynb", ("homework.ipynb", "backward_propagation")),
     ("C:/work/homework.ipynb", ("C:/work/homework.ipynb", "backward_propagation")),
     ("C:/work/homework.ipynb:my_backprop", ("C:/work/homework.ipynb", "my_backprop")),
+    # before: ("C", "/work/HW.IPYNB"), "'/work/HW.IPYNB' is not a function name"
+    ("C:/work/HW.IPYNB", ("C:/work/HW.IPYNB", "backward_propagation")),
+    ("C:/work/MyWork.PY", ("C:/work/MyWork.PY", "backward_propagation")),
+    ("C:/work/HW.IPYNB:my_backprop", ("C:/work/HW.IPYNB", "my_backprop")),
 ])
 def test_a_notebook_spec_splits_as_a_py_one(spec, expected):
     assert split_spec(spec) == expected
+
+
+@pytest.mark.parametrize("magic", ["%%time", "%%capture out", "\n%%prun -q"])
+def test_a_cell_magic_that_runs_python_keeps_its_function_as_jupyter_does(tmp_path, magic):
+    # after Run All, Jupyter has the %%time cell's backward_propagation (the later one):
+    # checking the earlier, right one instead said "ok" for a wrong function
+    path = notebook(tmp_path, code_cell(course_code.source()),
+                    code_cell(f"{magic}\n{course_code.source('missing 1/m')}"))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (1, ""), err
+    assert out == check("--hand", str(write(tmp_path, course_code.source("missing 1/m"))))[1]
+
+
+def test_an_error_in_a_time_cell_names_the_cell_s_own_line(tmp_path):
+    source = course_code.source().replace("    m = X.shape[1]", "    m = X.shape[1] / 0", 1)
+    path = notebook(tmp_path, code_cell(f"\n%%time\n{source}"))
+    line = one_error_line(check("--hand", str(path))[2])
+    number = 2 + source.splitlines().index("    m = X.shape[1] / 0") + 1
+    assert f" at homework.ipynb, cell 1 line {number}: m = X.shape[1] / 0" in line, line
+
+
+@pytest.mark.parametrize("magic", ["%%timeit -n1 -r1", "%%writefile other.py", "%%bash"])
+def test_a_cell_magic_whose_definitions_do_not_stay_is_left_out(tmp_path, magic):
+    # %%timeit runs its cell in a scope of its own; the others are not Python
+    path = notebook(tmp_path, code_cell(course_code.source()),
+                    code_cell(f"{magic}\n{course_code.source('missing 1/m')}"))
+    assert check("--hand", str(path))[0] == 0
+
+
+def the_course_imports(tmp_path):
+    """The course's first cell, its planar_utils beside the notebook importing a
+    package this Python has not (as it imports sklearn, which minigrad does not need)."""
+    # a name of its own: another test's planar_utils may be in sys.modules already
+    (tmp_path / "planar_utils_nb.py").write_text(
+        "import numpy as np\nimport a_package_not_installed_here.linear_model\n\n"
+        "def plot_decision_boundary(model, X, y):\n    pass\n\n"
+        "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n", encoding="utf-8")
+    return code_cell("import numpy as np\nimport a_package_not_installed_here.linear_model\n"
+                     "from planar_utils_nb import plot_decision_boundary, sigmoid\n"
+                     "%matplotlib inline\n")
+
+
+def test_an_import_this_python_cannot_do_does_not_stop_the_check(tmp_path):
+    # before: exit 2, "importing failed: No module named ...", for a function that
+    # needs none of it, in a notebook that runs in the learner's Jupyter
+    path = notebook(tmp_path, the_course_imports(tmp_path), code_cell(course_code.source()))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
+    assert out == check("--hand", str(write(tmp_path, course_code.source())))[1]
+
+
+def test_a_name_whose_import_failed_names_that_import_and_the_module(tmp_path):
+    # the course's notebook takes sigmoid from planar_utils: no def of its own
+    source = course_code.source().replace("    m = X.shape[1]",
+                                          "    m = X.shape[1] + 0 * sigmoid(0.0)", 1)
+    source = re.sub(r"def sigmoid\(x\):\n.*\n.*\n", "", source)
+    assert "def sigmoid" not in source
+    path = notebook(tmp_path, the_course_imports(tmp_path), code_cell(source))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert "NameError: name 'sigmoid' is not defined" in line, line
+    assert ("; cell 1 line 3, 'from planar_utils_nb import plot_decision_boundary, sigmoid', "
+            "failed (ModuleNotFoundError: No module named 'a_package_not_installed_here'): "
+            "'a_package_not_installed_here' is neither beside homework.ipynb nor installed "
+            "for the Python that runs minigrad (") in line, line
+
+
+@pytest.mark.parametrize("imports", [
+    "try:\n    import numpy as np\nexcept ImportError:\n    pass\n",
+    "try:\n    import numpy as np\n    import a_package_not_installed_here\n"
+    "except ImportError:\n    a_package_not_installed_here = None\n",
+])
+def test_imports_in_a_try_are_kept(tmp_path, imports):
+    # before: NameError np, "set np inside the function"
+    path = notebook(tmp_path, code_cell(imports), code_cell(course_code.source().replace(
+        "import numpy as np\n", "", 1)))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("dtanh = lambda A: 1 - A ** 2\n",
+     "cell 1 sets dtanh = lambda ..., but a notebook gives --hand only its imports, functions "
+     "and classes (no other cell runs): write it as a def dtanh(...), which is kept"),
+    ("if True:\n    def dtanh(A):\n        return 1 - A ** 2\n",
+     "cell 1 sets dtanh inside a block (if, for, with ...), but a notebook gives --hand only "
+     "its imports, functions and classes (no other cell runs): move that import or def out "
+     "of the block, to the cell's top level, where it is kept"),
+])
+def test_a_helper_that_is_not_run_is_told_how_to_write_it(tmp_path, cell, expected):
+    source = course_code.source().replace("(1 - np.power(A1, 2))", "dtanh(A1)")
+    line = one_error_line(check("--hand", str(notebook(tmp_path, code_cell(cell),
+                                                       code_cell(source))))[2])
+    assert "NameError: name 'dtanh' is not defined" in line and line.endswith(expected), line
+
+
+def test_ipython_s_other_lines_are_left_out_too(tmp_path):
+    # before: exit 2, "cell 1 ... is not Python: invalid syntax, its line 2: 'files = !ls'"
+    path = notebook(tmp_path,
+                    code_cell("import numpy as np\nfiles = !ls\nnp.dot?\n?np.sum\nnp.*load*?\n"
+                              "t = %timeit -o np.ones(3)\nnp.dot??\n"),
+                    code_cell(course_code.source().replace(
+                        "    m = X.shape[1]", "    m = X.shape[1]\n    listing = !ls", 1)))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
+    namespace = {}
+    for _, code in notebook_cells(path):
+        exec(code, namespace)
+    assert "np" in namespace and "files" not in namespace and "t" not in namespace
+
+
+def test_a_def_that_fails_as_its_cell_runs_names_its_cell_and_line(tmp_path):
+    # a default from a cell that does not run: before, only "importing failed:
+    # NameError: name 'learning_rate' is not defined", no cell, no line
+    path = notebook(tmp_path, code_cell("import numpy as np\nlearning_rate = 1.2\n"),
+                    code_cell("\ndef update_parameters(parameters, grads, lr=learning_rate):\n"
+                              "    return parameters\n"),
+                    code_cell(course_code.source()))
+    code, out, err = check("--hand", str(path))
+    line = one_error_line(err)
+    assert code == 2 and out == "", out
+    assert line.endswith(
+        "failed: NameError: name 'learning_rate' is not defined at homework.ipynb, cell 2 "
+        "line 2: def update_parameters(parameters, grads, lr=learning_rate):; cell 1 sets "
+        "learning_rate, but a notebook gives --hand only its imports, functions and classes "
+        "(no other cell runs): set learning_rate inside the function, or in a function it "
+        "calls"), line
+
+
+def test_a_name_the_module_does_not_have_is_not_called_a_missing_module(tmp_path):
+    # before: "'mine' is neither beside homework.ipynb nor installed", of a module
+    # that is there but has no such name
+    (tmp_path / "mine_nb.py").write_text("def sigmoid(x):\n    return x\n", encoding="utf-8")
+    source = course_code.source().replace("(1 - np.power(A1, 2))", "dtanh(A1)")
+    path = notebook(tmp_path, code_cell("from mine_nb import dtanh\n"), code_cell(source))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert re.search(r"; cell 1 line 1, 'from mine_nb import dtanh', failed \(ImportError: "
+                     r"cannot import name 'dtanh' from 'mine_nb' \(.*mine_nb.py\)\)$", line), line
