@@ -21,6 +21,8 @@ check failed, Graphviz or matplotlib missing: one line, saying how to install it
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
 import math
 import os
 import sys
@@ -28,7 +30,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, NoReturn, Optional, Sequence
+from typing import Callable, Iterator, List, NoReturn, Optional, Sequence
 
 import numpy as np
 
@@ -37,7 +39,7 @@ from nets import activations, data, experiments, init, plots, seeds
 from nets.network import accuracy, graph_bytes
 from nets.two_layer import TwoLayerNet
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "ascii_spelling", "ASCII_ERRORS", "ASCII_SPELLINGS"]
 
 PROG = "minigrad"
 USAGE_ERROR = 2     # bad arguments, as argparse itself exits
@@ -46,6 +48,103 @@ MISSING_DOT = ("Graphviz's `dot` is not on PATH (it draws the .png/.svg/.pdf gra
                "--animate frames): install Graphviz (apt-get install graphviz, brew install "
                "graphviz or conda install -c conda-forge graphviz), or write DOT text: "
                "minigrad draw --out graph.dot")
+
+
+# --- streams that are not UTF-8 ------------------------------------------------------------
+# Output redirected or piped on Windows (`minigrad check > out.txt`, Git Bash, some IDE
+# consoles) is encoded in the locale's code page: cp936 (GBK) on a Chinese Windows,
+# cp1252 on an English one. Neither has Ŷ, ᵀ or −, and cp1252 no σ or ‖, so a print
+# raised UnicodeEncodeError half-way through a table (and that error, a ValueError,
+# was reported as bad arguments). On such a stream, what the code page cannot
+# encode is spelled in ASCII instead; a UTF-8 stream is left exactly as it is.
+
+ASCII_ERRORS = "minigrad-ascii"   # the codecs error handler's name
+
+ASCII_SPELLINGS = {
+    "Ŷ": "Y_hat", "ᵀ": "^T", "σ": "sigma", "ε": "eps", "α": "alpha", "Σ": "sum",
+    "∂": "d", "‖": "||", "−": "-", "′": "'", "×": "x", "÷": "/", "·": "*",
+    "±": "+/-", "≈": "~", "≥": ">=", "≤": "<=", "…": "...", "—": "--", "━": "-",
+    "\u0303": "~",   # combining tilde: g̃ -> g~
+    "◀": "<", "▶": ">", "✔": "ok", "✓": "ok", "✘": "x", "✗": "x",
+}
+# superscripts and subscripts: x² -> x^2, 10⁻⁸ -> 10^-8 (one ^ per run), ‖g‖₂ -> ||g||_2
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+"))
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
+
+
+def ascii_spelling(text: str, before: str = "") -> str:
+    """``text`` with every character of ASCII_SPELLINGS, and every super- and
+    subscript, spelled in ASCII (other characters as they are); ``before``: the
+    character that precedes ``text``, so that a run of superscripts gets one ^."""
+    out = []
+    for c in text:
+        for marks, sign in ((_SUPERSCRIPTS, "^"), (_SUBSCRIPTS, "_")):
+            if c in marks:
+                out.append(("" if before in marks else sign) + marks[c])
+                break
+        else:
+            out.append(ASCII_SPELLINGS.get(c, c))
+        before = c
+    return "".join(out)
+
+
+def _spell_in_ascii(error: UnicodeError) -> tuple:
+    """The codecs error handler ASCII_ERRORS: the characters the stream's encoding
+    cannot encode, spelled in ASCII (ascii_spelling); one without a spelling as
+    its Python escape (\\u4f5c), a lone surrogate from undecodable bytes in argv as
+    that byte (as Python's own surrogateescape would write it)."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start:error.end]
+    before = error.object[error.start - 1] if error.start else ""
+    out = []
+    for c in text:
+        if "\udc80" <= c <= "\udcff":
+            out.append(c.encode("ascii", "surrogateescape").decode("latin-1"))
+        else:
+            spelled = ascii_spelling(c, before)
+            out.append(spelled if spelled.isascii() else
+                       c.encode("ascii", "backslashreplace").decode("ascii"))
+        before = c
+    # a str return is encoded again by the stream's codec: ASCII is in all of them
+    # except the byte values of surrogateescape, which latin-1 text would change
+    if any(ord(c) > 127 for c in "".join(out)):
+        return "".join(out).encode("latin-1"), error.end
+    return "".join(out), error.end
+
+
+codecs.register_error(ASCII_ERRORS, _spell_in_ascii)
+
+
+def _is_utf(stream) -> bool:
+    try:
+        return codecs.lookup(stream.encoding).name.startswith("utf")
+    except (AttributeError, LookupError, TypeError):
+        return True   # no encoding to speak of (a StringIO): nothing to change
+
+
+@contextlib.contextmanager
+def _readable_streams() -> Iterator[None]:
+    """For the time of one command, sys.stdout and sys.stderr spell in ASCII what
+    their encoding cannot encode (ASCII_ERRORS) instead of raising; UTF-8
+    streams, and streams that cannot be reconfigured, are left as they are."""
+    changed = []
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or _is_utf(stream) or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            errors = stream.errors
+            stream.reconfigure(errors=ASCII_ERRORS)
+        except (AttributeError, ValueError, OSError):
+            continue
+        changed.append((stream, errors))
+    try:
+        yield
+    finally:
+        for stream, errors in changed:
+            # a caller in the same process (a notebook, a test) gets its stream back
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors=errors)
 
 
 # --- argument types: each says what it expected and what it got ---------------------------
@@ -686,7 +785,14 @@ def _one_line(error: BaseException) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the ``minigrad`` command line on ``argv`` (default: ``sys.argv[1:]``);
-    returns the exit code (0 done, 1 failed, 2 bad arguments)."""
+    returns the exit code (0 done, 1 failed, 2 bad arguments). On a stdout or
+    stderr that is not UTF-8, what its encoding cannot encode is spelled in
+    ASCII (``ascii_spelling``): Ŷ as Y_hat, σ as sigma, ‖ as ||."""
+    with _readable_streams():
+        return _main(argv)
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(None if argv is None else list(argv))

@@ -189,11 +189,17 @@ def check_signature(function: Callable, where: str) -> None:
                     f"or the course's {COURSE_SIGNATURE}")
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:(?=[\\/])")   # C:\ or C:/ of a Windows path
+
+
 def split_spec(spec: str, default: str = "backward_propagation") -> tuple:
     """``"path/to/file.py:FUNC"`` -> ``("path/to/file.py", "FUNC")`` (a notebook,
     ``file.ipynb``, too); without ``:FUNC`` (or ending in ``.py`` or ``.ipynb``,
-    as ``C:/work/file.py`` does) FUNC is ``default``."""
-    if spec.lower().endswith((".py", ".ipynb")) or ":" not in spec:   # HW.IPYNB too
+    as ``C:/work/file.py`` does) FUNC is ``default``. The colon of a Windows
+    drive (``C:\\work\\hw.py:FUNC``) separates nothing, and ``.PY`` is ``.py``:
+    Windows names files without regard to case."""
+    rest = spec[_DRIVE.match(spec).end():] if _DRIVE.match(spec) else spec
+    if rest.lower().endswith((".py", ".ipynb")) or ":" not in rest:
         return spec, default
     path, name = spec.rsplit(":", 1)
     return path, name
@@ -240,6 +246,13 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
         run = functools.partial(run_notebook, path, module.__dict__)
     else:
         loader = importlib.util.spec_from_file_location(module_name, path)
+        if loader is None and path.suffix.lower() == ".py":
+            # importlib knows a source file by ".py" exactly; HW.PY, as Windows may name a
+            # file, is one too
+            import importlib.machinery
+            loader = importlib.util.spec_from_file_location(
+                module_name, path,
+                loader=importlib.machinery.SourceFileLoader(module_name, str(path)))
         if loader is None or loader.loader is None:
             raise ValueError(f"--hand {spec}: cannot import {str(path)!r}: not a Python file "
                              f"(a .py file, or a notebook .ipynb)")
@@ -280,6 +293,11 @@ def _import_hint(error: BaseException, path: "Path", name: str) -> str:
     import: a Jupyter line (``%matplotlib inline``, ``!pip ...``) that is not Python,
     and a course helper module (``testCases_v2``, ``planar_utils``) that is not
     beside the file. "" for any other error."""
+    if isinstance(error, SyntaxError) and "utf-8" in str(error).lower() and \
+            not _is_utf8(path):
+        # Notepad and other Windows editors save "ANSI": GBK on a Chinese Windows
+        return ("; the file is not UTF-8 (saved as GBK or \"ANSI\"?): save it as UTF-8 "
+                "in your editor, or make its first line # -*- coding: gbk -*-")
     if isinstance(error, SyntaxError) and (error.text or "").lstrip()[:1] in ("%", "!"):
         return (f"; line {error.lineno}, {error.text.strip()!r}, is a Jupyter command, not "
                 f"Python: delete it from the .py file, or give the notebook itself "
@@ -296,6 +314,17 @@ def _import_hint(error: BaseException, path: "Path", name: str) -> str:
                 f"file ({top}.py) goes in {str(path.resolve().parent)!r}, a package is "
                 f"pip-installed, and an import {name} does not use can be deleted")
     return ""
+
+
+def _is_utf8(path: "Path") -> bool:
+    """Whether the bytes of ``path`` are UTF-8 (True when it cannot be read: no hint then)."""
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _findable(module: str) -> bool:

@@ -459,3 +459,17 @@ def computation_graphs(draw: Callable, max_ops: int = 8) -> Callable[[], mg.Tens
             root = root + node.sum()
         return root
     return build
+
+
+# --- printed text: what the command line writes to a stream -----------------------
+def printed_text(max_size: int = 12) -> st.SearchStrategy:
+    """Text as minigrad prints it: ASCII, the notes' symbols (Ŷ, ᵀ, σ, ‖, ², ∂,
+    a combining tilde), runs of super- and subscripts, Chinese (a path, a name),
+    and any other character, lone surrogates included (undecodable bytes in argv)."""
+    from nets.cli import ASCII_SPELLINGS
+
+    notes = "".join(ASCII_SPELLINGS) + "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺₀₁₂₃₄₅₆₇₈₉"
+    character = st.one_of(st.sampled_from("aZ0 .-[]()|/\\:'"), st.sampled_from(notes),
+                          st.sampled_from("作业目录权重梯度ｗ"), st.characters(),
+                          st.sampled_from(["\udc80", "\udcff", "\ud800"]))
+    return st.text(character, max_size=max_size)

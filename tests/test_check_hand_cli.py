@@ -176,6 +176,58 @@ def test_a_file_that_cannot_be_used_is_one_line_and_exit_2(tmp_path, text, spec,
     assert re.search(expected, line), line
 
 
+# --- paths as a learner's machine has them ---------------------------------------------
+
+@pytest.mark.parametrize("spec, parsed", [
+    # a Windows drive's colon separates no FUNC: C:\work\hw was ("C", "\work\hw"),
+    # "not a function name", where no such file was meant
+    (r"C:\work\hw.py:backward_propagation", (r"C:\work\hw.py", "backward_propagation")),
+    (r"C:\work\hw.py", (r"C:\work\hw.py", "backward_propagation")),
+    (r"C:\作业 一\hw.py:hand", (r"C:\作业 一\hw.py", "hand")),
+    (r"C:\work\hw", (r"C:\work\hw", "backward_propagation")),
+    ("C:/work/hw.ipynb", ("C:/work/hw.ipynb", "backward_propagation")),
+    # Windows names files without regard to case: HW.PY was split at a drive's colon
+    (r"D:\HW.PY", (r"D:\HW.PY", "backward_propagation")),
+    (r"\\server\share\hw.py:f", (r"\\server\share\hw.py", "f")),
+    ("hw.py:f", ("hw.py", "f")), ("hw.py", ("hw.py", "backward_propagation")),
+    ("dir:x/hw.py", ("dir:x/hw.py", "backward_propagation")), (":f", ("", "f")),
+])
+def test_the_spec_is_split_at_the_colon_before_func_only(spec, parsed):
+    from nets.course import split_spec
+    assert split_spec(spec) == parsed
+
+
+def test_a_file_in_a_folder_with_chinese_and_spaces_is_checked(tmp_path):
+    folder = tmp_path / "深度 学习" / "第 3 周"
+    folder.mkdir(parents=True)
+    path = write(folder, course_code.source("transposed dW1"), name="我的 作业.py")
+    code, out, err = check("--hand", f"{path}:backward_propagation")
+    assert (code, err) == (1, ""), err
+    assert re.search(r"^dW1 .* WRONG", out, flags=re.M), out
+
+
+def test_a_file_named_in_capitals_is_imported(tmp_path):
+    # was: "cannot import '.../HW.PY': not a Python file" (importlib knows ".py" only)
+    path = write(tmp_path, course_code.source(), name="HW.PY")
+    code, out, err = check("--hand", f"{path}:backward_propagation")
+    assert (code, err) == (0, ""), err
+
+
+def test_a_file_saved_as_gbk_is_told_to_be_saved_as_utf8(tmp_path):
+    # Notepad's "ANSI" on a Chinese Windows: Python reads source as UTF-8
+    text = course_code.source().replace("m = X.shape[1]", 'm = X.shape[1]  # 样本数\n    note = "作业"')
+    path = tmp_path / "作业.py"
+    path.write_bytes(text.encode("gbk"))
+    code, out, err = check("--hand", str(path))
+    assert code == 2 and out == "", out
+    assert one_error_line(err).endswith(
+        "; the file is not UTF-8 (saved as GBK or \"ANSI\"?): save it as UTF-8 in your "
+        "editor, or make its first line # -*- coding: gbk -*-"), err
+    # and the advice works
+    path.write_bytes(b"# -*- coding: gbk -*-\n" + text.encode("gbk"))
+    assert check("--hand", str(path))[:3:2] == (0, "")
+
+
 def test_a_function_that_raises_is_one_line_with_its_own_line_and_exit_1(tmp_path):
     path = write(tmp_path, course_code.source().replace("np.dot(W2.T, dZ2)", "np.dot(W2, dZ2)"))
     code, out, err = check("--hand", str(path))
