@@ -700,12 +700,25 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{PROG}: error: {message}{where}", file=sys.stderr)
         return FAILURE
     print(report)
-    note = _round_off_note(report, args.scale)
-    if note:
-        print(note)
-    if warned:
-        print(warned)
+    for note in (_round_off_note(report, args.scale), _skipped_imports_line(hand), warned):
+        if note:
+            print(note)
     return 0 if report.ok else FAILURE
+
+
+def _skipped_imports_line(hand: Optional[Callable]) -> str:
+    """One line naming the imports of a notebook that failed here and were left
+    out (``nets.notebook.run_notebook``): the report above was made without them,
+    which the learner should know; "" when none failed (and for a .py file)."""
+    from nets.notebook import FAILED_IMPORTS
+
+    failed = getattr(hand, "__globals__", {}).get(FAILED_IMPORTS) or []
+    if not failed:
+        return ""
+    said = "; ".join(f"cell {number} line {line} {text!r} ({why})"
+                     for number, line, text, _, why, _ in failed)
+    return (f"note: imports of the notebook that failed here and were left out: {said}; "
+            f"the check ran without them")
 
 
 def _warnings_line(caught: list, spec: Optional[str]) -> str:

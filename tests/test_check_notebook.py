@@ -242,7 +242,20 @@ def test_an_import_this_python_cannot_do_does_not_stop_the_check(tmp_path):
     path = notebook(tmp_path, the_course_imports(tmp_path), code_cell(course_code.source()))
     code, out, err = check("--hand", str(path))
     assert (code, err) == (0, ""), err
-    assert out == check("--hand", str(write(tmp_path, course_code.source())))[1]
+    # the same report, and a note under it: the learner knows what was left out
+    report, note = out.rstrip("\n").rsplit("\n", 1)
+    assert report + "\n" == check("--hand", str(write(tmp_path, course_code.source())))[1]
+    missing = "(ModuleNotFoundError: No module named 'a_package_not_installed_here')"
+    assert note == (
+        f"note: imports of the notebook that failed here and were left out: cell 1 line 2 "
+        f"'import a_package_not_installed_here.linear_model' {missing}; cell 1 line 3 "
+        f"'from planar_utils_nb import plot_decision_boundary, sigmoid' {missing}; "
+        f"the check ran without them"), note
+
+
+def test_no_note_when_every_import_ran(tmp_path):
+    path = notebook(tmp_path, code_cell("import numpy as np\n"), code_cell(course_code.source()))
+    assert "note:" not in check("--hand", str(path))[1]
 
 
 def test_a_name_whose_import_failed_names_that_import_and_the_module(tmp_path):
