@@ -520,9 +520,14 @@ def init_scale(iterations: int = 10_000, m: int = 400, n_h: int = 4,
             try:
                 Z1 = net.forward(X)["Z[1]"]
                 dW1 = net.backprop(X, Y)["W[1]"]
-                result.grad_norm[key] = float(np.linalg.norm(dW1))
-                result.relative_grad[key] = float(np.linalg.norm(dW1)
-                                                  / np.linalg.norm(net.params["W[1]"]))
+                norms = [float(np.linalg.norm(a)) for a in (dW1, net.params["W[1]"])]
+                # numpy 1.x's BLAS dot (inside norm and W X) overflows to inf without
+                # raising: scale 1e300 then trained, reporting a relative gradient of
+                # 0/inf, where numpy 2 refused it; look at the numbers themselves
+                if not (np.isfinite(Z1).all() and np.isfinite(norms).all()):
+                    raise FloatingPointError("not finite")
+                result.grad_norm[key] = norms[0]
+                result.relative_grad[key] = norms[0] / norms[1]
             except FloatingPointError:
                 raise ValueError(f"init_scale: scale {s:g} (init seed {seed}) overflows "
                                  f"float64 at init (Z = W X + b or the norm of W[1] is not "

@@ -8,6 +8,7 @@ from PIL import Image
 
 import minigrad as mg
 from minigrad.viz import GraphvizNotFoundError, _text
+from tests.checkout import child_env
 from tests.test_cli import main_with_stderr
 from tests.test_viz import node_lines, two_layer_graph
 
@@ -143,7 +144,8 @@ def test_animations_made_by_two_kernels_do_not_share_an_id():
             "print(re.search(r'<div id=\"([^\"]+)\"', "
             "mg.backward_animation((x * x).named('J')).html()).group(1))")
     first, second = (subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                    text=True, check=True).stdout.strip() for _ in range(2))
+                                    text=True, check=True, env=child_env()).stdout.strip()
+                     for _ in range(2))
     assert first.startswith("minigrad-backward-") and first != second, (first, second)
 
 

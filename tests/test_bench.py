@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from nets import TwoLayerNet
+from tests.checkout import child_env
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench.py"
 sys.path.insert(0, str(BENCH.parent))
@@ -19,7 +20,8 @@ import floor  # noqa: E402
 
 def test_quick_run_checks_agreement_then_reports_every_method(tmp_path):
     run = subprocess.run([sys.executable, str(BENCH), "--quick", "--torch", "off",
-                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600,
+                         env=child_env())
     assert run.returncode == 0, run.stderr
     result = json.loads((tmp_path / "bench.json").read_text())
     methods = bench.fit_methods()
@@ -56,7 +58,8 @@ def test_quick_run_checks_agreement_then_reports_every_method(tmp_path):
         assert other is None and "AVX-512" not in table
     again = tmp_path / "again"
     replot = subprocess.run([sys.executable, str(BENCH), "--from-json", str(tmp_path / "bench.json"),
-                             "--out", str(again)], capture_output=True, text=True, timeout=300)
+                             "--out", str(again)], capture_output=True, text=True, timeout=300,
+                            env=child_env())
     assert replot.returncode == 0, replot.stderr
     assert (again / "bench.md").read_text() == table
 
@@ -114,7 +117,7 @@ def test_a_mirror_of_autograds_calls_that_rounds_otherwise_stops_the_run():
 
 def test_the_floor_checks_the_bare_engine_is_autograds_bits_then_times_it(monkeypatch):
     run = subprocess.run([sys.executable, str(BENCH.parent / "floor.py"), "--quick"],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, env=child_env())
     assert run.returncode == 0, run.stderr
     rows = [line for line in run.stdout.splitlines() if line.startswith("| S")]
     assert [r.split(" | ")[0] for r in rows] == ["| S1", "| S2"], run.stdout

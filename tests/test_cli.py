@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 import nets
 from nets import cli, experiments
+from tests.checkout import child_env
 from tests.test_plots import png_size
 
 COMMANDS = ["demo", "train", "draw", "check", "experiment", "figure"]
@@ -22,7 +23,7 @@ COMMANDS = ["demo", "train", "draw", "check", "experiment", "figure"]
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """`python -m nets ARGS` with stdout and stderr as pipes (not a terminal)."""
-    return subprocess.run([sys.executable, "-m", "nets", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "nets", *args], cwd=cwd, env=child_env(),
                           capture_output=True, text=True, timeout=None)
 
 
@@ -71,7 +72,8 @@ def test_every_flag_of_every_command_has_help_text_shown_by_help(command, capsys
 def test_the_console_script_and_python_dash_m_are_the_same_program(tmp_path):
     script = Path(sys.executable).with_name("minigrad")
     assert script.exists(), f"console script not installed next to {sys.executable}"
-    a = subprocess.run([str(script), "--help"], capture_output=True, text=True, cwd=tmp_path)
+    a = subprocess.run([str(script), "--help"], capture_output=True, text=True, cwd=tmp_path,
+                       env=child_env())
     b = run("--help", cwd=tmp_path)
     assert a.returncode == b.returncode == 0, (a.stderr, b.stderr)
     assert a.stdout == b.stdout and a.stdout.startswith("usage: minigrad "), a.stdout
@@ -151,8 +153,8 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     # 20,000 lines do not fit in a pipe's buffer, so writes after close must fail
     proc = subprocess.Popen([sys.executable, "-m", "nets", "train", "--iterations", "20000",
                              "--m", "20", "--method", "hand", "--print-every", "1"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            cwd=tmp_path, env=child_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().startswith("Cost after iteration 0:")
     proc.stdout.close()
     err = proc.stderr.read()
@@ -585,3 +587,19 @@ def test_experiment_data_seed_defaults_to_the_courses_flower():
     from nets import experiments
     default = inspect.signature(experiments.activations).parameters["data_seed"].default
     assert cli.build_parser().parse_args(["experiment", "activations"]).data_seed == default == 1
+
+
+def test_a_child_python_runs_this_checkouts_code_whatever_the_venv_installed(tmp_path, monkeypatch):
+    # a venv shared with another clone (its editable install) made every `python -m
+    # nets` of the suite run that clone's code, whatever this checkout said
+    other = tmp_path / "other-clone"
+    for package in ("nets", "minigrad"):
+        (other / package).mkdir(parents=True)
+        (other / package / "__init__.py").write_text("raise ImportError('the other clone')\n")
+    monkeypatch.setenv("PYTHONPATH", str(other))
+    code = "import nets, minigrad; print(nets.__file__); print(minigrad.__file__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, env=child_env())
+    assert done.returncode == 0, done.stderr
+    assert [Path(line).parent.parent for line in done.stdout.splitlines()] == [
+        Path(nets.__file__).parent.parent] * 2, done.stdout

@@ -13,6 +13,7 @@ from nets import TwoLayerNet, data
 from nets.check import MISSING, OK, UNKNOWN, WRONG, WRONG_SHAPE
 from nets.course import course_name, course_text, node_name
 from tests import course_code
+from tests.checkout import child_env
 
 COURSE_ROWS = ["dA2", "dZ2", "dW2", "db2", "dA1", "dZ1", "dW1", "db1"]
 FROM_DZ1 = "first wrong at dZ1 or above it (dA1), not returned: dW1, db1 follow from it"
@@ -253,7 +254,8 @@ def test_the_courses_l_layer_backward_is_refused_saying_how_to_wrap_it(tmp_path)
     mywork = tmp_path / "mywork.py"
     mywork.write_text("def L_model_backward(AL, Y, caches):\n    return {}\n")
     result = subprocess.run([sys.executable, "-m", "nets", "check", "--hand",
-                             f"{mywork}:L_model_backward"], capture_output=True, text=True)
+                             f"{mywork}:L_model_backward"], capture_output=True, text=True,
+                            env=child_env())
     assert result.returncode == 2 and result.stdout == "", result
     assert len(result.stderr.splitlines()) == 1 and "L-layer backward" in result.stderr, result
 
@@ -534,7 +536,8 @@ def test_the_courses_logistic_regression_propagate_is_refused_saying_how_to_wrap
     mywork = tmp_path / "mywork.py"
     mywork.write_text("def propagate(w, b, X, Y):\n    return {}, 0.0\n")
     result = subprocess.run([sys.executable, "-m", "nets", "check", "--hand",
-                             f"{mywork}:propagate"], capture_output=True, text=True)
+                             f"{mywork}:propagate"], capture_output=True, text=True,
+                            env=child_env())
     assert result.returncode == 2 and result.stdout == "", result
     assert len(result.stderr.splitlines()) == 1 and "logistic regression" in result.stderr, \
         result

@@ -440,6 +440,24 @@ def test_a_list_that_would_give_a_wrong_or_broken_run_is_refused_before_training
     assert calls == [], "refused only after some training"
 
 
+def test_a_scale_that_overflows_is_refused_where_blas_overflows_silently(monkeypatch):
+    # numpy 1.26 (setup.cfg allows numpy>=1.23) raises no FloatingPointError when its
+    # BLAS dot overflows, where numpy 2 does: there ||W[1]|| at scale 1e300 was a
+    # silent inf, and init_scale trained that scale and reported 0/inf = 0 as its
+    # relative gradient. Here numpy 2's norm is made to behave as numpy 1.26's.
+    norm = np.linalg.norm
+
+    def quiet_norm(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return norm(*args, **kwargs)
+    monkeypatch.setattr(np.linalg, "norm", quiet_norm)
+    calls = []
+    with pytest.raises(ValueError, match=r"init_scale: scale 1e\+300 .*overflows float64"):
+        E.init_scale(iterations=2, m=20, scales=(0.01, 1e300),
+                     progress=lambda i, J: calls.append(i))
+    assert calls == [], "refused only after some training"
+
+
 def test_lists_may_be_numpy_arrays_or_any_iterable():
     result = E.init_scale(iterations=2, m=20, scales=np.array([0.1, 1.0]),
                           seeds=(k for k in (3, 4)))

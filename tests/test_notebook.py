@@ -1,6 +1,7 @@
 """The tutorial notebook runs, top to bottom, in a real Jupyter kernel: once as
 committed (it must stop at the first YOUR CODE cell with a clear message) and
 once with the solutions filled in (every cell runs, the pictures appear)."""
+import fnmatch
 import re
 import sys
 from pathlib import Path
@@ -27,6 +28,27 @@ def _fill(source: str, **answers: str) -> str:
     return _BLANK.sub(solve, source)
 
 
+MY_NOTEBOOK = NOTEBOOK.with_name("my_" + NOTEBOOK.name)   # what `make notebook` opens
+
+
+def _shipped():
+    """The tutorial as shipped. A learner who worked in it (Jupyter saves the
+    outputs and the filled-in exercises into the file it opens) saw seven tests
+    fail with "DID NOT RAISE" and cell sources: say what happened instead."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    used = [c for c in nb.cells if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    filled = [c for c in nb.cells if "exercise" in c.metadata.get("tags", [])
+              and "raise NotImplementedError" not in c.source]
+    if used or filled:
+        tutorial, mine = f"notebooks/{NOTEBOOK.name}", f"notebooks/{MY_NOTEBOOK.name}"
+        pytest.fail(f"{tutorial} holds someone's work ({len(used)} cells run, {len(filled)} "
+                    f"exercises filled in); the suite runs the tutorial as shipped. Keep "
+                    f"your work in {mine} (`make notebook` opens it; `cp {tutorial} {mine}` "
+                    f"if it is not there yet), then restore the tutorial with "
+                    f"`git checkout {tutorial}`", pytrace=False)
+    return nb
+
+
 def _run(nb, cwd: Path):
     # the kernel must import this checkout's minigrad and nets, wherever pytest runs
     env_path = f"{ROOT}"
@@ -39,7 +61,7 @@ def _run(nb, cwd: Path):
 
 
 def test_the_committed_notebook_has_no_outputs_and_blank_exercises():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = _shipped()
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
@@ -51,7 +73,7 @@ def test_the_committed_notebook_has_no_outputs_and_blank_exercises():
 
 
 def test_the_notebook_stops_at_the_first_blank_with_a_clear_message(tmp_path):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = _shipped()
     first = next(i for i, c in enumerate(nb.cells) if "exercise" in c.metadata.get("tags", []))
     after = next(i for i, c in enumerate(nb.cells) if i > first and c.cell_type == "code")
     nb.cells = nb.cells[:after + 1]
@@ -60,7 +82,7 @@ def test_the_notebook_stops_at_the_first_blank_with_a_clear_message(tmp_path):
 
 
 def test_the_notebook_runs_with_the_solutions_and_shows_its_pictures(tmp_path):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = _shipped()
     for cell in nb.cells:
         if "exercise" in cell.metadata.get("tags", []):
             cell.source = _fill(cell.source)
@@ -86,7 +108,7 @@ def test_the_notebook_runs_with_the_solutions_and_shows_its_pictures(tmp_path):
 def test_a_forward_pass_that_forgets_b_passes_at_the_courses_start_and_is_caught_after(
         tmp_path):
     # at the course's start b = 0, where Z1 = W1 X is right too: the second check shows it
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = _shipped()
     check = next(i for i, c in enumerate(nb.cells) if "def compare(parameters" in c.source)
     nb.cells = nb.cells[:check + 1]
     for cell in nb.cells:
@@ -99,7 +121,7 @@ def test_a_forward_pass_that_forgets_b_passes_at_the_courses_start_and_is_caught
 
 def _forward_check(tmp_path, forward: str) -> str:
     """The printed lines of the forward-pass check, with ``forward`` as the learner's body."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = _shipped()
     check = next(i for i, c in enumerate(nb.cells) if "def compare(parameters" in c.source)
     nb.cells = nb.cells[:check + 1]
     for cell in nb.cells:
@@ -137,7 +159,7 @@ def test_the_forward_check_says_wrong_shape_for_a_value_of_another_shape(
 def test_the_forward_check_shows_its_verdicts_and_no_arrays(tmp_path):
     # the cell's last line was compare(...), whose (A2, cache) Jupyter displayed below
     # the verdicts: 400 columns of numbers
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = _shipped()
     check = next(i for i, c in enumerate(nb.cells) if "def compare(parameters" in c.source)
     nb.cells = nb.cells[:check + 1]
     for cell in nb.cells:
@@ -153,7 +175,7 @@ def test_running_the_cells_again_gives_the_same_numbers(tmp_path):
     # continued from the trained weights ("cost at iteration 0: 0.2178"), and the
     # graph drawn again after it made the cost check compare the learner's 0.693048
     # with a trained net's J
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = _shipped()
     for cell in nb.cells:
         if "exercise" in cell.metadata.get("tags", []):
             cell.source = _fill(cell.source)
@@ -178,14 +200,50 @@ def test_make_notebook_starts_jupyter_as_root_too(uid, allowed):
     out = subprocess.run(["make", "-n", "notebook", f"USER_ID={uid}"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
     command = next(line for line in out.splitlines() if "jupyter notebook" in line)
-    assert command.endswith("notebooks/planar_classification.ipynb"), command
+    assert command.endswith("notebooks/my_planar_classification.ipynb"), command
     assert ("--allow-root" in command) == allowed, command
+
+
+def test_make_notebook_opens_the_learners_own_copy_and_never_overwrites_it(tmp_path):
+    # it opened the tutorial itself: Jupyter saved the learner's outputs and answers
+    # into it, and `make test` then failed seven notebook tests on the learner's machine
+    import subprocess
+    out = subprocess.run(["make", "-n", "notebook"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    copy = next(line for line in out.splitlines() if " cp " in f" {line}")
+    assert copy == ("test -e notebooks/my_planar_classification.ipynb || cp "
+                    "notebooks/planar_classification.ipynb "
+                    "notebooks/my_planar_classification.ipynb"), copy
+    # the copy is the learner's: git leaves it out, so no commit or pull touches it
+    # (read from .gitignore, not asked of git: a checkout downloaded as a zip has no .git)
+    patterns = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "/notebooks/my_*.ipynb" in patterns, patterns
+    assert fnmatch.fnmatch(f"/notebooks/{MY_NOTEBOOK.name}", "/notebooks/my_*.ipynb")
+
+
+@pytest.mark.parametrize("work, counts", [("filled", "0 cells run, 1 exercises filled in"),
+                                          ("run", "1 cells run, 0 exercises filled in")])
+def test_a_notebook_holding_a_learners_work_is_named_not_run(tmp_path, monkeypatch,
+                                                             work, counts):
+    nb = _shipped()
+    if work == "filled":
+        first = next(c for c in nb.cells if "exercise" in c.metadata.get("tags", []))
+        first.source = _fill(first.source)
+    else:   # only run, nothing filled in: Jupyter saves the outputs all the same
+        cell = next(c for c in nb.cells if c.cell_type == "code")
+        cell.execution_count = 1
+    worked = tmp_path / NOTEBOOK.name
+    nbformat.write(nb, worked)
+    monkeypatch.setattr(sys.modules[__name__], "NOTEBOOK", worked)
+    with pytest.raises(pytest.fail.Exception, match=rf"\({counts}\).*my_planar_classification"
+                                                    r"\.ipynb.*git checkout notebooks/"):
+        _shipped()
 
 
 def test_a_cost_left_as_an_array_is_told_to_be_one_number(tmp_path):
     # without the sum, the scaffold's float(np.squeeze(cost)) raised numpy's "only
     # 0-dimensional arrays can be converted to Python scalars", on a line not the learner's
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = _shipped()
     check = next(i for i, c in enumerate(nb.cells) if c.source.startswith("def check_cost("))
     nb.cells = nb.cells[:check + 1]
     no_sum = "cost = -(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m"
@@ -227,7 +285,7 @@ _WRONG_COSTS = {
 def test_the_cost_check_says_ok_to_a_right_cost_and_wrong_to_each_slip(tmp_path):
     # the cell printed "yours -0.693048, minigrad's J 0.693048" and no verdict, unlike
     # the forward and backward checks: a learner had to compare the numbers by eye
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = _shipped()
     check = next(i for i, c in enumerate(nb.cells) if c.source.startswith("def check_cost("))
     exercise = next(c.source for c in nb.cells if "### YOUR CODE (compute_cost)" in c.source)
     nb.cells = nb.cells[:check + 1]
@@ -258,7 +316,7 @@ def test_the_slip_example_shows_its_own_slip_whatever_the_learners_backward(tmp_
     # the example started from the learner's backward_propagation: a learner without the
     # 1/m in dW2 saw the example's report say "first wrong at dW2, db2, dW1 and db1: more
     # than one error", and one whose cell still raised NotImplementedError saw it fail too
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = _shipped()
     example = next(i for i, c in enumerate(nb.cells) if "def backward_with_a_slip(" in c.source)
     nb.cells = nb.cells[:example + 1]
     no_1_over_m = SOLUTIONS["backward_propagation"].replace(

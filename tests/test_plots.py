@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from nets import LogisticRegression, TwoLayerNet, data, plots
+from tests.checkout import child_env
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -233,7 +234,7 @@ def test_importing_nets_and_its_command_line_does_not_import_matplotlib():
     code = ("import sys, nets, nets.plots, nets.experiments, nets.cli; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
+                         check=True, env=child_env()).stdout.strip()
     assert out == "[]", out
 
 
