@@ -5,18 +5,16 @@ each classic slip exits 1 with the slip named; a file that cannot be used is
 one line on stderr and exit code 2."""
 import contextlib
 import io
-import os
 import re
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-import nets
 from nets import cli
 from tests import course_code
+from tests.checkout import child_env
 from tests.test_course import COURSE_SLIPS
 
 
@@ -133,10 +131,8 @@ def test_the_file_finds_the_modules_beside_it(tmp_path):
 
 def test_a_real_process_exits_1_for_a_slip(tmp_path):
     path = write(tmp_path, course_code.source("missing 1/m"))
-    # this checkout's nets, whatever another one installed
-    env = {**os.environ, "PYTHONPATH": str(Path(nets.__file__).parent.parent)}
     done = subprocess.run([sys.executable, "-m", "nets", "check", "--hand", str(path)],
-                          capture_output=True, text=True, cwd=tmp_path, env=env)
+                          capture_output=True, text=True, cwd=tmp_path, env=child_env())
     assert done.returncode == 1 and done.stderr == "", done.stderr
     assert "likely slip: no 1/m in any dW, db" in done.stdout, done.stdout
 

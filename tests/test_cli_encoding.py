@@ -8,7 +8,6 @@ Now what the stream cannot encode is spelled in ASCII (Ŷ -> Y_hat, ᵀ -> ^T,
 import ast
 import contextlib
 import io
-import os
 import subprocess
 import sys
 import unicodedata
@@ -21,6 +20,7 @@ from hypothesis import strategies as st
 from nets import cli
 from nets.cli import ASCII_ERRORS, ascii_spelling
 from tests import course_code
+from tests.checkout import child_env
 from tests.strategies import printed_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,7 +206,7 @@ def test_an_error_naming_a_chinese_path_is_one_line_exit_2(encoding, tmp_path):
 # --- the real interpreter: PYTHONIOENCODING, as a redirected Windows console --------
 
 def python_m_nets(encoding: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONIOENCODING=encoding)
+    env = child_env(PYTHONIOENCODING=encoding)   # this checkout's nets, in any folder
     return subprocess.run([sys.executable, "-m", "nets", *args], cwd=cwd, env=env,
                           capture_output=True)
 
