@@ -281,6 +281,14 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
             if path.suffix.lower() == ".ipynb" else ""
         raise ValueError(f"--hand {spec}: {str(path)!r} has no function {name!r}"
                          + (f"; it defines {', '.join(defined)}" if defined else "") + why)
+    if path.suffix.lower() == ".ipynb":
+        from nets.notebook import not_as_in_jupyter
+
+        # a check of a function the notebook does not have, or with a helper it does not
+        # have, would give an ok or WRONG of code that is not the learner's
+        differs = not_as_in_jupyter(name, function, path, vars(module))
+        if differs:
+            raise ValueError(f"--hand {spec}: {differs}")
     try:
         check_signature(function, f"--hand {spec}")
     except TypeError as error:
