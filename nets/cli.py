@@ -27,6 +27,7 @@ import math
 import os
 import sys
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,28 +124,47 @@ def _is_utf(stream) -> bool:
         return True   # no encoding to speak of (a StringIO): nothing to change
 
 
+# streams main() has reconfigured, by id: [the stream, its own errors, how many main()s use it]
+_CHANGED: dict = {}
+_CHANGED_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _readable_streams() -> Iterator[None]:
     """For the time of one command, sys.stdout and sys.stderr spell in ASCII what
     their encoding cannot encode (ASCII_ERRORS) instead of raising; UTF-8
-    streams, and streams that cannot be reconfigured, are left as they are."""
-    changed = []
-    for stream in (sys.stdout, sys.stderr):
-        if stream is None or _is_utf(stream) or not hasattr(stream, "reconfigure"):
-            continue
-        try:
-            errors = stream.errors
-            stream.reconfigure(errors=ASCII_ERRORS)
-        except (AttributeError, ValueError, OSError):
-            continue
-        changed.append((stream, errors))
+    streams, and streams that cannot be reconfigured, are left as they are. Two
+    main()s at once (threads) share the change: the stream gets its own errors
+    back when the last one ends, not while the other still prints."""
+    mine = []
+    with _CHANGED_LOCK:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is None or _is_utf(stream) or not hasattr(stream, "reconfigure") or \
+                    any(stream is other for other in mine):
+                continue
+            if id(stream) in _CHANGED:
+                _CHANGED[id(stream)][2] += 1
+            else:
+                try:
+                    errors = stream.errors
+                    stream.reconfigure(errors=ASCII_ERRORS)
+                except (AttributeError, ValueError, OSError):
+                    continue
+                _CHANGED[id(stream)] = [stream, errors, 1]
+            mine.append(stream)
     try:
         yield
     finally:
-        for stream, errors in changed:
-            # a caller in the same process (a notebook, a test) gets its stream back
-            with contextlib.suppress(ValueError, OSError):
-                stream.reconfigure(errors=errors)
+        with _CHANGED_LOCK:
+            for stream in mine:
+                entry = _CHANGED[id(stream)]
+                entry[2] -= 1
+                if entry[2]:
+                    continue
+                del _CHANGED[id(stream)]
+                # a caller in the same process (a notebook, a test) gets its stream back
+                with contextlib.suppress(ValueError, OSError):
+                    stream.reconfigure(errors=entry[1])
 
 
 # --- argument types: each says what it expected and what it got ---------------------------
