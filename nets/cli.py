@@ -730,15 +730,25 @@ def _skipped_imports_line(hand: Optional[Callable]) -> str:
     """One line naming the imports of a notebook that failed here and were left
     out (``nets.notebook.run_notebook``): the report above was made without them,
     which the learner should know; "" when none failed (and for a .py file)."""
-    from nets.notebook import FAILED_IMPORTS
+    from nets.notebook import FAILED_IMPORTS, NOT_RUN
 
-    failed = getattr(hand, "__globals__", {}).get(FAILED_IMPORTS) or []
-    if not failed:
-        return ""
-    said = "; ".join(f"cell {number} line {line} {text!r} ({why})"
-                     for number, line, text, _, why, _ in failed)
-    return (f"note: imports of the notebook that failed here and were left out: {said}; "
-            f"the check ran without them")
+    namespace = getattr(hand, "__globals__", {})
+    failed = namespace.get(FAILED_IMPORTS) or []
+    unknown = namespace.get(NOT_RUN) or []
+    notes = []
+    if failed:
+        said = "; ".join(f"cell {number} line {line} {text!r} ({why})"
+                         for number, line, text, _, why, _ in failed)
+        notes.append(f"note: imports of the notebook that failed here and were left out: "
+                     f"{said}; the check ran without them")
+    if unknown:
+        # %run of a file not found, exec(...): what they set in Jupyter may be the function
+        # checked or a name it uses; the learner is told that the check did not see them
+        said = "; ".join(f"cell {number} line {line} {text!r}" for number, line, text in unknown)
+        notes.append(f"note: lines of the notebook that set names --hand cannot tell and did "
+                     f"not run: {said}; if one sets {getattr(hand, '__name__', 'the function')} "
+                     f"or a name it uses, the check is not of what your Jupyter has")
+    return "\n".join(notes)
 
 
 def _warnings_line(caught: list, spec: Optional[str]) -> str:

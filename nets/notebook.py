@@ -35,7 +35,8 @@ from types import CodeType
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 __all__ = ["cell_filename", "is_cell_of", "notebook_cells", "run_notebook", "undefined_name_hint",
-           "missing_function_hint", "not_as_in_jupyter", "FAILED_IMPORTS"]
+           "missing_function_hint", "not_as_in_jupyter", "FAILED_IMPORTS",
+           "NOT_RUN"]
 
 # What a cell keeps: what defines a name without doing the notebook's work.
 _KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -85,6 +86,10 @@ def notebook_cells(path: Path) -> List[Tuple[str, CodeType]]:
 
 # where run_notebook leaves the imports that failed, in the namespace it fills
 FAILED_IMPORTS = "__notebook_failed_imports__"
+
+# where not_as_in_jupyter leaves the statements not run whose names cannot be told
+# (%run of a file not found, exec, globals()): a note under the report names them
+NOT_RUN = "__notebook_not_run__"
 
 
 def run_notebook(path: Path, namespace: dict) -> None:
@@ -351,14 +356,17 @@ def not_as_in_jupyter(name: str, function: Callable, path: Path, namespace: dict
     ``sigmoid = np.tanh``, a def inside ``if True:``, ``e = 1.0`` after ``from
     numpy import *``) leaves here the earlier def, import or builtin: a check of
     that one would say ok or WRONG of code the notebook does not run."""
-    rebound = _rebound(path)
+    unknown = namespace.setdefault(NOT_RUN, [])
+    rebound = _rebound(path, unknown)
     if name in rebound:
         number, line, text = rebound[name]
         return (f"after Run All in Jupyter, {name} is what cell {number} line {line}, "
                 f"{text!r}, sets, not {_here(name, namespace)}, which --hand would check: "
                 f"a notebook gives --hand only its imports, functions and classes (no other "
-                f"cell runs). Write the function as a def {name}(...) in a cell of its own, "
-                f"below the others")
+                f"cell runs). "
+                + (f"Check the file it runs (--hand {text.split()[-1]}:{name}), or write"
+                   if text.startswith("%run") else "Write")
+                + f" the function as a def {name}(...) in a cell of its own, below the others")
     for read in _globals_read(function, namespace):
         if read in rebound and (read in namespace or hasattr(builtins, read)):
             number, line, text = rebound[read]
@@ -411,23 +419,84 @@ def _globals_read(function: Callable, namespace: dict) -> List[str]:
     return seen
 
 
-def _rebound(path: Path) -> Dict[str, Tuple[int, int, str]]:
+def _rebound(path: Path, unknown: Optional[list] = None) -> Dict[str, Tuple[int, int, str]]:
     """``{name: (cell, line, text)}``: the names whose last binding, in the
     notebook's order, is by a statement that --hand does not run (an assignment,
-    a ``for``, a ``del``, a def or import inside a block); the line that binds it."""
+    a ``for``, a ``del``, a def or import inside a block, a ``%run file.py`` of a
+    file that sets it); the line that binds it. ``unknown`` gets ``(cell, line,
+    text)`` of each statement not run whose names cannot be told: ``%run`` of a
+    file not found, ``exec(...)``, ``globals()``."""
     found: Dict[str, Tuple[int, int, str]] = {}
+    raw = _raw_sources(path)
     for number, source, tree in _parsed_cells(path):
         lines = source.splitlines()
+        raw_lines = raw.get(number, "").splitlines()
         for statement in tree.body:
+            line_text = (raw_lines[statement.lineno - 1].strip()
+                         if 0 < statement.lineno <= len(raw_lines) else "")
+            if isinstance(statement, ast.Pass) and re.match(r"%run\s", line_text):
+                names = _run_names(line_text, path)
+                if names is None and unknown is not None:
+                    unknown.append((number, statement.lineno, line_text))
+                for n in names or []:
+                    found[n] = (number, statement.lineno, line_text)
+                continue
             bound = _names_bound(statement)
             if _is_kept(statement):
                 for n, _ in bound:
                     found.pop(n, None)
                 continue
+            if unknown is not None and any(
+                    isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and
+                    node.func.id in ("exec", "globals", "setattr")
+                    for node in ast.walk(statement)):
+                unknown.append((number, statement.lineno, line_text))
             for n, line in bound:
                 text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
                 found[n] = (number, line, text)
     return found
+
+
+def _raw_sources(path: Path) -> Dict[int, str]:
+    """``{cell: source}`` of the code cells, as saved (with their Jupyter lines)."""
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    found = {}
+    for number, cell in enumerate(cells, start=1):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            found[number] = "".join(source) if isinstance(source, list) else str(source)
+    return found
+
+
+def _run_names(line: str, path: Path) -> Optional[List[str]]:
+    """The names ``%run FILE`` (a line of the notebook at ``path``) sets in Jupyter:
+    those FILE (a .py file or a notebook, beside it) binds at its top level; None
+    when they cannot be told (no such file, a ``from m import *`` in it)."""
+    import shlex
+
+    try:
+        words = shlex.split(line)[1:]
+    except ValueError:
+        return None
+    files = [w for w in words if not w.startswith("-")]
+    if not files:
+        return None
+    target = path.resolve().parent / files[0]
+    try:
+        if target.suffix.lower() == ".ipynb":
+            trees = [tree for _, _, tree in _parsed_cells(target)]
+        else:
+            trees = [ast.parse(target.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, SyntaxError):
+        return None
+    names = []
+    for tree in trees:
+        for statement in tree.body:
+            if any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
+                   for node in ast.walk(statement)):
+                return None
+            names.extend(n for n, _ in _names_bound(statement))
+    return names
 
 
 def _names_bound(node: ast.AST) -> List[Tuple[str, int]]:

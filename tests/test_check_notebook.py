@@ -470,3 +470,35 @@ def test_a_cell_magic_jupyter_does_not_run_is_said(tmp_path, cell, expected):
     code, out, err = check("--hand", str(path))
     line = one_error_line(err)
     assert code == 2 and f"cell 1 of homework.ipynb: {expected}" in line, line
+
+
+def test_a_run_of_a_file_that_sets_the_function_is_refused(tmp_path):
+    # before: "all 4 returned nodes agree" of cell 1's def; Jupyter's %run replaced
+    # it with the file's, which has the wrong sign
+    (tmp_path / "helpers_nb.py").write_text(course_code.source().replace(*WRONG_SIGN),
+                                            encoding="utf-8")
+    path = notebook(tmp_path, code_cell(course_code.source()),
+                    code_cell("%run helpers_nb.py\n"))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert "backward_propagation is what cell 2 line 1, '%run helpers_nb.py', sets, not the " \
+           "def of cell 1" in line and "(--hand helpers_nb.py:backward_propagation)" in line, line
+
+
+def test_a_run_of_a_file_that_does_not_set_the_function_is_fine(tmp_path):
+    (tmp_path / "plots_nb.py").write_text("def plot(x):\n    return x\n", encoding="utf-8")
+    path = notebook(tmp_path, code_cell(course_code.source()), code_cell("%run plots_nb.py\n"))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, "") and "note:" not in out, out
+
+
+@pytest.mark.parametrize("cell", ["%run not_here_nb.py\n", "exec(open('helpers_nb.py').read())\n",
+                                  "globals()['backward_propagation'] = None\n"])
+def test_a_line_whose_names_cannot_be_told_gets_a_note(tmp_path, cell):
+    # before: ok, and nothing said, of a def Jupyter may have replaced
+    path = notebook(tmp_path, code_cell(course_code.source()), code_cell(cell))
+    code, out, err = check("--hand", str(path))
+    assert err == "", err
+    assert out.splitlines()[-1] == (
+        f"note: lines of the notebook that set names --hand cannot tell and did not run: "
+        f"cell 2 line 1 {cell.strip()!r}; if one sets backward_propagation or a name it uses, "
+        f"the check is not of what your Jupyter has"), out
