@@ -502,3 +502,17 @@ def test_a_line_whose_names_cannot_be_told_gets_a_note(tmp_path, cell):
         f"note: lines of the notebook that set names --hand cannot tell and did not run: "
         f"cell 2 line 1 {cell.strip()!r}; if one sets backward_propagation or a name it uses, "
         f"the check is not of what your Jupyter has"), out
+
+
+def test_a_method_is_told_to_be_one(tmp_path):
+    # before: "'Net.backward' is not a function name", and "has no function" with
+    # nothing said of the class that has it
+    path = notebook(tmp_path, code_cell(
+        "class Net:\n    def backward_propagation(self, parameters, cache, X, Y):\n"
+        "        return {}\n"))
+    line = one_error_line(check("--hand", f"{path}:Net.backward_propagation")[2])
+    assert "Net.backward_propagation is a method; --hand checks a function" in line, line
+    line = one_error_line(check("--hand", str(path))[2])
+    assert line.endswith("has no function 'backward_propagation'; Net.backward_propagation is "
+                         "a method of a class, which --hand does not check: write "
+                         "backward_propagation as a def at the top level"), line
