@@ -27,6 +27,7 @@ import math
 import os
 import sys
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,28 +124,47 @@ def _is_utf(stream) -> bool:
         return True   # no encoding to speak of (a StringIO): nothing to change
 
 
+# streams main() has reconfigured, by id: [the stream, its own errors, how many main()s use it]
+_CHANGED: dict = {}
+_CHANGED_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _readable_streams() -> Iterator[None]:
     """For the time of one command, sys.stdout and sys.stderr spell in ASCII what
     their encoding cannot encode (ASCII_ERRORS) instead of raising; UTF-8
-    streams, and streams that cannot be reconfigured, are left as they are."""
-    changed = []
-    for stream in (sys.stdout, sys.stderr):
-        if stream is None or _is_utf(stream) or not hasattr(stream, "reconfigure"):
-            continue
-        try:
-            errors = stream.errors
-            stream.reconfigure(errors=ASCII_ERRORS)
-        except (AttributeError, ValueError, OSError):
-            continue
-        changed.append((stream, errors))
+    streams, and streams that cannot be reconfigured, are left as they are. Two
+    main()s at once (threads) share the change: the stream gets its own errors
+    back when the last one ends, not while the other still prints."""
+    mine = []
+    with _CHANGED_LOCK:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is None or _is_utf(stream) or not hasattr(stream, "reconfigure") or \
+                    any(stream is other for other in mine):
+                continue
+            if id(stream) in _CHANGED:
+                _CHANGED[id(stream)][2] += 1
+            else:
+                try:
+                    errors = stream.errors
+                    stream.reconfigure(errors=ASCII_ERRORS)
+                except (AttributeError, ValueError, OSError):
+                    continue
+                _CHANGED[id(stream)] = [stream, errors, 1]
+            mine.append(stream)
     try:
         yield
     finally:
-        for stream, errors in changed:
-            # a caller in the same process (a notebook, a test) gets its stream back
-            with contextlib.suppress(ValueError, OSError):
-                stream.reconfigure(errors=errors)
+        with _CHANGED_LOCK:
+            for stream in mine:
+                entry = _CHANGED[id(stream)]
+                entry[2] -= 1
+                if entry[2]:
+                    continue
+                del _CHANGED[id(stream)]
+                # a caller in the same process (a notebook, a test) gets its stream back
+                with contextlib.suppress(ValueError, OSError):
+                    stream.reconfigure(errors=entry[1])
 
 
 # --- argument types: each says what it expected and what it got ---------------------------
@@ -710,15 +730,25 @@ def _skipped_imports_line(hand: Optional[Callable]) -> str:
     """One line naming the imports of a notebook that failed here and were left
     out (``nets.notebook.run_notebook``): the report above was made without them,
     which the learner should know; "" when none failed (and for a .py file)."""
-    from nets.notebook import FAILED_IMPORTS
+    from nets.notebook import FAILED_IMPORTS, NOT_RUN
 
-    failed = getattr(hand, "__globals__", {}).get(FAILED_IMPORTS) or []
-    if not failed:
-        return ""
-    said = "; ".join(f"cell {number} line {line} {text!r} ({why})"
-                     for number, line, text, _, why, _ in failed)
-    return (f"note: imports of the notebook that failed here and were left out: {said}; "
-            f"the check ran without them")
+    namespace = getattr(hand, "__globals__", {})
+    failed = namespace.get(FAILED_IMPORTS) or []
+    unknown = namespace.get(NOT_RUN) or []
+    notes = []
+    if failed:
+        said = "; ".join(f"cell {number} line {line} {text!r} ({why})"
+                         for number, line, text, _, why, _ in failed)
+        notes.append(f"note: imports of the notebook that failed here and were left out: "
+                     f"{said}; the check ran without them")
+    if unknown:
+        # %run of a file not found, exec(...): what they set in Jupyter may be the function
+        # checked or a name it uses; the learner is told that the check did not see them
+        said = "; ".join(f"cell {number} line {line} {text!r}" for number, line, text in unknown)
+        notes.append(f"note: lines of the notebook that set names --hand cannot tell and did "
+                     f"not run: {said}; if one sets {getattr(hand, '__name__', 'the function')} "
+                     f"or a name it uses, the check is not of what your Jupyter has")
+    return "\n".join(notes)
 
 
 def _warnings_line(caught: list, spec: Optional[str]) -> str:

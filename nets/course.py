@@ -228,6 +228,13 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
     path_text, name = split_spec(spec, default)
     path = Path(path_text)
     if not name.isidentifier():
+        method = name.split(".")
+        if len(method) == 2 and all(part.isidentifier() for part in method):
+            # Net.backward: a method needs an object of its class, which --hand has not
+            raise ValueError(f"--hand {spec}: {name} is a method; --hand checks a function "
+                             f"of the file's (or a cell's) top level: write a def "
+                             f"backward_propagation(parameters, cache, X, Y) that makes a "
+                             f"{method[0]} and returns its {method[1]}(...), and check that")
         raise ValueError(f"--hand {spec}: {name!r} is not a function name; "
                          f"expected FILE.py:FUNC")
     if not path_text.strip():
@@ -279,8 +286,21 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
                          if inspect.isfunction(v) and v.__module__ == module_name)
         why = missing_function_hint(name, path, vars(module)) \
             if path.suffix.lower() == ".ipynb" else ""
+        owners = [k for k, v in vars(module).items() if inspect.isclass(v) and
+                  getattr(v, "__module__", None) == module_name and name in vars(v)]
+        if owners and not why:
+            why = (f"; {owners[0]}.{name} is a method of a class, which --hand does not "
+                   f"check: write {name} as a def at the top level")
         raise ValueError(f"--hand {spec}: {str(path)!r} has no function {name!r}"
                          + (f"; it defines {', '.join(defined)}" if defined else "") + why)
+    if path.suffix.lower() == ".ipynb":
+        from nets.notebook import not_as_in_jupyter
+
+        # a check of a function the notebook does not have, or with a helper it does not
+        # have, would give an ok or WRONG of code that is not the learner's
+        differs = not_as_in_jupyter(name, function, path, vars(module))
+        if differs:
+            raise ValueError(f"--hand {spec}: {differs}")
     try:
         check_signature(function, f"--hand {spec}")
     except TypeError as error:

@@ -11,7 +11,10 @@ not Python and are left out; a ``%%`` cell magic leaves out its cell, unless
 it is one that runs its cell as Python and keeps what it defines (``%%time``,
 ``%%capture``, ``%%prun``): that cell counts as Python, as in Jupyter. A
 ``try:`` of imports is kept too; an import that fails here does not stop the
-rest (``run_notebook``).
+rest (``run_notebook``), but a name it would have replaced is not left as it
+was. A function that a cell not run here rebinds, or that uses such a name,
+is refused (``not_as_in_jupyter``): a check must be of what Jupyter has after
+Run All.
 
 Each cell is compiled under a name of its own (``homework.ipynb, cell 7``),
 kept in ``linecache``, so a traceback or an error from the learner's function
@@ -20,6 +23,8 @@ names the cell and shows its line.
 from __future__ import annotations
 
 import ast
+import builtins
+import dis
 import json
 import linecache
 import os
@@ -27,10 +32,11 @@ import re
 import sys
 from pathlib import Path
 from types import CodeType
-from typing import Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 __all__ = ["cell_filename", "is_cell_of", "notebook_cells", "run_notebook", "undefined_name_hint",
-           "missing_function_hint", "FAILED_IMPORTS"]
+           "missing_function_hint", "not_as_in_jupyter", "FAILED_IMPORTS",
+           "NOT_RUN"]
 
 # What a cell keeps: what defines a name without doing the notebook's work.
 _KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -81,6 +87,10 @@ def notebook_cells(path: Path) -> List[Tuple[str, CodeType]]:
 # where run_notebook leaves the imports that failed, in the namespace it fills
 FAILED_IMPORTS = "__notebook_failed_imports__"
 
+# where not_as_in_jupyter leaves the statements not run whose names cannot be told
+# (%run of a file not found, exec, globals()): a note under the report names them
+NOT_RUN = "__notebook_not_run__"
+
 
 def run_notebook(path: Path, namespace: dict) -> None:
     """Run each code cell's imports, functions and classes into ``namespace``, in
@@ -99,9 +109,18 @@ def run_notebook(path: Path, namespace: dict) -> None:
             if not isinstance(node, (ast.Import, ast.ImportFrom, ast.Try)):
                 exec(code, namespace)
                 continue
+            names = [n for n in _bound_names(node) if n != "*"]
+            before = {n: namespace[n] for n in names if n in namespace}
             try:
                 exec(code, namespace)
             except ImportError as error:
+                # Jupyter's import succeeded and replaced what an earlier cell set
+                # (a def sigmoid, then from planar_utils import sigmoid): that earlier one
+                # is not what the notebook has, and a function using it would be checked
+                # silently with another; gone, its use is a NameError naming this import
+                for n, value in before.items():
+                    if namespace.get(n, None) is value:
+                        del namespace[n]
                 text = linecache.getline(filename, node.lineno).strip()
                 failed.append((number, node.lineno, text, _bound_names(node),
                                f"{type(error).__name__}: {error}",
@@ -154,7 +173,9 @@ def _parsed_cells(path: Path) -> Iterator[Tuple[int, str, ast.Module]]:
             raise ValueError(f"cell {number} of {path.name} is not a notebook cell as Jupyter "
                              f"saves it: its source is {type(source).__name__} "
                              f"{str(source)[:40]!r}, not text or a list of lines")
-        if source.lstrip().startswith("%%"):   # a cell magic: its cell is Python or not
+        # a cell magic: its cell is Python or not. Jupyter drops blank lines before it,
+        # not spaces: "  %%time" is an IndentationError there, and so it is here
+        if source.lstrip("\r\n").startswith("%%"):
             source = _python_cell_magic_body(source)
             if source is None:
                 continue
@@ -163,9 +184,31 @@ def _parsed_cells(path: Path) -> Iterator[Tuple[int, str, ast.Module]]:
             tree = ast.parse(source, filename)
         except SyntaxError:
             # only then: a line of a string that starts with % stays as it is
+            _no_late_cell_magic(source, number, path)
             source = _without_jupyter_lines(source)
             tree = _parse_cell(source, filename, number, path)
         yield number, source, tree
+
+
+def _no_late_cell_magic(source: str, number: int, path: Path) -> None:
+    """A ``ValueError`` for a cell magic that is not on its cell's first line
+    (``# timing`` then ``%%time``): Jupyter runs none of that cell (UsageError:
+    Line magic function `%%time` not found) and stops Run All there, so the cell's
+    defs are not the notebook's; made a ``pass``, they would be checked here."""
+    for line_number, line in enumerate(source.splitlines(), start=1):
+        if line.lstrip().startswith("%%") and line[:1] in (" ", "\t"):
+            raise ValueError(
+                f"cell {number} of {path.name}: its line {line_number}, {line.strip()!r}, is "
+                f"a cell magic that is indented: Jupyter runs nothing of that cell "
+                f"(IndentationError) and Run All stops there. Put it at the start of the "
+                f"cell's first line, or delete it")
+        if line.startswith("%%"):
+            raise ValueError(
+                f"cell {number} of {path.name}: its line {line_number}, {line.strip()!r}, is "
+                f"a cell magic that is not the cell's first line: Jupyter runs nothing of "
+                f"that cell (UsageError: Line magic function `{line.strip().split()[0]}` not "
+                f"found) and Run All stops there. Put it on the cell's first line, or "
+                f"delete it")
 
 
 def _python_cell_magic_body(source: str) -> Optional[str]:
@@ -303,6 +346,185 @@ def _setters(path: Path, name: str) -> List[Tuple[int, str]]:
     except (OSError, ValueError):   # the notebook changed since it was read: no cell to name
         return []
     return found
+
+
+def not_as_in_jupyter(name: str, function: Callable, path: Path, namespace: dict) -> str:
+    """Why ``function`` (``name`` in the notebook at ``path``, run into ``namespace``)
+    would be checked with something other than what Jupyter has after Run All; ""
+    when nothing says so. A statement --hand does not run that binds a name after
+    the cells' last def or import of it (``backward_propagation = my_backprop``,
+    ``sigmoid = np.tanh``, a def inside ``if True:``, ``e = 1.0`` after ``from
+    numpy import *``) leaves here the earlier def, import or builtin: a check of
+    that one would say ok or WRONG of code the notebook does not run."""
+    unknown = namespace.setdefault(NOT_RUN, [])
+    rebound = _rebound(path, unknown)
+    if name in rebound:
+        number, line, text = rebound[name]
+        return (f"after Run All in Jupyter, {name} is what cell {number} line {line}, "
+                f"{text!r}, sets, not {_here(name, namespace)}, which --hand would check: "
+                f"a notebook gives --hand only its imports, functions and classes (no other "
+                f"cell runs). "
+                + (f"Check the file it runs (--hand {text.split()[-1]}:{name}), or write"
+                   if text.startswith("%run") else "Write")
+                + f" the function as a def {name}(...) in a cell of its own, below the others")
+    for read in _globals_read(function, namespace):
+        if read in rebound and (read in namespace or hasattr(builtins, read)):
+            number, line, text = rebound[read]
+            return (f"{name} uses {read}, which after Run All in Jupyter is what cell "
+                    f"{number} line {line}, {text!r}, sets; --hand, which runs only imports, "
+                    f"functions and classes, would use {_here(read, namespace)}, and check "
+                    f"{name} with another {read} than your notebook has. Write {read} as a "
+                    f"def (or an import) at a cell's top level, or set it inside {name}")
+    return ""
+
+
+def _here(name: str, namespace: dict) -> str:
+    """What ``name`` is in ``namespace``: "the def of cell 2", "Python's builtin sum",
+    "numpy's tanh", "e = 2.718281828459045 (from an import)"."""
+    if name not in namespace:
+        return f"Python's builtin {name}"
+    value = namespace[name]
+    code = getattr(value, "__code__", None)
+    if code is not None and ", cell " in code.co_filename:
+        return f"the def of cell {code.co_filename.rpartition(', cell ')[2]}"
+    if callable(value) and isinstance(getattr(value, "__module__", None), str):
+        return f"{value.__module__.split('.')[0]}'s {name}"
+    if isinstance(value, type(ast)):
+        return f"the module {value.__name__}"
+    import reprlib
+    return f"{name} = {reprlib.repr(value)} (from an import)"
+
+
+def _globals_read(function: Callable, namespace: dict) -> List[str]:
+    """The global names ``function`` reads, and those of the notebook's functions it
+    reads, in turn (its nested functions' too)."""
+    seen: List[str] = []
+    todo = [function]
+    done = set()
+    while todo:
+        f = todo.pop()
+        code = getattr(f, "__code__", None)
+        if code is None or id(code) in done or getattr(f, "__globals__", None) is not namespace:
+            continue
+        done.add(id(code))
+        codes = [code]
+        while codes:
+            c = codes.pop()
+            codes.extend(k for k in c.co_consts if isinstance(k, CodeType))
+            for instruction in dis.get_instructions(c):
+                if "GLOBAL" in instruction.opname or instruction.opname == "LOAD_NAME":
+                    if instruction.argval not in seen:
+                        seen.append(instruction.argval)
+                        todo.append(namespace.get(instruction.argval))
+    return seen
+
+
+def _rebound(path: Path, unknown: Optional[list] = None) -> Dict[str, Tuple[int, int, str]]:
+    """``{name: (cell, line, text)}``: the names whose last binding, in the
+    notebook's order, is by a statement that --hand does not run (an assignment,
+    a ``for``, a ``del``, a def or import inside a block, a ``%run file.py`` of a
+    file that sets it); the line that binds it. ``unknown`` gets ``(cell, line,
+    text)`` of each statement not run whose names cannot be told: ``%run`` of a
+    file not found, ``exec(...)``, ``globals()``."""
+    found: Dict[str, Tuple[int, int, str]] = {}
+    raw = _raw_sources(path)
+    for number, source, tree in _parsed_cells(path):
+        lines = source.splitlines()
+        raw_lines = raw.get(number, "").splitlines()
+        for statement in tree.body:
+            line_text = (raw_lines[statement.lineno - 1].strip()
+                         if 0 < statement.lineno <= len(raw_lines) else "")
+            if isinstance(statement, ast.Pass) and re.match(r"%run\s", line_text):
+                names = _run_names(line_text, path)
+                if names is None and unknown is not None:
+                    unknown.append((number, statement.lineno, line_text))
+                for n in names or []:
+                    found[n] = (number, statement.lineno, line_text)
+                continue
+            bound = _names_bound(statement)
+            if _is_kept(statement):
+                for n, _ in bound:
+                    found.pop(n, None)
+                continue
+            if unknown is not None and any(
+                    isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and
+                    node.func.id in ("exec", "globals", "setattr")
+                    for node in ast.walk(statement)):
+                unknown.append((number, statement.lineno, line_text))
+            for n, line in bound:
+                text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+                found[n] = (number, line, text)
+    return found
+
+
+def _raw_sources(path: Path) -> Dict[int, str]:
+    """``{cell: source}`` of the code cells, as saved (with their Jupyter lines)."""
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    found = {}
+    for number, cell in enumerate(cells, start=1):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            found[number] = "".join(source) if isinstance(source, list) else str(source)
+    return found
+
+
+def _run_names(line: str, path: Path) -> Optional[List[str]]:
+    """The names ``%run FILE`` (a line of the notebook at ``path``) sets in Jupyter:
+    those FILE (a .py file or a notebook, beside it) binds at its top level; None
+    when they cannot be told (no such file, a ``from m import *`` in it)."""
+    import shlex
+
+    try:
+        words = shlex.split(line)[1:]
+    except ValueError:
+        return None
+    files = [w for w in words if not w.startswith("-")]
+    if not files:
+        return None
+    target = path.resolve().parent / files[0]
+    try:
+        if target.suffix.lower() == ".ipynb":
+            trees = [tree for _, _, tree in _parsed_cells(target)]
+        else:
+            trees = [ast.parse(target.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, SyntaxError):
+        return None
+    names = []
+    for tree in trees:
+        for statement in tree.body:
+            if any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
+                   for node in ast.walk(statement)):
+                return None
+            names.extend(n for n, _ in _names_bound(statement))
+    return names
+
+
+def _names_bound(node: ast.AST) -> List[Tuple[str, int]]:
+    """``[(name, line)]``: the names a top-level statement binds (or deletes) in
+    the notebook's namespace, in the order they are bound; not those bound inside
+    the functions, classes, lambdas and comprehensions in it."""
+    names: List[Tuple[str, int]] = []
+    todo = [node]
+    while todo:
+        n = todo.pop(0)
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append((n.name, n.lineno))
+            # a def's decorators and defaults run where it is; its body does not
+            todo.extend(n.decorator_list)
+            if not isinstance(n, ast.ClassDef):
+                todo.extend(n.args.defaults + [d for d in n.args.kw_defaults if d])
+            continue
+        if isinstance(n, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                          ast.GeneratorExp)):
+            continue
+        if isinstance(n, (ast.Import, ast.ImportFrom)):
+            names.extend((b, n.lineno) for b in _bound_names(n) if b != "*")
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            names.append((n.id, n.lineno))
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            names.append((n.name, n.lineno))
+        todo.extend(ast.iter_child_nodes(n))
+    return sorted(names, key=lambda bound: bound[1])
 
 
 def _failed_imports(error: BaseException, path: Path) -> list:

@@ -344,3 +344,175 @@ def test_a_name_the_module_does_not_have_is_not_called_a_missing_module(tmp_path
     line = one_error_line(check("--hand", str(path))[2])
     assert re.search(r"; cell 1 line 1, 'from mine_nb import dtanh', failed \(ImportError: "
                      r"cannot import name 'dtanh' from 'mine_nb' \(.*mine_nb.py\)\)$", line), line
+
+
+# --- the function checked is the one Jupyter has after Run All, or the check says so ----------
+
+WRONG_SIGN = ("dZ2 = A2 - Y", "dZ2 = Y - A2")
+
+
+def test_a_failed_import_that_replaces_an_earlier_def_leaves_no_stale_def(tmp_path):
+    # before: the def of cell 1 was checked (WRONG) although Jupyter, where the import
+    # works, has the module's function; now: no such function, naming the import
+    path = notebook(tmp_path, code_cell(course_code.source().replace(*WRONG_SIGN)),
+                    code_cell("from planar_utils_absent import backward_propagation\n"))
+    code, out, err = check("--hand", str(path))
+    line = one_error_line(err)
+    assert code == 2 and out == "", out
+    assert "has no function 'backward_propagation'" in line and \
+        "cell 2 line 1, 'from planar_utils_absent import backward_propagation', failed" in line, \
+        line
+
+
+def test_a_failed_import_after_which_a_def_comes_keeps_that_def(tmp_path):
+    path = notebook(tmp_path, code_cell("from planar_utils_absent import backward_propagation\n"),
+                    code_cell(course_code.source()))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
+
+
+@pytest.mark.parametrize("later, where", [
+    ("backward_propagation = my_backprop\n", "cell 3 line 1, 'backward_propagation = my_backprop'"),
+    ("if True:\n    backward_propagation = my_backprop\n",
+     "cell 3 line 2, 'backward_propagation = my_backprop'"),
+    ("del backward_propagation\n", "cell 3 line 1, 'del backward_propagation'"),
+])
+def test_a_function_rebound_by_a_cell_that_does_not_run_is_refused(tmp_path, later, where):
+    # before: "all 4 returned nodes agree" of the def of cell 1, while Jupyter's
+    # backward_propagation is my_backprop, which has the wrong sign
+    mine = course_code.source().replace(*WRONG_SIGN).replace(
+        "def backward_propagation(", "def my_backprop(")
+    path = notebook(tmp_path, code_cell(course_code.source()), code_cell(mine), code_cell(later))
+    code, out, err = check("--hand", str(path))
+    line = one_error_line(err)
+    assert code == 2 and out == "", out
+    assert f"after Run All in Jupyter, backward_propagation is what {where}, sets, not the " \
+           f"def of cell 1, which --hand would check" in line, line
+
+
+def test_a_def_inside_a_block_after_a_top_level_def_is_refused(tmp_path):
+    # before: WRONG, of cell 1's def; Jupyter has the right one of cell 2's if True:
+    right = course_code.source()
+    path = notebook(tmp_path, code_cell(right.replace(*WRONG_SIGN)),
+                    code_cell("if True:\n" + textwrap.indent(right, "    ")))
+    line = one_error_line(check("--hand", str(path))[2])
+    number = 1 + right.splitlines().index("def backward_propagation(parameters, cache, X, Y):") + 1
+    assert f"is what cell 2 line {number}, 'def backward_propagation(parameters, cache, X, Y):'" \
+        in line, line
+
+
+def _without_sigmoid(source):
+    source = re.sub(r"def sigmoid\(x\):\n.*\n.*\n", "", source)
+    assert "def sigmoid" not in source
+    return source
+
+
+@pytest.mark.parametrize("cells, name, here", [
+    # a def rebound: Jupyter's sigmoid is tanh
+    (["import numpy as np\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n",
+      "sigmoid = np.tanh\n"], "sigmoid", "the def of cell 1"),
+    # a name of numpy's: from numpy import * gives e = 2.718..., the notebook sets 1.0
+    (["import numpy as np\nfrom numpy import *\n", "e = 1.0\n"], "e",
+     "e = 2.718281828459045 (from an import)"),
+    # a builtin's name
+    (["import numpy as np\n", "len = 3\n"], "len", "Python's builtin len"),
+])
+def test_a_name_the_function_uses_that_a_cell_not_run_sets_is_refused(tmp_path, cells, name,
+                                                                       here):
+    # before: the check used the def, numpy's e or the builtin, silently, and said
+    # WRONG (or ok) of a function run with something the notebook does not have
+    use = {"sigmoid": "0 * sigmoid(0.0)", "e": "0 * e", "len": "0 * len([])"}[name]
+    source = _without_sigmoid(course_code.source()).replace(
+        "    m = X.shape[1]", f"    m = X.shape[1] + {use}", 1)
+    path = notebook(tmp_path, *map(code_cell, cells), code_cell(source))
+    code, out, err = check("--hand", str(path))
+    line = one_error_line(err)
+    assert code == 2 and out == "", out
+    assert (f"backward_propagation uses {name}, which after Run All in Jupyter is what cell 2 "
+            f"line 1, ") in line and f"would use {here}, and check" in line, line
+
+
+def test_a_name_used_through_a_helper_counts_too(tmp_path):
+    source = _without_sigmoid(course_code.source()).replace(
+        "(1 - np.power(A1, 2))", "dtanh(A1)")
+    path = notebook(tmp_path, code_cell("import numpy as np\ndef dtanh(A):\n"
+                                        "    return 1 - A ** power\npower = 2\n"),
+                    code_cell("from numpy import power\n"), code_cell(source),
+                    code_cell("power = 3\n"))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert "backward_propagation uses power, which after Run All in Jupyter is what cell 4 " \
+           "line 1, 'power = 3', sets" in line, line
+
+
+def test_names_set_by_cells_not_run_that_jupyter_also_replaces_are_fine(tmp_path):
+    # the course's notebook sets X, parameters, i ... at the top level, and a def after
+    # an assignment of the same name is that def in Jupyter too
+    path = notebook(tmp_path,
+                    code_cell("import numpy as np\nsigmoid = np.tanh\n"
+                              "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"),
+                    code_cell(course_code.source()),
+                    code_cell("X, Y = 1, 2\nparameters = backward_propagation(1, 2, 3, 4)\n"
+                              "for i in range(3):\n    grads = i\n"))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("# timing\n%%time\n", "its line 2, '%%time', is a cell magic that is not the cell's first "
+                          "line: Jupyter runs nothing of that cell"),
+    ("  %%time\n", "its line 1, '%%time', is a cell magic that is indented: Jupyter runs "
+                   "nothing of that cell (IndentationError)"),
+])
+def test_a_cell_magic_jupyter_does_not_run_is_said(tmp_path, cell, expected):
+    # before: the cell's def was checked, made Python by a pass for %%time, while
+    # Jupyter fails on that cell and has no such function
+    path = notebook(tmp_path, code_cell(cell + course_code.source()))
+    code, out, err = check("--hand", str(path))
+    line = one_error_line(err)
+    assert code == 2 and f"cell 1 of homework.ipynb: {expected}" in line, line
+
+
+def test_a_run_of_a_file_that_sets_the_function_is_refused(tmp_path):
+    # before: "all 4 returned nodes agree" of cell 1's def; Jupyter's %run replaced
+    # it with the file's, which has the wrong sign
+    (tmp_path / "helpers_nb.py").write_text(course_code.source().replace(*WRONG_SIGN),
+                                            encoding="utf-8")
+    path = notebook(tmp_path, code_cell(course_code.source()),
+                    code_cell("%run helpers_nb.py\n"))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert "backward_propagation is what cell 2 line 1, '%run helpers_nb.py', sets, not the " \
+           "def of cell 1" in line and "(--hand helpers_nb.py:backward_propagation)" in line, line
+
+
+def test_a_run_of_a_file_that_does_not_set_the_function_is_fine(tmp_path):
+    (tmp_path / "plots_nb.py").write_text("def plot(x):\n    return x\n", encoding="utf-8")
+    path = notebook(tmp_path, code_cell(course_code.source()), code_cell("%run plots_nb.py\n"))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, "") and "note:" not in out, out
+
+
+@pytest.mark.parametrize("cell", ["%run not_here_nb.py\n", "exec(open('helpers_nb.py').read())\n",
+                                  "globals()['backward_propagation'] = None\n"])
+def test_a_line_whose_names_cannot_be_told_gets_a_note(tmp_path, cell):
+    # before: ok, and nothing said, of a def Jupyter may have replaced
+    path = notebook(tmp_path, code_cell(course_code.source()), code_cell(cell))
+    code, out, err = check("--hand", str(path))
+    assert err == "", err
+    assert out.splitlines()[-1] == (
+        f"note: lines of the notebook that set names --hand cannot tell and did not run: "
+        f"cell 2 line 1 {cell.strip()!r}; if one sets backward_propagation or a name it uses, "
+        f"the check is not of what your Jupyter has"), out
+
+
+def test_a_method_is_told_to_be_one(tmp_path):
+    # before: "'Net.backward' is not a function name", and "has no function" with
+    # nothing said of the class that has it
+    path = notebook(tmp_path, code_cell(
+        "class Net:\n    def backward_propagation(self, parameters, cache, X, Y):\n"
+        "        return {}\n"))
+    line = one_error_line(check("--hand", f"{path}:Net.backward_propagation")[2])
+    assert "Net.backward_propagation is a method; --hand checks a function" in line, line
+    line = one_error_line(check("--hand", str(path))[2])
+    assert line.endswith("has no function 'backward_propagation'; Net.backward_propagation is "
+                         "a method of a class, which --hand does not check: write "
+                         "backward_propagation as a def at the top level"), line

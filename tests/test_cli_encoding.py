@@ -174,6 +174,54 @@ def test_a_utf8_stream_is_left_exactly_as_it_was(capsys, tmp_path):
     assert errors == ("strict", "backslashreplace")
 
 
+def test_stdout_and_stderr_one_stream_gets_its_errors_back():
+    # before: the stream was changed twice, its errors saved as "strict" and then as
+    # minigrad-ascii, and restored in that order: it kept minigrad-ascii after main()
+    raw = io.BytesIO()
+    both = io.TextIOWrapper(raw, encoding="cp1252", errors="strict")
+    with contextlib.redirect_stdout(both), contextlib.redirect_stderr(both):
+        assert cli.main(["train", "--activation", "σ"]) == 2
+    assert both.errors == "strict"
+    both.flush()
+    assert b"invalid choice: 'sigma'" in raw.getvalue()
+
+
+def test_two_mains_at_once_keep_the_spelling_until_the_last_ends():
+    # main() in two threads: before, the first to end gave the stream back its strict
+    # errors while the other still printed (UnicodeEncodeError half-way), and the
+    # other then left minigrad-ascii on it for good
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="cp1252", errors="strict")
+    with contextlib.redirect_stdout(stream):
+        first, second = cli._readable_streams(), cli._readable_streams()
+        first.__enter__()
+        second.__enter__()
+        assert stream.errors == ASCII_ERRORS
+        first.__exit__(None, None, None)
+        assert stream.errors == ASCII_ERRORS
+        print("Ŷ")   # the second still prints
+        second.__exit__(None, None, None)
+    assert stream.errors == "strict"
+
+
+def test_a_command_that_raises_gives_the_streams_back(monkeypatch):
+    def broken(args):
+        raise RuntimeError("a bug")
+    monkeypatch.setitem(cli.COMMANDS, "figure", broken)
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="gbk", errors="strict")
+    with contextlib.redirect_stdout(stream), pytest.raises(RuntimeError, match="a bug"):
+        cli.main(["figure", "activations"])
+    assert stream.errors == "strict" and cli._CHANGED == {}
+
+
+@pytest.mark.parametrize("replaced", [None, io.StringIO(), io.BytesIO()])
+def test_a_stdout_that_is_none_or_not_a_text_file_is_left_alone(replaced):
+    # pythonw has no stdout (None); a StringIO has no encoding to speak of
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="cp1252", errors="strict")
+    with contextlib.redirect_stdout(replaced), contextlib.redirect_stderr(stream):
+        assert cli.main(["train", "--activation", "σ"]) == 2
+    assert stream.errors == "strict"
+
+
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_a_wrong_backprop_in_a_chinese_folder_is_diagnosed(encoding, tmp_path):
     # was: every check --hand, right or wrong, stopped at the '−' of its first line
