@@ -516,3 +516,22 @@ def test_a_method_is_told_to_be_one(tmp_path):
     assert line.endswith("has no function 'backward_propagation'; Net.backward_propagation is "
                          "a method of a class, which --hand does not check: write "
                          "backward_propagation as a def at the top level"), line
+
+
+@pytest.mark.parametrize("cell", [
+    # each part of a try that does the notebook's work makes it a statement that does not run
+    "try:\n    import numpy as np\nexcept ImportError:\n    pass\nelse:\n    data = np.ones(3)\n",
+    "try:\n    import numpy as np\nfinally:\n    print('imported')\n",
+    "try:\n    import numpy as np\nexcept ImportError:\n    np = make_numpy()\n",
+    "try:\n    import numpy as np\nexcept ImportError:\n    config.np = None\n",
+])
+def test_a_try_that_does_more_than_import_is_left_out(tmp_path, cell):
+    assert notebook_cells(notebook(tmp_path, code_cell(cell))) == []
+
+
+def test_an_async_def_is_kept_as_a_def_is(tmp_path):
+    path = notebook(tmp_path, code_cell("async def fetch():\n    return 1\nx = 2\n"))
+    namespace = {}
+    for _, code in notebook_cells(path):
+        exec(code, namespace)
+    assert "fetch" in namespace and "x" not in namespace
