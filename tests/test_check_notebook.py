@@ -2,13 +2,14 @@
 it is, without saving it as a .py file. Its imports, functions and classes are
 taken cell by cell; no other cell runs (training, plots, data loading)."""
 import json
+import os
 import re
 import textwrap
 
 import pytest
 
 from nets.course import split_spec
-from nets.notebook import notebook_cells
+from nets.notebook import cell_filename, is_cell_of, notebook_cells
 from tests import course_code
 from tests.test_check_hand_cli import check, one_error_line, write
 from tests.test_course import COURSE_SLIPS
@@ -462,6 +463,8 @@ def test_names_set_by_cells_not_run_that_jupyter_also_replaces_are_fine(tmp_path
                           "line: Jupyter runs nothing of that cell"),
     ("  %%time\n", "its line 1, '%%time', is a cell magic that is indented: Jupyter runs "
                    "nothing of that cell (IndentationError)"),
+    ("\t%%time\n", "its line 1, '%%time', is a cell magic that is indented: Jupyter runs "
+                    "nothing of that cell (IndentationError)"),
 ])
 def test_a_cell_magic_jupyter_does_not_run_is_said(tmp_path, cell, expected):
     # before: the cell's def was checked, made Python by a pass for %%time, while
@@ -535,3 +538,33 @@ def test_an_async_def_is_kept_as_a_def_is(tmp_path):
     for _, code in notebook_cells(path):
         exec(code, namespace)
     assert "fetch" in namespace and "x" not in namespace
+
+
+def test_a_cell_s_filename_is_told_from_other_names(tmp_path):
+    path = str(tmp_path / "homework.ipynb")
+    assert is_cell_of(cell_filename(path, 7), path)
+    assert is_cell_of(cell_filename("homework.ipynb", 7), os.path.abspath("homework.ipynb"))
+    for other in (f"{os.path.abspath(path)}, cell ", f"{os.path.abspath(path)}, cell 7a",
+                  path, cell_filename(str(tmp_path / "other.ipynb"), 7)):
+        assert not is_cell_of(other, path), other
+
+
+def test_an_import_failing_in_a_try_that_does_not_catch_it_does_not_stop_the_check(tmp_path):
+    # a try is run as an import is: its ImportError is noted, not the end of the check
+    path = notebook(tmp_path, code_cell("try:\n    import a_package_not_installed_here\n"
+                                        "finally:\n    pass\n"), code_cell(course_code.source()))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
+    assert out.splitlines()[-1].startswith(
+        "note: imports of the notebook that failed here and were left out: cell 1 line 1 "), out
+
+
+def test_a_dotted_import_that_failed_is_named_for_its_top_name(tmp_path):
+    # import pkg.linear_model binds pkg: a NameError of pkg is that import's
+    source = course_code.source().replace(
+        "    m = X.shape[1]", "    m = X.shape[1] + 0 * len(a_package_not_installed_here.x)", 1)
+    path = notebook(tmp_path, code_cell("import a_package_not_installed_here.linear_model\n"),
+                    code_cell(source))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert "; cell 1 line 1, 'import a_package_not_installed_here.linear_model', failed " \
+           "(ModuleNotFoundError: " in line, line
