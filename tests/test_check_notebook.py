@@ -568,3 +568,13 @@ def test_a_dotted_import_that_failed_is_named_for_its_top_name(tmp_path):
     line = one_error_line(check("--hand", str(path))[2])
     assert "; cell 1 line 1, 'import a_package_not_installed_here.linear_model', failed " \
            "(ModuleNotFoundError: " in line, line
+
+
+def test_a_notebook_file_that_is_not_utf8_is_one_line_and_exit_2(tmp_path):
+    path = tmp_path / "homework.ipynb"
+    path.write_bytes('{"cells": ["反向传播"]}'.encode("gbk"))
+    code, out, err = check("--hand", str(path))
+    line = one_error_line(err)
+    assert code == 2 and out == "", out
+    assert re.search(r"'.*homework.ipynb' is not a Jupyter notebook \(not JSON: 'utf-8' codec",
+                     line), line
