@@ -578,3 +578,20 @@ def test_a_notebook_file_that_is_not_utf8_is_one_line_and_exit_2(tmp_path):
     assert code == 2 and out == "", out
     assert re.search(r"'.*homework.ipynb' is not a Jupyter notebook \(not JSON: 'utf-8' codec",
                      line), line
+
+
+def test_prose_and_raw_cells_are_not_code(tmp_path):
+    path = notebook(tmp_path, markdown_cell("Fill in **backward_propagation** below: dZ2 = A2 - Y.\n"),
+                    {"cell_type": "raw", "metadata": {},
+                     "source": course_code.source().replace(*WRONG_SIGN)},
+                    code_cell(course_code.source()))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
+
+
+def test_a_cell_magic_with_no_name_is_left_out(tmp_path):
+    # "%%" alone is no magic Jupyter runs (UsageError): the cell's def is not the notebook's
+    path = notebook(tmp_path, code_cell(course_code.source()),
+                    code_cell("%%\n" + course_code.source().replace(*WRONG_SIGN)))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
