@@ -307,7 +307,7 @@ def test_ipython_s_other_lines_are_left_out_too(tmp_path):
     # before: exit 2, "cell 1 ... is not Python: invalid syntax, its line 2: 'files = !ls'"
     path = notebook(tmp_path,
                     code_cell("import numpy as np\nfiles = !ls\nnp.dot?\n?np.sum\nnp.*load*?\n"
-                              "t = %timeit -o np.ones(3)\nnp.dot??\n"),
+                              "t = %timeit -o np.ones(3)\nnp.dot??\nout, errs = !ls\n"),
                     code_cell(course_code.source().replace(
                         "    m = X.shape[1]", "    m = X.shape[1]\n    listing = !ls", 1)))
     code, out, err = check("--hand", str(path))
@@ -315,7 +315,8 @@ def test_ipython_s_other_lines_are_left_out_too(tmp_path):
     namespace = {}
     for _, code in notebook_cells(path):
         exec(code, namespace)
-    assert "np" in namespace and "files" not in namespace and "t" not in namespace
+    assert "np" in namespace and "files" not in namespace and "t" not in namespace and \
+        "out" not in namespace
 
 
 def test_a_def_that_fails_as_its_cell_runs_names_its_cell_and_line(tmp_path):
@@ -595,3 +596,28 @@ def test_a_cell_magic_with_no_name_is_left_out(tmp_path):
                     code_cell("%%\n" + course_code.source().replace(*WRONG_SIGN)))
     code, out, err = check("--hand", str(path))
     assert (code, err) == (0, ""), err
+
+
+def test_a_name_a_failed_star_import_may_have_given_names_that_import(tmp_path):
+    source = _without_sigmoid(course_code.source()).replace(
+        "    m = X.shape[1]", "    m = X.shape[1] + 0 * sigmoid(0.0)", 1)
+    path = notebook(tmp_path, code_cell("from planar_utils_absent import *\n"), code_cell(source))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert "; cell 1 line 1, 'from planar_utils_absent import *', failed (ModuleNotFoundError: " \
+           "No module named 'planar_utils_absent'), and sigmoid may be one of its names: " \
+           "'planar_utils_absent' is neither beside" in line, line
+
+
+def test_of_two_failed_imports_of_a_name_the_later_is_named(tmp_path):
+    # after Run All the later import is the one that gives the name
+    source = _without_sigmoid(course_code.source()).replace(
+        "    m = X.shape[1]", "    m = X.shape[1] + 0 * sigmoid(0.0)", 1)
+    imports = [code_cell("from absent_one import sigmoid\n"),
+               code_cell("from absent_two import sigmoid\n")]
+    line = one_error_line(check("--hand", str(notebook(tmp_path, *imports,
+                                                            code_cell(source))))[2])
+    assert "; cell 2 line 1, 'from absent_two import sigmoid', failed" in line, line
+    path = notebook(tmp_path, code_cell("from absent_one import backward_propagation\n"),
+                    code_cell("from absent_two import backward_propagation\n"))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert "; cell 2 line 1, 'from absent_two import backward_propagation', failed" in line, line
