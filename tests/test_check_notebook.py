@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from nets.course import split_spec
-from nets.notebook import cell_filename, is_cell_of, notebook_cells
+from nets.notebook import cell_filename, is_cell_of, missing_function_hint, notebook_cells
 from tests import course_code
 from tests.test_check_hand_cli import check, one_error_line, write
 from tests.test_course import COURSE_SLIPS
@@ -418,12 +418,17 @@ def _without_sigmoid(source):
      "e = 2.718281828459045 (from an import)"),
     # a builtin's name
     (["import numpy as np\n", "len = 3\n"], "len", "Python's builtin len"),
+    # a module's name, and a function imported from a module (no cell of its own)
+    (["import numpy as np\nimport math\n", "math = 3\n"], "math", "the module math"),
+    (["import numpy as np\nfrom json import dumps\n", "dumps = 3\n"], "dumps",
+     "json's dumps"),
 ])
 def test_a_name_the_function_uses_that_a_cell_not_run_sets_is_refused(tmp_path, cells, name,
                                                                        here):
     # before: the check used the def, numpy's e or the builtin, silently, and said
     # WRONG (or ok) of a function run with something the notebook does not have
-    use = {"sigmoid": "0 * sigmoid(0.0)", "e": "0 * e", "len": "0 * len([])"}[name]
+    use = {"sigmoid": "0 * sigmoid(0.0)", "e": "0 * e", "len": "0 * len([])",
+           "math": "0 * len(str(math))", "dumps": "0 * len(dumps(0))"}[name]
     source = _without_sigmoid(course_code.source()).replace(
         "    m = X.shape[1]", f"    m = X.shape[1] + {use}", 1)
     path = notebook(tmp_path, *map(code_cell, cells), code_cell(source))
@@ -621,3 +626,57 @@ def test_of_two_failed_imports_of_a_name_the_later_is_named(tmp_path):
                     code_cell("from absent_two import backward_propagation\n"))
     line = one_error_line(check("--hand", str(path))[2])
     assert "; cell 2 line 1, 'from absent_two import backward_propagation', failed" in line, line
+
+
+@pytest.mark.parametrize("use", [
+    "(lambda v: sigmoid(v))(0.0)",                    # a name read in a nested function
+    "sum(sigmoid(v) for v in [0.0])",                 # in a generator
+])
+def test_a_name_read_in_a_nested_function_or_class_counts_too(tmp_path, use):
+    source = _without_sigmoid(course_code.source()).replace(
+        "    m = X.shape[1]", f"    m = X.shape[1] + 0 * {use}", 1)
+    path = notebook(tmp_path, code_cell("import numpy as np\ndef sigmoid(x):\n"
+                                        "    return 1 / (1 + np.exp(-x))\n"),
+                    code_cell("sigmoid = np.tanh\n"), code_cell(source))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert "backward_propagation uses sigmoid, which after Run All in Jupyter is what cell 2 " \
+           "line 1, 'sigmoid = np.tanh', sets" in line, line
+
+
+def test_a_name_read_in_a_class_body_inside_the_function_counts_too(tmp_path):
+    source = _without_sigmoid(course_code.source()).replace(
+        "    m = X.shape[1]", "    class Scale:\n        k = sigmoid(0.0)\n"
+                             "    m = X.shape[1] + 0 * Scale.k", 1)
+    path = notebook(tmp_path, code_cell("import numpy as np\ndef sigmoid(x):\n"
+                                        "    return 1 / (1 + np.exp(-x))\n"),
+                    code_cell("sigmoid = np.tanh\n"), code_cell(source))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert "backward_propagation uses sigmoid, which after Run All" in line, line
+
+
+def test_a_name_an_imported_function_reads_in_its_own_module_is_not_the_notebook_s(tmp_path):
+    # helper_nb.helper reads helper_nb's scale: the notebook's scale = 2 changes nothing
+    (tmp_path / "helper_nb.py").write_text("scale = 0\n\ndef helper(x):\n"
+                                           "    return x * scale\n", encoding="utf-8")
+    source = course_code.source().replace("    m = X.shape[1]",
+                                          "    m = X.shape[1] + helper(1.0)", 1)
+    path = notebook(tmp_path, code_cell("from helper_nb import helper, scale\n"),
+                    code_cell("scale = 2\n"), code_cell(source))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
+
+
+def test_the_last_cell_that_sets_a_helper_says_how_to_write_it(tmp_path):
+    source = course_code.source().replace("(1 - np.power(A1, 2))", "dtanh(A1)")
+    path = notebook(tmp_path, code_cell("dtanh = None\n"),
+                    code_cell("dtanh = lambda A: 1 - A ** 2\n"), code_cell(source))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert line.endswith("; cells 1, 2 set dtanh, but a notebook gives --hand only its imports, "
+                         "functions and classes (no other cell runs): write it as a def "
+                         "dtanh(...), which is kept"), line
+
+
+def test_a_file_that_is_not_a_notebook_names_no_cell(tmp_path):
+    path = tmp_path / "homework.ipynb"
+    path.write_text("not json", encoding="utf-8")
+    assert missing_function_hint("backward_propagation", path, {}) == ""
