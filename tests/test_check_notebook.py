@@ -501,7 +501,8 @@ def test_a_run_of_a_file_that_does_not_set_the_function_is_fine(tmp_path):
 
 
 @pytest.mark.parametrize("cell", ["%run not_here_nb.py\n", "exec(open('helpers_nb.py').read())\n",
-                                  "globals()['backward_propagation'] = None\n"])
+                                  "globals()['backward_propagation'] = None\n",
+                                  "setattr(sys.modules[__name__], 'backward_propagation', f)\n"])
 def test_a_line_whose_names_cannot_be_told_gets_a_note(tmp_path, cell):
     # before: ok, and nothing said, of a def Jupyter may have replaced
     path = notebook(tmp_path, code_cell(course_code.source()), code_cell(cell))
@@ -680,3 +681,15 @@ def test_a_file_that_is_not_a_notebook_names_no_cell(tmp_path):
     path = tmp_path / "homework.ipynb"
     path.write_text("not json", encoding="utf-8")
     assert missing_function_hint("backward_propagation", path, {}) == ""
+
+
+def test_a_name_set_by_a_cell_not_run_then_defined_again_is_the_def(tmp_path):
+    # Jupyter's sigmoid and backward_propagation are the later defs, which --hand has too
+    source = _without_sigmoid(course_code.source()).replace(
+        "    m = X.shape[1]", "    m = X.shape[1] + 0 * sigmoid(0.0)", 1)
+    path = notebook(tmp_path, code_cell("import numpy as np\nsigmoid = np.tanh\n"
+                                        "backward_propagation = None\n"),
+                    code_cell("def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"),
+                    code_cell(source))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
