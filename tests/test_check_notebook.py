@@ -1,6 +1,7 @@
 """`minigrad check --hand homework.ipynb:FUNC`: the learner's notebook checked as
 it is, without saving it as a .py file. Its imports, functions and classes are
 taken cell by cell; no other cell runs (training, plots, data loading)."""
+import ast
 import json
 import os
 import re
@@ -693,3 +694,52 @@ def test_a_name_set_by_a_cell_not_run_then_defined_again_is_the_def(tmp_path):
                     code_cell(source))
     code, out, err = check("--hand", str(path))
     assert (code, err) == (0, ""), err
+
+
+@pytest.mark.parametrize("run, other", [
+    ("%run -i helpers_nb.py", ("helpers_nb.py", None)),
+    ("%run helpers_nb.ipynb", ("helpers_nb.ipynb", "notebook")),
+    ("%run Helpers_NB.IPYNB", ("Helpers_NB.IPYNB", "notebook")),
+])
+def test_a_run_with_options_or_of_a_notebook_that_sets_the_function_is_refused(tmp_path, run,
+                                                                              other):
+    wrong = course_code.source().replace(*WRONG_SIGN)
+    name, kind = other
+    if kind == "notebook":
+        notebook(tmp_path, code_cell(wrong), name=name)
+    else:
+        (tmp_path / name).write_text(wrong, encoding="utf-8")
+    path = notebook(tmp_path, code_cell(course_code.source()), code_cell(run + "\n"))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert f"backward_propagation is what cell 2 line 1, {run!r}, sets, not the def of cell 1" \
+        in line, line
+
+
+def test_a_run_of_a_file_with_a_star_import_gets_a_note(tmp_path):
+    # what from m import * gives cannot be told: the learner is told the check did not see it
+    (tmp_path / "star_nb.py").write_text("from math import *\n", encoding="utf-8")
+    path = notebook(tmp_path, code_cell(course_code.source()), code_cell("%run star_nb.py\n"))
+    code, out, err = check("--hand", str(path))
+    assert err == "" and out.splitlines()[-1].startswith(
+        "note: lines of the notebook that set names --hand cannot tell and did not run: "
+        "cell 2 line 1 '%run star_nb.py'"), out
+
+
+def test_the_names_a_statement_binds_are_those_of_its_own_scope_in_line_order():
+    from nets.notebook import _names_bound
+
+    def bound(source):
+        return _names_bound(ast.parse(textwrap.dedent(source)).body[0])
+
+    # a def's decorators and defaults run where it is (a := binds there); its body does not
+    assert bound("@(deco := staticmethod)\ndef f(x=(k := 1), *, y=(j := 2)):\n    z = 3\n") == \
+        [("deco", 1), ("f", 2), ("k", 2), ("j", 2)]
+    # a lambda's and a comprehension's names are their own
+    assert bound("squares = [i * i for i in range(3)] + list(map(lambda a: a, []))\n") == \
+        [("squares", 1)]
+    assert bound("del sigmoid\n") == [("sigmoid", 1)]
+    assert bound("try:\n    pass\nexcept ValueError as error:\n    first = 1\n") == \
+        [("error", 3), ("first", 4)]
+    assert bound("if True:\n    b = 2\na = 1\n") == [("b", 2)]
+    assert bound("for i in range(3):\n    total = i\nelse:\n    done = (last := i)\n") == \
+        [("i", 1), ("total", 2), ("done", 4), ("last", 4)]
