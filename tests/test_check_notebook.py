@@ -743,3 +743,13 @@ def test_the_names_a_statement_binds_are_those_of_its_own_scope_in_line_order():
     assert bound("if True:\n    b = 2\na = 1\n") == [("b", 2)]
     assert bound("for i in range(3):\n    total = i\nelse:\n    done = (last := i)\n") == \
         [("i", 1), ("total", 2), ("done", 4), ("last", 4)]
+
+
+def test_a_failed_import_and_a_line_not_told_get_a_note_each(tmp_path):
+    path = notebook(tmp_path, code_cell("import a_package_not_installed_here\n"),
+                    code_cell(course_code.source()), code_cell("%run not_here_nb.py\n"))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
+    notes = out.splitlines()[-2:]
+    assert notes[0].startswith("note: imports of the notebook that failed here") and \
+        notes[1].startswith("note: lines of the notebook that set names --hand cannot tell"), out

@@ -40,6 +40,7 @@ COMMANDS = ["demo", "train", "draw", "check", "experiment", "figure"]
     ("10⁻⁸, (a²)³, x₁₂", "10^-8, (a^2)^3, x_12"),   # one ^ or _ per run
     ("≈ 90%, seeds ≥ 85%, z ≤ 0, 10 × autograd", "~ 90%, seeds >= 85%, z <= 0, 10 x autograd"),
     ("✔ ✘ … —", "ok x ... --"),
+    ("10⁺³, a₀", "10^+3, a_0"),
 ])
 def test_the_notes_symbols_are_spelled_in_ascii(text, spelled):
     assert ascii_spelling(text) == spelled
@@ -59,6 +60,17 @@ def test_a_character_without_a_spelling_is_its_python_escape_and_argv_bytes_stay
     assert "作业/hw.py".encode("ascii", ASCII_ERRORS) == b"\\u4f5c\\u4e1a/hw.py"
     # undecodable bytes of argv reach Python as lone surrogates (surrogateescape)
     assert "a\udcd7\udcf7.py".encode("ascii", ASCII_ERRORS) == b"a\xd7\xf7.py"
+    assert "\udc80\udcff".encode("ascii", ASCII_ERRORS) == b"\x80\xff"   # both ends
+
+
+def test_a_superscript_after_one_the_code_page_has_gets_no_second_caret():
+    # cp1252 has ² but not ⁴: x²⁴ is x to the 24th, x²4, not x²^4
+    assert "x²⁴".encode("cp1252", ASCII_ERRORS) == "x²4".encode("cp1252")
+
+
+def test_the_handler_is_for_encoding_only():
+    with pytest.raises(UnicodeDecodeError):
+        b"\xff".decode("utf-8", ASCII_ERRORS)
 
 
 @given(printed_text(), st.sampled_from(ENCODINGS + ["latin-1"]))
@@ -210,6 +222,38 @@ def test_a_command_that_raises_gives_the_streams_back(monkeypatch):
     stream = io.TextIOWrapper(io.BytesIO(), encoding="gbk", errors="strict")
     with contextlib.redirect_stdout(stream), pytest.raises(RuntimeError, match="a bug"):
         cli.main(["figure", "activations"])
+    assert stream.errors == "strict" and cli._CHANGED == {}
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "utf8", "U8", "utf_16"])
+def test_a_utf_stream_by_any_of_its_names_is_left_alone(encoding):
+    stream = io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors="strict")
+    with contextlib.redirect_stdout(stream), cli._readable_streams():
+        assert stream.errors == "strict"
+
+
+class _NoEncoding(io.StringIO):
+    """A console of some IDE: a text stream whose encoding is None, that says it can
+    be reconfigured; nothing is to be changed."""
+    encoding = None
+
+    def reconfigure(self, **kwargs):
+        raise AssertionError(f"reconfigured: {kwargs}")
+
+
+def test_a_stream_without_an_encoding_is_not_reconfigured():
+    with contextlib.redirect_stdout(_NoEncoding()), cli._readable_streams():
+        print("Ŷ")
+
+
+def test_a_closed_stream_is_left_as_it_is():
+    # a closed stderr (its reconfigure raises ValueError) does not stop the command
+    closed = io.TextIOWrapper(io.BytesIO(), encoding="cp1252", errors="strict")
+    closed.close()
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="cp1252", errors="strict")
+    with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(closed):
+        with cli._readable_streams():
+            assert stream.errors == ASCII_ERRORS
     assert stream.errors == "strict" and cli._CHANGED == {}
 
 
