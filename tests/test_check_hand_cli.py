@@ -335,3 +335,22 @@ def test_a_leaky_relu_file_for_alpha_001_on_another_alpha_is_told_to_pass_alpha(
     assert "likely slip: leaky relu′ with α = 0.01 in place of the net's α = 0.2" in out, out
     assert "(minigrad check --activation leaky_relu --alpha 0.01;" in out, out
     assert check("--activation", "leaky_relu", "--hand", str(path))[0] == 0
+
+
+def test_a_warning_given_twice_is_said_once(tmp_path):
+    source = course_code.source().replace(
+        "    m = X.shape[1]", "    import warnings\n    for _ in range(2):\n"
+        "        warnings.warn('my note', RuntimeWarning)\n    m = X.shape[1]", 1)
+    code, out, err = check("--hand", str(write(tmp_path, source)))
+    assert (code, err) == (0, ""), out + err
+    assert re.fullmatch(r"note: warnings while the check ran: my note \(mywork.py line \d+\)",
+                        out.splitlines()[-1]), out
+
+
+def test_a_warning_that_is_not_a_runtime_warning_is_given_again_as_python_gives_it(tmp_path):
+    source = course_code.source().replace(
+        "    m = X.shape[1]", "    import warnings\n    warnings.warn('old API', DeprecationWarning)\n"
+        "    m = X.shape[1]", 1)
+    with pytest.warns(DeprecationWarning, match="old API"):
+        code, out, err = check("--hand", str(write(tmp_path, source)))
+    assert (code, err) == (0, "") and "warnings while the check ran" not in out, out + err
