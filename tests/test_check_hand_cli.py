@@ -354,3 +354,26 @@ def test_a_warning_that_is_not_a_runtime_warning_is_given_again_as_python_gives_
     with pytest.warns(DeprecationWarning, match="old API"):
         code, out, err = check("--hand", str(write(tmp_path, source)))
     assert (code, err) == (0, "") and "warnings while the check ran" not in out, out + err
+
+
+def test_the_gbk_hint_is_only_for_a_file_that_is_not_utf8(tmp_path):
+    # a GBK file with its coding line and a slip of syntax; a UTF-8 file whose name has
+    # utf-8 in it (the SyntaxError names it): neither is told to be saved as UTF-8
+    broken = course_code.source().replace("m = X.shape[1]", 'm = X.shape[1]  # 样本数\n    m = (', 1)
+    gbk = tmp_path / "作业.py"
+    gbk.write_bytes(b"# -*- coding: gbk -*-\n" + broken.encode("gbk"))
+    utf8 = tmp_path / "hw-utf-8.py"
+    utf8.write_text(broken, encoding="utf-8")
+    for path in (gbk, utf8):
+        code, out, err = check("--hand", str(path))
+        line = one_error_line(err)
+        assert code == 2 and "SyntaxError" in line and "not UTF-8" not in line, line
+
+
+def test_a_file_that_cannot_be_read_again_gets_no_encoding_hint(tmp_path):
+    from nets.course import _is_utf8
+
+    assert _is_utf8(tmp_path / "gone.py") and _is_utf8(tmp_path)   # no such file, a folder
+    gbk = tmp_path / "gbk.py"
+    gbk.write_bytes("# 作业\n".encode("gbk"))
+    assert not _is_utf8(gbk)

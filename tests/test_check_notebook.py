@@ -193,6 +193,14 @@ def test_only_imports_functions_and_classes_are_kept(tmp_path):
     ("C:/work/HW.IPYNB", ("C:/work/HW.IPYNB", "backward_propagation")),
     ("C:/work/MyWork.PY", ("C:/work/MyWork.PY", "backward_propagation")),
     ("C:/work/HW.IPYNB:my_backprop", ("C:/work/HW.IPYNB", "my_backprop")),
+    # a drive in either case, either slash, and no FUNC nor suffix: still all the path
+    ("c:\\work\\homework", ("c:\\work\\homework", "backward_propagation")),
+    ("C:/work/homework", ("C:/work/homework", "backward_propagation")),
+    # a one-letter file is not a drive
+    ("h:my_backprop", ("h", "my_backprop")),
+    # a folder with a colon (macOS, Linux), the file's suffix in capitals
+    ("run:2/HW.PY", ("run:2/HW.PY", "backward_propagation")),
+    ("run:2/hw.ipynb", ("run:2/hw.ipynb", "backward_propagation")),
 ])
 def test_a_notebook_spec_splits_as_a_py_one(spec, expected):
     assert split_spec(spec) == expected
@@ -753,3 +761,21 @@ def test_a_failed_import_and_a_line_not_told_get_a_note_each(tmp_path):
     notes = out.splitlines()[-2:]
     assert notes[0].startswith("note: imports of the notebook that failed here") and \
         notes[1].startswith("note: lines of the notebook that set names --hand cannot tell"), out
+
+
+def test_a_notebook_named_in_capitals_is_read_as_a_notebook(tmp_path):
+    path = notebook(tmp_path, code_cell(course_code.source()), name="HW.IPYNB")
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
+
+
+def test_a_cell_that_is_not_python_stops_the_notebook_before_any_cell_runs(tmp_path):
+    # cell 1's decorator would run (and write a file) before cell 2 is found not to parse
+    ran = tmp_path / "a_cell_ran"
+    path = notebook(tmp_path, code_cell(f"@lambda f: open({str(ran)!r}, 'w') and f\n"
+                                        "def g():\n    pass\n"),
+                    code_cell("def f(:\n    pass\n"))
+    line = one_error_line(check("--hand", str(path))[2])
+    assert line.startswith(f"minigrad: error: --hand {path}: cell 2 of homework.ipynb (the one "
+                           f"starting 'def f(:') is not Python"), line
+    assert not ran.exists()
