@@ -377,3 +377,20 @@ def test_a_file_that_cannot_be_read_again_gets_no_encoding_hint(tmp_path):
     gbk = tmp_path / "gbk.py"
     gbk.write_bytes("# 作业\n".encode("gbk"))
     assert not _is_utf8(gbk)
+
+
+def test_an_error_in_a_helper_names_the_helper_s_line(tmp_path):
+    # the deepest line of the learner's file is where it went wrong, not the call
+    source = course_code.source().replace(
+        "    m = X.shape[1]", "    m = X.shape[1] + _scale()", 1) + \
+        "\n\ndef _scale():\n    return 1 / 0\n"
+    code, out, err = check("--hand", str(write(tmp_path, source)))
+    line = one_error_line(err)
+    number = source.splitlines().index("    return 1 / 0") + 1
+    assert code == 1 and f" at mywork.py line {number}: return 1 / 0" in line, line
+
+
+def test_a_name_error_in_a_py_file_gets_no_notebook_advice(tmp_path):
+    source = course_code.source().replace("    m = X.shape[1]", "    m = X.shape[1] * scale", 1)
+    line = one_error_line(check("--hand", str(write(tmp_path, source)))[2])
+    assert "NameError: name 'scale' is not defined" in line and "notebook" not in line, line
