@@ -394,3 +394,12 @@ def test_a_name_error_in_a_py_file_gets_no_notebook_advice(tmp_path):
     source = course_code.source().replace("    m = X.shape[1]", "    m = X.shape[1] * scale", 1)
     line = one_error_line(check("--hand", str(write(tmp_path, source)))[2])
     assert "NameError: name 'scale' is not defined" in line and "notebook" not in line, line
+
+
+@pytest.mark.parametrize("spec", ["./mywork.py", "sub/../mywork.py"])
+def test_a_relative_spec_still_names_the_line(tmp_path, monkeypatch, spec):
+    (tmp_path / "sub").mkdir()
+    write(tmp_path, course_code.source().replace("np.dot(W2.T, dZ2)", "np.dot(W2, dZ2)"))
+    monkeypatch.chdir(tmp_path)
+    line = one_error_line(check("--hand", spec)[2])
+    assert " at mywork.py line " in line, line
