@@ -779,3 +779,13 @@ def test_a_cell_that_is_not_python_stops_the_notebook_before_any_cell_runs(tmp_p
     assert line.startswith(f"minigrad: error: --hand {path}: cell 2 of homework.ipynb (the one "
                            f"starting 'def f(:') is not Python"), line
     assert not ran.exists()
+
+
+def test_a_spec_with_its_function_named_gets_the_notebook_s_hint_too(tmp_path):
+    source = course_code.source().replace("    m = X.shape[1]", "    m = X.shape[1] * scale", 1)
+    path = notebook(tmp_path, code_cell("scale = 1.0\n"), code_cell(source))
+    line = one_error_line(check("--hand", f"{path}:backward_propagation")[2])
+    assert " at homework.ipynb, cell 2 line " in line and line.endswith(
+        "; cell 1 sets scale, but a notebook gives --hand only its imports, functions and "
+        "classes (no other cell runs): set scale inside the function, or in a function it "
+        "calls"), line
