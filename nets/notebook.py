@@ -246,15 +246,34 @@ _JUPYTER_LINE = re.compile(r"""[%!]
 def _without_jupyter_lines(source: str) -> str:
     """``source`` with each Jupyter line (``%magic``, ``!shell``, ``x = !ls``,
     ``np.dot?``) made a ``pass`` at its indentation: the line numbers stay the
-    cell's, and a block whose only line it was stays a block."""
-    lines = []
+    cell's, and a block whose only line it was stays a block. As in IPython, only a
+    line that starts a statement: ``% b)`` continuing ``(a`` and a line of a
+    triple-quoted string are Python, and stay as they are."""
+    lines: List[str] = []
     for line in source.splitlines(True):
         stripped = line.lstrip()
-        if _JUPYTER_LINE.match(stripped):
+        if _JUPYTER_LINE.match(stripped) and _starts_a_statement("".join(lines)):
             end = "\n" if line.endswith("\n") else ""
             line = line[:len(line) - len(stripped)] + "pass" + end
         lines.append(line)
     return "".join(lines)
+
+
+def _starts_a_statement(before: str) -> bool:
+    """Whether the line after ``before`` (a cell's lines above it) starts a statement:
+    not inside a bracket, a triple-quoted string or after a backslash, which
+    tokenize reports as an end of file in a multi-line statement or string."""
+    import io
+    import tokenize
+
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO(before).readline):
+            pass
+    except tokenize.TokenError:
+        return False
+    except (SyntaxError, ValueError):   # another error of the cell's: said when it is parsed
+        return True
+    return True
 
 
 def undefined_name_hint(error: BaseException, path: Path) -> str:

@@ -789,3 +789,20 @@ def test_a_spec_with_its_function_named_gets_the_notebook_s_hint_too(tmp_path):
         "; cell 1 sets scale, but a notebook gives --hand only its imports, functions and "
         "classes (no other cell runs): set scale inside the function, or in a function it "
         "calls"), line
+
+
+def test_a_line_that_continues_a_statement_is_python_in_a_cell_with_jupyter_lines(tmp_path):
+    # before: exit 2, "cell 1 ... is not Python: '(' was never closed", of a cell Jupyter
+    # runs (a continuation line starting with %, made a pass), and a string's line
+    # starting with % changed silently
+    source = course_code.source().replace("    m = X.shape[1]", "    m = (X.shape[1]\n"
+                                          "         % 1000)", 1)
+    path = notebook(tmp_path, code_cell("import numpy as np\n%matplotlib inline\n" + source +
+                                        "def h(a, b):\n    return '''\n%d entries\n!x\n''', \\\n"
+                                        "        (a\n         != b)\n!ls\n"))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
+    namespace = {}
+    for _, compiled in notebook_cells(path):
+        exec(compiled, namespace)
+    assert namespace["h"](1, 2) == ("\n%d entries\n!x\n", True)
