@@ -349,7 +349,8 @@ def test_a_warning_given_twice_is_said_once(tmp_path):
 
 def test_a_warning_that_is_not_a_runtime_warning_is_given_again_as_python_gives_it(tmp_path):
     source = course_code.source().replace(
-        "    m = X.shape[1]", "    import warnings\n    warnings.warn('old API', DeprecationWarning)\n"
+        "    m = X.shape[1]",
+        "    import warnings\n    warnings.warn('old API', DeprecationWarning)\n"
         "    m = X.shape[1]", 1)
     with pytest.warns(DeprecationWarning, match="old API"):
         code, out, err = check("--hand", str(write(tmp_path, source)))
@@ -359,7 +360,8 @@ def test_a_warning_that_is_not_a_runtime_warning_is_given_again_as_python_gives_
 def test_the_gbk_hint_is_only_for_a_file_that_is_not_utf8(tmp_path):
     # a GBK file with its coding line and a slip of syntax; a UTF-8 file whose name has
     # utf-8 in it (the SyntaxError names it): neither is told to be saved as UTF-8
-    broken = course_code.source().replace("m = X.shape[1]", 'm = X.shape[1]  # 样本数\n    m = (', 1)
+    broken = course_code.source().replace("m = X.shape[1]",
+                                          'm = X.shape[1]  # 样本数\n    m = (', 1)
     gbk = tmp_path / "作业.py"
     gbk.write_bytes(b"# -*- coding: gbk -*-\n" + broken.encode("gbk"))
     utf8 = tmp_path / "hw-utf-8.py"

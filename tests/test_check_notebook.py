@@ -597,7 +597,7 @@ def test_a_notebook_file_that_is_not_utf8_is_one_line_and_exit_2(tmp_path):
 
 
 def test_prose_and_raw_cells_are_not_code(tmp_path):
-    path = notebook(tmp_path, markdown_cell("Fill in **backward_propagation** below: dZ2 = A2 - Y.\n"),
+    path = notebook(tmp_path, markdown_cell("Fill in **backward_propagation**: dZ2 = A2 - Y.\n"),
                     {"cell_type": "raw", "metadata": {},
                      "source": course_code.source().replace(*WRONG_SIGN)},
                     code_cell(course_code.source()))
