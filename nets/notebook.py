@@ -194,9 +194,14 @@ def _no_late_cell_magic(source: str, number: int, path: Path) -> None:
     """A ``ValueError`` for a cell magic that is not on its cell's first line
     (``# timing`` then ``%%time``): Jupyter runs none of that cell (UsageError:
     Line magic function `%%time` not found) and stops Run All there, so the cell's
-    defs are not the notebook's; made a ``pass``, they would be checked here."""
-    for line_number, line in enumerate(source.splitlines(), start=1):
-        if line.lstrip().startswith("%%") and line[:1] in (" ", "\t"):
+    defs are not the notebook's; made a ``pass``, they would be checked here. A
+    ``%%`` line inside a triple-quoted string or brackets is Python, not a magic."""
+    lines = source.splitlines(True)
+    for line_number, line in enumerate(lines, start=1):
+        if not line.lstrip().startswith("%%") or \
+                not _starts_a_statement("".join(lines[:line_number - 1])):
+            continue
+        if line[:1] in (" ", "\t"):
             raise ValueError(
                 f"cell {number} of {path.name}: its line {line_number}, {line.strip()!r}, is "
                 f"a cell magic that is indented: Jupyter runs nothing of that cell "

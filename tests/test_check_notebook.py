@@ -490,6 +490,20 @@ def test_a_cell_magic_jupyter_does_not_run_is_said(tmp_path, cell, expected):
     assert code == 2 and f"cell 1 of homework.ipynb: {expected}" in line, line
 
 
+def test_a_cell_magic_line_inside_a_string_is_python_in_a_cell_with_jupyter_lines(tmp_path):
+    # before: "its line 5, '%%time', is a cell magic that is not the cell's first line",
+    # for a line of a string, in a cell that Jupyter runs (its %matplotlib makes the
+    # cell not parse here, so the late-magic check ran over the string's lines)
+    cell = '%matplotlib inline\ndef note():\n    return """\n%%time times a cell\n"""\n'
+    path = notebook(tmp_path, code_cell(cell + course_code.source()))
+    code, out, err = check("--hand", str(path))
+    assert (code, err) == (0, ""), err
+    namespace = {}
+    for _, compiled in notebook_cells(path):
+        exec(compiled, namespace)
+    assert namespace["note"]() == "\n%%time times a cell\n"
+
+
 def test_a_run_of_a_file_that_sets_the_function_is_refused(tmp_path):
     # before: "all 4 returned nodes agree" of cell 1's def; Jupyter's %run replaced
     # it with the file's, which has the wrong sign
