@@ -153,26 +153,7 @@ def _kept_cells(path: Path) -> Iterator[Tuple[int, str, List[ast.stmt]]]:
 def _parsed_cells(path: Path) -> Iterator[Tuple[int, str, ast.Module]]:
     """``(number, source, tree)`` of each code cell that is Python (a ``%%`` cell
     magic is not), its Jupyter lines made ``pass`` where they are there."""
-    try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{str(path)!r} is not a Jupyter notebook (not JSON: {error})") from None
-    cells = notebook.get("cells") if isinstance(notebook, dict) else None
-    if not isinstance(cells, list):
-        version = notebook.get("nbformat") if isinstance(notebook, dict) else None
-        raise ValueError(f"{str(path)!r} is not a Jupyter notebook of format 4 (it has no "
-                         f"list of cells{f'; its nbformat is {version}' if version else ''}): "
-                         f"open it in Jupyter and save it again, or save its code as a .py file")
-    for number, cell in enumerate(cells, start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        if isinstance(source, list) and all(isinstance(line, str) for line in source):
-            source = "".join(source)
-        elif not isinstance(source, str):   # no traceback for a notebook edited by hand
-            raise ValueError(f"cell {number} of {path.name} is not a notebook cell as Jupyter "
-                             f"saves it: its source is {type(source).__name__} "
-                             f"{str(source)[:40]!r}, not text or a list of lines")
+    for number, source in _code_sources(path):
         # a cell magic: its cell is Python or not. Jupyter drops blank lines before it,
         # not spaces: "  %%time" is an IndentationError there, and so it is here
         if source.lstrip("\r\n").startswith("%%"):
@@ -451,7 +432,7 @@ def _rebound(path: Path, unknown: Optional[list] = None) -> Dict[str, Tuple[int,
     text)`` of each statement not run whose names cannot be told: ``%run`` of a
     file not found, ``exec(...)``, ``globals()``."""
     found: Dict[str, Tuple[int, int, str]] = {}
-    raw = _raw_sources(path)
+    raw = dict(_code_sources(path))
     for number, source, tree in _parsed_cells(path):
         lines = source.splitlines()
         raw_lines = raw.get(number, "").splitlines()
@@ -481,15 +462,30 @@ def _rebound(path: Path, unknown: Optional[list] = None) -> Dict[str, Tuple[int,
     return found
 
 
-def _raw_sources(path: Path) -> Dict[int, str]:
-    """``{cell: source}`` of the code cells, as saved (with their Jupyter lines)."""
-    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-    found = {}
+def _code_sources(path: Path) -> Iterator[Tuple[int, str]]:
+    """``(number, source)`` of each code cell, as saved (with its Jupyter lines), or
+    a ``ValueError`` saying the file is not a notebook as Jupyter saves one."""
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{str(path)!r} is not a Jupyter notebook (not JSON: {error})") from None
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        version = notebook.get("nbformat") if isinstance(notebook, dict) else None
+        raise ValueError(f"{str(path)!r} is not a Jupyter notebook of format 4 (it has no "
+                         f"list of cells{f'; its nbformat is {version}' if version else ''}): "
+                         f"open it in Jupyter and save it again, or save its code as a .py file")
     for number, cell in enumerate(cells, start=1):
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            found[number] = "".join(source) if isinstance(source, list) else str(source)
-    return found
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        elif not isinstance(source, str):   # no traceback for a notebook edited by hand
+            raise ValueError(f"cell {number} of {path.name} is not a notebook cell as Jupyter "
+                             f"saves it: its source is {type(source).__name__} "
+                             f"{str(source)[:40]!r}, not text or a list of lines")
+        yield number, source
 
 
 def _run_names(line: str, path: Path) -> Optional[List[str]]:
