@@ -208,14 +208,15 @@ class Tensor:
     to use ``t.data``, not an answer about an object array or the tensor's
     identity. (So is ``t in [A, t]``: the list compares t with A first.) No op
     takes entries out of a graph: ``t[i]``, ``len(t)`` and loops over t (and
-    so ``plt.plot(t)``) are a ``TypeError`` saying ``.data`` too.
+    so ``plt.plot(t)``) are a ``TypeError`` saying ``.data`` too. numpy's
+    operators are the ops (``A + t``, ``np.float64(2) * t``); its other
+    functions are a ``TypeError`` naming the op to write (``np.tanh(t)``:
+    ``mg.tanh(t)``), and ``np.shape(t)`` answers.
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "name", "op", "op_params", "parents",
                  "_vjps", "_versions", "_version", "_hold", "_seq", "_unrecorded_op",
                  "__weakref__")
-    # Makes numpy hand `array + tensor` to Tensor.__radd__ instead of looping over it.
-    __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False,
                  name: Optional[str] = None) -> None:
@@ -515,11 +516,18 @@ class Tensor:
     # --- numpy beside a tensor ------------------------------------------------
     # numpy would make an object array holding the tensor (np.asarray(t).shape is
     # ()) and == would compare identities (t == a is False, np.mean(A == Y) an
-    # accuracy of 0): refused, saying .data. (np.array_equal(t, a) swallows the
-    # error and still says False.)
+    # accuracy of 0): refused, saying .data.
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(f"numpy cannot take {describe(self)} as an array: use its array, "
                         f".data (or .item() for its one number)")
+
+    # numpy's operators (array + tensor asks np.add) are the ops; its other functions
+    # and ufuncs (np.tanh(Z), np.sum(Z)) say what to write instead (beside_numpy.py).
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _beside_numpy.ufunc(self, ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        return _beside_numpy.function(self, func, args, kwargs)
 
     # No op takes entries out of a graph (no gradient could flow back through it);
     # code that takes a tensor for an array indexes or loops over it (plt.plot(t)
@@ -623,8 +631,10 @@ class Tensor:
         return _ops.transpose(self)
 
     def transpose(self, *axes: Any) -> "Tensor":
-        """Reverse the axes, or permute them: ``t.transpose(1, 0)`` or ``t.transpose((1, 0))``."""
-        return _ops.transpose(self, _varargs(axes) or None)
+        """Reverse the axes (``t.transpose()``, ``t.transpose(None)``, as numpy's), or
+        permute them: ``t.transpose(1, 0)`` or ``t.transpose((1, 0))``."""
+        axes = _varargs(axes)
+        return _ops.transpose(self, None if axes == () or axes == (None,) else axes)
 
     def reshape(self, *shape: Any) -> "Tensor":
         """``t.reshape(2, 3)`` or ``t.reshape((2, 3))``; one entry may be -1."""
@@ -783,3 +793,4 @@ def topological_order(root: Tensor) -> list:
 
 
 from minigrad import ops as _ops  # noqa: E402  (ops builds on Tensor, defined above)
+from minigrad import beside_numpy as _beside_numpy  # noqa: E402  (as ops)
