@@ -315,6 +315,10 @@ class InputCheck:
     #: whose differences are finite agree: f's edge alone makes the row fail;
     #: else None
     not_finite: Optional[tuple] = None
+    #: True when both gradients are 0 at every entry: the row passes, and so
+    #: would a wrong formula that is 0 here too (a multiple of zero weights after
+    #: the input, of dead ReLUs, of x = 0), so this point tests nothing of it
+    all_zero: bool = False
     #: (entry, difference with ε, with another step, that step: "2ε" or "ε/2")
     #: when the row fails and no gap to autograd is larger than the differences
     #: move with the step: f curves too fast here for ε (a pole, log near 0);
@@ -478,6 +482,16 @@ class GradcheckReport:
                              f"the differences' own error is as large as their gap to autograd, "
                              f"so this point cannot tell right from wrong: check again at "
                              f"another point")
+        # difference 0 passes any tol, and tells nothing: a wrong gradient times the
+        # 0 that makes the right one 0 here is 0 too (the slip x for 2x, at x = 0)
+        zero = [r.name for r in self.inputs if r.all_zero]
+        if zero and self.depends_on_inputs:
+            one = len(zero) == 1
+            lines.append(f"{', '.join(zero)}: both gradients are 0 at every entry, so this "
+                         f"point tests nothing of {'its' if one else 'their'} formula (a wrong "
+                         f"one that is a multiple of the same 0 passes too: zero weights after "
+                         f"{'it' if one else 'them'}, dead ReLUs, x = 0?): check again at a "
+                         f"random point")
         if not self.depends_on_inputs:
             lines.append("f does not depend on any input: every gradient is 0")
         elif not self.in_graph:
@@ -512,6 +526,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     (a NaN or infinite gradient) is WRONG. A function that does not depend on
     any input has zero gradients both ways and passes; the report says so, and
     says when f's value moves with the inputs but its graph does not reach them.
+    A row whose two gradients are 0 at every entry passes too, with a line
+    that this point tests nothing of it (``InputCheck.all_zero``).
 
     Under a failed row the report shows the entry that differs most (both
     numbers), and says why when this point cannot tell right from wrong:
@@ -562,7 +578,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
                                in_graph=leaves[i].grad is not None,
                                kinks=list(dict.fromkeys(names[k] for k in calls)),
                                kink_entries=entries, at_kink=at_kink,
-                               not_finite=outside))
+                               not_finite=outside,
+                               all_zero=bool(g.size and not g.any() and not n.any())))
     # f's two values at the point may part by its round-off, no more
     again = found.point
     repeatable = again is None or value == again or (np.isnan(value) and np.isnan(again)) \

@@ -1229,3 +1229,62 @@ def test_an_error_at_the_plus_nudge_says_x_plus_eps():
         assert raised.value.__notes__[0].startswith(
             "(f raised this at a nudged point, x + ε: entry (0, 0) of A was 1.0000001 there, "
             "1.0 at the point."), raised.value.__notes__
+
+
+# --- a row whose gradients are all 0 passes, and tests nothing ------------------------
+_ALL_ZERO_NOTE = "both gradients are 0 at every entry, so this point tests nothing"
+
+
+def test_a_wrong_vjp_at_a_point_where_it_is_0_passes_and_is_said_to_test_nothing():
+    # wrong_square's VJP is 4x for 2x: at x = 0 both are 0, the difference 0 < tol.
+    # The row must stay ok (a right gradient of 0 is ok), and say it proves nothing
+    report = mg.gradcheck(lambda t: wrong_square(t).sum(), [mg.tensor([0.0, 0.0], name="x")])
+    row = report.inputs[0]
+    assert report.ok and row.all_zero, str(report)
+    assert str(report).splitlines()[-1].startswith(f"x: {_ALL_ZERO_NOTE} of its formula"), \
+        str(report)
+    # one entry off 0 tells the slip apart, and the row says nothing of zeros
+    report = mg.gradcheck(lambda t: wrong_square(t).sum(), [mg.tensor([0.0, 1.0], name="x")])
+    assert not report.ok and not report.inputs[0].all_zero, str(report)
+    assert _ALL_ZERO_NOTE not in str(report), str(report)
+
+
+def test_a_zero_init_makes_the_rows_before_the_zero_weights_test_nothing():
+    # the classic: W[2] = 0 makes dW[1] and db[1] 0 whatever the formula of tanh's
+    # slope, so a wrong one passes; W[2] and b[2] are checked all the same
+    @op("tanh_with_sigmoids_slope")
+    def tanh_slip(z):
+        a = np.tanh(z)
+        return a, (lambda g: g * a * (1 - a),)   # the slip: σ's a(1 - a), not 1 - a²
+
+    Y3 = np.array([[0.0, 1.0, 1.0, 1.0]])   # not half ones: db[2] = mean(A[2] - Y) is not 0
+
+    def J(W1, b1, W2, b2):
+        A1 = tanh_slip(W1 @ X + b1)
+        return mg.binary_cross_entropy((W2 @ A1 + b2).sigmoid(), Y3)
+
+    rng = np.random.RandomState(3)
+    params = [mg.tensor(rng.randn(3, 2), name="W[1]"), mg.tensor(np.zeros((3, 1)), name="b[1]"),
+              mg.tensor(np.zeros((1, 3)), name="W[2]"), mg.tensor(np.zeros((1, 1)), name="b[2]")]
+    report = mg.gradcheck(J, params)
+    assert report.ok, str(report)
+    assert [row.all_zero for row in report.inputs] == [True, True, False, False], str(report)
+    assert f"W[1], b[1]: {_ALL_ZERO_NOTE} of their formula" in str(report), str(report)
+    # away from the zero init the slip fails
+    params[2] = mg.tensor(rng.randn(1, 3), name="W[2]")
+    assert not mg.gradcheck(J, params).ok
+
+
+def test_a_constant_f_says_so_once_not_row_by_row():
+    report = mg.gradcheck(lambda a, b: mg.tensor(3.0),
+                          [mg.tensor([1.0], name="a"), mg.tensor([2.0], name="b")])
+    assert report.ok and all(row.all_zero for row in report.inputs), str(report)
+    assert str(report).splitlines()[-1] == "f does not depend on any input: every gradient is 0"
+    assert _ALL_ZERO_NOTE not in str(report), str(report)
+
+
+def test_an_empty_input_is_not_said_to_test_nothing():
+    report = mg.gradcheck(lambda a, b: (a * a).sum() + b.sum(),
+                          [mg.tensor([1.0], name="a"), mg.tensor(np.zeros((0,)), name="b")])
+    assert report.ok and not report.inputs[1].all_zero, str(report)
+    assert _ALL_ZERO_NOTE not in str(report), str(report)
