@@ -1,8 +1,10 @@
 """Gradient checking as the course does it: numerical_grad by central
 differences, relative_difference, and gradcheck's per-input report."""
+import doctest
 import re
 import warnings
 import weakref
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -1288,3 +1290,68 @@ def test_an_empty_input_is_not_said_to_test_nothing():
                           [mg.tensor([1.0], name="a"), mg.tensor(np.zeros((0,)), name="b")])
     assert report.ok and not report.inputs[1].all_zero, str(report)
     assert _ALL_ZERO_NOTE not in str(report), str(report)
+
+
+# --- the page's outputs of the two-layer net hold under another machine's round-off ---
+def _shown(page, marker, then=0):
+    """What a docs page shows for its one ``>>>`` example whose code holds ``marker``
+    (``then``: for the example that many after it)."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / page).read_text(encoding="utf-8")
+    examples = doctest.DocTestParser().get_examples(text)
+    found = [i for i, e in enumerate(examples) if marker in e.source]
+    assert len(found) == 1, f"{page}: {len(found)} examples hold {marker!r}"
+    return examples[found[0] + then].want
+
+
+def _matches(want, got):
+    return doctest.OutputChecker().check_output(
+        want, got, doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+
+
+def _another_machine(seed, hidden):
+    """The page's J and net, with the samples (and the hidden units, if ``hidden``)
+    in another order: the same function, summed in another order, as another
+    BLAS kernel or CPU may add. None: the page's own order."""
+    from nets import TwoLayerNet, data
+    X, Y = data.flower(m=20, seed=1)
+    rng = np.random.default_rng(seed)
+    samples = np.arange(20) if seed is None else rng.permutation(20)
+    units = rng.permutation(4) if hidden else np.arange(4)
+    X, Y = X[:, samples], Y[:, samples]
+
+    def J(W1, b1, W2, b2):
+        A1 = mg.tanh(W1 @ X + b1)
+        return mg.binary_cross_entropy(mg.sigmoid(W2 @ A1 + b2), Y)
+
+    def params(scale):
+        p = TwoLayerNet(n_x=2, n_h=4, activation="tanh", scale=scale, seed=2).params
+        return [mg.tensor(p["W[1]"][units], name="W[1]"), mg.tensor(p["b[1]"][units], name="b[1]"),
+                mg.tensor(p["W[2]"][:, units], name="W[2]"), mg.tensor(p["b[2]"], name="b[2]")]
+    return J, params
+
+
+# 3187: W[2]'s difference is 9.6e-10 at scale 1 (the page showed e-09); 4644: W[1]'s
+# is 2.06e-7 at the course's start (the page showed it below 2e-7)
+@pytest.mark.parametrize("seed, hidden", [(None, False), (3187, False), (4644, True)])
+@pytest.mark.parametrize("page", ["gradcheck.md", "gradcheck.zh.md"])
+def test_the_pages_two_layer_outputs_hold_in_another_summation_order(page, seed, hidden):
+    J, params = _another_machine(seed, hidden)
+    report = mg.gradcheck(J, params(1.0))
+    want = _shown(page, "print(report)          #")
+    assert _matches(want, str(report) + "\n"), f"shown:\n{want}\ngot:\n{report}"
+
+    W1, b1, W2, b2 = params(0.01)
+    report = mg.gradcheck(lambda b1, b2: J(W1, b1, W2, b2), [b1, b2])
+    lines = []
+    for row in report.inputs:   # the page's loop
+        error = np.abs(row.autograd - row.numerical).max()
+        size = np.abs(row.autograd).max()
+        lines.append(f"{row.name}: |g| up to {size:.0e}, |g - g~| below 1e-8: {error < 1e-8}, "
+                     f"relative difference {'< 2e-7' if row.ok else '>= 2e-7'}\n")
+    want = _shown(page, "for row in report.inputs:")
+    assert _matches(want, "".join(lines)), f"shown:\n{want}\ngot:\n{''.join(lines)}"
+    # the next example but the weights' is the report's last line, about b[1] and b[2]
+    want = _shown(page, "for row in report.inputs:", then=3)
+    assert _matches(want, str(report).splitlines()[-1] + "\n"), f"shown:\n{want}\ngot:\n{report}"
+    weights = mg.gradcheck(lambda W1, W2: J(W1, b1, W2, b2), [W1, W2])
+    assert all(1e-8 < row.difference < 1e-6 for row in weights.inputs), str(weights)
