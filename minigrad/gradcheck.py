@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -30,10 +30,22 @@ def _scalar(value: Any, where: str) -> float:
 
 
 def _tensors(inputs: Sequence[Tensor], where: str) -> list:
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    for t in inputs:
+    if isinstance(inputs, Tensor):
+        return [inputs]
+    # list() of an array is its rows or its numbers, of a dict its keys: the error
+    # would name a float64 or a str the caller never passed
+    if isinstance(inputs, (np.ndarray, Mapping, str)) or not isinstance(inputs, Iterable):
+        shape = f" of shape {inputs.shape}" if isinstance(inputs, np.ndarray) else ""
+        hint = "list(d.values())" if isinstance(inputs, Mapping) else "[mg.tensor(...)]"
+        raise TypeError(f"{where}: inputs must be a list of Tensors; got one "
+                        f"{type(inputs).__name__}{shape}: pass {hint}, one Tensor per "
+                        f"argument of f")
+    inputs = list(inputs)
+    for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{where}: inputs must be Tensors; got {type(t).__name__}")
+            shape = f" of shape {t.shape}" if isinstance(t, np.ndarray) else ""
+            raise TypeError(f"{where}: inputs must be Tensors; got {type(t).__name__}{shape} "
+                            f"as input {i}: make it one, mg.tensor(...)")
     return inputs
 
 

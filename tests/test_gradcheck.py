@@ -392,8 +392,32 @@ def test_gradcheck_report_max_difference_is_the_largest_and_0_when_empty():
 
 
 def test_gradcheck_needs_tensor_inputs_and_says_where():
-    with pytest.raises(TypeError, match="^gradcheck: inputs must be Tensors; got list$"):
+    with pytest.raises(TypeError, match=r"^gradcheck: inputs must be Tensors; got list as "
+                                        r"input 0: make it one, mg\.tensor\(\.\.\.\)$"):
         mg.gradcheck(lambda x: x.sum(), [[1.0, 2.0]])
+    with pytest.raises(TypeError, match=r"got ndarray of shape \(2, 3\) as input 1"):
+        mg.gradcheck(lambda x, y: x.sum(), [mg.tensor([1.0]), np.ones((2, 3))])
+
+
+@pytest.mark.parametrize("inputs, got", [
+    (np.ones((2, 3)), r"one ndarray of shape \(2, 3\): pass \[mg\.tensor\(\.\.\.\)\]"),
+    (np.ones(2), r"one ndarray of shape \(2,\): pass \[mg\.tensor\(\.\.\.\)\]"),
+    ({"W": mg.tensor([1.0])}, r"one dict: pass list\(d\.values\(\)\)"),
+    (3.0, r"one float: pass \[mg\.tensor\(\.\.\.\)\]"),
+], ids=["2-d array", "1-d array", "dict", "float"])
+@pytest.mark.parametrize("check", [mg.gradcheck, mg.numerical_grad])
+def test_inputs_that_are_not_a_list_say_what_came_not_what_is_inside_it(check, inputs, got):
+    # list() of an array gave its numbers: a learner who passed W (an ndarray)
+    # read "inputs must be Tensors; got float64"
+    with pytest.raises(TypeError, match=f"^{check.__name__}: inputs must be a list of "
+                                        f"Tensors; got {got}, one Tensor per argument of f$"):
+        check(lambda x: x.sum(), inputs)
+
+
+def test_inputs_may_be_any_iterable_of_tensors():
+    x = mg.tensor([1.0, 2.0], name="x")
+    for inputs in ((x,), {"x": x}.values(), (t for t in [x])):
+        assert mg.gradcheck(lambda t: (t * t).sum(), inputs).ok
 
 
 def test_gradcheck_takes_a_single_tensor_as_its_inputs():
