@@ -59,6 +59,16 @@ def _positive(value: Any, argument: str, where: str) -> float:
     return float(value)
 
 
+def _labels(inputs: list) -> List[str]:
+    """How the report and the errors name each input: its name, else ``input i``;
+    a name two inputs share (one tensor passed twice, or two named alike) gets
+    its position too, ``W (input 1)``, so that a row or an error says which."""
+    names = [t.name for t in inputs]
+    return [f"input {i}" if not name else
+            f"{name} (input {i})" if names.count(name) > 1 else name
+            for i, name in enumerate(names)]
+
+
 def _private_copies(inputs: list, requires_grad: Optional[bool] = None) -> list:
     # Leaves with their own copy of the data: nudging one never moves another
     # input that shares its array, nor the caller's array (read-only ones included).
@@ -74,7 +84,7 @@ def _check_unchanged(leaves: list, arrays: list, expected: list, where: str) -> 
     would come out wrong without a word."""
     for i, (t, array, values) in enumerate(zip(leaves, arrays, expected)):
         if t.data is not array or not np.array_equal(array, values, equal_nan=True):
-            label = f"its input {t.name}" if t.name else f"input {i}"
+            label = f"its input {_labels(leaves)[i]}" if t.name else f"input {i}"
             raise RuntimeError(f"{where}: f changed {label} "
                                f"(shape {t.shape}) in place; f must only read its inputs "
                                f"(make a new tensor, t + 1, rather than t += 1)")
@@ -208,7 +218,7 @@ def _say_nudged(error: Exception, copies: list, nudge: tuple) -> None:
     i, index, saved, side = nudge
     t = copies[i]
     nudged = t.data[index]
-    label = t.name or f"input {i}"
+    label = _labels(copies)[i]
     where = f"entry {index} of {label}" if index else label
     error.add_note(f"(f raised this at a nudged point, {side}: {where} was {float(nudged)!r} there, "
                    f"{float(saved)!r} at the point. Central differences need f defined within ε "
@@ -565,6 +575,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     found = _differences(f, inputs, eps, sides, again=True)
     names = _kink_names(out, sides) if any(found.crossed) else []
     rows, noises, unexplained = [], [], set()
+    labels = _labels(inputs)
     for i, (t, g, n) in enumerate(zip(inputs, analytic, found.grads)):
         d = relative_difference(g, n)
         noise = np.broadcast_to(_round_off_bound(f_size, t.data, g, eps), g.shape)
@@ -586,7 +597,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
         if outside is not None and not _agrees_off(
                 g, n, noise, [tuple(k) for k in np.argwhere(~np.isfinite(n))], tol):
             outside = None
-        rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol, blurred,
+        rows.append(InputCheck(labels[i], t.shape, g, n, d, d < tol, blurred,
                                in_graph=leaves[i].grad is not None,
                                kinks=list(dict.fromkeys(names[k] for k in calls)),
                                kink_entries=entries, at_kink=at_kink,

@@ -1379,3 +1379,40 @@ def test_the_pages_two_layer_outputs_hold_in_another_summation_order(page, seed,
     assert _matches(want, str(report).splitlines()[-1] + "\n"), f"shown:\n{want}\ngot:\n{report}"
     weights = mg.gradcheck(lambda W1, W2: J(W1, b1, W2, b2), [W1, W2])
     assert all(1e-8 < row.difference < 1e-6 for row in weights.inputs), str(weights)
+
+
+# --- rows and errors say which input, when two share a name ---------------------------
+@op("mul_slip_in_y", 2)
+def mul_slip_in_y(x, y):
+    """x y, whose VJP for y is off by a factor of 2."""
+    return x * y, (lambda g: g * y, lambda g: g * x * 2)
+
+
+@pytest.mark.parametrize("same", [True, False], ids=["one tensor twice", "two named alike"])
+def test_two_inputs_that_share_a_name_are_told_apart_by_position(same):
+    # both rows read "W", and "W at (1,): autograd 4, numerical 2" named neither
+    W = mg.tensor([1.0, 2.0], name="W")
+    report = mg.gradcheck(lambda a, b: mul_slip_in_y(a, b).sum(),
+                          [W, W if same else mg.tensor([3.0, 4.0], name="W")])
+    assert [(row.name, row.ok) for row in report.inputs] == \
+        [("W (input 0)", True), ("W (input 1)", False)], str(report)
+    assert "\nW (input 1) at (1,): autograd " in str(report), str(report)
+    # a name no other input has is left as it is
+    report = mg.gradcheck(lambda a, b: (a * b).sum(), [W, mg.tensor([3.0, 4.0], name="b")])
+    assert [row.name for row in report.inputs] == ["W", "b"], str(report)
+
+
+def test_an_error_of_f_at_a_nudge_names_which_of_two_inputs_that_share_a_name():
+    def f(a, b):
+        if b.data[0] > 1.0:
+            raise ValueError("b too large")
+        return (a * b).sum()
+
+    W = mg.tensor([1.0, 0.5], name="W")
+    with pytest.raises(ValueError) as raised:
+        mg.numerical_grad(f, [W, W])
+    if hasattr(raised.value, "add_note"):   # Python >= 3.11
+        assert "entry (0,) of W (input 1) was" in raised.value.__notes__[0], \
+            raised.value.__notes__
+    with pytest.raises(RuntimeError, match=r"f changed its input W \(input 1\)"):
+        mg.numerical_grad(lambda a, b: b.data.__setitem__(0, 9.0) or (a * b).sum(), [W, W])
