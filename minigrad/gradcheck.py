@@ -22,6 +22,13 @@ def _scalar(value: Any, where: str) -> float:
     array = value.data if isinstance(value, Tensor) else np.asarray(value)
     if array.size != 1:
         raise ValueError(f"{where}: f must return a scalar; got shape {array.shape}")
+    if array.dtype.kind == "f" and array.dtype.itemsize < 8:
+        # ε = 1e-7 moves a float32 f by less than its last digit: its differences
+        # would be round-off ([0, 4.77] for the gradient [2, 4] of x² at (1, 2))
+        raise TypeError(f"{where}: f returned a {array.dtype} value, "
+                        f"{float(array.reshape(-1)[0])!r}; its {np.finfo(array.dtype).precision} "
+                        f"or so significant digits cannot see a step of ε, so its differences "
+                        f"would be round-off: compute f in float64")
     item = array.item()
     if not isinstance(item, Real):   # None, a string (float() takes "1.0"), a complex
         raise TypeError(f"{where}: f must return a scalar; got {type(value).__name__} "
@@ -93,7 +100,8 @@ def _check_unchanged(leaves: list, arrays: list, expected: list, where: str) -> 
 def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
                    eps: float = 1e-7) -> List[np.ndarray]:
     """d f(*inputs) / d input for each input, by central differences
-    ``(f(x + ε) - f(x - ε)) / 2ε``, one entry at a time. f must return a scalar.
+    ``(f(x + ε) - f(x - ε)) / 2ε``, one entry at a time. f must return a scalar,
+    not of a narrower float than float64 (a float32 f cannot see a step of ε).
 
     f is called on private copies of the inputs (own data arrays, the same
     names and requires_grad), so inputs that share an array are nudged

@@ -1416,3 +1416,22 @@ def test_an_error_of_f_at_a_nudge_names_which_of_two_inputs_that_share_a_name():
             raised.value.__notes__
     with pytest.raises(RuntimeError, match=r"f changed its input W \(input 1\)"):
         mg.numerical_grad(lambda a, b: b.data.__setitem__(0, 9.0) or (a * b).sum(), [W, W])
+
+
+@pytest.mark.parametrize("dtype, digits", [(np.float32, 6), (np.float16, 3)])
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1)])
+def test_numerical_grad_refuses_f_that_returns_a_narrower_float(dtype, digits, shape):
+    # a float32 f moves by less than its last digit at ε = 1e-7: numerical_grad
+    # returned [0, 4.77] for the gradient [2, 4] of x² at (1, 2), without a word
+    x = mg.tensor([1.0, 2.0], name="x")
+    with pytest.raises(TypeError, match=rf"^numerical_grad: f returned a {np.dtype(dtype)} "
+                                        rf"value, 5\.0\d*; its {digits} or so significant "
+                                        rf"digits cannot see a step of ε.*compute f in float64$"):
+        mg.numerical_grad(lambda t: np.full(shape, (t.data ** 2).sum(), dtype=dtype), [x])
+
+
+def test_numerical_grad_takes_f_returning_a_wider_float_or_an_int():
+    x = mg.tensor([1.0, 2.0], name="x")
+    grad, = mg.numerical_grad(lambda t: np.longdouble((t.data ** 2).sum()), [x])
+    assert np.allclose(grad, [2.0, 4.0], rtol=1e-6), grad
+    assert mg.numerical_grad(lambda t: 3, [x])[0].tolist() == [0.0, 0.0]
