@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -22,6 +22,13 @@ def _scalar(value: Any, where: str) -> float:
     array = value.data if isinstance(value, Tensor) else np.asarray(value)
     if array.size != 1:
         raise ValueError(f"{where}: f must return a scalar; got shape {array.shape}")
+    if array.dtype.kind == "f" and array.dtype.itemsize < 8:
+        # ε = 1e-7 moves a float32 f by less than its last digit: its differences
+        # would be round-off ([0, 4.77] for the gradient [2, 4] of x² at (1, 2))
+        raise TypeError(f"{where}: f returned a {array.dtype} value, "
+                        f"{float(array.reshape(-1)[0])!r}; its {np.finfo(array.dtype).precision} "
+                        f"or so significant digits cannot see a step of ε, so its differences "
+                        f"would be round-off: compute f in float64")
     item = array.item()
     if not isinstance(item, Real):   # None, a string (float() takes "1.0"), a complex
         raise TypeError(f"{where}: f must return a scalar; got {type(value).__name__} "
@@ -30,10 +37,22 @@ def _scalar(value: Any, where: str) -> float:
 
 
 def _tensors(inputs: Sequence[Tensor], where: str) -> list:
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    for t in inputs:
+    if isinstance(inputs, Tensor):
+        return [inputs]
+    # list() of an array is its rows or its numbers, of a dict its keys: the error
+    # would name a float64 or a str the caller never passed
+    if isinstance(inputs, (np.ndarray, Mapping, str)) or not isinstance(inputs, Iterable):
+        shape = f" of shape {inputs.shape}" if isinstance(inputs, np.ndarray) else ""
+        hint = "list(d.values())" if isinstance(inputs, Mapping) else "[mg.tensor(...)]"
+        raise TypeError(f"{where}: inputs must be a list of Tensors; got one "
+                        f"{type(inputs).__name__}{shape}: pass {hint}, one Tensor per "
+                        f"argument of f")
+    inputs = list(inputs)
+    for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
-            raise TypeError(f"{where}: inputs must be Tensors; got {type(t).__name__}")
+            shape = f" of shape {t.shape}" if isinstance(t, np.ndarray) else ""
+            raise TypeError(f"{where}: inputs must be Tensors; got {type(t).__name__}{shape} "
+                            f"as input {i}: make it one, mg.tensor(...)")
     return inputs
 
 
@@ -45,6 +64,16 @@ def _positive(value: Any, argument: str, where: str) -> float:
     if not 0 < value < np.inf:
         raise ValueError(f"{where}: {argument} must be finite and > 0; got {value!r}")
     return float(value)
+
+
+def _labels(inputs: list) -> List[str]:
+    """How the report and the errors name each input: its name, else ``input i``;
+    a name two inputs share (one tensor passed twice, or two named alike) gets
+    its position too, ``W (input 1)``, so that a row or an error says which."""
+    names = [t.name for t in inputs]
+    return [f"input {i}" if not name else
+            f"{name} (input {i})" if names.count(name) > 1 else name
+            for i, name in enumerate(names)]
 
 
 def _private_copies(inputs: list, requires_grad: Optional[bool] = None) -> list:
@@ -62,7 +91,7 @@ def _check_unchanged(leaves: list, arrays: list, expected: list, where: str) -> 
     would come out wrong without a word."""
     for i, (t, array, values) in enumerate(zip(leaves, arrays, expected)):
         if t.data is not array or not np.array_equal(array, values, equal_nan=True):
-            label = f"its input {t.name}" if t.name else f"input {i}"
+            label = f"its input {_labels(leaves)[i]}" if t.name else f"input {i}"
             raise RuntimeError(f"{where}: f changed {label} "
                                f"(shape {t.shape}) in place; f must only read its inputs "
                                f"(make a new tensor, t + 1, rather than t += 1)")
@@ -71,7 +100,8 @@ def _check_unchanged(leaves: list, arrays: list, expected: list, where: str) -> 
 def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
                    eps: float = 1e-7) -> List[np.ndarray]:
     """d f(*inputs) / d input for each input, by central differences
-    ``(f(x + ε) - f(x - ε)) / 2ε``, one entry at a time. f must return a scalar.
+    ``(f(x + ε) - f(x - ε)) / 2ε``, one entry at a time. f must return a scalar,
+    not of a narrower float than float64 (a float32 f cannot see a step of ε).
 
     f is called on private copies of the inputs (own data arrays, the same
     names and requires_grad), so inputs that share an array are nudged
@@ -196,7 +226,7 @@ def _say_nudged(error: Exception, copies: list, nudge: tuple) -> None:
     i, index, saved, side = nudge
     t = copies[i]
     nudged = t.data[index]
-    label = t.name or f"input {i}"
+    label = _labels(copies)[i]
     where = f"entry {index} of {label}" if index else label
     error.add_note(f"(f raised this at a nudged point, {side}: {where} was {float(nudged)!r} there, "
                    f"{float(saved)!r} at the point. Central differences need f defined within ε "
@@ -315,6 +345,10 @@ class InputCheck:
     #: whose differences are finite agree: f's edge alone makes the row fail;
     #: else None
     not_finite: Optional[tuple] = None
+    #: True when both gradients are 0 at every entry: the row passes, and so
+    #: would a wrong formula that is 0 here too (a multiple of zero weights after
+    #: the input, of dead ReLUs, of x = 0), so this point tests nothing of it
+    all_zero: bool = False
     #: (entry, difference with ε, with another step, that step: "2ε" or "ε/2")
     #: when the row fails and no gap to autograd is larger than the differences
     #: move with the step: f curves too fast here for ε (a pole, log near 0);
@@ -478,6 +512,16 @@ class GradcheckReport:
                              f"the differences' own error is as large as their gap to autograd, "
                              f"so this point cannot tell right from wrong: check again at "
                              f"another point")
+        # difference 0 passes any tol, and tells nothing: a wrong gradient times the
+        # 0 that makes the right one 0 here is 0 too (the slip x for 2x, at x = 0)
+        zero = [r.name for r in self.inputs if r.all_zero]
+        if zero and self.depends_on_inputs:
+            one = len(zero) == 1
+            lines.append(f"{', '.join(zero)}: both gradients are 0 at every entry, so this "
+                         f"point tests nothing of {'its' if one else 'their'} formula (a wrong "
+                         f"one that is a multiple of the same 0 passes too: zero weights after "
+                         f"{'it' if one else 'them'}, dead ReLUs, x = 0?): check again at a "
+                         f"random point")
         if not self.depends_on_inputs:
             lines.append("f does not depend on any input: every gradient is 0")
         elif not self.in_graph:
@@ -512,6 +556,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     (a NaN or infinite gradient) is WRONG. A function that does not depend on
     any input has zero gradients both ways and passes; the report says so, and
     says when f's value moves with the inputs but its graph does not reach them.
+    A row whose two gradients are 0 at every entry passes too, with a line
+    that this point tests nothing of it (``InputCheck.all_zero``).
 
     Under a failed row the report shows the entry that differs most (both
     numbers), and says why when this point cannot tell right from wrong:
@@ -537,6 +583,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
     found = _differences(f, inputs, eps, sides, again=True)
     names = _kink_names(out, sides) if any(found.crossed) else []
     rows, noises, unexplained = [], [], set()
+    labels = _labels(inputs)
     for i, (t, g, n) in enumerate(zip(inputs, analytic, found.grads)):
         d = relative_difference(g, n)
         noise = np.broadcast_to(_round_off_bound(f_size, t.data, g, eps), g.shape)
@@ -558,11 +605,12 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Tensor], eps: float = 1e-7
         if outside is not None and not _agrees_off(
                 g, n, noise, [tuple(k) for k in np.argwhere(~np.isfinite(n))], tol):
             outside = None
-        rows.append(InputCheck(t.name or f"input {i}", t.shape, g, n, d, d < tol, blurred,
+        rows.append(InputCheck(labels[i], t.shape, g, n, d, d < tol, blurred,
                                in_graph=leaves[i].grad is not None,
                                kinks=list(dict.fromkeys(names[k] for k in calls)),
                                kink_entries=entries, at_kink=at_kink,
-                               not_finite=outside))
+                               not_finite=outside,
+                               all_zero=bool(g.size and not g.any() and not n.any())))
     # f's two values at the point may part by its round-off, no more
     again = found.point
     repeatable = again is None or value == again or (np.isnan(value) and np.isnan(again)) \

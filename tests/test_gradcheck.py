@@ -1,8 +1,10 @@
 """Gradient checking as the course does it: numerical_grad by central
 differences, relative_difference, and gradcheck's per-input report."""
+import doctest
 import re
 import warnings
 import weakref
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -390,8 +392,32 @@ def test_gradcheck_report_max_difference_is_the_largest_and_0_when_empty():
 
 
 def test_gradcheck_needs_tensor_inputs_and_says_where():
-    with pytest.raises(TypeError, match="^gradcheck: inputs must be Tensors; got list$"):
+    with pytest.raises(TypeError, match=r"^gradcheck: inputs must be Tensors; got list as "
+                                        r"input 0: make it one, mg\.tensor\(\.\.\.\)$"):
         mg.gradcheck(lambda x: x.sum(), [[1.0, 2.0]])
+    with pytest.raises(TypeError, match=r"got ndarray of shape \(2, 3\) as input 1"):
+        mg.gradcheck(lambda x, y: x.sum(), [mg.tensor([1.0]), np.ones((2, 3))])
+
+
+@pytest.mark.parametrize("inputs, got", [
+    (np.ones((2, 3)), r"one ndarray of shape \(2, 3\): pass \[mg\.tensor\(\.\.\.\)\]"),
+    (np.ones(2), r"one ndarray of shape \(2,\): pass \[mg\.tensor\(\.\.\.\)\]"),
+    ({"W": mg.tensor([1.0])}, r"one dict: pass list\(d\.values\(\)\)"),
+    (3.0, r"one float: pass \[mg\.tensor\(\.\.\.\)\]"),
+], ids=["2-d array", "1-d array", "dict", "float"])
+@pytest.mark.parametrize("check", [mg.gradcheck, mg.numerical_grad])
+def test_inputs_that_are_not_a_list_say_what_came_not_what_is_inside_it(check, inputs, got):
+    # list() of an array gave its numbers: a learner who passed W (an ndarray)
+    # read "inputs must be Tensors; got float64"
+    with pytest.raises(TypeError, match=f"^{check.__name__}: inputs must be a list of "
+                                        f"Tensors; got {got}, one Tensor per argument of f$"):
+        check(lambda x: x.sum(), inputs)
+
+
+def test_inputs_may_be_any_iterable_of_tensors():
+    x = mg.tensor([1.0, 2.0], name="x")
+    for inputs in ((x,), {"x": x}.values(), (t for t in [x])):
+        assert mg.gradcheck(lambda t: (t * t).sum(), inputs).ok
 
 
 def test_gradcheck_takes_a_single_tensor_as_its_inputs():
@@ -1229,3 +1255,183 @@ def test_an_error_at_the_plus_nudge_says_x_plus_eps():
         assert raised.value.__notes__[0].startswith(
             "(f raised this at a nudged point, x + ε: entry (0, 0) of A was 1.0000001 there, "
             "1.0 at the point."), raised.value.__notes__
+
+
+# --- a row whose gradients are all 0 passes, and tests nothing ------------------------
+_ALL_ZERO_NOTE = "both gradients are 0 at every entry, so this point tests nothing"
+
+
+def test_a_wrong_vjp_at_a_point_where_it_is_0_passes_and_is_said_to_test_nothing():
+    # wrong_square's VJP is 4x for 2x: at x = 0 both are 0, the difference 0 < tol.
+    # The row must stay ok (a right gradient of 0 is ok), and say it proves nothing
+    report = mg.gradcheck(lambda t: wrong_square(t).sum(), [mg.tensor([0.0, 0.0], name="x")])
+    row = report.inputs[0]
+    assert report.ok and row.all_zero, str(report)
+    assert str(report).splitlines()[-1].startswith(f"x: {_ALL_ZERO_NOTE} of its formula"), \
+        str(report)
+    # one entry off 0 tells the slip apart, and the row says nothing of zeros
+    report = mg.gradcheck(lambda t: wrong_square(t).sum(), [mg.tensor([0.0, 1.0], name="x")])
+    assert not report.ok and not report.inputs[0].all_zero, str(report)
+    assert _ALL_ZERO_NOTE not in str(report), str(report)
+
+
+def test_a_zero_init_makes_the_rows_before_the_zero_weights_test_nothing():
+    # the classic: W[2] = 0 makes dW[1] and db[1] 0 whatever the formula of tanh's
+    # slope, so a wrong one passes; W[2] and b[2] are checked all the same
+    @op("tanh_with_sigmoids_slope")
+    def tanh_slip(z):
+        a = np.tanh(z)
+        return a, (lambda g: g * a * (1 - a),)   # the slip: σ's a(1 - a), not 1 - a²
+
+    Y3 = np.array([[0.0, 1.0, 1.0, 1.0]])   # not half ones: db[2] = mean(A[2] - Y) is not 0
+
+    def J(W1, b1, W2, b2):
+        A1 = tanh_slip(W1 @ X + b1)
+        return mg.binary_cross_entropy((W2 @ A1 + b2).sigmoid(), Y3)
+
+    rng = np.random.RandomState(3)
+    params = [mg.tensor(rng.randn(3, 2), name="W[1]"), mg.tensor(np.zeros((3, 1)), name="b[1]"),
+              mg.tensor(np.zeros((1, 3)), name="W[2]"), mg.tensor(np.zeros((1, 1)), name="b[2]")]
+    report = mg.gradcheck(J, params)
+    assert report.ok, str(report)
+    assert [row.all_zero for row in report.inputs] == [True, True, False, False], str(report)
+    assert f"W[1], b[1]: {_ALL_ZERO_NOTE} of their formula" in str(report), str(report)
+    # away from the zero init the slip fails
+    params[2] = mg.tensor(rng.randn(1, 3), name="W[2]")
+    assert not mg.gradcheck(J, params).ok
+
+
+def test_a_constant_f_says_so_once_not_row_by_row():
+    report = mg.gradcheck(lambda a, b: mg.tensor(3.0),
+                          [mg.tensor([1.0], name="a"), mg.tensor([2.0], name="b")])
+    assert report.ok and all(row.all_zero for row in report.inputs), str(report)
+    assert str(report).splitlines()[-1] == "f does not depend on any input: every gradient is 0"
+    assert _ALL_ZERO_NOTE not in str(report), str(report)
+
+
+def test_an_empty_input_is_not_said_to_test_nothing():
+    report = mg.gradcheck(lambda a, b: (a * a).sum() + b.sum(),
+                          [mg.tensor([1.0], name="a"), mg.tensor(np.zeros((0,)), name="b")])
+    assert report.ok and not report.inputs[1].all_zero, str(report)
+    assert _ALL_ZERO_NOTE not in str(report), str(report)
+
+
+# --- the page's outputs of the two-layer net hold under another machine's round-off ---
+def _shown(page, marker, then=0):
+    """What a docs page shows for its one ``>>>`` example whose code holds ``marker``
+    (``then``: for the example that many after it)."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / page).read_text(encoding="utf-8")
+    examples = doctest.DocTestParser().get_examples(text)
+    found = [i for i, e in enumerate(examples) if marker in e.source]
+    assert len(found) == 1, f"{page}: {len(found)} examples hold {marker!r}"
+    return examples[found[0] + then].want
+
+
+def _matches(want, got):
+    return doctest.OutputChecker().check_output(
+        want, got, doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+
+
+def _another_machine(seed, hidden):
+    """The page's J and net, with the samples (and the hidden units, if ``hidden``)
+    in another order: the same function, summed in another order, as another
+    BLAS kernel or CPU may add. None: the page's own order."""
+    from nets import TwoLayerNet, data
+    X, Y = data.flower(m=20, seed=1)
+    rng = np.random.default_rng(seed)
+    samples = np.arange(20) if seed is None else rng.permutation(20)
+    units = rng.permutation(4) if hidden else np.arange(4)
+    X, Y = X[:, samples], Y[:, samples]
+
+    def J(W1, b1, W2, b2):
+        A1 = mg.tanh(W1 @ X + b1)
+        return mg.binary_cross_entropy(mg.sigmoid(W2 @ A1 + b2), Y)
+
+    def params(scale):
+        p = TwoLayerNet(n_x=2, n_h=4, activation="tanh", scale=scale, seed=2).params
+        return [mg.tensor(p["W[1]"][units], name="W[1]"), mg.tensor(p["b[1]"][units], name="b[1]"),
+                mg.tensor(p["W[2]"][:, units], name="W[2]"), mg.tensor(p["b[2]"], name="b[2]")]
+    return J, params
+
+
+# 3187: W[2]'s difference is 9.6e-10 at scale 1 (the page showed e-09); 4644: W[1]'s
+# is 2.06e-7 at the course's start (the page showed it below 2e-7)
+@pytest.mark.parametrize("seed, hidden", [(None, False), (3187, False), (4644, True)])
+@pytest.mark.parametrize("page", ["gradcheck.md", "gradcheck.zh.md"])
+def test_the_pages_two_layer_outputs_hold_in_another_summation_order(page, seed, hidden):
+    J, params = _another_machine(seed, hidden)
+    report = mg.gradcheck(J, params(1.0))
+    want = _shown(page, "print(report)          #")
+    assert _matches(want, str(report) + "\n"), f"shown:\n{want}\ngot:\n{report}"
+
+    W1, b1, W2, b2 = params(0.01)
+    report = mg.gradcheck(lambda b1, b2: J(W1, b1, W2, b2), [b1, b2])
+    lines = []
+    for row in report.inputs:   # the page's loop
+        error = np.abs(row.autograd - row.numerical).max()
+        size = np.abs(row.autograd).max()
+        lines.append(f"{row.name}: |g| up to {size:.0e}, |g - g~| below 1e-8: {error < 1e-8}, "
+                     f"relative difference {'< 2e-7' if row.ok else '>= 2e-7'}\n")
+    want = _shown(page, "for row in report.inputs:")
+    assert _matches(want, "".join(lines)), f"shown:\n{want}\ngot:\n{''.join(lines)}"
+    # the next example but the weights' is the report's last line, about b[1] and b[2]
+    want = _shown(page, "for row in report.inputs:", then=3)
+    assert _matches(want, str(report).splitlines()[-1] + "\n"), f"shown:\n{want}\ngot:\n{report}"
+    weights = mg.gradcheck(lambda W1, W2: J(W1, b1, W2, b2), [W1, W2])
+    assert all(1e-8 < row.difference < 1e-6 for row in weights.inputs), str(weights)
+
+
+# --- rows and errors say which input, when two share a name ---------------------------
+@op("mul_slip_in_y", 2)
+def mul_slip_in_y(x, y):
+    """x y, whose VJP for y is off by a factor of 2."""
+    return x * y, (lambda g: g * y, lambda g: g * x * 2)
+
+
+@pytest.mark.parametrize("same", [True, False], ids=["one tensor twice", "two named alike"])
+def test_two_inputs_that_share_a_name_are_told_apart_by_position(same):
+    # both rows read "W", and "W at (1,): autograd 4, numerical 2" named neither
+    W = mg.tensor([1.0, 2.0], name="W")
+    report = mg.gradcheck(lambda a, b: mul_slip_in_y(a, b).sum(),
+                          [W, W if same else mg.tensor([3.0, 4.0], name="W")])
+    assert [(row.name, row.ok) for row in report.inputs] == \
+        [("W (input 0)", True), ("W (input 1)", False)], str(report)
+    assert "\nW (input 1) at (1,): autograd " in str(report), str(report)
+    # a name no other input has is left as it is
+    report = mg.gradcheck(lambda a, b: (a * b).sum(), [W, mg.tensor([3.0, 4.0], name="b")])
+    assert [row.name for row in report.inputs] == ["W", "b"], str(report)
+
+
+def test_an_error_of_f_at_a_nudge_names_which_of_two_inputs_that_share_a_name():
+    def f(a, b):
+        if b.data[0] > 1.0:
+            raise ValueError("b too large")
+        return (a * b).sum()
+
+    W = mg.tensor([1.0, 0.5], name="W")
+    with pytest.raises(ValueError) as raised:
+        mg.numerical_grad(f, [W, W])
+    if hasattr(raised.value, "add_note"):   # Python >= 3.11
+        assert "entry (0,) of W (input 1) was" in raised.value.__notes__[0], \
+            raised.value.__notes__
+    with pytest.raises(RuntimeError, match=r"f changed its input W \(input 1\)"):
+        mg.numerical_grad(lambda a, b: b.data.__setitem__(0, 9.0) or (a * b).sum(), [W, W])
+
+
+@pytest.mark.parametrize("dtype, digits", [(np.float32, 6), (np.float16, 3)])
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1)])
+def test_numerical_grad_refuses_f_that_returns_a_narrower_float(dtype, digits, shape):
+    # a float32 f moves by less than its last digit at ε = 1e-7: numerical_grad
+    # returned [0, 4.77] for the gradient [2, 4] of x² at (1, 2), without a word
+    x = mg.tensor([1.0, 2.0], name="x")
+    with pytest.raises(TypeError, match=rf"^numerical_grad: f returned a {np.dtype(dtype)} "
+                                        rf"value, 5\.0\d*; its {digits} or so significant "
+                                        rf"digits cannot see a step of ε.*compute f in float64$"):
+        mg.numerical_grad(lambda t: np.full(shape, (t.data ** 2).sum(), dtype=dtype), [x])
+
+
+def test_numerical_grad_takes_f_returning_a_wider_float_or_an_int():
+    x = mg.tensor([1.0, 2.0], name="x")
+    grad, = mg.numerical_grad(lambda t: np.longdouble((t.data ** 2).sum()), [x])
+    assert np.allclose(grad, [2.0, 4.0], rtol=1e-6), grad
+    assert mg.numerical_grad(lambda t: 3, [x])[0].tolist() == [0.0, 0.0]
