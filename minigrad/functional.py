@@ -85,9 +85,14 @@ def binary_cross_entropy_with_logits(Z: Any, Y: Any) -> Tensor:
     """J = -mean(Y log σ(Z) + (1 - Y) log(1 - σ(Z))), computed from the logits Z.
 
     Shapes: Z (1, m) and Y (1, m) (any equal shapes) -> scalar ().
-    ∂J/∂Z = (σ(Z) - Y) / count: the notes' dZ[2] = A[2] - Y (per sample), exact
-    at every finite Z, also where σ(Z) rounds to 0 or 1 (|Z| > 37) and where
-    σ'(Z) underflows (|Z| > 745), which no route through A = σ(Z) survives.
+    ∂J/∂Z = (σ(Z) - Y) / count: the notes' dZ[2] = A[2] - Y (per sample), as
+    that formula computes it from σ(Z) rounded to float64, so within a few
+    1e-16 (the spacing of floats near 1) of the true σ(Z) - Y at every finite
+    Z: also where σ(Z) rounds to 0 or 1 (|Z| > 37) and where σ'(Z) underflows
+    (|Z| > 745), which no route through A = σ(Z) survives (a misclassified
+    sample's A - Y of ±1 stays ±1). Where Y = 1 and Z is large, the true
+    -σ(-Z) is smaller than that spacing and comes out 0 (Z > 37), as A[2] - Y
+    gives it: a learner's formula agrees with it to the last bit.
     The value and the gradient are the same with and without ``no_grad()``.
     """
     return _bce_with_logits(Z, Y)

@@ -305,6 +305,11 @@ def test_cross_entropy_with_logits_matches_the_formulas_in_the_logits(case, z_gr
         return
     # the notes' dZ[2] = A[2] - Y, per sample, at every logit
     np.testing.assert_allclose(Z.grad, (reference_sigmoid(z) - y) / m, rtol=1e-13, atol=1e-300)
+    # and the true σ(Z) - Y (-σ(-Z) where Y = 1, which cancels nothing) within a few
+    # 1e-16, as the docstring says, also past |Z| = 37 (where Y = 1 that is 0 for -e^-Z);
+    # 5 units of 2^-53: σ's roundings, the reference's and the division by m
+    true = np.where(y == 1, -reference_sigmoid(-z), reference_sigmoid(z))
+    assert np.all(np.abs(Z.grad - true / m) * m <= 5 * 2.0 ** -53), (Z.grad * m, true)
 
 
 @given(hnp.arrays(np.float64, st.integers(1, 6), elements=st.one_of(
