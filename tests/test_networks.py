@@ -348,8 +348,9 @@ COURSE_COSTS = {0: 0.693048, 1000: 0.288083, 2000: 0.254385, 3000: 0.233864, 400
                 5000: 0.222644, 6000: 0.219731, 7000: 0.217504, 8000: 0.219456, 9000: 0.218607}
 # Through iteration 7000 the trajectory is stable: a one-ulp change of any input
 # (what another BLAS kernel, CPU or numpy does) moves it by ~1e-16, so the six
-# printed decimals are exact. Then, between about 7900 and 7990, the cost jumps
-# (0.2159 -> 0.2199) and the jump amplifies round-off about 1e12-fold: after it
+# printed decimals are exact. Then, a little before 8000, the cost jumps by about
+# 0.004 (on this machine from 0.2160 at 7831 to 0.2196 at 7895; one ulp of any input
+# moves it by tens of iterations) and the jump amplifies round-off about 1e12-fold: after it
 # the 4th and 5th decimals depend on the machine (the course's own published
 # runs differ there). Measured over 508 runs, each with one initial weight, one
 # data coordinate, or every weight and coordinate moved by one ulp (either way),
