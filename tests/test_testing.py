@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nets import DeepNet, LogisticRegression, TwoLayerNet, activations, testing
-from nets.testing import (PARAM_LIMIT, X_LIMIT, Z_LIMIT, assert_backprop_matches, cases,
-                          datasets, network_sizes, networks, params)
+from nets.testing import (MIN_MAGNITUDE, PARAM_LIMIT, X_LIMIT, Z_LIMIT,
+                          assert_backprop_matches, cases, datasets, network_sizes, networks,
+                          params)
 from tests import course_code
 
 
@@ -130,6 +131,25 @@ def test_bad_strategy_arguments_fail_where_they_are_written(bad, match):
         networks(**bad)
 
 
+@given(cases(min_magnitude=0.01, hidden_layers=2))
+def test_cases_with_a_min_magnitude_draw_entries_of_0_or_at_least_it(case):
+    for name, value in [*case.net.params.items(), ("X", case.X)]:
+        small = value[(value != 0) & (np.abs(value) < 0.01)]
+        assert small.size == 0, f"{name} has {small} below min_magnitude=0.01: {case!r}"
+
+
+@given(datasets(min_magnitude=0.5), params([2, 3, 1], min_magnitude=0.5))
+def test_datasets_and_params_take_a_min_magnitude(dataset, p):
+    for value in [dataset[0], *p.values()]:
+        assert np.all((value == 0) | (np.abs(value) >= 0.5)), value
+
+
+@pytest.mark.parametrize("bad", [-1e-3, 2.0, True, "0.1", float("nan")])
+def test_a_bad_min_magnitude_fails_where_it_is_written(bad):
+    with pytest.raises(ValueError, match=r"min_magnitude must be a number from 0 .* got"):
+        cases(min_magnitude=bad)
+
+
 # --- assert_backprop_matches --------------------------------------------------------
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu", "identity"])
@@ -142,6 +162,44 @@ def test_assert_backprop_matches_passes_right_formulas(activation):
 
     assert_backprop_matches(counted, activation, max_examples=15)
     assert 1 <= len(calls) <= 15, len(calls)
+
+
+def test_assert_backprop_matches_draws_no_entry_tinier_than_min_magnitude():
+    # entries like 1e-300 test float arithmetic, not formulas: a float32 step in a
+    # right formula turns their products into 0, read as a wrong formula
+    right, tiny, zeros = notes_backprop("tanh"), [], []
+
+    def recorded(params, X, Y):
+        for value in [X, *params.values()]:
+            tiny.extend(value[(value != 0) & (np.abs(value) < MIN_MAGNITUDE)])
+            zeros.append(np.any(value == 0))
+        return right(params, X, Y)
+
+    assert_backprop_matches(recorded, max_examples=100)
+    assert tiny == [], f"drawn below MIN_MAGNITUDE: {tiny[:5]}"
+    assert any(zeros), "no 0 drawn: X = 0 and W = 0 hide slips; they must still come"
+
+
+def through_float32(params, cache, X, Y):
+    """The course's right formulas, with float32 intermediates (float64 Y upcasts
+    dZ2 back): right formulas, float32's digits."""
+    m = X.shape[1]
+    W2, A1 = params["W2"].astype(np.float32), cache["A1"].astype(np.float32)
+    dZ2 = cache["A2"].astype(np.float32) - Y
+    dZ1 = np.dot(W2.T, dZ2) * (1 - A1 ** 2)
+    return {"dW1": np.dot(dZ1, X.T) / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m,
+            "dW2": np.dot(dZ2, A1.T) / m, "db2": np.sum(dZ2, axis=1, keepdims=True) / m}
+
+
+def test_right_formulas_through_float32_fail_as_float32_never_as_a_slip():
+    # the check asks float64's digits, so this fails; but the report must say
+    # float32, not "likely slip: A1 in place of g′(Z1)" on a W2 of 1e-137
+    with pytest.raises(AssertionError) as info:
+        assert_backprop_matches(through_float32, max_examples=100)
+    smallest = str(info.value).split("The smallest failing case found:")[1]
+    assert "float32's precision" in smallest or "hand is float32" in smallest, smallest
+    for slip in ("likely slip", "no classic slip", "with any of"):
+        assert slip not in smallest, smallest
 
 
 def test_assert_backprop_matches_checks_deep_formulas():
