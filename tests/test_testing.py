@@ -3,6 +3,7 @@ assert_backprop_matches passes right formulas and fails wrong ones with the
 table, called from inside a plain pytest test as a learner would."""
 import ast
 import functools
+import os
 import re
 import subprocess
 import sys
@@ -299,6 +300,72 @@ def test_assert_backprop_matches_fails_a_missing_keepdims():
     with pytest.raises(AssertionError, match=r"b\[1\] .*WRONG SHAPE  hand \(1,\), autograd "
                                              r"\(1, 1\): a sum without keepdims=True\?"):
         assert_backprop_matches(flat_db1, max_examples=10)
+
+
+def raises_past_two_samples(params, X, Y):
+    """Wrong on m <= 2 (dW[2] doubled), and raises on more samples: two distinct
+    failures for hypothesis, as with dW1 = dZ1 @ X, which fits only when m = n_x."""
+    if X.shape[1] > 2:
+        raise ValueError("shapes not aligned")
+    grads = notes_backprop("tanh")(params, X, Y)
+    return {**grads, "W[2]": 2 * grads["W[2]"]}
+
+
+def test_a_hand_failing_two_ways_gets_one_failure_not_an_exception_group():
+    # an ExceptionGroup printed every failure's traceback: pages for one slip
+    with pytest.raises(Exception) as info:
+        assert_backprop_matches(raises_past_two_samples, max_examples=100)
+    assert not hasattr(info.value, "exceptions"), f"a group: {info.value!r}"
+    assert type(info.value) in (AssertionError, RuntimeError), repr(info.value)
+
+
+def test_a_hand_raising_on_the_informative_case_is_shown_with_its_line():
+    # the informative case's error has no traceback in the message: "see the
+    # traceback above" pointed at another case's, and the line was not named
+    with pytest.raises(AssertionError) as info:
+        assert_backprop_matches(raises_past_two_samples, max_examples=100, max_m=2)
+    typical = str(info.value).split("The smallest failing case found:")[0]
+    assert "raised ValueError: shapes not aligned" in typical, typical
+    assert "see the traceback above" not in typical, typical
+    line = next(n for n, text in enumerate(open(__file__), 1) if "raise ValueError(\"shapes" in text)
+    assert f"\n  at test_testing.py:{line}: raise ValueError(\"shapes not aligned\")" in typical, \
+        typical
+
+
+LEARNERS_TEST = """\
+import numpy as np
+from nets.testing import assert_backprop_matches
+
+
+def backward_propagation(parameters, cache, X, Y):
+    m = X.shape[1]
+    dZ2 = cache["A2"] - Y
+    dZ1 = np.dot(parameters["W2"].T, dZ2) * (1 - cache["A1"])     # the slip
+    return {"dW1": np.dot(dZ1, X.T) / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m,
+            "dW2": np.dot(dZ2, cache["A1"].T) / m, "db2": np.sum(dZ2, axis=1, keepdims=True) / m}
+
+
+def test_mine():
+    assert_backprop_matches(backward_propagation)
+"""
+
+
+def test_pytest_shows_a_learner_their_test_line_and_the_report_not_our_code(tmp_path):
+    # run as a learner does: plain pytest in their folder, their own hypothesis settings
+    (tmp_path / "test_mine.py").write_text(LEARNERS_TEST)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(testing.__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    env.pop("HYPOTHESIS_PROFILE", None)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "test_mine.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    out = done.stdout
+    assert done.returncode == 1, out + done.stderr
+    assert ">       assert_backprop_matches(backward_propagation)\nE       AssertionError: " \
+           "backward_propagation disagrees with autograd." in out, out
+    assert "likely slip: 1 − A1 in place of 1 − A1²" in out, out
+    # hypothesis's frames and this module's (its decorator lines shown as the failing
+    # line) are not the learner's concern
+    assert "testing.py" not in out and "phases=" not in out and "raise " not in out, out
 
 
 def test_assert_backprop_matches_rejects_a_non_function():
