@@ -182,10 +182,16 @@ def _kink_choice(rows: List[NodeCheck],
     sides the hand took there, when they make WRONG rows agree (those rows
     become "ok", and the slip search recomputes with those sides); None when
     the hand is wrong elsewhere alone, or no Z[l] is on a kink."""
-    if context is None or not any(r.verdict == WRONG and r.hand_dtype is None for r in rows):
+    # A float64 row read as "float32's digits" is a guess: the other side at a
+    # kink a few samples sit on moves a sum as little (two kink samples of
+    # nearly opposite dZ), and there the kink is the answer, not float32.
+    def open_to_it(r: NodeCheck) -> bool:
+        return r.hand_dtype is None or r.digits_only
+
+    if context is None or not any(r.verdict == WRONG and open_to_it(r) for r in rows):
         return None
     c = context
-    given = {r.name: r.hand for r in rows if r.verdict in (OK, WRONG) and r.hand_dtype is None}
+    given = {r.name: r.hand for r in rows if r.verdict in (OK, WRONG) and open_to_it(r)}
     right = [r.name for r in rows if r.verdict == OK]
     choice = kinks.choose(c.values, c.Y, c.hidden, c.L, given, right, c.agree)
     if choice is None:
@@ -193,6 +199,7 @@ def _kink_choice(rows: List[NodeCheck],
     for r in rows:
         if r.name in choice.gained:
             r.verdict, r.note = OK, "the other side of g′ at the kink Z = 0: valid too"
+            r.hand_dtype, r.digits_only = None, False
     c.hidden = choice.hidden
     return choice
 
