@@ -361,7 +361,7 @@ def _compare(name: str, auto: np.ndarray, hand: np.ndarray, tol: float, m: int,
     row = NodeCheck(name, auto.shape, hand.shape, auto, hand, None, OK, factor != 1)
     if hand.shape != auto.shape:
         row.shape_only = _right_numbers(auto, hand, tol, scale, floor, factor)
-        row.verdict, row.note = WRONG_SHAPE, _shape_note(name, hand.shape, auto.shape) + {
+        row.verdict, row.note = WRONG_SHAPE, _shape_note(name, hand.shape, auto.shape, m) + {
             "": "", "as is": " (its numbers are right; only its shape is wrong)",
             "transposed": " (its transpose is right)"}[row.shape_only]
         return row
@@ -383,10 +383,17 @@ def _compare(name: str, auto: np.ndarray, hand: np.ndarray, tol: float, m: int,
     return row
 
 
-def _shape_note(name: str, hand: tuple, auto: tuple) -> str:
+def _shape_note(name: str, hand: tuple, auto: tuple, m: int = 0) -> str:
     text = f"hand {hand}, autograd {auto}"
     if len(auto) == 2 and hand == auto[::-1]:
         return text + ": transposed?"
+    if m > 1 and len(auto) == 2 and hand == (auto[0], m) and auto[1] != m \
+            and name[:2] in ("W[", "b["):
+        # dZ[l] returned as dW[l] or db[l]: the per-sample values, not their sum
+        return text + (f": one column per sample (m = {m}): a per-sample dZ where dW, a sum "
+                       f"over the samples, is due?" if name[0] == "W" else
+                       f": one column per sample (m = {m}): not summed over the samples "
+                       f"(axis=1)?")
     if hand == () and len(auto) == 2:   # np.sum(dZ) with no axis: one number
         return text + ": a sum over every axis (no axis=1)?"
     if len(hand) < len(auto) and np.prod(hand) == np.prod(auto):

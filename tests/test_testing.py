@@ -291,6 +291,27 @@ def test_the_informative_case_shows_every_slip(activation, hidden_layers):
         assert np.abs(g.g(Z1) - g.g_prime(Z1)).max() > 0.1, Z1
 
 
+@pytest.mark.parametrize("gradient, note", [
+    ("dW1", "a per-sample dZ where dW, a sum over the samples, is due?"),
+    ("db1", "not summed over the samples (axis=1)?")])
+def test_a_per_sample_dz_returned_as_dw_or_db_is_said_to_be_one(gradient, note):
+    # the informative case's row said only "hand (3, 6), autograd (3, 2)"
+    right = course_code.load()["backward_propagation"]
+
+    def per_sample(parameters, cache, X, Y):
+        grads = right(parameters, cache, X, Y)
+        dZ1 = np.dot(parameters["W2"].T, cache["A2"] - Y) * (1 - cache["A1"] ** 2)
+        return {**grads, gradient: dZ1}
+
+    with pytest.raises(AssertionError) as info:
+        assert_backprop_matches(per_sample, max_examples=30)
+    typical = str(info.value).split("The smallest failing case found:")[0]
+    row = next(line for line in typical.splitlines() if line.startswith(gradient))
+    shape = "(3, 2)" if gradient == "dW1" else "(3, 1)"
+    assert row.endswith(f"WRONG SHAPE  hand (3, 6), autograd {shape}: one column per sample "
+                        f"(m = 6): {note}"), typical
+
+
 def test_assert_backprop_matches_fails_a_missing_keepdims():
     right = notes_backprop("tanh")
 
