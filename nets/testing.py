@@ -386,7 +386,8 @@ def assert_backprop_matches(hand: Hand, activation: Activations = "tanh",
 
 
 # numpy's and this package's own frames: where a hand's error surfaces, not its line
-_NOT_THE_HANDS = (os.path.dirname(np.__file__), os.path.dirname(os.path.abspath(__file__)))
+_NOT_THE_HANDS = tuple(os.path.dirname(os.path.abspath(f)) + os.sep
+                       for f in (np.__file__, __file__))
 
 
 def _raised_at(error: Exception) -> str:

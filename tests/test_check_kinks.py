@@ -201,5 +201,6 @@ def test_the_other_side_at_two_kink_samples_that_nearly_cancel_is_not_read_as_fl
         report = nets.check_backprop(net, X, Y, hand=right_side_hand(activation))
         text = str(report)
         assert report.ok, text
-        assert report.row("b[1]").note == "the other side of g′ at the kink Z = 0: valid too", text
+        note = report.row("b[1]").note
+        assert note == "the other side of g′ at the kink Z = 0: valid too", text
         assert "either side is right" in text and "float32" not in text, text

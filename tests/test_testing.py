@@ -348,7 +348,8 @@ def test_a_hand_raising_on_the_informative_case_is_shown_with_its_line():
     typical = str(info.value).split("The smallest failing case found:")[0]
     assert "raised ValueError: shapes not aligned" in typical, typical
     assert "see the traceback above" not in typical, typical
-    line = next(n for n, text in enumerate(open(__file__), 1) if "raise ValueError(\"shapes" in text)
+    line = next(n for n, text in enumerate(open(__file__), 1)
+                if "raise ValueError(\"shapes" in text)
     assert f"\n  at test_testing.py:{line}: raise ValueError(\"shapes not aligned\")" in typical, \
         typical
 
