@@ -182,10 +182,16 @@ def _kink_choice(rows: List[NodeCheck],
     sides the hand took there, when they make WRONG rows agree (those rows
     become "ok", and the slip search recomputes with those sides); None when
     the hand is wrong elsewhere alone, or no Z[l] is on a kink."""
-    if context is None or not any(r.verdict == WRONG and r.hand_dtype is None for r in rows):
+    # A float64 row read as "float32's digits" is a guess: the other side at a
+    # kink a few samples sit on moves a sum as little (two kink samples of
+    # nearly opposite dZ), and there the kink is the answer, not float32.
+    def open_to_it(r: NodeCheck) -> bool:
+        return r.hand_dtype is None or r.digits_only
+
+    if context is None or not any(r.verdict == WRONG and open_to_it(r) for r in rows):
         return None
     c = context
-    given = {r.name: r.hand for r in rows if r.verdict in (OK, WRONG) and r.hand_dtype is None}
+    given = {r.name: r.hand for r in rows if r.verdict in (OK, WRONG) and open_to_it(r)}
     right = [r.name for r in rows if r.verdict == OK]
     choice = kinks.choose(c.values, c.Y, c.hidden, c.L, given, right, c.agree)
     if choice is None:
@@ -193,6 +199,7 @@ def _kink_choice(rows: List[NodeCheck],
     for r in rows:
         if r.name in choice.gained:
             r.verdict, r.note = OK, "the other side of g′ at the kink Z = 0: valid too"
+            r.hand_dtype, r.digits_only = None, False
     c.hidden = choice.hidden
     return choice
 
@@ -354,7 +361,7 @@ def _compare(name: str, auto: np.ndarray, hand: np.ndarray, tol: float, m: int,
     row = NodeCheck(name, auto.shape, hand.shape, auto, hand, None, OK, factor != 1)
     if hand.shape != auto.shape:
         row.shape_only = _right_numbers(auto, hand, tol, scale, floor, factor)
-        row.verdict, row.note = WRONG_SHAPE, _shape_note(name, hand.shape, auto.shape) + {
+        row.verdict, row.note = WRONG_SHAPE, _shape_note(name, hand.shape, auto.shape, m) + {
             "": "", "as is": " (its numbers are right; only its shape is wrong)",
             "transposed": " (its transpose is right)"}[row.shape_only]
         return row
@@ -376,10 +383,17 @@ def _compare(name: str, auto: np.ndarray, hand: np.ndarray, tol: float, m: int,
     return row
 
 
-def _shape_note(name: str, hand: tuple, auto: tuple) -> str:
+def _shape_note(name: str, hand: tuple, auto: tuple, m: int = 0) -> str:
     text = f"hand {hand}, autograd {auto}"
     if len(auto) == 2 and hand == auto[::-1]:
         return text + ": transposed?"
+    if m > 1 and len(auto) == 2 and hand == (auto[0], m) and auto[1] != m \
+            and name[:2] in ("W[", "b["):
+        # dZ[l] returned as dW[l] or db[l]: the per-sample values, not their sum
+        return text + (f": one column per sample (m = {m}): a per-sample dZ where dW, a sum "
+                       f"over the samples, is due?" if name[0] == "W" else
+                       f": one column per sample (m = {m}): not summed over the samples "
+                       f"(axis=1)?")
     if hand == () and len(auto) == 2:   # np.sum(dZ) with no axis: one number
         return text + ": a sum over every axis (no axis=1)?"
     if len(hand) < len(auto) and np.prod(hand) == np.prod(auto):

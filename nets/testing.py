@@ -31,11 +31,19 @@ Entries are bounded (X in [-2, 2], parameters in [-1, 1]) and cases whose
 output reaches |Z[L]| > 30 are set aside: past about 34 the cost clips A[L]
 to [1e-15, 1 - 1e-15] so that its log stays finite, and there autograd's
 gradient of the clipped cost is no longer the notes' A - Y.
+``assert_backprop_matches`` draws each entry as 0 or at least 2⁻¹⁰ (about
+0.001) in size (the strategies' ``min_magnitude``; by default they draw any
+size): a weight of 1e-300 tests float arithmetic, not formulas, and there
+right formulas with one float32 step give 0 (float32 has nothing below
+1e-45), which reads as a wrong formula. From 2⁻¹⁰ up, float32 is reported
+as what it is ("hand is float32").
 
 This module needs hypothesis (the ``test`` extra); ``import nets`` does not.
 """
 from __future__ import annotations
 
+import os
+import traceback
 from typing import Callable, Dict, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -56,12 +64,15 @@ from nets.two_layer import LogisticRegression, TwoLayerNet
 
 __all__ = ["Sizes", "Case", "network_sizes", "datasets", "params", "networks", "cases",
            "informative_case", "assert_backprop_matches", "ACTIVATION_NAMES", "X_LIMIT",
-           "PARAM_LIMIT", "Z_LIMIT"]
+           "PARAM_LIMIT", "Z_LIMIT", "MIN_MAGNITUDE"]
 
 ACTIVATION_NAMES = activations.NAMES   # the registry's, in its order
 X_LIMIT = 2.0       # |X| entries
 PARAM_LIMIT = 1.0   # |W|, |b| entries
 Z_LIMIT = 30.0      # |Z[L]| of a case: below the cost's clip (about 34.5)
+# The smallest nonzero |entry| assert_backprop_matches draws: products of a few
+# stay far above float32's smallest normal number (1.2e-38) and its subnormals
+MIN_MAGNITUDE = 2.0 ** -10
 
 Activations = Union[str, activations.Activation, Sequence[Union[str, activations.Activation]],
                     None]
@@ -87,10 +98,23 @@ class Case(NamedTuple):
                 f"X=np.array({self.X.tolist()!r}), Y=np.array({self.Y.tolist()!r}))")
 
 
-def _floats(limit: float) -> st.SearchStrategy:
+def _floats(limit: float, min_magnitude: float = 0.0) -> st.SearchStrategy:
     # no subnormals: some platforms flush them to zero, and they add nothing here
-    return st.floats(-limit, limit, allow_nan=False, allow_infinity=False,
-                     allow_subnormal=False, width=64)
+    if not min_magnitude:
+        return st.floats(-limit, limit, allow_nan=False, allow_infinity=False,
+                         allow_subnormal=False, width=64)
+    # 0 first, so that hypothesis still shrinks an entry to 0 (X = 0, W = 0)
+    size = st.floats(min_magnitude, limit, allow_nan=False, allow_infinity=False, width=64)
+    return st.one_of(st.just(0.0), size, size.map(lambda v: -v))
+
+
+def _check_min_magnitude(min_magnitude: float) -> float:
+    """``min_magnitude`` as a float in [0, 1]: an error at the call, not at a draw."""
+    if isinstance(min_magnitude, bool) or not isinstance(min_magnitude, (int, float)) \
+            or not 0 <= min_magnitude <= PARAM_LIMIT:
+        raise ValueError(f"min_magnitude must be a number from 0 (any size) to {PARAM_LIMIT:g}, "
+                         f"such as nets.testing.MIN_MAGNITUDE (2**-10); got {min_magnitude!r}")
+    return float(min_magnitude)
 
 
 def network_sizes(max_n_x: int = 3, max_n_h: int = 4, max_m: int = 6) -> st.SearchStrategy:
@@ -100,30 +124,43 @@ def network_sizes(max_n_x: int = 3, max_n_h: int = 4, max_m: int = 6) -> st.Sear
                      st.integers(1, max_m))
 
 
-@st.composite
-def datasets(draw: Callable, n_x: Optional[int] = None, m: Optional[int] = None, *,
-             max_n_x: int = 3, max_m: int = 6) -> Tuple[np.ndarray, np.ndarray]:
+def datasets(n_x: Optional[int] = None, m: Optional[int] = None, *, max_n_x: int = 3,
+             max_m: int = 6, min_magnitude: float = 0.0) -> st.SearchStrategy:
     """``(X, Y)``: X (n_x, m) float64 in [-2, 2], Y (1, m) of 0.0/1.0 holding
-    both classes whenever m >= 2. ``n_x`` and ``m`` are drawn when not given."""
+    both classes whenever m >= 2. ``n_x`` and ``m`` are drawn when not given.
+    ``min_magnitude``: each entry of X is 0 or at least this in size."""
+    return _datasets(n_x, m, max_n_x, max_m, _check_min_magnitude(min_magnitude))
+
+
+@st.composite
+def _datasets(draw: Callable, n_x: Optional[int], m: Optional[int], max_n_x: int, max_m: int,
+              min_magnitude: float) -> Tuple[np.ndarray, np.ndarray]:
     n_x = draw(st.integers(1, max_n_x)) if n_x is None else n_x
     m = draw(st.integers(1, max_m)) if m is None else m
-    X = draw(hnp.arrays(np.float64, (n_x, m), elements=_floats(X_LIMIT)))
+    X = draw(hnp.arrays(np.float64, (n_x, m), elements=_floats(X_LIMIT, min_magnitude)))
     Y = draw(hnp.arrays(np.float64, (1, m), elements=st.sampled_from([0.0, 1.0])))
     if m >= 2 and np.all(Y == Y[0, 0]):
         Y[0, -1] = 1.0 - Y[0, -1]   # one of each class at least, as real data has
     return X, Y
 
 
-@st.composite
-def params(draw: Callable, layer_dims: Sequence[int]) -> Dict[str, np.ndarray]:
+def params(layer_dims: Sequence[int], *, min_magnitude: float = 0.0) -> st.SearchStrategy:
     """``{"W[l]": (n[l], n[l-1]), "b[l]": (n[l], 1)}`` for ``layer_dims = [n_x,
     ..., 1]``, entries in [-1, 1] (zeros and equal entries included: the
-    symmetric nets of the notes)."""
+    symmetric nets of the notes); ``min_magnitude``: each entry is 0 or at
+    least this in size."""
+    return _params(list(layer_dims), _check_min_magnitude(min_magnitude))
+
+
+@st.composite
+def _params(draw: Callable, layer_dims: Sequence[int],
+            min_magnitude: float) -> Dict[str, np.ndarray]:
+    entries = _floats(PARAM_LIMIT, min_magnitude)
     out = {}
     for l in range(1, len(layer_dims)):
         n, n_prev = layer_dims[l], layer_dims[l - 1]
-        out[f"W[{l}]"] = draw(hnp.arrays(np.float64, (n, n_prev), elements=_floats(PARAM_LIMIT)))
-        out[f"b[{l}]"] = draw(hnp.arrays(np.float64, (n, 1), elements=_floats(PARAM_LIMIT)))
+        out[f"W[{l}]"] = draw(hnp.arrays(np.float64, (n, n_prev), elements=entries))
+        out[f"b[{l}]"] = draw(hnp.arrays(np.float64, (n, 1), elements=entries))
     return out
 
 
@@ -148,8 +185,8 @@ def _activation_names(activation: Activations) -> list:
 
 
 def networks(activation: Activations = None, hidden_layers: int = 1, *,
-             n_x: Optional[int] = None, max_n_x: int = 3,
-             max_n_h: int = 4) -> st.SearchStrategy:
+             n_x: Optional[int] = None, max_n_x: int = 3, max_n_h: int = 4,
+             min_magnitude: float = 0.0) -> st.SearchStrategy:
     """Networks with drawn sizes and parameters (``params``).
 
     ``activation``: a name, an ``Activation`` (``activations.get("leaky_relu",
@@ -157,18 +194,20 @@ def networks(activation: Activations = None, hidden_layers: int = 1, *,
     ``hidden_layers``: 1 gives a ``TwoLayerNet``, 0 a ``LogisticRegression``
     (no hidden layer, so no activation to choose), more a ``DeepNet``.
     ``n_x`` fixes the number of inputs; otherwise it is drawn from 1..max_n_x.
+    ``min_magnitude``: each parameter is 0 or at least this in size.
     """
     # checked here, not at the first draw, so a typo fails where it is written
     names = _activation_names(activation)
     if isinstance(hidden_layers, bool) or not isinstance(hidden_layers, int) \
             or hidden_layers < 0:
         raise ValueError(f"networks: hidden_layers must be an int >= 0; got {hidden_layers!r}")
-    return _networks(names, hidden_layers, n_x, max_n_x, max_n_h)
+    return _networks(names, hidden_layers, n_x, max_n_x, max_n_h,
+                     _check_min_magnitude(min_magnitude))
 
 
 @st.composite
 def _networks(draw: Callable, names: list, hidden_layers: int, n_x: Optional[int],
-              max_n_x: int, max_n_h: int) -> Network:
+              max_n_x: int, max_n_h: int, min_magnitude: float) -> Network:
     n_x = draw(st.integers(1, max_n_x)) if n_x is None else n_x
     hidden = [draw(st.integers(1, max_n_h)) for _ in range(hidden_layers)]
     if hidden_layers == 0:
@@ -179,24 +218,26 @@ def _networks(draw: Callable, names: list, hidden_layers: int, n_x: Optional[int
     else:
         net = DeepNet([n_x, *hidden, 1], activation=draw(st.sampled_from(names)),
                       init="zeros")
-    net.params = draw(params(net.layer_dims))
+    net.params = draw(_params(net.layer_dims, min_magnitude))
     # the repr shows init=: "zeros" would mislead in a falsifying example
     net.init = "drawn"
     return net
 
 
 def cases(activation: Activations = None, hidden_layers: int = 1, *, max_n_x: int = 3,
-          max_n_h: int = 4, max_m: int = 6) -> st.SearchStrategy:
+          max_n_h: int = 4, max_m: int = 6, min_magnitude: float = 0.0) -> st.SearchStrategy:
     """``Case(net, X, Y)``: a network from ``networks`` and a dataset from
-    ``datasets`` that fits it, with |Z[L]| <= 30 (see the module docstring)."""
-    return _cases(networks(activation, hidden_layers, max_n_x=max_n_x, max_n_h=max_n_h),
-                  max_m)
+    ``datasets`` that fits it, with |Z[L]| <= 30 (see the module docstring);
+    ``min_magnitude``: each entry of X and of the parameters is 0 or at least
+    this in size."""
+    return _cases(networks(activation, hidden_layers, max_n_x=max_n_x, max_n_h=max_n_h,
+                           min_magnitude=min_magnitude), max_m, float(min_magnitude))
 
 
 @st.composite
-def _cases(draw: Callable, nets: st.SearchStrategy, max_m: int) -> Case:
+def _cases(draw: Callable, nets: st.SearchStrategy, max_m: int, min_magnitude: float) -> Case:
     net = draw(nets)
-    X, Y = draw(datasets(net.n_x, max_m=max_m))
+    X, Y = draw(_datasets(net.n_x, None, net.n_x, max_m, min_magnitude))
     assume(np.abs(net.forward(X)[f"Z[{net.L}]"]).max() <= Z_LIMIT)
     return Case(net, X, Y)
 
@@ -280,12 +321,14 @@ def assert_backprop_matches(hand: Hand, activation: Activations = "tanh",
     "leaky_relu", alpha=0.2)``) (a list or None, for all five, only suits a
     hand that does not use g' itself:
     it cannot tell from params which one a case has); ``hidden_layers`` as in
-    ``networks``. Other hypothesis settings (derandomize, database) come from
-    the active profile.
+    ``networks``. Each drawn entry is 0 or at least ``MIN_MAGNITUDE`` (2⁻¹⁰) in
+    size: see the module docstring. Other hypothesis settings (derandomize,
+    database) come from the active profile.
     """
     check_signature(hand, "assert_backprop_matches")
     label = getattr(hand, "__name__", None) or repr(hand)
-    strategy = cases(activation, hidden_layers, max_n_x=max_n_x, max_n_h=max_n_h, max_m=max_m)
+    strategy = cases(activation, hidden_layers, max_n_x=max_n_x, max_n_h=max_n_h, max_m=max_m,
+                     min_magnitude=MIN_MAGNITUDE)
     typical: list = []   # the informative case's text, made once at the first failure
 
     def informative() -> str:
@@ -293,8 +336,8 @@ def assert_backprop_matches(hand: Hand, activation: Activations = "tanh",
             case = informative_case(_activation_names(activation)[0], hidden_layers)
             try:
                 report = check_backprop(*case, hand=hand, tol=tol)
-            except Exception as error:   # the hand fails there: the case below says how
-                text = f"{type(error).__name__}: {error}"
+            except Exception as error:   # the hand raises there too: say where
+                text = _raised_at(error)
             else:
                 text = str(report) if not report.ok else \
                     "every node agrees: only the smaller case below shows the error"
@@ -309,15 +352,54 @@ def assert_backprop_matches(hand: Hand, activation: Activations = "tanh",
     # given() on a function made here, then called: it runs as a plain call inside
     # the caller's test, so no fixture or decorator is needed on their side.
     # No "explain" phase: it traces every line while shrinking (slow), and the
-    # lines it would point at are check_backprop's, not the learner's.
-    @settings(max_examples=max_examples, deadline=None,
+    # lines it would point at are check_backprop's, not the learner's. One
+    # failure reported, not an ExceptionGroup of all it found (a hand that raises
+    # on some sizes and is wrong on others): pages of tracebacks say no more.
+    @settings(max_examples=max_examples, deadline=None, report_multiple_bugs=False,
               phases=[p for p in settings.default.phases if p is not Phase.explain],
               suppress_health_check=[HealthCheck.too_slow])
     @given(strategy)
     def hand_matches_autograd(case: Case) -> None:
         report = check_backprop(case.net, case.X, case.Y, hand=hand, tol=tol)
         if not report.ok:
-            raise AssertionError(f"{label} disagrees with autograd.\n\n{informative()}\n\n"
-                                 f"The smallest failing case found:\n{case!r}\n\n{report}")
+            failures.append(AssertionError(
+                f"{label} disagrees with autograd.\n\n{informative()}\n\n"
+                f"The smallest failing case found:\n{case!r}\n\n{report}"))
+            raise failures[-1]
 
-    hand_matches_autograd()
+    failures: list = []   # the AssertionErrors made above, told from any other
+    __tracebackhide__ = True   # pytest: the learner's test line is the last one shown
+    try:
+        hand_matches_autograd()
+    except (AssertionError, RuntimeError) as error:
+        # Under the learner's test line, the traceback is hypothesis's and this
+        # module's (with the decorator lines of hand_matches_autograd as the
+        # failing line): nothing there is about their formulas. Dropped for the
+        # disagreement, and for check_backprop's "hand raised" (its cause keeps
+        # the traceback down to the hand's own line). Any other error keeps all.
+        ours = any(error is e for e in failures) or (
+            isinstance(error, RuntimeError) and error.__cause__ is not None
+            and str(error).startswith("check_backprop: "))
+        if not ours:
+            raise
+        raise error.with_traceback(None)
+
+
+# numpy's and this package's own frames: where a hand's error surfaces, not its line
+_NOT_THE_HANDS = tuple(os.path.dirname(os.path.abspath(f)) + os.sep
+                       for f in (np.__file__, __file__))
+
+
+def _raised_at(error: Exception) -> str:
+    """What the hand raised on the informative case, and the line of the hand's
+    code it came from: this case's traceback is not shown, so "see the
+    traceback above" would point at another case's, or at none."""
+    text = f"{type(error).__name__}: {error}".replace("; see the traceback above", "")
+    cause = error.__cause__ or error
+    frames = [f for f in traceback.extract_tb(cause.__traceback__)
+              if not os.path.abspath(f.filename).startswith(_NOT_THE_HANDS)]
+    if frames:
+        where = frames[-1]
+        text += f"\n  at {os.path.basename(where.filename)}:{where.lineno}"
+        text += f": {where.line}" if where.line else ""
+    return text

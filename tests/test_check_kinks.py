@@ -184,3 +184,23 @@ def test_a_node_the_kinks_other_side_made_agree_is_no_sign_of_float32():
     text = report.diagnosis()
     assert "first wrong at b[2]" in text and "either side is right" in text, text
     assert "float32" not in text, text
+
+
+def test_the_other_side_at_two_kink_samples_that_nearly_cancel_is_not_read_as_float32():
+    # what assert_backprop_matches drew (hypothesis seed 3) for a right hand taking
+    # relu′(0) = 1: unit 4 sits on the kink at samples 1 and 3, whose dZ2 (0.501,
+    # -0.499) nearly cancel, so the other side moves db1 by 7.5e-6 relatively: inside
+    # float32's rounding of its terms. It was "WRONG  agrees to float32's precision"
+    # (the kink was not tried on rows read as float32), a right formula failing.
+    for activation in ("relu", "leaky_relu"):
+        net = TwoLayerNet(1, 4, activation=activation, init="zeros")
+        net.params = {"W[1]": np.array([[0.0], [0.0], [0.0], [1.0]]),
+                      "b[1]": np.array([[0.0], [2.0 ** -8], [0.0], [0.0]]),
+                      "W[2]": np.array([[0.0, 1.0, 0.0, 2.0 ** -8]]), "b[2]": np.array([[0.0]])}
+        X, Y = np.array([[0.0, 1.0, 0.0]]), np.array([[0.0, 0.0, 1.0]])
+        report = nets.check_backprop(net, X, Y, hand=right_side_hand(activation))
+        text = str(report)
+        assert report.ok, text
+        note = report.row("b[1]").note
+        assert note == "the other side of g′ at the kink Z = 0: valid too", text
+        assert "either side is right" in text and "float32" not in text, text

@@ -3,6 +3,7 @@ assert_backprop_matches passes right formulas and fails wrong ones with the
 table, called from inside a plain pytest test as a learner would."""
 import ast
 import functools
+import os
 import re
 import subprocess
 import sys
@@ -14,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nets import DeepNet, LogisticRegression, TwoLayerNet, activations, testing
-from nets.testing import (PARAM_LIMIT, X_LIMIT, Z_LIMIT, assert_backprop_matches, cases,
-                          datasets, network_sizes, networks, params)
+from nets.testing import (MIN_MAGNITUDE, PARAM_LIMIT, X_LIMIT, Z_LIMIT,
+                          assert_backprop_matches, cases, datasets, network_sizes, networks,
+                          params)
 from tests import course_code
 
 
@@ -130,6 +132,25 @@ def test_bad_strategy_arguments_fail_where_they_are_written(bad, match):
         networks(**bad)
 
 
+@given(cases(min_magnitude=0.01, hidden_layers=2))
+def test_cases_with_a_min_magnitude_draw_entries_of_0_or_at_least_it(case):
+    for name, value in [*case.net.params.items(), ("X", case.X)]:
+        small = value[(value != 0) & (np.abs(value) < 0.01)]
+        assert small.size == 0, f"{name} has {small} below min_magnitude=0.01: {case!r}"
+
+
+@given(datasets(min_magnitude=0.5), params([2, 3, 1], min_magnitude=0.5))
+def test_datasets_and_params_take_a_min_magnitude(dataset, p):
+    for value in [dataset[0], *p.values()]:
+        assert np.all((value == 0) | (np.abs(value) >= 0.5)), value
+
+
+@pytest.mark.parametrize("bad", [-1e-3, 2.0, True, "0.1", float("nan")])
+def test_a_bad_min_magnitude_fails_where_it_is_written(bad):
+    with pytest.raises(ValueError, match=r"min_magnitude must be a number from 0 .* got"):
+        cases(min_magnitude=bad)
+
+
 # --- assert_backprop_matches --------------------------------------------------------
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu", "identity"])
@@ -142,6 +163,44 @@ def test_assert_backprop_matches_passes_right_formulas(activation):
 
     assert_backprop_matches(counted, activation, max_examples=15)
     assert 1 <= len(calls) <= 15, len(calls)
+
+
+def test_assert_backprop_matches_draws_no_entry_tinier_than_min_magnitude():
+    # entries like 1e-300 test float arithmetic, not formulas: a float32 step in a
+    # right formula turns their products into 0, read as a wrong formula
+    right, tiny, zeros = notes_backprop("tanh"), [], []
+
+    def recorded(params, X, Y):
+        for value in [X, *params.values()]:
+            tiny.extend(value[(value != 0) & (np.abs(value) < MIN_MAGNITUDE)])
+            zeros.append(np.any(value == 0))
+        return right(params, X, Y)
+
+    assert_backprop_matches(recorded, max_examples=100)
+    assert tiny == [], f"drawn below MIN_MAGNITUDE: {tiny[:5]}"
+    assert any(zeros), "no 0 drawn: X = 0 and W = 0 hide slips; they must still come"
+
+
+def through_float32(params, cache, X, Y):
+    """The course's right formulas, with float32 intermediates (float64 Y upcasts
+    dZ2 back): right formulas, float32's digits."""
+    m = X.shape[1]
+    W2, A1 = params["W2"].astype(np.float32), cache["A1"].astype(np.float32)
+    dZ2 = cache["A2"].astype(np.float32) - Y
+    dZ1 = np.dot(W2.T, dZ2) * (1 - A1 ** 2)
+    return {"dW1": np.dot(dZ1, X.T) / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m,
+            "dW2": np.dot(dZ2, A1.T) / m, "db2": np.sum(dZ2, axis=1, keepdims=True) / m}
+
+
+def test_right_formulas_through_float32_fail_as_float32_never_as_a_slip():
+    # the check asks float64's digits, so this fails; but the report must say
+    # float32, not "likely slip: A1 in place of g′(Z1)" on a W2 of 1e-137
+    with pytest.raises(AssertionError) as info:
+        assert_backprop_matches(through_float32, max_examples=100)
+    smallest = str(info.value).split("The smallest failing case found:")[1]
+    assert "float32's precision" in smallest or "hand is float32" in smallest, smallest
+    for slip in ("likely slip", "no classic slip", "with any of"):
+        assert slip not in smallest, smallest
 
 
 def test_assert_backprop_matches_checks_deep_formulas():
@@ -232,6 +291,27 @@ def test_the_informative_case_shows_every_slip(activation, hidden_layers):
         assert np.abs(g.g(Z1) - g.g_prime(Z1)).max() > 0.1, Z1
 
 
+@pytest.mark.parametrize("gradient, note", [
+    ("dW1", "a per-sample dZ where dW, a sum over the samples, is due?"),
+    ("db1", "not summed over the samples (axis=1)?")])
+def test_a_per_sample_dz_returned_as_dw_or_db_is_said_to_be_one(gradient, note):
+    # the informative case's row said only "hand (3, 6), autograd (3, 2)"
+    right = course_code.load()["backward_propagation"]
+
+    def per_sample(parameters, cache, X, Y):
+        grads = right(parameters, cache, X, Y)
+        dZ1 = np.dot(parameters["W2"].T, cache["A2"] - Y) * (1 - cache["A1"] ** 2)
+        return {**grads, gradient: dZ1}
+
+    with pytest.raises(AssertionError) as info:
+        assert_backprop_matches(per_sample, max_examples=30)
+    typical = str(info.value).split("The smallest failing case found:")[0]
+    row = next(line for line in typical.splitlines() if line.startswith(gradient))
+    shape = "(3, 2)" if gradient == "dW1" else "(3, 1)"
+    assert row.endswith(f"WRONG SHAPE  hand (3, 6), autograd {shape}: one column per sample "
+                        f"(m = 6): {note}"), typical
+
+
 def test_assert_backprop_matches_fails_a_missing_keepdims():
     right = notes_backprop("tanh")
 
@@ -241,6 +321,73 @@ def test_assert_backprop_matches_fails_a_missing_keepdims():
     with pytest.raises(AssertionError, match=r"b\[1\] .*WRONG SHAPE  hand \(1,\), autograd "
                                              r"\(1, 1\): a sum without keepdims=True\?"):
         assert_backprop_matches(flat_db1, max_examples=10)
+
+
+def raises_past_two_samples(params, X, Y):
+    """Wrong on m <= 2 (dW[2] doubled), and raises on more samples: two distinct
+    failures for hypothesis, as with dW1 = dZ1 @ X, which fits only when m = n_x."""
+    if X.shape[1] > 2:
+        raise ValueError("shapes not aligned")
+    grads = notes_backprop("tanh")(params, X, Y)
+    return {**grads, "W[2]": 2 * grads["W[2]"]}
+
+
+def test_a_hand_failing_two_ways_gets_one_failure_not_an_exception_group():
+    # an ExceptionGroup printed every failure's traceback: pages for one slip
+    with pytest.raises(Exception) as info:
+        assert_backprop_matches(raises_past_two_samples, max_examples=100)
+    assert not hasattr(info.value, "exceptions"), f"a group: {info.value!r}"
+    assert type(info.value) in (AssertionError, RuntimeError), repr(info.value)
+
+
+def test_a_hand_raising_on_the_informative_case_is_shown_with_its_line():
+    # the informative case's error has no traceback in the message: "see the
+    # traceback above" pointed at another case's, and the line was not named
+    with pytest.raises(AssertionError) as info:
+        assert_backprop_matches(raises_past_two_samples, max_examples=100, max_m=2)
+    typical = str(info.value).split("The smallest failing case found:")[0]
+    assert "raised ValueError: shapes not aligned" in typical, typical
+    assert "see the traceback above" not in typical, typical
+    line = next(n for n, text in enumerate(open(__file__), 1)
+                if "raise ValueError(\"shapes" in text)
+    assert f"\n  at test_testing.py:{line}: raise ValueError(\"shapes not aligned\")" in typical, \
+        typical
+
+
+LEARNERS_TEST = """\
+import numpy as np
+from nets.testing import assert_backprop_matches
+
+
+def backward_propagation(parameters, cache, X, Y):
+    m = X.shape[1]
+    dZ2 = cache["A2"] - Y
+    dZ1 = np.dot(parameters["W2"].T, dZ2) * (1 - cache["A1"])     # the slip
+    return {"dW1": np.dot(dZ1, X.T) / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m,
+            "dW2": np.dot(dZ2, cache["A1"].T) / m, "db2": np.sum(dZ2, axis=1, keepdims=True) / m}
+
+
+def test_mine():
+    assert_backprop_matches(backward_propagation)
+"""
+
+
+def test_pytest_shows_a_learner_their_test_line_and_the_report_not_our_code(tmp_path):
+    # run as a learner does: plain pytest in their folder, their own hypothesis settings
+    (tmp_path / "test_mine.py").write_text(LEARNERS_TEST)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(testing.__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    env.pop("HYPOTHESIS_PROFILE", None)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "test_mine.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    out = done.stdout
+    assert done.returncode == 1, out + done.stderr
+    assert ">       assert_backprop_matches(backward_propagation)\nE       AssertionError: " \
+           "backward_propagation disagrees with autograd." in out, out
+    assert "likely slip: 1 − A1 in place of 1 − A1²" in out, out
+    # hypothesis's frames and this module's (its decorator lines shown as the failing
+    # line) are not the learner's concern
+    assert "testing.py" not in out and "phases=" not in out and "raise " not in out, out
 
 
 def test_assert_backprop_matches_rejects_a_non_function():
