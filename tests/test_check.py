@@ -850,6 +850,24 @@ def test_one_minus_z1_squared_at_the_course_start_is_the_slip_in_dw1_too_not_flo
         "dW1 and db1 come out as yours"], str(report)
 
 
+def test_a_slip_whose_every_row_is_within_float32s_rounding_is_named_where_nothing_shows_float32():
+    # the course's net at m = 5: 1 − Z1² for 1 − A1² leaves dW1 and db1 both within
+    # float32's rounding (8e-7 off), so nothing else was traced and no slip searched:
+    # "right formulas through float32, or formulas off by as little; cannot tell",
+    # to a learner whose code is float64 throughout
+    from tests import course_code
+    X, Y = data.flower(m=5, seed=1)
+    hand = course_code.load("1 - Z1^2 for 1 - A1^2")["backward_propagation"]
+    report = nets.check_backprop(TwoLayerNet(2, 4, seed=2), X, Y, hand=hand)
+    assert report.mismatches == ["W[1]", "b[1]"], str(report)
+    assert all(report.row(n).difference < 1e-4 for n in report.mismatches), str(report)
+    assert "float32" not in str(report), str(report)
+    assert report.diagnosis().splitlines() == [
+        "first wrong at dZ1 or above it (dA1), not returned: dW1, db1 follow from it",
+        "likely slip: 1 − Z1² in place of 1 − A1² (dZ1 = W2ᵀ dZ2 * (1 − Z1²)): recomputed so, "
+        "dW1 and db1 come out as yours"], str(report)
+
+
 def float32_dz1_hand(dW2_without_1_over_m=False, db2_without_1_over_m=False,
                      one_minus_z1_squared=False, dz1_through_float32=True):
     """The course's backward_propagation, float64, with dZ1 through float32 and back

@@ -622,13 +622,16 @@ def test_a_g_prime_slip_at_the_course_start_is_named_for_every_node_it_gives(kin
 
 @given(course_start_cases(), st.sampled_from(SMALL_AT_START), st.booleans())
 def test_rows_a_named_slip_gives_are_never_read_as_float32(case, kind, only_parameters):
-    # the hand is the slip, float64 throughout: where the report traces a wrong row
-    # and names the slip, every row the slip gives is the slip's, none float32's
+    # the hand is the slip, float64 throughout: the slip is named, and every row it
+    # gives is its, none float32's
     net, X, Y = case
     slip = next(s for s in slips.slips(2, hidden_of(net)) if s.kind == kind and s.layer == 1)
     report = nets.check_backprop(net, X, Y, hand=slipped_hand(slip, only_parameters)(net))
-    if not any(report.row(n).hand_dtype is None for n in report.mismatches):
-        return   # every wrong row within float32's rounding: nothing traced, no slip searched
+    if report.ok or report.float32_shown and all(report.row(n).digits_only
+                                                  for n in report.mismatches):
+        # the slip does not show, or shows only within float32's rounding in values
+        # that right formulas with one dZ rounded to float32 give too (W[1] 2e-7 off)
+        return
     assert slip in report.likely_slips(), str(report)
     assert not any(r.digits_only for r in report.rows), str(report)
     assert "float32" not in report.diagnosis(), str(report)
