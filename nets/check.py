@@ -40,7 +40,11 @@ that, not a slip, when it also agrees with autograd to ``FLOAT32_AGREEMENT``
 values, or the right formulas from X or W, b rounded to float32 give them:
 ``precision.float32_shown``); where they do not, a formula off by as little
 (0.99999 for 1) is as likely, and the report says it cannot tell. It stays
-WRONG (the check asks float64's digits).
+WRONG (the check asks float64's digits). A float64 value that a slip the
+report finds for the other wrong nodes gives too is that slip's, not float32's,
+and is traced with them (``report.digits_read_by_slips``: on the course's
+untrained net, 1 − Z1² for 1 − A1² leaves dW1 off by as little as float32's
+rounding).
 """
 from __future__ import annotations
 
@@ -59,7 +63,7 @@ from nets.network import Graph, check_data
 from nets.precision import digits, float32_digits, float32_gap, float32_shown, within_rounding
 from nets.precision import norm as _norm
 from nets.report import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE, BackpropReport,
-                         NodeCheck, SlipContext, in_autograd_shape)
+                         NodeCheck, SlipContext, digits_read_by_slips, in_autograd_shape)
 
 __all__ = ["check_backprop", "BackpropReport", "NodeCheck", "OK", "WRONG", "WRONG_SHAPE",
            "MISSING", "UNKNOWN", "NOT_COMPARED"]
@@ -173,7 +177,9 @@ def check_backprop(net: Any, X: np.ndarray, Y: np.ndarray, hand: Optional[Hand] 
     # read before the kink's sides change the context's g′
     shown = not any(r.digits_only for r in rows) or float32_shown(rows, context)
     kink = _kink_choice(rows, context)
-    return BackpropReport(rows, g, tol, m, labels, label, context, kink, shown)
+    # a slip that gives the other wrong nodes may give the rows read as float32's too
+    return digits_read_by_slips(BackpropReport(rows, g, tol, m, labels, label, context, kink,
+                                               shown))
 
 
 def _kink_choice(rows: List[NodeCheck],

@@ -10,7 +10,11 @@ formulas look right only when the value also agrees with autograd to
 as close to autograd, in the size of its terms, as float32's rounding is. And
 only when the numbers show float32 themselves (``float32_shown``): a float64
 formula off by a constant 0.99999, or with an ε added in a log, is as close;
-without that evidence the report says it cannot tell the two apart.
+without that evidence the report says it cannot tell the two apart. And a
+float64 value that a classic slip the report finds for the other wrong nodes
+gives too is the slip's, not float32's (``given_by_slips``): at the course's
+untrained net, 1 − Z[1]² for 1 − A[1]² is off by about Z[1]⁴, and dW[1] by as
+little as float32's rounding.
 """
 from __future__ import annotations
 
@@ -22,8 +26,8 @@ from nets import activations, slips
 from nets.diagnosis import join
 
 __all__ = ["FEW_DIGITS_ROUNDINGS", "FLOAT32_AGREEMENT", "norm", "digits", "within_rounding",
-           "float32_digits", "float32_gap", "float32_shown", "precision_lines",
-           "cannot_tell_lines"]
+           "float32_digits", "float32_gap", "float32_shown", "given_by_slips",
+           "precision_lines", "cannot_tell_lines"]
 
 # How many roundings of float32's precision, on the size of a gradient's terms,
 # computing the course's formulas in float32 may leave (4 measured on the flower
@@ -90,6 +94,28 @@ def float32_gap(auto: np.ndarray, hand: np.ndarray, scale: Optional[float],
         return "float64"
     return "float32" if gap <= FEW_DIGITS_ROUNDINGS * float(np.finfo(np.float32).eps) * size \
         else ""
+
+
+def given_by_slips(rows: Sequence[Any], found: Sequence[Sequence[tuple]],
+                   agree: Callable[[str, np.ndarray, np.ndarray], bool]) -> List[str]:
+    """The rows read as float32's digits (``digits_only``: float64 values off by
+    no more than float32's rounding) whose values every slip of one group of
+    ``found`` gives, to the check's tolerance (``agree(name, expected, given)``).
+    ``found``: the groups of ``(slip, gradients)`` the report names for the
+    other wrong nodes (one group for all of them, or one per part). Such a value
+    is the slip's, computed in float64, not autograd's with float32's rounding
+    in it: that rounding would have to land on the slip's numbers to 2e-7, which
+    it does not by chance. The slip is the reading; the rows are traced with the
+    others."""
+    out = []
+    for r in rows:
+        if not r.digits_only or r.hand is None or r.hand.shape != r.shape:
+            continue
+        if any(each and all(r.name in grads and grads[r.name].shape == r.hand.shape
+                            and agree(r.name, grads[r.name], r.hand) for _, grads in each)
+               for each in found):
+            out.append(r.name)
+    return out
 
 
 def precision_lines(rows: Sequence[Any], label: Callable[[str], str], tol: float,

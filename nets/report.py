@@ -7,7 +7,7 @@ slip, ``nets.slips``), in the hand's own names (``dW1`` for the course's
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence
 
@@ -806,6 +806,44 @@ class BackpropReport:
         extra = options.pop("highlight", ())
         extra = [extra] if isinstance(extra, (str, mg.Tensor)) else list(extra)
         return draw(self.graph.roots, highlight=[*self.mismatches, *extra], **options)
+
+
+def digits_read_by_slips(report: BackpropReport) -> BackpropReport:
+    """``report``, or, where the slips its diagnosis finds for the other wrong
+    nodes also give rows it read as float32's digits (``precision.given_by_slips``),
+    the report with those rows traced as slips' too: no float32 note, no float32
+    paragraph, in "first wrong at ..." and in "recomputed so, ... come out as
+    yours". Two passes, so that the slip search never depends on its own
+    result: the first without those rows, then, with the rows every slip of a
+    group gives, a second, kept only when its slips give them too. Where every
+    wrong row was read so (a slip as small as float32's rounding everywhere: the
+    course's net at m = 5) and the numbers do not show float32 themselves
+    (``float32_shown``), the second pass takes them all, kept only when one
+    slip gives every one. Verdicts do not change."""
+    c = report.context
+    if c is None or not any(r.digits_only for r in report.rows):
+        return report
+    if report._traced():
+        found = [each for _, each in report._slip_parts if each]
+        given = precision.given_by_slips(report.rows, found, c.agree)
+    elif not report.float32_shown:
+        # every wrong row is within float32's rounding, and nothing shows float32: a
+        # classic slip that gives them all is the reading (checked in the second pass)
+        given = [r.name for r in report.rows if r.digits_only]
+    else:
+        return report
+    if not given:
+        return report
+    # the note _compare gives a WRONG value within 1e-4 of autograd: none (no factor)
+    rows = [replace(r, hand_dtype=None, digits_only=False, note="") if r.name in given else r
+            for r in report.rows]
+    shown = report.float32_shown or not any(r.digits_only for r in rows)
+    again = BackpropReport(rows, report.graph, report.tol, report.m, report.labels,
+                           report.hand_name, c, report.kink, shown)
+    if not report._traced():   # one slip for them all, or the float32 reading stays
+        return again if again._explained else report
+    named = {n for members, each in again._slip_parts for n in members if each}
+    return again if set(given) <= named else report
 
 
 class _AbsSlope:

@@ -318,6 +318,17 @@ def two_layer_nets(draw, activations=None):
                        seed=draw(_st.integers(0, 1000)))
 
 
+@_st.composite
+def course_start_cases(draw):
+    """(net, X, Y): the course's untrained net, tanh at its 0.01 init (Z[1] small,
+    where g′ slips are off by about as little as float32's rounding), n_x = 2,
+    n_h and seed drawn, on the flower data of a drawn m (2 to 400) and seed."""
+    from nets import TwoLayerNet, data
+    m = draw(_st.sampled_from([2, 5, 10, 50, 400]))
+    X, Y = data.flower(m=m, seed=draw(_st.integers(0, 1000)))
+    return TwoLayerNet(2, draw(_st.integers(1, 6)), "tanh", seed=draw(_st.integers(0, 1000))), X, Y
+
+
 # Hidden activations whose slope jumps at 0.
 KINKED = ("relu", "leaky_relu")
 

@@ -830,6 +830,99 @@ def test_right_formulas_through_float32_returned_as_float64_are_said_to_look_rig
     assert "no classic slip" not in text and "first wrong" not in text, text
 
 
+def test_one_minus_z1_squared_at_the_course_start_is_the_slip_in_dw1_too_not_float32():
+    # At the untrained net Z1 is small: 1 − Z1² and 1 − A1² differ by about Z1⁴, and
+    # dW1 is off by as little as float32's rounding (6e-6). The hand is float64 all
+    # along and the slip found for db1 gives dW1 too: it was "agrees to float32's
+    # precision", a paragraph on a float32 cast that is not there, "first wrong at db1"
+    from tests import course_code
+    net, X, Y = course_start()
+    hand = course_code.load("1 - Z1^2 for 1 - A1^2")["backward_propagation"]
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    assert report.mismatches == ["W[1]", "b[1]"], str(report)
+    row = report.row("dW1")
+    assert row.verdict == WRONG and 1e-6 < row.difference < 1e-4, str(report)
+    assert row.hand_dtype is None and not row.digits_only and row.note == "", str(report)
+    assert "float32" not in str(report), str(report)
+    assert report.diagnosis().splitlines() == [
+        "first wrong at dZ1 or above it (dA1), not returned: dW1, db1 follow from it",
+        "likely slip: 1 − Z1² in place of 1 − A1² (dZ1 = W2ᵀ dZ2 * (1 − Z1²)): recomputed so, "
+        "dW1 and db1 come out as yours"], str(report)
+
+
+def test_a_slip_whose_every_row_is_within_float32s_rounding_is_named_where_nothing_shows_float32():
+    # the course's net at m = 5: 1 − Z1² for 1 − A1² leaves dW1 and db1 both within
+    # float32's rounding (8e-7 off), so nothing else was traced and no slip searched:
+    # "right formulas through float32, or formulas off by as little; cannot tell",
+    # to a learner whose code is float64 throughout
+    from tests import course_code
+    X, Y = data.flower(m=5, seed=1)
+    hand = course_code.load("1 - Z1^2 for 1 - A1^2")["backward_propagation"]
+    report = nets.check_backprop(TwoLayerNet(2, 4, seed=2), X, Y, hand=hand)
+    assert report.mismatches == ["W[1]", "b[1]"], str(report)
+    assert all(report.row(n).difference < 1e-4 for n in report.mismatches), str(report)
+    assert "float32" not in str(report), str(report)
+    assert report.diagnosis().splitlines() == [
+        "first wrong at dZ1 or above it (dA1), not returned: dW1, db1 follow from it",
+        "likely slip: 1 − Z1² in place of 1 − A1² (dZ1 = W2ᵀ dZ2 * (1 − Z1²)): recomputed so, "
+        "dW1 and db1 come out as yours"], str(report)
+
+
+def float32_dz1_hand(dW2_without_1_over_m=False, db2_without_1_over_m=False,
+                     one_minus_z1_squared=False, dz1_through_float32=True):
+    """The course's backward_propagation, float64, with dZ1 through float32 and back
+    (db1 then agrees with autograd to float32's digits only), and the slips asked."""
+    def backward_propagation(parameters, cache, X, Y):
+        m = X.shape[1]
+        A1, A2, W2, Z1 = cache["A1"], cache["A2"], parameters["W2"], cache["Z1"]
+        dZ2 = A2 - Y
+        dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(Z1 if one_minus_z1_squared else A1, 2))
+        if dz1_through_float32:
+            dZ1 = through_float32(dZ1)
+        return {"dW2": np.dot(dZ2, A1.T) / (1 if dW2_without_1_over_m else m),
+                "db2": np.sum(dZ2, axis=1, keepdims=True) / (1 if db2_without_1_over_m else m),
+                "dW1": np.dot(dZ1, X.T) / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m}
+    return backward_propagation
+
+
+@pytest.mark.parametrize("slip", ["dW2", "db2"])
+def test_float32_digits_beside_a_slip_that_does_not_give_them_are_still_read_as_float32(slip):
+    # a missing 1/m in dW2 (or db2) leaves dW1, db1 right: it does not give the db1
+    # that went through float32, which stays float32's digits, not the slip's
+    net, X, Y = course_start()
+    hand = float32_dz1_hand(dW2_without_1_over_m=slip == "dW2",
+                            db2_without_1_over_m=slip == "db2")
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    assert report.mismatches == [f"{slip[1]}[2]", "b[1]"], str(report)
+    assert report.row("db1").digits_only and report.row("db1").hand_dtype == "float32", \
+        str(report)
+    lines = report.diagnosis().splitlines()
+    assert lines[0].startswith("db1 agrees with autograd to float32's precision"), str(report)
+    assert lines[1] == f"first wrong at {slip}", str(report)
+    assert lines[2].startswith(f"likely slip: {slip} without the 1/m") and \
+        lines[2].endswith(f"recomputed so, {slip} comes out as yours"), str(report)
+
+
+def test_an_independent_slip_that_gives_rows_read_as_float32_traces_them_as_its_own():
+    # two errors: dW2 without 1/m, and 1 − Z1² for 1 − A1², all float64. The second
+    # slip's part gives dW1 (off by float32's rounding only) as well as db1
+    net, X, Y = course_start()
+    hand = float32_dz1_hand(dW2_without_1_over_m=True, one_minus_z1_squared=True,
+                            dz1_through_float32=False)
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    assert report.mismatches == ["W[2]", "W[1]", "b[1]"], str(report)
+    assert not any(r.digits_only for r in report.rows) and "float32" not in str(report), \
+        str(report)
+    assert report.diagnosis().splitlines() == [
+        "first wrong at dW2",
+        "also wrong at dZ1 or above it (dA1), not returned, independently: dW1, db1 follow "
+        "from it",
+        "likely slip: dW2 without the 1/m (dW2 = dZ2 A1ᵀ): recomputed so, dW2 comes out as "
+        "yours",
+        "likely slip: 1 − Z1² in place of 1 − A1² (dZ1 = W2ᵀ dZ2 * (1 − Z1²)): recomputed so, "
+        "dW1 and db1 come out as yours"], str(report)
+
+
 @pytest.mark.parametrize("node", ["b[2]", "b[1]"])
 def test_a_one_percent_slip_in_a_sum_that_cancels_is_not_read_as_float32(node):
     # db2, db1 cancel on the course's start (balanced classes, A2 near 0.5): off by
