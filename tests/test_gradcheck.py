@@ -1301,6 +1301,18 @@ def test_a_zero_init_makes_the_rows_before_the_zero_weights_test_nothing():
     assert not mg.gradcheck(J, params).ok
 
 
+def test_an_autograd_gradient_of_0_where_the_numerical_one_is_not_is_wrong_not_all_zero():
+    # a VJP that drops the gradient (0 for 2x): only autograd's side is 0, so the row
+    # is WRONG, and "both gradients are 0" would be false
+    @op("square_without_gradient")
+    def square_slip(x):
+        return x * x, (lambda g: g * 0.0,)
+
+    report = mg.gradcheck(lambda t: square_slip(t).sum(), [mg.tensor([1.0, 2.0], name="x")])
+    assert not report.ok and not report.inputs[0].all_zero, str(report)
+    assert _ALL_ZERO_NOTE not in str(report), str(report)
+
+
 def test_a_constant_f_says_so_once_not_row_by_row():
     report = mg.gradcheck(lambda a, b: mg.tensor(3.0),
                           [mg.tensor([1.0], name="a"), mg.tensor([2.0], name="b")])
