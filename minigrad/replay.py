@@ -22,12 +22,13 @@ What a tape does not see: Python. It replays the ops it recorded. A shape
 change, or a ``guard`` (a function of the leaf values naming the branch the
 Python code takes) with a new answer, makes it record again (when it was
 given a function) or raise ``ValueError``; it never replays a stale graph.
-A name f reads (or a function it calls by name reads) bound to another
-object records again, and so does a write into an array f reads by name and
-copies into its graph (``mg.tensor(G)``; ``minigrad.replay_names``). What f
-copies otherwise is fixed when it records (a number or an array reached
-through an attribute or an item, ``net.X``, ``d["X"]``; a list; a random
-draw; ``mg.tensor(W.data)``): change one, and record again or make it a leaf.
+A name f reads (or a function it calls by name reads), a default of its
+parameters, an argument of a partial, or an attribute it reads by name
+(``self.X``, ``mod.X``) bound to another object records again, and so does a
+write into an array so read and copied into its graph (``mg.tensor(G)``;
+``minigrad.replay_names``). What f copies otherwise is fixed when it records
+(what it reaches through an item, ``d["X"]``; a list; a random draw;
+``mg.tensor(W.data)``): change one, and record again or make it a leaf.
 Leaves not listed in ``leaves`` are constants (X, Y): the tape reads their
 arrays at each replay, and keeps them read-only while it lives, as the eager
 engine keeps a leaf's array until its backward, so that nothing changes them

@@ -7,6 +7,7 @@ import functools
 import gc
 import pickle
 import threading
+import types
 
 import numpy as np
 import pytest
@@ -1215,3 +1216,100 @@ def test_a_leaf_whose_data_is_the_tapes_input_is_not_refused_at_replay():
     W.data = W.data + 1.0   # other values than the tape's: refused, as before
     with pytest.raises(ValueError, match=r"the leaf W \(1, 2\) was given new data"):
         tape.replay()
+
+
+# --- what f reads besides names: defaults, a partial's arguments, attributes --------------
+def _replay_equals_eager(tape, f, value):
+    """tape.replay(value) against f() run eagerly with the tape's leaf at value."""
+    J = tape.replay(value)
+    (W,) = tape.leaves
+    W.data = np.array(value, dtype=np.float64)
+    W.grad = None
+    root = f()
+    root.backward()
+    return J == root.item() and np.array_equal(tape.grads[0], W.grad)
+
+
+def test_a_default_or_a_partials_array_written_or_a_default_rebound_records_again():
+    # def f(G=G0): mg.tensor(G) copies G0 into the graph; G0[0] = 5 after
+    # recording, and the tape replayed the copy (0.5 for eager's 0.9); likewise
+    # an array given to a partial, and a keyword default given another number
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+    G0 = np.array([[1.0], [2.0]])
+
+    def with_default(G=G0):
+        return (W @ mg.tensor(G)).sum()
+
+    def with_keyword(*, p=2):
+        return (W ** p).sum()
+    given = functools.partial(lambda G: (W @ mg.tensor(G)).sum(), G0)
+    tapes = [(f, mg.record(f, [W])) for f in (with_default, with_keyword, given)]
+    G0[0] = 5.0
+    with_keyword.__kwdefaults__["p"] = 3
+    for f, tape in tapes:
+        assert _replay_equals_eager(tape, f, np.array([[0.1, 0.2]])), f
+
+
+def test_an_attribute_f_reads_bound_anew_records_again():
+    # f = m.loss reads self.X, self.p and mod.X: given new objects after
+    # recording, f() read them and the tape replayed the old ones (0.5 for 1.1)
+    mod = types.ModuleType("course_data")
+    mod.X = mg.tensor([[1.0], [2.0]])
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+
+    class Model:
+        p = 2   # a class attribute, then the instance's own
+
+        def __init__(self):
+            self.X = mg.tensor([[1.0], [2.0]])
+
+        def loss(self):
+            return (W @ self.X).sum() + (W ** self.p).sum() + (W @ mod.X).sum()
+
+        @property
+        def Xs(self):   # a property's getter reads _G
+            return mg.tensor(self._G)
+
+        def loss_of_property(self):
+            return (W @ self.Xs).sum()
+    m = Model()
+    m._G = np.array([[1.0], [2.0]])
+    changes = [lambda: setattr(m, "X", mg.tensor([[3.0], [4.0]])), lambda: setattr(m, "p", 3),
+               lambda: setattr(mod, "X", mg.tensor([[5.0], [6.0]]))]
+    for change in changes:
+        tape = mg.record(m.loss, [W])
+        change()
+        assert _replay_equals_eager(tape, m.loss, np.array([[0.1, 0.2]]))
+    tape = mg.record(m.loss_of_property, [W])
+    m._G = np.array([[7.0], [8.0]])
+    assert _replay_equals_eager(tape, m.loss_of_property, np.array([[0.1, 0.2]]))
+
+
+def test_a_number_bound_anew_to_an_equal_number_makes_no_second_recording():
+    # lr = 0.1 at every step: another float object, the same graph; -0.0 is not 0.0
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+
+    class Config:
+        pass
+    cfg, calls = Config(), []
+    cfg.scale = 2.0
+
+    def f():
+        calls.append(1)
+        if cfg.scale == 3.0:
+            raise ValueError("three")
+        return (W * cfg.scale).sum()
+    tape = mg.record(f, [W])
+    cfg.scale = float("2.0")
+    tape.replay(np.ones((1, 2)))
+    assert len(calls) == 1
+    cfg.scale = -0.0
+    tape.replay(np.ones((1, 2)))
+    cfg.scale = 0.0
+    tape.replay(np.ones((1, 2)))
+    assert len(calls) == 3
+    cfg.scale = 3.0   # the message says what changed
+    with pytest.raises(ValueError, match=r"the attribute 'cfg.scale', which f read when it "
+                                         r"recorded, is bound to another object, so the tape "
+                                         r"ran f again .* three"):
+        tape.replay(np.ones((1, 2)))
