@@ -94,8 +94,9 @@ def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset()) -> Lis
             code = fn.__code__
             for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
                 obj = _contents(cell)
-                if obj is not _EMPTY:   # empty: not read as f ran (it would have raised);
-                    bind(name, cell, None, lambda cell=cell: _contents(cell), obj)  # the tape f names
+                # empty: not read as f ran (it would have raised); the tape f names, say
+                if obj is not _EMPTY:
+                    bind(name, cell, None, lambda cell=cell: _contents(cell), obj)
             space = fn.__globals__
             for name in _names(code):
                 obj = space.get(name, _EMPTY)
