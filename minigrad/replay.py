@@ -27,8 +27,9 @@ parameters, an argument of a partial, or an attribute it reads by name
 (``self.X``, ``mod.X``) bound to another object records again, and so does a
 write into an array so read and copied into its graph (``mg.tensor(G)``;
 ``minigrad.replay_names``). What f copies otherwise is fixed when it records
-(what it reaches through an item, ``d["X"]``; a list; a random draw;
-``mg.tensor(W.data)``): change one, and record again or make it a leaf.
+(what it reaches through an item, ``d["X"]``; a list; ``mg.tensor(W.data)``):
+change one, and record again or make it a leaf. A random draw inside f
+(``np.random``, ``random``) is a ``ValueError``: draw it outside, into a leaf.
 Leaves not listed in ``leaves`` are constants (X, Y): the tape reads their
 arrays at each replay, and keeps them read-only while it lives, as the eager
 engine keeps a leaf's array until its backward, so that nothing changes them
@@ -55,7 +56,8 @@ from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tupl
 import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
-from minigrad.replay_checks import _check_constants, _eager_grads, _not_reproduced
+from minigrad.replay_checks import (_check_constants, _drew, _eager_grads, _not_reproduced,
+                                     _random_states)
 from minigrad.replay_compile import Compiler
 from minigrad.replay_names import bindings, rebound
 from minigrad.replay_stale import Staleness, _changed, _versions
@@ -287,10 +289,14 @@ class Tape(Staleness, Compiler):
         one that records again needs f's graph."""
         start = next(_creation_counter)
         previous, _modes.grad_enabled = _modes.grad_enabled, True
+        randoms = _random_states()
         try:
             root = self._fn()
         finally:
             _modes.grad_enabled = previous
+        drew = _drew(randoms)
+        if drew is not None:
+            raise ValueError(drew)
         # what f read by name, as it ran: a name bound anew is a new graph, and so
         # is an array f copied into it, written since (the graph's own arrays
         # it reads at each replay)

@@ -6,6 +6,7 @@ import copy
 import functools
 import gc
 import pickle
+import random
 import threading
 import types
 
@@ -1313,3 +1314,28 @@ def test_a_number_bound_anew_to_an_equal_number_makes_no_second_recording():
                                          r"recorded, is bound to another object, so the tape "
                                          r"ran f again .* three"):
         tape.replay(np.ones((1, 2)))
+
+
+@pytest.mark.parametrize("draw", [lambda: np.random.rand(1, 1), lambda: np.random.randn(),
+                                  lambda: random.random()], ids=["rand", "randn", "random"])
+def test_a_random_draw_inside_f_is_refused_and_a_mask_listed_as_a_leaf_replays(draw):
+    # a dropout mask drawn inside f: the tape replayed the recorded mask at every
+    # replay, where f() draws a new one, without a word
+    W = mg.tensor(np.ones((1, 3)), requires_grad=True, name="W")
+    with pytest.raises(ValueError, match=r"record: f drew random numbers .* Draw them outside "
+                                         r"f, into a tensor listed in leaves"):
+        mg.record(lambda: (W * draw()).sum(), [W])
+    mask = mg.tensor(np.ones((1, 3)), name="mask")   # the way out the message gives
+    tape = mg.record(lambda: (W * mask).sum(), [W, mask])
+    assert tape.replay(np.ones((1, 3)), np.array([[1.0, 0.0, 1.0]])) == 2.0
+    assert np.array_equal(tape.grads[0], [[1.0, 0.0, 1.0]])
+    # run again for a new graph, f's draw is refused the same way
+    calls = []
+
+    def f():
+        calls.append(1)
+        return (W * (draw() if W.shape[1] == 4 else 1.0)).sum()
+    tape = mg.record(f, [W])
+    with pytest.raises(ValueError, match=r"the leaves' shapes changed .* f drew random numbers"):
+        tape.replay(np.ones((1, 4)))
+    assert tape.replay(np.ones((1, 3))) == 3.0
