@@ -43,8 +43,11 @@ copy what you keep, and do not write into them. ``intermediates=False``
 keeps only the root's value and the leaves' gradients; other nodes' values
 and gradients then take turns in shared buffers (``minigrad.buffer_plan``),
 so a training step holds less than its eager graph, or a hand-written step.
-``mg.detect_anomaly()`` does not look inside a replay: use the eager engine
-to find where a NaN starts. A tape replays once at a time (a replay during a
+Inside ``mg.detect_anomaly()``, a replay raises ``FloatingPointError`` at the
+first kept value (inputs first) or gradient (newest node first) that is not
+finite, as eager's backward does; with ``intermediates=False`` only the root
+and the leaves' gradients are kept, so run the eager engine to find the node
+where it started. A tape replays once at a time (a replay during a
 replay, from another thread say, is a ``RuntimeError``: record a tape per
 thread), and cannot be copied or pickled: record another.
 """
@@ -61,8 +64,9 @@ from minigrad.replay_checks import (_check_constants, _drew, _eager_grads, _not_
 from minigrad.replay_compile import Compiler
 from minigrad.replay_names import bindings, rebound
 from minigrad.replay_stale import Staleness, _changed, _versions
-from minigrad.tensor import (Tensor, _creation_counter, _Hold, _as_float64, _lockable, _modes,
-                             describe, is_grad_enabled, topological_order)
+from minigrad.tensor import (Tensor, _anomaly_label, _creation_counter, _first_bad, _Hold,
+                             _as_float64, _lockable, _modes, describe, is_grad_enabled,
+                             topological_order)
 
 __all__ = ["record", "Tape"]
 
@@ -234,6 +238,8 @@ class Tape(Staleness, Compiler):
                 self._record_again([a.copy() for a in self._inputs])
             for kernel in self._kernels:   # forward then backward, in one list
                 kernel()
+            if _modes.anomaly:
+                self._check_finite()
             return float(self._root_value)
         finally:
             # Let go if this call holds the tape. Inline, with no call before the
@@ -245,6 +251,23 @@ class Tape(Staleness, Compiler):
                     del self._owner[0]
             except KeyError:   # nobody holds it: this call's claim never happened
                 pass
+
+    def _check_finite(self) -> None:
+        """detect_anomaly's check, on what the tape keeps: the values in the
+        order of the graph (where eager's forward stops), then the gradients,
+        newest node first (as eager's backward)."""
+        where = ("" if self._intermediates else
+                 "; this tape was recorded with intermediates=False and keeps only its "
+                 "root's value and its leaves' gradients, so it may have started at an "
+                 "earlier node: run f() and .backward() inside detect_anomaly to find it")
+        for kind, store, order in (("value", self._value, self._anomaly_values),
+                                   ("gradient", self._grad, self._anomaly_grads)):
+            for key, label in order:
+                array = store.get(key)
+                if array is not None and not np.isfinite(array).all():
+                    raise FloatingPointError(
+                        f"detect_anomaly: {kind} of {label} is not finite "
+                        f"({_first_bad(array)}) at a replay of a tape (mg.record){where}")
 
     def _not_copied(self, *args: Any) -> None:
         raise TypeError("a tape cannot be copied or pickled: its kernels are bound to its "
@@ -362,6 +385,11 @@ class Tape(Staleness, Compiler):
         self._hold = _Hold(held) if held else None
         self._refs = {id(t): (weakref.ref(t) if not self._keep_graph else _strong(t))
                       for t in order}
+        # what a replay inside detect_anomaly checks, in eager's order, named as eager
+        self._anomaly_values = [(id(t), _anomaly_label(t)) for t in order if id(t) in self._kept]
+        self._anomaly_grads = [(id(t), _anomaly_label(t)) for t in
+                               sorted(order, key=lambda t: t._seq, reverse=True)
+                               if id(t) in self._kept]
         # op results made outside f (before it ran, or a built graph's): f, or the
         # graph, reads their data, which new data (H.data = ...) changes unseen
         self._watched = [(weakref.ref(t), t._version) for t in order if t.op is not None

@@ -1339,3 +1339,33 @@ def test_a_random_draw_inside_f_is_refused_and_a_mask_listed_as_a_leaf_replays(d
     with pytest.raises(ValueError, match=r"the leaves' shapes changed .* f drew random numbers"):
         tape.replay(np.ones((1, 4)))
     assert tape.replay(np.ones((1, 3))) == 3.0
+
+
+@pytest.mark.parametrize("intermediates", [True, False])
+def test_a_replay_inside_detect_anomaly_raises_at_a_non_finite_value(intermediates):
+    # inside mg.detect_anomaly() the eager engine stops at log's -inf; the replay
+    # returned -inf without a word
+    X = mg.tensor([[1.0, 2.0], [3.0, -1.0]], name="X")
+    W = mg.tensor([[0.5, -0.3]], requires_grad=True, name="W")
+    tape = mg.record(lambda: mg.log(mg.tanh(W @ X) + 1.0).sum(), [W],
+                     intermediates=intermediates)
+    node = r"unnamed \(op log, shape \(1, 2\)\)" if intermediates else \
+        r"unnamed \(op sum, shape \(\)\) .* intermediates=False"
+    with mg.detect_anomaly(), np.errstate(all="ignore"):
+        assert tape.replay(np.array([[0.1, 0.2]])) == mg.log(mg.tanh(
+            mg.tensor([[0.1, 0.2]]) @ X) + 1.0).sum().item()
+        with pytest.raises(FloatingPointError, match=r"detect_anomaly: value of " + node):
+            tape.replay(np.array([[-1e3, 0.2]]))
+        with pytest.raises(FloatingPointError, match=r"detect_anomaly: value of W \(op leaf"):
+            tape.replay(np.array([[np.nan, 0.2]]))
+    with np.errstate(all="ignore"):   # outside it, the replay gives eager's -inf
+        assert tape.replay(np.array([[-1e3, 0.2]])) == -np.inf
+
+
+def test_a_replay_inside_detect_anomaly_raises_at_a_non_finite_gradient():
+    # sqrt at 0: a finite value, an infinite slope
+    W = mg.tensor([[1.0, 4.0]], requires_grad=True, name="W")
+    tape = mg.record(lambda: (W ** 0.5).sum(), [W])
+    with mg.detect_anomaly(), np.errstate(all="ignore"):
+        with pytest.raises(FloatingPointError, match=r"detect_anomaly: gradient of W \(op leaf"):
+            tape.replay(np.array([[0.0, 4.0]]))
