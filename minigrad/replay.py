@@ -19,8 +19,9 @@ and gradient must equal the eager engine's exactly, or it refuses to make a
 tape).
 
 What a tape does not see: Python. It replays the ops it recorded. A shape
-change, or a ``guard`` (a function of the leaf values naming the branch the
-Python code takes) with a new answer, makes it record again (when it was
+change, a leaf given another ``requires_grad``, or a ``guard`` (a function
+of the leaf values naming the branch the Python code takes) with a new
+answer, makes it record again (when it was
 given a function) or raise ``ValueError``; it never replays a stale graph.
 A name f reads (or a function it calls by name reads), a default of its
 parameters, an argument of a partial, or an attribute it reads by name
@@ -223,7 +224,8 @@ class Tape(Staleness, Compiler):
                 arrays = [a.copy() if np.may_share_memory(a, self._flat_inputs) else a
                           for a in arrays]
                 if self._structure(arrays) != self._recorded_structure \
-                        or self._replaced() is not None or rebound(self._names):
+                        or self._replaced() is not None or rebound(self._names) \
+                        or self._requires_changed() is not None:
                     self._record_again(arrays)
                 else:
                     for buffer, array in zip(self._inputs, arrays):
@@ -234,7 +236,8 @@ class Tape(Staleness, Compiler):
                 raise ValueError(self._leaf_given_new_data())
             elif (self._guard is not None and self._structure(self._inputs)
                   != self._recorded_structure) or self._replaced() is not None \
-                    or (self._names and rebound(self._names)):
+                    or (self._names and rebound(self._names)) \
+                    or self._requires_changed() is not None:
                 self._record_again([a.copy() for a in self._inputs])
             for kernel in self._kernels:   # forward then backward, in one list
                 kernel()
@@ -357,6 +360,8 @@ class Tape(Staleness, Compiler):
         _check_constants(order, self._leaves)
         self._kept = {id(t) for t in order if self._intermediates or t is root
                       or t.op is None}
+        # a leaf frozen later (requires_grad = False) gets no gradient from eager
+        self._requires = [(weakref.ref(leaf), leaf.requires_grad) for leaf in self._leaves]
         # the eager gradients the check needs: the others go before the buffers come
         reference_grads = {key: grad for key, grad in _eager_grads(root, order).items()
                            if key in self._kept}

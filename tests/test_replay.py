@@ -1369,3 +1369,29 @@ def test_a_replay_inside_detect_anomaly_raises_at_a_non_finite_gradient():
     with mg.detect_anomaly(), np.errstate(all="ignore"):
         with pytest.raises(FloatingPointError, match=r"detect_anomaly: gradient of W \(op leaf"):
             tape.replay(np.array([[0.0, 4.0]]))
+
+
+def test_a_leaf_frozen_or_unfrozen_since_recording_records_again_or_is_refused():
+    # W.requires_grad = False (a layer frozen): eager gives W no gradient, and a
+    # loop updating what has one leaves W alone; the tape still gave W one
+    W = mg.tensor([[0.5, -0.3]], requires_grad=True, name="W")
+    b = mg.tensor([[0.5]], requires_grad=True, name="b")
+
+    def f():
+        return mg.tanh(W * 2.0 + b).sum()
+    tape, built = mg.record(f, [W, b]), mg.record(f(), [W, b])
+    for requires in (False, True):
+        W.requires_grad = requires
+        for values in ([np.array([[1.0, 2.0]]), np.array([[0.3]])], []):
+            J = tape.replay(*values)
+            W.grad = b.grad = None
+            root = f()
+            root.backward()
+            assert J == root.item()
+            assert (tape.grads[0] is None) == (W.grad is None) == (not requires)
+            assert np.array_equal(tape.grads[1], b.grad)
+    W.requires_grad = False
+    with pytest.raises(ValueError, match=r"replay: the leaf W \(1, 2\) was given "
+                                         r"requires_grad=False since the tape recorded it, and "
+                                         r"this tape was recorded from a built graph"):
+        built.replay(W.data, b.data)
