@@ -24,11 +24,12 @@ of the leaf values naming the branch the Python code takes) with a new
 answer, makes it record again (when it was
 given a function) or raise ``ValueError``; it never replays a stale graph.
 A name f reads (or a function it calls by name reads), a default of its
-parameters, an argument of a partial, or an attribute it reads by name
-(``self.X``, ``mod.X``) bound to another object records again, and so does a
-write into an array so read and copied into its graph (``mg.tensor(G)``;
-``minigrad.replay_names``). What f copies otherwise is fixed when it records
-(what it reaches through an item, ``d["X"]``; a list; ``mg.tensor(W.data)``):
+parameters, an argument of a partial, an attribute it reads by name
+(``self.X``, ``mod.X``) or an entry of a list or dict so read (``d["X"]``)
+bound to another object records again, and so do a list or dict changed in
+place and a write into an array so read and copied into its graph
+(``mg.tensor(G)``; ``minigrad.replay_names``). What f copies otherwise is
+fixed when it records (``getattr(net, name)``, ``mg.tensor(W.data)``):
 change one, and record again or make it a leaf. A random draw inside f
 (``np.random``, ``random``) is a ``ValueError``: draw it outside, into a leaf.
 Leaves not listed in ``leaves`` are constants (X, Y): the tape reads their

@@ -1426,3 +1426,53 @@ def test_every_op_replays_eager_bit_for_bit_at_any_float(name, data, intermediat
     build, first, second = data.draw(replayed_op_cases(name))
     with np.errstate(all="ignore"):
         assert_replay_is_eager(build, first, second, intermediates)
+
+
+def test_a_list_or_dict_f_reads_changed_in_place_records_again():
+    # layers.append(...), d["X"] = ..., a default dict's entry, an array in a
+    # tuple written: f() read the new entries, the tape replayed the old graph
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+    layers = [mg.tanh]
+    d = {"X": mg.tensor([[1.0], [2.0]])}
+    pair = (np.array([[1.0], [2.0]]), None)
+    config = {"p": 2}
+
+    def stacked():
+        A = W
+        for layer in layers:
+            A = layer(A)
+        return A.sum()
+
+    def from_dict():
+        return (W @ d["X"]).sum()
+
+    def from_tuple():
+        return (W @ mg.tensor(pair[0])).sum()
+
+    def with_default(c=config):
+        return (W ** c["p"]).sum()
+    changes = {stacked: lambda: layers.append(mg.sigmoid),
+               from_dict: lambda: d.__setitem__("X", mg.tensor([[3.0], [4.0]])),
+               from_tuple: lambda: pair[0].__setitem__((0, 0), 5.0),
+               with_default: lambda: config.__setitem__("p", 3)}
+    for f, change in changes.items():
+        tape = mg.record(f, [W])
+        change()
+        assert _replay_equals_eager(tape, f, np.array([[0.1, 0.2]])), f.__name__
+
+
+def test_a_list_f_reads_changed_in_place_is_named_when_recording_again_fails():
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+    scales = [2.0]
+
+    def f():
+        if len(scales) > 1:
+            raise ValueError("two")
+        return (W * scales[0]).sum()
+    tape = mg.record(f, [W])
+    scales[0] = float("2.0")   # an equal number: the same graph, f not run again
+    assert tape.replay(np.ones((1, 2))) == 4.0
+    scales.append(3.0)
+    with pytest.raises(ValueError, match=r"the list 'scales', which f read when it recorded, "
+                                         r"was changed in place .* two"):
+        tape.replay(np.ones((1, 2)))
