@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import nets
+import nets.replay_step
+from minigrad.functional import CheckedLabels
 from minigrad.replay_kernels import OPS
 from nets import DeepNet, LogisticRegression, TwoLayerNet
 from tests.strategies import (activations_with_params, computation_graphs, every_float_arrays,
@@ -423,6 +425,36 @@ def test_labels_given_as_a_view_are_read_at_every_replay(loss, read_only):
                                          r"read at each replay\) is refused: Y must hold only 0 "
                                          r"and 1; got 2.0"):
         tape.replay(value)
+
+
+@pytest.mark.parametrize("loss", [mg.binary_cross_entropy_with_logits, mg.binary_cross_entropy])
+def test_labels_written_through_a_view_taken_before_recording_are_read_at_every_replay(loss):
+    # Y owns its memory, so the tape checked it once and made its signs once,
+    # and locked it; but v = Y[:, :], taken before the lock, stays writable:
+    # the logit loss replayed 0.817 for eager's 0.692, and a label 0.5 went
+    # through unchecked (both losses)
+    Y = np.array([[0.0, 1.0, 0.0, 1.0]])
+    v = Y[:, :]
+    Z = mg.tensor([[0.5, 0.3, 0.1, 0.9]], requires_grad=True, name="Z")
+    tape = mg.record(lambda: loss(Z, mg.as_tensor(Y, name="Y")), [Z])
+    v[0, 0] = 1.0
+    V = mg.tensor(Z.data, requires_grad=True)
+    E = loss(V, Y)
+    E.backward()
+    assert tape.replay(Z.data) == E.item()
+    assert np.array_equal(tape.grads[0], V.grad)
+    v[0, 1] = 0.5
+    with pytest.raises(ValueError, match=r"^replay: .* its input Y \(1, 4\) \(a constant, "
+                                         r"read at each replay\) is refused: Y must hold only 0 "
+                                         r"and 1; got 0.5"):
+        tape.replay(Z.data)
+
+
+def test_fit_replay_checks_its_private_labels_once():
+    # fit's labels are a read-only copy nobody else holds: no check per replay
+    X, Y = np.random.RandomState(0).randn(2, 5), np.array([[0.0, 1.0, 1.0, 0.0, 1.0]])
+    step = nets.replay_step.ReplayStep(TwoLayerNet(2, 3, seed=0), X, CheckedLabels(Y).y, 0.5)
+    assert not [k for k in step.tape._kernels if getattr(k, "__name__", "") == "kernel"]
 
 
 def test_a_probability_computed_at_a_replay_and_refused_names_its_op():
