@@ -387,7 +387,7 @@ class Tape(Staleness, Compiler):
         self._flat_grads = owner(self._grad[id(self._leaves[0])]) if flat else None
         self._verify(order, reference_grads)
         # the constants' arrays stay as recorded while the tape may replay them
-        held = tuple([a for _, a in self._constants if _lockable(a)])
+        held = tuple([a for _, a, _ in self._constants if _lockable(a)])
         self._hold = _Hold(held) if held else None
         self._refs = {id(t): (weakref.ref(t) if not self._keep_graph else _strong(t))
                       for t in order}

@@ -55,10 +55,11 @@ class Staleness:
 
     def _replaced(self) -> Optional[Tensor]:
         """A constant whose tensor was given a new array since recording (X.data = ...),
-        or an op's result made outside f given new data (H.data = ...)."""
-        for ref, array in self._constants:
+        or whose array was reshaped in place (X.data.shape = ...), or an op's
+        result made outside f given new data (H.data = ...)."""
+        for ref, array, shape in self._constants:
             t = ref()
-            if t is not None and t._data is not array:
+            if t is not None and (t._data is not array or array.shape != shape):
                 return t
         if self._watched:
             for ref, version in self._watched:
@@ -91,8 +92,8 @@ class Staleness:
         """What makes the graph a new one, for the messages of a record again."""
         replaced = self._replaced()
         if replaced is not None:
-            return (f"{describe(replaced)}, a constant, was given a new array"
-                    if replaced.op is None else
+            return (f"{describe(replaced)}, a constant, was given a new array (or its "
+                    f"array a new shape)" if replaced.op is None else
                     f"{describe(replaced)}, an op's result, was given new data")
         change = rebound(self._names)
         if change is not None:

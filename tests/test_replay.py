@@ -1508,3 +1508,19 @@ def test_a_list_f_reads_changed_in_place_is_named_when_recording_again_fails():
     with pytest.raises(ValueError, match=r"the list 'scales', which f read when it recorded, "
                                          r"was changed in place .* two"):
         tape.replay(np.ones((1, 2)))
+
+
+def test_a_constant_reshaped_in_place_is_a_new_graph():
+    # X.data.shape = (2, 3): numpy reshapes even a read-only array in place;
+    # eager W * X.T then refuses (2, 3) * (3, 2), the tape replayed its
+    # transpose view of the old shape and gave a number
+    X = mg.tensor(np.arange(6.0).reshape(3, 2), name="X")
+    W = mg.tensor(np.ones((2, 3)), requires_grad=True, name="W")
+    tape = mg.record(lambda: mg.tanh(W * X.T).sum(), [W])
+    X.data.shape = (2, 3)
+    with pytest.raises(ValueError, match=r"X \(2, 3\), a constant, was given a new array \(or "
+                                         r"its array a new shape\), so the tape ran f again .* "
+                                         r"do not broadcast"):
+        tape.replay(W.data)
+    X.data.shape = (3, 2)
+    assert tape.replay(W.data) == np.tanh(W.data * X.data.T).sum()
