@@ -252,6 +252,11 @@ def _static_attribute(obj: object, name: str) -> object:
         value = klass.__dict__.get(name, _EMPTY)
         if isinstance(value, property):
             return value
+        if isinstance(value, types.MemberDescriptorType) and not isinstance(obj, type):
+            try:   # a __slots__ entry: read in C, no code of the class runs
+                return value.__get__(obj, type(obj))
+            except AttributeError:
+                return _EMPTY
         if value is not _EMPTY:
             break
     if isinstance(own, dict) and name in own:

@@ -1336,6 +1336,17 @@ def test_an_attribute_f_reads_bound_anew_records_again():
     m._G = np.array([[7.0], [8.0]])
     assert _replay_equals_eager(tape, m.loss_of_property, np.array([[0.1, 0.2]]))
 
+    class Slotted:   # __slots__: no instance dict, the values live in the class's slots
+        __slots__ = ("X",)
+
+        def loss(self):
+            return (W @ self.X).sum()
+    s = Slotted()
+    s.X = mg.tensor([[1.0], [2.0]])
+    tape = mg.record(s.loss, [W])
+    s.X = mg.tensor([[3.0], [4.0]])
+    assert _replay_equals_eager(tape, s.loss, np.array([[0.1, 0.2]]))
+
 
 def test_a_number_bound_anew_to_an_equal_number_makes_no_second_recording():
     # lr = 0.1 at every step: another float object, the same graph; -0.0 is not 0.0
