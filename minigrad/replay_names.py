@@ -67,21 +67,22 @@ def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset()) -> Lis
         watched.add((id(place), key))
         values: Any = obj.copy() if isinstance(obj, np.ndarray) and obj.dtype.kind in "biuf" \
             and id(obj) not in read else None
-        if type(obj) in (list, dict, tuple):   # exactly: a subclass may make its entries
-            if type(obj) is not tuple:   # changed in place: an entry added, replaced
-                values = _Entries(obj)
-            keys = list(obj) if isinstance(obj, dict) else range(len(obj))
-            # each entry read as an attribute is (a number needs no more than the
-            # comparison of the entries: a long list of them costs one)
-            for k in [k for k in keys if not _plain(obj[k])][:_ENTRIES]:
-                bind(f"{label}[{k!r}]", obj, ("entry", k),
-                     lambda obj=obj, k=k: _entry(obj, k), obj[k])
+        if type(obj) in (list, dict):   # exactly: a subclass may make its entries
+            values = _Entries(obj)      # changed in place: an entry added, replaced
         found.append((label, now, obj, values))
         stack.append((label, obj))
 
     while stack:
         while stack:
             label, fn = stack.pop()
+            if type(fn) in (list, dict, tuple):
+                keys = list(fn) if isinstance(fn, dict) else range(len(fn))
+                # each entry read as an attribute is (a number needs no more than the
+                # comparison of the entries: a long list of them costs one)
+                for k in [k for k in keys if not _plain(fn[k])][:_ENTRIES]:
+                    bind(f"{label}[{k!r}]", fn, ("entry", k),
+                         lambda obj=fn, k=k: _entry(obj, k), fn[k])
+                continue
             if isinstance(fn, functools.partial):   # its function, and what it was given
                 for i, arg in enumerate(fn.args):   # a tuple: never bound anew
                     bind(f"{label}'s argument {i}", fn, i, lambda arg=arg: arg, arg)
