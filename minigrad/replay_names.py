@@ -14,7 +14,8 @@ is compared entry by entry, and its first 64 entries walked as the rest);
 ``rebound(found)`` says which now holds another object, or which list or
 dict was changed in place, and the tape records again. minigrad's and
 numpy's own functions and modules are not walked: they read nothing a user
-binds.
+binds, nor are Python's own library and the installed packages (their
+state changes as they are used: logging, matplotlib).
 
 An array so read that is not itself one of the graph's constants (``read``)
 may have been copied into it (``mg.tensor(G)``, an int array made float64,
@@ -34,6 +35,9 @@ from __future__ import annotations
 import dis
 import functools
 import operator
+import os
+import sys
+import sysconfig
 import types
 from typing import AbstractSet, Any, Callable, List, Optional, Tuple
 
@@ -105,7 +109,7 @@ def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset()) -> Lis
             if id(fn) in seen:
                 continue
             seen.add(id(fn))
-            if fn is not f and _ours(fn.__module__):
+            if fn is not f and (_ours(fn.__module__) or _library(fn.__code__.co_filename)):
                 continue
             code = fn.__code__
             for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
@@ -229,15 +233,43 @@ def _builtin(module: Optional[str]) -> bool:
 def _looked_into(obj: object) -> bool:
     """Whether an object's attributes may be what f reads: not a tensor, an
     array or a number (their attributes are their values' own), nor minigrad's,
-    numpy's or Python's own modules, classes and containers."""
+    numpy's, Python's or an installed package's modules, classes, containers
+    and objects."""
     from minigrad.tensor import Tensor   # replay imports this module: no cycle at import
     if isinstance(obj, (Tensor, np.ndarray, np.generic) + _PLAIN):
         return False
     if isinstance(obj, types.ModuleType):
-        return not _ours(obj.__name__)
-    if isinstance(obj, type):
-        return not _builtin(obj.__module__)
-    return not _builtin(type(obj).__module__)
+        return not _ours(obj.__name__) and not _library_module(obj)
+    module = obj.__module__ if isinstance(obj, type) else type(obj).__module__
+    return not _builtin(module) and not _library_module(sys.modules.get(module))
+
+
+def _library_module(module: Optional[types.ModuleType]) -> bool:
+    """Whether ``module`` is Python's or an installed package's (a module made
+    in a notebook, types.ModuleType("data"), has no file and is the user's)."""
+    if module is None:
+        return False
+    path = getattr(module, "__file__", None)
+    return module.__name__ in sys.builtin_module_names if not path else _library(path)
+
+
+# Python's own library and the installed packages: their state (matplotlib's,
+# logging's) changes as they are used, and walking them would bind thousands
+# of names, record at every replay and cost seconds; f's own code, a
+# notebook's or a project's, is what a learner rebinds
+_LIBRARIES = tuple(sorted({os.path.normcase(os.path.realpath(p)) + os.sep
+                           for key in ("stdlib", "platstdlib", "purelib", "platlib")
+                           for p in [sysconfig.get_paths().get(key)] if p}))
+
+
+@functools.lru_cache(maxsize=4096)
+def _library(path: Optional[str]) -> bool:
+    """Whether code from the file ``path`` is a library's (None: a built-in)."""
+    if not path:
+        return True
+    if path.startswith("<"):   # a notebook's cell, exec'd code: the user's
+        return False
+    return os.path.normcase(os.path.realpath(path)).startswith(_LIBRARIES)
 
 
 def _static_attribute(obj: object, name: str) -> object:

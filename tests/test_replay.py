@@ -5,6 +5,8 @@ recorded again or refused, never replayed stale."""
 import copy
 import functools
 import gc
+import json
+import logging
 import pickle
 import random
 import threading
@@ -1535,3 +1537,24 @@ def test_a_constant_reshaped_in_place_is_a_new_graph():
         tape.replay(W.data)
     X.data.shape = (3, 2)
     assert tape.replay(W.data) == np.tanh(W.data * X.data.T).sum()
+
+
+def test_what_f_reads_inside_pythons_library_or_installed_packages_is_not_walked():
+    # f logs (logging's Logger, its manager, their caches and levels): walking
+    # them bound thousands of names, took seconds to record, and a level set
+    # between replays made every replay record again
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+    log = logging.getLogger("minigrad.tests.replay")
+    calls = []
+
+    def f():
+        calls.append(1)
+        log.debug("a cost %s", json.dumps({"W": W.shape}))
+        return mg.tanh(W).sum()
+    tape = mg.record(f, [W])
+    assert len(tape._names) < 10, [name for name, *_ in tape._names]
+    for level in (logging.INFO, logging.DEBUG, logging.WARNING):
+        log.setLevel(level)
+        log.info("between replays")
+        assert tape.replay(np.ones((1, 2))) == np.tanh(np.ones((1, 2))).sum()
+    assert len(calls) == 1
