@@ -19,15 +19,19 @@ and gradient must equal the eager engine's exactly, or it refuses to make a
 tape).
 
 What a tape does not see: Python. It replays the ops it recorded. A shape
-change, or a ``guard`` (a function of the leaf values naming the branch the
-Python code takes) with a new answer, makes it record again (when it was
+change, a leaf given another ``requires_grad``, or a ``guard`` (a function
+of the leaf values naming the branch the Python code takes) with a new
+answer, makes it record again (when it was
 given a function) or raise ``ValueError``; it never replays a stale graph.
-A name f reads (or a function it calls by name reads) bound to another
-object records again, and so does a write into an array f reads by name and
-copies into its graph (``mg.tensor(G)``; ``minigrad.replay_names``). What f
-copies otherwise is fixed when it records (a number or an array reached
-through an attribute or an item, ``net.X``, ``d["X"]``; a list; a random
-draw; ``mg.tensor(W.data)``): change one, and record again or make it a leaf.
+A name f reads (or a function it calls by name reads), a default of its
+parameters, an argument of a partial, an attribute it reads by name
+(``self.X``, ``mod.X``) or an entry of a list or dict so read (``d["X"]``)
+bound to another object records again, and so do a list or dict changed in
+place and a write into an array so read and copied into its graph
+(``mg.tensor(G)``; ``minigrad.replay_names``). What f copies otherwise is
+fixed when it records (``getattr(net, name)``, ``mg.tensor(W.data)``):
+change one, and record again or make it a leaf. A random draw inside f
+(``np.random``, ``random``) is a ``ValueError``: draw it outside, into a leaf.
 Leaves not listed in ``leaves`` are constants (X, Y): the tape reads their
 arrays at each replay, and keeps them read-only while it lives, as the eager
 engine keeps a leaf's array until its backward, so that nothing changes them
@@ -41,8 +45,11 @@ copy what you keep, and do not write into them. ``intermediates=False``
 keeps only the root's value and the leaves' gradients; other nodes' values
 and gradients then take turns in shared buffers (``minigrad.buffer_plan``),
 so a training step holds less than its eager graph, or a hand-written step.
-``mg.detect_anomaly()`` does not look inside a replay: use the eager engine
-to find where a NaN starts. A tape replays once at a time (a replay during a
+Inside ``mg.detect_anomaly()``, a replay raises ``FloatingPointError`` at the
+first kept value (inputs first) or gradient (newest node first) that is not
+finite, as eager's backward does; with ``intermediates=False`` only the root
+and the leaves' gradients are kept, so run the eager engine to find the node
+where it started. A tape replays once at a time (a replay during a
 replay, from another thread say, is a ``RuntimeError``: record a tape per
 thread), and cannot be copied or pickled: record another.
 """
@@ -54,12 +61,14 @@ from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tupl
 import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
-from minigrad.replay_checks import _check_constants, _eager_grads, _not_reproduced
+from minigrad.replay_checks import (_check_constants, _drew, _eager_grads, _not_reproduced,
+                                     _random_states)
 from minigrad.replay_compile import Compiler
 from minigrad.replay_names import bindings, rebound
 from minigrad.replay_stale import Staleness, _changed, _versions
-from minigrad.tensor import (Tensor, _creation_counter, _Hold, _as_float64, _lockable, _modes,
-                             describe, is_grad_enabled, topological_order)
+from minigrad.tensor import (Tensor, _anomaly_label, _creation_counter, _first_bad, _Hold,
+                             _as_float64, _lockable, _modes, describe, is_grad_enabled,
+                             topological_order)
 
 __all__ = ["record", "Tape"]
 
@@ -216,7 +225,8 @@ class Tape(Staleness, Compiler):
                 arrays = [a.copy() if np.may_share_memory(a, self._flat_inputs) else a
                           for a in arrays]
                 if self._structure(arrays) != self._recorded_structure \
-                        or self._replaced() is not None or rebound(self._names):
+                        or self._replaced() is not None or rebound(self._names) \
+                        or self._requires_changed() is not None:
                     self._record_again(arrays)
                 else:
                     for buffer, array in zip(self._inputs, arrays):
@@ -227,10 +237,13 @@ class Tape(Staleness, Compiler):
                 raise ValueError(self._leaf_given_new_data())
             elif (self._guard is not None and self._structure(self._inputs)
                   != self._recorded_structure) or self._replaced() is not None \
-                    or (self._names and rebound(self._names)):
+                    or (self._names and rebound(self._names)) \
+                    or self._requires_changed() is not None:
                 self._record_again([a.copy() for a in self._inputs])
             for kernel in self._kernels:   # forward then backward, in one list
                 kernel()
+            if _modes.anomaly:
+                self._check_finite()
             return float(self._root_value)
         finally:
             # Let go if this call holds the tape. Inline, with no call before the
@@ -242,6 +255,23 @@ class Tape(Staleness, Compiler):
                     del self._owner[0]
             except KeyError:   # nobody holds it: this call's claim never happened
                 pass
+
+    def _check_finite(self) -> None:
+        """detect_anomaly's check, on what the tape keeps: the values in the
+        order of the graph (where eager's forward stops), then the gradients,
+        newest node first (as eager's backward)."""
+        where = ("" if self._intermediates else
+                 "; this tape was recorded with intermediates=False and keeps only its "
+                 "root's value and its leaves' gradients, so it may have started at an "
+                 "earlier node: run f() and .backward() inside detect_anomaly to find it")
+        for kind, store, order in (("value", self._value, self._anomaly_values),
+                                   ("gradient", self._grad, self._anomaly_grads)):
+            for key, label in order:
+                array = store.get(key)
+                if array is not None and not np.isfinite(array).all():
+                    raise FloatingPointError(
+                        f"detect_anomaly: {kind} of {label} is not finite "
+                        f"({_first_bad(array)}) at a replay of a tape (mg.record){where}")
 
     def _not_copied(self, *args: Any) -> None:
         raise TypeError("a tape cannot be copied or pickled: its kernels are bound to its "
@@ -286,10 +316,14 @@ class Tape(Staleness, Compiler):
         one that records again needs f's graph."""
         start = next(_creation_counter)
         previous, _modes.grad_enabled = _modes.grad_enabled, True
+        randoms = _random_states()
         try:
             root = self._fn()
         finally:
             _modes.grad_enabled = previous
+        drew = _drew(randoms)
+        if drew is not None:
+            raise ValueError(drew)
         # what f read by name, as it ran: a name bound anew is a new graph, and so
         # is an array f copied into it, written since (the graph's own arrays
         # it reads at each replay)
@@ -327,6 +361,8 @@ class Tape(Staleness, Compiler):
         _check_constants(order, self._leaves)
         self._kept = {id(t) for t in order if self._intermediates or t is root
                       or t.op is None}
+        # a leaf frozen later (requires_grad = False) gets no gradient from eager
+        self._requires = [(weakref.ref(leaf), leaf.requires_grad) for leaf in self._leaves]
         # the eager gradients the check needs: the others go before the buffers come
         reference_grads = {key: grad for key, grad in _eager_grads(root, order).items()
                            if key in self._kept}
@@ -351,10 +387,15 @@ class Tape(Staleness, Compiler):
         self._flat_grads = owner(self._grad[id(self._leaves[0])]) if flat else None
         self._verify(order, reference_grads)
         # the constants' arrays stay as recorded while the tape may replay them
-        held = tuple([a for _, a in self._constants if _lockable(a)])
+        held = tuple([a for _, a, _ in self._constants if _lockable(a)])
         self._hold = _Hold(held) if held else None
         self._refs = {id(t): (weakref.ref(t) if not self._keep_graph else _strong(t))
                       for t in order}
+        # what a replay inside detect_anomaly checks, in eager's order, named as eager
+        self._anomaly_values = [(id(t), _anomaly_label(t)) for t in order if id(t) in self._kept]
+        self._anomaly_grads = [(id(t), _anomaly_label(t)) for t in
+                               sorted(order, key=lambda t: t._seq, reverse=True)
+                               if id(t) in self._kept]
         # op results made outside f (before it ran, or a built graph's): f, or the
         # graph, reads their data, which new data (H.data = ...) changes unseen
         self._watched = [(weakref.ref(t), t._version) for t in order if t.op is not None

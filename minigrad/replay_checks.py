@@ -4,6 +4,8 @@ A tape must give the eager engine's numbers, and never replay a stale graph
 without a word. Some graphs it cannot replay faithfully, and ``record``
 refuses them with an error that says why and what to do:
 
+- as ``f`` runs (``_random_states``, ``_drew``): a random draw, which a
+  tape would replay as recorded where ``f`` run again draws anew;
 - before it compiles (``_check_constants``): a tensor the tape would replay
   as a constant although it may follow the leaves, a constant holding a
   leaf's memory, an op's result given new data, a leaf not in C order;
@@ -17,6 +19,7 @@ bound anew) is ``minigrad.replay_stale``'s.
 """
 from __future__ import annotations
 
+import random
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -63,6 +66,27 @@ def _check_constants(order: list, leaves: List[Tensor]) -> None:
                              f"not change. Compute it with grad on (the tape then replays "
                              f"it), or, when it does not depend on the leaves, make it a plain "
                              f"tensor: mg.tensor(t.data)")
+
+
+def _random_states() -> tuple:
+    """The states of numpy's global generator (np.random.randn, ...) and of
+    Python's (random.random, ...): f drew a number from one if it changes."""
+    return np.random.get_state(), random.getstate()
+
+
+def _drew(before: tuple) -> Optional[str]:
+    """The error for an f that drew random numbers since ``before``, or None."""
+    (_, keys, pos, *gauss), python = before
+    (_, keys_now, pos_now, *gauss_now), python_now = _random_states()
+    drawn = [name for name, same in (
+        ("np.random", pos == pos_now and gauss == gauss_now and np.array_equal(keys, keys_now)),
+        ("random", python == python_now)) if not same]
+    if not drawn:
+        return None
+    return (f"record: f drew random numbers ({' and '.join(drawn)}) as it ran: a tape replays "
+            f"the draw it recorded at every replay, where f run again draws new ones (a "
+            f"dropout mask, noise, a shuffle). Draw them outside f, into a tensor listed in "
+            f"leaves, and pass each new draw to replay (tape.replay(W, mask))")
 
 
 def _not_reproduced(what: str, node: Tensor) -> str:

@@ -43,7 +43,7 @@ class Compiler:
         self._forward: List[Kernel] = []
         self._backward: List[Kernel] = []
         self._listed = listed = {id(leaf) for leaf in self._leaves}
-        self._constants: List[Tuple[weakref.ref, np.ndarray]] = []
+        self._constants: List[Tuple[weakref.ref, np.ndarray, tuple]] = []
         for leaf, buffer in zip(self._leaves, self._inputs):
             self._value[id(leaf)] = buffer
         compiled = {}
@@ -51,7 +51,8 @@ class Compiler:
             if node.op is None:
                 if id(node) not in listed:   # a constant
                     self._value[id(node)] = node.data
-                    self._constants.append((weakref.ref(node), node.data))
+                    # its shape too: a.shape = ... reshapes the array in place
+                    self._constants.append((weakref.ref(node), node.data, node.shape))
                 continue
             compile_op = OPS.get(node.op)
             if compile_op is None:

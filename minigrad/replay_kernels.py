@@ -18,7 +18,7 @@ import numpy as np
 
 from minigrad.functional import check_labels, check_probabilities
 from minigrad.ops import _axes
-from minigrad.tensor import Tensor, describe
+from minigrad.tensor import Tensor, _lockable, describe
 
 Kernel = Callable[[], None]
 
@@ -260,13 +260,15 @@ def _in_replay(node: Tensor, i: int, listed: list, check: Callable[[], None]) ->
 def _labels(node: Tensor, y: np.ndarray, is_one: np.ndarray, listed: list) -> List[Kernel]:
     """The label check to run at each replay (functional.check_labels' rule: Y
     differs from Y > 0.5 where Y is not 0 or 1): none when Y is a constant
-    array that owns its memory, which is checked (and its mask made) once,
-    here. The tape keeps such an array read-only; a view's base it cannot
-    (``y[:, :]`` of a caller's y, read-only or not): its writes reached the
-    values but not a mask made once, and J took stale signs, unchecked."""
+    array that owns its memory and came read-only (fit's labels, a private
+    copy), which is checked (and its mask made) once, here. The tape locks
+    a writable Y, but a view's base it cannot (``y[:, :]`` of a caller's y),
+    nor a view taken before the lock (``v = Y[:, :]`` stays writable): their
+    writes reached the values but not a mask made once, and J took stale
+    signs, unchecked."""
     def check():
         check_labels(y, is_one)
-    if listed[1] or node.parents[1].op is not None or y.base is not None:
+    if listed[1] or node.parents[1].op is not None or y.base is not None or _lockable(y):
         return [_in_replay(node, 1, listed, check)]
     check()
     return []

@@ -9,7 +9,9 @@ a built graph, raises ``ValueError``) when
 - a constant was given a new array (``X.data = ...``), or an op's result
   made outside ``f`` new data (``H.data = ...``) (``_replaced``);
 - a name ``f`` reads is bound to another object, or an array it copied into
-  its graph holds other values (``rebound``, ``minigrad.replay_names``).
+  its graph holds other values (``rebound``, ``minigrad.replay_names``);
+- a leaf's ``requires_grad`` was switched (a layer frozen: eager gives it no
+  gradient, which the tape would still compute) (``_requires_changed``).
 
 ``_change`` says which, for the messages. ``replay()`` with no values
 replays the tape's own ``inputs``, so a leaf given new data since is an
@@ -19,7 +21,8 @@ of its values, ``_changed`` names the leaves changed since, and
 
 ``Staleness`` is a part of ``Tape``: its methods read what the tape took
 when it recorded (``_guard``, ``_inputs``, ``_names``, ``_watched``,
-``_leaf_versions``, and ``_constants`` from ``minigrad.replay_compile``).
+``_requires``, ``_leaf_versions``, and ``_constants`` from
+``minigrad.replay_compile``).
 """
 from __future__ import annotations
 
@@ -52,10 +55,11 @@ class Staleness:
 
     def _replaced(self) -> Optional[Tensor]:
         """A constant whose tensor was given a new array since recording (X.data = ...),
-        or an op's result made outside f given new data (H.data = ...)."""
-        for ref, array in self._constants:
+        or whose array was reshaped in place (X.data.shape = ...), or an op's
+        result made outside f given new data (H.data = ...)."""
+        for ref, array, shape in self._constants:
             t = ref()
-            if t is not None and t._data is not array:
+            if t is not None and (t._data is not array or array.shape != shape):
                 return t
         if self._watched:
             for ref, version in self._watched:
@@ -64,6 +68,14 @@ class Staleness:
                     return t
             # a training loop lets the built graph go: then this costs nothing
             self._watched = [(ref, v) for ref, v in self._watched if ref() is not None]
+        return None
+
+    def _requires_changed(self) -> Optional[Tensor]:
+        """A live leaf whose ``requires_grad`` is not what it was when recorded."""
+        for ref, requires in self._requires:
+            t = ref()
+            if t is not None and t.requires_grad != requires:
+                return t
         return None
 
     def _leaf_given_new_data(self) -> str:
@@ -80,12 +92,16 @@ class Staleness:
         """What makes the graph a new one, for the messages of a record again."""
         replaced = self._replaced()
         if replaced is not None:
-            return (f"{describe(replaced)}, a constant, was given a new array"
-                    if replaced.op is None else
+            return (f"{describe(replaced)}, a constant, was given a new array (or its "
+                    f"array a new shape)" if replaced.op is None else
                     f"{describe(replaced)}, an op's result, was given new data")
         change = rebound(self._names)
         if change is not None:
             return change
+        switched = self._requires_changed()
+        if switched is not None:
+            return (f"the leaf {describe(switched)} was given requires_grad="
+                    f"{switched.requires_grad} since the tape recorded it")
         old, new = [a.shape for a in self._inputs], [a.shape for a in arrays]
         if old != new:
             return f"the leaves' shapes changed ({old} -> {new})"

@@ -484,3 +484,70 @@ def printed_text(max_size: int = 12) -> st.SearchStrategy:
                           st.sampled_from("作业目录权重梯度ｗ"), st.characters(),
                           st.sampled_from(["\udc80", "\udcff", "\ud800"]))
     return st.text(character, max_size=max_size)
+
+
+# --- one op of a tape (mg.record) at any float, for the replay's bit-for-bit test --------
+REPLAYED_EXPONENTS = (2, 3, 0.5, -1, 0, 1, -2, 2.5, 1 / 3, -0.5)
+
+
+@st.composite
+def replayed_op_cases(draw: Callable, name: str) -> Tuple[Callable[..., mg.Tensor],
+                                                          List[np.ndarray], List[np.ndarray]]:
+    """``(build, first, second)`` for the op ``name`` of ``minigrad.replay_kernels.OPS``:
+    ``build(*leaves)`` makes a one-element root through that op (with the
+    parameters it takes drawn: an exponent, alpha, axes, a shape), and two
+    sets of leaf values to record at and to replay at. Values are any float64
+    (NaN, ±inf, subnormal, huge), as the op's input domain allows: labels 0
+    and 1, probabilities in [0, 1] (0 and 1 included)."""
+    def two(shapes: Sequence[Shape], elements: ArrayMaker = every_float_arrays) -> List[list]:
+        return [[draw(elements(s)) for s in shapes] for _ in range(2)]
+
+    def summed(op: Callable[..., mg.Tensor]) -> Callable[..., mg.Tensor]:
+        return lambda *leaves: op(*leaves).sum()
+    unary = {"neg": lambda x: -x, "tanh": mg.tanh, "exp": mg.exp, "log": mg.log,
+             "sigmoid": mg.sigmoid, "relu": mg.relu, "identity": mg.identity}
+    if name in unary or name in ("pow", "leaky_relu"):
+        shape = draw(small_shapes())
+        if name == "pow":
+            p = draw(st.sampled_from(REPLAYED_EXPONENTS))
+            op = lambda x: x ** p   # noqa: E731
+        elif name == "leaky_relu":
+            alpha = draw(st.sampled_from([0.0, 0.01, 0.2, 1.0, 3.0]))
+            op = lambda x: mg.leaky_relu(x, alpha)   # noqa: E731
+        else:
+            op = unary[name]
+        return (summed(op), *two([shape]))
+    if name in ("add", "sub", "mul", "div"):
+        shapes = draw(broadcastable_shapes())
+        op = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y,
+              "mul": lambda x, y: x * y, "div": lambda x, y: x / y}[name]
+        return (summed(op), *two(shapes))
+    if name == "matmul":
+        n, k, m = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
+        return (summed(lambda a, b: a @ b), *two([(n, k), (k, m)]))
+    if name == "transpose":
+        shape = draw(small_shapes(min_dims=1))
+        axes = draw(st.none() | permutations_of_axes(len(shape)))
+        return (summed(lambda x: x.transpose(axes) * 1.0), *two([shape]))
+    if name == "reshape":
+        shape = draw(small_shapes())
+        target = draw(reshape_targets(shape))
+        return (summed(lambda x: x.reshape(target) * 1.0), *two([shape]))
+    if name in ("sum", "mean"):
+        shape = draw(small_shapes())
+        axis, keepdims = draw(axis_and_keepdims(shape))
+        reduce = (lambda x: x.sum(axis=axis, keepdims=keepdims)) if name == "sum" else \
+            (lambda x: x.mean(axis=axis, keepdims=keepdims))
+        return (summed(lambda x: reduce(x) * 1.0), *two([shape]))
+    if name == "binary_cross_entropy_with_logits":
+        shape = (draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE)))
+        (z1,), (z2,) = two([shape])
+        return (mg.binary_cross_entropy_with_logits, [z1, draw(labels(shape))],
+                [z2, draw(labels(shape))])
+    if name == "binary_cross_entropy":
+        shape = (draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE)))
+        probability = lambda s: hnp.arrays(   # noqa: E731
+            np.float64, s, elements=st.floats(0.0, 1.0, width=64))
+        (a1,), (a2,) = two([shape], probability)
+        return (mg.binary_cross_entropy, [a1, draw(labels(shape))], [a2, draw(labels(shape))])
+    raise ValueError(f"replayed_op_cases: no case for op {name!r}")

@@ -5,8 +5,12 @@ recorded again or refused, never replayed stale."""
 import copy
 import functools
 import gc
+import json
+import logging
 import pickle
+import random
 import threading
+import types
 
 import numpy as np
 import pytest
@@ -15,8 +19,12 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import nets
+import nets.replay_step
+from minigrad.functional import CheckedLabels
+from minigrad.replay_kernels import OPS
 from nets import DeepNet, LogisticRegression, TwoLayerNet
 from tests.strategies import (activations_with_params, computation_graphs, every_float_arrays,
+                              replayed_op_cases,
                               labelled_data, labels)
 
 
@@ -61,6 +69,23 @@ def test_the_in_place_check_sees_an_exp_in_place():
     assert inexact_calls_in_place(tape) == ["exp"]
 
 
+def same_bits(a, b):
+    """Bit for bit: -0.0 is not 0.0 (np.array_equal takes them as equal); a NaN
+    is any NaN (its payload is no number)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or not np.array_equal(np.isnan(a), np.isnan(b)):
+        return False
+    keep = ~np.isnan(a)
+    return np.array_equal(a[keep].view(np.int64), b[keep].view(np.int64))
+
+
+def test_same_bits_tells_signed_zeros_apart_and_takes_any_nan():
+    assert same_bits(np.array([0.0, np.nan]), np.array([0.0, -np.nan]))
+    assert not same_bits(np.array([0.0]), np.array([-0.0]))
+    assert not same_bits(np.array([1.0]), np.array([np.nan]))
+    assert not same_bits(np.zeros((1, 2)), np.zeros((2, 1)))
+
+
 def assert_replay_is_eager(build, first, second, intermediates=True):
     """Record build(*leaves) at ``first``, replay at ``second``: equal to eager at
     ``second`` (every node; without intermediates the root and the leaves, and
@@ -70,7 +95,7 @@ def assert_replay_is_eager(build, first, second, intermediates=True):
     assert inexact_calls_in_place(tape) == []
     J = tape.replay(*second)
     root, nodes = eager(build, second)
-    assert J == root.item(), (J, root.item())
+    assert same_bits(J, root.item()), (J, root.item())
     recorded = tape.nodes
     assert [t.op for t in recorded] == [t.op for t in nodes.values()]
     for mine, theirs in zip(recorded, nodes.values()):
@@ -81,11 +106,11 @@ def assert_replay_is_eager(build, first, second, intermediates=True):
             with pytest.raises(KeyError, match="intermediates=False"):
                 tape.grad(mine)
             continue
-        assert np.array_equal(tape.value(mine), theirs.data, equal_nan=True), label
+        assert same_bits(tape.value(mine), theirs.data), label
         if theirs.grad is None:
             assert tape.grad(mine) is None, label
         else:
-            assert np.array_equal(tape.grad(mine), theirs.grad, equal_nan=True), label
+            assert same_bits(tape.grad(mine), theirs.grad), label
 
 
 # --- the networks' graphs ------------------------------------------------------
@@ -402,6 +427,36 @@ def test_labels_given_as_a_view_are_read_at_every_replay(loss, read_only):
                                          r"read at each replay\) is refused: Y must hold only 0 "
                                          r"and 1; got 2.0"):
         tape.replay(value)
+
+
+@pytest.mark.parametrize("loss", [mg.binary_cross_entropy_with_logits, mg.binary_cross_entropy])
+def test_labels_written_through_a_view_taken_before_recording_are_read_at_every_replay(loss):
+    # Y owns its memory, so the tape checked it once and made its signs once,
+    # and locked it; but v = Y[:, :], taken before the lock, stays writable:
+    # the logit loss replayed 0.817 for eager's 0.692, and a label 0.5 went
+    # through unchecked (both losses)
+    Y = np.array([[0.0, 1.0, 0.0, 1.0]])
+    v = Y[:, :]
+    Z = mg.tensor([[0.5, 0.3, 0.1, 0.9]], requires_grad=True, name="Z")
+    tape = mg.record(lambda: loss(Z, mg.as_tensor(Y, name="Y")), [Z])
+    v[0, 0] = 1.0
+    V = mg.tensor(Z.data, requires_grad=True)
+    E = loss(V, Y)
+    E.backward()
+    assert tape.replay(Z.data) == E.item()
+    assert np.array_equal(tape.grads[0], V.grad)
+    v[0, 1] = 0.5
+    with pytest.raises(ValueError, match=r"^replay: .* its input Y \(1, 4\) \(a constant, "
+                                         r"read at each replay\) is refused: Y must hold only 0 "
+                                         r"and 1; got 0.5"):
+        tape.replay(Z.data)
+
+
+def test_fit_replay_checks_its_private_labels_once():
+    # fit's labels are a read-only copy nobody else holds: no check per replay
+    X, Y = np.random.RandomState(0).randn(2, 5), np.array([[0.0, 1.0, 1.0, 0.0, 1.0]])
+    step = nets.replay_step.ReplayStep(TwoLayerNet(2, 3, seed=0), X, CheckedLabels(Y).y, 0.5)
+    assert not [k for k in step.tape._kernels if getattr(k, "__name__", "") == "kernel"]
 
 
 def test_a_probability_computed_at_a_replay_and_refused_names_its_op():
@@ -1215,3 +1270,291 @@ def test_a_leaf_whose_data_is_the_tapes_input_is_not_refused_at_replay():
     W.data = W.data + 1.0   # other values than the tape's: refused, as before
     with pytest.raises(ValueError, match=r"the leaf W \(1, 2\) was given new data"):
         tape.replay()
+
+
+# --- what f reads besides names: defaults, a partial's arguments, attributes --------------
+def _replay_equals_eager(tape, f, value):
+    """tape.replay(value) against f() run eagerly with the tape's leaf at value."""
+    J = tape.replay(value)
+    (W,) = tape.leaves
+    W.data = np.array(value, dtype=np.float64)
+    W.grad = None
+    root = f()
+    root.backward()
+    return J == root.item() and np.array_equal(tape.grads[0], W.grad)
+
+
+def test_a_default_or_a_partials_array_written_or_a_default_rebound_records_again():
+    # def f(G=G0): mg.tensor(G) copies G0 into the graph; G0[0] = 5 after
+    # recording, and the tape replayed the copy (0.5 for eager's 0.9); likewise
+    # an array given to a partial, and a keyword default given another number
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+    G0 = np.array([[1.0], [2.0]])
+
+    def with_default(G=G0):
+        return (W @ mg.tensor(G)).sum()
+
+    def with_keyword(*, p=2):
+        return (W ** p).sum()
+    given = functools.partial(lambda G: (W @ mg.tensor(G)).sum(), G0)
+    tapes = [(f, mg.record(f, [W])) for f in (with_default, with_keyword, given)]
+    G0[0] = 5.0
+    with_keyword.__kwdefaults__["p"] = 3
+    for f, tape in tapes:
+        assert _replay_equals_eager(tape, f, np.array([[0.1, 0.2]])), f
+
+
+def test_an_attribute_f_reads_bound_anew_records_again():
+    # f = m.loss reads self.X, self.p and mod.X: given new objects after
+    # recording, f() read them and the tape replayed the old ones (0.5 for 1.1)
+    mod = types.ModuleType("course_data")
+    mod.X = mg.tensor([[1.0], [2.0]])
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+
+    class Model:
+        p = 2   # a class attribute, then the instance's own
+
+        def __init__(self):
+            self.X = mg.tensor([[1.0], [2.0]])
+
+        def loss(self):
+            return (W @ self.X).sum() + (W ** self.p).sum() + (W @ mod.X).sum()
+
+        @property
+        def Xs(self):   # a property's getter reads _G
+            return mg.tensor(self._G)
+
+        def loss_of_property(self):
+            return (W @ self.Xs).sum()
+    m = Model()
+    m._G = np.array([[1.0], [2.0]])
+    changes = [lambda: setattr(m, "X", mg.tensor([[3.0], [4.0]])), lambda: setattr(m, "p", 3),
+               lambda: setattr(mod, "X", mg.tensor([[5.0], [6.0]]))]
+    for change in changes:
+        tape = mg.record(m.loss, [W])
+        change()
+        assert _replay_equals_eager(tape, m.loss, np.array([[0.1, 0.2]]))
+    tape = mg.record(m.loss_of_property, [W])
+    m._G = np.array([[7.0], [8.0]])
+    assert _replay_equals_eager(tape, m.loss_of_property, np.array([[0.1, 0.2]]))
+
+    class Slotted:   # __slots__: no instance dict, the values live in the class's slots
+        __slots__ = ("X",)
+
+        def loss(self):
+            return (W @ self.X).sum()
+    s = Slotted()
+    s.X = mg.tensor([[1.0], [2.0]])
+    tape = mg.record(s.loss, [W])
+    s.X = mg.tensor([[3.0], [4.0]])
+    assert _replay_equals_eager(tape, s.loss, np.array([[0.1, 0.2]]))
+
+
+def test_a_number_bound_anew_to_an_equal_number_makes_no_second_recording():
+    # lr = 0.1 at every step: another float object, the same graph; -0.0 is not 0.0
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+
+    class Config:
+        pass
+    cfg, calls = Config(), []
+    cfg.scale = 2.0
+
+    def f():
+        calls.append(1)
+        if cfg.scale == 3.0:
+            raise ValueError("three")
+        return (W * cfg.scale).sum()
+    tape = mg.record(f, [W])
+    cfg.scale = float("2.0")
+    tape.replay(np.ones((1, 2)))
+    assert len(calls) == 1
+    cfg.scale = -0.0
+    tape.replay(np.ones((1, 2)))
+    cfg.scale = 0.0
+    tape.replay(np.ones((1, 2)))
+    assert len(calls) == 3
+    cfg.scale = 3.0   # the message says what changed
+    with pytest.raises(ValueError, match=r"the attribute 'cfg.scale', which f read when it "
+                                         r"recorded, is bound to another object, so the tape "
+                                         r"ran f again .* three"):
+        tape.replay(np.ones((1, 2)))
+
+
+@pytest.mark.parametrize("draw", [lambda: np.random.rand(1, 1), lambda: np.random.randn(),
+                                  lambda: random.random()], ids=["rand", "randn", "random"])
+def test_a_random_draw_inside_f_is_refused_and_a_mask_listed_as_a_leaf_replays(draw):
+    # a dropout mask drawn inside f: the tape replayed the recorded mask at every
+    # replay, where f() draws a new one, without a word
+    W = mg.tensor(np.ones((1, 3)), requires_grad=True, name="W")
+    with pytest.raises(ValueError, match=r"record: f drew random numbers .* Draw them outside "
+                                         r"f, into a tensor listed in leaves"):
+        mg.record(lambda: (W * draw()).sum(), [W])
+    mask = mg.tensor(np.ones((1, 3)), name="mask")   # the way out the message gives
+    tape = mg.record(lambda: (W * mask).sum(), [W, mask])
+    assert tape.replay(np.ones((1, 3)), np.array([[1.0, 0.0, 1.0]])) == 2.0
+    assert np.array_equal(tape.grads[0], [[1.0, 0.0, 1.0]])
+    # run again for a new graph, f's draw is refused the same way
+    calls = []
+
+    def f():
+        calls.append(1)
+        return (W * (draw() if W.shape[1] == 4 else 1.0)).sum()
+    tape = mg.record(f, [W])
+    with pytest.raises(ValueError, match=r"the leaves' shapes changed .* f drew random numbers"):
+        tape.replay(np.ones((1, 4)))
+    assert tape.replay(np.ones((1, 3))) == 3.0
+
+
+@pytest.mark.parametrize("intermediates", [True, False])
+def test_a_replay_inside_detect_anomaly_raises_at_a_non_finite_value(intermediates):
+    # inside mg.detect_anomaly() the eager engine stops at log's -inf; the replay
+    # returned -inf without a word
+    X = mg.tensor([[1.0, 2.0], [3.0, -1.0]], name="X")
+    W = mg.tensor([[0.5, -0.3]], requires_grad=True, name="W")
+    tape = mg.record(lambda: mg.log(mg.tanh(W @ X) + 1.0).sum(), [W],
+                     intermediates=intermediates)
+    node = r"unnamed \(op log, shape \(1, 2\)\)" if intermediates else \
+        r"unnamed \(op sum, shape \(\)\) .* intermediates=False"
+    with mg.detect_anomaly(), np.errstate(all="ignore"):
+        assert tape.replay(np.array([[0.1, 0.2]])) == mg.log(mg.tanh(
+            mg.tensor([[0.1, 0.2]]) @ X) + 1.0).sum().item()
+        with pytest.raises(FloatingPointError, match=r"detect_anomaly: value of " + node):
+            tape.replay(np.array([[-1e3, 0.2]]))
+        with pytest.raises(FloatingPointError, match=r"detect_anomaly: value of W \(op leaf"):
+            tape.replay(np.array([[np.nan, 0.2]]))
+    with np.errstate(all="ignore"):   # outside it, the replay gives eager's -inf
+        assert tape.replay(np.array([[-1e3, 0.2]])) == -np.inf
+
+
+def test_a_replay_inside_detect_anomaly_raises_at_a_non_finite_gradient():
+    # sqrt at 0: a finite value, an infinite slope
+    W = mg.tensor([[1.0, 4.0]], requires_grad=True, name="W")
+    tape = mg.record(lambda: (W ** 0.5).sum(), [W])
+    with mg.detect_anomaly(), np.errstate(all="ignore"):
+        with pytest.raises(FloatingPointError, match=r"detect_anomaly: gradient of W \(op leaf"):
+            tape.replay(np.array([[0.0, 4.0]]))
+
+
+def test_a_leaf_frozen_or_unfrozen_since_recording_records_again_or_is_refused():
+    # W.requires_grad = False (a layer frozen): eager gives W no gradient, and a
+    # loop updating what has one leaves W alone; the tape still gave W one
+    W = mg.tensor([[0.5, -0.3]], requires_grad=True, name="W")
+    b = mg.tensor([[0.5]], requires_grad=True, name="b")
+
+    def f():
+        return mg.tanh(W * 2.0 + b).sum()
+    tape, built = mg.record(f, [W, b]), mg.record(f(), [W, b])
+    for requires in (False, True):
+        W.requires_grad = requires
+        for values in ([np.array([[1.0, 2.0]]), np.array([[0.3]])], []):
+            J = tape.replay(*values)
+            W.grad = b.grad = None
+            root = f()
+            root.backward()
+            assert J == root.item()
+            assert (tape.grads[0] is None) == (W.grad is None) == (not requires)
+            assert np.array_equal(tape.grads[1], b.grad)
+    W.requires_grad = False
+    with pytest.raises(ValueError, match=r"replay: the leaf W \(1, 2\) was given "
+                                         r"requires_grad=False since the tape recorded it, and "
+                                         r"this tape was recorded from a built graph"):
+        built.replay(W.data, b.data)
+
+
+# --- every op the tape replays, at any float: eager's bits, NaN and ±inf included ---------
+# every op of the tape's table: one added without a case in replayed_op_cases fails here
+@pytest.mark.parametrize("name", sorted(OPS))
+@given(st.data(), st.booleans())
+def test_every_op_replays_eager_bit_for_bit_at_any_float(name, data, intermediates):
+    # recorded at one set of values, replayed at another (NaN, ±inf, subnormal,
+    # huge; the shape, broadcasting, axes, exponent and alpha drawn too)
+    build, first, second = data.draw(replayed_op_cases(name))
+    with np.errstate(all="ignore"):
+        assert_replay_is_eager(build, first, second, intermediates)
+
+
+def test_a_list_or_dict_f_reads_changed_in_place_records_again():
+    # layers.append(...), d["X"] = ..., a default dict's entry, an array in a
+    # tuple written: f() read the new entries, the tape replayed the old graph
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+    layers = [mg.tanh]
+    d = {"X": mg.tensor([[1.0], [2.0]])}
+    pair = (np.array([[1.0], [2.0]]), None)
+    config = {"p": 2}
+
+    def stacked():
+        A = W
+        for layer in layers:
+            A = layer(A)
+        return A.sum()
+
+    def from_dict():
+        return (W @ d["X"]).sum()
+
+    def from_tuple():
+        return (W @ mg.tensor(pair[0])).sum()
+
+    def with_default(c=config):
+        return (W ** c["p"]).sum()
+    changes = {stacked: lambda: layers.append(mg.sigmoid),
+               from_dict: lambda: d.__setitem__("X", mg.tensor([[3.0], [4.0]])),
+               from_tuple: lambda: pair[0].__setitem__((0, 0), 5.0),
+               with_default: lambda: config.__setitem__("p", 3)}
+    for f, change in changes.items():
+        tape = mg.record(f, [W])
+        change()
+        assert _replay_equals_eager(tape, f, np.array([[0.1, 0.2]])), f.__name__
+
+
+def test_a_list_f_reads_changed_in_place_is_named_when_recording_again_fails():
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+    scales = [2.0]
+
+    def f():
+        if len(scales) > 1:
+            raise ValueError("two")
+        return (W * scales[0]).sum()
+    tape = mg.record(f, [W])
+    scales[0] = float("2.0")   # an equal number: the same graph, f not run again
+    assert tape.replay(np.ones((1, 2))) == 4.0
+    scales.append(3.0)
+    with pytest.raises(ValueError, match=r"the list 'scales', which f read when it recorded, "
+                                         r"was changed in place .* two"):
+        tape.replay(np.ones((1, 2)))
+
+
+def test_a_constant_reshaped_in_place_is_a_new_graph():
+    # X.data.shape = (2, 3): numpy reshapes even a read-only array in place;
+    # eager W * X.T then refuses (2, 3) * (3, 2), the tape replayed its
+    # transpose view of the old shape and gave a number
+    X = mg.tensor(np.arange(6.0).reshape(3, 2), name="X")
+    W = mg.tensor(np.ones((2, 3)), requires_grad=True, name="W")
+    tape = mg.record(lambda: mg.tanh(W * X.T).sum(), [W])
+    X.data.shape = (2, 3)
+    with pytest.raises(ValueError, match=r"X \(2, 3\), a constant, was given a new array \(or "
+                                         r"its array a new shape\), so the tape ran f again .* "
+                                         r"do not broadcast"):
+        tape.replay(W.data)
+    X.data.shape = (3, 2)
+    assert tape.replay(W.data) == np.tanh(W.data * X.data.T).sum()
+
+
+def test_what_f_reads_inside_pythons_library_or_installed_packages_is_not_walked():
+    # f logs (logging's Logger, its manager, their caches and levels): walking
+    # them bound thousands of names, took seconds to record, and a level set
+    # between replays made every replay record again
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+    log = logging.getLogger("minigrad.tests.replay")
+    calls = []
+
+    def f():
+        calls.append(1)
+        log.debug("a cost %s", json.dumps({"W": W.shape}))
+        return mg.tanh(W).sum()
+    tape = mg.record(f, [W])
+    assert len(tape._names) < 10, [name for name, *_ in tape._names]
+    for level in (logging.INFO, logging.DEBUG, logging.WARNING):
+        log.setLevel(level)
+        log.info("between replays")
+        assert tape.replay(np.ones((1, 2))) == np.tanh(np.ones((1, 2))).sum()
+    assert len(calls) == 1
