@@ -198,8 +198,13 @@ def test_right_formulas_through_float32_fail_as_float32_never_as_a_slip():
     with pytest.raises(AssertionError) as info:
         assert_backprop_matches(through_float32, max_examples=100)
     smallest = str(info.value).split("The smallest failing case found:")[1]
-    assert "float32's precision" in smallest or "hand is float32" in smallest, smallest
-    for slip in ("likely slip", "no classic slip", "with any of"):
+    # where a wrong row is a sum that cancels, the report says it cannot tell a slip
+    # from float32's missing digits, and (truly) that no classic slip gives it: rare,
+    # but a case hypothesis may shrink to (n_x = n_h = 1, m = 2, db1 off by 1.3e-4)
+    cannot_tell = "cannot tell a slip from float32's missing digits" in smallest
+    assert cannot_tell or "float32's precision" in smallest or "hand is float32" in smallest, \
+        smallest
+    for slip in ("likely slip", "with any of") + (() if cannot_tell else ("no classic slip",)):
         assert slip not in smallest, smallest
 
 
