@@ -187,8 +187,12 @@ class BackwardSteps(Sequence):
         table = text_table(("step", "node", "op", "shape", f"‖∂{root}/∂node‖", "rule"), rows)
         if self.m is None:
             return table
-        return (table + f"\nThe notes' convention (m = {self.m}): dZ, dA stack the per-sample "
-                f"derivatives (∂{root}/∂Z = dZ / m); dW, db are ∂{root}/∂W, ∂{root}/∂b.")
+        table += (f"\nThe notes' convention (m = {self.m}): dZ, dA stack the per-sample "
+                  f"derivatives (∂{root}/∂Z = dZ / m); dW, db are ∂{root}/∂W, ∂{root}/∂b.")
+        if any(" += " in s.rule for s in self):
+            table += ("\ndA += …: a node used more than once gets a share from each use; "
+                      "its gradient is the sum of its shares.")
+        return table
 
 
 def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
@@ -230,11 +234,19 @@ def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
         done[id(node)] = (g, tuple(sent))
     # Shown in reverse topological order: each node's inputs right after it,
     # layer by layer (W[2] and b[2] before A[1]), as the notes go back.
+    # A node used twice gets two shares: in the notes' writing the first one shown
+    # is "dZ[1] = …", each later one "dZ[1] += …" (two "dZ[1] = …" read as the
+    # second replacing the first, and neither is the dZ[1] its step shows).
+    shares: Dict[int, int] = {}
+    for g, sent_t in done.values():
+        for s in sent_t:
+            shares[id(s.input)] = shares.get(id(s.input), 0) + 1
+    shown: set = set()
     steps = []
     for node in _leaves_when_complete(nodes):
         g, sent_t = done[id(node)]
-        steps.append(BackwardStep(len(steps), node, _frozen(g), _rule(node, sent_t, notes),
-                                  sent_t))
+        steps.append(BackwardStep(len(steps), node, _frozen(g),
+                                  _rule(node, sent_t, notes, shares, shown), sent_t))
     return BackwardSteps(root, steps, notes.m if notes else None)
 
 
@@ -326,24 +338,34 @@ def _notes_context(root: Tensor, order: list) -> Optional[_Notes]:
     return _Notes(root.parents[0].shape[1], consumers)
 
 
-def _rule(node: Tensor, sent: Tuple[Sent, ...], notes: Optional[_Notes]) -> str:
+def _rule(node: Tensor, sent: Tuple[Sent, ...], notes: Optional[_Notes],
+          shares: Dict[int, int], shown: set) -> str:
+    """The step's rule; ``shares`` counts the gradients each node receives and
+    ``shown`` holds the nodes a share was already shown for (steps in order)."""
     if node.op is None:
         return LEAF_RULE
     rule = RULES.get(node.op)
+    # later shares of a node read "+=" where an earlier step, even in the general
+    # form, already sent it one
+    assign = []
+    for s in sent:   # x * x: the second share of x reads "+=" in the same step
+        assign.append("+=" if shares.get(id(s.input), 0) > 1 and id(s.input) in shown else "=")
+        shown.add(id(s.input))
     if rule is None:
         return f"{node.op}: (no rule text)"
     if notes is None or not rule.notes or not sent:
         return rule.general
     lines = []
-    for s in sent:
-        text = _notes_line(node, s, rule, notes)
+    for s, a in zip(sent, assign):
+        text = _notes_line(node, s, rule, notes, a)
         if text is None:
             return rule.general
         lines.append(text)
     return "; ".join(lines)
 
 
-def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes) -> Optional[str]:
+def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes,
+                assign: str = "=") -> Optional[str]:
     names = [_display(p, paren=True) for p in node.parents]
     out = _display(node, paren=True)
     if "?" in names or out == "?":
@@ -356,7 +378,7 @@ def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes) -> Optional[st
     if _is_parameter(s.input, notes):
         # dW, db are ∂J/∂W, ∂J/∂b themselves, so the 1/m shows
         rhs = f"(1/m) {rhs}"
-    return f"{_d(s.input, notes, own=True)} = {rhs}"
+    return f"{_d(s.input, notes, own=True)} {assign} {rhs}"
 
 
 def _is_parameter(t: Tensor, notes: _Notes) -> bool:

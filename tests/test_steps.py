@@ -392,3 +392,27 @@ def test_the_notes_line_under_the_trace_escapes_the_roots_name_too():
     steps = mg.backward_steps(J)
     assert steps.m == 3
     assert "\t" not in str(steps) and "∂代价\\tJ/∂Z = dZ / m" in str(steps), str(steps)
+
+
+# --- a node used twice: its shares ------------------------------------------------------------
+def test_a_node_used_twice_gets_its_second_share_with_plus_equals():
+    """Z[1] × Z[1] and A[1] + Z[1]: the rules read "dZ[1] = …; dZ[1] = …", the second
+    as replacing the first, and neither is the dZ[1] its step shows (their sum)."""
+    X = mg.tensor([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]], name="X")
+    Y = mg.tensor([[1.0, 0.0, 1.0]], name="Y")
+    W = mg.tensor([[0.3, -0.2]], requires_grad=True, name="W[1]")
+    Z = (W @ X).named("Z[1]")
+    J = mg.binary_cross_entropy_with_logits(Z * Z, Y).named("J")
+    steps = mg.backward_steps(J)
+    assert steps[1].rule == "dZ[1] = d(Z[1] × Z[1]) * Z[1]; dZ[1] += d(Z[1] × Z[1]) * Z[1]"
+    assert "dA += …: a node used more than once gets a share from each use" in str(steps)
+    # the two shares add up to the dZ[1] of Z[1]'s step (m = 3 ∂J/∂Z[1])
+    share = 3 * steps[1].grad * Z.data
+    np.testing.assert_allclose(3 * steps[2].grad, share + share, rtol=1e-12)
+    A = Z.tanh().named("A[1]")
+    J = mg.binary_cross_entropy_with_logits(A + Z, Y).named("J")
+    rules = [s.rule for s in mg.backward_steps(J)]
+    assert rules[1:3] == ["dA[1] = d(A[1] + Z[1]); dZ[1] = d(A[1] + Z[1])",
+                          "dZ[1] += dA[1] * g′(Z[1]) = dA[1] * (1 − A[1]²)"], rules
+    # a graph used once has no "+=" and no line about it
+    assert "+=" not in str(mg.backward_steps(two_layer_graph()["J"]))
