@@ -88,7 +88,8 @@ RULES: Dict[str, Rule] = {
                        "leaky_relu: Z = A where A > 0, else αA; "
                        "dA = dZ * (1 where A > 0, else α)",
                        (_G + "(1 where {0} > 0, else α)",)),
-    "identity": Rule("id", "{0}", "identity: Z = A; dA = dZ", (_G + "1",)),
+    # id(Z[1]), not Z[1]: an unnamed identity read as its input, two nodes of one name
+    "identity": Rule("id", "id({0})", "identity: Z = A; dA = dZ", (_G + "1",)),
     "binary_cross_entropy": Rule(
         "BCE", "BCE({0}, {1})",
         "binary_cross_entropy: J = −mean(Y log A + (1 − Y) log(1 − A)) over n entries; "
@@ -105,6 +106,9 @@ RULES: Dict[str, Rule] = {
 LEAF_RULE = "leaf: the gradient stays here (.grad)"
 _CROSS_ENTROPY = ("binary_cross_entropy", "binary_cross_entropy_with_logits")
 _SIMPLE_NAME = re.compile(r"[A-Za-z]\w*(\[\d+\])?")
+# A name holding a space or an operator sign ("h 1", "x+1") is bracketed where it is
+# an operand: "dZ * h 1" reads as (dZ * h) 1, "1 − x+1²" as 1 − x + 1².
+_OPERATOR_OR_SPACE = re.compile(r"[\s+\-−*/×÷=;^,Σ<>]")
 # the notes' Z[2], W[1], b[1] and the course code's Z2, W1, b1 (its dict keys)
 _Z_NAME = re.compile(r"Z(\[\d+\]|\d+)")
 _PARAMETER = re.compile(r"[Wwb](\[\d+\]|\d*)")
@@ -368,17 +372,26 @@ def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes,
                 assign: str = "=") -> Optional[str]:
     names = [_display(p, paren=True) for p in node.parents]
     out = _display(node, paren=True)
-    if "?" in names or out == "?":
-        return None
+    if "?" in names or out == "?" or _display(_d_node(node, notes), paren=True) == "?":
+        return None   # a node that cannot be written ("<add>" twice reads as one node)
     z = _Z_NAME.fullmatch(node_name(node.parents[0]) or "")
     sigma0 = f"A{z.group(1)}" if z else f"σ({_display(node.parents[0])})"   # A[2] = σ(Z[2])
-    rhs = rule.notes[s.position].format(*names, out=out, dout=_d(node, notes), sigma0=sigma0)
+    rhs = _template(node, rule.notes[s.position]).format(
+        *names, out=out, dout=_d(node, notes), sigma0=sigma0)
     if s.summed:
         rhs = f"Σ {rhs}"
     if _is_parameter(s.input, notes):
         # dW, db are ∂J/∂W, ∂J/∂b themselves, so the 1/m shows
         rhs = f"(1/m) {rhs}"
     return f"{_d(s.input, notes, own=True)} {assign} {rhs}"
+
+
+def _template(node: Tensor, form: str) -> str:
+    """The notes' form for this node: g′ of an input without doubled brackets."""
+    if "g′({0})" in form:
+        plain = _display(node.parents[0]).replace("{", "{{").replace("}", "}}")
+        form = form.replace("g′({0})", f"g′({plain})")
+    return form
 
 
 def _is_parameter(t: Tensor, notes: _Notes) -> bool:
@@ -390,24 +403,36 @@ def _is_parameter(t: Tensor, notes: _Notes) -> bool:
     return bool(_PARAMETER.fullmatch(node_name(t) or "")) or t.ndim != 2 or t.shape[1] != notes.m
 
 
-def _d(t: Tensor, notes: _Notes, own: bool = False) -> str:
-    """The notes' name of t's gradient: dZ[2]; an unnamed W[2] A[1] that only feeds
-    Z[2] = W[2] A[1] + b[2] carries dZ[2] itself (unless ``own``: d(W[2] A[1]))."""
-    while not own and node_name(t) is None:
+def _d_node(t: Tensor, notes: _Notes) -> Tensor:
+    """The node whose gradient t's is called by: an unnamed W[2] A[1] that only
+    feeds Z[2] = W[2] A[1] + b[2] carries dZ[2] itself."""
+    while node_name(t) is None:
         users = notes.consumers.get(id(t), [])
         if not (len(users) == 1 and users[0].op == "add" and users[0].shape == t.shape):
             break
         t = users[0]
+    return t
+
+
+def _d(t: Tensor, notes: _Notes, own: bool = False) -> str:
+    """The notes' name of t's gradient: dZ[2]; an unnamed W[2] A[1] that only feeds
+    Z[2] = W[2] A[1] + b[2] carries dZ[2] itself (unless ``own``: d(W[2] A[1]))."""
+    t = t if own else _d_node(t, notes)
     name = _display(t)
     # d(wᵀ), not dwᵀ: that reads as (dw)ᵀ, which is m times smaller (\w takes ᵀ)
     return f"d{name}" if _SIMPLE_NAME.fullmatch(name) and "ᵀ" not in name else f"d({name})"
+
+
+def _operand(name: str) -> str:
+    """A name as an operand: in brackets if it holds a space or an operator sign."""
+    return f"({name})" if _OPERATOR_OR_SPACE.search(name) else name
 
 
 def _display(t: Tensor, paren: bool = False) -> str:
     """A node in plain text: its name, else its expression (``W[1] X``), else a
     one-number constant's value, else ``<op>`` (``?`` with ``paren``: unusable in a formula)."""
     if node_name(t) is not None:
-        return node_name(t)
+        return _operand(node_name(t)) if paren else node_name(t)
     made = expression(t)
     if made is None:
         if not t.parents and t.size == 1:
@@ -462,7 +487,9 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
     operands = []
     for i, p in enumerate(t.parents):
         if node_name(p) is not None:
-            operands.append(node_name(p))
+            name = node_name(p)
+            # f(h 1) needs no more brackets; h 1 × h 1 needs them: (h 1) × (h 1)
+            operands.append(name if "({%d})" % i in form else _operand(name))
         elif not p.parents and p.size == 1:
             number = f"{float(p.data.reshape(())):.3g}"
             # (-2)², not -2²: that reads as −(2²)

@@ -353,8 +353,9 @@ def test_a_name_with_a_newline_keeps_print_step_on_one_line_in_its_rule_too():
     W = mg.tensor(np.full((1, 2), 0.1), requires_grad=True, name="W[1]")
     J = mg.binary_cross_entropy_with_logits((W @ X).named("Z[1]"), Y).named("J")
     step = mg.backward_steps(J)[1]
-    assert str(step) == "step 2: Z[1] (1, 3): dW[1] = (1/m) dZ[1] 输入\\nXᵀ", str(step)
-    assert step.rule == "dW[1] = (1/m) dZ[1] 输入\nXᵀ"   # the data stays as it is
+    # (a name holding a space or newline is bracketed as an operand: (输入\nX)ᵀ)
+    assert str(step) == "step 2: Z[1] (1, 3): dW[1] = (1/m) dZ[1] (输入\\nX)ᵀ", str(step)
+    assert step.rule == "dW[1] = (1/m) dZ[1] (输入\nX)ᵀ"   # the data stays as it is
 
 
 # --- pinned by planted bugs (each test failed with one small change to steps.py) ----------
@@ -416,3 +417,57 @@ def test_a_node_used_twice_gets_its_second_share_with_plus_equals():
                           "dZ[1] += dA[1] * g′(Z[1]) = dA[1] * (1 − A[1]²)"], rules
     # a graph used once has no "+=" and no line about it
     assert "+=" not in str(mg.backward_steps(two_layer_graph()["J"]))
+
+
+# --- names in the rules: each one points at one node, and reads as one operand --------------
+def _row(m: int = 3):
+    X = mg.tensor(np.linspace(-1.0, 1.0, 2 * m).reshape(2, m), name="X")
+    Y = mg.tensor([[1.0, 0.0, 1.0, 0.0][:m]], name="Y")
+    W = mg.tensor([[0.3, -0.2]], requires_grad=True, name="W[1]")
+    return X, Y, W
+
+
+def test_a_name_with_a_space_or_an_operator_sign_is_bracketed_as_an_operand():
+    """A node named "h 1": the rule read "d(h 1) = dZ * h 1" ((dZ * h) 1?) and a
+    picture's label "h 1 × h 1"; "x+1" read "(1 − x+1²)" for 1 − (x+1)²."""
+    X, Y, W = _row()
+    h = (W @ X).named("h 1")
+    J = mg.binary_cross_entropy_with_logits(h * h, Y).named("J")
+    steps = mg.backward_steps(J)
+    assert steps[1].name == "(h 1) × (h 1)"
+    assert steps[1].rule == "d(h 1) = d((h 1) × (h 1)) * (h 1); d(h 1) += d((h 1) × (h 1)) * (h 1)"
+    assert expression((h * 2.0).tanh()) == "tanh((h 1) × 2)"
+    assert expression(h.tanh()) == "tanh(h 1)"   # a function's own brackets are enough
+    x = (W @ X).named("x+1")
+    J = mg.binary_cross_entropy_with_logits(x.tanh().named("A"), Y).named("J")
+    assert mg.backward_steps(J)[1].rule == "d(x+1) = dA * g′(x+1) = dA * (1 − A²)"
+    J = mg.binary_cross_entropy_with_logits(x.tanh(), Y).named("J")
+    assert mg.backward_steps(J)[1].rule.endswith("(1 − (tanh(x+1))²)")
+    # the notes' and the course code's names, and Chinese ones, stay as they are
+    assert expression(mg.tensor(1.0, name="权重") * W) == "权重 × W[1]"
+
+
+def test_an_unnamed_identity_is_written_id_of_its_input_not_as_its_input():
+    """mg.identity(Z[1]) unnamed showed as "Z[1]": two nodes of that name in the
+    trace, and the rule "dZ[1] = dZ[1] * g′(Z[1]) = dZ[1] * 1" for a share of
+    dZ[1]."""
+    X, Y, W = _row()
+    Z = (W @ X).named("Z[1]")
+    J = mg.binary_cross_entropy_with_logits(mg.identity(Z) * 2.0, Y).named("J")
+    steps = mg.backward_steps(J)
+    assert [s.name for s in steps][:4] == ["J", "id(Z[1]) × 2", "id(Z[1])", "Z[1]"]
+    assert steps[2].rule == "dZ[1] = d(id(Z[1])) * g′(Z[1]) = d(id(Z[1])) * 1"
+
+
+def test_a_gradient_whose_node_cannot_be_written_leaves_the_general_rule():
+    """An unnamed tanh whose one consumer is an add too long to write ("<add>"):
+    its rule read "d(exp(Z0)) = d(<add>) * …", and the graph had two <add>."""
+    X, Y, W = _row()
+    Z = (W @ X).named("Z0")
+    long = Z.tanh().exp().tanh().exp()
+    J = mg.binary_cross_entropy_with_logits((long.tanh() + long.mean()) * 1.0, Y).named("J")
+    steps = mg.backward_steps(J)
+    assert [s.name for s in steps].count("<add>") == 1
+    tanh = next(s for s in steps if s.node is J.parents[0].parents[0].parents[0])
+    assert tanh.rule == RULES["tanh"].general, tanh.rule
+    assert not any("<" in s.rule for s in steps), str(steps)
