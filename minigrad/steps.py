@@ -29,6 +29,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple, overload
 
 import numpy as np
 
+from minigrad.functional import PROBABILITY_CLIP
 from minigrad.tensor import Tensor, _seed_array, _unbroadcast, describe, topological_order
 from minigrad.table import Table, text_table, visible
 
@@ -213,7 +214,9 @@ def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
                          f"with requires_grad=True")
     seed = _seed(root, grad)
     nodes = [t for t in reversed(topological_order(root)) if t.requires_grad]
-    notes = _notes_context(root, nodes)
+    # The notes' dZ[2] = A[2] − Y is m ∂J/∂Z[2] for J's own seed, 1: with another
+    # seed every number is that many times the notes' (the general rules say so)
+    notes = _notes_context(root, nodes) if np.all(seed == 1.0) else None
     # The work in backward()'s order, newest node first, so that the gradients
     # that meet at a node are added in the same order: the same bits.
     pending = {id(root): seed}
@@ -249,8 +252,11 @@ def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
     steps = []
     for node in _leaves_when_complete(nodes):
         g, sent_t = done[id(node)]
-        steps.append(BackwardStep(len(steps), node, _frozen(g),
-                                  _rule(node, sent_t, notes, shares, shown), sent_t))
+        rule = _rule(node, sent_t, notes, shares, shown)
+        if node is root and node.op in _CROSS_ENTROPY and not np.all(seed == 1.0):
+            # the cross-entropies' rules are for dJ = 1, backward()'s seed
+            rule += f" (each times the seed dJ = {_number(float(seed))})"
+        steps.append(BackwardStep(len(steps), node, _frozen(g), rule, sent_t))
     return BackwardSteps(root, steps, notes.m if notes else None)
 
 
@@ -357,14 +363,27 @@ def _rule(node: Tensor, sent: Tuple[Sent, ...], notes: Optional[_Notes],
         shown.add(id(s.input))
     if rule is None:
         return f"{node.op}: (no rule text)"
+    general = rule.general
+    if node.op == "pow" and exponent(node) is not None:
+        general += f" (here p = {_number(exponent(node))})"
+    elif node.op == "leaky_relu" and node.op_params:
+        general += f" (here α = {_number(node.op_params['alpha'])})"
     if notes is None or not rule.notes or not sent:
-        return rule.general
+        return general
+    clipped = node.op == "binary_cross_entropy" and bool(np.any(
+        np.abs(node.parents[0].data - 0.5) > 0.5 - PROBABILITY_CLIP))
+    if clipped and len(sent) > 1:
+        return general   # dY's log(1 − A) − log A is of the clipped A: the general rule says so
     lines = []
     for s, a in zip(sent, assign):
         text = _notes_line(node, s, rule, notes, a)
         if text is None:
-            return rule.general
+            return general
         lines.append(text)
+    if clipped:
+        # where A rounds to 0 or 1 the formula is ±inf or nan; the engine sends 0 there
+        a = _display(node.parents[0], paren=True)
+        lines[0] += f", 0 where {a} is clipped to [1e-15, 1 − 1e-15]"
     return "; ".join(lines)
 
 
@@ -378,20 +397,55 @@ def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes,
     sigma0 = f"A{z.group(1)}" if z else f"σ({_display(node.parents[0])})"   # A[2] = σ(Z[2])
     rhs = _template(node, rule.notes[s.position]).format(
         *names, out=out, dout=_d(node, notes), sigma0=sigma0)
-    if s.summed:
-        rhs = f"Σ {rhs}"
-    if _is_parameter(s.input, notes):
-        # dW, db are ∂J/∂W, ∂J/∂b themselves, so the 1/m shows
-        rhs = f"(1/m) {rhs}"
-    return f"{_d(s.input, notes, own=True)} {assign} {rhs}"
+    pieces = []
+    for piece in rhs.split(" = "):   # dA[1] * g′(Z[1]) = dA[1] * (1 − A[1]²): each side
+        bracket = s.summed or _is_parameter(s.input, notes)
+        if bracket and _top_level_sum(piece):
+            piece = f"({piece})"   # (1/m) (−Y/b + …), not (1/m) (−Y/b) + …
+        if s.summed:
+            piece = f"Σ {piece}"
+        if _is_parameter(s.input, notes):
+            # dW, db are ∂J/∂W, ∂J/∂b themselves, so the 1/m shows
+            piece = f"(1/m) {piece}"
+        pieces.append(piece)
+    return f"{_d(s.input, notes, own=True)} {assign} {' = '.join(pieces)}"
 
 
 def _template(node: Tensor, form: str) -> str:
-    """The notes' form for this node: g′ of an input without doubled brackets."""
+    """The notes' form with this node's numbers in it: pow's p, leaky ReLU's α
+    (a rule a learner can compute), and g′ of an input without doubled brackets."""
+    if node.op == "pow" and exponent(node) is not None:
+        p = exponent(node)
+        power = {0.0: "", 1.0: " {0}"}.get(p - 1.0)
+        if power is None:
+            q = _number(p - 1.0)
+            power = f" {{0}}{q.translate(_SUPERSCRIPTS)}" if q.isdigit() else \
+                f" {{0}}^({q.replace('-', '−')})"
+        number = _number(p).replace("-", "−")
+        form = f"{{dout}} * {'(' + number + ')' if p < 0 else number}{power}"
+    if node.op == "leaky_relu" and node.op_params:
+        form = form.replace("α", _number(node.op_params["alpha"]))
     if "g′({0})" in form:
         plain = _display(node.parents[0]).replace("{", "{{").replace("}", "}}")
         form = form.replace("g′({0})", f"g′({plain})")
     return form
+
+
+def _number(x: float) -> str:
+    """x short (3, 0.2) but exact: a rule's α or p must give the step's numbers."""
+    short = f"{x:g}"
+    return short if float(short) == x else repr(float(x))
+
+
+def _top_level_sum(text: str) -> bool:
+    """Whether text has a + or − between terms outside brackets (a − b, not −a)."""
+    depth = 0
+    for i, c in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if depth == 0 and c in "+−" and 0 < i < len(text) - 1 and text[i - 1] == " " \
+                and text[i + 1] == " ":
+            return True
+    return False
 
 
 def _is_parameter(t: Tensor, notes: _Notes) -> bool:
@@ -480,7 +534,7 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
         p = exponent(t)
         if p is None:
             return None
-        power = f"{p:g}"
+        power = _number(p)
         form = "{0}" + (power.translate(_SUPERSCRIPTS) if power.lstrip("-").isdigit()
                         else f"^{power}")
     precedence = _PRECEDENCE.get(t.op, _ATOM)

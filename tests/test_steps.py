@@ -471,3 +471,82 @@ def test_a_gradient_whose_node_cannot_be_written_leaves_the_general_rule():
     tanh = next(s for s in steps if s.node is J.parents[0].parents[0].parents[0])
     assert tanh.rule == RULES["tanh"].general, tanh.rule
     assert not any("<" in s.rule for s in steps), str(steps)
+
+
+# --- numbers in the rules: each one the learner can compute ----------------------------------
+def test_a_parameter_straight_into_an_activation_gets_one_over_m_on_each_side():
+    """b (1, 1) into tanh: "db = (1/m) d(tanh(b)) * g′(b) = d(tanh(b)) * (1 − …)",
+    whose right side is m times ∂J/∂b, the number beside it."""
+    _, Y, _ = _row()
+    b = mg.tensor([[0.3]], requires_grad=True, name="b")
+    x = mg.tensor([[0.5, -1.0, 2.0]], name="x")
+    J = mg.binary_cross_entropy_with_logits(x + b.tanh(), Y).named("J")
+    steps = mg.backward_steps(J)
+    assert steps[2].rule == ("db = (1/m) d(tanh(b)) * g′(b) = (1/m) d(tanh(b)) * "
+                             "(1 − (tanh(b))²)"), steps[2].rule
+    np.testing.assert_allclose(steps[3].grad, (3 * steps[2].grad) * (1 - np.tanh(0.3) ** 2) / 3,
+                               rtol=1e-12)
+
+
+def test_a_sum_of_terms_is_bracketed_under_one_over_m_and_sigma():
+    """A parameter p (1, m) straight into the cross-entropy: "dp = (1/m) −Y/p + …"
+    reads as (1/m)(−Y/p) + …; it is (1/m) (−Y/p + (1 − Y)/(1 − p))."""
+    _, Y, _ = _row()
+    p = mg.tensor([[0.2, 0.6, 0.9]], requires_grad=True, name="w")
+    steps = mg.backward_steps(mg.binary_cross_entropy(p, Y).named("J"))
+    assert steps[0].rule == "dw = (1/m) (−Y/w + (1 − Y)/(1 − w))", steps[0].rule
+    y, w = Y.data, p.data
+    np.testing.assert_allclose(steps[1].grad, (-y / w + (1 - y) / (1 - w)) / 3, rtol=1e-12)
+
+
+def test_pow_and_leaky_relu_rules_give_their_p_and_alpha():
+    """'dZ[1] = dP * p Z[1]^(p−1)' and '(1 where Z[1] > 0, else α)' left the
+    learner to guess p and α; now the numbers are in the rule."""
+    X, Y, W = _row()
+    Z = (W @ X).named("Z[1]")
+    cases = [(Z ** 3, "dZ[1] = d(Z[1]³) * 3 Z[1]²"), (Z ** 2, "dZ[1] = d(Z[1]²) * 2 Z[1]"),
+             (Z ** 1, "dZ[1] = d(Z[1]¹) * 1"),
+             ((Z * Z + 1.0) ** 0.5, "d(Z[1] × Z[1] + 1) = d((Z[1] × Z[1] + 1)^0.5) * 0.5 "
+                                    "(Z[1] × Z[1] + 1)^(−0.5)"),
+             ((Z * Z + 1.0) ** -1, "d(Z[1] × Z[1] + 1) = d((Z[1] × Z[1] + 1)⁻¹) * (−1) "
+                                   "(Z[1] × Z[1] + 1)^(−2)"),
+             (Z.leaky_relu(0.2).named("A[1]"),
+              "dZ[1] = dA[1] * g′(Z[1]) = dA[1] * (1 where Z[1] > 0, else 0.2)"),
+             (Z.leaky_relu(0.9453125).named("A[1]"),   # exact, not 0.945312
+              "dZ[1] = dA[1] * g′(Z[1]) = dA[1] * (1 where Z[1] > 0, else 0.9453125)")]
+    for node, rule in cases:
+        J = mg.binary_cross_entropy_with_logits(node, Y).named("J")
+        assert mg.backward_steps(J)[1].rule == rule
+    assert mg.backward_steps((Z ** 3).sum())[1].rule == RULES["pow"].general + " (here p = 3)"
+    assert mg.backward_steps(Z.leaky_relu().sum())[1].rule == \
+        RULES["leaky_relu"].general + " (here α = 0.01)"
+
+
+def test_a_seed_other_than_one_is_not_hidden_behind_the_notes_dZ_equals_A_minus_Y():
+    """backward_steps(J, 2.0) showed 'dZ[1] = A[1] − Y' beside twice its numbers."""
+    X, Y, W = _row()
+    J = mg.binary_cross_entropy_with_logits((W @ X).named("Z[1]"), Y).named("J")
+    steps = mg.backward_steps(J, 2.0)
+    assert steps.m is None and "notes' convention" not in str(steps)
+    assert steps[0].rule == RULES["binary_cross_entropy_with_logits"].general + \
+        " (each times the seed dJ = 2)"
+    assert mg.backward_steps(J, 1.0)[0].rule == "dZ[1] = A[1] − Y"   # backward()'s own seed
+
+
+def test_the_cross_entropys_clip_is_in_the_notes_rule_where_it_happened():
+    """σ(40) rounds to 1: the rule 'dA[1] = −Y/A[1] + (1 − Y)/(1 − A[1])' gives nan
+    there, beside the 0 the engine sends."""
+    _, Y, _ = _row()
+    z = mg.tensor([[40.0, 0.2, -0.1]], requires_grad=True, name="Z[1]")
+    J = mg.binary_cross_entropy(z.sigmoid().named("A[1]"), Y).named("J")
+    steps = mg.backward_steps(J)
+    assert steps[0].rule == ("dA[1] = −Y/A[1] + (1 − Y)/(1 − A[1]), 0 where A[1] is clipped "
+                             "to [1e-15, 1 − 1e-15]")
+    assert steps[1].grad[0, 0] == 0.0
+    z = mg.tensor([[4.0, 0.2, -0.1]], requires_grad=True, name="Z[1]")
+    J = mg.binary_cross_entropy(z.sigmoid().named("A[1]"), Y).named("J")
+    assert mg.backward_steps(J)[0].rule == "dA[1] = −Y/A[1] + (1 − Y)/(1 − A[1])"
+    Yg = mg.tensor([[1.0, 0.0, 1.0]], requires_grad=True, name="Y")
+    J = mg.binary_cross_entropy(mg.tensor([[1.0, 0.5, 0.5]], requires_grad=True,
+                                          name="A[1]"), Yg).named("J")
+    assert mg.backward_steps(J)[0].rule == RULES["binary_cross_entropy"].general
