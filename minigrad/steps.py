@@ -490,7 +490,7 @@ def _display(t: Tensor, paren: bool = False) -> str:
     made = expression(t)
     if made is None:
         if not t.parents and t.size == 1:
-            return f"{float(t.data.reshape(())):.3g}"
+            return _number(float(t.data.reshape(())))
         return "?" if paren else (f"<{t.op}>" if t.op else "<leaf>")
     return f"({made})" if paren and not _SIMPLE_NAME.fullmatch(made) else made
 
@@ -545,7 +545,8 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
             # f(h 1) needs no more brackets; h 1 × h 1 needs them: (h 1) × (h 1)
             operands.append(name if "({%d})" % i in form else _operand(name))
         elif not p.parents and p.size == 1:
-            number = f"{float(p.data.reshape(())):.3g}"
+            # exact: a constant 0.99998 written "1" puts the wrong number in a rule
+            number = _number(float(p.data.reshape(())))
             # (-2)², not -2²: that reads as −(2²)
             operands.append(f"({number})" if t.op == "pow" and number[0] == "-" else number)
         else:

@@ -550,3 +550,15 @@ def test_the_cross_entropys_clip_is_in_the_notes_rule_where_it_happened():
     J = mg.binary_cross_entropy(mg.tensor([[1.0, 0.5, 0.5]], requires_grad=True,
                                           name="A[1]"), Yg).named("J")
     assert mg.backward_steps(J)[0].rule == RULES["binary_cross_entropy"].general
+
+
+def test_a_one_number_constant_is_written_exactly():
+    """A constant 0.99998 (a learnable scale c, unnamed) was written "1": the rule
+    'dZ[0] = dA[1] * 1' beside numbers 0.99998 times that, and c's own gradient
+    'd(1) = …'. Numbers are written as short as they stay exact."""
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True, name="x")
+    c = mg.tensor(0.99998, requires_grad=True)
+    assert expression(x * c) == "x × 0.99998" and expression(x * 0.5) == "x × 0.5"
+    assert expression(x * (1 / 3)) is None or "0.3333333333333333" in expression(x * (1 / 3))
+    steps = mg.backward_steps((x * c).sum())
+    assert steps[-1].name == "0.99998" or steps[-2].name == "0.99998", [s.name for s in steps]
