@@ -190,14 +190,21 @@ class BackwardSteps(Sequence):
         rows = [(str(s.number), s.name, s.node.op or "leaf", _shape(s.node),
                  f"{_norm(s.grad):.4g}", s.rule) for s in self]
         table = text_table(("step", "node", "op", "shape", f"‖∂{root}/∂node‖", "rule"), rows)
+        return "\n".join([table] + self.conventions())
+
+    def conventions(self) -> list:
+        """The lines that say how to read the rules against the numbers: the notes'
+        m convention where it applies, and what "+=" means where a rule has it (the
+        trace ends with them, and so does each frame of the animation)."""
         if self.m is None:
-            return table
-        table += (f"\nThe notes' convention (m = {self.m}): dZ, dA stack the per-sample "
-                  f"derivatives (∂{root}/∂Z = dZ / m); dW, db are ∂{root}/∂W, ∂{root}/∂b.")
+            return []
+        root = visible(_display(self.root))   # the table's cells are escaped so; the note too
+        lines = [f"The notes' convention (m = {self.m}): dZ, dA stack the per-sample "
+                 f"derivatives (∂{root}/∂Z = dZ / m); dW, db are ∂{root}/∂W, ∂{root}/∂b."]
         if any(" += " in s.rule for s in self):
-            table += ("\ndA += …: a node used more than once gets a share from each use; "
-                      "its gradient is the sum of its shares.")
-        return table
+            lines.append("dA += …: a node used more than once gets a share from each use; "
+                         "its gradient is the sum of its shares.")
+        return lines
 
 
 def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
