@@ -340,6 +340,7 @@ def _shape(t: Tensor) -> str:
 class _Notes:
     m: int
     consumers: Dict[int, list]
+    named: Dict[str, list]   # the graph's nodes by name
 
 
 def _notes_context(root: Tensor, order: list) -> Optional[_Notes]:
@@ -352,7 +353,11 @@ def _notes_context(root: Tensor, order: list) -> Optional[_Notes]:
     for t in order:
         for p in t.parents:
             consumers.setdefault(id(p), []).append(t)
-    return _Notes(root.parents[0].shape[1], consumers)
+    named: Dict[str, list] = {}
+    for t in topological_order(root):
+        if node_name(t) is not None:
+            named.setdefault(node_name(t), []).append(t)
+    return _Notes(root.parents[0].shape[1], consumers, named)
 
 
 def _rule(node: Tensor, sent: Tuple[Sent, ...], notes: Optional[_Notes],
@@ -401,7 +406,11 @@ def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes,
     if "?" in names or out == "?" or _display(_d_node(node, notes), paren=True) == "?":
         return None   # a node that cannot be written ("<add>" twice reads as one node)
     z = _Z_NAME.fullmatch(node_name(node.parents[0]) or "")
-    sigma0 = f"A{z.group(1)}" if z else f"σ({_display(node.parents[0])})"   # A[2] = σ(Z[2])
+    sigma0 = f"σ({_display(node.parents[0])})"
+    if z:   # A[2] = σ(Z[2]), unless the graph's own A[2] is another node (tanh(Z[1]), say)
+        a = notes.named.get(f"A{z.group(1)}", [])
+        if all(t.op == "sigmoid" and t.parents[0] is node.parents[0] for t in a):
+            sigma0 = f"A{z.group(1)}"
     rhs = _template(node, rule.notes[s.position]).format(
         *names, out=out, dout=_d(node, notes), sigma0=sigma0)
     pieces = []

@@ -1016,3 +1016,14 @@ def test_a_one_number_constant_is_written_exactly():
     assert expression(x * (1 / 3)) is None or "0.3333333333333333" in expression(x * (1 / 3))
     steps = mg.backward_steps((x * c).sum())
     assert steps[-1].name == "0.99998" or steps[-2].name == "0.99998", [s.name for s in steps]
+
+
+def test_the_notes_A_of_the_logits_is_not_a_different_node_of_that_name():
+    """Logits named Z[1] computed from a hidden A[1] = tanh(…) (layers numbered from
+    0): the rule read 'dZ[1] = A[1] − Y', the tanh's values; it is σ(Z[1]) − Y."""
+    _, Y, W = _row()
+    A1 = (mg.tensor([[0.2, -0.4, 0.9]]) * W.sum()).tanh().named("A[1]")
+    Z1 = (A1 * 2.0 + 0.5).named("Z[1]")
+    steps = mg.backward_steps(mg.binary_cross_entropy_with_logits(Z1, Y).named("J"))
+    assert steps[0].rule == "dZ[1] = σ(Z[1]) − Y", steps[0].rule
+    assert not rule_errors(steps)
