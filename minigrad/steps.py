@@ -186,11 +186,23 @@ class BackwardSteps(Sequence):
         printer.text(str(self))
 
     def __str__(self) -> str:
-        root = visible(_display(self.root))   # the table's cells are escaped so; the note too
         rows = [(str(s.number), s.name, s.node.op or "leaf", _shape(s.node),
                  f"{_norm(s.grad):.4g}", s.rule) for s in self]
-        table = text_table(("step", "node", "op", "shape", f"‖∂{root}/∂node‖", "rule"), rows)
+        table = text_table(("step", "node", "op", "shape", f"‖∂{self._of()}/∂node‖", "rule"),
+                           rows)
         return "\n".join([table] + self.conventions())
+
+    def _of(self) -> str:
+        """What the gradients are of, as draw's legend says it: J for backward()'s
+        seed 1; (Σ y) for a root of several entries seeded with ones; (seed × J),
+        (Σ seed × y) for another seed (the steps' numbers are those)."""
+        root = visible(_display(self.root))   # the table's cells are escaped so
+        root = _operand(root)   # ∂(Σ x × 2)/∂node, not ∂Σ x × 2/∂node
+        seed = self._steps[0].grad if self._steps else np.ones(())
+        ones = bool(np.all(seed == 1.0))
+        if self.root.size == 1:
+            return root if ones else f"(seed × {root})"
+        return f"(Σ {root})" if ones else f"(Σ seed × {root})"
 
     def conventions(self) -> list:
         """The lines that say how to read the rules against the numbers: the notes'

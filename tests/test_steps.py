@@ -1027,3 +1027,21 @@ def test_the_notes_A_of_the_logits_is_not_a_different_node_of_that_name():
     steps = mg.backward_steps(mg.binary_cross_entropy_with_logits(Z1, Y).named("J"))
     assert steps[0].rule == "dZ[1] = σ(Z[1]) − Y", steps[0].rule
     assert not rule_errors(steps)
+
+
+def test_the_traces_header_says_what_the_numbers_are_the_gradients_of():
+    """With a seed of 2 the column read ‖∂J/∂node‖ over numbers twice that; a root of
+    several entries gives the gradients of their sum, as draw's legend says."""
+    x = mg.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True, name="x")
+    y = (x * x).tanh().named("y")
+    J = (x * 2.0).sum().named("J")
+
+    def header(root, seed=None):
+        return mg.backward_trace(root, seed).splitlines()[0].split()[4]
+    assert header(J) == "‖∂J/∂node‖" and header(J, 1.0) == "‖∂J/∂node‖"
+    assert header(J, 2.0) == "‖∂(seed" and "‖∂(seed × J)/∂node‖" in mg.backward_trace(J, 2.0)
+    assert "‖∂(Σ y)/∂node‖" in mg.backward_trace(y, np.ones((2, 2)))
+    assert "‖∂(Σ seed × y)/∂node‖" in mg.backward_trace(y, np.full((2, 2), 3.0))
+    assert "‖∂(Σ x × 2)/∂node‖" in mg.backward_trace((x * 2.0).sum())
+    last = mg.backward_trace(J, 2.0).splitlines()[-1].split()
+    assert last[1] == "x" and last[5] == "8"   # ‖2 × 2‖ over four entries: seed × ∂J/∂x
