@@ -216,6 +216,12 @@ class BackwardSteps(Sequence):
         if any(" += " in s.rule for s in self):
             lines.append("dA += …: a node used more than once gets a share from each use; "
                          "its gradient is the sum of its shares.")
+        general = next((s for s in self if s.node.op and s.rule.startswith(f"{s.node.op}: ")),
+                       None)
+        if general is not None:
+            # "matmul: Z = A B; dA = dZ Bᵀ" read per sample would miss the 1/m of a W
+            lines.append(f"A rule that starts with its op ({general.node.op}: …) is in the op's "
+                         f"own letters, not the notes': there dZ, dA are ∂{root}/∂Z, ∂{root}/∂A.")
         return lines
 
 

@@ -1045,3 +1045,18 @@ def test_the_traces_header_says_what_the_numbers_are_the_gradients_of():
     assert "‖∂(Σ x × 2)/∂node‖" in mg.backward_trace((x * 2.0).sum())
     last = mg.backward_trace(J, 2.0).splitlines()[-1].split()
     assert last[1] == "x" and last[5] == "8"   # ‖2 × 2‖ over four entries: seed × ∂J/∂x
+
+
+def test_a_general_rule_in_the_notes_graph_says_its_letters_are_not_the_notes():
+    """Under 'dZ, dA stack the per-sample derivatives', 'matmul: Z = A B; dA = dZ Bᵀ'
+    with A = W reads as dW = dZ Bᵀ, m times ∂J/∂W: the general rules are ∂J/∂."""
+    _, Y, W = _row()
+    B = mg.tensor(np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]]))   # unnamed: no notes' form
+    J = mg.binary_cross_entropy_with_logits((W @ B).named("Z[1]"), Y).named("J")
+    steps = mg.backward_steps(J)
+    assert steps[1].rule == RULES["matmul"].general
+    assert steps.conventions()[-1] == ("A rule that starts with its op (matmul: …) is in the "
+                                       "op's own letters, not the notes': there dZ, dA are "
+                                       "∂J/∂Z, ∂J/∂A.")
+    assert not general_rule_errors(steps)   # and so its numbers are: dA = ∂J/∂Z Bᵀ = ∂J/∂W
+    assert len(mg.backward_steps(two_layer_graph()["J"]).conventions()) == 1
