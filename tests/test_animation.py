@@ -370,3 +370,20 @@ def test_each_frame_of_the_notes_graph_says_how_its_rule_reads_against_the_label
     assert len(mg.backward_steps(J).conventions()) == 2
     assert _text("dA += …: a node used more than once") in \
         mg.backward_animation(J).graphs[0].source
+
+
+def test_a_pass_of_one_step_is_a_gif_of_one_frame_and_a_slider_that_stays(tmp_path):
+    # the root a leaf: one step, one frame; ◀ and ▶ stay at "step 1 of 1"
+    import json
+
+    import dukpy
+    w = mg.tensor(2.0, requires_grad=True, name="w")
+    assert len(mg.backward_steps(w)) == 1
+    path = mg.save_backward_animation(w, tmp_path / "one.gif")
+    with Image.open(path) as gif:
+        assert gif.n_frames == 1
+    page = mg.backward_animation(w).html()
+    counters = re.findall(r'data-counter="([^"]+)"', page)
+    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
+    program = _DOM_STUB.replace("COUNTERS", json.dumps(counters)).replace("SCRIPT", script)
+    assert json.loads(dukpy.evaljs(program)) == [[1, [0], "step 1 of 1", "step 1 of 1"]] * 3
