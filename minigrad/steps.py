@@ -19,7 +19,13 @@ cross-entropy of a (1, m) row), a step's rule is written in the notes'
 notation with the nodes' names: ``dW[2] = (1/m) dZ[2] A[1]ᵀ``,
 ``db[2] = (1/m) Σ dZ[2]``, ``dZ[1] = dA[1] * g′(Z[1]) = dA[1] * (1 − A[1]²)``.
 There, as in the notes, ``dZ`` and ``dA`` stack per-sample derivatives
-(∂J/∂Z = dZ / m) while ``dW`` and ``db`` are ∂J/∂W and ∂J/∂b themselves.
+(∂J/∂Z = dZ / m) while ``dW`` and ``db`` are ∂J/∂W and ∂J/∂b themselves, and
+every right-hand side gives the numbers the step carries (tests evaluate them):
+a node used twice gets "dZ[1] = …" for its first share and "dZ[1] += …" for the
+next, pow and leaky ReLU write their p and α, constants are written exactly,
+and a seed other than 1 shows the general rules. The lines under the trace
+(``BackwardSteps.conventions()``, also on each frame of the animation) say how
+to read the rules against the numbers.
 """
 from __future__ import annotations
 
@@ -400,8 +406,10 @@ def _rule(node: Tensor, sent: Tuple[Sent, ...], notes: Optional[_Notes],
         general += f" (here α = {_number(node.op_params['alpha'])})"
     if notes is None or not rule.notes or not sent:
         return general
-    clipped = node.op == "binary_cross_entropy" and bool(np.any(
-        np.abs(node.parents[0].data - 0.5) > 0.5 - PROBABILITY_CLIP))
+    a = node.parents[0].data if node.op == "binary_cross_entropy" else None
+    # the engine's own test: where the clip moves A, its slope is 0
+    clipped = a is not None and bool(np.any((a < PROBABILITY_CLIP) |
+                                            (a > 1.0 - PROBABILITY_CLIP)))
     if clipped and len(sent) > 1:
         return general   # dY's log(1 − A) − log A is of the clipped A: the general rule says so
     lines = []
@@ -412,8 +420,8 @@ def _rule(node: Tensor, sent: Tuple[Sent, ...], notes: Optional[_Notes],
         lines.append(text)
     if clipped:
         # where A rounds to 0 or 1 the formula is ±inf or nan; the engine sends 0 there
-        a = _display(node.parents[0], paren=True)
-        lines[0] += f", 0 where {a} is clipped to [1e-15, 1 − 1e-15]"
+        lines[0] += (f", 0 where {_display(node.parents[0], paren=True)} is clipped to "
+                     f"[1e-15, 1 − 1e-15]")
     return "; ".join(lines)
 
 
