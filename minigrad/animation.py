@@ -151,8 +151,7 @@ def backward_animation(root: Union[Tensor, Sequence[Tensor]], grad: Any = None,
         frame = Frame(current=id(node), grads=dict(grads), edges=frozenset(edges),
                       reached=reached)
         g = _digraph(roots, grads=True, frame=frame, **options)
-        g.attr(label=f"<{_text(_caption(step, len(steps)))}>", labelloc="t", labeljust="l",
-               fontsize="14")
+        g.attr(label=f"<{_title(step, steps)}>", labelloc="t", labeljust="l", fontsize="14")
         graphs.append(g)
     return BackwardAnimation(steps, graphs)
 
@@ -170,6 +169,15 @@ def save_backward_animation(root: Union[Tensor, Sequence[Tensor]], path: Union[s
     if path.suffix.lower() == ".gif":
         _pillow()
     return backward_animation(root, grad, **draw_options).save(path, duration)
+
+
+def _title(step: BackwardStep, steps: BackwardSteps) -> str:
+    """A frame's title (an HTML-like label): the step's caption, then the lines the
+    trace ends with. The labels show ∂J/∂(that tensor) while the notes' dZ[2] =
+    A[2] − Y is m times it: without the convention a frame read as m times off."""
+    notes = "".join(f'<BR/><FONT POINT-SIZE="11">{_text(line)}</FONT>'
+                    for line in steps.conventions())
+    return _text(_caption(step, len(steps))) + notes
 
 
 def _caption(step: BackwardStep, total: int) -> str:

@@ -19,7 +19,13 @@ cross-entropy of a (1, m) row), a step's rule is written in the notes'
 notation with the nodes' names: ``dW[2] = (1/m) dZ[2] A[1]ᵀ``,
 ``db[2] = (1/m) Σ dZ[2]``, ``dZ[1] = dA[1] * g′(Z[1]) = dA[1] * (1 − A[1]²)``.
 There, as in the notes, ``dZ`` and ``dA`` stack per-sample derivatives
-(∂J/∂Z = dZ / m) while ``dW`` and ``db`` are ∂J/∂W and ∂J/∂b themselves.
+(∂J/∂Z = dZ / m) while ``dW`` and ``db`` are ∂J/∂W and ∂J/∂b themselves, and
+every right-hand side gives the numbers the step carries (tests evaluate them):
+a node used twice gets "dZ[1] = …" for its first share and "dZ[1] += …" for the
+next, pow and leaky ReLU write their p and α, constants are written exactly,
+and a seed other than 1 shows the general rules. The lines under the trace
+(``BackwardSteps.conventions()``, also on each frame of the animation) say how
+to read the rules against the numbers.
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple, overload
 
 import numpy as np
 
+from minigrad.functional import PROBABILITY_CLIP
 from minigrad.tensor import Tensor, _seed_array, _unbroadcast, describe, topological_order
 from minigrad.table import Table, text_table, visible
 
@@ -88,7 +95,8 @@ RULES: Dict[str, Rule] = {
                        "leaky_relu: Z = A where A > 0, else αA; "
                        "dA = dZ * (1 where A > 0, else α)",
                        (_G + "(1 where {0} > 0, else α)",)),
-    "identity": Rule("id", "{0}", "identity: Z = A; dA = dZ", (_G + "1",)),
+    # id(Z[1]), not Z[1]: an unnamed identity read as its input, two nodes of one name
+    "identity": Rule("id", "id({0})", "identity: Z = A; dA = dZ", (_G + "1",)),
     "binary_cross_entropy": Rule(
         "BCE", "BCE({0}, {1})",
         "binary_cross_entropy: J = −mean(Y log A + (1 − Y) log(1 − A)) over n entries; "
@@ -105,6 +113,9 @@ RULES: Dict[str, Rule] = {
 LEAF_RULE = "leaf: the gradient stays here (.grad)"
 _CROSS_ENTROPY = ("binary_cross_entropy", "binary_cross_entropy_with_logits")
 _SIMPLE_NAME = re.compile(r"[A-Za-z]\w*(\[\d+\])?")
+# A name holding a space or an operator sign ("h 1", "x+1") is bracketed where it is
+# an operand: "dZ * h 1" reads as (dZ * h) 1, "1 − x+1²" as 1 − x + 1².
+_OPERATOR_OR_SPACE = re.compile(r"[\s+\-−*/×÷=;^,Σ<>]")
 # the notes' Z[2], W[1], b[1] and the course code's Z2, W1, b1 (its dict keys)
 _Z_NAME = re.compile(r"Z(\[\d+\]|\d+)")
 _PARAMETER = re.compile(r"[Wwb](\[\d+\]|\d*)")
@@ -181,14 +192,43 @@ class BackwardSteps(Sequence):
         printer.text(str(self))
 
     def __str__(self) -> str:
-        root = visible(_display(self.root))   # the table's cells are escaped so; the note too
         rows = [(str(s.number), s.name, s.node.op or "leaf", _shape(s.node),
                  f"{_norm(s.grad):.4g}", s.rule) for s in self]
-        table = text_table(("step", "node", "op", "shape", f"‖∂{root}/∂node‖", "rule"), rows)
+        table = text_table(("step", "node", "op", "shape", f"‖∂{self._of()}/∂node‖", "rule"),
+                           rows)
+        return "\n".join([table] + self.conventions())
+
+    def _of(self) -> str:
+        """What the gradients are of, as draw's legend says it: J for backward()'s
+        seed 1; (Σ y) for a root of several entries seeded with ones; (seed × J),
+        (Σ seed × y) for another seed (the steps' numbers are those)."""
+        root = visible(_display(self.root))   # the table's cells are escaped so
+        root = _operand(root)   # ∂(Σ x × 2)/∂node, not ∂Σ x × 2/∂node
+        seed = self._steps[0].grad if self._steps else np.ones(())
+        ones = bool(np.all(seed == 1.0))
+        if self.root.size == 1:
+            return root if ones else f"(seed × {root})"
+        return f"(Σ {root})" if ones else f"(Σ seed × {root})"
+
+    def conventions(self) -> list:
+        """The lines that say how to read the rules against the numbers: the notes'
+        m convention where it applies, and what "+=" means where a rule has it (the
+        trace ends with them, and so does each frame of the animation)."""
         if self.m is None:
-            return table
-        return (table + f"\nThe notes' convention (m = {self.m}): dZ, dA stack the per-sample "
-                f"derivatives (∂{root}/∂Z = dZ / m); dW, db are ∂{root}/∂W, ∂{root}/∂b.")
+            return []
+        root = visible(_display(self.root))   # the table's cells are escaped so; the note too
+        lines = [f"The notes' convention (m = {self.m}): dZ, dA stack the per-sample "
+                 f"derivatives (∂{root}/∂Z = dZ / m); dW, db are ∂{root}/∂W, ∂{root}/∂b."]
+        if any(" += " in s.rule for s in self):
+            lines.append("dA += …: a node used more than once gets a share from each use; "
+                         "its gradient is the sum of its shares.")
+        general = next((s for s in self if s.node.op and s.rule.startswith(f"{s.node.op}: ")),
+                       None)
+        if general is not None:
+            # "matmul: Z = A B; dA = dZ Bᵀ" read per sample would miss the 1/m of a W
+            lines.append(f"A rule that starts with its op ({general.node.op}: …) is in the op's "
+                         f"own letters, not the notes': there dZ, dA are ∂{root}/∂Z, ∂{root}/∂A.")
+        return lines
 
 
 def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
@@ -205,7 +245,9 @@ def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
                          f"with requires_grad=True")
     seed = _seed(root, grad)
     nodes = [t for t in reversed(topological_order(root)) if t.requires_grad]
-    notes = _notes_context(root, nodes)
+    # The notes' dZ[2] = A[2] − Y is m ∂J/∂Z[2] for J's own seed, 1: with another
+    # seed every number is that many times the notes' (the general rules say so)
+    notes = _notes_context(root, nodes) if np.all(seed == 1.0) else None
     # The work in backward()'s order, newest node first, so that the gradients
     # that meet at a node are added in the same order: the same bits.
     pending = {id(root): seed}
@@ -230,11 +272,22 @@ def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
         done[id(node)] = (g, tuple(sent))
     # Shown in reverse topological order: each node's inputs right after it,
     # layer by layer (W[2] and b[2] before A[1]), as the notes go back.
+    # A node used twice gets two shares: in the notes' writing the first one shown
+    # is "dZ[1] = …", each later one "dZ[1] += …" (two "dZ[1] = …" read as the
+    # second replacing the first, and neither is the dZ[1] its step shows).
+    shares: Dict[int, int] = {}
+    for g, sent_t in done.values():
+        for s in sent_t:
+            shares[id(s.input)] = shares.get(id(s.input), 0) + 1
+    shown: set = set()
     steps = []
     for node in _leaves_when_complete(nodes):
         g, sent_t = done[id(node)]
-        steps.append(BackwardStep(len(steps), node, _frozen(g), _rule(node, sent_t, notes),
-                                  sent_t))
+        rule = _rule(node, sent_t, notes, shares, shown)
+        if node is root and node.op in _CROSS_ENTROPY and not np.all(seed == 1.0):
+            # the cross-entropies' rules are for dJ = 1, backward()'s seed
+            rule += f" (each times the seed dJ = {_number(float(seed))})"
+        steps.append(BackwardStep(len(steps), node, _frozen(g), rule, sent_t))
     return BackwardSteps(root, steps, notes.m if notes else None)
 
 
@@ -311,6 +364,7 @@ def _shape(t: Tensor) -> str:
 class _Notes:
     m: int
     consumers: Dict[int, list]
+    named: Dict[str, list]   # the graph's nodes by name
 
 
 def _notes_context(root: Tensor, order: list) -> Optional[_Notes]:
@@ -323,40 +377,117 @@ def _notes_context(root: Tensor, order: list) -> Optional[_Notes]:
     for t in order:
         for p in t.parents:
             consumers.setdefault(id(p), []).append(t)
-    return _Notes(root.parents[0].shape[1], consumers)
+    named: Dict[str, list] = {}
+    for t in topological_order(root):
+        if node_name(t) is not None:
+            named.setdefault(node_name(t), []).append(t)
+    return _Notes(root.parents[0].shape[1], consumers, named)
 
 
-def _rule(node: Tensor, sent: Tuple[Sent, ...], notes: Optional[_Notes]) -> str:
+def _rule(node: Tensor, sent: Tuple[Sent, ...], notes: Optional[_Notes],
+          shares: Dict[int, int], shown: set) -> str:
+    """The step's rule; ``shares`` counts the gradients each node receives and
+    ``shown`` holds the nodes a share was already shown for (steps in order)."""
     if node.op is None:
         return LEAF_RULE
     rule = RULES.get(node.op)
+    # later shares of a node read "+=" where an earlier step, even in the general
+    # form, already sent it one
+    assign = []
+    for s in sent:   # x * x: the second share of x reads "+=" in the same step
+        assign.append("+=" if shares.get(id(s.input), 0) > 1 and id(s.input) in shown else "=")
+        shown.add(id(s.input))
     if rule is None:
         return f"{node.op}: (no rule text)"
+    general = rule.general
+    if node.op == "pow" and exponent(node) is not None:
+        general += f" (here p = {_number(exponent(node))})"
+    elif node.op == "leaky_relu" and node.op_params:
+        general += f" (here α = {_number(node.op_params['alpha'])})"
     if notes is None or not rule.notes or not sent:
-        return rule.general
+        return general
+    a = node.parents[0].data if node.op == "binary_cross_entropy" else None
+    # the engine's own test: where the clip moves A, its slope is 0
+    clipped = a is not None and bool(np.any((a < PROBABILITY_CLIP) |
+                                            (a > 1.0 - PROBABILITY_CLIP)))
+    if clipped and len(sent) > 1:
+        return general   # dY's log(1 − A) − log A is of the clipped A: the general rule says so
     lines = []
-    for s in sent:
-        text = _notes_line(node, s, rule, notes)
+    for s, a in zip(sent, assign):
+        text = _notes_line(node, s, rule, notes, a)
         if text is None:
-            return rule.general
+            return general
         lines.append(text)
+    if clipped:
+        # where A rounds to 0 or 1 the formula is ±inf or nan; the engine sends 0 there
+        lines[0] += (f", 0 where {_display(node.parents[0], paren=True)} is clipped to "
+                     f"[1e-15, 1 − 1e-15]")
     return "; ".join(lines)
 
 
-def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes) -> Optional[str]:
+def _notes_line(node: Tensor, s: Sent, rule: Rule, notes: _Notes,
+                assign: str = "=") -> Optional[str]:
     names = [_display(p, paren=True) for p in node.parents]
     out = _display(node, paren=True)
-    if "?" in names or out == "?":
-        return None
+    if "?" in names or out == "?" or _display(_d_node(node, notes), paren=True) == "?":
+        return None   # a node that cannot be written ("<add>" twice reads as one node)
     z = _Z_NAME.fullmatch(node_name(node.parents[0]) or "")
-    sigma0 = f"A{z.group(1)}" if z else f"σ({_display(node.parents[0])})"   # A[2] = σ(Z[2])
-    rhs = rule.notes[s.position].format(*names, out=out, dout=_d(node, notes), sigma0=sigma0)
-    if s.summed:
-        rhs = f"Σ {rhs}"
-    if _is_parameter(s.input, notes):
-        # dW, db are ∂J/∂W, ∂J/∂b themselves, so the 1/m shows
-        rhs = f"(1/m) {rhs}"
-    return f"{_d(s.input, notes, own=True)} = {rhs}"
+    sigma0 = f"σ({_display(node.parents[0])})"
+    if z:   # A[2] = σ(Z[2]), unless the graph's own A[2] is another node (tanh(Z[1]), say)
+        a = notes.named.get(f"A{z.group(1)}", [])
+        if all(t.op == "sigmoid" and t.parents[0] is node.parents[0] for t in a):
+            sigma0 = f"A{z.group(1)}"
+    rhs = _template(node, rule.notes[s.position]).format(
+        *names, out=out, dout=_d(node, notes), sigma0=sigma0)
+    pieces = []
+    for piece in rhs.split(" = "):   # dA[1] * g′(Z[1]) = dA[1] * (1 − A[1]²): each side
+        bracket = s.summed or _is_parameter(s.input, notes)
+        if bracket and _top_level_sum(piece):
+            piece = f"({piece})"   # (1/m) (−Y/b + …), not (1/m) (−Y/b) + …
+        if s.summed:
+            piece = f"Σ {piece}"
+        if _is_parameter(s.input, notes):
+            # dW, db are ∂J/∂W, ∂J/∂b themselves, so the 1/m shows
+            piece = f"(1/m) {piece}"
+        pieces.append(piece)
+    return f"{_d(s.input, notes, own=True)} {assign} {' = '.join(pieces)}"
+
+
+def _template(node: Tensor, form: str) -> str:
+    """The notes' form with this node's numbers in it: pow's p, leaky ReLU's α
+    (a rule a learner can compute), and g′ of an input without doubled brackets."""
+    if node.op == "pow" and exponent(node) is not None:
+        p = exponent(node)
+        power = {0.0: "", 1.0: " {0}"}.get(p - 1.0)
+        if power is None:
+            q = _number(p - 1.0)
+            power = f" {{0}}{q.translate(_SUPERSCRIPTS)}" if q.isdigit() else \
+                f" {{0}}^({q.replace('-', '−')})"
+        number = _number(p).replace("-", "−")
+        form = f"{{dout}} * {'(' + number + ')' if p < 0 else number}{power}"
+    if node.op == "leaky_relu" and node.op_params:
+        form = form.replace("α", _number(node.op_params["alpha"]))
+    if "g′({0})" in form:
+        plain = _display(node.parents[0]).replace("{", "{{").replace("}", "}}")
+        form = form.replace("g′({0})", f"g′({plain})")
+    return form
+
+
+def _number(x: float) -> str:
+    """x short (3, 0.2) but exact: a rule's α or p must give the step's numbers."""
+    short = f"{x:g}"
+    return short if float(short) == x else repr(float(x))
+
+
+def _top_level_sum(text: str) -> bool:
+    """Whether text has a + or − between terms outside brackets (a − b, not −a)."""
+    depth = 0
+    for i, c in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if depth == 0 and c in "+−" and 0 < i < len(text) - 1 and text[i - 1] == " " \
+                and text[i + 1] == " ":
+            return True
+    return False
 
 
 def _is_parameter(t: Tensor, notes: _Notes) -> bool:
@@ -368,28 +499,40 @@ def _is_parameter(t: Tensor, notes: _Notes) -> bool:
     return bool(_PARAMETER.fullmatch(node_name(t) or "")) or t.ndim != 2 or t.shape[1] != notes.m
 
 
-def _d(t: Tensor, notes: _Notes, own: bool = False) -> str:
-    """The notes' name of t's gradient: dZ[2]; an unnamed W[2] A[1] that only feeds
-    Z[2] = W[2] A[1] + b[2] carries dZ[2] itself (unless ``own``: d(W[2] A[1]))."""
-    while not own and node_name(t) is None:
+def _d_node(t: Tensor, notes: _Notes) -> Tensor:
+    """The node whose gradient t's is called by: an unnamed W[2] A[1] that only
+    feeds Z[2] = W[2] A[1] + b[2] carries dZ[2] itself."""
+    while node_name(t) is None:
         users = notes.consumers.get(id(t), [])
         if not (len(users) == 1 and users[0].op == "add" and users[0].shape == t.shape):
             break
         t = users[0]
+    return t
+
+
+def _d(t: Tensor, notes: _Notes, own: bool = False) -> str:
+    """The notes' name of t's gradient: dZ[2]; an unnamed W[2] A[1] that only feeds
+    Z[2] = W[2] A[1] + b[2] carries dZ[2] itself (unless ``own``: d(W[2] A[1]))."""
+    t = t if own else _d_node(t, notes)
     name = _display(t)
     # d(wᵀ), not dwᵀ: that reads as (dw)ᵀ, which is m times smaller (\w takes ᵀ)
     return f"d{name}" if _SIMPLE_NAME.fullmatch(name) and "ᵀ" not in name else f"d({name})"
+
+
+def _operand(name: str) -> str:
+    """A name as an operand: in brackets if it holds a space or an operator sign."""
+    return f"({name})" if _OPERATOR_OR_SPACE.search(name) else name
 
 
 def _display(t: Tensor, paren: bool = False) -> str:
     """A node in plain text: its name, else its expression (``W[1] X``), else a
     one-number constant's value, else ``<op>`` (``?`` with ``paren``: unusable in a formula)."""
     if node_name(t) is not None:
-        return node_name(t)
+        return _operand(node_name(t)) if paren else node_name(t)
     made = expression(t)
     if made is None:
         if not t.parents and t.size == 1:
-            return f"{float(t.data.reshape(())):.3g}"
+            return _number(float(t.data.reshape(())))
         return "?" if paren else (f"<{t.op}>" if t.op else "<leaf>")
     return f"({made})" if paren and not _SIMPLE_NAME.fullmatch(made) else made
 
@@ -433,16 +576,19 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
         p = exponent(t)
         if p is None:
             return None
-        power = f"{p:g}"
+        power = _number(p)
         form = "{0}" + (power.translate(_SUPERSCRIPTS) if power.lstrip("-").isdigit()
                         else f"^{power}")
     precedence = _PRECEDENCE.get(t.op, _ATOM)
     operands = []
     for i, p in enumerate(t.parents):
         if node_name(p) is not None:
-            operands.append(node_name(p))
+            name = node_name(p)
+            # f(h 1) needs no more brackets; h 1 × h 1 needs them: (h 1) × (h 1)
+            operands.append(name if "({%d})" % i in form else _operand(name))
         elif not p.parents and p.size == 1:
-            number = f"{float(p.data.reshape(())):.3g}"
+            # exact: a constant 0.99998 written "1" puts the wrong number in a rule
+            number = _number(float(p.data.reshape(())))
             # (-2)², not -2²: that reads as −(2²)
             operands.append(f"({number})" if t.op == "pow" and number[0] == "-" else number)
         else:

@@ -551,3 +551,97 @@ def replayed_op_cases(draw: Callable, name: str) -> Tuple[Callable[..., mg.Tenso
         (a1,), (a2,) = two([shape], probability)
         return (mg.binary_cross_entropy, [a1, draw(labels(shape))], [a2, draw(labels(shape))])
     raise ValueError(f"replayed_op_cases: no case for op {name!r}")
+
+
+# --- steps: graphs as the notes' (the root a cross-entropy of a (1, m) row) -----------
+# Every op of minigrad/ops.py and functional.py on (n, m) nodes, each kind making one
+# or a few nodes; gradients meet where an op takes a node twice or an earlier one.
+NOTES_KINDS = ("neg", "tanh", "sigmoid", "relu", "leaky_relu", "identity", "exp", "log",
+               "square", "cube", "sqrt", "div", "add", "sub", "mul", "same_mul", "matmul",
+               "transposes", "reshape", "sum_rows", "sum_all", "mean_columns", "mean_all",
+               "scale", "constants", "bias", "bias_tanh", "bias_relu", "bias_square",
+               "weight_sigmoid")
+# Names users give their nodes: the notes', the course code's, and unusual ones
+# (Chinese, a space, an operator sign): {k} makes each one unique in its graph.
+_NOTES_NAMES = (None, None, "Z[{k}]", "A[{k}]", "H{k}", "权重{k}", "h {k}", "h+{k}",
+                "Z{k}", "中间 {k}")
+
+
+def notes_op(kind: str, a: mg.Tensor, b: mg.Tensor, W: mg.Tensor, bias: mg.Tensor,
+             c: mg.Tensor, alpha: float = 0.2) -> mg.Tensor:
+    """One of ``NOTES_KINDS`` on (n, m) nodes a and b: an (n, m) node. W is (n, n),
+    bias (n, 1), c a 0-d tensor; alpha is leaky ReLU's."""
+    n, m = a.shape
+    return {
+        "neg": lambda: -a, "tanh": lambda: a.tanh(), "sigmoid": lambda: a.sigmoid(),
+        "relu": lambda: a.relu(), "leaky_relu": lambda: a.leaky_relu(alpha),
+        "identity": lambda: mg.identity(a), "exp": lambda: a.tanh().exp(),
+        "log": lambda: (a * a + 1.0).log(), "square": lambda: a.tanh() ** 2,
+        "cube": lambda: a.tanh() ** 3, "sqrt": lambda: (a * a + 1.0) ** 0.5,
+        "div": lambda: a / (b * b + 1.0), "add": lambda: a + b, "sub": lambda: a - b,
+        "mul": lambda: a.tanh() * b.tanh(), "same_mul": lambda: a.tanh() * a.tanh(),
+        "matmul": lambda: W @ a.tanh(), "transposes": lambda: (a.T @ W.T).T,
+        "reshape": lambda: a.reshape(n * m).reshape(n, m),
+        "sum_rows": lambda: a + a.tanh().sum(axis=0, keepdims=True),
+        "sum_all": lambda: a * a.tanh().sum(),
+        "mean_columns": lambda: a - a.mean(axis=1, keepdims=True),
+        "mean_all": lambda: a.tanh() + a.mean(), "scale": lambda: a * c,
+        "constants": lambda: 0.5 - a / 2.0 + 1.0, "bias": lambda: a + bias,
+        # a parameter straight into an op: db[3] = (1/m) … on every side of "="
+        "bias_tanh": lambda: a + bias.tanh(), "bias_relu": lambda: a * bias.relu(),
+        "bias_square": lambda: a - bias ** 2,
+        "weight_sigmoid": lambda: W.sigmoid() @ a.tanh()}[kind]()
+
+
+@st.composite
+def notes_graphs(draw: Callable, max_ops: int = 6) -> Callable[[], mg.Tensor]:
+    """A graph the notes' convention applies to: X (n_x, m), Y (1, m), W[1], b[1]
+    (or the course code's W1, b1), Z = W[1] X + b[1], then up to ``max_ops`` random
+    ops on (n, m) nodes (every op of the engine, some taking a node twice, some
+    named, some not, some named unusually), then W[2] h + b[2] (1, m) into
+    binary_cross_entropy_with_logits, or σ of it into binary_cross_entropy. m = 1
+    and n_x = 1 are drawn as often as the rest. Returns a function that builds
+    the graph afresh and returns J. Values stay bounded, and the probabilities
+    stay inside the cross-entropy's clip."""
+    m, n_x, n = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    course = draw(st.booleans())
+    x, y = draw(arrays((n_x, m), -2.0, 2.0)), draw(labels((1, m)))
+    w1, b1 = draw(arrays((n, n_x), -1.0, 1.0)), draw(arrays((n, 1), -1.0, 1.0))
+    w2, b2 = draw(arrays((1, n), -1.0, 1.0)), draw(arrays((1, 1), -1.0, 1.0))
+    square, bias = draw(arrays((n, n), -1.0, 1.0)), draw(arrays((n, 1), -1.0, 1.0))
+    c = draw(finite_floats(0.25, 2.0))
+    c_named, x_grad, y_grad = draw(st.booleans()), draw(st.booleans()), draw(st.booleans())
+    names = [draw(st.sampled_from(_NOTES_NAMES))]
+    recipe = []
+    for k in range(draw(st.integers(0, max_ops))):
+        kind = draw(st.sampled_from(NOTES_KINDS))
+        args = (draw(st.integers(0, k)), draw(st.integers(0, k)))
+        recipe.append((kind, args, draw(st.sampled_from([0.0, 0.01, 0.2]))))
+        names.append(draw(st.sampled_from(_NOTES_NAMES)))
+    last = draw(st.integers(0, len(recipe)))
+    logits = draw(st.booleans())
+    out_name = draw(st.sampled_from([None, "Z[9]", "Z9", "logit"]))
+
+    def named(t: mg.Tensor, name: Optional[str], k: int) -> mg.Tensor:
+        return t if name is None else t.named(name.format(k=k))
+
+    def build() -> mg.Tensor:
+        p = (lambda name, a: mg.tensor(a, requires_grad=True, name=name))
+        W1, b1_ = p("W1" if course else "W[1]", w1), p("b1" if course else "b[1]", b1)
+        W2, b2_ = p("W2" if course else "W[2]", w2), p("b2" if course else "b[2]", b2)
+        W3, b3 = p("W[3]", square), p("b[3]", bias)
+        C = mg.tensor(c, requires_grad=True, name="c" if c_named else None)
+        X = mg.tensor(x, requires_grad=x_grad, name="X")
+        Y = mg.tensor(y, requires_grad=y_grad, name="Y")
+        nodes = [named(W1 @ X + b1_, names[0], 0)]
+        for k, (kind, (i, j), alpha) in enumerate(recipe, start=1):
+            a, b = nodes[i], nodes[j]
+            made = notes_op(kind, a, b, W3, b3, C, alpha)
+            nodes.append(named(made, names[k], k))
+        Z = W2 @ nodes[last].tanh() + b2_
+        Z = Z if out_name is None else Z.named(out_name)
+        if logits:
+            return mg.binary_cross_entropy_with_logits(Z, Y).named("J")
+        return mg.binary_cross_entropy(Z.sigmoid().named("A[9]" if out_name == "Z[9]"
+                                                         else None), Y).named("J")
+    return build

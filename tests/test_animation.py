@@ -302,3 +302,88 @@ def test_a_grad_set_by_hand_does_not_stop_the_animation_which_draws_its_own():
     assert "grad [2, 4]" in node_lines(animation.graphs[-1].source)["n0"]
     with pytest.raises(TypeError, match=r"draw: w \(1, 2\) holds \.grad = 0"):
         mg.draw(J, grads=True)   # draw shows .grad, and says why it cannot
+
+
+# --- the frames and the trace: one pass, the same steps and numbers ------------------------------
+from hypothesis import given, settings  # noqa: E402
+
+from minigrad.animation import _caption  # noqa: E402
+from minigrad.viz import _GRAD_COLOR, _caption as _label_caption, _numbers  # noqa: E402
+from tests.strategies import computation_graphs, notes_graphs  # noqa: E402
+
+
+def _grad_row(a) -> str:
+    """A gradient as a frame's label writes it."""
+    return f'<FONT POINT-SIZE="10" COLOR="{_GRAD_COLOR}">{_label_caption("grad", _numbers(a))}</FONT>'
+
+
+def assert_frames_are_the_steps(J) -> None:
+    steps = mg.backward_steps(J)
+    animation = mg.backward_animation(J)
+    assert len(animation) == len(animation.graphs) == len(steps)
+    ids = {id(x): f"n{i}" for i, x in enumerate(mg.topological_order(J))}
+    trace = mg.backward_trace(J).splitlines()[2:2 + len(steps)]
+    for k, (step, graph, line) in enumerate(zip(steps, animation.graphs, trace)):
+        # the frame's title is the trace's row: the same number, name and rule
+        notes = "".join(f'<BR/><FONT POINT-SIZE="11">{_text(x)}</FONT>'
+                        for x in steps.conventions())
+        assert f"<{_text(_caption(step, len(steps)))}{notes}>" in graph.source, (k, step)
+        assert line.startswith(f"{step.number} ") and line.endswith(step.rule.replace(
+            "\n", "\\n")), (line, step.rule)
+        lines = node_lines(graph.source)
+        for j, other in enumerate(steps):
+            label = lines[ids[id(other.node)]]
+            if j <= k:   # its gradient has arrived: the step's numbers, as the trace has them
+                assert _grad_row(other.grad) in label, (k, j, other.name, label)
+            else:
+                assert "grad pending" in label, (k, j, other.name, label)
+        assert 'fillcolor="#fed7aa"' in lines[ids[id(step.node)]]
+
+
+@settings(max_examples=15)
+@given(build=notes_graphs(max_ops=3))
+def test_every_frame_shows_its_steps_rule_and_the_numbers_of_the_steps_so_far(build):
+    assert_frames_are_the_steps(build())
+
+
+@settings(max_examples=15)
+@given(build=computation_graphs(max_ops=4))
+def test_every_frame_of_a_graph_not_the_notes_is_its_step_too(build):
+    assert_frames_are_the_steps(build())
+
+
+def test_each_frame_of_the_notes_graph_says_how_its_rule_reads_against_the_labels():
+    """The labels show ∂J/∂Z[2] = (A[2] − Y) / m, the title "dZ[2] = A[2] − Y": the
+    trace says that dZ is m ∂J/∂Z below its table, and the frames said nothing."""
+    J = fresh_two_layer()["J"]
+    steps = mg.backward_steps(J)
+    assert steps.conventions() == [str(steps).splitlines()[-1]]
+    assert steps.conventions()[0].startswith("The notes' convention (m = 3): dZ, dA")
+    for graph in mg.backward_animation(J).graphs:
+        assert _text(steps.conventions()[0]) in graph.source
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True, name="x")
+    L = (x * x).sum()   # not the notes' graph: no convention, and none in its frames
+    assert mg.backward_steps(L).conventions() == []
+    assert "convention" not in mg.backward_animation(L).graphs[0].source
+    Y = mg.tensor([[1.0, 0.0]], name="Y")
+    J = mg.binary_cross_entropy_with_logits(x * x, Y).named("J")   # x used twice: "+="
+    assert len(mg.backward_steps(J).conventions()) == 2
+    assert _text("dA += …: a node used more than once") in \
+        mg.backward_animation(J).graphs[0].source
+
+
+def test_a_pass_of_one_step_is_a_gif_of_one_frame_and_a_slider_that_stays(tmp_path):
+    # the root a leaf: one step, one frame; ◀ and ▶ stay at "step 1 of 1"
+    import json
+
+    import dukpy
+    w = mg.tensor(2.0, requires_grad=True, name="w")
+    assert len(mg.backward_steps(w)) == 1
+    path = mg.save_backward_animation(w, tmp_path / "one.gif")
+    with Image.open(path) as gif:
+        assert gif.n_frames == 1
+    page = mg.backward_animation(w).html()
+    counters = re.findall(r'data-counter="([^"]+)"', page)
+    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
+    program = _DOM_STUB.replace("COUNTERS", json.dumps(counters)).replace("SCRIPT", script)
+    assert json.loads(dukpy.evaljs(program)) == [[1, [0], "step 1 of 1", "step 1 of 1"]] * 3
