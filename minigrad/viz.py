@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from minigrad.steps import backward_steps, expression, node_name, op_symbol
+from minigrad.steps import _number as _exact, backward_steps, expression, node_name, op_symbol
 from minigrad.table import text_table, visible as _visible
 from minigrad.tensor import Tensor, describe, topological_order
 
@@ -424,8 +424,11 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
     stale = [f'<FONT POINT-SIZE="10" COLOR="{_HIGHLIGHT["color"]}">{_CHANGED}</FONT>'] \
         if changed else []
     if kind == "constant":   # the 1 in 1 - A: its value says it all
-        return "<" + "<BR/>".join(
-            (_numbers(t.data) if t.size <= TINY else [_shape(t.shape)]) + stale) + ">"
+        # one number exactly, as the rules and its consumer's label write it: a
+        # constant 0.99998 drawn "1" beside "x × 0.99998" says the scale is 1
+        shown = [_text(_exact(float(t.data.reshape(()))))] if t.size == 1 else \
+            _numbers(t.data) if t.size <= TINY else [_shape(t.shape)]
+        return "<" + "<BR/>".join(shown + stale) + ">"
     name = node_name(t)
     if name is not None:
         rows = [f"<B>{_name(name)}</B>"]

@@ -103,6 +103,11 @@ def run_dot(source: str, fmt: str) -> bytes:
     return done.stdout
 
 
+def svg_texts(svg: bytes) -> list:
+    """The text lines of a rendered SVG, in drawing order (entities decoded)."""
+    return [t.text or "" for t in ET.fromstring(svg).iter(f"{SVG}text")]
+
+
 def png_size(data: bytes) -> tuple:
     assert data[:8] == PNG_MAGIC, f"not a PNG: starts with {data[:8]!r}"
     assert data[12:16] == b"IHDR", f"first chunk is {data[12:16]!r}, not IHDR"
@@ -407,6 +412,18 @@ def test_constants_show_their_value():
     A = mg.tensor([[0.25, 0.5]], requires_grad=True, name="A[1]")
     lines = node_lines(mg.draw((1 - A).sum().named("J")).source)
     assert "label=<1>" in lines["n0"], lines["n0"]
+
+
+@pytest.mark.parametrize("c, written", [(0.99998, "0.99998"), (1e-20, "1e-20"), (-0.0, "-0"),
+                                        (1 / 3, "0.3333333333333333"), (123456.0, "123456")])
+def test_a_one_number_constant_is_drawn_exactly_as_its_consumer_writes_it(c, written):
+    # drawn "1" to 3 digits, a scale 0.99998 stood beside "x × 0.99998" and said 1
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True, name="x")
+    J = (x * c).sum().named("J")
+    texts = svg_texts(run_dot(mg.draw(J, values=True).source, "svg"))
+    assert f"x × {written}" in texts, texts
+    constant = texts[texts.index("×") + 1]   # the oval, then the constant beside it
+    assert constant == written, texts
 
 
 # --- highlight -----------------------------------------------------------------------------
