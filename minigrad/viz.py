@@ -48,7 +48,8 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from minigrad.steps import _number as _exact, backward_steps, expression, node_name, op_symbol
+from minigrad.steps import (_number as _exact, backward_steps, exponent, expression, node_name,
+                            op_symbol)
 from minigrad.table import text_table, visible as _visible
 from minigrad.tensor import Tensor, describe, topological_order
 
@@ -413,7 +414,14 @@ def _add_tensor(g, t: Tensor, node_id: str, kind: str, marked: bool,
             attrs["shape"] = "box"   # a plaintext node has no border to thicken
     g.node(node_id, label=_tensor_label(t, kind, values, grads, frame, used, changed), **attrs)
     if t.parents:
-        g.node(f"{node_id}_op", label=f"<{_text(op_symbol(t))}>", **_OP_NODE)
+        g.node(f"{node_id}_op", label=f"<{_text(_op_symbol(t))}>", **_OP_NODE)
+
+
+def _op_symbol(t: Tensor) -> str:
+    """The op's oval; a power's exponent exactly (op_symbol writes 6 digits: x ** 0.9999999
+    showed "**1" above its result labelled "x^0.9999999")."""
+    p = exponent(t)
+    return f"**{_exact(p)}" if p is not None else op_symbol(t)
 
 
 def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,

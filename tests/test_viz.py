@@ -781,8 +781,10 @@ def test_a_long_column_shows_its_first_rows_and_how_many_more():
 
 @pytest.mark.parametrize("p, symbol, written", [(2, "**2", "x²"), (3, "**3", "x³"),
                                                 (0.5, "**0.5", "x^0.5"), (-1, "**-1", "x⁻¹"),
-                                                (0, "**0", "x⁰")])
+                                                (0, "**0", "x⁰"),
+                                                (0.9999999, "**0.9999999", "x^0.9999999")])
 def test_a_power_shows_its_exponent(p, symbol, written):
+    # the oval and the result's label write p alike, exactly (0.9999999 drawn "**1" said x¹)
     x = mg.tensor([1.5, -2.0, 3.0] if p in (2, 3, -1, 0) else [1.5, 2.0, 3.0],
                   requires_grad=True, name="x")
     lines = node_lines(mg.draw((x ** p).sum()).source)
