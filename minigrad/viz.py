@@ -36,12 +36,14 @@ How the picture is made, so that a reader can predict it:
 from __future__ import annotations
 
 import html
+import io
 import inspect
 import math
 import os
 import re
+import sys
 import warnings
-from contextlib import nullcontext
+from contextlib import nullcontext, redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence, Union
@@ -98,6 +100,7 @@ _GRAD_COLOR = "#9a3412"
 # suffixes that name a picture: render("graph.png") means that picture
 _RENDER_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "gif")
 _CHANGED = "data changed after the graph used it"
+_SCALED = re.compile(r"too large for cairo-renderer bitmaps\. Scaling by ([0-9.]+)")
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -138,7 +141,7 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
     if len(order) > LARGE_GRAPH:
         warnings.warn(f"draw: the graph has {len(order)} tensors (more than {LARGE_GRAPH}); "
                       f"the picture will be hard to read: draw a smaller part, or use "
-                      f"summary()", stacklevel=3)
+                      f"summary()", stacklevel=_caller_level())
     marked = _highlighted(order, highlight)
     used = {id(t) for t in topological_order(root)}   # what the loss is computed from
     changed = _changed_since_used(order)
@@ -223,11 +226,33 @@ def render(graph: "graphviz.Digraph", fmt: str, what: str = "save_graph") -> byt
     """The picture ``dot`` makes of ``graph`` in format ``fmt`` ("png", "svg", ...);
     ``GraphvizNotFoundError`` saying how to install Graphviz when ``dot`` is missing."""
     import graphviz
+    said = io.StringIO()   # what dot says on stderr, kept from the terminal but read
     try:
         # pipe(), not render("x.png"): render writes the DOT text under the name given.
-        return graph.pipe(format=fmt, quiet=True)
+        with redirect_stderr(said):
+            picture = graph.pipe(format=fmt, quiet=False)
     except graphviz.ExecutableNotFound as error:
         raise GraphvizNotFoundError(_no_dot(what, f"to write .{fmt} files")) from error
+    scaled = _SCALED.search(said.getvalue())
+    if scaled:   # a bitmap has at most 32767 px a side: dot shrinks the picture, quietly
+        warnings.warn(f"{what}: the graph is too large for a .{fmt} picture: Graphviz scaled "
+                      f"it by {scaled.group(1)} to fit its bitmap limit (32767 px a side), so "
+                      f"it is smaller than asked and its text may be unreadable; write .svg or "
+                      f".pdf, draw a smaller part, or use summary()", stacklevel=_caller_level())
+    return picture
+
+
+def _caller_level() -> int:
+    """The stacklevel of a warning that points at the learner's line: the first
+    frame outside minigrad and nets (save_graph, Graph.save and report.draw reach
+    draw through frames of their own; a fixed level named viz.py, and Python then
+    showed the warning only once a session)."""
+    here = Path(__file__).resolve().parent
+    ours = (str(here), str(here.parent / "nets"))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve().parent) in ours:
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _no_dot(what: str, needed_for: str) -> str:

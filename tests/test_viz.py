@@ -490,6 +490,43 @@ def test_large_graph_warns_and_small_graph_does_not():
 
 
 # --- what dot makes of it -----------------------------------------------------------------
+def long_chain(n: int) -> mg.Tensor:
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    for _ in range(n):
+        x = mg.tanh(x * 0.5)
+    return x.sum().named("J")
+
+
+def test_a_png_too_large_for_a_bitmap_says_it_was_scaled_down_and_an_svg_is_whole(tmp_path):
+    # 1,052 tensors: dot shrank the PNG to 43 px across, saying so only on a stderr
+    # that save_graph kept quiet; the learner got an unreadable sliver and no word
+    J = long_chain(350)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mg.save_graph(J, tmp_path / "big.png")
+    said = [str(w.message) for w in caught if "scaled" in str(w.message)]
+    assert len(said) == 1 and "too large for a .png" in said[0] and ".svg" in said[0], said
+    assert all(w.filename == __file__ for w in caught), [w.filename for w in caught]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mg.save_graph(J, tmp_path / "big.svg")
+    assert not [w for w in caught if "scaled" in str(w.message)], caught
+    texts = svg_texts((tmp_path / "big.svg").read_bytes())
+    assert texts.count("tanh") == 350 and "J" in texts, len(texts)
+
+
+def test_the_large_graph_warning_points_at_the_learners_line_whoever_draws(tmp_path):
+    # it pointed into viz.py for save_graph and nets' Graph.save: Python then shows it
+    # once a session, however many large graphs are saved from the learner's cells
+    J = long_chain(mg.viz.LARGE_GRAPH // 3 + 1)
+    for make in (lambda: mg.draw(J), lambda: mg.save_graph(J, tmp_path / "g.dot")):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            make()
+        assert [w.filename for w in caught] == [__file__], [(w.filename, str(w.message))
+                                                            for w in caught]
+
+
 def test_svg_has_one_group_per_node_and_one_per_layer_cluster():
     t = two_layer_graph()
     svg = ET.fromstring(run_dot(mg.draw(t["J"], grads=True).source, "svg"))
