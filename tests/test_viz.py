@@ -1027,3 +1027,59 @@ def test_render_to_a_png_name_with_its_format_or_in_capitals_writes_a_png(tmp_pa
     written = picture.render(tmp_path / name, **given)
     assert Path(written) == tmp_path / name, written
     assert (tmp_path / name).read_bytes().startswith(PNG_MAGIC)
+
+
+# --- the gallery's words about its pictures (docs/gallery.md), against the pictures ----------
+def svg_nodes(svg: bytes) -> list:
+    """(fill colours, text lines) of each node of a rendered SVG, in drawing order."""
+    return [({e.get("fill") for e in g if e.get("fill")},
+             [t.text or "" for t in g.iter(f"{SVG}text")])
+            for g in ET.fromstring(svg).iter(f"{SVG}g") if g.get("class") == "node"]
+
+
+def node_named(nodes: list, *words: str) -> tuple:
+    found = [n for n in nodes if n[1][:len(words)] == list(words)]
+    assert len(found) == 1, (words, [n[1][:3] for n in nodes])
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def gallery_graphs(tmp_path_factory) -> Path:
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "make_figures", Path(__file__).parent.parent / "docs" / "make_figures.py")
+    make_figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_figures)
+    out = tmp_path_factory.mktemp("figures")
+    make_figures.graphs(out, lambda n: n)
+    return out
+
+
+def test_the_gallerys_values_and_grads_picture_shows_dZ2_over_m(gallery_graphs):
+    # "Z[2]'s gradient is (A[2] - Y) / m", "every entry of every tensor"
+    X, Y = nets.data.flower(m=3, seed=1)
+    g = nets.TwoLayerNet(n_x=2, n_h=2, activation="tanh", seed=2).graph(X, Y)
+    nodes = svg_nodes((gallery_graphs / "graph_values_grads.svg").read_bytes())
+    dZ2 = (g["A[2]"].data - Y) / 3
+    _, z2 = node_named(nodes, "Z", "[2]")
+    assert f"grad [{', '.join(f'{v:.3g}' for v in dZ2.ravel())}]" in z2, z2
+    forward = svg_nodes((gallery_graphs / "forward_values.svg").read_bytes())
+    assert not any("norm" in line for _, lines in forward for line in lines), forward
+
+
+def test_the_gallerys_wrong_backprop_picture_marks_exactly_the_wrong_nodes_red(gallery_graphs):
+    nodes = svg_nodes((gallery_graphs / "check_mismatch.svg").read_bytes())
+    red = {"".join(lines[:2]) for fills, lines in nodes
+           if mg.viz._HIGHLIGHT["fillcolor"] in fills and lines[0] != "legend"}
+    # 1 − A[1] for 1 − A[1]²: where the error enters (Z[1]) and what it spoils
+    assert red == {"Z[1]", "W[1]", "b[1]"}, red
+
+
+def test_the_gallerys_colours_tell_the_kinds(gallery_graphs):
+    # inputs and labels blue, parameters green, intermediates white, the loss yellow
+    nodes = svg_nodes((gallery_graphs / "graph_two_layer.svg").read_bytes())
+    for words, fill in ((("X",), "#dbeafe"), (("Y",), "#dbeafe"),
+                        (("W", "[1]", "(4, 2)"), "#dcfce7"), (("b", "[2]"), "#dcfce7"),
+                        (("Z", "[1]"), "white"), (("J",), "#fde68a")):
+        fills, lines = node_named(nodes, *words)
+        assert fill in fills, (words, fills)
