@@ -266,7 +266,8 @@ def _no_dot(what: str, needed_for: str) -> str:
 
 def summary(root: Union[Tensor, Sequence[Tensor]]) -> str:
     """The graph of ``root`` as a text table, one row per tensor, inputs first:
-    name (or ``<op>``), op, kind, shape, and the norm of ``.grad`` (``-`` if none).
+    name (or ``<op>``), op, kind, shape, and the norm of ``.grad`` (``-`` if none; a
+    ``.grad`` of another shape than its tensor's says so).
     Columns line up in a terminal, wide (CJK) characters included."""
     root, order = _graph_of(root, "summary")
     _check_grads(order, "summary")
@@ -280,6 +281,8 @@ def summary(root: Union[Tensor, Sequence[Tensor]]) -> str:
         else:
             with np.errstate(all="ignore"):   # inf/nan grads are shown, not warned about
                 norm = f"{np.linalg.norm(t.grad):.4g}"
+            if t.grad.shape != t.shape:
+                norm += f" ({_misfit(t)})"
         rows.append((name, t.op or "-", kind, _shape(t.shape), norm))
     return text_table(("name", "op", "kind", "shape", "grad norm"), rows)
 
@@ -481,8 +484,16 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
             # an output drawn beside the loss (A[2] when J is computed from Z[2])
             missing = "not computed" if used else "none: the loss does not use it"
             grad = [missing] if t.grad is None else _numbers(t.grad)
+            if t.grad is not None and t.grad.shape != t.shape:
+                # W.grad = dW of a hand formula (a dW.T, a db not summed over the samples):
+                # its numbers beside W's shape read as W's gradient; they are not
+                rows.append(small.format(_HIGHLIGHT["color"], _misfit(t)))
         rows.append(small.format(_GRAD_COLOR, _caption("grad", grad)))
     return "<" + "<BR/>".join(rows) + ">"
+
+
+def _misfit(t: Tensor) -> str:
+    return f".grad has shape {_shape(t.grad.shape)}, not {_shape(t.shape)}"
 
 
 def _changed_since_used(order: list) -> set:

@@ -999,6 +999,19 @@ def test_a_grad_with_a_shape_that_is_not_an_array_is_refused_too(grad):
         mg.draw(J, grads=True)
 
 
+def test_a_grad_of_another_shape_than_its_tensor_is_said_so_in_the_picture_and_the_summary():
+    # b.grad = db of a hand formula that forgot to sum over the samples: (4, 3) for
+    # b (4, 1). Its norm and first entries were drawn beside b's shape as b's gradient
+    t = two_layer_graph()
+    b = t["b[1]"]
+    b.grad = np.ones((4, 3))
+    texts = svg_texts(run_dot(mg.draw(t["J"], grads=True).source, "svg"))
+    assert ".grad has shape (4, 3), not (4, 1)" in texts, texts
+    assert sum(".grad has shape" in line for line in texts) == 1, texts
+    row = [line for line in mg.summary(t["J"]).splitlines() if line.startswith("b[1]")]
+    assert row and row[0].rstrip().endswith("3.464 (.grad has shape (4, 3), not (4, 1))"), row
+
+
 def test_a_long_grad_that_is_not_an_array_is_cut_short_in_the_message():
     w = mg.tensor([[1.0, 2.0]], requires_grad=True, name="w")
     J = (w * w).sum().named("J")
