@@ -52,7 +52,7 @@ import numpy as np
 
 from minigrad.steps import (_number as _exact, backward_steps, exponent, expression, node_name,
                             op_symbol)
-from minigrad.table import text_table, visible as _visible
+from minigrad.table import display_width, text_table, visible as _visible
 from minigrad.tensor import Tensor, describe, topological_order
 
 if TYPE_CHECKING:  # pragma: no cover - only for the annotations
@@ -64,6 +64,7 @@ __all__ = ["draw", "save_graph", "summary", "GraphvizNotFoundError", "FORMATS", 
 FORMATS = (".png", ".svg", ".pdf", ".dot", ".gv")
 LARGE_GRAPH = 300   # tensors; past this a picture is rarely readable: warn
 TINY = 6            # a tensor with at most this many entries shows every number
+NAME_WIDTH = 40     # columns on a line of a name (an expression has at most as many characters)
 COLUMN_ROWS = 8     # a larger (n, 1) column shows this many rows
 FIRST_ENTRIES = 3   # a larger array shows its norm and this many entries
 DPI_RANGE = (10, 1200)   # below: an empty picture; above: gigapixels and minutes of dot
@@ -467,7 +468,9 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
         return "<" + "<BR/>".join(shown + stale) + ">"
     name = node_name(t)
     if name is not None:
-        rows = [f"<B>{_name(name)}</B>"]
+        # a long name in lines: on one line it widened its box, and the page-column
+        # cap then shrank the whole picture, every label, until it could not be read
+        rows = [f"<B>{_name(line)}</B>" for line in _name_lines(name)]
     else:
         made = expression(t)
         rows = [f"<I>{_name(made)}</I>"] if made else []
@@ -552,6 +555,30 @@ def _grads_from(root: Tensor) -> bool:
 def _plain_name(t: Tensor) -> str:
     name = node_name(t)
     return _name(name) if name is not None else "root"
+
+
+def _name_lines(name: str, width: int = NAME_WIDTH) -> list:
+    """name cut into lines of at most ``width`` columns (汉字 take two): after a
+    space where there is one, never inside a layer index (``[12]`` stays whole)."""
+    lines = []
+    while display_width(name) > width:
+        fits, used = 0, 0   # how many characters fit in width columns
+        while display_width(name[fits]) + used <= width:
+            used += display_width(name[fits])
+            fits += 1
+        fits = max(fits, 1)
+        cut = name.rfind(" ", 1, fits + 1)
+        if cut > 0:
+            lines.append(name[:cut])
+            name = name[cut + 1:]
+            continue
+        cut = fits
+        for index in _LAYER.finditer(name):
+            if index.start() < cut < index.end():
+                cut = index.start() if index.start() > 0 else index.end()
+        lines.append(name[:cut])
+        name = name[cut:]
+    return lines + [name] if name or not lines else lines
 
 
 def _name(name: str) -> str:

@@ -397,6 +397,17 @@ def layered_names() -> st.SearchStrategy:
                      st.integers(0, 12), tensor_names() | st.just(""))
 
 
+def long_names() -> st.SearchStrategy:
+    """Names of 1 to 300 characters, mostly longer than a line: words (W, 权重),
+    single and double spaces, layer indices ([12]), any characters; what a
+    picture has to cut into lines."""
+    word = st.text(st.sampled_from("aW权-"), min_size=1, max_size=14)
+    piece = st.one_of(word, st.sampled_from([" ", "  "]),
+                      st.integers(0, 120).map(lambda layer: f"[{layer}]"),
+                      st.text(st.characters(), max_size=3))
+    return st.lists(piece, min_size=4, max_size=40).map("".join).filter(lambda n: 0 < len(n))
+
+
 # --- text tables: cells as a terminal shows them ---------------------------------
 def terminal_cells(max_size: int = 6) -> st.SearchStrategy:
     """Table cells mixing one-cell characters (ASCII) and two-cell ones (汉字,

@@ -30,7 +30,7 @@ from hypothesis.extra import numpy as hnp
 import minigrad as mg
 import nets
 from minigrad.viz import GraphvizNotFoundError
-from tests.strategies import layered_names, tensor_names
+from tests.strategies import layered_names, long_names, tensor_names
 
 GOLDEN = Path(__file__).parent / "golden"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -575,6 +575,50 @@ def test_any_name_is_escaped_and_renders(name):
         if name.isprintable():   # what is drawn is the name itself
             assert shown.startswith(name), (name, shown)
     run_dot(source, "svg")   # dot accepts it, without a warning
+
+
+@pytest.mark.parametrize("name", [
+    "Z[1] the pre-activation of the first hidden layer, computed as W[1] X + b[1] for every "
+    "sample, as the notes write it",
+    "权重" * 30 + "W[12]",
+    "a" * 500])
+def test_a_long_name_is_drawn_in_lines_and_the_picture_keeps_its_size(name):
+    # on one line it widened its box past the page column, and the cap on the
+    # width then shrank every label of the picture with it
+    t = two_layer_graph()
+    t["Z[1]"].name = name
+    source = mg.draw(t["J"], grads=True).source
+    nodes = svg_nodes(run_dot(source, "svg"))
+    lines = [lines for _, lines in nodes if "".join(lines).startswith(name[:20])]
+    assert len(lines) == 1, [n[1][:2] for n in nodes]
+    # the name's lines (a superscript [1] is a text of its own), up to the shape
+    shown = "".join(lines[0][:lines[0].index("(4, 3)")])
+    assert shown.replace(" ", "") == name.replace(" ", ""), shown
+    label = ET.fromstring(f"<label>{html_label(node_lines(source)[node_ids(t, t['J'])['Z[1]']])}"
+                          f"</label>")
+    bold = ["".join(b.itertext()) for b in label.iter("B")]
+    assert all(display_width(line) <= mg.viz.NAME_WIDTH for line in bold), bold
+    if name.isascii():   # without a CJK font, dot draws each 汉字 as a wider box of its code
+        assert png_size(run_dot(source, "png"))[0] < COLUMN_PX, "scaled to the page column"
+
+
+@given(long_names())
+def test_a_name_cut_into_lines_loses_only_the_spaces_it_is_cut_at(name):
+    lines = mg.viz._name_lines(name)
+    assert lines and all(lines), lines   # no empty line, nothing dropped but the cut spaces
+    rest = name
+    for i, line in enumerate(lines):
+        assert rest.startswith(line), (name, lines)
+        rest = rest[len(line):]
+        following = lines[i + 1] if i < len(lines) - 1 else ""
+        if rest.startswith(" ") and rest[1:].startswith(following):
+            rest = rest[1:]   # the space it was cut at
+        # a line is too wide only when it is one layer index that cannot be cut
+        assert display_width(line) <= mg.viz.NAME_WIDTH or re.fullmatch(r"\[[0-9]+\]", line) \
+            or display_width(line[0]) > mg.viz.NAME_WIDTH, line
+    assert rest == "", (name, lines)
+    for index in re.finditer(r"\[[0-9]+\]", name):   # each index stays whole on one line
+        assert any(index.group() in line for line in lines), (index.group(), lines)
 
 
 # --- save_graph ---------------------------------------------------------------------------
