@@ -553,8 +553,15 @@ def _grads_from(root: Tensor) -> bool:
 
 
 def _plain_name(t: Tensor) -> str:
+    """The root's name in the legend's ∂J/∂: in brackets when it holds a space
+    (∂(cost J)/∂, not ∂cost J/∂), in lines when long (on one line it widened the
+    picture, and the page-column cap shrank every label)."""
     name = node_name(t)
-    return _name(name) if name is not None else "root"
+    if name is None:
+        return "root"
+    if " " in name:
+        name = f"({name})"
+    return "<BR/>".join(_name(line) for line in _name_lines(name))
 
 
 def _name_lines(name: str, width: int = NAME_WIDTH) -> list:

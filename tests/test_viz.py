@@ -621,6 +621,23 @@ def test_a_name_cut_into_lines_loses_only_the_spaces_it_is_cut_at(name):
         assert any(index.group() in line for line in lines), (index.group(), lines)
 
 
+def test_the_legend_brackets_a_root_name_with_a_space_and_cuts_a_long_one_into_lines():
+    # "grad = ∂J the cross-entropy … set/∂(that tensor)" on one line: read as ∂J times
+    # words, and as wide as the picture, which the page-column cap then shrank
+    t = two_layer_graph()
+    t["J"].name = "J the cross-entropy cost averaged over the m samples of the training set"
+    source = mg.draw(t["J"], grads=True).source
+    legend = svg_nodes(run_dot(source, "svg"))[-1][1]
+    start = [i for i, line in enumerate(legend) if line.startswith("grad = ")]
+    assert len(start) == 1, legend
+    shown = " ".join(legend[start[0]:])
+    assert shown == f"grad = ∂({t['J'].name})/∂(that tensor)", shown
+    assert len(legend) - start[0] > 1, legend   # in lines
+    assert png_size(run_dot(source, "png"))[0] < COLUMN_PX, "scaled to the page column"
+    t["J"].name = "代价 J"
+    assert legend_of_grad(mg.draw(t["J"], grads=True).source) == "∂(代价 J)/∂(that tensor)"
+
+
 # --- save_graph ---------------------------------------------------------------------------
 @pytest.mark.parametrize("suffix, magic", [(".png", PNG_MAGIC), (".svg", b"<?xml"),
                                            (".pdf", b"%PDF"), (".dot", b"digraph"),
