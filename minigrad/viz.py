@@ -198,11 +198,18 @@ def save_graph(root: Union[Tensor, Sequence[Tensor]], path: Union[str, Path],
 
 
 def check_folder(path: Path, what: str) -> Path:
-    """``path`` when its folder exists, else ``FileNotFoundError`` before any
-    work (rendering first would lose it all at the write)."""
+    """``path`` when its folder exists and it is no folder itself, else
+    ``FileNotFoundError`` / ``IsADirectoryError`` before any work (rendering
+    first would lose it all at the write, with a bare ``[Errno 21]``)."""
     if not path.parent.is_dir():
+        # Python does not expand ~ (the shell does): say so, it is what was meant
+        home = (f"; ~ is not expanded to your home folder here: use "
+                f"{str(path.expanduser())!r}") if str(path).startswith("~") else ""
         raise FileNotFoundError(f"{what}: the folder {str(path.parent)!r} of {str(path)!r} "
-                                f"does not exist")
+                                f"does not exist{home}")
+    if path.is_dir():
+        raise IsADirectoryError(f"{what}: {str(path)!r} is a folder, not a file; give a file "
+                                f"name in it, such as {str(path / ('graph' + path.suffix))!r}")
     return path
 
 

@@ -651,6 +651,26 @@ def test_save_graph_writes_exactly_that_file_and_prints_nothing(tmp_path, capfd,
     assert capfd.readouterr() == ("", ""), capfd.readouterr()
 
 
+def test_save_graph_into_a_missing_folder_or_onto_a_folder_says_which_before_any_work(
+        tmp_path, monkeypatch):
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    J = (x * x).sum().named("J")
+    with pytest.raises(FileNotFoundError, match=r"save_graph: the folder '.*nowhere' of "
+                                                r"'.*nowhere[/\\]g\.png' does not exist$"):
+        mg.save_graph(J, tmp_path / "nowhere" / "g.png")
+    # '~/g.png': Python does not expand ~ as the shell does; the message says so
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"~ is not expanded to your home folder"):
+        mg.save_graph(J, "~/g.png")
+    # a folder named like a picture: was a bare [Errno 21] after rendering it all
+    (tmp_path / "g.png").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"save_graph: '.*g\.png' is a folder, not a "
+                                                r"file; give a file name in it, such as "
+                                                r"'.*g\.png[/\\]graph\.png'"):
+        mg.save_graph(J, tmp_path / "g.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.png"]
+
+
 def test_save_graph_dot_is_the_source_of_draw(tmp_path):
     J = two_layer_graph()["J"]
     path = mg.save_graph(J, tmp_path / "graph.gv", grads=True, highlight="A[1]")
