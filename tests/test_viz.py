@@ -30,7 +30,7 @@ from hypothesis.extra import numpy as hnp
 import minigrad as mg
 import nets
 from minigrad.viz import GraphvizNotFoundError
-from tests.strategies import layered_names, long_names, tensor_names
+from tests.strategies import computation_graphs, layered_names, long_names, tensor_names
 
 GOLDEN = Path(__file__).parent / "golden"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -1053,6 +1053,47 @@ def test_any_numbers_are_shown_without_a_warning_and_render(data):
         assert "norm " in label, label
         column = data.ndim == 2 and data.shape[1] == 1
         assert ("…" in label) == (not column or data.shape[0] > 8), label
+
+
+def shown_numbers(a: np.ndarray) -> list:
+    """The numbers a label shows first for ``a``, written here from the promise in the
+    module docstring (not from viz's code): all of a tiny array; else its norm."""
+    if a.size <= 6:
+        return [f"{float(v) + 0.0:.3g}" for v in a.ravel()]
+    return ["norm", f"{np.linalg.norm(a):.3g}"]
+
+
+def label_words(statement: str) -> list:
+    """The words of a node's label, rows and brackets dropped: ['W', '(2, 2)' as
+    '(2', '2)', 'value', '1', ...]."""
+    label = html_label(statement).replace("<BR/>", " ")
+    text = "".join(ET.fromstring(f"<l>{label}</l>").itertext())
+    return [w for w in re.split(r"[\s,\[\]…]+", text) if w]
+
+
+@given(build=computation_graphs(max_ops=6), twice=st.booleans())
+def test_every_node_shows_its_own_shape_value_and_grad(build, twice):
+    # after one backward, or a second that adds up: each box's numbers are its own tensor's
+    J = build()
+    J.backward()
+    if twice:
+        J.backward()
+    order = mg.topological_order(J)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # a NaN norm is shown, whatever numpy says of it
+        lines = node_lines(mg.draw(J, values=True, grads=True).source)
+        for i, t in enumerate(order):
+            if not t.parents and not t.requires_grad and t.name is None:
+                continue   # a constant: drawn as its value alone
+            words = label_words(lines[f"n{i}"])
+            shape = "scalar" if t.shape == () else str(t.shape)
+            assert " ".join(words).find(shape.replace(",", "")) >= 0, (i, shape, words)
+            value = words[words.index("value") + 1:]
+            assert value[:len(shown_numbers(t.data))] == shown_numbers(t.data), (i, t.data, words)
+            if t.requires_grad and t.grad is not None:
+                grad = words[words.index("grad") + 1:]
+                assert grad[:len(shown_numbers(t.grad))] == shown_numbers(t.grad), (i, t.grad,
+                                                                                  words)
 
 
 def test_an_output_beside_the_loss_says_the_loss_does_not_use_it():
