@@ -275,13 +275,17 @@ def _no_dot(what: str, needed_for: str) -> str:
 def summary(root: Union[Tensor, Sequence[Tensor]]) -> str:
     """The graph of ``root`` as a text table, one row per tensor, inputs first:
     name (or ``<op>``), op, kind, shape, and the norm of ``.grad`` (``-`` if none; a
-    ``.grad`` of another shape than its tensor's says so).
+    ``.grad`` of another shape than its tensor's says so; a tensor whose data changed
+    after the graph used it says so beside its kind, as the picture does).
     Columns line up in a terminal, wide (CJK) characters included."""
     root, order = _graph_of(root, "summary")
     _check_grads(order, "summary")
+    changed = _changed_since_used(order)
     rows = []
     for t in order:
         kind = _kind(t, root)
+        if id(t) in changed:   # as the picture marks it: the grad norms are of the old data
+            kind += f" ({_CHANGED})"
         name = node_name(t)
         name = _visible(name) if name is not None else (f"<{t.op}>" if t.parents else f"<{kind}>")
         if t.grad is None:

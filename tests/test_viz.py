@@ -370,6 +370,16 @@ def test_a_leaf_changed_after_the_graph_used_it_is_marked_and_the_legend_does_no
                           capture_output=True).returncode == 0
 
 
+def test_the_summary_marks_a_leaf_changed_after_the_graph_used_it_as_the_picture_does():
+    # the picture said so; the summary gave W[2]'s old grad norm as if nothing had happened
+    t = two_layer_graph()
+    t["W[2]"].data = t["W[2]"].data * 2
+    rows = {line.split()[0]: line for line in mg.summary(t["J"]).splitlines()[2:]}
+    assert "parameter (data changed after the graph used it)" in rows["W[2]"], rows["W[2]"]
+    assert [name for name, row in rows.items() if "changed" in row] == ["W[2]"], rows
+    assert "data changed after the graph used it" in mg.draw(t["J"]).source
+
+
 def test_an_animation_from_a_seed_other_than_1_does_not_call_its_numbers_grad():
     # no .grad is written by an animation: '.grad, as backward() left it' (w.grad is
     # None) was not what its labels show, the seed times ∂J/∂
