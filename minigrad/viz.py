@@ -482,6 +482,10 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
         # a long name in lines: on one line it widened its box, and the page-column
         # cap then shrank the whole picture, every label, until it could not be read
         rows = [f"<B>{_name(line)}</B>" for line in _name_lines(name)]
+    elif _one_number_leaf(t):
+        # an unnamed learnable scale c: its consumer's label writes it by its number
+        # ("x × 0.99998"); the box said only "scalar", and "value 1" to 3 digits
+        rows = [f"<I>{_text(_exact(float(t.data.reshape(()))))}</I>"]
     else:
         made = expression(t)
         rows = [f"<I>{_name(made)}</I>"] if made else []
@@ -489,7 +493,9 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
     rows.append(small.format("#4b5563", _shape(t.shape)))
     rows += stale
     if values:
-        rows.append(small.format("black", _caption("value", _numbers(t.data))))
+        shown = [_text(_exact(float(t.data.reshape(()))))] if _one_number_leaf(t) \
+            else _numbers(t.data)
+        rows.append(small.format("black", _caption("value", shown)))
     if grads and t.requires_grad and (frame is None or id(t) in frame.reached):
         if frame is not None:
             arrived = frame.grads.get(id(t))
@@ -504,6 +510,12 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
                 rows.append(small.format(_HIGHLIGHT["color"], _misfit(t)))
         rows.append(small.format(_GRAD_COLOR, _caption("grad", grad)))
     return "<" + "<BR/>".join(rows) + ">"
+
+
+def _one_number_leaf(t: Tensor) -> bool:
+    """An unnamed leaf of one number: the rules and its consumers' labels write it
+    by its value, exactly (minigrad.steps), and so does its own box."""
+    return node_name(t) is None and not t.parents and t.size == 1
 
 
 def _misfit(t: Tensor) -> str:
