@@ -17,10 +17,13 @@ How the picture is made, so that a reader can predict it:
   a drawing wider than 8.33 inches (800 px at 96 dpi) is scaled down to it;
 * an unnamed result is labelled by how it was made (``W[1] X``, ``1 − A[2]``,
   ``Σ (tanh(w × x) + 1)``) when that can be written in 40 characters, else by
-  its shape only;
+  its shape only; a name wider than 40 columns is cut into lines (after a
+  space where it can be), so that one label does not shrink the whole picture;
 * numbers (``values``, ``grads``): all of a tensor of at most 6 entries; one
   per row of a column (n, 1) (up to 8 rows); else the norm and the first 3
-  entries, since a mean of signed numbers near 0 says nothing;
+  entries, since a mean of signed numbers near 0 says nothing; each to 3
+  significant digits, except an unnamed one-number leaf (a constant, a scale c),
+  which is written exactly, as the rules and its consumer's label write it;
 * kinds, told apart by colour and shape: *input* (a named leaf that needs no
   gradient: X, Y), *parameter* (a leaf with ``requires_grad``: W, b),
   *intermediate*, *loss* (the root), *constant* (an unnamed leaf, such as the
