@@ -40,7 +40,7 @@ from minigrad.tensor import Tensor, _seed_array, _unbroadcast, describe, topolog
 from minigrad.table import Table, text_table, visible
 
 __all__ = ["Rule", "RULES", "Sent", "BackwardStep", "BackwardSteps", "backward_steps",
-           "backward_trace", "expression", "exponent", "op_symbol", "node_name"]
+           "backward_trace", "expression", "exponent", "op_symbol", "node_name", "exact"]
 
 
 @dataclass(frozen=True)
@@ -286,7 +286,7 @@ def backward_steps(root: Tensor, grad: Any = None) -> BackwardSteps:
         rule = _rule(node, sent_t, notes, shares, shown)
         if node is root and node.op in _CROSS_ENTROPY and not np.all(seed == 1.0):
             # the cross-entropies' rules are for dJ = 1, backward()'s seed
-            rule += f" (each times the seed dJ = {_number(float(seed))})"
+            rule += f" (each times the seed dJ = {exact(float(seed))})"
         steps.append(BackwardStep(len(steps), node, _frozen(g), rule, sent_t))
     return BackwardSteps(root, steps, notes.m if notes else None)
 
@@ -401,9 +401,9 @@ def _rule(node: Tensor, sent: Tuple[Sent, ...], notes: Optional[_Notes],
         return f"{node.op}: (no rule text)"
     general = rule.general
     if node.op == "pow" and exponent(node) is not None:
-        general += f" (here p = {_number(exponent(node))})"
+        general += f" (here p = {exact(exponent(node))})"
     elif node.op == "leaky_relu" and node.op_params:
-        general += f" (here α = {_number(node.op_params['alpha'])})"
+        general += f" (here α = {exact(node.op_params['alpha'])})"
     if notes is None or not rule.notes or not sent:
         return general
     a = node.parents[0].data if node.op == "binary_cross_entropy" else None
@@ -460,21 +460,22 @@ def _template(node: Tensor, form: str) -> str:
         p = exponent(node)
         power = {0.0: "", 1.0: " {0}"}.get(p - 1.0)
         if power is None:
-            q = _number(p - 1.0)
+            q = exact(p - 1.0)
             power = f" {{0}}{q.translate(_SUPERSCRIPTS)}" if q.isdigit() else \
                 f" {{0}}^({q.replace('-', '−')})"
-        number = _number(p).replace("-", "−")
+        number = exact(p).replace("-", "−")
         form = f"{{dout}} * {'(' + number + ')' if p < 0 else number}{power}"
     if node.op == "leaky_relu" and node.op_params:
-        form = form.replace("α", _number(node.op_params["alpha"]))
+        form = form.replace("α", exact(node.op_params["alpha"]))
     if "g′({0})" in form:
         plain = _display(node.parents[0]).replace("{", "{{").replace("}", "}}")
         form = form.replace("g′({0})", f"g′({plain})")
     return form
 
 
-def _number(x: float) -> str:
-    """x short (3, 0.2) but exact: a rule's α or p must give the step's numbers."""
+def exact(x: float) -> str:
+    """x short (3, 0.2) but exact: a rule's α or p must give the step's numbers,
+    and a picture's one-number constant must be the one its consumer uses."""
     short = f"{x:g}"
     return short if float(short) == x else repr(float(x))
 
@@ -532,7 +533,7 @@ def _display(t: Tensor, paren: bool = False) -> str:
     made = expression(t)
     if made is None:
         if not t.parents and t.size == 1:
-            return _number(float(t.data.reshape(())))
+            return exact(float(t.data.reshape(())))
         return "?" if paren else (f"<{t.op}>" if t.op else "<leaf>")
     return f"({made})" if paren and not _SIMPLE_NAME.fullmatch(made) else made
 
@@ -576,7 +577,7 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
         p = exponent(t)
         if p is None:
             return None
-        power = _number(p)
+        power = exact(p)
         form = "{0}" + (power.translate(_SUPERSCRIPTS) if power.lstrip("-").isdigit()
                         else f"^{power}")
     precedence = _PRECEDENCE.get(t.op, _ATOM)
@@ -588,7 +589,7 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
             operands.append(name if "({%d})" % i in form else _operand(name))
         elif not p.parents and p.size == 1:
             # exact: a constant 0.99998 written "1" puts the wrong number in a rule
-            number = _number(float(p.data.reshape(())))
+            number = exact(float(p.data.reshape(())))
             # (-2)², not -2²: that reads as −(2²)
             operands.append(f"({number})" if t.op == "pow" and number[0] == "-" else number)
         else:
@@ -621,6 +622,6 @@ def op_symbol(t: Tensor) -> str:
     """The op's oval in the picture: ``@``, ``σ``, ``**2`` (pow with its exponent)."""
     if t.op == "pow":
         p = exponent(t)
-        return "**" if p is None else f"**{p:g}"
+        return "**" if p is None else f"**{exact(p)}"   # not **1 for x ** 0.9999999
     rule = RULES.get(t.op)
     return rule.symbol if rule else str(t.op)

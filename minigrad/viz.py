@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from minigrad.steps import (_number as _exact, backward_steps, exponent, expression, node_name,
+from minigrad.steps import (backward_steps, exact, expression, node_name,
                             op_symbol)
 from minigrad.table import display_width, text_table, visible as _visible
 from minigrad.tensor import Tensor, describe, topological_order
@@ -457,14 +457,7 @@ def _add_tensor(g, t: Tensor, node_id: str, kind: str, marked: bool,
             attrs["shape"] = "box"   # a plaintext node has no border to thicken
     g.node(node_id, label=_tensor_label(t, kind, values, grads, frame, used, changed), **attrs)
     if t.parents:
-        g.node(f"{node_id}_op", label=f"<{_text(_op_symbol(t))}>", **_OP_NODE)
-
-
-def _op_symbol(t: Tensor) -> str:
-    """The op's oval; a power's exponent exactly (op_symbol writes 6 digits: x ** 0.9999999
-    showed "**1" above its result labelled "x^0.9999999")."""
-    p = exponent(t)
-    return f"**{_exact(p)}" if p is not None else op_symbol(t)
+        g.node(f"{node_id}_op", label=f"<{_text(op_symbol(t))}>", **_OP_NODE)
 
 
 def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
@@ -477,7 +470,7 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
     if kind == "constant":   # the 1 in 1 - A: its value says it all
         # one number exactly, as the rules and its consumer's label write it: a
         # constant 0.99998 drawn "1" beside "x × 0.99998" says the scale is 1
-        shown = [_text(_exact(float(t.data.reshape(()))))] if t.size == 1 else \
+        shown = [_text(exact(float(t.data.reshape(()))))] if t.size == 1 else \
             _numbers(t.data) if t.size <= TINY else [_shape(t.shape)]
         return "<" + "<BR/>".join(shown + stale) + ">"
     name = node_name(t)
@@ -488,7 +481,7 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
     elif _one_number_leaf(t):
         # an unnamed learnable scale c: its consumer's label writes it by its number
         # ("x × 0.99998"); the box said only "scalar", and "value 1" to 3 digits
-        rows = [f"<I>{_text(_exact(float(t.data.reshape(()))))}</I>"]
+        rows = [f"<I>{_text(exact(float(t.data.reshape(()))))}</I>"]
     else:
         made = expression(t)
         rows = [f"<I>{_name(made)}</I>"] if made else []
@@ -496,7 +489,7 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
     rows.append(small.format("#4b5563", _shape(t.shape)))
     rows += stale
     if values:
-        shown = [_text(_exact(float(t.data.reshape(()))))] if _one_number_leaf(t) \
+        shown = [_text(exact(float(t.data.reshape(()))))] if _one_number_leaf(t) \
             else _numbers(t.data)
         rows.append(small.format("black", _caption("value", shown)))
     if grads and t.requires_grad and (frame is None or id(t) in frame.reached):

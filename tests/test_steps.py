@@ -1068,3 +1068,11 @@ def test_a_general_rule_in_the_notes_graph_says_its_letters_are_not_the_notes():
                                        "∂J/∂Z, ∂J/∂A.")
     assert not general_rule_errors(steps)   # and so its numbers are: dA = ∂J/∂Z Bᵀ = ∂J/∂W
     assert len(mg.backward_steps(two_layer_graph()["J"]).conventions()) == 1
+
+
+def test_op_symbol_writes_a_power_s_exponent_exactly():
+    # "**1" stood above x ** 0.9999999, whose result reads x^0.9999999
+    from minigrad.steps import op_symbol
+    x = mg.tensor([1.5], requires_grad=True, name="x")
+    assert [op_symbol(x ** p) for p in (2, 0.5, 0.9999999, -1)] == \
+        ["**2", "**0.5", "**0.9999999", "**-1"]
