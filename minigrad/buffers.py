@@ -22,7 +22,7 @@ from typing import Iterator
 
 import numpy as np
 
-__all__ = ["recycling", "empty", "pooled"]
+__all__ = ["recycling", "recycled", "empty"]
 
 # Smaller arrays (under 64 KiB of float64) come from malloc's free lists, which
 # costs less than a lookup here.
@@ -37,7 +37,7 @@ _state = _State()
 
 
 def _reference_count_when_free() -> int:  # pragma: no mutate block (runs at import)
-    # What getrefcount says, in _take's loop, of an array only the pool holds.
+    # What getrefcount says, in recycled's loop, of an array only the pool holds.
     # Measured, not assumed: interpreters differ in the references they count.
     bucket = [np.empty(1)]
     for array in bucket:
@@ -50,35 +50,32 @@ _FREE = _reference_count_when_free()
 _ENABLED = getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
-def _take(bucket: list) -> "np.ndarray | None":
-    for array in bucket:
-        if sys.getrefcount(array) == _FREE:
-            return array
-    return None
-
-
-def pooled(entries: int) -> bool:
-    """Whether a result of (at most) ``entries`` entries should come from
-    ``empty``: inside ``recycling()`` and large. Ops ask first, and otherwise
-    let numpy allocate, which costs less for small results."""
-    return entries >= MIN_ENTRIES and _state.pool is not None
-
-
-def empty(shape: tuple) -> np.ndarray:
-    """A float64 array of ``shape`` with any contents, for an op to write its
-    result into: inside ``recycling()``, a large one may be a pooled array
-    that nothing refers to any more."""
+def recycled(shape: tuple, entries: int) -> "np.ndarray | None":
+    """The ``out=`` for an op's result of ``shape`` (``entries`` entries): inside
+    ``recycling()`` and large, a pooled array that nothing refers to any more
+    (any contents); otherwise None, for numpy to allocate one, which costs less
+    for small results. One call and one look at the pool per result: this runs
+    for every op."""
+    if entries < MIN_ENTRIES:
+        return None
     pool = _state.pool
-    if pool is None or math.prod(shape) < MIN_ENTRIES:
-        return np.empty(shape)
+    if pool is None:
+        return None
     bucket = pool.get(shape)
     if bucket is None:
         bucket = pool[shape] = []
-    array = _take(bucket)
-    if array is None:
-        array = np.empty(shape)
-        bucket.append(array)
+    for array in bucket:   # the loop _FREE is measured in
+        if sys.getrefcount(array) == _FREE:
+            return array
+    array = np.empty(shape)
+    bucket.append(array)
     return array
+
+
+def empty(shape: tuple) -> np.ndarray:
+    """A float64 array of ``shape`` with any contents: ``recycled``'s, or a new one."""
+    array = recycled(shape, math.prod(shape))
+    return np.empty(shape) if array is None else array
 
 
 @contextlib.contextmanager

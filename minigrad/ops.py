@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import threading
 from numbers import Real
 from typing import Any, Callable, Optional
 
 import numpy as np
 
-from minigrad.buffers import empty, pooled
+from minigrad import buffers as _buffers
+from minigrad.buffers import recycled
 from minigrad.tensor import Tensor, _constant, describe
 
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
@@ -128,8 +130,9 @@ def _elementwise(ufunc: np.ufunc, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     A rank-1 operand is not repeated down a matrix's rows (``_refuse_rank_1_rows``)."""
     if x.ndim != y.ndim and (x.ndim == 1 or y.ndim == 1):   # not for every scalar
         _refuse_rank_1_rows(x, y)
-    if pooled(x.size * y.size):
-        return ufunc(x, y, out=empty(_broadcast_shape(x, y)))
+    if x.size * y.size >= _buffers.MIN_ENTRIES:   # maybe large: its shape, for the pool
+        shape = _broadcast_shape(x, y)
+        return ufunc(x, y, out=recycled(shape, math.prod(shape)))
     try:
         return ufunc(x, y)
     except ValueError:
@@ -139,7 +142,7 @@ def _elementwise(ufunc: np.ufunc, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _unary(ufunc: np.ufunc, z: np.ndarray, *constants: float) -> np.ndarray:
     # ufunc(z, *constants); a large result into a recycled array, as _elementwise does
-    return ufunc(z, *constants, out=empty(z.shape)) if pooled(z.size) else ufunc(z, *constants)
+    return ufunc(z, *constants, out=recycled(z.shape, z.size))
 
 
 # --- elementwise arithmetic, with numpy broadcasting (less _refuse_rank_1_rows) --
@@ -200,10 +203,8 @@ def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     (W[2]ᵀ dZ[2] in backprop), which broadcasting computes with the same
     numbers, bit for bit, and faster than BLAS (see benchmarks/README.md)."""
     n, m = a.shape[0], b.shape[1]
-    if pooled(n * m):   # a large result: into a recycled array
-        out = empty((n, m))
-        return np.multiply(a, b, out=out) if a.shape[1] == 1 else np.matmul(a, b, out=out)
-    return a * b if a.shape[1] == 1 else a @ b
+    out = recycled((n, m), n * m)   # a large result: into a recycled array
+    return np.multiply(a, b, out=out) if a.shape[1] == 1 else np.matmul(a, b, out=out)
 
 
 @op("matmul", 2)
@@ -330,7 +331,7 @@ def tanh(z):
 def _tanh_vjp(g: np.ndarray, a: np.ndarray) -> np.ndarray:
     """g * (1 - a²) (tanh' = 1 - a²), the same three roundings in one fresh
     array instead of three: fewer large allocations a step to page in."""
-    out = np.multiply(a, a, out=empty(a.shape))   # g has a's shape: the engine's rule
+    out = np.multiply(a, a, out=_buffers.empty(a.shape))   # g has a's shape: the engine's rule
     np.subtract(1.0, out, out=out)
     return np.multiply(g, out, out=out)
 
