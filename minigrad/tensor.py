@@ -13,7 +13,7 @@ import heapq
 import itertools
 import numbers
 import threading
-from typing import Any, Iterator, Optional
+from typing import Any, ContextManager, Iterator, Optional
 
 import numpy as np
 
@@ -28,6 +28,11 @@ class _Modes(threading.local):
 
 
 _modes = _Modes()
+# How many no_grad() and detect_anomaly() blocks are open now, in all threads.
+# While none is, every thread is in the default modes, and an op need not read
+# the thread-local, which costs as much as the rest of an op's bookkeeping.
+_open_mode_blocks = 0
+_open_mode_lock = threading.Lock()
 # Every tensor gets the next number when it is made. Inputs exist before the
 # tensors made from them, so sorting by this number is a topological order.
 # It orders nodes only: a node's identity is the object itself (a copy or an
@@ -124,25 +129,36 @@ def is_grad_enabled() -> bool:
     return _modes.grad_enabled
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
+def no_grad() -> ContextManager[None]:
     """Record no graph inside the block: results have no parents and need no grad."""
-    previous, _modes.grad_enabled = _modes.grad_enabled, False
-    try:
-        yield
-    finally:
-        _modes.grad_enabled = previous
+    return _mode("grad_enabled", False)
 
 
-@contextlib.contextmanager
-def detect_anomaly() -> Iterator[None]:
+def detect_anomaly() -> ContextManager[None]:
     """Raise ``FloatingPointError`` at the first node whose value or gradient is
     not finite, naming it (name, op, shape), instead of letting NaN spread."""
-    previous, _modes.anomaly = _modes.anomaly, True
+    return _mode("anomaly", True)
+
+
+@contextlib.contextmanager
+def _mode(name: str, value: bool) -> Iterator[None]:
+    """This thread's mode ``name`` set to ``value`` inside the block. The block is
+    counted in ``_open_mode_blocks`` before the mode is set and until after it is
+    restored: an interruption in between leaves the count too high, which only
+    costs time (ops read the thread-local), never a wrong mode."""
+    global _open_mode_blocks
+    with _open_mode_lock:
+        _open_mode_blocks += 1
     try:
-        yield
+        previous = getattr(_modes, name)
+        setattr(_modes, name, value)
+        try:
+            yield
+        finally:
+            setattr(_modes, name, previous)
     finally:
-        _modes.anomaly = previous
+        with _open_mode_lock:
+            _open_mode_blocks -= 1
 
 
 def _as_float64(data: Any, copy: bool = False) -> np.ndarray:
@@ -259,7 +275,8 @@ class Tensor:
         out._version = 0
         out.requires_grad, out._vjps, out._versions, out._hold = False, None, None, None
         out._unrecorded_op = None
-        if not _modes.grad_enabled:   # a leaf, as in PyTorch: nothing records how it was made
+        # under no_grad, a leaf, as in PyTorch: nothing records how it was made
+        if _open_mode_blocks and not _modes.grad_enabled:
             out.parents, out.op, out.op_params, out._unrecorded_op = (), None, None, op
             if value.base is not None or any(value is p._data for p in parents):
                 # a view of an input's memory (transpose, reshape, identity): a leaf's
@@ -287,7 +304,7 @@ class Tensor:
                         out._versions = tuple([q._version for q in parents])
                         out._hold = _lock(parents)
                     break
-        if _modes.anomaly and not np.isfinite(value).all():
+        if _open_mode_blocks and _modes.anomaly and not np.isfinite(value).all():
             raise FloatingPointError(
                 f"detect_anomaly: {op} made a non-finite value ({_first_bad(value)}) "
                 f"of shape {value.shape} from {', '.join(describe(p) for p in parents)}")
@@ -424,7 +441,7 @@ class Tensor:
                 raise ValueError(f"backward(): grad of shape {seed.shape} does not match "
                                  f"{describe(self)}")
         keep = None if inputs is None else _inputs_to_keep(inputs)
-        check = _modes.anomaly
+        check = bool(_open_mode_blocks) and _modes.anomaly
         if check:
             for node in topological_order(self):   # inputs first: name where the NaN started
                 if not np.isfinite(node._data).all():

@@ -3,6 +3,7 @@ detect_anomaly() names the first node whose value or gradient is not finite;
 in-place operators in both modes (PyTorch's rules), and values that never
 depend on the mode."""
 import contextlib
+import importlib
 import threading
 
 import numpy as np
@@ -370,3 +371,28 @@ def test_a_view_made_under_no_grad_is_a_copy_that_cannot_write_the_tensor_it_vie
     X.data[0, 0] = 5.0   # X is not under J: XT has its own copy
     J.backward()
     assert XT.data.tolist() == [[1.0], [2.0]]
+
+
+def test_ops_skip_the_thread_local_only_while_no_mode_block_is_open_anywhere():
+    # ops read the thread-local modes only while a block is open (a count kept by
+    # the blocks); the count must come back to 0 after blocks that end, raise or
+    # are used as decorators, and be above 0 inside each, nested or not
+    engine = importlib.import_module("minigrad.tensor")
+    w = mg.tensor([1.0], requires_grad=True)
+    assert engine._open_mode_blocks == 0
+    with mg.no_grad():
+        assert engine._open_mode_blocks == 1 and not (w * 2).requires_grad
+        with mg.detect_anomaly():
+            assert engine._open_mode_blocks == 2
+            with pytest.raises(FloatingPointError):
+                mg.tensor([np.inf]) * 2.0
+    with pytest.raises(KeyError), mg.detect_anomaly():
+        raise KeyError("inside")
+
+    @mg.no_grad()
+    def doubled(t):
+        return t * 2
+    assert not doubled(w).requires_grad
+    assert engine._open_mode_blocks == 0
+    assert (w * 2).requires_grad and not engine._modes.anomaly
+    assert np.isinf((mg.tensor([np.inf]) * 2.0).data).all()   # no anomaly mode left on
