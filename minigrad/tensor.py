@@ -300,6 +300,11 @@ class Tensor:
                         if x.op is None or y.op is None or not y.requires_grad \
                                 or not x.requires_grad:
                             out._hold = _lock(parents)
+                    elif len(parents) == 1:   # and so does this; x requires grad
+                        x, = parents
+                        out._versions = (x._version,)
+                        if x.op is None:
+                            out._hold = _lock(parents)
                     else:
                         out._versions = tuple([q._version for q in parents])
                         out._hold = _lock(parents)
@@ -434,7 +439,10 @@ class Tensor:
                 raise ValueError(
                     f"backward() on non-scalar {describe(self)} needs a seed: pass "
                     f"grad= an array of shape {self.shape} (or reduce it first, e.g. .sum())")
-            seed = np.array(1.0).reshape(self._data.shape)   # fresh: the root owns it
+            # fresh: the root owns it (a cost J is 0-d: no reshape to pay for)
+            seed = np.array(1.0)
+            if self._data.ndim:
+                seed = seed.reshape(self._data.shape)
         else:
             seed = _seed_array(grad, "backward()")
             if seed.shape != self.shape:
@@ -762,6 +770,8 @@ def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     if grad.shape == shape:
         return grad
     # np.add.reduce is what .sum() calls, minus a Python layer
+    if len(shape) == 2 and shape[1] == 1 and len(grad.shape) == 2 and grad.shape[0] == shape[0]:
+        return np.add.reduce(grad, axis=(1,), keepdims=True)   # a bias (n, 1): no lookup
     axes = _unbroadcast_axes.get((grad.shape, shape))
     if axes is None:
         if len(_unbroadcast_axes) >= 4096:   # a program of ever new shapes: start again
