@@ -25,7 +25,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from minigrad import buffers as _buffers
-from minigrad.buffers import recycled
+from minigrad.buffers import empty, recycled
 from minigrad.tensor import Tensor, _constant, describe
 
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
@@ -130,6 +130,7 @@ def _elementwise(ufunc: np.ufunc, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     A rank-1 operand is not repeated down a matrix's rows (``_refuse_rank_1_rows``)."""
     if x.ndim != y.ndim and (x.ndim == 1 or y.ndim == 1):   # not for every scalar
         _refuse_rank_1_rows(x, y)
+    # read at each call, not imported: a test sets it to 0 to pool every result
     if x.size * y.size >= _buffers.MIN_ENTRIES:   # maybe large: its shape, for the pool
         shape = _broadcast_shape(x, y)
         return ufunc(x, y, out=recycled(shape, math.prod(shape)))
@@ -331,7 +332,7 @@ def tanh(z):
 def _tanh_vjp(g: np.ndarray, a: np.ndarray) -> np.ndarray:
     """g * (1 - a²) (tanh' = 1 - a²), the same three roundings in one fresh
     array instead of three: fewer large allocations a step to page in."""
-    out = np.multiply(a, a, out=_buffers.empty(a.shape))   # g has a's shape: the engine's rule
+    out = np.multiply(a, a, out=empty(a.shape))   # g has a's shape: the engine's rule
     np.subtract(1.0, out, out=out)
     return np.multiply(g, out, out=out)
 
