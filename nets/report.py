@@ -526,11 +526,22 @@ class BackpropReport:
                 verb = "follows" if len(origin.followers) == 1 else "follow"
                 text += (":" if origin.inferred else ";") + \
                     f" {', '.join(map(self.label, origin.followers))} {verb} from it"
+                if origin.inferred and self._in_own_formulas(origin.followers):
+                    # another slip gives them in their own formulas, with a right dZ: the
+                    # node above is not shown wrong (the slips below name both)
+                    text += (f", or {'each is' if len(origin.followers) > 1 else 'it is'} "
+                             f"wrong in its own formula: return {where} to tell")
                 if self._every_layer_slip() and len(found) == 1:
                     # not from it alone: the slip is made again below, where nothing was returned
                     text += " and from the same slip at each hidden layer below"
             lines.append(text)
         return lines
+
+    def _in_own_formulas(self, wrong: Sequence[str]) -> bool:
+        """Whether a slip that gives every returned node makes ``wrong`` in their own
+        formulas (the 1/m of every dW, db applied twice), not above them."""
+        c = self.context
+        return c is not None and any(set(wrong) <= slip.nodes(c.L) for slip, _ in self._explained)
 
     def _every_layer_slip(self) -> bool:
         """Whether the only slip that gives every returned node is one made at

@@ -181,6 +181,11 @@ def _no_1_m(L: int) -> str:
                      for l in range(L, 0, -1))
 
 
+def _twice_1_m(L: int) -> str:
+    return ", ".join(at_layer("dW[l] = (1/m)(1/m) dZ[l] A[l-1]ᵀ, db[l] = (1/m)(1/m) Σ dZ[l]", l)
+                     for l in range(L, 0, -1))
+
+
 ONCE = [
     Kind("no 1/m", "net", "no 1/m in any dW, db", _no_1_m,
          dW=lambda dZ, at: dZ @ at.A_prev.T, db=lambda dZ, at: _sum(dZ)),
@@ -193,6 +198,10 @@ ONCE = [
     Kind("no Y", "output", "Y left out of dZ[l]", "dZ[l] = A[l]", dZ_out=lambda at: at.A),
     Kind("dZ with 1/m", "output", "a 1/m in dZ[l], which is per sample",
          "dZ[l] = (1/m)(A[l] − Y)", dZ_out=lambda at: (at.A - at.Y) / at.m),
+    # gives what the one above gives where no dZ, dA is returned (the course's case)
+    Kind("1/m twice", "net", "the 1/m of every dW, db applied twice", _twice_1_m,
+         dW=lambda dZ, at: dZ @ at.A_prev.T / at.m / at.m,
+         db=lambda dZ, at: _sum(dZ) / at.m / at.m),
     # a hand(params, X, Y) runs its own forward pass: b forgotten there
     Kind("no b", "net", "b left out of the forward pass: Z[l] = W[l] A[l-1] at every layer",
          "Z[l] = W[l] A[l-1], without + b[l]", forward_Z=lambda at: at.W @ at.A_prev),

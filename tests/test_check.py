@@ -1367,3 +1367,54 @@ def test_an_object_with_params_alone_is_no_net_for_check_backprop():
     own = SimpleNamespace(params={"W[1]": np.zeros((1, 2)), "b[1]": np.zeros((1, 1))})
     with pytest.raises(TypeError, match=r"net must be a nets network .*; got SimpleNamespace$"):
         nets.check_backprop(own, np.ones((2, 3)), np.array([[0.0, 1.0, 1.0]]))
+
+
+def _one_over_m_slips(in_dZ2: int, in_each: int, returned: tuple):
+    """The course's backward_propagation with (1/m)^in_dZ2 in dZ2 and (1/m)^in_each
+    in every dW, db (the right one: 0 and 1), returning the gradients named."""
+    def backward_propagation(parameters, cache, X, Y):
+        m = X.shape[1]
+        A1, A2 = cache["A1"], cache["A2"]
+        dZ2 = (A2 - Y) / m ** in_dZ2
+        dZ1 = parameters["W2"].T @ dZ2 * (1 - A1 ** 2)
+        grads = {"dZ2": dZ2, "dW2": dZ2 @ A1.T / m ** in_each,
+                 "db2": np.sum(dZ2, axis=1, keepdims=True) / m ** in_each,
+                 "dW1": dZ1 @ X.T / m ** in_each,
+                 "db1": np.sum(dZ1, axis=1, keepdims=True) / m ** in_each}
+        return {k: grads[k] for k in returned}
+    return backward_propagation
+
+
+TWICE = ("likely slip: the 1/m of every dW, db applied twice (dW2 = (1/m)(1/m) dZ2 A1ᵀ, "
+         "db2 = (1/m)(1/m) Σ dZ2, dW1 = (1/m)(1/m) dZ1 Xᵀ, db1 = (1/m)(1/m) Σ dZ1)")
+
+
+def test_the_1_over_m_of_every_dw_db_applied_twice_is_named_where_dz2_shows_it_right():
+    net, X, Y = course_start()
+    hand = _one_over_m_slips(0, 2, ("dZ2", "dW2", "db2", "dW1", "db1"))
+    lines = nets.check_backprop(net, X, Y, hand=hand).diagnosis().splitlines()
+    assert lines[0] == ("first wrong at dW2, db2, dW1 and db1, in their own formulas: one "
+                        "slip gives them all"), lines
+    assert lines[1].startswith(TWICE), lines
+
+
+def test_without_dz2_a_1_over_m_twice_is_not_placed_in_dz2_alone():
+    # the course returns dW, db only: a 1/m in dZ2 and the 1/m of every dW, db
+    # applied twice give the same numbers, and the report must not say where it is
+    net, X, Y = course_start()
+    for in_dZ2, in_each in ((1, 1), (0, 2)):
+        hand = _one_over_m_slips(in_dZ2, in_each, ("dW2", "db2", "dW1", "db1"))
+        text = nets.check_backprop(net, X, Y, hand=hand).diagnosis()
+        lines = text.splitlines()
+        assert lines[0].endswith("dW2, db2, dW1, db1 follow from it, or each is wrong in "
+                                 "its own formula: return dZ2 to tell"), text
+        assert "  - a 1/m in dZ2, which is per sample: dZ2 = (1/m)(A2 − Y)" in lines, text
+        assert "  - " + TWICE[len("likely slip: "):].replace(" (", ": ", 1)[:-1] in lines, text
+
+
+def test_a_1_over_m_in_dz2_returned_is_still_placed_in_dz2():
+    net, X, Y = course_start()
+    hand = _one_over_m_slips(1, 1, ("dZ2", "dW2", "db2", "dW1", "db1"))
+    lines = nets.check_backprop(net, X, Y, hand=hand).diagnosis().splitlines()
+    assert lines[0] == "first wrong at dZ2; dW2, db2, dW1, db1 follow from it", lines
+    assert lines[1].startswith("likely slip: a 1/m in dZ2, which is per sample"), lines
