@@ -489,6 +489,14 @@ def test_a_bias_columns_gradient_is_summed_as_every_other_broadcast_is(grad, dat
     np.testing.assert_array_equal(got, general)
 
 
+def test_a_bias_columns_sum_is_numpys_own_in_its_order():
+    # where the order of a sum shows in its bits (1e16 + 1 rounds to 1e16)
+    g = np.array([[1e16, 1.0, -1e16, 1.0], [1.0, 1e16, 1.0, -1e16]])
+    got = _unbroadcast(g, (2, 1))
+    np.testing.assert_array_equal(got, np.add.reduce(g, axis=(1,), keepdims=True))
+    np.testing.assert_array_equal(got, g.sum(axis=1, keepdims=True))
+
+
 @given(broadcastable_pairs())
 def test_unbroadcast_remembers_the_axes_of_each_shape_pair_and_forgets_them_all_when_full(pair):
     small = pair[0]
