@@ -74,6 +74,11 @@ def graphs(out: Path, iterations: Callable[[int], int]) -> None:
     report = nets.check_backprop(net, X, Y, hand=_backprop_with_wrong_derivative)
     (out / "check_mismatch.svg").write_bytes(report.draw().pipe(format="svg"))
 
+    # The course's backward_propagation, dW and db only, with a slip in dZ1: the
+    # report infers dZ1, not returned, and the picture marks it (gallery, testing page).
+    report = nets.check_backprop(net, X, Y, hand=_course_backward_with_z1)
+    (out / "check_inferred.svg").write_bytes(report.draw().pipe(format="svg"))
+
 
 def _backprop_with_wrong_derivative(params: Dict[str, np.ndarray], X: np.ndarray,
                                     Y: np.ndarray) -> Dict[str, np.ndarray]:
@@ -86,6 +91,19 @@ def _backprop_with_wrong_derivative(params: Dict[str, np.ndarray], X: np.ndarray
     dZ1 = W2.T @ dZ2 * (1 - A1)
     return {"Z[2]": dZ2, "W[2]": dZ2 @ A1.T / m, "b[2]": dZ2.sum(axis=1, keepdims=True) / m,
             "Z[1]": dZ1, "W[1]": dZ1 @ X.T / m, "b[1]": dZ1.sum(axis=1, keepdims=True) / m}
+
+
+def _course_backward_with_z1(parameters: Dict[str, np.ndarray], cache: Dict[str, np.ndarray],
+                             X: np.ndarray, Y: np.ndarray) -> Dict[str, np.ndarray]:
+    """The course's backward_propagation with one slip: 1 - Z1² for tanh' = 1 - A1²."""
+    m = X.shape[1]
+    W2, Z1, A1, A2 = parameters["W2"], cache["Z1"], cache["A1"], cache["A2"]
+    dZ2 = A2 - Y
+    dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(Z1, 2))
+    return {"dW1": (1 / m) * np.dot(dZ1, X.T),
+            "db1": (1 / m) * np.sum(dZ1, axis=1, keepdims=True),
+            "dW2": (1 / m) * np.dot(dZ2, A1.T),
+            "db2": (1 / m) * np.sum(dZ2, axis=1, keepdims=True)}
 
 
 def plots_and_experiments(out: Path, iterations: Callable[[int], int]) -> None:

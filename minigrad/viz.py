@@ -95,6 +95,12 @@ _KINDS = {  # kind -> (legend text, node attributes)
     "constant": ("constant", dict(shape="plaintext", fontcolor="#6b7280")),
 }
 _HIGHLIGHT = dict(color="#dc2626", fillcolor="#fecaca", penwidth="4", fontcolor="#7f1d1d")
+# marks of report.draw's beside the highlight, for nodes whose value nobody gave:
+# "inferred" (shown wrong by the others), "possible" (the error may enter there);
+# dashed and dotted, so that neither reads as a value seen to be wrong
+_MARKS = {"inferred": dict(color="#dc2626", fillcolor="#fee2e2", penwidth="3",
+                           fontcolor="#7f1d1d", dash="dashed"),
+          "possible": dict(color="#dc2626", fillcolor="white", penwidth="2", dash="dotted")}
 _OP_NODE = dict(shape="ellipse", style="filled", fillcolor="#f3f4f6", color="#9ca3af",
                 fontsize="11", margin="0.04,0.02", width="0.3", height="0.25")
 _CLUSTER = dict(style="rounded,filled", color="#d1d5db", fillcolor="#f9fafb",
@@ -135,8 +141,11 @@ def draw(root: Union[Tensor, Sequence[Tensor]], *, values: bool = False, grads: 
 
 def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool, highlight,
              rankdir: str, dpi: Optional[float],
-             frame: Optional["Frame"] = None) -> "graphviz.Digraph":
-    """draw(), plus ``frame``: one moment of the backward pass (the animation's)."""
+             frame: Optional["Frame"] = None,
+             marks: Sequence[tuple] = ()) -> "graphviz.Digraph":
+    """draw(), plus ``frame``: one moment of the backward pass (the animation's),
+    and ``marks``: ``(names, "inferred" or "possible", legend text)``, nodes drawn
+    in that mark of ``_MARKS`` unless highlighted (BackpropReport.draw's)."""
     root, order = _graph_of(root, "draw")
     _check_options(values=values, grads=grads, rankdir=rankdir, dpi=dpi)
     if grads and frame is None:   # a frame shows its own pass's gradients, not .grad
@@ -147,6 +156,10 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
                       f"the picture will be hard to read: draw a smaller part, or use "
                       f"summary()", stacklevel=_caller_level())
     marked = _highlighted(order, highlight)
+    marking: dict = {}   # id -> the mark it gets (the first that names it)
+    for names, mark, _ in marks:
+        for i in _highlighted(order, names) - marked:
+            marking.setdefault(i, mark)
     used = {id(t) for t in topological_order(root)}   # what the loss is computed from
     changed = _changed_since_used(order)
     where = _clusters(order, root)
@@ -171,7 +184,8 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
                 sub.attr(label=cluster.replace("layer", "layer "), **_CLUSTER)
             for t in members:
                 _add_tensor(sub, t, ids[id(t)], _kind(t, root), id(t) in marked, values, grads,
-                            frame, used=id(t) in used, changed=id(t) in changed)
+                            frame, used=id(t) in used, changed=id(t) in changed,
+                            mark=marking.get(id(t)))
             _pin_leaves(sub, members, ids)
     for t in order:
         if t.parents:
@@ -180,8 +194,9 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
             g.edge(f"{ids[id(t)]}_op", ids[id(t)], **_edge_style(frame, t, t))
     kinds = {_kind(t, root) for t in order}
     meaning = _grad_meaning(root, frame, bool(changed), order) if grads else None
-    g.node("legend", label=_legend(kinds, bool(marked), meaning, frame), shape="plaintext",
-           fontsize="10")
+    shown = [(text, _MARKS[mark]) for _, mark, text in marks if mark in marking.values()]
+    g.node("legend", label=_legend(kinds, bool(marked), meaning, frame, shown),
+           shape="plaintext", fontsize="10")
     return g
 
 
@@ -446,13 +461,18 @@ def _highlighted(order: list, highlight) -> set:
 # --- labels (HTML-like: every piece of user text goes through _text) ------------------------
 def _add_tensor(g, t: Tensor, node_id: str, kind: str, marked: bool,
                 values: bool, grads: bool, frame: Optional["Frame"] = None,
-                used: bool = True, changed: bool = False) -> None:
+                used: bool = True, changed: bool = False, mark: Optional[str] = None) -> None:
     attrs = dict(_KINDS[kind][1])
     current = frame is not None and id(t) == frame.current
-    if marked or current:
+    if marked or current or mark:
         style = attrs.get("style", "")
-        attrs.update(_CURRENT if current else _HIGHLIGHT,
-                     style=style if "filled" in style else "filled")
+        style = style if "filled" in style else "filled"
+        if marked or current:
+            attrs.update(_CURRENT if current else _HIGHLIGHT, style=style)
+        else:
+            look = dict(_MARKS[mark])
+            dash = look.pop("dash")
+            attrs.update(look, style=f"{style},{dash}")
         if kind == "constant":
             attrs["shape"] = "box"   # a plaintext node has no border to thicken
     g.node(node_id, label=_tensor_label(t, kind, values, grads, frame, used, changed), **attrs)
@@ -655,14 +675,16 @@ def _num(x) -> str:
 
 
 def _legend(kinds: set, highlighted: bool, grad_meaning: Optional[str],
-            frame: Optional["Frame"] = None) -> str:
+            frame: Optional["Frame"] = None, marks: Sequence[tuple] = ()) -> str:
     rows = [(text, attrs) for k, (text, attrs) in _KINDS.items() if k in kinds and k != "constant"]
     rows.append(("op", _OP_NODE))
     if highlighted:
         rows.append(("highlighted", _HIGHLIGHT))
+    rows += [(_text(text), attrs) for text, attrs in marks]
     if frame is not None:
         rows.append(("this step", _CURRENT))
-    cells = "".join(f'<TR><TD BGCOLOR="{a["fillcolor"]}" COLOR="{a["color"]}">{text}</TD></TR>'
+    cells = "".join(f'<TR><TD BGCOLOR="{a["fillcolor"]}" COLOR="{a["color"]}"'
+                    + (f' STYLE="{a["dash"]}"' if "dash" in a else "") + f'>{text}</TD></TR>'
                     for text, a in rows)
     if frame is not None:
         cells += (f'<TR><TD BORDER="0"><FONT COLOR="{_GRAD_COLOR}">━ gradient sent back'

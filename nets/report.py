@@ -7,6 +7,7 @@ slip, ``nets.slips``), in the hand's own names (``dW1`` for the course's
 from __future__ import annotations
 
 import functools
+import inspect
 from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence
@@ -526,7 +527,7 @@ class BackpropReport:
                 verb = "follows" if len(origin.followers) == 1 else "follow"
                 text += (":" if origin.inferred else ";") + \
                     f" {', '.join(map(self.label, origin.followers))} {verb} from it"
-                if origin.inferred and self._in_own_formulas(origin.followers):
+                if self._hedged(origin):
                     # another slip gives them in their own formulas, with a right dZ: the
                     # node above is not shown wrong (the slips below name both)
                     text += (f", or {'each is' if len(origin.followers) > 1 else 'it is'} "
@@ -536,6 +537,27 @@ class BackpropReport:
                     text += " and from the same slip at each hidden layer below"
             lines.append(text)
         return lines
+
+    def _hedged(self, origin: diagnosis.Origin) -> bool:
+        """Whether the line of an inferred origin adds "or each is wrong in its
+        own formula": the node it names is then one story of two."""
+        return origin.inferred and self._in_own_formulas(origin.followers)
+
+    def _entering(self) -> tuple:
+        """``(nodes, above)`` for the picture: the nodes not returned that the
+        diagnosis says an error enters at ("first wrong at dZ1 or above it (dA1),
+        not returned"), and the unreturned nodes above them where it may enter
+        instead (dA1). None where the lines hedge: the numbers cannot tell
+        (one error or more), they rule one error out, or the slip may sit in the
+        wrong nodes' own formulas."""
+        if not self._traced():
+            return [], []
+        found = self._origins()
+        if self._own_formulas_line(found):
+            return [], []
+        shown = [o for o in found
+                 if o.inferred and self._one_error(o) == SHOWN and not self._hedged(o)]
+        return [o.node for o in shown], [n for o in shown for n in o.above]
 
     def _in_own_formulas(self, wrong: Sequence[str]) -> bool:
         """Whether a slip that gives every returned node makes ``wrong`` in their own
@@ -810,13 +832,32 @@ class BackpropReport:
 
     def draw(self, **options: Any) -> "graphviz.Digraph":
         """The graph of J with its gradients, the mismatching nodes highlighted.
-        ``options`` go to ``minigrad.draw`` (``values=True``, ``rankdir="TB"``, ...);
-        a ``highlight`` of your own is added to the mismatches."""
-        from minigrad.viz import draw   # graphviz only when a picture is asked for
-        options.setdefault("grads", True)
-        extra = options.pop("highlight", ())
+
+        Where the diagnosis traces them to a node the hand did not return
+        ("first wrong at dZ1 or above it (dA1), not returned"), that node is
+        drawn dashed ("not returned, inferred wrong: the error enters here")
+        and those above it dotted ("not returned: or the error enters here");
+        where it says the numbers cannot tell, nothing more is drawn than the
+        mismatches. ``options`` go to ``minigrad.draw`` (``values=True``,
+        ``rankdir="TB"``, ...); a ``highlight`` of your own is added to the
+        mismatches."""
+        from minigrad import viz   # graphviz only when a picture is asked for
+        # minigrad.draw's options, with their defaults (grads=True): the picture is
+        # made by its _digraph, which takes the marks too
+        known = {name: p.default for name, p in inspect.signature(viz.draw).parameters.items()
+                 if p.kind is p.KEYWORD_ONLY}
+        unknown = [k for k in options if k not in known]
+        if unknown:
+            raise TypeError(f"draw: unknown option {unknown[0]!r}; the options are "
+                            f"{', '.join(known)}")
+        options = {**known, "grads": True, **options}
+        extra = options.pop("highlight")
         extra = [extra] if isinstance(extra, (str, mg.Tensor)) else list(extra)
-        return draw(self.graph.roots, highlight=[*self.mismatches, *extra], **options)
+        inferred, above = self._entering()
+        marks = [(inferred, "inferred", "not returned, inferred wrong: the error enters here"),
+                 (above, "possible", "not returned: or the error enters here")]
+        return viz._digraph(self.graph.roots, highlight=[*self.mismatches, *extra],
+                            marks=[m for m in marks if m[0]], **options)
 
 
 def digits_read_by_slips(report: BackpropReport) -> BackpropReport:

@@ -18,6 +18,7 @@ from nets.check import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE,
                         BackpropReport)
 from nets import slips
 from nets.testing import cases
+from tests import course_code
 from tests.strategies import labelled_data, two_layer_nets
 
 ALL_ACTIVATIONS = list(activations.NAMES)
@@ -524,6 +525,111 @@ def test_draw_adds_a_highlight_of_your_own_to_the_mismatches():
     assert report.mismatches == ["W[2]"], str(report)
     expected = mg.draw(report.graph.roots, grads=True, highlight=["W[2]", "A[1]"])
     assert report.draw(highlight="A[1]").source == expected.source
+
+
+def drawn_marks(picture) -> dict:
+    """{node name: "highlighted", "inferred", "possible" or None} as the DOT source
+    of ``picture`` draws each named node, and the legend's rows."""
+    looks = {"highlighted": mg.viz._HIGHLIGHT, **mg.viz._MARKS}
+    found, legend = {}, ""
+    for line in picture.source.splitlines():
+        name = re.search(r"label=<<B>(\w)(?:<SUP>(\[\d+\])</SUP>)?</B>", line)
+        if line.lstrip().startswith("legend"):
+            legend = line
+        elif name:
+            found["".join(name.groups(""))] = next(
+                (k for k, a in looks.items() if f'fillcolor="{a["fillcolor"]}"' in line
+                 or f'fillcolor={a["fillcolor"]} ' in line and "dotted" in line), None)
+    return {**found, "legend": legend}
+
+
+ENTERS = "not returned, inferred wrong: the error enters here"
+OR_ENTERS = "not returned: or the error enters here"
+
+
+@pytest.mark.parametrize("slip", ["1 - Z1^2 for 1 - A1^2", "A1 for g'(Z1)", "W2 left out"])
+def test_draw_marks_the_node_not_returned_where_the_diagnosis_says_the_error_enters(slip):
+    # the course's function returns dW, db only: "first wrong at dZ1 or above it (dA1), not
+    # returned" was drawn as dW1 and db1 in red and nothing where the error enters
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=course_code.load(slip)["backward_propagation"])
+    assert report.diagnosis().splitlines()[0] == (
+        "first wrong at dZ1 or above it (dA1), not returned: dW1, db1 follow from it"), \
+        str(report)
+    marks = drawn_marks(report.draw())
+    legend = marks.pop("legend")
+    assert marks == {"X": None, "W[1]": "highlighted", "b[1]": "highlighted",
+                     "Z[1]": "inferred", "A[1]": "possible", "W[2]": None, "b[2]": None,
+                     "Z[2]": None, "A[2]": None, "Y": None, "J": None}, marks
+    assert ENTERS in legend and OR_ENTERS in legend, legend
+    assert 'STYLE="dashed"' in legend and 'STYLE="dotted"' in legend, legend
+
+
+def test_draw_marks_an_inferred_node_whose_source_came_back_right_without_a_dotted_one():
+    # dA[1] returned and right: "first wrong at Z[1], not returned", nowhere above it
+    net, X, Y = flower_net()
+    right = net.backprop(X, Y)
+    slipped = notes_hand("tanh", "dZ1 with g instead of g'")
+
+    def hand(params, X, Y):
+        grads = {k: v for k, v in slipped(params, X, Y).items() if k != "Z[1]"}
+        return {**grads, "A[1]": right["A[1]"]}
+
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    assert report.diagnosis().splitlines()[0] == (
+        "first wrong at Z[1], not returned: W[1], b[1] follow from it"), str(report)
+    marks = drawn_marks(report.draw())
+    assert (marks["Z[1]"], marks["A[1]"], marks["W[1]"], marks["b[1]"]) == (
+        "inferred", None, "highlighted", "highlighted"), marks
+    assert ENTERS in marks["legend"] and OR_ENTERS not in marks["legend"], marks["legend"]
+
+
+def test_a_highlight_of_your_own_wins_over_an_inferred_mark():
+    net, X, Y = flower_net()
+    hand = course_code.load("A1 for g'(Z1)")["backward_propagation"]
+    marks = drawn_marks(nets.check_backprop(net, X, Y, hand=hand).draw(highlight="Z[1]"))
+    assert (marks["Z[1]"], marks["A[1]"]) == ("highlighted", "possible"), marks
+    assert ENTERS not in marks["legend"] and OR_ENTERS in marks["legend"], marks["legend"]
+
+
+@pytest.mark.parametrize("hand, first", [
+    # the 1/m of every dW, db applied twice, or one 1/m in dZ2: "or each is wrong in its
+    # own formula: return dZ2 to tell"
+    (lambda: _one_over_m_slips(0, 2, ("dW2", "db2", "dW1", "db1")), "or each is wrong"),
+    # no 1/m in any dW, db: "in their own formulas (so would one wrong dZ2 ...)"
+    (lambda: course_code.load("missing 1/m")["backward_propagation"], "in their own formulas")])
+def test_draw_marks_no_node_where_the_diagnosis_names_it_as_one_story_of_two(hand, first):
+    net, X, Y = course_start()
+    report = nets.check_backprop(net, X, Y, hand=hand())
+    assert first in report.diagnosis().splitlines()[0], str(report)
+    assert report.draw().source == mg.draw(report.graph.roots, grads=True,
+                                           highlight=report.mismatches).source
+
+
+def test_draw_takes_minigrad_draws_options_only():
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y)
+    for option in ("marks", "frame", "colour"):
+        with pytest.raises(TypeError, match=f"draw: unknown option '{option}'"):
+            report.draw(**{option: None})
+    assert report.draw(values=True, dpi=50).source == mg.draw(
+        report.graph.roots, values=True, grads=True, dpi=50).source
+
+
+@pytest.mark.parametrize("slip", sorted(course_code.SLIPS))
+def test_draw_marks_a_node_not_returned_exactly_where_the_text_says_the_error_enters(slip):
+    # the picture claims no more than the lines: a dashed node only under "first wrong at
+    # dZl ..., not returned" (no "cannot tell", no "more than one", no second story)
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=course_code.load(slip)["backward_propagation"])
+    stated = [line for line in report.diagnosis().splitlines()
+              if re.match(r"(first|also) wrong at dZ\d( or above it \(dA\d\))?, not returned",
+                          line) and "or each is wrong" not in line]
+    marks = drawn_marks(report.draw())
+    inferred = sorted(n for n, k in marks.items() if k == "inferred")
+    assert inferred == sorted(f"Z[{line.split('dZ')[1][0]}]" for line in stated), \
+        (str(report), marks)
+    assert ("possible" in marks.values()) == any("or above it" in line for line in stated)
 
 
 # --- where an error enters: "follows" only along a wrong path -------------------------------

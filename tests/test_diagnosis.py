@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import minigrad as mg
 import nets
 from nets import TwoLayerNet, activations, data, slips
 from tests.strategies import labelled_data, two_layer_nets
@@ -156,6 +157,36 @@ def test_one_wrong_dZ1_no_slip_gives_is_either_never_more_than_one():
     lines = report.diagnosis().splitlines()
     assert lines[0] == EITHER_Z1, str(report)
     assert lines[1].startswith("no classic slip (a missing 1/m"), str(report)
+
+
+# --- the picture (report.draw) says no more than the lines ------------------------------
+
+@pytest.mark.parametrize("made, first", [
+    ({"slips_made": ("dW1 no 1/m", "db1 sign")}, EITHER_Z1),
+    ({"dZ1": np.random.default_rng(0).normal(size=(4, 400))}, EITHER_Z1),
+    ({"slips_made": ("dW1 no 1/m", "db1 flat")}, TWO_Z1),
+    ({"slips_made": ("layer 2 no 1/m", "A1 for g'")}, "first wrong at W[2], b[2], W[1] and "
+     "b[1]: one error at Z[2] or above it (A[2]), not returned, or more than one; these "
+     "numbers cannot tell (return Z[2] to see)"),
+    ({"slips_made": ("dW1 no 1/m", "db1 no 1/m")}, "first wrong at W[1] and b[1], in their "
+     "own formulas: one slip gives both (so would one wrong Z[1], not returned: return Z[1] "
+     "to tell)")])
+def test_the_picture_marks_no_node_not_returned_where_the_lines_cannot_tell(made, first):
+    # one error at Z[1] or more, or none there: drawn as the wrong nodes alone, as the lines say
+    report = check(*flower_net(), **made)
+    assert report.diagnosis().splitlines()[0] == first, str(report)
+    assert report.draw().source == mg.draw(report.graph.roots, grads=True,
+                                           highlight=report.mismatches).source
+
+
+def test_the_picture_marks_the_node_not_returned_where_one_error_is_shown():
+    report = check(*flower_net(), slips_made=("A1 for g'",))
+    assert report.diagnosis().splitlines()[0] == ONE_AT_Z1, str(report)
+    source = report.draw().source
+    z1, a1 = (next(line for line in source.splitlines() if f"<B>{n}<SUP>[1]</SUP></B>" in line)
+              for n in "ZA")
+    assert "dashed" in z1 and "dotted" in a1, (z1, a1)
+    assert "not returned, inferred wrong: the error enters here" in source
 
 
 @given(st.integers(2, 12), st.sampled_from([1, 2]), st.integers(0, 2**32 - 1),

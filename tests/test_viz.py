@@ -1236,6 +1236,21 @@ def test_the_gallerys_wrong_backprop_picture_marks_exactly_the_wrong_nodes_red(g
     assert red == {"Z[1]", "W[1]", "b[1]"}, red
 
 
+def test_the_gallerys_inferred_picture_marks_dZ1_not_returned_apart_from_the_wrong_dW1_db1(
+        gallery_graphs):
+    # the course's function returns dW, db only: "first wrong at dZ1 or above it (dA1), not
+    # returned"; the picture marked W[1], b[1] and said nothing of Z[1]
+    svg = (gallery_graphs / "check_inferred.svg").read_bytes()
+    nodes = [(fills, lines) for fills, lines in svg_nodes(svg) if lines[0] != "legend"]
+    by_fill = {look: {"".join(lines[:2]) for fills, lines in nodes if a["fillcolor"] in fills}
+               for look, a in (("red", mg.viz._HIGHLIGHT),
+                               ("inferred", mg.viz._MARKS["inferred"]))}
+    assert by_fill == {"red": {"W[1]", "b[1]"}, "inferred": {"Z[1]"}}, by_fill
+    texts = svg_texts(svg)
+    assert "not returned, inferred wrong: the error enters here" in texts, texts
+    assert "not returned: or the error enters here" in texts, texts
+
+
 def test_the_gallerys_colours_tell_the_kinds(gallery_graphs):
     # inputs and labels blue, parameters green, intermediates white, the loss yellow
     nodes = svg_nodes((gallery_graphs / "graph_two_layer.svg").read_bytes())
