@@ -27,7 +27,8 @@ How the picture is made, so that a reader can predict it:
 * kinds, told apart by colour and shape: *input* (a named leaf that needs no
   gradient: X, Y), *parameter* (a leaf with ``requires_grad``: W, b),
   *intermediate*, *loss* (the root), *constant* (an unnamed leaf, such as the
-  1 in ``1 - A``, drawn as its bare value);
+  1 in ``1 - A``, drawn as its bare value: every entry exactly, short, when
+  it has at most 6, so that 0.99998 never reads as 1; else its shape);
 * layers come from the names: a tensor whose name holds ``[l]`` goes into the
   cluster "layer l" (``[0]`` into "input", since A[0] is X); the root goes into
   "loss"; a named input goes into "input", or into "loss" when only the loss uses
@@ -488,10 +489,11 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
     stale = [f'<FONT POINT-SIZE="10" COLOR="{_HIGHLIGHT["color"]}">{_CHANGED}</FONT>'] \
         if changed else []
     if kind == "constant":   # the 1 in 1 - A: its value says it all
-        # one number exactly, as the rules and its consumer's label write it: a
-        # constant 0.99998 drawn "1" beside "x × 0.99998" says the scale is 1
+        # exactly, as the rules and its consumer's label write one number: a
+        # constant 0.99998 drawn "1" beside "x × 0.99998" says the scale is 1, and
+        # [[0.99998], [1.0]] drawn [1], [1] says it is a column of ones
         shown = [_text(exact(float(t.data.reshape(()))))] if t.size == 1 else \
-            _numbers(t.data) if t.size <= TINY else [_shape(t.shape)]
+            _numbers(t.data, _exact) if t.size <= TINY else [_shape(t.shape)]
         return "<" + "<BR/>".join(shown + stale) + ">"
     name = node_name(t)
     if name is not None:
@@ -643,16 +645,18 @@ def _shape(shape: tuple) -> str:
     return "scalar" if shape == () else str(shape)
 
 
-def _numbers(a: np.ndarray) -> list:
+def _numbers(a: np.ndarray, write=None) -> list:
     """Lines of text for an array's numbers: every number of a tiny one, one row
-    per line (so b (4, 1) stands as a column); a column (n, 1) one row per line,
-    up to 8; a larger array its norm and first entries (the shape is on the label)."""
+    per line (so b (4, 1) stands as a column), each written by ``write`` (3
+    significant digits unless told); a column (n, 1) one row per line, up to 8;
+    a larger array its norm and first entries (the shape is on the label)."""
+    write = write or _num
     if a.size == 0:
         return ["empty"]
     if a.ndim == 0:
-        return [_num(a)]
+        return [write(a)]
     if a.size <= TINY:
-        return [f"[{', '.join(_num(x) for x in row)}]" for row in a.reshape(-1, a.shape[-1])]
+        return [f"[{', '.join(write(x) for x in row)}]" for row in a.reshape(-1, a.shape[-1])]
     with np.errstate(all="ignore"):   # inf in the norm: show inf, do not warn
         norm = f"norm {_num(np.linalg.norm(a))}"
     if a.ndim == 2 and a.shape[1] == 1:
@@ -672,6 +676,11 @@ def _caption(caption: str, lines: list) -> str:
 def _num(x) -> str:
     # + 0.0 turns -0.0 into 0: relu′ = 0 times a negative gradient is no "-0" to a reader
     return f"{float(x) + 0.0:.3g}"
+
+
+def _exact(x) -> str:
+    """A constant's entry as a one-number constant is written: short, and exact."""
+    return _text(exact(float(x)))
 
 
 def _legend(kinds: set, highlighted: bool, grad_meaning: Optional[str],

@@ -436,6 +436,30 @@ def test_a_one_number_constant_is_drawn_exactly_as_its_consumer_writes_it(c, wri
     assert constant == written, texts
 
 
+def test_a_small_constant_array_is_drawn_exactly_so_that_0_99998_does_not_read_as_1():
+    # to 3 digits, the column [[0.99998], [1.0]] was drawn [1], [1]: a column of ones
+    x = mg.tensor([[1.0], [2.0]], requires_grad=True, name="x")
+    J = (x * np.array([[0.99998], [1.0]])).sum().named("J")
+    texts = svg_texts(run_dot(mg.draw(J).source, "svg"))
+    constant = texts[texts.index("×") + 1:][:2]   # the oval, then the constant beside it
+    assert constant == ["[0.99998]", "[1]"], texts
+
+
+@given(hnp.arrays(np.float64, st.sampled_from([(2,), (2, 1), (1, 3), (2, 3), (6, 1)]),
+                  elements=st.floats(width=64)))
+@example(np.array([[0.99998], [1.0]]))
+@example(np.array([1 / 3, -0.0, 1e-300, 123456.0, np.inf, np.nan]).reshape(2, 3))
+def test_every_entry_of_a_small_constant_reads_back_as_itself(c):
+    # two different numbers never look alike: each entry, read back, is the constant's
+    x = mg.tensor(np.ones(c.shape), requires_grad=True, name="x")
+    label = html_label(node_lines(mg.draw((x * c).sum().named("J")).source)["n1"])
+    rows = [row.strip("[]").split(", ") for row in label.split("<BR/>")]
+    shown = np.array([[float(v) for v in row] for row in rows])
+    assert np.array_equal(shown.reshape(c.shape), c, equal_nan=True), (label, c)
+    signed = ~np.isnan(c.ravel())   # -0 is no 0 (a NaN's sign is no number's)
+    assert np.array_equal(np.signbit(shown.ravel()[signed]), np.signbit(c.ravel()[signed])), label
+
+
 def test_an_unnamed_one_number_parameter_is_titled_and_valued_exactly_as_its_consumer_writes_it():
     # c = mg.tensor(0.99998, requires_grad=True): its box said "scalar" and "value 1"
     # beside its product labelled "x × 0.99998"
