@@ -547,7 +547,7 @@ class BackpropReport:
         """``(nodes, above)`` for the picture: the nodes not returned that the
         diagnosis says an error enters at ("first wrong at dZ1 or above it (dA1),
         not returned"), and the unreturned nodes above them where it may enter
-        instead (dA1). None where the lines hedge: the numbers cannot tell
+        instead (dA1). Empty where the lines hedge: the numbers cannot tell
         (one error or more), they rule one error out, or the slip may sit in the
         wrong nodes' own formulas."""
         if not self._traced():
