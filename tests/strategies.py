@@ -656,3 +656,52 @@ def notes_graphs(draw: Callable, max_ops: int = 6) -> Callable[[], mg.Tensor]:
         return mg.binary_cross_entropy(Z.sigmoid().named("A[9]" if out_name == "Z[9]"
                                                          else None), Y).named("J")
     return build
+
+
+# --- gradcheck: saturated logits, and slips at ordinary points ---------------------
+@st.composite
+def saturated_logits_cases(draw: Callable) -> Tuple[Callable[..., mg.Tensor], dict]:
+    """(J, params): a logistic regression, or a tanh layer under one, whose every
+    logit Z has |Z| >= 25 (up to about 300) on the side of its label Y (confident
+    and right: σ(Z) - Y is tiny, computed from numbers near 1), as the course's
+    nets become on separable data. J(*params.values()) is binary_cross_entropy_with_logits.
+    X in [-1, 1] (a tanh layer's A[1] too), so the bias b sets |Z| and the weights
+    w (the last layer's, in [-3, 3]) move it by at most Σ |w|."""
+    n_x, m = draw(st.integers(1, 3)), draw(st.integers(1, 6))
+    x = draw(arrays((n_x, m), -1.0, 1.0))
+    params = {}
+    if draw(st.booleans()):   # a tanh layer, saturated or not (weights up to 20)
+        n_h = draw(st.integers(1, 3))
+        params["W[1]"] = draw(arrays((n_h, n_x), -20.0, 20.0))
+        params["b[1]"] = draw(arrays((n_h, 1), -20.0, 20.0))
+    n_in = params["W[1]"].shape[0] if params else n_x
+    w = draw(arrays((1, n_in), -3.0, 3.0))
+    reach = float(np.abs(w).sum())
+    b = np.array([[draw(finite_floats(25.0 + reach, 300.0))]]) * draw(st.sampled_from([1.0, -1.0]))
+    params.update({"W": w, "b": b})
+
+    a = np.tanh(params["W[1]"] @ x + params["b[1]"]) if "W[1]" in params else x
+    y = ((params["W"] @ a + params["b"]) > 0).astype(float)   # each label on its logit's side
+
+    def J(*tensors: mg.Tensor) -> mg.Tensor:
+        p = dict(zip(params, tensors))
+        a = mg.tanh(p["W[1]"] @ x + p["b[1]"]) if "W[1]" in p else x
+        return mg.binary_cross_entropy_with_logits(p["W"] @ a + p["b"], y)
+    return J, params
+
+
+# slips of a learner's formula: doubled, halved, a 1/m too many, the wrong sign
+SLIP_FACTORS = ("2", "1/2", "1/m", "-1")
+
+
+@st.composite
+def ordinary_net_cases(draw: Callable) -> Tuple[np.ndarray, np.ndarray, dict]:
+    """(X, Y, params) of a two-layer net at an ordinary point: values drawn from
+    a seeded RandomState (normal, scale 1: logits of order 1, no saturation, no
+    gradient that cancels by chance), n_x in 1..3, n_h in 1..4, m in 2..8."""
+    rng = np.random.RandomState(draw(st.integers(0, 2 ** 31 - 1)))
+    n_x, n_h, m = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(2, 8))
+    X, Y = rng.randn(n_x, m), rng.randint(0, 2, (1, m)).astype(float)
+    params = {"W[1]": rng.randn(n_h, n_x), "b[1]": rng.randn(n_h, 1),
+              "W[2]": rng.randn(1, n_h), "b[2]": rng.randn(1, 1)}
+    return X, Y, params

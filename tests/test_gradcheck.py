@@ -1,6 +1,7 @@
 """Gradient checking as the course does it: numerical_grad by central
 differences, relative_difference, and gradcheck's per-input report."""
 import doctest
+import importlib
 import re
 import warnings
 import weakref
@@ -16,7 +17,8 @@ import nets
 from minigrad.gradcheck import GradcheckReport, InputCheck
 from minigrad.table import display_width
 from minigrad.ops import op
-from tests.strategies import arrays, arrays_away_from_zero, small_shapes
+from tests.strategies import (SLIP_FACTORS, arrays, arrays_away_from_zero,
+                              ordinary_net_cases, saturated_logits_cases, small_shapes)
 
 
 def _layer_inputs():
@@ -651,6 +653,120 @@ def test_a_right_gradient_of_a_small_f_made_of_larger_parts_is_said_to_be_within
     # a gradient wrong by a factor of 2 there is still no matter of round-off
     wrong = mg.gradcheck(lambda t: mg.log(wrong_square(t) + 1).sum(), [mg.tensor(x)])
     assert not wrong.inputs[0].ok and not wrong.inputs[0].within_round_off
+
+
+# --- autograd's own round-off: a tiny gradient computed from numbers near 1 ----------
+_AUTOGRAD_NOTE = ("tiny, and autograd computes it as a difference of numbers near 1 in "
+                  "float64 (σ(Z) - Y, 1 - A² where logits or activations saturate)")
+# the module (minigrad.gradcheck, the attribute, is the function)
+gradcheck_module = importlib.import_module("minigrad.gradcheck")
+
+
+def _bce_of_logits(Y):
+    return lambda z: mg.binary_cross_entropy_with_logits(z, Y)
+
+
+@pytest.mark.parametrize("z", [[[30.0]], [[35.0]], [[40.0]], [[30.0, 33.0, 36.0, 45.0]]])
+def test_a_saturated_logit_on_its_labels_side_is_said_to_be_within_autograd_round_off(z):
+    # σ(Z) - Y at Z = 30, Y = 1 keeps what is left of 1 - 9.4e-14 after the
+    # subtraction, give or take 1.1e-16: the row read a bare WRONG (5e-4 at 30,
+    # 1.0 at 40 where autograd's gradient is 0 and the true one -4e-18)
+    Y = np.ones_like(np.asarray(z))
+    report = mg.gradcheck(_bce_of_logits(Y), [mg.tensor(z, name="Z")])
+    row = report.inputs[0]
+    assert not row.ok and row.within_round_off and row.autograd_round_off, str(report)
+    assert str(report).splitlines()[-1] == (
+        f"Z: the gradient is {_AUTOGRAD_NOTE} or of larger terms that cancel, whose last "
+        f"digits are round-off: no entry differs by more than that round-off can make, so "
+        f"this point cannot tell right from wrong: check again where the gradients are not "
+        f"tiny (less saturated logits and activations)"), str(report)
+    assert _ROUND_OFF_NOTE not in str(report), str(report)   # the differences are accurate here
+    # less saturated, the same formula passes
+    assert mg.gradcheck(_bce_of_logits(Y), [mg.tensor(np.full_like(Y, 3.0))]).ok
+
+
+@given(case=saturated_logits_cases())
+def test_a_right_gradient_at_saturated_logits_is_never_a_plain_wrong(case):
+    J, params = case
+    report = mg.gradcheck(J, [mg.tensor(v, name=k) for k, v in params.items()])
+    for row in report.inputs:
+        assert row.ok or row.within_round_off, str(report)
+
+
+@op("scaled_gradient")
+def scaled_gradient(x, c=2.0):
+    """x, whose VJP multiplies the gradient by c: a slip placed anywhere in a graph."""
+    return x * 1.0, (lambda g: g * c,)
+
+
+@given(case=ordinary_net_cases(), slip=st.sampled_from(SLIP_FACTORS),
+       where=st.sampled_from(["Z[1]", "Z[2]", "J"]))
+def test_a_slip_at_an_ordinary_point_is_wrong_and_never_put_down_to_round_off(case, slip,
+                                                                               where):
+    X, Y, params = case
+    m = X.shape[1]
+    c = {"2": 2.0, "1/2": 0.5, "1/m": 1 / m, "-1": -1.0}[slip]
+
+    def J(W1, b1, W2, b2):
+        Z1 = W1 @ X + b1
+        Z1 = scaled_gradient(Z1, c) if where == "Z[1]" else Z1
+        Z2 = W2 @ mg.tanh(Z1) + b2
+        Z2 = scaled_gradient(Z2, c) if where == "Z[2]" else Z2
+        cost = mg.binary_cross_entropy_with_logits(Z2, Y)
+        return scaled_gradient(cost, c) if where == "J" else cost
+
+    report = mg.gradcheck(J, [mg.tensor(v, name=k) for k, v in params.items()])
+    # (a row the slip does not reach may miss tol by the differences' round-off:
+    # db[2] = mean(A[2] - Y) can be 1e-4)
+    slipped = ["W[1]", "b[1]"] + ([] if where == "Z[1]" else ["W[2]", "b[2]"])
+    for row in report.inputs:
+        if row.name in slipped:
+            assert not row.ok and not row.within_round_off, str(report)
+
+
+@pytest.mark.parametrize("z", [25.0, 30.0])
+def test_a_wrong_vjp_at_a_saturated_logit_is_wrong_when_its_gap_is_more_than_round_off(z):
+    # the gradient's last digits are round-off there, its first are not: a VJP
+    # off by 2 (a slip on the cost's gradient) is seen; so is an op of one's own
+    # off by 1e-15, its result taken to be known to its own size
+    report = mg.gradcheck(lambda t: scaled_gradient(_bce_of_logits([[1.0]])(t), 2.0),
+                          [mg.tensor([[z]], name="Z")])
+    assert not report.ok and not report.inputs[0].within_round_off, str(report)
+
+    @op("logits_cross_entropy_off_by_1e_15")
+    def off(t, y):
+        a = 1 / (1 + np.exp(-t))
+        return np.asarray(np.mean(np.logaddexp(0, -t))), \
+            (lambda g: g * (a - y + 1e-15) / t.size, lambda g: np.zeros_like(y))
+
+    report = mg.gradcheck(lambda t: off(t, np.array([[1.0]])), [mg.tensor([[z]], name="Z")])
+    assert not report.ok and not report.inputs[0].within_round_off, str(report)
+
+
+@given(x=arrays(small_shapes(1, 2), 8.0, 20.0), sign=st.sampled_from([1.0, -1.0]),
+       y=st.sampled_from([0.0, 1.0]))
+def test_autograds_round_off_bound_holds_against_accurate_slopes(x, sign, y):
+    # the bound is of autograd's own arithmetic, whatever the differences say:
+    # tanh's 1 - A² and σ(Z) - Y against 1 / cosh² and -σ(-Z) computed without
+    # subtracting from 1
+    x = sign * x
+    cases = [(lambda t: mg.tanh(t).sum(), 1 / np.cosh(x) ** 2),
+             (lambda t: mg.binary_cross_entropy_with_logits(t, np.full(x.shape, y)),
+              (1 / (1 + np.exp(-x)) if y == 0 else -1 / (1 + np.exp(x))) / x.size)]
+    for f, exact in cases:
+        t = mg.tensor(x, requires_grad=True)
+        out = f(t)
+        _, (sizes,) = gradcheck_module._rounded_sizes(out, [t])
+        out.backward()
+        bound = gradcheck_module._autograd_round_off_bound(sizes)
+        assert np.all(np.abs(t.grad - exact) <= bound), (t.grad, exact, bound)
+
+
+def test_every_op_of_the_engine_has_its_rounding_described():
+    # an op missing from both would be taken to lose no digits to cancellation
+    from minigrad.steps import RULES
+    described = set(gradcheck_module._CANCELLING_TERMS) | gradcheck_module._PRODUCT_VJPS
+    assert described == set(RULES), sorted(described ^ set(RULES))
 
 
 @pytest.mark.parametrize("f", [lambda a, b: (a * a).sum() + mg.tensor(b.data.sum()),
