@@ -448,6 +448,22 @@ def _graph_path(path: Path) -> Path:
     return plots.check_writable(mg.viz.check_suffix(path, mg.viz.FORMATS))
 
 
+def _animation_path(path: Path) -> Path:
+    """Fail before any work if the animation of --animate cannot be written."""
+    return plots.check_writable(mg.viz.check_suffix(path, mg.animation.ANIMATION_FORMATS))
+
+
+def _output(flag: str, check: Callable[[Path], Path], path: Path) -> Path:
+    """``check(path)``, its error (a suffix of no known format, a folder that is
+    missing or not writable) led by the flag the path came from: the checks know
+    paths, not flags, and "cannot write 'x.png'" left the learner to guess which."""
+    try:
+        return check(path)
+    except (ValueError, OSError) as error:
+        raise (ValueError if isinstance(error, ValueError) else OSError)(
+            f"{flag}: {_one_line(error)}") from None
+
+
 # Each command's default output names: no two commands share one, so that no command
 # overwrites another's picture ({name}: the experiment's or figure's name).
 DEFAULT_OUTPUTS = {"demo": ("graph.png", "boundary.png"), "draw": ("draw.png",),
@@ -632,8 +648,9 @@ def _out_dir(path: Path) -> Path:
 def _demo(args: argparse.Namespace) -> int:
     out_dir = _out_dir(args.out_dir)
     graph_name, boundary_name = DEFAULT_OUTPUTS["demo"]
-    graph_png = _check_graphviz(_graph_path(_default_out(graph_name, out_dir)))
-    boundary_png = plots.check_output(_default_out(boundary_name, out_dir))
+    graph_png = _check_graphviz(_output("--out-dir", _graph_path,
+                                        _default_out(graph_name, out_dir)))
+    boundary_png = _output("--out-dir", plots.check_output, _default_out(boundary_name, out_dir))
     X, Y = data.flower()
     net = TwoLayerNet(X.shape[0], 4, "tanh", seed=2)
     print(f"Training on the flower set (m = {X.shape[1]}): n[1] = 4, g[1] = tanh, learning "
@@ -654,7 +671,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _train_command(args: argparse.Namespace) -> int:
     if args.plot is not None:
-        plots.check_output(args.plot)
+        _output("--plot", plots.check_output, args.plot)
     X, Y = _data(args)
     net = _net(args, X)
     _train(net, X, Y, args.iterations, args.lr, args.method, args.print_every)
@@ -667,8 +684,7 @@ def _train_command(args: argparse.Namespace) -> int:
 def _draw(args: argparse.Namespace) -> int:
     animation = None
     if args.animate is not None:
-        animation = plots.check_writable(mg.viz.check_suffix(
-            args.animate, mg.animation.ANIMATION_FORMATS, "--animate"))
+        animation = _output("--animate", _animation_path, args.animate)
     out, template = args.out, DEFAULT_OUTPUTS["draw"][0]
     if args.grads and out is None and animation is not None:
         raise ValueError("--grads shows the gradients in the picture of --out; the animation "
@@ -677,7 +693,7 @@ def _draw(args: argparse.Namespace) -> int:
     if out is None and animation is None:
         out = _default_out(template)
     if out is not None:
-        out = _graph_path(out)
+        out = _output("--out", _graph_path, out)
     X, Y = _data(args)
     g = _net(args, X).graph(X, Y)
     if animation is not None:   # before backward(): the frames show the gradients arriving
@@ -799,8 +815,8 @@ def _experiment(args: argparse.Namespace) -> int:
     # the widest net of any experiment: hidden-sizes' n[1] = 50
     _check_fits(f"--m {args.m}", [2, 50, 1], args.m)
     template = DEFAULT_OUTPUTS["experiment"][0]
-    out = plots.check_output(args.out if args.out is not None
-                             else _default_out(template, name=args.name))
+    out = _output("--out", plots.check_output, args.out if args.out is not None
+                  else _default_out(template, name=args.name))
     iterations = spec.iterations if args.iterations is None else args.iterations
     with _progress(spec.runs * iterations, args.name) as bar:
         result = spec.run(iterations=iterations, m=args.m, data_seed=args.data_seed,
@@ -812,7 +828,8 @@ def _experiment(args: argparse.Namespace) -> int:
 
 def _figure(args: argparse.Namespace) -> int:
     template = DEFAULT_OUTPUTS["figure"][0]
-    out = args.out if args.out is not None else _default_out(template, name=args.name)
+    out = _output("--out", plots.check_output,
+                  args.out if args.out is not None else _default_out(template, name=args.name))
     _wrote(FIGURES[args.name].draw(out),
            "" if args.out is not None else _kept(out, template, name=args.name))
     return 0
