@@ -25,6 +25,7 @@ import codecs
 import contextlib
 import math
 import os
+import shlex
 import sys
 import tempfile
 import threading
@@ -228,6 +229,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
 
     def parse_args(self, args=None, namespace=None):
+        args = sys.argv[1:] if args is None else list(args)
+        self._flags_after_the_command(args)
         # argparse leaves a flag the command does not know to the top parser, whose
         # error pointed to 'minigrad --help', which lists no command's flags
         args, extra = self.parse_known_args(args, namespace)
@@ -238,6 +241,40 @@ class _Parser(argparse.ArgumentParser):
                          self)
             where.error(f"unrecognized arguments: {' '.join(extra)}")
         return args
+
+    def _flags_after_the_command(self, args: List[str]) -> None:
+        """A command's flag written before the command (minigrad --lr 1 train) is
+        refused saying where it goes: argparse took its value for the command
+        ("invalid choice: '1'") or said --hidden=3 is unrecognized, which
+        'minigrad train --help' then lists."""
+        commands = next((a.choices for a in self._actions
+                         if isinstance(a, argparse._SubParsersAction)), None)
+        if commands is None:
+            return
+        at = next((i for i, a in enumerate(args) if a in commands), len(args))
+        command = commands.get(args[at]) if at < len(args) else None
+        for a in args[:at]:
+            flag = a.split("=", 1)[0]
+            if a == "--":
+                return
+            if not flag.startswith("-") or len(flag) == 1 or _knows(self, flag):
+                continue
+            if command is not None and _knows(command, flag):
+                order = [PROG, args[at], *args[:at], *args[at + 1:]]
+                command.error(f"argument {flag}: a command's flags go after the command: "
+                              f"{shlex.join(order)}")
+            if command is not None:
+                command.error(f"unrecognized arguments: {flag}")
+            if any(_knows(c, flag) for c in commands.values()):
+                self.error(f"argument {flag}: a command's flags go after the command: "
+                           f"{PROG} COMMAND {shlex.join(args)}")
+            return
+
+
+def _knows(parser: argparse.ArgumentParser, flag: str) -> bool:
+    """Whether ``parser`` takes ``flag``, or, for a --long one, a flag it abbreviates."""
+    return any(known.startswith(flag) if flag.startswith("--") else known == flag
+               for known in parser._option_string_actions)
 
 
 # --- the figures: a registry, as the experiments have one -------------------------------

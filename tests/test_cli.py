@@ -204,6 +204,13 @@ BAD = [
     (["train", "--activation", "leaky_relu", "--alpha", "-1"], "--alpha: expected a number >= 0"),
     (["figure", "activation"], "activations"),
     ([], "COMMAND"),
+    # a command's flag before the command: its value was taken for the command
+    (["--lr", "1", "train"], r"^minigrad: error: argument --lr: a command's flags go after the "
+                             r"command: minigrad train --lr 1 \(see 'minigrad train --help'\)$"),
+    (["--hidden=3", "draw"], r"argument --hidden: .* minigrad draw --hidden=3 \(see"),
+    (["--iterations", "5"], r"argument --iterations: .* minigrad COMMAND --iterations 5 \(see "
+                            r"'minigrad --help'\)"),
+    (["--lr", "1", "demo"], r"unrecognized arguments: --lr \(see 'minigrad demo --help'\)"),
 ]
 
 
@@ -217,6 +224,19 @@ def test_bad_arguments_give_one_line_on_stderr_and_exit_code_2(argv, names, tmp_
     assert re.search(names, err), (names, err)
     assert out == "", out                        # checked before any work
     assert list(tmp_path.iterdir()) == [], list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_flag_of_a_command_written_before_it_is_told_where_it_goes(command):
+    sub = _subparsers(cli.build_parser())[command]
+    for action in sub._actions:
+        for flag in action.option_strings:
+            if flag in ("-h", "--help"):
+                continue
+            code, err = main_with_stderr([flag, "1", command])
+            assert code == 2 and err == (f"minigrad: error: argument {flag}: a command's flags "
+                                         f"go after the command: minigrad {command} {flag} 1 "
+                                         f"(see 'minigrad {command} --help')\n"), err
 
 
 def test_a_bad_argument_in_a_real_process_exits_2_without_a_traceback(tmp_path):
