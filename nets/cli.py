@@ -549,12 +549,13 @@ def _cost_text(J: float) -> str:
 
 
 def _train(net: TwoLayerNet, X: np.ndarray, Y: np.ndarray, iterations: int, lr: float,
-           method: str, print_every: int) -> List[float]:
+           method: str, print_every: int, alpha: Optional[float] = None) -> List[float]:
     """fit(), printing "Cost after iteration i: J" like the course, with a bar.
 
     A step whose numbers overflow float64 (a learning rate or weights so large
     that gradient descent diverges) stops the run with a one-line error naming
-    the iteration, instead of numpy's warnings and costs of inf or nan."""
+    the iteration and the flags to change (``alpha``: the --alpha given),
+    instead of numpy's warnings and costs of inf or nan."""
     done = 0
     with _progress(iterations, "training") as bar:
         def callback(i: int, J: float) -> None:
@@ -572,8 +573,8 @@ def _train(net: TwoLayerNet, X: np.ndarray, Y: np.ndarray, iterations: int, lr: 
                 final = net.cost(X, Y) if print_every and iterations else None
         except FloatingPointError as error:
             raise ValueError(f"training diverged at iteration {done}: {error} (float64 "
-                             f"overflowed); try a smaller --lr (now {lr:g}) or "
-                             f"--scale") from None
+                             f"overflowed); try a smaller --lr (now {lr:g}) or --scale"
+                             + _steep(alpha)) from None
         if final is not None and iterations % print_every == 0:
             _say(bar, f"Cost after iteration {iterations}: {_cost_text(final)}")
     return costs
@@ -584,8 +585,10 @@ def _activation(args: argparse.Namespace) -> activations.Activation:
     if args.alpha is None:
         return activations.get(args.activation)
     if args.activation != "leaky_relu":
+        # the notes write the learning rate α too: say where that one goes
         raise ValueError(f"--alpha is the slope of leaky_relu; it does not apply to "
-                         f"--activation {args.activation}")
+                         f"--activation {args.activation}"
+                         + ("; the learning rate α is --lr" if hasattr(args, "lr") else ""))
     try:
         return activations.get("leaky_relu", alpha=args.alpha)
     except ValueError:
@@ -613,10 +616,24 @@ def _net(args: argparse.Namespace, X: np.ndarray, biases: bool = False) -> TwoLa
         try:
             net.forward(X)
         except FloatingPointError:
+            if _steep(args.alpha):
+                raise ValueError(f"--scale {args.scale:g} with --alpha {args.alpha:g}: with "
+                                 f"these weights and slope the forward pass overflows float64 "
+                                 f"(Z[1], A[1] or Z[2] is not finite); choose a smaller "
+                                 f"--scale" + _steep(args.alpha)) from None
             raise ValueError(f"--scale {args.scale:g}: with weights this large the forward "
                              f"pass overflows float64 (Z = W X + b is not finite); choose "
                              f"a smaller --scale") from None
     return net
+
+
+def _steep(alpha: Optional[float]) -> str:
+    """What an error on overflow adds when --alpha is above 1: leaky_relu then
+    multiplies every z < 0 by more than any z > 0, layer after layer, and --alpha
+    is the flag to change (a learner may have meant the learning rate α, --lr)."""
+    if alpha is None or alpha <= 1:
+        return ""
+    return f", or --alpha (now {alpha:g}; leaky_relu's slope for z < 0 is usually 0.01)"
 
 
 def _physical_memory() -> Optional[int]:
@@ -711,7 +728,7 @@ def _train_command(args: argparse.Namespace) -> int:
         _output("--plot", plots.check_output, args.plot)
     X, Y = _data(args)
     net = _net(args, X)
-    _train(net, X, Y, args.iterations, args.lr, args.method, args.print_every)
+    _train(net, X, Y, args.iterations, args.lr, args.method, args.print_every, args.alpha)
     print(f"Accuracy: {100 * accuracy(net.predict(X), Y):.2f}%")
     if args.plot is not None:
         _wrote(plots.decision_boundary(net, X, Y, args.plot), "the decision boundary")

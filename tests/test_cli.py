@@ -201,6 +201,13 @@ BAD = [
     (["train", "--plot", "/proc/x.png"], "cannot write '/proc/x.png'"),
     (["demo", "--out-dir", "/dev/null"], "--out-dir '/dev/null' is not a directory"),
     (["train", "--alpha", "0.3"], "--alpha .*leaky_relu"),
+    # the notes write the learning rate α too
+    (["train", "--alpha", "0.5"], "does not apply to --activation tanh; the learning rate α is "
+                                  "--lr$"),
+    (["draw", "--alpha", "0.5"], "does not apply to --activation tanh$"),   # draw has no --lr
+    (["check", "--activation", "leaky_relu", "--alpha", "1e308"],
+     r"--scale 1 with --alpha 1e\+308: .* overflows .*--alpha \(now 1e\+308; leaky_relu's "
+     r"slope for z < 0 is usually 0\.01\)"),
     (["train", "--activation", "leaky_relu", "--alpha", "-1"], "--alpha: expected a number >= 0"),
     (["figure", "activation"], "activations"),
     ([], "COMMAND"),
@@ -522,6 +529,19 @@ def test_a_learning_rate_that_makes_training_diverge_stops_with_one_line(capsys)
     assert code == 2, err
     assert_one_error_line(err)
     assert re.search(r"training diverged at iteration \d+: .*--lr \(now 1e\+308\)", err), err
+
+
+def test_a_leaky_slope_that_makes_training_diverge_is_named_with_the_others(capsys):
+    # it said "try a smaller --lr or --scale" only: --alpha 100 (meant as 0.01?) went unnamed
+    code, err = main_with_stderr(["train", "--activation", "leaky_relu", "--alpha", "1e100",
+                                  "--iterations", "5", "--m", "10", "--print-every", "0"])
+    assert code == 2, err
+    assert_one_error_line(err)
+    assert re.search(r"training diverged at iteration \d+: .*--lr \(now 1\.2\) or --scale, "
+                     r"or --alpha \(now 1e\+100; ", err), err
+    code, err = main_with_stderr(["train", "--activation", "leaky_relu", "--alpha", "0.5",
+                                  "--lr", "1e308", "--iterations", "50", "--m", "10"])
+    assert code == 2 and "training diverged" in err and "--alpha" not in err, err
 
 
 def test_running_out_of_memory_is_one_line_naming_the_size_flags(monkeypatch):
