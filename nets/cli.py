@@ -570,7 +570,8 @@ def _train(net: TwoLayerNet, X: np.ndarray, Y: np.ndarray, iterations: int, lr: 
                 costs = net.fit(X, Y, iterations=iterations, learning_rate=lr, method=method,
                                 callback=callback)
                 # the cost after the last update: "iteration N" in the same sense as above
-                final = net.cost(X, Y) if print_every and iterations else None
+                # (N = 0 too: the untrained net's cost, which no step has printed)
+                final = net.cost(X, Y) if print_every else None
         except FloatingPointError as error:
             raise ValueError(f"training diverged at iteration {done}: {error} (float64 "
                              f"overflowed); try a smaller --lr (now {lr:g}) or --scale"
@@ -715,7 +716,8 @@ def _demo(args: argparse.Namespace) -> int:
     g.loss.backward()
     g.save(graph_png, grads=True)
     _wrote(graph_png, "; ".join(filter(None, [
-        "the computation graph of J, with the gradients of the trained net",
+        f"the computation graph of J, with the gradients of the "
+        f"{'trained' if args.iterations else 'untrained'} net",
         _kept(graph_png, graph_name)])))
     plots.decision_boundary(net, X, Y, boundary_png)
     _wrote(boundary_png, "; ".join(filter(None, ["the decision boundary",

@@ -95,6 +95,23 @@ def test_train_prints_the_courses_first_cost_every_1000_iterations_and_the_accur
     assert result.stderr == "", result.stderr
 
 
+def test_train_for_0_iterations_prints_the_untrained_nets_cost(capsys):
+    # it printed the accuracy alone: no step ran, so no step printed the cost
+    assert cli.main(["train", "--iterations", "0"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "Cost after iteration 0: 0.693048", out   # the course's
+    assert list(cost_lines(out)) == [0] and accuracy_line(out) < 70, out
+    assert cli.main(["train", "--iterations", "0", "--print-every", "0"]) == 0
+    assert cost_lines(capsys.readouterr().out) == {}
+
+
+def test_demo_for_0_iterations_says_its_net_is_untrained(tmp_path, capsys):
+    assert cli.main(["demo", "--iterations", "0", "--out-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert list(cost_lines(out)) == [0], out
+    assert "with the gradients of the untrained net)" in out, out
+
+
 def test_train_by_replay_prints_autograds_run_exactly(tmp_path):
     # fit(method="replay") is autograd's trajectory bit for bit: the same lines
     args = ["train", "--iterations", "400", "--m", "60", "--print-every", "100",
