@@ -227,6 +227,8 @@ BAD = [
      r"slope for z < 0 is usually 0\.01\)"),
     (["train", "--activation", "leaky_relu", "--alpha", "-1"], "--alpha: expected a number >= 0"),
     (["figure", "activation"], "activations"),
+    (["check", "--hand", "."], r"--hand \.: '\.' is a folder; expected FILE\.py:FUNC"),  # not
+    (["check", "--hand", ".:f"], r"--hand \.:f: '\.' is a folder"),            # "no such file"
     ([], "COMMAND"),
     # a command's flag before the command: its value was taken for the command
     (["--lr", "1", "train"], r"^minigrad: error: argument --lr: a command's flags go after the "
