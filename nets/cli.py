@@ -25,6 +25,7 @@ import codecs
 import contextlib
 import math
 import os
+import shlex
 import sys
 import tempfile
 import threading
@@ -228,6 +229,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
 
     def parse_args(self, args=None, namespace=None):
+        args = sys.argv[1:] if args is None else list(args)
+        self._flags_after_the_command(args)
         # argparse leaves a flag the command does not know to the top parser, whose
         # error pointed to 'minigrad --help', which lists no command's flags
         args, extra = self.parse_known_args(args, namespace)
@@ -238,6 +241,40 @@ class _Parser(argparse.ArgumentParser):
                          self)
             where.error(f"unrecognized arguments: {' '.join(extra)}")
         return args
+
+    def _flags_after_the_command(self, args: List[str]) -> None:
+        """A command's flag written before the command (minigrad --lr 1 train) is
+        refused saying where it goes: argparse took its value for the command
+        ("invalid choice: '1'") or said --hidden=3 is unrecognized, which
+        'minigrad train --help' then lists."""
+        commands = next((a.choices for a in self._actions
+                         if isinstance(a, argparse._SubParsersAction)), None)
+        if commands is None:
+            return
+        at = next((i for i, a in enumerate(args) if a in commands), len(args))
+        command = commands.get(args[at]) if at < len(args) else None
+        for a in args[:at]:
+            flag = a.split("=", 1)[0]
+            if a == "--":
+                return
+            if not flag.startswith("-") or len(flag) == 1 or _knows(self, flag):
+                continue
+            if command is not None and _knows(command, flag):
+                order = [PROG, args[at], *args[:at], *args[at + 1:]]
+                command.error(f"argument {flag}: a command's flags go after the command: "
+                              f"{shlex.join(order)}")
+            if command is not None:
+                command.error(f"unrecognized arguments: {flag}")
+            if any(_knows(c, flag) for c in commands.values()):
+                self.error(f"argument {flag}: a command's flags go after the command: "
+                           f"{PROG} COMMAND {shlex.join(args)}")
+            return
+
+
+def _knows(parser: argparse.ArgumentParser, flag: str) -> bool:
+    """Whether ``parser`` takes ``flag``, or, for a --long one, a flag it abbreviates."""
+    return any(known.startswith(flag) if flag.startswith("--") else known == flag
+               for known in parser._option_string_actions)
 
 
 # --- the figures: a registry, as the experiments have one -------------------------------
@@ -448,6 +485,22 @@ def _graph_path(path: Path) -> Path:
     return plots.check_writable(mg.viz.check_suffix(path, mg.viz.FORMATS))
 
 
+def _animation_path(path: Path) -> Path:
+    """Fail before any work if the animation of --animate cannot be written."""
+    return plots.check_writable(mg.viz.check_suffix(path, mg.animation.ANIMATION_FORMATS))
+
+
+def _output(flag: str, check: Callable[[Path], Path], path: Path) -> Path:
+    """``check(path)``, its error (a suffix of no known format, a folder that is
+    missing or not writable) led by the flag the path came from: the checks know
+    paths, not flags, and "cannot write 'x.png'" left the learner to guess which."""
+    try:
+        return check(path)
+    except (ValueError, OSError) as error:
+        raise (ValueError if isinstance(error, ValueError) else OSError)(
+            f"{flag}: {_one_line(error)}") from None
+
+
 # Each command's default output names: no two commands share one, so that no command
 # overwrites another's picture ({name}: the experiment's or figure's name).
 DEFAULT_OUTPUTS = {"demo": ("graph.png", "boundary.png"), "draw": ("draw.png",),
@@ -496,12 +549,13 @@ def _cost_text(J: float) -> str:
 
 
 def _train(net: TwoLayerNet, X: np.ndarray, Y: np.ndarray, iterations: int, lr: float,
-           method: str, print_every: int) -> List[float]:
+           method: str, print_every: int, alpha: Optional[float] = None) -> List[float]:
     """fit(), printing "Cost after iteration i: J" like the course, with a bar.
 
     A step whose numbers overflow float64 (a learning rate or weights so large
     that gradient descent diverges) stops the run with a one-line error naming
-    the iteration, instead of numpy's warnings and costs of inf or nan."""
+    the iteration and the flags to change (``alpha``: the --alpha given),
+    instead of numpy's warnings and costs of inf or nan."""
     done = 0
     with _progress(iterations, "training") as bar:
         def callback(i: int, J: float) -> None:
@@ -516,11 +570,12 @@ def _train(net: TwoLayerNet, X: np.ndarray, Y: np.ndarray, iterations: int, lr: 
                 costs = net.fit(X, Y, iterations=iterations, learning_rate=lr, method=method,
                                 callback=callback)
                 # the cost after the last update: "iteration N" in the same sense as above
-                final = net.cost(X, Y) if print_every and iterations else None
+                # (N = 0 too: the untrained net's cost, which no step has printed)
+                final = net.cost(X, Y) if print_every else None
         except FloatingPointError as error:
             raise ValueError(f"training diverged at iteration {done}: {error} (float64 "
-                             f"overflowed); try a smaller --lr (now {lr:g}) or "
-                             f"--scale") from None
+                             f"overflowed); try a smaller --lr (now {lr:g}) or --scale"
+                             + _steep(alpha)) from None
         if final is not None and iterations % print_every == 0:
             _say(bar, f"Cost after iteration {iterations}: {_cost_text(final)}")
     return costs
@@ -531,8 +586,10 @@ def _activation(args: argparse.Namespace) -> activations.Activation:
     if args.alpha is None:
         return activations.get(args.activation)
     if args.activation != "leaky_relu":
+        # the notes write the learning rate α too: say where that one goes
         raise ValueError(f"--alpha is the slope of leaky_relu; it does not apply to "
-                         f"--activation {args.activation}")
+                         f"--activation {args.activation}"
+                         + ("; the learning rate α is --lr" if hasattr(args, "lr") else ""))
     try:
         return activations.get("leaky_relu", alpha=args.alpha)
     except ValueError:
@@ -560,10 +617,24 @@ def _net(args: argparse.Namespace, X: np.ndarray, biases: bool = False) -> TwoLa
         try:
             net.forward(X)
         except FloatingPointError:
+            if _steep(args.alpha):
+                raise ValueError(f"--scale {args.scale:g} with --alpha {args.alpha:g}: with "
+                                 f"these weights and slope the forward pass overflows float64 "
+                                 f"(Z[1], A[1] or Z[2] is not finite); choose a smaller "
+                                 f"--scale" + _steep(args.alpha)) from None
             raise ValueError(f"--scale {args.scale:g}: with weights this large the forward "
                              f"pass overflows float64 (Z = W X + b is not finite); choose "
                              f"a smaller --scale") from None
     return net
+
+
+def _steep(alpha: Optional[float]) -> str:
+    """What an error on overflow adds when --alpha is above 1: leaky_relu then
+    multiplies every z < 0 by more than any z > 0, layer after layer, and --alpha
+    is the flag to change (a learner may have meant the learning rate α, --lr)."""
+    if alpha is None or alpha <= 1:
+        return ""
+    return f", or --alpha (now {alpha:g}; leaky_relu's slope for z < 0 is usually 0.01)"
 
 
 def _physical_memory() -> Optional[int]:
@@ -632,8 +703,9 @@ def _out_dir(path: Path) -> Path:
 def _demo(args: argparse.Namespace) -> int:
     out_dir = _out_dir(args.out_dir)
     graph_name, boundary_name = DEFAULT_OUTPUTS["demo"]
-    graph_png = _check_graphviz(_graph_path(_default_out(graph_name, out_dir)))
-    boundary_png = plots.check_output(_default_out(boundary_name, out_dir))
+    graph_png = _check_graphviz(_output("--out-dir", _graph_path,
+                                        _default_out(graph_name, out_dir)))
+    boundary_png = _output("--out-dir", plots.check_output, _default_out(boundary_name, out_dir))
     X, Y = data.flower()
     net = TwoLayerNet(X.shape[0], 4, "tanh", seed=2)
     print(f"Training on the flower set (m = {X.shape[1]}): n[1] = 4, g[1] = tanh, learning "
@@ -644,7 +716,8 @@ def _demo(args: argparse.Namespace) -> int:
     g.loss.backward()
     g.save(graph_png, grads=True)
     _wrote(graph_png, "; ".join(filter(None, [
-        "the computation graph of J, with the gradients of the trained net",
+        f"the computation graph of J, with the gradients of the "
+        f"{'trained' if args.iterations else 'untrained'} net",
         _kept(graph_png, graph_name)])))
     plots.decision_boundary(net, X, Y, boundary_png)
     _wrote(boundary_png, "; ".join(filter(None, ["the decision boundary",
@@ -654,10 +727,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _train_command(args: argparse.Namespace) -> int:
     if args.plot is not None:
-        plots.check_output(args.plot)
+        _output("--plot", plots.check_output, args.plot)
     X, Y = _data(args)
     net = _net(args, X)
-    _train(net, X, Y, args.iterations, args.lr, args.method, args.print_every)
+    _train(net, X, Y, args.iterations, args.lr, args.method, args.print_every, args.alpha)
     print(f"Accuracy: {100 * accuracy(net.predict(X), Y):.2f}%")
     if args.plot is not None:
         _wrote(plots.decision_boundary(net, X, Y, args.plot), "the decision boundary")
@@ -667,8 +740,7 @@ def _train_command(args: argparse.Namespace) -> int:
 def _draw(args: argparse.Namespace) -> int:
     animation = None
     if args.animate is not None:
-        animation = plots.check_writable(mg.viz.check_suffix(
-            args.animate, mg.animation.ANIMATION_FORMATS, "--animate"))
+        animation = _output("--animate", _animation_path, args.animate)
     out, template = args.out, DEFAULT_OUTPUTS["draw"][0]
     if args.grads and out is None and animation is not None:
         raise ValueError("--grads shows the gradients in the picture of --out; the animation "
@@ -677,7 +749,7 @@ def _draw(args: argparse.Namespace) -> int:
     if out is None and animation is None:
         out = _default_out(template)
     if out is not None:
-        out = _graph_path(out)
+        out = _output("--out", _graph_path, out)
     X, Y = _data(args)
     g = _net(args, X).graph(X, Y)
     if animation is not None:   # before backward(): the frames show the gradients arriving
@@ -799,8 +871,8 @@ def _experiment(args: argparse.Namespace) -> int:
     # the widest net of any experiment: hidden-sizes' n[1] = 50
     _check_fits(f"--m {args.m}", [2, 50, 1], args.m)
     template = DEFAULT_OUTPUTS["experiment"][0]
-    out = plots.check_output(args.out if args.out is not None
-                             else _default_out(template, name=args.name))
+    out = _output("--out", plots.check_output, args.out if args.out is not None
+                  else _default_out(template, name=args.name))
     iterations = spec.iterations if args.iterations is None else args.iterations
     with _progress(spec.runs * iterations, args.name) as bar:
         result = spec.run(iterations=iterations, m=args.m, data_seed=args.data_seed,
@@ -812,7 +884,8 @@ def _experiment(args: argparse.Namespace) -> int:
 
 def _figure(args: argparse.Namespace) -> int:
     template = DEFAULT_OUTPUTS["figure"][0]
-    out = args.out if args.out is not None else _default_out(template, name=args.name)
+    out = _output("--out", plots.check_output,
+                  args.out if args.out is not None else _default_out(template, name=args.name))
     _wrote(FIGURES[args.name].draw(out),
            "" if args.out is not None else _kept(out, template, name=args.name))
     return 0

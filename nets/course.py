@@ -240,6 +240,9 @@ def load_function(spec: str, default: str = "backward_propagation") -> Callable:
     if not path_text.strip():
         raise ValueError(f"--hand {spec}: no file given; expected FILE.py:FUNC, such as "
                          f"mywork.py:backward_propagation")
+    if path.is_dir():
+        raise ValueError(f"--hand {spec}: {str(path)!r} is a folder; expected FILE.py:FUNC, "
+                         f"a .py file or a notebook .ipynb in it")
     if not path.is_file():
         raise ValueError(f"--hand {spec}: no such file {str(path)!r}")
     module_name = f"_minigrad_hand_{abs(hash(str(path.resolve())))}"

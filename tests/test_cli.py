@@ -95,6 +95,23 @@ def test_train_prints_the_courses_first_cost_every_1000_iterations_and_the_accur
     assert result.stderr == "", result.stderr
 
 
+def test_train_for_0_iterations_prints_the_untrained_nets_cost(capsys):
+    # it printed the accuracy alone: no step ran, so no step printed the cost
+    assert cli.main(["train", "--iterations", "0"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "Cost after iteration 0: 0.693048", out   # the course's
+    assert list(cost_lines(out)) == [0] and accuracy_line(out) < 70, out
+    assert cli.main(["train", "--iterations", "0", "--print-every", "0"]) == 0
+    assert cost_lines(capsys.readouterr().out) == {}
+
+
+def test_demo_for_0_iterations_says_its_net_is_untrained(tmp_path, capsys):
+    assert cli.main(["demo", "--iterations", "0", "--out-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert list(cost_lines(out)) == [0], out
+    assert "with the gradients of the untrained net)" in out, out
+
+
 def test_train_by_replay_prints_autograds_run_exactly(tmp_path):
     # fit(method="replay") is autograd's trajectory bit for bit: the same lines
     args = ["train", "--iterations", "400", "--m", "60", "--print-every", "100",
@@ -201,9 +218,25 @@ BAD = [
     (["train", "--plot", "/proc/x.png"], "cannot write '/proc/x.png'"),
     (["demo", "--out-dir", "/dev/null"], "--out-dir '/dev/null' is not a directory"),
     (["train", "--alpha", "0.3"], "--alpha .*leaky_relu"),
+    # the notes write the learning rate α too
+    (["train", "--alpha", "0.5"], "does not apply to --activation tanh; the learning rate α is "
+                                  "--lr$"),
+    (["draw", "--alpha", "0.5"], "does not apply to --activation tanh$"),   # draw has no --lr
+    (["check", "--activation", "leaky_relu", "--alpha", "1e308"],
+     r"--scale 1 with --alpha 1e\+308: .* overflows .*--alpha \(now 1e\+308; leaky_relu's "
+     r"slope for z < 0 is usually 0\.01\)"),
     (["train", "--activation", "leaky_relu", "--alpha", "-1"], "--alpha: expected a number >= 0"),
     (["figure", "activation"], "activations"),
+    (["check", "--hand", "."], r"--hand \.: '\.' is a folder; expected FILE\.py:FUNC"),  # not
+    (["check", "--hand", ".:f"], r"--hand \.:f: '\.' is a folder"),            # "no such file"
     ([], "COMMAND"),
+    # a command's flag before the command: its value was taken for the command
+    (["--lr", "1", "train"], r"^minigrad: error: argument --lr: a command's flags go after the "
+                             r"command: minigrad train --lr 1 \(see 'minigrad train --help'\)$"),
+    (["--hidden=3", "draw"], r"argument --hidden: .* minigrad draw --hidden=3 \(see"),
+    (["--iterations", "5"], r"argument --iterations: .* minigrad COMMAND --iterations 5 \(see "
+                            r"'minigrad --help'\)"),
+    (["--lr", "1", "demo"], r"unrecognized arguments: --lr \(see 'minigrad demo --help'\)"),
 ]
 
 
@@ -217,6 +250,19 @@ def test_bad_arguments_give_one_line_on_stderr_and_exit_code_2(argv, names, tmp_
     assert re.search(names, err), (names, err)
     assert out == "", out                        # checked before any work
     assert list(tmp_path.iterdir()) == [], list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_flag_of_a_command_written_before_it_is_told_where_it_goes(command):
+    sub = _subparsers(cli.build_parser())[command]
+    for action in sub._actions:
+        for flag in action.option_strings:
+            if flag in ("-h", "--help"):
+                continue
+            code, err = main_with_stderr([flag, "1", command])
+            assert code == 2 and err == (f"minigrad: error: argument {flag}: a command's flags "
+                                         f"go after the command: minigrad {command} {flag} 1 "
+                                         f"(see 'minigrad {command} --help')\n"), err
 
 
 def test_a_bad_argument_in_a_real_process_exits_2_without_a_traceback(tmp_path):
@@ -502,6 +548,19 @@ def test_a_learning_rate_that_makes_training_diverge_stops_with_one_line(capsys)
     assert code == 2, err
     assert_one_error_line(err)
     assert re.search(r"training diverged at iteration \d+: .*--lr \(now 1e\+308\)", err), err
+
+
+def test_a_leaky_slope_that_makes_training_diverge_is_named_with_the_others(capsys):
+    # it said "try a smaller --lr or --scale" only: --alpha 100 (meant as 0.01?) went unnamed
+    code, err = main_with_stderr(["train", "--activation", "leaky_relu", "--alpha", "1e100",
+                                  "--iterations", "5", "--m", "10", "--print-every", "0"])
+    assert code == 2, err
+    assert_one_error_line(err)
+    assert re.search(r"training diverged at iteration \d+: .*--lr \(now 1\.2\) or --scale, "
+                     r"or --alpha \(now 1e\+100; ", err), err
+    code, err = main_with_stderr(["train", "--activation", "leaky_relu", "--alpha", "0.5",
+                                  "--lr", "1e308", "--iterations", "50", "--m", "10"])
+    assert code == 2 and "training diverged" in err and "--alpha" not in err, err
 
 
 def test_running_out_of_memory_is_one_line_naming_the_size_flags(monkeypatch):

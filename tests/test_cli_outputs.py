@@ -1,6 +1,9 @@
-"""Default output names of the `minigrad` commands: distinct between commands, and never
-replacing a file (a name given with --out is replaced, as matplotlib and PyTorch do)."""
+"""Outputs of the `minigrad` commands: default names distinct between commands, never
+replacing a file (a name given with --out is replaced, as matplotlib and PyTorch do), and
+an output that cannot be written refused before any work, naming the flag that gave it."""
 import argparse
+
+import pytest
 
 from nets import cli, experiments
 from tests.test_cli import main_with_stderr
@@ -69,3 +72,32 @@ def test_the_cli_pages_give_the_default_names_the_commands_use():
         for command, name in expected.items():
             section = text.split(f"## `minigrad {command}`", 1)[1].split("\n## ", 1)[0]
             assert re.findall(default, " ".join(section.split())) == [name], (page, command)
+
+
+OUTPUT_FLAGS = [(["train", "--iterations", "1", "--m", "5", "--plot"], "--plot", "b.png", "b.txt"),
+                (["draw", "--out"], "--out", "g.dot", "g.jpg"),
+                (["draw", "--animate"], "--animate", "b.gif", "b.mp4"),
+                (["experiment", "linear", "--iterations", "1", "--m", "5", "--out"], "--out",
+                 "x.png", "x.bmp"),
+                (["figure", "activations", "--out"], "--out", "x.png", "x.bmp")]
+
+
+@pytest.mark.parametrize("argv, flag, good, bad_suffix", OUTPUT_FLAGS,
+                         ids=[flag + " of " + argv[0] for argv, flag, _, _ in OUTPUT_FLAGS])
+def test_an_output_that_cannot_be_written_is_refused_naming_its_flag(argv, flag, good,
+                                                                     bad_suffix, tmp_path,
+                                                                     monkeypatch):
+    # "cannot write 'x.png'" named a path but not the flag that gave it
+    monkeypatch.chdir(tmp_path)
+    for path, what in ((f"missing/{good}", "cannot write 'missing/"),
+                       (bad_suffix, f"cannot tell the picture format of '{bad_suffix}'")):
+        code, err = main_with_stderr([*argv, path])
+        assert code == 2 and err.count("\n") == 1, err
+        assert err.startswith(f"minigrad: error: {flag}: {what}"), err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_output_folder_that_cannot_be_written_names_out_dir(tmp_path):
+    code, err = main_with_stderr(["demo", "--out-dir", "/proc"])
+    assert code == 2 and err.startswith("minigrad: error: --out-dir: cannot write "
+                                        "'/proc/graph.png'"), err
