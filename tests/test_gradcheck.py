@@ -1,7 +1,6 @@
 """Gradient checking as the course does it: numerical_grad by central
 differences, relative_difference, and gradcheck's per-input report."""
 import doctest
-import importlib
 import re
 import warnings
 import weakref
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import nets
+from minigrad import round_off
 from minigrad.gradcheck import GradcheckReport, InputCheck
 from minigrad.table import display_width
 from minigrad.ops import op
@@ -658,8 +658,6 @@ def test_a_right_gradient_of_a_small_f_made_of_larger_parts_is_said_to_be_within
 # --- autograd's own round-off: a tiny gradient computed from numbers near 1 ----------
 _AUTOGRAD_NOTE = ("tiny, and autograd computes it as a difference of numbers near 1 in "
                   "float64 (σ(Z) - Y, 1 - A² where logits or activations saturate)")
-# the module (minigrad.gradcheck, the attribute, is the function)
-gradcheck_module = importlib.import_module("minigrad.gradcheck")
 
 
 def _bce_of_logits(Y):
@@ -756,16 +754,16 @@ def test_autograds_round_off_bound_holds_against_accurate_slopes(x, sign, y):
     for f, exact in cases:
         t = mg.tensor(x, requires_grad=True)
         out = f(t)
-        _, (sizes,) = gradcheck_module._rounded_sizes(out, [t])
+        _, (sizes,) = round_off._rounded_sizes(out, [t])
         out.backward()
-        bound = gradcheck_module._autograd_round_off_bound(sizes)
+        bound = round_off._autograd_round_off_bound(sizes)
         assert np.all(np.abs(t.grad - exact) <= bound), (t.grad, exact, bound)
 
 
 def test_every_op_of_the_engine_has_its_rounding_described():
     # an op missing from both would be taken to lose no digits to cancellation
     from minigrad.steps import RULES
-    described = set(gradcheck_module._CANCELLING_TERMS) | gradcheck_module._PRODUCT_VJPS
+    described = set(round_off._CANCELLING_TERMS) | round_off._PRODUCT_VJPS
     assert described == set(RULES), sorted(described ^ set(RULES))
 
 
