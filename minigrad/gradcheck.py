@@ -1,8 +1,10 @@
 """Gradient checking as the course does it: central differences, and the
 relative difference ``‖g - g̃‖₂ / (‖g‖₂ + ‖g̃‖₂)`` against a threshold.
 
-How far round-off alone can move either side, which decides when a point
-cannot tell right from wrong, is ``minigrad.round_off``'s."""
+Two of the questions the report answers under a failed row have modules of
+their own: whether round-off alone can account for the gaps
+(``minigrad.round_off``), and whether relu kinks the nudges crossed can
+(``minigrad.kinks``)."""
 from __future__ import annotations
 
 import warnings
@@ -12,10 +14,10 @@ from typing import Any, Callable, Iterable, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from minigrad import ops
+from minigrad.kinks import _kink_names, _kinks_explain, _NudgedCalls, _watching_kinks
 from minigrad.round_off import _autograd_round_off_bound, _round_off_bound, _rounded_sizes
 from minigrad.table import text_table
-from minigrad.tensor import Tensor, describe, no_grad, topological_order
+from minigrad.tensor import Tensor, no_grad
 
 __all__ = ["numerical_grad", "gradcheck", "relative_difference", "GradcheckReport",
            "InputCheck"]
@@ -116,18 +118,6 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[Tensor],
     inputs = _tensors(inputs, "numerical_grad")
     eps = _positive(eps, "eps", "numerical_grad")
     return _differences(f, inputs, eps).grads
-
-
-def _watching_kinks(call: Callable[[], Any], seen: Any) -> tuple:
-    """``call()``, and ``seen`` with what its relu / leaky_relu calls saw
-    appended in their order: ``(op, input, input > 0)`` each (``ops.kink_watch``)."""
-    watch = ops.kink_watch
-    previous, watch.seen = watch.seen, seen
-    try:
-        result = call()
-    finally:
-        seen, watch.seen = watch.seen, previous
-    return result, seen
 
 
 class _Differences:
@@ -234,33 +224,6 @@ def _say_nudged(error: Exception, copies: list, nudge: tuple) -> None:
     error.add_note(f"(f raised this at a nudged point, {side}: {where} was {float(nudged)!r} there, "
                    f"{float(saved)!r} at the point. Central differences need f defined within ε "
                    f"of the point: check at a point farther from the edge of f's domain)")
-
-
-class _NudgedCalls:
-    """The kink watch of a nudged evaluation: each relu / leaky_relu call is
-    compared, as it comes, with the call in its place at the point (``sides``),
-    and nothing of it is kept: without a graph, f frees each input once used."""
-
-    def __init__(self, sides: list) -> None:
-        self.sides, self.count, self.crossed, self.paired = sides, 0, set(), True
-
-    def append(self, call: tuple) -> None:
-        k, self.count = self.count, self.count + 1
-        if not self.paired or k >= len(self.sides):
-            self.paired = False
-            return
-        name, z, positive = self.sides[k]
-        if call[0] != name or np.shape(call[1]) != np.shape(z):
-            self.paired = False
-        elif not np.array_equal(positive, call[2]):
-            self.crossed.add(k)
-
-    def crossings(self) -> set:
-        """The calls whose input changed side of 0, if the evaluation made the calls
-        f made at the point, one for one (the same ops on the same shapes, as many).
-        An ``if`` on a value in f can skip one or call another: then no call pairs
-        with its place."""
-        return self.crossed if self.paired and self.count == len(self.sides) else set()
 
 
 def relative_difference(g: Any, g_tilde: Any) -> float:
@@ -635,33 +598,6 @@ def _agrees_off(g: np.ndarray, n: np.ndarray, noise: np.ndarray, entries: List[t
                 np.all(np.abs(g[off] - n[off]) <= noise[off]))
 
 
-def _kinks_explain(g: np.ndarray, n: np.ndarray, noise: np.ndarray, ends: dict,
-                   crossed: dict, value: float, eps: float, sides: list) -> bool:
-    """Whether the kinks crossed can account for the gaps at their entries. A
-    kink inside the step bends f: the central difference is the mean of the
-    one-sided ones, (f(x + ε) - f(x)) / ε and (f(x) - f(x - ε)) / ε, and
-    autograd's slope is the one on the point's side, so a kink moves the
-    difference by half of how far the two part, |f(x + ε) - 2 f(x) + f(x - ε)| / ε.
-    Kinks on both sides of the point can part them less than they move it: the
-    bound is twice that, plus round-off. A relu kink of weight 1e-3 beside a VJP
-    off by 2 parts them by 1e-3, and excuses nothing. No bound where a kink's
-    input is exactly 0 at the point: autograd takes relu's slope at 0 there (0,
-    leaky_relu's alpha), which may be neither side's."""
-    at_zero: dict = {}
-    for index, (plus, minus) in ends.items():
-        calls = crossed[index]
-        for k in calls:
-            if k not in at_zero:
-                at_zero[k] = bool(np.any(np.asarray(sides[k][1]) == 0))
-        if any(at_zero[k] for k in calls):
-            continue
-        with np.errstate(invalid="ignore", over="ignore"):
-            bend = abs(plus - 2 * value + minus) / eps
-            if not abs(g[index] - n[index]) <= 2 * bend + noise[index]:   # NaN: not explained
-                return False
-    return True
-
-
 def _curving(f: Callable[..., Any], inputs: list, eps: float, rows: List[InputCheck],
              noises: list, sides: list, unexplained: set) -> None:
     """Set ``curving`` on the failed rows that nothing else explains and whose
@@ -714,20 +650,3 @@ def _curving(f: Callable[..., Any], inputs: list, eps: float, rows: List[InputCh
             other = wider[i] if moves[0][index] >= moves[1][index] else narrower[i]
             r.curving = (index, float(n[index]), float(other[index]),
                          "2ε" if other is wider[i] else "ε/2")
-
-
-def _kink_names(out: Tensor, sides: list) -> List[str]:
-    """How the report names each relu / leaky_relu call f made: its node in
-    ``out``'s graph, else ``<op> shape``. Calls are matched to nodes by input
-    array and op, in the order they were made: two nodes can read one array
-    (relu(z) and leaky_relu(z), or relu(z) twice)."""
-    nodes: dict = {}
-    for t in sorted(topological_order(out), key=lambda t: t._seq):
-        # leaky_relu with alpha = 1 has no kink, and makes no call in ``sides``
-        if t.op == "relu" or (t.op == "leaky_relu" and (t.op_params or {}).get("alpha") != 1):
-            nodes.setdefault((t.op, id(t.parents[0]._data)), []).append(describe(t))
-    names = []
-    for name, z, _ in sides:
-        made = nodes.get((name, id(z)))
-        names.append(made.pop(0) if made else f"<{name}> {z.shape}")
-    return names
