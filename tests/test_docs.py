@@ -352,6 +352,25 @@ def test_the_engine_pages_quote_ops_tanh_as_ops_py_has_it():
                                     f"it should show:\n{source}")
 
 
+def _files_in_the_code_table(page: str) -> set:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    heading = r"\n## (?:Where to read the code|到哪里读代码)"
+    section = re.split(heading, text, maxsplit=1)[1].split("\n## ")[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    return {Path(name).name for cell in rows for name in re.findall(r"`([\w/]+\.py)`", cell)}
+
+
+def test_the_engine_pages_file_table_names_every_module_of_minigrad():
+    # a module split out of another (round_off.py, kinks.py out of gradcheck.py)
+    # must not leave the table that says where to read the code behind
+    modules = {p.name for p in (ROOT / "minigrad").glob("*.py") if p.name != "__init__.py"}
+    for page in ("engine.md", "engine.zh.md"):
+        listed = _files_in_the_code_table(page)
+        assert listed == modules, (f"docs/{page}'s 'where to read the code' table misses "
+                                   f"{sorted(modules - listed)}, names {sorted(listed - modules)} "
+                                   f"that minigrad/ does not have")
+
+
 # The table at the end of the answers pages: each claim of the notes, its tests, its page.
 CLAIM_ROW = re.compile(r"^\| (\d+) \|.*\|$", re.M)
 TEST_REF = re.compile(r"`(test_\w+\.py)::(test_\w+)`")
