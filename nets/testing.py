@@ -42,15 +42,21 @@ This module needs hypothesis (the ``test`` extra); ``import nets`` does not.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
+import sys
 import traceback
-from typing import Callable, Dict, NamedTuple, Optional, Sequence, Tuple, Union
+from types import FrameType
+from typing import (Callable, Dict, Iterable, NamedTuple, Optional, Sequence, Tuple,
+                    Union)
 
 import numpy as np
 
 try:
     from hypothesis import HealthCheck, Phase, assume, given, settings
     from hypothesis import strategies as st
+    from hypothesis.database import ExampleDatabase
     from hypothesis.extra import numpy as hnp
 except ImportError as error:  # pragma: no cover - exercised in a subprocess test
     raise ImportError("nets.testing needs hypothesis: pip install hypothesis "
@@ -58,7 +64,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
 
 from nets import activations, slips
 from nets.check import Hand, check_backprop
-from nets.course import check_signature
+from nets.course import CourseBackprop, check_signature
 from nets.network import DeepNet, Network
 from nets.two_layer import LogisticRegression, TwoLayerNet
 
@@ -323,9 +329,19 @@ def assert_backprop_matches(hand: Hand, activation: Activations = "tanh",
     it cannot tell from params which one a case has); ``hidden_layers`` as in
     ``networks``. Each drawn entry is 0 or at least ``MIN_MAGNITUDE`` (2⁻¹⁰) in
     size: see the module docstring. Other hypothesis settings (derandomize,
-    database) come from the active profile.
+    database) come from the active profile. The failures saved in the
+    database are kept apart for each call: by the test it is called in (the
+    calling function, and pytest's test id with its parameters), the hand's
+    qualified name and the options that shape the cases (not
+    ``max_examples``, not ``tol``). So the next run of that same test
+    replays its own last failure first (with a profile that has a database:
+    hypothesis's default does), and no other call replays it.
     """
     check_signature(hand, "assert_backprop_matches")
+    options = (_activation_names(activation), hidden_layers, max_n_x, max_n_h, max_m)
+    database = settings.default.database
+    if database is not None:
+        database = _CallSiteDatabase(database, _call_site(sys._getframe(1), hand, options))
     label = getattr(hand, "__name__", None) or repr(hand)
     strategy = cases(activation, hidden_layers, max_n_x=max_n_x, max_n_h=max_n_h, max_m=max_m,
                      min_magnitude=MIN_MAGNITUDE)
@@ -356,6 +372,7 @@ def assert_backprop_matches(hand: Hand, activation: Activations = "tanh",
     # failure reported, not an ExceptionGroup of all it found (a hand that raises
     # on some sizes and is wrong on others): pages of tracebacks say no more.
     @settings(max_examples=max_examples, deadline=None, report_multiple_bugs=False,
+              database=database,
               phases=[p for p in settings.default.phases if p is not Phase.explain],
               suppress_health_check=[HealthCheck.too_slow])
     @given(strategy)
@@ -383,6 +400,49 @@ def assert_backprop_matches(hand: Hand, activation: Activations = "tanh",
         if not ours:
             raise
         raise error.with_traceback(None)
+
+
+def _call_site(caller: FrameType, hand: Hand, options: tuple) -> bytes:
+    """What tells one call of assert_backprop_matches from another, as bytes
+    that are the same on every run: names and options, no id() or address (a
+    failure saved on one run is looked up under them on the next)."""
+    code = caller.f_code
+    where = f"{caller.f_globals.get('__name__')}.{getattr(code, 'co_qualname', code.co_name)}"
+    # course(f) and partial(f) bear the wrapper's name, whatever f is: f's tells them apart
+    while isinstance(hand, (CourseBackprop, functools.partial)):
+        hand = hand.function if isinstance(hand, CourseBackprop) else hand.func
+    name = getattr(hand, "__qualname__", None) or type(hand).__qualname__
+    text = repr((os.environ.get("PYTEST_CURRENT_TEST", ""), where,
+                 f"{getattr(hand, '__module__', None)}.{name}", options))
+    return hashlib.sha256(text.encode()).hexdigest().encode()
+
+
+class _CallSiteDatabase(ExampleDatabase):
+    """The active database, with every key prefixed by one call's: hypothesis
+    keys saved examples by its test function's source, and
+    assert_backprop_matches's inner test has the same source at every call,
+    so without this each call would replay (and, passing, delete) the
+    failures saved by every other."""
+
+    def __init__(self, database: ExampleDatabase, call_site: bytes) -> None:
+        super().__init__()
+        self._database = database
+        self._prefix = call_site + b":"
+
+    def __repr__(self) -> str:
+        return f"_CallSiteDatabase({self._database!r}, {self._prefix[:-1]!r})"
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self._database.save(self._prefix + key, value)
+
+    def fetch(self, key: bytes) -> Iterable[bytes]:
+        return self._database.fetch(self._prefix + key)
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        self._database.delete(self._prefix + key, value)
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        self._database.move(self._prefix + src, self._prefix + dest, value)
 
 
 # numpy's and this package's own frames: where a hand's error surfaces, not its line

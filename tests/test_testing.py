@@ -8,12 +8,15 @@ import re
 import subprocess
 import sys
 import textwrap
+import unittest
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase
 
+import nets
 from nets import DeepNet, LogisticRegression, TwoLayerNet, activations, testing
 from nets.testing import (MIN_MAGNITUDE, PARAM_LIMIT, X_LIMIT, Z_LIMIT,
                           assert_backprop_matches, cases, datasets, network_sizes, networks,
@@ -393,6 +396,184 @@ def test_pytest_shows_a_learner_their_test_line_and_the_report_not_our_code(tmp_
     # hypothesis's frames and this module's (its decorator lines shown as the failing
     # line) are not the learner's concern
     assert "testing.py" not in out and "phases=" not in out and "raise " not in out, out
+
+
+# --- the failures saved in the example database ------------------------------------
+
+def wrong_b2(params, X, Y):
+    """db[2] with the wrong sign: wrong on nearly every case, found at once."""
+    grads = notes_backprop("tanh")(params, X, Y)
+    return {**grads, "b[2]": -grads["b[2]"]}
+
+
+@pytest.fixture
+def example_database(tmp_path):
+    """Hypothesis's example database in tmp_path, and ``outcome`` to run a
+    learner's test on it: as usual (failures saved), or with ``replay=True``
+    the reuse phase alone, which runs exactly the cases saved for each call."""
+    previous = settings.get_current_profile_name()
+    settings.register_profile("saving", parent=settings.get_profile(previous),
+                              database=DirectoryBasedExampleDatabase(tmp_path / "examples"),
+                              derandomize=False)
+    settings.register_profile("replaying", parent=settings.get_profile("saving"),
+                              phases=[Phase.reuse])
+
+    def outcome(learners_test, replay=False):
+        settings.load_profile("replaying" if replay else "saving")
+        try:
+            learners_test()
+        except AssertionError:
+            return "failed"
+        except unittest.SkipTest:   # hypothesis: it ran no case (nothing saved for it)
+            return "ran nothing"
+        finally:
+            settings.load_profile("saving")
+        return "passed"
+
+    yield outcome
+    settings.load_profile(previous)
+
+
+def test_a_passing_test_neither_replays_nor_deletes_another_tests_saved_failure(
+        example_database):
+    # the inner test has the same source at every call, so hypothesis gave all
+    # one database key: a right hand was replayed the wrong one's failure and,
+    # passing it, deleted it, so the failing test lost its replay
+    right = notes_backprop("tanh")
+
+    def learners_failing_test():
+        assert_backprop_matches(wrong_b2, max_examples=10)
+
+    def learners_passing_test():
+        assert_backprop_matches(right, max_examples=10)
+
+    assert example_database(learners_failing_test) == "failed"
+    assert example_database(learners_passing_test) == "passed"
+    assert example_database(learners_passing_test, replay=True) == "ran nothing"
+    assert example_database(learners_failing_test, replay=True) == "failed"
+
+
+def test_the_same_hand_in_two_tests_keeps_two_saved_failures(example_database):
+    def learners_test():
+        assert_backprop_matches(wrong_b2, max_examples=10)
+
+    def another_learners_test():
+        assert_backprop_matches(wrong_b2, max_examples=10)
+
+    assert example_database(learners_test) == "failed"
+    assert example_database(another_learners_test, replay=True) == "ran nothing"
+    assert example_database(learners_test, replay=True) == "failed"
+
+
+def wrong_b2_course(parameters, cache, X, Y):
+    """wrong_b2 as the course writes it."""
+    return {"db2": -np.sum(cache["A2"] - Y, axis=1, keepdims=True) / X.shape[1]}
+
+
+RIGHT_COURSE = course_code.load()["backward_propagation"]
+
+
+@pytest.mark.parametrize("hand, other", [
+    (wrong_b2, {"hand": notes_backprop("tanh")}),
+    # a wrapper's qualified name is the wrapper's: the function inside it counts
+    (nets.course(wrong_b2_course), {"hand": nets.course(RIGHT_COURSE)}),
+    (functools.partial(wrong_b2), {"hand": functools.partial(notes_backprop("tanh"))}),
+    (wrong_b2, {"activation": "relu"}), (wrong_b2, {"hidden_layers": 2}),
+    (wrong_b2, {"max_n_x": 2}), (wrong_b2, {"max_n_h": 3}), (wrong_b2, {"max_m": 4})])
+def test_two_calls_in_one_test_keep_their_saved_failures_apart(example_database, hand, other):
+    # another hand (by its qualified name) or other cases: another call
+    def learners_test(hand=hand, max_examples=10, **options):
+        assert_backprop_matches(hand, max_examples=max_examples, **options)
+
+    assert example_database(learners_test) == "failed"
+    assert example_database(functools.partial(learners_test, **other), replay=True) \
+        == "ran nothing"
+    # neither max_examples nor tol changes the cases: the same call, replayed
+    assert example_database(functools.partial(learners_test, max_examples=3, tol=1e-6),
+                            replay=True) == "failed"
+
+
+LEARNERS_TWO_TESTS = """\
+import os
+
+import numpy as np
+import pytest
+from nets.testing import assert_backprop_matches
+
+CALLED = os.path.join(os.path.dirname(__file__), "called")
+
+
+def backward_propagation(parameters, cache, X, Y, slip=False):
+    if not slip:
+        with open(CALLED, "a") as f:
+            f.write("called\\n")
+    m = X.shape[1]
+    dZ2 = cache["A2"] - Y
+    dZ1 = np.dot(parameters["W2"].T, dZ2) * (1 - (cache["A1"] if slip else cache["A1"] ** 2))
+    return {"dW1": np.dot(dZ1, X.T) / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m,
+            "dW2": np.dot(dZ2, cache["A1"].T) / m, "db2": np.sum(dZ2, axis=1, keepdims=True) / m}
+
+
+def with_slip(parameters, cache, X, Y):
+    return backward_propagation(parameters, cache, X, Y, slip=True)
+
+
+def test_mine():
+    assert_backprop_matches(with_slip, max_examples=20)
+
+
+def test_right():
+    assert_backprop_matches(backward_propagation, max_examples=20)
+
+
+SLIP = []
+
+
+def switched(parameters, cache, X, Y):
+    return backward_propagation(parameters, cache, X, Y, slip=SLIP[0])
+
+
+@pytest.mark.parametrize("slip", [True, False])
+def test_parametrized(slip):
+    SLIP[:] = [slip]
+    assert_backprop_matches(switched, max_examples=20)
+"""
+
+REPLAY_ONLY_CONFTEST = """\
+import os
+from hypothesis import Phase, settings
+
+if os.environ.get("REPLAY_ONLY"):
+    settings.register_profile("replay_only", phases=[Phase.reuse])
+    settings.load_profile("replay_only")
+"""
+
+
+def test_a_learners_saved_failure_replays_on_their_next_run_and_in_no_other_test(tmp_path):
+    # as a learner runs it: plain pytest twice in their folder, the default
+    # database (.hypothesis there); the second run replays saved cases and
+    # nothing else, so what it runs is what the first run saved for each test
+    (tmp_path / "test_mine.py").write_text(LEARNERS_TWO_TESTS)
+    (tmp_path / "conftest.py").write_text(REPLAY_ONLY_CONFTEST)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(testing.__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    env.pop("HYPOTHESIS_PROFILE", None)
+
+    def run(**more):
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rfs", "-p",
+                               "no:cacheprovider", "test_mine.py"], cwd=tmp_path,
+                              env={**env, **more}, capture_output=True, text=True)
+        return done.stdout + done.stderr
+
+    first = run()
+    assert re.search(r"\b2 failed, 2 passed\b", first), first
+    assert (tmp_path / "called").exists()    # the right hands ran then
+    (tmp_path / "called").unlink()
+    second = run(REPLAY_ONLY="1")
+    assert re.search(r"\b2 failed, 2 skipped\b", second), second
+    assert "FAILED test_mine.py::test_mine " in second, second
+    assert "FAILED test_mine.py::test_parametrized[True] " in second, second
+    assert not (tmp_path / "called").exists(), second   # no saved failure of theirs ran
 
 
 def test_assert_backprop_matches_rejects_a_non_function():
