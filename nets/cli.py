@@ -344,7 +344,7 @@ def _add_training_options(p: argparse.ArgumentParser, *, iterations: int) -> Non
                    help="gradient descent steps (default: %(default)s)")
     p.add_argument("--lr", type=_positive_float, default=1.2, metavar="LEARNING_RATE",
                    help="learning rate α, > 0 (default: %(default)s)")
-    p.add_argument("--method", choices=METHODS, default="autograd",
+    p.add_argument("--method", type=_name, choices=METHODS, default="autograd",
                    help="where the gradients come from: the computation graph (autograd), "
                         "the same graph recorded once and replayed (replay: autograd's "
                         "numbers bit for bit, faster), or the notes' hand-derived formulas "
@@ -380,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default: the current directory)")
     demo.add_argument("--iterations", type=_iterations, default=10_000,
                       help="gradient descent steps (default: %(default)s)")
-    demo.add_argument("--method", choices=METHODS, default="autograd",
+    demo.add_argument("--method", type=_name, choices=METHODS, default="autograd",
                       help="gradients from the graph, the graph recorded once and replayed, "
                            "or the hand-derived formulas (default: %(default)s)")
 
@@ -449,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="seed of the flower set: another draws its points again, to "
                                  "see whether a result holds beyond one draw (default: "
                                  "%(default)s, the course's flower)")
-    experiment.add_argument("--method", choices=METHODS, default="hand",
+    experiment.add_argument("--method", type=_name, choices=METHODS, default="hand",
                             help="where the gradients come from; the hand-derived "
                                  "formulas and the graph recorded once and replayed run "
                                  "faster than a new graph each step (autograd), with the "

@@ -265,6 +265,30 @@ def test_every_flag_of_a_command_written_before_it_is_told_where_it_goes(command
                                          f"(see 'minigrad {command} --help')\n"), err
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_choice_of_a_command_is_taken_in_any_case(command):
+    # --activation ReLU, --dataset Flower and an experiment's name were taken, --method Hand
+    # was refused ("invalid choice: 'Hand'")
+    parser = cli.build_parser()
+    sub = _subparsers(parser)[command]
+    name = next((a for a in sub._actions if a.dest == "name"), None)
+    before = [next(iter(name.choices))] if name is not None else []
+    for action in sub._actions:
+        if action.choices is None:
+            continue
+        for choice in action.choices:
+            for spelled in (choice.upper(), choice.title()):
+                argv = [command, spelled] if not action.option_strings else \
+                    [command, *before, action.option_strings[0], spelled]
+                assert getattr(parser.parse_args(argv), action.dest) == choice, argv
+
+
+def test_train_by_a_method_written_in_capitals_runs(capsys):
+    assert cli.main(["train", "--method", "Hand", "--iterations", "1", "--m", "10",
+                     "--print-every", "0"]) == 0
+    assert capsys.readouterr().out.startswith("Accuracy: ")
+
+
 def test_a_bad_argument_in_a_real_process_exits_2_without_a_traceback(tmp_path):
     result = run("train", "--activation", "softmax", cwd=tmp_path)
     assert result.returncode == 2, result
