@@ -605,12 +605,28 @@ def _net(args: argparse.Namespace, X: np.ndarray, biases: bool = False) -> TwoLa
                          f"--init constant; --init {args.init} sets them without it")
     # --scale has a default (it may scale the biases), so it is passed only to the
     # inits that take one: the others refuse any scale
-    net = TwoLayerNet(X.shape[0], args.hidden, _activation(args), init=args.init,
-                      scale=args.scale if takes_scale else None, seed=args.seed)
+    try:
+        net = TwoLayerNet(X.shape[0], args.hidden, _activation(args), init=args.init,
+                          scale=args.scale if takes_scale else None, seed=args.seed)
+    except ValueError as error:
+        # initialize refuses weights randn * scale that overflow (its FloatingPointError
+        # is the context) naming its argument, scale; the learner typed --scale
+        if not isinstance(error.__context__, FloatingPointError):
+            raise
+        raise ValueError(f"--scale {args.scale:g}: the weights, randn * {args.scale:g}, "
+                         f"overflow float64; choose a smaller --scale") from None
     if biases:   # another generator than the weights': not their first numbers again
         rng = np.random.default_rng(args.seed)
-        for l in (1, 2):
-            net.params[f"b[{l}]"] = rng.standard_normal(net.params[f"b[{l}]"].shape) * args.scale
+        with np.errstate(over="raise"):
+            try:
+                for l in (1, 2):
+                    net.params[f"b[{l}]"] = \
+                        rng.standard_normal(net.params[f"b[{l}]"].shape) * args.scale
+            except FloatingPointError:
+                # else the net refused b[1] holding -inf, naming no flag
+                raise ValueError(f"--scale {args.scale:g}: the biases, randn * "
+                                 f"{args.scale:g}, overflow float64; choose a smaller "
+                                 f"--scale") from None
     # Weights so large that W X overflows float64 make every later number inf or nan
     # (and numpy print a warning per step): refuse them before any training.
     with np.errstate(over="raise", invalid="raise"):

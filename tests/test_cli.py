@@ -213,7 +213,16 @@ BAD = [
     (["train", "--hidden", "99999999999999999999"],
      r"--hidden 99999999999999999999 .*needs about 2\.6e\+24 bytes"),
     (["check", "--m", str(10**18)], r"--m 1000000000000000000.*needs about"),
-    (["train", "--scale", "1e308"], r"scale 1e\+308 .*overflow"),
+    # initialize's own words ("initialize: scale 1e+308 makes the weights ... use a smaller
+    # scale") named no flag
+    (["train", "--scale", "1e308"],
+     r"^minigrad: error: --scale 1e\+308: the weights, .* overflow float64; choose a smaller "
+     r"--scale$"),
+    (["check", "--scale", "1e308"], r"^minigrad: error: --scale 1e\+308: the weights, "),
+    # check draws the biases randn * --scale too: "params['b[1]'] holds -inf" named no flag
+    (["check", "--init", "he", "--scale", "1e308"],
+     r"^minigrad: error: --scale 1e\+308: the biases, .* overflow float64; choose a smaller "
+     r"--scale$"),
     (["train", "--scale", "1e200", "--activation", "relu"], r"--scale 1e\+200.*overflows"),
     (["train", "--plot", "/proc/x.png"], "cannot write '/proc/x.png'"),
     (["demo", "--out-dir", "/dev/null"], "--out-dir '/dev/null' is not a directory"),
