@@ -865,19 +865,32 @@ def _round_off_note(report, scale: float) -> str:
     """Why a numerical gradient can miss the course's threshold on a right
     backprop: J is known to one unit in the last place (~1e-16 |J|), and central
     differences divide that by 2ε, an error of ~1e-9 |J| in every entry. Next
-    to gradients as small as that (small weights: --scale 0.01) the relative
-    difference is large although nothing is wrong."""
+    to gradients as small as that (small weights: --scale 0.01), or with a J so
+    large that the error is that large (huge weights: --scale 1e150, J ~ 1e150,
+    gradients ~ 1), the relative difference is large although nothing is wrong.
+    The note blames whichever is further from the size a cross-entropy and its
+    gradients have at weights of scale 1, about 1: J when |J| * max |g| >= 1."""
     eps = 1e-7   # mg.numerical_grad's default, the course's ε
-    noise = abs(report.graph.loss.item()) * np.finfo(np.float64).eps / (2 * eps)
-    names = [report.label(r.name) for r in report.rows   # dW1 for the course's function
-             if r.numerical_difference is not None and not r.numerical_difference < report.tol
-             and np.max(np.abs(r.autograd - r.numerical)) <= 10 * noise]
-    if not names:
+    J = report.graph.loss.item()
+    noise = abs(J) * np.finfo(np.float64).eps / (2 * eps)
+    rows = [r for r in report.rows
+            if r.numerical_difference is not None and not r.numerical_difference < report.tol
+            and np.max(np.abs(r.autograd - r.numerical)) <= 10 * noise]
+    if not rows:
         return ""
-    return (f"note: autograd vs numerical exceeds {report.tol:g} for {', '.join(names)} by "
+    names = [report.label(r.name) for r in rows]   # dW1 for the course's function
+    largest = max(float(np.max(np.abs(r.autograd))) for r in rows)
+    said = (f"note: autograd vs numerical exceeds {report.tol:g} for {', '.join(names)} by "
             f"round-off alone: every entry differs by at most {10 * noise:.0e}, the rounding "
-            f"of J ({report.graph.loss.item():.3g}) divided by 2ε = {2 * eps:g}; these "
-            f"gradients are too small to be checked that way."
+            f"of J ({J:.3g}) divided by 2ε = {2 * eps:g}; ")
+    if abs(J) * largest >= 1:
+        # "too small" was said here too, of gradients of about 1 at J ~ 1e150
+        return (said + f"J is so large that its rounding swamps the changes in J that the "
+                f"numerical gradient measures (these gradients are at most {largest:.2g}): "
+                f"they cannot be checked that way at this J."
+                + (" Weights of scale 1 (the default --scale) keep J small enough."
+                   if scale > 1 else ""))
+    return (said + "these gradients are too small to be checked that way."
             + (" Weights of scale 1 (the default --scale) make them large enough."
                if scale < 1 else ""))
 

@@ -569,6 +569,24 @@ def test_check_explains_numerical_differences_that_are_only_round_off(capsys):
         assert notes == [], out
 
 
+def test_check_at_a_huge_scale_blames_the_size_of_J_not_of_the_gradients(capsys):
+    # it said "these gradients are too small to be checked that way" of gradients of about
+    # 0.5 whose J of 1.4e150 was rounded to units of 1e134
+    assert cli.main(["check", "--scale", "1e150"]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1, notes
+    assert "J is so large that its rounding swamps" in notes[0], notes
+    assert "too small" not in notes[0] and "the default --scale) keep J small" in notes[0], notes
+
+
+def test_check_at_the_courses_scale_says_its_gradients_are_too_small(capsys):
+    # J = 0.69 and gradients near 1e-7 at scale 0.001: the other cause of the same note
+    assert cli.main(["check", "--scale", "0.001"]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1, notes
+    assert "these gradients are too small" in notes[0] and "J is so large" not in notes[0], notes
+
+
 def test_check_at_scale_1_needs_no_note(capsys):
     assert cli.main(["check"]) == 0
     assert "note:" not in capsys.readouterr().out
