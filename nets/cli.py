@@ -10,7 +10,8 @@
 Every command that makes a picture prints the path it wrote. Default output
 names differ between commands (DEFAULT_OUTPUTS) and never replace a file: when
 one exists the next free name (graph-2.png, ...) is written and the message
-says so; a file named with --out/--plot/--animate is replaced. Bad arguments
+says so (demo's two pictures take one number, free for both: graph-2.png with
+boundary-2.png); a file named with --out/--plot/--animate is replaced. Bad arguments
 give one line on stderr starting "minigrad: error: " and exit code 2, never a
 traceback. Whatever can be known to fail is refused before any training
 starts: output paths (writable, Graphviz present), sizes this machine's
@@ -32,7 +33,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, List, NoReturn, Optional, Sequence
+from typing import Callable, Iterator, List, NoReturn, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -376,7 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "(graph.png) and the decision boundary (boundary.png), and print their "
                     "paths and the accuracy (≈ 90%).")
     demo.add_argument("--out-dir", type=Path, default=Path("."), metavar="DIR",
-                      help="where to write graph.png and boundary.png; created if missing "
+                      help="where to write graph.png and boundary.png; created if missing. "
+                           "A name taken there is kept, and both are written under the "
+                           "first number free for both: graph-2.png and boundary-2.png "
                            "(default: the current directory)")
     demo.add_argument("--iterations", type=_iterations, default=10_000,
                       help="gradient descent steps (default: %(default)s)")
@@ -507,16 +510,43 @@ DEFAULT_OUTPUTS = {"demo": ("graph.png", "boundary.png"), "draw": ("draw.png",),
                    "experiment": ("{name}.png",), "figure": ("figure-{name}.png",)}
 
 
+def _numbered(path: Path, n: int) -> Path:
+    """``path`` for n = 1, else ``stem-n.suffix`` beside it: graph.png, graph-2.png, ..."""
+    return path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+
+
+def _taken(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
 def _default_out(template: str, folder: Path = Path("."), **names: str) -> Path:
     """The default output path: ``template`` in ``folder``, or, when a file of that
     name exists, the first free ``stem-2.png``, ``stem-3.png``, ...: a name the
     user did not give never replaces their file (one given with --out does)."""
-    path = folder / template.format(**names)
-    stem, suffix, n = path.stem, path.suffix, 2
-    while path.exists() or path.is_symlink():
-        path = path.with_name(f"{stem}-{n}{suffix}")
+    n = 1
+    while _taken(_numbered(folder / template.format(**names), n)):
         n += 1
-    return path
+    return _numbered(folder / template.format(**names), n)
+
+
+def _default_outs(templates: Sequence[str], folder: Path) -> List[Tuple[Path, str]]:
+    """The default paths of a command that writes several files (demo's graph.png
+    and boundary.png), each with what _wrote adds: as _default_out, but one number
+    for all, the first free for every one, so that the files of one run pair by
+    name (graph-2.png with boundary-2.png, even when boundary.png was free)."""
+    n = 1
+    while any(_taken(_numbered(folder / t, n)) for t in templates):
+        n += 1
+    paths = [_numbered(folder / t, n) for t in templates]
+    outs = []
+    for path, template in zip(paths, templates):
+        alone = _default_out(template, folder)   # the name it would have had by itself
+        said = [_kept(alone, template)]
+        if path != alone:
+            said.append("numbered to pair with " +
+                        ", ".join(other.name for other in paths if other != path))
+        outs.append((path, "; ".join(filter(None, said))))
+    return outs
 
 
 def _kept(path: Path, template: str, **names: str) -> str:
@@ -718,10 +748,10 @@ def _out_dir(path: Path) -> Path:
 
 def _demo(args: argparse.Namespace) -> int:
     out_dir = _out_dir(args.out_dir)
-    graph_name, boundary_name = DEFAULT_OUTPUTS["demo"]
-    graph_png = _check_graphviz(_output("--out-dir", _graph_path,
-                                        _default_out(graph_name, out_dir)))
-    boundary_png = _output("--out-dir", plots.check_output, _default_out(boundary_name, out_dir))
+    (graph_png, graph_kept), (boundary_png, boundary_kept) = \
+        _default_outs(DEFAULT_OUTPUTS["demo"], out_dir)
+    graph_png = _check_graphviz(_output("--out-dir", _graph_path, graph_png))
+    boundary_png = _output("--out-dir", plots.check_output, boundary_png)
     X, Y = data.flower()
     net = TwoLayerNet(X.shape[0], 4, "tanh", seed=2)
     print(f"Training on the flower set (m = {X.shape[1]}): n[1] = 4, g[1] = tanh, learning "
@@ -734,10 +764,9 @@ def _demo(args: argparse.Namespace) -> int:
     _wrote(graph_png, "; ".join(filter(None, [
         f"the computation graph of J, with the gradients of the "
         f"{'trained' if args.iterations else 'untrained'} net",
-        _kept(graph_png, graph_name)])))
+        graph_kept])))
     plots.decision_boundary(net, X, Y, boundary_png)
-    _wrote(boundary_png, "; ".join(filter(None, ["the decision boundary",
-                                                 _kept(boundary_png, boundary_name)])))
+    _wrote(boundary_png, "; ".join(filter(None, ["the decision boundary", boundary_kept])))
     return 0
 
 
