@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import contextlib
+import difflib
 import math
 import os
 import shlex
@@ -269,7 +270,21 @@ class _Parser(argparse.ArgumentParser):
             if any(_knows(c, flag) for c in commands.values()):
                 self.error(f"argument {flag}: a command's flags go after the command: "
                            f"{PROG} COMMAND {shlex.join(args)}")
-            return
+            # else argparse said only "the following arguments are required: COMMAND"
+            # (minigrad -v), as if the flag had been taken
+            self.error(f"unrecognized arguments: {flag}; " + _own_flags(self, flag))
+
+
+def _own_flags(parser: argparse.ArgumentParser, flag: str) -> str:
+    """What a parser's error adds for ``flag``, a flag it does not take: the flag
+    of its own it may have meant (-v, -V or --verison: --version), else its flags."""
+    own = [f for f in parser._option_string_actions if f.startswith("--")]
+    like = [f for f in own if len(flag) == 2 and f[2:3] == flag[1].lower()] or \
+        difflib.get_close_matches(flag, own, n=1)
+    if like:
+        return f"did you mean {like[0]}?"
+    *first, last = parser._option_string_actions
+    return f"the flags of {parser.prog} itself are {', '.join(first)} and {last}"
 
 
 def _knows(parser: argparse.ArgumentParser, flag: str) -> bool:

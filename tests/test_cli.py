@@ -239,6 +239,13 @@ BAD = [
     (["check", "--hand", "."], r"--hand \.: '\.' is a folder; expected FILE\.py:FUNC"),  # not
     (["check", "--hand", ".:f"], r"--hand \.:f: '\.' is a folder"),            # "no such file"
     ([], "COMMAND"),
+    # a flag minigrad does not take, and no command: it said only "the following arguments
+    # are required: COMMAND", as if -v had been taken
+    (["-v"], r"^minigrad: error: unrecognized arguments: -v; did you mean --version\? "
+             r"\(see 'minigrad --help'\)$"),
+    (["--verison"], r"unrecognized arguments: --verison; did you mean --version\?"),
+    (["-x"], r"unrecognized arguments: -x; the flags of minigrad itself are -h, --help and "
+             r"--version \(see"),
     # a command's flag before the command: its value was taken for the command
     (["--lr", "1", "train"], r"^minigrad: error: argument --lr: a command's flags go after the "
                              r"command: minigrad train --lr 1 \(see 'minigrad train --help'\)$"),
