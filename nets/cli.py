@@ -10,7 +10,8 @@
 Every command that makes a picture prints the path it wrote. Default output
 names differ between commands (DEFAULT_OUTPUTS) and never replace a file: when
 one exists the next free name (graph-2.png, ...) is written and the message
-says so; a file named with --out/--plot/--animate is replaced. Bad arguments
+says so (demo's two pictures take one number, free for both: graph-2.png with
+boundary-2.png); a file named with --out/--plot/--animate is replaced. Bad arguments
 give one line on stderr starting "minigrad: error: " and exit code 2, never a
 traceback. Whatever can be known to fail is refused before any training
 starts: output paths (writable, Graphviz present), sizes this machine's
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import contextlib
+import difflib
 import math
 import os
 import shlex
@@ -32,7 +34,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, List, NoReturn, Optional, Sequence
+from typing import Callable, Iterator, List, NoReturn, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -268,7 +270,21 @@ class _Parser(argparse.ArgumentParser):
             if any(_knows(c, flag) for c in commands.values()):
                 self.error(f"argument {flag}: a command's flags go after the command: "
                            f"{PROG} COMMAND {shlex.join(args)}")
-            return
+            # else argparse said only "the following arguments are required: COMMAND"
+            # (minigrad -v), as if the flag had been taken
+            self.error(f"unrecognized arguments: {flag}; " + _own_flags(self, flag))
+
+
+def _own_flags(parser: argparse.ArgumentParser, flag: str) -> str:
+    """What a parser's error adds for ``flag``, a flag it does not take: the flag
+    of its own it may have meant (-v, -V or --verison: --version), else its flags."""
+    own = [f for f in parser._option_string_actions if f.startswith("--")]
+    like = [f for f in own if len(flag) == 2 and f[2:3] == flag[1].lower()] or \
+        difflib.get_close_matches(flag, own, n=1)
+    if like:
+        return f"did you mean {like[0]}?"
+    *first, last = parser._option_string_actions
+    return f"the flags of {parser.prog} itself are {', '.join(first)} and {last}"
 
 
 def _knows(parser: argparse.ArgumentParser, flag: str) -> bool:
@@ -344,7 +360,7 @@ def _add_training_options(p: argparse.ArgumentParser, *, iterations: int) -> Non
                    help="gradient descent steps (default: %(default)s)")
     p.add_argument("--lr", type=_positive_float, default=1.2, metavar="LEARNING_RATE",
                    help="learning rate α, > 0 (default: %(default)s)")
-    p.add_argument("--method", choices=METHODS, default="autograd",
+    p.add_argument("--method", type=_name, choices=METHODS, default="autograd",
                    help="where the gradients come from: the computation graph (autograd), "
                         "the same graph recorded once and replayed (replay: autograd's "
                         "numbers bit for bit, faster), or the notes' hand-derived formulas "
@@ -376,11 +392,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "(graph.png) and the decision boundary (boundary.png), and print their "
                     "paths and the accuracy (≈ 90%).")
     demo.add_argument("--out-dir", type=Path, default=Path("."), metavar="DIR",
-                      help="where to write graph.png and boundary.png; created if missing "
+                      help="where to write graph.png and boundary.png; created if missing. "
+                           "A name taken there is kept, and both are written under the "
+                           "first number free for both: graph-2.png and boundary-2.png "
                            "(default: the current directory)")
     demo.add_argument("--iterations", type=_iterations, default=10_000,
                       help="gradient descent steps (default: %(default)s)")
-    demo.add_argument("--method", choices=METHODS, default="autograd",
+    demo.add_argument("--method", type=_name, choices=METHODS, default="autograd",
                       help="gradients from the graph, the graph recorded once and replayed, "
                            "or the hand-derived formulas (default: %(default)s)")
 
@@ -449,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="seed of the flower set: another draws its points again, to "
                                  "see whether a result holds beyond one draw (default: "
                                  "%(default)s, the course's flower)")
-    experiment.add_argument("--method", choices=METHODS, default="hand",
+    experiment.add_argument("--method", type=_name, choices=METHODS, default="hand",
                             help="where the gradients come from; the hand-derived "
                                  "formulas and the graph recorded once and replayed run "
                                  "faster than a new graph each step (autograd), with the "
@@ -507,16 +525,43 @@ DEFAULT_OUTPUTS = {"demo": ("graph.png", "boundary.png"), "draw": ("draw.png",),
                    "experiment": ("{name}.png",), "figure": ("figure-{name}.png",)}
 
 
+def _numbered(path: Path, n: int) -> Path:
+    """``path`` for n = 1, else ``stem-n.suffix`` beside it: graph.png, graph-2.png, ..."""
+    return path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+
+
+def _taken(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
 def _default_out(template: str, folder: Path = Path("."), **names: str) -> Path:
     """The default output path: ``template`` in ``folder``, or, when a file of that
     name exists, the first free ``stem-2.png``, ``stem-3.png``, ...: a name the
     user did not give never replaces their file (one given with --out does)."""
-    path = folder / template.format(**names)
-    stem, suffix, n = path.stem, path.suffix, 2
-    while path.exists() or path.is_symlink():
-        path = path.with_name(f"{stem}-{n}{suffix}")
+    n = 1
+    while _taken(_numbered(folder / template.format(**names), n)):
         n += 1
-    return path
+    return _numbered(folder / template.format(**names), n)
+
+
+def _default_outs(templates: Sequence[str], folder: Path) -> List[Tuple[Path, str]]:
+    """The default paths of a command that writes several files (demo's graph.png
+    and boundary.png), each with what _wrote adds: as _default_out, but one number
+    for all, the first free for every one, so that the files of one run pair by
+    name (graph-2.png with boundary-2.png, even when boundary.png was free)."""
+    n = 1
+    while any(_taken(_numbered(folder / t, n)) for t in templates):
+        n += 1
+    paths = [_numbered(folder / t, n) for t in templates]
+    outs = []
+    for path, template in zip(paths, templates):
+        alone = _default_out(template, folder)   # the name it would have had by itself
+        said = [_kept(alone, template)]
+        if path != alone:
+            said.append("numbered to pair with " +
+                        ", ".join(other.name for other in paths if other != path))
+        outs.append((path, "; ".join(filter(None, said))))
+    return outs
 
 
 def _kept(path: Path, template: str, **names: str) -> str:
@@ -605,12 +650,28 @@ def _net(args: argparse.Namespace, X: np.ndarray, biases: bool = False) -> TwoLa
                          f"--init constant; --init {args.init} sets them without it")
     # --scale has a default (it may scale the biases), so it is passed only to the
     # inits that take one: the others refuse any scale
-    net = TwoLayerNet(X.shape[0], args.hidden, _activation(args), init=args.init,
-                      scale=args.scale if takes_scale else None, seed=args.seed)
+    try:
+        net = TwoLayerNet(X.shape[0], args.hidden, _activation(args), init=args.init,
+                          scale=args.scale if takes_scale else None, seed=args.seed)
+    except ValueError as error:
+        # initialize refuses weights randn * scale that overflow (its FloatingPointError
+        # is the context) naming its argument, scale; the learner typed --scale
+        if not isinstance(error.__context__, FloatingPointError):
+            raise
+        raise ValueError(f"--scale {args.scale:g}: the weights, randn * {args.scale:g}, "
+                         f"overflow float64; choose a smaller --scale") from None
     if biases:   # another generator than the weights': not their first numbers again
         rng = np.random.default_rng(args.seed)
-        for l in (1, 2):
-            net.params[f"b[{l}]"] = rng.standard_normal(net.params[f"b[{l}]"].shape) * args.scale
+        with np.errstate(over="raise"):
+            try:
+                for l in (1, 2):
+                    net.params[f"b[{l}]"] = \
+                        rng.standard_normal(net.params[f"b[{l}]"].shape) * args.scale
+            except FloatingPointError:
+                # else the net refused b[1] holding -inf, naming no flag
+                raise ValueError(f"--scale {args.scale:g}: the biases, randn * "
+                                 f"{args.scale:g}, overflow float64; choose a smaller "
+                                 f"--scale") from None
     # Weights so large that W X overflows float64 make every later number inf or nan
     # (and numpy print a warning per step): refuse them before any training.
     with np.errstate(over="raise", invalid="raise"):
@@ -702,10 +763,10 @@ def _out_dir(path: Path) -> Path:
 
 def _demo(args: argparse.Namespace) -> int:
     out_dir = _out_dir(args.out_dir)
-    graph_name, boundary_name = DEFAULT_OUTPUTS["demo"]
-    graph_png = _check_graphviz(_output("--out-dir", _graph_path,
-                                        _default_out(graph_name, out_dir)))
-    boundary_png = _output("--out-dir", plots.check_output, _default_out(boundary_name, out_dir))
+    (graph_png, graph_kept), (boundary_png, boundary_kept) = \
+        _default_outs(DEFAULT_OUTPUTS["demo"], out_dir)
+    graph_png = _check_graphviz(_output("--out-dir", _graph_path, graph_png))
+    boundary_png = _output("--out-dir", plots.check_output, boundary_png)
     X, Y = data.flower()
     net = TwoLayerNet(X.shape[0], 4, "tanh", seed=2)
     print(f"Training on the flower set (m = {X.shape[1]}): n[1] = 4, g[1] = tanh, learning "
@@ -718,10 +779,9 @@ def _demo(args: argparse.Namespace) -> int:
     _wrote(graph_png, "; ".join(filter(None, [
         f"the computation graph of J, with the gradients of the "
         f"{'trained' if args.iterations else 'untrained'} net",
-        _kept(graph_png, graph_name)])))
+        graph_kept])))
     plots.decision_boundary(net, X, Y, boundary_png)
-    _wrote(boundary_png, "; ".join(filter(None, ["the decision boundary",
-                                                 _kept(boundary_png, boundary_name)])))
+    _wrote(boundary_png, "; ".join(filter(None, ["the decision boundary", boundary_kept])))
     return 0
 
 
@@ -849,19 +909,32 @@ def _round_off_note(report, scale: float) -> str:
     """Why a numerical gradient can miss the course's threshold on a right
     backprop: J is known to one unit in the last place (~1e-16 |J|), and central
     differences divide that by 2ε, an error of ~1e-9 |J| in every entry. Next
-    to gradients as small as that (small weights: --scale 0.01) the relative
-    difference is large although nothing is wrong."""
+    to gradients as small as that (small weights: --scale 0.01), or with a J so
+    large that the error is that large (huge weights: --scale 1e150, J ~ 1e150,
+    gradients ~ 1), the relative difference is large although nothing is wrong.
+    The note blames whichever is further from the size a cross-entropy and its
+    gradients have at weights of scale 1, about 1: J when |J| * max |g| >= 1."""
     eps = 1e-7   # mg.numerical_grad's default, the course's ε
-    noise = abs(report.graph.loss.item()) * np.finfo(np.float64).eps / (2 * eps)
-    names = [report.label(r.name) for r in report.rows   # dW1 for the course's function
-             if r.numerical_difference is not None and not r.numerical_difference < report.tol
-             and np.max(np.abs(r.autograd - r.numerical)) <= 10 * noise]
-    if not names:
+    J = report.graph.loss.item()
+    noise = abs(J) * np.finfo(np.float64).eps / (2 * eps)
+    rows = [r for r in report.rows
+            if r.numerical_difference is not None and not r.numerical_difference < report.tol
+            and np.max(np.abs(r.autograd - r.numerical)) <= 10 * noise]
+    if not rows:
         return ""
-    return (f"note: autograd vs numerical exceeds {report.tol:g} for {', '.join(names)} by "
+    names = [report.label(r.name) for r in rows]   # dW1 for the course's function
+    largest = max(float(np.max(np.abs(r.autograd))) for r in rows)
+    said = (f"note: autograd vs numerical exceeds {report.tol:g} for {', '.join(names)} by "
             f"round-off alone: every entry differs by at most {10 * noise:.0e}, the rounding "
-            f"of J ({report.graph.loss.item():.3g}) divided by 2ε = {2 * eps:g}; these "
-            f"gradients are too small to be checked that way."
+            f"of J ({J:.3g}) divided by 2ε = {2 * eps:g}; ")
+    if abs(J) * largest >= 1:
+        # "too small" was said here too, of gradients of about 1 at J ~ 1e150
+        return (said + f"J is so large that its rounding swamps the changes in J that the "
+                f"numerical gradient measures (these gradients are at most {largest:.2g}): "
+                f"they cannot be checked that way at this J."
+                + (" Weights of scale 1 (the default --scale) keep J small enough."
+                   if scale > 1 else ""))
+    return (said + "these gradients are too small to be checked that way."
             + (" Weights of scale 1 (the default --scale) make them large enough."
                if scale < 1 else ""))
 

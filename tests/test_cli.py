@@ -213,7 +213,16 @@ BAD = [
     (["train", "--hidden", "99999999999999999999"],
      r"--hidden 99999999999999999999 .*needs about 2\.6e\+24 bytes"),
     (["check", "--m", str(10**18)], r"--m 1000000000000000000.*needs about"),
-    (["train", "--scale", "1e308"], r"scale 1e\+308 .*overflow"),
+    # initialize's own words ("initialize: scale 1e+308 makes the weights ... use a smaller
+    # scale") named no flag
+    (["train", "--scale", "1e308"],
+     r"^minigrad: error: --scale 1e\+308: the weights, .* overflow float64; choose a smaller "
+     r"--scale$"),
+    (["check", "--scale", "1e308"], r"^minigrad: error: --scale 1e\+308: the weights, "),
+    # check draws the biases randn * --scale too: "params['b[1]'] holds -inf" named no flag
+    (["check", "--init", "he", "--scale", "1e308"],
+     r"^minigrad: error: --scale 1e\+308: the biases, .* overflow float64; choose a smaller "
+     r"--scale$"),
     (["train", "--scale", "1e200", "--activation", "relu"], r"--scale 1e\+200.*overflows"),
     (["train", "--plot", "/proc/x.png"], "cannot write '/proc/x.png'"),
     (["demo", "--out-dir", "/dev/null"], "--out-dir '/dev/null' is not a directory"),
@@ -230,6 +239,13 @@ BAD = [
     (["check", "--hand", "."], r"--hand \.: '\.' is a folder; expected FILE\.py:FUNC"),  # not
     (["check", "--hand", ".:f"], r"--hand \.:f: '\.' is a folder"),            # "no such file"
     ([], "COMMAND"),
+    # a flag minigrad does not take, and no command: it said only "the following arguments
+    # are required: COMMAND", as if -v had been taken
+    (["-v"], r"^minigrad: error: unrecognized arguments: -v; did you mean --version\? "
+             r"\(see 'minigrad --help'\)$"),
+    (["--verison"], r"unrecognized arguments: --verison; did you mean --version\?"),
+    (["-x"], r"unrecognized arguments: -x; the flags of minigrad itself are -h, --help and "
+             r"--version \(see"),
     # a command's flag before the command: its value was taken for the command
     (["--lr", "1", "train"], r"^minigrad: error: argument --lr: a command's flags go after the "
                              r"command: minigrad train --lr 1 \(see 'minigrad train --help'\)$"),
@@ -263,6 +279,30 @@ def test_every_flag_of_a_command_written_before_it_is_told_where_it_goes(command
             assert code == 2 and err == (f"minigrad: error: argument {flag}: a command's flags "
                                          f"go after the command: minigrad {command} {flag} 1 "
                                          f"(see 'minigrad {command} --help')\n"), err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_choice_of_a_command_is_taken_in_any_case(command):
+    # --activation ReLU, --dataset Flower and an experiment's name were taken, --method Hand
+    # was refused ("invalid choice: 'Hand'")
+    parser = cli.build_parser()
+    sub = _subparsers(parser)[command]
+    name = next((a for a in sub._actions if a.dest == "name"), None)
+    before = [next(iter(name.choices))] if name is not None else []
+    for action in sub._actions:
+        if action.choices is None:
+            continue
+        for choice in action.choices:
+            for spelled in (choice.upper(), choice.title()):
+                argv = [command, spelled] if not action.option_strings else \
+                    [command, *before, action.option_strings[0], spelled]
+                assert getattr(parser.parse_args(argv), action.dest) == choice, argv
+
+
+def test_train_by_a_method_written_in_capitals_runs(capsys):
+    assert cli.main(["train", "--method", "Hand", "--iterations", "1", "--m", "10",
+                     "--print-every", "0"]) == 0
+    assert capsys.readouterr().out.startswith("Accuracy: ")
 
 
 def test_a_bad_argument_in_a_real_process_exits_2_without_a_traceback(tmp_path):
@@ -534,6 +574,24 @@ def test_check_explains_numerical_differences_that_are_only_round_off(capsys):
         assert "round-off" in notes[0] and "--scale" in notes[0], notes
     else:
         assert notes == [], out
+
+
+def test_check_at_a_huge_scale_blames_the_size_of_J_not_of_the_gradients(capsys):
+    # it said "these gradients are too small to be checked that way" of gradients of about
+    # 0.5 whose J of 1.4e150 was rounded to units of 1e134
+    assert cli.main(["check", "--scale", "1e150"]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1, notes
+    assert "J is so large that its rounding swamps" in notes[0], notes
+    assert "too small" not in notes[0] and "the default --scale) keep J small" in notes[0], notes
+
+
+def test_check_at_the_courses_scale_says_its_gradients_are_too_small(capsys):
+    # J = 0.69 and gradients near 1e-7 at scale 0.001: the other cause of the same note
+    assert cli.main(["check", "--scale", "0.001"]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1, notes
+    assert "these gradients are too small" in notes[0] and "J is so large" not in notes[0], notes
 
 
 def test_check_at_scale_1_needs_no_note(capsys):

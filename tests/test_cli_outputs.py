@@ -49,6 +49,35 @@ def test_a_figure_default_name_that_exists_is_kept(tmp_path, monkeypatch, capsys
     assert (tmp_path / "figure-activations.png").read_bytes() == b"mine"
 
 
+@pytest.mark.parametrize("taken, written, said", [
+    # only graph.png taken: boundary-2.png, not boundary.png, beside graph-2.png
+    (["graph.png"], ["graph-2.png", "boundary-2.png"],
+     ["graph.png exists and was kept", "numbered to pair with graph-2.png"]),
+    (["boundary.png"], ["graph-2.png", "boundary-2.png"],
+     ["numbered to pair with boundary-2.png", "boundary.png exists and was kept"]),
+    (["graph.png", "boundary.png", "graph-2.png"], ["graph-3.png", "boundary-3.png"],
+     ["graph.png exists and was kept",
+      "boundary.png exists and was kept; numbered to pair with graph-3.png"]),
+    ([], ["graph.png", "boundary.png"], ["", ""]),
+])
+def test_demo_writes_its_two_pictures_under_one_number_and_says_why(taken, written, said,
+                                                                    tmp_path, capsys):
+    # graph-2.png was written beside boundary.png when only graph.png was taken: the two
+    # pictures of one run no longer paired by name
+    for name in taken:
+        (tmp_path / name).write_bytes(b"mine")
+    code, err = main_with_stderr(["demo", "--iterations", "0", "--out-dir", str(tmp_path)])
+    assert code == 0, err
+    wrote = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Wrote ")]
+    what = ["the computation graph of J, with the gradients of the untrained net",
+            "the decision boundary"]
+    assert wrote == [f"Wrote {tmp_path / name} ({'; '.join(filter(None, [w, s]))})"
+                     for name, w, s in zip(written, what, said)], wrote
+    for name in taken:
+        assert (tmp_path / name).read_bytes() == b"mine", name
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(taken + written)
+
+
 def test_a_name_given_with_out_is_replaced(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mine.dot").write_text("old", encoding="utf-8")
