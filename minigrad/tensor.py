@@ -151,8 +151,8 @@ def _mode(name: str, value: bool) -> Iterator[None]:
         _open_mode_blocks += 1
     try:
         previous = getattr(_modes, name)
-        setattr(_modes, name, value)
-        try:
+        try:   # set inside: an interruption right after it still restores the mode
+            setattr(_modes, name, value)
             yield
         finally:
             setattr(_modes, name, previous)
