@@ -7,8 +7,8 @@
 """
 from minigrad.functional import binary_cross_entropy, binary_cross_entropy_with_logits
 from minigrad.gradcheck import gradcheck, numerical_grad, relative_difference
-from minigrad.ops import (exp, identity, leaky_relu, log, matmul, mean, relu, sigmoid,
-                          tanh, transpose)
+from minigrad.ops import (exp, identity, leaky_relu, linear, log, matmul, mean, relu,
+                          sigmoid, tanh, transpose)
 from minigrad.ops import sum  # noqa: A004 - mg.sum mirrors np.sum on purpose
 from minigrad.buffers import recycling
 from minigrad.replay import Tape, record
@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "as_tensor", "no_grad", "detect_anomaly", "is_grad_enabled",
            "topological_order", "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu",
-           "identity", "matmul", "transpose", "sum", "mean", "binary_cross_entropy",
+           "identity", "matmul", "linear", "transpose", "sum", "mean", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "record", "Tape", "recycling",
            "numerical_grad", "gradcheck", "relative_difference",
            "draw", "save_graph", "summary",

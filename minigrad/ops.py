@@ -75,8 +75,20 @@ def op(name: str, n_inputs: int = 1) -> Callable:  # pragma: no mutate block (ru
                 except ValueError as error:
                     raise ValueError(f"{name}: {_describe_inputs(name, (x, y))}: {error}") from None
                 return from_op(value, (x, y), name, vjps, params(rest, options) if names else None)
+        elif n_inputs == 3:
+            def apply(x: Any, y: Any, w: Any, *rest: Any, **options: Any) -> Tensor:
+                x = x if isinstance(x, Tensor) else _constant(x)
+                y = y if isinstance(y, Tensor) else _constant(y)
+                w = w if isinstance(w, Tensor) else _constant(w)
+                try:
+                    value, vjps = forward(x._data, y._data, w._data, *rest, **options)
+                except ValueError as error:
+                    raise ValueError(f"{name}: {_describe_inputs(name, (x, y, w))}: "
+                                     f"{error}") from None
+                return from_op(value, (x, y, w), name, vjps,
+                               params(rest, options) if names else None)
         else:
-            raise ValueError(f"op {name!r}: n_inputs must be 1 or 2; got {n_inputs}")
+            raise ValueError(f"op {name!r}: n_inputs must be 1, 2 or 3; got {n_inputs}")
         return functools.wraps(forward)(apply)
     return decorate
 
@@ -225,6 +237,43 @@ def matmul(a, b):
     out_2d = (a2.shape[0], b2.shape[1])
     return a @ b, (lambda g: _mm(g.reshape(out_2d), b2.T).reshape(a.shape),
                    lambda g: _mm(a2.T, g.reshape(out_2d)).reshape(b.shape))
+
+
+@op("linear", 3)
+def linear(w, a, b):
+    """Z = W A + b, one node: the notes' z[l] = W[l] a[l-1] + b[l]. Shapes: W (n, k),
+    A (k, m), b (n, 1) (or anything that broadcasts to (n, m) without growing it)
+    -> (n, m). The same numbers as ``W @ A + b``, bit for bit, with one node and
+    one array less: b is added into the product's own array."""
+    if a.ndim != 2 or w.ndim != 2:
+        raise ValueError(f"linear takes a 2-D W and A (samples as columns); got "
+                         f"{w.ndim}-D and {a.ndim}-D")
+    if w.shape[1] != a.shape[0]:
+        raise ValueError(f"inner dimensions {w.shape[1]} and {a.shape[0]} of W A differ"
+                         f"{_transpose_hint(w, a)}")
+    n, m = w.shape[0], a.shape[1]
+    if b.shape != (n, 1):   # not the bias column every layer has: check it
+        _check_bias(b, (n, m))
+    z = _mm(w, a)
+    np.add(z, b, z)   # out by position: a keyword costs numpy more to read
+    return z, (lambda g: _mm(g, a.T), lambda g: _mm(w.T, g), lambda g: g)
+
+
+def _check_bias(b: np.ndarray, shape: tuple) -> None:
+    """linear's b must broadcast to W A's ``shape`` without growing it, and not as
+    a rank-1 array across the rows (``_refuse_rank_1_rows``' case)."""
+    n = shape[0]
+    if b.ndim == 1 and b.size > 1 and n > 1:
+        raise ValueError(f"b {b.shape} is rank-1: numpy would add its entry j to column j "
+                         f"(sample j), not one value per row; a bias is a column ({n}, 1): "
+                         f"b.reshape(-1, 1)")
+    try:
+        fits = np.broadcast_shapes(shape, b.shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"b {b.shape} does not fit W A {shape}: a bias is ({n}, 1), one "
+                         f"value per row (or any shape that broadcasts to {shape})")
 
 
 def _transpose_hint(a: np.ndarray, b: np.ndarray) -> str:

@@ -114,6 +114,14 @@ def _matmul(node, ins, listed, alloc):
                                 lambda g, o: [partial(mm_b, aT, g, o)]], [a.shape, b.shape])
 
 
+def _linear(node, ins, listed, alloc):
+    # ops.linear: W A into the value's buffer, then b added into it, in place
+    w, a, b = ins
+    mm = _matmul(node, (w, a), listed[:2], alloc)
+    return _Op(mm.value, mm.forward + [partial(np.add, mm.value, b, mm.value)],
+               mm.vjps + [None], mm.vjp_shapes + [node.shape])
+
+
 def _transpose(node, ins, listed, alloc):
     # The permutation the op was called with, not one read off the values (a
     # zero or symmetric W cannot show which axes moved); normalised as ops.transpose
@@ -345,7 +353,7 @@ def _bce(node, ins, listed, alloc):
 OPS: Dict[str, Callable] = {
     "add": _elementwise(np.add), "sub": _elementwise(np.subtract),
     "mul": _elementwise(np.multiply), "div": _elementwise(np.divide),
-    "neg": _neg, "pow": _power, "matmul": _matmul, "transpose": _transpose,
+    "neg": _neg, "pow": _power, "matmul": _matmul, "linear": _linear, "transpose": _transpose,
     "reshape": _reshape,
     "tanh": _unary(np.tanh, _tanh_grad), "exp": _unary(np.exp, _exp_grad),
     "log": _unary(np.log, _log_grad), "sigmoid": _sigmoid, "relu": _relu,

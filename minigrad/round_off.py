@@ -106,6 +106,12 @@ def _matmul_terms(node: Tensor, position: int, arriving: np.ndarray) -> np.ndarr
     return (np.abs(a2).T @ g).reshape(b.shape)
 
 
+def _linear_terms(node: Tensor, position: int, arriving: np.ndarray) -> np.ndarray:
+    # Z = W A + b: dW, dA as matmul's; db sums dZ back over b's broadcast axes, as
+    # add's does (the caller sums these sizes back the same way)
+    return _matmul_terms(node, position, arriving) if position < 2 else arriving
+
+
 def _cross_entropy_terms(node: Tensor, position: int, arriving: np.ndarray) -> np.ndarray:
     # dA = (1/n) / (1 - Y - A): 1 - Y and A meet (1/(-A) at Y = 1; 1/(1 - A) at Y = 0,
     # with A rounded near 1); 0 where A is clipped. dY = (log(1 - A) - log A) / n.
@@ -132,6 +138,7 @@ def _logits_cross_entropy_terms(node: Tensor, position: int,
 # the sizes of those terms (given the sizes of the gradient that reaches it)
 _CANCELLING_TERMS: Dict[str, Callable[[Tensor, int, np.ndarray], np.ndarray]] = {
     "matmul": _matmul_terms,
+    "linear": _linear_terms,
     # 1 - A², 1 and A² meet: 8e-9 at Z = 10, out of a 1 known to 1e-16
     "tanh": lambda node, position, arriving: arriving * (1.0 + node.data * node.data),
     "binary_cross_entropy": _cross_entropy_terms,
@@ -161,9 +168,9 @@ def _terms(node: Tensor, sent: Any, grad: np.ndarray,
             terms = _CANCELLING_TERMS[node.op](node, sent.position, np.abs(grad))
             if brought is not None:
                 # the slope is J itself, not the terms it is the difference of:
-                # matmul's are its terms (_matmul_terms), the others' are elementwise
-                terms = terms + (_matmul_terms(node, sent.position, brought)
-                                 if node.op == "matmul" else np.abs(vjp(brought)))
+                # matmul's (and linear's) are its terms, the others' are elementwise
+                terms = terms + (_CANCELLING_TERMS[node.op](node, sent.position, brought)
+                                 if node.op in ("matmul", "linear") else np.abs(vjp(brought)))
         elif node.op in _PRODUCT_VJPS:
             arriving = np.abs(grad) if brought is None else brought + np.abs(grad)
             terms = np.abs(vjp(arriving))

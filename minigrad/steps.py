@@ -77,6 +77,9 @@ RULES: Dict[str, Rule] = {
     "pow": Rule("**", "{0}^p", "pow: Z = A ** p; dA = dZ * p A^(p−1)", ("{dout} * p {0}^(p−1)",)),
     "matmul": Rule("@", "{0} {1}", "matmul: Z = A B; dA = dZ Bᵀ, dB = Aᵀ dZ",
                    ("{dout} {1}ᵀ", "{0}ᵀ {dout}")),
+    "linear": Rule("W·+b", "{0} {1} + {2}",
+                   "linear: Z = W A + B; dW = dZ Aᵀ, dA = Wᵀ dZ, dB = dZ",
+                   ("{dout} {1}ᵀ", "{0}ᵀ {dout}", "{dout}")),
     "transpose": Rule("·ᵀ", "{0}ᵀ", "transpose: Z = Aᵀ; dA = dZᵀ", ("{dout}ᵀ",)),
     "reshape": Rule("reshape", "reshape({0})",
                     "reshape: Z = A reshaped; dA = dZ reshaped back to A's shape"),
@@ -559,8 +562,8 @@ def expression(t: Tensor, limit: int = EXPRESSION_LIMIT) -> Optional[str]:
 
 
 # How tightly an op's written form binds its operands (a name or f(x) binds tightest).
-_PRECEDENCE = {"add": 1, "sub": 1, "sum": 2, "mul": 3, "div": 3, "matmul": 3, "neg": 4,
-               "pow": 5}
+_PRECEDENCE = {"add": 1, "sub": 1, "linear": 1, "sum": 2, "mul": 3, "div": 3, "matmul": 3,
+               "neg": 4, "pow": 5}
 _ATOM = 9
 
 
@@ -601,10 +604,13 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
             # a − (b − c), a ÷ (b × c): the right operand of sub and div binds at equal rank
             # too, and so does a product of the other kind: W (A × D), read left to right
             # and a power of a power: (a²)³, not a²³ (which reads as a to the 23rd)
-            weaker = inner_precedence < precedence or (
-                i == 1 and inner_precedence == precedence and (
-                    t.op in ("sub", "div") or (t.op == "matmul") != (p.op == "matmul"))) or (
-                t.op == "pow" and inner_precedence == precedence)
+            # linear's W A binds as a product: W (A + B) + b, not W A + B + b
+            op, binding = ("matmul", _PRECEDENCE["matmul"]) if t.op == "linear" and i < 2 \
+                else (t.op, precedence)
+            weaker = inner_precedence < binding or (
+                i == 1 and inner_precedence == binding and (
+                    op in ("sub", "div") or (op == "matmul") != (p.op == "matmul"))) or (
+                op == "pow" and inner_precedence == binding)
             operands.append(f"({text})" if weaker and not bracketed else text)
     text = form.format(*operands)
     return (text, precedence) if len(text) <= limit else None

@@ -190,6 +190,19 @@ def matmul_pairs(draw: Callable, kinds: Sequence[str] = MATMUL_KINDS,
     return draw(arrays(left)), draw(arrays(right))
 
 
+@st.composite
+def linear_triples(draw: Callable, max_side: int = MAX_SIDE
+                   ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(W, A, b)`` for ``mg.linear``: W (n, k), A (k, m), b of a shape that
+    broadcasts to (n, m) without growing it: the bias column (n, 1) most often,
+    else (1, m), (n, m), (1, 1), a 0-d or (1,) number, or (m,) where n = 1 (a
+    row). Every side in 1..max_side: n = 1, m = 1 and k = 1 (W A an outer
+    product) come up."""
+    n, k, m = (draw(st.integers(1, max_side)) for _ in range(3))
+    shapes = [(n, 1), (n, 1), (1, m), (n, m), (1, 1), (), (1,)] + ([(m,)] if n == 1 else [])
+    return draw(arrays((n, k))), draw(arrays((k, m))), draw(arrays(draw(st.sampled_from(shapes))))
+
+
 def assert_grads_match_numerical(f: Callable[..., mg.Tensor], inputs: Sequence[np.ndarray],
                                  eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-6,
                                  allow_unused: bool = False,
@@ -419,7 +432,7 @@ def terminal_cells(max_size: int = 6) -> st.SearchStrategy:
 # --- steps: random computation graphs --------------------------------------------
 _UNARY = ("neg", "tanh", "sigmoid", "relu", "leaky_relu", "identity", "square",
           "sum_rows", "mean_columns", "transpose_twice")
-_BINARY = ("add", "sub", "mul", "matmul")
+_BINARY = ("add", "sub", "mul", "matmul", "linear")
 
 
 @st.composite
@@ -440,9 +453,13 @@ def computation_graphs(draw: Callable, max_ops: int = 8) -> Callable[[], mg.Tens
     for _ in range(draw(st.integers(1, max_ops))):
         candidates = [i for i, s in enumerate(node_shapes) if len(s) == 2 and s[0] == n]
         kind = draw(st.sampled_from(_UNARY + _BINARY))
-        if kind == "matmul":
+        if kind in ("matmul", "linear"):
             args = (len(leaves), draw(st.sampled_from(candidates)))
             shape = (n, node_shapes[args[1]][1])
+            if kind == "linear":   # W a + any earlier node that broadcasts to (n, columns)
+                biases = [i for i, s in enumerate(node_shapes) if s == () or (
+                    len(s) == 2 and s[0] in (1, n) and s[1] in (1, shape[1]))]
+                args += (draw(st.sampled_from(biases)),)
         elif kind in _BINARY:
             args = tuple(draw(st.integers(0, len(node_shapes) - 1)) for _ in range(2))
             a, b = (node_shapes[i] for i in args)
@@ -465,7 +482,7 @@ def computation_graphs(draw: Callable, max_ops: int = 8) -> Callable[[], mg.Tens
         nodes.append(mg.tensor(square[0], requires_grad=square[1], name="W"))
         for kind, args in recipe:
             x = nodes[args[0]]
-            y = nodes[args[-1]]
+            y = nodes[args[1 if len(args) > 1 else 0]]
             nodes.append({
                 "neg": lambda: -x, "tanh": lambda: x.tanh(), "sigmoid": lambda: x.sigmoid(),
                 "relu": lambda: x.relu(), "leaky_relu": lambda: x.leaky_relu(0.2),
@@ -474,7 +491,8 @@ def computation_graphs(draw: Callable, max_ops: int = 8) -> Callable[[], mg.Tens
                 "mean_columns": lambda: x.mean(axis=0, keepdims=True) if x.ndim == 2 else x.mean(),
                 "transpose_twice": lambda: x.T.T,
                 "add": lambda: x + y, "sub": lambda: x - y, "mul": lambda: x * y,
-                "matmul": lambda: x @ y}[kind]())
+                "matmul": lambda: x @ y,
+                "linear": lambda: mg.linear(x, y, nodes[args[-1]])}[kind]())
         # every node feeds the root, so that each one's gradient counts
         root = nodes[0].sum()
         for node in nodes[1:]:
@@ -536,6 +554,9 @@ def replayed_op_cases(draw: Callable, name: str) -> Tuple[Callable[..., mg.Tenso
     if name == "matmul":
         n, k, m = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
         return (summed(lambda a, b: a @ b), *two([(n, k), (k, m)]))
+    if name == "linear":
+        w, a, b = draw(linear_triples())
+        return (summed(mg.linear), *two([w.shape, a.shape, b.shape]))
     if name == "transpose":
         shape = draw(small_shapes(min_dims=1))
         axes = draw(st.none() | permutations_of_axes(len(shape)))
@@ -571,7 +592,7 @@ NOTES_KINDS = ("neg", "tanh", "sigmoid", "relu", "leaky_relu", "identity", "exp"
                "square", "cube", "sqrt", "div", "add", "sub", "mul", "same_mul", "matmul",
                "transposes", "reshape", "sum_rows", "sum_all", "mean_columns", "mean_all",
                "scale", "constants", "bias", "bias_tanh", "bias_relu", "bias_square",
-               "weight_sigmoid")
+               "weight_sigmoid", "linear")
 # Names users give their nodes: the notes', the course code's, and unusual ones
 # (Chinese, a space, an operator sign): {k} makes each one unique in its graph.
 _NOTES_NAMES = (None, None, "Z[{k}]", "A[{k}]", "H{k}", "权重{k}", "h {k}", "h+{k}",
@@ -601,7 +622,8 @@ def notes_op(kind: str, a: mg.Tensor, b: mg.Tensor, W: mg.Tensor, bias: mg.Tenso
         # a parameter straight into an op: db[3] = (1/m) … on every side of "="
         "bias_tanh": lambda: a + bias.tanh(), "bias_relu": lambda: a * bias.relu(),
         "bias_square": lambda: a - bias ** 2,
-        "weight_sigmoid": lambda: W.sigmoid() @ a.tanh()}[kind]()
+        "weight_sigmoid": lambda: W.sigmoid() @ a.tanh(),
+        "linear": lambda: mg.linear(W, a.tanh(), bias)}[kind]()
 
 
 @st.composite
@@ -631,6 +653,7 @@ def notes_graphs(draw: Callable, max_ops: int = 6) -> Callable[[], mg.Tensor]:
         names.append(draw(st.sampled_from(_NOTES_NAMES)))
     last = draw(st.integers(0, len(recipe)))
     logits = draw(st.booleans())
+    fused = (draw(st.booleans()), draw(st.booleans()))
     out_name = draw(st.sampled_from([None, "Z[9]", "Z9", "logit"]))
 
     def named(t: mg.Tensor, name: Optional[str], k: int) -> mg.Tensor:
@@ -644,12 +667,13 @@ def notes_graphs(draw: Callable, max_ops: int = 6) -> Callable[[], mg.Tensor]:
         C = mg.tensor(c, requires_grad=True, name="c" if c_named else None)
         X = mg.tensor(x, requires_grad=x_grad, name="X")
         Y = mg.tensor(y, requires_grad=y_grad, name="Y")
-        nodes = [named(W1 @ X + b1_, names[0], 0)]
+        # Z = W X + b as the notes draw it, or one node (mg.linear, fit's own graph)
+        nodes = [named(mg.linear(W1, X, b1_) if fused[0] else W1 @ X + b1_, names[0], 0)]
         for k, (kind, (i, j), alpha) in enumerate(recipe, start=1):
             a, b = nodes[i], nodes[j]
             made = notes_op(kind, a, b, W3, b3, C, alpha)
             nodes.append(named(made, names[k], k))
-        Z = W2 @ nodes[last].tanh() + b2_
+        Z = mg.linear(W2, nodes[last].tanh(), b2_) if fused[1] else W2 @ nodes[last].tanh() + b2_
         Z = Z if out_name is None else Z.named(out_name)
         if logits:
             return mg.binary_cross_entropy_with_logits(Z, Y).named("J")
@@ -683,10 +707,13 @@ def saturated_logits_cases(draw: Callable) -> Tuple[Callable[..., mg.Tensor], di
     a = np.tanh(params["W[1]"] @ x + params["b[1]"]) if "W[1]" in params else x
     y = ((params["W"] @ a + params["b"]) > 0).astype(float)   # each label on its logit's side
 
+    # Z = W A + b as two ops, or as one (mg.linear, as fit's graph makes it)
+    layer = mg.linear if draw(st.booleans()) else (lambda W, A, b: W @ A + b)
+
     def J(*tensors: mg.Tensor) -> mg.Tensor:
         p = dict(zip(params, tensors))
-        a = mg.tanh(p["W[1]"] @ x + p["b[1]"]) if "W[1]" in p else x
-        return mg.binary_cross_entropy_with_logits(p["W"] @ a + p["b"], y)
+        a = mg.tanh(layer(p["W[1]"], x, p["b[1]"])) if "W[1]" in p else x
+        return mg.binary_cross_entropy_with_logits(layer(p["W"], a, p["b"]), y)
     return J, params
 
 

@@ -22,6 +22,32 @@ def test_matmul_inner_dimension_mismatch_names_both_nodes_and_shapes():
     assert "inner dimensions 3 and 2" in message, message
 
 
+@pytest.mark.parametrize("A, b, message", [
+    (np.ones((2, 5)), np.ones((4, 1)), r"^linear: W\[1\] \(4, 3\), X \(2, 5\), b\[1\] \(4, 1\): "
+                                       r"inner dimensions 3 and 2 of W A differ"),
+    (np.ones((3, 5)), np.ones(4), r"b\[1\] \(4,\): b \(4,\) is rank-1: .* a bias is a column "
+                                  r"\(4, 1\): b.reshape\(-1, 1\)$"),
+    (np.ones((3, 5)), np.ones(5), r"b \(5,\) is rank-1: numpy would add its entry j to column j"),
+    (np.ones((3, 5)), np.ones((4, 2)), r"b \(4, 2\) does not fit W A \(4, 5\): a bias is \(4, 1\)"),
+    (np.ones((3, 5)), np.ones((2, 4, 5)), r"b \(2, 4, 5\) does not fit W A \(4, 5\)"),
+    (np.ones(3), np.ones((4, 1)), r"X \(3,\), b\[1\] \(4, 1\): linear takes a 2-D W and A "
+                                  r"\(samples as columns\); got 2-D and 1-D"),
+])
+def test_linear_refuses_what_w_a_plus_b_would_get_wrong_naming_each_input(A, b, message):
+    # b must broadcast to W A's shape without growing it, and never as a rank-1
+    # row repeated down the rows (numpy's silent case, as + refuses it)
+    W = mg.tensor(np.ones((4, 3)), requires_grad=True, name="W[1]")
+    X, B = mg.tensor(A, name="X"), mg.tensor(b, requires_grad=True, name="b[1]")
+    with pytest.raises(ValueError, match=message):
+        mg.linear(W, X, B)
+
+
+def test_linear_with_samples_as_rows_says_the_transpose_would_fit():
+    W = mg.tensor(np.ones((4, 2)), name="W[1]")
+    with pytest.raises(ValueError, match=r"the right operand transposed \(2, 400\) would fit"):
+        mg.linear(W, mg.tensor(np.ones((400, 2)), name="X"), np.zeros((4, 1)))
+
+
 def test_matmul_with_an_unnamed_operand_names_its_op():
     W = mg.tensor(np.ones((4, 3)), name="W[1]")
     with pytest.raises(ValueError, match=r"W\[1\] \(4, 3\) @ <tanh> \(2, 5\)"):

@@ -12,7 +12,7 @@ import minigrad as mg
 from minigrad.functional import PROBABILITY_CLIP
 from tests.strategies import (arrays, arrays_away_from_zero, arrays_with_axis,
                               assert_grads_match_numerical, broadcastable_pairs, finite_floats,
-                              labels, matmul_pairs, permutations_of_axes, positive_arrays,
+                              labels, linear_triples, matmul_pairs, permutations_of_axes, positive_arrays,
                               probabilities, reshape_targets, small_shapes)
 
 BINARY = {
@@ -122,6 +122,55 @@ def test_matmul_gradient_matches_numerical(pair):
 def test_mg_matmul_function_equals_the_operator(pair):
     a, b = pair
     np.testing.assert_array_equal(mg.matmul(a, b).data, (mg.tensor(a) @ mg.tensor(b)).data)
+
+
+# --- linear: Z = W A + b as one node --------------------------------------------------
+@given(triple=linear_triples())
+def test_linear_is_w_a_plus_b_bit_for_bit_and_so_are_its_gradients(triple):
+    # the same numbers as the two ops it fuses, forward and backward, for every b
+    # that broadcasts to W A's shape (the bias column, a row, a number, (n, m))
+    W, A, b = triple
+    fused = [mg.tensor(a, requires_grad=True) for a in triple]
+    apart = [mg.tensor(a, requires_grad=True) for a in triple]
+    Z = mg.linear(*fused)
+    Z_apart = apart[0] @ apart[1] + apart[2]
+    assert Z.op == "linear" and Z.parents == tuple(fused), Z
+    np.testing.assert_array_equal(Z.data, Z_apart.data)
+    G = np.random.RandomState(0).standard_normal(Z.shape)
+    Z.backward(G)
+    Z_apart.backward(G)
+    for t, u in zip(fused, apart):
+        assert t.grad.shape == t.shape, (t.grad.shape, t.shape)
+        np.testing.assert_array_equal(t.grad, u.grad)
+
+
+@given(triple=linear_triples())
+def test_linear_gradients_are_the_notes_formulas_and_match_numerical(triple):
+    # dW = dZ Aᵀ, dA = Wᵀ dZ, db = dZ summed over the axes b was broadcast along
+    W, A, b = triple
+    assert_grads_match_numerical(mg.linear, triple)
+    w, a, bias = (mg.tensor(x, requires_grad=True) for x in triple)
+    G = np.random.RandomState(1).standard_normal((W.shape[0], A.shape[1]))
+    mg.linear(w, a, bias).backward(G)
+    np.testing.assert_allclose(w.grad, G @ A.T, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(a.grad, W.T @ G, rtol=1e-13, atol=1e-13)
+    summed = G.sum(axis=tuple(range(G.ndim - b.ndim)))
+    summed = summed.sum(axis=tuple(i for i in range(b.ndim) if b.shape[i] == 1), keepdims=True)
+    np.testing.assert_allclose(bias.grad, summed.reshape(b.shape), rtol=1e-13, atol=1e-13)
+
+
+def test_linear_takes_numbers_and_arrays_as_constants_and_records_no_parameters():
+    W = mg.tensor([[1.0, 2.0]], requires_grad=True, name="W")
+    Z = mg.linear(W, np.array([[1.0], [3.0]]), 0.5)
+    assert Z.data.tolist() == [[7.5]] and Z.op_params is None
+    Z.backward()
+    assert W.grad.tolist() == [[1.0, 3.0]]
+
+
+def test_an_op_takes_one_to_three_inputs_and_says_so_for_more():
+    from minigrad.ops import op
+    with pytest.raises(ValueError, match=r"op 'four': n_inputs must be 1, 2 or 3; got 4"):
+        op("four", 4)(lambda a, b, c, d: (a, ()))
 
 
 @given(x=arrays())
@@ -321,6 +370,7 @@ COURSE_CASES = {
     "div": (lambda x, y: x / y, [_X, _Y]),
     "pow": (lambda y: y ** 1.5, [_Y]),
     "matmul": (lambda x, y: x @ y, [_X, _Y.T]),
+    "linear": (mg.linear, [_X, _Y.T, _Y[:, :1]]),
     "neg": (lambda x: -x, [_X]),
     "transpose": (lambda x: x.transpose(1, 0), [_X]),
     "reshape": (lambda x: x.reshape(2, 6), [_X]),

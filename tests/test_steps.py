@@ -569,7 +569,8 @@ def general_rule_errors(steps, rtol: float = 1e-9) -> list:
         op = s.node.op
         if not s.sent or not s.rule.startswith(f"{op}: ") or op in PROSE:
             continue
-        letters = ("J", "Z", "Y") if op.startswith("binary_cross") else ("Z", "A", "B")
+        letters = ("J", "Z", "Y") if op.startswith("binary_cross") else \
+            ("Z", "W", "A", "B") if op == "linear" else ("Z", "A", "B")
         node = s.node
         with np.errstate(all="ignore"):
             words = {letters[0]: node.data, "d" + letters[0]: s.grad,

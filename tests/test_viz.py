@@ -989,6 +989,13 @@ def test_unnamed_results_are_labelled_by_their_expression():
     (lambda W, A, D: W @ (A / D), "W (A ÷ D)"),
     (lambda W, A, D: W @ (A @ D), "W A D"),         # one product: no brackets needed
     (lambda W, A, D: W * (A * D), "W × A × D"),
+    # linear's W A is a product too, its + b a sum
+    (lambda W, A, D: mg.linear(W, A, D), "W A + D"),
+    (lambda W, A, D: mg.linear(W, A + D, D), "W (A + D) + D"),
+    (lambda W, A, D: mg.linear(W, A * D, D), "W (A × D) + D"),
+    (lambda W, A, D: mg.linear(W, A @ D, D - A), "W A D + D − A"),
+    (lambda W, A, D: mg.linear(W, A, D) * D, "(W A + D) × D"),
+    (lambda W, A, D: W @ mg.linear(W, A, D), "W (W A + D)"),
 ])
 def test_a_product_of_a_product_is_bracketed_where_reading_left_to_right_would_change_it(
         build, written):
