@@ -12,6 +12,7 @@ import contextlib
 import heapq
 import itertools
 import numbers
+import operator
 import threading
 from typing import Any, ContextManager, Iterator, Optional
 
@@ -38,6 +39,7 @@ _open_mode_lock = threading.Lock()
 # It orders nodes only: a node's identity is the object itself (a copy or an
 # unpickled tensor is a new object with a new number).
 _creation_counter = itertools.count()
+_creation_number = operator.attrgetter("_seq")
 
 # Arrays of leaves that recorded VJPs read are read-only while any node that
 # may still run backward over them is alive: {id(array): [array, holders]}.
@@ -305,8 +307,9 @@ class Tensor:
                         out._versions = (x._version,)
                         if x.op is None:
                             out._hold = _lock(parents)
-                    else:
-                        out._versions = tuple([q._version for q in parents])
+                    else:   # three: linear's W, A, b (ops.op makes no op of more)
+                        x, y, w = parents
+                        out._versions = (x._version, y._version, w._version)
                         out._hold = _lock(parents)
                     break
         if _open_mode_blocks and _modes.anomaly and not np.isfinite(value).all():
@@ -457,9 +460,10 @@ class Tensor:
                         f"detect_anomaly: value of {_anomaly_label(node)} is not finite "
                         f"({_first_bad(node._data)})")
         # Newest node first: every consumer of a node was made after it, so a node
-        # leaves the heap only once all its gradient has arrived. Only nodes that
-        # receive a gradient enter it (X and Y never do), and no separate
-        # topological sort is needed. Bookkeeping is keyed on the node itself.
+        # leaves the heap only once all its gradient has arrived. Only op nodes
+        # that receive a gradient enter it (X and Y never do); a leaf sends
+        # nothing on, so its gradient waits in pending until the walk ends. No
+        # separate topological sort is needed. Bookkeeping is keyed on the node.
         pending = {self: seed}   # gradients of this call only: no double counting
         # Nodes whose pending gradient may be another node's array or a view of
         # one (a VJP passing g through, a reshape): stored as .grad, it is copied.
@@ -473,23 +477,10 @@ class Tensor:
                 raise FloatingPointError(f"detect_anomaly: gradient of {_anomaly_label(node)} "
                                          f"is not finite ({_first_bad(g)})")
             if keep is None or node in keep:
-                if node.grad is None:
-                    total = np.array(g) if node in borrowed or type(g) is not np.ndarray else g
-                elif node.grad.shape != g.shape:   # +: numpy would broadcast it silently
-                    raise ValueError(
-                        f"backward(): {describe(node)} holds a .grad of shape "
-                        f"{node.grad.shape} (from a backward before its data changed "
-                        f"shape, or set by hand), which gradients cannot accumulate "
-                        f"into: call zero_grad() on the graph's tensors and run "
-                        f"backward again")
-                else:
-                    total = node.grad + g
-                    if type(total) is not np.ndarray:   # 0-d sums come back as numpy scalars
-                        total = np.array(total)
-                node.grad = total
+                _store_grad(node, g, node in borrowed)
             vjps = node._vjps
             if vjps is None:
-                continue
+                continue   # the root itself is a leaf
             for parent, vjp, version in zip(node.parents, vjps, node._versions):
                 if parent._version != version:
                     raise RuntimeError(_changed_message(parent, node))
@@ -507,8 +498,18 @@ class Tensor:
                     pending[parent] = pg
                     if pg is g or type(pg) is not np.ndarray or pg.base is not None:
                         borrowed.add(parent)
-                    push(heap, (-parent._seq, parent))
+                    if parent._vjps is not None:
+                        push(heap, (-parent._seq, parent))
             node._hold = None   # its VJPs have run: the leaves it read may change again
+        # What is left is the leaves' gradients, each complete: newest first, as
+        # the walk would have met them
+        for node in sorted(pending, key=_creation_number, reverse=True):
+            g = pending[node]
+            if check and not np.isfinite(g).all():
+                raise FloatingPointError(f"detect_anomaly: gradient of {_anomaly_label(node)} "
+                                         f"is not finite ({_first_bad(g)})")
+            if keep is None or node in keep:
+                _store_grad(node, g, node in borrowed)
 
     def __bool__(self) -> bool:
         """As numpy and PyTorch: the one element's truth; more are ambiguous."""
@@ -679,6 +680,26 @@ class Tensor:
 
     def leaky_relu(self, alpha: float = 0.01) -> "Tensor":
         return _ops.leaky_relu(self, alpha=alpha)
+
+
+def _store_grad(node: Tensor, g: Any, borrowed: bool) -> None:
+    """Store or add ``g``, the whole of ``node``'s gradient from this backward, as
+    its ``.grad``: an array of the node's own (a borrowed one, or a numpy scalar,
+    is copied)."""
+    if node.grad is None:
+        total = np.array(g) if borrowed or type(g) is not np.ndarray else g
+    elif node.grad.shape != g.shape:   # +: numpy would broadcast it silently
+        raise ValueError(
+            f"backward(): {describe(node)} holds a .grad of shape "
+            f"{node.grad.shape} (from a backward before its data changed "
+            f"shape, or set by hand), which gradients cannot accumulate "
+            f"into: call zero_grad() on the graph's tensors and run "
+            f"backward again")
+    else:
+        total = node.grad + g
+        if type(total) is not np.ndarray:   # 0-d sums come back as numpy scalars
+            total = np.array(total)
+    node.grad = total
 
 
 def _seed_array(grad: Any, caller: str) -> np.ndarray:
