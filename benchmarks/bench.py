@@ -170,9 +170,8 @@ class AutogradCalls:
     makes in a step, written out in its order, with no graph: what autograd's
     step would cost if its bookkeeping (Tensors, closures, the backward walk,
     the buffer pool's lookups) were free. The difference to autograd is that
-    bookkeeping; the difference to the tuned step is the calls themselves (W[1]X
-    is an array of its own beside Z[1], the cost that cannot overflow, results
-    allocated or written into pooled arrays). The same bits as autograd, which
+    bookkeeping; the difference to the tuned step is the calls themselves (the
+    cost that cannot overflow, results allocated or written into pooled arrays). The same bits as autograd, which
     ``check_agreement`` demands, so a change in the engine's calls stops the run
     instead of leaving a stale mirror."""
 
@@ -201,20 +200,19 @@ class AutogradCalls:
             return np.multiply(a, b, out=out) if multiply else np.matmul(a, b, out=out)
         return a * b if multiply else a @ b
 
-    def _add(self, role: str, x: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """ops._elementwise(np.add, x, b) for b (n, 1) broadcast over x (n, m)."""
-        if x.size * b.size >= MIN_ENTRIES:
-            return np.add(x, b, out=self._out(role, x.shape))
-        return np.add(x, b)
+    def _linear(self, role: str, W: np.ndarray, A: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """ops.linear: W A (ops._mm), then b added into that array."""
+        Z = self._mm(role, W, A)
+        return np.add(Z, b, out=Z)
 
     def step(self) -> float:
         p, X, y = self.params, self.X, self.y
         W1, b1, W2, b2 = p["W[1]"], p["b[1]"], p["W[2]"], p["b[2]"]
-        # forward: matmul, add, tanh, matmul, add, the cross-entropy from the logits
-        Z1 = self._add("Z1", self._mm("W1X", W1, X), b1)
+        # forward: linear, tanh, linear, the cross-entropy from the logits
+        Z1 = self._linear("Z1", W1, X, b1)
         A1 = np.tanh(Z1, out=self._out("A1", Z1.shape)) if Z1.size >= MIN_ENTRIES \
             else np.tanh(Z1)
-        Z2 = self._add("Z2", self._mm("W2A1", W2, A1), b2)
+        Z2 = self._linear("Z2", W2, A1, b2)
         count = Z2.size
         e = np.exp(-np.abs(Z2))
         softplus = Z2 * self.signs

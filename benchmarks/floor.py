@@ -58,16 +58,12 @@ class BareTape(bench.AutogradCalls):
     def _op(self, value: np.ndarray, parents: tuple, vjps: tuple) -> _Node:
         return _Node(value, parents, vjps, tape=self.tape)
 
-    def matmul(self, role: str, a: _Node, b: _Node) -> _Node:
-        x, y = a.value, b.value
-        return self._op(self._mm(role, x, y), (a, b),
-                        (lambda g: self._mm("d" + role + "a", g, y.T),
-                         lambda g: self._mm("d" + role + "b", x.T, g)))
-
-    def add_bias(self, role: str, x: _Node, b: _Node) -> _Node:
-        m = x.value.shape[1]
-        return self._op(self._add(role, x.value, b.value), (x, b),
-                        (lambda g: g,
+    def linear(self, role: str, w: _Node, a: _Node, b: _Node) -> _Node:
+        W, A = w.value, a.value
+        m = A.shape[1]
+        return self._op(self._linear(role, W, A, b.value), (w, a, b),
+                        (lambda g: self._mm("dW" + role, g, A.T),
+                         lambda g: self._mm("dA" + role, W.T, g),
                          lambda g: np.add.reduce(g, axis=(1,), keepdims=True) if m != 1 else g))
 
     def tanh(self, z: _Node) -> _Node:
@@ -106,8 +102,8 @@ class BareTape(bench.AutogradCalls):
 
     def step(self) -> float:
         p = self.leaves
-        A1 = self.tanh(self.add_bias("Z1", self.matmul("W1X", p["W[1]"], self.X_node), p["b[1]"]))
-        J = self.cost(self.add_bias("Z2", self.matmul("W2A1", p["W[2]"], A1), p["b[2]"]))
+        A1 = self.tanh(self.linear("Z1", p["W[1]"], self.X_node, p["b[1]"]))
+        J = self.cost(self.linear("Z2", p["W[2]"], A1, p["b[2]"]))
         self.backward(J)
         for leaf in p.values():
             grad, leaf.grad = leaf.grad, None

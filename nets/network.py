@@ -334,15 +334,18 @@ class Network(ABC):
                loss: Callable[..., mg.Tensor] = mg.binary_cross_entropy_with_logits
                ) -> Dict[str, mg.Tensor]:
         """The forward pass as a graph on the given leaves: ``{name: node}``, J
-        included. output=False leaves out A[L], which J does not use (fit's
-        private graph); ``loss`` is the cross-entropy from the logits (fit's
+        included. output=False gives a step's private graph (fit's, autograd's):
+        it leaves out A[L], which J does not use, and makes each Z[l] one node,
+        ``mg.linear`` (the same numbers as W[l] A[l-1] + b[l], with a node and
+        an array less); the public graph keeps W[l] A[l-1] as a node of its own,
+        as the notes draw it. ``loss`` is the cross-entropy from the logits (fit's
         skips checking its labels again). Names are set directly: they are the
         notes' own."""
         nodes = {"X": X, "Y": Y}
         A, last = X, len(layers) - 1
         for l, (w, b, z, a, g) in enumerate(layers):
             W, B = nodes[w], nodes[b] = leaves[w], leaves[b]
-            Z = nodes[z] = W @ A + B
+            Z = nodes[z] = W @ A + B if output else mg.linear(W, A, B)
             Z.name = z
             if l < last or output:
                 A = nodes[a] = g(Z)

@@ -10,8 +10,8 @@ import minigrad as mg
 import nets
 from nets import DeepNet, LogisticRegression, TwoLayerNet
 from tests.conftest import Nudge, one_ulp
-from tests.strategies import (ACTIVATION_NAMES, KINKED, first_split, fit_watching_sides,
-                              labelled_data, two_layer_nets)
+from tests.strategies import (ACTIVATION_NAMES, KINKED, activations_with_params, first_split,
+                              fit_watching_sides, labelled_data, two_layer_nets)
 
 COURSE_TOL = 2e-7
 
@@ -34,6 +34,26 @@ def assert_hand_matches_autograd(net, X, Y, rtol=1e-9):
         assert auto.shape == hand.shape, f"{name}: autograd {auto.shape}, hand {hand.shape}"
         np.testing.assert_allclose(hand, auto, rtol=rtol, atol=1e-15,
                                    err_msg=f"{name}: hand != autograd")
+
+
+@given(st.sampled_from(["two_layer", "logistic", "deep"]), activations_with_params(),
+       st.integers(1, 3), st.integers(1, 4), st.integers(0, 2**16), st.data())
+def test_the_private_graph_of_a_step_gives_the_public_graphs_numbers_bit_for_bit(
+        kind, activation, n_x, n_h, seed, data):
+    # fit and net.autograd make each Z[l] one node (mg.linear); net.graph() keeps
+    # W[l] A[l-1] a node of its own, as the notes draw it: the same J and gradients
+    X, Y = data.draw(labelled_data(n_x))
+    net = {"two_layer": lambda: TwoLayerNet(n_x, n_h, activation=activation, seed=seed),
+           "logistic": lambda: LogisticRegression(n_x, seed=seed),
+           "deep": lambda: DeepNet([n_x, n_h, n_h, 1], activation=activation, scale=1.0,
+                                   seed=seed)}[kind]()
+    g = net.graph(X, Y)
+    g.loss.backward()
+    assert not any(t.op == "linear" for t in mg.topological_order(g.loss))
+    J, grads = net.autograd(X, Y)
+    assert J == g.loss.item()
+    for name, grad in grads.items():
+        np.testing.assert_array_equal(grad, g[name].grad, err_msg=name)
 
 
 @given(two_layer_nets(), st.data())
