@@ -451,7 +451,12 @@ class Tensor:
             if seed.shape != self.shape:
                 raise ValueError(f"backward(): grad of shape {seed.shape} does not match "
                                  f"{describe(self)}")
-        keep = None if inputs is None else _inputs_to_keep(inputs)
+        self._backward(seed, None if inputs is None else _inputs_to_keep(inputs))
+
+    def _backward(self, seed: np.ndarray, keep: Optional[set]) -> None:
+        """backward() from a checked ``seed`` (an array of this tensor's shape,
+        its own) into the tensors of ``keep`` (None: every node), which require
+        grad: a training loop checks those once, not at every step."""
         check = bool(_open_mode_blocks) and _modes.anomaly
         if check:
             for node in topological_order(self):   # inputs first: name where the NaN started

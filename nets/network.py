@@ -18,7 +18,7 @@ import numbers
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional,
-                    Sequence, Tuple, Union)
+                    Sequence, Set, Tuple, Union)
 
 import numpy as np
 
@@ -362,18 +362,19 @@ class Network(ABC):
     def _autograd(self, X: np.ndarray, Y: np.ndarray) -> Tuple[float, Grads]:
         leaves = self._leaves()
         J = self._cost(mg.as_tensor(X, name="X"), mg.as_tensor(Y, name="Y"), leaves,
-                       list(leaves.values()), self._layers(),
+                       set(leaves.values()), self._layers(),
                        mg.binary_cross_entropy_with_logits)
         return J.item(), {k: t.grad for k, t in leaves.items()}
 
     def _cost(self, X: mg.Tensor, Y: mg.Tensor, leaves: Mapping[str, mg.Tensor],
-              parameters: List[mg.Tensor], layers: Sequence[tuple],
+              parameters: Set[mg.Tensor], layers: Sequence[tuple],
               loss: Callable[..., mg.Tensor]) -> mg.Tensor:
         """J, after J.backward(inputs=parameters): a graph nobody else sees, so
         only the parameters keep a .grad (same numbers, less memory), and
-        A[L], which J does not use, is not made."""
+        A[L], which J does not use, is not made. ``parameters``, the leaves
+        that require grad, is checked by the caller, once (fit's every step)."""
         J = self._build(X, Y, leaves, layers, False, loss)["J"]
-        J.backward(inputs=parameters)
+        J._backward(np.array(1.0), parameters)   # J is 0-d: its seed is 1
         return J
 
     # --- backward by hand ----------------------------------------------------
@@ -451,7 +452,7 @@ class Network(ABC):
         leaves = {k: mg.as_tensor(_read_only(v), requires_grad=True, name=k)
                   for k, v in self.params.items()}
         updates = [(t, self.params[k]) for k, t in leaves.items()]
-        parameters, layers = list(leaves.values()), self._layers()
+        parameters, layers = set(leaves.values()), self._layers()
         # labels.loss skips checking the labels again at every step's cost
         X_t, Y_t = mg.as_tensor(X, name="X"), mg.as_tensor(labels.y, name="Y")
         # mg.recycling: each step's large arrays reuse those of the step before,
