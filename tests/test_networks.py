@@ -50,6 +50,9 @@ def test_the_private_graph_of_a_step_gives_the_public_graphs_numbers_bit_for_bit
     g = net.graph(X, Y)
     g.loss.backward()
     assert not any(t.op == "linear" for t in mg.topological_order(g.loss))
+    private = net._build(mg.tensor(X), mg.tensor(Y), net._leaves(), net._layers(), False)["J"]
+    ops = [t.op for t in mg.topological_order(private) if t.op]
+    assert ops.count("linear") == net.L and "matmul" not in ops and "add" not in ops, ops
     J, grads = net.autograd(X, Y)
     assert J == g.loss.item()
     for name, grad in grads.items():
