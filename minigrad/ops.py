@@ -248,10 +248,10 @@ def linear(w, a, b):
     if a.ndim != 2 or w.ndim != 2:
         raise ValueError(f"linear takes a 2-D W and A (samples as columns); got "
                          f"{w.ndim}-D and {a.ndim}-D")
-    if w.shape[1] != a.shape[0]:
-        raise ValueError(f"inner dimensions {w.shape[1]} and {a.shape[0]} of W A differ"
+    (n, k), (rows, m) = w.shape, a.shape   # each shape read once: this runs every step
+    if k != rows:
+        raise ValueError(f"inner dimensions {k} and {rows} of W A differ"
                          f"{_transpose_hint(w, a)}")
-    n, m = w.shape[0], a.shape[1]
     if b.shape != (n, 1):   # not the bias column every layer has: check it
         _check_bias(b, (n, m))
     z = _mm(w, a)
