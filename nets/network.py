@@ -371,8 +371,8 @@ class Network(ABC):
               loss: Callable[..., mg.Tensor]) -> mg.Tensor:
         """J, after J.backward(inputs=parameters): a graph nobody else sees, so
         only the parameters keep a .grad (same numbers, less memory), and
-        A[L], which J does not use, is not made. ``parameters``, the leaves
-        that require grad, is checked by the caller, once (fit's every step)."""
+        A[L], which J does not use, is not made. ``parameters`` (the leaves that
+        require grad) are the caller's, checked once: fit's, before its first step."""
         J = self._build(X, Y, leaves, layers, False, loss)["J"]
         J._backward(np.array(1.0), parameters)   # J is 0-d: its seed is 1
         return J
