@@ -143,10 +143,12 @@ def draw(root: Union[Tensor, Sequence[Tensor]], *, values: bool = False, grads: 
 def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool, highlight,
              rankdir: str, dpi: Optional[float],
              frame: Optional["Frame"] = None,
-             marks: Sequence[tuple] = ()) -> "graphviz.Digraph":
+             marks: Sequence[tuple] = (),
+             highlighted_as: str = "highlighted") -> "graphviz.Digraph":
     """draw(), plus ``frame``: one moment of the backward pass (the animation's),
-    and ``marks``: ``(names, "inferred" or "possible", legend text)``, nodes drawn
-    in that mark of ``_MARKS`` unless highlighted (BackpropReport.draw's)."""
+    ``marks``: ``(names, "inferred" or "possible", legend text)``, nodes drawn
+    in that mark of ``_MARKS`` unless highlighted, and ``highlighted_as``, what
+    the legend calls the highlighted nodes (BackpropReport.draw's: wrong)."""
     root, order = _graph_of(root, "draw")
     _check_options(values=values, grads=grads, rankdir=rankdir, dpi=dpi)
     if grads and frame is None:   # a frame shows its own pass's gradients, not .grad
@@ -196,7 +198,8 @@ def _digraph(root: Union[Tensor, Sequence[Tensor]], *, values: bool, grads: bool
     kinds = {_kind(t, root) for t in order}
     meaning = _grad_meaning(root, frame, bool(changed), order) if grads else None
     shown = [(text, _MARKS[mark]) for _, mark, text in marks if mark in marking.values()]
-    g.node("legend", label=_legend(kinds, bool(marked), meaning, frame, shown),
+    g.node("legend", label=_legend(kinds, highlighted_as if marked else None, meaning, frame,
+                                   shown),
            shape="plaintext", fontsize="10")
     return g
 
@@ -683,12 +686,13 @@ def _exact(x) -> str:
     return _text(exact(float(x)))
 
 
-def _legend(kinds: set, highlighted: bool, grad_meaning: Optional[str],
+def _legend(kinds: set, highlighted: Optional[str], grad_meaning: Optional[str],
             frame: Optional["Frame"] = None, marks: Sequence[tuple] = ()) -> str:
+    # highlighted: the highlighted nodes' row, or None where none is
     rows = [(text, attrs) for k, (text, attrs) in _KINDS.items() if k in kinds and k != "constant"]
     rows.append(("op", _OP_NODE))
-    if highlighted:
-        rows.append(("highlighted", _HIGHLIGHT))
+    if highlighted is not None:
+        rows.append((_text(highlighted), _HIGHLIGHT))
     rows += [(_text(text), attrs) for text, attrs in marks]
     if frame is not None:
         rows.append(("this step", _CURRENT))

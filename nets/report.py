@@ -831,7 +831,8 @@ class BackpropReport:
         return "\n".join([title, table, self.diagnosis()])
 
     def draw(self, **options: Any) -> "graphviz.Digraph":
-        """The graph of J with its gradients, the mismatching nodes highlighted.
+        """The graph of J with its gradients, the mismatching nodes highlighted
+        (the legend: "returned, wrong").
 
         Where the diagnosis traces them to a node the hand did not return
         ("first wrong at dZ1 or above it (dA1), not returned"), that node is
@@ -856,8 +857,10 @@ class BackpropReport:
         inferred, above = self._entering()
         marks = [(inferred, "inferred", "not returned, inferred wrong: the error enters here"),
                  (above, "possible", "not returned: or the error enters here")]
+        # the red nodes are the returned gradients that differ (and yours, if any)
+        wrong = "returned, wrong" + (", or highlighted by you" if extra else "")
         return viz._digraph(self.graph.roots, highlight=[*self.mismatches, *extra],
-                            marks=[m for m in marks if m[0]], **options)
+                            marks=[m for m in marks if m[0]], highlighted_as=wrong, **options)
 
 
 def digits_read_by_slips(report: BackpropReport) -> BackpropReport:

@@ -51,6 +51,13 @@ def one_ulp(a: np.ndarray) -> np.ndarray:
     return np.where(flat != 0, moved, flat).reshape(a.shape)
 
 
+def legend_of_report(source: str) -> str:
+    """mg.draw's DOT source with the legend row BackpropReport.draw gives its red
+    nodes: the same picture, but for what the legend calls them."""
+    assert source.count(">highlighted<") == 1, source
+    return source.replace(">highlighted<", ">returned, wrong<")
+
+
 @dataclass(frozen=True)
 class Nudge:
     """What a ``numerics`` test nudges: "none", "weights" or "data"."""

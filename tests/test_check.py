@@ -19,6 +19,7 @@ from nets.check import (MISSING, NOT_COMPARED, OK, UNKNOWN, WRONG, WRONG_SHAPE,
 from nets import slips
 from nets.testing import cases
 from tests import course_code
+from tests.conftest import legend_of_report
 from tests.strategies import labelled_data, two_layer_nets
 
 ALL_ACTIVATIONS = list(activations.NAMES)
@@ -513,10 +514,10 @@ def test_draw_highlights_the_mismatches():
     report = nets.check_backprop(net, X, Y, hand=notes_hand("tanh", "dZ1 with g instead of g'"))
     picture = report.draw()
     expected = mg.draw(report.graph.roots, grads=True, highlight=["Z[1]", "W[1]", "b[1]"])
-    assert picture.source == expected.source
+    assert picture.source == legend_of_report(expected.source)
     assert picture.source != mg.draw(report.graph.roots, grads=True).source
-    assert report.draw(rankdir="TB").source == mg.draw(
-        report.graph.roots, grads=True, highlight=report.mismatches, rankdir="TB").source
+    assert report.draw(rankdir="TB").source == legend_of_report(mg.draw(
+        report.graph.roots, grads=True, highlight=report.mismatches, rankdir="TB").source)
 
 
 def test_draw_adds_a_highlight_of_your_own_to_the_mismatches():
@@ -524,7 +525,20 @@ def test_draw_adds_a_highlight_of_your_own_to_the_mismatches():
     report = nets.check_backprop(net, X, Y, hand=notes_hand("tanh", "dW2 without 1/m"))
     assert report.mismatches == ["W[2]"], str(report)
     expected = mg.draw(report.graph.roots, grads=True, highlight=["W[2]", "A[1]"])
-    assert report.draw(highlight="A[1]").source == expected.source
+    # the same picture; its legend says what the red nodes are
+    assert ">highlighted<" in expected.source
+    assert report.draw(highlight="A[1]").source == expected.source.replace(
+        ">highlighted<", ">returned, wrong, or highlighted by you<")
+
+
+def test_draws_legend_calls_the_red_nodes_returned_and_wrong():
+    # it said "highlighted", which does not tell a learner why they are red
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=notes_hand("tanh", "dW2 without 1/m"))
+    legend = drawn_marks(report.draw())["legend"]
+    assert ">returned, wrong<" in legend and "highlighted" not in legend, legend
+    assert "highlighted" not in drawn_marks(
+        nets.check_backprop(net, X, Y, hand=notes_hand("tanh")).draw())["legend"]
 
 
 def drawn_marks(picture) -> dict:
@@ -602,8 +616,8 @@ def test_draw_marks_no_node_where_the_diagnosis_names_it_as_one_story_of_two(han
     net, X, Y = course_start()
     report = nets.check_backprop(net, X, Y, hand=hand())
     assert first in report.diagnosis().splitlines()[0], str(report)
-    assert report.draw().source == mg.draw(report.graph.roots, grads=True,
-                                           highlight=report.mismatches).source
+    assert report.draw().source == legend_of_report(mg.draw(
+        report.graph.roots, grads=True, highlight=report.mismatches).source)
 
 
 def test_draw_takes_minigrad_draws_options_only():

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 import nets
 from nets import TwoLayerNet, activations, data, slips
+from tests.conftest import legend_of_report
 from tests.strategies import labelled_data, two_layer_nets
 
 ONE_AT_Z1 = "first wrong at Z[1] or above it (A[1]), not returned: W[1], b[1] follow from it"
@@ -175,8 +176,8 @@ def test_the_picture_marks_no_node_not_returned_where_the_lines_cannot_tell(made
     # one error at Z[1] or more, or none there: drawn as the wrong nodes alone, as the lines say
     report = check(*flower_net(), **made)
     assert report.diagnosis().splitlines()[0] == first, str(report)
-    assert report.draw().source == mg.draw(report.graph.roots, grads=True,
-                                           highlight=report.mismatches).source
+    assert report.draw().source == legend_of_report(mg.draw(
+        report.graph.roots, grads=True, highlight=report.mismatches).source)
 
 
 def test_the_picture_marks_the_node_not_returned_where_one_error_is_shown():
