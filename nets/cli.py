@@ -231,7 +231,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
 
     def parse_args(self, args=None, namespace=None):
-        args = sys.argv[1:] if args is None else list(args)
+        args = self._negative_values(sys.argv[1:] if args is None else list(args))
         self._flags_after_the_command(args)
         # argparse leaves a flag the command does not know to the top parser, whose
         # error pointed to 'minigrad --help', which lists no command's flags
@@ -243,6 +243,29 @@ class _Parser(argparse.ArgumentParser):
                          self)
             where.error(f"unrecognized arguments: {' '.join(extra)}")
         return args
+
+    def _negative_values(self, args: List[str]) -> List[str]:
+        """``--scale -1e-3`` as ``--scale=-1e-3``: argparse takes a negative number
+        as a flag's value only when written plainly (-2, -0.5), and said that
+        --scale "expected one argument" to -1e-3, -1E5 or -inf."""
+        takes_a_value = {flag for parser in self._parsers() for flag, action in
+                         parser._option_string_actions.items() if action.nargs is None}
+        out: List[str] = []
+        for a in args:
+            previous = out[-1] if out else ""
+            after_a_flag = previous.startswith("-") and "=" not in previous and (
+                previous in takes_a_value or previous.startswith("--") and any(
+                    known.startswith(previous) for known in takes_a_value))
+            if after_a_flag and a.startswith("-") and _is_number(a):
+                out[-1] = f"{previous}={a}"
+            else:
+                out.append(a)
+        return out
+
+    def _parsers(self) -> List[argparse.ArgumentParser]:
+        """This parser and its commands' parsers."""
+        return [self, *(p for a in self._actions if isinstance(a, argparse._SubParsersAction)
+                        for p in a.choices.values())]
 
     def _flags_after_the_command(self, args: List[str]) -> None:
         """A command's flag written before the command (minigrad --lr 1 train) is
@@ -266,6 +289,12 @@ class _Parser(argparse.ArgumentParser):
                 command.error(f"argument {flag}: a command's flags go after the command: "
                               f"{shlex.join(order)}")
             if command is not None:
+                # minigrad -v train: the top parser's own --version, if that is what it is
+                # like and no command takes the flag (--lr before demo: train's)
+                hint = _own_flags(self, flag)
+                if hint.startswith("did you mean") and not any(
+                        _knows(c, flag) for c in commands.values()):
+                    self.error(f"unrecognized arguments: {flag}; {hint}")
                 command.error(f"unrecognized arguments: {flag}")
             if any(_knows(c, flag) for c in commands.values()):
                 self.error(f"argument {flag}: a command's flags go after the command: "
@@ -273,6 +302,14 @@ class _Parser(argparse.ArgumentParser):
             # else argparse said only "the following arguments are required: COMMAND"
             # (minigrad -v), as if the flag had been taken
             self.error(f"unrecognized arguments: {flag}; " + _own_flags(self, flag))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _own_flags(parser: argparse.ArgumentParser, flag: str) -> str:

@@ -244,6 +244,13 @@ BAD = [
     (["-v"], r"^minigrad: error: unrecognized arguments: -v; did you mean --version\? "
              r"\(see 'minigrad --help'\)$"),
     (["--verison"], r"unrecognized arguments: --verison; did you mean --version\?"),
+    # before a command too: it said only "unrecognized arguments: -v (see 'minigrad train --help')"
+    (["-v", "train"], r"^minigrad: error: unrecognized arguments: -v; did you mean --version\? "
+                      r"\(see 'minigrad --help'\)$"),
+    # a negative number in exponent form is a flag's value: "--lr: expected one argument"
+    (["train", "--lr", "-1e-3"], r"argument --lr: expected a number > 0; got '-1e-3'"),
+    (["train", "--iterations", "-1E3"], r"argument --iterations: expected an int >= 0; got '-1E3'"),
+    (["train", "--lr", "-inf"], r"argument --lr: expected a finite number; got '-inf'"),
     (["-x"], r"unrecognized arguments: -x; the flags of minigrad itself are -h, --help and "
              r"--version \(see"),
     # a command's flag before the command: its value was taken for the command
@@ -266,6 +273,14 @@ def test_bad_arguments_give_one_line_on_stderr_and_exit_code_2(argv, names, tmp_
     assert re.search(names, err), (names, err)
     assert out == "", out                        # checked before any work
     assert list(tmp_path.iterdir()) == [], list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("argv", [["train", "--scale", "-1e-3"], ["train", "--sca", "-1e-3"]])
+def test_a_negative_value_in_exponent_form_is_read_as_with_an_equals_sign(argv):
+    # argparse took -1e-3 for a flag: "--scale: expected one argument"
+    parsed = cli.build_parser().parse_args(argv)
+    assert parsed.scale == -1e-3 and parsed == cli.build_parser().parse_args(
+        ["train", "--scale=-1e-3"])
 
 
 @pytest.mark.parametrize("command", COMMANDS)
