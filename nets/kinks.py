@@ -23,8 +23,9 @@ __all__ = ["KinkSides", "KinkChoice", "kink_entries", "choose", "sides"]
 
 # |Z| within this many roundings of the size of its terms (|W| |A| + |b|): on the kink
 ROUNDINGS = 64
-# Up to this many kink entries every combination of sides is tried; beyond, one side
-# for every entry of a layer (a hand writes one rule per layer, or one for all)
+# Up to this many kink entries every combination of sides is tried; beyond, one rule
+# per layer (a hand writes one rule per layer, or one for all): the left side, the
+# right side at every entry on the kink, or the right side where Z is 0 itself
 EVERY_COMBINATION = 6
 
 _TINY = np.finfo(np.float64).tiny
@@ -70,7 +71,7 @@ def kink_entries(values: Mapping[str, np.ndarray],
     return found
 
 
-def _candidates(hidden: Mapping[int, activations.Activation],
+def _candidates(values: Mapping[str, np.ndarray], hidden: Mapping[int, activations.Activation],
                 kinks: Dict[int, np.ndarray]) -> List[Dict[int, KinkSides]]:
     """Choices of sides other than autograd's, the right side everywhere first."""
     layers = sorted(kinks)
@@ -79,11 +80,18 @@ def _candidates(hidden: Mapping[int, activations.Activation],
         # every entry on either side
         choices = list(product((0, 1), repeat=count))[1:]
         return [_with(hidden, kinks, choice) for choice in reversed(choices)]
-    # every entry of a layer on one side
-    out = []
-    for choice in reversed(list(product((0, 1), repeat=len(layers)))[1:]):
-        flat = [side for side, l in zip(choice, layers) for _ in range(int(kinks[l].sum()))]
-        out.append(_with(hidden, kinks, flat))
+    # per layer, a rule a hand writes: the left side everywhere (autograd's), the
+    # right side at every entry on the kink, or the right side where Z is 0 itself
+    # (Z >= 0: an entry a rounding below 0, such as 0.9999999999999999 - 1, stays
+    # on the left)
+    rules = {l: (np.zeros(int(kinks[l].sum()), int), np.ones(int(kinks[l].sum()), int),
+                 (values[f"Z[{l}]"][kinks[l]] == 0).astype(int)) for l in layers}
+    out, seen = [], set()
+    for choice in product((1, 2, 0), repeat=len(layers)):
+        flat = tuple(int(side) for rule, l in zip(choice, layers) for side in rules[l][rule])
+        if any(flat) and flat not in seen:   # not autograd's own sides, nor one twice
+            seen.add(flat)
+            out.append(_with(hidden, kinks, flat))
     return out
 
 
@@ -116,7 +124,7 @@ def choose(values: Mapping[str, np.ndarray], Y: np.ndarray,
         return None
     best = None
     with np.errstate(all="ignore"):
-        for candidate in _candidates(hidden, kinks):
+        for candidate in _candidates(values, hidden, kinks):
             grads = slips.backward(values, Y, candidate, L)
             if grads is None:
                 continue

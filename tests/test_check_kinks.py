@@ -71,6 +71,22 @@ def test_the_right_side_at_the_kink_passes_the_property_test(activation):
                             max_examples=100)
 
 
+def test_the_right_side_where_z_is_0_itself_is_ok_beside_an_entry_a_rounding_below_0():
+    # more than six entries on the kink, one of them -1.1e-16 (0.9999999999999999 - 1),
+    # which Z >= 0 puts on the left: only "the right side everywhere" was tried, and
+    # this right hand read WRONG at Z[1] (hypothesis found it)
+    net = TwoLayerNet(1, 4, activation="leaky_relu")
+    net.params = {"W[1]": np.array([[0.0], [0.0], [-0.9999999999999999], [0.0]]),
+                  "b[1]": np.array([[0.0], [0.0], [-1.0], [0.0]]),
+                  "W[2]": np.array([[0.0, 0.0, 1.0, 1.0]]), "b[2]": np.array([[0.0]])}
+    X, Y = np.array([[0.0, -1.0]]), np.array([[0.0, 1.0]])
+    report = nets.check_backprop(net, X, Y, hand=right_side_hand("leaky_relu"))
+    assert report.ok, str(report)
+    assert "Z[1] is 0 at 7 entries" in str(report), str(report)
+    slipped = nets.check_backprop(net, X, Y, hand=right_side_hand("leaky_relu", "no g'"))
+    assert not slipped.ok, str(slipped)
+
+
 def test_the_right_side_at_kinks_of_two_layers_of_a_deep_net_is_ok():
     net = DeepNet([2, 2, 2, 1], activation="relu", init="zeros")
     net.params = {"W[1]": np.array([[0.0, 0.0], [1.0, -0.5]]), "b[1]": np.array([[0.0], [0.2]]),
