@@ -34,7 +34,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, List, NoReturn, Optional, Sequence, Tuple
+from typing import Callable, Iterable, Iterator, List, NoReturn, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -253,9 +253,8 @@ class _Parser(argparse.ArgumentParser):
         out: List[str] = []
         for a in args:
             previous = out[-1] if out else ""
-            after_a_flag = previous.startswith("-") and "=" not in previous and (
-                previous in takes_a_value or previous.startswith("--") and any(
-                    known.startswith(previous) for known in takes_a_value))
+            after_a_flag = previous.startswith("-") and "=" not in previous and \
+                _names(takes_a_value, previous)
             if after_a_flag and a.startswith("-") and _is_number(a):
                 out[-1] = f"{previous}={a}"
             else:
@@ -326,8 +325,13 @@ def _own_flags(parser: argparse.ArgumentParser, flag: str) -> str:
 
 def _knows(parser: argparse.ArgumentParser, flag: str) -> bool:
     """Whether ``parser`` takes ``flag``, or, for a --long one, a flag it abbreviates."""
+    return _names(parser._option_string_actions, flag)
+
+
+def _names(flags: Iterable[str], flag: str) -> bool:
+    """Whether ``flag`` is one of ``flags``, or, for a --long one, abbreviates one."""
     return any(known.startswith(flag) if flag.startswith("--") else known == flag
-               for known in parser._option_string_actions)
+               for known in flags)
 
 
 # --- the figures: a registry, as the experiments have one -------------------------------
