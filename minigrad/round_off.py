@@ -71,6 +71,8 @@ def _rounded_sizes(out: Tensor, leaves: list) -> tuple:
                 continue
             f_size += float(np.sum(np.abs(np.multiply(s.node.data, s.grad, where=s.grad != 0,
                                                       out=np.zeros(s.grad.shape)))))
+            if s.node.op == "linear":
+                f_size += _product_size(s.node, s.grad)
             if s.sent:
                 brought = carried.pop(id(s.node), None)
                 for sent in s.sent:
@@ -78,6 +80,16 @@ def _rounded_sizes(out: Tensor, leaves: list) -> tuple:
                     key = id(sent.input)
                     carried[key] = carried[key] + terms if key in carried else terms
     return f_size, [carried.get(id(t), np.zeros(t.shape)) for t in leaves]
+
+
+def _product_size(node: Tensor, grad: np.ndarray) -> float:
+    """Σ |W| |A| |∂f/∂Z| of a linear node Z = W A + b: W A is rounded to u times
+    the sizes of its terms before b is added, and makes no node of its own whose
+    size the walk would count (W @ A + b's matmul node is counted): where b takes
+    back nearly all of a large W A, Z is small, its rounding is not."""
+    w, a = node.parents[0].data, node.parents[1].data
+    return float(np.sum(np.abs(np.multiply(np.abs(w) @ np.abs(a), grad, where=grad != 0,
+                                           out=np.zeros(grad.shape)))))
 
 
 def _autograd_round_off_bound(sizes: np.ndarray) -> np.ndarray:

@@ -732,3 +732,18 @@ def ordinary_net_cases(draw: Callable) -> Tuple[np.ndarray, np.ndarray, dict]:
     params = {"W[1]": rng.randn(n_h, n_x), "b[1]": rng.randn(n_h, 1),
               "W[2]": rng.randn(1, n_h), "b[2]": rng.randn(1, 1)}
     return X, Y, params
+
+
+@st.composite
+def cancelling_linear_cases(draw: Callable) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(W, A, b)`` of a layer whose W A is large (one column of W from 1e3 to
+    1e9, the rest and A in [0.5, 1.5], A one sample) and whose b takes nearly all
+    of it back: Z = W A + b in [-1, 1], so tanh(Z) is not saturated. Right
+    gradients of W here miss the course's threshold by the round-off of W A
+    (f(W ± ε) rounds to u |W A|, which 2ε divides), not of Z."""
+    n, k = draw(st.integers(1, 2)), draw(st.integers(2, 4))
+    W = draw(arrays((n, k), 0.5, 1.5))
+    W[:, 0] = 10.0 ** draw(finite_floats(3.0, 9.0))
+    A = draw(arrays((k, 1), 0.5, 1.5))
+    b = draw(arrays((n, 1), -1.0, 1.0)) - W @ A
+    return W, A, b
