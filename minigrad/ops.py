@@ -261,19 +261,26 @@ def linear(w, a, b):
 
 def _check_bias(b: np.ndarray, shape: tuple) -> None:
     """linear's b must broadcast to W A's ``shape`` without growing it, and not as
-    a rank-1 array across the rows (``_refuse_rank_1_rows``' case)."""
-    n = shape[0]
-    if b.ndim == 1 and b.size > 1 and n > 1:
+    a rank-1 array across the rows (``_refuse_rank_1_rows``' case). Each fix the
+    message offers fits."""
+    n, m = shape
+    column = ": b.reshape(-1, 1)" if b.size == n else ""
+    # numpy's silent case (size m), or (m = 1) the one where it grows W A to (n, size)
+    if b.ndim == 1 and b.size > 1 and n > 1 and (b.size == m or m == 1):
+        row = (f"; or a row (1, {m}) with b.reshape(1, -1) if one value per column is meant"
+               if b.size == m and m > 1 else "")
         raise ValueError(f"b {b.shape} is rank-1: numpy would add its entry j to column j "
-                         f"(sample j), not one value per row; a bias is a column ({n}, 1): "
-                         f"b.reshape(-1, 1)")
+                         f"(sample j), not one value per row; a bias is a column ({n}, 1)"
+                         f"{column}{row}")
     try:
         fits = np.broadcast_shapes(shape, b.shape) == shape
     except ValueError:
         fits = False
     if not fits:
-        raise ValueError(f"b {b.shape} does not fit W A {shape}: a bias is ({n}, 1), one "
-                         f"value per row (or any shape that broadcasts to {shape})")
+        raise ValueError(f"b {b.shape} does not fit W A {shape}: a bias is "
+                         + (f"a column ({n}, 1), one value per row{column}" if column else
+                            f"({n}, 1), one value per row (or any shape that broadcasts to "
+                            f"{shape})"))
 
 
 def _transpose_hint(a: np.ndarray, b: np.ndarray) -> str:

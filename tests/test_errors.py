@@ -25,8 +25,10 @@ def test_matmul_inner_dimension_mismatch_names_both_nodes_and_shapes():
 @pytest.mark.parametrize("A, b, message", [
     (np.ones((2, 5)), np.ones((4, 1)), r"^linear: W\[1\] \(4, 3\), X \(2, 5\), b\[1\] \(4, 1\): "
                                        r"inner dimensions 3 and 2 of W A differ"),
-    (np.ones((3, 5)), np.ones(4), r"b\[1\] \(4,\): b \(4,\) is rank-1: .* a bias is a column "
-                                  r"\(4, 1\): b.reshape\(-1, 1\)$"),
+    (np.ones((3, 5)), np.ones(4), r"b\[1\] \(4,\): b \(4,\) does not fit W A \(4, 5\): a bias is "
+                                  r"a column \(4, 1\), one value per row: b.reshape\(-1, 1\)$"),
+    (np.ones((3, 1)), np.ones(4), r"b \(4,\) is rank-1: .* a bias is a column \(4, 1\): "
+                                  r"b.reshape\(-1, 1\)$"),
     (np.ones((3, 5)), np.ones(5), r"b \(5,\) is rank-1: numpy would add its entry j to column j"),
     (np.ones((3, 5)), np.ones((4, 2)), r"b \(4, 2\) does not fit W A \(4, 5\): a bias is \(4, 1\)"),
     (np.ones((3, 5)), np.ones((2, 4, 5)), r"b \(2, 4, 5\) does not fit W A \(4, 5\)"),
@@ -40,6 +42,30 @@ def test_linear_refuses_what_w_a_plus_b_would_get_wrong_naming_each_input(A, b, 
     X, B = mg.tensor(A, name="X"), mg.tensor(b, requires_grad=True, name="b[1]")
     with pytest.raises(ValueError, match=message):
         mg.linear(W, X, B)
+
+
+@given(n=st.integers(2, 4), m=st.integers(1, 4), size=st.integers(2, 5))
+def test_linear_says_numpy_would_repeat_a_rank_1_b_only_where_it_would_and_each_fix_fits(
+        n, m, size):
+    # b (size,) beside W A (n, m): numpy repeats it down the rows where size = m
+    # (or grows W A where m = 1) and refuses it elsewhere; the message said
+    # "numpy would add its entry j to column j" for every size, and offered
+    # b.reshape(-1, 1) for a b of m entries, which does not fit either
+    W, A, b = np.ones((n, 3)), np.ones((3, m)), np.arange(1.0, size + 1)
+    with pytest.raises(ValueError) as error:
+        mg.linear(W, A, b)
+    message = str(error.value)
+    try:
+        np.broadcast_shapes((n, m), b.shape)
+        numpy_repeats = True
+    except ValueError:
+        numpy_repeats = False
+    assert ("numpy would add its entry j to column j" in message) == numpy_repeats, message
+    fixes = re.findall(r"b\.reshape\((-?1), (-?1)\)", message)
+    assert fixes or size not in (n, m), message   # a shape that can fit gets its fix
+    for fix in fixes:
+        Z = mg.linear(W, A, b.reshape(*map(int, fix)))   # each fix offered fits
+        assert Z.shape == (n, m), (message, fix)
 
 
 def test_linear_with_samples_as_rows_says_the_transpose_would_fit():
