@@ -242,9 +242,11 @@ def matmul(a, b):
 @op("linear", 3)
 def linear(w, a, b):
     """Z = W A + b, one node: the notes' z[l] = W[l] a[l-1] + b[l]. Shapes: W (n, k),
-    A (k, m), b (n, 1) (or anything that broadcasts to (n, m) without growing it)
-    -> (n, m). The same numbers as ``W @ A + b``, bit for bit, with one node and
-    one array less: b is added into the product's own array."""
+    A (k, m), b (n, 1) (or anything that broadcasts to (n, m) without growing it,
+    but a rank-1 b of m entries only where n = 1: numpy would repeat it down the
+    rows, entry j into sample j) -> (n, m). The same numbers as ``W @ A + b``, bit
+    for bit, with one node and one array less: b is added into the product's own
+    array."""
     if a.ndim != 2 or w.ndim != 2:
         raise ValueError(f"linear takes a 2-D W and A (samples as columns); got "
                          f"{w.ndim}-D and {a.ndim}-D")
