@@ -246,7 +246,9 @@ def linear(w, a, b):
     but a rank-1 b of m entries only where n = 1: numpy would repeat it down the
     rows, entry j into sample j) -> (n, m). The same numbers as ``W @ A + b``, bit
     for bit, with one node and one array less: b is added into the product's own
-    array."""
+    array. (A tensor given as two of W, A, b gets its shares added in another
+    order than W @ A + b adds them: where three or more meet at it, its gradient
+    may differ in the last bit.)"""
     if a.ndim != 2 or w.ndim != 2:
         raise ValueError(f"linear takes a 2-D W and A (samples as columns); got "
                          f"{w.ndim}-D and {a.ndim}-D")
