@@ -251,7 +251,9 @@ class _Parser(argparse.ArgumentParser):
         takes_a_value = {flag for parser in self._parsers() for flag, action in
                          parser._option_string_actions.items() if action.nargs is None}
         out: List[str] = []
-        for a in args:
+        for i, a in enumerate(args):
+            if a == "--":   # what follows is positional: -- is no flag that takes a value
+                return out + args[i:]
             previous = out[-1] if out else ""
             after_a_flag = previous.startswith("-") and "=" not in previous and \
                 _names(takes_a_value, previous)

@@ -251,6 +251,14 @@ BAD = [
     (["train", "--lr", "-1e-3"], r"argument --lr: expected a number > 0; got '-1e-3'"),
     (["train", "--iterations", "-1E3"], r"argument --iterations: expected an int >= 0; got '-1E3'"),
     (["train", "--lr", "-inf"], r"argument --lr: expected a finite number; got '-inf'"),
+    # after --, everything is a positional argument: -- took -1e-3 as its value, "ambiguous
+    # option: --=-1e-3 could match --help, --version (see 'minigrad --help')"
+    (["experiment", "--", "-1e-3"], r"^minigrad: error: argument NAME: invalid choice: '-1e-3' "
+                                    r".*\(see 'minigrad experiment --help'\)$"),
+    (["experiment", "--", "-1"], r"argument NAME: invalid choice: '-1' "),
+    (["train", "--", "-1e-3"], r"^minigrad: error: unrecognized arguments: -- -1e-3 \(see "
+                               r"'minigrad train --help'\)$"),
+    (["train", "--lr", "--", "-1e-3"], r"^minigrad: error: argument --lr: expected one argument "),
     (["-x"], r"unrecognized arguments: -x; the flags of minigrad itself are -h, --help and "
              r"--version \(see"),
     # a command's flag before the command: its value was taken for the command
