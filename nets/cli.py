@@ -172,9 +172,15 @@ def _readable_streams() -> Iterator[None]:
 
 # --- argument types: each says what it expected and what it got ---------------------------
 
+# A minus sign copied from the notes or a web page (−, U+2212) or typed by a Chinese IME in
+# full-width mode (－): int() and float() refuse both, and a console that is not UTF-8
+# spells − as - (ASCII_SPELLINGS), so "expected a number; got '-1e-3'" was printed.
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\uff0d": "-"})
+
+
 def _int(text: str, low: int, what: str) -> int:
     try:
-        value = int(text)
+        value = int(text.translate(_MINUS_SIGNS))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}") from None
     if value < low:
@@ -203,7 +209,7 @@ def _seed(text: str) -> int:
 
 def _float(text: str) -> float:
     try:
-        value = float(text)
+        value = float(text.translate(_MINUS_SIGNS))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
     if not math.isfinite(value):

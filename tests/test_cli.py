@@ -291,6 +291,21 @@ def test_a_negative_value_in_exponent_form_is_read_as_with_an_equals_sign(argv):
         ["train", "--scale=-1e-3"])
 
 
+@pytest.mark.parametrize("minus", ["\u2212", "\uff0d"])   # −, and a Chinese IME's full-width －
+def test_a_minus_sign_copied_from_a_page_reads_as_minus(minus):
+    # it said "--scale: expected a number; got '−1e-3'", which a cp1252 or GBK console,
+    # spelling − in ASCII, printed as "got '-1e-3'": a number, said not to be one
+    parser = cli.build_parser()
+    assert parser.parse_args(["train", "--scale", f"{minus}1e-3", "--seed", f"{minus}0",
+                              "--alpha", f"{minus}0"]) == parser.parse_args(
+        ["train", "--scale=-1e-3", "--seed", "0", "--alpha=-0"])
+    code, err = main_with_stderr(["train", "--lr", f"{minus}1e-3"])
+    assert code == 2 and err == (f"minigrad: error: argument --lr: expected a number > 0; got "
+                                 f"'{minus}1e-3' (see 'minigrad train --help')\n"), err
+    code, err = main_with_stderr(["train", "--hidden", f"{minus}3"])
+    assert code == 2 and f"argument --hidden: expected an int >= 1; got -3 " in err, err
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_flag_of_a_command_written_before_it_is_told_where_it_goes(command):
     sub = _subparsers(cli.build_parser())[command]
