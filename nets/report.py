@@ -841,7 +841,8 @@ class BackpropReport:
         where it says the numbers cannot tell, nothing more is drawn than the
         mismatches. ``options`` go to ``minigrad.draw`` (``values=True``,
         ``rankdir="TB"``, ...); a ``highlight`` of your own is added to the
-        mismatches."""
+        mismatches (the legend: "highlighted by you"; "returned, wrong, or
+        highlighted by you" where a returned gradient is wrong)."""
         from minigrad import viz   # graphviz only when a picture is asked for
         # minigrad.draw's options, with their defaults (grads=True): the picture is
         # made by its _digraph, which takes the marks too
@@ -857,8 +858,10 @@ class BackpropReport:
         inferred, above = self._entering()
         marks = [(inferred, "inferred", "not returned, inferred wrong: the error enters here"),
                  (above, "possible", "not returned: or the error enters here")]
-        # the red nodes are the returned gradients that differ (and yours, if any)
-        wrong = "returned, wrong" + (", or highlighted by you" if extra else "")
+        # the red nodes are the returned gradients that differ and yours, if any: the legend
+        # names only what is there (a highlight on a right backprop is no wrong gradient)
+        wrong = ", or ".join(text for text, there in [("returned, wrong", self.mismatches),
+                                                      ("highlighted by you", extra)] if there)
         return viz._digraph(self.graph.roots, highlight=[*self.mismatches, *extra],
                             marks=[m for m in marks if m[0]], highlighted_as=wrong, **options)
 

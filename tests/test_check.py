@@ -541,6 +541,17 @@ def test_draws_legend_calls_the_red_nodes_returned_and_wrong():
         nets.check_backprop(net, X, Y, hand=notes_hand("tanh")).draw())["legend"]
 
 
+def test_draws_legend_on_a_right_backprop_calls_your_highlight_yours_alone():
+    # it said "returned, wrong, or highlighted by you" of A[1] where no gradient was wrong
+    net, X, Y = flower_net()
+    report = nets.check_backprop(net, X, Y, hand=notes_hand("tanh"))
+    assert report.ok, str(report)
+    picture = report.draw(highlight="A[1]")
+    assert [n for n, look in drawn_marks(picture).items() if look == "highlighted"] == ["A[1]"]
+    expected = mg.draw(report.graph.roots, grads=True, highlight="A[1]")
+    assert picture.source == expected.source.replace(">highlighted<", ">highlighted by you<")
+
+
 def drawn_marks(picture) -> dict:
     """{node name: "highlighted", "inferred", "possible" or None} as the DOT source
     of ``picture`` draws each named node, and the legend's rows."""
