@@ -27,6 +27,7 @@ import contextlib
 import difflib
 import math
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -253,7 +254,8 @@ class _Parser(argparse.ArgumentParser):
     def _negative_values(self, args: List[str]) -> List[str]:
         """``--scale -1e-3`` as ``--scale=-1e-3``: argparse takes a negative number
         as a flag's value only when written plainly (-2, -0.5), and said that
-        --scale "expected one argument" to -1e-3, -1E5 or -inf."""
+        --scale "expected one argument" to -1e-3, -1E5 or -inf, and to a mistyped
+        one (-1e-3e), which is then said to be no number."""
         takes_a_value = {flag for parser in self._parsers() for flag, action in
                          parser._option_string_actions.items() if action.nargs is None}
         out: List[str] = []
@@ -312,10 +314,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _is_number(text: str) -> bool:
+    """Whether ``text`` is meant as a number: float() reads it, or, after a minus, it
+    starts with a digit (-3x, -.5.), which no flag here does."""
     try:
         float(text)
     except ValueError:
-        return False
+        return re.match(r"-\.?\d", text) is not None
     return True
 
 

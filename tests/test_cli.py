@@ -251,6 +251,12 @@ BAD = [
     (["train", "--lr", "-1e-3"], r"argument --lr: expected a number > 0; got '-1e-3'"),
     (["train", "--iterations", "-1E3"], r"argument --iterations: expected an int >= 0; got '-1E3'"),
     (["train", "--lr", "-inf"], r"argument --lr: expected a finite number; got '-inf'"),
+    # a mistyped negative number is the flag's value too: "--lr: expected one argument", as
+    # if none had been given
+    (["train", "--lr", "-1e-3e"], r"argument --lr: expected a number; got '-1e-3e' \(see"),
+    (["train", "--hidden", "-3x"], r"argument --hidden: expected an int >= 1; got '-3x' \(see"),
+    (["train", "--scale", "-.5.", "--seed", "3"], r"argument --scale: expected a number; got "
+                                                  r"'-\.5\.' \(see"),
     # after --, everything is a positional argument: -- took -1e-3 as its value, "ambiguous
     # option: --=-1e-3 could match --help, --version (see 'minigrad --help')"
     (["experiment", "--", "-1e-3"], r"^minigrad: error: argument NAME: invalid choice: '-1e-3' "
@@ -289,6 +295,13 @@ def test_a_negative_value_in_exponent_form_is_read_as_with_an_equals_sign(argv):
     parsed = cli.build_parser().parse_args(argv)
     assert parsed.scale == -1e-3 and parsed == cli.build_parser().parse_args(
         ["train", "--scale=-1e-3"])
+
+
+def test_no_flag_looks_like_a_negative_number():
+    # after a flag, -3x is read as its mistyped value: right while no flag starts -digit
+    parser = cli.build_parser()
+    flags = [f for p in parser._parsers() for f in p._option_string_actions]
+    assert not any(re.match(r"-\.?\d", f) for f in flags), flags
 
 
 @pytest.mark.parametrize("minus", ["\u2212", "\uff0d"])   # −, and a Chinese IME's full-width －
