@@ -71,7 +71,7 @@ def _rounded_sizes(out: Tensor, leaves: list) -> tuple:
                 continue
             f_size += float(np.sum(np.abs(np.multiply(s.node.data, s.grad, where=s.grad != 0,
                                                       out=np.zeros(s.grad.shape)))))
-            if s.node.op == "linear":
+            if s.node.op in ("matmul", "linear"):
                 f_size += _product_size(s.node, s.grad)
             if s.sent:
                 brought = carried.pop(id(s.node), None)
@@ -83,13 +83,16 @@ def _rounded_sizes(out: Tensor, leaves: list) -> tuple:
 
 
 def _product_size(node: Tensor, grad: np.ndarray) -> float:
-    """Σ |W| |A| |∂f/∂Z| of a linear node Z = W A + b: W A is rounded to u times
-    the sizes of its terms before b is added, and makes no node of its own whose
-    size the walk would count (W @ A + b's matmul node is counted): where b takes
-    back nearly all of a large W A, Z is small, its rounding is not."""
+    """Σ |W| |A| |∂f/∂Z| of a product Z = W A (or of linear's Z = W A + b): each
+    entry of W A is rounded to u times the sizes of its terms, and where they
+    cancel (or b takes back nearly all of a large W A) Z is small and its
+    rounding is not; the node's own size, which the walk counts, misses it."""
     w, a = node.parents[0].data, node.parents[1].data
-    return float(np.sum(np.abs(np.multiply(np.abs(w) @ np.abs(a), grad, where=grad != 0,
-                                           out=np.zeros(grad.shape)))))
+    # a vector is a row on the left, a column on the right, as in _matmul_terms
+    sizes = np.abs(w if w.ndim == 2 else w.reshape(1, -1)) @ \
+        np.abs(a if a.ndim == 2 else a.reshape(-1, 1))
+    return float(np.sum(np.abs(np.multiply(sizes.reshape(grad.shape), grad,
+                                           where=grad != 0, out=np.zeros(grad.shape)))))
 
 
 def _autograd_round_off_bound(sizes: np.ndarray) -> np.ndarray:

@@ -747,3 +747,21 @@ def cancelling_linear_cases(draw: Callable) -> Tuple[np.ndarray, np.ndarray, np.
     A = draw(arrays((k, 1), 0.5, 1.5))
     b = draw(arrays((n, 1), -1.0, 1.0)) - W @ A
     return W, A, b
+
+
+@st.composite
+def cancelling_product_cases(draw: Callable) -> Tuple[np.ndarray, np.ndarray]:
+    """``(W, A)`` whose product cancels inside: A's first and last rows are 10^p and
+    -10^p (p from 3 to 9), W's first and last columns equal, the rest in
+    [0.5, 1.5], so each entry of W A is a few units made of terms of 10^p, and a
+    sum in the order of k passes through 10^p. A right gradient of A's middle
+    misses the course's threshold here by the rounding at that size (f(A ± ε) is
+    known to u 10^p, which 2ε divides), not at W A's own; f does not curve fast
+    along A (its slopes are W's, near 1)."""
+    n, k, m = draw(st.integers(1, 2)), draw(st.integers(3, 4)), draw(st.integers(1, 2))
+    W = draw(arrays((n, k), 0.5, 1.5))
+    W[:, -1] = W[:, 0]
+    A = draw(arrays((k, m), 0.5, 1.5))
+    A[0] = 10.0 ** draw(finite_floats(3.0, 9.0))
+    A[-1] = -A[0]
+    return W, A
