@@ -7,11 +7,14 @@ use it (W[1]'s from Z[1]'s, Z[1]'s from A[1]'s, ...): its *sources*. So
   sources that is not right in between: with dZ[2] wrong but dA[1] and dZ[1]
   right, a wrong db[1] is an error of its own;
 - wrong nodes whose sources were not returned (the course returns only dW,
-  db) are traced up to the lowest node they all come from, as long as every
-  returned node that node feeds is wrong: wrong dW[1] and db[1] with right
-  dW[2] and db[2] may come from one wrong dZ[1] (an ``inferred`` origin).
+  db) are traced up to the lowest node they all come from where every
+  returned node it feeds is wrong: wrong dW[1] and db[1] with right dW[2]
+  and db[2] may come from one wrong dZ[1] (an ``inferred`` origin).
   A right node whose gradient cannot move with that node's (a zero weight or
   slope on the way) does not count: any error there would leave it right.
+  One that rules a node out does not stop the trace: a node above may be cut
+  off from it (a right dA[1] rules out an error at dZ[2], not at dA[2] when
+  each unit of layer 2 has a zero slope g′(Z[2]) or a zero row in W[2]).
 
 An inferred origin is where ONE error would enter, not a finding: two slips
 (one in dW[1], one in db[1]) give the same statuses. The report tells them
@@ -136,10 +139,12 @@ def origins(wrong: Sequence[str], status: Mapping[str, str],
             while len(flow.get(node, [])) == 1:
                 up = flow[node][0]
                 reached = fed(up)
-                if state(up) != UNSEEN or not reached or \
-                        any(state(n) != WRONG and not unmoved(up, n) for n in reached):
+                if state(up) != UNSEEN or not reached:
                     break
-                chain.append(up)
+                # a right node that an error at up would move rules up out, not the
+                # nodes above it: a zero slope between may cut that node off from them
+                if all(state(n) == WRONG or unmoved(up, n) for n in reached):
+                    chain.append(up)
                 node = up
             groups.append(([name], chain))
     found = []

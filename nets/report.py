@@ -166,8 +166,9 @@ class BackpropReport:
         A later mismatch follows from an earlier one when backprop computes it
         from it along a path with nothing right in between. Wrong nodes whose
         sources were not returned are traced to the lowest node they all come
-        from (not returned itself), when every returned node it feeds is wrong
-        (or cut off from it by a zero weight or slope, so right whatever it is):
+        from (not returned itself) where every returned node it feeds is wrong
+        (or cut off from it by a zero weight or slope, so right whatever it is;
+        a node that a right one rules out does not stop the trace upwards):
         where one error WOULD enter; ``diagnosis()`` says whether the numbers
         show one error there, rule it out, or cannot tell.
         """

@@ -286,6 +286,23 @@ def test_a_right_node_a_zero_weight_cuts_off_rules_out_no_error_above_it(W3, ret
     assert "independently" not in report.diagnosis(), str(report)
 
 
+def test_a_node_a_right_one_rules_out_does_not_stop_the_trace_to_one_cut_off_from_it():
+    # hypothesis found it: one error at dA[2], told as two independent ones (dW[2],
+    # db[2]) because a right dA[1] rules out dZ[2], where the trace stopped, though
+    # not dA[2]: unit 1 of layer 2 sits at relu's kink (slope 0), unit 0 has a zero
+    # row in W[2], so no error at dA[2] reaches dA[1]
+    net = nets.DeepNet([1, 2, 2, 1], activation="relu", init="zeros")
+    net.params.update({"b[1]": np.array([[1.0], [0.0]]), "W[2]": np.array([[0.0, 0.0], [0.0, 1.0]]),
+                       "b[2]": np.array([[1.0], [0.0]])})
+    case = nets.testing.Case(net, np.array([[0.0]]), np.array([[0.0]]))
+    hand, P, _ = one_error_hand(case, Drawn("A[2]", 0, ["A[1]", "A[3]", "W[1]", "W[2]",
+                                                        "W[3]", "b[2]"]))
+    report = nets.check_backprop(*case, hand=lambda p, X, Y: hand)
+    assert report.mismatches == ["W[2]", "b[2]"], str(report)
+    assert len(report.origins()) == 1, str(report)
+    assert "independently" not in report.diagnosis(), str(report)
+
+
 @given(st.integers(1, 2).flatmap(lambda layers: cases(HIDDEN, layers)), st.data())
 def test_a_second_error_below_a_returned_first_one_is_never_said_to_follow(case, data):
     returned, P, Q = one_error_hand(case, data, second=True)
