@@ -230,6 +230,20 @@ def _name(text: str) -> str:
     return text.strip().lower().replace("-", "_")
 
 
+def _one_of(choices: Sequence[str]) -> Callable[[str], str]:
+    """The type of a flag that takes one of ``choices``: matched as ``_name`` matches,
+    and any other name refused as typed (argparse's own check, after the match,
+    quoted the matched spelling: '_1e3' for -1e3, 'leaky_relux' for Leaky-Relux)."""
+    by_name = {_name(c): c for c in choices}
+
+    def match(text: str) -> str:
+        if _name(text) not in by_name:
+            raise argparse.ArgumentTypeError(
+                f"invalid choice: {text!r} (choose from {', '.join(map(repr, choices))})")
+        return by_name[_name(text)]
+    return match
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line: ``minigrad: error: ...``."""
 
@@ -380,18 +394,20 @@ def _add_net_options(p: argparse.ArgumentParser, *, hidden: int, activation: str
                      biases: str = "biases start at 0") -> None:
     """The flags that say which net, on which data."""
     if dataset:
-        p.add_argument("--dataset", type=_name, default="flower", choices=list(data.DATASETS),
+        p.add_argument("--dataset", type=_one_of(list(data.DATASETS)), default="flower",
+                       choices=list(data.DATASETS),
                        help="planar dataset, made in numpy (default: %(default)s)")
     p.add_argument("--hidden", type=_positive_int, default=hidden, metavar="N_H",
                    help="n[1], the number of hidden units (default: %(default)s)")
-    p.add_argument("--activation", type=_name, default=activation,
+    p.add_argument("--activation", type=_one_of(list(activations.NAMES)), default=activation,
                    choices=list(activations.NAMES),
                    help="g[1], the hidden activation; the output unit is always "
                         "sigmoid (default: %(default)s)")
     p.add_argument("--alpha", type=_float, metavar="ALPHA",
                    help="the slope of leaky_relu for z < 0, a number >= 0 "
                         "(default: 0.01; only with --activation leaky_relu)")
-    p.add_argument("--init", type=_name, default="random", choices=list(init.INITIALIZERS),
+    p.add_argument("--init", type=_one_of(list(init.INITIALIZERS)), default="random",
+                   choices=list(init.INITIALIZERS),
                    help=f"weight initialiser; {biases} (default: %(default)s)")
     p.add_argument("--scale", type=_float, default=scale, action=_Given,
                    help="the multiplier of randn for --init random, the value of every "
@@ -413,7 +429,7 @@ def _add_training_options(p: argparse.ArgumentParser, *, iterations: int) -> Non
                    help="gradient descent steps (default: %(default)s)")
     p.add_argument("--lr", type=_positive_float, default=1.2, metavar="LEARNING_RATE",
                    help="learning rate α, > 0 (default: %(default)s)")
-    p.add_argument("--method", type=_name, choices=METHODS, default="autograd",
+    p.add_argument("--method", type=_one_of(METHODS), choices=METHODS, default="autograd",
                    help="where the gradients come from: the computation graph (autograd), "
                         "the same graph recorded once and replayed (replay: autograd's "
                         "numbers bit for bit, faster), or the notes' hand-derived formulas "
@@ -451,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default: the current directory)")
     demo.add_argument("--iterations", type=_iterations, default=10_000,
                       help="gradient descent steps (default: %(default)s)")
-    demo.add_argument("--method", type=_name, choices=METHODS, default="autograd",
+    demo.add_argument("--method", type=_one_of(METHODS), choices=METHODS, default="autograd",
                       help="gradients from the graph, the graph recorded once and replayed, "
                            "or the hand-derived formulas (default: %(default)s)")
 
@@ -520,7 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
                             help="seed of the flower set: another draws its points again, to "
                                  "see whether a result holds beyond one draw (default: "
                                  "%(default)s, the course's flower)")
-    experiment.add_argument("--method", type=_name, choices=METHODS, default="hand",
+    experiment.add_argument("--method", type=_one_of(METHODS), choices=METHODS, default="hand",
                             help="where the gradients come from; the hand-derived "
                                  "formulas and the graph recorded once and replayed run "
                                  "faster than a new graph each step (autograd), with the "
@@ -541,7 +557,7 @@ def _add_registry_command(commands: argparse._SubParsersAction, command: str,
         command, help=help, formatter_class=argparse.RawDescriptionHelpFormatter,
         description=intro + "\n\n" + "\n".join(f"  {e.name:<13} {e.summary}"
                                                  for e in registry.values()))
-    p.add_argument("name", type=lambda s: _name(s).replace("_", "-"), choices=list(registry),
+    p.add_argument("name", type=_one_of(list(registry)), choices=list(registry),
                    metavar="NAME", help="one of: " + ", ".join(registry))
     p.add_argument("--out", type=Path, metavar="FILE",
                    help="the figure to write (default: "

@@ -262,6 +262,15 @@ BAD = [
     (["experiment", "--", "-1e-3"], r"^minigrad: error: argument NAME: invalid choice: '-1e-3' "
                                     r".*\(see 'minigrad experiment --help'\)$"),
     (["experiment", "--", "-1"], r"argument NAME: invalid choice: '-1' "),
+    # a name not among the choices is quoted as typed: it was quoted as matched, '_1e3',
+    # 'leaky_relux', 'foo-bar', a spelling nobody typed
+    (["train", "--activation", "-1e3"], r"argument --activation: invalid choice: '-1e3' "
+                                        r"\(choose from 'sigmoid', 'tanh', 'relu', 'leaky_relu', "
+                                        r"'identity'\) \(see 'minigrad train --help'\)$"),
+    (["train", "--activation", "Leaky-Relux"], r"invalid choice: 'Leaky-Relux' \(choose from "),
+    (["experiment", "Foo_Bar"], r"argument NAME: invalid choice: 'Foo_Bar' \(choose from "
+                                r"'zero-init', "),
+    (["train", "--dataset", "Moon"], r"argument --dataset: invalid choice: 'Moon' \(choose "),
     (["train", "--", "-1e-3"], r"^minigrad: error: unrecognized arguments: -- -1e-3 \(see "
                                r"'minigrad train --help'\)$"),
     (["train", "--lr", "--", "-1e-3"], r"^minigrad: error: argument --lr: expected one argument "),
