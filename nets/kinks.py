@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import product
-from typing import Callable, Dict, List, Mapping, Optional
+from typing import Callable, Dict, Iterable, List, Mapping, Optional
 
 import numpy as np
 
@@ -24,9 +24,12 @@ __all__ = ["KinkSides", "KinkChoice", "kink_entries", "choose", "sides"]
 # |Z| within this many roundings of the size of its terms (|W| |A| + |b|): on the kink
 ROUNDINGS = 64
 # Up to this many kink entries every combination of sides is tried; beyond, one rule
-# per layer (a hand writes one rule per layer, or one for all): the left side, the
-# right side at every entry on the kink, or the right side where Z is 0 itself
+# per layer (a hand writes one rule per layer, or one for all): the left side or the
+# right side at every entry on the kink, Z > 0 (autograd's) or Z >= 0
 EVERY_COMBINATION = 6
+# Beyond this many choices of one rule per layer (4 rules, 4 layers on the kink), one
+# rule for every layer: a backward pass each, and a hand rarely mixes its rules
+RULE_CHOICES = 256
 
 _TINY = np.finfo(np.float64).tiny
 
@@ -75,23 +78,40 @@ def _candidates(values: Mapping[str, np.ndarray], hidden: Mapping[int, activatio
                 kinks: Dict[int, np.ndarray]) -> List[Dict[int, KinkSides]]:
     """Choices of sides other than autograd's, the right side everywhere first."""
     layers = sorted(kinks)
-    count = sum(int(kinks[l].sum()) for l in layers)
-    if count <= EVERY_COMBINATION:
+    on_kink = {l: values[f"Z[{l}]"][kinks[l]] for l in layers}
+    # autograd's own sides: the left where Z <= 0, the right at an entry a rounding above 0
+    own = tuple(int(z > 0) for l in layers for z in on_kink[l])
+    if len(own) <= EVERY_COMBINATION:
         # every entry on either side
-        choices = list(product((0, 1), repeat=count))[1:]
-        return [_with(hidden, kinks, choice) for choice in reversed(choices)]
-    # per layer, a rule a hand writes: the left side everywhere (autograd's), the
-    # right side at every entry on the kink, or the right side where Z is 0 itself
-    # (Z >= 0: an entry a rounding below 0, such as 0.9999999999999999 - 1, stays
-    # on the left)
-    rules = {l: (np.zeros(int(kinks[l].sum()), int), np.ones(int(kinks[l].sum()), int),
-                 (values[f"Z[{l}]"][kinks[l]] == 0).astype(int)) for l in layers}
-    out, seen = [], set()
-    for choice in product((1, 2, 0), repeat=len(layers)):
-        flat = tuple(int(side) for rule, l in zip(choice, layers) for side in rules[l][rule])
-        if any(flat) and flat not in seen:   # not autograd's own sides, nor one twice
+        choices: Iterable[tuple] = reversed(list(product((0, 1), repeat=len(own))))
+    else:
+        # per layer, a rule a hand writes: the right side or the left side at every
+        # entry on the kink (a hand whose sums round the other way), Z >= 0 or Z > 0
+        # on autograd's Z (an entry a rounding below 0, 0.9999999999999999 - 1, takes
+        # the left side, one a rounding above it the right)
+        rules = {l: [np.ones(z.size, int), (z >= 0).astype(int), np.zeros(z.size, int),
+                     (z > 0).astype(int)] for l, z in on_kink.items()}
+        distinct = [_distinct(rules[l]) for l in layers]
+        if np.prod([len(d) for d in distinct]) <= RULE_CHOICES:
+            picked: Iterable[tuple] = product(*distinct)
+        else:
+            picked = (tuple(rules[l][k] for l in layers) for k in range(len(rules[layers[0]])))
+        choices = (tuple(int(side) for rule in choice for side in rule) for choice in picked)
+    out, seen = [], {own}
+    for flat in choices:
+        if flat not in seen:   # not autograd's own sides, nor one twice
             seen.add(flat)
             out.append(_with(hidden, kinks, flat))
+    return out
+
+
+def _distinct(rules: List[np.ndarray]) -> List[np.ndarray]:
+    """``rules`` without repeats (on a layer with no entry a rounding off 0, Z >= 0 is
+    the right side everywhere), in their order."""
+    out: List[np.ndarray] = []
+    for rule in rules:
+        if not any(np.array_equal(rule, r) for r in out):
+            out.append(rule)
     return out
 
 

@@ -87,6 +87,26 @@ def test_the_right_side_where_z_is_0_itself_is_ok_beside_an_entry_a_rounding_bel
     assert not slipped.ok, str(slipped)
 
 
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_z_ge_0_is_ok_beside_entries_a_rounding_above_and_below_0(activation):
+    # eight entries on the kink: six exactly 0, Z[1][2, 1] = -1.1e-16 and Z[1][3, 1] =
+    # +1.1e-16 (0.9999999999999999 - 1 and its negative). Z >= 0 takes the right side at
+    # the six and at +1.1e-16, the left at -1.1e-16: neither "the right side everywhere"
+    # nor "the right side where Z is 0 itself" (left at +1.1e-16, where autograd, and
+    # this hand, take the right), so this right hand read WRONG at Z[1], W[1], b[1]
+    net = TwoLayerNet(1, 4, activation=activation)
+    net.params = {"W[1]": np.array([[0.0], [0.0], [-0.9999999999999999], [0.9999999999999999]]),
+                  "b[1]": np.array([[0.0], [0.0], [-1.0], [1.0]]),
+                  "W[2]": np.array([[1.0, 1.0, 1.0, 1.0]]), "b[2]": np.array([[0.0]])}
+    X, Y = np.array([[0.0, -1.0, 1.0]]), np.array([[0.0, 1.0, 1.0]])
+    report = nets.check_backprop(net, X, Y, hand=right_side_hand(activation))
+    assert report.ok, str(report)
+    assert "Z[1] is 0 at 8 entries" in str(report) and "took 1 at 7 of them" in str(report), \
+        str(report)
+    slipped = nets.check_backprop(net, X, Y, hand=right_side_hand(activation, "db no 1/m"))
+    assert slipped.mismatches == ["b[2]", "b[1]"], str(slipped)
+
+
 def test_the_right_side_at_kinks_of_two_layers_of_a_deep_net_is_ok():
     net = DeepNet([2, 2, 2, 1], activation="relu", init="zeros")
     net.params = {"W[1]": np.array([[0.0, 0.0], [1.0, -0.5]]), "b[1]": np.array([[0.0], [0.2]]),
@@ -220,3 +240,16 @@ def test_the_other_side_at_two_kink_samples_that_nearly_cancel_is_not_read_as_fl
         note = report.row("b[1]").note
         assert note == "the other side of g′ at the kink Z = 0: valid too", text
         assert "either side is right" in text and "float32" not in text, text
+
+
+def test_the_sides_tried_at_kinks_of_many_layers_stay_few():
+    # eight hidden layers, each with entries exactly 0 and a rounding either side of
+    # 0: one rule per layer would be 3^8 - 1 = 6560 backward passes (seconds for one
+    # check); beyond RULE_CHOICES a hand is taken to use one rule for every layer
+    from nets import kinks
+    relu = activations.get("relu")
+    Z = np.array([[0.0, 0.0, 0.0, -1.1e-16, 1.1e-16]])
+    values = {f"Z[{l}]": Z for l in range(1, 9)}
+    masks = {l: np.ones(Z.shape, bool) for l in range(1, 9)}
+    tried = kinks._candidates(values, {l: relu for l in range(1, 9)}, masks)
+    assert 0 < len(tried) <= 256, len(tried)   # kinks.RULE_CHOICES
