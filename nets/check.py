@@ -202,9 +202,10 @@ def _kink_choice(rows: List[NodeCheck],
     choice = kinks.choose(c.values, c.Y, c.hidden, c.L, given, right, c.agree)
     if choice is None:
         return None
+    took = "a slope between the sides" if choice.halfway else "the other side"
     for r in rows:
         if r.name in choice.gained:
-            r.verdict, r.note = OK, "the other side of g′ at the kink Z = 0: valid too"
+            r.verdict, r.note = OK, f"{took} of g′ at the kink Z = 0: valid too"
             r.hand_dtype, r.digits_only = None, False
     c.hidden = choice.hidden
     return choice

@@ -3,16 +3,19 @@
 At z = 0 relu and leaky relu have no derivative: every slope between the two
 sides (0 and 1 for relu, α and 1 for leaky relu) is a valid subgradient.
 The notes allow either side; autograd takes the left one (relu′(0) = 0, leaky′(0) = α);
-``dZ1[Z1 < 0] = 0``, ``Z >= 0`` or ``np.heaviside(Z, 1)`` take the right one.
+``dZ1[Z1 < 0] = 0``, ``Z >= 0`` or ``np.heaviside(Z, 1)`` take the right one, and
+``np.heaviside(Z, 0.5)`` the slope halfway between them.
 Where a hidden Z[l] sits on the kink (0, up to the rounding of its sum, so that
 a hand that adds the terms in another order may land on either side), the
-checker accepts either side at each such entry: ``choose`` finds the sides
-the hand took, and ``KinkSides`` is g[l] with those sides, for the slip search.
+checker accepts either side at each such entry (beyond ``EVERY_COMBINATION``
+entries, one rule per layer), or the slope halfway at a layer's: ``choose``
+finds the sides the hand took, and ``KinkSides`` is g[l] with those sides, for
+the slip search.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import product
+from itertools import chain, product
 from typing import Callable, Dict, Iterable, List, Mapping, Optional
 
 import numpy as np
@@ -25,11 +28,15 @@ __all__ = ["KinkSides", "KinkChoice", "kink_entries", "choose", "sides"]
 ROUNDINGS = 64
 # Up to this many kink entries every combination of sides is tried; beyond, one rule
 # per layer (a hand writes one rule per layer, or one for all): the left side or the
-# right side at every entry on the kink, Z > 0 (autograd's) or Z >= 0
+# right side at every entry on the kink, Z > 0 (autograd's) or Z >= 0; and at any count
+# the slope halfway between the sides (np.heaviside(Z, 0.5)), per layer too
 EVERY_COMBINATION = 6
-# Beyond this many choices of one rule per layer (4 rules, 4 layers on the kink), one
+# Beyond this many choices of one rule per layer (4 layers of 4 distinct rules), one
 # rule for every layer: a backward pass each, and a hand rarely mixes its rules
 RULE_CHOICES = 256
+
+# np.heaviside(Z, 0.5)'s relu′(0): halfway from the left side to the right
+HALFWAY = 0.5
 
 _TINY = np.finfo(np.float64).tiny
 
@@ -80,23 +87,25 @@ def _candidates(values: Mapping[str, np.ndarray], hidden: Mapping[int, activatio
     layers = sorted(kinks)
     on_kink = {l: values[f"Z[{l}]"][kinks[l]] for l in layers}
     # autograd's own sides: the left where Z <= 0, the right at an entry a rounding above 0
-    own = tuple(int(z > 0) for l in layers for z in on_kink[l])
-    if len(own) <= EVERY_COMBINATION:
-        # every entry on either side
-        choices: Iterable[tuple] = reversed(list(product((0, 1), repeat=len(own))))
+    own = tuple(float(z > 0) for l in layers for z in on_kink[l])
+    # per layer, a rule a hand writes: the right side or the left side at every entry
+    # on the kink (a hand whose sums round the other way), Z >= 0 or Z > 0 on
+    # autograd's Z (an entry a rounding below 0, 0.9999999999999999 - 1, takes the
+    # left side, one a rounding above it the right); halfway where Z is 0 or at every
+    # entry (np.heaviside(Z, 0.5))
+    rules = {l: [np.ones(z.size), (z >= 0) * 1.0, np.zeros(z.size), (z > 0) * 1.0,
+                 np.where(z == 0, HALFWAY, z > 0), np.full(z.size, HALFWAY)]
+             for l, z in on_kink.items()}
+    distinct = [_distinct(rules[l]) for l in layers]
+    if np.prod([len(d) for d in distinct]) <= RULE_CHOICES:
+        picked: Iterable[tuple] = product(*distinct)
     else:
-        # per layer, a rule a hand writes: the right side or the left side at every
-        # entry on the kink (a hand whose sums round the other way), Z >= 0 or Z > 0
-        # on autograd's Z (an entry a rounding below 0, 0.9999999999999999 - 1, takes
-        # the left side, one a rounding above it the right)
-        rules = {l: [np.ones(z.size, int), (z >= 0).astype(int), np.zeros(z.size, int),
-                     (z > 0).astype(int)] for l, z in on_kink.items()}
-        distinct = [_distinct(rules[l]) for l in layers]
-        if np.prod([len(d) for d in distinct]) <= RULE_CHOICES:
-            picked: Iterable[tuple] = product(*distinct)
-        else:
-            picked = (tuple(rules[l][k] for l in layers) for k in range(len(rules[layers[0]])))
-        choices = (tuple(int(side) for rule in choice for side in rule) for choice in picked)
+        picked = (tuple(rules[l][k] for l in layers) for k in range(len(rules[layers[0]])))
+    choices: Iterable[tuple] = (tuple(float(side) for rule in choice for side in rule)
+                                for choice in picked)
+    if len(own) <= EVERY_COMBINATION:
+        # and every entry on either side
+        choices = chain(choices, reversed(list(product((0.0, 1.0), repeat=len(own)))))
     out, seen = [], {own}
     for flat in choices:
         if flat not in seen:   # not autograd's own sides, nor one twice
@@ -118,14 +127,14 @@ def _distinct(rules: List[np.ndarray]) -> List[np.ndarray]:
 def _with(hidden: Mapping[int, activations.Activation], kinks: Dict[int, np.ndarray],
           flat: tuple) -> Dict[int, KinkSides]:
     """``hidden`` with the kink entries (in layer order, then row-major) on the
-    sides of ``flat``: 0 left (autograd's), 1 right."""
+    sides of ``flat``: 0 left (autograd's), 1 right, ``HALFWAY`` between them."""
     out: Dict[int, object] = dict(hidden)
     start = 0
     for l in sorted(kinks):
         mask, (left, right) = kinks[l], sides(hidden[l])
         n = int(mask.sum())
         slope = np.full(mask.shape, left)
-        slope[mask] = np.where(np.array(flat[start:start + n]) == 1, right, left)
+        slope[mask] = left + np.array(flat[start:start + n]) * (right - left)
         out[l] = KinkSides(hidden[l], mask, slope)
         start += n
     return out
@@ -160,16 +169,25 @@ def choose(values: Mapping[str, np.ndarray], Y: np.ndarray,
 @dataclass
 class KinkChoice:
     """What the hand took at the kink: per layer, the entries on it and how
-    many of them it took on the right side (autograd takes the left)."""
+    many of them it took on the right side (autograd takes the left), or halfway."""
     hidden: Dict[int, object]
     gained: List[str]
 
     def layers(self) -> List[tuple]:
-        """[(l, activation, entries on the kink, taken on the right side)]."""
+        """[(l, activation, entries on the kink, {slope: how many took it})], for
+        the right side's slope and the one halfway, those taken at all."""
         out = []
         for l, act in sorted(self.hidden.items()):
             if isinstance(act, KinkSides):
-                _, right = sides(act.activation)
+                left, right = sides(act.activation)
+                taken = {s: int(np.sum(act.mask & (act.slope == s)))
+                         for s in (right, left + HALFWAY * (right - left))}
                 out.append((l, act.activation, int(act.mask.sum()),
-                            int(np.sum(act.mask & (act.slope == right)))))
+                            {s: n for s, n in taken.items() if n}))
         return out
+
+    @property
+    def halfway(self) -> bool:
+        """Whether the hand took a slope between the sides somewhere (no side:
+        np.heaviside(Z, 0.5))."""
+        return any(s != sides(act)[1] for _, act, _, taken in self.layers() for s in taken)

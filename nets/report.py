@@ -393,13 +393,21 @@ class BackpropReport:
                 continue
             left, right = kinks.sides(act)
             g = f"{act.name}′"
+            # the slope halfway (np.heaviside(Z, 0.5)) is no side: any between is valid
+            halfway = any(s != right for s in taken)
+            allowed = "any slope between the sides is valid" if halfway else \
+                "the notes allow either"
+            took = ", ".join(f"{s:g} at {n}" for s, n in taken.items())
             lines.append(
                 f"{self.text(f'Z[{l}]')} is 0 at {entries} entr{'y' if entries == 1 else 'ies'}"
-                f", {act.name}'s kink, where {g} may be {left:g} or {right:g}: "
-                f"{'you' if self.labels else 'hand'} took {right:g} at {taken} of them "
-                f"(autograd takes {left:g}; the notes allow either)")
+                f", {act.name}'s kink, where {g} may be {left:g} or {right:g}"
+                f"{' or any slope between' if halfway else ''}: "
+                f"{'you' if self.labels else 'hand'} took {took} of them "
+                f"(autograd takes {left:g}; {allowed})")
         gained = self.kink.gained
-        lines.append(f"either side is right, so {diagnosis.join(map(self.label, gained))} "
+        between = ", or a slope between," if self.kink.halfway else ""
+        lines.append(f"either side{between} is right, so "
+                     f"{diagnosis.join(map(self.label, gained))} "
                      f"count{'s' if len(gained) == 1 else ''} as agreeing")
         same = self._kink_slips
         if same:   # the side taken may be no choice at all, but g′ forgotten there
@@ -416,7 +424,8 @@ class BackpropReport:
         c = self.context
         if self.kink is None or c is None:
             return []
-        layers = {l for l, _, _, taken in self.kink.layers() if taken}
+        # a g′ slip takes a side of the kink, never the slope halfway between them
+        layers = {l for l, act, _, taken in self.kink.layers() if kinks.sides(act)[1] in taken}
         return [slip for slip, _ in self._giving_every_node
                 if slip.in_g_prime and (slip.layer in layers or slip.every_hidden_layer)]
 

@@ -253,3 +253,43 @@ def test_the_sides_tried_at_kinks_of_many_layers_stay_few():
     masks = {l: np.ones(Z.shape, bool) for l in range(1, 9)}
     tried = kinks._candidates(values, {l: relu for l in range(1, 9)}, masks)
     assert 0 < len(tried) <= 256, len(tried)   # kinks.RULE_CHOICES
+
+
+def halfway_hand(activation):
+    """A learner's formulas taking g′(0) halfway between the sides, as
+    np.heaviside(Z, 0.5) does for relu: a valid slope too."""
+    g = activations.get(activation)
+    left, right = (float(g.g_prime(np.array([v]))[0]) for v in (-1.0, 1.0))
+
+    def my_backprop(params, X, Y):
+        m = X.shape[1]
+        Z1 = params["W[1]"] @ X + params["b[1]"]
+        A1 = g.g(Z1)
+        A2 = activations.sigmoid(params["W[2]"] @ A1 + params["b[2]"])
+        dZ2 = A2 - Y
+        dZ1 = params["W[2]"].T @ dZ2 * (left + (right - left) * np.heaviside(Z1, 0.5))
+        return {"Z[2]": dZ2, "W[2]": dZ2 @ A1.T / m, "b[2]": dZ2.sum(axis=1, keepdims=True) / m,
+                "Z[1]": dZ1, "W[1]": dZ1 @ X.T / m, "b[1]": dZ1.sum(axis=1, keepdims=True) / m}
+
+    return my_backprop
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+@pytest.mark.parametrize("n_h, m", [(1, 1), (4, 2)])   # 1 and 8 entries on the kink
+def test_the_slope_halfway_at_the_kink_is_ok_and_said(activation, n_h, m):
+    # np.heaviside(Z1, 0.5): relu′(0) = 0.5, a slope between the two sides (the
+    # testing page: any is a valid choice). It read WRONG at Z[1], W[1], b[1] with
+    # "no classic slip gives these numbers": only the sides were tried
+    net = TwoLayerNet(1, n_h, activation=activation, init="zeros")
+    net.params["W[2]"] = np.ones((1, n_h))
+    X, Y = np.zeros((1, m)), np.zeros((1, m))
+    report = nets.check_backprop(net, X, Y, hand=halfway_hand(activation))
+    text, entries = str(report), n_h * m
+    assert report.ok, text
+    half = 0.5 if activation == "relu" else 0.505
+    assert f"hand took {half:g} at {entries} of them" in text, text
+    assert "likely slip" not in text and "as it takes the kink's other side" not in text, text
+
+
+def test_the_slope_halfway_at_the_kink_passes_the_property_test():
+    assert_backprop_matches(halfway_hand("relu"), activation="relu", max_examples=100)
