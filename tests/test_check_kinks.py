@@ -7,6 +7,7 @@ import pytest
 import nets
 from nets import DeepNet, TwoLayerNet, activations
 from nets.testing import assert_backprop_matches
+from tests.test_testing import notes_backprop
 
 
 def right_side_hand(activation, slip=None):
@@ -258,20 +259,10 @@ def test_the_sides_tried_at_kinks_of_many_layers_stay_few():
 def halfway_hand(activation):
     """A learner's formulas taking g′(0) halfway between the sides, as
     np.heaviside(Z, 0.5) does for relu: a valid slope too."""
-    g = activations.get(activation)
-    left, right = (float(g.g_prime(np.array([v]))[0]) for v in (-1.0, 1.0))
-
-    def my_backprop(params, X, Y):
-        m = X.shape[1]
-        Z1 = params["W[1]"] @ X + params["b[1]"]
-        A1 = g.g(Z1)
-        A2 = activations.sigmoid(params["W[2]"] @ A1 + params["b[2]"])
-        dZ2 = A2 - Y
-        dZ1 = params["W[2]"].T @ dZ2 * (left + (right - left) * np.heaviside(Z1, 0.5))
-        return {"Z[2]": dZ2, "W[2]": dZ2 @ A1.T / m, "b[2]": dZ2.sum(axis=1, keepdims=True) / m,
-                "Z[1]": dZ1, "W[1]": dZ1 @ X.T / m, "b[1]": dZ1.sum(axis=1, keepdims=True) / m}
-
-    return my_backprop
+    left, right = (float(activations.get(activation).g_prime(np.array([v]))[0])
+                   for v in (-1.0, 1.0))
+    return notes_backprop(activation,
+                          lambda Z1: left + (right - left) * np.heaviside(Z1, 0.5))
 
 
 @pytest.mark.parametrize("activation", ["relu", "leaky_relu"])

@@ -24,9 +24,11 @@ from nets.testing import (MIN_MAGNITUDE, PARAM_LIMIT, X_LIMIT, Z_LIMIT,
 from tests import course_code
 
 
-def notes_backprop(activation):
-    """A learner's correct two-layer formulas for one hidden activation."""
+def notes_backprop(activation, g_prime=None):
+    """A learner's correct two-layer formulas for one hidden activation (with
+    ``g_prime(Z1)`` for its g′, when given: another valid slope at a kink)."""
     g = activations.get(activation)
+    g_prime = g_prime or g.g_prime
 
     def my_backprop(params, X, Y):
         m = X.shape[1]
@@ -34,7 +36,7 @@ def notes_backprop(activation):
         A1 = g.g(Z1)
         A2 = activations.sigmoid(params["W[2]"] @ A1 + params["b[2]"])
         dZ2 = A2 - Y
-        dZ1 = params["W[2]"].T @ dZ2 * g.g_prime(Z1)
+        dZ1 = params["W[2]"].T @ dZ2 * g_prime(Z1)
         return {"Z[2]": dZ2, "W[2]": dZ2 @ A1.T / m, "b[2]": dZ2.sum(axis=1, keepdims=True) / m,
                 "Z[1]": dZ1, "W[1]": dZ1 @ X.T / m, "b[1]": dZ1.sum(axis=1, keepdims=True) / m}
 
