@@ -765,3 +765,17 @@ def cancelling_product_cases(draw: Callable) -> Tuple[np.ndarray, np.ndarray]:
     A[0] = 10.0 ** draw(finite_floats(3.0, 9.0))
     A[-1] = -A[0]
     return W, A
+
+
+@st.composite
+def cancelling_first_layers(draw: Callable) -> Tuple[dict, np.ndarray, np.ndarray]:
+    """``(params, X, Y)`` of a two-layer net with one hidden unit whose Z[1] on X = 1
+    is a sum of tenths that is 0 in the reals (0.1 + 0.1 - 0.6 + 0.4): in float64
+    often a rounding (5.6e-17), whose size and sign the order of the sum decides."""
+    n_x = draw(st.integers(2, 4))
+    tenths = [draw(st.sampled_from([k for k in range(-7, 8) if k])) for _ in range(n_x)]
+    params = {"W[1]": np.array([tenths]) / 10, "b[1]": np.array([[-sum(tenths) / 10]]),
+              "W[2]": np.array([[draw(st.sampled_from([-1.0, -0.5, 0.5, 1.0]))]]),
+              "b[2]": np.array([[draw(st.sampled_from([0.0, 0.1, -0.3]))]])}
+    m = draw(st.integers(1, 2))
+    return params, np.ones((n_x, m)), np.array([[float(draw(st.booleans())) for _ in range(m)]])

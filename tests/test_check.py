@@ -20,7 +20,7 @@ from nets import slips
 from nets.testing import cases
 from tests import course_code
 from tests.conftest import legend_of_report
-from tests.strategies import labelled_data, two_layer_nets
+from tests.strategies import cancelling_first_layers, labelled_data, two_layer_nets
 
 ALL_ACTIVATIONS = list(activations.NAMES)
 TWO_LAYER_ORDER = ["A[2]", "Z[2]", "W[2]", "b[2]", "A[1]", "Z[1]", "W[1]", "b[1]"]
@@ -1549,3 +1549,26 @@ def test_a_1_over_m_in_dz2_returned_is_still_placed_in_dz2():
     lines = nets.check_backprop(net, X, Y, hand=hand).diagnosis().splitlines()
     assert lines[0] == "first wrong at dZ2; dW2, db2, dW1, db1 follow from it", lines
     assert lines[1].startswith("likely slip: a 1/m in dZ2, which is per sample"), lines
+
+
+@given(case=cancelling_first_layers(), activation=st.sampled_from(["tanh", "sigmoid"]))
+def test_a_hand_that_sums_z1_in_another_order_is_right_where_z1_cancels(case, activation):
+    # Z[1] = 0.1 + 0.1 - 0.6 + 0.4 is 5.6e-17 in autograd's order and 0 in the
+    # hand's: dW[2] = dZ[2] A[1]ᵀ (tanh) then differs by all of itself, which the
+    # sizes allowed for its terms (|dZ[2]| |A[1]|) did not cover, and read WRONG
+    params, X, Y = case
+    g = activations.get(activation)
+    net = TwoLayerNet(X.shape[0], 1, activation=activation)
+    net.params = params
+
+    def hand(p, X, Y):
+        m = X.shape[1]
+        Z1 = p["b[1]"] + sum(p["W[1]"][:, k:k + 1] * X[k:k + 1] for k in reversed(range(len(X))))
+        A1 = g.g(Z1)
+        dZ2 = activations.sigmoid(p["W[2]"] @ A1 + p["b[2]"]) - Y
+        dZ1 = p["W[2]"].T @ dZ2 * g.g_prime(Z1)
+        return {"W[2]": dZ2 @ A1.T / m, "b[2]": dZ2.sum(axis=1, keepdims=True) / m,
+                "W[1]": dZ1 @ X.T / m, "b[1]": dZ1.sum(axis=1, keepdims=True) / m}
+
+    report = nets.check_backprop(net, X, Y, hand=hand)
+    assert report.ok, str(report)
