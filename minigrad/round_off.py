@@ -87,10 +87,8 @@ def _product_size(node: Tensor, grad: np.ndarray) -> float:
     entry of W A is rounded to u times the sizes of its terms, and where they
     cancel (or b takes back nearly all of a large W A) Z is small and its
     rounding is not; the node's own size, which the walk counts, misses it."""
-    w, a = node.parents[0].data, node.parents[1].data
-    # a vector is a row on the left, a column on the right, as in _matmul_terms
-    sizes = np.abs(w if w.ndim == 2 else w.reshape(1, -1)) @ \
-        np.abs(a if a.ndim == 2 else a.reshape(-1, 1))
+    w, a = _as_matrices(node.parents[0].data, node.parents[1].data)
+    sizes = np.abs(w) @ np.abs(a)
     return float(np.sum(np.abs(np.multiply(sizes.reshape(grad.shape), grad,
                                            where=grad != 0, out=np.zeros(grad.shape)))))
 
@@ -109,12 +107,17 @@ def _autograd_round_off_bound(sizes: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(bound), bound, 0.0)
 
 
+def _as_matrices(a: np.ndarray, b: np.ndarray) -> tuple:
+    """A product's operands as matrices: a vector is a row on the left, a column on
+    the right (matmul's rule)."""
+    return (a if a.ndim == 2 else a.reshape(1, -1)), (b if b.ndim == 2 else b.reshape(-1, 1))
+
+
 def _matmul_terms(node: Tensor, position: int, arriving: np.ndarray) -> np.ndarray:
     # dA = dZ Bᵀ, dB = Aᵀ dZ: each entry a sum of products, |dZ| |B|ᵀ and |A|ᵀ |dZ|
     # the sizes of their terms (a vector is a row on the left, a column on the right)
     a, b = node.parents[0].data, node.parents[1].data
-    a2 = a if a.ndim == 2 else a.reshape(1, -1)
-    b2 = b if b.ndim == 2 else b.reshape(-1, 1)
+    a2, b2 = _as_matrices(a, b)
     g = np.reshape(arriving, (a2.shape[0], b2.shape[1]))
     if position == 0:
         return (g @ np.abs(b2).T).reshape(a.shape)

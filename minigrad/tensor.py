@@ -478,9 +478,8 @@ class Tensor:
         while heap:
             node = pop(heap)[1]
             g = pending.pop(node)
-            if check and not np.isfinite(g).all():
-                raise FloatingPointError(f"detect_anomaly: gradient of {_anomaly_label(node)} "
-                                         f"is not finite ({_first_bad(g)})")
+            if check:
+                _check_gradient(node, g)
             if keep is None or node in keep:
                 _store_grad(node, g, node in borrowed)
             vjps = node._vjps
@@ -510,9 +509,8 @@ class Tensor:
         # the walk would have met them
         for node in sorted(pending, key=_creation_number, reverse=True):
             g = pending[node]
-            if check and not np.isfinite(g).all():
-                raise FloatingPointError(f"detect_anomaly: gradient of {_anomaly_label(node)} "
-                                         f"is not finite ({_first_bad(g)})")
+            if check:
+                _check_gradient(node, g)
             if keep is None or node in keep:
                 _store_grad(node, g, node in borrowed)
 
@@ -773,6 +771,13 @@ def describe(t: Tensor) -> str:
     """How errors name a node: ``W[1] (4, 3)``, or ``<matmul> (4, 5)`` when unnamed."""
     label = t.name if t.name else (f"<{t.op}>" if t.op else "tensor")
     return f"{label} {t._data.shape}"
+
+
+def _check_gradient(node: Tensor, g: np.ndarray) -> None:
+    """detect_anomaly's check of the gradient backward reached ``node`` with."""
+    if not np.isfinite(g).all():
+        raise FloatingPointError(f"detect_anomaly: gradient of {_anomaly_label(node)} "
+                                 f"is not finite ({_first_bad(g)})")
 
 
 def _anomaly_label(t: Tensor) -> str:

@@ -237,10 +237,11 @@ def _one_of(choices: Sequence[str]) -> Callable[[str], str]:
     by_name = {_name(c): c for c in choices}
 
     def match(text: str) -> str:
-        if _name(text) not in by_name:
+        name = by_name.get(_name(text))
+        if name is None:
             raise argparse.ArgumentTypeError(
                 f"invalid choice: {text!r} (choose from {', '.join(map(repr, choices))})")
-        return by_name[_name(text)]
+        return name
     return match
 
 
