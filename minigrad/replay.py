@@ -29,9 +29,15 @@ parameters, an argument of a partial, an attribute it reads by name
 bound to another object records again, and so do a list or dict changed in
 place and a write into an array so read and copied into its graph
 (``mg.tensor(G)``; ``minigrad.replay_names``). What f copies otherwise is
-fixed when it records (``getattr(net, name)``, ``mg.tensor(W.data)``):
-change one, and record again or make it a leaf. A random draw inside f
-(``np.random``, ``random``) is a ``ValueError``: draw it outside, into a leaf.
+fixed when it records (``getattr(net, name)``): change one, and record again
+or make it a leaf. A random draw inside f (``np.random``, ``random``) is a
+``ValueError``: draw it outside, into a leaf. So is, without a guard, a value
+f reads into Python of a leaf or of a tensor computed from one (``W.data``,
+``J.item()``, ``bool(J)``, ``float(J)``, ``round(J)``): the tape would replay
+the branch it picks as recorded; and, even with a guard, a tensor f makes of
+one (``mg.tensor(W)``, ``.detach()``, ``mg.as_tensor``, ``copy.copy``): the
+tape would replay the copy. Shapes, constants' values and what f only shows
+(``print(J)``, ``f"{J:.4f}"``) are not refused.
 Leaves not listed in ``leaves`` are constants (X, Y): the tape reads their
 arrays at each replay, and keeps them read-only while it lives, as the eager
 engine keeps a leaf's array until its backward, so that nothing changes them
@@ -62,13 +68,13 @@ import numpy as np
 
 from minigrad.buffer_plan import Allocator, owner, pack, plan
 from minigrad.replay_checks import (_check_constants, _drew, _eager_grads, _not_reproduced,
-                                     _random_states)
+                                     _random_states, _values_read)
 from minigrad.replay_compile import Compiler
 from minigrad.replay_names import bindings, rebound
 from minigrad.replay_stale import Staleness, _changed, _versions
 from minigrad.tensor import (Tensor, _anomaly_label, _creation_counter, _first_bad, _Hold,
-                             _as_float64, _lockable, _modes, describe, is_grad_enabled,
-                             topological_order)
+                             _as_float64, _lockable, _modes, _watch_reads, describe,
+                             is_grad_enabled, topological_order)
 
 __all__ = ["record", "Tape"]
 
@@ -318,12 +324,16 @@ class Tape(Staleness, Compiler):
         previous, _modes.grad_enabled = _modes.grad_enabled, True
         randoms = _random_states()
         try:
-            root = self._fn()
+            with _watch_reads() as reads:
+                root = self._fn()
         finally:
             _modes.grad_enabled = previous
         drew = _drew(randoms)
         if drew is not None:
             raise ValueError(drew)
+        read = _values_read(reads, self._leaves, self._guard is not None)
+        if read is not None:
+            raise ValueError(read)
         # what f read by name, as it ran: a name bound anew is a new graph, and so
         # is an array f copied into it, written since (the graph's own arrays
         # it reads at each replay)

@@ -5,7 +5,9 @@ without a word. Some graphs it cannot replay faithfully, and ``record``
 refuses them with an error that says why and what to do:
 
 - as ``f`` runs (``_random_states``, ``_drew``): a random draw, which a
-  tape would replay as recorded where ``f`` run again draws anew;
+  tape would replay as recorded where ``f`` run again draws anew; and
+  (``_values_read``) a value of a leaf, or of a tensor computed from one,
+  read into Python (a branch, a copy), which a tape would not read again;
 - before it compiles (``_check_constants``): a tensor the tape would replay
   as a constant although it may follow the leaves, a constant holding a
   leaf's memory, an op's result given new data, a leaf not in C order;
@@ -87,6 +89,63 @@ def _drew(before: tuple) -> Optional[str]:
             f"the draw it recorded at every replay, where f run again draws new ones (a "
             f"dropout mask, noise, a shuffle). Draw them outside f, into a tensor listed in "
             f"leaves, and pass each new draw to replay (tape.replay(W, mask))")
+
+
+# The reads that make a tensor of a value: a constant of f's graph, which the tape
+# replays as recorded, whatever branch a guard names.
+_COPIES = ("mg.tensor()", "mg.as_tensor()", ".detach()", "a copy")
+
+
+def _values_read(reads: list, leaves: List[Tensor], guarded: bool) -> Optional[str]:
+    """The error for the first value f read into Python (``tensor._watch_reads``)
+    of a listed leaf or of a tensor computed from one, or None. Without a guard
+    every such read is refused: what Python does with it (an ``if`` that picks
+    the ops) is not replayed. With one, the guard names the branch, and only a
+    tensor made of the value (``mg.tensor(W)``, ``.detach()``) is refused."""
+    listed = {id(leaf) for leaf in leaves}
+    first = min(leaf._seq for leaf in leaves) if leaves else None
+    for t, how in reads:
+        if guarded and how not in _COPIES:
+            continue
+        leaf = _leaf_behind(t, listed, first)
+        if leaf is None:
+            continue
+        source = "" if leaf is t else (f", computed from the leaf {describe(leaf)},"
+                                       if id(leaf) in listed else
+                                       ", made under no_grad after the leaves (so maybe from them),")
+        if how in _COPIES:
+            return (f"record: f read the value of {describe(t)}{source} into Python ({how}) "
+                    f"as it ran, to make a tensor of it: a tape replays that tensor as a "
+                    f"constant with the recorded value, where f run again copies the new "
+                    f"one (a guard names a branch; it does not make a copy follow the "
+                    f"leaves). Use the tensor itself in the graph, or make the copy outside "
+                    f"f and list it in leaves (tape.replay(W, C))")
+        return (f"record: f read the value of {describe(t)}{source} into Python ({how}) as "
+                f"it ran; a tape replays the ops f recorded, not its Python, so what f did "
+                f"with that value (an if that picks the ops, a copy) would stay as recorded "
+                f"while the leaves take new values. Read values outside f (replay returns "
+                f"the root's value), or, when f picks its ops from them, pass guard=, a "
+                f"function of the leaf values that names the branch (guard=lambda W: "
+                f"bool(W.sum() > 0)); a new answer records again")
+    return None
+
+
+def _leaf_behind(t: Tensor, listed: set, first: Optional[int]) -> Optional[Tensor]:
+    """The listed leaf t is or is computed from (walking its inputs), or a tensor
+    on the way made by an op under no_grad after the leaves (which records no
+    inputs, and may come from them), or None."""
+    seen, stack = {id(t)}, [t]
+    while stack:
+        node = stack.pop()
+        if id(node) in listed:
+            return node
+        if node._unrecorded_op is not None and first is not None and node._seq > first:
+            return node
+        for parent in node.parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return None
 
 
 def _not_reproduced(what: str, node: Tensor) -> str:

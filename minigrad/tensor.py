@@ -26,6 +26,7 @@ class _Modes(threading.local):
     # Thread-local so that a no_grad() block in one thread never silences another.
     grad_enabled = True
     anomaly = False
+    reads = None   # while mg.record runs f in this thread: [(tensor, how f read its value)]
 
 
 _modes = _Modes()
@@ -39,6 +40,9 @@ _open_mode_lock = threading.Lock()
 # It orders nodes only: a node's identity is the object itself (a copy or an
 # unpickled tensor is a new object with a new number).
 _creation_counter = itertools.count()
+# How many recordings (mg.record running f) watch the values read into Python,
+# in all threads: while none does, a read need not look at the thread-local.
+_watching_reads = 0
 _creation_number = operator.attrgetter("_seq")
 
 # Arrays of leaves that recorded VJPs read are read-only while any node that
@@ -143,6 +147,34 @@ def detect_anomaly() -> ContextManager[None]:
 
 
 @contextlib.contextmanager
+def _watch_reads() -> Iterator[list]:
+    """The values this thread reads into Python inside the block (``.data``,
+    ``.item()``, ``bool(t)``, a copy of a tensor): ``[(tensor, how)]``. A tape
+    replays ops, not the Python that read them: mg.record refuses what f read
+    of its leaves' values. A recording inside the block reads for it too."""
+    global _watching_reads
+    with _open_mode_lock:
+        _watching_reads += 1
+    previous = _modes.reads
+    try:
+        reads = _modes.reads = []
+        yield reads
+    finally:
+        _modes.reads = previous
+        if previous is not None:
+            previous.extend(reads)
+        with _open_mode_lock:
+            _watching_reads -= 1
+
+
+def _read(t: "Tensor", how: str) -> None:
+    """Note that Python read t's value (``how``), for a recording in this thread."""
+    reads = _modes.reads
+    if reads is not None:
+        reads.append((t, how))
+
+
+@contextlib.contextmanager
 def _mode(name: str, value: bool) -> Iterator[None]:
     """This thread's mode ``name`` set to ``value`` inside the block. The block is
     counted in ``_open_mode_blocks`` before the mode is set and until after it is
@@ -239,7 +271,12 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False,
                  name: Optional[str] = None) -> None:
         # A copy, as torch.tensor makes: the caller's later edits never reach the graph.
-        array = data._data.copy() if isinstance(data, Tensor) else _as_float64(data, copy=True)
+        if isinstance(data, Tensor):
+            if _watching_reads:
+                _read(data, "mg.tensor()")
+            array = data._data.copy()
+        else:
+            array = _as_float64(data, copy=True)
         self._init_leaf(array, requires_grad, name)
 
     def _init_leaf(self, array: np.ndarray, requires_grad: Any, name: Any) -> None:
@@ -320,6 +357,8 @@ class Tensor:
 
     # --- copies are new leaves ------------------------------------------------
     def _copy_as_leaf(self) -> "Tensor":
+        if _watching_reads:
+            _read(self, "a copy")
         out = Tensor._leaf(self._data.copy(), self.requires_grad, self.name)
         out.grad = None if self.grad is None else np.array(self.grad)
         return out
@@ -347,6 +386,12 @@ class Tensor:
         An op's result gives a read-only view: its VJPs may read the array
         (tanh's uses A), so a write into it would change its gradients unseen;
         assign a new array to change it."""
+        if _watching_reads:
+            _read(self, ".data")
+        return self._view()
+
+    def _view(self) -> np.ndarray:
+        """``data``, read by the engine (no recording takes it for f's read)."""
         if self.op is None:
             return self._data
         view = self._data.view()
@@ -396,13 +441,19 @@ class Tensor:
     def detach(self) -> "Tensor":
         """The same data (not copied) as a new leaf with no history (an op
         result's through its read-only view: writing it would change the graph)."""
-        return Tensor._leaf(self.data, False, self.name)
+        if _watching_reads:
+            _read(self, ".detach()")
+        return Tensor._leaf(self._view(), False, self.name)
 
     def numpy(self) -> np.ndarray:
         """``data``: the array itself (not a copy), an op result's read-only."""
-        return self.data
+        if _watching_reads:
+            _read(self, ".numpy()")
+        return self._view()
 
     def item(self) -> float:
+        if _watching_reads:
+            _read(self, ".item()")
         if self._data.size != 1:
             raise ValueError(f"item() needs a tensor of one element; {describe(self)} "
                              f"has {self._data.size}")
@@ -519,11 +570,15 @@ class Tensor:
         if self._data.size != 1:
             raise ValueError(f"the truth value of {describe(self)}, of {self._data.size} "
                              f"elements, is ambiguous: use t.data.any() or t.data.all()")
+        if _watching_reads:
+            _read(self, "bool()")
         return bool(self._data.item())
 
     # A cost is a tensor of one number, and learners print it as one:
     # float(J), f"{J:.4f}", round(J, 4), as numpy's and PyTorch's scalars allow.
     def __float__(self) -> float:
+        if _watching_reads:
+            _read(self, "float()")
         return self._one_number("float()")
 
     def _one_number(self, call: str, error: type = ValueError) -> float:
@@ -532,7 +587,7 @@ class Tensor:
         if self._data.size != 1:
             raise error(f"{call} needs a tensor of one number; {describe(self)} has "
                         f"{self._data.size}: use its array, .data, or an entry")
-        return self.item()
+        return float(self._data.item())   # not item(): f"{J:.4f}" only shows the value
 
     def __format__(self, spec: str) -> str:
         # TypeError, as format() raises for a spec a type cannot take
@@ -540,6 +595,8 @@ class Tensor:
             else str(self)
 
     def __round__(self, ndigits: Optional[int] = None) -> float:
+        if _watching_reads:
+            _read(self, "round()")
         return round(self._one_number("round()"), ndigits)
 
     # --- numpy beside a tensor ------------------------------------------------
@@ -744,7 +801,9 @@ def as_tensor(data: Any, requires_grad: bool = False, name: Optional[str] = None
     if type(data) is np.ndarray and data.dtype == np.float64:   # the nets' every step
         array = data
     else:
-        array = data.data if isinstance(data, Tensor) else _as_float64(data)
+        if isinstance(data, Tensor) and _watching_reads:
+            _read(data, "mg.as_tensor()")
+        array = data._view() if isinstance(data, Tensor) else _as_float64(data)
     return Tensor._leaf(array, requires_grad, name)
 
 

@@ -5,10 +5,12 @@ recorded again or refused, never replayed stale."""
 import copy
 import functools
 import gc
+import importlib
 import json
 import logging
 import pickle
 import random
+import re
 import threading
 import types
 
@@ -772,9 +774,15 @@ def test_a_constant_holding_a_leafs_memory_is_refused(detached):
     # W * W.data: the op keeps W's own array as a constant; eager f() at new values
     # reads W's new data, the tape replayed W's recorded array (-0.15 for 0.99)
     W = mg.tensor(np.array([[0.5, -1.0], [2.0, 0.25]]), requires_grad=True, name="W")
-    with pytest.raises(ValueError, match=r"the constant tensor \(2, .\) holds the memory of "
-                                         r"the leaf W \(2, 2\).*Use the leaf itself"):
+    memory = r"the constant tensor \(2, .\) holds the memory of the leaf W \(2, 2\).*Use the leaf"
+    D = detached(W)   # taken before f: f reads no value, its graph holds W's memory
+    with pytest.raises(ValueError, match=memory):
+        mg.record(lambda: (W * D).sum(), [W])
+    # taken inside f, the read is refused first; a guard takes the read, not the memory
+    with pytest.raises(ValueError, match=r"f read the value of W \(2, 2\) into Python \(.data\)"):
         mg.record(lambda: (W * detached(W)).sum(), [W])
+    with pytest.raises(ValueError, match=memory):
+        mg.record(lambda: (W * detached(W)).sum(), [W], guard=lambda w: 0)
     # a copy of another array is fine, and so is a constant of the same values
     C = mg.tensor(W.data, name="C")
     tape = mg.record(lambda: (W * C).sum(), [W])
@@ -1558,3 +1566,149 @@ def test_what_f_reads_inside_pythons_library_or_installed_packages_is_not_walked
         log.info("between replays")
         assert tape.replay(np.ones((1, 2))) == np.tanh(np.ones((1, 2))).sum()
     assert len(calls) == 1
+
+
+# What f reads of a listed leaf's value (or of a tensor computed from one) into
+# Python, as it records. Each branch read was replayed stale without a word:
+# the tape replayed the branch (or the copy) of the recorded values.
+def _branch_on_data(W):
+    return (W * W).sum() if W.data.sum() > 0 else (W * 3.0).sum()
+
+
+def _branch_on_item(W):
+    J = (W * W).sum()
+    return J * 2.0 if J.item() > 3 else J
+
+
+def _branch_on_bool(W):
+    J = mg.relu(W).sum()
+    return J * 2.0 if J else (W * 3.0).sum()
+
+
+def _branch_on_float(W):
+    J = (W * W).sum()
+    return J * 2.0 if float(J) > 3 else J
+
+
+def _branch_on_round(W):
+    J = (W * W).sum()
+    return J * 2.0 if round(J, 1) > 3 else J
+
+
+def _branch_on_numpy(W):
+    return (W * W).sum() if W.numpy().sum() > 0 else (W * 3.0).sum()
+
+
+# each with the guard that names its branch, from the leaf's values
+BRANCHES = {".data": (_branch_on_data, lambda w: bool(w.sum() > 0)),
+            ".item()": (_branch_on_item, lambda w: bool((w * w).sum() > 3)),
+            "bool()": (_branch_on_bool, lambda w: bool(np.maximum(w, 0).sum() != 0)),
+            "float()": (_branch_on_float, lambda w: bool((w * w).sum() > 3)),
+            "round()": (_branch_on_round, lambda w: bool(round((w * w).sum(), 1) > 3)),
+            ".numpy()": (_branch_on_numpy, lambda w: bool(w.sum() > 0))}
+
+
+@pytest.mark.parametrize("how", BRANCHES)
+def test_a_value_f_reads_into_python_without_a_guard_is_refused_and_a_guard_takes_it(how):
+    W = mg.tensor(np.array([[1.0, -2.0]]), requires_grad=True, name="W")
+    branch, guard = BRANCHES[how]
+    read = r"W \(1, 2\)" if how in (".data", ".numpy()") else \
+        r"<(sum|mul)> \(\), computed from the leaf W \(1, 2\),"
+    with pytest.raises(ValueError, match=rf"record: f read the value of {read} into Python "
+                                         rf"\({re.escape(how)}\) as it ran.*pass guard="):
+        mg.record(lambda: branch(W), [W])
+    # with a guard naming the branch (the message's way out), each value replays
+    # what eager f() gives, the other branch included
+    tape = mg.record(lambda: branch(W), [W], guard=guard)
+    for values in ([[1.0, -2.0]], [[5.0, 1.0]], [[-1.0, 0.5]], [[0.0, 0.0]]):
+        values = np.array(values)
+        V = mg.tensor(values, requires_grad=True)
+        J = branch(V)
+        J.backward()
+        assert tape.replay(values) == J.item(), values
+        assert np.array_equal(tape.grads[0], V.grad), values
+
+
+# f(W) -> (tensor, the read it makes): a tensor copy of W's value, or of a node
+# computed from W, made into a constant of the graph. The tape replayed the
+# recorded copy; a guard names a branch, and does not make a copy follow W.
+# (mg.tensor(W.data) reads .data, which a guard takes: the branch tests refuse it.)
+COPIES = {
+    "mg.tensor()": lambda W: (W * mg.tensor(W), "mg.tensor()"),
+    "mg.as_tensor()": lambda W: (W * mg.as_tensor(W * 2.0), "mg.as_tensor()"),
+    ".detach()": lambda W: (W * (W * 2.0).detach(), ".detach()"),
+    "copy": lambda W: (W * copy.copy(W), "a copy"),
+}
+
+
+@pytest.mark.parametrize("name", COPIES)
+def test_a_copy_of_a_leafs_value_made_inside_f_is_refused_even_with_a_guard(name):
+    W = mg.tensor(np.array([[1.0, -2.0]]), requires_grad=True, name="W")
+    _, how = COPIES[name](W)
+    for guard in (None, lambda w: 0):
+        with pytest.raises(ValueError, match=rf"record: f read the value of .* into Python "
+                                             rf"\({re.escape(how)}\) as it ran"):
+            mg.record(lambda: COPIES[name](W)[0].sum(), [W], guard=guard)
+
+
+def test_what_f_reads_of_constants_and_shapes_or_shows_is_not_refused():
+    W = mg.tensor(np.array([[1.0, -2.0]]), requires_grad=True, name="W")
+    X = mg.tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), name="X")
+    shown = []
+
+    def f():
+        m = X.data.shape[1] + W.shape[0] - 1           # shapes, and a constant's value
+        J = ((W @ X) * float(X.data.sum())).sum() / m
+        shown.append(f"{J:.3f} {W!r} {J}")            # shown: repr and format read none
+        return J
+    tape = mg.record(f, [W])
+    assert tape.replay(np.array([[1.0, 1.0]])) == 10.0 * 10.0 / 2
+    assert shown and "tensor(" in shown[0]
+
+
+def test_a_read_refused_when_f_records_again_for_a_new_shape_names_it():
+    W = mg.tensor(np.ones((1, 2)), requires_grad=True, name="W")
+    tape = mg.record(lambda: (W * W).sum() if W.shape[1] == 2 or W.data.sum() > 0
+                     else W.sum(), [W])
+    with pytest.raises(ValueError, match=r"the leaves' shapes changed .* f read the value of "
+                                         r"W \(1, 3\)"):
+        tape.replay(np.ones((1, 3)))
+    assert tape.replay(np.full((1, 2), 2.0)) == 8.0
+
+
+def test_reads_are_watched_in_the_recording_thread_only_and_no_longer_after_it():
+    W = mg.tensor(np.array([[1.0, -2.0]]), requires_grad=True, name="W")
+    started, read = threading.Event(), threading.Event()
+
+    def other_thread():   # eager code reading W while another thread records
+        started.wait(10)
+        assert W.data.sum() == -1.0
+        read.set()
+
+    def f():
+        started.set()
+        assert read.wait(10)
+        return (W * W).sum()
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    tape = mg.record(f, [W])
+    thread.join()
+    assert tape.replay(np.array([[2.0, 1.0]])) == 5.0
+    # a recording refused halfway leaves nothing watching
+    with pytest.raises(ValueError, match="read the value"):
+        mg.record(lambda: W.sum() * float(W.data.sum()), [W])
+    engine = importlib.import_module("minigrad.tensor")
+    assert engine._watching_reads == 0 and engine._modes.reads is None
+
+
+def test_a_read_inside_a_recording_made_inside_f_is_f_own():
+    # the inner tape's guard speaks for its own function, not for f's branch
+    W = mg.tensor(np.array([[1.0, -2.0]]), requires_grad=True, name="W")
+
+    def f():
+        inner = mg.record(lambda: W.sum() * 2.0 if W.sum().item() > 0 else W.sum(), [W],
+                          guard=lambda w: bool(w.sum() > 0))
+        return (W * 2.0).sum() if len(inner.nodes) == 4 else W.sum()
+    with pytest.raises(ValueError, match=r"f read the value of <sum> \(\), computed from the "
+                                         r"leaf W \(1, 2\), into Python \(.item\(\)\)"):
+        mg.record(f, [W])
