@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import contextlib
+import decimal
 import difflib
 import math
 import os
@@ -209,13 +210,26 @@ def _seed(text: str) -> int:
 
 
 def _float(text: str) -> float:
+    ascii_text = text.translate(_MINUS_SIGNS)
     try:
-        value = float(text.translate(_MINUS_SIGNS))
+        value = float(ascii_text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number; got {text!r}")
+    if value == 0 and _nonzero(ascii_text):
+        # 1e-400 rounds to 0: zero weights, the zero-init lesson nobody asked for
+        raise argparse.ArgumentTypeError(f"{text!r} is 0 in float64 (its smallest number > 0 "
+                                         f"is 5e-324); write 0 if 0 is meant")
     return value
+
+
+def _nonzero(text: str) -> bool:
+    """Whether the number written is not 0 (float() read it as 0)."""
+    try:
+        return decimal.Decimal(text.strip()) != 0
+    except decimal.InvalidOperation:   # a spelling float() reads and Decimal does not
+        return False
 
 
 def _positive_float(text: str) -> float:

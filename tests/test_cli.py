@@ -251,6 +251,14 @@ BAD = [
     (["train", "--lr", "-1e-3"], r"argument --lr: expected a number > 0; got '-1e-3'"),
     (["train", "--iterations", "-1E3"], r"argument --iterations: expected an int >= 0; got '-1E3'"),
     (["train", "--lr", "-inf"], r"argument --lr: expected a finite number; got '-inf'"),
+    # a number too small for float64: --scale 1e-400 trained from zero weights without a
+    # word (the zero-init lesson, unasked), --lr 1e-400 said "expected a number > 0"
+    (["train", "--scale", "1e-400"], r"^minigrad: error: argument --scale: '1e-400' is 0 in "
+                                     r"float64 \(its smallest number > 0 is 5e-324\); write 0 "
+                                     r"if 0 is meant \(see 'minigrad train --help'\)$"),
+    (["train", "--lr", "−1e-999"], r"argument --lr: '−1e-999' is 0 in float64"),
+    (["check", "--alpha", "0.000_1e-400", "--activation", "leaky_relu"],
+     r"argument --alpha: '0.000_1e-400' is 0 in float64"),
     # a mistyped negative number is the flag's value too: "--lr: expected one argument", as
     # if none had been given
     (["train", "--lr", "-1e-3e"], r"argument --lr: expected a number; got '-1e-3e' \(see"),
