@@ -8,6 +8,8 @@ refuses them with an error that says why and what to do:
   tape would replay as recorded where ``f`` run again draws anew; and
   (``_values_read``) a value of a leaf, or of a tensor computed from one,
   read into Python (a branch, a copy), which a tape would not read again;
+- at recording and at each replay (``_guard_read``): a guard that reads a
+  leaf's own value instead of its arguments, the values a replay gives it;
 - before it compiles (``_check_constants``): a tensor the tape would replay
   as a constant although it may follow the leaves, a constant holding a
   leaf's memory, an op's result given new data, a leaf not in C order;
@@ -127,6 +129,26 @@ def _values_read(reads: list, leaves: List[Tensor], guarded: bool) -> Optional[s
                 f"the root's value), or, when f picks its ops from them, pass guard=, a "
                 f"function of the leaf values that names the branch (guard=lambda W: "
                 f"bool(W.sum() > 0)); a new answer records again")
+    return None
+
+
+def _guard_read(reads: list, leaves: List[Tensor]) -> Optional[str]:
+    """The error for the first value the guard read into Python of a listed leaf
+    or of a tensor computed from one, or None. A replay passes the guard the new
+    values; the leaves keep the values they had, so such a read names the branch
+    of the recorded values (a constant's value it may read: a new one is seen)."""
+    listed = {id(leaf) for leaf in leaves}
+    first = min(leaf._seq for leaf in leaves) if leaves else None
+    for t, how in reads:
+        leaf = _leaf_behind(t, listed, first)
+        if leaf is None:
+            continue
+        source = "" if leaf is t else f", computed from the leaf {describe(leaf)},"
+        return (f"record: the guard read the value of {describe(t)}{source} into Python "
+                f"({how}); a replay calls it with the new leaf values as its arguments, "
+                f"guard(*values), while the leaves keep the values they had (a replay does "
+                f"not set them), so it would name the recorded branch at every replay: use "
+                f"its arguments (guard=lambda W: bool(W.sum() > 0))")
     return None
 
 

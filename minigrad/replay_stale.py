@@ -5,7 +5,8 @@ A tape replays the graph it recorded, and never a stale one: at each replay
 a built graph, raises ``ValueError``) when
 
 - the leaves' shapes, or the guard's answer, differ from those it recorded
-  (``_structure``);
+  (``_structure``; a guard that reads a leaf's own value instead of its
+  arguments is a ``ValueError``: the leaves keep the values they had);
 - a constant was given a new array (``X.data = ...``), or an op's result
   made outside ``f`` new data (``H.data = ...``) (``_replaced``);
 - a name ``f`` reads is bound to another object, or an array it copied into
@@ -31,8 +32,9 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from minigrad.replay_checks import _guard_read
 from minigrad.replay_names import rebound, same
-from minigrad.tensor import Tensor, describe
+from minigrad.tensor import Tensor, _watch_reads, describe
 
 __all__ = ["Staleness"]
 
@@ -44,7 +46,13 @@ class Staleness:
         shapes = tuple(a.shape for a in arrays)
         if self._guard is None:
             return shapes, None
-        answer = self._guard(*arrays)
+        # A replay gives the guard the new values, and the leaves keep theirs: a
+        # guard reading a leaf's value (W.data) would name the recorded branch
+        with _watch_reads() as reads:
+            answer = self._guard(*arrays)
+        read = _guard_read(reads, self.leaves)
+        if read is not None:
+            raise ValueError(read)
         try:
             hash(answer)   # compared with ==, an array's answer would be an array
         except TypeError:

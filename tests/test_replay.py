@@ -1712,3 +1712,22 @@ def test_a_read_inside_a_recording_made_inside_f_is_f_own():
     with pytest.raises(ValueError, match=r"f read the value of <sum> \(\), computed from the "
                                          r"leaf W \(1, 2\), into Python \(.item\(\)\)"):
         mg.record(f, [W])
+
+
+
+def test_a_guard_that_reads_the_leaves_own_values_is_refused():
+    # a replay gives the guard the new values; W keeps those it had when it
+    # recorded: a guard reading W.data named the recorded branch at every replay
+    # (4.49 where eager f() at [[2, -2.7]] gives (W * 3).sum() = -2.1)
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+
+    def loss():
+        return (W * W).sum() if W.data.sum() > 0 else (W * 3.0).sum()
+    for guard in (lambda w: bool(W.data.sum() > 0), lambda w: bool((W * 1.0).sum().item() > 0)):
+        with pytest.raises(ValueError, match=r"record: the guard read the value of .*W \(1, 2\)"
+                                             r".* into Python .* use its arguments"):
+            mg.record(loss, [W], guard=guard)
+    # a constant's value, and its own arguments, it may read
+    X = mg.tensor(np.array([[0.0, 0.0]]), name="X")
+    tape = mg.record(loss, [W], guard=lambda w: bool(w.sum() > X.data.sum()))
+    assert tape.replay(np.array([[2.0, -2.7]])) == (mg.tensor([[2.0, -2.7]]) * 3.0).sum().item()
