@@ -335,12 +335,14 @@ class Tape(Staleness, Compiler):
         if read is not None:
             raise ValueError(read)
         # what f read by name, as it ran: a name bound anew is a new graph, and so
-        # is an array f copied into it, written since (the graph's own arrays
-        # it reads at each replay)
-        read = set()
+        # is an array f copied into it or read values of, written since (not the
+        # graph's own arrays, which it reads at each replay or keeps read-only; a
+        # leaf's array it copies to its inputs: f reading it by name, W1 beside
+        # W = mg.as_tensor(W1), reads W's value, and a write into it is seen)
+        read, listed = set(), {id(leaf) for leaf in self._leaves}
         if isinstance(root, Tensor):
-            read = {id(t._data) for t in topological_order(root) if t.op is None}
-        self._names = bindings(self._fn, read)
+            read = {id(t._data) for t in topological_order(root) if id(t) not in listed}
+        self._names = bindings(self._fn, read, listed)
         return root, start
 
     def _kept_key(self, node: Tensor) -> int:

@@ -19,9 +19,16 @@ state changes as they are used: logging, matplotlib).
 
 An array so read that is not itself one of the graph's constants (``read``)
 may have been copied into it (``mg.tensor(G)``, an int array made float64,
-``G[:, 3:].copy()`` beside a view of ``G`` the graph reads): the tape keeps
-a copy of its values, and a write into it (``G[0] = 5``) records again too,
-where the graph's own arrays are read at every replay (or kept read-only).
+``G[:, 3:].copy()`` beside a view of ``G`` the graph reads), or its values
+read into Python: the tape keeps a copy of its values, and a write into it
+(``G[0] = 5``) records again too, where the graph's own arrays are read at
+every replay (or kept read-only). A leaf's array is not the graph's: the
+tape copies it into its inputs, so f reading it by name (``W1`` beside
+``W = mg.as_tensor(W1)``) reads the leaf's value, and a write into it is
+seen so. A tensor so reached is read as its array (``C.data``: f may read
+its value, ``C.item()``, when it is no node of the graph), except a leaf of
+the tape's (replay gives its values), and its ``.grad`` when the code
+reads one (an eager backward gives it another).
 
 ``f`` may be a ``functools.partial``, a bound method or an object with a
 ``__call__``: their functions are walked. What a tape cannot see: what
@@ -54,14 +61,19 @@ Binding = Tuple[str, Callable[[], object], object, Optional[np.ndarray]]
 _PLAIN = (bool, int, float, complex, str, bytes, type(None))
 
 
-def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset()) -> List[Binding]:
+def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset(),
+             leaves: AbstractSet[int] = frozenset()) -> List[Binding]:
     """What ``f`` and the functions it reaches read, with the object found;
-    ``read``: ids of the arrays the graph reads as constants."""
+    ``read``: ids of the arrays the graph reads itself (at each replay, or
+    kept read-only); ``leaves``: ids of the tape's leaves (their values are
+    what replay is given)."""
+    from minigrad.tensor import Tensor   # replay imports this module: no cycle at import
     found: List[Binding] = []
     seen: set = set()         # functions walked, objects looked into
     watched: set = set()      # what is read, as (id of the place, key): read once
     attributes: set = set()   # the attribute names the walked code reads
     objects: list = []        # (label, object, names looked up so far)
+    tensors: list = []        # (label, tensor) reached by a name
     stack: List[Tuple[str, Any]] = [("f", f)]
 
     def bind(label: str, place: object, key: object, now: Callable[[], object],
@@ -86,6 +98,17 @@ def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset()) -> Lis
                 for k in [k for k in keys if not _plain(fn[k])][:_ENTRIES]:
                     bind(f"{label}[{k!r}]", fn, ("entry", k),
                          lambda obj=fn, k=k: _entry(obj, k), fn[k])
+                continue
+            if isinstance(fn, Tensor):
+                # f may read its value (C.item(), float(C.data.sum())) into a number:
+                # new data, or a write into its array, is a new graph too (a leaf's
+                # values are replay's to give)
+                if id(fn) not in seen:
+                    seen.add(id(fn))
+                    tensors.append((label, fn))
+                    if id(fn) not in leaves:
+                        bind(f"{label}.data", fn, ("attribute", "data"),
+                             lambda t=fn: t._data, fn._data)
                 continue
             if isinstance(fn, functools.partial):   # its function, and what it was given
                 for i, arg in enumerate(fn.args):   # a tuple: never bound anew
@@ -132,6 +155,9 @@ def bindings(f: Callable[..., Any], read: AbstractSet[int] = frozenset()) -> Lis
                 bind(f"the default of {name} in {fn.__name__}", fn, ("kwdefault", name),
                      lambda fn=fn, name=name: (fn.__kwdefaults__ or {}).get(name, _EMPTY), obj)
             attributes.update(_attributes(code))
+        if "grad" in attributes:   # W.grad read by name: eager's backward gives another
+            for label, t in tensors:
+                bind(f"{label}.grad", t, ("attribute", "grad"), lambda t=t: t.grad, t.grad)
         # every object reached, looked up for every attribute name the code reads:
         # an over-approximation (an object may not be the one read so), which
         # costs at most a recording too many, never a stale graph
@@ -160,8 +186,8 @@ def rebound(found: List[Binding]) -> Optional[str]:
                 return (f"the {type(obj).__name__} {label!r}, which f read when it recorded, "
                         f"was changed in place (an entry added, removed or replaced)")
         elif values is not None and not same(obj, values):  # type: ignore[arg-type]
-            return (f"the array {label!r}, which f read when it recorded and copied into its "
-                    f"graph, holds other values")
+            return (f"the array {label!r}, which f read when it recorded (into its graph, "
+                    f"or into Python), holds other values")
     return None
 
 

@@ -1731,3 +1731,48 @@ def test_a_guard_that_reads_the_leaves_own_values_is_refused():
     X = mg.tensor(np.array([[0.0, 0.0]]), name="X")
     tape = mg.record(loss, [W], guard=lambda w: bool(w.sum() > X.data.sum()))
     assert tape.replay(np.array([[2.0, -2.7]])) == (mg.tensor([[2.0, -2.7]]) * 3.0).sum().item()
+
+
+def test_an_array_f_reads_by_name_that_is_a_leafs_memory_records_again_when_written():
+    # W shares W1 (mg.as_tensor): f's branch on W1 is a read of W's value the
+    # tape did not see. A write into W1 changes W: the tape replayed the recorded
+    # branch (26.0 where eager f() gives -12.0)
+    W1 = np.array([[1.0, 2.0]])
+    W = mg.as_tensor(W1, requires_grad=True, name="W")
+
+    def loss():
+        return (W * W).sum() if W1.sum() > 0 else (W * 3.0).sum()
+    tape = mg.record(loss, [W])
+    W1[...] = [[-5.0, 1.0]]
+    assert tape.replay(W1) == loss().item() == -12.0
+    assert np.array_equal(tape.grads[0], [[3.0, 3.0]])
+
+
+def test_a_tensor_f_reads_the_value_of_by_name_given_new_data_records_again():
+    # C is no constant of the graph: f reads its value into a number. C given a
+    # new array, or a write into it, was not seen (6.0 where eager gives 60.0)
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+    C = mg.tensor(np.array([[1.0, 2.0]]), name="C")
+    H = mg.tanh(mg.tensor(np.array([[1.0, 2.0]])))
+    tape = mg.record(lambda: (W * (C.sum().item() + float(H.data.sum()))).sum(), [W])
+    one = np.ones((1, 2))
+    for change in (lambda: setattr(C, "data", np.array([[10.0, 20.0]])),
+                   lambda: C.data.__setitem__(..., 5.0),
+                   lambda: setattr(H, "data", np.zeros((1, 2)))):
+        change()
+        want = 2.0 * (C.data.sum() + H.data.sum())
+        assert tape.replay(one) == want
+
+
+def test_a_leafs_grad_f_reads_given_another_array_records_again():
+    # f reads W.grad (a first-order term): after an eager backward, or W.grad = ...,
+    # the tape replayed the recorded gradient (3.4 where eager gives 13.5)
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+    W.grad = np.array([[1.0, 2.0]])
+    tape = mg.record(lambda: (W * W.grad).sum(), [W])
+    values = np.array([[2.0, 0.7]])
+    assert tape.replay(values) == 2.0 + 1.4
+    W.grad = np.array([[5.0, 5.0]])
+    assert tape.replay(values) == 13.5
+    (W * 1.0).sum().backward()   # adds to W.grad (a new array; the tape holds the old)
+    assert tape.replay(values) == (mg.tensor(values) * W.grad).sum().item()
