@@ -126,7 +126,8 @@ def _values_read(reads: list, leaves: List[Tensor], guarded: bool) -> Optional[s
                 f"it ran; a tape replays the ops f recorded, not its Python, so what f did "
                 f"with that value (an if that picks the ops, a copy) would stay as recorded "
                 f"while the leaves take new values. Read values outside f (replay returns "
-                f"the root's value), or, when f picks its ops from them, pass guard=, a "
+                f"the root's value; a shape is t.shape, not t.data.shape, which reads the "
+                f"value), or, when f picks its ops from them, pass guard=, a "
                 f"function of the leaf values that names the branch (guard=lambda W: "
                 f"bool(W.sum() > 0)); a new answer records again")
     return None

@@ -1776,3 +1776,14 @@ def test_a_leafs_grad_f_reads_given_another_array_records_again():
     assert tape.replay(values) == 13.5
     (W * 1.0).sum().backward()   # adds to W.grad (a new array; the tape holds the old)
     assert tape.replay(values) == (mg.tensor(values) * W.grad).sum().item()
+
+
+def test_a_shape_read_through_data_is_refused_saying_to_read_the_tensors_shape():
+    # W.data.shape reads W's array, which the tape cannot tell from a read of its
+    # values: the message shows the read that is not refused
+    W = mg.tensor(np.array([[1.0, -2.0]]), requires_grad=True, name="W")
+    with pytest.raises(ValueError, match=r"\(.data\) as it ran.*a shape is t.shape, not "
+                                         r"t.data.shape"):
+        mg.record(lambda: (W * W.data.shape[1]).sum(), [W])
+    tape = mg.record(lambda: (W * W.shape[1]).sum(), [W])
+    assert tape.replay(np.array([[3.0, 4.0]])) == 14.0
