@@ -36,8 +36,11 @@ f reads into Python of a leaf or of a tensor computed from one (``W.data``,
 ``J.item()``, ``bool(J)``, ``float(J)``, ``round(J)``): the tape would replay
 the branch it picks as recorded; and, even with a guard, a tensor f makes of
 one (``mg.tensor(W)``, ``.detach()``, ``mg.as_tensor``, ``copy.copy``): the
-tape would replay the copy. Shapes, constants' values and what f only shows
-(``print(J)``, ``f"{J:.4f}"``) are not refused.
+tape would replay the copy. A guard names a branch, and only that: a number
+f makes of a value it reads (``W * W.data.sum()``) stays as recorded while
+the guard gives the recorded answer. Shapes, constants' values and what f
+only shows (``print(J)``, ``f"{J:.4f}"``, ``mg.draw(J, values=True)``) are
+not refused.
 Leaves not listed in ``leaves`` are constants (X, Y): the tape reads their
 arrays at each replay, and keeps them read-only while it lives, as the eager
 engine keeps a leaf's array until its backward, so that nothing changes them

@@ -536,7 +536,7 @@ def _display(t: Tensor, paren: bool = False) -> str:
     made = expression(t)
     if made is None:
         if not t.parents and t.size == 1:
-            return exact(float(t.data.reshape(())))
+            return exact(float(t._view().reshape(())))
         return "?" if paren else (f"<{t.op}>" if t.op else "<leaf>")
     return f"({made})" if paren and not _SIMPLE_NAME.fullmatch(made) else made
 
@@ -592,7 +592,7 @@ def _expression(t: Tensor, limit: int, depth: int = 0) -> Optional[Tuple[str, in
             operands.append(name if "({%d})" % i in form else _operand(name))
         elif not p.parents and p.size == 1:
             # exact: a constant 0.99998 written "1" puts the wrong number in a rule
-            number = exact(float(p.data.reshape(())))
+            number = exact(float(p._view().reshape(())))
             # (-2)², not -2²: that reads as −(2²)
             operands.append(f"({number})" if t.op == "pow" and number[0] == "-" else number)
         else:

@@ -494,9 +494,10 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
     if kind == "constant":   # the 1 in 1 - A: its value says it all
         # exactly, as the rules and its consumer's label write one number: a
         # constant 0.99998 drawn "1" beside "x × 0.99998" says the scale is 1, and
-        # [[0.99998], [1.0]] drawn [1], [1] says it is a column of ones
-        shown = [_text(exact(float(t.data.reshape(()))))] if t.size == 1 else \
-            _numbers(t.data, _exact) if t.size <= TINY else [_shape(t.shape)]
+        # [[0.99998], [1.0]] drawn [1], [1] says it is a column of ones. _view(), not
+        # .data: a picture only shows values, which mg.record's f may do (print(J))
+        shown = [_text(exact(float(t._view().reshape(()))))] if t.size == 1 else \
+            _numbers(t._view(), _exact) if t.size <= TINY else [_shape(t.shape)]
         return "<" + "<BR/>".join(shown + stale) + ">"
     name = node_name(t)
     if name is not None:
@@ -506,7 +507,7 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
     elif _one_number_leaf(t):
         # an unnamed learnable scale c: its consumer's label writes it by its number
         # ("x × 0.99998"); the box said only "scalar", and "value 1" to 3 digits
-        rows = [f"<I>{_text(exact(float(t.data.reshape(()))))}</I>"]
+        rows = [f"<I>{_text(exact(float(t._view().reshape(()))))}</I>"]
     else:
         made = expression(t)
         rows = [f"<I>{_name(made)}</I>"] if made else []
@@ -514,8 +515,8 @@ def _tensor_label(t: Tensor, kind: str, values: bool, grads: bool,
     rows.append(small.format("#4b5563", _shape(t.shape)))
     rows += stale
     if values:
-        shown = [_text(exact(float(t.data.reshape(()))))] if _one_number_leaf(t) \
-            else _numbers(t.data)
+        shown = [_text(exact(float(t._view().reshape(()))))] if _one_number_leaf(t) \
+            else _numbers(t._view())
         rows.append(small.format("black", _caption("value", shown)))
     if grads and t.requires_grad and (frame is None or id(t) in frame.reached):
         if frame is not None:

@@ -1787,3 +1787,25 @@ def test_a_shape_read_through_data_is_refused_saying_to_read_the_tensors_shape()
         mg.record(lambda: (W * W.data.shape[1]).sum(), [W])
     tape = mg.record(lambda: (W * W.shape[1]).sum(), [W])
     assert tape.replay(np.array([[3.0, 4.0]])) == 14.0
+
+
+def test_a_picture_or_table_of_the_graph_made_inside_f_is_not_refused():
+    # they only show the values, as print(J) does: mg.draw(J, values=True) read
+    # W.data, and a learnable scale c (one unnamed number) is written by its value
+    W = mg.tensor(np.array([[1.0, -2.0]]), requires_grad=True, name="W")
+    c = mg.tensor(0.5, requires_grad=True)
+    shown = []
+
+    def f():
+        J = (mg.tanh(W * c) * c).sum()
+        shown.append((mg.draw(J, values=True, grads=True).source, mg.draw(J).source,
+                      mg.summary(J)))
+        return J
+    tape = mg.record(f, [W, c])
+    assert len(shown) == 1 and "0.5" in shown[0][1]
+    values = [np.array([[2.0, 1.0]]), np.array(-1.5)]
+    V, d = (mg.tensor(v, requires_grad=True) for v in values)
+    J = (mg.tanh(V * d) * d).sum()
+    J.backward()
+    assert tape.replay(*values) == J.item()
+    assert np.array_equal(tape.grads[1], d.grad)
