@@ -381,7 +381,8 @@ class Tape(Staleness, Compiler):
         # the eager gradients the check needs: the others go before the buffers come
         reference_grads = {key: grad for key, grad in _eager_grads(root, order).items()
                            if key in self._kept}
-        self._recorded_structure = self._structure([leaf.data for leaf in self._leaves])
+        self._recorded_structure = self._structure([leaf.data for leaf in self._leaves],
+                                                   recording=True)
         # in the layout plan() gives the leaves' gradients (flat_grads): W - lr dW
         # is one call over both
         self._flat_inputs, self._inputs = pack([leaf.shape for leaf in self._leaves])

@@ -8,8 +8,8 @@ refuses them with an error that says why and what to do:
   tape would replay as recorded where ``f`` run again draws anew; and
   (``_values_read``) a value of a leaf, or of a tensor computed from one,
   read into Python (a branch, a copy), which a tape would not read again;
-- at recording and at each replay (``_guard_read``): a guard that reads a
-  leaf's own value instead of its arguments, the values a replay gives it;
+- at recording (``_guard_read``): a guard that reads a leaf's own value
+  instead of its arguments, the values a replay gives it;
 - before it compiles (``_check_constants``): a tensor the tape would replay
   as a constant although it may follow the leaves, a constant holding a
   leaf's memory, an op's result given new data, a leaf not in C order;

@@ -6,7 +6,8 @@ a built graph, raises ``ValueError``) when
 
 - the leaves' shapes, or the guard's answer, differ from those it recorded
   (``_structure``; a guard that reads a leaf's own value instead of its
-  arguments is a ``ValueError``: the leaves keep the values they had);
+  arguments is a ``ValueError`` as it records: the leaves keep the values
+  they had);
 - a constant was given a new array (``X.data = ...``), or an op's result
   made outside ``f`` new data (``H.data = ...``) (``_replaced``);
 - a name ``f`` reads is bound to another object, or an array it copied into
@@ -42,17 +43,21 @@ __all__ = ["Staleness"]
 class Staleness:
     """The methods of ``Tape`` that tell a stale graph; see the module's docstring."""
 
-    def _structure(self, arrays: Sequence[np.ndarray]) -> tuple:
+    def _structure(self, arrays: Sequence[np.ndarray], recording: bool = False) -> tuple:
         shapes = tuple(a.shape for a in arrays)
         if self._guard is None:
             return shapes, None
-        # A replay gives the guard the new values, and the leaves keep theirs: a
-        # guard reading a leaf's value (W.data) would name the recorded branch
-        with _watch_reads() as reads:
+        if recording:
+            # A replay gives the guard the new values, and the leaves keep theirs: a
+            # guard reading a leaf's value (W.data) would name the recorded branch.
+            # Watched as it records only: a replay costs what it did
+            with _watch_reads() as reads:
+                answer = self._guard(*arrays)
+            read = _guard_read(reads, self.leaves)
+            if read is not None:
+                raise ValueError(read)
+        else:
             answer = self._guard(*arrays)
-        read = _guard_read(reads, self.leaves)
-        if read is not None:
-            raise ValueError(read)
         try:
             hash(answer)   # compared with ==, an array's answer would be an array
         except TypeError:
