@@ -377,7 +377,8 @@ class Tape(Staleness, Compiler):
         self._kept = {id(t) for t in order if self._intermediates or t is root
                       or t.op is None}
         # a leaf frozen later (requires_grad = False) gets no gradient from eager
-        self._requires = [(weakref.ref(leaf), leaf.requires_grad) for leaf in self._leaves]
+        # and a constant given requires_grad one (∂J/∂X, which tape.grad(X) gives too)
+        self._requires = [(weakref.ref(t), t.requires_grad) for t in order if t.op is None]
         # the eager gradients the check needs: the others go before the buffers come
         reference_grads = {key: grad for key, grad in _eager_grads(root, order).items()
                            if key in self._kept}

@@ -13,7 +13,8 @@ a built graph, raises ``ValueError``) when
 - a name ``f`` reads is bound to another object, or an array it copied into
   its graph holds other values (``rebound``, ``minigrad.replay_names``);
 - a leaf's ``requires_grad`` was switched (a layer frozen: eager gives it no
-  gradient, which the tape would still compute) (``_requires_changed``).
+  gradient, which the tape would still compute; a constant made to require
+  one, ∂J/∂X, which ``tape.grad(X)`` would not give) (``_requires_changed``).
 
 ``_change`` says which, for the messages. ``replay()`` with no values
 replays the tape's own ``inputs``, so a leaf given new data since is an
@@ -84,7 +85,8 @@ class Staleness:
         return None
 
     def _requires_changed(self) -> Optional[Tensor]:
-        """A live leaf whose ``requires_grad`` is not what it was when recorded."""
+        """A live leaf (listed, or a constant) whose ``requires_grad`` is not what
+        it was when recorded."""
         for ref, requires in self._requires:
             t = ref()
             if t is not None and t.requires_grad != requires:

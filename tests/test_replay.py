@@ -1809,3 +1809,25 @@ def test_a_picture_or_table_of_the_graph_made_inside_f_is_not_refused():
     J.backward()
     assert tape.replay(*values) == J.item()
     assert np.array_equal(tape.grads[1], d.grad)
+
+
+
+def test_a_constant_given_requires_grad_since_recording_records_again():
+    # ∂J/∂X (which input moves the cost): eager gives X a gradient once X requires
+    # grad; tape.grad(X) stayed None, and a constant frozen again kept its gradient
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+    X = mg.tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), name="X")
+    tape = mg.record(lambda: mg.tanh(W @ X).sum(), [W])
+    values = np.array([[1.0, 1.0]])
+    for requires in (True, False):
+        X.requires_grad = requires
+        tape.replay(values)
+        V = mg.tensor(values, requires_grad=True)
+        X.grad = None
+        mg.tanh(V @ X).sum().backward()
+        assert (tape.grad(X) is None) == (X.grad is None), requires
+        assert X.grad is None or np.array_equal(tape.grad(X), X.grad)
+    built = mg.record(mg.tanh(W @ X).sum(), [W])
+    X.requires_grad = True
+    with pytest.raises(ValueError, match=r"the leaf X \(2, 2\) was given requires_grad=True"):
+        built.replay(values)
