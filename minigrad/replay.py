@@ -249,8 +249,19 @@ class Tape(Staleness, Compiler):
                     or (self._names and rebound(self._names)) \
                     or self._requires_changed() is not None:
                 self._record_again([a.copy() for a in self._inputs])
-            for kernel in self._kernels:   # forward then backward, in one list
-                kernel()
+            try:
+                for kernel in self._kernels:   # forward then backward, in one list
+                    kernel()
+            except ValueError as error:   # numpy's "destination is read-only" names nothing
+                held = self._held()
+                if held is None:
+                    raise
+                raise ValueError(
+                    f"replay: {held}, a buffer of this tape, is read-only: a graph waiting "
+                    f"for its backward, or another tape, uses it (mg.as_tensor(tape.value(Z)), "
+                    f"or a function recorded reading tape.grad(W)) and keeps it so. The arrays "
+                    f"a tape returns are its buffers, rewritten by each replay: copy what you "
+                    f"keep, and pass a copy to the other tape as a leaf") from error
             if _modes.anomaly:
                 self._check_finite()
             return float(self._root_value)
@@ -264,6 +275,18 @@ class Tape(Staleness, Compiler):
                     del self._owner[0]
             except KeyError:   # nobody holds it: this call's claim never happened
                 pass
+
+    def _held(self) -> Optional[str]:
+        """The first value or gradient buffer made read-only by another graph or
+        tape, or None (the constants' arrays are read-only by design)."""
+        constants = {id(array) for _, array, _ in self._constants}
+        for what, store in (("the value", self._value), ("the gradient", self._grad)):
+            for key, array in store.items():
+                if id(array) not in constants and not array.flags.writeable:
+                    ref = self._refs.get(key)
+                    node = ref() if ref is not None else None
+                    return f"{what} of {describe(node) if node is not None else 'a node'}"
+        return None
 
     def _check_finite(self) -> None:
         """detect_anomaly's check, on what the tape keeps: the values in the

@@ -1831,3 +1831,16 @@ def test_a_constant_given_requires_grad_since_recording_records_again():
     X.requires_grad = True
     with pytest.raises(ValueError, match=r"the leaf X \(2, 2\) was given requires_grad=True"):
         built.replay(values)
+
+
+def test_a_tape_buffer_another_tape_holds_read_only_is_named_at_replay():
+    # t2 reads t1's gradient buffer as a constant and keeps it read-only while it
+    # lives: t1's replay said numpy's "assignment destination is read-only"
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+    t1 = mg.record(lambda: (W * W).sum() * 1.0, [W])
+    t2 = mg.record(lambda: (W * t1.grad(W)).sum(), [W])
+    with pytest.raises(ValueError, match=r"replay: the gradient of W \(1, 2\), a buffer of "
+                                         r"this tape, is read-only: .*copy what you keep"):
+        t1.replay(np.array([[2.0, 0.7]]))
+    del t2
+    assert t1.replay(np.array([[2.0, 0.7]])) == 4.49
