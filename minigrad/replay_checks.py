@@ -137,12 +137,13 @@ def _guard_read(reads: list, leaves: List[Tensor]) -> Optional[str]:
     """The error for the first value the guard read into Python of a listed leaf
     or of a tensor computed from one, or None. A replay passes the guard the new
     values; the leaves keep the values they had, so such a read names the branch
-    of the recorded values (a constant's value it may read: a new one is seen)."""
+    of the recorded values (a constant's value it may read: a new one is seen;
+    and a tensor it made under no_grad, of its arguments say: mg.tensor(w))."""
     listed = {id(leaf) for leaf in leaves}
     first = min(leaf._seq for leaf in leaves) if leaves else None
     for t, how in reads:
         leaf = _leaf_behind(t, listed, first)
-        if leaf is None:
+        if leaf is None or id(leaf) not in listed:
             continue
         source = "" if leaf is t else f", computed from the leaf {describe(leaf)},"
         return (f"record: the guard read the value of {describe(t)}{source} into Python "

@@ -1844,3 +1844,24 @@ def test_a_tape_buffer_another_tape_holds_read_only_is_named_at_replay():
         t1.replay(np.array([[2.0, 0.7]]))
     del t2
     assert t1.replay(np.array([[2.0, 0.7]])) == 4.49
+
+
+def test_a_guard_computing_fs_value_from_its_arguments_under_no_grad_is_taken():
+    # it reads .item() of a tensor made under no_grad after the leaves, which f's
+    # check takes for maybe computed from them: the guard's own come from its
+    # arguments, and it was refused as reading W's value
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+
+    def cost(V):
+        return (V * V).sum()
+
+    def loss():
+        J = cost(W)
+        return J * 2.0 if J.item() > 1 else J
+
+    def guard(w):
+        with mg.no_grad():
+            return cost(mg.tensor(w)).item() > 1
+    tape = mg.record(loss, [W], guard=guard)
+    assert tape.replay(np.array([[1.0, 2.0]])) == 10.0
+    assert tape.replay(np.array([[0.5, 0.5]])) == 0.5
