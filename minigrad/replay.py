@@ -33,9 +33,10 @@ fixed when it records (``getattr(net, name)``): change one, and record again
 or make it a leaf. A random draw inside f (``np.random``, ``random``) is a
 ``ValueError``: draw it outside, into a leaf. So is, without a guard, a value
 f reads into Python of a leaf or of a tensor computed from one (``W.data``,
-``J.item()``, ``bool(J)``, ``float(J)``, ``round(J)``): the tape would replay
-the branch it picks as recorded; and, even with a guard, a tensor f makes of
-one (``mg.tensor(W)``, ``.detach()``, ``mg.as_tensor``, ``copy.copy``): the
+``J.item()``, ``bool(J)``, ``float(J)``, ``round(J)``, the gradients of a
+``backward()`` inside f): the tape would replay the branch it picks as
+recorded; and, even with a guard, a tensor f makes of one (``mg.tensor(W)``,
+``.detach()``, ``mg.as_tensor``, ``copy.copy``, a pickle, ``C += W``): the
 tape would replay the copy. A guard names a branch, and only that: a number
 f makes of a value it reads (``W * W.data.sum()``) stays as recorded while
 the guard gives the recorded answer. Shapes, constants' values and what f

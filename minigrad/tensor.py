@@ -370,6 +370,8 @@ class Tensor:
         return self._copy_as_leaf()   # copy.deepcopy itself records it in memo
 
     def __reduce__(self) -> tuple:
+        if _watching_reads:
+            _read(self, "a copy")
         return (_unpickle, (self._data, self.grad, self.requires_grad, self.name))
 
     # --- attributes -------------------------------------------------------
@@ -502,6 +504,8 @@ class Tensor:
             if seed.shape != self.shape:
                 raise ValueError(f"backward(): grad of shape {seed.shape} does not match "
                                  f"{describe(self)}")
+        if _watching_reads:   # the gradients are values computed from the leaves
+            _read(self, "backward()")
         self._backward(seed, None if inputs is None else _inputs_to_keep(inputs))
 
     def _backward(self, seed: np.ndarray, keep: Optional[set]) -> None:
@@ -665,6 +669,8 @@ class Tensor:
                 f"`with mg.no_grad(): W {symbol} lr * W.grad` or `W.data {symbol} lr * W.grad`")
         if self.op is not None or (other_grad and _modes.grad_enabled):
             return getattr(_ops, op)(self, other)
+        if isinstance(other, Tensor) and _watching_reads:
+            _read(other, "a copy")   # its value, into self's array
         value = other._data if isinstance(other, Tensor) else _as_float64(other)
         try:
             fits = np.broadcast_shapes(self.shape, value.shape) == self.shape

@@ -1865,3 +1865,34 @@ def test_a_guard_computing_fs_value_from_its_arguments_under_no_grad_is_taken():
     tape = mg.record(loss, [W], guard=guard)
     assert tape.replay(np.array([[1.0, 2.0]])) == 10.0
     assert tape.replay(np.array([[0.5, 0.5]])) == 0.5
+
+
+# f(W) -> J reading W's value without a read the engine notes (tensor.py):
+# an in-place op copying W into a tensor of f's (C += W under no_grad), a pickle
+# round trip, and a backward inside f (a look-ahead step W - 0.1 W.grad). The
+# tape replayed the recorded copy or gradient (0.79 where eager gives 4.49).
+def _copied_in_place(W):
+    C = mg.tensor(np.zeros(W.shape))
+    with mg.no_grad():
+        C += W
+    return (W * C).sum()
+
+
+def _look_ahead(W):
+    (W * W).sum().backward()
+    ahead, W.grad = W - 0.1 * W.grad, None
+    return (ahead * ahead).sum()
+
+
+UNNOTED_READS = {"C += W": (_copied_in_place, "a copy"),
+                 "pickle": (lambda W: (W * pickle.loads(pickle.dumps(W))).sum(), "a copy"),
+                 "backward()": (_look_ahead, "backward()")}
+
+
+@pytest.mark.parametrize("name", UNNOTED_READS)
+def test_a_value_f_reads_by_an_in_place_op_a_pickle_or_a_backward_is_refused(name):
+    W = mg.tensor(np.array([[0.5, -0.3]]), requires_grad=True, name="W")
+    fn, how = UNNOTED_READS[name]
+    with pytest.raises(ValueError, match=rf"record: f read the value of .*W \(1, 2\).* into "
+                                         rf"Python \({re.escape(how)}\)"):
+        mg.record(lambda: fn(W), [W])
