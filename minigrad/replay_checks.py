@@ -24,7 +24,7 @@ bound anew) is ``minigrad.replay_stale``'s.
 from __future__ import annotations
 
 import random
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import numpy as np
 
@@ -104,16 +104,11 @@ def _values_read(reads: list, leaves: List[Tensor], guarded: bool) -> Optional[s
     every such read is refused: what Python does with it (an ``if`` that picks
     the ops) is not replayed. With one, the guard names the branch, and only a
     tensor made of the value (``mg.tensor(W)``, ``.detach()``) is refused."""
-    listed = {id(leaf) for leaf in leaves}
-    first = min(leaf._seq for leaf in leaves) if leaves else None
-    for t, how in reads:
+    for t, how, leaf, listed in _reads_of_leaves(reads, leaves):
         if guarded and how not in _COPIES:
             continue
-        leaf = _leaf_behind(t, listed, first)
-        if leaf is None:
-            continue
         source = "" if leaf is t else (f", computed from the leaf {describe(leaf)},"
-                                       if id(leaf) in listed else
+                                       if listed else
                                        ", made under no_grad after the leaves (so maybe from them),")
         if how in _COPIES:
             return (f"record: f read the value of {describe(t)}{source} into Python ({how}) "
@@ -139,11 +134,8 @@ def _guard_read(reads: list, leaves: List[Tensor]) -> Optional[str]:
     values; the leaves keep the values they had, so such a read names the branch
     of the recorded values (a constant's value it may read: a new one is seen;
     and a tensor it made under no_grad, of its arguments say: mg.tensor(w))."""
-    listed = {id(leaf) for leaf in leaves}
-    first = min(leaf._seq for leaf in leaves) if leaves else None
-    for t, how in reads:
-        leaf = _leaf_behind(t, listed, first)
-        if leaf is None or id(leaf) not in listed:
+    for t, how, leaf, listed in _reads_of_leaves(reads, leaves):
+        if not listed:
             continue
         source = "" if leaf is t else f", computed from the leaf {describe(leaf)},"
         return (f"record: the guard read the value of {describe(t)}{source} into Python "
@@ -152,6 +144,18 @@ def _guard_read(reads: list, leaves: List[Tensor]) -> Optional[str]:
                 f"not set them), so it would name the recorded branch at every replay: use "
                 f"its arguments (guard=lambda W: bool(W.sum() > 0))")
     return None
+
+
+def _reads_of_leaves(reads: list, leaves: List[Tensor]) -> Iterator[tuple]:
+    """``(t, how, leaf, listed)`` for each read of a tensor t behind which
+    ``_leaf_behind`` finds ``leaf``; ``listed``: whether it is one of ``leaves``
+    (else a tensor made under no_grad, which may come from them)."""
+    ids = {id(leaf) for leaf in leaves}
+    first = min(leaf._seq for leaf in leaves) if leaves else None
+    for t, how in reads:
+        leaf = _leaf_behind(t, ids, first)
+        if leaf is not None:
+            yield t, how, leaf, id(leaf) in ids
 
 
 def _leaf_behind(t: Tensor, listed: set, first: Optional[int]) -> Optional[Tensor]:
