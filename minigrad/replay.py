@@ -38,8 +38,9 @@ f reads into Python of a leaf or of a tensor computed from one (``W.data``,
 recorded; and, even with a guard, a tensor f makes of one (``mg.tensor(W)``,
 ``.detach()``, ``mg.as_tensor``, ``copy.copy``, a pickle, ``C += W``): the
 tape would replay the copy. A guard names a branch, and only that: a number
-f makes of a value it reads (``W * W.data.sum()``) stays as recorded while
-the guard gives the recorded answer. Shapes, constants' values and what f
+or an array f makes of a value it reads (``W * W.data.sum()``,
+``mg.tensor(W.data)``) stays as recorded while the guard gives the recorded
+answer. Shapes, constants' values and what f
 only shows (``print(J)``, ``f"{J:.4f}"``, ``mg.draw(J, values=True)``) are
 not refused.
 Leaves not listed in ``leaves`` are constants (X, Y): the tape reads their
