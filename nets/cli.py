@@ -277,7 +277,8 @@ class _Parser(argparse.ArgumentParser):
             where = next((a.choices[command] for a in self._actions
                           if isinstance(a, argparse._SubParsersAction) and command in a.choices),
                          self)
-            where.error(f"unrecognized arguments: {' '.join(extra)}")
+            where.error(f"unrecognized arguments: {' '.join(extra)}"
+                        f"{_hint_after_the_command(self, where, extra)}")
         return args
 
     def _negative_values(self, args: List[str]) -> List[str]:
@@ -340,6 +341,25 @@ class _Parser(argparse.ArgumentParser):
             # else argparse said only "the following arguments are required: COMMAND"
             # (minigrad -v), as if the flag had been taken
             self.error(f"unrecognized arguments: {flag}; " + _own_flags(self, flag))
+
+
+def _hint_after_the_command(top: argparse.ArgumentParser, command: argparse.ArgumentParser,
+                            extra: List[str]) -> str:
+    """What a command's error adds for the first unknown flag after it: the flag
+    of its own it may have meant (--hiden: --hidden), or where minigrad's own
+    goes (train -v: minigrad --version); argparse suggested neither."""
+    flag = next((a.split("=", 1)[0] for a in extra if re.match(r"--?[A-Za-z]", a)), None)
+    if flag is None or command is top:
+        return ""
+    like = difflib.get_close_matches(flag, [f for f in command._option_string_actions
+                                            if f.startswith("--")], n=1)
+    if like:
+        return f"; did you mean {like[0]}?"
+    mine = _own_flags(top, flag)
+    if mine.startswith("did you mean "):
+        mine = mine[len("did you mean "):-1]
+        return f"; {mine} is {PROG}'s own, before the command: {PROG} {mine}"
+    return ""
 
 
 def _is_number(text: str) -> bool:

@@ -206,7 +206,8 @@ BAD = [
     (["train", "--unknown-flag"], "unrecognized"),
     # the help named was 'minigrad --help', which lists no flag of a command
     (["experiment", "linear", "--seed", "3"],
-     r"unrecognized arguments: --seed 3 \(see 'minigrad experiment --help'\)"),
+     r"unrecognized arguments: --seed 3; did you mean --data-seed\? \(see 'minigrad "
+     r"experiment --help'\)"),
     (["experiment", "activations", "--iterations", "0"], "--iterations.*>= 1"),
     (["experiment", "init-scale", "--iterations", "0"], "--iterations.*>= 1"),
     (["experiment", "hidden-sizes", "--m", "100000000000"], "--m 100000000000.*TB"),
@@ -279,6 +280,15 @@ BAD = [
     (["experiment", "Foo_Bar"], r"argument NAME: invalid choice: 'Foo_Bar' \(choose from "
                                 r"'zero-init', "),
     (["train", "--dataset", "Moon"], r"argument --dataset: invalid choice: 'Moon' \(choose "),
+    # after the command: minigrad's own flag (-v), or a command's flag mistyped (--hiden);
+    # it said only "unrecognized arguments: -v"
+    (["train", "-v"], r"^minigrad: error: unrecognized arguments: -v; --version is minigrad's "
+                      r"own, before the command: minigrad --version \(see 'minigrad train "
+                      r"--help'\)$"),
+    (["train", "--hiden", "3"], r"^minigrad: error: unrecognized arguments: --hiden 3; did you "
+                                r"mean --hidden\? \(see 'minigrad train --help'\)$"),
+    (["check", "--seed=3", "--actvation", "relu"], r"unrecognized arguments: --actvation relu; "
+                                                   r"did you mean --activation\? \(see"),
     (["train", "--", "-1e-3"], r"^minigrad: error: unrecognized arguments: -- -1e-3 \(see "
                                r"'minigrad train --help'\)$"),
     (["train", "--lr", "--", "-1e-3"], r"^minigrad: error: argument --lr: expected one argument "),
