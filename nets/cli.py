@@ -355,11 +355,8 @@ def _hint_after_the_command(top: argparse.ArgumentParser, command: argparse.Argu
                                             if f.startswith("--")], n=1)
     if like:
         return f"; did you mean {like[0]}?"
-    mine = _own_flags(top, flag)
-    if mine.startswith("did you mean "):
-        mine = mine[len("did you mean "):-1]
-        return f"; {mine} is {PROG}'s own, before the command: {PROG} {mine}"
-    return ""
+    mine = _own_like(top, flag)
+    return f"; {mine} is {PROG}'s own, before the command: {PROG} {mine}" if mine else ""
 
 
 def _is_number(text: str) -> bool:
@@ -375,13 +372,20 @@ def _is_number(text: str) -> bool:
 def _own_flags(parser: argparse.ArgumentParser, flag: str) -> str:
     """What a parser's error adds for ``flag``, a flag it does not take: the flag
     of its own it may have meant (-v, -V or --verison: --version), else its flags."""
+    like = _own_like(parser, flag)
+    if like:
+        return f"did you mean {like}?"
+    *first, last = parser._option_string_actions
+    return f"the flags of {parser.prog} itself are {', '.join(first)} and {last}"
+
+
+def _own_like(parser: argparse.ArgumentParser, flag: str) -> Optional[str]:
+    """The --long flag of the parser's own that ``flag`` may mean (-v, -V or
+    --verison: --version), or None."""
     own = [f for f in parser._option_string_actions if f.startswith("--")]
     like = [f for f in own if len(flag) == 2 and f[2:3] == flag[1].lower()] or \
         difflib.get_close_matches(flag, own, n=1)
-    if like:
-        return f"did you mean {like[0]}?"
-    *first, last = parser._option_string_actions
-    return f"the flags of {parser.prog} itself are {', '.join(first)} and {last}"
+    return like[0] if like else None
 
 
 def _knows(parser: argparse.ArgumentParser, flag: str) -> bool:
